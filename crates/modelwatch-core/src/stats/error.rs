@@ -1,0 +1,22 @@
+use thiserror::Error;
+
+/// Why a statistic could not be computed for a pair of samples.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum StatError {
+    /// One of the samples has no observations.
+    #[error("{0} sample is empty")]
+    EmptySample(&'static str),
+    /// The method needs more observations than the sample has.
+    #[error("{method} needs at least {needed} observations per sample, got {got}")]
+    TooFewObservations {
+        method: &'static str,
+        needed: usize,
+        got: usize,
+    },
+    /// The method needs variation in the data (for example a non-zero variance).
+    #[error("{0}")]
+    Degenerate(String),
+    /// The method only applies to a specific number of categories.
+    #[error("{0}")]
+    Unsupported(String),
+}

@@ -1,0 +1,248 @@
+//! In-memory tables: named, typed columns of equal length.
+//!
+//! Storage follows what the statistics need: floats are kept as `f64` with NaN for a missing
+//! value (pandas' convention, so a literal NaN in the input is also missing), integers and
+//! booleans keep an explicit `Option` (an integer column with gaps stays an integer column,
+//! unlike pandas), and strings are dictionary-encoded so that categorical statistics work on
+//! small integer codes.
+
+use std::collections::HashMap;
+
+/// Code used in [`StrColumn::codes`] for a missing value.
+pub const MISSING_CODE: u32 = u32::MAX;
+
+/// A dictionary-encoded string column.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StrColumn {
+    /// Distinct labels, in order of first appearance.
+    pub labels: Vec<String>,
+    /// One code per row: an index into `labels`, or [`MISSING_CODE`].
+    pub codes: Vec<u32>,
+}
+
+impl StrColumn {
+    /// Builds a dictionary-encoded column from optional strings.
+    pub fn from_options<S: AsRef<str>>(values: impl IntoIterator<Item = Option<S>>) -> Self {
+        let mut builder = StrColumnBuilder::default();
+        for v in values {
+            builder.push(v.as_ref().map(|s| s.as_ref()));
+        }
+        builder.finish()
+    }
+
+    /// The label of row `row`, or `None` when missing.
+    pub fn get(&self, row: usize) -> Option<&str> {
+        match self.codes[row] {
+            MISSING_CODE => None,
+            c => Some(self.labels[c as usize].as_str()),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+}
+
+/// Incremental builder for a [`StrColumn`].
+#[derive(Debug, Default)]
+pub struct StrColumnBuilder {
+    index: HashMap<String, u32>,
+    column: StrColumn,
+}
+
+impl StrColumnBuilder {
+    pub fn with_capacity(rows: usize) -> Self {
+        let mut b = Self::default();
+        b.column.codes.reserve(rows);
+        b
+    }
+
+    pub fn push(&mut self, value: Option<&str>) {
+        let code = match value {
+            None => MISSING_CODE,
+            Some(s) => match self.index.get(s) {
+                Some(&c) => c,
+                None => {
+                    let c = self.column.labels.len() as u32;
+                    self.column.labels.push(s.to_owned());
+                    self.index.insert(s.to_owned(), c);
+                    c
+                }
+            },
+        };
+        self.column.codes.push(code);
+    }
+
+    pub fn finish(self) -> StrColumn {
+        self.column
+    }
+}
+
+/// The values of one column, in the physical type the reader found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    /// Floating point values; NaN marks a missing value. Infinities are kept as values.
+    Float(Vec<f64>),
+    /// Integers with explicit missing values.
+    Int(Vec<Option<i64>>),
+    /// Booleans with explicit missing values.
+    Bool(Vec<Option<bool>>),
+    /// Strings, dictionary encoded.
+    Str(StrColumn),
+    /// Dates and datetimes as microseconds since the Unix epoch (UTC), with missing values.
+    Datetime(Vec<Option<i64>>),
+}
+
+impl ColumnData {
+    pub fn len(&self) -> usize {
+        match self {
+            ColumnData::Float(v) => v.len(),
+            ColumnData::Int(v) => v.len(),
+            ColumnData::Bool(v) => v.len(),
+            ColumnData::Str(v) => v.len(),
+            ColumnData::Datetime(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether row `row` is missing (NaN floats count as missing; infinities do not).
+    pub fn is_missing(&self, row: usize) -> bool {
+        match self {
+            ColumnData::Float(v) => v[row].is_nan(),
+            ColumnData::Int(v) => v[row].is_none(),
+            ColumnData::Bool(v) => v[row].is_none(),
+            ColumnData::Str(v) => v.codes[row] == MISSING_CODE,
+            ColumnData::Datetime(v) => v[row].is_none(),
+        }
+    }
+
+    /// Number of missing values.
+    pub fn missing_count(&self) -> usize {
+        match self {
+            ColumnData::Float(v) => v.iter().filter(|x| x.is_nan()).count(),
+            ColumnData::Int(v) => v.iter().filter(|x| x.is_none()).count(),
+            ColumnData::Bool(v) => v.iter().filter(|x| x.is_none()).count(),
+            ColumnData::Str(v) => v.codes.iter().filter(|&&c| c == MISSING_CODE).count(),
+            ColumnData::Datetime(v) => v.iter().filter(|x| x.is_none()).count(),
+        }
+    }
+
+    /// A short name of the physical type, for messages.
+    pub fn physical_name(&self) -> &'static str {
+        match self {
+            ColumnData::Float(_) => "float",
+            ColumnData::Int(_) => "integer",
+            ColumnData::Bool(_) => "boolean",
+            ColumnData::Str(_) => "string",
+            ColumnData::Datetime(_) => "datetime",
+        }
+    }
+}
+
+/// A named column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub data: ColumnData,
+}
+
+impl Column {
+    pub fn new(name: impl Into<String>, data: ColumnData) -> Self {
+        Self {
+            name: name.into(),
+            data,
+        }
+    }
+}
+
+/// Errors building a table.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TableError {
+    #[error("column `{name}` has {got} rows, expected {expected}")]
+    LengthMismatch {
+        name: String,
+        got: usize,
+        expected: usize,
+    },
+    #[error("column `{0}` appears more than once")]
+    DuplicateColumn(String),
+}
+
+/// Columns of equal length with unique names.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Table {
+    columns: Vec<Column>,
+    rows: usize,
+}
+
+impl Table {
+    /// Builds a table, checking that names are unique and lengths agree.
+    pub fn new(columns: Vec<Column>) -> Result<Self, TableError> {
+        let rows = columns.first().map_or(0, |c| c.data.len());
+        let mut seen = std::collections::HashSet::new();
+        for c in &columns {
+            if !seen.insert(c.name.as_str()) {
+                return Err(TableError::DuplicateColumn(c.name.clone()));
+            }
+            if c.data.len() != rows {
+                return Err(TableError::LengthMismatch {
+                    name: c.name.clone(),
+                    got: c.data.len(),
+                    expected: rows,
+                });
+            }
+        }
+        Ok(Self { columns, rows })
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+
+    pub fn column_names(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|c| c.name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn str_column_dictionary_encodes() {
+        let c = StrColumn::from_options([Some("a"), None, Some("b"), Some("a")]);
+        assert_eq!(c.labels, vec!["a", "b"]);
+        assert_eq!(c.codes, vec![0, MISSING_CODE, 1, 0]);
+        assert_eq!(c.get(1), None);
+        assert_eq!(c.get(3), Some("a"));
+    }
+
+    #[test]
+    fn table_rejects_mismatched_lengths_and_duplicates() {
+        let a = Column::new("a", ColumnData::Float(vec![1.0, 2.0]));
+        let b = Column::new("b", ColumnData::Int(vec![Some(1)]));
+        assert!(matches!(
+            Table::new(vec![a.clone(), b]),
+            Err(TableError::LengthMismatch { .. })
+        ));
+        assert!(matches!(
+            Table::new(vec![a.clone(), a]),
+            Err(TableError::DuplicateColumn(_))
+        ));
+    }
+}
