@@ -2,5 +2,9 @@
 //!
 //! No IO, no async: everything here is a deterministic function of its inputs.
 
+pub mod schema;
 pub mod stats;
 pub mod table;
+
+/// The version of modelwatch, for report metadata.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

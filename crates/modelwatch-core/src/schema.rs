@@ -1,0 +1,281 @@
+//! Column types and roles, and the rules that infer them.
+//!
+//! The inference rules follow Evidently 0.7 so that the same data gets the same default
+//! drift method: floats are numerical; integers are categorical when they have at most 10
+//! distinct values and numerical otherwise; strings are text when their distinct values
+//! exceed half of the non-missing values and categorical otherwise; booleans are
+//! categorical; dates and datetimes are datetime (never drift-tested).
+//!
+//! One deliberate difference: pandas turns an integer column with gaps into floats, so
+//! Evidently would call it numerical whatever its distinct count. modelwatch keeps it an
+//! integer column and applies the integer rule.
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::table::{ColumnData, MISSING_CODE};
+
+/// The statistical type of a column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColumnType {
+    Numerical,
+    Categorical,
+    Text,
+    Datetime,
+}
+
+impl ColumnType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColumnType::Numerical => "numerical",
+            ColumnType::Categorical => "categorical",
+            ColumnType::Text => "text",
+            ColumnType::Datetime => "datetime",
+        }
+    }
+}
+
+impl std::fmt::Display for ColumnType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a column is for. Id and timestamp columns are described but never drift-tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColumnRole {
+    Feature,
+    Target,
+    Prediction,
+    Id,
+    Timestamp,
+}
+
+/// Integers with at most this many distinct values are categorical (Evidently's rule).
+pub const INT_CATEGORICAL_MAX_DISTINCT: usize = 10;
+
+/// Infers the type of a column from its values (Evidently 0.7's rules, see the module docs).
+pub fn infer_column_type(data: &ColumnData) -> ColumnType {
+    match data {
+        ColumnData::Float(_) => ColumnType::Numerical,
+        ColumnData::Bool(_) => ColumnType::Categorical,
+        ColumnData::Datetime(_) => ColumnType::Datetime,
+        ColumnData::Int(values) => {
+            let mut distinct = HashSet::new();
+            for v in values.iter().flatten() {
+                distinct.insert(*v);
+                if distinct.len() > INT_CATEGORICAL_MAX_DISTINCT {
+                    return ColumnType::Numerical;
+                }
+            }
+            ColumnType::Categorical
+        }
+        ColumnData::Str(s) => {
+            let mut seen = vec![false; s.labels.len()];
+            let mut distinct = 0usize;
+            let mut present = 0usize;
+            for &c in &s.codes {
+                if c == MISSING_CODE {
+                    continue;
+                }
+                present += 1;
+                if !seen[c as usize] {
+                    seen[c as usize] = true;
+                    distinct += 1;
+                }
+            }
+            // Evidently: text when nunique / count > 0.5.
+            if present > 0 && distinct * 2 > present {
+                ColumnType::Text
+            } else {
+                ColumnType::Categorical
+            }
+        }
+    }
+}
+
+/// User-given column types and roles; anything not named is inferred.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SchemaOverrides {
+    pub numerical: Vec<String>,
+    pub categorical: Vec<String>,
+    pub text: Vec<String>,
+    pub datetime: Vec<String>,
+    pub ignore: Vec<String>,
+    pub id: Option<String>,
+    pub timestamp: Option<String>,
+    pub target: Option<String>,
+    pub prediction: Option<String>,
+}
+
+/// Errors in user-given column types and roles.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SchemaError {
+    #[error("column `{column}` is given two types: {first} and {second}")]
+    ConflictingTypes {
+        column: String,
+        first: ColumnType,
+        second: ColumnType,
+    },
+    #[error("column `{column}` given to --{flag} is in neither dataset")]
+    UnknownColumn { column: String, flag: &'static str },
+}
+
+/// The resolved type and role of one column.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnSpec {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub column_type: ColumnType,
+    pub role: ColumnRole,
+}
+
+impl SchemaOverrides {
+    /// Forced types by column name; errors when one column gets two types.
+    pub fn forced_types(&self) -> Result<BTreeMap<&str, ColumnType>, SchemaError> {
+        let mut forced: BTreeMap<&str, ColumnType> = BTreeMap::new();
+        let groups = [
+            (&self.numerical, ColumnType::Numerical),
+            (&self.categorical, ColumnType::Categorical),
+            (&self.text, ColumnType::Text),
+            (&self.datetime, ColumnType::Datetime),
+        ];
+        for (names, ty) in groups {
+            for name in names {
+                if let Some(prev) = forced.insert(name.as_str(), ty) {
+                    if prev != ty {
+                        return Err(SchemaError::ConflictingTypes {
+                            column: name.clone(),
+                            first: prev,
+                            second: ty,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(forced)
+    }
+
+    /// Checks that every named column exists in `known` (the union of both datasets).
+    pub fn check_names<'a>(
+        &self,
+        known: impl Fn(&str) -> bool + 'a,
+    ) -> Result<(), SchemaError> {
+        let lists: [(&Vec<String>, &'static str); 5] = [
+            (&self.numerical, "numerical"),
+            (&self.categorical, "categorical"),
+            (&self.text, "text"),
+            (&self.datetime, "datetime"),
+            (&self.ignore, "ignore"),
+        ];
+        for (names, flag) in lists {
+            for n in names {
+                if !known(n) {
+                    return Err(SchemaError::UnknownColumn {
+                        column: n.clone(),
+                        flag,
+                    });
+                }
+            }
+        }
+        let singles: [(&Option<String>, &'static str); 4] = [
+            (&self.id, "id"),
+            (&self.timestamp, "timestamp"),
+            (&self.target, "target"),
+            (&self.prediction, "prediction"),
+        ];
+        for (name, flag) in singles {
+            if let Some(n) = name {
+                if !known(n) {
+                    return Err(SchemaError::UnknownColumn {
+                        column: n.clone(),
+                        flag,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The role of a column.
+    pub fn role_of(&self, name: &str) -> ColumnRole {
+        let is = |o: &Option<String>| o.as_deref() == Some(name);
+        if is(&self.id) {
+            ColumnRole::Id
+        } else if is(&self.timestamp) {
+            ColumnRole::Timestamp
+        } else if is(&self.target) {
+            ColumnRole::Target
+        } else if is(&self.prediction) {
+            ColumnRole::Prediction
+        } else {
+            ColumnRole::Feature
+        }
+    }
+
+    pub fn is_ignored(&self, name: &str) -> bool {
+        self.ignore.iter().any(|n| n == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::StrColumn;
+
+    #[test]
+    fn integers_split_on_ten_distinct_values() {
+        let ten: Vec<Option<i64>> = (0..100).map(|i| Some(i % 10)).collect();
+        assert_eq!(infer_column_type(&ColumnData::Int(ten)), ColumnType::Categorical);
+        let eleven: Vec<Option<i64>> = (0..100).map(|i| Some(i % 11)).collect();
+        assert_eq!(infer_column_type(&ColumnData::Int(eleven)), ColumnType::Numerical);
+        // Gaps do not change an integer column's type.
+        let gaps = vec![Some(1), None, Some(2), None];
+        assert_eq!(infer_column_type(&ColumnData::Int(gaps)), ColumnType::Categorical);
+    }
+
+    #[test]
+    fn strings_are_text_when_mostly_distinct() {
+        let few = StrColumn::from_options(["a", "b", "a", "b"].map(Some));
+        assert_eq!(infer_column_type(&ColumnData::Str(few)), ColumnType::Categorical);
+        // 3 distinct of 4: share 0.75 > 0.5.
+        let many = StrColumn::from_options(["a", "b", "c", "a"].map(Some));
+        assert_eq!(infer_column_type(&ColumnData::Str(many)), ColumnType::Text);
+        // Exactly half is still categorical.
+        let half = StrColumn::from_options(["a", "b", "a", "c", "a", "b"].map(Some));
+        assert_eq!(infer_column_type(&ColumnData::Str(half)), ColumnType::Categorical);
+    }
+
+    #[test]
+    fn other_physical_types() {
+        assert_eq!(
+            infer_column_type(&ColumnData::Float(vec![1.0])),
+            ColumnType::Numerical
+        );
+        assert_eq!(
+            infer_column_type(&ColumnData::Bool(vec![Some(true)])),
+            ColumnType::Categorical
+        );
+        assert_eq!(
+            infer_column_type(&ColumnData::Datetime(vec![Some(0)])),
+            ColumnType::Datetime
+        );
+    }
+
+    #[test]
+    fn conflicting_forced_types_are_rejected() {
+        let o = SchemaOverrides {
+            numerical: vec!["a".into()],
+            categorical: vec!["a".into()],
+            ..Default::default()
+        };
+        assert!(matches!(
+            o.forced_types(),
+            Err(SchemaError::ConflictingTypes { .. })
+        ));
+    }
+}
