@@ -60,6 +60,25 @@ pub fn energy_distance(reference: &[f64], current: &[f64]) -> Result<f64, StatEr
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::special::numeric_b_fixture::{assert_parity, cases, number};
+
+    #[test]
+    fn matches_scipy_fixture() {
+        for case in cases() {
+            let want = &case.expected["energy"];
+            let got = energy_distance(&case.reference, &case.current);
+            if want["error"].as_bool().unwrap() {
+                assert!(
+                    got.is_err(),
+                    "{}: expected an error, got {got:?}",
+                    case.name
+                );
+                continue;
+            }
+            let got = got.unwrap_or_else(|e| panic!("{}: unexpected error {e}", case.name));
+            assert_parity(&case.name, "distance", got, number(&want["distance"]));
+        }
+    }
 
     fn assert_close(got: f64, want: f64) {
         assert!(
@@ -114,5 +133,39 @@ mod tests {
             Err(StatError::EmptySample("current"))
         );
         assert!(energy_distance(&[-f64::MAX], &[f64::MAX]).is_err());
+    }
+
+    #[test]
+    fn extreme_finite_inputs_do_not_panic() {
+        let extreme = [
+            -f64::MAX,
+            -1e300,
+            -1.0,
+            0.0,
+            5e-324,
+            1e-300,
+            1.0,
+            1e300,
+            f64::MAX,
+        ];
+        let samples: [&[f64]; 5] = [
+            &extreme,
+            &extreme[..5],
+            &[f64::MAX; 6],
+            &[-f64::MAX, -f64::MAX, 0.0, 0.0, f64::MAX, f64::MAX],
+            &[
+                1.0,
+                1.0 + f64::EPSILON,
+                1.0 + 2.0 * f64::EPSILON,
+                2.0,
+                2.0,
+                3.0,
+            ],
+        ];
+        for a in samples {
+            for b in samples {
+                let _ = energy_distance(a, b);
+            }
+        }
     }
 }

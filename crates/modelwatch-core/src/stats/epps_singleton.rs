@@ -52,8 +52,13 @@ const MIN_OBSERVATIONS: usize = 5;
 /// * fewer than 5 observations in a sample → [`StatError::TooFewObservations`] (SciPy 1.17
 ///   returns NaN with a `SmallSampleWarning`, Evidently passes the NaN on);
 /// * zero pooled IQR → [`StatError::Degenerate`] (Evidently raises `ValueError`);
-/// * a zero covariance matrix (rank 0) → [`StatError::Degenerate`] (SciPy would evaluate a
-///   chi-square with zero degrees of freedom and return NaN).
+/// * a zero covariance matrix (rank 0) whose samples still differ — both samples constant, at
+///   different values — is not an error: `W = +inf`, `p = 0`. SciPy gets there through
+///   rounding noise (its per-sample means of `n` equal features are off by an ulp, so its
+///   "zero" covariance is ~1e-33 and `W` a meaningless ~1e32); its p-value is also `0`.
+///   A zero covariance with equal characteristic functions → [`StatError::Degenerate`].
+///
+/// A constant sample gets its features' mean exactly and an exactly zero covariance.
 ///
 /// Inputs must be finite and sorted ascending (the pooled quartiles come from one merge).
 pub fn epps_singleton(
@@ -104,15 +109,23 @@ pub fn epps_singleton(
             "Epps-Singleton covariance estimate is not finite".to_string(),
         ));
     };
+    let diff = mean_ref - mean_cur;
     if rank == 0 {
+        // Both samples constant (IQR > 0, so at different values): nothing varies within a
+        // sample but the means differ, the limit of W is +inf.
+        if diff.iter().any(|&d| d != 0.0) {
+            return Ok(EppsSingletonOutcome {
+                statistic: f64::INFINITY,
+                p_value: 0.0,
+                rank,
+            });
+        }
         return Err(StatError::Degenerate(
-            "Epps-Singleton covariance estimate is zero: the characteristic-function features \
-             do not vary"
+            "Epps-Singleton covariance estimate is zero and the samples' characteristic \
+             functions agree at the evaluation points"
                 .to_string(),
         ));
     }
-
-    let diff = mean_ref - mean_cur;
     let mut statistic = n * diff.dot(&(&omega_pinv * &diff));
     if reference.len().max(current.len()) < 25 {
         let correction = 1.0 / (1.0 + n.powf(-0.45) + 10.1 * (n1.powf(-1.7) + n2.powf(-1.7)));
@@ -140,6 +153,14 @@ fn ecf_moments(sample: &[f64], scaled: &[f64; 2]) -> (DVector<f64>, DMatrix<f64>
         [a.cos(), b.cos(), a.sin(), b.sin()]
     };
     let n = sample.len() as f64;
+    if sample.iter().all(|&x| x == sample[0]) {
+        // A constant sample: exact mean, exactly zero covariance (summing n equal terms and
+        // dividing by n would leave rounding noise).
+        return (
+            DVector::from_row_slice(&features(sample[0])),
+            DMatrix::zeros(4, 4),
+        );
+    }
     let mut mean = DVector::<f64>::zeros(4);
     for k in 0..4 {
         mean[k] = compensated_sum(sample.iter().map(|&x| features(x)[k])) / n;
@@ -185,6 +206,31 @@ fn merge_sorted(a: &[f64], b: &[f64]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::special::numeric_b_fixture::{assert_parity, cases, number};
+
+    #[test]
+    fn matches_scipy_fixture() {
+        for case in cases() {
+            let want = &case.expected["epps_singleton"];
+            let got = epps_singleton(&case.reference, &case.current);
+            if want["error"].as_bool().unwrap() {
+                assert!(
+                    got.is_err(),
+                    "{}: expected an error, got {got:?}",
+                    case.name
+                );
+                continue;
+            }
+            let got = got.unwrap_or_else(|e| panic!("{}: unexpected error {e}", case.name));
+            assert_parity(
+                &case.name,
+                "statistic",
+                got.statistic,
+                number(&want["statistic"]),
+            );
+            assert_parity(&case.name, "p_value", got.p_value, number(&want["p_value"]));
+        }
+    }
 
     #[test]
     fn errors() {
@@ -229,5 +275,39 @@ mod tests {
         let r = epps_singleton(&a, &b).unwrap();
         assert_eq!(r.rank, 1);
         assert!(r.p_value > 0.0 && r.p_value < 1.0);
+    }
+
+    #[test]
+    fn extreme_finite_inputs_do_not_panic() {
+        let extreme = [
+            -f64::MAX,
+            -1e300,
+            -1.0,
+            0.0,
+            5e-324,
+            1e-300,
+            1.0,
+            1e300,
+            f64::MAX,
+        ];
+        let samples: [&[f64]; 5] = [
+            &extreme,
+            &extreme[..5],
+            &[f64::MAX; 6],
+            &[-f64::MAX, -f64::MAX, 0.0, 0.0, f64::MAX, f64::MAX],
+            &[
+                1.0,
+                1.0 + f64::EPSILON,
+                1.0 + 2.0 * f64::EPSILON,
+                2.0,
+                2.0,
+                3.0,
+            ],
+        ];
+        for a in samples {
+            for b in samples {
+                let _ = epps_singleton(a, b);
+            }
+        }
     }
 }

@@ -292,6 +292,66 @@ pub fn symmetric_pseudo_inverse(matrix: &DMatrix<f64>, rtol: f64) -> Option<(DMa
     Some((pinv, rank))
 }
 
+/// Loader for the parity fixture `tests/fixtures/stats/numeric_b.json` written by
+/// `scripts/fixtures/stats_numeric_b.py` (scipy / Evidently expectations for `t_test`,
+/// `mann_whitney`, `energy` and `epps_singleton`), shared by those modules' tests.
+#[cfg(test)]
+pub(crate) mod numeric_b_fixture {
+    use serde_json::Value;
+
+    /// One fixture case: sorted inputs and the expectations object of every method.
+    pub(crate) struct Case {
+        pub name: String,
+        pub reference: Vec<f64>,
+        pub current: Vec<f64>,
+        pub expected: Value,
+    }
+
+    /// A JSON number, or one of the strings `"inf"`, `"-inf"`, `"nan"`.
+    pub(crate) fn number(v: &Value) -> f64 {
+        match v {
+            Value::Number(n) => n.as_f64().expect("finite number"),
+            Value::String(s) if s == "inf" => f64::INFINITY,
+            Value::String(s) if s == "-inf" => f64::NEG_INFINITY,
+            Value::String(s) if s == "nan" => f64::NAN,
+            other => panic!("not a number: {other}"),
+        }
+    }
+
+    /// The parity tolerance: `1e-9` absolute plus `1e-6` relative (infinities must match
+    /// exactly).
+    pub(crate) fn assert_parity(case: &str, what: &str, got: f64, want: f64) {
+        let ok = if want.is_infinite() {
+            got == want
+        } else {
+            (got - want).abs() <= 1e-9 + 1e-6 * want.abs()
+        };
+        assert!(ok, "{case}: {what}: got {got:e}, want {want:e}");
+    }
+
+    /// All cases, inputs sorted ascending as the drift engine passes them.
+    pub(crate) fn cases() -> Vec<Case> {
+        let text = include_str!("../../../../tests/fixtures/stats/numeric_b.json");
+        let doc: Value = serde_json::from_str(text).expect("fixture parses");
+        let sorted = |v: &Value| {
+            let mut xs: Vec<f64> = v.as_array().expect("array").iter().map(number).collect();
+            xs.sort_by(f64::total_cmp);
+            xs
+        };
+        doc["cases"]
+            .as_array()
+            .expect("cases")
+            .iter()
+            .map(|c| Case {
+                name: c["name"].as_str().expect("name").to_string(),
+                reference: sorted(&c["reference"]),
+                current: sorted(&c["current"]),
+                expected: c.clone(),
+            })
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

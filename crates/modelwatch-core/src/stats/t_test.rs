@@ -105,6 +105,31 @@ fn mean_and_sum_of_squares(values: &[f64]) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stats::special::numeric_b_fixture::{assert_parity, cases, number};
+
+    #[test]
+    fn matches_scipy_fixture() {
+        for case in cases() {
+            let want = &case.expected["t_test"];
+            let got = t_test_ind(&case.reference, &case.current);
+            if want["error"].as_bool().unwrap() {
+                assert!(
+                    got.is_err(),
+                    "{}: expected an error, got {got:?}",
+                    case.name
+                );
+                continue;
+            }
+            let got = got.unwrap_or_else(|e| panic!("{}: unexpected error {e}", case.name));
+            assert_parity(
+                &case.name,
+                "statistic",
+                got.statistic,
+                number(&want["statistic"]),
+            );
+            assert_parity(&case.name, "p_value", got.p_value, number(&want["p_value"]));
+        }
+    }
 
     fn assert_close(got: f64, want: f64) {
         assert!(
@@ -161,5 +186,39 @@ mod tests {
         let r = t_test_ind(&a, &a).unwrap();
         assert_eq!(r.statistic, 0.0);
         assert_eq!(r.p_value, 1.0);
+    }
+
+    #[test]
+    fn extreme_finite_inputs_do_not_panic() {
+        let extreme = [
+            -f64::MAX,
+            -1e300,
+            -1.0,
+            0.0,
+            5e-324,
+            1e-300,
+            1.0,
+            1e300,
+            f64::MAX,
+        ];
+        let samples: [&[f64]; 5] = [
+            &extreme,
+            &extreme[..5],
+            &[f64::MAX; 6],
+            &[-f64::MAX, -f64::MAX, 0.0, 0.0, f64::MAX, f64::MAX],
+            &[
+                1.0,
+                1.0 + f64::EPSILON,
+                1.0 + 2.0 * f64::EPSILON,
+                2.0,
+                2.0,
+                3.0,
+            ],
+        ];
+        for a in samples {
+            for b in samples {
+                let _ = t_test_ind(a, b);
+            }
+        }
     }
 }
