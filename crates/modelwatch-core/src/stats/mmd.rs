@@ -80,11 +80,11 @@ fn median_sigma(x: &[f64]) -> f64 {
     }
 }
 
-fn random_subsample(sorted: &[f64], rng: &mut ChaCha8Rng) -> Vec<f64> {
-    if sorted.len() <= MAX_POINTS_PER_SIDE {
+fn random_subsample(sorted: &[f64], cap: usize, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    if sorted.len() <= cap {
         return sorted.to_vec();
     }
-    let mut picked = rand::seq::index::sample(rng, sorted.len(), MAX_POINTS_PER_SIDE).into_vec();
+    let mut picked = rand::seq::index::sample(rng, sorted.len(), cap).into_vec();
     picked.sort_unstable();
     picked.into_iter().map(|i| sorted[i]).collect()
 }
@@ -165,6 +165,17 @@ pub fn mmd_permutation(
     permutations: usize,
     seed: u64,
 ) -> Result<MmdResult, StatError> {
+    mmd_permutation_capped(reference, current, permutations, seed, MAX_POINTS_PER_SIDE)
+}
+
+/// [`mmd_permutation`] with the per-side subsampling limit as a parameter.
+fn mmd_permutation_capped(
+    reference: &[f64],
+    current: &[f64],
+    permutations: usize,
+    seed: u64,
+    cap: usize,
+) -> Result<MmdResult, StatError> {
     check_non_empty(reference.len(), current.len())?;
     for len in [reference.len(), current.len()] {
         if len < 2 {
@@ -181,8 +192,8 @@ pub fn mmd_permutation(
         ));
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let x = random_subsample(reference, &mut rng);
-    let y = random_subsample(current, &mut rng);
+    let x = random_subsample(reference, cap.max(2), &mut rng);
+    let y = random_subsample(current, cap.max(2), &mut rng);
     let (n, m) = (x.len(), y.len());
 
     let sigma = median_sigma(&x);
@@ -279,6 +290,23 @@ mod tests {
         assert_eq!(far, mmd_permutation(&a, &b, 100, 1).unwrap());
         let same = mmd_permutation(&a, &a, 100, 1).unwrap();
         assert!(same.p_value > 0.5, "{}", same.p_value);
+    }
+
+    #[test]
+    fn subsampling_is_seeded_and_keeps_the_signal() {
+        let a: Vec<f64> = (0..300).map(|i| (i as f64 * 0.37).sin()).collect();
+        let mut a = a;
+        a.sort_by(f64::total_cmp);
+        let b: Vec<f64> = a.iter().map(|v| v + 1.5).collect();
+        let capped = mmd_permutation_capped(&a, &b, 50, 9, 40).unwrap();
+        assert_eq!(capped, mmd_permutation_capped(&a, &b, 50, 9, 40).unwrap());
+        assert_ne!(capped, mmd_permutation_capped(&a, &b, 50, 10, 40).unwrap());
+        assert_eq!(capped.p_value, 0.0);
+        // within the cap nothing is subsampled
+        assert_eq!(
+            mmd_permutation_capped(&a, &b, 10, 9, 300).unwrap().mmd,
+            mmd_permutation(&a, &b, 10, 9).unwrap().mmd
+        );
     }
 
     #[test]
