@@ -2,6 +2,8 @@
 //!
 //! No IO, no async: everything here is a deterministic function of its inputs.
 
+pub mod drift;
+pub mod results;
 pub mod schema;
 pub mod stats;
 pub mod table;

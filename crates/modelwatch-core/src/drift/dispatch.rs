@@ -1,0 +1,218 @@
+//! From a column pair and a method to a score: prepares the samples each method takes
+//! (sorted values, category counts, or Evidently's binned shares) and calls the statistic.
+
+use super::method::DriftMethod;
+use super::sample::{
+    category_counts, distinct_pooled, distinct_value_counts, numeric_values,
+    CategoryCounts, Dropped,
+};
+use super::settings::{MMD_PERMUTATIONS, TVD_PERMUTATIONS};
+use crate::schema::ColumnType;
+use crate::stats::{self, binning, StatError};
+use crate::table::ColumnData;
+
+/// A scored column: the method used (when one applies), and the score or why not.
+pub(super) struct Scored {
+    pub method: Option<DriftMethod>,
+    pub score: Result<f64, String>,
+    pub reference_dropped: Dropped,
+    pub current_dropped: Dropped,
+}
+
+/// The prepared samples of a column.
+enum Prepared {
+    Numeric {
+        reference: Vec<f64>,
+        current: Vec<f64>,
+    },
+    Categorical(CategoryCounts),
+}
+
+/// Prepares the samples, picks the method and computes the score. `Err` only when the
+/// column cannot even be prepared (e.g. strings declared numerical).
+pub(super) fn score_column(
+    reference: &ColumnData,
+    current: &ColumnData,
+    ty: ColumnType,
+    chosen: Option<DriftMethod>,
+    seed: u64,
+) -> Result<Scored, String> {
+    let (prepared, rd, cd) = match ty {
+        ColumnType::Numerical => {
+            let Some((r, rd)) = numeric_values(reference) else {
+                return Err(format!(
+                    "the reference holds {} values, which cannot be tested as numerical",
+                    reference.physical_name()
+                ));
+            };
+            let Some((c, cd)) = numeric_values(current) else {
+                return Err(format!(
+                    "the current data holds {} values, which cannot be tested as numerical",
+                    current.physical_name()
+                ));
+            };
+            (
+                Prepared::Numeric {
+                    reference: r,
+                    current: c,
+                },
+                rd,
+                cd,
+            )
+        }
+        ColumnType::Categorical => {
+            let (counts, rd, cd) = category_counts(reference, current);
+            (Prepared::Categorical(counts), rd, cd)
+        }
+        ColumnType::Text => {
+            let (_, rd, cd) = category_counts(reference, current);
+            let why = match chosen {
+                None => "text columns have no default drift method yet (text descriptors are not supported); test it as categorical with --categorical".to_string(),
+                Some(m) => format!("method `{m}` does not apply to text columns; test it as categorical with --categorical"),
+            };
+            return Ok(Scored {
+                method: chosen,
+                score: Err(why),
+                reference_dropped: rd,
+                current_dropped: cd,
+            });
+        }
+        ColumnType::Datetime => return Err("datetime columns are not drift-tested".into()),
+    };
+
+    let (ref_n, distinct) = match &prepared {
+        Prepared::Numeric { reference, current } => {
+            (reference.len(), distinct_pooled(reference, current))
+        }
+        Prepared::Categorical(c) => (
+            c.reference_total() as usize,
+            c.keys.len(),
+        ),
+    };
+    let cur_n = match &prepared {
+        Prepared::Numeric { current, .. } => current.len(),
+        Prepared::Categorical(c) => c.current_total() as usize,
+    };
+    let empty = if ref_n == 0 {
+        Some("the reference has no non-missing values")
+    } else if cur_n == 0 {
+        Some("the current data has no non-missing values")
+    } else {
+        None
+    };
+
+    let method = match chosen {
+        Some(m) => {
+            if !m.applies_to(ty) {
+                return Ok(Scored {
+                    method: Some(m),
+                    score: Err(format!("method `{m}` does not apply to {ty} columns")),
+                    reference_dropped: rd,
+                    current_dropped: cd,
+                });
+            }
+            m
+        }
+        None => DriftMethod::default_for(ty, ref_n, distinct).expect("numerical or categorical"),
+    };
+    if let Some(why) = empty {
+        return Ok(Scored {
+            method: Some(method),
+            score: Err(why.to_string()),
+            reference_dropped: rd,
+            current_dropped: cd,
+        });
+    }
+    let score = compute(method, &prepared, seed).map_err(|e| e.to_string());
+    Ok(Scored {
+        method: Some(method),
+        score,
+        reference_dropped: rd,
+        current_dropped: cd,
+    })
+}
+
+/// Category counts of a prepared column (distinct values for a numeric one).
+fn counts_of(prepared: &Prepared) -> std::borrow::Cow<'_, CategoryCounts> {
+    match prepared {
+        Prepared::Categorical(c) => std::borrow::Cow::Borrowed(c),
+        Prepared::Numeric { reference, current } => {
+            std::borrow::Cow::Owned(distinct_value_counts(reference, current))
+        }
+    }
+}
+
+/// Evidently's `get_binned_data`: Sturges bins for numeric columns with many distinct
+/// reference values, one bin per value otherwise (see [`binning::numeric_binned_shares`]).
+fn binned_shares(prepared: &Prepared, fill_zeros: bool) -> Result<binning::BinnedShares, StatError> {
+    match prepared {
+        Prepared::Numeric { reference, current } => {
+            binning::numeric_binned_shares(reference, current, fill_zeros)
+        }
+        Prepared::Categorical(c) => binning::count_shares(&c.reference, &c.current, fill_zeros),
+    }
+}
+
+fn compute(method: DriftMethod, prepared: &Prepared, seed: u64) -> Result<f64, StatError> {
+    use DriftMethod::*;
+    match method {
+        Ks | Wasserstein | Anderson | CramerVonMises | EnergyDistance | EppsSingleton
+        | MannWhitney | TTest | EmpiricalMmd => {
+            let Prepared::Numeric { reference: r, current: c } = prepared else {
+                return Err(StatError::Unsupported(format!(
+                    "method `{method}` needs numerical values"
+                )));
+            };
+            match method {
+                Ks => Ok(stats::ks::ks_two_sample(r, c)?.p_value),
+                Wasserstein => stats::wasserstein::wasserstein_normed(r, c),
+                Anderson => Ok(stats::anderson::anderson_ksamp_two(r, c)?.p_value),
+                CramerVonMises => Ok(stats::cramer_von_mises::cramer_von_mises_two_sample(r, c)?.p_value),
+                EnergyDistance => stats::energy::energy_distance(r, c),
+                EppsSingleton => Ok(stats::epps_singleton::epps_singleton(r, c)?.p_value),
+                MannWhitney => Ok(stats::mann_whitney::mann_whitney_u(r, c)?.p_value),
+                TTest => Ok(stats::t_test::t_test_ind(r, c)?.p_value),
+                EmpiricalMmd => Ok(stats::mmd::mmd_permutation(r, c, MMD_PERMUTATIONS, seed)?.p_value),
+                _ => unreachable!(),
+            }
+        }
+        ChiSquare => {
+            let c = counts_of(prepared);
+            stats::chisquare::chisquare_scaled(&c.reference, &c.current)
+        }
+        Z => {
+            let c = counts_of(prepared);
+            stats::z_test::z_test_proportions(&c.reference, &c.current)
+        }
+        FisherExact => {
+            let c = counts_of(prepared);
+            stats::fisher::fisher_exact_counts(&c.reference, &c.current)
+        }
+        GTest => {
+            let c = counts_of(prepared);
+            stats::g_test::g_test_scaled(&c.reference, &c.current)
+        }
+        Tvd => {
+            let c = counts_of(prepared);
+            Ok(stats::tvd::tvd_permutation(&c.reference, &c.current, TVD_PERMUTATIONS, seed)?.p_value)
+        }
+        Psi => {
+            let b = binned_shares(prepared, true)?;
+            Ok(stats::divergence::psi(&b.reference, &b.current))
+        }
+        KlDiv => {
+            let b = binned_shares(prepared, true)?;
+            Ok(stats::divergence::kl_div(&b.reference, &b.current))
+        }
+        JensenShannon => {
+            let b = binned_shares(prepared, false)?;
+            Ok(stats::divergence::jensenshannon(&b.reference, &b.current))
+        }
+        Hellinger => match prepared {
+            Prepared::Numeric { reference, current } => {
+                stats::hellinger::hellinger_numeric(reference, current)
+            }
+            Prepared::Categorical(c) => stats::hellinger::hellinger_counts(&c.reference, &c.current),
+        },
+    }
+}

@@ -1,0 +1,299 @@
+//! The drift methods by name, with Evidently 0.7's default thresholds, drift rules and the
+//! column types each applies to.
+
+use serde::{Deserialize, Serialize};
+
+use crate::schema::ColumnType;
+
+/// A drift detection method. Names are Evidently's, so settings carry over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DriftMethod {
+    #[serde(rename = "ks")]
+    Ks,
+    #[serde(rename = "chisquare")]
+    ChiSquare,
+    #[serde(rename = "z")]
+    Z,
+    #[serde(rename = "wasserstein")]
+    Wasserstein,
+    #[serde(rename = "jensenshannon")]
+    JensenShannon,
+    #[serde(rename = "psi")]
+    Psi,
+    #[serde(rename = "kl_div")]
+    KlDiv,
+    #[serde(rename = "hellinger")]
+    Hellinger,
+    #[serde(rename = "anderson")]
+    Anderson,
+    #[serde(rename = "cramer_von_mises")]
+    CramerVonMises,
+    #[serde(rename = "ed")]
+    EnergyDistance,
+    #[serde(rename = "es")]
+    EppsSingleton,
+    #[serde(rename = "fisher_exact")]
+    FisherExact,
+    #[serde(rename = "g_test")]
+    GTest,
+    #[serde(rename = "mannw")]
+    MannWhitney,
+    #[serde(rename = "t_test")]
+    TTest,
+    #[serde(rename = "empirical_mmd")]
+    EmpiricalMmd,
+    #[serde(rename = "TVD")]
+    Tvd,
+}
+
+/// How a score is compared with its threshold to flag drift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriftRule {
+    /// A p-value: drift when `score < threshold`.
+    PValueBelow,
+    /// A p-value: drift when `score <= threshold` (Evidently's `ks` and `cramer_von_mises`).
+    PValueAtMost,
+    /// A distance: drift when `score >= threshold`.
+    DistanceAtLeast,
+    /// A distance: drift when `score > threshold` (Evidently's `ed`).
+    DistanceAbove,
+}
+
+impl DriftRule {
+    pub fn drifted(self, score: f64, threshold: f64) -> bool {
+        match self {
+            DriftRule::PValueBelow => score < threshold,
+            DriftRule::PValueAtMost => score <= threshold,
+            DriftRule::DistanceAtLeast => score >= threshold,
+            DriftRule::DistanceAbove => score > threshold,
+        }
+    }
+
+    pub fn is_p_value(self) -> bool {
+        matches!(self, DriftRule::PValueBelow | DriftRule::PValueAtMost)
+    }
+}
+
+/// An unknown method name.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("unknown drift method `{0}` (known: {known})", known = DriftMethod::names().join(", "))]
+pub struct UnknownMethod(pub String);
+
+impl DriftMethod {
+    pub const ALL: [DriftMethod; 18] = [
+        DriftMethod::Ks,
+        DriftMethod::ChiSquare,
+        DriftMethod::Z,
+        DriftMethod::Wasserstein,
+        DriftMethod::JensenShannon,
+        DriftMethod::Psi,
+        DriftMethod::KlDiv,
+        DriftMethod::Hellinger,
+        DriftMethod::Anderson,
+        DriftMethod::CramerVonMises,
+        DriftMethod::EnergyDistance,
+        DriftMethod::EppsSingleton,
+        DriftMethod::FisherExact,
+        DriftMethod::GTest,
+        DriftMethod::MannWhitney,
+        DriftMethod::TTest,
+        DriftMethod::EmpiricalMmd,
+        DriftMethod::Tvd,
+    ];
+
+    /// Evidently's name of the method.
+    pub fn name(self) -> &'static str {
+        match self {
+            DriftMethod::Ks => "ks",
+            DriftMethod::ChiSquare => "chisquare",
+            DriftMethod::Z => "z",
+            DriftMethod::Wasserstein => "wasserstein",
+            DriftMethod::JensenShannon => "jensenshannon",
+            DriftMethod::Psi => "psi",
+            DriftMethod::KlDiv => "kl_div",
+            DriftMethod::Hellinger => "hellinger",
+            DriftMethod::Anderson => "anderson",
+            DriftMethod::CramerVonMises => "cramer_von_mises",
+            DriftMethod::EnergyDistance => "ed",
+            DriftMethod::EppsSingleton => "es",
+            DriftMethod::FisherExact => "fisher_exact",
+            DriftMethod::GTest => "g_test",
+            DriftMethod::MannWhitney => "mannw",
+            DriftMethod::TTest => "t_test",
+            DriftMethod::EmpiricalMmd => "empirical_mmd",
+            DriftMethod::Tvd => "TVD",
+        }
+    }
+
+    pub fn names() -> Vec<&'static str> {
+        Self::ALL.iter().map(|m| m.name()).collect()
+    }
+
+    /// Looks a method up by Evidently's name (`TVD` also answers to `tvd`).
+    pub fn from_name(name: &str) -> Result<Self, UnknownMethod> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|m| m.name() == name || m.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| UnknownMethod(name.to_string()))
+    }
+
+    /// A human-readable name for reports.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            DriftMethod::Ks => "K-S p-value",
+            DriftMethod::ChiSquare => "chi-square p-value",
+            DriftMethod::Z => "Z-test p-value",
+            DriftMethod::Wasserstein => "Wasserstein distance (normed)",
+            DriftMethod::JensenShannon => "Jensen-Shannon distance",
+            DriftMethod::Psi => "PSI",
+            DriftMethod::KlDiv => "Kullback-Leibler divergence",
+            DriftMethod::Hellinger => "Hellinger distance",
+            DriftMethod::Anderson => "Anderson-Darling p-value",
+            DriftMethod::CramerVonMises => "Cramér-von Mises p-value",
+            DriftMethod::EnergyDistance => "energy distance",
+            DriftMethod::EppsSingleton => "Epps-Singleton p-value",
+            DriftMethod::FisherExact => "Fisher's exact p-value",
+            DriftMethod::GTest => "G-test p-value",
+            DriftMethod::MannWhitney => "Mann-Whitney U p-value (two-sided)",
+            DriftMethod::TTest => "t-test p-value",
+            DriftMethod::EmpiricalMmd => "MMD permutation p-value",
+            DriftMethod::Tvd => "TVD permutation p-value",
+        }
+    }
+
+    /// Evidently 0.7's default threshold for the method.
+    pub fn default_threshold(self) -> f64 {
+        match self {
+            DriftMethod::Ks
+            | DriftMethod::ChiSquare
+            | DriftMethod::Z
+            | DriftMethod::EppsSingleton
+            | DriftMethod::MannWhitney
+            | DriftMethod::TTest => 0.05,
+            _ => 0.1,
+        }
+    }
+
+    /// How the score is compared with the threshold (as each Evidently stattest does).
+    pub fn rule(self) -> DriftRule {
+        match self {
+            DriftMethod::Ks | DriftMethod::CramerVonMises => DriftRule::PValueAtMost,
+            DriftMethod::EnergyDistance => DriftRule::DistanceAbove,
+            DriftMethod::Wasserstein
+            | DriftMethod::JensenShannon
+            | DriftMethod::Psi
+            | DriftMethod::KlDiv
+            | DriftMethod::Hellinger => DriftRule::DistanceAtLeast,
+            _ => DriftRule::PValueBelow,
+        }
+    }
+
+    /// Whether the method may be chosen by the user for a column of this type
+    /// (Evidently's `allowed_feature_types`).
+    pub fn applies_to(self, ty: ColumnType) -> bool {
+        match self {
+            DriftMethod::JensenShannon
+            | DriftMethod::Psi
+            | DriftMethod::KlDiv
+            | DriftMethod::Hellinger => {
+                matches!(ty, ColumnType::Numerical | ColumnType::Categorical)
+            }
+            DriftMethod::ChiSquare
+            | DriftMethod::Z
+            | DriftMethod::FisherExact
+            | DriftMethod::GTest
+            | DriftMethod::Tvd => ty == ColumnType::Categorical,
+            DriftMethod::Ks
+            | DriftMethod::Wasserstein
+            | DriftMethod::Anderson
+            | DriftMethod::CramerVonMises
+            | DriftMethod::EnergyDistance
+            | DriftMethod::EppsSingleton
+            | DriftMethod::MannWhitney
+            | DriftMethod::TTest
+            | DriftMethod::EmpiricalMmd => ty == ColumnType::Numerical,
+        }
+    }
+
+    /// Evidently 0.7's default method for a column.
+    ///
+    /// `reference_rows` is the number of non-missing reference values and `distinct` the
+    /// number of distinct values over both samples. Returns `None` for types that have no
+    /// default (text, datetime).
+    pub fn default_for(ty: ColumnType, reference_rows: usize, distinct: usize) -> Option<Self> {
+        let small = reference_rows <= 1000;
+        match (ty, small) {
+            (ColumnType::Numerical, true) => Some(if distinct <= 2 {
+                DriftMethod::Z
+            } else if distinct <= 5 {
+                DriftMethod::ChiSquare
+            } else {
+                DriftMethod::Ks
+            }),
+            (ColumnType::Numerical, false) => Some(if distinct <= 5 {
+                DriftMethod::JensenShannon
+            } else {
+                DriftMethod::Wasserstein
+            }),
+            (ColumnType::Categorical, true) => Some(if distinct <= 2 {
+                DriftMethod::Z
+            } else {
+                DriftMethod::ChiSquare
+            }),
+            (ColumnType::Categorical, false) => Some(DriftMethod::JensenShannon),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for DriftMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for DriftMethod {
+    type Err = UnknownMethod;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::from_name(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for m in DriftMethod::ALL {
+            assert_eq!(DriftMethod::from_name(m.name()).unwrap(), m);
+        }
+        assert_eq!(DriftMethod::from_name("tvd").unwrap(), DriftMethod::Tvd);
+        let err = DriftMethod::from_name("kolmogorov").unwrap_err();
+        assert!(err.to_string().contains("unknown drift method `kolmogorov`"));
+    }
+
+    #[test]
+    fn default_method_follows_evidently() {
+        use ColumnType::*;
+        use DriftMethod::*;
+        assert_eq!(DriftMethod::default_for(Numerical, 1000, 2), Some(Z));
+        assert_eq!(DriftMethod::default_for(Numerical, 1000, 5), Some(ChiSquare));
+        assert_eq!(DriftMethod::default_for(Numerical, 1000, 6), Some(Ks));
+        assert_eq!(DriftMethod::default_for(Numerical, 1001, 5), Some(JensenShannon));
+        assert_eq!(DriftMethod::default_for(Numerical, 1001, 6), Some(Wasserstein));
+        assert_eq!(DriftMethod::default_for(Categorical, 10, 2), Some(Z));
+        assert_eq!(DriftMethod::default_for(Categorical, 10, 3), Some(ChiSquare));
+        assert_eq!(DriftMethod::default_for(Categorical, 5000, 2), Some(JensenShannon));
+        assert_eq!(DriftMethod::default_for(Text, 10, 3), None);
+    }
+
+    #[test]
+    fn drift_rules_match_evidently_comparisons() {
+        assert!(DriftMethod::Ks.rule().drifted(0.05, 0.05));
+        assert!(!DriftMethod::ChiSquare.rule().drifted(0.05, 0.05));
+        assert!(DriftMethod::Wasserstein.rule().drifted(0.1, 0.1));
+        assert!(!DriftMethod::EnergyDistance.rule().drifted(0.1, 0.1));
+    }
+}

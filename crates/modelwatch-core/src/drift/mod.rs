@@ -1,0 +1,292 @@
+//! Data drift: per-column two-sample tests and the dataset verdict.
+//!
+//! The engine follows Evidently 0.7's `DataDriftPreset`: every column shared by the two
+//! datasets (except id, timestamp, datetime and ignored columns) gets a method (the user's
+//! choice or Evidently's default rule), a threshold and a score; the dataset drifts when
+//! the share of drifted columns reaches `drift_share`. Columns are computed in parallel.
+
+mod dispatch;
+pub mod method;
+pub mod sample;
+pub mod settings;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+pub use method::{DriftMethod, DriftRule, UnknownMethod};
+pub use settings::{DriftSettings, SettingsError};
+
+use crate::schema::{infer_column_type, ColumnRole, ColumnType, SchemaError, SchemaOverrides};
+use crate::table::{Column, Table};
+
+/// The drift result of one column. A column that could not be tested has `score` and
+/// `drifted` set to `None` and says why in `error`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnDrift {
+    pub column: String,
+    #[serde(rename = "type")]
+    pub column_type: ColumnType,
+    pub role: ColumnRole,
+    pub method: Option<DriftMethod>,
+    pub threshold: Option<f64>,
+    pub score: Option<f64>,
+    pub drifted: Option<bool>,
+    /// Rows of the reference dataset.
+    pub reference_rows: usize,
+    /// Rows of the current dataset.
+    pub current_rows: usize,
+    /// Missing values (empty, NA, null, NaN) dropped from the reference before testing.
+    pub reference_missing: usize,
+    pub current_missing: usize,
+    /// Infinite values dropped from the reference before testing.
+    pub reference_infinite: usize,
+    pub current_infinite: usize,
+    pub error: Option<String>,
+}
+
+impl ColumnDrift {
+    /// Whether the column was tested (has a score).
+    pub fn tested(&self) -> bool {
+        self.score.is_some()
+    }
+}
+
+/// The drift result of a dataset pair.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DriftReport {
+    /// Share of drifted columns at which the dataset counts as drifted.
+    pub drift_share: f64,
+    /// Columns that were tested (columns with an error are not counted).
+    pub column_count: usize,
+    pub drifted_count: usize,
+    pub drifted_share: f64,
+    pub dataset_drift: bool,
+    pub columns: Vec<ColumnDrift>,
+    /// Columns present only in the reference (not compared).
+    pub reference_only_columns: Vec<String>,
+    /// Columns present only in the current data (not compared).
+    pub current_only_columns: Vec<String>,
+    /// Columns described but not drift-tested (id, timestamp, datetime, ignored).
+    pub skipped_columns: Vec<SkippedColumn>,
+}
+
+/// A column that is not drift-tested, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SkippedColumn {
+    pub column: String,
+    pub reason: String,
+}
+
+/// A problem with the whole run (as opposed to one column).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DriftError {
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("column `{column}` given to {flag} is not compared: {why}")]
+    SettingForUntestedColumn {
+        column: String,
+        flag: &'static str,
+        why: String,
+    },
+}
+
+/// Resolves the type of a column pair: a forced type wins, else the reference decides
+/// (the current data when the reference is empty).
+fn resolve_type(
+    reference: &Column,
+    current: &Column,
+    forced: Option<ColumnType>,
+) -> ColumnType {
+    if let Some(t) = forced {
+        return t;
+    }
+    let ref_type = infer_column_type(&reference.data);
+    let has_values = reference.data.missing_count() < reference.data.len();
+    if has_values {
+        ref_type
+    } else {
+        infer_column_type(&current.data)
+    }
+}
+
+/// Computes data drift between `reference` and `current`.
+///
+/// `on_column_done` is called once per tested column (from worker threads), for progress
+/// display.
+pub fn compute_drift(
+    reference: &Table,
+    current: &Table,
+    schema: &SchemaOverrides,
+    settings: &DriftSettings,
+    on_column_done: &(dyn Fn() + Sync),
+) -> Result<DriftReport, DriftError> {
+    settings.validate()?;
+    let in_either =
+        |n: &str| reference.column(n).is_some() || current.column(n).is_some();
+    schema.check_names(in_either)?;
+    let forced = schema.forced_types()?;
+    for (col, flag) in settings
+        .column_methods
+        .keys()
+        .map(|c| (c, "--column-method"))
+        .chain(settings.column_thresholds.keys().map(|c| (c, "--column-threshold")))
+    {
+        if !in_either(col) {
+            return Err(SchemaError::UnknownColumn {
+                column: col.clone(),
+                flag: if flag == "--column-method" {
+                    "column-method"
+                } else {
+                    "column-threshold"
+                },
+            }
+            .into());
+        }
+        if reference.column(col).is_none() || current.column(col).is_none() {
+            return Err(DriftError::SettingForUntestedColumn {
+                column: col.clone(),
+                flag,
+                why: "it is in only one of the datasets".into(),
+            });
+        }
+    }
+
+    let reference_only_columns: Vec<String> = reference
+        .column_names()
+        .filter(|n| current.column(n).is_none())
+        .map(str::to_string)
+        .collect();
+    let current_only_columns: Vec<String> = current
+        .column_names()
+        .filter(|n| reference.column(n).is_none())
+        .map(str::to_string)
+        .collect();
+
+    let mut jobs: Vec<(&Column, &Column, ColumnType, ColumnRole)> = Vec::new();
+    let mut skipped_columns = Vec::new();
+    for rc in reference.columns() {
+        let Some(cc) = current.column(&rc.name) else {
+            continue;
+        };
+        let role = schema.role_of(&rc.name);
+        let ty = resolve_type(rc, cc, forced.get(rc.name.as_str()).copied());
+        let skip_reason = if schema.is_ignored(&rc.name) {
+            Some("ignored".to_string())
+        } else if role == ColumnRole::Id {
+            Some("id column".to_string())
+        } else if role == ColumnRole::Timestamp {
+            Some("timestamp column".to_string())
+        } else if ty == ColumnType::Datetime {
+            Some("datetime column (not drift-tested)".to_string())
+        } else {
+            None
+        };
+        if let Some(reason) = skip_reason {
+            if settings.column_methods.contains_key(&rc.name) {
+                return Err(DriftError::SettingForUntestedColumn {
+                    column: rc.name.clone(),
+                    flag: "--column-method",
+                    why: reason,
+                });
+            }
+            skipped_columns.push(SkippedColumn {
+                column: rc.name.clone(),
+                reason,
+            });
+            continue;
+        }
+        jobs.push((rc, cc, ty, role));
+    }
+
+    let columns: Vec<ColumnDrift> = jobs
+        .par_iter()
+        .map(|&(rc, cc, ty, role)| {
+            let result = column_drift(
+                rc,
+                cc,
+                ty,
+                role,
+                reference.rows(),
+                current.rows(),
+                settings,
+            );
+            on_column_done();
+            result
+        })
+        .collect();
+
+    let column_count = columns.iter().filter(|c| c.tested()).count();
+    let drifted_count = columns.iter().filter(|c| c.drifted == Some(true)).count();
+    let drifted_share = if column_count == 0 {
+        0.0
+    } else {
+        drifted_count as f64 / column_count as f64
+    };
+    Ok(DriftReport {
+        drift_share: settings.drift_share,
+        column_count,
+        drifted_count,
+        drifted_share,
+        dataset_drift: column_count > 0 && drifted_share >= settings.drift_share,
+        columns,
+        reference_only_columns,
+        current_only_columns,
+        skipped_columns,
+    })
+}
+
+/// Tests one column pair; problems are recorded in the result, never raised.
+fn column_drift(
+    reference: &Column,
+    current: &Column,
+    ty: ColumnType,
+    role: ColumnRole,
+    reference_rows: usize,
+    current_rows: usize,
+    settings: &DriftSettings,
+) -> ColumnDrift {
+    let mut out = ColumnDrift {
+        column: reference.name.clone(),
+        column_type: ty,
+        role,
+        method: None,
+        threshold: None,
+        score: None,
+        drifted: None,
+        reference_rows,
+        current_rows,
+        reference_missing: 0,
+        current_missing: 0,
+        reference_infinite: 0,
+        current_infinite: 0,
+        error: None,
+    };
+    let chosen = settings.chosen_method(&reference.name, ty);
+    match dispatch::score_column(&reference.data, &current.data, ty, chosen, settings.seed) {
+        Ok(scored) => {
+            out.reference_missing = scored.reference_dropped.missing;
+            out.current_missing = scored.current_dropped.missing;
+            out.reference_infinite = scored.reference_dropped.infinite;
+            out.current_infinite = scored.current_dropped.infinite;
+            if let Some(method) = scored.method {
+                out.method = Some(method);
+                out.threshold = Some(settings.threshold_for(&reference.name, ty, method));
+            }
+            match scored.score {
+                Ok(score) if score.is_nan() => {
+                    out.error = Some("the statistic is undefined (NaN) for this data".into())
+                }
+                Ok(score) => {
+                    let method = scored.method.expect("a score comes with its method");
+                    out.score = Some(score);
+                    out.drifted = Some(method.rule().drifted(score, out.threshold.unwrap()));
+                }
+                Err(e) => out.error = Some(e),
+            }
+        }
+        Err(e) => out.error = Some(e),
+    }
+    out
+}

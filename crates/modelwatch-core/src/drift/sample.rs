@@ -1,0 +1,323 @@
+//! Turning a column pair into the samples the statistics take: sorted finite values for
+//! numerical columns, aligned counts per category for categorical ones.
+//!
+//! Missing values (NaN, null) and infinities are dropped per column before testing, as
+//! Evidently does (`replace([-inf, inf], nan).dropna()`), and counted.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::table::{ColumnData, MISSING_CODE};
+
+/// How many values of one side were dropped before testing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Dropped {
+    pub missing: usize,
+    pub infinite: usize,
+}
+
+/// A category key. Numbers order before strings; within a kind the natural order applies
+/// (Evidently sorts the keys for the `z` test).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CategoryKey {
+    Number(f64),
+    Text(String),
+}
+
+impl CategoryKey {
+    pub fn label(&self) -> String {
+        match self {
+            CategoryKey::Number(v) => format_number(*v),
+            CategoryKey::Text(s) => s.clone(),
+        }
+    }
+}
+
+/// Formats a number the way a user wrote it: integers without a fraction.
+pub fn format_number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Aligned category counts of the two samples, keys in ascending order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CategoryCounts {
+    pub keys: Vec<CategoryKey>,
+    pub reference: Vec<u64>,
+    pub current: Vec<u64>,
+}
+
+impl CategoryCounts {
+    pub fn reference_total(&self) -> u64 {
+        self.reference.iter().sum()
+    }
+    pub fn current_total(&self) -> u64 {
+        self.current.iter().sum()
+    }
+}
+
+/// Finite values of a column as `f64`, sorted ascending, or `None` when the column does
+/// not hold numbers (strings, datetimes).
+pub fn numeric_values(data: &ColumnData) -> Option<(Vec<f64>, Dropped)> {
+    let mut dropped = Dropped::default();
+    let mut out: Vec<f64> = match data {
+        ColumnData::Float(v) => {
+            let mut out = Vec::with_capacity(v.len());
+            for &x in v {
+                if x.is_nan() {
+                    dropped.missing += 1;
+                } else if x.is_infinite() {
+                    dropped.infinite += 1;
+                } else {
+                    out.push(x);
+                }
+            }
+            out
+        }
+        ColumnData::Int(v) => {
+            dropped.missing = v.iter().filter(|x| x.is_none()).count();
+            v.iter().flatten().map(|&x| x as f64).collect()
+        }
+        ColumnData::Bool(v) => {
+            dropped.missing = v.iter().filter(|x| x.is_none()).count();
+            v.iter().flatten().map(|&b| if b { 1.0 } else { 0.0 }).collect()
+        }
+        ColumnData::Str(_) | ColumnData::Datetime(_) => return None,
+    };
+    radsort::sort(&mut out);
+    Some((out, dropped))
+}
+
+/// Count of values per category on one side, with dropped values counted.
+fn side_counts(data: &ColumnData) -> (Vec<(CategoryKey, u64)>, Dropped) {
+    let mut dropped = Dropped::default();
+    let mut out: Vec<(CategoryKey, u64)> = Vec::new();
+    match data {
+        ColumnData::Float(_) | ColumnData::Int(_) | ColumnData::Bool(_) => {
+            let (sorted, d) = numeric_values(data).expect("numeric physical type");
+            dropped = d;
+            let mut i = 0;
+            while i < sorted.len() {
+                let mut j = i + 1;
+                while j < sorted.len() && sorted[j] == sorted[i] {
+                    j += 1;
+                }
+                out.push((CategoryKey::Number(sorted[i]), (j - i) as u64));
+                i = j;
+            }
+        }
+        ColumnData::Str(s) => {
+            let mut counts = vec![0u64; s.labels.len()];
+            for &c in &s.codes {
+                if c == MISSING_CODE {
+                    dropped.missing += 1;
+                } else {
+                    counts[c as usize] += 1;
+                }
+            }
+            for (label, n) in s.labels.iter().zip(counts) {
+                if n > 0 {
+                    out.push((CategoryKey::Text(label.clone()), n));
+                }
+            }
+        }
+        ColumnData::Datetime(v) => {
+            let mut counts: HashMap<i64, u64> = HashMap::new();
+            for x in v {
+                match x {
+                    None => dropped.missing += 1,
+                    Some(t) => *counts.entry(*t).or_default() += 1,
+                }
+            }
+            out.extend(
+                counts
+                    .into_iter()
+                    .map(|(t, n)| (CategoryKey::Number(t as f64), n)),
+            );
+        }
+    }
+    (out, dropped)
+}
+
+/// Aligned category counts of a column pair, keys sorted (numbers first, then strings).
+pub fn category_counts(
+    reference: &ColumnData,
+    current: &ColumnData,
+) -> (CategoryCounts, Dropped, Dropped) {
+    let (r, rd) = side_counts(reference);
+    let (c, cd) = side_counts(current);
+    // Numbers are keyed by their bit pattern (after normalising -0.0 to 0.0).
+    let mut numbers: BTreeMap<u64, (f64, u64, u64)> = BTreeMap::new();
+    let mut texts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut add = |key: CategoryKey, n: u64, is_ref: bool| match key {
+        CategoryKey::Number(v) => {
+            let v = if v == 0.0 { 0.0 } else { v };
+            let e = numbers.entry(order_key(v)).or_insert((v, 0, 0));
+            if is_ref {
+                e.1 += n
+            } else {
+                e.2 += n
+            }
+        }
+        CategoryKey::Text(s) => {
+            let e = texts.entry(s).or_insert((0, 0));
+            if is_ref {
+                e.0 += n
+            } else {
+                e.1 += n
+            }
+        }
+    };
+    for (k, n) in r {
+        add(k, n, true);
+    }
+    for (k, n) in c {
+        add(k, n, false);
+    }
+    let mut counts = CategoryCounts::default();
+    for (_, (v, a, b)) in numbers {
+        counts.keys.push(CategoryKey::Number(v));
+        counts.reference.push(a);
+        counts.current.push(b);
+    }
+    for (s, (a, b)) in texts {
+        counts.keys.push(CategoryKey::Text(s));
+        counts.reference.push(a);
+        counts.current.push(b);
+    }
+    (counts, rd, cd)
+}
+
+/// A total order key for finite f64 values.
+fn order_key(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | (1 << 63)
+    }
+}
+
+/// Aligned counts of the distinct values of two sorted numeric samples.
+pub fn distinct_value_counts(reference: &[f64], current: &[f64]) -> CategoryCounts {
+    let mut out = CategoryCounts::default();
+    let (mut i, mut j) = (0, 0);
+    while i < reference.len() || j < current.len() {
+        let v = match (reference.get(i), current.get(j)) {
+            (Some(&a), Some(&b)) => a.min(b),
+            (Some(&a), None) => a,
+            (None, Some(&b)) => b,
+            (None, None) => unreachable!(),
+        };
+        let mut a = 0u64;
+        while i < reference.len() && reference[i] == v {
+            a += 1;
+            i += 1;
+        }
+        let mut b = 0u64;
+        while j < current.len() && current[j] == v {
+            b += 1;
+            j += 1;
+        }
+        out.keys.push(CategoryKey::Number(v));
+        out.reference.push(a);
+        out.current.push(b);
+    }
+    out
+}
+
+/// Number of distinct values in a sorted slice.
+pub fn distinct_sorted(values: &[f64]) -> usize {
+    if values.is_empty() {
+        return 0;
+    }
+    1 + values.windows(2).filter(|w| w[0] != w[1]).count()
+}
+
+/// Number of distinct values over two sorted slices together.
+pub fn distinct_pooled(reference: &[f64], current: &[f64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    let mut last: Option<f64> = None;
+    while i < reference.len() || j < current.len() {
+        let v = match (reference.get(i), current.get(j)) {
+            (Some(&a), Some(&b)) if a <= b => {
+                i += 1;
+                a
+            }
+            (Some(_), Some(&b)) => {
+                j += 1;
+                b
+            }
+            (Some(&a), None) => {
+                i += 1;
+                a
+            }
+            (None, Some(&b)) => {
+                j += 1;
+                b
+            }
+            (None, None) => unreachable!(),
+        };
+        if last != Some(v) {
+            n += 1;
+            last = Some(v);
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::StrColumn;
+
+    #[test]
+    fn numeric_values_drop_missing_and_infinite() {
+        let d = ColumnData::Float(vec![3.0, f64::NAN, f64::INFINITY, 1.0, f64::NEG_INFINITY]);
+        let (v, dropped) = numeric_values(&d).unwrap();
+        assert_eq!(v, vec![1.0, 3.0]);
+        assert_eq!(dropped, Dropped { missing: 1, infinite: 2 });
+        let d = ColumnData::Int(vec![Some(2), None, Some(-1)]);
+        let (v, dropped) = numeric_values(&d).unwrap();
+        assert_eq!(v, vec![-1.0, 2.0]);
+        assert_eq!(dropped.missing, 1);
+    }
+
+    #[test]
+    fn category_counts_align_both_sides() {
+        let r = ColumnData::Str(StrColumn::from_options([Some("b"), Some("a"), None, Some("b")]));
+        let c = ColumnData::Str(StrColumn::from_options([Some("c"), Some("b")]));
+        let (counts, rd, cd) = category_counts(&r, &c);
+        let labels: Vec<String> = counts.keys.iter().map(|k| k.label()).collect();
+        assert_eq!(labels, vec!["a", "b", "c"]);
+        assert_eq!(counts.reference, vec![1, 2, 0]);
+        assert_eq!(counts.current, vec![0, 1, 1]);
+        assert_eq!(rd.missing, 1);
+        assert_eq!(cd.missing, 0);
+    }
+
+    #[test]
+    fn mixed_int_and_float_sides_share_number_keys() {
+        let r = ColumnData::Int(vec![Some(1), Some(2), Some(2)]);
+        let c = ColumnData::Float(vec![2.0, -0.0, 0.0]);
+        let (counts, _, _) = category_counts(&r, &c);
+        let labels: Vec<String> = counts.keys.iter().map(|k| k.label()).collect();
+        assert_eq!(labels, vec!["0", "1", "2"]);
+        assert_eq!(counts.reference, vec![0, 1, 2]);
+        assert_eq!(counts.current, vec![2, 0, 1]);
+    }
+
+    #[test]
+    fn distinct_counts_over_sorted_samples() {
+        let a = [1.0, 1.0, 2.0, 5.0];
+        let b = [0.0, 2.0, 2.0, 7.0];
+        assert_eq!(distinct_sorted(&a), 3);
+        assert_eq!(distinct_pooled(&a, &b), 5);
+        let c = distinct_value_counts(&a, &b);
+        assert_eq!(c.reference, vec![0, 2, 1, 1, 0]);
+        assert_eq!(c.current, vec![1, 0, 2, 0, 1]);
+        assert_eq!(distinct_pooled(&[], &[]), 0);
+    }
+}

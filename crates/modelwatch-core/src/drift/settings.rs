@@ -1,0 +1,197 @@
+//! Drift settings: which method and threshold each column gets, and the dataset rule.
+//!
+//! Precedence, most specific first: per column > per type > all columns > method default.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::method::DriftMethod;
+use crate::schema::ColumnType;
+
+/// Default share of drifted columns at which the dataset counts as drifted (Evidently's).
+pub const DEFAULT_DRIFT_SHARE: f64 = 0.5;
+/// Permutations for `TVD` (Evidently uses 1000).
+pub const TVD_PERMUTATIONS: usize = 1000;
+/// Permutations for `empirical_mmd` (Evidently uses 100).
+pub const MMD_PERMUTATIONS: usize = 100;
+
+/// Settings of a drift run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DriftSettings {
+    /// Method for every column (unless a type or column setting says otherwise).
+    pub method: Option<DriftMethod>,
+    pub num_method: Option<DriftMethod>,
+    pub cat_method: Option<DriftMethod>,
+    pub text_method: Option<DriftMethod>,
+    pub column_methods: BTreeMap<String, DriftMethod>,
+    pub threshold: Option<f64>,
+    pub num_threshold: Option<f64>,
+    pub cat_threshold: Option<f64>,
+    pub text_threshold: Option<f64>,
+    pub column_thresholds: BTreeMap<String, f64>,
+    /// The dataset drifts when the share of drifted columns is at least this.
+    pub drift_share: f64,
+    /// Seed of the permutation tests (`TVD`, `empirical_mmd`).
+    pub seed: u64,
+}
+
+impl Default for DriftSettings {
+    fn default() -> Self {
+        Self {
+            method: None,
+            num_method: None,
+            cat_method: None,
+            text_method: None,
+            column_methods: BTreeMap::new(),
+            threshold: None,
+            num_threshold: None,
+            cat_threshold: None,
+            text_threshold: None,
+            column_thresholds: BTreeMap::new(),
+            drift_share: DEFAULT_DRIFT_SHARE,
+            seed: 0,
+        }
+    }
+}
+
+/// A setting out of its range.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{what} must be a finite number >= 0, got {value}")]
+    ThresholdOutOfRange { what: String, value: f64 },
+    #[error("{what} must be between 0 and 1 for p-value method `{method}`, got {value}")]
+    PValueThresholdOutOfRange {
+        what: String,
+        method: DriftMethod,
+        value: f64,
+    },
+    #[error("drift share must be between 0 and 1, got {0}")]
+    DriftShareOutOfRange(f64),
+}
+
+impl DriftSettings {
+    /// The method the user chose for a column, if any.
+    pub fn chosen_method(&self, column: &str, ty: ColumnType) -> Option<DriftMethod> {
+        if let Some(m) = self.column_methods.get(column) {
+            return Some(*m);
+        }
+        let by_type = match ty {
+            ColumnType::Numerical => self.num_method,
+            ColumnType::Categorical => self.cat_method,
+            ColumnType::Text => self.text_method,
+            ColumnType::Datetime => None,
+        };
+        by_type.or(self.method)
+    }
+
+    /// The threshold for a column tested with `method`.
+    pub fn threshold_for(&self, column: &str, ty: ColumnType, method: DriftMethod) -> f64 {
+        if let Some(t) = self.column_thresholds.get(column) {
+            return *t;
+        }
+        let by_type = match ty {
+            ColumnType::Numerical => self.num_threshold,
+            ColumnType::Categorical => self.cat_threshold,
+            ColumnType::Text => self.text_threshold,
+            ColumnType::Datetime => None,
+        };
+        by_type
+            .or(self.threshold)
+            .unwrap_or_else(|| method.default_threshold())
+    }
+
+    /// Checks ranges: thresholds finite and non-negative (at most 1 where every method that
+    /// could use them is a p-value method), drift share in [0, 1].
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if !(0.0..=1.0).contains(&self.drift_share) {
+            return Err(SettingsError::DriftShareOutOfRange(self.drift_share));
+        }
+        let mut checks: Vec<(String, f64, Option<DriftMethod>)> = Vec::new();
+        if let Some(t) = self.threshold {
+            checks.push(("--threshold".into(), t, self.method));
+        }
+        if let Some(t) = self.num_threshold {
+            checks.push(("--num-threshold".into(), t, self.num_method.or(self.method)));
+        }
+        if let Some(t) = self.cat_threshold {
+            checks.push(("--cat-threshold".into(), t, self.cat_method.or(self.method)));
+        }
+        if let Some(t) = self.text_threshold {
+            checks.push(("--text-threshold".into(), t, self.text_method.or(self.method)));
+        }
+        for (col, t) in &self.column_thresholds {
+            let m = self.column_methods.get(col).copied();
+            checks.push((format!("threshold of column `{col}`"), *t, m));
+        }
+        for (what, value, method) in checks {
+            if !value.is_finite() || value < 0.0 {
+                return Err(SettingsError::ThresholdOutOfRange { what, value });
+            }
+            if let Some(m) = method {
+                if m.rule().is_p_value() && value > 1.0 {
+                    return Err(SettingsError::PValueThresholdOutOfRange {
+                        what,
+                        method: m,
+                        value,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_column_over_type_over_all_over_default() {
+        let mut s = DriftSettings::default();
+        let ty = ColumnType::Numerical;
+        assert_eq!(s.chosen_method("a", ty), None);
+        assert_eq!(s.threshold_for("a", ty, DriftMethod::Ks), 0.05);
+        s.method = Some(DriftMethod::Psi);
+        s.threshold = Some(0.2);
+        assert_eq!(s.chosen_method("a", ty), Some(DriftMethod::Psi));
+        assert_eq!(s.threshold_for("a", ty, DriftMethod::Psi), 0.2);
+        s.num_method = Some(DriftMethod::Ks);
+        s.num_threshold = Some(0.01);
+        assert_eq!(s.chosen_method("a", ty), Some(DriftMethod::Ks));
+        assert_eq!(s.chosen_method("a", ColumnType::Categorical), Some(DriftMethod::Psi));
+        assert_eq!(s.threshold_for("a", ty, DriftMethod::Ks), 0.01);
+        s.column_methods.insert("a".into(), DriftMethod::Anderson);
+        s.column_thresholds.insert("a".into(), 0.3);
+        assert_eq!(s.chosen_method("a", ty), Some(DriftMethod::Anderson));
+        assert_eq!(s.threshold_for("a", ty, DriftMethod::Anderson), 0.3);
+        assert_eq!(s.chosen_method("b", ty), Some(DriftMethod::Ks));
+    }
+
+    #[test]
+    fn validation_rejects_out_of_range_values() {
+        let s = DriftSettings {
+            drift_share: 1.5,
+            ..Default::default()
+        };
+        assert!(s.validate().is_err());
+        let s = DriftSettings {
+            threshold: Some(-0.1),
+            ..Default::default()
+        };
+        assert!(s.validate().is_err());
+        let s = DriftSettings {
+            method: Some(DriftMethod::Ks),
+            threshold: Some(2.0),
+            ..Default::default()
+        };
+        assert!(s.validate().is_err());
+        let s = DriftSettings {
+            method: Some(DriftMethod::Psi),
+            threshold: Some(2.0),
+            ..Default::default()
+        };
+        assert!(s.validate().is_ok());
+    }
+}
