@@ -252,6 +252,42 @@ mod tests {
     }
 
     #[test]
+    fn hypergeometric_matches_exact_pmf() {
+        // Pearson goodness of fit of 100 000 draws of HG(N = 1000, K = 300, n = 200) against
+        // the exact pmf (ratio recurrence from k = 0), over cells with expected count >= 5.
+        let (total, marked, draws) = (1000u64, 300u64, 200u64);
+        let mut pmf = vec![0.0f64; 201];
+        let mut w = 1.0;
+        pmf[0] = 1.0;
+        for k in 0..200u64 {
+            w *= ((marked - k) * (draws - k)) as f64
+                / ((k + 1) * (total - marked - draws + k + 1)) as f64;
+            pmf[k as usize + 1] = w;
+        }
+        let norm: f64 = pmf.iter().sum();
+        let mut counts = vec![0u64; 201];
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let n = 100_000;
+        for _ in 0..n {
+            counts[hypergeometric(&mut rng, total, marked, draws) as usize] += 1;
+        }
+        let (mut stat, mut cells) = (0.0, 0);
+        for (k, &c) in counts.iter().enumerate() {
+            let expected = pmf[k] / norm * n as f64;
+            if expected >= 5.0 {
+                stat += (c as f64 - expected).powi(2) / expected;
+                cells += 1;
+            }
+        }
+        // chi-square with ~cells - 1 dof: mean cells - 1, sd sqrt(2 (cells - 1))
+        let dof = (cells - 1) as f64;
+        assert!(
+            stat < dof + 5.0 * (2.0 * dof).sqrt(),
+            "stat {stat}, {cells} cells"
+        );
+    }
+
+    #[test]
     fn errors() {
         assert_eq!(
             tvd_permutation(&[0, 0], &[1, 2], 10, 0),
