@@ -24,8 +24,9 @@
 //! * Evidently builds the full `(n + m)²` kernel matrix (and copies it for every permutation).
 //!   Here a side with more than [`MAX_POINTS_PER_SIDE`] observations is first replaced by a
 //!   uniformly random subsample of that size drawn with the same seeded generator, so memory
-//!   stays near 64 MB (the stored kernel triangle of 4000 points) and time near a second per column in an optimised build. Samples within the limit give
-//!   Evidently's statistic exactly (up to summation rounding).
+//!   stays near 64 MB (the stored kernel triangle of 4000 points) and time near a second per
+//!   column in an optimised build. Samples within the limit give Evidently's statistic exactly
+//!   (up to summation rounding).
 //! * Permuted statistics are computed from one stored upper triangle of the pooled kernel
 //!   matrix (the observed statistic is recomputed the same way for the comparison, so equal
 //!   labelings compare equal).
