@@ -60,7 +60,8 @@ mod tests {
 
     #[test]
     fn numeric_matches_evidently() {
-        // Evidently _hellinger_distance(pd.Series([0., 1, 2, 3, 4]), pd.Series([2., 3, 4, 5, 6]), Numerical)
+        // Evidently _hellinger_distance(pd.Series([0., 1, 2, 3, 4]),
+        //                              pd.Series([2., 3, 4, 5, 6]), ColumnType.Numerical, 0.1)
         let d = hellinger_numeric(&[0.0, 1.0, 2.0, 3.0, 4.0], &[2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
         assert!((d - 0.6324555320336758).abs() < 1e-12, "{d}");
     }
