@@ -530,6 +530,49 @@ def case_type_inference():
     return dict(method=None, ref=r, cur=c, notes=notes, types=None, upcast=upcast)
 
 
+def case_column_method_types():
+    """Per-column methods (--column-method), including methods not allowed for the column type."""
+    rng = np.random.default_rng(4001)
+    n_ref, n_cur = 300, 200
+    r = {
+        "num_z": rng.integers(0, 2, n_ref),
+        "num_chisquare": rng.integers(0, 4, n_ref),
+        "num_tvd": rng.integers(0, 4, n_ref),
+        "num_wasserstein": rng.normal(0, 1, n_ref),
+        "num_psi": rng.normal(0, 1, n_ref),
+        "cat_ks": rng.integers(0, 50, n_ref),
+        "cat_psi": cats(rng, n_ref, list("abc")),
+        "cat_jensenshannon": cats(rng, n_ref, list("abcd")),
+    }
+    c = {
+        "num_z": rng.integers(0, 2, n_cur),
+        "num_chisquare": rng.integers(0, 4, n_cur),
+        "num_tvd": rng.integers(0, 4, n_cur),
+        "num_wasserstein": rng.normal(0.3, 1, n_cur),
+        "num_psi": rng.normal(0.1, 1, n_cur),
+        "cat_ks": rng.integers(0, 50, n_cur),
+        "cat_psi": cats(rng, n_cur, list("abc"), [0.5, 0.3, 0.2]),
+        "cat_jensenshannon": cats(rng, n_cur, list("abcd")),
+    }
+    methods = {
+        "num_z": "z",
+        "num_chisquare": "chisquare",
+        "num_tvd": "TVD",
+        "num_wasserstein": "wasserstein",
+        "num_psi": "psi",
+        "cat_ks": "ks",
+        "cat_psi": "psi",
+        "cat_jensenshannon": "jensenshannon",
+    }
+    types = {k: ("numerical" if k.startswith("num") else "categorical") for k in r}
+    notes = {
+        k: f"{methods[k]} forced on a {types[k]} column"
+        + ("" if k in ("num_wasserstein", "num_psi", "cat_psi", "cat_jensenshannon") else " (not allowed by Evidently)")
+        for k in r
+    }
+    return dict(method=None, column_methods=methods, ref=r, cur=c, notes=notes, types=types)
+
+
 def build_cases():
     num = numeric_columns
     return {
@@ -553,6 +596,7 @@ def build_cases():
         "TVD": lambda: method_case("TVD", categorical_columns, 300, 250, 1018),
         "psi_rare": lambda: case_rare("psi", 1019),
         "kl_div_rare": lambda: case_rare("kl_div", 1020),
+        "column_method_types": case_column_method_types,
         "default_small": case_default_small,
         "default_large": case_default_large,
         "type_inference": case_type_inference,
@@ -571,7 +615,7 @@ def _finite_or_none(x):
     return None if math.isnan(x) else x
 
 
-def run_preset(ref, cur, definition, method, columns):
+def run_preset(ref, cur, definition, method, columns, column_methods=None):
     """One DataDriftPreset run; returns ({column: entry}, (drifted_count, share))."""
     if definition is None:
         cur_ds, ref_ds = Dataset.from_pandas(cur), Dataset.from_pandas(ref)
@@ -579,7 +623,9 @@ def run_preset(ref, cur, definition, method, columns):
         cur_ds = Dataset.from_pandas(cur, data_definition=definition)
         ref_ds = Dataset.from_pandas(ref, data_definition=definition)
     np.random.seed(0)  # empirical_mmd permutes with numpy's global RNG
-    report = Report([DataDriftPreset(columns=columns, method=method, drift_share=DRIFT_SHARE)], include_tests=True)
+    per_column = {c: m for c, m in (column_methods or {}).items() if c in columns} or None
+    preset = DataDriftPreset(columns=columns, method=method, per_column_method=per_column, drift_share=DRIFT_SHARE)
+    report = Report([preset], include_tests=True)
     snapshot = report.run(cur_ds, ref_ds).dict()
     entries, dataset = {}, None
     for metric in snapshot["metrics"]:
@@ -600,23 +646,23 @@ def run_preset(ref, cur, definition, method, columns):
     return entries, dataset
 
 
-def evidently_drift(ref, cur, definition, method, columns):
+def evidently_drift(ref, cur, definition, method, columns, column_methods=None):
     """Run the preset; if it fails, find the failing columns one by one and rerun on the rest."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            entries, dataset = run_preset(ref, cur, definition, method, columns)
+            entries, dataset = run_preset(ref, cur, definition, method, columns, column_methods)
             return entries, dataset, {}
         except Exception:  # noqa: BLE001 - Evidently raises plain ValueErrors etc.
             pass
         errors, ok = {}, []
         for column in columns:
             try:
-                run_preset(ref, cur, definition, method, [column])
+                run_preset(ref, cur, definition, method, [column], column_methods)
                 ok.append(column)
             except Exception as exc:  # noqa: BLE001
                 errors[column] = str(exc)
-        entries, dataset = run_preset(ref, cur, definition, method, ok) if ok else ({}, (0, 0.0))
+        entries, dataset = run_preset(ref, cur, definition, method, ok, column_methods) if ok else ({}, (0, 0.0))
         return entries, dataset, errors
 
 
@@ -689,7 +735,8 @@ def write_case(name, case):
         )
         col_type, ref_type, scored = dict(types), dict(types), columns
 
-    entries, ev_dataset, errors = evidently_drift(ref, cur, definition, method, scored)
+    column_methods = case.get("column_methods", {})
+    entries, ev_dataset, errors = evidently_drift(ref, cur, definition, method, scored, column_methods)
 
     results, overridden = [], False
     for col in columns:
@@ -697,7 +744,7 @@ def write_case(name, case):
         entry = {
             "column": col,
             "type": col_type[col],
-            "method": method,
+            "method": column_methods.get(col, method),
             "threshold": None,
             "score": None,
             "drifted": False,
@@ -777,6 +824,7 @@ def write_case(name, case):
         "drift_share": DRIFT_SHARE,
         "column_types": {} if types is None else dict(types),
         "method": method,
+        "column_methods": column_methods,
         "columns": results,
         "column_count": column_count,
         "drifted_count": drifted_count,
