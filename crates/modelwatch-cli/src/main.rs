@@ -1,3 +1,42 @@
-fn main() {
-    println!("Hello, world!");
+//! The `modelwatch` binary: argument parsing and wiring, nothing else.
+
+mod config;
+mod report_cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Monitoring for machine-learning models: data drift reports with Evidently's statistics.
+#[derive(Debug, Parser)]
+#[command(name = "modelwatch", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compare a reference dataset with current data and report data drift.
+    Report(Box<report_cmd::ReportArgs>),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Report(args) => report_cmd::run(*args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            // One line: the outermost context plus its causes.
+            let mut msg = e.to_string();
+            for cause in e.chain().skip(1) {
+                msg.push_str(": ");
+                msg.push_str(&cause.to_string());
+            }
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
 }

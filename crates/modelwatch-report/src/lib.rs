@@ -1,14 +1,14 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! Rendering of [`Results`]: a terminal summary and JSON.
+//!
+//! Nothing here computes a statistic: every number comes from the `Results` value.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod json;
+pub mod terminal;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use json::to_json;
+pub use terminal::{render_terminal, TerminalStyle};
+
+use modelwatch_core::results::Results;
+
+/// Re-exported for callers that only need the renderers.
+pub type Report = Results;

@@ -1,0 +1,45 @@
+//! The TOML settings file (`--config`): the same settings as the flags, flags win.
+//!
+//! ```toml
+//! [columns]
+//! numerical = ["age"]
+//! target = "label"
+//!
+//! [drift]
+//! method = "psi"
+//! drift_share = 0.3
+//! [drift.column_methods]
+//! age = "ks"
+//! ```
+
+use std::path::Path;
+
+use anyhow::Context;
+use modelwatch_core::drift::DriftSettings;
+use modelwatch_core::schema::SchemaOverrides;
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConfigFile {
+    pub columns: SchemaOverrides,
+    pub drift: DriftSettings,
+}
+
+impl ConfigFile {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read config", path.display()))?;
+        toml::from_str(&text).map_err(|e| {
+            // toml's message spans lines; keep it to one.
+            let msg = e.message().replace('\n', " ");
+            match e.span() {
+                Some(span) => {
+                    let line = text[..span.start].matches('\n').count() + 1;
+                    anyhow::anyhow!("{}: line {line}: {msg}", path.display())
+                }
+                None => anyhow::anyhow!("{}: {msg}", path.display()),
+            }
+        })
+    }
+}

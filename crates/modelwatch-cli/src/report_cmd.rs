@@ -1,0 +1,331 @@
+//! `modelwatch report`: read two datasets, compute drift, print and write the results.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use modelwatch_core::drift::{compute_drift, DriftMethod};
+use modelwatch_core::results::{Meta, Results};
+use modelwatch_core::table::Table;
+use modelwatch_io::{read_table, Format, ReadOptions};
+use modelwatch_report::{render_terminal, to_json, TerminalStyle};
+
+use crate::config::ConfigFile;
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The reference dataset (what the model was trained on): .csv, .parquet, .jsonl/.ndjson.
+    #[arg(long, value_name = "FILE")]
+    pub reference: PathBuf,
+    /// The current dataset (what the model sees now).
+    #[arg(long, value_name = "FILE")]
+    pub current: PathBuf,
+    /// Write the results as JSON to FILE (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<String>,
+    /// Input format for both files, overriding the file extension: csv, parquet, jsonl.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+    /// CSV field delimiter (one character; `\t` for tab).
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+    /// A TOML settings file ([columns] and [drift] tables); flags override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Columns to treat as numerical.
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub numerical: Vec<String>,
+    /// Columns to treat as categorical.
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub categorical: Vec<String>,
+    /// Columns to treat as text.
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub text: Vec<String>,
+    /// Columns to treat as datetime (not drift-tested).
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub datetime: Vec<String>,
+    /// Columns to leave out.
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub ignore: Vec<String>,
+    /// The id column (not drift-tested).
+    #[arg(long, value_name = "COL")]
+    pub id: Option<String>,
+    /// The timestamp column (not drift-tested).
+    #[arg(long, value_name = "COL")]
+    pub timestamp: Option<String>,
+    /// The target column.
+    #[arg(long, value_name = "COL")]
+    pub target: Option<String>,
+    /// The prediction column.
+    #[arg(long, value_name = "COL")]
+    pub prediction: Option<String>,
+
+    /// Drift method for every column (Evidently's names: ks, chisquare, z, wasserstein, psi, ...).
+    #[arg(long, value_name = "METHOD")]
+    pub method: Option<String>,
+    /// Drift method for numerical columns.
+    #[arg(long, value_name = "METHOD")]
+    pub num_method: Option<String>,
+    /// Drift method for categorical columns.
+    #[arg(long, value_name = "METHOD")]
+    pub cat_method: Option<String>,
+    /// Drift method for text columns.
+    #[arg(long, value_name = "METHOD")]
+    pub text_method: Option<String>,
+    /// Drift method for one column, as COL=METHOD (repeatable).
+    #[arg(long, value_name = "COL=METHOD")]
+    pub column_method: Vec<String>,
+    /// Threshold for every column.
+    #[arg(long, value_name = "T")]
+    pub threshold: Option<f64>,
+    /// Threshold for numerical columns.
+    #[arg(long, value_name = "T")]
+    pub num_threshold: Option<f64>,
+    /// Threshold for categorical columns.
+    #[arg(long, value_name = "T")]
+    pub cat_threshold: Option<f64>,
+    /// Threshold for one column, as COL=T (repeatable).
+    #[arg(long, value_name = "COL=T")]
+    pub column_threshold: Vec<String>,
+    /// The dataset drifts when the share of drifted columns is at least this (default 0.5).
+    #[arg(long, value_name = "S")]
+    pub drift_share: Option<f64>,
+    /// Seed of the permutation tests (TVD, empirical_mmd).
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Print nothing but errors (JSON is still written).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_method(flag: &str, name: &str) -> anyhow::Result<DriftMethod> {
+    DriftMethod::from_name(name).with_context(|| format!("--{flag}"))
+}
+
+fn split_pair<'a>(flag: &str, s: &'a str) -> anyhow::Result<(&'a str, &'a str)> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok((k, v)),
+        _ => bail!("--{flag}: expected COL=VALUE, got `{s}`"),
+    }
+}
+
+fn parse_delimiter(s: &str) -> anyhow::Result<u8> {
+    match s {
+        "\\t" | "tab" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => bail!("--delimiter: expected one ASCII character, got `{s}`"),
+    }
+}
+
+fn read(path: &Path, options: &ReadOptions) -> anyhow::Result<Table> {
+    Ok(read_table(path, options)?)
+}
+
+/// Writes `contents` to `path` through a temporary file in the same folder, so that a
+/// failure never leaves a half-written file behind.
+fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    tmp.write_all(contents)
+        .and_then(|_| tmp.flush())
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(())
+}
+
+pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let config = match &args.config {
+        Some(p) => ConfigFile::load(p)?,
+        None => ConfigFile::default(),
+    };
+    let mut schema = config.columns;
+    let mut settings = config.drift;
+
+    schema.numerical.extend(args.numerical.iter().cloned());
+    schema.categorical.extend(args.categorical.iter().cloned());
+    schema.text.extend(args.text.iter().cloned());
+    schema.datetime.extend(args.datetime.iter().cloned());
+    schema.ignore.extend(args.ignore.iter().cloned());
+    for (dst, src) in [
+        (&mut schema.id, &args.id),
+        (&mut schema.timestamp, &args.timestamp),
+        (&mut schema.target, &args.target),
+        (&mut schema.prediction, &args.prediction),
+    ] {
+        if src.is_some() {
+            *dst = src.clone();
+        }
+    }
+
+    if let Some(m) = &args.method {
+        settings.method = Some(parse_method("method", m)?);
+    }
+    if let Some(m) = &args.num_method {
+        settings.num_method = Some(parse_method("num-method", m)?);
+    }
+    if let Some(m) = &args.cat_method {
+        settings.cat_method = Some(parse_method("cat-method", m)?);
+    }
+    if let Some(m) = &args.text_method {
+        settings.text_method = Some(parse_method("text-method", m)?);
+    }
+    for pair in &args.column_method {
+        let (col, m) = split_pair("column-method", pair)?;
+        settings
+            .column_methods
+            .insert(col.to_string(), parse_method("column-method", m)?);
+    }
+    if args.threshold.is_some() {
+        settings.threshold = args.threshold;
+    }
+    if args.num_threshold.is_some() {
+        settings.num_threshold = args.num_threshold;
+    }
+    if args.cat_threshold.is_some() {
+        settings.cat_threshold = args.cat_threshold;
+    }
+    for pair in &args.column_threshold {
+        let (col, t) = split_pair("column-threshold", pair)?;
+        let t: f64 = t
+            .parse()
+            .with_context(|| format!("--column-threshold: `{t}` is not a number"))?;
+        settings.column_thresholds.insert(col.to_string(), t);
+    }
+    if let Some(s) = args.drift_share {
+        settings.drift_share = s;
+    }
+    if let Some(s) = args.seed {
+        settings.seed = s;
+    }
+    settings.validate()?;
+
+    let format = match &args.format {
+        Some(f) => Some(Format::from_name(f).with_context(|| {
+            format!("--format: unknown format `{f}` (expected csv, parquet or jsonl)")
+        })?),
+        None => None,
+    };
+    let delimiter = args.delimiter.as_deref().map(parse_delimiter).transpose()?;
+    let options = ReadOptions { format, delimiter };
+
+    let json_to_stdout = args.json.as_deref() == Some("-");
+    let interactive = std::io::stderr().is_terminal() && !args.quiet;
+
+    let spinner = if interactive {
+        let pb = ProgressBar::new_spinner();
+        pb.set_message("reading data");
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        Some(pb)
+    } else {
+        None
+    };
+    // Read both files in parallel; each reader parallelises internally too.
+    let (reference, current) = rayon::join(
+        || read(&args.reference, &options),
+        || read(&args.current, &options),
+    );
+    let reference = reference?;
+    let current = current?;
+    if let Some(pb) = spinner {
+        pb.finish_and_clear();
+    }
+    if reference.columns().is_empty() {
+        bail!("{}: no columns", args.reference.display());
+    }
+    if current.columns().is_empty() {
+        bail!("{}: no columns", args.current.display());
+    }
+    if reference.rows() == 0 {
+        bail!("{}: no data rows (only a header)", args.reference.display());
+    }
+    if current.rows() == 0 {
+        bail!("{}: no data rows (only a header)", args.current.display());
+    }
+    if !reference
+        .column_names()
+        .any(|n| current.column(n).is_some())
+    {
+        bail!(
+            "{} and {} have no column in common",
+            args.reference.display(),
+            args.current.display()
+        );
+    }
+
+    let shared = reference
+        .column_names()
+        .filter(|n| current.column(n).is_some())
+        .count() as u64;
+    let bar = if interactive {
+        let pb = ProgressBar::new(shared);
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} computing drift {bar:30} {pos}/{len} columns")
+                .expect("valid template"),
+        );
+        Some(pb)
+    } else {
+        None
+    };
+    let tick = || {
+        if let Some(pb) = &bar {
+            pb.inc(1);
+        }
+    };
+    let drift = compute_drift(&reference, &current, &schema, &settings, &tick)?;
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
+    }
+
+    let results = Results {
+        drift: Some(drift),
+        meta: Meta {
+            reference: args.reference.display().to_string(),
+            current: args.current.display().to_string(),
+            reference_rows: reference.rows(),
+            current_rows: current.rows(),
+            version: modelwatch_core::VERSION.to_string(),
+            generated_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+            seed: settings.seed,
+        },
+    };
+
+    let json = to_json(&results);
+    match args.json.as_deref() {
+        Some("-") => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(json.as_bytes())
+                .and_then(|_| out.flush())
+                .context("cannot write JSON to standard output")?;
+        }
+        Some(path) => write_atomically(Path::new(path), json.as_bytes())?,
+        None => {}
+    }
+
+    if !args.quiet {
+        let style = if std::io::stdout().is_terminal() && !json_to_stdout
+            || json_to_stdout && std::io::stderr().is_terminal()
+        {
+            TerminalStyle::Rich
+        } else {
+            TerminalStyle::Plain
+        };
+        let text = render_terminal(&results, style);
+        if json_to_stdout {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

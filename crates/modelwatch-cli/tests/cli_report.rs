@@ -1,0 +1,115 @@
+//! The report command end to end: JSON to a file and to stdout, the terminal table and
+//! verdict, settings from flags and from a TOML file.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use tempfile::TempDir;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn modelwatch() -> Command {
+    Command::cargo_bin("modelwatch").unwrap()
+}
+
+fn iris_args() -> Vec<String> {
+    let r = repo();
+    vec![
+        "report".into(),
+        "--reference".into(),
+        r.join("examples/iris/reference.csv").display().to_string(),
+        "--current".into(),
+        r.join("examples/iris/current.csv").display().to_string(),
+    ]
+}
+
+#[test]
+fn json_to_stdout_is_the_same_result_as_the_file() {
+    let d = TempDir::new().unwrap();
+    let file = d.path().join("drift.json");
+    let out = modelwatch()
+        .args(iris_args())
+        .args(["--json", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout: Value = serde_json::from_slice(&out.stdout).expect("stdout is only JSON");
+    // The table goes to stderr when JSON takes stdout.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("columns drifted"));
+    modelwatch()
+        .args(iris_args())
+        .arg("--json")
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("columns drifted"));
+    let from_file: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(stdout["drift"], from_file["drift"]);
+    let drift = &stdout["drift"];
+    let columns = drift["columns"].as_array().unwrap();
+    let tested = columns.iter().filter(|c| !c["score"].is_null()).count();
+    assert_eq!(drift["column_count"].as_u64().unwrap() as usize, tested);
+    let drifted = columns.iter().filter(|c| c["drifted"] == true).count();
+    assert_eq!(drift["drifted_count"].as_u64().unwrap() as usize, drifted);
+    for c in columns {
+        for key in ["column", "type", "method", "threshold", "score", "drifted", "reference_rows", "current_rows", "reference_missing", "current_missing"] {
+            assert!(c.get(key).is_some(), "{key} missing in {c}");
+        }
+    }
+    assert_eq!(stdout["meta"]["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn flags_and_config_choose_methods_and_thresholds() {
+    let d = TempDir::new().unwrap();
+    let cfg = d.path().join("mw.toml");
+    std::fs::write(
+        &cfg,
+        "[drift]\nmethod = \"psi\"\ndrift_share = 0.9\n[drift.column_methods]\nsepal_width = \"ks\"\n",
+    )
+    .unwrap();
+    let out = modelwatch()
+        .args(iris_args())
+        .args(["--json", "-", "--config"])
+        .arg(&cfg)
+        .args(["--column-threshold", "sepal_width=0.01", "--categorical", "species"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["drift"]["drift_share"], 0.9);
+    for c in v["drift"]["columns"].as_array().unwrap() {
+        match c["column"].as_str().unwrap() {
+            "sepal_width" => {
+                assert_eq!(c["method"], "ks");
+                assert_eq!(c["threshold"], 0.01);
+            }
+            _ => {
+                assert_eq!(c["method"], "psi", "{c}");
+                assert_eq!(c["threshold"], 0.1);
+            }
+        }
+    }
+}
+
+#[test]
+fn same_data_does_not_drift() {
+    let r = repo().join("examples/iris/reference.csv");
+    let out = modelwatch()
+        .arg("report")
+        .arg("--reference")
+        .arg(&r)
+        .arg("--current")
+        .arg(&r)
+        .args(["--json", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["drift"]["drifted_count"], 0);
+    assert_eq!(v["drift"]["dataset_drift"], false);
+}

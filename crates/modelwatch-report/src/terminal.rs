@@ -1,0 +1,184 @@
+//! The terminal summary: a table of columns and the dataset verdict.
+
+use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
+use modelwatch_core::drift::{ColumnDrift, DriftReport};
+use modelwatch_core::results::Results;
+
+/// Whether to use colours and box drawing (a terminal) or plain ASCII (a pipe, a file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TerminalStyle {
+    Rich,
+    Plain,
+}
+
+/// Formats a score compactly: scientific notation for small p-values.
+pub fn format_score(v: f64) -> String {
+    if v == 0.0 {
+        "0".to_string()
+    } else if v.abs() < 1e-3 {
+        format!("{v:.2e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// The dataset verdict in words, e.g. "3 of 5 columns drifted (60%) — dataset drift".
+pub fn verdict(drift: &DriftReport) -> String {
+    let pct = drift.drifted_share * 100.0;
+    let noun = if drift.column_count == 1 {
+        "column"
+    } else {
+        "columns"
+    };
+    let outcome = if drift.dataset_drift {
+        "dataset drift"
+    } else {
+        "no dataset drift"
+    };
+    format!(
+        "{} of {} {noun} drifted ({}%) — {outcome} (threshold {}%)",
+        drift.drifted_count,
+        drift.column_count,
+        trim_pct(pct),
+        trim_pct(drift.drift_share * 100.0)
+    )
+}
+
+fn trim_pct(p: f64) -> String {
+    let s = format!("{p:.1}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}
+
+fn drifted_cell(c: &ColumnDrift, style: TerminalStyle) -> Cell {
+    let (text, color) = match c.drifted {
+        Some(true) => ("yes", Color::Red),
+        Some(false) => ("no", Color::Green),
+        None => ("error", Color::Yellow),
+    };
+    let cell = Cell::new(text);
+    if style == TerminalStyle::Rich {
+        cell.fg(color).add_attribute(Attribute::Bold)
+    } else {
+        cell
+    }
+}
+
+/// Renders the results for a terminal.
+pub fn render_terminal(results: &Results, style: TerminalStyle) -> String {
+    let mut out = String::new();
+    let m = &results.meta;
+    out.push_str(&format!(
+        "reference: {} ({} rows)\ncurrent:   {} ({} rows)\n",
+        m.reference, m.reference_rows, m.current, m.current_rows
+    ));
+    if let Some(drift) = &results.drift {
+        out.push('\n');
+        out.push_str(&render_drift(drift, style));
+    }
+    out
+}
+
+fn render_drift(drift: &DriftReport, style: TerminalStyle) -> String {
+    let mut table = Table::new();
+    match style {
+        TerminalStyle::Rich => table
+            .load_style(presets::UTF8_FULL_CONDENSED)
+            .enforce_styling(),
+        TerminalStyle::Plain => table.load_style(presets::ASCII_MARKDOWN).force_no_tty(),
+    };
+    table.set_content_arrangement(ContentArrangement::Disabled);
+    table.set_header(["column", "type", "method", "score", "threshold", "drifted"]);
+    for c in &drift.columns {
+        table.add_row(vec![
+            Cell::new(&c.column),
+            Cell::new(c.column_type.as_str()),
+            Cell::new(c.method.map(|m| m.name()).unwrap_or("-")),
+            Cell::new(c.score.map(format_score).unwrap_or_else(|| "-".into()))
+                .set_alignment(CellAlignment::Right),
+            Cell::new(c.threshold.map(format_score).unwrap_or_else(|| "-".into()))
+                .set_alignment(CellAlignment::Right),
+            drifted_cell(c, style),
+        ]);
+    }
+    let mut out = format!("Data drift\n{table}\n");
+    for c in drift.columns.iter().filter(|c| c.error.is_some()) {
+        out.push_str(&format!(
+            "warning: column `{}` not tested: {}\n",
+            c.column,
+            c.error.as_deref().unwrap_or_default()
+        ));
+    }
+    for c in &drift.columns {
+        let dropped = c.reference_missing + c.reference_infinite + c.current_missing + c.current_infinite;
+        if dropped > 0 && c.error.is_none() {
+            out.push_str(&format!(
+                "note: column `{}`: dropped {} missing and {} infinite reference values, {} missing and {} infinite current values\n",
+                c.column, c.reference_missing, c.reference_infinite, c.current_missing, c.current_infinite
+            ));
+        }
+    }
+    if !drift.reference_only_columns.is_empty() {
+        out.push_str(&format!(
+            "warning: only in the reference (not compared): {}\n",
+            drift.reference_only_columns.join(", ")
+        ));
+    }
+    if !drift.current_only_columns.is_empty() {
+        out.push_str(&format!(
+            "warning: only in the current data (not compared): {}\n",
+            drift.current_only_columns.join(", ")
+        ));
+    }
+    for s in &drift.skipped_columns {
+        out.push_str(&format!("note: column `{}` not drift-tested: {}\n", s.column, s.reason));
+    }
+    out.push('\n');
+    let v = verdict(drift);
+    if style == TerminalStyle::Rich {
+        let color = if drift.dataset_drift { "31" } else { "32" };
+        out.push_str(&format!("\x1b[1;{color}m{v}\x1b[0m\n"));
+    } else {
+        out.push_str(&v);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(drifted: usize, count: usize, share: f64) -> DriftReport {
+        let drifted_share = drifted as f64 / count as f64;
+        DriftReport {
+            drift_share: share,
+            column_count: count,
+            drifted_count: drifted,
+            drifted_share,
+            dataset_drift: drifted_share >= share,
+            columns: vec![],
+            reference_only_columns: vec![],
+            current_only_columns: vec![],
+            skipped_columns: vec![],
+        }
+    }
+
+    #[test]
+    fn verdict_reads_as_a_sentence() {
+        assert_eq!(
+            verdict(&report(3, 5, 0.5)),
+            "3 of 5 columns drifted (60%) — dataset drift (threshold 50%)"
+        );
+        assert_eq!(
+            verdict(&report(1, 3, 0.5)),
+            "1 of 3 columns drifted (33.3%) — no dataset drift (threshold 50%)"
+        );
+    }
+
+    #[test]
+    fn scores_are_compact() {
+        assert_eq!(format_score(7.1e-6), "7.10e-6");
+        assert_eq!(format_score(0.05), "0.0500");
+        assert_eq!(format_score(0.0), "0");
+    }
+}
