@@ -77,7 +77,10 @@ fn file_without_header() {
     let good = write(d.path(), "good.csv", GOOD.as_bytes());
     let noheader = write(d.path(), "noheader.csv", b"1.0,2.0,3\n4.0,5.0,6\n");
     let err = fails(&noheader, &good, &[], d.path());
-    assert!(err.contains("noheader.csv") && err.contains("header"), "{err}");
+    assert!(
+        err.contains("noheader.csv") && err.contains("header"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -104,7 +107,10 @@ fn ragged_row() {
     let good = write(d.path(), "good.csv", GOOD.as_bytes());
     let ragged = write(d.path(), "ragged.csv", b"a,b,c\n1.5,x,1\n2.5,y,2,9\n");
     let err = fails(&good, &ragged, &[], d.path());
-    assert!(err.contains("ragged.csv") && err.contains("line 3"), "{err}");
+    assert!(
+        err.contains("ragged.csv") && err.contains("line 3"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -112,9 +118,15 @@ fn unknown_method() {
     let d = TempDir::new().unwrap();
     let good = write(d.path(), "good.csv", GOOD.as_bytes());
     let err = fails(&good, &good, &["--method", "kolmogorov"], d.path());
-    assert!(err.contains("--method") && err.contains("kolmogorov"), "{err}");
+    assert!(
+        err.contains("--method") && err.contains("kolmogorov"),
+        "{err}"
+    );
     let err = fails(&good, &good, &["--column-method", "a=nope"], d.path());
-    assert!(err.contains("--column-method") && err.contains("nope"), "{err}");
+    assert!(
+        err.contains("--column-method") && err.contains("nope"),
+        "{err}"
+    );
     let err = fails(&good, &good, &["--column-method", "a"], d.path());
     assert!(err.contains("COL=VALUE"), "{err}");
 }
@@ -125,7 +137,12 @@ fn threshold_out_of_range() {
     let good = write(d.path(), "good.csv", GOOD.as_bytes());
     let err = fails(&good, &good, &["--threshold", "-1"], d.path());
     assert!(err.contains("--threshold"), "{err}");
-    let err = fails(&good, &good, &["--method", "ks", "--threshold", "1.5"], d.path());
+    let err = fails(
+        &good,
+        &good,
+        &["--method", "ks", "--threshold", "1.5"],
+        d.path(),
+    );
     assert!(err.contains("--threshold"), "{err}");
     let err = fails(&good, &good, &["--drift-share", "2"], d.path());
     assert!(err.contains("drift share"), "{err}");
@@ -158,7 +175,10 @@ fn unknown_extension_asks_for_format() {
     let good = write(d.path(), "good.csv", GOOD.as_bytes());
     let weird = write(d.path(), "data.xyz", GOOD.as_bytes());
     let err = fails(&good, &weird, &[], d.path());
-    assert!(err.contains("data.xyz") && err.contains("--format"), "{err}");
+    assert!(
+        err.contains("data.xyz") && err.contains("--format"),
+        "{err}"
+    );
     // With --format it reads.
     modelwatch()
         .args(["report", "--format", "csv", "--reference"])
@@ -189,8 +209,11 @@ fn column_on_one_side_is_reported_and_the_rest_compared() {
         .arg(&json)
         .assert()
         .success()
-        .stdout(predicate::str::contains("only in the reference").and(predicate::str::contains("c")));
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        .stdout(
+            predicate::str::contains("only in the reference").and(predicate::str::contains("c")),
+        );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(v["drift"]["reference_only_columns"][0], "c");
     assert_eq!(v["drift"]["columns"].as_array().unwrap().len(), 2);
 }

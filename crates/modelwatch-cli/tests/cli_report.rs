@@ -56,7 +56,18 @@ fn json_to_stdout_is_the_same_result_as_the_file() {
     let drifted = columns.iter().filter(|c| c["drifted"] == true).count();
     assert_eq!(drift["drifted_count"].as_u64().unwrap() as usize, drifted);
     for c in columns {
-        for key in ["column", "type", "method", "threshold", "score", "drifted", "reference_rows", "current_rows", "reference_missing", "current_missing"] {
+        for key in [
+            "column",
+            "type",
+            "method",
+            "threshold",
+            "score",
+            "drifted",
+            "reference_rows",
+            "current_rows",
+            "reference_missing",
+            "current_missing",
+        ] {
             assert!(c.get(key).is_some(), "{key} missing in {c}");
         }
     }
@@ -76,10 +87,19 @@ fn flags_and_config_choose_methods_and_thresholds() {
         .args(iris_args())
         .args(["--json", "-", "--config"])
         .arg(&cfg)
-        .args(["--column-threshold", "sepal_width=0.01", "--categorical", "species"])
+        .args([
+            "--column-threshold",
+            "sepal_width=0.01",
+            "--categorical",
+            "species",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["drift"]["drift_share"], 0.9);
     for c in v["drift"]["columns"].as_array().unwrap() {

@@ -27,8 +27,7 @@ struct Outcome {
 fn run_case(dir: &Path) -> Outcome {
     let case = dir.file_name().unwrap().to_string_lossy().to_string();
     let expected: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
     let reference = read_table(&dir.join("reference.csv"), &ReadOptions::default())
         .unwrap_or_else(|e| panic!("{case}: {e}"));
     let current = read_table(&dir.join("current.csv"), &ReadOptions::default())
@@ -56,9 +55,10 @@ fn run_case(dir: &Path) -> Outcome {
     }
     if let Some(methods) = expected["column_methods"].as_object() {
         for (col, m) in methods {
-            settings
-                .column_methods
-                .insert(col.clone(), DriftMethod::from_name(m.as_str().unwrap()).unwrap());
+            settings.column_methods.insert(
+                col.clone(),
+                DriftMethod::from_name(m.as_str().unwrap()).unwrap(),
+            );
         }
     }
     if let Some(t) = expected["threshold"].as_f64() {
@@ -82,15 +82,22 @@ fn run_case(dir: &Path) -> Outcome {
             continue;
         };
         let want_type = col["type"].as_str().unwrap();
-        if col["pandas_float_upcast"].as_bool() != Some(true) && got.column_type.as_str() != want_type {
+        if col["pandas_float_upcast"].as_bool() != Some(true)
+            && got.column_type.as_str() != want_type
+        {
             failures.push(format!(
                 "{case}/{name}: type {} != {want_type}",
                 got.column_type
             ));
         }
         if let Some(m) = col["method"].as_str() {
-            if got.method.map(|m| m.name()) != Some(m) && col["pandas_float_upcast"].as_bool() != Some(true) {
-                failures.push(format!("{case}/{name}: method {:?} != {m}", got.method.map(|m| m.name())));
+            if got.method.map(|m| m.name()) != Some(m)
+                && col["pandas_float_upcast"].as_bool() != Some(true)
+            {
+                failures.push(format!(
+                    "{case}/{name}: method {:?} != {m}",
+                    got.method.map(|m| m.name())
+                ));
                 continue;
             }
         }
@@ -131,7 +138,10 @@ fn run_case(dir: &Path) -> Outcome {
                 }
                 if let Some(t) = col["threshold"].as_f64() {
                     if got.threshold != Some(t) {
-                        failures.push(format!("{case}/{name}: threshold {:?} != {t}", got.threshold));
+                        failures.push(format!(
+                            "{case}/{name}: threshold {:?} != {t}",
+                            got.threshold
+                        ));
                     }
                 }
                 if got.drifted != col["drifted"].as_bool() {

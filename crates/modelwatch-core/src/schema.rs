@@ -161,10 +161,7 @@ impl SchemaOverrides {
     }
 
     /// Checks that every named column exists in `known` (the union of both datasets).
-    pub fn check_names<'a>(
-        &self,
-        known: impl Fn(&str) -> bool + 'a,
-    ) -> Result<(), SchemaError> {
+    pub fn check_names<'a>(&self, known: impl Fn(&str) -> bool + 'a) -> Result<(), SchemaError> {
         let lists: [(&Vec<String>, &'static str); 5] = [
             (&self.numerical, "numerical"),
             (&self.categorical, "categorical"),
@@ -230,24 +227,39 @@ mod tests {
     #[test]
     fn integers_split_on_ten_distinct_values() {
         let ten: Vec<Option<i64>> = (0..100).map(|i| Some(i % 10)).collect();
-        assert_eq!(infer_column_type(&ColumnData::Int(ten)), ColumnType::Categorical);
+        assert_eq!(
+            infer_column_type(&ColumnData::Int(ten)),
+            ColumnType::Categorical
+        );
         let eleven: Vec<Option<i64>> = (0..100).map(|i| Some(i % 11)).collect();
-        assert_eq!(infer_column_type(&ColumnData::Int(eleven)), ColumnType::Numerical);
+        assert_eq!(
+            infer_column_type(&ColumnData::Int(eleven)),
+            ColumnType::Numerical
+        );
         // Gaps do not change an integer column's type.
         let gaps = vec![Some(1), None, Some(2), None];
-        assert_eq!(infer_column_type(&ColumnData::Int(gaps)), ColumnType::Categorical);
+        assert_eq!(
+            infer_column_type(&ColumnData::Int(gaps)),
+            ColumnType::Categorical
+        );
     }
 
     #[test]
     fn strings_are_text_when_mostly_distinct() {
         let few = StrColumn::from_options(["a", "b", "a", "b"].map(Some));
-        assert_eq!(infer_column_type(&ColumnData::Str(few)), ColumnType::Categorical);
+        assert_eq!(
+            infer_column_type(&ColumnData::Str(few)),
+            ColumnType::Categorical
+        );
         // 3 distinct of 4: share 0.75 > 0.5.
         let many = StrColumn::from_options(["a", "b", "c", "a"].map(Some));
         assert_eq!(infer_column_type(&ColumnData::Str(many)), ColumnType::Text);
         // Exactly half is still categorical.
         let half = StrColumn::from_options(["a", "b", "a", "c", "a", "b"].map(Some));
-        assert_eq!(infer_column_type(&ColumnData::Str(half)), ColumnType::Categorical);
+        assert_eq!(
+            infer_column_type(&ColumnData::Str(half)),
+            ColumnType::Categorical
+        );
     }
 
     #[test]

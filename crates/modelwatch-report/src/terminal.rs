@@ -109,7 +109,8 @@ fn render_drift(drift: &DriftReport, style: TerminalStyle) -> String {
         ));
     }
     for c in &drift.columns {
-        let dropped = c.reference_missing + c.reference_infinite + c.current_missing + c.current_infinite;
+        let dropped =
+            c.reference_missing + c.reference_infinite + c.current_missing + c.current_infinite;
         if dropped > 0 && c.error.is_none() {
             out.push_str(&format!(
                 "note: column `{}`: dropped {} missing and {} infinite reference values, {} missing and {} infinite current values\n",
@@ -130,7 +131,10 @@ fn render_drift(drift: &DriftReport, style: TerminalStyle) -> String {
         ));
     }
     for s in &drift.skipped_columns {
-        out.push_str(&format!("note: column `{}` not drift-tested: {}\n", s.column, s.reason));
+        out.push_str(&format!(
+            "note: column `{}` not drift-tested: {}\n",
+            s.column, s.reason
+        ));
     }
     out.push('\n');
     let v = verdict(drift);

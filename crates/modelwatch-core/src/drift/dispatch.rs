@@ -3,8 +3,8 @@
 
 use super::method::DriftMethod;
 use super::sample::{
-    category_counts, distinct_pooled, distinct_value_counts, numeric_values,
-    CategoryCounts, Dropped,
+    category_counts, distinct_pooled, distinct_value_counts, numeric_values, CategoryCounts,
+    Dropped,
 };
 use super::settings::{MMD_PERMUTATIONS, TVD_PERMUTATIONS};
 use crate::schema::ColumnType;
@@ -84,10 +84,7 @@ pub(super) fn score_column(
         Prepared::Numeric { reference, current } => {
             (reference.len(), distinct_pooled(reference, current))
         }
-        Prepared::Categorical(c) => (
-            c.reference_total() as usize,
-            c.keys.len(),
-        ),
+        Prepared::Categorical(c) => (c.reference_total() as usize, c.keys.len()),
     };
     let cur_n = match &prepared {
         Prepared::Numeric { current, .. } => current.len(),
@@ -144,7 +141,10 @@ fn counts_of(prepared: &Prepared) -> std::borrow::Cow<'_, CategoryCounts> {
 
 /// Evidently's `get_binned_data`: Sturges bins for numeric columns with many distinct
 /// reference values, one bin per value otherwise (see [`binning::numeric_binned_shares`]).
-fn binned_shares(prepared: &Prepared, fill_zeros: bool) -> Result<binning::BinnedShares, StatError> {
+fn binned_shares(
+    prepared: &Prepared,
+    fill_zeros: bool,
+) -> Result<binning::BinnedShares, StatError> {
     match prepared {
         Prepared::Numeric { reference, current } => {
             binning::numeric_binned_shares(reference, current, fill_zeros)
@@ -158,7 +158,11 @@ fn compute(method: DriftMethod, prepared: &Prepared, seed: u64) -> Result<f64, S
     match method {
         Ks | Wasserstein | Anderson | CramerVonMises | EnergyDistance | EppsSingleton
         | MannWhitney | TTest | EmpiricalMmd => {
-            let Prepared::Numeric { reference: r, current: c } = prepared else {
+            let Prepared::Numeric {
+                reference: r,
+                current: c,
+            } = prepared
+            else {
                 return Err(StatError::Unsupported(format!(
                     "method `{method}` needs numerical values"
                 )));
@@ -167,12 +171,16 @@ fn compute(method: DriftMethod, prepared: &Prepared, seed: u64) -> Result<f64, S
                 Ks => Ok(stats::ks::ks_two_sample(r, c)?.p_value),
                 Wasserstein => stats::wasserstein::wasserstein_normed(r, c),
                 Anderson => Ok(stats::anderson::anderson_ksamp_two(r, c)?.p_value),
-                CramerVonMises => Ok(stats::cramer_von_mises::cramer_von_mises_two_sample(r, c)?.p_value),
+                CramerVonMises => {
+                    Ok(stats::cramer_von_mises::cramer_von_mises_two_sample(r, c)?.p_value)
+                }
                 EnergyDistance => stats::energy::energy_distance(r, c),
                 EppsSingleton => Ok(stats::epps_singleton::epps_singleton(r, c)?.p_value),
                 MannWhitney => Ok(stats::mann_whitney::mann_whitney_u(r, c)?.p_value),
                 TTest => Ok(stats::t_test::t_test_ind(r, c)?.p_value),
-                EmpiricalMmd => Ok(stats::mmd::mmd_permutation(r, c, MMD_PERMUTATIONS, seed)?.p_value),
+                EmpiricalMmd => {
+                    Ok(stats::mmd::mmd_permutation(r, c, MMD_PERMUTATIONS, seed)?.p_value)
+                }
                 _ => unreachable!(),
             }
         }
@@ -194,7 +202,10 @@ fn compute(method: DriftMethod, prepared: &Prepared, seed: u64) -> Result<f64, S
         }
         Tvd => {
             let c = counts_of(prepared);
-            Ok(stats::tvd::tvd_permutation(&c.reference, &c.current, TVD_PERMUTATIONS, seed)?.p_value)
+            Ok(
+                stats::tvd::tvd_permutation(&c.reference, &c.current, TVD_PERMUTATIONS, seed)?
+                    .p_value,
+            )
         }
         Psi => {
             let b = binned_shares(prepared, true)?;
@@ -212,7 +223,9 @@ fn compute(method: DriftMethod, prepared: &Prepared, seed: u64) -> Result<f64, S
             Prepared::Numeric { reference, current } => {
                 stats::hellinger::hellinger_numeric(reference, current)
             }
-            Prepared::Categorical(c) => stats::hellinger::hellinger_counts(&c.reference, &c.current),
+            Prepared::Categorical(c) => {
+                stats::hellinger::hellinger_counts(&c.reference, &c.current)
+            }
         },
     }
 }

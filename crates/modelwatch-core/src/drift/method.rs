@@ -271,7 +271,9 @@ mod tests {
         }
         assert_eq!(DriftMethod::from_name("tvd").unwrap(), DriftMethod::Tvd);
         let err = DriftMethod::from_name("kolmogorov").unwrap_err();
-        assert!(err.to_string().contains("unknown drift method `kolmogorov`"));
+        assert!(err
+            .to_string()
+            .contains("unknown drift method `kolmogorov`"));
     }
 
     #[test]
@@ -279,13 +281,28 @@ mod tests {
         use ColumnType::*;
         use DriftMethod::*;
         assert_eq!(DriftMethod::default_for(Numerical, 1000, 2), Some(Z));
-        assert_eq!(DriftMethod::default_for(Numerical, 1000, 5), Some(ChiSquare));
+        assert_eq!(
+            DriftMethod::default_for(Numerical, 1000, 5),
+            Some(ChiSquare)
+        );
         assert_eq!(DriftMethod::default_for(Numerical, 1000, 6), Some(Ks));
-        assert_eq!(DriftMethod::default_for(Numerical, 1001, 5), Some(JensenShannon));
-        assert_eq!(DriftMethod::default_for(Numerical, 1001, 6), Some(Wasserstein));
+        assert_eq!(
+            DriftMethod::default_for(Numerical, 1001, 5),
+            Some(JensenShannon)
+        );
+        assert_eq!(
+            DriftMethod::default_for(Numerical, 1001, 6),
+            Some(Wasserstein)
+        );
         assert_eq!(DriftMethod::default_for(Categorical, 10, 2), Some(Z));
-        assert_eq!(DriftMethod::default_for(Categorical, 10, 3), Some(ChiSquare));
-        assert_eq!(DriftMethod::default_for(Categorical, 5000, 2), Some(JensenShannon));
+        assert_eq!(
+            DriftMethod::default_for(Categorical, 10, 3),
+            Some(ChiSquare)
+        );
+        assert_eq!(
+            DriftMethod::default_for(Categorical, 5000, 2),
+            Some(JensenShannon)
+        );
         assert_eq!(DriftMethod::default_for(Text, 10, 3), None);
     }
 

@@ -94,11 +94,7 @@ pub enum DriftError {
 
 /// Resolves the type of a column pair: a forced type wins, else the reference decides
 /// (the current data when the reference is empty).
-fn resolve_type(
-    reference: &Column,
-    current: &Column,
-    forced: Option<ColumnType>,
-) -> ColumnType {
+fn resolve_type(reference: &Column, current: &Column, forced: Option<ColumnType>) -> ColumnType {
     if let Some(t) = forced {
         return t;
     }
@@ -123,15 +119,19 @@ pub fn compute_drift(
     on_column_done: &(dyn Fn() + Sync),
 ) -> Result<DriftReport, DriftError> {
     settings.validate()?;
-    let in_either =
-        |n: &str| reference.column(n).is_some() || current.column(n).is_some();
+    let in_either = |n: &str| reference.column(n).is_some() || current.column(n).is_some();
     schema.check_names(in_either)?;
     let forced = schema.forced_types()?;
     for (col, flag) in settings
         .column_methods
         .keys()
         .map(|c| (c, "--column-method"))
-        .chain(settings.column_thresholds.keys().map(|c| (c, "--column-threshold")))
+        .chain(
+            settings
+                .column_thresholds
+                .keys()
+                .map(|c| (c, "--column-threshold")),
+        )
     {
         if !in_either(col) {
             return Err(SchemaError::UnknownColumn {
@@ -203,15 +203,7 @@ pub fn compute_drift(
     let columns: Vec<ColumnDrift> = jobs
         .par_iter()
         .map(|&(rc, cc, ty, role)| {
-            let result = column_drift(
-                rc,
-                cc,
-                ty,
-                role,
-                reference.rows(),
-                current.rows(),
-                settings,
-            );
+            let result = column_drift(rc, cc, ty, role, reference.rows(), current.rows(), settings);
             on_column_done();
             result
         })

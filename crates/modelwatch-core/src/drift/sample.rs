@@ -82,7 +82,10 @@ pub fn numeric_values(data: &ColumnData) -> Option<(Vec<f64>, Dropped)> {
         }
         ColumnData::Bool(v) => {
             dropped.missing = v.iter().filter(|x| x.is_none()).count();
-            v.iter().flatten().map(|&b| if b { 1.0 } else { 0.0 }).collect()
+            v.iter()
+                .flatten()
+                .map(|&b| if b { 1.0 } else { 0.0 })
+                .collect()
         }
         ColumnData::Str(_) | ColumnData::Datetime(_) => return None,
     };
@@ -278,7 +281,13 @@ mod tests {
         let d = ColumnData::Float(vec![3.0, f64::NAN, f64::INFINITY, 1.0, f64::NEG_INFINITY]);
         let (v, dropped) = numeric_values(&d).unwrap();
         assert_eq!(v, vec![1.0, 3.0]);
-        assert_eq!(dropped, Dropped { missing: 1, infinite: 2 });
+        assert_eq!(
+            dropped,
+            Dropped {
+                missing: 1,
+                infinite: 2
+            }
+        );
         let d = ColumnData::Int(vec![Some(2), None, Some(-1)]);
         let (v, dropped) = numeric_values(&d).unwrap();
         assert_eq!(v, vec![-1.0, 2.0]);
@@ -287,7 +296,12 @@ mod tests {
 
     #[test]
     fn category_counts_align_both_sides() {
-        let r = ColumnData::Str(StrColumn::from_options([Some("b"), Some("a"), None, Some("b")]));
+        let r = ColumnData::Str(StrColumn::from_options([
+            Some("b"),
+            Some("a"),
+            None,
+            Some("b"),
+        ]));
         let c = ColumnData::Str(StrColumn::from_options([Some("c"), Some("b")]));
         let (counts, rd, cd) = category_counts(&r, &c);
         let labels: Vec<String> = counts.keys.iter().map(|k| k.label()).collect();

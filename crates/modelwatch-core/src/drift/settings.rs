@@ -119,7 +119,11 @@ impl DriftSettings {
             checks.push(("--cat-threshold".into(), t, self.cat_method.or(self.method)));
         }
         if let Some(t) = self.text_threshold {
-            checks.push(("--text-threshold".into(), t, self.text_method.or(self.method)));
+            checks.push((
+                "--text-threshold".into(),
+                t,
+                self.text_method.or(self.method),
+            ));
         }
         for (col, t) in &self.column_thresholds {
             let m = self.column_methods.get(col).copied();
@@ -160,7 +164,10 @@ mod tests {
         s.num_method = Some(DriftMethod::Ks);
         s.num_threshold = Some(0.01);
         assert_eq!(s.chosen_method("a", ty), Some(DriftMethod::Ks));
-        assert_eq!(s.chosen_method("a", ColumnType::Categorical), Some(DriftMethod::Psi));
+        assert_eq!(
+            s.chosen_method("a", ColumnType::Categorical),
+            Some(DriftMethod::Psi)
+        );
         assert_eq!(s.threshold_for("a", ty, DriftMethod::Ks), 0.01);
         s.column_methods.insert("a".into(), DriftMethod::Anderson);
         s.column_thresholds.insert("a".into(), 0.3);
