@@ -1,0 +1,540 @@
+//! Field-level parsing and per-column type inference shared by the CSV and JSON Lines readers.
+//!
+//! The rules follow pandas' C parser (`pandas.read_csv` with default options, pandas 2.3)
+//! where that matters for parity with Evidently, with two deliberate differences: an integer
+//! column with missing values stays an integer column, and ISO-8601 date/datetime columns are
+//! detected as datetimes (pandas leaves them as strings unless `parse_dates` is given).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use modelwatch_core::table::{ColumnData, StrColumn, MISSING_CODE};
+
+/// pandas' default missing-value tokens (`pandas._libs.parsers.STR_NA_VALUES`, pandas 2.3).
+/// A field equal to one of these (exactly, without trimming) is missing.
+pub const NA_TOKENS: [&str; 19] = [
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+];
+
+/// Whether `s` is one of pandas' default missing-value tokens ([`NA_TOKENS`]).
+#[inline]
+pub fn is_na(s: &[u8]) -> bool {
+    match s.len() {
+        0 => true,
+        2 => s == b"NA",
+        3 => matches!(s, b"#NA" | b"N/A" | b"NaN" | b"n/a" | b"nan"),
+        4 => matches!(
+            s,
+            b"#N/A" | b"-NaN" | b"-nan" | b"<NA>" | b"NULL" | b"None" | b"null"
+        ),
+        6 => s == b"1.#IND",
+        7 => matches!(s, b"-1.#IND" | b"1.#QNAN"),
+        8 => matches!(s, b"#N/A N/A" | b"-1.#QNAN"),
+        _ => false,
+    }
+}
+
+/// Strips the spaces and tabs pandas ignores around numbers (`" 1 "` reads as the integer 1).
+#[inline]
+fn trim_number(s: &[u8]) -> &[u8] {
+    let mut a = 0;
+    let mut b = s.len();
+    while a < b && (s[a] == b' ' || s[a] == b'\t') {
+        a += 1;
+    }
+    while b > a && (s[b - 1] == b' ' || s[b - 1] == b'\t') {
+        b -= 1;
+    }
+    &s[a..b]
+}
+
+/// Parses a decimal integer the way pandas does: optional sign, ASCII digits, surrounding
+/// spaces/tabs allowed. Returns `None` when the text is not an integer or does not fit in i64
+/// (the caller then tries a float).
+#[inline]
+pub fn parse_int(s: &[u8]) -> Option<i64> {
+    let mut s = s;
+    if s.first().is_some_and(|&c| c == b' ' || c == b'\t')
+        || s.last().is_some_and(|&c| c == b' ' || c == b'\t')
+    {
+        s = trim_number(s);
+    }
+    let (neg, digits) = match s.first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &c in digits {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + d as u64; // at most 19 digits: cannot overflow u64
+    }
+    if neg {
+        if v <= i64::MAX as u64 + 1 {
+            Some((v as i64).wrapping_neg())
+        } else {
+            None
+        }
+    } else if v <= i64::MAX as u64 {
+        Some(v as i64)
+    } else {
+        None
+    }
+}
+
+/// Parses a floating point number with correct rounding (same result as Python's `float()`).
+///
+/// Accepts what pandas' C parser accepts: decimal and exponent forms (`1e5`, `.5`, `1.`,
+/// `+1.5`), and `inf`/`infinity` in any letter case with an optional sign. Surrounding
+/// spaces/tabs are allowed except around infinities (pandas reads `" inf "` as a string).
+/// Rejected like pandas: NaN spellings (the missing-value tokens are handled before this),
+/// hexadecimal, digit separators, and finite literals that overflow to infinity (`1e400`).
+#[inline]
+pub fn parse_float(s: &[u8]) -> Option<f64> {
+    let t = if s.first().is_some_and(|&c| c == b' ' || c == b'\t')
+        || s.last().is_some_and(|&c| c == b' ' || c == b'\t')
+    {
+        trim_number(s)
+    } else {
+        s
+    };
+    let v: f64 = fast_float2::parse(t).ok()?;
+    if v.is_finite() {
+        return Some(v);
+    }
+    if v.is_nan() || t.len() != s.len() {
+        return None;
+    }
+    // An infinity: only the literal spellings count, not an overflowing number.
+    let body = match t.first() {
+        Some(b'+') | Some(b'-') => &t[1..],
+        _ => t,
+    };
+    if body.first().is_some_and(|c| c.eq_ignore_ascii_case(&b'i')) {
+        Some(v)
+    } else {
+        None
+    }
+}
+
+/// pandas' default boolean spellings (`_true_values` / `_false_values` of the C parser).
+#[inline]
+pub fn parse_bool(s: &[u8]) -> Option<bool> {
+    match s {
+        b"True" | b"TRUE" | b"true" => Some(true),
+        b"False" | b"FALSE" | b"false" => Some(false),
+        _ => None,
+    }
+}
+
+fn digits(s: &[u8]) -> Option<i64> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut v = 0i64;
+    for &c in s {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v * 10 + d as i64;
+    }
+    Some(v)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Parses an ISO-8601 date or datetime into microseconds since the Unix epoch (UTC).
+///
+/// Accepted: `YYYY-MM-DD`, optionally followed by `T` or a space and `HH:MM`, `HH:MM:SS` or
+/// `HH:MM:SS.f` (1 to 9 fractional digits, truncated to microseconds), optionally followed by
+/// `Z` or an offset `+HH:MM`, `+HHMM` or `+HH` (converted to UTC). A datetime without an offset
+/// is taken as UTC. Not trimmed: pandas keeps `" 2024-01-05"` verbatim too.
+pub fn parse_datetime(s: &[u8]) -> Option<i64> {
+    if s.len() < 10 || s[4] != b'-' || s[7] != b'-' {
+        return None;
+    }
+    let y = digits(&s[0..4])?;
+    let mo = digits(&s[5..7])?;
+    let d = digits(&s[8..10])?;
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) {
+        return None;
+    }
+    let mut micros = days_from_civil(y, mo, d) * 86_400_000_000;
+    let mut rest = &s[10..];
+    if rest.is_empty() {
+        return Some(micros);
+    }
+    if rest[0] != b'T' && rest[0] != b' ' {
+        return None;
+    }
+    rest = &rest[1..];
+    if rest.len() < 5 || rest[2] != b':' {
+        return None;
+    }
+    let h = digits(&rest[0..2])?;
+    let mi = digits(&rest[3..5])?;
+    if h > 23 || mi > 59 {
+        return None;
+    }
+    micros += (h * 3600 + mi * 60) * 1_000_000;
+    rest = &rest[5..];
+    if rest.first() == Some(&b':') {
+        if rest.len() < 3 {
+            return None;
+        }
+        let sec = digits(&rest[1..3])?;
+        if sec > 59 {
+            return None;
+        }
+        micros += sec * 1_000_000;
+        rest = &rest[3..];
+        if rest.first() == Some(&b'.') {
+            let n = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if n == 0 || n > 9 {
+                return None;
+            }
+            let frac = &rest[1..1 + n];
+            let mut us = 0i64;
+            for i in 0..6 {
+                us = us * 10 + frac.get(i).map_or(0, |&c| (c - b'0') as i64);
+            }
+            micros += us;
+            rest = &rest[1 + n..];
+        }
+    }
+    match rest {
+        [] | [b'Z'] => Some(micros),
+        [sign @ (b'+' | b'-'), tz @ ..] => {
+            let (oh, om) = match tz {
+                [a, b] => (digits(&[*a, *b])?, 0),
+                [a, b, b':', c, d] | [a, b, c, d] => (digits(&[*a, *b])?, digits(&[*c, *d])?),
+                _ => return None,
+            };
+            if oh > 23 || om > 59 {
+                return None;
+            }
+            let off = (oh * 3600 + om * 60) * 1_000_000;
+            Some(if *sign == b'+' {
+                micros - off
+            } else {
+                micros + off
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A small, fast, non-cryptographic hasher (FNV-1a over 8-byte words) for string dictionaries.
+#[derive(Default)]
+pub(crate) struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0 ^ 0xcbf2_9ce4_8422_2325;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes(c.try_into().unwrap());
+            h = (h ^ w).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29);
+        }
+        for &b in chunks.remainder() {
+            h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        // final avalanche (splitmix64)
+        let mut z = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// Dictionary-encodes strings (first-appearance order, like `StrColumnBuilder`, but hashing
+/// borrowed slices with a fast hasher and allocating each distinct label once).
+pub(crate) struct StrDictBuilder<'a> {
+    index: HashMap<&'a str, u32, BuildHasherDefault<WordHasher>>,
+    column: StrColumn,
+}
+
+impl<'a> StrDictBuilder<'a> {
+    pub fn with_capacity(rows: usize) -> Self {
+        let mut column = StrColumn::default();
+        column.codes.reserve(rows);
+        Self {
+            index: HashMap::default(),
+            column,
+        }
+    }
+
+    #[inline]
+    pub fn push(&mut self, value: Option<&'a str>) {
+        let code = match value {
+            None => MISSING_CODE,
+            Some(s) => match self.index.get(s) {
+                Some(&c) => c,
+                None => {
+                    let c = self.column.labels.len() as u32;
+                    self.column.labels.push(s.to_owned());
+                    self.index.insert(s, c);
+                    c
+                }
+            },
+        };
+        self.column.codes.push(code);
+    }
+
+    pub fn finish(self) -> StrColumn {
+        self.column
+    }
+}
+
+/// How the text values of a column that is not numeric are interpreted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TextKind {
+    /// Every value is missing.
+    AllMissing,
+    Int,
+    Float,
+    Bool,
+    Datetime,
+    Str,
+}
+
+/// Infers the type of a column from its raw text values. `None` is a missing value, and so is
+/// any text for which `na` says so (CSV: pandas' NA tokens; JSON strings: nothing).
+pub(crate) fn infer_text_kind<'a>(
+    values: impl Iterator<Item = Option<&'a str>>,
+    na: fn(&[u8]) -> bool,
+) -> TextKind {
+    let (mut int, mut float, mut boolean, mut dt, mut any) = (true, true, true, true, false);
+    for v in values {
+        let Some(v) = v else { continue };
+        let b = v.as_bytes();
+        if na(b) {
+            continue;
+        }
+        any = true;
+        if int && parse_int(b).is_none() {
+            int = false;
+        }
+        if !int && float && parse_float(b).is_none() {
+            float = false;
+        }
+        if boolean && parse_bool(b).is_none() {
+            boolean = false;
+        }
+        if dt && parse_datetime(b).is_none() {
+            dt = false;
+        }
+        if !int && !float && !boolean && !dt {
+            return TextKind::Str;
+        }
+    }
+    if !any {
+        TextKind::AllMissing
+    } else if int {
+        TextKind::Int
+    } else if float {
+        TextKind::Float
+    } else if boolean {
+        TextKind::Bool
+    } else {
+        TextKind::Datetime
+    }
+}
+
+/// No text is a missing value (JSON strings: only `null` is missing).
+pub(crate) fn never_na(_: &[u8]) -> bool {
+    false
+}
+
+/// Builds column data from raw text values (used for columns that are not plain numbers).
+pub(crate) fn text_column<'a, I>(values: I, na: fn(&[u8]) -> bool) -> ColumnData
+where
+    I: Iterator<Item = Option<&'a str>> + Clone + ExactSizeIterator,
+{
+    let n = values.len();
+    let present = move |v: Option<&'a str>| v.filter(|s| !na(s.as_bytes()));
+    match infer_text_kind(values.clone(), na) {
+        TextKind::AllMissing => ColumnData::Float(vec![f64::NAN; n]),
+        TextKind::Int => ColumnData::Int(
+            values
+                .map(|v| present(v).and_then(|s| parse_int(s.as_bytes())))
+                .collect(),
+        ),
+        TextKind::Float => ColumnData::Float(
+            values
+                .map(|v| {
+                    present(v)
+                        .and_then(|s| parse_float(s.as_bytes()))
+                        .unwrap_or(f64::NAN)
+                })
+                .collect(),
+        ),
+        TextKind::Bool => ColumnData::Bool(
+            values
+                .map(|v| present(v).and_then(|s| parse_bool(s.as_bytes())))
+                .collect(),
+        ),
+        TextKind::Datetime => ColumnData::Datetime(
+            values
+                .map(|v| present(v).and_then(|s| parse_datetime(s.as_bytes())))
+                .collect(),
+        ),
+        TextKind::Str => {
+            let mut b = StrDictBuilder::with_capacity(n);
+            for v in values {
+                b.push(present(v));
+            }
+            ColumnData::Str(b.finish())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn na_tokens_match_list() {
+        for t in NA_TOKENS {
+            assert!(is_na(t.as_bytes()), "{t}");
+        }
+        for t in ["NAN", "Nan", " NA", "na", "none", "N/A ", "0"] {
+            assert!(!is_na(t.as_bytes()), "{t}");
+        }
+    }
+
+    #[test]
+    fn ints() {
+        assert_eq!(parse_int(b" 1 "), Some(1));
+        assert_eq!(parse_int(b"+1"), Some(1));
+        assert_eq!(parse_int(b"-0"), Some(0));
+        assert_eq!(parse_int(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_int(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_int(b"9223372036854775808"), None);
+        assert_eq!(parse_int(b"99999999999999999999"), None);
+        assert_eq!(parse_int(b"1.0"), None);
+        assert_eq!(parse_int(b"-"), None);
+        assert_eq!(parse_int(b""), None);
+        assert_eq!(parse_int(b"1 2"), None);
+    }
+
+    #[test]
+    fn floats_like_pandas() {
+        assert_eq!(parse_float(b"1e5"), Some(1e5));
+        assert_eq!(parse_float(b".5"), Some(0.5));
+        assert_eq!(parse_float(b"1."), Some(1.0));
+        assert_eq!(parse_float(b"+1.5"), Some(1.5));
+        assert_eq!(parse_float(b" 2.5\t"), Some(2.5));
+        assert_eq!(parse_float(b"1E+05"), Some(1e5));
+        assert_eq!(parse_float(b"inf"), Some(f64::INFINITY));
+        assert_eq!(parse_float(b"-Infinity"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_float(b"iNf"), Some(f64::INFINITY));
+        assert_eq!(parse_float(b"+Inf"), Some(f64::INFINITY));
+        assert_eq!(parse_float(b"0.1"), Some(0.1));
+        assert_eq!(
+            parse_float(b"2.2250738585072014e-308"),
+            Some(2.2250738585072014e-308)
+        );
+        for bad in [
+            "NAN", "Nan", "nan", "1_000", "0x10", "1e", "-", "+", "1d5", "1e400", " inf ", "",
+            "1 2",
+        ] {
+            assert_eq!(parse_float(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn bools() {
+        assert_eq!(parse_bool(b"TRUE"), Some(true));
+        assert_eq!(parse_bool(b"false"), Some(false));
+        assert_eq!(parse_bool(b" True"), None);
+        assert_eq!(parse_bool(b"1"), None);
+        assert_eq!(parse_bool(b"yes"), None);
+    }
+
+    #[test]
+    fn datetimes() {
+        let day = 86_400_000_000i64;
+        assert_eq!(parse_datetime(b"1970-01-01"), Some(0));
+        assert_eq!(parse_datetime(b"1970-01-02"), Some(day));
+        assert_eq!(parse_datetime(b"1969-12-31"), Some(-day));
+        // 2024-01-05 = 19727 days after the epoch
+        assert_eq!(parse_datetime(b"2024-01-05"), Some(19_727 * day));
+        let t = 19_727 * day + 10 * 3_600_000_000;
+        assert_eq!(parse_datetime(b"2024-01-05 10:00:00"), Some(t));
+        assert_eq!(parse_datetime(b"2024-01-05T10:00:00Z"), Some(t));
+        assert_eq!(parse_datetime(b"2024-01-05T10:00"), Some(t));
+        assert_eq!(parse_datetime(b"2024-01-05T12:00:00+02:00"), Some(t));
+        assert_eq!(parse_datetime(b"2024-01-05T08:30:00-0130"), Some(t));
+        assert_eq!(parse_datetime(b"2024-01-05T11:00:00+01"), Some(t));
+        assert_eq!(
+            parse_datetime(b"2024-01-05T10:00:00.123456789"),
+            Some(t + 123_456)
+        );
+        assert_eq!(parse_datetime(b"2024-01-05T10:00:00.5Z"), Some(t + 500_000));
+        assert_eq!(parse_datetime(b"2024-02-29"), Some(19_782 * day));
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "2024-1-5",
+            "2024-01-05 25:00",
+            "2024-01-05X",
+            "2024-01-05T10",
+            "2024-01-05T10:00:00.",
+            "2024-01-05T10:00:00+5",
+            " 2024-01-05",
+            "20240105",
+            "2024-01-05T10:00:61",
+        ] {
+            assert_eq!(parse_datetime(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn text_inference() {
+        let k = |v: &[&str]| infer_text_kind(v.iter().map(|s| Some(*s)), is_na);
+        assert_eq!(k(&["1", "", "NA", "-3"]), TextKind::Int);
+        assert_eq!(k(&["1", "2.5"]), TextKind::Float);
+        assert_eq!(k(&["True", "false", "null"]), TextKind::Bool);
+        assert_eq!(
+            k(&["2024-01-05", "2024-01-05 10:00:00"]),
+            TextKind::Datetime
+        );
+        assert_eq!(k(&["1", "x"]), TextKind::Str);
+        assert_eq!(k(&["", "nan"]), TextKind::AllMissing);
+        assert_eq!(k(&[]), TextKind::AllMissing);
+    }
+}

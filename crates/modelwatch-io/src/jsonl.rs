@@ -1,0 +1,247 @@
+//! JSON Lines reader: one JSON object per non-empty line.
+//!
+//! Columns are the keys in order of first appearance; a key absent from a line and `null` are
+//! missing values. Typing, close to `pandas.read_json(lines=True)` but simpler:
+//!
+//! * JSON numbers: all integers → Int (an integer column with nulls stays Int, unlike pandas);
+//!   any non-integer number → Float (integers above `i64::MAX` also make the column Float).
+//! * JSON booleans → Bool (pandas would turn a boolean column with nulls into floats).
+//! * JSON strings → inferred exactly like CSV fields (so `"1"`, `"2"` becomes Int, as pandas
+//!   does, and ISO dates become Datetime), except that no string counts as missing: `"NA"` and
+//!   `""` stay strings, as in pandas.
+//! * a column mixing kinds (say numbers and strings) → Str, numbers written as in JSON
+//!   (`1`, `2.5`) and booleans as `True`/`False` (Python's spelling, which is what pandas
+//!   labels would show).
+//! * nested arrays/objects → error naming the line and key.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+use modelwatch_core::table::{Column, ColumnData, Table};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+use crate::error::{one_line, show, ReadError};
+use crate::infer::{never_na, text_column};
+
+enum Scalar {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Nested,
+}
+
+impl<'de> de::Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<Scalar, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_none<E>(self) -> Result<Scalar, E> {
+                Ok(Scalar::Null)
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar::Int(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+                Ok(i64::try_from(v).map_or(Scalar::Float(v as f64), Scalar::Int))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar::Float(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar::Str(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Scalar, E> {
+                Ok(Scalar::Str(v))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<Scalar, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Nested)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Scalar, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Scalar::Nested)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One line: its key/value pairs in order.
+struct Row(Vec<(String, Scalar)>);
+
+impl<'de> de::Deserialize<'de> for Row {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Row;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Row, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = a.next_entry::<String, Scalar>()? {
+                    out.push((k, v));
+                }
+                Ok(Row(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// Reads a JSON Lines file.
+pub(crate) fn read_jsonl(path: &Path) -> Result<Table, ReadError> {
+    let bytes = std::fs::read(path).map_err(|e| ReadError::io(path, &e))?;
+    parse_jsonl(path, &bytes)
+}
+
+fn json_error(path: &Path, line: u64, message: impl Into<String>) -> ReadError {
+    ReadError::Json {
+        path: show(path),
+        line,
+        message: one_line(message.into()),
+    }
+}
+
+pub(crate) fn parse_jsonl(path: &Path, bytes: &[u8]) -> Result<Table, ReadError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().all(|c| c.is_ascii_whitespace()) {
+        return Err(ReadError::Empty { path: show(path) });
+    }
+    let mut names: Vec<String> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut values: Vec<Vec<Scalar>> = Vec::new();
+    let mut rows = 0usize;
+    for (i, raw) in bytes.split(|&c| c == b'\n').enumerate() {
+        let line_no = i as u64 + 1;
+        let text = std::str::from_utf8(raw).map_err(|_| ReadError::InvalidUtf8 {
+            path: show(path),
+            line: line_no,
+        })?;
+        let text = text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        if !text.starts_with('{') {
+            return Err(json_error(path, line_no, "expected a JSON object"));
+        }
+        let row: Row = serde_json::from_str(text)
+            .map_err(|e| json_error(path, line_no, format!("invalid JSON: {e}")))?;
+        for (key, v) in row.0 {
+            if matches!(v, Scalar::Nested) {
+                return Err(json_error(
+                    path,
+                    line_no,
+                    format!("key {key:?} holds a nested array or object, which is not supported"),
+                ));
+            }
+            let j = match index.get(&key) {
+                Some(&j) => j,
+                None => {
+                    index.insert(key.clone(), names.len());
+                    names.push(key);
+                    let mut col = Vec::with_capacity(rows + 1);
+                    col.extend((0..rows).map(|_| Scalar::Null));
+                    values.push(col);
+                    values.len() - 1
+                }
+            };
+            let col = &mut values[j];
+            if col.len() == rows + 1 {
+                col[rows] = v; // a key repeated within one object: the last value wins
+            } else {
+                col.push(v);
+            }
+        }
+        rows += 1;
+        for col in &mut values {
+            if col.len() < rows {
+                col.push(Scalar::Null);
+            }
+        }
+    }
+    let columns = names
+        .into_iter()
+        .zip(values)
+        .map(|(name, vals)| Column::new(name, column_data(vals)))
+        .collect();
+    Ok(Table::new(columns).expect("keys are unique and every column has one value per line"))
+}
+
+fn column_data(vals: Vec<Scalar>) -> ColumnData {
+    let (mut b, mut i, mut f, mut s) = (false, false, false, false);
+    for v in &vals {
+        match v {
+            Scalar::Bool(_) => b = true,
+            Scalar::Int(_) => i = true,
+            Scalar::Float(_) => f = true,
+            Scalar::Str(_) => s = true,
+            Scalar::Null | Scalar::Nested => {}
+        }
+    }
+    match (b, i, f, s) {
+        (false, false, false, false) => ColumnData::Float(vec![f64::NAN; vals.len()]),
+        (true, false, false, false) => ColumnData::Bool(
+            vals.iter()
+                .map(|v| match v {
+                    Scalar::Bool(x) => Some(*x),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        (false, true, false, false) => ColumnData::Int(
+            vals.iter()
+                .map(|v| match v {
+                    Scalar::Int(x) => Some(*x),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        (false, _, true, false) => ColumnData::Float(
+            vals.iter()
+                .map(|v| match v {
+                    Scalar::Int(x) => *x as f64,
+                    Scalar::Float(x) => *x,
+                    _ => f64::NAN,
+                })
+                .collect(),
+        ),
+        (false, false, false, true) => text_column(
+            vals.iter().map(|v| match v {
+                Scalar::Str(x) => Some(x.as_str()),
+                _ => None,
+            }),
+            never_na,
+        ),
+        _ => {
+            // Mixed kinds: everything as text.
+            let text: Vec<Option<String>> = vals
+                .into_iter()
+                .map(|v| match v {
+                    Scalar::Null | Scalar::Nested => None,
+                    Scalar::Bool(x) => Some(if x { "True" } else { "False" }.to_owned()),
+                    Scalar::Int(x) => Some(x.to_string()),
+                    Scalar::Float(x) => Some(format!("{x:?}")),
+                    Scalar::Str(x) => Some(x),
+                })
+                .collect();
+            let mut builder = crate::infer::StrDictBuilder::with_capacity(text.len());
+            for t in &text {
+                builder.push(t.as_deref());
+            }
+            ColumnData::Str(builder.finish())
+        }
+    }
+}

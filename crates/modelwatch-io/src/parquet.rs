@@ -1,0 +1,332 @@
+//! Parquet reader (through the `parquet` crate's Arrow record batch reader).
+//!
+//! Type mapping: Float16/32/64 and Decimal → Float; Int8..64 and UInt8..64 → Int (a UInt64
+//! above `i64::MAX` is an error); Boolean → Bool; Utf8/LargeUtf8/Utf8View and dictionaries of
+//! those → Str; Date32/Date64/Timestamp (any unit, with or without a time zone) → Datetime in
+//! microseconds UTC (a timestamp without a time zone is taken as UTC; nanoseconds are floored
+//! to microseconds); an all-null (Null-typed) column → Float NaN. Nulls are missing values.
+//! Anything else (lists, structs, binary, ...) is an error naming the column.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::hash::BuildHasherDefault;
+use std::path::Path;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{Array, ArrowPrimitiveType};
+use arrow_schema::{DataType, TimeUnit};
+use modelwatch_core::table::{Column, ColumnData, StrColumn, Table, MISSING_CODE};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::error::{one_line, show, ReadError};
+use crate::infer::WordHasher;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Float,
+    Int,
+    Bool,
+    Str,
+    Datetime,
+}
+
+fn kind_of(dt: &DataType) -> Option<Kind> {
+    Some(match dt {
+        DataType::Float16 | DataType::Float32 | DataType::Float64 | DataType::Null => Kind::Float,
+        DataType::Decimal32(..)
+        | DataType::Decimal64(..)
+        | DataType::Decimal128(..)
+        | DataType::Decimal256(..) => Kind::Float,
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::Int64
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32
+        | DataType::UInt64 => Kind::Int,
+        DataType::Boolean => Kind::Bool,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Kind::Str,
+        DataType::Dictionary(_, v)
+            if matches!(
+                v.as_ref(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            ) =>
+        {
+            Kind::Str
+        }
+        DataType::Date32 | DataType::Date64 | DataType::Timestamp(..) => Kind::Datetime,
+        _ => return None,
+    })
+}
+
+/// Dictionary encoder that owns its labels (record batches are dropped as we go).
+#[derive(Default)]
+struct OwnedDict {
+    index: HashMap<String, u32, BuildHasherDefault<WordHasher>>,
+    column: StrColumn,
+}
+
+impl OwnedDict {
+    fn push(&mut self, v: Option<&str>) {
+        let code = match v {
+            None => MISSING_CODE,
+            Some(s) => match self.index.get(s) {
+                Some(&c) => c,
+                None => {
+                    let c = self.column.labels.len() as u32;
+                    self.column.labels.push(s.to_owned());
+                    self.index.insert(s.to_owned(), c);
+                    c
+                }
+            },
+        };
+        self.column.codes.push(code);
+    }
+}
+
+enum Acc {
+    Float(Vec<f64>),
+    Int(Vec<Option<i64>>),
+    Bool(Vec<Option<bool>>),
+    Str(OwnedDict),
+    Datetime(Vec<Option<i64>>),
+}
+
+fn push_float<T: ArrowPrimitiveType>(
+    out: &mut Vec<f64>,
+    a: &dyn Array,
+    f: impl Fn(T::Native) -> f64,
+) {
+    let a = a.as_primitive::<T>();
+    out.extend((0..a.len()).map(|i| {
+        if a.is_null(i) {
+            f64::NAN
+        } else {
+            f(a.value(i))
+        }
+    }));
+}
+
+fn push_int<T: ArrowPrimitiveType>(
+    out: &mut Vec<Option<i64>>,
+    a: &dyn Array,
+    f: impl Fn(T::Native) -> Option<i64>,
+) -> Result<(), ()> {
+    let a = a.as_primitive::<T>();
+    out.reserve(a.len());
+    for i in 0..a.len() {
+        out.push(if a.is_null(i) {
+            None
+        } else {
+            Some(f(a.value(i)).ok_or(())?)
+        });
+    }
+    Ok(())
+}
+
+fn push_strs<'a>(dict: &mut OwnedDict, values: impl Iterator<Item = Option<&'a str>>) {
+    for v in values {
+        dict.push(v);
+    }
+}
+
+/// Parses the exact decimal text of a decimal value with correct rounding.
+fn decimal_to_f64(s: String) -> f64 {
+    crate::infer::parse_float(s.as_bytes()).unwrap_or(f64::NAN)
+}
+
+/// Appends one batch column. `Err(message)` for a value that cannot be represented.
+fn append(acc: &mut Acc, a: &dyn Array) -> Result<(), String> {
+    let dt = a.data_type().clone();
+    match acc {
+        Acc::Float(out) => match &dt {
+            DataType::Null => out.extend(std::iter::repeat_n(f64::NAN, a.len())),
+            DataType::Float16 => push_float::<Float16Type>(out, a, |v| v.to_f64()),
+            DataType::Float32 => push_float::<Float32Type>(out, a, |v| v as f64),
+            DataType::Float64 => push_float::<Float64Type>(out, a, |v| v),
+            DataType::Decimal32(..) => {
+                let d = a.as_primitive::<Decimal32Type>();
+                out.extend((0..d.len()).map(|i| {
+                    if d.is_null(i) {
+                        f64::NAN
+                    } else {
+                        decimal_to_f64(d.value_as_string(i))
+                    }
+                }))
+            }
+            DataType::Decimal64(..) => {
+                let d = a.as_primitive::<Decimal64Type>();
+                out.extend((0..d.len()).map(|i| {
+                    if d.is_null(i) {
+                        f64::NAN
+                    } else {
+                        decimal_to_f64(d.value_as_string(i))
+                    }
+                }))
+            }
+            DataType::Decimal128(..) => {
+                let d = a.as_primitive::<Decimal128Type>();
+                out.extend((0..d.len()).map(|i| {
+                    if d.is_null(i) {
+                        f64::NAN
+                    } else {
+                        decimal_to_f64(d.value_as_string(i))
+                    }
+                }))
+            }
+            DataType::Decimal256(..) => {
+                let d = a.as_primitive::<Decimal256Type>();
+                out.extend((0..d.len()).map(|i| {
+                    if d.is_null(i) {
+                        f64::NAN
+                    } else {
+                        decimal_to_f64(d.value_as_string(i))
+                    }
+                }))
+            }
+            _ => return Err(format!("unexpected type {dt:?}")),
+        },
+        Acc::Int(out) => {
+            let r = match &dt {
+                DataType::Int8 => push_int::<Int8Type>(out, a, |v| Some(v as i64)),
+                DataType::Int16 => push_int::<Int16Type>(out, a, |v| Some(v as i64)),
+                DataType::Int32 => push_int::<Int32Type>(out, a, |v| Some(v as i64)),
+                DataType::Int64 => push_int::<Int64Type>(out, a, Some),
+                DataType::UInt8 => push_int::<UInt8Type>(out, a, |v| Some(v as i64)),
+                DataType::UInt16 => push_int::<UInt16Type>(out, a, |v| Some(v as i64)),
+                DataType::UInt32 => push_int::<UInt32Type>(out, a, |v| Some(v as i64)),
+                DataType::UInt64 => push_int::<UInt64Type>(out, a, |v| i64::try_from(v).ok()),
+                _ => return Err(format!("unexpected type {dt:?}")),
+            };
+            r.map_err(|()| "an unsigned 64-bit value exceeds the signed 64-bit range".to_string())?
+        }
+        Acc::Bool(out) => {
+            let b = a.as_boolean();
+            out.extend((0..b.len()).map(|i| if b.is_null(i) { None } else { Some(b.value(i)) }));
+        }
+        Acc::Str(dict) => match &dt {
+            DataType::Utf8 => push_strs(dict, a.as_string::<i32>().iter()),
+            DataType::LargeUtf8 => push_strs(dict, a.as_string::<i64>().iter()),
+            DataType::Utf8View => push_strs(dict, a.as_string_view().iter()),
+            DataType::Dictionary(_, v) => {
+                let d = a
+                    .as_any_dictionary_opt()
+                    .ok_or_else(|| format!("unexpected type {dt:?}"))?;
+                let values = d.values();
+                let label = |k: usize| -> &str {
+                    match v.as_ref() {
+                        DataType::Utf8 => values.as_string::<i32>().value(k),
+                        DataType::LargeUtf8 => values.as_string::<i64>().value(k),
+                        _ => values.as_string_view().value(k),
+                    }
+                };
+                if values.is_empty() {
+                    push_strs(dict, std::iter::repeat_n(None, a.len()));
+                } else {
+                    let keys = d.normalized_keys();
+                    for (i, &k) in keys.iter().enumerate() {
+                        let valid = a.is_valid(i) && values.is_valid(k);
+                        dict.push(valid.then(|| label(k)));
+                    }
+                }
+            }
+            _ => return Err(format!("unexpected type {dt:?}")),
+        },
+        Acc::Datetime(out) => {
+            const DAY_US: i64 = 86_400_000_000;
+            let r = match &dt {
+                DataType::Date32 => {
+                    push_int::<Date32Type>(out, a, |d| (d as i64).checked_mul(DAY_US))
+                }
+                DataType::Date64 => push_int::<Date64Type>(out, a, |ms| ms.checked_mul(1000)),
+                DataType::Timestamp(TimeUnit::Second, _) => {
+                    push_int::<TimestampSecondType>(out, a, |s| s.checked_mul(1_000_000))
+                }
+                DataType::Timestamp(TimeUnit::Millisecond, _) => {
+                    push_int::<TimestampMillisecondType>(out, a, |s| s.checked_mul(1000))
+                }
+                DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                    push_int::<TimestampMicrosecondType>(out, a, Some)
+                }
+                DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+                    push_int::<TimestampNanosecondType>(out, a, |ns| Some(ns.div_euclid(1000)))
+                }
+                _ => return Err(format!("unexpected type {dt:?}")),
+            };
+            r.map_err(|()| "a date is outside the representable range".to_string())?
+        }
+    }
+    Ok(())
+}
+
+/// Reads a Parquet file.
+pub(crate) fn read_parquet(path: &Path) -> Result<Table, ReadError> {
+    let file = File::open(path).map_err(|e| ReadError::io(path, &e))?;
+    let meta = file.metadata().map_err(|e| ReadError::io(path, &e))?;
+    if meta.len() == 0 {
+        return Err(ReadError::Empty { path: show(path) });
+    }
+    let invalid = |e: &dyn std::fmt::Display| ReadError::InvalidParquet {
+        path: show(path),
+        message: one_line(e.to_string()),
+    };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| invalid(&e))?;
+    let schema = builder.schema().clone();
+    let rows = builder.metadata().file_metadata().num_rows().max(0) as usize;
+
+    let mut seen = std::collections::HashSet::new();
+    let mut accs = Vec::with_capacity(schema.fields().len());
+    for f in schema.fields() {
+        if !seen.insert(f.name().as_str()) {
+            return Err(ReadError::DuplicateColumn {
+                path: show(path),
+                name: f.name().clone(),
+            });
+        }
+        let kind = kind_of(f.data_type()).ok_or_else(|| ReadError::UnsupportedType {
+            path: show(path),
+            column: f.name().clone(),
+            data_type: one_line(format!("{}", f.data_type())),
+        })?;
+        accs.push(match kind {
+            Kind::Float => Acc::Float(Vec::with_capacity(rows)),
+            Kind::Int => Acc::Int(Vec::with_capacity(rows)),
+            Kind::Bool => Acc::Bool(Vec::with_capacity(rows)),
+            Kind::Str => Acc::Str(OwnedDict::default()),
+            Kind::Datetime => Acc::Datetime(Vec::with_capacity(rows)),
+        });
+    }
+
+    let reader = builder
+        .with_batch_size(64 * 1024)
+        .build()
+        .map_err(|e| invalid(&e))?;
+    for batch in reader {
+        let batch = batch.map_err(|e| invalid(&e))?;
+        for (j, acc) in accs.iter_mut().enumerate() {
+            append(acc, batch.column(j).as_ref()).map_err(|message| ReadError::BadValue {
+                path: show(path),
+                column: schema.field(j).name().clone(),
+                message,
+            })?;
+        }
+    }
+
+    let columns: Vec<Column> = accs
+        .into_iter()
+        .zip(schema.fields())
+        .map(|(acc, f)| {
+            let data = match acc {
+                Acc::Float(v) => ColumnData::Float(v),
+                Acc::Int(v) => ColumnData::Int(v),
+                Acc::Bool(v) => ColumnData::Bool(v),
+                Acc::Str(d) => ColumnData::Str(d.column),
+                Acc::Datetime(v) => ColumnData::Datetime(v),
+            };
+            Column::new(f.name().clone(), data)
+        })
+        .collect();
+    Table::new(columns).map_err(|e| invalid(&e))
+}

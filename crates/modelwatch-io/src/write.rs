@@ -1,0 +1,135 @@
+//! CSV writer (used by tests and by callers that export tables).
+
+use std::path::{Path, PathBuf};
+
+use modelwatch_core::table::{ColumnData, Table};
+
+use crate::error::ReadError;
+
+/// Civil date (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
+}
+
+/// Formats microseconds since the epoch as ISO-8601 in UTC: `2024-01-05` for midnight,
+/// `2024-01-05T10:00:00Z` or `2024-01-05T10:00:00.250000Z` otherwise.
+pub fn format_datetime(us: i64) -> String {
+    let days = us.div_euclid(86_400_000_000);
+    let rem = us.rem_euclid(86_400_000_000);
+    let (y, m, d) = civil_from_days(days);
+    if rem == 0 {
+        return format!("{y:04}-{m:02}-{d:02}");
+    }
+    let secs = rem / 1_000_000;
+    let frac = rem % 1_000_000;
+    let (h, mi, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if frac == 0 {
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    } else {
+        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:06}Z")
+    }
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "table.csv".into());
+    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+}
+
+/// Writes `table` as comma-separated UTF-8 with a header row. Missing values are empty
+/// fields; floats use the shortest text that reads back to the same value; datetimes are
+/// ISO-8601 UTC. The file is written to a temporary name in the same directory and renamed,
+/// so a failure never leaves a half-written file behind.
+pub fn write_csv(table: &Table, path: &Path) -> Result<(), ReadError> {
+    let tmp = temp_path(path);
+    let result = write_to(table, &tmp).and_then(|()| std::fs::rename(&tmp, path));
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        ReadError::write(path, &e)
+    })
+}
+
+fn write_to(table: &Table, tmp: &Path) -> std::io::Result<()> {
+    let file = std::fs::File::create(tmp)?;
+    let mut w =
+        ::csv::WriterBuilder::new().from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
+    w.write_record(table.column_names())?;
+    let mut cell = String::new();
+    for row in 0..table.rows() {
+        for c in table.columns() {
+            cell.clear();
+            use std::fmt::Write as _;
+            match &c.data {
+                ColumnData::Float(v) if !v[row].is_nan() => {
+                    let _ = write!(cell, "{}", v[row]);
+                }
+                ColumnData::Int(v) => {
+                    if let Some(x) = v[row] {
+                        let _ = write!(cell, "{x}");
+                    }
+                }
+                ColumnData::Bool(v) => {
+                    if let Some(x) = v[row] {
+                        cell.push_str(if x { "True" } else { "False" });
+                    }
+                }
+                ColumnData::Str(s) => {
+                    if let Some(x) = s.get(row) {
+                        cell.push_str(x);
+                    }
+                }
+                ColumnData::Datetime(v) => {
+                    if let Some(x) = v[row] {
+                        cell.push_str(&format_datetime(x));
+                    }
+                }
+                ColumnData::Float(_) => {}
+            }
+            w.write_field(&cell)?;
+        }
+        w.write_record(None::<&[u8]>)?;
+    }
+    let buf = w.into_inner().map_err(|e| e.into_error())?;
+    let file = buf.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    drop(file);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::infer::parse_datetime;
+
+    #[test]
+    fn datetime_round_trip() {
+        for s in [
+            "2024-01-05",
+            "1969-12-31T23:59:59.999999Z",
+            "2000-02-29T12:00:00Z",
+            "1900-03-01T00:00:01Z",
+        ] {
+            let us = parse_datetime(s.as_bytes()).unwrap();
+            assert_eq!(format_datetime(us), s);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! JSON Lines reading.
+
+use modelwatch_core::table::ColumnData;
+use modelwatch_io::{read_table, ReadOptions};
+
+fn read(content: &str) -> modelwatch_core::table::Table {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("t.ndjson");
+    std::fs::write(&p, content).unwrap();
+    read_table(&p, &ReadOptions::default()).unwrap()
+}
+
+fn strs(d: &ColumnData) -> Vec<Option<String>> {
+    let ColumnData::Str(s) = d else {
+        panic!("{}", d.physical_name())
+    };
+    (0..s.len()).map(|i| s.get(i).map(str::to_owned)).collect()
+}
+
+#[test]
+fn typing_and_key_order() {
+    let t = read(concat!(
+        "{\"z\": 1, \"f\": 1, \"b\": true, \"s\": \"x\", \"d\": \"2024-01-05\"}\n",
+        "\n",
+        "{\"f\": 2.5, \"z\": null, \"b\": null, \"s\": \"NA\", \"new\": \"1\", \"d\": null}\n",
+        "{\"z\": -3, \"f\": 3, \"b\": false, \"s\": \"\", \"new\": \"2\"}\n",
+    ));
+    assert_eq!(
+        t.column_names().collect::<Vec<_>>(),
+        vec!["z", "f", "b", "s", "d", "new"]
+    );
+    let d = |n: &str| t.column(n).unwrap().data.clone();
+    assert_eq!(d("z"), ColumnData::Int(vec![Some(1), None, Some(-3)]));
+    assert_eq!(d("f"), ColumnData::Float(vec![1.0, 2.5, 3.0]));
+    assert_eq!(
+        d("b"),
+        ColumnData::Bool(vec![Some(true), None, Some(false)])
+    );
+    // "NA" and "" are real strings in JSON
+    assert_eq!(
+        strs(&d("s")),
+        vec![Some("x".into()), Some("NA".into()), Some("".into())]
+    );
+    assert_eq!(
+        d("d"),
+        ColumnData::Datetime(vec![Some(19_727 * 86_400_000_000), None, None])
+    );
+    // numeric strings become numbers, as pandas.read_json does; absent key = missing
+    assert_eq!(d("new"), ColumnData::Int(vec![None, Some(1), Some(2)]));
+}
+
+#[test]
+fn mixed_kinds_become_text_and_all_null_is_float() {
+    let t = read("{\"m\": 1, \"n\": null}\n{\"m\": \"a\"}\n{\"m\": true}\n{\"m\": 2.5}\n");
+    assert_eq!(
+        strs(&t.column("m").unwrap().data),
+        vec![
+            Some("1".into()),
+            Some("a".into()),
+            Some("True".into()),
+            Some("2.5".into())
+        ]
+    );
+    let ColumnData::Float(v) = &t.column("n").unwrap().data else {
+        panic!()
+    };
+    assert!(v.len() == 4 && v.iter().all(|x| x.is_nan()));
+}
+
+#[test]
+fn big_unsigned_and_crlf() {
+    let t = read("{\"a\": 18446744073709551615}\r\n{\"a\": 1}\r\n");
+    assert_eq!(
+        t.column("a").unwrap().data,
+        ColumnData::Float(vec![18446744073709551615.0, 1.0])
+    );
+}
