@@ -81,19 +81,19 @@ pub struct ReportArgs {
     #[arg(long, value_name = "COL=METHOD")]
     pub column_method: Vec<String>,
     /// Threshold for every column.
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
     pub threshold: Option<f64>,
     /// Threshold for numerical columns.
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
     pub num_threshold: Option<f64>,
     /// Threshold for categorical columns.
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_negative_numbers = true)]
     pub cat_threshold: Option<f64>,
     /// Threshold for one column, as COL=T (repeatable).
-    #[arg(long, value_name = "COL=T")]
+    #[arg(long, value_name = "COL=T", allow_hyphen_values = true)]
     pub column_threshold: Vec<String>,
     /// The dataset drifts when the share of drifted columns is at least this (default 0.5).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", allow_negative_numbers = true)]
     pub drift_share: Option<f64>,
     /// Seed of the permutation tests (TVD, empirical_mmd).
     #[arg(long, value_name = "N")]
