@@ -187,51 +187,64 @@ mod parallel {
         mut on_field: impl FnMut(usize, &'a str),
     ) -> Result<usize, ChunkError> {
         let bytes = chunk.as_bytes();
-        let mut pos = 0;
         let mut rows = 0;
-        while pos < bytes.len() && rows < max_rows {
-            let line_end = memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |i| pos + i);
-            let mut end = line_end;
-            if end > pos && bytes[end - 1] == b'\r' {
-                end -= 1;
-            }
-            let line = &bytes[pos..end];
-            if line.is_empty() || ((line[0] == b' ' || line[0] == b'\t') && is_blank(line)) {
-                pos = line_end + 1;
+        if max_rows == 0 {
+            return Ok(0);
+        }
+        let mut line_start = 0;
+        let mut field_start = 0;
+        let mut col = 0;
+        // One pass over delimiters and newlines of the whole chunk (a final line without a
+        // newline is handled after the loop).
+        let mut ends = memchr::memchr2_iter(delimiter, b'\n', bytes);
+        loop {
+            let (i, at_newline) = match ends.next() {
+                Some(i) => (i, bytes[i] == b'\n'),
+                None if line_start < bytes.len() => (bytes.len(), true),
+                None => break,
+            };
+            if !at_newline {
+                if col + 1 >= ncols {
+                    let line_end = memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |k| i + k);
+                    let got = memchr_iter(delimiter, &bytes[line_start..line_end]).count() + 1;
+                    return Err(ChunkError::Ragged {
+                        offset: line_start,
+                        got,
+                    });
+                }
+                on_field(col, &chunk[field_start..i]);
+                col += 1;
+                field_start = i + 1;
                 continue;
             }
-            let mut col = 0;
-            let mut start = pos;
-            for i in memchr_iter(delimiter, line) {
-                if col + 1 >= ncols {
-                    let got = memchr_iter(delimiter, line).count() + 1;
-                    return Err(ChunkError::Ragged { offset: pos, got });
+            let mut end = i;
+            if end > field_start && bytes[end - 1] == b'\r' {
+                end -= 1;
+            }
+            if col == 0 && is_blank(&bytes[field_start..end]) {
+                // blank line: skipped
+            } else {
+                if col + 1 != ncols {
+                    return Err(ChunkError::Ragged {
+                        offset: line_start,
+                        got: col + 1,
+                    });
                 }
-                on_field(col, &chunk[start..pos + i]);
-                col += 1;
-                start = pos + i + 1;
+                on_field(col, &chunk[field_start..end]);
+                rows += 1;
+                if rows == max_rows {
+                    break;
+                }
             }
-            if col + 1 != ncols {
-                return Err(ChunkError::Ragged {
-                    offset: pos,
-                    got: col + 1,
-                });
-            }
-            on_field(col, &chunk[start..end]);
-            rows += 1;
-            pos = line_end + 1;
+            col = 0;
+            line_start = i + 1;
+            field_start = i + 1;
         }
         Ok(rows)
     }
 
     /// Raw text of column `col` for the first `rows` records of `chunk`.
-    fn column_text(
-        chunk: &str,
-        delimiter: u8,
-        ncols: usize,
-        col: usize,
-        rows: usize,
-    ) -> Vec<&str> {
+    fn column_text(chunk: &str, delimiter: u8, ncols: usize, col: usize, rows: usize) -> Vec<&str> {
         let mut out = Vec::with_capacity(rows);
         // The chunk has already been tokenised without error up to here.
         let _ = tokenize(chunk, delimiter, ncols, rows, |c, f| {

@@ -350,3 +350,15 @@ fn write_then_read_round_trip() {
     // no temporary file left behind
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+#[test]
+fn whitespace_only_lines_are_skipped() {
+    let t = read("a,b\n1,x\n  \n\t\n2,y\r\n\r\n");
+    assert_eq!(data(&t, "a"), &ColumnData::Int(vec![Some(1), Some(2)]));
+    // but a whitespace-only field is a string (pandas keeps "  ")
+    let t = read("a,b\n1,  \n2,3\n");
+    assert_eq!(
+        labels(data(&t, "b")),
+        vec![Some("  ".into()), Some("3".into())]
+    );
+}
