@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use voracious_radix_sort::RadixSort;
+
 use crate::table::{ColumnData, MISSING_CODE};
 
 /// How many values of one side were dropped before testing.
@@ -89,7 +91,7 @@ pub fn numeric_values(data: &ColumnData) -> Option<(Vec<f64>, Dropped)> {
         }
         ColumnData::Str(_) | ColumnData::Datetime(_) => return None,
     };
-    radsort::sort(&mut out);
+    out.voracious_sort();
     Some((out, dropped))
 }
 
