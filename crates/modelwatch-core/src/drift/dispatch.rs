@@ -3,13 +3,16 @@
 
 use super::method::DriftMethod;
 use super::sample::{
-    category_counts, distinct_pooled, distinct_value_counts, numeric_values, CategoryCounts,
+    category_counts, distinct_pooled_up_to, distinct_value_counts, numeric_values, CategoryCounts,
     Dropped,
 };
 use super::settings::{MMD_PERMUTATIONS, TVD_PERMUTATIONS};
 use crate::schema::ColumnType;
 use crate::stats::{self, binning, StatError};
 use crate::table::ColumnData;
+
+/// The default-method rule distinguishes at most 2, at most 5 and more distinct values.
+const DEFAULT_RULE_DISTINCT_CAP: usize = 6;
 
 /// A scored column: the method used (when one applies), and the score or why not.
 pub(super) struct Scored {
@@ -81,9 +84,10 @@ pub(super) fn score_column(
     };
 
     let (ref_n, distinct) = match &prepared {
-        Prepared::Numeric { reference, current } => {
-            (reference.len(), distinct_pooled(reference, current))
-        }
+        Prepared::Numeric { reference, current } => (
+            reference.len(),
+            distinct_pooled_up_to(reference, current, DEFAULT_RULE_DISTINCT_CAP),
+        ),
         Prepared::Categorical(c) => (c.reference_total() as usize, c.keys.len()),
     };
     let cur_n = match &prepared {

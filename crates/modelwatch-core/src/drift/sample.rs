@@ -233,19 +233,13 @@ pub fn distinct_value_counts(reference: &[f64], current: &[f64]) -> CategoryCoun
     out
 }
 
-/// Number of distinct values in a sorted slice.
-pub fn distinct_sorted(values: &[f64]) -> usize {
-    if values.is_empty() {
-        return 0;
-    }
-    1 + values.windows(2).filter(|w| w[0] != w[1]).count()
-}
-
-/// Number of distinct values over two sorted slices together.
-pub fn distinct_pooled(reference: &[f64], current: &[f64]) -> usize {
+/// Number of distinct values over two sorted slices together, counting no further than
+/// `cap` (the default-method rule only asks whether there are at most 2 or at most 5, so a
+/// continuous column stops after a few values instead of merging millions).
+pub fn distinct_pooled_up_to(reference: &[f64], current: &[f64], cap: usize) -> usize {
     let (mut i, mut j, mut n) = (0, 0, 0);
     let mut last: Option<f64> = None;
-    while i < reference.len() || j < current.len() {
+    while (i < reference.len() || j < current.len()) && n < cap {
         let v = match (reference.get(i), current.get(j)) {
             (Some(&a), Some(&b)) if a <= b => {
                 i += 1;
@@ -329,11 +323,12 @@ mod tests {
     fn distinct_counts_over_sorted_samples() {
         let a = [1.0, 1.0, 2.0, 5.0];
         let b = [0.0, 2.0, 2.0, 7.0];
-        assert_eq!(distinct_sorted(&a), 3);
-        assert_eq!(distinct_pooled(&a, &b), 5);
+        assert_eq!(distinct_pooled_up_to(&a, &b, usize::MAX), 5);
+        assert_eq!(distinct_pooled_up_to(&a, &b, 3), 3);
+        assert_eq!(distinct_pooled_up_to(&a, &a, 10), 3);
         let c = distinct_value_counts(&a, &b);
         assert_eq!(c.reference, vec![0, 2, 1, 1, 0]);
         assert_eq!(c.current, vec![1, 0, 2, 0, 1]);
-        assert_eq!(distinct_pooled(&[], &[]), 0);
+        assert_eq!(distinct_pooled_up_to(&[], &[], 6), 0);
     }
 }

@@ -12,40 +12,46 @@ use super::StatError;
 
 /// `W1` between two sorted, finite samples, in one `O(n + m)` merge pass.
 ///
+/// Between consecutive pooled values the CDF gap is `|i/n - j/m| = |i·m - j·n| / (n·m)`,
+/// where `i` and `j` count the values of each sample consumed so far. `i·m` and `j·n` are
+/// integers below 2^53 for any sample that fits in memory, hence exact in `f64`, so the
+/// loop multiplies instead of dividing and the merge step is branch-free (the choice of the
+/// next value compiles to a conditional move), which matters on millions of interleaved
+/// random values. The single division happens at the end.
+///
 /// Returns NaN when either sample is empty (scipy raises there); use
 /// [`wasserstein_normed`] for a checked variant.
 pub fn wasserstein_distance(reference: &[f64], current: &[f64]) -> f64 {
     if reference.is_empty() || current.is_empty() {
         return f64::NAN;
     }
-    let (nu, nv) = (reference.len() as f64, current.len() as f64);
+    let (n, m) = (reference.len(), current.len());
+    let (nf, mf) = (n as f64, m as f64);
     let (mut i, mut j) = (0usize, 0usize);
-    let mut total = 0.0f64;
-    // Walk the pooled sorted sequence; after taking element z_k, `i` and `j` are the counts
-    // of each sample <= z_k, i.e. n * F(z_k). Ties contribute a zero-width step.
-    let mut prev: Option<f64> = None;
-    while i < reference.len() || j < current.len() {
-        let take_ref = match (reference.get(i), current.get(j)) {
-            (Some(&a), Some(&b)) => a <= b,
-            (Some(_), None) => true,
-            _ => false,
-        };
-        let z = if take_ref { reference[i] } else { current[j] };
-        if let Some(p) = prev {
-            // The CDFs on [p, z) are those after consuming everything up to `p`.
-            let width = z - p;
-            if width != 0.0 {
-                total += (i as f64 / nu - j as f64 / nv).abs() * width;
-            }
-        }
-        if take_ref {
-            i += 1;
-        } else {
-            j += 1;
-        }
-        prev = Some(z);
+    let mut acc = 0.0f64;
+    let mut prev = reference[0].min(current[0]);
+    // Each step adds the gap of the CDFs *before* consuming the next pooled value `z`,
+    // times the width `z - prev` (zero for ties).
+    while i < n && j < m {
+        let (a, b) = (reference[i], current[j]);
+        let take_ref = a <= b;
+        let z = if take_ref { a } else { b };
+        acc += ((i as f64) * mf - (j as f64) * nf).abs() * (z - prev);
+        prev = z;
+        i += take_ref as usize;
+        j += (!take_ref) as usize;
     }
-    total
+    for &z in &reference[i..] {
+        acc += ((i as f64) * mf - (j as f64) * nf).abs() * (z - prev);
+        prev = z;
+        i += 1;
+    }
+    for &z in &current[j..] {
+        acc += ((i as f64) * mf - (j as f64) * nf).abs() * (z - prev);
+        prev = z;
+        j += 1;
+    }
+    acc / (nf * mf)
 }
 
 /// Evidently's normed Wasserstein distance: `W1(ref, cur) / max(sigma_ref, 0.001)` with
