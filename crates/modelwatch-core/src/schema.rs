@@ -97,6 +97,25 @@ pub fn infer_column_type(data: &ColumnData) -> ColumnType {
     }
 }
 
+/// The type of a column that may exist in the reference, the current data or both: a
+/// forced type wins; otherwise the reference decides, or the current data when the
+/// reference has no non-missing value (or no such column).
+pub fn resolve_column_type(
+    reference: Option<&ColumnData>,
+    current: Option<&ColumnData>,
+    forced: Option<ColumnType>,
+) -> ColumnType {
+    if let Some(t) = forced {
+        return t;
+    }
+    match (reference, current) {
+        (Some(r), Some(c)) if r.missing_count() == r.len() => infer_column_type(c),
+        (Some(r), _) => infer_column_type(r),
+        (None, Some(c)) => infer_column_type(c),
+        (None, None) => ColumnType::Numerical,
+    }
+}
+
 /// User-given column types and roles; anything not named is inferred.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

@@ -16,7 +16,7 @@ use serde::Serialize;
 pub use method::{DriftMethod, DriftRule, UnknownMethod};
 pub use settings::{DriftSettings, SettingsError};
 
-use crate::schema::{infer_column_type, ColumnRole, ColumnType, SchemaError, SchemaOverrides};
+use crate::schema::{resolve_column_type, ColumnRole, ColumnType, SchemaError, SchemaOverrides};
 use crate::table::{Column, Table};
 
 /// The drift result of one column. A column that could not be tested has `score` and
@@ -92,21 +92,6 @@ pub enum DriftError {
     },
 }
 
-/// Resolves the type of a column pair: a forced type wins, else the reference decides
-/// (the current data when the reference is empty).
-fn resolve_type(reference: &Column, current: &Column, forced: Option<ColumnType>) -> ColumnType {
-    if let Some(t) = forced {
-        return t;
-    }
-    let ref_type = infer_column_type(&reference.data);
-    let has_values = reference.data.missing_count() < reference.data.len();
-    if has_values {
-        ref_type
-    } else {
-        infer_column_type(&current.data)
-    }
-}
-
 /// Computes data drift between `reference` and `current`.
 ///
 /// `on_column_done` is called once per tested column (from worker threads), for progress
@@ -171,7 +156,11 @@ pub fn compute_drift(
             continue;
         };
         let role = schema.role_of(&rc.name);
-        let ty = resolve_type(rc, cc, forced.get(rc.name.as_str()).copied());
+        let ty = resolve_column_type(
+            Some(&rc.data),
+            Some(&cc.data),
+            forced.get(rc.name.as_str()).copied(),
+        );
         let skip_reason = if schema.is_ignored(&rc.name) {
             Some("ignored".to_string())
         } else if role == ColumnRole::Id {
