@@ -133,3 +133,51 @@ fn same_data_does_not_drift() {
     assert_eq!(v["drift"]["drifted_count"], 0);
     assert_eq!(v["drift"]["dataset_drift"], false);
 }
+
+#[test]
+fn reference_and_current_may_be_different_formats() {
+    // The same rows as CSV and as JSON Lines give the same drift result.
+    let d = TempDir::new().unwrap();
+    let csv = d.path().join("cur.csv");
+    let jsonl = d.path().join("cur.jsonl");
+    let mut csv_text = String::from("x,label\n");
+    let mut jsonl_text = String::new();
+    for i in 0..60 {
+        let x = (i as f64) * 0.37 - 3.0;
+        let label = ["a", "b", "c"][i % 3];
+        csv_text.push_str(&format!("{x},{label}\n"));
+        jsonl_text.push_str(&format!("{{\"x\": {x}, \"label\": \"{label}\"}}\n"));
+    }
+    std::fs::write(&csv, csv_text).unwrap();
+    std::fs::write(&jsonl, jsonl_text).unwrap();
+    let reference = d.path().join("ref.csv");
+    let mut ref_text = String::from("x,label\n");
+    for i in 0..80 {
+        ref_text.push_str(&format!("{},{}\n", (i as f64) * 0.21, ["a", "b"][i % 2]));
+    }
+    std::fs::write(&reference, ref_text).unwrap();
+    let run = |current: &Path| -> Value {
+        let out = modelwatch()
+            .arg("report")
+            .arg("--reference")
+            .arg(&reference)
+            .arg("--current")
+            .arg(current)
+            .args(["--json", "-"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let a = run(&csv);
+    let b = run(&jsonl);
+    assert_eq!(a["drift"]["columns"], b["drift"]["columns"]);
+    assert_eq!(a["drift"]["columns"][1]["type"], "categorical");
+    assert_eq!(a["drift"]["columns"][1]["method"], "chisquare");
+    // A label absent from the reference makes chisquare's p-value exactly 0.
+    assert_eq!(a["drift"]["columns"][1]["score"], 0.0);
+}
