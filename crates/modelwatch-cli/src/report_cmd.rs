@@ -16,17 +16,16 @@ use modelwatch_report::{render_terminal, to_json, TerminalStyle};
 
 use crate::config::ConfigFile;
 
+/// The inputs shared by `report` and `test`: the two datasets, how to read them, the column
+/// schema and the drift settings.
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub struct InputArgs {
     /// The reference dataset (what the model was trained on): .csv, .parquet, .jsonl/.ndjson.
     #[arg(long, value_name = "FILE")]
     pub reference: PathBuf,
     /// The current dataset (what the model sees now).
     #[arg(long, value_name = "FILE")]
     pub current: PathBuf,
-    /// Write the results as JSON to FILE (`-` for standard output).
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<String>,
     /// Input format for both files, overriding the file extension: csv, parquet, jsonl.
     #[arg(long, value_name = "FORMAT")]
     pub format: Option<String>,
@@ -98,9 +97,28 @@ pub struct ReportArgs {
     /// Seed of the permutation tests (TVD, empirical_mmd).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Write the results as JSON to FILE (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<String>,
     /// Print nothing but errors (JSON is still written).
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// How [`build_results`] runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BuildOptions {
+    /// Show a spinner and a progress bar on standard error.
+    pub interactive: bool,
+    /// Accept a current dataset with a header but no rows (`test` judges what it can);
+    /// `report` refuses it.
+    pub allow_empty_current: bool,
 }
 
 fn parse_method(flag: &str, name: &str) -> anyhow::Result<DriftMethod> {
@@ -128,7 +146,7 @@ fn read(path: &Path, options: &ReadOptions) -> anyhow::Result<Table> {
 
 /// Writes `contents` to `path` through a temporary file in the same folder, so that a
 /// failure never leaves a half-written file behind.
-fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+pub fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -144,7 +162,8 @@ fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
+/// Reads both datasets, applies the config file and the flags, and computes the results.
+pub fn build_results(args: &InputArgs, opts: BuildOptions) -> anyhow::Result<Results> {
     let config = match &args.config {
         Some(p) => ConfigFile::load(p)?,
         None => ConfigFile::default(),
@@ -219,9 +238,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let delimiter = args.delimiter.as_deref().map(parse_delimiter).transpose()?;
     let options = ReadOptions { format, delimiter };
 
-    let json_to_stdout = args.json.as_deref() == Some("-");
-    let interactive = std::io::stderr().is_terminal() && !args.quiet;
-
+    let interactive = opts.interactive;
     let spinner = if interactive {
         let pb = ProgressBar::new_spinner();
         pb.set_message("reading data");
@@ -249,7 +266,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     if reference.rows() == 0 {
         bail!("{}: no data rows (only a header)", args.reference.display());
     }
-    if current.rows() == 0 {
+    if current.rows() == 0 && !opts.allow_empty_current {
         bail!("{}: no data rows (only a header)", args.current.display());
     }
     if !reference
@@ -287,7 +304,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         pb.finish_and_clear();
     }
 
-    let results = Results {
+    Ok(Results {
         drift: Some(drift),
         meta: Meta {
             reference: args.reference.display().to_string(),
@@ -298,7 +315,19 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
             generated_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
             seed: settings.seed,
         },
-    };
+    })
+}
+
+pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let json_to_stdout = args.json.as_deref() == Some("-");
+    let interactive = std::io::stderr().is_terminal() && !args.quiet;
+    let results = build_results(
+        &args.input,
+        BuildOptions {
+            interactive,
+            allow_empty_current: false,
+        },
+    )?;
 
     let json = to_json(&results);
     match args.json.as_deref() {
