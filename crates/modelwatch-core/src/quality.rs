@@ -1,0 +1,1307 @@
+//! Data quality summary: dataset-level and per-column descriptive statistics.
+//!
+//! The numbers follow Evidently 0.7's `DataSummaryPreset` (new API: `DatasetStats`, which
+//! delegates to the legacy `DatasetSummaryMetric`, and `ValueStats` per column) and, for the
+//! fields only it has (distinct values, most common value, infinite values), the legacy
+//! `ColumnSummaryMetric` (`get_features_stats`). Each statistic is computed for the current
+//! dataset and, when given, for the reference dataset, independently.
+//!
+//! Definitions (Evidently's, unless listed under "deliberate differences"):
+//!
+//! * rows: every row, missing or not (`df.shape[0]`).
+//! * missing: NaN / empty / null cells (`isnull()`); an infinity is a value, not missing.
+//! * count: non-missing values (`Series.count()`).
+//! * duplicated rows: `DataFrame.duplicated().sum()`, i.e. rows equal to an earlier row,
+//!   where two missing cells are equal.
+//! * duplicated columns: pairs of columns `(i < j)` with `Series.equals` (same physical
+//!   type, same values, missing in the same places). Three identical columns give 3 pairs.
+//! * almost duplicated columns: pairs of columns of the same physical type where
+//!   `eq().sum() / rows >= 0.95`; `eq` is false where either side is missing.
+//! * constant columns: `nunique() <= 1` (missing not counted, so empty columns are constant).
+//! * almost constant columns: `value_counts().max() / rows >= 0.95` (missing not counted).
+//! * empty rows / columns: every cell missing (`isna().all(axis)`).
+//! * distinct: `nunique()` (missing excluded, every infinity one value), share over rows.
+//! * most common value: the non-missing value with the largest count; ties go to the value
+//!   that appears first in the data (pandas' `value_counts` order). Share over all rows.
+//! * mean: sum / count over non-missing values (compensated summation).
+//! * std: sample standard deviation, two passes, `sqrt(Σ(x - mean)² / (count - 1))`.
+//! * quantiles: numpy's "linear" method: `h = (count - 1) q`, interpolate between the sorted
+//!   values at `floor(h)` and `floor(h) + 1` with numpy's `_lerp` formula.
+//! * label share: count of the label over all rows (`UniqueValueCount`: `count / len(df)`).
+//!
+//! Deliberate differences:
+//!
+//! * dataset missing-value share is missing cells / (rows × columns). Evidently's
+//!   `DatasetMissingValueCount` divides by rows only, which can exceed 1.
+//! * shares are fractions in [0, 1], unrounded; the legacy metric gives percentages rounded
+//!   to two decimals.
+//! * the most common value is never "missing": the legacy metric counts NaN as a value
+//!   (`value_counts(dropna=False)`); missing values are reported separately here.
+//! * a statistic pandas returns as NaN because of infinities is defined here where the
+//!   answer is plain: a quantile between `x` and `+inf` is `+inf` (numpy gives NaN from
+//!   `inf - inf`). Mean of both `+inf` and `-inf`, and std with any infinity, stay undefined.
+//! * undefined values (empty column, std of one value) are `None`, never NaN.
+
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
+use serde::{Serialize, Serializer};
+use voracious_radix_sort::RadixSort;
+
+use crate::schema::{resolve_column_type, ColumnRole, ColumnType, SchemaError, SchemaOverrides};
+use crate::table::{Column, ColumnData, StrColumn, Table, MISSING_CODE};
+
+/// Share at or above which a column is almost constant (Evidently's default).
+pub const ALMOST_CONSTANT_THRESHOLD: f64 = 0.95;
+/// Share of equal rows at or above which two columns are almost duplicated (Evidently's
+/// default).
+pub const ALMOST_DUPLICATED_THRESHOLD: f64 = 0.95;
+
+/// A whole-run problem.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum QualityError {
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+}
+
+/// The data quality summary of a current dataset and, optionally, a reference dataset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DataSummary {
+    pub reference: Option<DatasetStats>,
+    pub current: DatasetStats,
+    /// Every column of either dataset (reference order, then current-only columns), except
+    /// ignored ones.
+    pub columns: Vec<ColumnSummary>,
+    /// Columns left out on request.
+    pub ignored_columns: Vec<String>,
+}
+
+/// Dataset-level statistics of one dataset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DatasetStats {
+    pub rows: usize,
+    pub columns: usize,
+    pub numerical_columns: usize,
+    pub categorical_columns: usize,
+    pub text_columns: usize,
+    pub datetime_columns: usize,
+    /// Rows equal to an earlier row (missing equals missing).
+    pub duplicated_rows: usize,
+    /// Pairs of identical columns.
+    pub duplicated_columns: usize,
+    /// Pairs of columns equal in at least 95% of rows.
+    pub almost_duplicated_columns: usize,
+    /// Columns whose most common value covers at least 95% of rows.
+    pub almost_constant_columns: usize,
+    /// Rows where every cell is missing.
+    pub empty_rows: usize,
+    /// Columns where every cell is missing.
+    pub empty_columns: usize,
+    /// Columns with at most one distinct non-missing value.
+    pub constant_columns: usize,
+    /// Missing cells.
+    pub missing_values: usize,
+    /// Missing cells over all cells (`None` for an empty table).
+    pub missing_values_share: Option<f64>,
+}
+
+/// The summary of one column.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnSummary {
+    pub column: String,
+    #[serde(rename = "type")]
+    pub column_type: ColumnType,
+    pub role: ColumnRole,
+    /// `None` without a reference or when the reference lacks this column.
+    pub reference: Option<ColumnStats>,
+    /// `None` when the current dataset lacks this column.
+    pub current: Option<ColumnStats>,
+    /// Label counts, for categorical columns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub categories: Option<CategorySummary>,
+    /// Why some statistics could not be computed.
+    pub error: Option<String>,
+}
+
+/// A single value of a column: a number, a label, a boolean or a datetime.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Number(f64),
+    Label(String),
+    Bool(bool),
+    /// Microseconds since the Unix epoch.
+    Datetime(i64),
+}
+
+impl Serialize for Value {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Number(x) => serialize_number(*x, s),
+            Value::Label(l) => s.serialize_str(l),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Datetime(us) => s.serialize_str(&format_datetime_us(*us)),
+        }
+    }
+}
+
+/// Statistics of one column in one dataset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnStats {
+    pub rows: usize,
+    /// Non-missing values.
+    pub count: usize,
+    pub missing: usize,
+    /// Missing over rows.
+    pub missing_share: Option<f64>,
+    /// Distinct non-missing values.
+    pub distinct: usize,
+    /// Distinct over rows.
+    pub distinct_share: Option<f64>,
+    /// Most common non-missing value (ties: first in the data).
+    pub most_common: Option<Value>,
+    pub most_common_count: usize,
+    /// Count of the most common value over rows.
+    pub most_common_share: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub numeric: Option<NumericStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datetime: Option<DatetimeStats>,
+}
+
+/// Statistics of a numerical column. Infinite values are values: they take part in min,
+/// max, mean and quantiles (serialized as the strings `"inf"` / `"-inf"`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NumericStats {
+    pub infinite: usize,
+    /// Infinite over rows.
+    pub infinite_share: Option<f64>,
+    #[serde(serialize_with = "serialize_opt_number")]
+    pub min: Option<f64>,
+    #[serde(serialize_with = "serialize_opt_number")]
+    pub max: Option<f64>,
+    #[serde(serialize_with = "serialize_opt_number")]
+    pub mean: Option<f64>,
+    /// Sample standard deviation (ddof 1); `None` below two values or with infinities.
+    pub std: Option<f64>,
+    #[serde(serialize_with = "serialize_opt_number")]
+    pub q25: Option<f64>,
+    #[serde(serialize_with = "serialize_opt_number")]
+    pub q50: Option<f64>,
+    #[serde(serialize_with = "serialize_opt_number")]
+    pub q75: Option<f64>,
+}
+
+/// Lengths (in Unicode scalar values, Python's `len`) of the non-missing texts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TextStats {
+    pub length_min: Option<usize>,
+    pub length_mean: Option<f64>,
+    pub length_max: Option<usize>,
+}
+
+/// Range of a datetime column, serialized as ISO 8601 strings (UTC).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DatetimeStats {
+    #[serde(serialize_with = "serialize_opt_datetime")]
+    pub min: Option<i64>,
+    #[serde(serialize_with = "serialize_opt_datetime")]
+    pub max: Option<i64>,
+}
+
+/// Label counts of a categorical column in both datasets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CategorySummary {
+    /// Every label of either dataset: reference labels in order of first appearance, then
+    /// labels new in the current data.
+    pub labels: Vec<LabelCount>,
+    /// Labels in the current data but not in the reference (empty without a reference).
+    pub new_labels: Vec<String>,
+    /// Labels in the reference but not in the current data (empty without a reference).
+    pub unused_labels: Vec<String>,
+}
+
+/// Count and share (over all rows, missing included) of one label.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LabelCount {
+    pub label: String,
+    pub reference_count: Option<usize>,
+    pub reference_share: Option<f64>,
+    pub current_count: usize,
+    pub current_share: Option<f64>,
+}
+
+fn serialize_number<S: Serializer>(x: f64, s: S) -> Result<S::Ok, S::Error> {
+    if x.is_finite() {
+        s.serialize_f64(x)
+    } else if x.is_nan() {
+        s.serialize_none()
+    } else if x > 0.0 {
+        s.serialize_str("inf")
+    } else {
+        s.serialize_str("-inf")
+    }
+}
+
+fn serialize_opt_number<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        Some(v) => serialize_number(*v, s),
+        None => s.serialize_none(),
+    }
+}
+
+fn serialize_opt_datetime<S: Serializer>(x: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+    match x {
+        Some(v) => s.serialize_str(&format_datetime_us(*v)),
+        None => s.serialize_none(),
+    }
+}
+
+/// Formats microseconds since the epoch as `YYYY-MM-DDTHH:MM:SS[.ffffff]` (UTC).
+pub fn format_datetime_us(us: i64) -> String {
+    let secs = us.div_euclid(1_000_000);
+    let frac = us.rem_euclid(1_000_000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let base = format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60
+    );
+    if frac == 0 {
+        base
+    } else {
+        format!("{base}.{frac:06}")
+    }
+}
+
+fn share(n: usize, total: usize) -> Option<f64> {
+    (total > 0).then(|| n as f64 / total as f64)
+}
+
+/// Computes the data quality summary of `current` and, when given, `reference`.
+pub fn compute_summary(
+    reference: Option<&Table>,
+    current: &Table,
+    schema: &SchemaOverrides,
+) -> Result<DataSummary, QualityError> {
+    let in_either =
+        |n: &str| current.column(n).is_some() || reference.is_some_and(|r| r.column(n).is_some());
+    schema.check_names(in_either)?;
+    let forced = schema.forced_types()?;
+
+    // Column order: reference first, then current-only columns.
+    let mut names: Vec<&str> = Vec::new();
+    let mut seen = HashSet::new();
+    for t in reference.into_iter().chain(std::iter::once(current)) {
+        for n in t.column_names() {
+            if seen.insert(n) {
+                names.push(n);
+            }
+        }
+    }
+    let ignored_columns: Vec<String> = names
+        .iter()
+        .filter(|n| schema.is_ignored(n))
+        .map(|n| n.to_string())
+        .collect();
+    names.retain(|n| !schema.is_ignored(n));
+
+    let types: HashMap<&str, ColumnType> = names
+        .iter()
+        .map(|&n| {
+            let r = reference.and_then(|t| t.column(n)).map(|c| &c.data);
+            let c = current.column(n).map(|c| &c.data);
+            (n, resolve_column_type(r, c, forced.get(n).copied()))
+        })
+        .collect();
+
+    let columns: Vec<ColumnSummary> = names
+        .par_iter()
+        .map(|&n| {
+            let r = reference.and_then(|t| t.column(n));
+            let c = current.column(n);
+            column_summary(n, r, c, types[n], schema.role_of(n))
+        })
+        .collect();
+
+    let ref_stats = reference.map(|t| dataset_stats(t.rows(), &kept_columns(t, schema), &types));
+    let cur_stats = dataset_stats(current.rows(), &kept_columns(current, schema), &types);
+    Ok(DataSummary {
+        reference: ref_stats,
+        current: cur_stats,
+        columns,
+        ignored_columns,
+    })
+}
+
+fn kept_columns<'a>(t: &'a Table, schema: &SchemaOverrides) -> Vec<&'a Column> {
+    t.columns()
+        .iter()
+        .filter(|c| !schema.is_ignored(&c.name))
+        .collect()
+}
+
+// ------------------------------------------------------------------ per column
+
+fn column_summary(
+    name: &str,
+    reference: Option<&Column>,
+    current: Option<&Column>,
+    ty: ColumnType,
+    role: ColumnRole,
+) -> ColumnSummary {
+    let mut error = None;
+    let mut stats = |c: Option<&Column>| -> Option<(ColumnStats, Option<LabelTally>)> {
+        let c = c?;
+        match column_stats(&c.data, ty) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                error.get_or_insert(e);
+                None
+            }
+        }
+    };
+    let r = stats(reference);
+    let c = stats(current);
+    let categories = if ty == ColumnType::Categorical {
+        let rt = r.as_ref().and_then(|(s, t)| Some((s.rows, t.as_ref()?)));
+        let ct = c.as_ref().and_then(|(s, t)| Some((s.rows, t.as_ref()?)));
+        ct.map(|ct| category_summary(rt, ct))
+    } else {
+        None
+    };
+    ColumnSummary {
+        column: name.to_string(),
+        column_type: ty,
+        role,
+        reference: r.map(|x| x.0),
+        current: c.map(|x| x.0),
+        categories,
+        error,
+    }
+}
+
+/// Labels of a column with their counts, in order of first appearance.
+struct LabelTally {
+    labels: Vec<(String, usize)>,
+}
+
+fn category_summary(
+    reference: Option<(usize, &LabelTally)>,
+    current: (usize, &LabelTally),
+) -> CategorySummary {
+    let (cur_rows, cur) = current;
+    let cur_index: HashMap<&str, usize> =
+        cur.labels.iter().map(|(l, n)| (l.as_str(), *n)).collect();
+    let mut labels = Vec::new();
+    let mut new_labels = Vec::new();
+    let mut unused_labels = Vec::new();
+    let mut in_ref = HashSet::new();
+    if let Some((ref_rows, rt)) = reference {
+        for (l, n) in &rt.labels {
+            in_ref.insert(l.as_str());
+            let cn = cur_index.get(l.as_str()).copied().unwrap_or(0);
+            if cn == 0 {
+                unused_labels.push(l.clone());
+            }
+            labels.push(LabelCount {
+                label: l.clone(),
+                reference_count: Some(*n),
+                reference_share: share(*n, ref_rows),
+                current_count: cn,
+                current_share: share(cn, cur_rows),
+            });
+        }
+    }
+    for (l, n) in &cur.labels {
+        if in_ref.contains(l.as_str()) {
+            continue;
+        }
+        if reference.is_some() {
+            new_labels.push(l.clone());
+        }
+        labels.push(LabelCount {
+            label: l.clone(),
+            reference_count: reference.map(|_| 0),
+            reference_share: reference.and_then(|(rows, _)| share(0, rows)),
+            current_count: *n,
+            current_share: share(*n, cur_rows),
+        });
+    }
+    CategorySummary {
+        labels,
+        new_labels,
+        unused_labels,
+    }
+}
+
+/// Formats a label the way it reads in the input (`True`/`False` for booleans, Python style).
+fn float_label(x: f64) -> String {
+    if x.is_infinite() {
+        if x > 0.0 { "inf" } else { "-inf" }.to_string()
+    } else if x == x.trunc() && x.abs() < 1e16 {
+        format!("{x:.1}")
+    } else {
+        format!("{x}")
+    }
+}
+
+fn bool_label(b: bool) -> &'static str {
+    if b {
+        "True"
+    } else {
+        "False"
+    }
+}
+
+fn column_stats(
+    data: &ColumnData,
+    ty: ColumnType,
+) -> Result<(ColumnStats, Option<LabelTally>), String> {
+    let rows = data.len();
+    let missing = data.missing_count();
+    let count = rows - missing;
+    let mut s = ColumnStats {
+        rows,
+        count,
+        missing,
+        missing_share: share(missing, rows),
+        distinct: 0,
+        distinct_share: None,
+        most_common: None,
+        most_common_count: 0,
+        most_common_share: None,
+        numeric: None,
+        text: None,
+        datetime: None,
+    };
+    let mut tally = None;
+    match ty {
+        ColumnType::Numerical => {
+            let values = numeric_values(data)?;
+            let (num, freq) = numeric_stats(&values, rows);
+            s.numeric = Some(num);
+            s.distinct = freq.distinct;
+            s.most_common = freq.most_common.map(Value::Number);
+            s.most_common_count = freq.most_common_count;
+        }
+        ColumnType::Datetime => {
+            let ColumnData::Datetime(v) = data else {
+                return Err(format!(
+                    "a {} column cannot be summarised as datetime",
+                    data.physical_name()
+                ));
+            };
+            let mut vals: Vec<i64> = v.iter().flatten().copied().collect();
+            vals.voracious_sort();
+            let freq = frequencies(&vals, v.iter().flatten().copied());
+            s.datetime = Some(DatetimeStats {
+                min: vals.first().copied(),
+                max: vals.last().copied(),
+            });
+            s.distinct = freq.distinct;
+            s.most_common = freq.most_common.map(Value::Datetime);
+            s.most_common_count = freq.most_common_count;
+        }
+        ColumnType::Categorical | ColumnType::Text => {
+            let t = label_tally(data);
+            s.distinct = t.labels.len();
+            // First label with the largest count (labels are in order of appearance).
+            let mut best: Option<&(String, usize)> = None;
+            for e in &t.labels {
+                if best.is_none_or(|b| e.1 > b.1) {
+                    best = Some(e);
+                }
+            }
+            if let Some((l, n)) = best {
+                s.most_common = Some(match data {
+                    ColumnData::Bool(_) => Value::Bool(l == "True"),
+                    _ => Value::Label(l.clone()),
+                });
+                s.most_common_count = *n;
+            }
+            if ty == ColumnType::Text {
+                s.text = Some(text_stats(data));
+            } else {
+                tally = Some(t);
+            }
+        }
+    }
+    s.distinct_share = share(s.distinct, rows);
+    s.most_common_share = share(s.most_common_count, rows);
+    Ok((s, tally))
+}
+
+/// Non-missing values as `f64` (infinities kept, `-0.0` folded into `0.0`).
+fn numeric_values(data: &ColumnData) -> Result<Vec<f64>, String> {
+    Ok(match data {
+        ColumnData::Float(v) => v.iter().filter(|x| !x.is_nan()).map(|x| x + 0.0).collect(),
+        ColumnData::Int(v) => v.iter().flatten().map(|&x| x as f64).collect(),
+        ColumnData::Bool(v) => v
+            .iter()
+            .flatten()
+            .map(|&b| f64::from(u8::from(b)))
+            .collect(),
+        ColumnData::Datetime(v) => v.iter().flatten().map(|&x| x as f64).collect(),
+        ColumnData::Str(s) => {
+            let parsed: Vec<Option<f64>> = s
+                .labels
+                .iter()
+                .map(|l| l.trim().parse::<f64>().ok())
+                .collect();
+            let mut out = Vec::with_capacity(s.codes.len());
+            for &c in &s.codes {
+                if c == MISSING_CODE {
+                    continue;
+                }
+                match parsed[c as usize] {
+                    Some(x) if x.is_nan() => {}
+                    Some(x) => out.push(x + 0.0),
+                    None => {
+                        return Err(format!(
+                            "value `{}` of a column typed numerical is not a number",
+                            s.labels[c as usize]
+                        ))
+                    }
+                }
+            }
+            out
+        }
+    })
+}
+
+struct Frequencies<T> {
+    distinct: usize,
+    most_common: Option<T>,
+    most_common_count: usize,
+}
+
+/// Distinct count and most common value from `sorted` (the same values as `in_order`,
+/// sorted). Ties for the most common value go to the one met first in `in_order`.
+fn frequencies<T: Copy + PartialEq + PartialOrd>(
+    sorted: &[T],
+    in_order: impl Iterator<Item = T>,
+) -> Frequencies<T> {
+    let mut distinct = 0;
+    let mut best = 0usize;
+    let mut tied: Vec<T> = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let mut j = i + 1;
+        while j < sorted.len() && sorted[j] == sorted[i] {
+            j += 1;
+        }
+        distinct += 1;
+        let run = j - i;
+        if run > best {
+            best = run;
+            tied.clear();
+            tied.push(sorted[i]);
+        } else if run == best {
+            tied.push(sorted[i]);
+        }
+        i = j;
+    }
+    let most_common = if tied.len() <= 1 {
+        tied.first().copied()
+    } else {
+        // `tied` is sorted: binary search each value in data order.
+        in_order.into_iter().find(|v| {
+            tied.binary_search_by(|t| t.partial_cmp(v).unwrap_or(std::cmp::Ordering::Less))
+                .is_ok()
+        })
+    };
+    Frequencies {
+        distinct,
+        most_common,
+        most_common_count: best,
+    }
+}
+
+/// numpy's `_lerp(a, b, t)`: `a + (b - a) t`, or `b - (b - a)(1 - t)` when `t >= 0.5`.
+/// Where both ends are equal, or one end is infinite, the value is that end (numpy's
+/// formula gives NaN from `inf - inf`).
+fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    if a == b || t == 0.0 {
+        return a;
+    }
+    if a.is_infinite() {
+        return a;
+    }
+    if b.is_infinite() {
+        return b;
+    }
+    let d = b - a;
+    if t >= 0.5 {
+        b - d * (1.0 - t)
+    } else {
+        a + d * t
+    }
+}
+
+/// Quantile `q` of sorted values, numpy's default "linear" method (pandas' `quantile`):
+/// `h = (n - 1) q`, `lerp(x[floor h], x[floor h + 1], h - floor h)`.
+pub fn quantile_linear(sorted: &[f64], q: f64) -> Option<f64> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let h = (n - 1) as f64 * q;
+    let lo = h.floor();
+    let i = lo as usize;
+    let t = h - lo;
+    if i + 1 >= n {
+        return Some(sorted[n - 1]);
+    }
+    Some(lerp(sorted[i], sorted[i + 1], t))
+}
+
+/// Neumaier-compensated sum.
+fn compensated_sum(values: impl Iterator<Item = f64>) -> f64 {
+    let mut sum = 0.0f64;
+    let mut c = 0.0f64;
+    for x in values {
+        let t = sum + x;
+        if sum.abs() >= x.abs() {
+            c += (sum - t) + x;
+        } else {
+            c += (x - t) + sum;
+        }
+        sum = t;
+    }
+    if sum.is_finite() {
+        sum + c
+    } else {
+        sum
+    }
+}
+
+fn numeric_stats(values: &[f64], rows: usize) -> (NumericStats, Frequencies<f64>) {
+    let n = values.len();
+    let infinite = values.iter().filter(|x| x.is_infinite()).count();
+    let mut sorted = values.to_vec();
+    sorted.voracious_sort();
+    let freq = frequencies(&sorted, values.iter().copied());
+    let finite = infinite == 0;
+    let mean = if n == 0 {
+        None
+    } else {
+        let has_pos = sorted.last().is_some_and(|x| *x == f64::INFINITY);
+        let has_neg = sorted.first().is_some_and(|x| *x == f64::NEG_INFINITY);
+        match (has_pos, has_neg) {
+            (true, true) => None,
+            (true, false) => Some(f64::INFINITY),
+            (false, true) => Some(f64::NEG_INFINITY),
+            (false, false) => Some(compensated_sum(values.iter().copied()) / n as f64),
+        }
+    };
+    let std = match mean {
+        Some(m) if n >= 2 && finite => {
+            let ss = compensated_sum(values.iter().map(|x| (x - m) * (x - m)));
+            Some((ss / (n - 1) as f64).sqrt())
+        }
+        _ => None,
+    };
+    let stats = NumericStats {
+        infinite,
+        infinite_share: share(infinite, rows),
+        min: sorted.first().copied(),
+        max: sorted.last().copied(),
+        mean,
+        std,
+        q25: quantile_linear(&sorted, 0.25),
+        q50: quantile_linear(&sorted, 0.5),
+        q75: quantile_linear(&sorted, 0.75),
+    };
+    (stats, freq)
+}
+
+/// Non-missing labels and their counts, in order of first appearance.
+fn label_tally(data: &ColumnData) -> LabelTally {
+    let labels = match data {
+        ColumnData::Str(s) => str_tally(s),
+        ColumnData::Bool(v) => {
+            let mut counts = [0usize; 2];
+            let mut order: Vec<bool> = Vec::with_capacity(2);
+            for b in v.iter().flatten() {
+                let k = usize::from(*b);
+                if counts[k] == 0 {
+                    order.push(*b);
+                }
+                counts[k] += 1;
+            }
+            order
+                .into_iter()
+                .map(|b| (bool_label(b).to_string(), counts[usize::from(b)]))
+                .collect()
+        }
+        ColumnData::Int(v) => ordered_counts(v.iter().flatten().copied())
+            .into_iter()
+            .map(|(x, n)| (x.to_string(), n))
+            .collect(),
+        ColumnData::Datetime(v) => ordered_counts(v.iter().flatten().copied())
+            .into_iter()
+            .map(|(x, n)| (format_datetime_us(x), n))
+            .collect(),
+        ColumnData::Float(v) => ordered_counts(
+            v.iter()
+                .filter(|x| !x.is_nan())
+                .map(|x| (x + 0.0).to_bits()),
+        )
+        .into_iter()
+        .map(|(b, n)| (float_label(f64::from_bits(b)), n))
+        .collect(),
+    };
+    LabelTally { labels }
+}
+
+fn str_tally(s: &StrColumn) -> Vec<(String, usize)> {
+    let mut counts = vec![0usize; s.labels.len()];
+    for &c in &s.codes {
+        if c != MISSING_CODE {
+            counts[c as usize] += 1;
+        }
+    }
+    // Labels are stored in order of first appearance; a label may be unused only if the
+    // column was sliced, so skip zero counts.
+    s.labels
+        .iter()
+        .zip(counts)
+        .filter(|(_, n)| *n > 0)
+        .map(|(l, n)| (l.clone(), n))
+        .collect()
+}
+
+fn ordered_counts<K: std::hash::Hash + Eq + Copy>(
+    values: impl Iterator<Item = K>,
+) -> Vec<(K, usize)> {
+    let mut index: HashMap<K, usize> = HashMap::new();
+    let mut out: Vec<(K, usize)> = Vec::new();
+    for v in values {
+        match index.get(&v) {
+            Some(&i) => out[i].1 += 1,
+            None => {
+                index.insert(v, out.len());
+                out.push((v, 1));
+            }
+        }
+    }
+    out
+}
+
+fn text_stats(data: &ColumnData) -> TextStats {
+    let lengths: Vec<usize> = match data {
+        ColumnData::Str(s) => {
+            let per_label: Vec<usize> = s.labels.iter().map(|l| l.chars().count()).collect();
+            s.codes
+                .iter()
+                .filter(|&&c| c != MISSING_CODE)
+                .map(|&c| per_label[c as usize])
+                .collect()
+        }
+        other => {
+            let t = label_tally(other);
+            t.labels
+                .iter()
+                .flat_map(|(l, n)| std::iter::repeat_n(l.chars().count(), *n))
+                .collect()
+        }
+    };
+    let n = lengths.len();
+    TextStats {
+        length_min: lengths.iter().min().copied(),
+        length_mean: (n > 0).then(|| lengths.iter().sum::<usize>() as f64 / n as f64),
+        length_max: lengths.iter().max().copied(),
+    }
+}
+
+// ------------------------------------------------------------------ dataset level
+
+fn dataset_stats(
+    rows: usize,
+    columns: &[&Column],
+    types: &HashMap<&str, ColumnType>,
+) -> DatasetStats {
+    let count_type = |t: ColumnType| {
+        columns
+            .iter()
+            .filter(|c| types.get(c.name.as_str()) == Some(&t))
+            .count()
+    };
+    let per_column: Vec<(usize, usize, usize)> = columns
+        .par_iter()
+        .map(|c| {
+            let missing = c.data.missing_count();
+            let (distinct, top) = distinct_and_top(&c.data);
+            (missing, distinct, top)
+        })
+        .collect();
+    let missing_values: usize = per_column.iter().map(|x| x.0).sum();
+    let empty_columns = per_column.iter().filter(|x| x.0 == rows).count();
+    let constant_columns = per_column.iter().filter(|x| x.1 <= 1).count();
+    let almost_constant_columns = if rows == 0 {
+        0
+    } else {
+        per_column
+            .iter()
+            .filter(|x| x.1 > 0 && x.2 as f64 / rows as f64 >= ALMOST_CONSTANT_THRESHOLD)
+            .count()
+    };
+    let (duplicated_columns, almost_duplicated_columns) = column_pairs(rows, columns);
+    let cells = rows * columns.len();
+    DatasetStats {
+        rows,
+        columns: columns.len(),
+        numerical_columns: count_type(ColumnType::Numerical),
+        categorical_columns: count_type(ColumnType::Categorical),
+        text_columns: count_type(ColumnType::Text),
+        datetime_columns: count_type(ColumnType::Datetime),
+        duplicated_rows: duplicated_rows(rows, columns),
+        duplicated_columns,
+        almost_duplicated_columns,
+        almost_constant_columns,
+        empty_rows: empty_rows(rows, columns),
+        empty_columns,
+        constant_columns,
+        missing_values,
+        missing_values_share: share(missing_values, cells),
+    }
+}
+
+/// Distinct non-missing values and the count of the most common one.
+fn distinct_and_top(data: &ColumnData) -> (usize, usize) {
+    fn sorted_runs<T: PartialEq>(sorted: &[T]) -> (usize, usize) {
+        let (mut distinct, mut top, mut i) = (0, 0, 0);
+        while i < sorted.len() {
+            let mut j = i + 1;
+            while j < sorted.len() && sorted[j] == sorted[i] {
+                j += 1;
+            }
+            distinct += 1;
+            top = top.max(j - i);
+            i = j;
+        }
+        (distinct, top)
+    }
+    match data {
+        ColumnData::Float(v) => {
+            let mut s: Vec<f64> = v.iter().filter(|x| !x.is_nan()).map(|x| x + 0.0).collect();
+            s.voracious_sort();
+            sorted_runs(&s)
+        }
+        ColumnData::Int(v) | ColumnData::Datetime(v) => {
+            let mut s: Vec<i64> = v.iter().flatten().copied().collect();
+            s.voracious_sort();
+            sorted_runs(&s)
+        }
+        ColumnData::Bool(v) => {
+            let t = v.iter().flatten().filter(|b| **b).count();
+            let f = v.iter().flatten().count() - t;
+            (usize::from(t > 0) + usize::from(f > 0), t.max(f))
+        }
+        ColumnData::Str(s) => {
+            let mut counts = vec![0usize; s.labels.len()];
+            for &c in &s.codes {
+                if c != MISSING_CODE {
+                    counts[c as usize] += 1;
+                }
+            }
+            (
+                counts.iter().filter(|&&n| n > 0).count(),
+                counts.into_iter().max().unwrap_or(0),
+            )
+        }
+    }
+}
+
+fn empty_rows(rows: usize, columns: &[&Column]) -> usize {
+    if columns.is_empty() {
+        return rows;
+    }
+    (0..rows)
+        .into_par_iter()
+        .with_min_len(4096)
+        .filter(|&r| columns.iter().all(|c| c.data.is_missing(r)))
+        .count()
+}
+
+/// A per-cell key: equal cells (missing equals missing) give equal keys within a column.
+fn cell_key(data: &ColumnData, row: usize) -> u64 {
+    const MISSING: u64 = 0x9e37_79b9_7f4a_7c15;
+    match data {
+        ColumnData::Float(v) => {
+            let x = v[row];
+            if x.is_nan() {
+                MISSING
+            } else {
+                (x + 0.0).to_bits()
+            }
+        }
+        ColumnData::Int(v) | ColumnData::Datetime(v) => v[row].map_or(MISSING, |x| x as u64),
+        ColumnData::Bool(v) => v[row].map_or(MISSING, u64::from),
+        ColumnData::Str(s) => u64::from(s.codes[row]),
+    }
+}
+
+fn cells_equal(data: &ColumnData, a: usize, b: usize) -> bool {
+    match data {
+        ColumnData::Float(v) => {
+            let (x, y) = (v[a], v[b]);
+            x == y || (x.is_nan() && y.is_nan())
+        }
+        ColumnData::Int(v) | ColumnData::Datetime(v) => v[a] == v[b],
+        ColumnData::Bool(v) => v[a] == v[b],
+        ColumnData::Str(s) => s.codes[a] == s.codes[b],
+    }
+}
+
+fn mix(h: u64, k: u64) -> u64 {
+    let x = (h ^ k).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    (x ^ (x >> 32)).wrapping_mul(0xc4ce_b9fe_1a85_ec53) ^ (x >> 29)
+}
+
+/// Rows equal to an earlier row: hash every row, sort by hash, then compare rows with equal
+/// hashes exactly.
+fn duplicated_rows(rows: usize, columns: &[&Column]) -> usize {
+    if rows < 2 {
+        return 0;
+    }
+    if columns.is_empty() {
+        return rows - 1;
+    }
+    let mut hashes: Vec<(u64, u32)> = (0..rows)
+        .into_par_iter()
+        .with_min_len(4096)
+        .map(|r| {
+            let h = columns.iter().enumerate().fold(0u64, |h, (i, c)| {
+                mix(h.wrapping_add(i as u64), cell_key(&c.data, r))
+            });
+            (h, r as u32)
+        })
+        .collect();
+    hashes.par_sort_unstable();
+    let same_row = |a: usize, b: usize| columns.iter().all(|c| cells_equal(&c.data, a, b));
+    let mut dup = 0;
+    let mut i = 0;
+    while i < hashes.len() {
+        let mut j = i + 1;
+        while j < hashes.len() && hashes[j].0 == hashes[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            // Distinct rows among this hash group (collisions are rare).
+            let mut reps: Vec<usize> = Vec::new();
+            for &(_, r) in &hashes[i..j] {
+                let r = r as usize;
+                if reps.iter().any(|&p| same_row(p, r)) {
+                    dup += 1;
+                } else {
+                    reps.push(r);
+                }
+            }
+        }
+        i = j;
+    }
+    dup
+}
+
+/// (duplicated pairs, almost duplicated pairs) over columns of the same physical type.
+fn column_pairs(rows: usize, columns: &[&Column]) -> (usize, usize) {
+    let mut pairs = Vec::new();
+    for i in 0..columns.len() {
+        for j in i + 1..columns.len() {
+            if std::mem::discriminant(&columns[i].data) == std::mem::discriminant(&columns[j].data)
+            {
+                pairs.push((i, j));
+            }
+        }
+    }
+    let results: Vec<(bool, bool)> = pairs
+        .par_iter()
+        .map(|&(i, j)| compare_columns(rows, &columns[i].data, &columns[j].data))
+        .collect();
+    (
+        results.iter().filter(|r| r.0).count(),
+        results.iter().filter(|r| r.1).count(),
+    )
+}
+
+/// Whether two columns of the same physical type are identical (`Series.equals`) and
+/// whether they are equal in at least 95% of rows (`eq().sum() / rows >= 0.95`, where a
+/// missing cell equals nothing). Stops early once both answers are known to be "no".
+fn compare_columns(rows: usize, a: &ColumnData, b: &ColumnData) -> (bool, bool) {
+    if rows == 0 {
+        // Empty columns are equal; 0 / 0 is NaN, never >= 0.95.
+        return (true, false);
+    }
+    // Str columns: map b's codes into a's dictionary.
+    let str_map: Option<Vec<u32>> = match (a, b) {
+        (ColumnData::Str(sa), ColumnData::Str(sb)) => {
+            let idx: HashMap<&str, u32> = sa
+                .labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.as_str(), i as u32))
+                .collect();
+            Some(
+                sb.labels
+                    .iter()
+                    .map(|l| idx.get(l.as_str()).copied().unwrap_or(MISSING_CODE - 1))
+                    .collect(),
+            )
+        }
+        _ => None,
+    };
+    // (equal and present, both missing)
+    let cell = |r: usize| -> (bool, bool) {
+        match (a, b) {
+            (ColumnData::Float(x), ColumnData::Float(y)) => {
+                (x[r] == y[r], x[r].is_nan() && y[r].is_nan())
+            }
+            (ColumnData::Int(x), ColumnData::Int(y))
+            | (ColumnData::Datetime(x), ColumnData::Datetime(y)) => (
+                x[r].is_some() && x[r] == y[r],
+                x[r].is_none() && y[r].is_none(),
+            ),
+            (ColumnData::Bool(x), ColumnData::Bool(y)) => (
+                x[r].is_some() && x[r] == y[r],
+                x[r].is_none() && y[r].is_none(),
+            ),
+            (ColumnData::Str(x), ColumnData::Str(y)) => {
+                let (ca, cb) = (x.codes[r], y.codes[r]);
+                if ca == MISSING_CODE || cb == MISSING_CODE {
+                    (false, ca == cb)
+                } else {
+                    let m = str_map
+                        .as_ref()
+                        .map_or(MISSING_CODE - 1, |m| m[cb as usize]);
+                    (ca == m, false)
+                }
+            }
+            _ => (false, false),
+        }
+    };
+    // Almost duplicated needs eq >= ceil-ish(0.95 rows): allow at most `budget` non-eq rows.
+    let mut budget = 0usize;
+    while budget < rows && (rows - budget - 1) as f64 / rows as f64 >= ALMOST_DUPLICATED_THRESHOLD {
+        budget += 1;
+    }
+    let mut eq = 0usize;
+    let mut not_eq = 0usize;
+    let mut identical = true;
+    for r in 0..rows {
+        let (e, both_missing) = cell(r);
+        if e {
+            eq += 1;
+        } else {
+            not_eq += 1;
+            if !both_missing {
+                identical = false;
+            }
+        }
+        if !identical && not_eq > budget {
+            return (false, false);
+        }
+    }
+    (
+        identical,
+        eq as f64 / rows as f64 >= ALMOST_DUPLICATED_THRESHOLD,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::StrColumn;
+
+    fn table(cols: Vec<(&str, ColumnData)>) -> Table {
+        Table::new(cols.into_iter().map(|(n, d)| Column::new(n, d)).collect()).unwrap()
+    }
+
+    fn num(s: &DataSummary, col: &str) -> NumericStats {
+        s.columns
+            .iter()
+            .find(|c| c.column == col)
+            .unwrap()
+            .current
+            .as_ref()
+            .unwrap()
+            .numeric
+            .clone()
+            .unwrap()
+    }
+
+    #[test]
+    fn numeric_basics_match_pandas() {
+        let t = table(vec![(
+            "a",
+            ColumnData::Float(vec![1.0, 2.0, f64::NAN, 4.0, 2.0]),
+        )]);
+        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        let n = num(&s, "a");
+        assert_eq!(n.min, Some(1.0));
+        assert_eq!(n.max, Some(4.0));
+        assert_eq!(n.mean, Some(2.25));
+        // pandas: Series([1,2,4,2]).std() = 1.2583057392117916
+        assert!((n.std.unwrap() - 1.2583057392117916).abs() < 1e-15);
+        assert_eq!(n.q25, Some(1.75));
+        assert_eq!(n.q50, Some(2.0));
+        assert_eq!(n.q75, Some(2.5));
+        let c = s.columns[0].current.as_ref().unwrap();
+        assert_eq!((c.count, c.missing, c.distinct), (4, 1, 3));
+        assert_eq!(c.most_common, Some(Value::Number(2.0)));
+        assert_eq!(c.most_common_share, Some(0.4));
+    }
+
+    #[test]
+    fn empty_table() {
+        let t = table(vec![("a", ColumnData::Float(vec![]))]);
+        let s = compute_summary(Some(&t), &t, &SchemaOverrides::default()).unwrap();
+        assert_eq!(s.current.rows, 0);
+        assert_eq!(s.current.missing_values_share, None);
+        assert_eq!(s.current.duplicated_rows, 0);
+        assert_eq!(s.current.almost_constant_columns, 0);
+        let n = num(&s, "a");
+        assert_eq!((n.min, n.mean, n.std, n.q50), (None, None, None, None));
+        serde_json::to_string(&s).unwrap();
+    }
+
+    #[test]
+    fn all_missing_column() {
+        let t = table(vec![
+            ("a", ColumnData::Float(vec![f64::NAN; 3])),
+            ("b", ColumnData::Int(vec![Some(1), Some(2), Some(3)])),
+        ]);
+        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        assert_eq!(s.current.empty_columns, 1);
+        assert_eq!(s.current.constant_columns, 1);
+        assert_eq!(s.current.almost_constant_columns, 0);
+        assert_eq!(s.current.missing_values, 3);
+        assert_eq!(s.current.missing_values_share, Some(0.5));
+        assert_eq!(num(&s, "a").mean, None);
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(!json.contains("NaN"));
+    }
+
+    #[test]
+    fn single_row() {
+        let t = table(vec![("a", ColumnData::Float(vec![3.5]))]);
+        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        let n = num(&s, "a");
+        assert_eq!(
+            (n.min, n.q25, n.q75, n.std),
+            (Some(3.5), Some(3.5), Some(3.5), None)
+        );
+        assert_eq!(s.current.constant_columns, 1);
+        assert_eq!(s.current.almost_constant_columns, 1);
+    }
+
+    #[test]
+    fn ties_go_to_first_appearance() {
+        let t = table(vec![
+            ("a", ColumnData::Float(vec![3.0, 1.0, 1.0, 3.0, 2.0, 2.0])),
+            (
+                "b",
+                ColumnData::Str(StrColumn::from_options(
+                    ["y", "x", "x", "y", "z", "z"].map(Some),
+                )),
+            ),
+        ]);
+        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        let a = s.columns[0].current.as_ref().unwrap();
+        assert_eq!(a.most_common, Some(Value::Number(3.0)));
+        let b = s.columns[1].current.as_ref().unwrap();
+        assert_eq!(b.most_common, Some(Value::Label("y".into())));
+    }
+
+    #[test]
+    fn infinities() {
+        let t = table(vec![(
+            "a",
+            ColumnData::Float(vec![1.0, f64::INFINITY, f64::NAN]),
+        )]);
+        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        let n = num(&s, "a");
+        assert_eq!(n.infinite, 1);
+        assert_eq!(n.max, Some(f64::INFINITY));
+        assert_eq!(n.mean, Some(f64::INFINITY));
+        assert_eq!(n.std, None);
+        assert_eq!(n.q50, Some(f64::INFINITY));
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(json.contains("\"max\":\"inf\""), "{json}");
+    }
+
+    #[test]
+    fn dataset_level_counts() {
+        let nan = f64::NAN;
+        let t = table(vec![
+            ("a", ColumnData::Float(vec![1.0, 1.0, nan, 2.0])),
+            ("b", ColumnData::Float(vec![1.0, 1.0, nan, 2.0])),
+            ("c", ColumnData::Int(vec![Some(5), Some(5), None, Some(6)])),
+        ]);
+        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        assert_eq!(s.current.duplicated_rows, 1);
+        assert_eq!(s.current.empty_rows, 1);
+        assert_eq!(s.current.duplicated_columns, 1);
+        // eq: 3 of 4 rows (NaN != NaN) < 0.95.
+        assert_eq!(s.current.almost_duplicated_columns, 0);
+        assert_eq!(s.current.missing_values, 3);
+    }
+
+    #[test]
+    fn new_and_unused_labels() {
+        let r = table(vec![(
+            "c",
+            ColumnData::Str(StrColumn::from_options(["a", "b", "a", "a"].map(Some))),
+        )]);
+        let c = table(vec![(
+            "c",
+            ColumnData::Str(StrColumn::from_options([
+                Some("a"),
+                Some("z"),
+                None,
+                Some("a"),
+            ])),
+        )]);
+        let s = compute_summary(Some(&r), &c, &SchemaOverrides::default()).unwrap();
+        let cat = s.columns[0].categories.as_ref().unwrap();
+        assert_eq!(cat.new_labels, vec!["z"]);
+        assert_eq!(cat.unused_labels, vec!["b"]);
+        let a = &cat.labels[0];
+        assert_eq!((a.reference_count, a.current_count), (Some(3), 2));
+        assert_eq!(a.current_share, Some(0.5));
+    }
+
+    #[test]
+    fn quantile_matches_numpy_linear() {
+        let v = [1.0, 2.0, 3.0, 4.0, 10.0];
+        assert_eq!(quantile_linear(&v, 0.25), Some(2.0));
+        assert_eq!(quantile_linear(&v, 0.75), Some(4.0));
+        let v = [0.1, 0.7];
+        // numpy.quantile([0.1, 0.7], 0.75) = 0.5499999999999999
+        assert_eq!(quantile_linear(&v, 0.75), Some(0.7 - (0.7 - 0.1) * 0.25));
+    }
+
+    #[test]
+    fn datetime_format() {
+        assert_eq!(format_datetime_us(0), "1970-01-01T00:00:00");
+        assert_eq!(
+            format_datetime_us(951_782_400_000_000 + 1),
+            "2000-02-29T00:00:00.000001"
+        );
+        assert_eq!(format_datetime_us(-1_000_000), "1969-12-31T23:59:59");
+    }
+}
