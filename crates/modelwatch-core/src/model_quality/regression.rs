@@ -1,0 +1,347 @@
+//! Regression quality (Evidently 0.7 `RegressionPreset`: `MeanError`, `MAE`, `RMSE`, `MAPE`,
+//! `R2Score`, `AbsMaxError`) and a mean-predicting dummy baseline.
+//!
+//! Rows whose target or prediction is missing or infinite are dropped first, as Evidently's
+//! `_prepare_dataset` does. The error is `prediction - target` (Evidently's sign).
+
+use serde::Serialize;
+
+use super::{finite, mean, sample_std, BaselineSource, ModelQualityError};
+use crate::table::{ColumnData, Table};
+
+/// Which columns hold the true value and the model's prediction.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RegressionSpec {
+    pub target: String,
+    pub prediction: String,
+}
+
+/// Regression metrics of one dataset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegressionMetrics {
+    /// Rows used (target and prediction both finite).
+    pub rows: usize,
+    /// Rows dropped because the target or the prediction was missing or infinite.
+    pub dropped_rows: usize,
+    /// Mean error `mean(ŷ - y)` (Evidently `MeanError`, `np.mean`).
+    pub mean_error: f64,
+    /// Standard deviation of the error, `ddof = 1` (Evidently `error_std`); `None` for one row.
+    pub error_std: Option<f64>,
+    /// Mean absolute error `mean(|ŷ - y|)` (`sklearn.metrics.mean_absolute_error`).
+    pub mae: f64,
+    /// Standard deviation of the absolute error, `ddof = 1` (Evidently `abs_error_std`).
+    pub abs_error_std: Option<f64>,
+    /// Root mean squared error `sqrt(mean((ŷ - y)²))` (`sklearn.metrics.root_mean_squared_error`).
+    pub rmse: f64,
+    /// Mean absolute percentage error in percent, `100 · mean(|ŷ - y| / |y|)` over rows with
+    /// `|y| > f64::EPSILON`; rows with a zero target are left out and counted in
+    /// `mape_zero_target_rows`. `None` when every target is zero. Evidently 0.7 drops such
+    /// rows for the reference but scores them as 100% for the current data, and divides by
+    /// `max(y, eps)` rather than `|y|`; modelwatch treats both datasets alike.
+    pub mape: Option<f64>,
+    /// Standard deviation (`ddof = 1`) of the absolute percentage error, in percent like
+    /// `mape` (Evidently reports it as a fraction, not multiplied by 100).
+    pub mape_std: Option<f64>,
+    /// Rows left out of MAPE because `|y| <= f64::EPSILON`.
+    pub mape_zero_target_rows: usize,
+    /// Coefficient of determination `1 - SS_res / SS_tot` (`sklearn.metrics.r2_score`, with
+    /// its `force_finite` convention: 1 for a constant target predicted exactly, else 0).
+    /// `None` for fewer than two rows.
+    pub r2: Option<f64>,
+    /// Maximum absolute error `max |ŷ - y|` (Evidently `AbsMaxError`).
+    pub max_abs_error: f64,
+}
+
+/// The dummy baseline: a constant prediction, the mean target of the reference (or of the
+/// current data when there is no reference target), scored on the current data like
+/// `sklearn.dummy.DummyRegressor(strategy="mean")`.
+///
+/// Evidently 0.7.23's dummy values are not this model: it takes the current median for MAE,
+/// the current mean for RMSE and a weighted median of the current data for MAPE, so the
+/// baseline peeks at the data it is judged on. modelwatch does not copy them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegressionDummy {
+    pub source: BaselineSource,
+    /// The constant prediction.
+    pub prediction: f64,
+    /// The constant prediction scored on the current rows.
+    pub quality: RegressionMetrics,
+}
+
+/// Regression quality of the reference (when it has both columns) and the current data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegressionReport {
+    pub target: String,
+    pub prediction: String,
+    pub reference: Option<RegressionMetrics>,
+    pub current: RegressionMetrics,
+    pub dummy: RegressionDummy,
+    /// Why the reference was not scored, when it was given but lacks a column.
+    pub reference_note: Option<String>,
+}
+
+fn numeric_values(
+    table: &Table,
+    column: &str,
+    role: &'static str,
+    dataset: &'static str,
+) -> Result<Vec<f64>, ModelQualityError> {
+    let col = table
+        .column(column)
+        .ok_or_else(|| ModelQualityError::MissingColumn {
+            dataset,
+            role,
+            column: column.to_string(),
+        })?;
+    Ok(match &col.data {
+        ColumnData::Float(v) => v.clone(),
+        ColumnData::Int(v) => v.iter().map(|x| x.map_or(f64::NAN, |i| i as f64)).collect(),
+        ColumnData::Bool(v) => v
+            .iter()
+            .map(|x| x.map_or(f64::NAN, |b| if b { 1.0 } else { 0.0 }))
+            .collect(),
+        other => {
+            return Err(ModelQualityError::BadColumnType {
+                role,
+                column: column.to_string(),
+                physical: other.physical_name(),
+                what: "used as numbers",
+            })
+        }
+    })
+}
+
+/// The (target, prediction) pairs of rows where both are finite, and the dropped count.
+fn finite_pairs(
+    table: &Table,
+    spec: &RegressionSpec,
+    dataset: &'static str,
+) -> Result<(Vec<f64>, Vec<f64>, usize), ModelQualityError> {
+    let y = numeric_values(table, &spec.target, "target", dataset)?;
+    let p = numeric_values(table, &spec.prediction, "prediction", dataset)?;
+    let (mut ys, mut ps) = (Vec::with_capacity(y.len()), Vec::with_capacity(y.len()));
+    for (a, b) in y.iter().zip(&p) {
+        if a.is_finite() && b.is_finite() {
+            ys.push(*a);
+            ps.push(*b);
+        }
+    }
+    let dropped = y.len() - ys.len();
+    if ys.is_empty() {
+        return Err(ModelQualityError::NoRows { dataset });
+    }
+    Ok((ys, ps, dropped))
+}
+
+/// Regression metrics of `prediction` against `target` (equal length, finite, non-empty).
+pub(crate) fn regression_metrics(target: &[f64], prediction: &[f64]) -> RegressionMetrics {
+    let n = target.len();
+    let errors: Vec<f64> = prediction.iter().zip(target).map(|(p, y)| p - y).collect();
+    let abs_errors: Vec<f64> = errors.iter().map(|e| e.abs()).collect();
+    let mse = mean(&errors.iter().map(|e| e * e).collect::<Vec<_>>());
+    let ape: Vec<f64> = abs_errors
+        .iter()
+        .zip(target)
+        .filter(|(_, y)| y.abs() > f64::EPSILON)
+        .map(|(e, y)| 100.0 * e / y.abs())
+        .collect();
+    let r2 = if n < 2 {
+        None
+    } else {
+        let y_mean = mean(target);
+        let ss_tot: f64 = target.iter().map(|y| (y - y_mean) * (y - y_mean)).sum();
+        let ss_res: f64 = errors.iter().map(|e| e * e).sum();
+        if ss_tot == 0.0 {
+            Some(if ss_res == 0.0 { 1.0 } else { 0.0 })
+        } else {
+            finite(1.0 - ss_res / ss_tot)
+        }
+    };
+    RegressionMetrics {
+        rows: n,
+        dropped_rows: 0,
+        mean_error: mean(&errors),
+        error_std: sample_std(&errors).and_then(finite),
+        mae: mean(&abs_errors),
+        abs_error_std: sample_std(&abs_errors).and_then(finite),
+        rmse: mse.sqrt(),
+        mape: (!ape.is_empty()).then(|| mean(&ape)).and_then(finite),
+        mape_std: sample_std(&ape).and_then(finite),
+        mape_zero_target_rows: n - ape.len(),
+        r2,
+        max_abs_error: abs_errors.iter().copied().fold(0.0, f64::max),
+    }
+}
+
+/// Regression metrics of one table (the current data when used alone).
+pub fn regression_quality(
+    table: &Table,
+    spec: &RegressionSpec,
+) -> Result<RegressionMetrics, ModelQualityError> {
+    regression_quality_of(table, spec, "current")
+}
+
+fn regression_quality_of(
+    table: &Table,
+    spec: &RegressionSpec,
+    dataset: &'static str,
+) -> Result<RegressionMetrics, ModelQualityError> {
+    let (y, p, dropped) = finite_pairs(table, spec, dataset)?;
+    let mut m = regression_metrics(&y, &p);
+    m.dropped_rows = dropped;
+    Ok(m)
+}
+
+/// Regression quality of `current` and, when it has both columns, `reference`, plus the
+/// mean-predicting dummy baseline (see [`RegressionDummy`]).
+pub fn compute_regression(
+    reference: Option<&Table>,
+    current: &Table,
+    spec: &RegressionSpec,
+) -> Result<RegressionReport, ModelQualityError> {
+    let (y, p, dropped) = finite_pairs(current, spec, "current")?;
+    let mut current_metrics = regression_metrics(&y, &p);
+    current_metrics.dropped_rows = dropped;
+
+    let mut reference_note = None;
+    let mut reference_metrics = None;
+    let mut baseline = None;
+    if let Some(r) = reference {
+        let missing: Vec<&str> = [spec.target.as_str(), spec.prediction.as_str()]
+            .into_iter()
+            .filter(|c| r.column(c).is_none())
+            .collect();
+        if missing.is_empty() {
+            reference_metrics = Some(regression_quality_of(r, spec, "reference")?);
+        } else {
+            reference_note = Some(format!(
+                "reference not scored: no column {}",
+                missing
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        if r.column(&spec.target).is_some() {
+            let ry: Vec<f64> = numeric_values(r, &spec.target, "target", "reference")?
+                .into_iter()
+                .filter(|v| v.is_finite())
+                .collect();
+            if !ry.is_empty() {
+                baseline = Some((BaselineSource::Reference, mean(&ry)));
+            }
+        }
+    }
+    let (source, constant) = baseline.unwrap_or((BaselineSource::Current, mean(&y)));
+    let dummy_pred = vec![constant; y.len()];
+    let mut dummy_quality = regression_metrics(&y, &dummy_pred);
+    dummy_quality.dropped_rows = dropped;
+    Ok(RegressionReport {
+        target: spec.target.clone(),
+        prediction: spec.prediction.clone(),
+        reference: reference_metrics,
+        current: current_metrics,
+        dummy: RegressionDummy {
+            source,
+            prediction: constant,
+            quality: dummy_quality,
+        },
+        reference_note,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::Column;
+
+    fn table(y: Vec<f64>, p: Vec<f64>) -> Table {
+        Table::new(vec![
+            Column::new("y", ColumnData::Float(y)),
+            Column::new("p", ColumnData::Float(p)),
+        ])
+        .unwrap()
+    }
+
+    fn spec() -> RegressionSpec {
+        RegressionSpec {
+            target: "y".into(),
+            prediction: "p".into(),
+        }
+    }
+
+    #[test]
+    fn perfect_predictions() {
+        let m =
+            regression_quality(&table(vec![1.0, 2.0, 4.0], vec![1.0, 2.0, 4.0]), &spec()).unwrap();
+        assert_eq!(m.mae, 0.0);
+        assert_eq!(m.rmse, 0.0);
+        assert_eq!(m.mape, Some(0.0));
+        assert_eq!(m.r2, Some(1.0));
+        assert_eq!(m.max_abs_error, 0.0);
+        assert_eq!(m.error_std, Some(0.0));
+    }
+
+    #[test]
+    fn hand_computed_values() {
+        // errors: +1, -2, +3 on targets 2, 4, -6
+        let m = regression_quality(&table(vec![2.0, 4.0, -6.0], vec![3.0, 2.0, -3.0]), &spec())
+            .unwrap();
+        assert!((m.mean_error - 2.0 / 3.0).abs() < 1e-15);
+        assert!((m.mae - 2.0).abs() < 1e-15);
+        assert!((m.rmse - (14.0f64 / 3.0).sqrt()).abs() < 1e-15);
+        assert!((m.mape.unwrap() - 100.0 * (0.5 + 0.5 + 0.5) / 3.0).abs() < 1e-12);
+        assert_eq!(m.max_abs_error, 3.0);
+        // error_std: errors 1,-2,3, mean 2/3
+        let sd = (((1.0f64 - 2.0 / 3.0).powi(2)
+            + (-2.0f64 - 2.0 / 3.0).powi(2)
+            + (3.0f64 - 2.0 / 3.0).powi(2))
+            / 2.0)
+            .sqrt();
+        assert!((m.error_std.unwrap() - sd).abs() < 1e-15);
+    }
+
+    #[test]
+    fn zero_targets_are_left_out_of_mape_and_missing_rows_dropped() {
+        let m = regression_quality(
+            &table(
+                vec![0.0, 2.0, f64::NAN, 4.0],
+                vec![1.0, 3.0, 1.0, f64::INFINITY],
+            ),
+            &spec(),
+        )
+        .unwrap();
+        assert_eq!(m.rows, 2);
+        assert_eq!(m.dropped_rows, 2);
+        assert_eq!(m.mape_zero_target_rows, 1);
+        assert_eq!(m.mape, Some(50.0));
+        assert_eq!(m.mape_std, None);
+    }
+
+    #[test]
+    fn dummy_predicts_reference_mean() {
+        let reference = table(vec![1.0, 3.0], vec![1.0, 3.0]);
+        let current = table(vec![2.0, 6.0], vec![2.0, 5.0]);
+        let r = compute_regression(Some(&reference), &current, &spec()).unwrap();
+        assert_eq!(r.dummy.source, BaselineSource::Reference);
+        assert_eq!(r.dummy.prediction, 2.0);
+        assert_eq!(r.dummy.quality.mae, 2.0);
+        // current alone: the current mean, R² = 0
+        let r = compute_regression(None, &current, &spec()).unwrap();
+        assert_eq!(r.dummy.prediction, 4.0);
+        assert_eq!(r.dummy.quality.r2, Some(0.0));
+        assert!(r.reference.is_none());
+    }
+
+    #[test]
+    fn missing_target_is_named() {
+        let t = table(vec![1.0], vec![1.0]);
+        let s = RegressionSpec {
+            target: "nope".into(),
+            prediction: "p".into(),
+        };
+        let e = regression_quality(&t, &s).unwrap_err();
+        assert!(e.to_string().contains("`nope`"), "{e}");
+    }
+}
