@@ -2,6 +2,7 @@
 //!
 //! No IO, no async: everything here is a deterministic function of its inputs.
 
+pub mod checks;
 pub mod drift;
 pub mod results;
 pub mod schema;

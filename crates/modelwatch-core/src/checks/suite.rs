@@ -1,0 +1,330 @@
+//! The suite file: presets of derived conditions and explicit tests, as read by serde (the
+//! CLI reads TOML), and its compilation into [`Check`]s.
+//!
+//! ```toml
+//! preset = ["data_drift"]
+//! [[tests]]
+//! metric = "drifted_share"
+//! lt = 0.3
+//! [[tests]]
+//! metric = "column.drift_score"
+//! column = "age"
+//! gte = 0.01
+//! critical = false
+//! ```
+
+use std::ops::Range;
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_spanned::Spanned;
+
+use super::condition::{Condition, Operator};
+use super::metrics::{self, Metric, Scope};
+use super::presets;
+
+/// A suite file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Suite {
+    /// Presets of derived conditions, e.g. `["data_drift"]`.
+    pub preset: Vec<Spanned<String>>,
+    /// Explicit tests.
+    pub tests: Vec<Spanned<TestSpec>>,
+}
+
+/// One test as written: a metric, maybe a column, exactly one operator.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestSpec {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub metric: Spanned<String>,
+    pub column: Option<Spanned<String>>,
+    /// False turns a failure into a warning. Default true.
+    pub critical: Option<bool>,
+    pub eq: Option<Spanned<Value>>,
+    pub not_eq: Option<Spanned<Value>>,
+    pub gt: Option<Spanned<Value>>,
+    pub gte: Option<Spanned<Value>>,
+    pub lt: Option<Spanned<Value>>,
+    pub lte: Option<Spanned<Value>>,
+    pub between: Option<Spanned<Value>>,
+    pub is_in: Option<Spanned<Value>>,
+    pub not_in: Option<Spanned<Value>>,
+}
+
+/// A problem with a suite, with the byte range of the offending text in the file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct SuiteError {
+    pub span: Option<Range<usize>>,
+    pub message: String,
+}
+
+impl SuiteError {
+    fn at(span: Range<usize>, message: impl Into<String>) -> SuiteError {
+        SuiteError {
+            span: Some(span),
+            message: message.into(),
+        }
+    }
+
+    /// The 1-based line of the error in `text`, the file the suite was read from.
+    pub fn line(&self, text: &str) -> Option<usize> {
+        let start = self.span.as_ref()?.start.min(text.len());
+        Some(text[..start].matches('\n').count() + 1)
+    }
+}
+
+/// A test ready to run.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub name: String,
+    /// The user's description, if any (otherwise one is written from the outcome).
+    pub description: Option<String>,
+    pub metric: &'static Metric,
+    pub column: Option<String>,
+    pub condition: Condition,
+    pub critical: bool,
+}
+
+impl Check {
+    /// A check with a name derived from its metric, column and condition.
+    pub fn new(
+        metric: &'static Metric,
+        column: Option<String>,
+        condition: Condition,
+        critical: bool,
+    ) -> Check {
+        let name = default_name(metric, column.as_deref(), &condition);
+        Check {
+            name,
+            description: None,
+            metric,
+            column,
+            condition,
+            critical,
+        }
+    }
+}
+
+/// E.g. `Share of drifted columns < 0.3`, `Drift score of age >= 0.05`.
+fn default_name(metric: &Metric, column: Option<&str>, condition: &Condition) -> String {
+    match column {
+        Some(c) => format!("{} of {c} {}", metric.title, condition.describe()),
+        None => format!("{} {}", metric.title, condition.describe()),
+    }
+}
+
+/// A test whose metric and condition are valid, before its column is checked against data.
+struct ParsedTest<'a> {
+    spec: &'a TestSpec,
+    metric: &'static Metric,
+    condition: Condition,
+}
+
+impl TestSpec {
+    fn operators(&self) -> Vec<(Operator, &Spanned<Value>)> {
+        let mut ops: Vec<_> = [
+            (Operator::Eq, &self.eq),
+            (Operator::NotEq, &self.not_eq),
+            (Operator::Gt, &self.gt),
+            (Operator::Gte, &self.gte),
+            (Operator::Lt, &self.lt),
+            (Operator::Lte, &self.lte),
+            (Operator::Between, &self.between),
+            (Operator::IsIn, &self.is_in),
+            (Operator::NotIn, &self.not_in),
+        ]
+        .into_iter()
+        .filter_map(|(op, v)| v.as_ref().map(|v| (op, v)))
+        .collect();
+        // In the order of the file, so that an error points at the second one written.
+        ops.sort_by_key(|(_, v)| v.span().start);
+        ops
+    }
+
+    fn parse(&self, span: Range<usize>) -> Result<ParsedTest<'_>, SuiteError> {
+        let metric = metrics::metric(self.metric.get_ref()).ok_or_else(|| {
+            SuiteError::at(
+                self.metric.span(),
+                format!(
+                    "unknown metric `{}` (known: {})",
+                    self.metric.get_ref(),
+                    metrics::METRICS
+                        .iter()
+                        .map(|m| m.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?;
+        match (metric.scope, &self.column) {
+            (Scope::Column, None) => {
+                return Err(SuiteError::at(
+                    self.metric.span(),
+                    format!("metric `{}` needs a column", metric.name),
+                ))
+            }
+            (Scope::Dataset, Some(c)) => {
+                return Err(SuiteError::at(
+                    c.span(),
+                    format!(
+                        "metric `{}` is about the whole dataset and takes no column",
+                        metric.name
+                    ),
+                ))
+            }
+            _ => {}
+        }
+        let ops = self.operators();
+        let (operator, value) = match ops.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(SuiteError::at(
+                    span,
+                    format!(
+                        "test of `{}` has no operator (one of {})",
+                        metric.name,
+                        Operator::ALL.map(Operator::name).join(", ")
+                    ),
+                ))
+            }
+            [_, second, ..] => return Err(SuiteError::at(
+                second.1.span(),
+                format!(
+                    "test of `{}` has more than one operator ({}); write one test per condition",
+                    metric.name,
+                    ops.iter()
+                        .map(|(o, _)| o.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        };
+        let condition = Condition::parse(
+            operator,
+            value.get_ref(),
+            metric.kind,
+            metric.reference.is_some(),
+            metric.name,
+        )
+        .map_err(|e| SuiteError::at(value.span(), e))?;
+        Ok(ParsedTest {
+            spec: self,
+            metric,
+            condition,
+        })
+    }
+}
+
+impl ParsedTest<'_> {
+    /// Checks the column against the data and builds the check.
+    fn bind(self, results: &Value) -> Result<Check, SuiteError> {
+        let column = match &self.spec.column {
+            Some(c) => {
+                let name = c.get_ref();
+                check_column(self.metric, name, results)
+                    .map_err(|e| SuiteError::at(c.span(), e))?;
+                Some(name.clone())
+            }
+            None => None,
+        };
+        let mut check = Check::new(
+            self.metric,
+            column,
+            self.condition,
+            self.spec.critical.unwrap_or(true),
+        );
+        if let Some(name) = &self.spec.name {
+            check.name = name.clone();
+        }
+        check.description = self.spec.description.clone();
+        Ok(check)
+    }
+}
+
+/// Whether `column` can carry `metric`: it is a column of the data and of a type the metric
+/// exists for.
+fn check_column(metric: &Metric, column: &str, results: &Value) -> Result<(), String> {
+    if !metrics::column_known(results, column) {
+        return Err(format!("unknown column `{column}`: not in either dataset"));
+    }
+    if metric.column_types.is_empty() {
+        return Ok(());
+    }
+    match metrics::column_type(results, column) {
+        Some(ty) if !metric.column_types.contains(&ty) => Err(format!(
+            "metric `{}` needs a {} column, but `{column}` is {ty}",
+            metric.name,
+            metric.column_types.join(" or ")
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl Suite {
+    /// Checks what can be checked without data: preset names, metric names, operators and
+    /// their values. Call it before the (slow) computation of the results.
+    pub fn validate(&self) -> Result<(), SuiteError> {
+        for p in &self.preset {
+            if presets::preset(p.get_ref()).is_none() {
+                return Err(SuiteError::at(
+                    p.span(),
+                    format!(
+                        "unknown preset `{}` (known: {})",
+                        p.get_ref(),
+                        presets::names().join(", ")
+                    ),
+                ));
+            }
+        }
+        if self.preset.is_empty() && self.tests.is_empty() {
+            return Err(SuiteError {
+                span: None,
+                message: "the suite has no tests and no preset".into(),
+            });
+        }
+        for t in &self.tests {
+            t.get_ref().parse(t.span())?;
+        }
+        Ok(())
+    }
+
+    /// The report sections (top-level keys of the results) the suite reads.
+    pub fn sections(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        let metric_sections = self
+            .tests
+            .iter()
+            .filter_map(|t| metrics::metric(t.get_ref().metric.get_ref()))
+            .map(|m| m.section);
+        let preset_sections = self
+            .preset
+            .iter()
+            .filter_map(|p| presets::preset(p.get_ref()))
+            .flat_map(|p| p.sections.iter().copied());
+        for s in metric_sections.chain(preset_sections) {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        out
+    }
+
+    /// Builds the checks: the presets' derived conditions first, then the explicit tests.
+    /// `results` is the serde JSON form of the results the checks will run on.
+    pub fn compile(&self, results: &Value) -> Result<Vec<Check>, SuiteError> {
+        self.validate()?;
+        let mut checks = Vec::new();
+        for p in &self.preset {
+            let preset = presets::preset(p.get_ref()).expect("validated");
+            checks.extend((preset.derive)(results));
+        }
+        for t in &self.tests {
+            checks.push(t.get_ref().parse(t.span())?.bind(results)?);
+        }
+        Ok(checks)
+    }
+}
