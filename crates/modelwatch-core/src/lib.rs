@@ -8,6 +8,7 @@ pub mod results;
 pub mod schema;
 pub mod stats;
 pub mod table;
+pub mod target;
 
 /// The version of modelwatch, for report metadata.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -218,8 +218,10 @@ pub fn compute_drift(
     })
 }
 
-/// Tests one column pair; problems are recorded in the result, never raised.
-fn column_drift(
+/// Tests one column pair; problems are recorded in the result, never raised. Public so that
+/// other presets (target drift) test their columns with exactly the same code; callers run
+/// [`DriftSettings::validate`] first.
+pub fn column_drift(
     reference: &Column,
     current: &Column,
     ty: ColumnType,

@@ -37,3 +37,6 @@ pub mod z_test;
 
 // Shared numerical building blocks (distributions, ranks).
 pub mod special;
+
+// Paired-sample correlation and association (target drift).
+pub mod correlation;
