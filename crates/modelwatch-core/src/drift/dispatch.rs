@@ -1,6 +1,7 @@
 //! From a column pair and a method to a score: prepares the samples each method takes
 //! (sorted values, category counts, or Evidently's binned shares) and calls the statistic.
 
+use super::distribution::{self, ColumnDistribution};
 use super::method::DriftMethod;
 use super::sample::{
     category_counts, distinct_pooled_up_to, distinct_value_counts, numeric_values, CategoryCounts,
@@ -20,6 +21,8 @@ pub(super) struct Scored {
     pub score: Result<f64, String>,
     pub reference_dropped: Dropped,
     pub current_dropped: Dropped,
+    /// Counts for charts, from the prepared samples.
+    pub distribution: Option<ColumnDistribution>,
 }
 
 /// The prepared samples of a column.
@@ -68,7 +71,7 @@ pub(super) fn score_column(
             (Prepared::Categorical(counts), rd, cd)
         }
         ColumnType::Text => {
-            let (_, rd, cd) = category_counts(reference, current);
+            let (counts, rd, cd) = category_counts(reference, current);
             let why = match chosen {
                 None => "text columns have no default drift method yet (text descriptors are not supported); test it as categorical with --categorical".to_string(),
                 Some(m) => format!("method `{m}` does not apply to text columns; test it as categorical with --categorical"),
@@ -78,10 +81,24 @@ pub(super) fn score_column(
                 score: Err(why),
                 reference_dropped: rd,
                 current_dropped: cd,
+                distribution: Some(distribution::categories(
+                    &counts,
+                    rd.missing as u64,
+                    cd.missing as u64,
+                )),
             });
         }
         ColumnType::Datetime => return Err("datetime columns are not drift-tested".into()),
     };
+
+    let distribution = Some(match &prepared {
+        Prepared::Numeric { reference, current } => {
+            distribution::histogram(reference, current, rd.missing as u64, cd.missing as u64)
+        }
+        Prepared::Categorical(c) => {
+            distribution::categories(c, rd.missing as u64, cd.missing as u64)
+        }
+    });
 
     let (ref_n, distinct) = match &prepared {
         Prepared::Numeric { reference, current } => (
@@ -110,6 +127,7 @@ pub(super) fn score_column(
                     score: Err(format!("method `{m}` does not apply to {ty} columns")),
                     reference_dropped: rd,
                     current_dropped: cd,
+                    distribution,
                 });
             }
             m
@@ -122,6 +140,7 @@ pub(super) fn score_column(
             score: Err(why.to_string()),
             reference_dropped: rd,
             current_dropped: cd,
+            distribution,
         });
     }
     let score = compute(method, &prepared, seed).map_err(|e| e.to_string());
@@ -130,6 +149,7 @@ pub(super) fn score_column(
         score,
         reference_dropped: rd,
         current_dropped: cd,
+        distribution,
     })
 }
 

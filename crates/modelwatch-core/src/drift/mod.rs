@@ -6,6 +6,7 @@
 //! the share of drifted columns reaches `drift_share`. Columns are computed in parallel.
 
 mod dispatch;
+pub mod distribution;
 pub mod method;
 pub mod sample;
 pub mod settings;
@@ -13,6 +14,7 @@ pub mod settings;
 use rayon::prelude::*;
 use serde::Serialize;
 
+pub use distribution::ColumnDistribution;
 pub use method::{DriftMethod, DriftRule, UnknownMethod};
 pub use settings::{DriftSettings, SettingsError};
 
@@ -42,6 +44,9 @@ pub struct ColumnDrift {
     pub reference_infinite: usize,
     pub current_infinite: usize,
     pub error: Option<String>,
+    /// Reference and current counts for charts (histogram or top labels); `None` when the
+    /// column could not be read as its type.
+    pub distribution: Option<ColumnDistribution>,
 }
 
 impl ColumnDrift {
@@ -245,6 +250,7 @@ pub fn column_drift(
         reference_infinite: 0,
         current_infinite: 0,
         error: None,
+        distribution: None,
     };
     let chosen = settings.chosen_method(&reference.name, ty);
     match dispatch::score_column(&reference.data, &current.data, ty, chosen, settings.seed) {
@@ -253,6 +259,7 @@ pub fn column_drift(
             out.current_missing = scored.current_dropped.missing;
             out.reference_infinite = scored.reference_dropped.infinite;
             out.current_infinite = scored.current_dropped.infinite;
+            out.distribution = scored.distribution;
             if let Some(method) = scored.method {
                 out.method = Some(method);
                 out.threshold = Some(settings.threshold_for(&reference.name, ty, method));
