@@ -2,6 +2,7 @@
 
 mod config;
 mod report_cmd;
+mod test_cmd;
 
 use std::process::ExitCode;
 
@@ -19,12 +20,16 @@ struct Cli {
 enum Command {
     /// Compare a reference dataset with current data and report data drift.
     Report(Box<report_cmd::ReportArgs>),
+    /// Judge a suite of conditions on the report, for CI: exit 0 when every critical test
+    /// passes, 1 when one fails, 2 on bad input.
+    Test(Box<test_cmd::TestArgs>),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Report(args) => report_cmd::run(*args),
+        Command::Test(args) => test_cmd::run(*args),
     };
     match result {
         Ok(code) => code,

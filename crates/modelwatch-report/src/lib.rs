@@ -2,6 +2,7 @@
 //!
 //! Nothing here computes a statistic: every number comes from the `Results` value.
 
+pub mod checks;
 pub mod json;
 pub mod terminal;
 

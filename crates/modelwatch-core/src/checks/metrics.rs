@@ -158,7 +158,7 @@ pub static METRICS: &[Metric] = &[
         .defined_if("/drift/column_count", NO_TESTED_COLUMN),
     dataset("column_count", "Number of drift-tested columns", Number, "drift", "/drift/column_count", None),
     column("column.drift_score", "Drift score", Number, "drift", "/drift/columns", "/score", None),
-    column("column.drifted", "Column drift", Bool, "drift", "/drift/columns", "/drifted", None),
+    column("column.drifted", "Drift", Bool, "drift", "/drift/columns", "/drifted", None),
     // Run metadata (`meta`).
     dataset("rows", "Number of rows", Number, "meta", "/meta/current_rows", Some("/meta/reference_rows")),
     dataset("reference_rows", "Number of reference rows", Number, "meta", "/meta/reference_rows", None),

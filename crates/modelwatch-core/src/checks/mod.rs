@@ -17,6 +17,7 @@ use serde_json::Value;
 
 pub use condition::{Condition, Literal, Operand, Operator, ResolvedCondition, Tolerance};
 pub use metrics::{Metric, METRICS};
+pub use serde_spanned::Spanned;
 pub use suite::{Check, Suite, SuiteError, TestSpec};
 
 use condition::format_value;

@@ -191,9 +191,10 @@ impl TestSpec {
                     ),
                 ))
             }
-            [_, second, ..] => return Err(SuiteError::at(
-                second.1.span(),
-                format!(
+            [_, second, ..] => {
+                return Err(SuiteError::at(
+                    second.1.span(),
+                    format!(
                     "test of `{}` has more than one operator ({}); write one test per condition",
                     metric.name,
                     ops.iter()
@@ -201,7 +202,8 @@ impl TestSpec {
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
-            )),
+                ))
+            }
         };
         let condition = Condition::parse(
             operator,

@@ -1,0 +1,144 @@
+//! `modelwatch test`: compute the report, judge a suite of conditions on it, exit 0 when
+//! every critical test passes and 1 when one fails (2 on bad input, from `main`).
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use modelwatch_core::checks::{presets, run_checks, Spanned, Suite, SuiteError};
+use modelwatch_report::checks::{render_checks, to_junit};
+use modelwatch_report::TerminalStyle;
+
+use crate::report_cmd::{build_results, write_atomically, BuildOptions, InputArgs};
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The test suite (TOML: `preset = [...]` and `[[tests]]`; see docs/tests.md).
+    #[arg(long, value_name = "FILE")]
+    pub suite: Option<PathBuf>,
+    /// Presets of derived conditions to run, in addition to the suite's (e.g. data_drift).
+    #[arg(long, value_delimiter = ',', value_name = "PRESETS")]
+    pub test_preset: Vec<String>,
+    /// Write the test outcomes as JSON to FILE (`-` for standard output).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<String>,
+    /// Write the test outcomes as JUnit XML to FILE, for CI systems.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Print nothing but errors (files are still written).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Reads a suite file; a malformed file is one line naming the file and the line.
+fn load_suite(path: &Path) -> anyhow::Result<(Suite, String)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read the suite", path.display()))?;
+    match toml::from_str::<Suite>(&text) {
+        Ok(suite) => Ok((suite, text)),
+        Err(e) => {
+            let err = SuiteError {
+                span: e.span(),
+                message: e.message().replace('\n', " "),
+            };
+            Err(suite_error(path, &text, &err))
+        }
+    }
+}
+
+fn suite_error(path: &Path, text: &str, e: &SuiteError) -> anyhow::Error {
+    match e.line(text) {
+        Some(line) => anyhow::anyhow!("{}: line {line}: {}", path.display(), e.message),
+        None => anyhow::anyhow!("{}: {}", path.display(), e.message),
+    }
+}
+
+pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
+    let (mut suite, text, suite_path) = match &args.suite {
+        Some(p) => {
+            let (suite, text) = load_suite(p)?;
+            (suite, text, p.clone())
+        }
+        None => (
+            Suite::default(),
+            String::new(),
+            PathBuf::from("--test-preset"),
+        ),
+    };
+    for name in &args.test_preset {
+        if presets::preset(name).is_none() {
+            bail!(
+                "--test-preset: unknown preset `{name}` (known: {})",
+                presets::names().join(", ")
+            );
+        }
+        suite.preset.push(Spanned::new(0..0, name.clone()));
+    }
+    if args.suite.is_none() && args.test_preset.is_empty() {
+        bail!("nothing to test: give --suite FILE and/or --test-preset PRESETS");
+    }
+    // Names, operators and values are checked before the data is read.
+    suite
+        .validate()
+        .map_err(|e| suite_error(&suite_path, &text, &e))?;
+
+    let json_to_stdout = args.json.as_deref() == Some("-");
+    let interactive = std::io::stderr().is_terminal() && !args.quiet;
+    let results = build_results(
+        &args.input,
+        BuildOptions {
+            interactive,
+            allow_empty_current: true,
+        },
+    )?;
+    let value = serde_json::to_value(&results).context("cannot serialize the results")?;
+    let checks = suite
+        .compile(&value)
+        .map_err(|e| suite_error(&suite_path, &text, &e))?;
+    let report = run_checks(&checks, &value);
+
+    let mut json = serde_json::to_string_pretty(&report).context("cannot serialize the tests")?;
+    json.push('\n');
+    match args.json.as_deref() {
+        Some("-") => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(json.as_bytes())
+                .and_then(|_| out.flush())
+                .context("cannot write JSON to standard output")?;
+        }
+        Some(path) => write_atomically(Path::new(path), json.as_bytes())?,
+        None => {}
+    }
+    if let Some(path) = &args.junit {
+        let name = match &args.suite {
+            Some(p) => format!("modelwatch test {}", p.display()),
+            None => "modelwatch test".to_string(),
+        };
+        write_atomically(path, to_junit(&report, &name).as_bytes())?;
+    }
+
+    if !args.quiet {
+        let style = if std::io::stdout().is_terminal() && !json_to_stdout
+            || json_to_stdout && std::io::stderr().is_terminal()
+        {
+            TerminalStyle::Rich
+        } else {
+            TerminalStyle::Plain
+        };
+        let text = render_checks(&report, style);
+        if json_to_stdout {
+            eprint!("{text}");
+        } else {
+            print!("{text}");
+        }
+    }
+    Ok(if report.blocked() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
