@@ -75,6 +75,9 @@ pub fn kendall_tau_b(x: &[f64], y: &[f64]) -> Option<f64> {
     if n != y.len() || n < 2 {
         return None;
     }
+    // `v + 0.0` turns -0.0 into 0.0: the sort must not split a tie group that `==` joins.
+    let x: Vec<f64> = x.iter().map(|&v| v + 0.0).collect();
+    let y: Vec<f64> = y.iter().map(|&v| v + 0.0).collect();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_unstable_by(|&a, &b| x[a].total_cmp(&x[b]).then(y[a].total_cmp(&y[b])));
     let xs: Vec<f64> = order.iter().map(|&i| x[i]).collect();
@@ -298,6 +301,13 @@ mod tests {
         assert!(close(pearson(&x, &y).unwrap(), 0.7884862245567701));
         assert!(close(spearman(&x, &y).unwrap(), 0.8333333333333335));
         assert!(close(kendall_tau_b(&x, &y).unwrap(), 0.6842105263157894));
+    }
+
+    #[test]
+    fn kendall_treats_signed_zeros_as_ties() {
+        let x = [-0.0, 0.0, -0.0, 0.0, 1.0];
+        let y = [4.0, 3.0, 2.0, 1.0, 5.0];
+        assert_eq!(kendall_tau_b(&x, &y), kendall_brute(&x, &y));
     }
 
     #[test]
