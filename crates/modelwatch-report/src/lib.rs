@@ -4,6 +4,7 @@
 
 pub mod checks;
 pub mod json;
+pub mod target;
 pub mod terminal;
 
 pub use json::to_json;
