@@ -82,11 +82,7 @@ fn classification_spec(s: &Value) -> ClassificationSpec {
         prediction: s["prediction"].as_str().map(str::to_string),
         prediction_proba: s["prediction_proba"]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|x| x.as_str().unwrap().to_string())
-                    .collect()
-            })
+            .map(|a| a.iter().map(|x| x.as_str().unwrap().to_string()).collect())
             .unwrap_or_default(),
         pos_label: s["pos_label"].as_str().map(str::to_string),
         proba_threshold: s["proba_threshold"].as_f64().unwrap_or(0.5),
@@ -180,7 +176,11 @@ fn model_quality_matches_sklearn_and_evidently() {
         .filter(|p| p.join("expected.json").exists())
         .collect();
     dirs.sort();
-    assert!(dirs.len() >= 8, "expected the fixture cases, found {}", dirs.len());
+    assert!(
+        dirs.len() >= 8,
+        "expected the fixture cases, found {}",
+        dirs.len()
+    );
     let mut all = Vec::new();
     let mut checked = 0;
     for d in &dirs {
@@ -266,7 +266,10 @@ fn probability_out_of_range_and_unknown_pos_label_are_errors() {
         ..Default::default()
     };
     let e = compute_classification(None, &t, &spec).unwrap_err();
-    assert!(e.to_string().contains("`maybe`") && e.to_string().contains("`y`"), "{e}");
+    assert!(
+        e.to_string().contains("`maybe`") && e.to_string().contains("`y`"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -851,7 +851,7 @@ pub fn classification_quality(
 fn target_label_counts(
     table: &Table,
     target: &str,
-) -> Result<Option<(Vec<(String, u64)>, LabelKind)>, ModelQualityError> {
+) -> Result<Option<Vec<(String, u64)>>, ModelQualityError> {
     let Some(col) = table.column(target) else {
         return Ok(None);
     };
@@ -862,15 +862,14 @@ fn target_label_counts(
             counts[c as usize] += 1;
         }
     }
-    Ok(Some((
+    Ok(Some(
         codes
             .names
             .into_iter()
             .zip(counts)
             .filter(|(_, c)| *c > 0)
             .collect(),
-        codes.kind,
-    )))
+    ))
 }
 
 /// Classification quality of `current` and, when it has the target and prediction columns,
@@ -885,9 +884,9 @@ pub fn compute_classification(
         Some(r) => target_label_counts(r, &spec.target)?,
         None => None,
     };
-    let names = |c: &Option<(Vec<(String, u64)>, LabelKind)>| -> Vec<String> {
+    let names = |c: &Option<Vec<(String, u64)>>| -> Vec<String> {
         c.as_ref()
-            .map(|(v, _)| v.iter().map(|(l, _)| l.clone()).collect())
+            .map(|v| v.iter().map(|(l, _)| l.clone()).collect())
             .unwrap_or_default()
     };
     let cur = prepare(current, spec, "current", &names(&ref_counts))?;
@@ -918,8 +917,8 @@ pub fn compute_classification(
     }
 
     // Dummy: priors of the reference target when there is one, else of the current target.
-    let (source, (counts, _)) = match ref_counts {
-        Some(c) if !c.0.is_empty() => (BaselineSource::Reference, c),
+    let (source, counts) = match ref_counts {
+        Some(c) if !c.is_empty() => (BaselineSource::Reference, c),
         _ => (
             BaselineSource::Current,
             cur_counts.expect("current has the target"),
