@@ -160,7 +160,7 @@ pub struct ColumnStats {
     /// Most common non-missing value (ties: first in the data).
     pub most_common: Option<Value>,
     pub most_common_count: usize,
-    /// Count of the most common value over rows.
+    /// Count of the most common value over rows (`None` without any value).
     pub most_common_share: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub numeric: Option<NumericStats>,
@@ -541,7 +541,11 @@ fn column_stats(
         }
     }
     s.distinct_share = share(s.distinct, rows);
-    s.most_common_share = share(s.most_common_count, rows);
+    s.most_common_share = if s.most_common.is_some() {
+        share(s.most_common_count, rows)
+    } else {
+        None
+    };
     Ok((s, tally))
 }
 
