@@ -100,7 +100,7 @@ impl Literal {
 
     fn matches(&self, actual: &Value) -> bool {
         match (self, actual) {
-            (Literal::Number(n), Value::Number(a)) => a.as_f64().is_some_and(|a| close(a, *n)),
+            (Literal::Number(n), a) => as_number(a).is_some_and(|a| close(a, *n)),
             (Literal::Bool(b), Value::Bool(a)) => a == b,
             (Literal::Text(s), Value::String(a)) => a == s,
             _ => false,
@@ -115,6 +115,16 @@ impl std::fmt::Display for Literal {
             Literal::Bool(b) => write!(f, "{b}"),
             Literal::Text(s) => write!(f, "{s:?}"),
         }
+    }
+}
+
+/// A number of the results JSON; the summary writes infinities as `"inf"` / `"-inf"`.
+pub fn as_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) if s == "inf" => Some(f64::INFINITY),
+        Value::String(s) if s == "-inf" => Some(f64::NEG_INFINITY),
+        _ => None,
     }
 }
 
@@ -366,7 +376,7 @@ impl Condition {
         let op = self.operator;
         match &self.operand {
             Operand::Literal(lit) => {
-                let passed = match (op, lit, actual.as_f64()) {
+                let passed = match (op, lit, as_number(actual)) {
                     (Operator::Eq, lit, _) => lit.matches(actual),
                     (Operator::NotEq, lit, _) => !lit.matches(actual),
                     (Operator::Gt, Literal::Number(b), Some(a)) => a > *b,
@@ -386,7 +396,7 @@ impl Condition {
                 )
             }
             Operand::Range(lo, hi) => {
-                let passed = actual.as_f64().is_some_and(|a| *lo <= a && a <= *hi);
+                let passed = as_number(actual).is_some_and(|a| *lo <= a && a <= *hi);
                 (
                     passed,
                     ResolvedCondition {
@@ -414,7 +424,7 @@ impl Condition {
             }
             Operand::Reference(tol) => {
                 let reference = reference.cloned().unwrap_or(Value::Null);
-                match reference.as_f64() {
+                match as_number(&reference) {
                     Some(r) => self.judge_against_reference(actual, r, tol),
                     None => {
                         // A bool or string metric: exact equality with the reference.
@@ -442,7 +452,7 @@ impl Condition {
     ) -> (bool, ResolvedCondition) {
         let op = self.operator;
         let t = tol.of(r);
-        let a = actual.as_f64();
+        let a = as_number(actual);
         let note = format!("(reference {}{})", format_number(r), tol.describe(r));
         let (lo, hi) = (r - t, r + t);
         let (passed, value, text) = match op {

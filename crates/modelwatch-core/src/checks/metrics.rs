@@ -101,6 +101,8 @@ const fn dataset(
     }
 }
 
+/// A per-column metric: `field` (and `reference_field`, for the reference side) inside the
+/// entry of the column in `entries`.
 const fn column(
     name: &'static str,
     title: &'static str,
@@ -108,7 +110,7 @@ const fn column(
     section: &'static str,
     entries: &'static str,
     field: &'static str,
-    reference_entries: Option<&'static str>,
+    reference_field: Option<&'static str>,
 ) -> Metric {
     Metric {
         name,
@@ -123,8 +125,8 @@ const fn column(
             field,
             read: Read::Value,
         },
-        reference: match reference_entries {
-            Some(entries) => Some(Location::InColumn {
+        reference: match reference_field {
+            Some(field) => Some(Location::InColumn {
                 entries,
                 key: "column",
                 field,
@@ -141,8 +143,45 @@ impl Metric {
         self.defined_if_positive = Some((count, why));
         self
     }
+
+    /// Restricts a column metric to columns of these types.
+    const fn types(mut self, types: &'static [&'static str]) -> Metric {
+        self.column_types = types;
+        self
+    }
+
+    /// Reads the number of elements (of a list of labels, say) instead of the value.
+    const fn count(mut self) -> Metric {
+        self.current = count_of(self.current);
+        self.reference = match self.reference {
+            Some(r) => Some(count_of(r)),
+            None => None,
+        };
+        self
+    }
 }
 
+const fn count_of(location: Location) -> Location {
+    match location {
+        Location::At(p, _) => Location::At(p, Read::Count),
+        Location::InColumn {
+            entries,
+            key,
+            field,
+            ..
+        } => Location::InColumn {
+            entries,
+            key,
+            field,
+            read: Read::Count,
+        },
+    }
+}
+
+const NUM: &[&str] = &["numerical"];
+const CAT: &[&str] = &["categorical"];
+const TEXT: &[&str] = &["text"];
+const SUMMARY_COLUMNS: &str = "/summary/columns";
 use ValueKind::{Bool, Number};
 
 const NO_TESTED_COLUMN: &str = "no column could be drift-tested";
@@ -162,6 +201,54 @@ pub static METRICS: &[Metric] = &[
     // Run metadata (`meta`).
     dataset("rows", "Number of rows", Number, "meta", "/meta/current_rows", Some("/meta/reference_rows")),
     dataset("reference_rows", "Number of reference rows", Number, "meta", "/meta/reference_rows", None),
+    // Data quality (`summary`): the dataset.
+    dataset("columns", "Number of columns", Number, "summary", "/summary/current/columns", Some("/summary/reference/columns")),
+    dataset("missing_count", "Number of missing values", Number, "summary", "/summary/current/missing_values", Some("/summary/reference/missing_values")),
+    dataset("missing_share", "Share of missing values", Number, "summary", "/summary/current/missing_values_share", Some("/summary/reference/missing_values_share")),
+    dataset("duplicated_rows", "Number of duplicated rows", Number, "summary", "/summary/current/duplicated_rows", Some("/summary/reference/duplicated_rows")),
+    dataset("duplicated_columns", "Number of duplicated columns", Number, "summary", "/summary/current/duplicated_columns", Some("/summary/reference/duplicated_columns")),
+    dataset("almost_duplicated_columns", "Number of almost duplicated columns", Number, "summary", "/summary/current/almost_duplicated_columns", Some("/summary/reference/almost_duplicated_columns")),
+    dataset("constant_columns", "Number of constant columns", Number, "summary", "/summary/current/constant_columns", Some("/summary/reference/constant_columns")),
+    dataset("almost_constant_columns", "Number of almost constant columns", Number, "summary", "/summary/current/almost_constant_columns", Some("/summary/reference/almost_constant_columns")),
+    dataset("empty_rows", "Number of empty rows", Number, "summary", "/summary/current/empty_rows", Some("/summary/reference/empty_rows")),
+    dataset("empty_columns", "Number of empty columns", Number, "summary", "/summary/current/empty_columns", Some("/summary/reference/empty_columns")),
+    // Data quality (`summary`): one column.
+    column("column.count", "Number of values", Number, "summary", SUMMARY_COLUMNS, "/current/count", Some("/reference/count")),
+    column("column.missing_count", "Number of missing values", Number, "summary", SUMMARY_COLUMNS, "/current/missing", Some("/reference/missing")),
+    column("column.missing_share", "Share of missing values", Number, "summary", SUMMARY_COLUMNS, "/current/missing_share", Some("/reference/missing_share")),
+    column("column.distinct_count", "Number of distinct values", Number, "summary", SUMMARY_COLUMNS, "/current/distinct", Some("/reference/distinct")),
+    column("column.distinct_share", "Share of distinct values", Number, "summary", SUMMARY_COLUMNS, "/current/distinct_share", Some("/reference/distinct_share")),
+    column("column.most_common_share", "Share of the most common value", Number, "summary", SUMMARY_COLUMNS, "/current/most_common_share", Some("/reference/most_common_share")),
+    column("column.infinite_count", "Number of infinite values", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/infinite", Some("/reference/numeric/infinite")).types(NUM),
+    column("column.min", "Minimum", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/min", Some("/reference/numeric/min")).types(NUM),
+    column("column.max", "Maximum", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/max", Some("/reference/numeric/max")).types(NUM),
+    column("column.mean", "Mean", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/mean", Some("/reference/numeric/mean")).types(NUM),
+    column("column.std", "Standard deviation", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/std", Some("/reference/numeric/std")).types(NUM),
+    column("column.median", "Median", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/q50", Some("/reference/numeric/q50")).types(NUM),
+    column("column.q25", "First quartile", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/q25", Some("/reference/numeric/q25")).types(NUM),
+    column("column.q75", "Third quartile", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/q75", Some("/reference/numeric/q75")).types(NUM),
+    column("column.new_labels", "Number of new labels", Number, "summary", SUMMARY_COLUMNS, "/categories/new_labels", None).types(CAT).count(),
+    column("column.unused_labels", "Number of unused labels", Number, "summary", SUMMARY_COLUMNS, "/categories/unused_labels", None).types(CAT).count(),
+    column("column.text_length_mean", "Mean text length", Number, "summary", SUMMARY_COLUMNS, "/current/text/length_mean", Some("/reference/text/length_mean")).types(TEXT),
+    // Classification quality (`classification`).
+    dataset("accuracy", "Accuracy", Number, "classification", "/classification/current/accuracy", Some("/classification/reference/accuracy")),
+    dataset("precision", "Precision", Number, "classification", "/classification/current/precision", Some("/classification/reference/precision")),
+    dataset("recall", "Recall", Number, "classification", "/classification/current/recall", Some("/classification/reference/recall")),
+    dataset("f1", "F1 score", Number, "classification", "/classification/current/f1", Some("/classification/reference/f1")),
+    dataset("roc_auc", "ROC AUC", Number, "classification", "/classification/current/roc_auc", Some("/classification/reference/roc_auc")),
+    dataset("log_loss", "Log loss", Number, "classification", "/classification/current/log_loss", Some("/classification/reference/log_loss")),
+    dataset("tpr", "True positive rate", Number, "classification", "/classification/current/tpr", Some("/classification/reference/tpr")),
+    dataset("tnr", "True negative rate", Number, "classification", "/classification/current/tnr", Some("/classification/reference/tnr")),
+    dataset("fpr", "False positive rate", Number, "classification", "/classification/current/fpr", Some("/classification/reference/fpr")),
+    dataset("fnr", "False negative rate", Number, "classification", "/classification/current/fnr", Some("/classification/reference/fnr")),
+    // Regression quality (`regression`).
+    dataset("mean_error", "Mean error", Number, "regression", "/regression/current/mean_error", Some("/regression/reference/mean_error")),
+    dataset("error_std", "Standard deviation of the error", Number, "regression", "/regression/current/error_std", Some("/regression/reference/error_std")),
+    dataset("mae", "Mean absolute error", Number, "regression", "/regression/current/mae", Some("/regression/reference/mae")),
+    dataset("rmse", "Root mean squared error", Number, "regression", "/regression/current/rmse", Some("/regression/reference/rmse")),
+    dataset("mape", "Mean absolute percentage error", Number, "regression", "/regression/current/mape", Some("/regression/reference/mape")),
+    dataset("r2", "R²", Number, "regression", "/regression/current/r2", Some("/regression/reference/r2")),
+    dataset("max_abs_error", "Maximum absolute error", Number, "regression", "/regression/current/max_abs_error", Some("/regression/reference/max_abs_error")),
 ];
 
 /// Looks a metric up by name.
@@ -173,13 +260,15 @@ pub fn metric(name: &str) -> Option<&'static Metric> {
 /// arrays of entries with a `column` field (and maybe a `type` field) or arrays of names.
 static COLUMN_LISTS: &[(&str, Option<&str>)] = &[
     ("/drift/columns", Some("column")),
+    ("/summary/columns", Some("column")),
+    ("/summary/ignored_columns", None),
     ("/drift/skipped_columns", Some("column")),
     ("/drift/reference_only_columns", None),
     ("/drift/current_only_columns", None),
 ];
 
 /// Entries that carry a column's `type`.
-static COLUMN_TYPES: &[&str] = &["/drift/columns"];
+static COLUMN_TYPES: &[&str] = &["/drift/columns", "/summary/columns"];
 
 /// Whether `column` is a column of the data according to the results.
 pub fn column_known(results: &Value, column: &str) -> bool {

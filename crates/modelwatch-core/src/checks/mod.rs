@@ -167,6 +167,10 @@ fn judge(check: &Check, results: &Value) -> CheckResult {
         Err(missing) => return errored(out, check, missing.reason(metric, column)),
     };
     out.actual = Some(actual.clone());
+    if metric.kind == metrics::ValueKind::Number && condition::as_number(&actual).is_none() {
+        let why = format!("{} is not a number: {actual}", metric.name);
+        return errored(out, check, why);
+    }
     if check.condition.needs_reference() {
         match &reference {
             Some(Ok(_)) => {}

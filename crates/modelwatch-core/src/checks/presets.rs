@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::condition::{Condition, Literal, Operator};
+use super::condition::{as_number, Condition, Literal, Operand, Operator, Tolerance};
 use super::metrics::{self, Metric};
 use super::suite::Check;
 
@@ -17,11 +17,28 @@ pub struct Preset {
 }
 
 /// Every preset a suite may name.
-pub static PRESETS: &[Preset] = &[Preset {
-    name: "data_drift",
-    sections: &["drift"],
-    derive: data_drift,
-}];
+pub static PRESETS: &[Preset] = &[
+    Preset {
+        name: "data_drift",
+        sections: &["drift"],
+        derive: data_drift,
+    },
+    Preset {
+        name: "data_quality",
+        sections: &["summary"],
+        derive: data_quality,
+    },
+    Preset {
+        name: "classification",
+        sections: &["classification", "drift"],
+        derive: classification,
+    },
+    Preset {
+        name: "regression",
+        sections: &["regression"],
+        derive: regression,
+    },
+];
 
 pub fn preset(name: &str) -> Option<&'static Preset> {
     PRESETS.iter().find(|p| p.name == name)
@@ -33,6 +50,29 @@ pub fn names() -> Vec<&'static str> {
 
 fn known(name: &str) -> &'static Metric {
     metrics::metric(name).expect("presets name metrics of the table")
+}
+
+fn check(metric: &str, column: Option<&str>, condition: Condition) -> Check {
+    Check::new(known(metric), column.map(str::to_string), condition, true)
+}
+
+fn number(n: f64) -> Literal {
+    Literal::Number(n)
+}
+
+fn vs_reference(operator: Operator, tolerance: Tolerance) -> Condition {
+    Condition::new(operator, Operand::Reference(tolerance))
+}
+
+/// Whether the JSON at `pointer` is present and not null.
+fn present(results: &Value, pointer: &str) -> bool {
+    results.pointer(pointer).is_some_and(|v| !v.is_null())
+}
+
+/// Whether the report has the reference side of `section` (assumed when the section itself
+/// is missing: its tests then report that it was not computed).
+fn has_reference(results: &Value, section: &str) -> bool {
+    !present(results, &format!("/{section}")) || present(results, &format!("/{section}/reference"))
 }
 
 /// Evidently's `DataDriftTestPreset`: the share of drifted columns is below 0.3
@@ -82,6 +122,263 @@ fn data_drift(results: &Value) -> Vec<Check> {
                 checks.push(check);
             }
         }
+    }
+    checks
+}
+
+/// Evidently's `DataQualityTestPreset` and `DataStabilityTestPreset` conditions, from the
+/// `summary` part of the report.
+///
+/// With a reference: rows within 10% of the reference's (`TestNumberOfRows`), the same
+/// number of columns (`TestNumberOfColumns`), the missing share not above the reference's
+/// plus 10%, for the dataset and for every column (`TestShareOfMissingValues`,
+/// `TestColumnShareOfMissingValues`), no more constant, empty or duplicated columns than the
+/// reference (`TestNumberOfConstantColumns`, `TestNumberOfEmptyColumns`,
+/// `TestNumberOfDuplicatedColumns`), duplicated rows not above the reference's count scaled
+/// to the current rows plus 10% (`TestNumberOfDuplicatedRows`), numerical values inside the
+/// reference's range (`TestNumColumnsOutOfRangeValues`, here as min and max) and no new
+/// labels (`TestCatColumnsOutOfListValues`).
+///
+/// Without a reference: more than 30 rows, at least one column, and no missing values,
+/// constant, empty or duplicated columns, or duplicated rows.
+fn data_quality(results: &Value) -> Vec<Check> {
+    let reference = has_reference(results, "summary");
+    let mut checks = Vec::new();
+    if reference {
+        checks.push(check(
+            "rows",
+            None,
+            vs_reference(Operator::Eq, Tolerance::relative(0.1)),
+        ));
+        checks.push(check(
+            "columns",
+            None,
+            vs_reference(Operator::Eq, Tolerance::EXACT),
+        ));
+        checks.push(check(
+            "missing_share",
+            None,
+            vs_reference(Operator::Lte, Tolerance::relative(0.1)),
+        ));
+        for m in ["constant_columns", "empty_columns", "duplicated_columns"] {
+            checks.push(check(
+                m,
+                None,
+                vs_reference(Operator::Lte, Tolerance::EXACT),
+            ));
+        }
+        let scaled = [
+            "/summary/reference/duplicated_rows",
+            "/summary/current/rows",
+            "/summary/reference/rows",
+        ]
+        .map(|p| results.pointer(p).and_then(as_number));
+        match scaled {
+            [Some(dups), Some(rows), Some(ref_rows)] if ref_rows > 0.0 => {
+                let expected = dups * rows / ref_rows;
+                let bound = expected + Tolerance::relative(0.1).of(expected);
+                let mut c = check(
+                    "duplicated_rows",
+                    None,
+                    Condition::literal(Operator::Lte, number(bound)),
+                );
+                c.name = "Number of duplicated rows <= the reference's rate + 10%".into();
+                checks.push(c);
+            }
+            _ => checks.push(check(
+                "duplicated_rows",
+                None,
+                vs_reference(Operator::Lte, Tolerance::EXACT),
+            )),
+        }
+    } else {
+        checks.push(check(
+            "rows",
+            None,
+            Condition::literal(Operator::Gt, number(30.0)),
+        ));
+        checks.push(check(
+            "columns",
+            None,
+            Condition::literal(Operator::Gt, number(0.0)),
+        ));
+        for m in [
+            "missing_share",
+            "constant_columns",
+            "empty_columns",
+            "duplicated_columns",
+            "duplicated_rows",
+        ] {
+            checks.push(check(
+                m,
+                None,
+                Condition::literal(Operator::Eq, number(0.0)),
+            ));
+        }
+    }
+
+    let columns = results
+        .pointer("/summary/columns")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for c in columns {
+        let (Some(name), Some(ty), Some(role)) = (
+            c.get("column").and_then(Value::as_str),
+            c.get("type").and_then(Value::as_str),
+            c.get("role").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        if matches!(role, "id" | "timestamp") || !present(c, "/current") {
+            continue;
+        }
+        if !reference {
+            checks.push(check(
+                "column.missing_share",
+                Some(name),
+                Condition::literal(Operator::Eq, number(0.0)),
+            ));
+            continue;
+        }
+        if !present(c, "/reference") {
+            continue;
+        }
+        checks.push(check(
+            "column.missing_share",
+            Some(name),
+            vs_reference(Operator::Lte, Tolerance::relative(0.1)),
+        ));
+        match ty {
+            "numerical" if present(c, "/reference/numeric/min") => {
+                checks.push(check(
+                    "column.min",
+                    Some(name),
+                    vs_reference(Operator::Gte, Tolerance::EXACT),
+                ));
+                checks.push(check(
+                    "column.max",
+                    Some(name),
+                    vs_reference(Operator::Lte, Tolerance::EXACT),
+                ));
+            }
+            "categorical" => checks.push(check(
+                "column.new_labels",
+                Some(name),
+                Condition::literal(Operator::Eq, number(0.0)),
+            )),
+            _ => {}
+        }
+    }
+    checks
+}
+
+/// A test that the current value beats the dummy baseline's (`>` for scores, `<` for
+/// losses), or `None` when the baseline has no such value.
+fn better_than_dummy(results: &Value, section: &str, metric: &str, op: Operator) -> Option<Check> {
+    let dummy = results
+        .pointer(&format!("/{section}/dummy/quality/{metric}"))
+        .and_then(as_number)?;
+    let mut c = check(metric, None, Condition::literal(op, number(dummy)));
+    c.name = format!(
+        "{} {} the dummy baseline",
+        known(metric).title,
+        if op == Operator::Gt { ">" } else { "<" }
+    );
+    Some(c)
+}
+
+/// Evidently's `BinaryClassificationTestPreset` / `MulticlassClassificationTestPreset`:
+/// accuracy, precision, recall, F1 (and ROC AUC and log loss when probabilities were given)
+/// within 20% of the reference's; without a reference, better than the dummy baseline's.
+/// Also the target does not drift (`TestColumnDrift` of the target).
+fn classification(results: &Value) -> Vec<Check> {
+    let reference = has_reference(results, "classification");
+    let computed = present(results, "/classification");
+    let mut checks = Vec::new();
+    for m in [
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "roc_auc",
+        "log_loss",
+    ] {
+        let optional = matches!(m, "roc_auc" | "log_loss");
+        if optional && !present(results, &format!("/classification/current/{m}")) {
+            continue;
+        }
+        if reference {
+            checks.push(check(
+                m,
+                None,
+                vs_reference(Operator::Eq, Tolerance::relative(0.2)),
+            ));
+        } else {
+            let op = if m == "log_loss" {
+                Operator::Lt
+            } else {
+                Operator::Gt
+            };
+            checks.extend(better_than_dummy(results, "classification", m, op));
+        }
+    }
+    if !computed {
+        return checks;
+    }
+    let target = results
+        .pointer("/classification/target")
+        .and_then(Value::as_str);
+    let drift_tested = target.is_some_and(|t| {
+        results
+            .pointer("/drift/columns")
+            .is_some_and(|cols| metrics::find_entry(cols, "column", t).is_some())
+    });
+    if let (Some(t), true) = (target, drift_tested) {
+        let mut c = check(
+            "column.drifted",
+            Some(t),
+            Condition::literal(Operator::Eq, Literal::Bool(false)),
+        );
+        c.name = format!("No drift in the target `{t}`");
+        checks.push(c);
+    }
+    checks
+}
+
+/// Evidently's `RegressionTestPreset`: MAE, RMSE and MAPE within 10% of the reference's
+/// (Evidently's tolerance for regression), without a reference below the dummy baseline's;
+/// and the mean error within 0.1 standard deviations of the error around zero
+/// (`TestValueMeanError`).
+fn regression(results: &Value) -> Vec<Check> {
+    let reference = has_reference(results, "regression");
+    let mut checks = Vec::new();
+    for m in ["mae", "rmse", "mape"] {
+        if m == "mape" && !present(results, "/regression/current/mape") {
+            continue;
+        }
+        if reference {
+            checks.push(check(
+                m,
+                None,
+                vs_reference(Operator::Eq, Tolerance::relative(0.1)),
+            ));
+        } else {
+            checks.extend(better_than_dummy(results, "regression", m, Operator::Lt));
+        }
+    }
+    if let Some(sigma) = results
+        .pointer("/regression/current/error_std")
+        .and_then(as_number)
+    {
+        let t = 0.1 * sigma;
+        let mut c = check(
+            "mean_error",
+            None,
+            Condition::new(Operator::Between, Operand::Range(-t, t)),
+        );
+        c.name = "Mean error within 0.1 σ of 0".into();
+        checks.push(c);
     }
     checks
 }

@@ -230,3 +230,283 @@ fn report_serializes_with_statuses_in_capitals() {
     assert_eq!(v["summary"]["by_status"]["SUCCESS"], 1);
     assert_eq!(v["summary"]["all_passed"], true);
 }
+
+fn stats(rows: usize, missing: usize, min: f64, max: f64) -> Value {
+    json!({
+        "rows": rows, "count": rows - missing, "missing": missing,
+        "missing_share": missing as f64 / rows as f64,
+        "distinct": 5, "distinct_share": 0.5, "most_common": 1.0, "most_common_count": 2,
+        "most_common_share": 0.2,
+        "numeric": {"infinite": 0, "infinite_share": 0.0, "min": min, "max": max, "mean": 1.0,
+                    "std": 1.0, "q25": 0.0, "q50": 1.0, "q75": 2.0}
+    })
+}
+
+fn dataset_stats(rows: usize, missing_share: f64, constant: usize, dups: usize) -> Value {
+    json!({
+        "rows": rows, "columns": 3, "numerical_columns": 1, "categorical_columns": 2,
+        "text_columns": 0, "datetime_columns": 0, "duplicated_rows": dups,
+        "duplicated_columns": 0, "almost_duplicated_columns": 0, "almost_constant_columns": 0,
+        "empty_rows": 0, "empty_columns": 0, "constant_columns": constant,
+        "missing_values": 3, "missing_values_share": missing_share
+    })
+}
+
+/// Results with a data quality summary laid out as `quality::DataSummary` serializes.
+fn with_summary(reference: bool) -> Value {
+    let mut r = results();
+    r["summary"] = json!({
+        "reference": if reference { dataset_stats(100, 0.01, 0, 2) } else { Value::Null },
+        "current": dataset_stats(108, 0.02, 1, 2),
+        "columns": [
+            {"column": "age", "type": "numerical", "role": "feature",
+             "reference": if reference { stats(100, 1, 18.0, 90.0) } else { Value::Null },
+             "current": stats(108, 1, 17.0, 80.0), "error": null},
+            {"column": "city", "type": "categorical", "role": "feature",
+             "reference": if reference { stats(100, 0, 0.0, 0.0) } else { Value::Null },
+             "current": stats(108, 0, 0.0, 0.0),
+             "categories": {"labels": [], "new_labels": ["Oslo", "Lima"], "unused_labels": []},
+             "error": null},
+            {"column": "ts", "type": "datetime", "role": "timestamp",
+             "reference": null, "current": null, "error": null}
+        ],
+        "ignored_columns": []
+    });
+    r
+}
+
+fn outcomes(report: &CheckReport) -> Vec<(String, Status)> {
+    report
+        .tests
+        .iter()
+        .map(|t| (t.name.clone(), t.status))
+        .collect()
+}
+
+#[test]
+fn summary_metrics_and_wrong_column_types() {
+    let r = with_summary(true);
+    let text = r#"
+        tests = [
+          { metric = "column.missing_share", column = "age", lte = { reference = true, relative = 0.1 } },
+          { metric = "column.new_labels", column = "city", eq = 0 },
+          { metric = "column.max", column = "age", lte = 100 },
+          { metric = "missing_share", lte = 0.05 },
+        ]
+    "#;
+    let report = run_checks(&suite(text).compile(&r).unwrap(), &r);
+    let statuses: Vec<Status> = report.tests.iter().map(|t| t.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            Status::Success,
+            Status::Fail,
+            Status::Success,
+            Status::Success
+        ]
+    );
+    assert_eq!(report.tests[1].actual, Some(json!(2)));
+
+    let bad = "[[tests]]\nmetric = \"column.mean\"\ncolumn = \"city\"\ngt = 1\n";
+    let e = suite(bad).compile(&r).unwrap_err();
+    assert_eq!(
+        e.message,
+        "metric `column.mean` needs a numerical column, but `city` is categorical"
+    );
+    assert_eq!(e.line(bad), Some(3));
+}
+
+#[test]
+fn data_quality_preset_with_reference() {
+    let r = with_summary(true);
+    let report = run_checks(
+        &suite("preset = [\"data_quality\"]").compile(&r).unwrap(),
+        &r,
+    );
+    assert_eq!(
+        outcomes(&report),
+        [
+            (
+                "Number of rows = reference ± 10%".to_string(),
+                Status::Success
+            ),
+            ("Number of columns = reference".to_string(), Status::Success),
+            (
+                "Share of missing values <= reference ± 10%".to_string(),
+                Status::Fail
+            ),
+            (
+                "Number of constant columns <= reference".to_string(),
+                Status::Fail
+            ),
+            (
+                "Number of empty columns <= reference".to_string(),
+                Status::Success
+            ),
+            (
+                "Number of duplicated columns <= reference".to_string(),
+                Status::Success
+            ),
+            (
+                "Number of duplicated rows <= the reference's rate + 10%".to_string(),
+                Status::Success
+            ),
+            (
+                "Share of missing values of age <= reference ± 10%".to_string(),
+                Status::Success
+            ),
+            ("Minimum of age >= reference".to_string(), Status::Fail),
+            ("Maximum of age <= reference".to_string(), Status::Success),
+            (
+                "Share of missing values of city <= reference ± 10%".to_string(),
+                Status::Success
+            ),
+            ("Number of new labels of city = 0".to_string(), Status::Fail),
+        ]
+    );
+    // 2 reference duplicates in 100 rows scale to 2.16 in 108 rows, plus 10%.
+    assert_eq!(report.tests[6].condition.value, json!(2.16 * 1.1));
+    assert_eq!(report.tests[8].condition.text, ">= 18 (reference 18)");
+}
+
+#[test]
+fn data_quality_preset_without_reference() {
+    let r = with_summary(false);
+    let report = run_checks(
+        &suite("preset = [\"data_quality\"]").compile(&r).unwrap(),
+        &r,
+    );
+    let names: Vec<String> = report.tests.iter().map(|t| t.name.clone()).collect();
+    assert_eq!(
+        names,
+        [
+            "Number of rows > 30",
+            "Number of columns > 0",
+            "Share of missing values = 0",
+            "Number of constant columns = 0",
+            "Number of empty columns = 0",
+            "Number of duplicated columns = 0",
+            "Number of duplicated rows = 0",
+            "Share of missing values of age = 0",
+            "Share of missing values of city = 0",
+        ]
+    );
+}
+
+fn quality(accuracy: f64, roc_auc: Option<f64>) -> Value {
+    json!({"rows": 100, "dropped_rows": 0, "task": "binary", "pos_label": "1", "labels": ["0", "1"],
+           "accuracy": accuracy, "precision": accuracy, "recall": accuracy, "f1": accuracy,
+           "roc_auc": roc_auc, "log_loss": null, "tpr": 0.5, "tnr": 0.5, "fpr": 0.5, "fnr": 0.5,
+           "confusion_matrix": {"labels": [], "values": []}, "per_label": []})
+}
+
+#[test]
+fn classification_preset() {
+    let mut r = results();
+    r["classification"] = json!({
+        "target": "label", "reference": quality(0.9, Some(0.95)), "current": quality(0.7, Some(0.9)),
+        "dummy": {"source": "reference", "majority_label": "0", "priors": [], "quality": quality(0.6, Some(0.5))},
+        "reference_note": null
+    });
+    let report = run_checks(
+        &suite("preset = [\"classification\"]").compile(&r).unwrap(),
+        &r,
+    );
+    assert_eq!(
+        outcomes(&report),
+        [
+            ("Accuracy = reference ± 20%".to_string(), Status::Fail),
+            ("Precision = reference ± 20%".to_string(), Status::Fail),
+            ("Recall = reference ± 20%".to_string(), Status::Fail),
+            ("F1 score = reference ± 20%".to_string(), Status::Fail),
+            ("ROC AUC = reference ± 20%".to_string(), Status::Success),
+            (
+                "No drift in the target `label`".to_string(),
+                Status::Success
+            ),
+        ]
+    );
+    // 0.7 is more than 20% below the reference's 0.9.
+    assert_eq!(
+        report.tests[0].condition.text,
+        "between 0.72 and 1.08 (reference 0.9 ± 20%)"
+    );
+
+    r["classification"]["reference"] = Value::Null;
+    let report = run_checks(
+        &suite("preset = [\"classification\"]").compile(&r).unwrap(),
+        &r,
+    );
+    let got: Vec<(String, Status, Value)> = report
+        .tests
+        .iter()
+        .map(|t| (t.name.clone(), t.status, t.condition.value.clone()))
+        .collect();
+    assert_eq!(
+        got[0],
+        (
+            "Accuracy > the dummy baseline".into(),
+            Status::Success,
+            json!(0.6)
+        )
+    );
+    assert_eq!(
+        got[4],
+        (
+            "ROC AUC > the dummy baseline".into(),
+            Status::Success,
+            json!(0.5)
+        )
+    );
+}
+
+#[test]
+fn regression_preset() {
+    let q = |mae: f64| {
+        json!({"rows": 10, "dropped_rows": 0, "mean_error": 0.05, "error_std": 1.0, "mae": mae,
+               "abs_error_std": 1.0, "rmse": mae * 1.2, "mape": null, "mape_std": null,
+               "mape_zero_target_rows": 1, "r2": 0.8, "max_abs_error": 3.0})
+    };
+    let mut r = results();
+    r["regression"] = json!({"target": "y", "prediction": "p", "reference": q(1.0), "current": q(1.05),
+                             "dummy": {"source": "reference", "prediction": 3.0, "quality": q(2.0)},
+                             "reference_note": null});
+    let report = run_checks(&suite("preset = [\"regression\"]").compile(&r).unwrap(), &r);
+    assert_eq!(
+        outcomes(&report),
+        [
+            (
+                "Mean absolute error = reference ± 10%".to_string(),
+                Status::Success
+            ),
+            (
+                "Root mean squared error = reference ± 10%".to_string(),
+                Status::Success
+            ),
+            ("Mean error within 0.1 σ of 0".to_string(), Status::Success),
+        ]
+    );
+    r["regression"]["reference"] = Value::Null;
+    r["regression"]["current"]["mae"] = json!(2.5);
+    let report = run_checks(&suite("preset = [\"regression\"]").compile(&r).unwrap(), &r);
+    assert_eq!(
+        report.tests[0].name,
+        "Mean absolute error < the dummy baseline"
+    );
+    assert_eq!(report.tests[0].status, Status::Fail);
+}
+
+#[test]
+fn presets_on_a_report_without_their_part_say_so() {
+    let r = results();
+    let report = run_checks(
+        &suite("preset = [\"data_quality\"]").compile(&r).unwrap(),
+        &r,
+    );
+    // `rows` comes from the run's metadata; the rest needs the summary.
+    assert_eq!(report.tests[0].status, Status::Success);
+    assert_eq!(
+        report.tests[1].reason.as_deref(),
+        Some("the `summary` part of the report was not computed")
+    );
+}
