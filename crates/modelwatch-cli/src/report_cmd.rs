@@ -12,7 +12,7 @@ use modelwatch_core::drift::{compute_drift, DriftMethod};
 use modelwatch_core::results::{Meta, Results};
 use modelwatch_core::table::Table;
 use modelwatch_io::{read_table, Format, ReadOptions};
-use modelwatch_report::{render_terminal, to_json, TerminalStyle};
+use modelwatch_report::{render_html, render_terminal, to_json, TerminalStyle};
 
 use crate::config::ConfigFile;
 
@@ -106,6 +106,9 @@ pub struct ReportArgs {
     /// Write the results as JSON to FILE (`-` for standard output).
     #[arg(long, value_name = "FILE")]
     pub json: Option<String>,
+    /// Write a self-contained HTML report to FILE (opens offline in any browser).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Print nothing but errors (JSON is still written).
     #[arg(long, short)]
     pub quiet: bool,
@@ -339,6 +342,9 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         }
         Some(path) => write_atomically(Path::new(path), json.as_bytes())?,
         None => {}
+    }
+    if let Some(path) = &args.html {
+        write_atomically(path, render_html(&results).as_bytes())?;
     }
 
     if !args.quiet {

@@ -3,10 +3,12 @@
 //! Nothing here computes a statistic: every number comes from the `Results` value.
 
 pub mod checks;
+pub mod html;
 pub mod json;
 pub mod target;
 pub mod terminal;
 
+pub use html::render_html;
 pub use json::to_json;
 pub use terminal::{render_terminal, TerminalStyle};
 

@@ -1,0 +1,311 @@
+//! The data drift section: a sortable table with a sparkline per column, and per column
+//! (inside `<details>`) the distributions and the statistic explained in one sentence.
+
+use std::fmt::Write;
+
+use modelwatch_core::drift::{
+    ColumnDistribution, ColumnDrift, DriftMethod, DriftReport, DriftRule,
+};
+
+use super::svg::{self, share, BarRow, ExtraBar};
+use super::{esc, trim_pct};
+use crate::terminal::format_score;
+
+pub(super) fn section(out: &mut String, drift: &DriftReport) {
+    let _ = write!(
+        out,
+        "<section id=\"drift\"><h2>Data drift</h2>\n<p>{} of {} tested columns drifted ({}%); the dataset counts as drifted at {}%. Expand a row for its distributions.</p>\n",
+        drift.drifted_count,
+        drift.column_count,
+        trim_pct(drift.drifted_share * 100.0),
+        trim_pct(drift.drift_share * 100.0),
+    );
+    out.push_str(
+        "<div class=\"controls\" id=\"drift-controls\" hidden><label><input type=\"checkbox\" id=\"only-drifted\"> only drifted columns</label>\
+<button type=\"button\" id=\"expand-all\">expand all</button><button type=\"button\" id=\"collapse-all\">collapse all</button>\
+<span><span class=\"key ref\">reference</span><span class=\"key cur\">current</span></span></div>\n",
+    );
+    out.push_str("<table id=\"drift-table\"><thead><tr>");
+    for (key, label, num) in [
+        ("column", "Column", false),
+        ("type", "Type", false),
+        ("method", "Method", false),
+        ("score", "Score", true),
+        ("threshold", "Threshold", true),
+        ("drifted", "Drifted", false),
+    ] {
+        let _ = write!(
+            out,
+            "<th scope=\"col\"><button type=\"button\" data-key=\"{key}\"{}>{label}</button></th>",
+            if num { " data-num" } else { "" }
+        );
+    }
+    out.push_str("<th scope=\"col\">Distribution</th></tr></thead>\n");
+    for c in &drift.columns {
+        column(out, c);
+    }
+    out.push_str("</table>\n");
+    notes(out, drift);
+    out.push_str("</section>\n");
+}
+
+fn drifted_word(c: &ColumnDrift) -> (&'static str, &'static str) {
+    match c.drifted {
+        Some(true) => ("yes", "yes"),
+        Some(false) => ("no", "no"),
+        None => ("error", "err"),
+    }
+}
+
+fn column(out: &mut String, c: &ColumnDrift) {
+    let (word, class) = drifted_word(c);
+    let method = c.method.map(|m| m.name()).unwrap_or("-");
+    let score = c.score.map(format_score).unwrap_or_else(|| "-".into());
+    let threshold = c.threshold.map(format_score).unwrap_or_else(|| "-".into());
+    let raw = |v: Option<f64>| match v {
+        Some(x) if x.is_finite() => format!("{x:e}"),
+        _ => String::new(),
+    };
+    let _ = write!(
+        out,
+        "<tbody class=\"col\" data-column=\"{}\" data-type=\"{}\" data-method=\"{}\" data-score=\"{}\" data-threshold=\"{}\" data-drifted=\"{word}\">\
+<tr class=\"main\"><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{class}\">{word}</td><td>",
+        esc(&c.column),
+        c.column_type.as_str(),
+        esc(method),
+        raw(c.score),
+        raw(c.threshold),
+        esc(&c.column),
+        c.column_type.as_str(),
+        esc(method),
+        esc(&score),
+        esc(&threshold),
+    );
+    if let Some(d) = &c.distribution {
+        let (r, cu) = spark_shares(d, c);
+        svg::sparkline(
+            out,
+            &r,
+            &cu,
+            &format!("{}: reference (area) and current (line)", c.column),
+        );
+    }
+    out.push_str("</td></tr>\n<tr class=\"more\"><td colspan=\"7\"><details><summary>distribution and explanation</summary><div class=\"detail\">");
+    let _ = write!(out, "<p>{}</p>", esc(&explanation(c)));
+    let dropped = [
+        ("missing", c.reference_missing, c.current_missing),
+        ("infinite", c.reference_infinite, c.current_infinite),
+    ];
+    for (what, r, cu) in dropped {
+        if r + cu > 0 {
+            let _ = write!(
+                out,
+                "<p>{what} values (left out of the test): reference {r} ({}), current {cu} ({}).</p>",
+                svg::pct(share(r as u64, c.reference_rows as u64)),
+                svg::pct(share(cu as u64, c.current_rows as u64)),
+            );
+        }
+    }
+    out.push_str(
+        "<div><span class=\"key ref\">reference</span><span class=\"key cur\">current</span></div>",
+    );
+    chart(out, c);
+    out.push_str("</div></details></td></tr></tbody>\n");
+}
+
+/// Shares per bin or label for the sparkline (missing values left out).
+fn spark_shares(d: &ColumnDistribution, c: &ColumnDrift) -> (Vec<f64>, Vec<f64>) {
+    let (rr, cr) = (c.reference_rows as u64, c.current_rows as u64);
+    match d {
+        ColumnDistribution::Histogram {
+            reference, current, ..
+        } => (
+            reference.iter().map(|&n| share(n, rr)).collect(),
+            current.iter().map(|&n| share(n, cr)).collect(),
+        ),
+        ColumnDistribution::Categories {
+            reference,
+            current,
+            other_labels,
+            other_reference,
+            other_current,
+            ..
+        } => {
+            let mut r: Vec<f64> = reference.iter().map(|&n| share(n, rr)).collect();
+            let mut cu: Vec<f64> = current.iter().map(|&n| share(n, cr)).collect();
+            if *other_labels > 0 {
+                r.push(share(*other_reference, rr));
+                cu.push(share(*other_current, cr));
+            }
+            (r, cu)
+        }
+    }
+}
+
+/// The detail chart of a column: overlaid histograms or paired bars, missing values as
+/// their own bar. A column without counts gets a chart that says so.
+fn chart(out: &mut String, c: &ColumnDrift) {
+    let (rr, cr) = (c.reference_rows as u64, c.current_rows as u64);
+    match &c.distribution {
+        Some(ColumnDistribution::Histogram {
+            edges,
+            reference,
+            current,
+            reference_missing,
+            current_missing,
+        }) => {
+            let mut extras = Vec::new();
+            if reference_missing + current_missing > 0 {
+                extras.push(ExtraBar {
+                    label: "missing",
+                    reference: *reference_missing,
+                    current: *current_missing,
+                });
+            }
+            if c.reference_infinite + c.current_infinite > 0 {
+                extras.push(ExtraBar {
+                    label: "±inf",
+                    reference: c.reference_infinite as u64,
+                    current: c.current_infinite as u64,
+                });
+            }
+            svg::histogram(out, edges, reference, current, &extras, rr, cr, &c.column);
+        }
+        Some(ColumnDistribution::Categories {
+            labels,
+            reference,
+            current,
+            other_labels,
+            other_reference,
+            other_current,
+            reference_missing,
+            current_missing,
+        }) => {
+            let mut rows: Vec<BarRow> = labels
+                .iter()
+                .zip(reference.iter().zip(current))
+                .map(|(l, (&r, &cu))| BarRow {
+                    label: l.clone(),
+                    reference: r,
+                    current: cu,
+                    aggregate: false,
+                })
+                .collect();
+            if *other_labels > 0 {
+                rows.push(BarRow {
+                    label: format!("other ({other_labels} labels)"),
+                    reference: *other_reference,
+                    current: *other_current,
+                    aggregate: true,
+                });
+            }
+            if reference_missing + current_missing > 0 {
+                rows.push(BarRow {
+                    label: "missing".into(),
+                    reference: *reference_missing,
+                    current: *current_missing,
+                    aggregate: true,
+                });
+            }
+            svg::paired_bars(
+                out,
+                &rows,
+                rr,
+                cr,
+                &format!("Distribution of {}: share of rows per label", c.column),
+            );
+        }
+        None => svg::paired_bars(
+            out,
+            &[],
+            rr,
+            cr,
+            &format!(
+                "{}: no distribution (the column could not be read as its type)",
+                c.column
+            ),
+        ),
+    }
+}
+
+/// What the method looks at, in a clause.
+fn measures(m: DriftMethod) -> &'static str {
+    use DriftMethod::*;
+    match m {
+        Ks => "the largest gap between the two cumulative distributions",
+        Anderson | CramerVonMises => "the gaps between the two cumulative distributions over the whole range",
+        MannWhitney => "whether values of one sample tend to be larger than those of the other",
+        TTest => "the difference between the two means",
+        EppsSingleton => "the empirical characteristic functions of the two samples",
+        EnergyDistance | EmpiricalMmd => "distances between all pairs of values, within and across the samples",
+        Wasserstein => "how far values must move to turn one distribution into the other, in reference standard deviations",
+        ChiSquare | GTest | Z | FisherExact | Tvd => "how often each category occurs on each side",
+        Psi | KlDiv | JensenShannon | Hellinger => "the shares of values per bin or category on each side",
+    }
+}
+
+/// The statistic explained in one sentence, e.g. "K-S p-value 1.00e-5 ≤ 0.05: the two
+/// samples are unlikely to come from one distribution (it compares …)."
+pub(super) fn explanation(c: &ColumnDrift) -> String {
+    let (Some(m), Some(score), Some(t), Some(drifted)) =
+        (c.method, c.score, c.threshold, c.drifted)
+    else {
+        return match (&c.error, c.method) {
+            (Some(e), Some(m)) => format!("Not tested with {}: {e}.", m.display_name()),
+            (Some(e), None) => format!("Not tested: {e}."),
+            (None, _) => "Not tested.".into(),
+        };
+    };
+    let rule = m.rule();
+    let op = match (rule, drifted) {
+        (DriftRule::PValueAtMost, true) | (DriftRule::DistanceAbove, false) => "≤",
+        (DriftRule::PValueBelow, true) | (DriftRule::DistanceAtLeast, false) => "<",
+        (DriftRule::PValueAtMost, false) | (DriftRule::DistanceAbove, true) => ">",
+        (DriftRule::PValueBelow, false) | (DriftRule::DistanceAtLeast, true) => "≥",
+    };
+    let verdict = match (rule.is_p_value(), drifted) {
+        (true, true) => "the two samples are unlikely to come from one distribution",
+        (true, false) => "the samples are consistent with one distribution",
+        (false, true) => "the distributions are further apart than the threshold allows",
+        (false, false) => "the distributions are close enough",
+    };
+    let kind = if rule.is_p_value() {
+        "the test compares"
+    } else {
+        "it measures"
+    };
+    format!(
+        "{} {} {op} {}: {verdict} ({kind} {}).",
+        m.display_name(),
+        format_score(score),
+        format_score(t),
+        measures(m)
+    )
+}
+
+fn notes(out: &mut String, drift: &DriftReport) {
+    let mut items: Vec<String> = Vec::new();
+    if !drift.reference_only_columns.is_empty() {
+        items.push(format!(
+            "Only in the reference (not compared): {}",
+            drift.reference_only_columns.join(", ")
+        ));
+    }
+    if !drift.current_only_columns.is_empty() {
+        items.push(format!(
+            "Only in the current data (not compared): {}",
+            drift.current_only_columns.join(", ")
+        ));
+    }
+    for s in &drift.skipped_columns {
+        items.push(format!("{}: not drift-tested ({})", s.column, s.reason));
+    }
+    if items.is_empty() {
+        return;
+    }
+    out.push_str("<ul class=\"notes\">");
+    for i in items {
+        let _ = write!(out, "<li>{}</li>", esc(&i));
+    }
+    out.push_str("</ul>\n");
+}

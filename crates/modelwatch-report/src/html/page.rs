@@ -1,0 +1,185 @@
+//! The page frame: head with inline CSS, the header with datasets and verdict, the footer
+//! with the inline script. Nothing is fetched: the Content-Security-Policy forbids it.
+
+use std::fmt::Write;
+
+use modelwatch_core::results::Results;
+
+use super::{esc, trim_pct};
+
+/// Inline style sheet: light and dark colours, print rules, charts styled by class so each
+/// SVG element stays short.
+const CSS: &str = r#"
+:root{--bg:#fff;--fg:#1d232a;--muted:#5b6570;--line:#d8dde3;--soft:#f3f5f7;--ref:#4c78a8;--cur:#e8731a;--bad:#c62828;--good:#2e7d32;--warn:#a86b00;color-scheme:light dark}
+@media (prefers-color-scheme:dark){:root{--bg:#15191d;--fg:#e4e8ec;--muted:#9aa4ae;--line:#38414a;--soft:#1f252b;--ref:#78a6dc;--cur:#f59a4f;--bad:#ef6b6b;--good:#64c36a;--warn:#e0a53c}}
+*{box-sizing:border-box}
+body{margin:0 auto;max-width:1100px;padding:24px 20px 48px;background:var(--bg);color:var(--fg);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+h1{font-size:22px;margin:0 0 12px}h2{font-size:18px;margin:32px 0 8px;padding-bottom:4px;border-bottom:1px solid var(--line)}
+code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:13px}
+.meta{display:grid;grid-template-columns:max-content 1fr;gap:2px 16px;margin:0 0 14px}.meta dt{color:var(--muted)}.meta dd{margin:0;overflow-wrap:anywhere}
+.verdict{font-size:17px;font-weight:600;padding:10px 14px;border-radius:6px;border-left:6px solid;margin:8px 0}
+.verdict.bad{color:var(--bad);border-color:var(--bad);background:color-mix(in srgb,var(--bad) 9%,transparent)}
+.verdict.good{color:var(--good);border-color:var(--good);background:color-mix(in srgb,var(--good) 9%,transparent)}
+.verdict.warn{color:var(--warn);border-color:var(--warn)}
+.foot{color:var(--muted);font-size:12px;margin-top:32px}
+.controls{display:flex;gap:16px;align-items:center;margin:8px 0}.controls button{font:inherit;padding:2px 10px}
+table{border-collapse:collapse;width:100%}th,td{padding:5px 8px;text-align:left;vertical-align:middle}
+thead th{border-bottom:2px solid var(--line);white-space:nowrap}
+th button{all:unset;cursor:pointer;font-weight:600}th button::after{content:" \2195";color:var(--muted);font-weight:400}
+th[aria-sort=ascending] button::after{content:" \2191"}th[aria-sort=descending] button::after{content:" \2193"}
+tbody.col{border-bottom:1px solid var(--line)}tbody.col:hover{background:var(--soft)}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+tr.more td{padding:0 8px 4px}
+tr.main td:first-child{font-weight:600;overflow-wrap:anywhere}
+.js tr.main{cursor:pointer}
+.yes{color:var(--bad);font-weight:700}.no{color:var(--good)}.err{color:var(--warn);font-weight:600}
+summary{color:var(--muted);font-size:12px;cursor:pointer}
+.detail{padding:6px 0 12px}.detail p{margin:4px 0;max-width:75ch}
+.key{display:inline-block;margin-right:14px;font-size:12px}.key::before{content:"";display:inline-block;width:10px;height:10px;margin-right:5px;vertical-align:-1px}
+.key.ref::before{background:var(--ref)}.key.cur::before{background:var(--cur)}
+svg{display:block}svg.chart{width:100%;max-width:640px;height:auto;margin-top:4px}
+svg text{fill:var(--muted);font-size:11px}svg .lab{font-size:12px;fill:var(--fg)}
+svg .ax{stroke:var(--muted);stroke-width:1}svg .grid{stroke:var(--line);stroke-width:1}
+svg .r{fill:var(--ref);fill-opacity:.55}svg .c{fill:var(--cur);fill-opacity:.55}
+svg.spark .r{fill-opacity:.45}svg.spark .c{fill:none;stroke:var(--cur);stroke-width:1.3}
+svg g:hover rect{fill-opacity:.9}
+ul.notes{color:var(--muted);padding-left:18px}
+@media print{body{max-width:none;padding:0;font-size:11px}.controls,summary{display:none}details::details-content{content-visibility:visible;display:block}tbody.col{break-inside:avoid}.verdict{background:none}}
+"#;
+
+/// Inline script: sorting, filtering to drifted columns, expanding rows. The page reads the
+/// same without it (controls stay hidden, rows expand through `<details>`).
+const JS: &str = r#"
+(function(){
+var d=document;d.documentElement.className+=' js';
+var t=d.getElementById('drift-table');if(!t)return;
+var c=d.getElementById('drift-controls');if(c)c.hidden=false;
+var bodies=function(){return [].slice.call(t.tBodies)};
+[].forEach.call(t.querySelectorAll('th button'),function(b){b.addEventListener('click',function(){
+var th=b.parentNode,k=b.getAttribute('data-key'),num=b.hasAttribute('data-num'),dir=th.getAttribute('aria-sort')==='ascending'?-1:1;
+[].forEach.call(t.querySelectorAll('th'),function(x){x.removeAttribute('aria-sort')});
+th.setAttribute('aria-sort',dir>0?'ascending':'descending');
+bodies().sort(function(p,q){var x=p.getAttribute('data-'+k),y=q.getAttribute('data-'+k);
+if(num){x=x===''?Infinity:+x;y=y===''?Infinity:+y;return x===y?0:(x<y?-dir:dir)}return x.localeCompare(y)*dir})
+.forEach(function(b){t.appendChild(b)})})});
+var only=d.getElementById('only-drifted');
+if(only)only.addEventListener('change',function(){bodies().forEach(function(b){b.hidden=only.checked&&b.getAttribute('data-drifted')!=='yes'})});
+var all=function(open){return function(){bodies().forEach(function(b){var e=b.querySelector('details');if(e)e.open=open})}};
+var ex=d.getElementById('expand-all');if(ex)ex.addEventListener('click',all(true));
+var co=d.getElementById('collapse-all');if(co)co.addEventListener('click',all(false));
+t.addEventListener('click',function(e){var tr=e.target.closest('tr.main');if(!tr||e.target.closest('a,button,summary'))return;
+var x=tr.parentNode.querySelector('details');if(x)x.open=!x.open});
+window.addEventListener('beforeprint',all(true));
+})();
+"#;
+
+/// Writes everything up to and including the page header.
+pub(super) fn open(out: &mut String, results: &Results) {
+    let m = &results.meta;
+    let title = match &results.drift {
+        Some(_) => "Data drift report",
+        None => "modelwatch report",
+    };
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\
+<link rel=\"icon\" href=\"data:,\">\
+<title>{title}: {} → {}</title><style>{CSS}</style></head><body>\n<header><h1>{title}</h1>\n<dl class=\"meta\">",
+        esc(file_name(&m.reference)),
+        esc(file_name(&m.current)),
+    );
+    let (ref_cols, cur_cols) = match &results.drift {
+        Some(d) => {
+            let shared = d.columns.len() + d.skipped_columns.len();
+            (
+                Some(shared + d.reference_only_columns.len()),
+                Some(shared + d.current_only_columns.len()),
+            )
+        }
+        None => (None, None),
+    };
+    for (label, path, rows, cols) in [
+        ("Reference", &m.reference, m.reference_rows, ref_cols),
+        ("Current", &m.current, m.current_rows, cur_cols),
+    ] {
+        let _ = write!(
+            out,
+            "<dt>{label}</dt><dd><span class=\"mono\">{}</span> — {} rows",
+            esc(path),
+            group_digits(rows as u64)
+        );
+        if let Some(c) = cols {
+            let _ = write!(out, ", {c} columns");
+        }
+        out.push_str("</dd>");
+    }
+    let _ = writeln!(
+        out,
+        "<dt>Generated</dt><dd>{} by modelwatch {}</dd></dl>",
+        esc(&m.generated_at),
+        esc(&m.version)
+    );
+    if let Some(d) = &results.drift {
+        let (class, text) = if d.column_count == 0 {
+            ("warn", "No column could be tested for drift".to_string())
+        } else {
+            let noun = if d.column_count == 1 {
+                "column"
+            } else {
+                "columns"
+            };
+            let share = trim_pct(d.drifted_share * 100.0);
+            let limit = trim_pct(d.drift_share * 100.0);
+            if d.dataset_drift {
+                (
+                    "bad",
+                    format!(
+                        "Dataset drift: {} of {} {noun} drifted, {share}% ≥ {limit}%",
+                        d.drifted_count, d.column_count
+                    ),
+                )
+            } else {
+                (
+                    "good",
+                    format!(
+                        "No dataset drift: {} of {} {noun} drifted, {share}% < {limit}%",
+                        d.drifted_count, d.column_count
+                    ),
+                )
+            }
+        };
+        let _ = writeln!(out, "<p class=\"verdict {class}\">{}</p>", esc(&text));
+    }
+    out.push_str("</header>\n<main>\n");
+}
+
+/// Writes the footer, the script and the closing tags.
+pub(super) fn close(out: &mut String, results: &Results) {
+    let _ = write!(
+        out,
+        "</main>\n<p class=\"foot\">Made by modelwatch {} on {}; seed {}. Charts show counts computed by modelwatch; no data rows are embedded in this page.</p>\n<script>{JS}</script>\n</body></html>\n",
+        esc(&results.meta.version),
+        esc(&results.meta.generated_at),
+        results.meta.seed
+    );
+}
+
+/// The last component of a path, for the page title.
+fn file_name(path: &str) -> &str {
+    path.rsplit(['/', '\\']).next().unwrap_or(path)
+}
+
+/// `1234567` → `1,234,567`.
+pub(super) fn group_digits(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
