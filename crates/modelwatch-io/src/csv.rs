@@ -4,9 +4,12 @@
 //!
 //! * **Parallel** (files without any `"`): the file is memory-mapped, split into chunks at
 //!   newline boundaries, and each chunk is tokenised and parsed on its own rayon task into
-//!   per-column typed buffers (integers, then floats once a non-integer number shows up; a
-//!   column that turns out to hold text keeps borrowed `&str` slices of the mapped file, so no
-//!   string is copied until the dictionary is built). The chunks are then concatenated in order.
+//!   the rows of each column's final buffer that belong to it (the chunks' line counts are
+//!   taken first, so every chunk knows where its rows go and nothing is concatenated later).
+//!   Numbers are read straight from the buffer (a fast exact path for plain decimals); a column
+//!   holds integers until a non-integer number shows up; a column that turns out to hold text
+//!   keeps borrowed `&str` slices of the mapped file, so no string is copied until the
+//!   dictionary is built. Parsed parts of the mapping are released as the chunks finish.
 //! * **Sequential** (files with quotes, where a newline may sit inside a field): the `csv`
 //!   crate tokenises the file twice, once to find each column's type and once to fill it, so
 //!   that a numeric column never holds its text and its values at the same time.
@@ -54,16 +57,53 @@ pub(crate) fn read_csv_tuned(
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| ReadError::io(path, &e))?;
     #[cfg(unix)]
     let _ = map.advise(memmap2::Advice::Sequential);
-    parse_csv_bytes(path, &map, delimiter, chunk_bytes, force_sequential)
+    let release = |part: &[u8]| release_pages(&map, part);
+    parse_csv_bytes(
+        path,
+        &map,
+        delimiter,
+        chunk_bytes,
+        force_sequential,
+        &release,
+    )
 }
 
-/// Parses CSV content that is already in memory.
+/// Drops the pages wholly inside `part` (a sub-slice of `map`) from this process's mapping once
+/// they have been parsed, so that the mapped file does not add its whole size to the peak
+/// resident memory on top of the parsed columns. The data stays in the page cache; touching
+/// the range again (text columns, error messages) faults it back in from the file unchanged.
+fn release_pages(map: &memmap2::Mmap, part: &[u8]) {
+    #[cfg(unix)]
+    {
+        const PAGE: usize = 4096;
+        let Some(offset) = (part.as_ptr() as usize).checked_sub(map.as_ptr() as usize) else {
+            return;
+        };
+        let start = offset.div_ceil(PAGE) * PAGE;
+        let end = ((offset + part.len()) / PAGE * PAGE).min(map.len());
+        if end > start {
+            // SAFETY: the map is a read-only private file mapping that is never written, so
+            // MADV_DONTNEED only discards this process's page table entries; a later read of
+            // the range maps the same file contents again (see madvise(2)). No reference sees
+            // different bytes, except under the file-changed-underneath caveat noted above.
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
+            };
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (map, part);
+}
+
+/// Parses CSV content that is already in memory; `release` is called with each part of `data`
+/// the parallel path has finished parsing.
 pub(crate) fn parse_csv_bytes(
     path: &Path,
     data: &[u8],
     delimiter: u8,
     chunk_bytes: Option<usize>,
     force_sequential: bool,
+    release: &(dyn Fn(&[u8]) + Sync),
 ) -> Result<Table, ReadError> {
     // A UTF-8 byte order mark is skipped (pandas does the same for encoding="utf-8").
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
@@ -73,7 +113,7 @@ pub(crate) fn parse_csv_bytes(
     if force_sequential || memchr(b'"', data).is_some() {
         sequential::parse(path, data, delimiter)
     } else {
-        parallel::parse(path, data, delimiter, chunk_bytes)
+        parallel::parse(path, data, delimiter, chunk_bytes, release)
     }
 }
 
@@ -135,31 +175,26 @@ enum NumKind {
 
 mod parallel {
     use super::*;
+    use crate::infer::scan_number;
 
-    /// Typed values of one column within one chunk.
+    /// How one column's values within one chunk are held.
+    ///
+    /// Numbers are written straight into the chunk's rows of the column's final `f64` buffer:
+    /// as `f64` values, or as the bits of `i64` values while the column still looks integer.
     pub(super) enum ChunkColumn<'a> {
-        Int(Vec<Option<i64>>),
-        Float(Vec<f64>),
-        /// Raw text of every row (missing tokens included), borrowed from the file.
+        /// The chunk's slots hold `i64` bits; `missing` lists the rows that are missing.
+        Int { missing: Vec<usize> },
+        /// The chunk's slots hold `f64` values (NaN for missing).
+        Float,
+        /// Raw text of every row (missing tokens included), borrowed from the file; the slots
+        /// are unused.
         Text(Vec<&'a str>),
     }
 
-    impl ChunkColumn<'_> {
-        fn len(&self) -> usize {
-            match self {
-                ChunkColumn::Int(v) => v.len(),
-                ChunkColumn::Float(v) => v.len(),
-                ChunkColumn::Text(v) => v.len(),
-            }
-        }
-
-        fn all_missing(&self) -> bool {
-            match self {
-                ChunkColumn::Int(v) => v.iter().all(Option::is_none),
-                ChunkColumn::Float(v) => v.iter().all(|x| x.is_nan()),
-                ChunkColumn::Text(v) => v.iter().all(|s| is_na(s.as_bytes())),
-            }
-        }
+    /// What parsing one chunk produced besides the numbers in the column buffers.
+    pub(super) struct ChunkOut<'a> {
+        columns: Vec<ChunkColumn<'a>>,
+        rows: usize,
     }
 
     pub(super) enum ChunkError {
@@ -173,11 +208,24 @@ mod parallel {
                 ChunkError::Utf8 { offset } | ChunkError::Ragged { offset, .. } => *offset,
             }
         }
+
+        fn shifted(self, by: usize) -> ChunkError {
+            match self {
+                ChunkError::Utf8 { offset } => ChunkError::Utf8 {
+                    offset: offset + by,
+                },
+                ChunkError::Ragged { offset, got } => ChunkError::Ragged {
+                    offset: offset + by,
+                    got,
+                },
+            }
+        }
     }
 
     /// Splits `chunk` into records and calls `on_field(column, text)` for each field of the
     /// first `max_rows` non-blank records. Returns the number of records, or the error with its
-    /// byte offset inside the chunk.
+    /// byte offset inside the chunk. (Used to recover the text of a column that turns out not
+    /// to be numeric; [`parse_chunk`] follows the same record rules.)
     #[inline(always)]
     pub(super) fn tokenize<'a>(
         chunk: &'a str,
@@ -205,12 +253,7 @@ mod parallel {
             };
             if !at_newline {
                 if col + 1 >= ncols {
-                    let line_end = memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |k| i + k);
-                    let got = memchr_iter(delimiter, &bytes[line_start..line_end]).count() + 1;
-                    return Err(ChunkError::Ragged {
-                        offset: line_start,
-                        got,
-                    });
+                    return Err(too_many_fields(bytes, delimiter, line_start, i));
                 }
                 on_field(col, &chunk[field_start..i]);
                 col += 1;
@@ -243,6 +286,17 @@ mod parallel {
         Ok(rows)
     }
 
+    /// The error for a line that has a delimiter at `at` after its last expected field.
+    #[cold]
+    fn too_many_fields(bytes: &[u8], delimiter: u8, line_start: usize, at: usize) -> ChunkError {
+        let line_end = memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |k| at + k);
+        let got = memchr_iter(delimiter, &bytes[line_start..line_end]).count() + 1;
+        ChunkError::Ragged {
+            offset: line_start,
+            got,
+        }
+    }
+
     /// Raw text of column `col` for the first `rows` records of `chunk`.
     fn column_text(chunk: &str, delimiter: u8, ncols: usize, col: usize, rows: usize) -> Vec<&str> {
         let mut out = Vec::with_capacity(rows);
@@ -255,59 +309,215 @@ mod parallel {
         out
     }
 
-    /// Parses one chunk (whole lines) into typed column buffers.
+    /// Rewrites the first `rows` slots of an integer chunk column as floats.
+    fn ints_to_floats(slots: &mut [f64], missing: &[usize]) {
+        for x in slots.iter_mut() {
+            *x = x.to_bits() as i64 as f64;
+        }
+        for &r in missing {
+            slots[r] = f64::NAN;
+        }
+    }
+
+    /// The per-field rules for a field the fast path did not take (pandas' order: integer,
+    /// missing token, float, else the column becomes text).
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn store_field<'a>(
+        state: &mut ChunkColumn<'a>,
+        slots: &mut [f64],
+        row: usize,
+        field: &'a str,
+        chunk: &'a str,
+        delimiter: u8,
+        ncols: usize,
+        col: usize,
+    ) {
+        let f = field.as_bytes();
+        match state {
+            ChunkColumn::Float => {
+                if let Some(x) = parse_float(f) {
+                    slots[row] = x;
+                    return;
+                } else if is_na(f) {
+                    slots[row] = f64::NAN;
+                    return;
+                }
+            }
+            ChunkColumn::Int { missing } => {
+                if let Some(x) = parse_int(f) {
+                    slots[row] = f64::from_bits(x as u64);
+                    return;
+                } else if is_na(f) {
+                    missing.push(row);
+                    return;
+                } else if let Some(x) = parse_float(f) {
+                    ints_to_floats(&mut slots[..row], missing);
+                    slots[row] = x;
+                    *state = ChunkColumn::Float;
+                    return;
+                }
+            }
+            ChunkColumn::Text(v) => {
+                v.push(field);
+                return;
+            }
+        }
+        // A value that is neither a number nor missing: this column is text from now on.
+        let mut text = column_text(chunk, delimiter, ncols, col, row);
+        text.push(field);
+        *state = ChunkColumn::Text(text);
+    }
+
+    /// Stores a number read by the fast path.
+    #[inline(always)]
+    fn store_number<'a>(
+        state: &mut ChunkColumn<'a>,
+        slots: &mut [f64],
+        row: usize,
+        value: f64,
+        is_int: bool,
+        field: impl FnOnce() -> &'a str,
+    ) {
+        match state {
+            ChunkColumn::Float => slots[row] = value,
+            // exact: an integer fast-path value is at most 2^53 in magnitude
+            ChunkColumn::Int { .. } if is_int => slots[row] = f64::from_bits(value as i64 as u64),
+            ChunkColumn::Int { missing } => {
+                ints_to_floats(&mut slots[..row], missing);
+                slots[row] = value;
+                *state = ChunkColumn::Float;
+            }
+            ChunkColumn::Text(v) => v.push(field()),
+        }
+    }
+
+    /// Parses one chunk (whole lines) into `slots` (one slice of the final buffer per column,
+    /// at least as long as the chunk's line count).
+    ///
+    /// Each field is first read as a number right where it starts ([`scan_number`]); when the
+    /// byte after it is the expected delimiter or line end, that is the whole field and no
+    /// separate search for the field's end is needed. Anything else (text, missing tokens,
+    /// spaces, long numbers, blank or ragged lines) takes the general path, which finds the
+    /// field's end with `memchr` and applies the same rules as [`tokenize`].
     fn parse_chunk<'a>(
         bytes: &'a [u8],
         delimiter: u8,
         ncols: usize,
-        rows_hint: usize,
-    ) -> Result<Vec<ChunkColumn<'a>>, ChunkError> {
+        slots: &mut [&mut [f64]],
+    ) -> Result<ChunkOut<'a>, ChunkError> {
         let chunk = std::str::from_utf8(bytes).map_err(|e| ChunkError::Utf8 {
             offset: e.valid_up_to(),
         })?;
-        let mut cols: Vec<ChunkColumn<'a>> = (0..ncols)
-            .map(|_| ChunkColumn::Int(Vec::with_capacity(rows_hint)))
+        let mut columns: Vec<ChunkColumn<'a>> = (0..ncols)
+            .map(|_| ChunkColumn::Int {
+                missing: Vec::new(),
+            })
             .collect();
-        tokenize(chunk, delimiter, ncols, usize::MAX, |j, field| {
-            let f = field.as_bytes();
-            let col = &mut cols[j];
-            match col {
-                ChunkColumn::Float(v) => {
-                    if let Some(x) = parse_float(f) {
-                        v.push(x);
-                        return;
-                    } else if is_na(f) {
-                        v.push(f64::NAN);
-                        return;
+        let last = ncols - 1;
+        let len = bytes.len();
+        let mut row = 0;
+        let mut pos = 0;
+        'lines: while pos < len {
+            let line_start = pos;
+            let mut col = 0;
+            loop {
+                let start = pos;
+                if let Some(n) = scan_number(bytes, start) {
+                    let end = n.end;
+                    let next = bytes.get(end).copied();
+                    let taken = if col < last {
+                        if next == Some(delimiter) {
+                            pos = end + 1;
+                            true
+                        } else {
+                            false
+                        }
+                    } else {
+                        match next {
+                            None => {
+                                pos = end;
+                                true
+                            }
+                            Some(b'\n') => {
+                                pos = end + 1;
+                                true
+                            }
+                            Some(b'\r') if end + 1 == len || bytes[end + 1] == b'\n' => {
+                                pos = (end + 2).min(len);
+                                true
+                            }
+                            _ => false,
+                        }
+                    };
+                    if taken {
+                        store_number(
+                            &mut columns[col],
+                            slots[col],
+                            row,
+                            n.value,
+                            n.is_int,
+                            || &chunk[start..end],
+                        );
+                        if col == last {
+                            row += 1;
+                            continue 'lines;
+                        }
+                        col += 1;
+                        continue;
                     }
                 }
-                ChunkColumn::Int(v) => {
-                    if let Some(x) = parse_int(f) {
-                        v.push(Some(x));
-                        return;
-                    } else if is_na(f) {
-                        v.push(None);
-                        return;
-                    } else if let Some(x) = parse_float(f) {
-                        let mut fv: Vec<f64> = Vec::with_capacity(v.capacity());
-                        fv.extend(v.iter().map(|o| o.map_or(f64::NAN, |i| i as f64)));
-                        fv.push(x);
-                        *col = ChunkColumn::Float(fv);
-                        return;
+                // General path: find the end of the field.
+                let i =
+                    memchr::memchr2(delimiter, b'\n', &bytes[start..]).map_or(len, |k| start + k);
+                if i < len && bytes[i] == delimiter {
+                    if col == last {
+                        return Err(too_many_fields(bytes, delimiter, line_start, i));
                     }
+                    store_field(
+                        &mut columns[col],
+                        slots[col],
+                        row,
+                        &chunk[start..i],
+                        chunk,
+                        delimiter,
+                        ncols,
+                        col,
+                    );
+                    col += 1;
+                    pos = i + 1;
+                    continue;
                 }
-                ChunkColumn::Text(v) => {
-                    v.push(field);
-                    return;
+                let mut end = i;
+                if end > start && bytes[end - 1] == b'\r' {
+                    end -= 1;
                 }
+                pos = (i + 1).min(len);
+                if col == 0 && is_blank(&bytes[start..end]) {
+                    continue 'lines; // blank line: skipped
+                }
+                if col != last {
+                    return Err(ChunkError::Ragged {
+                        offset: line_start,
+                        got: col + 1,
+                    });
+                }
+                store_field(
+                    &mut columns[col],
+                    slots[col],
+                    row,
+                    &chunk[start..end],
+                    chunk,
+                    delimiter,
+                    ncols,
+                    col,
+                );
+                row += 1;
+                continue 'lines;
             }
-            // A value that is neither a number nor missing: this column is text from now on.
-            let done = col.len();
-            let mut text = column_text(chunk, delimiter, ncols, j, done);
-            text.push(field);
-            *col = ChunkColumn::Text(text);
-        })?;
-        Ok(cols)
+        }
+        Ok(ChunkOut { columns, rows: row })
     }
 
     /// Splits `body` into chunks of about `target` bytes ending just after a newline.
@@ -327,11 +537,17 @@ mod parallel {
         out
     }
 
+    /// Number of lines in a chunk (an upper bound on its records: blank lines are skipped).
+    fn line_count(chunk: &[u8]) -> usize {
+        memchr_iter(b'\n', chunk).count() + usize::from(chunk.last().is_some_and(|&c| c != b'\n'))
+    }
+
     pub(super) fn parse(
         path: &Path,
         data: &[u8],
         delimiter: u8,
         chunk_bytes: Option<usize>,
+        release: &(dyn Fn(&[u8]) + Sync),
     ) -> Result<Table, ReadError> {
         // Header: the first non-blank line.
         let mut pos = 0;
@@ -359,22 +575,35 @@ mod parallel {
         let target = chunk_bytes
             .unwrap_or_else(|| (body.len() / (threads * 8)).clamp(256 * 1024, 16 * 1024 * 1024));
         let bounds = chunk_bounds(body, target);
-        // Row-count estimate per chunk, from the length of the first records.
-        let sample = &body[..body.len().min(64 * 1024)];
-        let sample_lines = memchr_iter(b'\n', sample).count().max(1);
-        let avg_line = (sample.len() / sample_lines).max(1);
 
-        let results: Vec<Result<Vec<ChunkColumn>, ChunkError>> = bounds
+        // Each chunk gets as many rows of every column's final buffer as it has lines, so the
+        // chunks can write their numbers in place instead of being concatenated afterwards.
+        let lines: Vec<usize> = bounds
             .par_iter()
-            .map(|&(s, e)| {
-                let hint = (e - s) / avg_line + (e - s) / avg_line / 16 + 16;
-                parse_chunk(&body[s..e], delimiter, ncols, hint).map_err(|err| match err {
-                    ChunkError::Utf8 { offset } => ChunkError::Utf8 { offset: offset + s },
-                    ChunkError::Ragged { offset, got } => ChunkError::Ragged {
-                        offset: offset + s,
-                        got,
-                    },
-                })
+            .map(|&(s, e)| line_count(&body[s..e]))
+            .collect();
+        let capacity: usize = lines.iter().sum();
+        let mut buffers: Vec<Vec<f64>> = (0..ncols).map(|_| vec![0.0; capacity]).collect();
+        let mut slots: Vec<Vec<&mut [f64]>> = (0..bounds.len())
+            .map(|_| Vec::with_capacity(ncols))
+            .collect();
+        for buf in buffers.iter_mut() {
+            let mut rest = buf.as_mut_slice();
+            for (chunk_slots, &n) in slots.iter_mut().zip(&lines) {
+                let (head, tail) = rest.split_at_mut(n);
+                chunk_slots.push(head);
+                rest = tail;
+            }
+        }
+
+        let results: Vec<Result<ChunkOut, ChunkError>> = bounds
+            .par_iter()
+            .zip(slots.into_par_iter())
+            .map(|(&(s, e), mut chunk_slots)| {
+                let out = parse_chunk(&body[s..e], delimiter, ncols, &mut chunk_slots)
+                    .map_err(|err| err.shifted(s));
+                release(&body[s..e]);
+                out
             })
             .collect();
 
@@ -407,81 +636,127 @@ mod parallel {
             });
         }
 
-        // Transpose chunk-major buffers into column-major lists, then merge columns in parallel.
-        let mut per_column: Vec<Vec<(usize, ChunkColumn)>> = (0..ncols)
+        // Transpose chunk-major states into column-major lists, then finish columns in parallel.
+        let rows: Vec<usize> = chunks.iter().map(|c| c.rows).collect();
+        let mut per_column: Vec<Vec<ChunkColumn>> = (0..ncols)
             .map(|_| Vec::with_capacity(chunks.len()))
             .collect();
-        for (ci, cols) in chunks.into_iter().enumerate() {
-            for (j, c) in cols.into_iter().enumerate() {
-                per_column[j].push((ci, c));
+        for c in chunks {
+            for (j, state) in c.columns.into_iter().enumerate() {
+                per_column[j].push(state);
             }
         }
+        let layout = Layout {
+            bounds: &bounds,
+            lines: &lines,
+            rows: &rows,
+        };
         let columns: Vec<Column> = per_column
             .into_par_iter()
+            .zip(buffers.into_par_iter())
             .zip(names.into_par_iter())
             .enumerate()
-            .map(|(j, (parts, name))| {
-                let data = merge_column(parts, &bounds, body, delimiter, ncols, j);
+            .map(|(j, ((parts, buf), name))| {
+                let data = finish_column(parts, buf, &layout, body, delimiter, ncols, j);
                 Column::new(name, data)
             })
             .collect();
         Ok(Table::new(columns).expect("names are unique and chunks have equal row counts"))
     }
 
-    /// Concatenates one column's chunk buffers in file order, deciding its final type.
-    fn merge_column(
-        parts: Vec<(usize, ChunkColumn)>,
-        bounds: &[(usize, usize)],
+    /// Where each chunk's rows sit: its byte range, its slots (lines) and its records (rows).
+    struct Layout<'l> {
+        bounds: &'l [(usize, usize)],
+        lines: &'l [usize],
+        rows: &'l [usize],
+    }
+
+    /// Decides one column's final type from its chunk states and turns its buffer into the
+    /// column's data, in place where it stays a float column.
+    fn finish_column(
+        parts: Vec<ChunkColumn>,
+        mut buf: Vec<f64>,
+        layout: &Layout,
         body: &[u8],
         delimiter: u8,
         ncols: usize,
         j: usize,
     ) -> ColumnData {
-        let total: usize = parts.iter().map(|(_, c)| c.len()).sum();
-        let kind = parts.iter().fold(NumKind::Int, |k, (_, c)| match (k, c) {
+        let total: usize = layout.rows.iter().sum();
+        let kind = parts.iter().fold(NumKind::Int, |k, c| match (k, c) {
             (NumKind::Text, _) | (_, ChunkColumn::Text(_)) => NumKind::Text,
-            (NumKind::Float, _) | (_, ChunkColumn::Float(_)) => NumKind::Float,
+            (NumKind::Float, _) | (_, ChunkColumn::Float) => NumKind::Float,
             _ => NumKind::Int,
         });
-        if kind != NumKind::Text && parts.iter().all(|(_, c)| c.all_missing()) {
-            // pandas reads an entirely missing column as float NaN
-            return ColumnData::Float(vec![f64::NAN; total]);
-        }
+        // (chunk index, offset of its slots, its row count)
+        let spans = || {
+            layout
+                .lines
+                .iter()
+                .scan(0, |off, &n| {
+                    let o = *off;
+                    *off += n;
+                    Some(o)
+                })
+                .zip(layout.rows)
+                .enumerate()
+                .map(|(ci, (off, &rows))| (ci, off, rows))
+        };
         match kind {
             NumKind::Int => {
-                let mut out = Vec::with_capacity(total);
-                for (_, c) in parts {
-                    if let ChunkColumn::Int(v) = c {
-                        out.extend_from_slice(&v);
+                let all_missing = parts.iter().zip(layout.rows).all(
+                    |(c, &rows)| matches!(c, ChunkColumn::Int { missing } if missing.len() == rows),
+                );
+                if all_missing {
+                    // pandas reads an entirely missing column as float NaN
+                    buf.clear();
+                    buf.resize(total, f64::NAN);
+                    buf.shrink_to_fit();
+                    return ColumnData::Float(buf);
+                }
+                let mut out: Vec<Option<i64>> = Vec::with_capacity(total);
+                for ((_, off, rows), c) in spans().zip(&parts) {
+                    let start = out.len();
+                    out.extend(
+                        buf[off..off + rows]
+                            .iter()
+                            .map(|x| Some(x.to_bits() as i64)),
+                    );
+                    if let ChunkColumn::Int { missing } = c {
+                        for &r in missing {
+                            out[start + r] = None;
+                        }
                     }
                 }
                 ColumnData::Int(out)
             }
             NumKind::Float => {
-                let mut out = Vec::with_capacity(total);
-                for (_, c) in parts {
-                    match c {
-                        ChunkColumn::Float(v) => out.extend_from_slice(&v),
-                        ChunkColumn::Int(v) => {
-                            out.extend(v.iter().map(|o| o.map_or(f64::NAN, |i| i as f64)))
-                        }
-                        ChunkColumn::Text(_) => unreachable!(),
+                let mut dst = 0;
+                for ((_, off, rows), c) in spans().zip(&parts) {
+                    if let ChunkColumn::Int { missing } = c {
+                        ints_to_floats(&mut buf[off..off + rows], missing);
                     }
+                    if dst != off {
+                        // a chunk with blank lines left unused slots before this one
+                        buf.copy_within(off..off + rows, dst);
+                    }
+                    dst += rows;
                 }
-                ColumnData::Float(out)
+                buf.truncate(total);
+                ColumnData::Float(buf)
             }
             NumKind::Text => {
+                drop(buf);
                 let mut text: Vec<&str> = Vec::with_capacity(total);
-                for (ci, c) in parts {
+                for ((ci, _, rows), c) in spans().zip(parts) {
                     match c {
                         ChunkColumn::Text(v) => text.extend_from_slice(&v),
-                        c if c.all_missing() => text.extend(std::iter::repeat_n("", c.len())),
-                        c => {
+                        _ => {
                             // A numeric chunk in a text column: take its original text again.
-                            let (s, e) = bounds[ci];
+                            let (s, e) = layout.bounds[ci];
                             let chunk = std::str::from_utf8(&body[s..e])
                                 .expect("chunk was validated while parsing");
-                            text.extend(column_text(chunk, delimiter, ncols, j, c.len()));
+                            text.extend(column_text(chunk, delimiter, ncols, j, rows));
                         }
                     }
                 }

@@ -124,6 +124,131 @@ pub fn parse_float(s: &[u8]) -> Option<f64> {
     }
 }
 
+/// Exact powers of ten representable as `f64` (10^0 ..= 10^22; 10^23 is not exact).
+const EXACT_POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// A plain decimal number read by [`scan_number`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct ScannedNumber {
+    /// Index just after the last byte of the number.
+    pub end: usize,
+    /// The correctly rounded value (what [`parse_float`] returns for the same text).
+    pub value: f64,
+    /// Whether the text is integer syntax (sign and digits only), so that [`parse_int`]
+    /// returns `value as i64` for it.
+    pub is_int: bool,
+}
+
+/// Reads a plain decimal number (`[+-]digits[.digits][(e|E)[+-]digits]`, at least one
+/// mantissa digit) starting at `bytes[start]`, stopping at the first byte that cannot continue
+/// it, and returns it only when it can be converted exactly the cheap way; `None` means "ask
+/// [`parse_float`]", never "not a number".
+///
+/// This is Clinger's fast path (W. D. Clinger, "How to Read Floating Point Numbers
+/// Accurately", PLDI 1990, §3; also the first step of Lemire's fast_float, "Number Parsing at a
+/// Gigabyte per Second", Software: Practice and Experience 51(8), 2021): when the decimal
+/// mantissa `w` is at most 2^53 it is exact as an `f64`, and when `|e| <= 22` so is `10^|e|`;
+/// one IEEE multiplication `w * 10^e` or division `w / 10^-e` of two exact operands is then
+/// correctly rounded, so the result equals the correctly rounded value of the decimal text.
+/// The sign is applied afterwards (round-to-nearest-even is symmetric). More than 19 digits,
+/// a larger mantissa or exponent fall back to the caller's full parser.
+#[inline(always)]
+pub(crate) fn scan_number(bytes: &[u8], start: usize) -> Option<ScannedNumber> {
+    let mut i = start;
+    let neg = match bytes.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let mut w: u64 = 0;
+    let int_start = i;
+    while let Some(&c) = bytes.get(i) {
+        let d = c.wrapping_sub(b'0');
+        if d > 9 {
+            break;
+        }
+        w = w.wrapping_mul(10).wrapping_add(d as u64);
+        i += 1;
+    }
+    let mut ndigits = i - int_start;
+    let mut exp: i64 = 0;
+    let mut is_int = true;
+    if bytes.get(i) == Some(&b'.') {
+        is_int = false;
+        i += 1;
+        let frac_start = i;
+        while let Some(&c) = bytes.get(i) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            w = w.wrapping_mul(10).wrapping_add(d as u64);
+            i += 1;
+        }
+        ndigits += i - frac_start;
+        exp = -((i - frac_start) as i64);
+    }
+    // 19 decimal digits always fit in a u64 (10^19 - 1 < 2^64), so `w` did not wrap.
+    if ndigits == 0 || ndigits > 19 {
+        return None;
+    }
+    if let Some(b'e' | b'E') = bytes.get(i) {
+        is_int = false;
+        i += 1;
+        let eneg = match bytes.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let exp_start = i;
+        let mut e: i64 = 0;
+        while let Some(&c) = bytes.get(i) {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            if e < 1_000_000 {
+                e = e * 10 + d as i64;
+            }
+            i += 1;
+        }
+        if i == exp_start {
+            return None;
+        }
+        exp += if eneg { -e } else { e };
+    }
+    if w > 1 << 53 {
+        return None;
+    }
+    let magnitude = if w == 0 {
+        0.0
+    } else if exp >= 0 {
+        *EXACT_POW10.get(exp as usize)? * w as f64
+    } else {
+        w as f64 / *EXACT_POW10.get(exp.unsigned_abs() as usize)?
+    };
+    Some(ScannedNumber {
+        end: i,
+        value: if neg { -magnitude } else { magnitude },
+        is_int,
+    })
+}
+
 /// pandas' default boolean spellings (`_true_values` / `_false_values` of the C parser).
 #[inline]
 pub fn parse_bool(s: &[u8]) -> Option<bool> {
@@ -472,6 +597,163 @@ mod tests {
             "1 2",
         ] {
             assert_eq!(parse_float(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    /// xorshift64* stream for the randomised fast-path checks.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    /// Checks one string against the full parsers: whenever the fast path answers for the
+    /// whole text, it gives the same bits as `parse_float` (and Rust's own correctly rounded
+    /// `str::parse`), and integer syntax exactly when `parse_int` accepts it.
+    fn check_scan(s: &str) -> bool {
+        let b = s.as_bytes();
+        let Some(n) = scan_number(b, 0) else {
+            return false;
+        };
+        if n.end != b.len() {
+            return false;
+        }
+        let full = parse_float(b).unwrap_or_else(|| panic!("{s:?} rejected by parse_float"));
+        assert_eq!(n.value.to_bits(), full.to_bits(), "{s:?}");
+        let fast2: f64 = fast_float2::parse(b).unwrap();
+        assert_eq!(n.value.to_bits(), fast2.to_bits(), "{s:?}");
+        let std: f64 = s.parse().unwrap();
+        assert_eq!(n.value.to_bits(), std.to_bits(), "{s:?}");
+        if n.is_int {
+            assert_eq!(parse_int(b), Some(n.value as i64), "{s:?}");
+        } else {
+            assert_eq!(parse_int(b), None, "{s:?}");
+        }
+        true
+    }
+
+    #[test]
+    fn fast_path_edge_cases() {
+        for s in [
+            "-0.0",
+            "0",
+            "-0",
+            "+0",
+            "1e5",
+            "1E+05",
+            ".5",
+            "5.",
+            "+1.5",
+            "-.5",
+            "+.5",
+            "5.e3",
+            "0.1",
+            "-12.345678",
+            "9007199254740992",
+            "-9007199254740992",
+            "123456789012345",
+            "1234567890123456",
+            "1.234567890123456",
+            "0.000000000000001",
+            "1e22",
+            "1e-22",
+            "9007199254740991e22",
+            "9007199254740992e-22",
+            "0e999999",
+            "-0e-999999",
+            "0000000000000000001",
+            "4.9",
+            "2.5",
+            "3.5",
+        ] {
+            assert!(check_scan(s), "{s:?} should take the fast path");
+        }
+        // Outside the fast path (still numbers): the caller falls back to `parse_float`.
+        for s in [
+            "9007199254740993",
+            "12345678901234567",
+            "1.2345678901234567",
+            "1e23",
+            "1e-23",
+            "00000000000000000001",
+            "2.2250738585072014e-308",
+            "1e400",
+            "1.7976931348623157",
+        ] {
+            assert!(scan_number(s.as_bytes(), 0).is_none(), "{s:?}");
+        }
+        // Not plain numbers at all.
+        for s in [
+            "", "-", "+", ".", "-.", "e5", ".e5", "inf", "-inf", "nan", "1e", "1e+", "1.5e-",
+        ] {
+            let full = scan_number(s.as_bytes(), 0).filter(|n| n.end == s.len());
+            assert!(full.is_none(), "{s:?}");
+        }
+        // Stops at the first byte that cannot continue the number.
+        let n = scan_number(b"x,-1.25,3", 2).unwrap();
+        assert_eq!((n.end, n.value, n.is_int), (7, -1.25, false));
+        let n = scan_number(b"42\r\n", 0).unwrap();
+        assert_eq!((n.end, n.value, n.is_int), (2, 42.0, true));
+    }
+
+    #[test]
+    fn fast_path_matches_full_parser_on_random_decimals() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut fast = 0;
+        for _ in 0..300_000 {
+            let mut s = String::new();
+            match rng.below(4) {
+                0 => s.push('-'),
+                1 if rng.below(4) == 0 => s.push('+'),
+                _ => {}
+            }
+            let ndigits = 1 + rng.below(18) as usize;
+            let dot = rng.below(ndigits as u64 + 2) as usize;
+            for k in 0..ndigits {
+                if k == dot {
+                    s.push('.');
+                }
+                // favour long runs of 9s and 0s, where rounding is hardest
+                let d = match rng.below(8) {
+                    0 => 9,
+                    1 => 0,
+                    _ => rng.below(10),
+                };
+                s.push((b'0' + d as u8) as char);
+            }
+            if dot == ndigits {
+                s.push('.');
+            }
+            if rng.below(4) == 0 {
+                s.push(if rng.below(2) == 0 { 'e' } else { 'E' });
+                match rng.below(3) {
+                    0 => s.push('-'),
+                    1 => s.push('+'),
+                    _ => {}
+                }
+                s.push_str(&rng.below(40).to_string());
+            }
+            if check_scan(&s) {
+                fast += 1;
+            }
+        }
+        // most of these strings are inside the fast path
+        assert!(fast > 150_000, "{fast}");
+        // values printed the way pandas/numpy write them: 6 decimals, and shortest repr
+        for _ in 0..100_000 {
+            let x = ((rng.next() >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 400.0;
+            assert!(check_scan(&format!("{x:.6}")));
+            let repr = format!("{x:?}");
+            if !check_scan(&repr) {
+                assert_eq!(parse_float(repr.as_bytes()), Some(x));
+            }
         }
     }
 
