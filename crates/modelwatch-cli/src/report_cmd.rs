@@ -9,8 +9,13 @@ use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use modelwatch_core::drift::{compute_drift, DriftMethod};
-use modelwatch_core::results::{Meta, Results};
+use modelwatch_core::model_quality::{
+    compute_classification, compute_regression, ClassificationSpec, RegressionSpec,
+};
+use modelwatch_core::quality::compute_summary;
+use modelwatch_core::results::{Meta, Preset, Results};
 use modelwatch_core::table::Table;
+use modelwatch_core::target::compute_target;
 use modelwatch_io::{read_table, Format, ReadOptions};
 use modelwatch_report::{render_html, render_terminal, to_json, TerminalStyle};
 
@@ -51,6 +56,24 @@ pub struct InputArgs {
     /// Columns to leave out.
     #[arg(long, value_delimiter = ',', value_name = "COLS")]
     pub ignore: Vec<String>,
+    /// Presets to compute, comma-separated: drift, summary, target, classification,
+    /// regression.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "PRESETS",
+        default_value = "drift,summary"
+    )]
+    pub preset: Vec<String>,
+    /// Class-probability columns of the prediction (target drift, classification).
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub prediction_proba: Vec<String>,
+    /// The positive label of a binary classification (default 1, or true for booleans).
+    #[arg(long, value_name = "LABEL")]
+    pub pos_label: Option<String>,
+    /// Probability at which a binary classification predicts the positive label.
+    #[arg(long, value_name = "P", default_value_t = 0.5)]
+    pub proba_threshold: f64,
     /// The id column (not drift-tested).
     #[arg(long, value_name = "COL")]
     pub id: Option<String>,
@@ -116,12 +139,31 @@ pub struct ReportArgs {
 
 /// How [`build_results`] runs.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct BuildOptions {
+pub struct BuildOptions<'a> {
     /// Show a spinner and a progress bar on standard error.
     pub interactive: bool,
     /// Accept a current dataset with a header but no rows (`test` judges what it can);
     /// `report` refuses it.
     pub allow_empty_current: bool,
+    /// Presets computed in addition to `--preset` (the ones a test suite needs).
+    pub extra_presets: &'a [Preset],
+}
+
+/// The presets to compute: `--preset` plus `extra`, without repeats, in display order.
+pub fn requested_presets(args: &InputArgs, extra: &[Preset]) -> anyhow::Result<Vec<Preset>> {
+    let mut out = Vec::new();
+    for name in &args.preset {
+        let p = Preset::from_name(name).context("--preset")?;
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    for p in extra {
+        if !out.contains(p) {
+            out.push(*p);
+        }
+    }
+    Ok(out)
 }
 
 fn parse_method(flag: &str, name: &str) -> anyhow::Result<DriftMethod> {
@@ -166,7 +208,7 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Reads both datasets, applies the config file and the flags, and computes the results.
-pub fn build_results(args: &InputArgs, opts: BuildOptions) -> anyhow::Result<Results> {
+pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result<Results> {
     let config = match &args.config {
         Some(p) => ConfigFile::load(p)?,
         None => ConfigFile::default(),
@@ -283,32 +325,92 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions) -> anyhow::Result<Res
         );
     }
 
-    let shared = reference
-        .column_names()
-        .filter(|n| current.column(n).is_some())
-        .count() as u64;
-    let bar = if interactive {
-        let pb = ProgressBar::new(shared);
-        pb.set_style(
-            ProgressStyle::with_template("{spinner} computing drift {bar:30} {pos}/{len} columns")
-                .expect("valid template"),
+    let presets = requested_presets(args, opts.extra_presets)?;
+    if !(0.0..=1.0).contains(&args.proba_threshold) {
+        bail!(
+            "--proba-threshold must be between 0 and 1, got {}",
+            args.proba_threshold
         );
-        Some(pb)
+    }
+
+    let drift = if presets.contains(&Preset::Drift) {
+        let shared = reference
+            .column_names()
+            .filter(|n| current.column(n).is_some())
+            .count() as u64;
+        let bar = if interactive {
+            let pb = ProgressBar::new(shared);
+            pb.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} computing drift {bar:30} {pos}/{len} columns",
+                )
+                .expect("valid template"),
+            );
+            Some(pb)
+        } else {
+            None
+        };
+        let tick = || {
+            if let Some(pb) = &bar {
+                pb.inc(1);
+            }
+        };
+        let drift = compute_drift(&reference, &current, &schema, &settings, &tick)?;
+        if let Some(pb) = bar {
+            pb.finish_and_clear();
+        }
+        Some(drift)
     } else {
         None
     };
-    let tick = || {
-        if let Some(pb) = &bar {
-            pb.inc(1);
-        }
+    let summary = if presets.contains(&Preset::Summary) {
+        Some(compute_summary(Some(&reference), &current, &schema)?)
+    } else {
+        None
     };
-    let drift = compute_drift(&reference, &current, &schema, &settings, &tick)?;
-    if let Some(pb) = bar {
-        pb.finish_and_clear();
-    }
+    let target = if presets.contains(&Preset::Target) {
+        Some(compute_target(
+            &reference,
+            &current,
+            &schema,
+            &args.prediction_proba,
+            &settings,
+        )?)
+    } else {
+        None
+    };
+    let classification = if presets.contains(&Preset::Classification) {
+        let Some(target) = schema.target.clone() else {
+            bail!("the classification preset needs --target");
+        };
+        let spec = ClassificationSpec {
+            target,
+            prediction: schema.prediction.clone(),
+            prediction_proba: args.prediction_proba.clone(),
+            pos_label: args.pos_label.clone(),
+            proba_threshold: args.proba_threshold,
+        };
+        Some(compute_classification(Some(&reference), &current, &spec)?)
+    } else {
+        None
+    };
+    let regression = if presets.contains(&Preset::Regression) {
+        let (Some(target), Some(prediction)) = (schema.target.clone(), schema.prediction.clone())
+        else {
+            bail!("the regression preset needs --target and --prediction");
+        };
+        let spec = RegressionSpec { target, prediction };
+        Some(compute_regression(Some(&reference), &current, &spec)?)
+    } else {
+        None
+    };
 
     Ok(Results {
-        drift: Some(drift),
+        drift,
+        summary,
+        target,
+        classification,
+        regression,
         meta: Meta {
             reference: args.reference.display().to_string(),
             current: args.current.display().to_string(),
@@ -329,6 +431,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         BuildOptions {
             interactive,
             allow_empty_current: false,
+            extra_presets: &[],
         },
     )?;
 

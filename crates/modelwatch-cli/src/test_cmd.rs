@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::Args;
 use modelwatch_core::checks::{presets, run_checks, Spanned, Suite, SuiteError};
+use modelwatch_core::results::Preset;
 use modelwatch_report::checks::{render_checks, to_junit};
 use modelwatch_report::TerminalStyle;
 
@@ -86,6 +87,13 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         .validate()
         .map_err(|e| suite_error(&suite_path, &text, &e))?;
 
+    // Compute the parts of the report the suite reads, besides the ones --preset asks for.
+    let needed: Vec<Preset> = suite
+        .sections()
+        .into_iter()
+        .filter_map(|s| Preset::from_name(s).ok())
+        .collect();
+
     let json_to_stdout = args.json.as_deref() == Some("-");
     let interactive = std::io::stderr().is_terminal() && !args.quiet;
     let results = build_results(
@@ -93,6 +101,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         BuildOptions {
             interactive,
             allow_empty_current: true,
+            extra_presets: &needed,
         },
     )?;
     let value = serde_json::to_value(&results).context("cannot serialize the results")?;

@@ -4,6 +4,8 @@
 
 pub mod checks;
 pub mod drift;
+pub mod model_quality;
+pub mod quality;
 pub mod results;
 pub mod schema;
 pub mod stats;

@@ -5,6 +5,9 @@
 use serde::Serialize;
 
 use crate::drift::DriftReport;
+use crate::model_quality::{ClassificationReport, RegressionReport};
+use crate::quality::DataSummary;
+use crate::target::TargetReport;
 
 /// Where the data came from and what produced the result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -23,10 +26,64 @@ pub struct Meta {
     pub seed: u64,
 }
 
+/// The presets a run can compute (`--preset`), in the order their sections are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    Drift,
+    Summary,
+    Target,
+    Classification,
+    Regression,
+}
+
+/// An unknown preset name.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("unknown preset `{0}` (known: drift, summary, target, classification, regression)")]
+pub struct UnknownPreset(pub String);
+
+impl Preset {
+    pub const DEFAULT: [Preset; 2] = [Preset::Drift, Preset::Summary];
+
+    pub fn from_name(name: &str) -> Result<Self, UnknownPreset> {
+        match name.trim() {
+            "drift" => Ok(Preset::Drift),
+            "summary" => Ok(Preset::Summary),
+            "target" => Ok(Preset::Target),
+            "classification" => Ok(Preset::Classification),
+            "regression" => Ok(Preset::Regression),
+            other => Err(UnknownPreset(other.to_string())),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Drift => "drift",
+            Preset::Summary => "summary",
+            Preset::Target => "target",
+            Preset::Classification => "classification",
+            Preset::Regression => "regression",
+        }
+    }
+}
+
 /// Everything a run computed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Results {
+    /// The `drift` preset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drift: Option<DriftReport>,
+    /// The `summary` (data quality) preset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<DataSummary>,
+    /// The `target` (target and prediction drift) preset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetReport>,
+    /// The `classification` (model quality) preset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub classification: Option<ClassificationReport>,
+    /// The `regression` (model quality) preset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regression: Option<RegressionReport>,
     pub meta: Meta,
 }

@@ -71,6 +71,23 @@ pub fn render_terminal(results: &Results, style: TerminalStyle) -> String {
         "reference: {} ({} rows)\ncurrent:   {} ({} rows)\n",
         m.reference, m.reference_rows, m.current, m.current_rows
     ));
+    // The drift verdict comes last, so it is the line a user sees at the bottom.
+    if let Some(summary) = &results.summary {
+        out.push('\n');
+        out.push_str(&crate::summary::render_summary(summary, style));
+    }
+    if let Some(target) = &results.target {
+        out.push('\n');
+        out.push_str(&crate::target::render_target(target, style));
+    }
+    if let Some(c) = &results.classification {
+        out.push('\n');
+        out.push_str(&crate::model_quality::render_classification(c, style));
+    }
+    if let Some(r) = &results.regression {
+        out.push('\n');
+        out.push_str(&crate::model_quality::render_regression(r, style));
+    }
     if let Some(drift) = &results.drift {
         out.push('\n');
         out.push_str(&render_drift(drift, style));
