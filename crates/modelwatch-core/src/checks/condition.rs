@@ -455,7 +455,9 @@ impl Condition {
         let a = as_number(actual);
         let note = format!("(reference {}{})", format_number(r), tol.describe(r));
         let (lo, hi) = (r - t, r + t);
-        let (passed, value, text) = match op {
+        // Without a tolerance (Evidently's 1e-6 default) the bound reads as the reference.
+        let negligible = tol.relative.is_none() && tol.absolute.is_none();
+        let (passed, value, mut text) = match op {
             Operator::Eq | Operator::NotEq | Operator::Between => {
                 let inside = a.is_some_and(|a| lo <= a && a <= hi);
                 let text = if op == Operator::NotEq {
@@ -499,6 +501,13 @@ impl Condition {
             }
             Operator::IsIn | Operator::NotIn => (false, Value::Null, "invalid".into()),
         };
+        if negligible {
+            let sym = match op {
+                Operator::Between => "=",
+                other => other.symbol(),
+            };
+            text = format!("{sym} {} (reference)", format_number(r));
+        }
         (
             passed,
             ResolvedCondition {
