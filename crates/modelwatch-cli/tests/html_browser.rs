@@ -1,0 +1,299 @@
+//! The HTML report in a real browser: headless Chromium (Debian's `chromium`, installed by
+//! `.ci/run`) driven over the DevTools protocol loads generated reports from file URLs.
+//!
+//! It checks that the drift table has one row per column, that every expanded column shows
+//! its chart, that sorting and the drifted-only filter work, that a hostile column name stays
+//! text, that the page made no request besides itself and logged no console error, and saves
+//! screenshots under `target/tmp/html_browser/`.
+//!
+//! Outside CI (`CI` not `true`) the test prints why and passes when Chromium is missing;
+//! under CI a missing Chromium is a failure.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use headless_chrome::protocol::cdp::types::Event;
+use headless_chrome::protocol::cdp::Log::LogEntryLevel;
+use headless_chrome::protocol::cdp::Network;
+use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
+use headless_chrome::protocol::cdp::Runtime::ConsoleAPICalledEventTypeOption;
+use headless_chrome::{Browser, LaunchOptions, Tab};
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The Chromium binary: `$CHROMIUM`, else `chromium` or `chromium-browser` on the PATH.
+fn find_chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    for dir in std::env::split_paths(&path) {
+        for name in ["chromium", "chromium-browser"] {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// Writes the report of `reference` vs `current` as HTML and JSON into `dir`; returns the
+/// HTML path and the parsed JSON.
+fn make_report(dir: &Path, name: &str, reference: &Path, current: &Path) -> (PathBuf, Value) {
+    let html = dir.join(format!("{name}.html"));
+    let json = dir.join(format!("{name}.json"));
+    let status = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+        .args(["report", "-q", "--reference"])
+        .arg(reference)
+        .arg("--current")
+        .arg(current)
+        .arg("--html")
+        .arg(&html)
+        .arg("--json")
+        .arg(&json)
+        .status()
+        .expect("run modelwatch");
+    assert!(status.success());
+    let value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    (html.canonicalize().unwrap(), value)
+}
+
+/// What a page did while loaded: request URLs and console errors.
+#[derive(Default)]
+struct Observed {
+    requests: Vec<String>,
+    errors: Vec<String>,
+    dialogs: Vec<String>,
+}
+
+fn watch(tab: &Tab) -> Arc<Mutex<Observed>> {
+    let seen = Arc::new(Mutex::new(Observed::default()));
+    let sink = Arc::clone(&seen);
+    tab.add_event_listener(Arc::new(move |event: &Event| {
+        let mut s = sink.lock().unwrap();
+        match event {
+            Event::NetworkRequestWillBeSent(e) => s.requests.push(e.params.request.url.clone()),
+            Event::LogEntryAdded(e) if matches!(e.params.entry.level, LogEntryLevel::Error) => {
+                s.errors.push(format!("log: {}", e.params.entry.text))
+            }
+            Event::RuntimeConsoleAPICalled(e)
+                if matches!(e.params.Type, ConsoleAPICalledEventTypeOption::Error) =>
+            {
+                s.errors.push(format!("console.error: {:?}", e.params.args))
+            }
+            Event::RuntimeExceptionThrown(e) => s
+                .errors
+                .push(format!("exception: {:?}", e.params.exception_details)),
+            Event::PageJavascriptDialogOpening(e) => s.dialogs.push(e.params.message.clone()),
+            _ => {}
+        }
+    }))
+    .unwrap();
+    tab.enable_log().unwrap();
+    tab.enable_runtime().unwrap();
+    tab.call_method(Network::Enable {
+        max_total_buffer_size: None,
+        max_resource_buffer_size: None,
+        max_post_data_size: None,
+        report_direct_socket_traffic: None,
+        enable_durable_messages: None,
+    })
+    .unwrap();
+    seen
+}
+
+fn eval(tab: &Tab, js: &str) -> Value {
+    tab.evaluate(js, false)
+        .unwrap_or_else(|e| panic!("{js}: {e}"))
+        .value
+        .unwrap_or(Value::Null)
+}
+
+/// Loads `html` in a fresh tab and checks the drift table against the JSON results.
+fn check_report(browser: &Browser, html: &Path, json: &Value, screenshot: &Path) -> String {
+    let url = format!("file://{}", html.display());
+    let tab = browser.new_tab().unwrap();
+    let seen = watch(&tab);
+    tab.navigate_to(&url)
+        .unwrap()
+        .wait_until_navigated()
+        .unwrap();
+    tab.wait_for_element("#drift-table").unwrap();
+
+    let columns = json["drift"]["columns"].as_array().unwrap();
+    let drifted = json["drift"]["drifted_count"].as_u64().unwrap();
+    assert_eq!(
+        eval(
+            &tab,
+            "document.querySelectorAll('#drift-table tbody tr.main').length"
+        ),
+        columns.len(),
+        "one table row per column"
+    );
+    let names = eval(
+        &tab,
+        "JSON.stringify([].map.call(document.querySelectorAll('#drift-table tbody tr.main td:first-child'), function(td){return td.textContent}))",
+    );
+    let names: Vec<String> = serde_json::from_str(names.as_str().unwrap()).unwrap();
+    let expected: Vec<String> = columns
+        .iter()
+        .map(|c| c["column"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, expected, "column names shown as text, in order");
+
+    // Closed rows show no chart; expanding all shows one drawn chart per column.
+    assert_eq!(
+        eval(
+            &tab,
+            "[].filter.call(document.querySelectorAll('svg.chart'), function(s){return s.checkVisibility()}).length"
+        ),
+        0
+    );
+    tab.find_element("#expand-all").unwrap().click().unwrap();
+    assert_eq!(
+        eval(
+            &tab,
+            "[].every.call(document.querySelectorAll('#drift-table tbody'), function(b){var d=b.querySelector('details');var s=d&&d.querySelector('svg.chart');return !!(d.open&&s&&s.checkVisibility()&&s.getBoundingClientRect().height>50&&s.querySelectorAll('rect').length>0)})"
+        ),
+        true,
+        "every expanded column has its chart"
+    );
+    let png = tab
+        .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
+        .unwrap();
+    std::fs::write(screenshot, png).unwrap();
+
+    // Sorting by score puts the smallest score first.
+    tab.find_element("th button[data-key=score]")
+        .unwrap()
+        .click()
+        .unwrap();
+    let first = eval(
+        &tab,
+        "document.querySelector('#drift-table tbody').getAttribute('data-column')",
+    );
+    let smallest = columns
+        .iter()
+        .filter(|c| c["score"].is_number())
+        .min_by(|a, b| {
+            a["score"]
+                .as_f64()
+                .unwrap()
+                .total_cmp(&b["score"].as_f64().unwrap())
+        })
+        .map(|c| c["column"].clone());
+    if let Some(smallest) = smallest {
+        assert_eq!(first, smallest, "sorted by score");
+    }
+
+    // The filter leaves the drifted columns.
+    tab.find_element("#only-drifted").unwrap().click().unwrap();
+    assert_eq!(
+        eval(
+            &tab,
+            "[].filter.call(document.querySelectorAll('#drift-table tbody'), function(b){return !b.hidden}).length"
+        ),
+        drifted
+    );
+    assert_eq!(
+        eval(&tab, "performance.getEntriesByType('resource').length"),
+        0,
+        "no resource fetched"
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let s = seen.lock().unwrap();
+    assert!(
+        s.requests.iter().all(|r| *r == url),
+        "requests besides the page itself: {:?}",
+        s.requests
+    );
+    assert!(s.errors.is_empty(), "console errors: {:?}", s.errors);
+    assert!(s.dialogs.is_empty(), "dialogs opened: {:?}", s.dialogs);
+    eval(&tab, "document.title")
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn reports_render_in_headless_chromium() {
+    let Some(chromium) = find_chromium() else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("chromium is not installed (CI=true): .ci/run should install it");
+        }
+        eprintln!(
+            "skipping the browser test: chromium is not installed (apt-get install chromium)"
+        );
+        return;
+    };
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html_browser");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+
+    // A hostile column name and labels next to the iris example.
+    let evil = "<script>alert(1)</script>";
+    let mut reference = format!("{evil},colour\n");
+    let mut current = format!("{evil},colour\n");
+    for i in 0..60 {
+        let c = ["red", "<b>green</b>", "blue"][i % 3];
+        reference.push_str(&format!("{},{c}\n", i as f64 * 0.5));
+        current.push_str(&format!(
+            "{},{c}\n",
+            i as f64 * 0.5 + if i % 2 == 0 { 9.0 } else { 0.0 }
+        ));
+    }
+    current.push_str(",\n");
+    std::fs::write(out.join("evil_reference.csv"), reference).unwrap();
+    std::fs::write(out.join("evil_current.csv"), current).unwrap();
+
+    let r = repo();
+    let (iris_html, iris_json) = make_report(
+        &out,
+        "iris",
+        &r.join("examples/iris/reference.csv"),
+        &r.join("examples/iris/current.csv"),
+    );
+    let (evil_html, evil_json) = make_report(
+        &out,
+        "evil",
+        &out.join("evil_reference.csv"),
+        &out.join("evil_current.csv"),
+    );
+
+    let profile = tempfile::TempDir::new_in(&out).unwrap();
+    let args: Vec<&OsStr> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
+    .iter()
+    .map(OsStr::new)
+    .collect();
+    let browser = Browser::new(LaunchOptions {
+        path: Some(chromium),
+        headless: true,
+        sandbox: false,
+        user_data_dir: Some(profile.path().to_path_buf()),
+        window_size: Some((1100, 1400)),
+        args,
+        idle_browser_timeout: Duration::from_secs(60),
+        ..LaunchOptions::default()
+    })
+    .expect("launch headless chromium");
+
+    let title = check_report(&browser, &iris_html, &iris_json, &out.join("iris.png"));
+    assert!(title.contains("reference.csv"), "{title}");
+    check_report(&browser, &evil_html, &evil_json, &out.join("evil.png"));
+    eprintln!("screenshots in {}", out.display());
+}
