@@ -41,8 +41,8 @@ pub(super) fn section(out: &mut String, drift: &DriftReport) {
         );
     }
     out.push_str("<th scope=\"col\">Distribution</th></tr></thead>\n");
-    for c in &drift.columns {
-        column(out, c);
+    for (i, c) in drift.columns.iter().enumerate() {
+        column(out, i, c);
     }
     out.push_str("</table>\n");
     notes(out, drift);
@@ -57,7 +57,9 @@ fn drifted_word(c: &ColumnDrift) -> (&'static str, &'static str) {
     }
 }
 
-fn column(out: &mut String, c: &ColumnDrift) {
+/// One column: a `<tbody>` (sortable as a unit) with the table row and its details row.
+/// `#drift-col-N` in the page address opens the N-th column's details.
+fn column(out: &mut String, index: usize, c: &ColumnDrift) {
     let (word, class) = drifted_word(c);
     let method = c.method.map(|m| m.name()).unwrap_or("-");
     let score = c.score.map(format_score).unwrap_or_else(|| "-".into());
@@ -68,7 +70,7 @@ fn column(out: &mut String, c: &ColumnDrift) {
     };
     let _ = write!(
         out,
-        "<tbody class=\"col\" data-column=\"{}\" data-type=\"{}\" data-method=\"{}\" data-score=\"{}\" data-threshold=\"{}\" data-drifted=\"{word}\">\
+        "<tbody class=\"col\" id=\"drift-col-{index}\" data-column=\"{}\" data-type=\"{}\" data-method=\"{}\" data-score=\"{}\" data-threshold=\"{}\" data-drifted=\"{word}\">\
 <tr class=\"main\"><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{class}\">{word}</td><td>",
         esc(&c.column),
         c.column_type.as_str(),

@@ -69,6 +69,7 @@ var ex=d.getElementById('expand-all');if(ex)ex.addEventListener('click',all(true
 var co=d.getElementById('collapse-all');if(co)co.addEventListener('click',all(false));
 t.addEventListener('click',function(e){var tr=e.target.closest('tr.main');if(!tr||e.target.closest('a,button,summary'))return;
 var x=tr.parentNode.querySelector('details');if(x)x.open=!x.open});
+var h=location.hash&&d.getElementById(location.hash.slice(1));if(h){var x=h.querySelector('details');if(x)x.open=true}
 window.addEventListener('beforeprint',all(true));
 })();
 "#;
