@@ -110,10 +110,13 @@ pub(crate) fn parse_csv_bytes(
     if data.iter().all(|c| c.is_ascii_whitespace()) {
         return Err(ReadError::Empty { path: show(path) });
     }
-    if force_sequential || memchr(b'"', data).is_some() {
-        sequential::parse(path, data, delimiter)
-    } else {
-        parallel::parse(path, data, delimiter, chunk_bytes, release)
+    if force_sequential {
+        return sequential::parse(path, data, delimiter);
+    }
+    // The parallel path gives up (before parsing anything) when it finds a quote.
+    match parallel::parse(path, data, delimiter, chunk_bytes, release) {
+        Some(table) => table,
+        None => sequential::parse(path, data, delimiter),
     }
 }
 
@@ -548,7 +551,7 @@ mod parallel {
         delimiter: u8,
         chunk_bytes: Option<usize>,
         release: &(dyn Fn(&[u8]) + Sync),
-    ) -> Result<Table, ReadError> {
+    ) -> Option<Result<Table, ReadError>> {
         // Header: the first non-blank line.
         let mut pos = 0;
         let (header, body_start) = loop {
@@ -562,15 +565,36 @@ mod parallel {
             }
             pos = line_end + 1; // cannot run past the end: the file is not all whitespace
         };
-        let header = std::str::from_utf8(header).map_err(|e| ReadError::InvalidUtf8 {
-            path: show(path),
-            line: line_of(data, pos + e.valid_up_to()),
-        })?;
-        let fields: Vec<&str> = header.split(delimiter as char).collect();
-        let names = header_names(path, &fields, delimiter)?;
-        let ncols = names.len();
         let body = &data[body_start..];
+        if memchr(b'"', header).is_some() {
+            return None;
+        }
+        Some(parse_body(
+            path,
+            data,
+            header,
+            pos,
+            body_start,
+            body,
+            delimiter,
+            chunk_bytes,
+            release,
+        )?)
+    }
 
+    /// Everything after the header line, for [`parse`]; `None` when the body holds a quote.
+    #[allow(clippy::too_many_arguments)]
+    fn parse_body(
+        path: &Path,
+        data: &[u8],
+        header: &[u8],
+        header_start: usize,
+        body_start: usize,
+        body: &[u8],
+        delimiter: u8,
+        chunk_bytes: Option<usize>,
+        release: &(dyn Fn(&[u8]) + Sync),
+    ) -> Option<Result<Table, ReadError>> {
         let threads = rayon::current_num_threads().max(1);
         let target = chunk_bytes
             .unwrap_or_else(|| (body.len() / (threads * 8)).clamp(256 * 1024, 16 * 1024 * 1024));
@@ -578,10 +602,51 @@ mod parallel {
 
         // Each chunk gets as many rows of every column's final buffer as it has lines, so the
         // chunks can write their numbers in place instead of being concatenated afterwards.
-        let lines: Vec<usize> = bounds
+        // The same parallel pass looks for quotes (quoted files take the sequential path).
+        let lines: Vec<Option<usize>> = bounds
             .par_iter()
-            .map(|&(s, e)| line_count(&body[s..e]))
+            .map(|&(s, e)| {
+                let chunk = &body[s..e];
+                memchr(b'"', chunk).is_none().then(|| line_count(chunk))
+            })
             .collect();
+        let lines: Vec<usize> = lines.into_iter().collect::<Option<_>>()?;
+        Some(parse_lines(
+            path,
+            data,
+            header,
+            header_start,
+            body_start,
+            body,
+            delimiter,
+            &bounds,
+            &lines,
+            release,
+        ))
+    }
+
+    /// The parallel parse proper, once the chunks and their line counts are known.
+    #[allow(clippy::too_many_arguments)]
+    fn parse_lines(
+        path: &Path,
+        data: &[u8],
+        header: &[u8],
+        header_start: usize,
+        body_start: usize,
+        body: &[u8],
+        delimiter: u8,
+        bounds: &[(usize, usize)],
+        lines: &[usize],
+        release: &(dyn Fn(&[u8]) + Sync),
+    ) -> Result<Table, ReadError> {
+        let header = std::str::from_utf8(header).map_err(|e| ReadError::InvalidUtf8 {
+            path: show(path),
+            line: line_of(data, header_start + e.valid_up_to()),
+        })?;
+        let fields: Vec<&str> = header.split(delimiter as char).collect();
+        let names = header_names(path, &fields, delimiter)?;
+        let ncols = names.len();
+
         let capacity: usize = lines.iter().sum();
         let mut buffers: Vec<Vec<f64>> = (0..ncols).map(|_| vec![0.0; capacity]).collect();
         let mut slots: Vec<Vec<&mut [f64]>> = (0..bounds.len())
@@ -589,7 +654,7 @@ mod parallel {
             .collect();
         for buf in buffers.iter_mut() {
             let mut rest = buf.as_mut_slice();
-            for (chunk_slots, &n) in slots.iter_mut().zip(&lines) {
+            for (chunk_slots, &n) in slots.iter_mut().zip(lines) {
                 let (head, tail) = rest.split_at_mut(n);
                 chunk_slots.push(head);
                 rest = tail;
@@ -647,8 +712,8 @@ mod parallel {
             }
         }
         let layout = Layout {
-            bounds: &bounds,
-            lines: &lines,
+            bounds,
+            lines,
             rows: &rows,
         };
         let columns: Vec<Column> = per_column
