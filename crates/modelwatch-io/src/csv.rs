@@ -569,7 +569,7 @@ mod parallel {
         if memchr(b'"', header).is_some() {
             return None;
         }
-        Some(parse_body(
+        parse_body(
             path,
             data,
             header,
@@ -579,7 +579,7 @@ mod parallel {
             delimiter,
             chunk_bytes,
             release,
-        )?)
+        )
     }
 
     /// Everything after the header line, for [`parse`]; `None` when the body holds a quote.
