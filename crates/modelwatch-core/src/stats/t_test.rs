@@ -190,33 +190,9 @@ mod tests {
 
     #[test]
     fn extreme_finite_inputs_do_not_panic() {
-        let extreme = [
-            -f64::MAX,
-            -1e300,
-            -1.0,
-            0.0,
-            5e-324,
-            1e-300,
-            1.0,
-            1e300,
-            f64::MAX,
-        ];
-        let samples: [&[f64]; 5] = [
-            &extreme,
-            &extreme[..5],
-            &[f64::MAX; 6],
-            &[-f64::MAX, -f64::MAX, 0.0, 0.0, f64::MAX, f64::MAX],
-            &[
-                1.0,
-                1.0 + f64::EPSILON,
-                1.0 + 2.0 * f64::EPSILON,
-                2.0,
-                2.0,
-                3.0,
-            ],
-        ];
-        for a in samples {
-            for b in samples {
+        let samples = crate::stats::test_support::extreme_samples();
+        for a in &samples {
+            for b in &samples {
                 let _ = t_test_ind(a, b);
             }
         }
