@@ -423,6 +423,30 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
     })
 }
 
+/// Colours and box drawing when the text goes to a terminal: standard output, or standard
+/// error when JSON takes standard output.
+pub fn terminal_style(json_to_stdout: bool) -> TerminalStyle {
+    let tty = if json_to_stdout {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    if tty {
+        TerminalStyle::Rich
+    } else {
+        TerminalStyle::Plain
+    }
+}
+
+/// Prints the human-readable text, to standard error when JSON takes standard output.
+pub fn print_text(text: &str, json_to_stdout: bool) {
+    if json_to_stdout {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
+}
+
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let json_to_stdout = args.json.as_deref() == Some("-");
     let interactive = std::io::stderr().is_terminal() && !args.quiet;
@@ -451,19 +475,8 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     }
 
     if !args.quiet {
-        let style = if std::io::stdout().is_terminal() && !json_to_stdout
-            || json_to_stdout && std::io::stderr().is_terminal()
-        {
-            TerminalStyle::Rich
-        } else {
-            TerminalStyle::Plain
-        };
-        let text = render_terminal(&results, style);
-        if json_to_stdout {
-            eprint!("{text}");
-        } else {
-            print!("{text}");
-        }
+        let text = render_terminal(&results, terminal_style(json_to_stdout));
+        print_text(&text, json_to_stdout);
     }
     Ok(ExitCode::SUCCESS)
 }

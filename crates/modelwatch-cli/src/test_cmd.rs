@@ -10,9 +10,10 @@ use clap::Args;
 use modelwatch_core::checks::{presets, run_checks, Spanned, Suite, SuiteError};
 use modelwatch_core::results::Preset;
 use modelwatch_report::checks::{render_checks, to_junit};
-use modelwatch_report::TerminalStyle;
 
-use crate::report_cmd::{build_results, write_atomically, BuildOptions, InputArgs};
+use crate::report_cmd::{
+    build_results, print_text, terminal_style, write_atomically, BuildOptions, InputArgs,
+};
 
 #[derive(Debug, Args)]
 pub struct TestArgs {
@@ -131,19 +132,8 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     }
 
     if !args.quiet {
-        let style = if std::io::stdout().is_terminal() && !json_to_stdout
-            || json_to_stdout && std::io::stderr().is_terminal()
-        {
-            TerminalStyle::Rich
-        } else {
-            TerminalStyle::Plain
-        };
-        let text = render_checks(&report, style);
-        if json_to_stdout {
-            eprint!("{text}");
-        } else {
-            print!("{text}");
-        }
+        let text = render_checks(&report, terminal_style(json_to_stdout));
+        print_text(&text, json_to_stdout);
     }
     Ok(if report.blocked() {
         ExitCode::from(1)
