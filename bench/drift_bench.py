@@ -201,7 +201,7 @@ def run_modelwatch(size):
     ref_path, cur_path = paths(size)
     out_json = DATA / f"{size}_modelwatch.json"
     cmd = ["/usr/bin/time", "-v", str(MODELWATCH), "report", "--reference", str(ref_path), "--current", str(cur_path),
-           "--json", str(out_json)]
+           "--json", str(out_json), "--preset", "drift", "--quiet"]
     if numerical:
         cmd += ["--numerical", ",".join(numerical)]
     if categorical:

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Data-quality benchmark: modelwatch's `summary` preset vs Evidently 0.7 DataSummaryPreset.
+
+Usage (bench/run.sh builds the binary and the venv; this reuses both):
+
+    bench/.venv/bin/python bench/summary_bench.py [SIZE...]     SIZE: 100k | 1m | mixed
+
+The tables are the drift benchmark's (`drift_bench.py gen SIZE`, cached in bench/data/).
+Evidently's time is pd.read_csv of both files + Report.run (imports excluded), in a child
+process; modelwatch's is the whole `modelwatch report --preset summary` process. Before the
+times are printed, every numerical column's mean, std, min, max and missing count are
+compared between the two outputs (1e-9 absolute + 1e-6 relative).
+"""
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+import drift_bench as db  # noqa: E402  (shares data generation, paths and timing helpers)
+
+
+def evidently_here(size):
+    """Runs in a fresh process and prints one JSON object."""
+    import resource
+    import warnings
+
+    import pandas as pd
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.presets import DataSummaryPreset
+
+    warnings.simplefilter("ignore")
+    numerical, categorical = db.schema(size)
+    base_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    ref_path, cur_path = db.paths(size)
+    t0 = time.perf_counter()
+    ref = pd.read_csv(ref_path)
+    cur = pd.read_csv(cur_path)
+    definition = DataDefinition(numerical_columns=numerical, categorical_columns=categorical)
+    Report([DataSummaryPreset()]).run(
+        Dataset.from_pandas(cur, data_definition=definition),
+        Dataset.from_pandas(ref, data_definition=definition),
+    )
+    elapsed = time.perf_counter() - t0
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Reference numbers to compare with modelwatch (pandas on the same frame).
+    stats = {
+        c: {"mean": float(cur[c].mean()), "std": float(cur[c].std()), "min": float(cur[c].min()),
+            "max": float(cur[c].max()), "missing": int(cur[c].isna().sum())}
+        for c in numerical
+    }
+    json.dump({"seconds": elapsed, "peak_rss_mb": peak_kb / 1024,
+               "peak_rss_above_imports_mb": (peak_kb - base_kb) / 1024, "stats": stats}, sys.stdout)
+
+
+def modelwatch(size):
+    numerical, categorical = db.schema(size)
+    ref_path, cur_path = db.paths(size)
+    out_json = db.DATA / f"{size}_summary_modelwatch.json"
+    cmd = ["/usr/bin/time", "-v", str(db.MODELWATCH), "report", "--reference", str(ref_path),
+           "--current", str(cur_path), "--json", str(out_json), "--preset", "summary", "--quiet"]
+    if numerical:
+        cmd += ["--numerical", ",".join(numerical)]
+    if categorical:
+        cmd += ["--categorical", ",".join(categorical)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"modelwatch failed: {proc.stderr[-2000:]}")
+    seconds, rss = db.parse_time_v(proc.stderr)
+    return seconds, rss, json.loads(out_json.read_text())
+
+
+def compare(ev, mw):
+    bad = []
+    by_name = {c["column"]: c for c in mw["summary"]["columns"]}
+    for col, want in ev["stats"].items():
+        got = by_name[col]["current"]
+        pairs = [("mean", got["numeric"]["mean"]), ("std", got["numeric"]["std"]),
+                 ("min", got["numeric"]["min"]), ("max", got["numeric"]["max"]), ("missing", got["missing"])]
+        for key, value in pairs:
+            w = want[key]
+            if value is None or abs(value - w) > db.ABS_TOL + db.REL_TOL * abs(w):
+                bad.append(f"{col}.{key}: modelwatch={value!r} evidently/pandas={w!r}")
+    return bad
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[0] == "evidently":
+        evidently_here(argv[1])
+        return
+    sizes = argv or ["100k"]
+    print(f"{'size':6} {'modelwatch s':>13} {'evidently s':>12} {'speedup':>8} {'mw MB':>8} {'ev MB':>8}")
+    for size in sizes:
+        db.gen(size)
+        seconds, rss, mw = modelwatch(size)
+        out = subprocess.run([sys.executable, __file__, "evidently", size], check=True,
+                             capture_output=True, text=True).stdout
+        ev = json.loads(out)
+        bad = compare(ev, mw)
+        for line in bad:
+            print(f"  MISMATCH {line}")
+        print(f"{size:6} {seconds:13.3f} {ev['seconds']:12.2f} {ev['seconds'] / seconds:7.0f}x "
+              f"{rss:8.0f} {ev['peak_rss_mb']:8.0f}" + ("" if not bad else "  (numbers differ)"))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
