@@ -5,8 +5,8 @@
 pub mod checks;
 pub mod html;
 pub mod json;
-pub mod summary;
 pub mod model_quality;
+pub mod summary;
 pub mod target;
 pub mod terminal;
 

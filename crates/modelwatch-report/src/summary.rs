@@ -11,8 +11,7 @@ fn new_table(style: TerminalStyle) -> Table {
     let mut t = Table::new();
     match style {
         TerminalStyle::Rich => {
-            t.load_style(presets::UTF8_FULL_CONDENSED)
-                .enforce_styling();
+            t.load_style(presets::UTF8_FULL_CONDENSED).enforce_styling();
         }
         TerminalStyle::Plain => {
             t.load_style(presets::ASCII_MARKDOWN).force_no_tty();
