@@ -201,6 +201,16 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     tmp.write_all(contents)
         .and_then(|_| tmp.flush())
         .with_context(|| format!("{}: cannot write", path.display()))?;
+    // A temporary file is private (0600); a report is meant to be shared, so give it the
+    // permissions of an ordinary new file (0644 before the umask, like `File::create`).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = 0o666 & !current_umask();
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("{}: cannot write", path.display()))?;
@@ -421,6 +431,18 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
             seed: settings.seed,
         },
     })
+}
+
+/// The process umask, read by setting and restoring it (no other thread of modelwatch
+/// creates files while the outputs are written).
+#[cfg(unix)]
+fn current_umask() -> u32 {
+    // SAFETY: umask only swaps the process's file-mode mask.
+    unsafe {
+        let old = libc::umask(0o022);
+        libc::umask(old);
+        old as u32
+    }
 }
 
 /// Colours and box drawing when the text goes to a terminal: standard output, or standard
