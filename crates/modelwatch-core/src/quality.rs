@@ -337,8 +337,28 @@ pub fn compute_summary(
         })
         .collect();
 
-    let ref_stats = reference.map(|t| dataset_stats(t.rows(), &kept_columns(t, schema), &types));
-    let cur_stats = dataset_stats(current.rows(), &kept_columns(current, schema), &types);
+    // Numerical and datetime columns were sorted for their own statistics; the dataset
+    // level reuses their distinct and top counts instead of sorting them again.
+    let sorted_counts = |side: fn(&ColumnSummary) -> Option<&ColumnStats>| {
+        columns
+            .iter()
+            .filter(|c| matches!(c.column_type, ColumnType::Numerical | ColumnType::Datetime))
+            .filter_map(|c| {
+                let st = side(c)?;
+                Some((c.column.as_str(), (st.distinct, st.most_common_count)))
+            })
+            .collect::<HashMap<&str, (usize, usize)>>()
+    };
+    let ref_counts = sorted_counts(|c| c.reference.as_ref());
+    let cur_counts = sorted_counts(|c| c.current.as_ref());
+    let ref_stats =
+        reference.map(|t| dataset_stats(t.rows(), &kept_columns(t, schema), &types, &ref_counts));
+    let cur_stats = dataset_stats(
+        current.rows(),
+        &kept_columns(current, schema),
+        &types,
+        &cur_counts,
+    );
     Ok(DataSummary {
         reference: ref_stats,
         current: cur_stats,
@@ -838,6 +858,7 @@ fn dataset_stats(
     rows: usize,
     columns: &[&Column],
     types: &HashMap<&str, ColumnType>,
+    known_counts: &HashMap<&str, (usize, usize)>,
 ) -> DatasetStats {
     let count_type = |t: ColumnType| {
         columns
@@ -849,7 +870,10 @@ fn dataset_stats(
         .par_iter()
         .map(|c| {
             let missing = c.data.missing_count();
-            let (distinct, top) = distinct_and_top(&c.data);
+            let (distinct, top) = match known_counts.get(c.name.as_str()) {
+                Some(&counts) => counts,
+                None => distinct_and_top(&c.data),
+            };
             (missing, distinct, top)
         })
         .collect();
