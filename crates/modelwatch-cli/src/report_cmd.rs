@@ -433,6 +433,20 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
     })
 }
 
+/// Writes JSON where `--json` says: `-` for standard output, else a file (atomically).
+pub fn write_json(target: Option<&str>, json: &str) -> anyhow::Result<()> {
+    match target {
+        Some("-") => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(json.as_bytes())
+                .and_then(|_| out.flush())
+                .context("cannot write JSON to standard output")
+        }
+        Some(path) => write_atomically(Path::new(path), json.as_bytes()),
+        None => Ok(()),
+    }
+}
+
 /// The process umask, read by setting and restoring it (no other thread of modelwatch
 /// creates files while the outputs are written).
 #[cfg(unix)]
@@ -481,17 +495,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         },
     )?;
 
-    let json = to_json(&results);
-    match args.json.as_deref() {
-        Some("-") => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(json.as_bytes())
-                .and_then(|_| out.flush())
-                .context("cannot write JSON to standard output")?;
-        }
-        Some(path) => write_atomically(Path::new(path), json.as_bytes())?,
-        None => {}
-    }
+    write_json(args.json.as_deref(), &to_json(&results))?;
     if let Some(path) = &args.html {
         write_atomically(path, render_html(&results).as_bytes())?;
     }

@@ -1,7 +1,7 @@
 //! `modelwatch test`: compute the report, judge a suite of conditions on it, exit 0 when
 //! every critical test passes and 1 when one fails (2 on bad input, from `main`).
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -12,7 +12,8 @@ use modelwatch_core::results::Preset;
 use modelwatch_report::checks::{render_checks, to_junit};
 
 use crate::report_cmd::{
-    build_results, print_text, terminal_style, write_atomically, BuildOptions, InputArgs,
+    build_results, print_text, terminal_style, write_atomically, write_json, BuildOptions,
+    InputArgs,
 };
 
 #[derive(Debug, Args)]
@@ -113,16 +114,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
 
     let mut json = serde_json::to_string_pretty(&report).context("cannot serialize the tests")?;
     json.push('\n');
-    match args.json.as_deref() {
-        Some("-") => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(json.as_bytes())
-                .and_then(|_| out.flush())
-                .context("cannot write JSON to standard output")?;
-        }
-        Some(path) => write_atomically(Path::new(path), json.as_bytes())?,
-        None => {}
-    }
+    write_json(args.json.as_deref(), &json)?;
     if let Some(path) = &args.junit {
         let name = match &args.suite {
             Some(p) => format!("modelwatch test {}", p.display()),

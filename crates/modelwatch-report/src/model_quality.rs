@@ -2,25 +2,13 @@
 //! column per dataset (reference, current, dummy baseline) and, for classification, the
 //! current confusion matrix.
 
-use comfy_table::{presets, Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::{Cell, CellAlignment};
 use modelwatch_core::model_quality::{
     BaselineSource, ClassificationMetrics, ClassificationReport, RegressionMetrics,
     RegressionReport,
 };
 
-use crate::terminal::TerminalStyle;
-
-fn styled_table(style: TerminalStyle) -> Table {
-    let mut table = Table::new();
-    match style {
-        TerminalStyle::Rich => table
-            .load_style(presets::UTF8_FULL_CONDENSED)
-            .enforce_styling(),
-        TerminalStyle::Plain => table.load_style(presets::ASCII_MARKDOWN).force_no_tty(),
-    };
-    table.set_content_arrangement(ContentArrangement::Disabled);
-    table
-}
+use crate::terminal::{styled_table, TerminalStyle};
 
 fn num(v: Option<f64>) -> Cell {
     Cell::new(v.map_or_else(|| "-".to_string(), |x| format!("{x:.4}")))

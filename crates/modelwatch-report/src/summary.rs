@@ -1,22 +1,15 @@
 //! The terminal section of the data quality summary: a dataset table (reference vs
 //! current) and a per-column table. Every number comes from [`DataSummary`].
 
-use comfy_table::{presets, Attribute, Cell, CellAlignment, ContentArrangement, Table};
+use comfy_table::{Attribute, Cell, CellAlignment, ContentArrangement, Table};
 use modelwatch_core::quality::{ColumnStats, DataSummary, DatasetStats, Value};
 use modelwatch_core::schema::ColumnType;
 
-use crate::terminal::TerminalStyle;
+use crate::terminal::{styled_table, TerminalStyle};
 
 fn new_table(style: TerminalStyle) -> Table {
-    let mut t = Table::new();
-    match style {
-        TerminalStyle::Rich => {
-            t.load_style(presets::UTF8_FULL_CONDENSED).enforce_styling();
-        }
-        TerminalStyle::Plain => {
-            t.load_style(presets::ASCII_MARKDOWN).force_no_tty();
-        }
-    }
+    let mut t = styled_table(style);
+    // The per-column cells hold several lines; let the table wrap to the terminal.
     t.set_content_arrangement(ContentArrangement::Dynamic);
     t
 }

@@ -2,24 +2,12 @@
 //! probability columns, then the correlations of the target and the prediction with the
 //! features in the reference and the current data.
 
-use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
+use comfy_table::{Attribute, Cell, CellAlignment, Color};
 use modelwatch_core::drift::ColumnDrift;
 use modelwatch_core::schema::{ColumnRole, ColumnType};
 use modelwatch_core::target::{FeatureCorrelation, TargetReport};
 
-use crate::terminal::{format_score, TerminalStyle};
-
-fn new_table(style: TerminalStyle) -> Table {
-    let mut table = Table::new();
-    match style {
-        TerminalStyle::Rich => table
-            .load_style(presets::UTF8_FULL_CONDENSED)
-            .enforce_styling(),
-        TerminalStyle::Plain => table.load_style(presets::ASCII_MARKDOWN).force_no_tty(),
-    };
-    table.set_content_arrangement(ContentArrangement::Disabled);
-    table
-}
+use crate::terminal::{format_score, styled_table, TerminalStyle};
 
 fn drifted_cell(c: &ColumnDrift, style: TerminalStyle) -> Cell {
     let (text, color) = match c.drifted {
@@ -47,7 +35,7 @@ fn coefficient(v: Option<f64>) -> Cell {
 
 /// Renders the target preset for a terminal.
 pub fn render_target(r: &TargetReport, style: TerminalStyle) -> String {
-    let mut table = new_table(style);
+    let mut table = styled_table(style);
     table.set_header([
         "role",
         "column",
@@ -99,7 +87,7 @@ pub fn render_target(r: &TargetReport, style: TerminalStyle) -> String {
         } else {
             "prediction"
         };
-        let mut table = new_table(style);
+        let mut table = styled_table(style);
         if kind == ColumnType::Numerical {
             table.set_header([
                 "feature",

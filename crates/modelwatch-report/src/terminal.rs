@@ -11,6 +11,20 @@ pub enum TerminalStyle {
     Plain,
 }
 
+/// A table in the house style: box drawing and colours on a terminal, plain Markdown-like
+/// ASCII otherwise (pipes, files, CI logs). Every terminal section uses it.
+pub fn styled_table(style: TerminalStyle) -> Table {
+    let mut table = Table::new();
+    match style {
+        TerminalStyle::Rich => table
+            .load_style(presets::UTF8_FULL_CONDENSED)
+            .enforce_styling(),
+        TerminalStyle::Plain => table.load_style(presets::ASCII_MARKDOWN).force_no_tty(),
+    };
+    table.set_content_arrangement(ContentArrangement::Disabled);
+    table
+}
+
 /// Formats a score compactly: scientific notation for small p-values.
 pub fn format_score(v: f64) -> String {
     if v == 0.0 {
@@ -96,14 +110,7 @@ pub fn render_terminal(results: &Results, style: TerminalStyle) -> String {
 }
 
 fn render_drift(drift: &DriftReport, style: TerminalStyle) -> String {
-    let mut table = Table::new();
-    match style {
-        TerminalStyle::Rich => table
-            .load_style(presets::UTF8_FULL_CONDENSED)
-            .enforce_styling(),
-        TerminalStyle::Plain => table.load_style(presets::ASCII_MARKDOWN).force_no_tty(),
-    };
-    table.set_content_arrangement(ContentArrangement::Disabled);
+    let mut table = styled_table(style);
     table.set_header(["column", "type", "method", "score", "threshold", "drifted"]);
     for c in &drift.columns {
         table.add_row(vec![
