@@ -103,15 +103,8 @@ fn side_counts(data: &ColumnData) -> (Vec<(CategoryKey, u64)>, Dropped) {
         ColumnData::Float(_) | ColumnData::Int(_) | ColumnData::Bool(_) => {
             let (sorted, d) = numeric_values(data).expect("numeric physical type");
             dropped = d;
-            let mut i = 0;
-            while i < sorted.len() {
-                let mut j = i + 1;
-                while j < sorted.len() && sorted[j] == sorted[i] {
-                    j += 1;
-                }
-                out.push((CategoryKey::Number(sorted[i]), (j - i) as u64));
-                i = j;
-            }
+            let (keys, counts, _) = crate::stats::binning::per_value_counts(&sorted, &[]);
+            out.extend(keys.into_iter().map(CategoryKey::Number).zip(counts));
         }
         ColumnData::Str(s) => {
             let mut counts = vec![0u64; s.labels.len()];
@@ -207,30 +200,12 @@ fn order_key(v: f64) -> u64 {
 
 /// Aligned counts of the distinct values of two sorted numeric samples.
 pub fn distinct_value_counts(reference: &[f64], current: &[f64]) -> CategoryCounts {
-    let mut out = CategoryCounts::default();
-    let (mut i, mut j) = (0, 0);
-    while i < reference.len() || j < current.len() {
-        let v = match (reference.get(i), current.get(j)) {
-            (Some(&a), Some(&b)) => a.min(b),
-            (Some(&a), None) => a,
-            (None, Some(&b)) => b,
-            (None, None) => unreachable!(),
-        };
-        let mut a = 0u64;
-        while i < reference.len() && reference[i] == v {
-            a += 1;
-            i += 1;
-        }
-        let mut b = 0u64;
-        while j < current.len() && current[j] == v {
-            b += 1;
-            j += 1;
-        }
-        out.keys.push(CategoryKey::Number(v));
-        out.reference.push(a);
-        out.current.push(b);
+    let (keys, reference, current) = crate::stats::binning::per_value_counts(reference, current);
+    CategoryCounts {
+        keys: keys.into_iter().map(CategoryKey::Number).collect(),
+        reference,
+        current,
     }
-    out
 }
 
 /// Number of distinct values over two sorted slices together, counting no further than

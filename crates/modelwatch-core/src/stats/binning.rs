@@ -162,9 +162,10 @@ pub(crate) fn distinct_sorted(sorted: &[f64]) -> usize {
     1 + sorted.windows(2).filter(|w| w[0] != w[1]).count()
 }
 
-/// Distinct values of the union of two sorted slices, ascending.
-pub(crate) fn union_distinct_sorted(a: &[f64], b: &[f64]) -> Vec<f64> {
-    let mut out = Vec::new();
+/// The distinct values of two sorted slices together, ascending, with how often each occurs
+/// in `a` and in `b`: one merge pass. Every per-value count in the crate comes from here.
+pub fn per_value_counts(a: &[f64], b: &[f64]) -> (Vec<f64>, Vec<u64>, Vec<u64>) {
+    let (mut keys, mut ca, mut cb) = (Vec::new(), Vec::new(), Vec::new());
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
         let v = if j >= b.len() || (i < a.len() && a[i] <= b[j]) {
@@ -172,26 +173,23 @@ pub(crate) fn union_distinct_sorted(a: &[f64], b: &[f64]) -> Vec<f64> {
         } else {
             b[j]
         };
+        let (i0, j0) = (i, j);
         while i < a.len() && a[i] == v {
             i += 1;
         }
         while j < b.len() && b[j] == v {
             j += 1;
         }
-        out.push(v);
+        keys.push(v);
+        ca.push((i - i0) as u64);
+        cb.push((j - j0) as u64);
     }
-    out
+    (keys, ca, cb)
 }
 
-/// Number of occurrences of each value of `keys` (sorted, distinct) in `sorted`.
-fn counts_per_value(sorted: &[f64], keys: &[f64]) -> Vec<u64> {
-    keys.iter()
-        .map(|&k| {
-            let lo = sorted.partition_point(|&x| x < k);
-            let hi = sorted.partition_point(|&x| x <= k);
-            (hi - lo) as u64
-        })
-        .collect()
+/// Distinct values of the union of two sorted slices, ascending.
+pub(crate) fn union_distinct_sorted(a: &[f64], b: &[f64]) -> Vec<f64> {
+    per_value_counts(a, b).0
 }
 
 fn shares_of(counts: &[u64], total: u64) -> Vec<f64> {
@@ -225,11 +223,8 @@ pub fn numeric_binned_shares(
             histogram_counts(current, &edges),
         )
     } else {
-        let keys = union_distinct_sorted(reference, current);
-        (
-            counts_per_value(reference, &keys),
-            counts_per_value(current, &keys),
-        )
+        let (_, ref_counts, cur_counts) = per_value_counts(reference, current);
+        (ref_counts, cur_counts)
     };
     let mut shares = BinnedShares {
         reference: shares_of(&ref_counts, reference.len() as u64),
