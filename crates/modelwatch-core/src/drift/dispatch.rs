@@ -100,16 +100,9 @@ pub(super) fn score_column(
         }
     });
 
-    let (ref_n, distinct) = match &prepared {
-        Prepared::Numeric { reference, current } => (
-            reference.len(),
-            distinct_pooled_up_to(reference, current, DEFAULT_RULE_DISTINCT_CAP),
-        ),
-        Prepared::Categorical(c) => (c.reference_total() as usize, c.keys.len()),
-    };
-    let cur_n = match &prepared {
-        Prepared::Numeric { current, .. } => current.len(),
-        Prepared::Categorical(c) => c.current_total() as usize,
+    let (ref_n, cur_n) = match &prepared {
+        Prepared::Numeric { reference, current } => (reference.len(), current.len()),
+        Prepared::Categorical(c) => (c.reference_total() as usize, c.current_total() as usize),
     };
     let empty = if ref_n == 0 {
         Some("the reference has no non-missing values")
@@ -132,7 +125,16 @@ pub(super) fn score_column(
             }
             m
         }
-        None => DriftMethod::default_for(ty, ref_n, distinct).expect("numerical or categorical"),
+        None => {
+            // Only the default rule needs the number of distinct values.
+            let distinct = match &prepared {
+                Prepared::Numeric { reference, current } => {
+                    distinct_pooled_up_to(reference, current, DEFAULT_RULE_DISTINCT_CAP)
+                }
+                Prepared::Categorical(c) => c.keys.len(),
+            };
+            DriftMethod::default_for(ty, ref_n, distinct).expect("numerical or categorical")
+        }
     };
     if let Some(why) = empty {
         return Ok(Scored {
