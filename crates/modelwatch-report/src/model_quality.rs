@@ -2,7 +2,7 @@
 //! column per dataset (reference, current, dummy baseline) and, for classification, the
 //! current confusion matrix.
 
-use comfy_table::{Cell, CellAlignment};
+use comfy_table::{Cell, CellAlignment, Table};
 use modelwatch_core::model_quality::{
     BaselineSource, ClassificationMetrics, ClassificationReport, RegressionMetrics,
     RegressionReport,
@@ -22,6 +22,27 @@ fn dummy_header(source: BaselineSource) -> &'static str {
     }
 }
 
+/// A metric's name and how to read it from one dataset's metrics.
+type MetricRow<M> = (&'static str, fn(&M) -> Option<f64>);
+
+/// A table with one column per dataset (reference, current, dummy) and one row per metric;
+/// rows undefined everywhere are left out.
+fn metrics_table<M>(sets: &[(&str, &M)], rows: &[MetricRow<M>], style: TerminalStyle) -> Table {
+    let mut table = styled_table(style);
+    let mut header = vec!["metric".to_string()];
+    header.extend(sets.iter().map(|(n, _)| n.to_string()));
+    table.set_header(header);
+    for (name, get) in rows {
+        if sets.iter().all(|(_, m)| get(m).is_none()) {
+            continue;
+        }
+        let mut row = vec![Cell::new(name)];
+        row.extend(sets.iter().map(|(_, m)| num(get(m))));
+        table.add_row(row);
+    }
+    table
+}
+
 /// Renders the classification section.
 pub fn render_classification(r: &ClassificationReport, style: TerminalStyle) -> String {
     let mut sets: Vec<(&str, &ClassificationMetrics)> = Vec::new();
@@ -31,12 +52,7 @@ pub fn render_classification(r: &ClassificationReport, style: TerminalStyle) -> 
     sets.push(("current", &r.current));
     sets.push((dummy_header(r.dummy.source), &r.dummy.quality));
 
-    let mut table = styled_table(style);
-    let mut header = vec!["metric".to_string()];
-    header.extend(sets.iter().map(|(n, _)| n.to_string()));
-    table.set_header(header);
-    type Get = fn(&ClassificationMetrics) -> Option<f64>;
-    let rows: [(&str, Get); 10] = [
+    let rows: [MetricRow<ClassificationMetrics>; 10] = [
         ("accuracy", |m| Some(m.accuracy)),
         ("precision", |m| Some(m.precision)),
         ("recall", |m| Some(m.recall)),
@@ -48,14 +64,7 @@ pub fn render_classification(r: &ClassificationReport, style: TerminalStyle) -> 
         ("FPR", |m| m.fpr),
         ("FNR", |m| m.fnr),
     ];
-    for (name, get) in rows {
-        if sets.iter().all(|(_, m)| get(m).is_none()) {
-            continue;
-        }
-        let mut row = vec![Cell::new(name)];
-        row.extend(sets.iter().map(|(_, m)| num(get(m))));
-        table.add_row(row);
-    }
+    let table = metrics_table(&sets, &rows, style);
 
     let c = &r.current;
     let task = match c.pos_label.as_deref() {
@@ -113,12 +122,7 @@ pub fn render_regression(r: &RegressionReport, style: TerminalStyle) -> String {
     sets.push(("current", &r.current));
     sets.push((dummy_header(r.dummy.source), &r.dummy.quality));
 
-    let mut table = styled_table(style);
-    let mut header = vec!["metric".to_string()];
-    header.extend(sets.iter().map(|(n, _)| n.to_string()));
-    table.set_header(header);
-    type Get = fn(&RegressionMetrics) -> Option<f64>;
-    let rows: [(&str, Get); 10] = [
+    let rows: [MetricRow<RegressionMetrics>; 9] = [
         ("mean error", |m| Some(m.mean_error)),
         ("error std", |m| m.error_std),
         ("MAE", |m| Some(m.mae)),
@@ -128,20 +132,15 @@ pub fn render_regression(r: &RegressionReport, style: TerminalStyle) -> String {
         ("MAPE std %", |m| m.mape_std),
         ("R²", |m| m.r2),
         ("max abs error", |m| Some(m.max_abs_error)),
-        ("rows", |m| Some(m.rows as f64)),
     ];
-    for (name, get) in rows {
-        let mut row = vec![Cell::new(name)];
-        if name == "rows" {
-            row.extend(
-                sets.iter()
-                    .map(|(_, m)| Cell::new(m.rows).set_alignment(CellAlignment::Right)),
-            );
-        } else {
-            row.extend(sets.iter().map(|(_, m)| num(get(m))));
-        }
-        table.add_row(row);
-    }
+    let mut table = metrics_table(&sets, &rows, style);
+    // Row counts are integers, not four-decimal metrics.
+    let mut count_row = vec![Cell::new("rows")];
+    count_row.extend(
+        sets.iter()
+            .map(|(_, m)| Cell::new(m.rows).set_alignment(CellAlignment::Right)),
+    );
+    table.add_row(count_row);
     let mut out = format!(
         "Regression (target `{}`, prediction `{}`)\n{table}\n",
         r.target, r.prediction
