@@ -133,8 +133,39 @@ def clf_metrics(y, pred, labels, pos, proba):
             per[c]["roc_auc"] = clean(a)
         out["roc_auc"] = clean(skm.roc_auc_score(onehot, mat, average="macro"))
         out["log_loss"] = clean(skm.log_loss(onehot, mat))
+    out["roc_curves"] = roc_curves(y, labels, pos, proba)
     out["per_label"] = per
     return {k: (clean(v) if isinstance(v, (float, np.floating)) else v) for k, v in out.items()}
+
+
+ROC_MAX_POINTS = 200  # modelwatch thins longer curves; the fixtures stay below it
+
+
+def roc_curves(y, labels, pos, proba):
+    """sklearn.metrics.roc_curve of the positive label (binary) or of every probability
+    column (multiclass), skipping a label whose one-vs-rest target has one outcome. The
+    first threshold, sklearn's inf, is written as null."""
+    if proba is None:
+        return []
+    out = []
+    for lab, scores in proba.items():
+        if len(labels) == 2 and lab != pos:
+            continue
+        positive = np.asarray(y) == lab
+        if positive.all() or not positive.any():
+            continue
+        fpr, tpr, thr = skm.roc_curve(positive.astype(int), scores, drop_intermediate=True)
+        assert len(fpr) <= ROC_MAX_POINTS, (lab, len(fpr))
+        out.append(
+            {
+                "label": lab,
+                "fpr": [float(v) for v in fpr],
+                "tpr": [float(v) for v in tpr],
+                "thresholds": [None if not math.isfinite(v) else float(v) for v in thr],
+                "points": int(len(fpr)),
+            }
+        )
+    return out
 
 
 def is_probability(series):

@@ -197,6 +197,40 @@ fn model_quality_matches_sklearn_and_evidently() {
     assert!(checked > 300, "only {checked} values checked");
 }
 
+/// The ROC curves (sklearn's `roc_curve`) are part of the comparison above: the cases with
+/// probabilities have them, point for point, for the current and the reference data.
+#[test]
+fn roc_curves_are_compared_with_sklearn() {
+    let mut curves = 0;
+    for case in ["binary_proba", "binary_proba_threshold", "multiclass_proba"] {
+        let dir = fixtures_dir().join(case);
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap())
+                .unwrap();
+        let spec = classification_spec(&expected["spec"]);
+        let r = compute_classification(
+            Some(&read(&dir, "reference.csv")),
+            &read(&dir, "current.csv"),
+            &spec,
+        )
+        .unwrap();
+        for (got, part) in [
+            (r.reference.as_ref().unwrap(), "reference"),
+            (&r.current, "current"),
+        ] {
+            let e = expected[part]["roc_curves"].as_array().unwrap();
+            assert_eq!(got.roc_curves.len(), e.len(), "{case}.{part}");
+            assert!(!e.is_empty(), "{case}.{part}");
+            for (g, e) in got.roc_curves.iter().zip(e) {
+                assert_eq!(g.fpr.len(), e["fpr"].as_array().unwrap().len());
+                assert!(g.fpr.len() > 10, "{case}.{part}: {} points", g.fpr.len());
+                curves += 1;
+            }
+        }
+    }
+    assert_eq!(curves, 2 + 2 + 6);
+}
+
 fn csv_table(text: &str) -> Table {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.csv");

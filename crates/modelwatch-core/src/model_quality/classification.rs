@@ -94,6 +94,26 @@ pub struct LabelQuality {
     pub roc_auc: Option<f64>,
 }
 
+/// Most points a [`RocCurve`] keeps (see [`roc_curve`]).
+pub const ROC_MAX_POINTS: usize = 200;
+
+/// One label's one-vs-rest ROC curve: `sklearn.metrics.roc_curve(y == label, score,
+/// drop_intermediate=True)`, thinned to at most [`ROC_MAX_POINTS`] points.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RocCurve {
+    /// The label whose probability is the score.
+    pub label: String,
+    /// False positive rates, non-decreasing from 0 to 1.
+    pub fpr: Vec<f64>,
+    /// True positive rates, non-decreasing from 0 to 1.
+    pub tpr: Vec<f64>,
+    /// The score threshold of each point (a row counts as positive when its score is `>=`
+    /// it); `null` for the first point (0, 0), where sklearn writes `inf`.
+    pub thresholds: Vec<Option<f64>>,
+    /// Points of sklearn's curve before thinning (equal to `fpr.len()` when not thinned).
+    pub points: usize,
+}
+
 /// Classification metrics of one dataset.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClassificationMetrics {
@@ -130,6 +150,10 @@ pub struct ClassificationMetrics {
     pub confusion_matrix: ConfusionMatrix,
     /// One entry per label, in `labels` order.
     pub per_label: Vec<LabelQuality>,
+    /// ROC curves from the probabilities: the positive label's for a binary task, one per
+    /// probability column for a multiclass task. Empty without probabilities; a label whose
+    /// one-vs-rest target has only one outcome has no curve.
+    pub roc_curves: Vec<RocCurve>,
 }
 
 /// A label's share of the baseline's training target.
@@ -698,6 +722,87 @@ pub fn roc_auc(positive: &[bool], scores: &[f64]) -> Option<f64> {
     finite((rank_sum - np * (np + 1.0) / 2.0) / (np * n_neg as f64))
 }
 
+/// The ROC curve of `scores` for the rows where `positive` holds, as
+/// `sklearn.metrics.roc_curve(positive, scores)` computes it (`drop_intermediate=True`):
+/// one point per distinct score, from the highest down, with the cumulative true and false
+/// positive counts; points where both counts continue on a straight line are dropped; a
+/// first point (0, 0) is added. Then, when more than [`ROC_MAX_POINTS`] remain, the curve is
+/// thinned deterministically to points evenly spaced in `fpr + tpr` (which grows from 0
+/// to 2 along the curve), always keeping the first and the last point. `None` when all rows
+/// are positive or all negative (sklearn returns NaN rates).
+pub fn roc_curve(label: &str, positive: &[bool], scores: &[f64]) -> Option<RocCurve> {
+    let n_pos = positive.iter().filter(|&&p| p).count();
+    let n_neg = positive.len() - n_pos;
+    if n_pos == 0 || n_neg == 0 || positive.len() != scores.len() {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_unstable_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    // Cumulative counts at the last row of each run of equal scores.
+    let (mut tps, mut fps, mut thr) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut tp, mut fp) = (0u64, 0u64);
+    for (k, &i) in order.iter().enumerate() {
+        if positive[i] {
+            tp += 1;
+        } else {
+            fp += 1;
+        }
+        let last_of_run = order
+            .get(k + 1)
+            .is_none_or(|&next| scores[next] != scores[i]);
+        if last_of_run {
+            tps.push(tp);
+            fps.push(fp);
+            thr.push(scores[i]);
+        }
+    }
+    // drop_intermediate: keep the ends and every point where either count bends.
+    let m = tps.len();
+    let keep: Vec<usize> = if m > 2 {
+        let bends = |v: &[u64], j: usize| v[j + 1] + v[j - 1] != 2 * v[j];
+        (0..m)
+            .filter(|&j| j == 0 || j + 1 == m || bends(&tps, j) || bends(&fps, j))
+            .collect()
+    } else {
+        (0..m).collect()
+    };
+    let (np, nn) = (n_pos as f64, n_neg as f64);
+    let mut fpr = vec![0.0];
+    let mut tpr = vec![0.0];
+    let mut thresholds = vec![None];
+    for &j in &keep {
+        fpr.push(fps[j] as f64 / nn);
+        tpr.push(tps[j] as f64 / np);
+        thresholds.push(Some(thr[j]));
+    }
+    let points = fpr.len();
+    if points > ROC_MAX_POINTS {
+        let mut picked = Vec::with_capacity(ROC_MAX_POINTS);
+        let mut next = 0;
+        let steps = (ROC_MAX_POINTS - 1) as f64;
+        for k in 0..ROC_MAX_POINTS - 1 {
+            let target = 2.0 * k as f64 / steps;
+            while next < points - 1 && fpr[next] + tpr[next] < target {
+                next += 1;
+            }
+            if picked.last() != Some(&next) && next < points - 1 {
+                picked.push(next);
+            }
+        }
+        picked.push(points - 1);
+        fpr = picked.iter().map(|&i| fpr[i]).collect();
+        tpr = picked.iter().map(|&i| tpr[i]).collect();
+        thresholds = picked.iter().map(|&i| thresholds[i]).collect();
+    }
+    Some(RocCurve {
+        label: label.to_string(),
+        fpr,
+        tpr,
+        thresholds,
+        points,
+    })
+}
+
 fn ratio(num: u64, den: u64) -> Option<f64> {
     (den > 0).then(|| num as f64 / den as f64)
 }
@@ -800,6 +905,19 @@ fn label_metrics(
         }
     };
 
+    // The positive label's curve for a binary task, one per probability column otherwise.
+    let roc_curves: Vec<RocCurve> = proba
+        .map(|cols| {
+            cols.iter()
+                .filter(|(l, _)| pos.is_none_or(|p| p == *l))
+                .filter_map(|(l, scores)| {
+                    let positive: Vec<bool> = target.iter().map(|&t| t == *l).collect();
+                    roc_curve(&labels[*l], &positive, scores)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
     ClassificationMetrics {
         rows: n,
         dropped_rows: dropped,
@@ -825,6 +943,7 @@ fn label_metrics(
             values: cm,
         },
         per_label,
+        roc_curves,
     }
 }
 
@@ -1081,6 +1200,73 @@ mod tests {
         assert!((auc - 5.0 / 6.0).abs() < 1e-15);
         assert_eq!(roc_auc(&[true, true], &[0.1, 0.2]), None);
         assert_eq!(roc_auc(&[true, false], &[0.3, 0.3]), Some(0.5));
+    }
+
+    #[test]
+    fn roc_curve_matches_sklearn() {
+        // sklearn.metrics.roc_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+        let c = roc_curve("1", &[false, false, true, true], &[0.1, 0.4, 0.35, 0.8]).unwrap();
+        assert_eq!(c.fpr, vec![0.0, 0.0, 0.5, 0.5, 1.0]);
+        assert_eq!(c.tpr, vec![0.0, 0.5, 0.5, 1.0, 1.0]);
+        assert_eq!(
+            c.thresholds,
+            vec![None, Some(0.8), Some(0.4), Some(0.35), Some(0.1)]
+        );
+        // ties and a collinear point dropped:
+        // roc_curve([0, 0, 1, 1, 1, 0], [0.1, 0.5, 0.5, 0.5, 0.9, 0.2])
+        let c = roc_curve(
+            "1",
+            &[false, false, true, true, true, false],
+            &[0.1, 0.5, 0.5, 0.5, 0.9, 0.2],
+        )
+        .unwrap();
+        assert_eq!(c.fpr, vec![0.0, 0.0, 1.0 / 3.0, 1.0]);
+        assert_eq!(c.tpr, vec![0.0, 1.0 / 3.0, 1.0, 1.0]);
+        assert_eq!(c.thresholds, vec![None, Some(0.9), Some(0.5), Some(0.1)]);
+        assert_eq!(c.points, 4);
+        assert!(roc_curve("1", &[true, true], &[0.2, 0.3]).is_none());
+    }
+
+    #[test]
+    fn long_roc_curves_are_thinned_evenly() {
+        // Alternating labels on distinct scores: every point is a corner.
+        let n = 5000;
+        let positive: Vec<bool> = (0..n).map(|i| (i * 7919) % 3 == 0).collect();
+        let scores: Vec<f64> = (0..n).map(|i| i as f64 / n as f64).collect();
+        let c = roc_curve("1", &positive, &scores).unwrap();
+        assert!(c.points > ROC_MAX_POINTS, "{}", c.points);
+        assert!(c.fpr.len() <= ROC_MAX_POINTS && c.fpr.len() > ROC_MAX_POINTS / 2);
+        assert_eq!((c.fpr[0], c.tpr[0], c.thresholds[0]), (0.0, 0.0, None));
+        assert_eq!((*c.fpr.last().unwrap(), *c.tpr.last().unwrap()), (1.0, 1.0));
+        for w in c.fpr.windows(2).zip(c.tpr.windows(2)) {
+            assert!(w.0[0] <= w.0[1] && w.1[0] <= w.1[1]);
+        }
+        // No gap along the curve is much larger than an even step.
+        let gaps = c
+            .fpr
+            .windows(2)
+            .zip(c.tpr.windows(2))
+            .map(|(f, t)| (f[1] - f[0]) + (t[1] - t[0]));
+        assert!(gaps.fold(0.0, f64::max) < 3.0 * 2.0 / ROC_MAX_POINTS as f64);
+    }
+
+    #[test]
+    fn binary_probabilities_give_the_positive_label_curve() {
+        let t = Table::new(vec![
+            ints("y", &[0, 0, 1, 1]),
+            Column::new("p", ColumnData::Float(vec![0.1, 0.4, 0.35, 0.8])),
+        ])
+        .unwrap();
+        let m = classification_quality(&t, &spec()).unwrap();
+        assert_eq!(m.roc_curves.len(), 1);
+        assert_eq!(m.roc_curves[0].label, "1");
+        assert_eq!(m.roc_curves[0].tpr, vec![0.0, 0.5, 0.5, 1.0, 1.0]);
+        let labels_only =
+            Table::new(vec![ints("y", &[0, 1, 1, 0]), ints("p", &[0, 1, 1, 0])]).unwrap();
+        assert!(classification_quality(&labels_only, &spec())
+            .unwrap()
+            .roc_curves
+            .is_empty());
     }
 
     #[test]

@@ -15,11 +15,11 @@ use serde::Serialize;
 pub use classification::{
     classification_quality, compute_classification, ClassificationDummy, ClassificationMetrics,
     ClassificationReport, ClassificationSpec, ClassificationTask, ConfusionMatrix, LabelPrior,
-    LabelQuality,
+    LabelQuality, RocCurve, ROC_MAX_POINTS,
 };
 pub use regression::{
-    compute_regression, regression_quality, RegressionDummy, RegressionMetrics, RegressionReport,
-    RegressionSpec,
+    compute_regression, regression_quality, ErrorHistogram, PredictedVsActual, RegressionDummy,
+    RegressionMetrics, RegressionReport, RegressionSpec, ERROR_BINS, GRID_BINS,
 };
 
 /// Which dataset a dummy baseline was fitted on.

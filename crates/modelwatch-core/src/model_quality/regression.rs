@@ -68,6 +68,36 @@ pub struct RegressionDummy {
     pub quality: RegressionMetrics,
 }
 
+/// Bins per axis of [`PredictedVsActual`].
+pub const GRID_BINS: usize = 30;
+/// Bins of [`ErrorHistogram`].
+pub const ERROR_BINS: usize = 40;
+
+/// Predicted against actual values as counts on a square grid: both axes share `edges`
+/// (equal-width bins over the smallest and largest target and prediction of both datasets,
+/// so the line `prediction = target` is the grid's diagonal). `counts[i][j]` is the number of
+/// rows whose target falls in bin `i` and whose prediction falls in bin `j`; each bin holds
+/// its lower edge, the last one both edges. The size is bounded whatever the row count.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PredictedVsActual {
+    /// `GRID_BINS + 1` increasing edges; two equal edges (one bin) when every value is equal.
+    pub edges: Vec<f64>,
+    /// `None` when the reference was not scored.
+    pub reference: Option<Vec<Vec<u64>>>,
+    pub current: Vec<Vec<u64>>,
+}
+
+/// The error `prediction - target` counted on equal-width bins shared by both datasets
+/// (over the smallest and largest error of either), for overlaid histograms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorHistogram {
+    /// `ERROR_BINS + 1` increasing edges; two equal edges when every error is equal.
+    pub edges: Vec<f64>,
+    /// `None` when the reference was not scored.
+    pub reference: Option<Vec<u64>>,
+    pub current: Vec<u64>,
+}
+
 /// Regression quality of the reference (when it has both columns) and the current data.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RegressionReport {
@@ -78,6 +108,116 @@ pub struct RegressionReport {
     pub dummy: RegressionDummy,
     /// Why the reference was not scored, when it was given but lacks a column.
     pub reference_note: Option<String>,
+    /// Predicted against actual, binned (for a chart).
+    pub predicted_vs_actual: PredictedVsActual,
+    /// The error distribution on shared bins (for a chart).
+    pub error_histogram: ErrorHistogram,
+}
+
+/// `k` equal-width bins over `[lo, hi]` (`lo <= hi`, finite): `k + 1` edges, or the two
+/// edges `[lo, lo]` when `lo == hi`.
+fn equal_width_edges(lo: f64, hi: f64, k: usize) -> Vec<f64> {
+    if hi <= lo {
+        return vec![lo, lo];
+    }
+    // Interpolated so that a range wider than f64::MAX stays finite.
+    (0..=k)
+        .map(|i| {
+            let t = i as f64 / k as f64;
+            if i == k {
+                hi
+            } else {
+                lo * (1.0 - t) + hi * t
+            }
+        })
+        .collect()
+}
+
+/// The bin of `v` among equal-width `edges` (`v` within the outer edges): the lower edge
+/// belongs to its bin, the last bin holds the top edge too.
+fn bin_of(v: f64, edges: &[f64]) -> usize {
+    let k = edges.len() - 1;
+    let (lo, hi) = (edges[0], edges[k]);
+    if hi <= lo {
+        return 0;
+    }
+    // `as` saturates (NaN gives 0), and the loops below correct any rounding.
+    let mut i =
+        ((v / k as f64 - lo / k as f64) / (hi / k as f64 - lo / k as f64) * k as f64) as usize;
+    i = i.min(k - 1);
+    // Rounding can put a value next to an edge one bin off; the edges decide.
+    while i > 0 && v < edges[i] {
+        i -= 1;
+    }
+    while i + 1 < k && v >= edges[i + 1] {
+        i += 1;
+    }
+    i
+}
+
+/// Smallest and largest of finite, non-empty slices.
+fn range_of<'a>(sets: impl Iterator<Item = &'a [f64]>) -> (f64, f64) {
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    for v in sets.flatten() {
+        lo = lo.min(*v);
+        hi = hi.max(*v);
+    }
+    (lo, hi)
+}
+
+fn grid_counts(target: &[f64], prediction: &[f64], edges: &[f64]) -> Vec<Vec<u64>> {
+    let k = edges.len() - 1;
+    let mut counts = vec![vec![0u64; k]; k];
+    for (y, p) in target.iter().zip(prediction) {
+        counts[bin_of(*y, edges)][bin_of(*p, edges)] += 1;
+    }
+    counts
+}
+
+fn errors_of(target: &[f64], prediction: &[f64]) -> Vec<f64> {
+    prediction.iter().zip(target).map(|(p, y)| p - y).collect()
+}
+
+fn histogram_of(values: &[f64], edges: &[f64]) -> Vec<u64> {
+    let mut counts = vec![0u64; edges.len() - 1];
+    for v in values {
+        counts[bin_of(*v, edges)] += 1;
+    }
+    counts
+}
+
+/// The chart data of the current pairs and, when scored, the reference pairs (each pair
+/// of slices equal in length, finite, non-empty).
+fn chart_data(
+    current: (&[f64], &[f64]),
+    reference: Option<(&[f64], &[f64])>,
+) -> (PredictedVsActual, ErrorHistogram) {
+    let mut sets = vec![current.0, current.1];
+    if let Some((y, p)) = reference {
+        sets.extend([y, p]);
+    }
+    let (lo, hi) = range_of(sets.into_iter());
+    let edges = equal_width_edges(lo, hi, GRID_BINS);
+    let grid = PredictedVsActual {
+        reference: reference.map(|(y, p)| grid_counts(y, p, &edges)),
+        current: grid_counts(current.0, current.1, &edges),
+        edges,
+    };
+    let cur_err = errors_of(current.0, current.1);
+    let ref_err = reference.map(|(y, p)| errors_of(y, p));
+    let mut err_sets: Vec<&[f64]> = vec![&cur_err];
+    if let Some(e) = &ref_err {
+        err_sets.push(e);
+    }
+    let (lo, hi) = range_of(err_sets.into_iter());
+    let edges = equal_width_edges(lo, hi, ERROR_BINS);
+    let hist = ErrorHistogram {
+        reference: ref_err.as_deref().map(|e| histogram_of(e, &edges)),
+        current: histogram_of(&cur_err, &edges),
+        edges,
+    };
+    (grid, hist)
 }
 
 fn numeric_values(
@@ -205,6 +345,7 @@ pub fn compute_regression(
 
     let mut reference_note = None;
     let mut reference_metrics = None;
+    let mut reference_pairs = None;
     let mut baseline = None;
     if let Some(r) = reference {
         let missing: Vec<&str> = [spec.target.as_str(), spec.prediction.as_str()]
@@ -212,7 +353,11 @@ pub fn compute_regression(
             .filter(|c| r.column(c).is_none())
             .collect();
         if missing.is_empty() {
-            reference_metrics = Some(regression_quality_of(r, spec, "reference")?);
+            let (ry, rp, rdropped) = finite_pairs(r, spec, "reference")?;
+            let mut m = regression_metrics(&ry, &rp);
+            m.dropped_rows = rdropped;
+            reference_metrics = Some(m);
+            reference_pairs = Some((ry, rp));
         } else {
             reference_note = Some(format!(
                 "reference not scored: no column {}",
@@ -237,6 +382,12 @@ pub fn compute_regression(
     let dummy_pred = vec![constant; y.len()];
     let mut dummy_quality = regression_metrics(&y, &dummy_pred);
     dummy_quality.dropped_rows = dropped;
+    let (predicted_vs_actual, error_histogram) = chart_data(
+        (&y, &p),
+        reference_pairs
+            .as_ref()
+            .map(|(ry, rp)| (ry.as_slice(), rp.as_slice())),
+    );
     Ok(RegressionReport {
         target: spec.target.clone(),
         prediction: spec.prediction.clone(),
@@ -248,6 +399,8 @@ pub fn compute_regression(
             quality: dummy_quality,
         },
         reference_note,
+        predicted_vs_actual,
+        error_histogram,
     })
 }
 
@@ -332,6 +485,57 @@ mod tests {
         assert_eq!(r.dummy.prediction, 4.0);
         assert_eq!(r.dummy.quality.r2, Some(0.0));
         assert!(r.reference.is_none());
+    }
+
+    #[test]
+    fn chart_data_is_binned_on_shared_edges() {
+        let reference = table(vec![0.0, 10.0, 5.0], vec![0.0, 9.0, 6.0]);
+        let current = table(vec![2.0, 4.0, 8.0, 10.0], vec![3.0, 4.0, 7.0, 1.0]);
+        let r = compute_regression(Some(&reference), &current, &spec()).unwrap();
+        let g = &r.predicted_vs_actual;
+        assert_eq!(g.edges.len(), GRID_BINS + 1);
+        assert_eq!((g.edges[0], g.edges[GRID_BINS]), (0.0, 10.0));
+        let total = |c: &Vec<Vec<u64>>| c.iter().flatten().sum::<u64>();
+        assert_eq!(total(&g.current), 4);
+        assert_eq!(total(g.reference.as_ref().unwrap()), 3);
+        // target 10 (top edge, last bin), prediction 1 (bin 3 of 30 over [0, 10])
+        assert_eq!(g.current[GRID_BINS - 1][3], 1);
+        assert_eq!(g.reference.as_ref().unwrap()[0][0], 1);
+        let h = &r.error_histogram;
+        // errors: reference 0, -1, 1; current 1, 0, -1, -9
+        assert_eq!((h.edges[0], h.edges[ERROR_BINS]), (-9.0, 1.0));
+        assert_eq!(h.current.iter().sum::<u64>(), 4);
+        assert_eq!(h.current[0], 1);
+        assert_eq!(h.current[ERROR_BINS - 1], 1);
+        assert_eq!(h.reference.as_ref().unwrap().iter().sum::<u64>(), 3);
+    }
+
+    #[test]
+    fn single_value_charts_have_one_bin() {
+        let current = table(vec![2.0, 2.0], vec![2.0, 2.0]);
+        let r = compute_regression(None, &current, &spec()).unwrap();
+        assert_eq!(r.predicted_vs_actual.edges, vec![2.0, 2.0]);
+        assert_eq!(r.predicted_vs_actual.current, vec![vec![2]]);
+        assert_eq!(r.predicted_vs_actual.reference, None);
+        assert_eq!(r.error_histogram.edges, vec![0.0, 0.0]);
+        assert_eq!(r.error_histogram.current, vec![2]);
+    }
+
+    #[test]
+    fn bins_follow_the_edges() {
+        let edges = equal_width_edges(0.0, 1.0, 10);
+        assert_eq!(bin_of(0.0, &edges), 0);
+        assert_eq!(bin_of(0.35, &edges), 3);
+        assert_eq!(bin_of(0.999, &edges), 9);
+        assert_eq!(bin_of(1.0, &edges), 9);
+        for i in 0..10 {
+            assert_eq!(bin_of(edges[i], &edges), i);
+        }
+        let huge = equal_width_edges(-f64::MAX, f64::MAX, 4);
+        assert!(huge.iter().all(|e| e.is_finite()) && huge.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(huge[2], 0.0);
+        assert_eq!(bin_of(1.0, &huge), 2);
+        assert_eq!(bin_of(f64::MAX, &huge), 3);
     }
 
     #[test]
