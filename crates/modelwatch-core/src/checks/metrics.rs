@@ -7,11 +7,25 @@
 
 use serde_json::Value;
 
-/// Whether a metric describes the dataset or one column.
+/// What a metric describes: the dataset, one column, or one label of a classification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Dataset,
+    /// Needs `column` in the suite (`column.*` metrics).
     Column,
+    /// Needs `label` in the suite (`label.*` metrics): a class of the classification.
+    Label,
+}
+
+impl Scope {
+    /// The suite field that names the subject, e.g. `column`.
+    pub fn field(self) -> &'static str {
+        match self {
+            Scope::Dataset => "dataset",
+            Scope::Column => "column",
+            Scope::Label => "label",
+        }
+    }
 }
 
 /// The JSON type of a metric's value, which decides the operators it accepts.
@@ -46,15 +60,31 @@ pub enum Read {
 pub enum Location {
     /// A JSON pointer from the root, e.g. `/drift/drifted_share`.
     At(&'static str, Read),
-    /// A per-column value: `entries` points at an array of objects (the one whose `key` field
-    /// equals the column) or at an object keyed by column name; `field` is a JSON pointer
-    /// inside that entry.
-    InColumn {
+    /// A value of one entry of a list, the entry of the test's column or label: `entries`
+    /// points at an array of objects (the one whose `key` field equals the column or label
+    /// and, with `only = Some((field, value))`, whose `field` equals `value`) or at an object
+    /// keyed by name; `field` is a JSON pointer inside that entry.
+    InEntry {
         entries: &'static str,
         key: &'static str,
+        only: Option<(&'static str, &'static str)>,
         field: &'static str,
         read: Read,
     },
+}
+
+/// A type another part of the report must have for the metric to exist, e.g. a numerical
+/// target for the Pearson correlation of a feature with the target.
+#[derive(Debug, Clone, Copy)]
+pub struct Requirement {
+    /// A JSON pointer to the `type` of that part, e.g. `/target/target/type`.
+    pub pointer: &'static str,
+    /// The types it may have (empty: any).
+    pub types: &'static [&'static str],
+    /// What the part is, e.g. `target`.
+    pub what: &'static str,
+    /// The flag that names it, e.g. `--target`.
+    pub flag: &'static str,
 }
 
 /// One documented metric.
@@ -75,6 +105,10 @@ pub struct Metric {
     pub reference: Option<Location>,
     /// A dataset count that must be above zero for the value to mean anything, and why.
     pub defined_if_positive: Option<(&'static str, &'static str)>,
+    /// Another part of the report the metric needs, of given types.
+    pub requires: Option<Requirement>,
+    /// Why the value is absent when its part of the report is (e.g. no `--target`).
+    pub absent: Option<&'static str>,
 }
 
 const fn dataset(
@@ -98,6 +132,18 @@ const fn dataset(
             None => None,
         },
         defined_if_positive: None,
+        requires: None,
+        absent: None,
+    }
+}
+
+const fn entry(entries: &'static str, key: &'static str, field: &'static str) -> Location {
+    Location::InEntry {
+        entries,
+        key,
+        only: None,
+        field,
+        read: Read::Value,
     }
 }
 
@@ -119,22 +165,69 @@ const fn column(
         kind,
         column_types: &[],
         section,
-        current: Location::InColumn {
-            entries,
-            key: "column",
-            field,
-            read: Read::Value,
-        },
+        current: entry(entries, "column", field),
         reference: match reference_field {
-            Some(field) => Some(Location::InColumn {
-                entries,
-                key: "column",
-                field,
-                read: Read::Value,
-            }),
+            Some(field) => Some(entry(entries, "column", field)),
             None => None,
         },
         defined_if_positive: None,
+        requires: None,
+        absent: None,
+    }
+}
+
+/// A per-label classification metric: `field` of the label's entry in `per_label`, for the
+/// current data and the reference.
+const fn label(name: &'static str, title: &'static str, field: &'static str) -> Metric {
+    Metric {
+        name,
+        title,
+        scope: Scope::Label,
+        kind: ValueKind::Number,
+        column_types: &[],
+        section: "classification",
+        current: entry("/classification/current/per_label", "label", field),
+        reference: Some(entry("/classification/reference/per_label", "label", field)),
+        defined_if_positive: None,
+        requires: None,
+        absent: None,
+    }
+}
+
+const fn correlation_entry(role: &'static str, field: &'static str) -> Location {
+    Location::InEntry {
+        entries: "/target/correlations",
+        key: "feature",
+        only: Some(("role", role)),
+        field,
+        read: Read::Value,
+    }
+}
+
+/// A correlation coefficient of a feature (the test's column) with the target or the
+/// prediction (`role`), at `current` and `reference` inside the feature's entry of
+/// `target.correlations`. `requires` names the role column and the types the coefficient
+/// exists for, which are also the feature's types.
+const fn correlation(
+    name: &'static str,
+    title: &'static str,
+    role: &'static str,
+    requires: Requirement,
+    current: &'static str,
+    reference: &'static str,
+) -> Metric {
+    Metric {
+        name,
+        title,
+        scope: Scope::Column,
+        kind: ValueKind::Number,
+        column_types: requires.types,
+        section: "target",
+        current: correlation_entry(role, current),
+        reference: Some(correlation_entry(role, reference)),
+        defined_if_positive: None,
+        requires: Some(requires),
+        absent: None,
     }
 }
 
@@ -147,6 +240,18 @@ impl Metric {
     /// Restricts a column metric to columns of these types.
     const fn types(mut self, types: &'static [&'static str]) -> Metric {
         self.column_types = types;
+        self
+    }
+
+    /// The metric needs this part of the report.
+    const fn requires(mut self, requirement: Requirement) -> Metric {
+        self.requires = Some(requirement);
+        self
+    }
+
+    /// Why the value is absent when the part of the report that holds it is.
+    const fn absent(mut self, why: &'static str) -> Metric {
+        self.absent = Some(why);
         self
     }
 
@@ -164,14 +269,16 @@ impl Metric {
 const fn count_of(location: Location) -> Location {
     match location {
         Location::At(p, _) => Location::At(p, Read::Count),
-        Location::InColumn {
+        Location::InEntry {
             entries,
             key,
+            only,
             field,
             ..
-        } => Location::InColumn {
+        } => Location::InEntry {
             entries,
             key,
+            only,
             field,
             read: Read::Count,
         },
@@ -182,9 +289,29 @@ const NUM: &[&str] = &["numerical"];
 const CAT: &[&str] = &["categorical"];
 const TEXT: &[&str] = &["text"];
 const SUMMARY_COLUMNS: &str = "/summary/columns";
+const PROBA_COLUMNS: &str = "/target/prediction_proba";
 use ValueKind::{Bool, Number};
 
 const NO_TESTED_COLUMN: &str = "no column could be drift-tested";
+const NO_ROWS: &str = "the current data has no rows";
+const CURRENT_ROWS: &str = "/meta/current_rows";
+const NO_TARGET: &str = "the report has no target column (give --target)";
+const NO_PREDICTION: &str = "the report has no prediction column (give --prediction)";
+
+const fn role(pointer: &'static str, types: &'static [&'static str], target: bool) -> Requirement {
+    Requirement {
+        pointer,
+        types,
+        what: if target { "target" } else { "prediction" },
+        flag: if target { "--target" } else { "--prediction" },
+    }
+}
+const ANY_TARGET: Requirement = role("/target/target/type", &[], true);
+const ANY_PREDICTION: Requirement = role("/target/prediction/type", &[], false);
+const NUM_TARGET: Requirement = role("/target/target/type", NUM, true);
+const CAT_TARGET: Requirement = role("/target/target/type", CAT, true);
+const NUM_PREDICTION: Requirement = role("/target/prediction/type", NUM, false);
+const CAT_PREDICTION: Requirement = role("/target/prediction/type", CAT, false);
 
 /// Every metric a suite may name. One line per metric.
 #[rustfmt::skip]
@@ -203,8 +330,13 @@ pub static METRICS: &[Metric] = &[
     dataset("reference_rows", "Number of reference rows", Number, "meta", "/meta/reference_rows", None),
     // Data quality (`summary`): the dataset.
     dataset("columns", "Number of columns", Number, "summary", "/summary/current/columns", Some("/summary/reference/columns")),
+    dataset("numerical_columns", "Number of numerical columns", Number, "summary", "/summary/current/numerical_columns", Some("/summary/reference/numerical_columns")),
+    dataset("categorical_columns", "Number of categorical columns", Number, "summary", "/summary/current/categorical_columns", Some("/summary/reference/categorical_columns")),
+    dataset("text_columns", "Number of text columns", Number, "summary", "/summary/current/text_columns", Some("/summary/reference/text_columns")),
+    dataset("datetime_columns", "Number of datetime columns", Number, "summary", "/summary/current/datetime_columns", Some("/summary/reference/datetime_columns")),
     dataset("missing_count", "Number of missing values", Number, "summary", "/summary/current/missing_values", Some("/summary/reference/missing_values")),
-    dataset("missing_share", "Share of missing values", Number, "summary", "/summary/current/missing_values_share", Some("/summary/reference/missing_values_share")),
+    dataset("missing_share", "Share of missing values", Number, "summary", "/summary/current/missing_values_share", Some("/summary/reference/missing_values_share"))
+        .defined_if(CURRENT_ROWS, NO_ROWS),
     dataset("duplicated_rows", "Number of duplicated rows", Number, "summary", "/summary/current/duplicated_rows", Some("/summary/reference/duplicated_rows")),
     dataset("duplicated_columns", "Number of duplicated columns", Number, "summary", "/summary/current/duplicated_columns", Some("/summary/reference/duplicated_columns")),
     dataset("almost_duplicated_columns", "Number of almost duplicated columns", Number, "summary", "/summary/current/almost_duplicated_columns", Some("/summary/reference/almost_duplicated_columns")),
@@ -215,21 +347,55 @@ pub static METRICS: &[Metric] = &[
     // Data quality (`summary`): one column.
     column("column.count", "Number of values", Number, "summary", SUMMARY_COLUMNS, "/current/count", Some("/reference/count")),
     column("column.missing_count", "Number of missing values", Number, "summary", SUMMARY_COLUMNS, "/current/missing", Some("/reference/missing")),
-    column("column.missing_share", "Share of missing values", Number, "summary", SUMMARY_COLUMNS, "/current/missing_share", Some("/reference/missing_share")),
+    column("column.missing_share", "Share of missing values", Number, "summary", SUMMARY_COLUMNS, "/current/missing_share", Some("/reference/missing_share"))
+        .defined_if(CURRENT_ROWS, NO_ROWS),
     column("column.distinct_count", "Number of distinct values", Number, "summary", SUMMARY_COLUMNS, "/current/distinct", Some("/reference/distinct")),
-    column("column.distinct_share", "Share of distinct values", Number, "summary", SUMMARY_COLUMNS, "/current/distinct_share", Some("/reference/distinct_share")),
-    column("column.most_common_share", "Share of the most common value", Number, "summary", SUMMARY_COLUMNS, "/current/most_common_share", Some("/reference/most_common_share")),
+    column("column.distinct_share", "Share of distinct values", Number, "summary", SUMMARY_COLUMNS, "/current/distinct_share", Some("/reference/distinct_share"))
+        .defined_if(CURRENT_ROWS, NO_ROWS),
+    column("column.most_common_share", "Share of the most common value", Number, "summary", SUMMARY_COLUMNS, "/current/most_common_share", Some("/reference/most_common_share"))
+        .defined_if(CURRENT_ROWS, NO_ROWS),
+    column("column.most_common_count", "Count of the most common value", Number, "summary", SUMMARY_COLUMNS, "/current/most_common_count", Some("/reference/most_common_count")),
     column("column.infinite_count", "Number of infinite values", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/infinite", Some("/reference/numeric/infinite")).types(NUM),
-    column("column.min", "Minimum", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/min", Some("/reference/numeric/min")).types(NUM),
-    column("column.max", "Maximum", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/max", Some("/reference/numeric/max")).types(NUM),
-    column("column.mean", "Mean", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/mean", Some("/reference/numeric/mean")).types(NUM),
-    column("column.std", "Standard deviation", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/std", Some("/reference/numeric/std")).types(NUM),
-    column("column.median", "Median", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/q50", Some("/reference/numeric/q50")).types(NUM),
-    column("column.q25", "First quartile", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/q25", Some("/reference/numeric/q25")).types(NUM),
-    column("column.q75", "Third quartile", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/q75", Some("/reference/numeric/q75")).types(NUM),
+    column("column.infinite_share", "Share of infinite values", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/infinite_share", Some("/reference/numeric/infinite_share")).types(NUM)
+        .defined_if(CURRENT_ROWS, NO_ROWS),
+    column("column.min", "Minimum", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/min", Some("/reference/numeric/min")).types(NUM)
+        .defined_if(CURRENT_ROWS, NO_ROWS),
+    column("column.max", "Maximum", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/max", Some("/reference/numeric/max")).types(NUM)
+        .defined_if(CURRENT_ROWS, NO_ROWS),
+    column("column.mean", "Mean", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/mean", Some("/reference/numeric/mean")).types(NUM)
+        .defined_if(CURRENT_ROWS, NO_ROWS),
+    column("column.std", "Standard deviation", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/std", Some("/reference/numeric/std")).types(NUM)
+        .defined_if(CURRENT_ROWS, NO_ROWS),
+    column("column.median", "Median", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/q50", Some("/reference/numeric/q50")).types(NUM)
+        .defined_if(CURRENT_ROWS, NO_ROWS),
+    column("column.q25", "First quartile", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/q25", Some("/reference/numeric/q25")).types(NUM)
+        .defined_if(CURRENT_ROWS, NO_ROWS),
+    column("column.q75", "Third quartile", Number, "summary", SUMMARY_COLUMNS, "/current/numeric/q75", Some("/reference/numeric/q75")).types(NUM)
+        .defined_if(CURRENT_ROWS, NO_ROWS),
     column("column.new_labels", "Number of new labels", Number, "summary", SUMMARY_COLUMNS, "/categories/new_labels", None).types(CAT).count(),
     column("column.unused_labels", "Number of unused labels", Number, "summary", SUMMARY_COLUMNS, "/categories/unused_labels", None).types(CAT).count(),
-    column("column.text_length_mean", "Mean text length", Number, "summary", SUMMARY_COLUMNS, "/current/text/length_mean", Some("/reference/text/length_mean")).types(TEXT),
+    column("column.text_length_mean", "Mean text length", Number, "summary", SUMMARY_COLUMNS, "/current/text/length_mean", Some("/reference/text/length_mean")).types(TEXT)
+        .defined_if(CURRENT_ROWS, NO_ROWS),
+    column("column.text_length_min", "Shortest text length", Number, "summary", SUMMARY_COLUMNS, "/current/text/length_min", Some("/reference/text/length_min")).types(TEXT)
+        .defined_if(CURRENT_ROWS, NO_ROWS),
+    column("column.text_length_max", "Longest text length", Number, "summary", SUMMARY_COLUMNS, "/current/text/length_max", Some("/reference/text/length_max")).types(TEXT)
+        .defined_if(CURRENT_ROWS, NO_ROWS),
+    // Target and prediction drift (`target`): the role columns.
+    dataset("target.drift_score", "Drift score of the target", Number, "target", "/target/target/score", None).absent(NO_TARGET).requires(ANY_TARGET),
+    dataset("target.drifted", "Target drift", Bool, "target", "/target/target/drifted", None).absent(NO_TARGET).requires(ANY_TARGET),
+    dataset("prediction.drift_score", "Drift score of the prediction", Number, "target", "/target/prediction/score", None).absent(NO_PREDICTION).requires(ANY_PREDICTION),
+    dataset("prediction.drifted", "Prediction drift", Bool, "target", "/target/prediction/drifted", None).absent(NO_PREDICTION).requires(ANY_PREDICTION),
+    column("column.proba_drift_score", "Drift score of the probability", Number, "target", PROBA_COLUMNS, "/score", None),
+    column("column.proba_drifted", "Drift of the probability", Bool, "target", PROBA_COLUMNS, "/drifted", None),
+    // Target and prediction drift (`target`): correlations of a feature with them.
+    correlation("column.target_pearson", "Target Pearson correlation", "target", NUM_TARGET, "/current/pearson", "/reference/pearson"),
+    correlation("column.target_spearman", "Target Spearman correlation", "target", NUM_TARGET, "/current/spearman", "/reference/spearman"),
+    correlation("column.target_kendall", "Target Kendall correlation", "target", NUM_TARGET, "/current/kendall", "/reference/kendall"),
+    correlation("column.target_cramers_v", "Target Cramér's V", "target", CAT_TARGET, "/current/cramers_v", "/reference/cramers_v"),
+    correlation("column.prediction_pearson", "Prediction Pearson correlation", "prediction", NUM_PREDICTION, "/current/pearson", "/reference/pearson"),
+    correlation("column.prediction_spearman", "Prediction Spearman correlation", "prediction", NUM_PREDICTION, "/current/spearman", "/reference/spearman"),
+    correlation("column.prediction_kendall", "Prediction Kendall correlation", "prediction", NUM_PREDICTION, "/current/kendall", "/reference/kendall"),
+    correlation("column.prediction_cramers_v", "Prediction Cramér's V", "prediction", CAT_PREDICTION, "/current/cramers_v", "/reference/cramers_v"),
     // Classification quality (`classification`).
     dataset("accuracy", "Accuracy", Number, "classification", "/classification/current/accuracy", Some("/classification/reference/accuracy")),
     dataset("precision", "Precision", Number, "classification", "/classification/current/precision", Some("/classification/reference/precision")),
@@ -241,6 +407,11 @@ pub static METRICS: &[Metric] = &[
     dataset("tnr", "True negative rate", Number, "classification", "/classification/current/tnr", Some("/classification/reference/tnr")),
     dataset("fpr", "False positive rate", Number, "classification", "/classification/current/fpr", Some("/classification/reference/fpr")),
     dataset("fnr", "False negative rate", Number, "classification", "/classification/current/fnr", Some("/classification/reference/fnr")),
+    label("label.precision", "Precision", "/precision"),
+    label("label.recall", "Recall", "/recall"),
+    label("label.f1", "F1 score", "/f1"),
+    label("label.roc_auc", "ROC AUC", "/roc_auc"),
+    label("label.support", "Support", "/support"),
     // Regression quality (`regression`).
     dataset("mean_error", "Mean error", Number, "regression", "/regression/current/mean_error", Some("/regression/reference/mean_error")),
     dataset("error_std", "Standard deviation of the error", Number, "regression", "/regression/current/error_std", Some("/regression/reference/error_std")),
@@ -249,6 +420,8 @@ pub static METRICS: &[Metric] = &[
     dataset("mape", "Mean absolute percentage error", Number, "regression", "/regression/current/mape", Some("/regression/reference/mape")),
     dataset("r2", "R²", Number, "regression", "/regression/current/r2", Some("/regression/reference/r2")),
     dataset("max_abs_error", "Maximum absolute error", Number, "regression", "/regression/current/max_abs_error", Some("/regression/reference/max_abs_error")),
+    dataset("abs_error_std", "Standard deviation of the absolute error", Number, "regression", "/regression/current/abs_error_std", Some("/regression/reference/abs_error_std")),
+    dataset("mape_std", "Standard deviation of the absolute percentage error", Number, "regression", "/regression/current/mape_std", Some("/regression/reference/mape_std")),
 ];
 
 /// Looks a metric up by name.
@@ -256,8 +429,8 @@ pub fn metric(name: &str) -> Option<&'static Metric> {
     METRICS.iter().find(|m| m.name == name)
 }
 
-/// Where the names of the data's columns (and their types) can be found in the results:
-/// arrays of entries with a `column` field (and maybe a `type` field) or arrays of names.
+/// Where the names of the data's columns can be found in the results: arrays of entries
+/// with a name field, or arrays of names.
 static COLUMN_LISTS: &[(&str, Option<&str>)] = &[
     ("/drift/columns", Some("column")),
     ("/summary/columns", Some("column")),
@@ -265,10 +438,17 @@ static COLUMN_LISTS: &[(&str, Option<&str>)] = &[
     ("/drift/skipped_columns", Some("column")),
     ("/drift/reference_only_columns", None),
     ("/drift/current_only_columns", None),
+    ("/target/prediction_proba", Some("column")),
+    ("/target/correlations", Some("feature")),
 ];
 
-/// Entries that carry a column's `type`.
-static COLUMN_TYPES: &[&str] = &["/drift/columns", "/summary/columns"];
+/// Entries that carry a column's type: (list, name field, type field).
+static COLUMN_TYPES: &[(&str, &str, &str)] = &[
+    ("/drift/columns", "column", "type"),
+    ("/summary/columns", "column", "type"),
+    ("/target/prediction_proba", "column", "type"),
+    ("/target/correlations", "feature", "kind"),
+];
 
 /// Whether `column` is a column of the data according to the results.
 pub fn column_known(results: &Value, column: &str) -> bool {
@@ -287,21 +467,45 @@ pub fn column_known(results: &Value, column: &str) -> bool {
 
 /// The statistical type of `column`, when the results record it.
 pub fn column_type<'a>(results: &'a Value, column: &str) -> Option<&'a str> {
-    COLUMN_TYPES.iter().find_map(|list| {
-        find_entry(results.pointer(list)?, "column", column)?
-            .get("type")?
+    COLUMN_TYPES.iter().find_map(|(list, key, field)| {
+        find_entry(results.pointer(list)?, key, column, None)?
+            .get(*field)?
             .as_str()
     })
 }
 
-/// The entry of `column` in an array of entries (matched on `key`) or an object keyed by
-/// column name.
-pub(crate) fn find_entry<'a>(entries: &'a Value, key: &str, column: &str) -> Option<&'a Value> {
+/// The labels of the classification (current and reference), when it was computed.
+pub fn classification_labels(results: &Value) -> Option<Vec<&str>> {
+    let mut labels: Vec<&str> = Vec::new();
+    let mut found = false;
+    for side in ["current", "reference"] {
+        let pointer = format!("/classification/{side}/labels");
+        if let Some(list) = results.pointer(&pointer).and_then(Value::as_array) {
+            found = true;
+            for l in list.iter().filter_map(Value::as_str) {
+                if !labels.contains(&l) {
+                    labels.push(l);
+                }
+            }
+        }
+    }
+    found.then_some(labels)
+}
+
+/// The entry named `name` in an array of entries (matched on `key`, and on `only` when
+/// given) or an object keyed by name.
+pub(crate) fn find_entry<'a>(
+    entries: &'a Value,
+    key: &str,
+    name: &str,
+    only: Option<(&str, &str)>,
+) -> Option<&'a Value> {
     match entries {
-        Value::Array(items) => items
-            .iter()
-            .find(|item| item.get(key).and_then(Value::as_str) == Some(column)),
-        Value::Object(map) => map.get(column),
+        Value::Array(items) => items.iter().find(|item| {
+            item.get(key).and_then(Value::as_str) == Some(name)
+                && only.is_none_or(|(f, v)| item.get(f).and_then(Value::as_str) == Some(v))
+        }),
+        Value::Object(map) => map.get(name),
         _ => None,
     }
 }
@@ -311,20 +515,23 @@ pub(crate) fn find_entry<'a>(entries: &'a Value, key: &str, column: &str) -> Opt
 pub enum Missing {
     /// The report section was not computed.
     Section(&'static str),
-    /// The column has no entry there (e.g. not drift-tested), with the reason when known.
-    Column(Option<String>),
+    /// The column or label has no entry there (e.g. not drift-tested), with the reason when
+    /// known.
+    Entry(Option<String>),
     /// The value is null (undefined), with the entry's recorded error when there is one.
     Undefined(Option<String>),
 }
 
 impl Missing {
-    pub fn reason(&self, metric: &Metric, column: Option<&str>) -> String {
-        let col = column.unwrap_or_default();
+    /// The reason, for `metric` of `subject` (the test's column or label).
+    pub fn reason(&self, metric: &Metric, subject: Option<&str>) -> String {
+        let name = subject.unwrap_or_default();
+        let noun = metric.scope.field();
         match self {
             Missing::Section(s) => format!("the `{s}` part of the report was not computed"),
-            Missing::Column(Some(why)) => format!("column `{col}` has no {}: {why}", metric.name),
-            Missing::Column(None) => {
-                format!("column `{col}` has no {} in the report", metric.name)
+            Missing::Entry(Some(why)) => format!("{noun} `{name}` has no {}: {why}", metric.name),
+            Missing::Entry(None) => {
+                format!("{noun} `{name}` has no {} in the report", metric.name)
             }
             Missing::Undefined(Some(why)) => format!("{} is undefined: {why}", metric.name),
             Missing::Undefined(None) => format!("{} is undefined for this data", metric.name),
@@ -332,34 +539,58 @@ impl Missing {
     }
 }
 
-/// Reads the value at `location` for `column`.
+/// The recorded error of the object that holds the value at `pointer` (e.g. the `error` of
+/// a drift entry whose score is null), or `absent` when that object is itself missing.
+fn why_undefined(results: &Value, pointer: &str, absent: Option<&str>) -> Option<String> {
+    let parent = &pointer[..pointer.rfind('/').unwrap_or(0)];
+    match results.pointer(parent) {
+        Some(Value::Object(o)) => o.get("error").and_then(Value::as_str).map(str::to_string),
+        _ => absent.map(str::to_string),
+    }
+}
+
+/// Reads the value at `location` for `subject`, the test's column or label.
 pub fn read(
     results: &Value,
     metric: &Metric,
     location: &Location,
-    column: Option<&str>,
+    subject: Option<&str>,
 ) -> Result<Value, Missing> {
     let section_present = results.get(metric.section).is_some_and(|v| !v.is_null());
     if !section_present {
         return Err(Missing::Section(metric.section));
     }
-    let (found, read) = match *location {
-        Location::At(pointer, read) => (results.pointer(pointer), read),
-        Location::InColumn {
+    let (value, read) = match *location {
+        Location::At(pointer, read) => match results.pointer(pointer) {
+            Some(v) if !v.is_null() => (v, read),
+            _ => {
+                return Err(Missing::Undefined(why_undefined(
+                    results,
+                    pointer,
+                    metric.absent,
+                )))
+            }
+        },
+        Location::InEntry {
             entries,
             key,
+            only,
             field,
             read,
         } => {
-            let col = column.unwrap_or_default();
+            let name = subject.unwrap_or_default();
             let Some(entry) = results
                 .pointer(entries)
-                .and_then(|e| find_entry(e, key, col))
+                .and_then(|e| find_entry(e, key, name, only))
             else {
-                return Err(Missing::Column(why_not_listed(results, col)));
+                let why = match metric.scope {
+                    Scope::Column => why_not_listed(results, name),
+                    _ => None,
+                };
+                return Err(Missing::Entry(why));
             };
             match entry.pointer(field) {
-                Some(v) if !v.is_null() => (Some(v), read),
+                Some(v) if !v.is_null() => (v, read),
                 _ => {
                     let why = entry
                         .get("error")
@@ -369,9 +600,6 @@ pub fn read(
                 }
             }
         }
-    };
-    let Some(value) = found.filter(|v| !v.is_null()) else {
-        return Err(Missing::Undefined(None));
     };
     match read {
         Read::Value => Ok(value.clone()),
@@ -387,7 +615,7 @@ pub fn read(
 fn why_not_listed(results: &Value, column: &str) -> Option<String> {
     if let Some(skipped) = results
         .pointer("/drift/skipped_columns")
-        .and_then(|s| find_entry(s, "column", column))
+        .and_then(|s| find_entry(s, "column", column, None))
     {
         return skipped
             .get("reason")
@@ -413,7 +641,7 @@ fn why_not_listed(results: &Value, column: &str) -> Option<String> {
 pub fn current_value(
     results: &Value,
     metric: &Metric,
-    column: Option<&str>,
+    subject: Option<&str>,
 ) -> Result<Value, Missing> {
     if let Some((count, why)) = metric.defined_if_positive {
         if results.get(metric.section).is_some_and(|v| !v.is_null())
@@ -422,5 +650,5 @@ pub fn current_value(
             return Err(Missing::Undefined(Some(why.to_string())));
         }
     }
-    read(results, metric, &metric.current, column)
+    read(results, metric, &metric.current, subject)
 }

@@ -61,6 +61,8 @@ pub struct CheckResult {
     pub description: String,
     pub metric: String,
     pub column: Option<String>,
+    /// The class, for `label.*` metrics.
+    pub label: Option<String>,
     pub critical: bool,
     pub status: Status,
     /// The value of the metric on the current data (null when it has none).
@@ -129,15 +131,17 @@ pub fn run_checks(checks: &[Check], results: &Value) -> CheckReport {
 }
 
 fn subject(check: &Check) -> String {
-    match &check.column {
-        Some(c) => format!("{} of column `{c}`", check.metric.title),
-        None => check.metric.title.to_string(),
+    match (&check.column, &check.label) {
+        (Some(c), _) => format!("{} of column `{c}`", check.metric.title),
+        (None, Some(l)) => format!("{} of label `{l}`", check.metric.title),
+        (None, None) => check.metric.title.to_string(),
     }
 }
 
 fn judge(check: &Check, results: &Value) -> CheckResult {
     let metric = check.metric;
-    let column = check.column.as_deref();
+    // The column or the label the metric is read for.
+    let column = check.column.as_deref().or(check.label.as_deref());
     let unresolved = ResolvedCondition {
         operator: check.condition.operator,
         value: Value::Null,
@@ -148,6 +152,7 @@ fn judge(check: &Check, results: &Value) -> CheckResult {
         description: String::new(),
         metric: metric.name.to_string(),
         column: check.column.clone(),
+        label: check.label.clone(),
         critical: check.critical,
         status: Status::Error,
         actual: None,

@@ -273,6 +273,33 @@ fn data_quality(results: &Value) -> Vec<Check> {
     checks
 }
 
+/// The tolerance of the model-quality presets relative to the reference: "metrics within
+/// 20% of the reference" (Evidently uses 20% for classification and 10% for regression;
+/// modelwatch uses 20% for both).
+const MODEL_TOLERANCE: f64 = 0.2;
+
+/// The labels of the current classification's per-label entries.
+fn per_label(results: &Value) -> Vec<&str> {
+    results
+        .pointer("/classification/current/per_label")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|e| e.get("label").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The dummy baseline's `field` (precision, recall) for `label`.
+fn dummy_of_label(results: &Value, label: &str, field: &str) -> Option<f64> {
+    let entries = results.pointer("/classification/dummy/quality/per_label")?;
+    metrics::find_entry(entries, "label", label, None)?
+        .get(field)
+        .and_then(as_number)
+}
+
 /// A test that the current value beats the dummy baseline's (`>` for scores, `<` for
 /// losses), or `None` when the baseline has no such value.
 fn better_than_dummy(results: &Value, section: &str, metric: &str, op: Operator) -> Option<Check> {
@@ -291,7 +318,9 @@ fn better_than_dummy(results: &Value, section: &str, metric: &str, op: Operator)
 /// Evidently's `BinaryClassificationTestPreset` / `MulticlassClassificationTestPreset`:
 /// accuracy, precision, recall, F1 (and ROC AUC and log loss when probabilities were given)
 /// within 20% of the reference's; without a reference, better than the dummy baseline's.
-/// Also the target does not drift (`TestColumnDrift` of the target).
+/// For a multiclass task also the precision and recall of every label
+/// (`TestPrecisionByClass`, `TestRecallByClass`), the same way. Also the target does not
+/// drift (`TestColumnDrift` of the target).
 fn classification(results: &Value) -> Vec<Check> {
     let reference = has_reference(results, "classification");
     let computed = present(results, "/classification");
@@ -312,7 +341,7 @@ fn classification(results: &Value) -> Vec<Check> {
             checks.push(check(
                 m,
                 None,
-                vs_reference(Operator::Eq, Tolerance::relative(0.2)),
+                vs_reference(Operator::Eq, Tolerance::relative(MODEL_TOLERANCE)),
             ));
         } else {
             let op = if m == "log_loss" {
@@ -326,13 +355,36 @@ fn classification(results: &Value) -> Vec<Check> {
     if !computed {
         return checks;
     }
+    let multiclass = results
+        .pointer("/classification/current/task")
+        .and_then(Value::as_str)
+        == Some("multiclass");
+    if multiclass {
+        for m in ["label.precision", "label.recall"] {
+            for label in per_label(results) {
+                let condition = if reference {
+                    vs_reference(Operator::Eq, Tolerance::relative(MODEL_TOLERANCE))
+                } else {
+                    match dummy_of_label(results, label, &m["label.".len()..]) {
+                        Some(dummy) => Condition::literal(Operator::Gt, number(dummy)),
+                        None => continue,
+                    }
+                };
+                let mut c = Check::for_label(known(m), label.to_string(), condition, true);
+                if !reference {
+                    c.name = format!("{} of label {label} > the dummy baseline", known(m).title);
+                }
+                checks.push(c);
+            }
+        }
+    }
     let target = results
         .pointer("/classification/target")
         .and_then(Value::as_str);
     let drift_tested = target.is_some_and(|t| {
         results
             .pointer("/drift/columns")
-            .is_some_and(|cols| metrics::find_entry(cols, "column", t).is_some())
+            .is_some_and(|cols| metrics::find_entry(cols, "column", t, None).is_some())
     });
     if let (Some(t), true) = (target, drift_tested) {
         let mut c = check(
@@ -346,8 +398,9 @@ fn classification(results: &Value) -> Vec<Check> {
     checks
 }
 
-/// Evidently's `RegressionTestPreset`: MAE, RMSE and MAPE within 10% of the reference's
-/// (Evidently's tolerance for regression), without a reference below the dummy baseline's;
+/// Evidently's `RegressionTestPreset`: MAE, RMSE and MAPE within 20% of the reference's
+/// (Evidently's `TestValueMAE` etc. use 10%; the issue asks for "metrics within 20% of the
+/// reference" for both model presets), without a reference below the dummy baseline's;
 /// and the mean error within 0.1 standard deviations of the error around zero
 /// (`TestValueMeanError`).
 fn regression(results: &Value) -> Vec<Check> {
@@ -361,7 +414,7 @@ fn regression(results: &Value) -> Vec<Check> {
             checks.push(check(
                 m,
                 None,
-                vs_reference(Operator::Eq, Tolerance::relative(0.1)),
+                vs_reference(Operator::Eq, Tolerance::relative(MODEL_TOLERANCE)),
             ));
         } else {
             checks.extend(better_than_dummy(results, "regression", m, Operator::Lt));

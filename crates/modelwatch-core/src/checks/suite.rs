@@ -11,6 +11,10 @@
 //! column = "age"
 //! gte = 0.01
 //! critical = false
+//! [[tests]]
+//! metric = "label.recall"
+//! label = "fraud"
+//! gte = { reference = true, relative = 0.2 }
 //! ```
 
 use std::ops::Range;
@@ -33,7 +37,7 @@ pub struct Suite {
     pub tests: Vec<Spanned<TestSpec>>,
 }
 
-/// One test as written: a metric, maybe a column, exactly one operator.
+/// One test as written: a metric, maybe a column or a label, exactly one operator.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TestSpec {
@@ -41,6 +45,8 @@ pub struct TestSpec {
     pub description: Option<String>,
     pub metric: Spanned<String>,
     pub column: Option<Spanned<String>>,
+    /// The class, for `label.*` metrics.
+    pub label: Option<Spanned<String>>,
     /// False turns a failure into a warning. Default true.
     pub critical: Option<bool>,
     pub eq: Option<Spanned<Value>>,
@@ -85,6 +91,8 @@ pub struct Check {
     pub description: Option<String>,
     pub metric: &'static Metric,
     pub column: Option<String>,
+    /// The class, for `label.*` metrics.
+    pub label: Option<String>,
     pub condition: Condition,
     pub critical: bool,
 }
@@ -97,23 +105,44 @@ impl Check {
         condition: Condition,
         critical: bool,
     ) -> Check {
-        let name = default_name(metric, column.as_deref(), &condition);
+        let name = default_name(metric, column.as_deref(), None, &condition);
         Check {
             name,
             description: None,
             metric,
             column,
+            label: None,
             condition,
             critical,
         }
     }
+
+    /// A check of a `label.*` metric for one class, with a derived name.
+    pub fn for_label(
+        metric: &'static Metric,
+        label: String,
+        condition: Condition,
+        critical: bool,
+    ) -> Check {
+        let mut check = Check::new(metric, None, condition, critical);
+        check.name = default_name(metric, None, Some(&label), &check.condition);
+        check.label = Some(label);
+        check
+    }
 }
 
-/// E.g. `Share of drifted columns < 0.3`, `Drift score of age >= 0.05`.
-fn default_name(metric: &Metric, column: Option<&str>, condition: &Condition) -> String {
-    match column {
-        Some(c) => format!("{} of {c} {}", metric.title, condition.describe()),
-        None => format!("{} {}", metric.title, condition.describe()),
+/// E.g. `Share of drifted columns < 0.3`, `Drift score of age >= 0.05`,
+/// `Recall of label fraud = reference ± 20%`.
+fn default_name(
+    metric: &Metric,
+    column: Option<&str>,
+    label: Option<&str>,
+    condition: &Condition,
+) -> String {
+    match (column, label) {
+        (Some(c), _) => format!("{} of {c} {}", metric.title, condition.describe()),
+        (None, Some(l)) => format!("{} of label {l} {}", metric.title, condition.describe()),
+        (None, None) => format!("{} {}", metric.title, condition.describe()),
     }
 }
 
@@ -160,24 +189,7 @@ impl TestSpec {
                 ),
             )
         })?;
-        match (metric.scope, &self.column) {
-            (Scope::Column, None) => {
-                return Err(SuiteError::at(
-                    self.metric.span(),
-                    format!("metric `{}` needs a column", metric.name),
-                ))
-            }
-            (Scope::Dataset, Some(c)) => {
-                return Err(SuiteError::at(
-                    c.span(),
-                    format!(
-                        "metric `{}` is about the whole dataset and takes no column",
-                        metric.name
-                    ),
-                ))
-            }
-            _ => {}
-        }
+        self.check_subject(metric)?;
         let ops = self.operators();
         let (operator, value) = match ops.as_slice() {
             [one] => *one,
@@ -221,9 +233,43 @@ impl TestSpec {
     }
 }
 
+impl TestSpec {
+    /// The test names a column exactly for column metrics and a label exactly for label
+    /// metrics.
+    fn check_subject(&self, metric: &Metric) -> Result<(), SuiteError> {
+        let needs = metric.scope;
+        for (given, scope) in [(&self.column, Scope::Column), (&self.label, Scope::Label)] {
+            match given {
+                Some(v) if needs != scope => {
+                    let what = match needs {
+                        Scope::Dataset => {
+                            format!("is about the whole dataset and takes no {}", scope.field())
+                        }
+                        other => format!("takes a {}, not a {}", other.field(), scope.field()),
+                    };
+                    return Err(SuiteError::at(
+                        v.span(),
+                        format!("metric `{}` {what}", metric.name),
+                    ));
+                }
+                None if needs == scope => {
+                    return Err(SuiteError::at(
+                        self.metric.span(),
+                        format!("metric `{}` needs a {}", metric.name, scope.field()),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
 impl ParsedTest<'_> {
     /// Checks the column against the data and builds the check.
     fn bind(self, results: &Value) -> Result<Check, SuiteError> {
+        check_requirement(self.metric, results)
+            .map_err(|e| SuiteError::at(self.spec.metric.span(), e))?;
         let column = match &self.spec.column {
             Some(c) => {
                 let name = c.get_ref();
@@ -233,17 +279,63 @@ impl ParsedTest<'_> {
             }
             None => None,
         };
-        let mut check = Check::new(
-            self.metric,
-            column,
-            self.condition,
-            self.spec.critical.unwrap_or(true),
-        );
+        let critical = self.spec.critical.unwrap_or(true);
+        let mut check = match &self.spec.label {
+            Some(l) => {
+                check_label(l.get_ref(), results).map_err(|e| SuiteError::at(l.span(), e))?;
+                Check::for_label(self.metric, l.get_ref().clone(), self.condition, critical)
+            }
+            None => Check::new(self.metric, column, self.condition, critical),
+        };
         if let Some(name) = &self.spec.name {
             check.name = name.clone();
         }
         check.description = self.spec.description.clone();
         Ok(check)
+    }
+}
+
+/// Whether `label` is a class of the classification (when it was computed).
+fn check_label(label: &str, results: &Value) -> Result<(), String> {
+    match metrics::classification_labels(results) {
+        Some(labels) if !labels.contains(&label) => Err(format!(
+            "unknown label `{label}`: not in the target or the predictions (labels: {})",
+            labels.join(", ")
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether the part of the report a metric needs (e.g. the target, for a correlation with
+/// it) is there and of a type the metric exists for. Not checked when the metric's section
+/// was not computed (its tests then say so).
+fn check_requirement(metric: &Metric, results: &Value) -> Result<(), String> {
+    let Some(req) = metric.requires else {
+        return Ok(());
+    };
+    if results.get(metric.section).is_none_or(Value::is_null) {
+        return Ok(());
+    }
+    let holder = &req.pointer[..req.pointer.rfind('/').unwrap_or(0)];
+    let Some(entry) = results.pointer(holder).filter(|v| !v.is_null()) else {
+        return Err(format!(
+            "metric `{}` needs a {} column: give {}",
+            metric.name, req.what, req.flag
+        ));
+    };
+    match results.pointer(req.pointer).and_then(Value::as_str) {
+        Some(ty) if !req.types.is_empty() && !req.types.contains(&ty) => Err(format!(
+            "metric `{}` needs a {} {}, but the {} `{}` is {ty}",
+            metric.name,
+            req.types.join(" or "),
+            req.what,
+            req.what,
+            entry
+                .get("column")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -297,11 +389,17 @@ impl Suite {
     /// The report sections (top-level keys of the results) the suite reads.
     pub fn sections(&self) -> Vec<&'static str> {
         let mut out: Vec<&'static str> = Vec::new();
+        // A column test also reads the summary, which lists every column with its type, so
+        // that a wrong column is named as such whatever part of the report the metric is in.
         let metric_sections = self
             .tests
             .iter()
             .filter_map(|t| metrics::metric(t.get_ref().metric.get_ref()))
-            .map(|m| m.section);
+            .flat_map(|m| {
+                let lists_columns = matches!(m.section, "drift" | "summary");
+                let summary = (m.scope == Scope::Column && !lists_columns).then_some("summary");
+                std::iter::once(m.section).chain(summary)
+            });
         let preset_sections = self
             .preset
             .iter()

@@ -468,7 +468,7 @@ fn regression_preset() {
                "mape_zero_target_rows": 1, "r2": 0.8, "max_abs_error": 3.0})
     };
     let mut r = results();
-    r["regression"] = json!({"target": "y", "prediction": "p", "reference": q(1.0), "current": q(1.05),
+    r["regression"] = json!({"target": "y", "prediction": "p", "reference": q(1.0), "current": q(1.15),
                              "dummy": {"source": "reference", "prediction": 3.0, "quality": q(2.0)},
                              "reference_note": null});
     let report = run_checks(&suite("preset = [\"regression\"]").compile(&r).unwrap(), &r);
@@ -476,15 +476,20 @@ fn regression_preset() {
         outcomes(&report),
         [
             (
-                "Mean absolute error = reference ± 10%".to_string(),
+                "Mean absolute error = reference ± 20%".to_string(),
                 Status::Success
             ),
             (
-                "Root mean squared error = reference ± 10%".to_string(),
+                "Root mean squared error = reference ± 20%".to_string(),
                 Status::Success
             ),
             ("Mean error within 0.1 σ of 0".to_string(), Status::Success),
         ]
+    );
+    // 15% above the reference: inside the 20% (Evidently's 10% would fail it).
+    assert_eq!(
+        report.tests[0].condition.text,
+        "between 0.8 and 1.2 (reference 1 ± 20%)"
     );
     r["regression"]["reference"] = Value::Null;
     r["regression"]["current"]["mae"] = json!(2.5);
