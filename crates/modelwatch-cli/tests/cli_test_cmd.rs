@@ -376,3 +376,383 @@ fn empty_current_data_judges_what_it_can() {
         .starts_with("column.drifted is undefined: "));
     assert_eq!(v["summary"]["error"], 3);
 }
+
+fn fixture(case: &str, file: &str) -> String {
+    repo()
+        .join("tests/fixtures")
+        .join(case)
+        .join(file)
+        .display()
+        .to_string()
+}
+
+/// `modelwatch test` on a fixture of `tests/fixtures` with `suite` and extra flags.
+fn test_fixture(dir: &TempDir, case: &str, suite: &str, flags: &[&str]) -> Command {
+    let path = dir.path().join("suite.toml");
+    std::fs::write(&path, suite).unwrap();
+    let mut cmd = Command::cargo_bin("modelwatch").unwrap();
+    cmd.args(["test", "--reference", &fixture(case, "reference.csv")])
+        .args(["--current", &fixture(case, "current.csv")])
+        .arg("--suite")
+        .arg(&path)
+        .args(flags);
+    cmd
+}
+
+const LABELS: [&str; 4] = ["--target", "target", "--prediction", "prediction"];
+
+fn number(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+#[test]
+fn per_label_classification_metrics() {
+    let dir = TempDir::new().unwrap();
+    // Label `ant` of the multiclass fixture: precision 58/75, recall 58/91 (reference
+    // 47/53 and 94/113), support 91.
+    let (v, code) = json_of(&mut test_fixture(
+        &dir,
+        "model_quality/multiclass_labels",
+        r#"
+        tests = [
+          { metric = "label.precision", label = "ant", gte = 0.75 },
+          { metric = "label.recall", label = "ant", eq = { reference = true, relative = 0.2 } },
+          { metric = "label.f1", label = "ant", gt = 0.6 },
+          { metric = "label.support", label = "ant", eq = 91 },
+          { metric = "label.roc_auc", label = "ant", gt = 0.5, critical = false },
+        ]
+        "#,
+        &LABELS,
+    ));
+    assert_eq!(code, 1);
+    assert_eq!(
+        statuses(&v),
+        ["SUCCESS", "FAIL", "SUCCESS", "SUCCESS", "ERROR"]
+    );
+    let t = &v["tests"];
+    assert_eq!(t[0]["name"], "Precision of label ant >= 0.75");
+    assert_eq!(t[0]["label"], "ant");
+    assert_eq!(t[0]["column"], Value::Null);
+    assert!((number(&t[0]["actual"]) - 58.0 / 75.0).abs() < 1e-12);
+    assert!((number(&t[0]["reference"]) - 47.0 / 53.0).abs() < 1e-12);
+    assert!((number(&t[1]["actual"]) - 58.0 / 91.0).abs() < 1e-12);
+    assert_eq!(
+        t[1]["condition"]["text"],
+        "between 0.6655 and 0.9982 (reference 0.8319 ± 20%)"
+    );
+    assert!((number(&t[2]["actual"]) - 0.6987951807228916).abs() < 1e-12);
+    assert_eq!(t[3]["actual"], 91);
+    // Labels without probabilities have no ROC AUC.
+    assert_eq!(t[4]["reason"], "label.roc_auc is undefined for this data");
+}
+
+#[test]
+fn classification_preset_tests_every_label_of_a_multiclass_task() {
+    let dir = TempDir::new().unwrap();
+    let (v, code) = json_of(&mut test_fixture(
+        &dir,
+        "model_quality/multiclass_labels",
+        "preset = [\"classification\"]",
+        &LABELS,
+    ));
+    assert_eq!(code, 1);
+    let names: Vec<&str> = v["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 13);
+    assert_eq!(names[0], "Accuracy = reference ± 20%");
+    assert_eq!(names[4], "Precision of label ant = reference ± 20%");
+    assert_eq!(names[11], "Recall of label dog = reference ± 20%");
+    assert_eq!(names[12], "No drift in the target `target`");
+    assert_eq!(
+        statuses(&v),
+        [
+            "SUCCESS", "SUCCESS", "SUCCESS", "SUCCESS", // accuracy, precision, recall, F1
+            "SUCCESS", "SUCCESS", "FAIL", "FAIL", // precision of ant, bee, cat, dog
+            "FAIL", "FAIL", "SUCCESS", "SUCCESS", // recall of ant, bee, cat, dog
+            "SUCCESS",
+        ]
+    );
+    // Accuracy 0.6308 against the reference's 0.7833: inside 20%.
+    assert_eq!(
+        v["tests"][0]["condition"]["text"],
+        "between 0.6267 and 0.94 (reference 0.7833 ± 20%)"
+    );
+}
+
+#[test]
+fn regression_preset_allows_20_percent_of_the_reference() {
+    let dir = TempDir::new().unwrap();
+    let (v, code) = json_of(&mut test_fixture(
+        &dir,
+        "model_quality/regression",
+        "preset = [\"regression\"]",
+        &LABELS,
+    ));
+    assert_eq!(code, 1);
+    let t = &v["tests"];
+    assert_eq!(t[0]["name"], "Mean absolute error = reference ± 20%");
+    assert!((number(&t[0]["actual"]) - 4.4515178387309655).abs() < 1e-12);
+    assert_eq!(
+        t[0]["condition"]["value"],
+        serde_json::json!([2.2113261807000217 * 0.8, 2.2113261807000217 * 1.2])
+    );
+    assert_eq!(t[0]["status"], "FAIL");
+    assert_eq!(t[1]["name"], "Root mean squared error = reference ± 20%");
+    assert_eq!(
+        t[1]["condition"]["text"],
+        "between 2.2037 and 3.3055 (reference 2.7546 ± 20%)"
+    );
+    assert_eq!(
+        t[2]["name"],
+        "Mean absolute percentage error = reference ± 20%"
+    );
+}
+
+#[test]
+fn target_and_prediction_drift_and_correlations() {
+    let dir = TempDir::new().unwrap();
+    let flags = ["--target", "target", "--prediction", "prediction"];
+    let (v, code) = json_of(&mut test_fixture(
+        &dir,
+        "target/numerical_target",
+        r#"
+        tests = [
+          { metric = "target.drift_score", gt = 0.05 },
+          { metric = "target.drifted", eq = false },
+          { metric = "prediction.drift_score", gt = 0.05 },
+          { metric = "column.target_pearson", column = "x1", eq = { reference = true, absolute = 0.05 } },
+          { metric = "column.target_spearman", column = "x1", gt = 0.7 },
+          { metric = "column.target_kendall", column = "x2", gte = { reference = true, absolute = 0.05 } },
+          { metric = "column.prediction_pearson", column = "x3", between = [-0.1, 0.1] },
+          { metric = "column.target_pearson", column = "x_const", gt = 0 },
+        ]
+        "#,
+        &flags,
+    ));
+    assert_eq!(code, 1);
+    assert_eq!(
+        statuses(&v),
+        ["SUCCESS", "SUCCESS", "SUCCESS", "SUCCESS", "SUCCESS", "FAIL", "FAIL", "ERROR"]
+    );
+    let t = &v["tests"];
+    assert!((number(&t[0]["actual"]) - 0.0710370124489804).abs() < 1e-12);
+    assert_eq!(t[1]["actual"], false);
+    assert!((number(&t[2]["actual"]) - 0.33124401771228923).abs() < 1e-12);
+    assert!((number(&t[3]["actual"]) - 0.774383079635284).abs() < 1e-12);
+    assert!((number(&t[3]["reference"]) - 0.7429390265468834).abs() < 1e-12);
+    assert_eq!(t[3]["column"], "x1");
+    assert_eq!(
+        t[3]["name"],
+        "Target Pearson correlation of x1 = reference ± 0.05"
+    );
+    assert!((number(&t[4]["actual"]) - 0.7518043793547323).abs() < 1e-12);
+    // Kendall of x2: 0.3025 now against 0.3799 in the reference.
+    assert_eq!(
+        t[5]["condition"]["text"],
+        ">= 0.3299 (reference 0.3799 ± 0.05)"
+    );
+    assert!((number(&t[6]["actual"]) - 0.12817603878355988).abs() < 1e-12);
+    assert_eq!(
+        t[7]["reason"],
+        "column.target_pearson is undefined for this data"
+    );
+
+    // Cramér's V of categorical features with a categorical target.
+    let (v, code) = json_of(&mut test_fixture(
+        &dir,
+        "target/categorical_target",
+        r#"
+        tests = [
+          { metric = "column.target_cramers_v", column = "c1", eq = { reference = true, relative = 0.1 } },
+          { metric = "column.prediction_cramers_v", column = "colour", lt = 0.2 },
+          { metric = "target.drifted", eq = false, critical = false },
+        ]
+        "#,
+        &flags,
+    ));
+    assert_eq!(code, 0);
+    assert_eq!(statuses(&v), ["SUCCESS", "SUCCESS", "WARNING"]);
+    assert!((number(&v["tests"][0]["actual"]) - 0.5931782764120148).abs() < 1e-12);
+    assert!((number(&v["tests"][0]["reference"]) - 0.5972969564520405).abs() < 1e-12);
+    assert!(v["tests"][2]["reference"].is_null());
+}
+
+/// Runs `cmd` and checks it exits 2 with one line on standard error containing `message`.
+fn exits_2(cmd: &mut Command, message: &str) {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(message),
+        "expected `{message}` in: {stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn bad_labels_and_roles_in_suites_exit_2_naming_the_line() {
+    let dir = TempDir::new().unwrap();
+    let labels = "model_quality/multiclass_labels";
+    exits_2(
+        &mut test_fixture(
+            &dir,
+            labels,
+            "[[tests]]\nmetric = \"label.recall\"\nlabel = \"ants\"\ngt = 0.5\n",
+            &LABELS,
+        ),
+        "suite.toml: line 3: unknown label `ants`: not in the target or the predictions (labels: ant, bee, cat, dog)",
+    );
+    exits_2(
+        &mut test_fixture(
+            &dir,
+            labels,
+            "[[tests]]\nmetric = \"label.recall\"\ngt = 0.5\n",
+            &LABELS,
+        ),
+        "suite.toml: line 2: metric `label.recall` needs a label",
+    );
+    exits_2(
+        &mut test_fixture(
+            &dir,
+            labels,
+            "[[tests]]\nmetric = \"label.recall\"\ncolumn = \"target\"\nlabel = \"ant\"\ngt = 0.5\n",
+            &LABELS,
+        ),
+        "suite.toml: line 3: metric `label.recall` takes a label, not a column",
+    );
+    exits_2(
+        &mut test_fixture(
+            &dir,
+            labels,
+            "[[tests]]\nmetric = \"recall\"\nlabel = \"ant\"\ngt = 0.5\n",
+            &LABELS,
+        ),
+        "suite.toml: line 3: metric `recall` is about the whole dataset and takes no label",
+    );
+    exits_2(
+        &mut test_fixture(
+            &dir,
+            labels,
+            "[[tests]]\nmetric = \"column.mean\"\ncolumn = \"target\"\nlabel = \"ant\"\ngt = 0.5\n",
+            &LABELS,
+        ),
+        "suite.toml: line 4: metric `column.mean` takes a column, not a label",
+    );
+
+    // A coefficient that does not exist for the target's or the feature's type.
+    let categorical = "target/categorical_target";
+    exits_2(
+        &mut test_fixture(
+            &dir,
+            categorical,
+            "tests = [\n  { metric = \"column.target_pearson\", column = \"x\", gt = 0 },\n]\n",
+            &LABELS,
+        ),
+        "suite.toml: line 2: metric `column.target_pearson` needs a numerical target, but the target `target` is categorical",
+    );
+    exits_2(
+        &mut test_fixture(
+            &dir,
+            categorical,
+            "tests = [\n  { metric = \"column.target_cramers_v\", column = \"x\", gt = 0 },\n]\n",
+            &LABELS,
+        ),
+        "suite.toml: line 2: metric `column.target_cramers_v` needs a categorical column, but `x` is numerical",
+    );
+    // The target's drift without a target column.
+    exits_2(
+        &mut test_fixture(
+            &dir,
+            categorical,
+            "\n[[tests]]\nmetric = \"target.drifted\"\neq = false\n",
+            &["--prediction", "prediction"],
+        ),
+        "suite.toml: line 3: metric `target.drifted` needs a target column: give --target",
+    );
+}
+
+#[test]
+fn bad_model_inputs_exit_2() {
+    let dir = TempDir::new().unwrap();
+    let case = "model_quality/multiclass_proba";
+    let run = |current: &str, flags: &[&str]| {
+        let mut cmd = Command::cargo_bin("modelwatch").unwrap();
+        cmd.args(["test", "--reference", &fixture(case, "reference.csv")])
+            .args(["--current", current, "--test-preset", "classification"])
+            .args(flags);
+        cmd
+    };
+    let current = fixture(case, "current.csv");
+    exits_2(
+        &mut run(&current, &[]),
+        "the classification preset needs --target",
+    );
+    // Label `2` of the target has no probability column.
+    exits_2(
+        &mut run(&current, &["--target", "target", "--prediction-proba", "0,1"]),
+        "target column `target` has label `2` that has no probability column (probability columns: `0`, `1`)",
+    );
+    // Probabilities of one row that sum to 1.3.
+    let text = std::fs::read_to_string(&current).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut cells: Vec<String> = lines[5].split(',').map(str::to_string).collect();
+    cells[1] = (cells[1].parse::<f64>().unwrap() + 0.3).to_string();
+    lines[5] = cells.join(",");
+    let bad = dir.path().join("bad_sum.csv");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    exits_2(
+        &mut run(
+            bad.to_str().unwrap(),
+            &["--target", "target", "--prediction-proba", "0,1,2"],
+        ),
+        "probability columns `0`, `1`, `2` sum to 1.3 at row 5, not 1",
+    );
+}
+
+#[test]
+fn empty_current_data_names_why_a_check_cannot_be_judged() {
+    let dir = TempDir::new().unwrap();
+    let current = dir.path().join("empty.csv");
+    std::fs::write(
+        &current,
+        "sepal_length,sepal_width,petal_length,petal_width,species\n",
+    )
+    .unwrap();
+    let mut cmd = Command::cargo_bin("modelwatch").unwrap();
+    cmd.args(["test", "--reference", &iris("reference.csv")])
+        .arg("--current")
+        .arg(&current)
+        .args(["--test-preset", "data_quality"]);
+    let (v, code) = json_of(&mut cmd);
+    assert_eq!(code, 1);
+    let t = &v["tests"];
+    // Judged: the row count (0 against 150 ± 10%) and the column count.
+    assert_eq!(t[0]["name"], "Number of rows = reference ± 10%");
+    assert_eq!(t[0]["actual"], 0);
+    assert_eq!(t[0]["status"], "FAIL");
+    assert_eq!(t[1]["status"], "SUCCESS");
+    assert_eq!(t[1]["actual"], 5);
+    // Shares and value ranges need rows.
+    assert_eq!(t[2]["status"], "ERROR");
+    assert_eq!(
+        t[2]["reason"],
+        "missing_share is undefined: the current data has no rows"
+    );
+    let min = t
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Minimum of sepal_length >= reference")
+        .unwrap();
+    assert_eq!(min["status"], "ERROR");
+    assert_eq!(
+        min["reason"],
+        "column.min is undefined: the current data has no rows"
+    );
+    assert_eq!(min["reference"], 4.3);
+}

@@ -579,10 +579,11 @@ pub fn read(
             read,
         } => {
             let name = subject.unwrap_or_default();
-            let Some(entry) = results
-                .pointer(entries)
-                .and_then(|e| find_entry(e, key, name, only))
-            else {
+            // No list at all: this side of the part was not computed (e.g. no reference).
+            let Some(list) = results.pointer(entries).filter(|v| !v.is_null()) else {
+                return Err(Missing::Undefined(None));
+            };
+            let Some(entry) = find_entry(list, key, name, only) else {
                 let why = match metric.scope {
                     Scope::Column => why_not_listed(results, name),
                     _ => None,

@@ -515,3 +515,150 @@ fn presets_on_a_report_without_their_part_say_so() {
         Some("the `summary` part of the report was not computed")
     );
 }
+
+fn multiclass(precision: [f64; 3]) -> Value {
+    let per_label: Vec<Value> = ["a", "b", "c"]
+        .iter()
+        .zip(precision)
+        .map(|(l, p)| json!({"label": l, "precision": p, "recall": p, "f1": p, "support": 10, "roc_auc": null}))
+        .collect();
+    json!({"rows": 30, "dropped_rows": 0, "task": "multiclass", "pos_label": null,
+           "labels": ["a", "b", "c"], "accuracy": 0.8, "precision": 0.8, "recall": 0.8, "f1": 0.8,
+           "roc_auc": null, "log_loss": null, "tpr": null, "tnr": null, "fpr": null, "fnr": null,
+           "confusion_matrix": {"labels": [], "values": []}, "per_label": per_label})
+}
+
+#[test]
+fn label_metrics_and_the_multiclass_preset() {
+    let mut r = results();
+    r["classification"] = json!({
+        "target": "label", "reference": null, "current": multiclass([0.9, 0.5, 0.0]),
+        "dummy": {"source": "current", "majority_label": "a", "priors": [],
+                  "quality": multiclass([0.34, 0.0, 0.0])},
+        "reference_note": null
+    });
+    let report = run_checks(
+        &suite(
+            r#"
+            preset = ["classification"]
+            tests = [{ metric = "label.precision", label = "b", lte = 0.5 }]
+            "#,
+        )
+        .compile(&r)
+        .unwrap(),
+        &r,
+    );
+    let got: Vec<(String, Status)> = outcomes(&report)[4..].to_vec();
+    assert_eq!(
+        got,
+        [
+            (
+                "Precision of label a > the dummy baseline".into(),
+                Status::Success
+            ),
+            (
+                "Precision of label b > the dummy baseline".into(),
+                Status::Success
+            ),
+            (
+                "Precision of label c > the dummy baseline".into(),
+                Status::Fail
+            ),
+            (
+                "Recall of label a > the dummy baseline".into(),
+                Status::Success
+            ),
+            (
+                "Recall of label b > the dummy baseline".into(),
+                Status::Success
+            ),
+            (
+                "Recall of label c > the dummy baseline".into(),
+                Status::Fail
+            ),
+            ("No drift in the target `label`".into(), Status::Success),
+            ("Precision of label b <= 0.5".into(), Status::Success),
+        ]
+    );
+    assert_eq!(report.tests[4].condition.value, json!(0.34));
+    assert_eq!(report.tests[11].label.as_deref(), Some("b"));
+    // A reference condition on a label the reference does not have cannot be judged.
+    let checks =
+        suite("tests = [{ metric = \"label.f1\", label = \"c\", gte = { reference = true } }]")
+            .compile(&r)
+            .unwrap();
+    let report = run_checks(&checks, &r);
+    assert_eq!(report.tests[0].status, Status::Error);
+    assert_eq!(
+        report.tests[0].reason.as_deref(),
+        Some("no reference value: label.f1 is undefined for this data")
+    );
+
+    let (msg, line) = {
+        let text = "[[tests]]\nmetric = \"label.f1\"\nlabel = \"d\"\ngt = 0\n";
+        let e = suite(text).compile(&r).unwrap_err();
+        (e.message.clone(), e.line(text))
+    };
+    assert_eq!(
+        msg,
+        "unknown label `d`: not in the target or the predictions (labels: a, b, c)"
+    );
+    assert_eq!(line, Some(3));
+}
+
+#[test]
+fn target_metrics_read_the_target_part() {
+    let mut r = results();
+    let drift = |column: &str, score: Value, error: Value| json!({"column": column, "type": "numerical", "score": score, "drifted": false, "error": error});
+    r["target"] = json!({
+        "target": drift("y", json!(0.2), Value::Null),
+        "prediction": null,
+        "prediction_proba": [drift("p_yes", Value::Null, json!("too few values"))],
+        "correlations": [
+            {"column": "y", "role": "target", "feature": "age", "kind": "numerical",
+             "reference": {"pairs": 9, "pearson": 0.5, "spearman": 0.4, "kendall": 0.3, "cramers_v": null},
+             "current": {"pairs": 9, "pearson": 0.45, "spearman": 0.4, "kendall": 0.3, "cramers_v": null},
+             "error": null}
+        ]
+    });
+    let text = r#"
+        tests = [
+          { metric = "target.drift_score", gt = 0.05 },
+          { metric = "column.target_pearson", column = "age", eq = { reference = true, relative = 0.2 } },
+          { metric = "column.proba_drift_score", column = "p_yes", gt = 0.05 },
+        ]
+    "#;
+    let report = run_checks(&suite(text).compile(&r).unwrap(), &r);
+    let statuses: Vec<Status> = report.tests.iter().map(|t| t.status).collect();
+    assert_eq!(statuses, [Status::Success, Status::Success, Status::Error]);
+    assert_eq!(report.tests[1].reference, Some(json!(0.5)));
+    assert_eq!(report.tests[1].condition.value, json!([0.4, 0.6]));
+    assert_eq!(
+        report.tests[2].reason.as_deref(),
+        Some("column.proba_drift_score is undefined: too few values")
+    );
+
+    // No prediction: its metrics are bad input, naming the flag.
+    let e = suite("tests = [{ metric = \"prediction.drifted\", eq = false }]")
+        .compile(&r)
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "metric `prediction.drifted` needs a prediction column: give --prediction"
+    );
+    let e = suite("tests = [{ metric = \"column.target_cramers_v\", column = \"city\", gt = 0 }]")
+        .compile(&r)
+        .unwrap_err();
+    assert_eq!(
+        e.message,
+        "metric `column.target_cramers_v` needs a categorical target, but the target `y` is numerical"
+    );
+}
+
+#[test]
+fn column_tests_of_other_parts_also_read_the_summary() {
+    let s = suite(
+        "tests = [{ metric = \"column.target_pearson\", column = \"x\", gt = 0 }, { metric = \"label.f1\", label = \"a\", gt = 0 }]",
+    );
+    assert_eq!(s.sections(), ["target", "summary", "classification"]);
+}
