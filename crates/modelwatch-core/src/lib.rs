@@ -7,6 +7,7 @@ pub mod drift;
 pub mod model_quality;
 pub mod quality;
 pub mod results;
+pub mod run;
 pub mod schema;
 pub mod stats;
 pub mod table;

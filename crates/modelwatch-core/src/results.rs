@@ -2,7 +2,7 @@
 //! Its serde form is the JSON schema documented in `docs/json.md`; later presets add
 //! top-level keys, never rename existing ones.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::drift::DriftReport;
 use crate::model_quality::{ClassificationReport, RegressionReport};
@@ -27,7 +27,7 @@ pub struct Meta {
 }
 
 /// The presets a run can compute (`--preset`), in the order their sections are shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Preset {
     Drift,

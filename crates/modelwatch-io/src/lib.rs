@@ -92,6 +92,29 @@ pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table, ReadError
     }
 }
 
+/// Reads a table from bytes already in memory (an upload); `name` stands for the file in
+/// error messages. `delimiter` applies to CSV and defaults to a comma.
+pub fn read_table_bytes(
+    bytes: &[u8],
+    format: Format,
+    name: &str,
+    delimiter: Option<u8>,
+) -> Result<Table, ReadError> {
+    let path = Path::new(name);
+    if bytes.is_empty() {
+        return Err(ReadError::Empty {
+            path: error::show(path),
+        });
+    }
+    match format {
+        Format::Csv => {
+            csv::parse_csv_bytes(path, bytes, delimiter.unwrap_or(b','), None, false, &|_| {})
+        }
+        Format::Parquet => parquet::parse_parquet(path, bytes::Bytes::copy_from_slice(bytes)),
+        Format::JsonLines => jsonl::parse_jsonl(path, bytes),
+    }
+}
+
 /// Test and benchmark knobs; not a stable API.
 #[doc(hidden)]
 pub mod tuning {
@@ -111,5 +134,27 @@ pub mod tuning {
             chunk_bytes,
             force_sequential,
         )
+    }
+}
+
+#[cfg(test)]
+mod bytes_tests {
+    use super::*;
+
+    #[test]
+    fn reads_csv_and_jsonl_from_memory() {
+        let t = read_table_bytes(b"a,b\n1,x\n2,y\n", Format::Csv, "upload.csv", None).unwrap();
+        assert_eq!(t.rows(), 2);
+        let t =
+            read_table_bytes(b"{\"a\":1}\n{\"a\":2.5}\n", Format::JsonLines, "u", None).unwrap();
+        assert_eq!(t.rows(), 2);
+    }
+
+    #[test]
+    fn bad_bytes_are_clear_errors() {
+        let e = read_table_bytes(b"", Format::Csv, "upload.csv", None).unwrap_err();
+        assert!(e.to_string().contains("upload.csv"), "{e}");
+        let e = read_table_bytes(b"not parquet", Format::Parquet, "up.parquet", None).unwrap_err();
+        assert!(e.to_string().contains("up.parquet"), "{e}");
     }
 }

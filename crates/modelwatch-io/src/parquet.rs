@@ -268,11 +268,20 @@ pub(crate) fn read_parquet(path: &Path) -> Result<Table, ReadError> {
     if meta.len() == 0 {
         return Err(ReadError::Empty { path: show(path) });
     }
+    parse_parquet(path, file)
+}
+
+/// Reads Parquet data from any source the `parquet` crate can seek in (a file, bytes in
+/// memory); `path` names it in errors.
+pub(crate) fn parse_parquet<R: parquet::file::reader::ChunkReader + 'static>(
+    path: &Path,
+    source: R,
+) -> Result<Table, ReadError> {
     let invalid = |e: &dyn std::fmt::Display| ReadError::InvalidParquet {
         path: show(path),
         message: one_line(e.to_string()),
     };
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| invalid(&e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(source).map_err(|e| invalid(&e))?;
     let schema = builder.schema().clone();
     let rows = builder.metadata().file_metadata().num_rows().max(0) as usize;
 

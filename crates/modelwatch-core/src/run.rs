@@ -1,0 +1,123 @@
+//! One run of the requested presets over a reference and a current table: the shared
+//! back half of `modelwatch report`, `modelwatch test` and the server's window reports.
+
+use crate::drift::{compute_drift, DriftError, DriftSettings};
+use crate::model_quality::{
+    compute_classification, compute_regression, ClassificationSpec, ModelQualityError,
+    RegressionSpec,
+};
+use crate::quality::{compute_summary, QualityError};
+use crate::results::{Meta, Preset, Results};
+use crate::schema::SchemaOverrides;
+use crate::table::Table;
+use crate::target::{compute_target, TargetError};
+
+/// What to compute and with which settings.
+#[derive(Debug, Clone)]
+pub struct RunSpec<'a> {
+    pub presets: &'a [Preset],
+    pub schema: &'a SchemaOverrides,
+    pub settings: &'a DriftSettings,
+    /// Class-probability columns (`--prediction-proba`).
+    pub prediction_proba: &'a [String],
+    pub pos_label: Option<&'a str>,
+    pub proba_threshold: f64,
+}
+
+/// Why a run could not produce results.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Drift(#[from] DriftError),
+    #[error(transparent)]
+    Quality(#[from] QualityError),
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    #[error(transparent)]
+    ModelQuality(#[from] ModelQualityError),
+    #[error("the classification preset needs a target column")]
+    ClassificationWithoutTarget,
+    #[error("the regression preset needs a target and a prediction column")]
+    RegressionWithoutColumns,
+    #[error("the probability threshold must be between 0 and 1, got {0}")]
+    ProbaThreshold(f64),
+}
+
+/// Runs every preset of `spec.presets` over `reference` and `current`.
+///
+/// `on_drift_column_done` is called once per column the drift preset tested (for progress
+/// display). `meta` is copied into the results as given.
+pub fn run_presets(
+    reference: &Table,
+    current: &Table,
+    spec: &RunSpec<'_>,
+    meta: Meta,
+    on_drift_column_done: &(dyn Fn() + Sync),
+) -> Result<Results, RunError> {
+    if !(0.0..=1.0).contains(&spec.proba_threshold) {
+        return Err(RunError::ProbaThreshold(spec.proba_threshold));
+    }
+    let wants = |p: Preset| spec.presets.contains(&p);
+    let schema = spec.schema;
+    let drift = if wants(Preset::Drift) {
+        Some(compute_drift(
+            reference,
+            current,
+            schema,
+            spec.settings,
+            on_drift_column_done,
+        )?)
+    } else {
+        None
+    };
+    let summary = if wants(Preset::Summary) {
+        Some(compute_summary(Some(reference), current, schema)?)
+    } else {
+        None
+    };
+    let target = if wants(Preset::Target) {
+        Some(compute_target(
+            reference,
+            current,
+            schema,
+            spec.prediction_proba,
+            spec.settings,
+        )?)
+    } else {
+        None
+    };
+    let classification = if wants(Preset::Classification) {
+        let target = schema
+            .target
+            .clone()
+            .ok_or(RunError::ClassificationWithoutTarget)?;
+        let cls = ClassificationSpec {
+            target,
+            prediction: schema.prediction.clone(),
+            prediction_proba: spec.prediction_proba.to_vec(),
+            pos_label: spec.pos_label.map(str::to_string),
+            proba_threshold: spec.proba_threshold,
+        };
+        Some(compute_classification(Some(reference), current, &cls)?)
+    } else {
+        None
+    };
+    let regression = if wants(Preset::Regression) {
+        let (Some(target), Some(prediction)) = (schema.target.clone(), schema.prediction.clone())
+        else {
+            return Err(RunError::RegressionWithoutColumns);
+        };
+        let reg = RegressionSpec { target, prediction };
+        Some(compute_regression(Some(reference), current, &reg)?)
+    } else {
+        None
+    };
+    Ok(Results {
+        drift,
+        summary,
+        target,
+        classification,
+        regression,
+        meta,
+    })
+}

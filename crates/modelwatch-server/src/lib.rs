@@ -1,0 +1,229 @@
+//! modelwatch-server: the monitoring service. Ingests prediction events into a store,
+//! runs the presets over time windows on a schedule, keeps snapshots, and exposes it all
+//! through a JSON API and Prometheus `/metrics`.
+
+pub mod api;
+pub mod config;
+pub mod ingest;
+pub mod metrics;
+pub mod project;
+pub mod scheduler;
+pub mod snapshot;
+pub mod store;
+pub mod window;
+pub mod writer;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use config::ServerConfig;
+use metrics::Recorder;
+use project::{Project, ProjectConfig};
+use store::{SnapshotMeta, SnapshotMetric, Store};
+use writer::IngestWriter;
+
+/// Microseconds since the Unix epoch, now.
+pub fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+/// The latest snapshot of a project, as `/metrics` shows it.
+#[derive(Debug, Clone)]
+pub struct LatestSnapshot {
+    pub meta: SnapshotMeta,
+    pub metrics: Vec<SnapshotMetric>,
+}
+
+/// Everything the handlers and the scheduler share.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub projects: RwLock<HashMap<String, Arc<Project>>>,
+    pub latest: RwLock<HashMap<String, LatestSnapshot>>,
+    pub recorder: Recorder,
+    pub writer: IngestWriter,
+    pub config: ServerConfig,
+}
+
+/// A failure to start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Store(#[from] store::StoreError),
+    #[error("project `{name}`: {message}")]
+    Project { name: String, message: String },
+    #[error("cannot listen on {addr}: {message}")]
+    Listen { addr: SocketAddr, message: String },
+}
+
+impl AppState {
+    /// Opens the state over `store`: loads stored projects, then applies the projects of
+    /// the config file (which win over stored settings of the same name).
+    pub fn open(store: Arc<dyn Store>, config: ServerConfig) -> Result<Arc<Self>, StartError> {
+        let writer = IngestWriter::start(store.clone());
+        let state = Arc::new(Self {
+            store,
+            projects: RwLock::new(HashMap::new()),
+            latest: RwLock::new(HashMap::new()),
+            recorder: Recorder::default(),
+            writer,
+            config,
+        });
+        for record in state.store.list_projects()? {
+            let config: ProjectConfig = match serde_json::from_str(&record.config_json) {
+                Ok(c) => c,
+                Err(e) => {
+                    return Err(StartError::Project {
+                        name: record.name,
+                        message: format!("stored settings are unreadable: {e}"),
+                    })
+                }
+            };
+            let reference = record
+                .reference
+                .as_ref()
+                .map(|(b, f)| (b.as_slice(), api::format_named(f)));
+            let project = Project::new(
+                record.name.clone(),
+                config,
+                reference,
+                record.created_us,
+                record.updated_us,
+            )
+            .map_err(|e| StartError::Project {
+                name: record.name.clone(),
+                message: e.to_string(),
+            })?;
+            state.install(project);
+        }
+        for configured in state.config.projects.clone() {
+            let reference = match &configured.reference {
+                Some(path) => {
+                    let bytes = std::fs::read(path).map_err(|e| StartError::Project {
+                        name: configured.name.clone(),
+                        message: format!("{}: {e}", path.display()),
+                    })?;
+                    let format = modelwatch_io::Format::from_path(path).ok_or_else(|| {
+                        StartError::Project {
+                            name: configured.name.clone(),
+                            message: format!(
+                                "{}: unknown format (use .csv, .parquet or .jsonl)",
+                                path.display()
+                            ),
+                        }
+                    })?;
+                    Some((bytes, format))
+                }
+                None => state
+                    .store
+                    .get_project(&configured.name)?
+                    .and_then(|r| r.reference)
+                    .map(|(b, f)| (b, api::format_named(&f))),
+            };
+            api::save_project(
+                &state,
+                configured.name.clone(),
+                configured.config,
+                reference,
+            )
+            .map_err(|e| StartError::Project {
+                name: configured.name.clone(),
+                message: e.message,
+            })?;
+        }
+        let names: Vec<String> = state.projects().keys().cloned().collect();
+        for name in names {
+            if let Some((meta, metrics)) = state.store.latest_snapshot(&name)? {
+                state.set_latest(&name, LatestSnapshot { meta, metrics });
+            }
+        }
+        Ok(state)
+    }
+
+    /// The projects by name (read lock).
+    pub fn projects(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<Project>>> {
+        self.projects.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn project(&self, name: &str) -> Option<Arc<Project>> {
+        self.projects().get(name).cloned()
+    }
+
+    pub fn install(&self, project: Project) {
+        self.projects
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(project.name.clone(), Arc::new(project));
+    }
+
+    pub fn remove(&self, name: &str) {
+        self.projects
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+        self.latest
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+        self.recorder.forget_project(name);
+    }
+
+    pub fn set_latest(&self, name: &str, latest: LatestSnapshot) {
+        self.latest
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), latest);
+    }
+
+    pub fn latest(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, LatestSnapshot>> {
+        self.latest.read().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Runs the service on `listener` until `shutdown` resolves; then stops accepting,
+/// finishes in-flight requests and snapshot runs, commits queued events and returns.
+pub async fn serve(
+    state: Arc<AppState>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
+    let app = api::router(state.clone());
+    let result = axum::serve(listener, app.into_make_service())
+        .with_graceful_shutdown(shutdown)
+        .await;
+    let _ = stop_tx.send(true);
+    let _ = scheduler.await;
+    let writer_state = state.clone();
+    let _ = tokio::task::spawn_blocking(move || writer_state.writer.stop()).await;
+    tracing::info!("stopped; all acknowledged events are stored");
+    result
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested: finishing in-flight work");
+}

@@ -1,0 +1,457 @@
+//! Prometheus exposition of the service, ingestion, monitored-model and snapshot metrics.
+//!
+//! Written here rather than with a metrics crate because one scrape must serve both the
+//! text format 0.0.4 and OpenMetrics 1.0 from the same families (the `prometheus` crate
+//! writes only the former, `prometheus-client` only the latter), and because most
+//! families are read from the latest snapshots at scrape time rather than kept as
+//! registered instruments. The rules followed (from the two format specifications):
+//! label values escape `\`, `"` and newline; counters are exposed as `<name>_total`, with
+//! the family typed `<name>` in OpenMetrics and `<name>_total` in 0.0.4; histogram `le`
+//! values are canonical floats (`1.0`, `+Inf`); OpenMetrics ends with `# EOF`.
+//!
+//! Cardinality: service families grow with routes x methods x status codes (bounded by the
+//! router); per project, ingestion grows with rejection reasons (a fixed set), the
+//! monitored model with status codes seen, and snapshot gauges with the number of
+//! columns (two series per column) and predicted labels.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+
+/// Prometheus's default histogram buckets, in seconds.
+pub const DEFAULT_BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Which text format to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpositionFormat {
+    /// `text/plain; version=0.0.4`.
+    Text004,
+    /// `application/openmetrics-text; version=1.0.0`.
+    OpenMetrics,
+}
+
+impl ExpositionFormat {
+    /// The format a scraper's `Accept` header asks for.
+    pub fn negotiate(accept: Option<&str>) -> Self {
+        match accept {
+            Some(a) if a.contains("application/openmetrics-text") => Self::OpenMetrics,
+            _ => Self::Text004,
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Self::Text004 => "text/plain; version=0.0.4; charset=utf-8",
+            Self::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        }
+    }
+}
+
+/// A histogram with fixed buckets.
+#[derive(Debug, Clone, Default)]
+pub struct Histogram {
+    /// Non-cumulative counts per bucket of [`DEFAULT_BUCKETS`], plus one for `+Inf`.
+    counts: Vec<u64>,
+    sum: f64,
+    count: u64,
+}
+
+impl Histogram {
+    pub fn observe(&mut self, x: f64) {
+        if self.counts.is_empty() {
+            self.counts = vec![0; DEFAULT_BUCKETS.len() + 1];
+        }
+        let i = DEFAULT_BUCKETS
+            .iter()
+            .position(|b| x <= *b)
+            .unwrap_or(DEFAULT_BUCKETS.len());
+        self.counts[i] += 1;
+        self.sum += x;
+        self.count += 1;
+    }
+}
+
+/// Labels as ordered name/value pairs.
+pub type Labels = Vec<(&'static str, String)>;
+
+/// Families being written.
+pub struct Encoder {
+    format: ExpositionFormat,
+    out: String,
+}
+
+/// Escapes a label value.
+pub fn escape_label_value(v: &str, out: &mut String) {
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// A float the way both formats (and Go's `strconv`) write it: `+Inf`, `-Inf`, `NaN`,
+/// and a `.0` on integral values.
+pub fn format_float(x: f64) -> String {
+    if x.is_nan() {
+        "NaN".into()
+    } else if x == f64::INFINITY {
+        "+Inf".into()
+    } else if x == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.1}")
+    } else {
+        format!("{x}")
+    }
+}
+
+impl Encoder {
+    pub fn new(format: ExpositionFormat) -> Self {
+        Self {
+            format,
+            out: String::with_capacity(16 * 1024),
+        }
+    }
+
+    fn header(&mut self, name: &str, kind: &str, help: &str) {
+        let typed = if kind == "counter" && self.format == ExpositionFormat::Text004 {
+            format!("{name}_total")
+        } else {
+            name.to_string()
+        };
+        let _ = writeln!(self.out, "# HELP {typed} {help}");
+        let _ = writeln!(self.out, "# TYPE {typed} {kind}");
+    }
+
+    fn sample(&mut self, name: &str, suffix: &str, labels: &[(&str, String)], value: f64) {
+        self.out.push_str(name);
+        self.out.push_str(suffix);
+        if !labels.is_empty() {
+            self.out.push('{');
+            for (i, (k, v)) in labels.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(',');
+                }
+                self.out.push_str(k);
+                self.out.push_str("=\"");
+                escape_label_value(v, &mut self.out);
+                self.out.push('"');
+            }
+            self.out.push('}');
+        }
+        self.out.push(' ');
+        self.out.push_str(&format_float(value));
+        self.out.push('\n');
+    }
+
+    /// A counter family; `name` without `_total`.
+    pub fn counter(
+        &mut self,
+        name: &str,
+        help: &str,
+        samples: impl IntoIterator<Item = (Labels, u64)>,
+    ) {
+        self.header(name, "counter", help);
+        for (labels, v) in samples {
+            self.sample(name, "_total", &labels, v as f64);
+        }
+    }
+
+    /// A gauge family.
+    pub fn gauge(
+        &mut self,
+        name: &str,
+        help: &str,
+        samples: impl IntoIterator<Item = (Labels, f64)>,
+    ) {
+        self.header(name, "gauge", help);
+        for (labels, v) in samples {
+            self.sample(name, "", &labels, v);
+        }
+    }
+
+    /// A histogram family over [`DEFAULT_BUCKETS`].
+    pub fn histogram<'a>(
+        &mut self,
+        name: &str,
+        help: &str,
+        samples: impl IntoIterator<Item = (Labels, &'a Histogram)>,
+    ) {
+        self.header(name, "histogram", help);
+        for (labels, h) in samples {
+            let mut cumulative = 0;
+            for (i, le) in DEFAULT_BUCKETS
+                .iter()
+                .copied()
+                .chain([f64::INFINITY])
+                .enumerate()
+            {
+                cumulative += h.counts.get(i).copied().unwrap_or(0);
+                let mut l = labels.clone();
+                l.push(("le", format_float(le)));
+                self.sample(name, "_bucket", &l, cumulative as f64);
+            }
+            self.sample(name, "_sum", &labels, h.sum);
+            self.sample(name, "_count", &labels, h.count as f64);
+        }
+    }
+
+    pub fn finish(mut self) -> String {
+        if self.format == ExpositionFormat::OpenMetrics {
+            self.out.push_str("# EOF\n");
+        }
+        self.out
+    }
+}
+
+/// Counters and histograms the service keeps in memory (they restart at zero with the
+/// process, which Prometheus's `rate()` handles).
+#[derive(Debug, Default)]
+pub struct Recorder {
+    inner: Mutex<RecorderInner>,
+}
+
+#[derive(Debug, Default)]
+struct RecorderInner {
+    requests: BTreeMap<(String, String, u16), u64>,
+    durations: BTreeMap<String, Histogram>,
+    accepted: BTreeMap<String, u64>,
+    rejected: BTreeMap<(String, &'static str), u64>,
+    bytes: BTreeMap<String, u64>,
+    labels: BTreeMap<String, u64>,
+    model_requests: BTreeMap<(String, String), u64>,
+    model_errors: BTreeMap<String, u64>,
+    model_latency: BTreeMap<String, Histogram>,
+}
+
+/// The serving facts of one stored event.
+pub struct ServingFacts<'a> {
+    pub latency_seconds: Option<f64>,
+    pub status: Option<u16>,
+    pub error: Option<&'a str>,
+}
+
+impl Recorder {
+    fn lock(&self) -> std::sync::MutexGuard<'_, RecorderInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One HTTP request served by modelwatch itself.
+    pub fn http_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        let mut g = self.lock();
+        *g.requests
+            .entry((route.to_string(), method.to_string(), status))
+            .or_insert(0) += 1;
+        g.durations
+            .entry(route.to_string())
+            .or_default()
+            .observe(seconds);
+    }
+
+    /// The outcome of one committed ingest request.
+    pub fn ingested<'a>(
+        &self,
+        project: &str,
+        bytes: usize,
+        accepted: usize,
+        rejected: impl IntoIterator<Item = &'static str>,
+        facts: impl IntoIterator<Item = ServingFacts<'a>>,
+    ) {
+        let mut g = self.lock();
+        *g.bytes.entry(project.to_string()).or_insert(0) += bytes as u64;
+        *g.accepted.entry(project.to_string()).or_insert(0) += accepted as u64;
+        for reason in rejected {
+            *g.rejected.entry((project.to_string(), reason)).or_insert(0) += 1;
+        }
+        for f in facts {
+            if f.status.is_none() && f.error.is_none() && f.latency_seconds.is_none() {
+                continue;
+            }
+            let code = f
+                .status
+                .map_or_else(|| "unknown".to_string(), |s| s.to_string());
+            *g.model_requests
+                .entry((project.to_string(), code))
+                .or_insert(0) += 1;
+            if f.error.is_some() || f.status.is_some_and(|s| s >= 500) {
+                *g.model_errors.entry(project.to_string()).or_insert(0) += 1;
+            }
+            if let Some(l) = f.latency_seconds {
+                g.model_latency
+                    .entry(project.to_string())
+                    .or_default()
+                    .observe(l);
+            }
+        }
+    }
+
+    pub fn labels_joined(&self, project: &str, n: usize) {
+        *self.lock().labels.entry(project.to_string()).or_insert(0) += n as u64;
+    }
+
+    /// Forgets a deleted project's series.
+    pub fn forget_project(&self, project: &str) {
+        let mut g = self.lock();
+        g.accepted.remove(project);
+        g.bytes.remove(project);
+        g.labels.remove(project);
+        g.model_errors.remove(project);
+        g.model_latency.remove(project);
+        g.rejected.retain(|(p, _), _| p != project);
+        g.model_requests.retain(|(p, _), _| p != project);
+    }
+
+    /// Writes the recorded families.
+    pub fn encode(&self, enc: &mut Encoder) {
+        let g = self.lock();
+        let p = |project: &str| vec![("project", project.to_string())];
+        enc.counter(
+            "modelwatch_http_requests",
+            "HTTP requests served by modelwatch, by route, method and status code.",
+            g.requests.iter().map(|((route, method, code), n)| {
+                (
+                    vec![
+                        ("route", route.clone()),
+                        ("method", method.clone()),
+                        ("code", code.to_string()),
+                    ],
+                    *n,
+                )
+            }),
+        );
+        let mut errors: BTreeMap<&str, u64> = BTreeMap::new();
+        for ((route, _, code), n) in &g.requests {
+            if *code >= 500 {
+                *errors.entry(route.as_str()).or_insert(0) += n;
+            }
+        }
+        enc.counter(
+            "modelwatch_http_request_errors",
+            "HTTP requests modelwatch answered with a 5xx status, by route.",
+            errors
+                .into_iter()
+                .map(|(r, n)| (vec![("route", r.to_string())], n)),
+        );
+        enc.histogram(
+            "modelwatch_http_request_duration_seconds",
+            "Time modelwatch took to answer HTTP requests, by route.",
+            g.durations
+                .iter()
+                .map(|(route, h)| (vec![("route", route.clone())], h)),
+        );
+        enc.counter(
+            "modelwatch_ingest_events_accepted",
+            "Events stored, by project.",
+            g.accepted.iter().map(|(proj, n)| (p(proj), *n)),
+        );
+        enc.counter(
+            "modelwatch_ingest_events_rejected",
+            "Events rejected at ingestion, by project and reason.",
+            g.rejected.iter().map(|((proj, reason), n)| {
+                (
+                    vec![("project", proj.clone()), ("reason", reason.to_string())],
+                    *n,
+                )
+            }),
+        );
+        enc.counter(
+            "modelwatch_ingest_bytes",
+            "Bytes of ingest request bodies, by project.",
+            g.bytes.iter().map(|(proj, n)| (p(proj), *n)),
+        );
+        enc.counter(
+            "modelwatch_labels_joined",
+            "Stored events that received a label through the labels endpoint, by project.",
+            g.labels.iter().map(|(proj, n)| (p(proj), *n)),
+        );
+        enc.counter(
+            "modelwatch_model_requests",
+            "Requests of the monitored model reported in events, by project and status code.",
+            g.model_requests.iter().map(|((proj, code), n)| {
+                (vec![("project", proj.clone()), ("code", code.clone())], *n)
+            }),
+        );
+        enc.counter(
+            "modelwatch_model_errors",
+            "Requests of the monitored model that failed (an error or a 5xx status), by project.",
+            g.model_errors.iter().map(|(proj, n)| (p(proj), *n)),
+        );
+        enc.histogram(
+            "modelwatch_model_latency_seconds",
+            "Latency of the monitored model reported in events, by project.",
+            g.model_latency.iter().map(|(proj, h)| (p(proj), h)),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        let mut s = String::new();
+        escape_label_value("a\\b\"c\nd</script>ü", &mut s);
+        assert_eq!(s, "a\\\\b\\\"c\\nd</script>ü");
+    }
+
+    #[test]
+    fn floats_are_canonical() {
+        assert_eq!(format_float(1.0), "1.0");
+        assert_eq!(format_float(0.005), "0.005");
+        assert_eq!(format_float(f64::INFINITY), "+Inf");
+        assert_eq!(format_float(f64::NAN), "NaN");
+        assert_eq!(format_float(2.5), "2.5");
+    }
+
+    #[test]
+    fn counters_are_typed_per_format_and_openmetrics_ends_with_eof() {
+        for (format, type_line) in [
+            (ExpositionFormat::Text004, "# TYPE x_total counter"),
+            (ExpositionFormat::OpenMetrics, "# TYPE x counter"),
+        ] {
+            let mut e = Encoder::new(format);
+            e.counter("x", "help", [(vec![("project", "p".to_string())], 3)]);
+            let text = e.finish();
+            assert!(text.contains(type_line), "{text}");
+            assert!(text.contains("x_total{project=\"p\"} 3.0\n"), "{text}");
+            assert_eq!(
+                text.ends_with("# EOF\n"),
+                format == ExpositionFormat::OpenMetrics
+            );
+        }
+    }
+
+    #[test]
+    fn histograms_are_cumulative() {
+        let mut h = Histogram::default();
+        for x in [0.001, 0.02, 0.02, 20.0] {
+            h.observe(x);
+        }
+        let mut e = Encoder::new(ExpositionFormat::Text004);
+        e.histogram("lat_seconds", "h", [(vec![], &h)]);
+        let text = e.finish();
+        assert!(
+            text.contains("lat_seconds_bucket{le=\"0.005\"} 1.0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("lat_seconds_bucket{le=\"0.025\"} 3.0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("lat_seconds_bucket{le=\"10.0\"} 3.0"),
+            "{text}"
+        );
+        assert!(
+            text.contains("lat_seconds_bucket{le=\"+Inf\"} 4.0"),
+            "{text}"
+        );
+        assert!(text.contains("lat_seconds_count 4.0"), "{text}");
+    }
+}

@@ -1,0 +1,299 @@
+//! Projects: one monitored model each, with its schema, reference data and settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use modelwatch_core::drift::DriftSettings;
+use modelwatch_core::results::Preset;
+use modelwatch_core::schema::{
+    resolve_column_type, ColumnRole, ColumnSpec, ColumnType, SchemaOverrides,
+};
+use modelwatch_core::table::Table;
+use modelwatch_io::Format;
+use serde::{Deserialize, Serialize};
+
+/// A project's settings: what the config file's `[[projects]]` tables and the API's JSON
+/// hold (the reference data travels separately).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProjectConfig {
+    /// Column types and roles, as in the CLI's `[columns]`.
+    pub columns: SchemaOverrides,
+    /// Drift settings, as in the CLI's `[drift]`.
+    pub drift: DriftSettings,
+    /// Presets of scheduled snapshots and of reports without `preset=`.
+    pub presets: Vec<Preset>,
+    pub prediction_proba: Vec<String>,
+    pub pos_label: Option<String>,
+    pub proba_threshold: f64,
+    pub schedule: Schedule,
+}
+
+impl Default for ProjectConfig {
+    fn default() -> Self {
+        Self {
+            columns: SchemaOverrides::default(),
+            drift: DriftSettings::default(),
+            presets: Preset::DEFAULT.to_vec(),
+            prediction_proba: Vec::new(),
+            pos_label: None,
+            proba_threshold: 0.5,
+            schedule: Schedule::default(),
+        }
+    }
+}
+
+/// When snapshots are taken and over what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Schedule {
+    /// Time between snapshots (`"5m"`); `"0s"` turns scheduled snapshots off.
+    pub interval: String,
+    /// How far back a snapshot looks (`"1h"`).
+    pub window: String,
+    /// Fewer events than this in the window: no snapshot, and reports say so.
+    pub min_rows: usize,
+}
+
+impl Default for Schedule {
+    fn default() -> Self {
+        Self {
+            interval: "5m".into(),
+            window: "1h".into(),
+            min_rows: 10,
+        }
+    }
+}
+
+impl Schedule {
+    pub fn interval(&self) -> Result<Duration, ProjectError> {
+        parse_duration("schedule.interval", &self.interval)
+    }
+    pub fn window(&self) -> Result<Duration, ProjectError> {
+        parse_duration("schedule.window", &self.window)
+    }
+}
+
+/// Parses a duration such as `90s`, `5m`, `1h 30m`, `7d`.
+pub fn parse_duration(what: &str, text: &str) -> Result<Duration, ProjectError> {
+    humantime::parse_duration(text.trim()).map_err(|e| ProjectError::Invalid {
+        what: what.to_string(),
+        message: format!("`{text}` is not a duration ({e}); write e.g. 90s, 5m, 1h, 7d"),
+    })
+}
+
+/// Something wrong with a project definition.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("{what}: {message}")]
+    Invalid { what: String, message: String },
+    #[error("reference: {0}")]
+    Reference(#[from] modelwatch_io::ReadError),
+}
+
+/// Checks a project name: 1 to 200 characters, no control characters. Anything else
+/// (quotes, `/`, `<`, Unicode) is allowed and is escaped wherever it is shown.
+pub fn validate_name(name: &str) -> Result<(), ProjectError> {
+    let bad = |message: &str| ProjectError::Invalid {
+        what: "name".into(),
+        message: message.into(),
+    };
+    if name.is_empty() || name.trim().is_empty() {
+        return Err(bad("a project needs a non-blank name"));
+    }
+    if name.chars().count() > 200 {
+        return Err(bad("at most 200 characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(bad(
+            "control characters (newline, tab, ...) are not allowed",
+        ));
+    }
+    Ok(())
+}
+
+impl ProjectConfig {
+    /// Checks everything that can be checked without data.
+    pub fn validate(&self) -> Result<(), ProjectError> {
+        self.drift.validate().map_err(|e| ProjectError::Invalid {
+            what: "drift".into(),
+            message: e.to_string(),
+        })?;
+        self.columns
+            .forced_types()
+            .map_err(|e| ProjectError::Invalid {
+                what: "columns".into(),
+                message: e.to_string(),
+            })?;
+        if self.presets.is_empty() {
+            return Err(ProjectError::Invalid {
+                what: "presets".into(),
+                message: "at least one preset is needed".into(),
+            });
+        }
+        if !(0.0..=1.0).contains(&self.proba_threshold) {
+            return Err(ProjectError::Invalid {
+                what: "proba_threshold".into(),
+                message: format!("must be between 0 and 1, got {}", self.proba_threshold),
+            });
+        }
+        self.schedule.interval()?;
+        let window = self.schedule.window()?;
+        if window.is_zero() {
+            return Err(ProjectError::Invalid {
+                what: "schedule.window".into(),
+                message: "must be longer than 0s".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A project ready to use: settings plus the parsed reference.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub name: String,
+    pub config: ProjectConfig,
+    pub reference: Option<Arc<Table>>,
+    /// The resolved schema: every reference column with its type and role.
+    pub schema: Vec<ColumnSpec>,
+    pub created_us: i64,
+    pub updated_us: i64,
+}
+
+impl Project {
+    /// Builds a project from settings and, when uploaded, the reference bytes.
+    pub fn new(
+        name: String,
+        config: ProjectConfig,
+        reference: Option<(&[u8], Format)>,
+        created_us: i64,
+        updated_us: i64,
+    ) -> Result<Self, ProjectError> {
+        validate_name(&name)?;
+        config.validate()?;
+        let reference = match reference {
+            Some((bytes, format)) => {
+                let table = modelwatch_io::read_table_bytes(bytes, format, "reference", None)?;
+                if table.rows() == 0 {
+                    return Err(ProjectError::Invalid {
+                        what: "reference".into(),
+                        message: "no data rows".into(),
+                    });
+                }
+                Some(Arc::new(table))
+            }
+            None => None,
+        };
+        let schema = match &reference {
+            Some(t) => resolve_schema(t, &config.columns)?,
+            None => Vec::new(),
+        };
+        Ok(Self {
+            name,
+            config,
+            reference,
+            schema,
+            created_us,
+            updated_us,
+        })
+    }
+
+    /// The type of a column of the schema.
+    pub fn column_type(&self, name: &str) -> Option<ColumnType> {
+        self.schema
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.column_type)
+    }
+}
+
+/// Every reference column's type and role, with the configured overrides applied.
+pub fn resolve_schema(
+    reference: &Table,
+    columns: &SchemaOverrides,
+) -> Result<Vec<ColumnSpec>, ProjectError> {
+    let invalid = |message: String| ProjectError::Invalid {
+        what: "columns".into(),
+        message,
+    };
+    let forced = columns.forced_types().map_err(|e| invalid(e.to_string()))?;
+    columns
+        .check_names(|n| reference.column(n).is_some())
+        .map_err(|e| invalid(e.to_string()))?;
+    Ok(reference
+        .columns()
+        .iter()
+        .filter(|c| !columns.is_ignored(&c.name))
+        .map(|c| ColumnSpec {
+            name: c.name.clone(),
+            column_type: resolve_column_type(
+                Some(&c.data),
+                None,
+                forced.get(c.name.as_str()).copied(),
+            ),
+            role: columns.role_of(&c.name),
+        })
+        .collect())
+}
+
+/// The role of a column in a schema (features when not named).
+pub fn role_of(schema: &[ColumnSpec], name: &str) -> Option<ColumnRole> {
+    schema.iter().find(|c| c.name == name).map(|c| c.role)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_with_quotes_slashes_and_unicode_are_fine_control_chars_are_not() {
+        assert!(validate_name("my \"model\" </script> / ü 模型").is_ok());
+        assert!(validate_name("").is_err());
+        assert!(validate_name("  ").is_err());
+        assert!(validate_name("a\nb").is_err());
+    }
+
+    #[test]
+    fn schema_is_inferred_from_the_reference_with_overrides() {
+        let mut csv = String::from("age,city,label\n");
+        for i in 0..40 {
+            csv.push_str(&format!(
+                "{},{},{}\n",
+                20 + i,
+                ["Paris", "Rome"][i % 2],
+                i % 2
+            ));
+        }
+        let csv = csv.as_bytes();
+        let config = ProjectConfig {
+            columns: SchemaOverrides {
+                target: Some("label".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let p = Project::new("p".into(), config, Some((csv, Format::Csv)), 0, 0).unwrap();
+        let roles: Vec<_> = p.schema.iter().map(|c| (c.name.as_str(), c.role)).collect();
+        assert_eq!(
+            roles,
+            vec![
+                ("age", ColumnRole::Feature),
+                ("city", ColumnRole::Feature),
+                ("label", ColumnRole::Target)
+            ]
+        );
+        assert_eq!(p.column_type("city"), Some(ColumnType::Categorical));
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let mut c = ProjectConfig::default();
+        c.schedule.interval = "soon".into();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("schedule.interval"), "{e}");
+        let mut c = ProjectConfig::default();
+        c.presets.clear();
+        assert!(c.validate().is_err());
+    }
+}

@@ -1,0 +1,566 @@
+//! The embedded store: one SQLite file in WAL mode.
+//!
+//! One connection writes (ingest batches from the writer thread, project changes,
+//! snapshots); a second one reads, so report windows and scrapes do not wait for commits.
+//! `synchronous = NORMAL` in WAL mode makes every commit survive a crash of the process
+//! (the case that matters for "2xx means stored"); `FULL` adds survival of a power cut at
+//! the price of an fsync per commit and is a setting away (`durability = "full"`).
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{
+    EventBatch, ProjectRecord, SeriesPoint, SnapshotMeta, SnapshotMetric, Store, StoreError,
+    StoredEvent, WindowQuery,
+};
+
+/// The SQLite store.
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+}
+
+fn db_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS projects (
+    name TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    reference BLOB,
+    reference_format TEXT,
+    created_us INTEGER NOT NULL,
+    updated_us INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    project TEXT NOT NULL,
+    ts_us INTEGER NOT NULL,
+    event_id TEXT,
+    vals TEXT NOT NULL,
+    label TEXT,
+    latency REAL,
+    status INTEGER,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS events_by_time ON events (project, ts_us);
+CREATE INDEX IF NOT EXISTS events_by_id ON events (project, event_id) WHERE event_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS snapshots (
+    id INTEGER PRIMARY KEY,
+    project TEXT NOT NULL,
+    taken_us INTEGER NOT NULL,
+    window_from_us INTEGER NOT NULL,
+    window_to_us INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    results TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS snapshots_by_time ON snapshots (project, taken_us);
+CREATE TABLE IF NOT EXISTS snapshot_metrics (
+    snapshot INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+    metric TEXT NOT NULL,
+    col TEXT NOT NULL,
+    value REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS snapshot_metrics_by_snapshot ON snapshot_metrics (snapshot);
+";
+
+/// How durable a commit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// Survives a crash of the process (WAL, `synchronous = NORMAL`).
+    #[default]
+    Normal,
+    /// Also survives a power cut (`synchronous = FULL`).
+    Full,
+}
+
+impl SqliteStore {
+    /// Opens (creating when needed) the store at `path`.
+    pub fn open(path: &Path, durability: Durability) -> Result<Self, StoreError> {
+        let sync = match durability {
+            Durability::Normal => "NORMAL",
+            Durability::Full => "FULL",
+        };
+        let writer = Connection::open(path).map_err(db_err)?;
+        writer
+            .execute_batch(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; \
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;"
+            ))
+            .map_err(db_err)?;
+        writer.execute_batch(SCHEMA).map_err(db_err)?;
+        let reader = Connection::open(path).map_err(db_err)?;
+        reader
+            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
+            .map_err(db_err)?;
+        Ok(Self {
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+        })
+    }
+
+    fn write(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (transactions
+        // roll back on drop), so a poisoned lock is still usable.
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn read(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn project_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectRecord> {
+    let blob: Option<Vec<u8>> = row.get(2)?;
+    let format: Option<String> = row.get(3)?;
+    Ok(ProjectRecord {
+        name: row.get(0)?,
+        config_json: row.get(1)?,
+        reference: blob.zip(format),
+        created_us: row.get(4)?,
+        updated_us: row.get(5)?,
+    })
+}
+
+const PROJECT_COLUMNS: &str = "name, config, reference, reference_format, created_us, updated_us";
+
+fn snapshot_meta_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SnapshotMeta> {
+    Ok(SnapshotMeta {
+        id: row.get(0)?,
+        taken_us: row.get(1)?,
+        window_from_us: row.get(2)?,
+        window_to_us: row.get(3)?,
+        rows: row.get(4)?,
+    })
+}
+
+impl Store for SqliteStore {
+    fn put_project(&self, p: &ProjectRecord) -> Result<(), StoreError> {
+        let (blob, format) = match &p.reference {
+            Some((b, f)) => (Some(b.as_slice()), Some(f.as_str())),
+            None => (None, None),
+        };
+        self.write()
+            .execute(
+                "INSERT INTO projects (name, config, reference, reference_format, created_us, updated_us)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (name) DO UPDATE SET config = excluded.config,
+                   reference = excluded.reference, reference_format = excluded.reference_format,
+                   updated_us = excluded.updated_us",
+                params![p.name, p.config_json, blob, format, p.created_us, p.updated_us],
+            )
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    fn get_project(&self, name: &str) -> Result<Option<ProjectRecord>, StoreError> {
+        self.read()
+            .query_row(
+                &format!("SELECT {PROJECT_COLUMNS} FROM projects WHERE name = ?1"),
+                [name],
+                project_from_row,
+            )
+            .optional()
+            .map_err(db_err)
+    }
+
+    fn list_projects(&self) -> Result<Vec<ProjectRecord>, StoreError> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {PROJECT_COLUMNS} FROM projects ORDER BY name"
+            ))
+            .map_err(db_err)?;
+        let rows = stmt.query_map([], project_from_row).map_err(db_err)?;
+        rows.collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    fn delete_project(&self, name: &str) -> Result<bool, StoreError> {
+        let mut conn = self.write();
+        let tx = conn.transaction().map_err(db_err)?;
+        tx.execute("DELETE FROM events WHERE project = ?1", [name])
+            .map_err(db_err)?;
+        tx.execute("DELETE FROM snapshots WHERE project = ?1", [name])
+            .map_err(db_err)?;
+        let n = tx
+            .execute("DELETE FROM projects WHERE name = ?1", [name])
+            .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+        Ok(n > 0)
+    }
+
+    fn insert_events(&self, batches: &[EventBatch]) -> Result<(), StoreError> {
+        let mut conn = self.write();
+        let tx = conn.transaction().map_err(db_err)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO events (project, ts_us, event_id, vals, latency, status, error)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )
+                .map_err(db_err)?;
+            for batch in batches {
+                for e in &batch.events {
+                    stmt.execute(params![
+                        batch.project,
+                        e.ts_us,
+                        e.event_id,
+                        e.values_json,
+                        e.latency_seconds,
+                        e.status,
+                        e.error
+                    ])
+                    .map_err(db_err)?;
+                }
+            }
+        }
+        tx.commit().map_err(db_err)
+    }
+
+    fn attach_labels(
+        &self,
+        project: &str,
+        labels: &[(String, String)],
+    ) -> Result<Vec<usize>, StoreError> {
+        let mut conn = self.write();
+        let tx = conn.transaction().map_err(db_err)?;
+        let mut found = Vec::with_capacity(labels.len());
+        {
+            let mut stmt = tx
+                .prepare_cached("UPDATE events SET label = ?3 WHERE project = ?1 AND event_id = ?2")
+                .map_err(db_err)?;
+            for (id, label) in labels {
+                found.push(stmt.execute(params![project, id, label]).map_err(db_err)?);
+            }
+        }
+        tx.commit().map_err(db_err)?;
+        Ok(found)
+    }
+
+    fn events(&self, project: &str, window: WindowQuery) -> Result<Vec<StoredEvent>, StoreError> {
+        let conn = self.read();
+        let map = |row: &rusqlite::Row<'_>| {
+            Ok(StoredEvent {
+                seq: row.get(0)?,
+                ts_us: row.get(1)?,
+                event_id: row.get(2)?,
+                values_json: row.get(3)?,
+                label_json: row.get(4)?,
+            })
+        };
+        let mut out: Vec<StoredEvent> = match window {
+            WindowQuery::Last(n) => {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT seq, ts_us, event_id, vals, label FROM events
+                         WHERE project = ?1 ORDER BY ts_us DESC, seq DESC LIMIT ?2",
+                    )
+                    .map_err(db_err)?;
+                let limit = i64::try_from(n).unwrap_or(i64::MAX);
+                let rows = stmt
+                    .query_map(params![project, limit], map)
+                    .map_err(db_err)?;
+                let mut v: Vec<StoredEvent> = rows.collect::<Result<_, _>>().map_err(db_err)?;
+                v.reverse();
+                v
+            }
+            WindowQuery::Range { from_us, to_us } => {
+                let mut stmt = conn
+                    .prepare_cached(
+                        "SELECT seq, ts_us, event_id, vals, label FROM events
+                         WHERE project = ?1 AND ts_us >= ?2 AND ts_us < ?3 ORDER BY ts_us, seq",
+                    )
+                    .map_err(db_err)?;
+                let rows = stmt
+                    .query_map(params![project, from_us, to_us], map)
+                    .map_err(db_err)?;
+                rows.collect::<Result<_, _>>().map_err(db_err)?
+            }
+        };
+        out.shrink_to_fit();
+        Ok(out)
+    }
+
+    fn count_events(&self, project: &str) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .read()
+            .query_row(
+                "SELECT count(*) FROM events WHERE project = ?1",
+                [project],
+                |r| r.get(0),
+            )
+            .map_err(db_err)?;
+        Ok(n.max(0) as u64)
+    }
+
+    fn put_snapshot(
+        &self,
+        project: &str,
+        meta: &SnapshotMeta,
+        results_json: &str,
+        metrics: &[SnapshotMetric],
+    ) -> Result<i64, StoreError> {
+        let mut conn = self.write();
+        let tx = conn.transaction().map_err(db_err)?;
+        tx.execute(
+            "INSERT INTO snapshots (project, taken_us, window_from_us, window_to_us, rows, results)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                project,
+                meta.taken_us,
+                meta.window_from_us,
+                meta.window_to_us,
+                meta.rows,
+                results_json
+            ],
+        )
+        .map_err(db_err)?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT INTO snapshot_metrics (snapshot, metric, col, value) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(db_err)?;
+            for m in metrics {
+                stmt.execute(params![id, m.metric, m.column, m.value])
+                    .map_err(db_err)?;
+            }
+        }
+        tx.commit().map_err(db_err)?;
+        Ok(id)
+    }
+
+    fn list_snapshots(
+        &self,
+        project: &str,
+        from_us: i64,
+        to_us: i64,
+        limit: usize,
+    ) -> Result<Vec<SnapshotMeta>, StoreError> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, taken_us, window_from_us, window_to_us, rows FROM snapshots
+                 WHERE project = ?1 AND taken_us >= ?2 AND taken_us < ?3
+                 ORDER BY taken_us DESC, id DESC LIMIT ?4",
+            )
+            .map_err(db_err)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(
+                params![project, from_us, to_us, limit],
+                snapshot_meta_from_row,
+            )
+            .map_err(db_err)?;
+        rows.collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    fn snapshot_results(&self, project: &str, id: i64) -> Result<Option<String>, StoreError> {
+        self.read()
+            .query_row(
+                "SELECT results FROM snapshots WHERE project = ?1 AND id = ?2",
+                params![project, id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db_err)
+    }
+
+    fn latest_snapshot(
+        &self,
+        project: &str,
+    ) -> Result<Option<(SnapshotMeta, Vec<SnapshotMetric>)>, StoreError> {
+        let conn = self.read();
+        let meta = conn
+            .query_row(
+                "SELECT id, taken_us, window_from_us, window_to_us, rows FROM snapshots
+                 WHERE project = ?1 ORDER BY taken_us DESC, id DESC LIMIT 1",
+                [project],
+                snapshot_meta_from_row,
+            )
+            .optional()
+            .map_err(db_err)?;
+        let Some(meta) = meta else {
+            return Ok(None);
+        };
+        let mut stmt = conn
+            .prepare_cached("SELECT metric, col, value FROM snapshot_metrics WHERE snapshot = ?1")
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map([meta.id], |r| {
+                Ok(SnapshotMetric {
+                    metric: r.get(0)?,
+                    column: r.get(1)?,
+                    value: r.get(2)?,
+                })
+            })
+            .map_err(db_err)?;
+        let metrics = rows.collect::<Result<_, _>>().map_err(db_err)?;
+        Ok(Some((meta, metrics)))
+    }
+
+    fn series(
+        &self,
+        project: &str,
+        metric: &str,
+        column: &str,
+        from_us: i64,
+        to_us: i64,
+    ) -> Result<Vec<SeriesPoint>, StoreError> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT s.taken_us, m.value FROM snapshots s JOIN snapshot_metrics m ON m.snapshot = s.id
+                 WHERE s.project = ?1 AND m.metric = ?2 AND m.col = ?3
+                   AND s.taken_us >= ?4 AND s.taken_us < ?5
+                 ORDER BY s.taken_us, s.id",
+            )
+            .map_err(db_err)?;
+        let rows = stmt
+            .query_map(params![project, metric, column, from_us, to_us], |r| {
+                Ok(SeriesPoint {
+                    taken_us: r.get(0)?,
+                    value: r.get(1)?,
+                })
+            })
+            .map_err(db_err)?;
+        rows.collect::<Result<_, _>>().map_err(db_err)
+    }
+
+    fn prune(
+        &self,
+        events_before_us: i64,
+        snapshots_before_us: i64,
+    ) -> Result<(u64, u64), StoreError> {
+        let mut conn = self.write();
+        let tx = conn.transaction().map_err(db_err)?;
+        let e = tx
+            .execute("DELETE FROM events WHERE ts_us < ?1", [events_before_us])
+            .map_err(db_err)?;
+        let s = tx
+            .execute(
+                "DELETE FROM snapshots WHERE taken_us < ?1",
+                [snapshots_before_us],
+            )
+            .map_err(db_err)?;
+        tx.commit().map_err(db_err)?;
+        Ok((e as u64, s as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewEvent;
+
+    fn store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("t.db"), Durability::Normal).unwrap();
+        (dir, s)
+    }
+
+    fn event(ts: i64, id: &str, v: f64) -> NewEvent {
+        NewEvent {
+            ts_us: ts,
+            event_id: Some(id.to_string()),
+            values_json: format!("{{\"x\":{v}}}"),
+            latency_seconds: None,
+            status: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn events_round_trip_with_windows_and_labels() {
+        let (_d, s) = store();
+        let name = "we\"ird\n<name>/ü";
+        s.insert_events(&[EventBatch {
+            project: name.to_string(),
+            events: (0..10)
+                .map(|i| event(i * 1000, &format!("e{i}"), i as f64))
+                .collect(),
+        }])
+        .unwrap();
+        assert_eq!(s.count_events(name).unwrap(), 10);
+        let last = s.events(name, WindowQuery::Last(3)).unwrap();
+        assert_eq!(
+            last.iter().map(|e| e.ts_us).collect::<Vec<_>>(),
+            vec![7000, 8000, 9000]
+        );
+        let range = s
+            .events(
+                name,
+                WindowQuery::Range {
+                    from_us: 2000,
+                    to_us: 5000,
+                },
+            )
+            .unwrap();
+        assert_eq!(range.len(), 3);
+        let found = s
+            .attach_labels(
+                name,
+                &[("e2".into(), "1".into()), ("nope".into(), "0".into())],
+            )
+            .unwrap();
+        assert_eq!(found, vec![1, 0]);
+        let range = s
+            .events(
+                name,
+                WindowQuery::Range {
+                    from_us: 2000,
+                    to_us: 3000,
+                },
+            )
+            .unwrap();
+        assert_eq!(range[0].label_json.as_deref(), Some("1"));
+        assert_eq!(s.prune(5000, 0).unwrap(), (5, 0));
+        assert_eq!(s.count_events(name).unwrap(), 5);
+    }
+
+    #[test]
+    fn snapshots_series_and_project_delete() {
+        let (_d, s) = store();
+        s.put_project(&ProjectRecord {
+            name: "p".into(),
+            config_json: "{}".into(),
+            reference: Some((b"a\n1\n".to_vec(), "csv".into())),
+            created_us: 1,
+            updated_us: 1,
+        })
+        .unwrap();
+        for i in 0..3 {
+            let meta = SnapshotMeta {
+                id: 0,
+                taken_us: 100 * i,
+                window_from_us: 0,
+                window_to_us: 100 * i,
+                rows: 5,
+            };
+            let m = [SnapshotMetric {
+                metric: "drift_score".into(),
+                column: "a".into(),
+                value: i as f64 / 10.0,
+            }];
+            s.put_snapshot("p", &meta, "{}", &m).unwrap();
+        }
+        let series = s.series("p", "drift_score", "a", 0, 1000).unwrap();
+        assert_eq!(
+            series.iter().map(|p| p.value).collect::<Vec<_>>(),
+            vec![0.0, 0.1, 0.2]
+        );
+        let (latest, metrics) = s.latest_snapshot("p").unwrap().unwrap();
+        assert_eq!(latest.taken_us, 200);
+        assert_eq!(metrics[0].value, 0.2);
+        assert_eq!(s.list_snapshots("p", 0, 1000, 2).unwrap().len(), 2);
+        assert!(s.delete_project("p").unwrap());
+        assert!(s.latest_snapshot("p").unwrap().is_none());
+        assert!(s.get_project("p").unwrap().is_none());
+        assert!(!s.delete_project("p").unwrap());
+    }
+}

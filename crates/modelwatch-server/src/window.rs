@@ -1,0 +1,230 @@
+//! A window of stored events as a table shaped like the project's reference, so the
+//! presets compare like with like.
+//!
+//! Each reference column keeps its physical kind in the window (an integer label column
+//! stays integer, so category `1` in the window is category `1` of the reference). When a
+//! window value does not fit that kind (`2.5` in an integer column, text in a boolean one)
+//! the whole window column widens: to floats for numbers, to text otherwise, so no value
+//! is lost.
+
+use modelwatch_core::table::{Column, ColumnData, StrColumnBuilder, Table, TableError};
+use serde_json::Value;
+
+use crate::ingest::parse_time;
+use crate::store::StoredEvent;
+
+/// Builds the window table. `target` names the column that labels joined later fill in;
+/// `timestamp` names a datetime column filled from the event time when an event lacks it.
+pub fn window_table(
+    reference: &Table,
+    events: &[StoredEvent],
+    target: Option<&str>,
+    timestamp: Option<&str>,
+) -> Result<Table, TableError> {
+    let parsed: Vec<serde_json::Map<String, Value>> = events
+        .iter()
+        .map(|e| match serde_json::from_str::<Value>(&e.values_json) {
+            Ok(Value::Object(o)) => o,
+            _ => serde_json::Map::new(),
+        })
+        .collect();
+    let labels: Vec<Option<Value>> = events
+        .iter()
+        .map(|e| {
+            e.label_json
+                .as_deref()
+                .and_then(|l| serde_json::from_str(l).ok())
+        })
+        .collect();
+    let mut columns = Vec::with_capacity(reference.columns().len());
+    for col in reference.columns() {
+        let name = col.name.as_str();
+        let values: Vec<Value> = parsed
+            .iter()
+            .zip(&labels)
+            .zip(events)
+            .map(|((obj, label), event)| {
+                if Some(name) == target {
+                    if let Some(l) = label {
+                        return l.clone();
+                    }
+                }
+                match obj.get(name) {
+                    Some(v) if !v.is_null() => v.clone(),
+                    _ if Some(name) == timestamp => Value::from(event.ts_us as f64 / 1e6),
+                    _ => Value::Null,
+                }
+            })
+            .collect();
+        columns.push(Column::new(name, column_like(&col.data, &values)));
+    }
+    Table::new(columns)
+}
+
+fn as_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => modelwatch_io::infer::parse_float(s.trim().as_bytes()),
+        Value::Bool(b) => Some(f64::from(u8::from(*b))),
+        _ => None,
+    }
+}
+
+fn as_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(if *b { "True" } else { "False" }.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn floats(values: &[Value]) -> Option<ColumnData> {
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        match v {
+            Value::Null => out.push(f64::NAN),
+            other => out.push(as_f64(other)?),
+        }
+    }
+    Some(ColumnData::Float(out))
+}
+
+fn texts(values: &[Value]) -> ColumnData {
+    let mut b = StrColumnBuilder::with_capacity(values.len());
+    for v in values {
+        b.push(as_text(v).as_deref());
+    }
+    ColumnData::Str(b.finish())
+}
+
+/// The window's column in the reference column's physical kind, widened when needed.
+fn column_like(reference: &ColumnData, values: &[Value]) -> ColumnData {
+    match reference {
+        ColumnData::Float(_) => floats(values).unwrap_or_else(|| texts(values)),
+        ColumnData::Int(_) => {
+            let mut out = Vec::with_capacity(values.len());
+            for v in values {
+                let x = match v {
+                    Value::Null => None,
+                    Value::Number(n) => match n.as_i64() {
+                        Some(i) => Some(i),
+                        None => match n.as_f64() {
+                            Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Some(f as i64),
+                            _ => return floats(values).unwrap_or_else(|| texts(values)),
+                        },
+                    },
+                    Value::String(s) => {
+                        match modelwatch_io::infer::parse_int(s.trim().as_bytes()) {
+                            Some(i) => Some(i),
+                            None => return floats(values).unwrap_or_else(|| texts(values)),
+                        }
+                    }
+                    _ => return texts(values),
+                };
+                out.push(x);
+            }
+            ColumnData::Int(out)
+        }
+        ColumnData::Bool(_) => {
+            let mut out = Vec::with_capacity(values.len());
+            for v in values {
+                let x = match v {
+                    Value::Null => None,
+                    Value::Bool(b) => Some(*b),
+                    Value::String(s) => match modelwatch_io::infer::parse_bool(s.trim().as_bytes())
+                    {
+                        Some(b) => Some(b),
+                        None => return texts(values),
+                    },
+                    _ => return texts(values),
+                };
+                out.push(x);
+            }
+            ColumnData::Bool(out)
+        }
+        ColumnData::Str(_) => texts(values),
+        ColumnData::Datetime(_) => {
+            let mut out = Vec::with_capacity(values.len());
+            for v in values {
+                out.push(match v {
+                    Value::Null => None,
+                    other => match parse_time(other) {
+                        Ok(us) => Some(us),
+                        Err(_) => return texts(values),
+                    },
+                });
+            }
+            ColumnData::Datetime(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(json: &str, label: Option<&str>) -> StoredEvent {
+        StoredEvent {
+            seq: 0,
+            ts_us: 1_000_000,
+            event_id: None,
+            values_json: json.into(),
+            label_json: label.map(str::to_string),
+        }
+    }
+
+    fn reference() -> Table {
+        modelwatch_io::read_table_bytes(
+            b"x,n,flag,city,label,ts\n1.5,1,true,Paris,1,2024-01-01T00:00:00Z\n",
+            modelwatch_io::Format::Csv,
+            "ref",
+            None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn window_columns_follow_the_reference_kinds() {
+        let events = [
+            ev(
+                r#"{"x": 2, "n": 3, "flag": false, "city": "Rome", "label": 0}"#,
+                Some("1"),
+            ),
+            ev(r#"{"x": null, "n": "4", "city": 7}"#, None),
+        ];
+        let t = window_table(&reference(), &events, Some("label"), Some("ts")).unwrap();
+        assert_eq!(t.rows(), 2);
+        let data = |n: &str| &t.column(n).unwrap().data;
+        assert!(matches!(data("x"), ColumnData::Float(v) if v[0] == 2.0 && v[1].is_nan()));
+        assert_eq!(data("n"), &ColumnData::Int(vec![Some(3), Some(4)]));
+        assert_eq!(data("flag"), &ColumnData::Bool(vec![Some(false), None]));
+        match data("city") {
+            ColumnData::Str(s) => assert_eq!((s.get(0), s.get(1)), (Some("Rome"), Some("7"))),
+            other => panic!("{other:?}"),
+        }
+        // The joined label wins over the event's own value.
+        assert_eq!(data("label"), &ColumnData::Int(vec![Some(1), None]));
+        assert_eq!(
+            data("ts"),
+            &ColumnData::Datetime(vec![Some(1_000_000), Some(1_000_000)])
+        );
+    }
+
+    #[test]
+    fn values_that_do_not_fit_widen_the_column() {
+        let events = [
+            ev(r#"{"n": 2.5}"#, None),
+            ev(r#"{"n": 1, "flag": "maybe"}"#, None),
+        ];
+        let t = window_table(&reference(), &events, None, None).unwrap();
+        assert!(
+            matches!(&t.column("n").unwrap().data, ColumnData::Float(v) if v == &vec![2.5, 1.0])
+        );
+        assert!(matches!(
+            &t.column("flag").unwrap().data,
+            ColumnData::Str(_)
+        ));
+    }
+}

@@ -1,0 +1,110 @@
+//! The ingest writer: one thread that owns all event writes and commits whatever batches
+//! are waiting in one transaction (group commit). A request is answered only after the
+//! transaction holding its batch has committed, so a 2xx means the events are stored,
+//! while many small requests share one commit.
+
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
+
+use crate::store::{EventBatch, Store};
+
+/// The largest number of events committed together.
+const MAX_EVENTS_PER_COMMIT: usize = 50_000;
+
+enum Job {
+    Write(EventBatch, oneshot::Sender<Result<(), String>>),
+    Stop,
+}
+
+/// A handle to the writer thread.
+pub struct IngestWriter {
+    tx: mpsc::Sender<Job>,
+    thread: std::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+impl IngestWriter {
+    /// Starts the writer thread over `store`.
+    pub fn start(store: Arc<dyn Store>) -> Self {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("modelwatch-ingest-writer".into())
+            .spawn(move || run(store, rx))
+            .expect("the ingest writer thread starts");
+        Self {
+            tx,
+            thread: std::sync::Mutex::new(Some(thread)),
+        }
+    }
+
+    /// Stores a batch; resolves once it is committed.
+    pub async fn write(&self, batch: EventBatch) -> Result<(), String> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .send(Job::Write(batch, done))
+            .map_err(|_| "the store is shutting down".to_string())?;
+        wait.await
+            .unwrap_or_else(|_| Err("the store writer stopped".to_string()))
+    }
+
+    /// Commits everything queued so far, then stops the thread.
+    pub fn stop(&self) {
+        let _ = self.tx.send(Job::Stop);
+        let handle = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
+}
+
+fn run(store: Arc<dyn Store>, rx: mpsc::Receiver<Job>) {
+    let mut stop = false;
+    while !stop {
+        let Ok(first) = rx.recv() else { break };
+        let mut batches = Vec::new();
+        let mut waiters = Vec::new();
+        let mut events = 0;
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Write(b, w) => {
+                    events += b.events.len();
+                    batches.push(b);
+                    waiters.push(w);
+                }
+                Job::Stop => stop = true,
+            }
+            if !stop && events < MAX_EVENTS_PER_COMMIT {
+                next = rx.try_recv().ok();
+            }
+        }
+        if batches.is_empty() {
+            continue;
+        }
+        let result = store.insert_events(&batches).map_err(|e| {
+            tracing::error!(error = %e, "storing events failed");
+            e.to_string()
+        });
+        for w in waiters {
+            let _ = w.send(result.clone());
+        }
+    }
+    // Anything queued after the stop request still gets written.
+    let rest: Vec<Job> = rx.try_iter().collect();
+    let mut batches = Vec::new();
+    let mut waiters = Vec::new();
+    for job in rest {
+        if let Job::Write(b, w) = job {
+            batches.push(b);
+            waiters.push(w);
+        }
+    }
+    if !batches.is_empty() {
+        let result = store.insert_events(&batches).map_err(|e| e.to_string());
+        for w in waiters {
+            let _ = w.send(result.clone());
+        }
+    }
+}
