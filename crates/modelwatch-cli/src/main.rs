@@ -2,6 +2,7 @@
 
 mod config;
 mod report_cmd;
+mod serve_cmd;
 mod test_cmd;
 
 use std::process::ExitCode;
@@ -23,6 +24,8 @@ enum Command {
     /// Judge a suite of conditions on the report, for CI: exit 0 when every critical test
     /// passes, 1 when one fails, 2 on bad input.
     Test(Box<test_cmd::TestArgs>),
+    /// Run the monitoring service: ingest prediction events, snapshots over time, /metrics.
+    Serve(serve_cmd::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Report(args) => report_cmd::run(*args),
         Command::Test(args) => test_cmd::run(*args),
+        Command::Serve(args) => serve_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,226 @@
+//! A real server on an ephemeral loopback port, and a small HTTP client for the tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use modelwatch_server::config::ServerConfig;
+use modelwatch_server::store::sqlite::SqliteStore;
+use modelwatch_server::AppState;
+
+pub struct TestServer {
+    pub base: String,
+    pub db: PathBuf,
+    pub dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server with `config` (its `listen` and `db` are replaced).
+    pub fn start(config: ServerConfig) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(dir, config)
+    }
+
+    /// Starts a server whose store lives in `dir` (to restart on the same store).
+    pub fn start_in(dir: tempfile::TempDir, mut config: ServerConfig) -> Self {
+        let db = dir.path().join("modelwatch.db");
+        config.db = db.clone();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let store = SqliteStore::open(&config.db, config.durability).unwrap();
+                let state = AppState::open(Arc::new(store), config).unwrap();
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                modelwatch_server::serve(state, listener, async {
+                    let _ = stop_rx.await;
+                })
+                .await
+                .unwrap();
+            });
+        });
+        let addr = addr_rx.recv().expect("the server starts");
+        Self {
+            base: format!("http://{addr}"),
+            db,
+            dir,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    /// Graceful shutdown; returns when the server has stopped.
+    pub fn stop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+
+    /// Stops the server and hands back its folder (with the store).
+    pub fn into_dir(mut self) -> tempfile::TempDir {
+        self.stop();
+        let dir = tempfile::tempdir().unwrap();
+        std::mem::replace(&mut self.dir, dir)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// An HTTP answer.
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+    pub content_type: String,
+    pub request_id: Option<String>,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// One request; `headers` are extra name/value pairs.
+pub fn call(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Answer {
+    let agent = agent();
+    let response = match (method, body) {
+        ("GET", _) => {
+            let mut r = agent.get(url);
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.call()
+        }
+        ("DELETE", _) => {
+            let mut r = agent.delete(url);
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.call()
+        }
+        (m, b) => {
+            let mut r = match m {
+                "POST" => agent.post(url),
+                "PUT" => agent.put(url),
+                other => panic!("method {other}"),
+            };
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.send(b.unwrap_or(b""))
+        }
+    };
+    let mut response = response.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = response.status().as_u16();
+    let header = |n: &str| {
+        response
+            .headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let content_type = header("content-type").unwrap_or_default();
+    let request_id = header("x-request-id");
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    Answer {
+        status,
+        body,
+        content_type,
+        request_id,
+    }
+}
+
+pub fn get(url: &str) -> Answer {
+    call("GET", url, &[], None)
+}
+
+pub fn post_json(url: &str, body: &str) -> Answer {
+    call(
+        "POST",
+        url,
+        &[("Content-Type", "application/json")],
+        Some(body.as_bytes()),
+    )
+}
+
+/// Percent-encodes a path segment (project names may hold anything).
+pub fn seg(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The bundled Iris reference, as bytes.
+pub fn iris_reference() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/iris/reference.csv"
+    ))
+    .unwrap()
+}
+
+const SPECIES: [&str; 3] = ["setosa", "versicolor", "virginica"];
+
+/// Iris-like events: `n` rows, petal_length shifted by `shift`.
+pub fn iris_events(n: usize, shift: f64) -> String {
+    let rows: Vec<serde_json::Value> = (0..n)
+        .map(|i| {
+            let f = (i % 50) as f64 / 50.0;
+            serde_json::json!({
+                "id": format!("e{i}"),
+                "sepal_length": 4.5 + 3.0 * f,
+                "sepal_width": 2.2 + 2.0 * ((i * 7 % 50) as f64 / 50.0),
+                "petal_length": 1.0 + 5.5 * ((i * 13 % 50) as f64 / 50.0) + shift,
+                "petal_width": 0.1 + 2.4 * ((i * 17 % 50) as f64 / 50.0),
+                "species": SPECIES[i % 3],
+                "latency_seconds": 0.002 * (i % 10) as f64,
+                "status": if i % 25 == 0 { 500 } else { 200 },
+            })
+        })
+        .collect();
+    serde_json::Value::Array(rows).to_string()
+}
+
+/// Creates project `name` from the Iris reference; quick snapshots.
+pub fn create_iris(server: &TestServer, name: &str) {
+    let a = call(
+        "POST",
+        &server.url(&format!("/api/v1/projects?name={}", seg(name))),
+        &[("Content-Type", "text/csv")],
+        Some(&iris_reference()),
+    );
+    assert_eq!(a.status, 201, "{}", a.body);
+}
