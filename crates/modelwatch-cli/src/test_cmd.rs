@@ -10,6 +10,7 @@ use clap::Args;
 use modelwatch_core::checks::{presets, run_checks, Spanned, Suite, SuiteError};
 use modelwatch_core::results::Preset;
 use modelwatch_report::checks::{render_checks, to_junit};
+use modelwatch_report::html::{render_html_with, HtmlOptions};
 
 use crate::report_cmd::{
     build_results, print_text, terminal_style, write_atomically, write_json, BuildOptions,
@@ -32,6 +33,10 @@ pub struct TestArgs {
     /// Write the test outcomes as JUnit XML to FILE, for CI systems.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Write a self-contained HTML report to FILE: the test results on top, then the
+    /// sections of the presets that ran.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Print nothing but errors (files are still written).
     #[arg(long, short)]
     pub quiet: bool,
@@ -121,6 +126,12 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
             None => "modelwatch test".to_string(),
         };
         write_atomically(path, to_junit(&report, &name).as_bytes())?;
+    }
+    if let Some(path) = &args.html {
+        let options = HtmlOptions {
+            checks: Some(&report),
+        };
+        write_atomically(path, render_html_with(&results, &options).as_bytes())?;
     }
 
     if !args.quiet {

@@ -12,9 +12,9 @@ use super::{esc, trim_pct};
 use crate::terminal::format_score;
 
 pub(super) fn section(out: &mut String, drift: &DriftReport) {
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<section id=\"drift\"><h2>Data drift</h2>\n<p>{} of {} tested columns drifted ({}%); the dataset counts as drifted at {}%. Expand a row for its distributions.</p>\n",
+        "<section id=\"drift\"><h2>Data drift</h2>\n<p>{} of {} tested columns drifted ({}%); the dataset counts as drifted at {}%. Expand a row for its distributions.</p>",
         drift.drifted_count,
         drift.column_count,
         trim_pct(drift.drifted_share * 100.0),
@@ -25,7 +25,7 @@ pub(super) fn section(out: &mut String, drift: &DriftReport) {
 <button type=\"button\" id=\"expand-all\">expand all</button><button type=\"button\" id=\"collapse-all\">collapse all</button>\
 <span><span class=\"key ref\">reference</span><span class=\"key cur\">current</span></span></div>\n",
     );
-    out.push_str("<table id=\"drift-table\"><thead><tr>");
+    out.push_str("<table class=\"coltable\" id=\"drift-table\"><thead><tr>");
     for (key, label, num) in [
         ("column", "Column", false),
         ("type", "Type", false),
@@ -42,7 +42,7 @@ pub(super) fn section(out: &mut String, drift: &DriftReport) {
     }
     out.push_str("<th scope=\"col\">Distribution</th></tr></thead>\n");
     for (i, c) in drift.columns.iter().enumerate() {
-        column(out, i, c);
+        column(out, "drift-col", i, c);
     }
     out.push_str("</table>\n");
     notes(out, drift);
@@ -58,8 +58,8 @@ fn drifted_word(c: &ColumnDrift) -> (&'static str, &'static str) {
 }
 
 /// One column: a `<tbody>` (sortable as a unit) with the table row and its details row.
-/// `#drift-col-N` in the page address opens the N-th column's details.
-fn column(out: &mut String, index: usize, c: &ColumnDrift) {
+/// `#{id_prefix}-N` in the page address (e.g. `#drift-col-3`) opens the N-th column's details.
+pub(super) fn column(out: &mut String, id_prefix: &str, index: usize, c: &ColumnDrift) {
     let (word, class) = drifted_word(c);
     let method = c.method.map(|m| m.name()).unwrap_or("-");
     let score = c.score.map(format_score).unwrap_or_else(|| "-".into());
@@ -70,7 +70,7 @@ fn column(out: &mut String, index: usize, c: &ColumnDrift) {
     };
     let _ = write!(
         out,
-        "<tbody class=\"col\" id=\"drift-col-{index}\" data-column=\"{}\" data-type=\"{}\" data-method=\"{}\" data-score=\"{}\" data-threshold=\"{}\" data-drifted=\"{word}\">\
+        "<tbody class=\"col\" id=\"{id_prefix}-{index}\" data-column=\"{}\" data-type=\"{}\" data-method=\"{}\" data-score=\"{}\" data-threshold=\"{}\" data-drifted=\"{word}\">\
 <tr class=\"main\"><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{class}\">{word}</td><td>",
         esc(&c.column),
         c.column_type.as_str(),

@@ -1,26 +1,60 @@
 //! The self-contained HTML report: one file with inline CSS, a little inline script and
 //! inline SVG charts drawn from the computed results (no data rows, nothing fetched).
 //!
-//! The page is a header (datasets, verdict, when and by which version), then one section per
-//! preset whose `Results` field is present, then a footer. A new preset adds a module with a
-//! `section(&mut String, &ItsReport)` function and one line in [`render_html`].
+//! The page is a header (datasets, time range, verdicts, when and by which version), the
+//! test results when a suite ran, then one section per preset whose `Results` field is
+//! present, then a footer. A new preset adds a module with a `section(&mut String,
+//! &ItsReport)` function and one line in [`render_html_with`].
 
+mod checks;
 mod drift;
+mod model_quality;
 mod page;
+mod summary;
 mod svg;
+mod target;
 
 use std::fmt::{self, Display};
 
+use modelwatch_core::checks::CheckReport;
 use modelwatch_core::results::Results;
+
+/// What the page shows besides the results.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HtmlOptions<'a> {
+    /// The outcome of `modelwatch test`: shown first, failed tests on top.
+    pub checks: Option<&'a CheckReport>,
+}
 
 /// Renders the results as one self-contained HTML page.
 pub fn render_html(results: &Results) -> String {
-    let columns = results.drift.as_ref().map_or(0, |d| d.columns.len());
-    let mut out = String::with_capacity(16_384 + columns * 6_144);
-    page::open(&mut out, results);
+    render_html_with(results, &HtmlOptions::default())
+}
+
+/// Renders the results, and what `options` adds, as one self-contained HTML page.
+pub fn render_html_with(results: &Results, options: &HtmlOptions<'_>) -> String {
+    let columns = results.drift.as_ref().map_or(0, |d| d.columns.len())
+        + results.summary.as_ref().map_or(0, |s| s.columns.len());
+    let mut out = String::with_capacity(32_768 + columns * 6_144);
+    page::open(&mut out, results, options);
+    if let Some(c) = options.checks {
+        checks::section(&mut out, c);
+    }
     // One section per preset that ran, each only when its field is present.
     if let Some(d) = &results.drift {
         drift::section(&mut out, d);
+    }
+    if let Some(s) = &results.summary {
+        summary::section(&mut out, s);
+    }
+    if let Some(t) = &results.target {
+        target::section(&mut out, t);
+    }
+    if let Some(c) = &results.classification {
+        model_quality::classification(&mut out, c);
+    }
+    if let Some(r) = &results.regression {
+        model_quality::regression(&mut out, r);
     }
     page::close(&mut out, results);
     out
@@ -302,6 +336,315 @@ mod tests {
             small.len(),
             large.len()
         );
+    }
+
+    // ------------------------------------------------------------ the other presets
+
+    use modelwatch_core::checks::condition::{Operator, ResolvedCondition};
+    use modelwatch_core::checks::{CheckResult, CheckSummary, Status};
+    use modelwatch_core::drift::DriftSettings;
+    use modelwatch_core::model_quality::{
+        compute_classification, compute_regression, ClassificationSpec, RegressionSpec,
+    };
+    use modelwatch_core::quality::compute_summary;
+    use modelwatch_core::schema::SchemaOverrides;
+    use modelwatch_core::table::{Column, ColumnData, StrColumn, Table};
+    use modelwatch_core::target::compute_target;
+
+    const EVIL: &str = "<script>alert(1)</script>";
+
+    fn floats(name: &str, v: Vec<f64>) -> Column {
+        Column::new(name, ColumnData::Float(v))
+    }
+
+    fn labels(name: &str, v: &[&str]) -> Column {
+        Column::new(
+            name,
+            ColumnData::Str(StrColumn::from_options(v.iter().map(|s| Some(*s)))),
+        )
+    }
+
+    /// A table with a hostile numerical column, a hostile categorical column, a timestamp,
+    /// and a target / prediction pair (labels or numbers).
+    fn table(n: usize, shift: f64, classification: bool) -> Table {
+        let x: Vec<f64> = (0..n)
+            .map(|i| ((i * 37) % 101) as f64 / 10.0 + shift)
+            .collect();
+        let kinds = if shift > 0.0 { 4 } else { 3 };
+        let cats: Vec<&str> = (0..n)
+            .map(|i| ["<b>a</b>", "b&c", EVIL, "<u>new</u>"][(i + shift as usize) % kinds])
+            .collect();
+        let ts = Column::new(
+            "ts",
+            ColumnData::Datetime(
+                (0..n)
+                    .map(|i| {
+                        Some(1_700_000_000_000_000 + (i as i64 + shift as i64 * 1000) * 60_000_000)
+                    })
+                    .collect(),
+            ),
+        );
+        let (y, p) = if classification {
+            let y: Vec<&str> = (0..n)
+                .map(|i| if x[i] > 5.0 { EVIL } else { "ok" })
+                .collect();
+            let p: Vec<f64> = (0..n)
+                .map(|i| ((x[i] - 5.0 + (i % 7) as f64 - 3.0) / 10.0 + 0.5).clamp(0.0, 1.0))
+                .collect();
+            (labels("y", &y), floats("p", p))
+        } else {
+            let y: Vec<f64> = x.iter().map(|v| 2.0 * v + 1.0).collect();
+            let p: Vec<f64> = y
+                .iter()
+                .enumerate()
+                .map(|(i, v)| v + ((i % 5) as f64 - 2.0) * (1.0 + shift))
+                .collect();
+            (floats("y", y), floats("p", p))
+        };
+        Table::new(vec![
+            floats(EVIL, x),
+            labels("colour\"<i>", &cats),
+            ts,
+            y,
+            p,
+        ])
+        .unwrap()
+    }
+
+    fn all_presets(reference: &Table, current: &Table, classification: bool) -> Results {
+        let schema = SchemaOverrides {
+            target: Some("y".into()),
+            prediction: Some("p".into()),
+            timestamp: Some("ts".into()),
+            ..Default::default()
+        };
+        let mut r = results(vec![numeric(EVIL, 0.01, Some(hist(5)))]);
+        r.summary = Some(compute_summary(Some(reference), current, &schema).unwrap());
+        r.target = Some(
+            compute_target(reference, current, &schema, &[], &DriftSettings::default()).unwrap(),
+        );
+        if classification {
+            let spec = ClassificationSpec {
+                target: "y".into(),
+                prediction: None,
+                prediction_proba: vec!["p".into()],
+                pos_label: Some(EVIL.into()),
+                proba_threshold: 0.5,
+            };
+            r.classification =
+                Some(compute_classification(Some(reference), current, &spec).unwrap());
+        } else {
+            let spec = RegressionSpec {
+                target: "y".into(),
+                prediction: "p".into(),
+            };
+            r.regression = Some(compute_regression(Some(reference), current, &spec).unwrap());
+        }
+        r
+    }
+
+    fn check(name: &str, status: Status) -> CheckResult {
+        CheckResult {
+            name: name.into(),
+            description: format!("{name} described <here>"),
+            metric: "drifted_share".into(),
+            column: Some(EVIL.into()),
+            label: None,
+            critical: true,
+            status,
+            actual: Some(serde_json::json!(0.5)),
+            reference: None,
+            condition: ResolvedCondition {
+                operator: Operator::Lt,
+                value: serde_json::json!(0.3),
+                text: "< 0.3".into(),
+            },
+            reason: (status == Status::Error).then(|| "no <value>".to_string()),
+        }
+    }
+
+    fn check_report() -> CheckReport {
+        let tests = vec![
+            check("passes", Status::Success),
+            check("warns", Status::Warning),
+            check(EVIL, Status::Fail),
+            check("errs", Status::Error),
+        ];
+        CheckReport {
+            summary: CheckSummary {
+                all_passed: false,
+                total: 4,
+                success: 1,
+                failed: 1,
+                warning: 1,
+                error: 1,
+                by_status: Default::default(),
+            },
+            tests,
+        }
+    }
+
+    /// No raw user text: the only tags are the page's own.
+    fn assert_escaped(html: &str) {
+        assert!(!html.contains(EVIL), "raw script tag");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert_eq!(html.matches("<script").count(), 1);
+        assert!(!html.contains("<b>a</b>") && !html.contains("<i>") && !html.contains("<here>"));
+        assert!(!html.contains("<value>"));
+    }
+
+    #[test]
+    fn every_section_is_present_escaped_and_finite() {
+        for classification in [false, true] {
+            let reference = table(300, 0.0, classification);
+            let current = table(200, 2.0, classification);
+            let r = all_presets(&reference, &current, classification);
+            let checks = check_report();
+            let html = render_html_with(
+                &r,
+                &HtmlOptions {
+                    checks: Some(&checks),
+                },
+            );
+            let ids = [
+                "tests",
+                "drift",
+                "summary",
+                "target",
+                if classification {
+                    "classification"
+                } else {
+                    "regression"
+                },
+            ];
+            let mut last = 0;
+            for id in ids {
+                let at = html
+                    .find(&format!("<section id=\"{id}\">"))
+                    .unwrap_or_else(|| panic!("section {id}"));
+                assert!(at > last, "{id} out of order");
+                last = at;
+                assert!(html.contains(&format!("<a href=\"#{id}\">")), "nav to {id}");
+            }
+            assert_escaped(&html);
+            assert_finite_svg(&html);
+            // the time range from the timestamp column's summary
+            let header = &html[..html.find("</header>").unwrap()];
+            assert!(header.contains("ts from 2023-11-14T22:13:20"), "{header}");
+            assert!(html.contains("data-column=\"colour&quot;&lt;i&gt;\""));
+            if classification {
+                assert_eq!(
+                    html.matches("<rect class=\"hm").count(),
+                    8,
+                    "two 2x2 heatmaps"
+                );
+                assert_eq!(
+                    html.matches("<path class=\"ln ").count(),
+                    4,
+                    "two curves, two keys"
+                );
+                assert!(html.contains("true &lt;script&gt;alert(1)&lt;/script&gt;, predicted ok"));
+            } else {
+                assert!(html.contains("Predicted against actual"));
+                assert!(html.contains("cells with"));
+                assert!(html.contains("error (prediction − target)"));
+            }
+            // changes are highlighted in the quality table
+            assert!(html.contains("class=\"num chg\""), "a change highlighted");
+            assert!(html.contains("new labels: &lt;u&gt;new&lt;/u&gt;"));
+            // the target drift rows expand like the drift table's
+            assert!(html.contains("id=\"target-col-0\""));
+            // the correlation table has the feature
+            assert!(html.contains("id=\"corr-"));
+        }
+    }
+
+    #[test]
+    fn failed_tests_come_first() {
+        let checks = check_report();
+        let html = render_html_with(
+            &results(vec![numeric("a", 0.2, Some(hist(3)))]),
+            &HtmlOptions {
+                checks: Some(&checks),
+            },
+        );
+        let order: Vec<usize> = ["FAIL", "ERROR", "WARNING", "SUCCESS"]
+            .iter()
+            .map(|s| html.find(&format!("data-status=\"{s}\"")).unwrap())
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+        assert!(html.contains("<b>1</b> failed"));
+        assert!(html.contains("4 tests: 1 passed, 1 failed, 1 warning, 1 error — FAILED"));
+        assert!(html.find("id=\"tests\"").unwrap() < html.find("id=\"drift\"").unwrap());
+        assert_escaped(&html);
+        assert!(html.contains("no &lt;value&gt;"));
+    }
+
+    #[test]
+    fn single_value_and_tiny_data_draw_sensibly() {
+        // One row per dataset, every value equal: one-bin charts, no NaN.
+        let one = |v: f64| {
+            Table::new(vec![
+                floats(EVIL, vec![v]),
+                labels("colour\"<i>", &["<b>a</b>"]),
+                Column::new("ts", ColumnData::Datetime(vec![Some(0)])),
+                floats("y", vec![v]),
+                floats("p", vec![v]),
+            ])
+            .unwrap()
+        };
+        let (reference, current) = (one(3.0), one(3.0));
+        let schema = SchemaOverrides {
+            target: Some("y".into()),
+            prediction: Some("p".into()),
+            ..Default::default()
+        };
+        let mut r = results(vec![]);
+        r.summary = Some(compute_summary(Some(&reference), &current, &schema).unwrap());
+        let spec = RegressionSpec {
+            target: "y".into(),
+            prediction: "p".into(),
+        };
+        r.regression = Some(compute_regression(Some(&reference), &current, &spec).unwrap());
+        let html = render_html(&r);
+        assert_finite_svg(&html);
+        assert!(html.contains("<section id=\"regression\">"));
+        assert!(html.contains("1 cells with 1 rows each"));
+        assert!(html.contains("value 0: reference 1 (100%), current 1 (100%)"));
+
+        // A classification whose current target has one label: no ROC curve, a 2x2 matrix.
+        let t = |y: &[&str], p: Vec<f64>| Table::new(vec![labels("y", y), floats("p", p)]).unwrap();
+        let reference = t(&["a", "b", "a"], vec![0.2, 0.9, 0.4]);
+        let current = t(&["a", "a"], vec![0.1, 0.7]);
+        let spec = ClassificationSpec {
+            target: "y".into(),
+            prediction: None,
+            prediction_proba: vec!["p".into()],
+            pos_label: Some("b".into()),
+            proba_threshold: 0.5,
+        };
+        let mut r = results(vec![]);
+        r.classification = Some(compute_classification(Some(&reference), &current, &spec).unwrap());
+        let html = render_html(&r);
+        assert_finite_svg(&html);
+        assert!(html.contains("<section id=\"classification\">"));
+        assert_eq!(
+            html.matches("class=\"ln r\" d=\"M").count(),
+            2,
+            "reference curve only"
+        );
+    }
+
+    #[test]
+    fn empty_charts_say_so() {
+        let mut out = String::new();
+        svg::heatmap(&mut out, &[], &[], "nothing");
+        svg::unit_curves(&mut out, &[], "nothing", "x", "y");
+        svg::binned_scatter(&mut out, &[], &[], "c", "nothing", "x", "y");
+        svg::binned_scatter(&mut out, &[1.0, 1.0], &[vec![0]], "c", "nothing", "x", "y");
+        assert_eq!(out.matches("no values to draw").count(), 3);
+        assert!(out.contains("no curve to draw"));
+        assert_finite_svg(&out);
     }
 
     #[test]

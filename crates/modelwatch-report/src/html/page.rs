@@ -3,9 +3,12 @@
 
 use std::fmt::Write;
 
+use modelwatch_core::quality::{format_datetime_us, ColumnStats, DataSummary};
 use modelwatch_core::results::Results;
+use modelwatch_core::schema::ColumnRole;
 
-use super::{esc, trim_pct};
+use super::svg::value;
+use super::{esc, trim_pct, HtmlOptions};
 
 /// Inline style sheet: light and dark colours, print rules, charts styled by class so each
 /// SVG element stays short.
@@ -39,12 +42,30 @@ summary{color:var(--muted);font-size:12px;cursor:pointer}
 .key.ref::before{background:var(--ref)}.key.cur::before{background:var(--cur)}
 svg{display:block}svg.chart{width:100%;max-width:640px;height:auto;margin-top:4px}
 svg text{fill:var(--muted);font-size:11px}svg .lab{font-size:12px;fill:var(--fg)}
-svg .ax{stroke:var(--muted);stroke-width:1}svg .grid{stroke:var(--line);stroke-width:1}
+svg .ax{stroke:var(--muted);stroke-width:1;fill:none}svg .grid{stroke:var(--line);stroke-width:1;fill:none}
 svg .r{fill:var(--ref);fill-opacity:.55}svg .c{fill:var(--cur);fill-opacity:.55}
 svg.spark .r{fill-opacity:.45}svg.spark .c{fill:none;stroke:var(--cur);stroke-width:1.3}
 svg g:hover rect{fill-opacity:.9}
 ul.notes{color:var(--muted);padding-left:18px}
-@media print{body{max-width:none;padding:0;font-size:11px}.controls,summary{display:none}details::details-content{content-visibility:visible;display:block}tbody.col{break-inside:avoid}.verdict{background:none}}
+h3{font-size:15px;margin:20px 0 6px}
+nav.toc{font-size:13px;margin:4px 0 0}nav.toc a{color:inherit;margin-right:12px}
+table.stats{margin:6px 0 10px;font-size:13px}table.stats thead th{white-space:normal}table.stats td,table.stats th{border-bottom:1px solid var(--line)}table.stats th[scope=row],table.stats tbody th{font-weight:600;overflow-wrap:anywhere}
+table.stats small{color:var(--muted);font-weight:400}
+tbody.cs{border-bottom:2px solid var(--line)}
+td.chg{color:var(--warn);font-weight:600;background:color-mix(in srgb,var(--warn) 10%,transparent)}
+td.notes-cell{color:var(--warn);font-size:12px;max-width:28ch}
+.hint{color:var(--muted);font-size:12px}
+.charts{display:flex;flex-wrap:wrap;gap:8px 24px}.charts figure{margin:0;flex:1 1 300px;max-width:460px}figcaption{font-weight:600;color:var(--muted)}
+svg.sq{max-width:460px}
+svg .hm{fill:var(--ref)}svg .hm.d{fill:var(--good)}svg .hmt{fill:var(--fg);font-size:11px}svg .hmt.hi{fill:var(--bg)}
+svg .ln{fill:none;stroke-width:2}svg path.ln.r{stroke:var(--ref)}svg path.ln.c{stroke:var(--cur)}
+svg .l0{stroke:#4c78a8}svg .l1{stroke:#e8731a}svg .l2{stroke:#54a24b}svg .l3{stroke:#b279a2}svg .l4{stroke:#9d755d}svg .l5{stroke:#e45756}svg .l6{stroke:#72b7b2}svg .l7{stroke:#eeca3b}
+svg .diag{stroke:var(--muted);stroke-dasharray:4 4;fill:none}
+svg path.r:not(.ln),svg path.c:not(.ln){stroke:none}
+ul.counts{display:flex;gap:10px;list-style:none;padding:0;margin:6px 0}ul.counts li{padding:3px 10px;border-radius:4px;border:1px solid var(--line)}
+.st-fail .badge,li.st-fail b{color:var(--bad)}.st-err .badge,li.st-err b{color:var(--warn)}.st-warn .badge,li.st-warn b{color:var(--warn)}.st-pass .badge,li.st-pass b{color:var(--good)}
+.badge{font-weight:700;font-size:12px}tr.st-fail{background:color-mix(in srgb,var(--bad) 7%,transparent)}
+@media print{body{max-width:none;padding:0;font-size:11px}nav.toc,.controls,summary{display:none}section{break-before:auto}figure,table.stats tbody,svg{break-inside:avoid}details::details-content{content-visibility:visible;display:block}tbody.col{break-inside:avoid}.verdict{background:none}}
 "#;
 
 /// Inline script: sorting, filtering to drifted columns, expanding rows. The page reads the
@@ -52,6 +73,10 @@ ul.notes{color:var(--muted);padding-left:18px}
 const JS: &str = r#"
 (function(){
 var d=document;d.documentElement.className+=' js';
+[].forEach.call(d.querySelectorAll('table.coltable'),function(tb){tb.addEventListener('click',function(e){var tr=e.target.closest('tr.main');if(!tr||e.target.closest('a,button,summary'))return;
+var x=tr.parentNode.querySelector('details');if(x)x.open=!x.open})});
+var h=location.hash&&d.getElementById(location.hash.slice(1));if(h){var x=h.querySelector('details');if(x)x.open=true}
+window.addEventListener('beforeprint',function(){[].forEach.call(d.querySelectorAll('details'),function(x){x.open=true})});
 var t=d.getElementById('drift-table');if(!t)return;
 var c=d.getElementById('drift-controls');if(c)c.hidden=false;
 var bodies=function(){return [].slice.call(t.tBodies)};
@@ -67,19 +92,18 @@ if(only)only.addEventListener('change',function(){bodies().forEach(function(b){b
 var all=function(open){return function(){bodies().forEach(function(b){var e=b.querySelector('details');if(e)e.open=open})}};
 var ex=d.getElementById('expand-all');if(ex)ex.addEventListener('click',all(true));
 var co=d.getElementById('collapse-all');if(co)co.addEventListener('click',all(false));
-t.addEventListener('click',function(e){var tr=e.target.closest('tr.main');if(!tr||e.target.closest('a,button,summary'))return;
-var x=tr.parentNode.querySelector('details');if(x)x.open=!x.open});
-var h=location.hash&&d.getElementById(location.hash.slice(1));if(h){var x=h.querySelector('details');if(x)x.open=true}
-window.addEventListener('beforeprint',all(true));
 })();
 "#;
 
 /// Writes everything up to and including the page header.
-pub(super) fn open(out: &mut String, results: &Results) {
+pub(super) fn open(out: &mut String, results: &Results, options: &HtmlOptions<'_>) {
     let m = &results.meta;
-    let title = match &results.drift {
-        Some(_) => "Data drift report",
-        None => "modelwatch report",
+    let title = if options.checks.is_some() {
+        "Test report"
+    } else if results.drift.is_some() {
+        "Data drift report"
+    } else {
+        "modelwatch report"
     };
     let _ = write!(
         out,
@@ -91,19 +115,30 @@ pub(super) fn open(out: &mut String, results: &Results) {
         esc(file_name(&m.reference)),
         esc(file_name(&m.current)),
     );
-    let (ref_cols, cur_cols) = match &results.drift {
-        Some(d) => {
+    let (ref_cols, cur_cols) = match (&results.drift, &results.summary) {
+        (Some(d), _) => {
             let shared = d.columns.len() + d.skipped_columns.len();
             (
                 Some(shared + d.reference_only_columns.len()),
                 Some(shared + d.current_only_columns.len()),
             )
         }
-        None => (None, None),
+        (None, Some(s)) => (
+            s.reference.as_ref().map(|r| r.columns),
+            Some(s.current.columns),
+        ),
+        (None, None) => (None, None),
     };
-    for (label, path, rows, cols) in [
-        ("Reference", &m.reference, m.reference_rows, ref_cols),
-        ("Current", &m.current, m.current_rows, cur_cols),
+    let (ref_range, cur_range) = time_ranges(results.summary.as_ref());
+    for (label, path, rows, cols, range) in [
+        (
+            "Reference",
+            &m.reference,
+            m.reference_rows,
+            ref_cols,
+            ref_range,
+        ),
+        ("Current", &m.current, m.current_rows, cur_cols, cur_range),
     ] {
         let _ = write!(
             out,
@@ -113,6 +148,15 @@ pub(super) fn open(out: &mut String, results: &Results) {
         );
         if let Some(c) = cols {
             let _ = write!(out, ", {c} columns");
+        }
+        if let Some((column, lo, hi)) = range {
+            let _ = write!(
+                out,
+                "; <span class=\"range\">{} from {} to {}</span>",
+                esc(column),
+                esc(&lo),
+                esc(&hi)
+            );
         }
         out.push_str("</dd>");
     }
@@ -153,14 +197,73 @@ pub(super) fn open(out: &mut String, results: &Results) {
         };
         let _ = writeln!(out, "<p class=\"verdict {class}\">{}</p>", esc(&text));
     }
+    let sections: Vec<(&str, &str)> = [
+        (options.checks.is_some(), "tests", "Test results"),
+        (results.drift.is_some(), "drift", "Data drift"),
+        (results.summary.is_some(), "summary", "Data quality"),
+        (
+            results.target.is_some(),
+            "target",
+            "Target and prediction drift",
+        ),
+        (
+            results.classification.is_some(),
+            "classification",
+            "Classification quality",
+        ),
+        (
+            results.regression.is_some(),
+            "regression",
+            "Regression quality",
+        ),
+    ]
+    .into_iter()
+    .filter(|(on, _, _)| *on)
+    .map(|(_, id, name)| (id, name))
+    .collect();
+    if sections.len() > 1 {
+        out.push_str("<nav class=\"toc\">");
+        for (id, name) in sections {
+            let _ = write!(out, "<a href=\"#{id}\">{name}</a>");
+        }
+        out.push_str("</nav>\n");
+    }
     out.push_str("</header>\n<main>\n");
+}
+
+/// The time range of each dataset, read from the data summary: the first column with the
+/// timestamp role that has a range on that side, as (column, first, last).
+type TimeRange<'a> = Option<(&'a str, String, String)>;
+
+pub(super) fn time_ranges(summary: Option<&DataSummary>) -> (TimeRange<'_>, TimeRange<'_>) {
+    let Some(s) = summary else {
+        return (None, None);
+    };
+    let range = |st: &ColumnStats| -> Option<(String, String)> {
+        if let Some(d) = &st.datetime {
+            return Some((format_datetime_us(d.min?), format_datetime_us(d.max?)));
+        }
+        let n = st.numeric.as_ref()?;
+        Some((value(n.min?), value(n.max?)))
+    };
+    let pick = |side: fn(&modelwatch_core::quality::ColumnSummary) -> Option<&ColumnStats>| {
+        s.columns
+            .iter()
+            .filter(|c| c.role == ColumnRole::Timestamp)
+            .find_map(|c| {
+                side(c)
+                    .and_then(range)
+                    .map(|(a, b)| (c.column.as_str(), a, b))
+            })
+    };
+    (pick(|c| c.reference.as_ref()), pick(|c| c.current.as_ref()))
 }
 
 /// Writes the footer, the script and the closing tags.
 pub(super) fn close(out: &mut String, results: &Results) {
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "</main>\n<p class=\"foot\">Made by modelwatch {} on {}; seed {}. Charts show counts computed by modelwatch; no data rows are embedded in this page.</p>\n<script>{JS}</script>\n</body></html>\n",
+        "</main>\n<p class=\"foot\">Made by modelwatch {} on {}; seed {}. Charts show counts computed by modelwatch; no data rows are embedded in this page.</p>\n<script>{JS}</script>\n</body></html>",
         esc(&results.meta.version),
         esc(&results.meta.generated_at),
         results.meta.seed

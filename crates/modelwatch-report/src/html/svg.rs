@@ -457,6 +457,362 @@ pub(super) fn paired_bars(
     out.push_str("</svg>");
 }
 
+/// Most labels a confusion-matrix heatmap draws; beyond, the page says so.
+pub(super) const HEATMAP_MAX_LABELS: usize = 25;
+
+/// A confusion matrix as a heatmap: one square per (true, predicted) pair, shaded by its
+/// share of the true label's rows, the count written inside when the square is large enough,
+/// a tooltip per square.
+pub(super) fn heatmap(out: &mut String, labels: &[String], values: &[Vec<u64>], title: &str) {
+    const ML: f64 = 110.0;
+    const MT: f64 = 10.0;
+    const MB: f64 = 70.0;
+    const PLOT: f64 = 300.0;
+    let k = labels.len().min(values.len()).min(HEATMAP_MAX_LABELS);
+    let cell = if k == 0 { PLOT } else { PLOT / k as f64 };
+    let side = if k == 0 { 0.0 } else { PLOT };
+    let (w, h) = (ML + PLOT + 16.0, MT + PLOT + MB);
+    let _ = write!(
+        out,
+        "<svg class=\"chart sq\" viewBox=\"0 0 {} {}\" role=\"img\"><title>{}</title>",
+        C(w),
+        C(h),
+        esc(title)
+    );
+    if k == 0 {
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" class=\"lab\">no values to draw</text>",
+            C(ML + PLOT / 2.0),
+            C(MT + PLOT / 2.0)
+        );
+    }
+    let show_text = cell >= 26.0;
+    let label_len = if cell >= 40.0 { 14 } else { 10 };
+    for i in 0..k {
+        let row = &values[i];
+        let row_total: u64 = row.iter().take(k).sum();
+        for j in 0..k {
+            let n = row.get(j).copied().unwrap_or(0);
+            let sh = share(n, row_total);
+            let (x, y) = (ML + cell * j as f64, MT + cell * i as f64);
+            let class = if i == j { "hm d" } else { "hm" };
+            let _ = write!(
+                out,
+                "<g><title>true {}, predicted {}: {n} ({} of the true label's rows)</title><rect class=\"{class}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill-opacity=\"{}\"/>",
+                esc(&labels[i]),
+                esc(&labels[j]),
+                pct(sh),
+                C(x),
+                C(y),
+                C(cell),
+                C(cell),
+                opacity(sh)
+            );
+            if show_text {
+                let tc = if sh > 0.55 { "hmt hi" } else { "hmt" };
+                let _ = write!(
+                    out,
+                    "<text class=\"{tc}\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{n}</text>",
+                    C(x + cell / 2.0),
+                    C(y + cell / 2.0 + 4.0)
+                );
+            }
+            out.push_str("</g>");
+        }
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" class=\"lab\">{}</text>",
+            C(ML - 6.0),
+            C(MT + cell * i as f64 + cell / 2.0 + 4.0),
+            esc(&truncate(&labels[i], label_len))
+        );
+        let _ = write!(
+            out,
+            "<text class=\"lab\" text-anchor=\"end\" transform=\"translate({} {}) rotate(-45)\">{}</text>",
+            C(ML + cell * i as f64 + cell / 2.0 + 4.0),
+            C(MT + side + 10.0),
+            esc(&truncate(&labels[i], label_len))
+        );
+    }
+    let _ = write!(
+        out,
+        "<text class=\"lab\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">predicted label</text>\
+<text class=\"lab\" transform=\"translate(12 {}) rotate(-90)\" text-anchor=\"middle\">true label</text></svg>",
+        C(ML + PLOT / 2.0),
+        C(h - 6.0),
+        C(MT + PLOT / 2.0)
+    );
+}
+
+/// Fill opacity for a share in [0, 1]: a faint floor so that a non-zero share shows.
+fn opacity(sh: f64) -> String {
+    let o = if sh > 0.0 {
+        0.08 + 0.87 * sh.min(1.0)
+    } else {
+        0.0
+    };
+    format!("{:.2}", o)
+        .trim_end_matches('0')
+        .trim_end_matches('.')
+        .to_string()
+}
+
+/// One curve of a [`line_chart`]: points in data units in [0, 1] x [0, 1].
+pub(super) struct Curve<'a> {
+    /// CSS class of the stroke (`r`, `c`, or `l0` .. `l7`).
+    pub class: &'a str,
+    /// The legend and tooltip text.
+    pub name: String,
+    pub x: &'a [f64],
+    pub y: &'a [f64],
+}
+
+/// A square chart of curves on [0, 1] x [0, 1] (ROC curves), with the diagonal of a
+/// random score dashed, a tooltip per curve and a legend below.
+pub(super) fn unit_curves(
+    out: &mut String,
+    curves: &[Curve<'_>],
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+) {
+    const ML: f64 = 52.0;
+    const MT: f64 = 10.0;
+    const PLOT: f64 = 280.0;
+    const LEGEND_ROW: f64 = 16.0;
+    let legend_top = MT + PLOT + 44.0;
+    let h = legend_top + LEGEND_ROW * curves.len() as f64 + 4.0;
+    let w = ML + PLOT + 140.0;
+    let px = |v: f64| ML + PLOT * v.clamp(0.0, 1.0);
+    let py = |v: f64| MT + PLOT * (1.0 - v.clamp(0.0, 1.0));
+    let _ = write!(
+        out,
+        "<svg class=\"chart sq\" viewBox=\"0 0 {} {}\" role=\"img\"><title>{}</title>",
+        C(w),
+        C(h),
+        esc(title)
+    );
+    for f in [0.0, 0.5, 1.0] {
+        let _ = write!(
+            out,
+            "<path class=\"grid\" d=\"M{} {}H{}M{} {}V{}\"/><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text><text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            C(ML),
+            C(py(f)),
+            C(ML + PLOT),
+            C(px(f)),
+            C(MT),
+            C(MT + PLOT),
+            C(ML - 4.0),
+            C(py(f) + 4.0),
+            f,
+            C(px(f)),
+            C(MT + PLOT + 15.0),
+            f
+        );
+    }
+    let _ = write!(
+        out,
+        "<path class=\"ax\" d=\"M{} {}V{}H{}\"/><path class=\"diag\" d=\"M{} {}L{} {}\"><title>a score that ranks at random</title></path>\
+<text class=\"lab\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text><text class=\"lab\" transform=\"translate(12 {}) rotate(-90)\" text-anchor=\"middle\">{}</text>",
+        C(ML),
+        C(MT),
+        C(MT + PLOT),
+        C(ML + PLOT),
+        C(px(0.0)),
+        C(py(0.0)),
+        C(px(1.0)),
+        C(py(1.0)),
+        C(ML + PLOT / 2.0),
+        C(MT + PLOT + 32.0),
+        esc(x_label),
+        C(MT + PLOT / 2.0),
+        esc(y_label)
+    );
+    if curves.is_empty() {
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" class=\"lab\">no curve to draw</text>",
+            C(ML + PLOT / 2.0),
+            C(MT + PLOT / 2.0)
+        );
+    }
+    for (n, c) in curves.iter().enumerate() {
+        let mut d = String::new();
+        for (i, (x, y)) in c.x.iter().zip(c.y).enumerate() {
+            let _ = write!(
+                d,
+                "{}{} {}",
+                if i == 0 { "M" } else { "L" },
+                C(px(*x)),
+                C(py(*y))
+            );
+        }
+        if !d.is_empty() {
+            let _ = write!(
+                out,
+                "<path class=\"ln {}\" d=\"{d}\"><title>{}</title></path>",
+                c.class,
+                esc(&c.name)
+            );
+        }
+        let ly = legend_top + LEGEND_ROW * n as f64;
+        let _ = write!(
+            out,
+            "<path class=\"ln {}\" d=\"M{} {}h18\"/><text class=\"lab\" x=\"{}\" y=\"{}\">{}</text>",
+            c.class,
+            C(ML),
+            C(ly),
+            C(ML + 24.0),
+            C(ly + 4.0),
+            esc(&truncate(&c.name, 60))
+        );
+    }
+    out.push_str("</svg>");
+}
+
+/// Counts on a square grid of shared bins (predicted against actual), drawn as squares
+/// shaded in six steps of a log scale; one path per step keeps the markup small whatever
+/// the number of cells, and each step has a tooltip with its range of counts. The line
+/// `y = x` is the diagonal.
+pub(super) fn binned_scatter(
+    out: &mut String,
+    edges: &[f64],
+    counts: &[Vec<u64>],
+    class: &str,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+) {
+    const ML: f64 = 66.0;
+    const MT: f64 = 10.0;
+    const PLOT: f64 = 260.0;
+    const MB: f64 = 40.0;
+    let k = edges.len().saturating_sub(1).min(counts.len());
+    let (w, h) = (ML + PLOT + 14.0, MT + PLOT + MB);
+    let _ = write!(
+        out,
+        "<svg class=\"chart sq\" viewBox=\"0 0 {} {}\" role=\"img\"><title>{}</title>",
+        C(w),
+        C(h),
+        esc(title)
+    );
+    let _ = write!(
+        out,
+        "<path class=\"ax\" d=\"M{} {}V{}H{}\"/>",
+        C(ML),
+        C(MT),
+        C(MT + PLOT),
+        C(ML + PLOT)
+    );
+    let max = counts
+        .iter()
+        .take(k)
+        .flat_map(|r| r.iter().take(k))
+        .copied()
+        .max()
+        .unwrap_or(0);
+    if k == 0 || max == 0 {
+        let _ = write!(
+            out,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" class=\"lab\">no values to draw</text>",
+            C(ML + PLOT / 2.0),
+            C(MT + PLOT / 2.0)
+        );
+    } else {
+        const STEPS: usize = 6;
+        let cell = PLOT / k as f64;
+        let lmax = (max as f64).ln_1p();
+        let step_of = |n: u64| -> usize {
+            let f = (n as f64).ln_1p() / lmax;
+            ((f * STEPS as f64).ceil() as usize).clamp(1, STEPS) - 1
+        };
+        let mut paths = vec![String::new(); STEPS];
+        let mut ranges = [(u64::MAX, 0u64, 0usize); STEPS];
+        for (i, row) in counts.iter().take(k).enumerate() {
+            for (j, &n) in row.iter().take(k).enumerate() {
+                if n == 0 {
+                    continue;
+                }
+                let s = step_of(n);
+                // actual (row i) on x, predicted (column j) on y
+                let _ = write!(
+                    paths[s],
+                    "M{} {}h{}v{}h-{}z",
+                    C(ML + cell * i as f64),
+                    C(MT + PLOT - cell * (j + 1) as f64),
+                    C(cell),
+                    C(cell),
+                    C(cell)
+                );
+                let r = &mut ranges[s];
+                r.0 = r.0.min(n);
+                r.1 = r.1.max(n);
+                r.2 += 1;
+            }
+        }
+        for (s, d) in paths.iter().enumerate() {
+            if d.is_empty() {
+                continue;
+            }
+            let (lo, hi, cells) = ranges[s];
+            let rows = if lo == hi {
+                format!("{lo}")
+            } else {
+                format!("{lo}–{hi}")
+            };
+            let _ = write!(
+                out,
+                "<path class=\"{class}\" fill-opacity=\"{}\" d=\"{d}\"><title>{cells} cells with {rows} rows each</title></path>",
+                opacity((s + 1) as f64 / STEPS as f64)
+            );
+        }
+    }
+    let _ = write!(
+        out,
+        "<path class=\"diag\" d=\"M{} {}L{} {}\"><title>prediction = target</title></path>",
+        C(ML),
+        C(MT + PLOT),
+        C(ML + PLOT),
+        C(MT)
+    );
+    if k > 0 {
+        let ticks: Vec<usize> = if edges[0] == edges[k] {
+            vec![0]
+        } else {
+            vec![0, k / 2, k]
+        };
+        for t in ticks {
+            let f = if k == 0 { 0.0 } else { t as f64 / k as f64 };
+            let label = esc(&value(edges[t])).to_string();
+            let anchor = if t == 0 {
+                "start"
+            } else if t == k {
+                "end"
+            } else {
+                "middle"
+            };
+            let _ = write!(
+                out,
+                "<text x=\"{}\" y=\"{}\" text-anchor=\"{anchor}\">{label}</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{label}</text>",
+                C(ML + PLOT * f),
+                C(MT + PLOT + 14.0),
+                C(ML - 4.0),
+                C(MT + PLOT - PLOT * f + if t == 0 { 0.0 } else { 9.0 })
+            );
+        }
+    }
+    let _ = write!(
+        out,
+        "<text class=\"lab\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text><text class=\"lab\" transform=\"translate(12 {}) rotate(-90)\" text-anchor=\"middle\">{}</text></svg>",
+        C(ML + PLOT / 2.0),
+        C(h - 8.0),
+        esc(x_label),
+        C(MT + PLOT / 2.0),
+        esc(y_label)
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,5 +837,7 @@ mod tests {
         assert_eq!(pct(0.0), "0%");
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate("äöü", 3), "äöü");
+        assert_eq!(opacity(0.0), "0");
+        assert_eq!(opacity(1.0), "0.95");
     }
 }
