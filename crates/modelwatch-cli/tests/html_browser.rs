@@ -46,7 +46,13 @@ fn find_chromium() -> Option<PathBuf> {
 
 /// Writes the report of `reference` vs `current` as HTML and JSON into `dir`; returns the
 /// HTML path and the parsed JSON.
-fn make_report(dir: &Path, name: &str, reference: &Path, current: &Path) -> (PathBuf, Value) {
+fn make_report(
+    dir: &Path,
+    name: &str,
+    reference: &Path,
+    current: &Path,
+    extra: &[&str],
+) -> (PathBuf, Value) {
     let html = dir.join(format!("{name}.html"));
     let json = dir.join(format!("{name}.json"));
     let status = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
@@ -54,6 +60,7 @@ fn make_report(dir: &Path, name: &str, reference: &Path, current: &Path) -> (Pat
         .arg(reference)
         .arg("--current")
         .arg(current)
+        .args(extra)
         .arg("--html")
         .arg(&html)
         .arg("--json")
@@ -152,7 +159,7 @@ fn check_report(browser: &Browser, html: &Path, json: &Value, screenshot: &Path)
     assert_eq!(
         eval(
             &tab,
-            "[].filter.call(document.querySelectorAll('svg.chart'), function(s){return s.checkVisibility()}).length"
+            "[].filter.call(document.querySelectorAll('#drift-table svg.chart'), function(s){return s.checkVisibility()}).length"
         ),
         0
     );
@@ -222,6 +229,82 @@ fn check_report(browser: &Browser, html: &Path, json: &Value, screenshot: &Path)
         .to_string()
 }
 
+/// Loads `html` and checks that each section in `ids` is shown, that the last one has at
+/// least `charts` drawn charts (without expanding anything: they are not in `<details>`),
+/// that the quality and correlation tables have rows, that hostile text stayed text, and
+/// that the page fetched nothing and logged no error.
+fn check_sections(browser: &Browser, html: &Path, ids: &[&str], charts: usize) {
+    let url = format!("file://{}", html.display());
+    let tab = browser.new_tab().unwrap();
+    let seen = watch(&tab);
+    tab.navigate_to(&url)
+        .unwrap()
+        .wait_until_navigated()
+        .unwrap();
+    for id in ids {
+        tab.wait_for_element(&format!("section#{id}")).unwrap();
+        let visible = eval(
+            &tab,
+            &format!("(function(){{var s=document.getElementById('{id}');return s.checkVisibility()&&s.getBoundingClientRect().height>100}})()"),
+        );
+        assert_eq!(visible, true, "section {id} shown");
+    }
+    let last = ids.last().unwrap();
+    let drawn = eval(
+        &tab,
+        &format!("[].filter.call(document.querySelectorAll('#{last} svg.chart'), function(s){{return s.checkVisibility()&&s.getBoundingClientRect().height>50&&s.querySelectorAll('rect,path').length>2}}).length"),
+    );
+    assert!(
+        drawn.as_u64().unwrap() >= charts as u64,
+        "{last}: {drawn} charts drawn"
+    );
+    assert!(
+        eval(
+            &tab,
+            "document.querySelectorAll('#column-stats tbody').length"
+        )
+        .as_u64()
+        .unwrap()
+            >= 4
+    );
+    assert!(
+        eval(
+            &tab,
+            "document.querySelectorAll('#target table[id^=corr] tbody tr').length"
+        )
+        .as_u64()
+        .unwrap()
+            >= 1
+    );
+    assert_eq!(
+        eval(
+            &tab,
+            "document.querySelectorAll('b, script:not(:last-of-type)').length"
+        ),
+        0,
+        "no markup from the data"
+    );
+    // The header shows the time range of the timestamp column.
+    let header = eval(&tab, "document.querySelector('header').textContent");
+    assert!(
+        header.as_str().unwrap().contains("ts from 2024-01-01"),
+        "{header}"
+    );
+    let png = tab
+        .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
+        .unwrap();
+    std::fs::write(html.with_extension("sections.png"), png).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let s = seen.lock().unwrap();
+    assert!(
+        s.requests.iter().all(|r| *r == url),
+        "requests besides the page itself: {:?}",
+        s.requests
+    );
+    assert!(s.errors.is_empty(), "console errors: {:?}", s.errors);
+    assert!(s.dialogs.is_empty(), "dialogs opened: {:?}", s.dialogs);
+}
+
 #[test]
 fn reports_render_in_headless_chromium() {
     let Some(chromium) = find_chromium() else {
@@ -259,12 +342,72 @@ fn reports_render_in_headless_chromium() {
         "iris",
         &r.join("examples/iris/reference.csv"),
         &r.join("examples/iris/current.csv"),
+        &[],
     );
     let (evil_html, evil_json) = make_report(
         &out,
         "evil",
         &out.join("evil_reference.csv"),
         &out.join("evil_current.csv"),
+        &[],
+    );
+    // Every preset: a timestamp, a hostile feature, a numeric target and prediction, and a
+    // 0/1 label with a probability, for the regression and the classification sections.
+    let mut reference = format!("ts,x,{evil},y,p,label,proba\n");
+    let mut current = reference.clone();
+    for i in 0..300 {
+        for (text, shift) in [(&mut reference, 0.0), (&mut current, 1.5)] {
+            let x = ((i * 37) % 101) as f64 / 10.0 + shift;
+            let y = 2.0 * x + ((i * 13) % 7) as f64;
+            let p = y + ((i * 17) % 5) as f64 - 2.0 + shift;
+            let label = u8::from(x + ((i * 7) % 5) as f64 > 7.0);
+            let proba = (x / 12.0).clamp(0.0, 1.0);
+            text.push_str(&format!(
+                "2024-0{}-{:02}T{:02}:00:00,{x},{},{y},{p},{label},{proba:.4}\n",
+                if shift > 0.0 { 3 } else { 1 },
+                1 + i / 24,
+                i % 24,
+                ["<b>a</b>", "b", "c&d"][i % 3]
+            ));
+        }
+    }
+    std::fs::write(out.join("all_reference.csv"), reference).unwrap();
+    std::fs::write(out.join("all_current.csv"), current).unwrap();
+    let (all_html, all_json) = make_report(
+        &out,
+        "all",
+        &out.join("all_reference.csv"),
+        &out.join("all_current.csv"),
+        &[
+            "--preset",
+            "drift,summary,target,regression",
+            "--target",
+            "y",
+            "--prediction",
+            "p",
+            "--timestamp",
+            "ts",
+            "--ignore",
+            "label,proba",
+        ],
+    );
+    let (cls_html, cls_json) = make_report(
+        &out,
+        "classification",
+        &out.join("all_reference.csv"),
+        &out.join("all_current.csv"),
+        &[
+            "--preset",
+            "drift,summary,target,classification",
+            "--target",
+            "label",
+            "--prediction",
+            "proba",
+            "--timestamp",
+            "ts",
+            "--ignore",
+            "y,p",
+        ],
     );
 
     let profile = tempfile::TempDir::new_in(&out).unwrap();
@@ -295,5 +438,19 @@ fn reports_render_in_headless_chromium() {
     let title = check_report(&browser, &iris_html, &iris_json, &out.join("iris.png"));
     assert!(title.contains("reference.csv"), "{title}");
     check_report(&browser, &evil_html, &evil_json, &out.join("evil.png"));
+    check_report(&browser, &all_html, &all_json, &out.join("all.png"));
+    check_sections(&browser, &all_html, &["summary", "target", "regression"], 3);
+    check_report(
+        &browser,
+        &cls_html,
+        &cls_json,
+        &out.join("classification.png"),
+    );
+    check_sections(
+        &browser,
+        &cls_html,
+        &["summary", "target", "classification"],
+        3,
+    );
     eprintln!("screenshots in {}", out.display());
 }
