@@ -198,11 +198,13 @@ pub fn run_window(
         });
     }
     let columns = &project.config.columns;
+    let extra = project.configured_columns();
     let current = crate::window::window_table(
         reference,
         &events,
         columns.target.as_deref(),
         columns.timestamp.as_deref(),
+        &extra,
     )
     .map_err(|e| WindowError::Internal(e.to_string()))?;
     let (first, last) = (
@@ -234,7 +236,7 @@ pub fn run_window(
 /// The API router over `state`.
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.config.max_body_bytes;
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -265,11 +267,13 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(get_snapshot),
         )
         .route("/api/v1/projects/{project}/series", get(series))
+        .merge(crate::dashboard::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .layer(middleware::from_fn_with_state(state.clone(), authorize))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), account))
-        .with_state(state)
+        .with_state(state.clone());
+    crate::dashboard::under_base_path(&state.config.base_path, app)
 }
 
 static REQUEST_SEQ: AtomicU64 = AtomicU64::new(1);
@@ -342,6 +346,7 @@ async fn authorize(State(state): State<Arc<AppState>>, mut req: Request, next: N
     let path = req.uri().path();
     let open = path == "/healthz"
         || path == "/readyz"
+        || path == crate::dashboard::LOGIN_PATH
         || (path == "/metrics" && !state.config.metrics_auth);
     let matched = req.extensions().get::<MatchedPath>().cloned();
     let response = if state.config.tokens.is_empty() || open {
@@ -360,7 +365,13 @@ async fn authorize(State(state): State<Arc<AppState>>, mut req: Request, next: N
                 v.strip_prefix("Bearer ")
                     .or_else(|| v.strip_prefix("bearer "))
             })
-            .map(str::trim);
+            .map(|g| g.trim().to_string())
+            // Dashboard pages: the session cookie of the login form, for reads only.
+            .or_else(|| {
+                (need == Scope::Read)
+                    .then(|| crate::dashboard::session_token(req.headers()))
+                    .flatten()
+            });
         let allowed = given.is_some_and(|g| {
             state.config.tokens.iter().any(|t| {
                 bool::from(t.token.as_bytes().ct_eq(g.as_bytes())) && t.scopes.contains(&need)
@@ -368,6 +379,8 @@ async fn authorize(State(state): State<Arc<AppState>>, mut req: Request, next: N
         });
         if allowed {
             next.run(req).await
+        } else if need == Scope::Read && crate::dashboard::is_page(req.uri().path()) {
+            crate::dashboard::login_redirect(&state.config.base_path, req.uri())
         } else {
             let mut r = ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized").into_response();
             r.headers_mut()
@@ -666,6 +679,7 @@ async fn post_events(
     let validated = ingest::validate(
         rows,
         &project.schema,
+        &project.configured_columns(),
         columns.id.as_deref(),
         columns.timestamp.as_deref(),
         now_us(),

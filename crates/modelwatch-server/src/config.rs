@@ -6,6 +6,7 @@
 //! max_body_bytes = 16777216
 //! metrics_auth = false          # true: /metrics needs a read token
 //! durability = "normal"         # or "full": fsync every commit
+//! base_path = ""                # e.g. "/modelwatch" behind a reverse proxy
 //!
 //! [retention]
 //! events = "30d"
@@ -90,6 +91,9 @@ pub struct ServerConfig {
     pub retention: Retention,
     pub tokens: Vec<Token>,
     pub projects: Vec<ConfiguredProject>,
+    /// A path prefix the whole service is served under (`/modelwatch`), for a reverse
+    /// proxy that forwards a sub-path; empty serves at the root.
+    pub base_path: String,
 }
 
 impl Default for ServerConfig {
@@ -103,6 +107,7 @@ impl Default for ServerConfig {
             retention: Retention::default(),
             tokens: Vec::new(),
             projects: Vec::new(),
+            base_path: String::new(),
         }
     }
 }
@@ -181,6 +186,7 @@ impl ServerConfig {
         parse_duration("retention.events", &self.retention.events).map_err(|e| e.to_string())?;
         parse_duration("retention.snapshots", &self.retention.snapshots)
             .map_err(|e| e.to_string())?;
+        crate::dashboard::check_base_path(&self.base_path)?;
         if self.max_body_bytes == 0 {
             return Err("max_body_bytes must be positive".into());
         }

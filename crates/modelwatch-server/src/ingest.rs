@@ -206,6 +206,7 @@ pub struct Validated {
 pub fn validate(
     rows: Vec<RowResult>,
     schema: &[ColumnSpec],
+    configured: &[&str],
     id_column: Option<&str>,
     timestamp_column: Option<&str>,
     now_us: i64,
@@ -226,6 +227,7 @@ pub fn validate(
         let result = validate_one(
             obj,
             schema,
+            configured,
             id_column,
             timestamp_column,
             now_us,
@@ -253,6 +255,7 @@ pub fn validate(
 fn validate_one(
     mut obj: Map<String, Value>,
     schema: &[ColumnSpec],
+    configured: &[&str],
     id_column: Option<&str>,
     timestamp_column: Option<&str>,
     now_us: i64,
@@ -326,7 +329,17 @@ fn validate_one(
 
     for (key, value) in obj.iter_mut() {
         let Some(spec) = schema.iter().find(|c| &c.name == key) else {
-            *unknown.entry(key.clone()).or_insert(0) += 1;
+            if matches!(value, Value::Array(_) | Value::Object(_))
+                && configured.contains(&key.as_str())
+            {
+                return Err(format!(
+                    "column `{key}`: expected a single value, got {}",
+                    kind(value)
+                ));
+            }
+            if !configured.contains(&key.as_str()) {
+                *unknown.entry(key.clone()).or_insert(0) += 1;
+            }
             continue;
         };
         check_value(spec, value)?;
@@ -400,7 +413,7 @@ mod tests {
 
     fn run(body: &str, format: BodyFormat) -> Validated {
         let rows = split_rows(body.as_bytes(), format).unwrap();
-        validate(rows, &schema(), None, None, 42)
+        validate(rows, &schema(), &["pred"], None, None, 42)
     }
 
     #[test]
@@ -451,10 +464,12 @@ mod tests {
     #[test]
     fn unknown_columns_are_counted_not_dropped() {
         let v = run(
-            r#"[{"x": 1, "extra": 2}, {"extra": 3, "more": 1}]"#,
+            r#"[{"x": 1, "extra": 2, "pred": "a"}, {"extra": 3, "more": 1}, {"pred": [1]}]"#,
             BodyFormat::Json,
         );
         assert_eq!(v.events.len(), 2);
+        assert!(!v.unknown_columns.contains_key("pred"));
+        assert!(v.rejected[0].reason.contains("`pred`"), "{:?}", v.rejected);
         assert_eq!(v.unknown_columns.get("extra"), Some(&2));
         assert_eq!(v.unknown_columns.get("more"), Some(&1));
         assert!(v.events[0].values_json.contains("extra"));

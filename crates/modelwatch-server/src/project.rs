@@ -199,6 +199,18 @@ impl Project {
         })
     }
 
+    /// Columns the settings name (target, prediction, probabilities, id, timestamp): known
+    /// to ingestion and kept in windows even when the reference lacks them.
+    pub fn configured_columns(&self) -> Vec<&str> {
+        let c = &self.config.columns;
+        [&c.target, &c.prediction, &c.id, &c.timestamp]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .chain(self.config.prediction_proba.iter().map(String::as_str))
+            .collect()
+    }
+
     /// The type of a column of the schema.
     pub fn column_type(&self, name: &str) -> Option<ColumnType> {
         self.schema
@@ -218,8 +230,18 @@ pub fn resolve_schema(
         message,
     };
     let forced = columns.forced_types().map_err(|e| invalid(e.to_string()))?;
+    // Role columns may exist only in the events (a prediction column next to a reference
+    // of training data); every other named column must be in the reference.
+    let roles = [
+        &columns.target,
+        &columns.prediction,
+        &columns.id,
+        &columns.timestamp,
+    ];
     columns
-        .check_names(|n| reference.column(n).is_some())
+        .check_names(|n| {
+            reference.column(n).is_some() || roles.iter().any(|r| r.as_deref() == Some(n))
+        })
         .map_err(|e| invalid(e.to_string()))?;
     Ok(reference
         .columns()

@@ -14,12 +14,16 @@ use crate::ingest::parse_time;
 use crate::store::StoredEvent;
 
 /// Builds the window table. `target` names the column that labels joined later fill in;
-/// `timestamp` names a datetime column filled from the event time when an event lacks it.
+/// `timestamp` names a datetime column filled from the event time when an event lacks it;
+/// `extra` names configured columns the reference lacks (a prediction column, class
+/// probabilities), added after the reference's columns with their type read from the
+/// values.
 pub fn window_table(
     reference: &Table,
     events: &[StoredEvent],
     target: Option<&str>,
     timestamp: Option<&str>,
+    extra: &[&str],
 ) -> Result<Table, TableError> {
     let parsed: Vec<serde_json::Map<String, Value>> = events
         .iter()
@@ -36,9 +40,18 @@ pub fn window_table(
                 .and_then(|l| serde_json::from_str(l).ok())
         })
         .collect();
-    let mut columns = Vec::with_capacity(reference.columns().len());
-    for col in reference.columns() {
-        let name = col.name.as_str();
+    let mut columns = Vec::with_capacity(reference.columns().len() + extra.len());
+    let missing: Vec<&str> = extra
+        .iter()
+        .copied()
+        .filter(|n| reference.column(n).is_none())
+        .collect();
+    let kinds = reference
+        .columns()
+        .iter()
+        .map(|c| (c.name.as_str(), Some(&c.data)))
+        .chain(missing.iter().map(|n| (*n, None)));
+    for (name, kind) in kinds {
         let values: Vec<Value> = parsed
             .iter()
             .zip(&labels)
@@ -56,7 +69,11 @@ pub fn window_table(
                 }
             })
             .collect();
-        columns.push(Column::new(name, column_like(&col.data, &values)));
+        let data = match kind {
+            Some(reference_data) => column_like(reference_data, &values),
+            None => column_inferred(&values),
+        };
+        columns.push(Column::new(name, data));
     }
     Table::new(columns)
 }
@@ -97,6 +114,26 @@ fn texts(values: &[Value]) -> ColumnData {
         b.push(as_text(v).as_deref());
     }
     ColumnData::Str(b.finish())
+}
+
+/// A column without a reference counterpart: integers, floats, booleans or text, by what
+/// the values are.
+fn column_inferred(values: &[Value]) -> ColumnData {
+    let present = || values.iter().filter(|v| !v.is_null());
+    if present().all(|v| v.as_i64().is_some()) {
+        ColumnData::Int(values.iter().map(Value::as_i64).collect())
+    } else if present().all(Value::is_number) {
+        ColumnData::Float(
+            values
+                .iter()
+                .map(|v| v.as_f64().unwrap_or(f64::NAN))
+                .collect(),
+        )
+    } else if present().all(Value::is_boolean) {
+        ColumnData::Bool(values.iter().map(Value::as_bool).collect())
+    } else {
+        texts(values)
+    }
 }
 
 /// The window's column in the reference column's physical kind, widened when needed.
@@ -194,7 +231,7 @@ mod tests {
             ),
             ev(r#"{"x": null, "n": "4", "city": 7}"#, None),
         ];
-        let t = window_table(&reference(), &events, Some("label"), Some("ts")).unwrap();
+        let t = window_table(&reference(), &events, Some("label"), Some("ts"), &[]).unwrap();
         assert_eq!(t.rows(), 2);
         let data = |n: &str| &t.column(n).unwrap().data;
         assert!(matches!(data("x"), ColumnData::Float(v) if v[0] == 2.0 && v[1].is_nan()));
@@ -218,7 +255,7 @@ mod tests {
             ev(r#"{"n": 2.5}"#, None),
             ev(r#"{"n": 1, "flag": "maybe"}"#, None),
         ];
-        let t = window_table(&reference(), &events, None, None).unwrap();
+        let t = window_table(&reference(), &events, None, None, &[]).unwrap();
         assert!(
             matches!(&t.column("n").unwrap().data, ColumnData::Float(v) if v == &vec![2.5, 1.0])
         );
@@ -226,5 +263,33 @@ mod tests {
             &t.column("flag").unwrap().data,
             ColumnData::Str(_)
         ));
+    }
+
+    #[test]
+    fn configured_columns_missing_from_the_reference_are_added() {
+        let events = [
+            ev(r#"{"pred": "a", "proba": 0.25, "k": 1}"#, None),
+            ev(r#"{"pred": "b", "k": 2}"#, None),
+        ];
+        let t = window_table(
+            &reference(),
+            &events,
+            None,
+            None,
+            &["pred", "proba", "k", "x"],
+        )
+        .unwrap();
+        assert_eq!(t.columns().len(), 9);
+        assert!(matches!(
+            &t.column("pred").unwrap().data,
+            ColumnData::Str(_)
+        ));
+        assert!(
+            matches!(&t.column("proba").unwrap().data, ColumnData::Float(v) if v[0] == 0.25 && v[1].is_nan())
+        );
+        assert_eq!(
+            &t.column("k").unwrap().data,
+            &ColumnData::Int(vec![Some(1), Some(2)])
+        );
     }
 }

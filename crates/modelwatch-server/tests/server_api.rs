@@ -448,3 +448,86 @@ fn shutdown_during_load_loses_no_acknowledged_event() {
         "stored {stored}, acknowledged {acked}"
     );
 }
+
+#[test]
+fn late_labels_feed_classification_quality_in_windows_and_snapshots() {
+    let server = TestServer::start(ServerConfig::default());
+    create_iris(&server, "iris");
+    let settings = br#"{"columns": {"target": "species", "prediction": "prediction"},
+                        "presets": ["drift", "summary", "classification"],
+                        "schedule": {"interval": "0s", "min_rows": 5}}"#;
+    let a = call(
+        "PUT",
+        &server.url("/api/v1/projects/iris"),
+        &[("Content-Type", "application/json")],
+        Some(settings),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    // 40 predictions without the true species; it arrives later for every event.
+    let species = ["setosa", "versicolor", "virginica"];
+    let events: Vec<serde_json::Value> = (0..40)
+        .map(|i| {
+            serde_json::json!({
+                "id": i,
+                "sepal_length": 5.0 + (i % 10) as f64 / 10.0,
+                "petal_length": 1.0 + (i % 30) as f64 / 5.0,
+                "prediction": species[i % 3],
+            })
+        })
+        .collect();
+    let a = post_json(
+        &server.url("/api/v1/projects/iris/events"),
+        &serde_json::Value::Array(events).to_string(),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert!(
+        a.json()["unknown_columns"].as_object().unwrap().is_empty(),
+        "{}",
+        a.body
+    );
+    // The truth: correct for i % 4 != 0, so accuracy is 30 / 40.
+    let labels: Vec<serde_json::Value> = (0..40)
+        .map(|i| {
+            let truth = if i % 4 == 0 {
+                species[(i + 1) % 3]
+            } else {
+                species[i % 3]
+            };
+            serde_json::json!({"id": i.to_string(), "target": truth})
+        })
+        .collect();
+    let a = post_json(
+        &server.url("/api/v1/projects/iris/labels"),
+        &serde_json::Value::Array(labels).to_string(),
+    );
+    assert_eq!(a.json()["joined"], 40, "{}", a.body);
+
+    let r = get(&server.url("/api/v1/projects/iris/report?last=40&preset=classification"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["classification"]["current"]["accuracy"], 0.75, "{v}");
+
+    assert_eq!(
+        call(
+            "POST",
+            &server.url("/api/v1/projects/iris/snapshots"),
+            &[],
+            None
+        )
+        .status,
+        201
+    );
+    let s = get(&server.url("/api/v1/projects/iris/series?metric=quality.accuracy")).json();
+    assert_eq!(s["points"][0][1], 0.75, "{s}");
+    let m = get(&server.url("/metrics")).body;
+    assert!(
+        m.contains("modelwatch_model_quality{project=\"iris\",metric=\"accuracy\"} 0.75"),
+        "{m}"
+    );
+    let share = "modelwatch_prediction_class_share{project=\"iris\",class=\"setosa\"}";
+    assert!(m.contains(share), "{m}");
+    assert!(
+        m.contains("modelwatch_labels_joined_total{project=\"iris\"} 40.0"),
+        "{m}"
+    );
+}

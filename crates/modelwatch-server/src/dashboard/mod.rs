@@ -1,0 +1,340 @@
+//! The dashboard: server-rendered HTML pages with inline SVG charts, read from the
+//! projects, their latest snapshots and the stored snapshot series.
+//!
+//! - `/`: every project with its latest verdict, worst first;
+//! - `/projects/{project}`: charts over a time range (`?range=1h|1d|7d`, or
+//!   `?range=custom&from=...&to=...`), the columns of the latest snapshot, and links to the
+//!   full HTML report;
+//! - `/login`: when tokens are configured, a form that takes a read token once and keeps
+//!   it in an HttpOnly, SameSite=Strict session cookie, which [`session_token`] hands to
+//!   the API's `authorize` layer for GET requests.
+//!
+//! Everything lives under the configured `base_path`; links carry it. Pages fetch nothing
+//! (the Content-Security-Policy forbids it): styles and the small script are inline.
+
+pub mod chart;
+pub mod html;
+pub mod overview;
+pub mod project_page;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use subtle::ConstantTimeEq;
+
+use crate::config::Scope;
+use crate::{now_us, AppState};
+use html::{esc, form_fields, page, pct};
+
+/// The login form's path (open: it is how a reader gets in).
+pub const LOGIN_PATH: &str = "/login";
+/// The session cookie's name.
+pub const COOKIE: &str = "modelwatch_session";
+
+/// The dashboard routes, merged into the API router (they share its auth and accounting).
+pub fn routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(projects_page))
+        .route("/projects/{project}", get(project_page))
+        .route(LOGIN_PATH, get(login_form).post(login))
+}
+
+/// The base path without a trailing slash (`""` at the root).
+pub fn base(state: &AppState) -> &str {
+    state.config.base_path.trim_end_matches('/')
+}
+
+/// Checks a `base_path`: empty, or `/` followed by path segments of unreserved characters.
+pub fn check_base_path(path: &str) -> Result<(), String> {
+    let p = path.trim_end_matches('/');
+    if p.is_empty() {
+        return Ok(());
+    }
+    let ok = p.starts_with('/')
+        && !p.contains("//")
+        && p.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.~/".contains(&b))
+        && !p.split('/').any(|s| s == "." || s == "..");
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "base_path `{path}` must start with `/` and hold only letters, digits, `-`, `_`, `.`, `~` and `/` (e.g. /modelwatch)"
+        ))
+    }
+}
+
+/// Serves `app` under `base` (when not empty); `{base}/` redirects to `{base}`'s home.
+pub fn under_base_path(base: &str, app: Router) -> Router {
+    let base = base.trim_end_matches('/');
+    if base.is_empty() {
+        return app;
+    }
+    Router::new().nest(base, app)
+}
+
+/// The token held by the session cookie of a request, if any.
+pub fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == COOKIE && !v.is_empty()).then(|| html::pct_decode(v))
+        })
+}
+
+/// Whether `path` (below the base path) is a dashboard page, which answers a missing
+/// token with the login form rather than a bare 401.
+pub fn is_page(path: &str) -> bool {
+    path == "/" || path.is_empty() || path.starts_with("/projects/")
+}
+
+/// `303` to the login form, which comes back to `uri` afterwards.
+pub fn login_redirect(base: &str, uri: &Uri) -> Response {
+    let base = base.trim_end_matches('/');
+    let back = format!("{base}{}", uri.path_and_query().map_or("/", |p| p.as_str()));
+    redirect(&format!("{base}{LOGIN_PATH}?next={}", pct(&back)))
+}
+
+fn redirect(location: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// An HTML answer with the headers every dashboard page carries.
+fn html_response(status: StatusCode, body: String) -> Response {
+    let mut r = (status, body).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
+             img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    r
+}
+
+fn message_page(state: &AppState, status: StatusCode, title: &str, message: &str) -> Response {
+    let body = format!(
+        "<h1>{}</h1><p>{}</p><p><a href=\"{}\">All projects</a></p>",
+        esc(title),
+        esc(message),
+        esc(&format!("{}/", base(state)))
+    );
+    html_response(status, page(base(state), title, 0, &body))
+}
+
+/// Seconds between page refreshes: the snapshot interval, kept within 5 s to 60 s.
+fn refresh_for(interval_s: f64) -> u64 {
+    if interval_s <= 0.0 {
+        60
+    } else {
+        interval_s.clamp(5.0, 60.0).round() as u64
+    }
+}
+
+async fn projects_page(State(state): State<Arc<AppState>>) -> Response {
+    let mut rows: Vec<overview::ProjectRow> = {
+        let projects = state.projects();
+        let latest = state.latest();
+        projects
+            .values()
+            .map(|p| overview::ProjectRow::new(p, latest.get(&p.name)))
+            .collect()
+    };
+    overview::sort_worst_first(&mut rows);
+    let refresh = rows
+        .iter()
+        .map(|r| refresh_for(r.interval_s))
+        .min()
+        .unwrap_or(30);
+    let body = overview::render(base(&state), &rows, now_us());
+    html_response(
+        StatusCode::OK,
+        page(base(&state), "Projects", refresh, &body),
+    )
+}
+
+async fn project_page(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let Some(project) = state.project(&name) else {
+        return message_page(
+            &state,
+            StatusCode::NOT_FOUND,
+            "No such project",
+            &format!("Project `{name}` does not exist."),
+        );
+    };
+    let now = now_us();
+    let fields = form_fields(query.as_deref().unwrap_or(""));
+    let range = match project_page::Range::parse(&fields, now) {
+        Ok(r) => r,
+        Err(e) => return message_page(&state, StatusCode::BAD_REQUEST, "Bad range", &e),
+    };
+    let st = state.clone();
+    let p = project.clone();
+    let r = range.clone();
+    let view = tokio::task::spawn_blocking(move || {
+        project_page::ProjectView::load(st.store.as_ref(), &p, &r)
+    })
+    .await;
+    let view = match view {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "dashboard: store read failed");
+            return message_page(
+                &state,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error",
+                "The store could not be read; see the server log.",
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "dashboard: task failed");
+            return message_page(
+                &state,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error",
+                "See the server log.",
+            );
+        }
+    };
+    // A custom range is a fixed period: no refresh.
+    let refresh = if range.choice == "custom" {
+        0
+    } else {
+        refresh_for(view.interval_s)
+    };
+    let body = project_page::render(base(&state), &view, &range, now);
+    html_response(
+        StatusCode::OK,
+        page(base(&state), &project.name, refresh, &body),
+    )
+}
+
+/// Where to go after logging in: `next` when it is a path of this service.
+fn safe_next(base: &str, next: Option<&str>) -> String {
+    let home = format!("{base}/");
+    match next {
+        Some(n)
+            if n.starts_with(&home)
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n.to_string()
+        }
+        Some(n) if !base.is_empty() && n == base => n.to_string(),
+        _ => home,
+    }
+}
+
+fn login_page(state: &AppState, status: StatusCode, next: &str, error: Option<&str>) -> Response {
+    let body = format!(
+        "<h1>Sign in</h1><p class=\"muted\">This server needs a token with read scope to show its dashboard. \
+         It is kept in a session cookie of this browser.</p>{}\
+         <form class=\"login\" method=\"post\" action=\"{}\">\
+         <label>Token <input type=\"password\" name=\"token\" id=\"token\" autocomplete=\"current-password\" required autofocus></label>\
+         <input type=\"hidden\" name=\"next\" value=\"{}\">\
+         <button class=\"button\" type=\"submit\">Sign in</button></form>",
+        error.map_or_else(String::new, |e| format!(
+            "<p class=\"bad\" id=\"login-error\">{}</p>",
+            esc(e)
+        )),
+        esc(&format!("{}{LOGIN_PATH}", base(state))),
+        esc(next),
+    );
+    html_response(status, page(base(state), "Sign in", 0, &body))
+}
+
+async fn login_form(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Response {
+    let fields = form_fields(q.as_deref().unwrap_or(""));
+    let next = fields
+        .iter()
+        .find(|(k, _)| k == "next")
+        .map(|(_, v)| v.as_str());
+    let next = safe_next(base(&state), next);
+    if state.config.tokens.is_empty() {
+        return redirect(&next);
+    }
+    login_page(&state, StatusCode::OK, &next, None)
+}
+
+fn cookie(state: &AppState, value: &str, max_age: Option<u64>) -> HeaderValue {
+    let path = if base(state).is_empty() {
+        "/"
+    } else {
+        base(state)
+    };
+    let mut c = format!("{COOKIE}={value}; Path={path}; HttpOnly; SameSite=Strict");
+    if let Some(s) = max_age {
+        c.push_str(&format!("; Max-Age={s}"));
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// `POST /login`: `token=...&next=...` sets the session cookie and goes to `next`;
+/// `logout=1` clears it.
+async fn login(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let fields = form_fields(&String::from_utf8_lossy(&body));
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let next = safe_next(base(&state), get("next"));
+    if get("logout").is_some() {
+        let mut r = login_page(&state, StatusCode::OK, &next, None);
+        r.headers_mut()
+            .insert(header::SET_COOKIE, cookie(&state, "", Some(0)));
+        return r;
+    }
+    let token = get("token").unwrap_or("").trim();
+    let ok = state.config.tokens.iter().any(|t| {
+        bool::from(t.token.as_bytes().ct_eq(token.as_bytes())) && t.scopes.contains(&Scope::Read)
+    });
+    if !ok {
+        return login_page(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            &next,
+            Some("That token is not valid for reading."),
+        );
+    }
+    let mut r = redirect(&next);
+    r.headers_mut()
+        .insert(header::SET_COOKIE, cookie(&state, &pct(token), None));
+    r
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,235 @@
+//! Rendering tests: escaping of hostile names, no NaN in the charts, empty projects.
+
+use super::*;
+use crate::project::{Project, ProjectConfig};
+use crate::store::{SeriesPoint, SnapshotMeta, SnapshotMetric};
+use crate::LatestSnapshot;
+
+const HOSTILE: &str = "fraud \"v2\" </script><img src=x onerror=alert(1)>/ü\\模型";
+
+fn project(name: &str) -> Project {
+    let csv = format!(
+        "a,{},label\n1.0,x,p\n2.0,y,q\n3.0,x,p\n",
+        "\"col <b>\"\"q\"\"</b>\""
+    );
+    Project::new(
+        name.to_string(),
+        ProjectConfig::default(),
+        Some((csv.as_bytes(), modelwatch_io::Format::Csv)),
+        0,
+        0,
+    )
+    .unwrap()
+}
+
+fn metric(metric: &str, column: &str, value: f64) -> SnapshotMetric {
+    SnapshotMetric {
+        metric: metric.into(),
+        column: column.into(),
+        value,
+    }
+}
+
+fn assert_no_raw_markup(html: &str) {
+    assert!(!html.contains("<script>alert"), "{html}");
+    assert!(!html.contains("<img"), "{html}");
+    assert!(!html.contains("<b>"), "{html}");
+    for bad in ["NaN", "inf\"", "Infinity"] {
+        assert!(!html.contains(bad), "{bad}");
+    }
+    // Only the page's own script tag.
+    assert_eq!(html.matches("<script").count(), 1, "{html}");
+}
+
+#[test]
+fn projects_page_escapes_names_and_sorts_worst_first() {
+    let hostile = project(HOSTILE);
+    let calm = project("calm");
+    let fresh = project("fresh");
+    let now = 1_700_000_000_000_000;
+    let meta = |taken_us| SnapshotMeta {
+        id: 1,
+        taken_us,
+        window_from_us: taken_us - 60_000_000,
+        window_to_us: taken_us,
+        rows: 120,
+    };
+    let drifting = LatestSnapshot {
+        meta: meta(now - 5_000_000),
+        metrics: vec![
+            metric("drifted_share", "", 0.75),
+            metric("dataset_drift", "", 1.0),
+            metric("drifted", "col <b>\"q\"</b>", 1.0),
+            metric("drifted", "a", 0.0),
+            metric("missing_share", "", f64::NAN),
+            metric("quality.accuracy", "", 0.5),
+        ],
+    };
+    let ok = LatestSnapshot {
+        meta: meta(now - 5_000_000),
+        metrics: vec![metric("drifted_share", "", 0.0)],
+    };
+    let mut rows = vec![
+        overview::ProjectRow::new(&fresh, None),
+        overview::ProjectRow::new(&calm, Some(&ok)),
+        overview::ProjectRow::new(&hostile, Some(&drifting)),
+    ];
+    overview::sort_worst_first(&mut rows);
+    let order: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(order, vec![HOSTILE, "calm", "fresh"]);
+    let body = overview::render("/mw", &rows, now);
+    let html = page("/mw", "Projects", 5, &body);
+    assert_no_raw_markup(&html);
+    assert!(html.contains(&esc(HOSTILE)));
+    assert!(html.contains(&format!("href=\"/mw/projects/{}\"", pct(HOSTILE))));
+    assert!(
+        html.contains("<span class=\"drifted-column\">col &lt;b&gt;&quot;q&quot;&lt;/b&gt;</span>")
+    );
+    assert!(html.contains("75%"));
+    assert!(html.contains("accuracy 0.5"));
+    assert!(html.contains("no snapshot yet"));
+}
+
+#[test]
+fn an_empty_project_page_renders_without_charts() {
+    let p = project(HOSTILE);
+    let view = project_page::ProjectView {
+        name: p.name.clone(),
+        drift_threshold: 0.5,
+        interval_s: 300.0,
+        window: "1h".into(),
+        has_reference: true,
+        ..Default::default()
+    };
+    let now = 1_700_000_000_000_000;
+    let range = project_page::Range::parse(&[], now).unwrap();
+    let body = project_page::render("", &view, &range, now);
+    let html = page("", &p.name, 60, &body);
+    assert_no_raw_markup(&html);
+    assert!(html.contains("no snapshot yet"));
+    assert!(html.contains("id=\"no-columns\""));
+    assert!(html.matches("No snapshots with this metric").count() >= 3);
+    assert!(html.contains(&format!(
+        "/api/v1/projects/{}/report?format=html\"",
+        pct(HOSTILE)
+    )));
+}
+
+#[test]
+fn a_project_page_with_data_has_points_and_escaped_columns() {
+    let p = project(HOSTILE);
+    let col = "col <b>\"q\"</b>";
+    let pts = |vals: &[f64]| -> Vec<SeriesPoint> {
+        vals.iter()
+            .enumerate()
+            .map(|(i, v)| SeriesPoint {
+                taken_us: 1_000_000_000 + i as i64 * 5_000_000,
+                value: *v,
+            })
+            .collect()
+    };
+    let view = project_page::ProjectView {
+        name: p.name.clone(),
+        drift_threshold: 0.5,
+        interval_s: 5.0,
+        window: "1m".into(),
+        has_reference: true,
+        events: 300,
+        snapshots: (0..3)
+            .map(|i| SnapshotMeta {
+                id: i,
+                taken_us: 1_000_000_000 + i * 5_000_000,
+                window_from_us: 1_000_000_000 + i * 5_000_000 - 60_000_000,
+                window_to_us: 1_000_000_000 + i * 5_000_000,
+                rows: 100,
+            })
+            .collect(),
+        drifted_share: pts(&[0.0, 0.4, 0.6]),
+        missing_share: pts(&[0.0, f64::NAN, 0.1]),
+        column_scores: vec![(col.into(), pts(&[0.9, 0.01, 0.0001]))],
+        class_shares: vec![("<x>".into(), pts(&[0.3, 0.3, 0.4]))],
+        quality: vec![("accuracy".into(), pts(&[1.0, 0.9, 0.7]))],
+        latest: None,
+        columns: vec![project_page::ColumnRow {
+            name: col.into(),
+            column_type: "num".into(),
+            score: Some(0.0001),
+            drifted: Some(true),
+            ..Default::default()
+        }],
+    };
+    let range = project_page::Range {
+        choice: "custom".into(),
+        from_us: 900_000_000,
+        to_us: 1_100_000_000,
+    };
+    let body = project_page::render("/base", &view, &range, 1_100_000_000);
+    let html = page("/base", &p.name, 0, &body);
+    assert_no_raw_markup(&html);
+    assert!(html.contains("id=\"chart-drifted-share\""));
+    assert!(html.contains("class=\"threshold\""));
+    assert!(
+        html.contains("data-column=\"col &lt;b&gt;&quot;q&quot;&lt;/b&gt;\" data-drifted=\"true\"")
+    );
+    assert!(
+        html.contains(
+            "&amp;from=1970-01-01T00%3A15%3A00.000000Z&amp;to=1970-01-01T00%3A18%3A20.000000Z"
+        ),
+        "{html}"
+    );
+    // 3 share + 3 scores + 2 missing + 3 rate + 3 classes + 3 quality points.
+    assert_eq!(html.matches("<circle").count(), 17);
+}
+
+#[test]
+fn ranges_parse_and_reject_nonsense() {
+    let now = 10_000_000_000;
+    let f = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let r = project_page::Range::parse(&f(&[("range", "1d")]), now).unwrap();
+    assert_eq!(r.from_us, now - 86_400_000_000);
+    let r = project_page::Range::parse(
+        &f(&[
+            ("range", "custom"),
+            ("from", "2024-05-01T08:00"),
+            ("to", "2024-05-01T09:00:00Z"),
+        ]),
+        now,
+    )
+    .unwrap();
+    assert_eq!(r.to_us - r.from_us, 3_600_000_000);
+    assert!(project_page::Range::parse(&f(&[("range", "forever")]), now).is_err());
+    assert!(project_page::Range::parse(&f(&[("range", "custom"), ("from", "x")]), now).is_err());
+}
+
+#[test]
+fn login_targets_stay_on_this_service() {
+    assert_eq!(safe_next("", Some("/projects/a")), "/projects/a");
+    assert_eq!(safe_next("", Some("//evil.example/")), "/");
+    assert_eq!(safe_next("", Some("https://evil.example/")), "/");
+    assert_eq!(safe_next("/mw", Some("/other")), "/mw/");
+    assert_eq!(
+        safe_next("/mw", Some("/mw/projects/x?range=1d")),
+        "/mw/projects/x?range=1d"
+    );
+    assert!(check_base_path("/modelwatch").is_ok());
+    assert!(check_base_path("").is_ok());
+    assert!(check_base_path("modelwatch").is_err());
+    assert!(check_base_path("/a b").is_err());
+    assert!(check_base_path("/../x").is_err());
+}
+
+#[test]
+fn the_session_cookie_is_read_among_others() {
+    let mut h = HeaderMap::new();
+    h.insert(
+        header::COOKIE,
+        HeaderValue::from_static("a=1; modelwatch_session=ab%26cd%3B; b=2"),
+    );
+    assert_eq!(session_token(&h).as_deref(), Some("ab&cd;"));
+    assert_eq!(session_token(&HeaderMap::new()), None);
+}
