@@ -1,0 +1,173 @@
+//! `modelwatch serve` as a process: starts from a config file, answers, and on SIGTERM
+//! during a load run exits cleanly with every acknowledged event in the store.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+#[test]
+fn sigterm_during_load_keeps_every_acknowledged_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/iris/reference.csv"
+    );
+    let config = dir.path().join("modelwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndb = \"{}\"\n[[projects]]\nname = \"iris\"\nreference = \"{reference}\"\n",
+            dir.path().join("mw.db").display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The first line on standard error names the address.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    let drain = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
+        rest
+    });
+
+    let url = format!("{base}/api/v1/projects/iris/events");
+    let body: String = {
+        let rows: Vec<String> = (0..50)
+            .map(|i| {
+                format!(
+                    "{{\"sepal_length\": {}, \"petal_length\": 1.5}}",
+                    4.0 + i as f64 / 20.0
+                )
+            })
+            .collect();
+        format!("[{}]", rows.join(","))
+    };
+    let acked = Arc::new(AtomicU64::new(0));
+    let clients: Vec<_> = (0..3)
+        .map(|_| {
+            let (url, body, acked) = (url.clone(), body.clone(), acked.clone());
+            std::thread::spawn(move || {
+                let agent = agent();
+                loop {
+                    match agent
+                        .post(&url)
+                        .header("Content-Type", "application/json")
+                        .send(body.as_bytes())
+                    {
+                        Ok(r) if r.status() == 200 => {
+                            acked.fetch_add(50, Ordering::SeqCst);
+                        }
+                        _ => break,
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(800));
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let status = child.wait().unwrap();
+    for c in clients {
+        c.join().unwrap();
+    }
+    let log = drain.join().unwrap();
+    assert!(status.success(), "exit {status:?}\n{log}");
+    let acked = acked.load(Ordering::SeqCst);
+    assert!(acked > 0, "no request was acknowledged\n{log}");
+
+    // Restart on the same store and count.
+    let conn_count = {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+            .args(["serve", "--config"])
+            .arg(&config)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        stderr.read_line(&mut line).unwrap();
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap()
+            .to_string();
+        let mut r = agent()
+            .get(format!("{base}/api/v1/projects/iris"))
+            .call()
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGTERM);
+        }
+        assert!(child.wait().unwrap().success());
+        v["events"].as_u64().unwrap()
+    };
+    assert!(
+        conn_count >= acked,
+        "stored {conn_count} < acknowledged {acked}"
+    );
+    assert!(
+        conn_count - acked <= 3 * 50,
+        "stored {conn_count}, acknowledged {acked}"
+    );
+}
+
+#[test]
+fn a_bad_config_is_one_clear_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(
+        &config,
+        "[[projects]]\nname = \"a\"\nreference = \"missing.csv\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(dir.path().join("x.db"))
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("project `a`") && err.contains("missing.csv"),
+        "{err}"
+    );
+    std::fs::write(&config, "listen = 5\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 1"));
+}
