@@ -1,6 +1,7 @@
 //! The `modelwatch` binary: argument parsing and wiring, nothing else.
 
 mod config;
+mod demo_cmd;
 mod report_cmd;
 mod serve_cmd;
 mod test_cmd;
@@ -26,6 +27,8 @@ enum Command {
     Test(Box<test_cmd::TestArgs>),
     /// Run the monitoring service: ingest prediction events, snapshots over time, /metrics.
     Serve(serve_cmd::ServeArgs),
+    /// Watch a model drift: the server with an `iris` project and a client whose traffic drifts.
+    Demo(Box<demo_cmd::DemoArgs>),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         Command::Report(args) => report_cmd::run(*args),
         Command::Test(args) => test_cmd::run(*args),
         Command::Serve(args) => serve_cmd::run(args),
+        Command::Demo(args) => demo_cmd::run(*args),
     };
     match result {
         Ok(code) => code,

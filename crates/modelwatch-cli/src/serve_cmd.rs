@@ -22,6 +22,10 @@ pub struct ServeArgs {
     /// TOML config file [default: ./modelwatch.toml when it exists].
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Serve everything (API, dashboard, /metrics) under this path prefix, e.g.
+    /// `/modelwatch` behind a reverse proxy [default: `base_path` in the config, or none].
+    #[arg(long)]
+    pub base_path: Option<String>,
 }
 
 /// Structured logs: JSON lines when standard error is not a terminal, readable text when
@@ -61,6 +65,9 @@ pub fn load_config(args: &ServeArgs) -> anyhow::Result<ServerConfig> {
     if let Some(db) = &args.db {
         config.db = db.clone();
     }
+    if let Some(b) = &args.base_path {
+        config.base_path = b.clone();
+    }
     config.add_env_tokens();
     config.validate().map_err(anyhow::Error::msg)?;
     Ok(config)
@@ -85,7 +92,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, db = %db.display(), "modelwatch serving");
         eprintln!(
-            "modelwatch serving on http://{addr} (store: {})",
+            "modelwatch serving on http://{addr}{} (store: {})",
+            state.config.base_path.trim_end_matches('/'),
             db.display()
         );
         modelwatch_server::serve(state, listener, modelwatch_server::shutdown_signal()).await?;

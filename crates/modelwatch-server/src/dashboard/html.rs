@@ -165,7 +165,7 @@ pub fn page(base: &str, title: &str, refresh_seconds: u64, body: &str) -> String
 <header class=\"top\"><a class=\"brand\" href=\"{home}\">modelwatch</a>{toggle}</header>\
 <main>{body}</main><script>{SCRIPT}</script></body></html>\n",
         title = esc(title),
-        home = esc(&format!("{base}/")),
+        home = esc(&super::home(base)),
         toggle = if refresh_seconds > 0 {
             format!(
                 "<label class=\"refresh\"><input type=\"checkbox\" id=\"auto-refresh\" checked> \

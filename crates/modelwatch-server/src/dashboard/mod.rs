@@ -69,13 +69,27 @@ pub fn check_base_path(path: &str) -> Result<(), String> {
     }
 }
 
-/// Serves `app` under `base` (when not empty); `{base}/` redirects to `{base}`'s home.
+/// Serves `app` under `base` (when not empty); `{base}/` redirects to `{base}`, the home.
 pub fn under_base_path(base: &str, app: Router) -> Router {
     let base = base.trim_end_matches('/');
     if base.is_empty() {
         return app;
     }
-    Router::new().nest(base, app)
+    let home = base.to_string();
+    Router::new().nest(base, app).route(
+        &format!("{base}/"),
+        get(move || async move { redirect(&home) }),
+    )
+}
+
+/// The home page's path: `/`, or the base path itself.
+pub fn home(base: &str) -> String {
+    let base = base.trim_end_matches('/');
+    if base.is_empty() {
+        "/".into()
+    } else {
+        base.to_string()
+    }
 }
 
 /// The token held by the session cookie of a request, if any.
@@ -144,7 +158,7 @@ fn message_page(state: &AppState, status: StatusCode, title: &str, message: &str
         "<h1>{}</h1><p>{}</p><p><a href=\"{}\">All projects</a></p>",
         esc(title),
         esc(message),
-        esc(&format!("{}/", base(state)))
+        esc(&home(base(state)))
     );
     html_response(status, page(base(state), title, 0, &body))
 }
@@ -242,17 +256,16 @@ async fn project_page(
 
 /// Where to go after logging in: `next` when it is a path of this service.
 fn safe_next(base: &str, next: Option<&str>) -> String {
-    let home = format!("{base}/");
+    let home = home(base);
     match next {
         Some(n)
-            if n.starts_with(&home)
+            if (n.starts_with(&format!("{base}/")) || n == home)
                 && !n.starts_with("//")
                 && !n.contains('\\')
                 && !n.chars().any(char::is_control) =>
         {
             n.to_string()
         }
-        Some(n) if !base.is_empty() && n == base => n.to_string(),
         _ => home,
     }
 }

@@ -258,7 +258,7 @@ pub fn render(base: &str, view: &ProjectView, range: &Range, now_us: i64) -> Str
     let _ = write!(
         s,
         "<nav class=\"muted\"><a href=\"{}\">Projects</a> /</nav><h1 id=\"project-name\">{}</h1>",
-        esc(&format!("{base}/")),
+        esc(&super::home(base)),
         esc(&view.name)
     );
     let latest = match &view.latest {

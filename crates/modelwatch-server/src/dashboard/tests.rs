@@ -211,7 +211,8 @@ fn login_targets_stay_on_this_service() {
     assert_eq!(safe_next("", Some("/projects/a")), "/projects/a");
     assert_eq!(safe_next("", Some("//evil.example/")), "/");
     assert_eq!(safe_next("", Some("https://evil.example/")), "/");
-    assert_eq!(safe_next("/mw", Some("/other")), "/mw/");
+    assert_eq!(safe_next("/mw", Some("/other")), "/mw");
+    assert_eq!(safe_next("/mw", Some("/mw")), "/mw");
     assert_eq!(
         safe_next("/mw", Some("/mw/projects/x?range=1d")),
         "/mw/projects/x?range=1d"
