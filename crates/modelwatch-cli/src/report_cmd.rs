@@ -8,14 +8,10 @@ use std::time::SystemTime;
 use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use modelwatch_core::drift::{compute_drift, DriftMethod};
-use modelwatch_core::model_quality::{
-    compute_classification, compute_regression, ClassificationSpec, RegressionSpec,
-};
-use modelwatch_core::quality::compute_summary;
+use modelwatch_core::drift::DriftMethod;
 use modelwatch_core::results::{Meta, Preset, Results};
+use modelwatch_core::run::{run_presets, RunSpec};
 use modelwatch_core::table::Table;
-use modelwatch_core::target::compute_target;
 use modelwatch_io::{read_table, Format, ReadOptions};
 use modelwatch_report::{render_html, render_terminal, to_json, TerminalStyle};
 
@@ -343,94 +339,47 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
         );
     }
 
-    let drift = if presets.contains(&Preset::Drift) {
+    let bar = if interactive && presets.contains(&Preset::Drift) {
         let shared = reference
             .column_names()
             .filter(|n| current.column(n).is_some())
             .count() as u64;
-        let bar = if interactive {
-            let pb = ProgressBar::new(shared);
-            pb.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} computing drift {bar:30} {pos}/{len} columns",
-                )
+        let pb = ProgressBar::new(shared);
+        pb.set_style(
+            ProgressStyle::with_template("{spinner} computing drift {bar:30} {pos}/{len} columns")
                 .expect("valid template"),
-            );
-            Some(pb)
-        } else {
-            None
-        };
-        let tick = || {
-            if let Some(pb) = &bar {
-                pb.inc(1);
-            }
-        };
-        let drift = compute_drift(&reference, &current, &schema, &settings, &tick)?;
-        if let Some(pb) = bar {
-            pb.finish_and_clear();
+        );
+        Some(pb)
+    } else {
+        None
+    };
+    let tick = || {
+        if let Some(pb) = &bar {
+            pb.inc(1);
         }
-        Some(drift)
-    } else {
-        None
     };
-    let summary = if presets.contains(&Preset::Summary) {
-        Some(compute_summary(Some(&reference), &current, &schema)?)
-    } else {
-        None
+    let meta = Meta {
+        reference: args.reference.display().to_string(),
+        current: args.current.display().to_string(),
+        reference_rows: reference.rows(),
+        current_rows: current.rows(),
+        version: modelwatch_core::VERSION.to_string(),
+        generated_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        seed: settings.seed,
     };
-    let target = if presets.contains(&Preset::Target) {
-        Some(compute_target(
-            &reference,
-            &current,
-            &schema,
-            &args.prediction_proba,
-            &settings,
-        )?)
-    } else {
-        None
+    let spec = RunSpec {
+        presets: &presets,
+        schema: &schema,
+        settings: &settings,
+        prediction_proba: &args.prediction_proba,
+        pos_label: args.pos_label.as_deref(),
+        proba_threshold: args.proba_threshold,
     };
-    let classification = if presets.contains(&Preset::Classification) {
-        let Some(target) = schema.target.clone() else {
-            bail!("the classification preset needs --target");
-        };
-        let spec = ClassificationSpec {
-            target,
-            prediction: schema.prediction.clone(),
-            prediction_proba: args.prediction_proba.clone(),
-            pos_label: args.pos_label.clone(),
-            proba_threshold: args.proba_threshold,
-        };
-        Some(compute_classification(Some(&reference), &current, &spec)?)
-    } else {
-        None
-    };
-    let regression = if presets.contains(&Preset::Regression) {
-        let (Some(target), Some(prediction)) = (schema.target.clone(), schema.prediction.clone())
-        else {
-            bail!("the regression preset needs --target and --prediction");
-        };
-        let spec = RegressionSpec { target, prediction };
-        Some(compute_regression(Some(&reference), &current, &spec)?)
-    } else {
-        None
-    };
-
-    Ok(Results {
-        drift,
-        summary,
-        target,
-        classification,
-        regression,
-        meta: Meta {
-            reference: args.reference.display().to_string(),
-            current: args.current.display().to_string(),
-            reference_rows: reference.rows(),
-            current_rows: current.rows(),
-            version: modelwatch_core::VERSION.to_string(),
-            generated_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-            seed: settings.seed,
-        },
-    })
+    let results = run_presets(&reference, &current, &spec, meta, &tick)?;
+    if let Some(pb) = bar {
+        pb.finish_and_clear();
+    }
+    Ok(results)
 }
 
 /// Writes JSON where `--json` says: `-` for standard output, else a file (atomically).

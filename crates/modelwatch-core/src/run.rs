@@ -35,9 +35,9 @@ pub enum RunError {
     Target(#[from] TargetError),
     #[error(transparent)]
     ModelQuality(#[from] ModelQualityError),
-    #[error("the classification preset needs a target column")]
+    #[error("the classification preset needs --target (columns.target in a server project)")]
     ClassificationWithoutTarget,
-    #[error("the regression preset needs a target and a prediction column")]
+    #[error("the regression preset needs --target and --prediction (columns.target and columns.prediction in a server project)")]
     RegressionWithoutColumns,
     #[error("the probability threshold must be between 0 and 1, got {0}")]
     ProbaThreshold(f64),
