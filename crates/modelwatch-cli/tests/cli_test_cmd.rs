@@ -756,3 +756,40 @@ fn empty_current_data_names_why_a_check_cannot_be_judged() {
     );
     assert_eq!(min["reference"], 4.3);
 }
+
+#[test]
+fn empty_current_data_leaves_model_metrics_to_error_and_judges_the_rest() {
+    let dir = TempDir::new().unwrap();
+    let reference = fixture("model_quality/binary_labels", "reference.csv");
+    let header = std::fs::read_to_string(fixture("model_quality/binary_labels", "current.csv"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let current = dir.path().join("empty.csv");
+    std::fs::write(&current, format!("{header}\n")).unwrap();
+    let suite = dir.path().join("suite.toml");
+    std::fs::write(
+        &suite,
+        "[[tests]]\nmetric = \"accuracy\"\ngte = 0.5\n[[tests]]\nmetric = \"rows\"\ngte = 1\n",
+    )
+    .unwrap();
+    let mut cmd = Command::cargo_bin("modelwatch").unwrap();
+    cmd.args(["test", "--reference", &reference])
+        .arg("--current")
+        .arg(&current)
+        .arg("--suite")
+        .arg(&suite)
+        .args(["--target", "target", "--prediction", "prediction"]);
+    let (v, code) = json_of(&mut cmd);
+    assert_eq!(code, 1);
+    let t = &v["tests"];
+    assert_eq!(t[0]["status"], "ERROR");
+    assert_eq!(
+        t[0]["reason"],
+        "accuracy is undefined: the current data has no rows"
+    );
+    assert_eq!(t[1]["status"], "FAIL");
+    assert_eq!(t[1]["actual"], 0);
+}

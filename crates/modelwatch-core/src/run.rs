@@ -86,7 +86,17 @@ pub fn run_presets(
     } else {
         None
     };
-    let classification = if wants(Preset::Classification) {
+    // Model quality needs rows: with empty current data it is left out (the checks that
+    // need it report an error naming the reason) instead of failing the whole run. The
+    // columns it needs are still checked.
+    let no_rows = current.rows() == 0;
+    let classification = if wants(Preset::Classification) && no_rows {
+        schema
+            .target
+            .as_ref()
+            .ok_or(RunError::ClassificationWithoutTarget)?;
+        None
+    } else if wants(Preset::Classification) {
         let target = schema
             .target
             .clone()
@@ -102,7 +112,12 @@ pub fn run_presets(
     } else {
         None
     };
-    let regression = if wants(Preset::Regression) {
+    let regression = if wants(Preset::Regression) && no_rows {
+        if schema.target.is_none() || schema.prediction.is_none() {
+            return Err(RunError::RegressionWithoutColumns);
+        }
+        None
+    } else if wants(Preset::Regression) {
         let (Some(target), Some(prediction)) = (schema.target.clone(), schema.prediction.clone())
         else {
             return Err(RunError::RegressionWithoutColumns);

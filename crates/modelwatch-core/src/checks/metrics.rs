@@ -558,6 +558,11 @@ pub fn read(
 ) -> Result<Value, Missing> {
     let section_present = results.get(metric.section).is_some_and(|v| !v.is_null());
     if !section_present {
+        // Model quality is left out of a run over empty current data.
+        let no_rows = results.pointer(CURRENT_ROWS).and_then(Value::as_u64) == Some(0);
+        if no_rows && matches!(metric.section, "classification" | "regression") {
+            return Err(Missing::Undefined(Some(NO_ROWS.to_string())));
+        }
         return Err(Missing::Section(metric.section));
     }
     let (value, read) = match *location {
