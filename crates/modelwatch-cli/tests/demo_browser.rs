@@ -1,0 +1,350 @@
+//! `modelwatch demo` in a real browser: the demo runs with a fast schedule for a bounded
+//! time; once the API shows the drifted share at its threshold, headless Chromium (Debian's
+//! `chromium`, installed by `.ci/run`) opens the projects page and the iris page.
+//!
+//! Checks: the charts hold data points, `petal_length` (the column the seeded traffic drifts
+//! first) is listed as drifted on both pages, the column picker hides a line, every request
+//! stayed on the demo's loopback address, and no console error was logged. Saves
+//! `docs/dashboard-projects.png` and `docs/dashboard-project.png`.
+//!
+//! Outside CI (`CI` not `true`) the test prints why and passes when Chromium is missing;
+//! under CI a missing Chromium is a failure.
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use headless_chrome::protocol::cdp::types::Event;
+use headless_chrome::protocol::cdp::Log::LogEntryLevel;
+use headless_chrome::protocol::cdp::Network;
+use headless_chrome::protocol::cdp::Page::{self, CaptureScreenshotFormatOption};
+use headless_chrome::protocol::cdp::Runtime::ConsoleAPICalledEventTypeOption;
+use headless_chrome::{Browser, LaunchOptions, Tab};
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The Chromium binary: `$CHROMIUM`, else `chromium` or `chromium-browser` on the PATH.
+fn find_chromium() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("CHROMIUM") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    for dir in std::env::split_paths(&path) {
+        for name in ["chromium", "chromium-browser"] {
+            let p = dir.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+/// The demo process; stopped with SIGTERM (then waited for) when dropped.
+struct Demo {
+    child: Child,
+    root: String,
+}
+
+impl Demo {
+    fn start() -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+            .args([
+                "demo",
+                "--listen",
+                "127.0.0.1:0",
+                "--seed",
+                "7",
+                "--interval",
+                "2s",
+                "--window",
+                "30s",
+                "--rate",
+                "40",
+                "--drift-start",
+                "0s",
+                "--duration",
+                "150s",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start modelwatch demo");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().expect("the demo prints its URL").unwrap();
+        let root = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("no URL in `{first}`"))
+            .trim_end_matches('/')
+            .to_string();
+        // Keep draining the progress lines.
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, root }
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) on the pid of the child this test started.
+        unsafe {
+            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+fn get_json(url: &str) -> Option<Value> {
+    let mut r = ureq::get(url).call().ok()?;
+    serde_json::from_str(&r.body_mut().read_to_string().ok()?).ok()
+}
+
+/// Waits until the last three snapshots' drifted share is at the threshold (0.5).
+fn wait_for_drift(root: &str) -> Value {
+    let start = Instant::now();
+    loop {
+        let url = format!("{root}/api/v1/projects/iris/series?metric=drifted_share");
+        if let Some(v) = get_json(&url) {
+            let points = v["points"].as_array().cloned().unwrap_or_default();
+            let high = points
+                .iter()
+                .rev()
+                .take(3)
+                .filter(|p| p[1].as_f64().unwrap_or(0.0) >= 0.5)
+                .count();
+            if points.len() >= 6 && high == 3 {
+                return v;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the demo's drifted share did not reach 0.5 in 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[derive(Default)]
+struct Observed {
+    requests: Vec<String>,
+    errors: Vec<String>,
+}
+
+fn watch(tab: &Tab) -> Arc<Mutex<Observed>> {
+    let seen = Arc::new(Mutex::new(Observed::default()));
+    let sink = Arc::clone(&seen);
+    tab.add_event_listener(Arc::new(move |event: &Event| {
+        let mut s = sink.lock().unwrap_or_else(|p| p.into_inner());
+        match event {
+            Event::NetworkRequestWillBeSent(e) => s.requests.push(e.params.request.url.clone()),
+            Event::LogEntryAdded(e) if matches!(e.params.entry.level, LogEntryLevel::Error) => {
+                s.errors.push(format!("log: {}", e.params.entry.text))
+            }
+            Event::RuntimeConsoleAPICalled(e)
+                if matches!(e.params.Type, ConsoleAPICalledEventTypeOption::Error) =>
+            {
+                s.errors.push(format!("console.error: {:?}", e.params.args))
+            }
+            Event::RuntimeExceptionThrown(e) => s
+                .errors
+                .push(format!("exception: {:?}", e.params.exception_details)),
+            _ => {}
+        }
+    }))
+    .unwrap();
+    tab.enable_log().unwrap();
+    tab.enable_runtime().unwrap();
+    tab.call_method(Network::Enable {
+        max_total_buffer_size: None,
+        max_resource_buffer_size: None,
+        max_post_data_size: None,
+        report_direct_socket_traffic: None,
+        enable_durable_messages: None,
+    })
+    .unwrap();
+    seen
+}
+
+fn eval(tab: &Tab, js: &str) -> Value {
+    tab.evaluate(js, false)
+        .unwrap_or_else(|e| panic!("{js}: {e}"))
+        .value
+        .unwrap_or(Value::Null)
+}
+
+/// Opens `url`, stops its auto-refresh for the checks (the box shows checked again for
+/// the screenshot).
+fn open(tab: &Tab, url: &str) {
+    tab.navigate_to(url)
+        .unwrap()
+        .wait_until_navigated()
+        .unwrap();
+    tab.wait_for_element("main").unwrap();
+    eval(
+        tab,
+        "(function(){var b=document.getElementById('auto-refresh'); if(b){b.click(); b.checked=true;} return true})()",
+    );
+}
+
+/// Saves the page's content (not the empty space under it) as `docs/{name}`.
+fn screenshot(tab: &Tab, name: &str) {
+    let height = eval(
+        tab,
+        "document.querySelector('main').getBoundingClientRect().bottom + 16",
+    )
+    .as_f64()
+    .unwrap_or(800.0)
+    .clamp(360.0, 1500.0);
+    let clip = Page::Viewport {
+        x: 0.0,
+        y: 0.0,
+        width: 1280.0,
+        height,
+        scale: 1.0,
+    };
+    let png = tab
+        .capture_screenshot(CaptureScreenshotFormatOption::Png, None, Some(clip), true)
+        .unwrap();
+    std::fs::write(repo().join("docs").join(name), png).unwrap();
+}
+
+#[test]
+fn the_demo_dashboard_shows_drift_in_headless_chromium() {
+    let Some(chromium) = find_chromium() else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("chromium is not installed (CI=true): .ci/run should install it");
+        }
+        eprintln!(
+            "skipping the browser test: chromium is not installed (apt-get install chromium)"
+        );
+        return;
+    };
+    let demo = Demo::start();
+    let series = wait_for_drift(&demo.root);
+    eprintln!("drifted share: {}", series["points"]);
+
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo_browser");
+    std::fs::create_dir_all(&out).unwrap();
+    let profile = tempfile::TempDir::new_in(&out).unwrap();
+    let args: Vec<&OsStr> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+    ]
+    .iter()
+    .map(OsStr::new)
+    .collect();
+    let browser = Browser::new(LaunchOptions {
+        path: Some(chromium),
+        headless: true,
+        sandbox: false,
+        user_data_dir: Some(profile.path().to_path_buf()),
+        window_size: Some((1280, 1500)),
+        args,
+        idle_browser_timeout: Duration::from_secs(60),
+        ..LaunchOptions::default()
+    })
+    .expect("launch headless chromium");
+    let tab = browser.new_tab().unwrap();
+    let seen = watch(&tab);
+
+    // The projects page.
+    open(&tab, &format!("{}/", demo.root));
+    tab.wait_for_element("#projects").unwrap();
+    assert_eq!(
+        eval(
+            &tab,
+            "document.querySelector('#projects tbody tr').getAttribute('data-project')"
+        ),
+        "iris"
+    );
+    let drifted = eval(
+        &tab,
+        "[].map.call(document.querySelectorAll('tr[data-project=iris] .drifted-column'), function(e){return e.textContent}).join(',')",
+    );
+    assert!(
+        drifted
+            .as_str()
+            .unwrap()
+            .split(',')
+            .any(|c| c == "petal_length"),
+        "drifted columns on the projects page: {drifted}"
+    );
+    screenshot(&tab, "dashboard-projects.png");
+
+    // The project page, reached by its link.
+    tab.find_element("#projects a").unwrap().click().unwrap();
+    tab.wait_for_element("#chart-drifted-share").unwrap();
+    eval(
+        &tab,
+        "(function(){var b=document.getElementById('auto-refresh'); if(b){b.click(); b.checked=true;} return true})()",
+    );
+    for chart in [
+        "chart-drifted-share",
+        "chart-drift-scores",
+        "chart-missing",
+        "chart-rate",
+        "chart-classes",
+        "chart-quality",
+    ] {
+        let points = eval(
+            &tab,
+            &format!(
+                "(function(){{var s=document.getElementById('{chart}'); return s && s.tagName==='svg' && s.getBoundingClientRect().height>100 ? s.querySelectorAll('circle.pt').length : -1}})()"
+            ),
+        );
+        assert!(
+            points.as_i64().unwrap() >= 4,
+            "{chart}: {points} points drawn"
+        );
+    }
+    assert_eq!(
+        eval(
+            &tab,
+            "!!document.querySelector('#chart-drifted-share line.threshold')"
+        ),
+        true
+    );
+    assert_eq!(
+        eval(
+            &tab,
+            "document.querySelector('#columns tr[data-column=petal_length]').getAttribute('data-drifted')"
+        ),
+        "true"
+    );
+    // The column picker hides a line and keeps the choice in the URL.
+    eval(&tab, "document.querySelector('input.pick').click()");
+    assert_eq!(
+        eval(
+            &tab,
+            "document.querySelector('#chart-drift-scores g.series').classList.contains('off') && location.hash.indexOf('cols=')>=0"
+        ),
+        true
+    );
+    eval(&tab, "document.querySelector('input.pick').click()");
+    screenshot(&tab, "dashboard-project.png");
+
+    std::thread::sleep(Duration::from_millis(300));
+    let s = seen.lock().unwrap_or_else(|p| p.into_inner());
+    let origin = format!("{}/", demo.root);
+    // `data:` URLs are the browser's own (the date picker's icon), not network requests.
+    assert!(
+        s.requests
+            .iter()
+            .all(|r| r.starts_with(&origin) || r.starts_with("data:")),
+        "requests off the demo's loopback address: {:?}",
+        s.requests
+    );
+    assert!(!s.requests.is_empty());
+    assert!(s.errors.is_empty(), "console errors: {:?}", s.errors);
+}
