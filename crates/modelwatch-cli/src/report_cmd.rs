@@ -366,6 +366,7 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
         version: modelwatch_core::VERSION.to_string(),
         generated_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         seed: settings.seed,
+        time_range: None,
     };
     let spec = RunSpec {
         presets: &presets,

@@ -291,3 +291,41 @@ fn test_html_shows_the_test_results_first() {
     assert!(html.contains("<title>Test report"));
     assert!(html.contains("&lt;i&gt;no drift&lt;/i&gt;") && !html.contains("<i>no drift"));
 }
+
+#[test]
+fn the_header_shows_the_timestamp_range_even_for_drift_alone() {
+    let dir = TempDir::new().unwrap();
+    let html = dir.path().join("r.html");
+    let json = dir.path().join("r.json");
+    Command::cargo_bin("modelwatch")
+        .unwrap()
+        .current_dir(repo())
+        .args([
+            "report",
+            "--reference",
+            "examples/iris/reference.csv",
+            "--current",
+            "examples/iris/current.csv",
+            "--timestamp",
+            "timestamp",
+            "--preset",
+            "drift",
+        ])
+        .arg("--html")
+        .arg(&html)
+        .arg("--json")
+        .arg(&json)
+        .assert()
+        .success();
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let range = &v["meta"]["time_range"];
+    assert_eq!(range["column"], "timestamp");
+    assert!(range["reference"].is_null(), "{range}");
+    assert_eq!(range["current"][0], "2024-05-01T08:02:27");
+    assert_eq!(range["current"][1], "2024-05-01T21:15:22");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("timestamp from 2024-05-01T08:02:27 to 2024-05-01T21:15:22"),
+        "no time range in the header"
+    );
+}

@@ -24,6 +24,18 @@ pub struct Meta {
     pub generated_at: String,
     /// Seed of the permutation tests.
     pub seed: u64,
+    /// First and last value of the timestamp column (`--timestamp`) on each side.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_range: Option<TimeRange>,
+}
+
+/// The span of the timestamp column in each dataset, as text (RFC 3339 for datetimes, the
+/// number otherwise); a side is `None` when it has no such value.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimeRange {
+    pub column: String,
+    pub reference: Option<(String, String)>,
+    pub current: Option<(String, String)>,
 }
 
 /// The presets a run can compute (`--preset`), in the order their sections are shown.

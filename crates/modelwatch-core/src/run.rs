@@ -6,10 +6,11 @@ use crate::model_quality::{
     compute_classification, compute_regression, ClassificationSpec, ModelQualityError,
     RegressionSpec,
 };
+use crate::quality::format_datetime_us;
 use crate::quality::{compute_summary, QualityError};
-use crate::results::{Meta, Preset, Results};
+use crate::results::{Meta, Preset, Results, TimeRange};
 use crate::schema::SchemaOverrides;
-use crate::table::Table;
+use crate::table::{ColumnData, Table};
 use crate::target::{compute_target, TargetError};
 
 /// What to compute and with which settings.
@@ -127,6 +128,13 @@ pub fn run_presets(
     } else {
         None
     };
+    let mut meta = meta;
+    if meta.time_range.is_none() {
+        meta.time_range = schema
+            .timestamp
+            .as_deref()
+            .map(|column| time_range(column, reference, current));
+    }
     Ok(Results {
         drift,
         summary,
@@ -135,4 +143,63 @@ pub fn run_presets(
         regression,
         meta,
     })
+}
+
+/// The first and last value of `column` in each table.
+pub fn time_range(column: &str, reference: &Table, current: &Table) -> TimeRange {
+    let span = |t: &Table| -> Option<(String, String)> {
+        match &t.column(column)?.data {
+            ColumnData::Datetime(v) => {
+                let (lo, hi) = v
+                    .iter()
+                    .flatten()
+                    .fold(None, |acc: Option<(i64, i64)>, &x| {
+                        Some(acc.map_or((x, x), |(a, b)| (a.min(x), b.max(x))))
+                    })?;
+                Some((format_datetime_us(lo), format_datetime_us(hi)))
+            }
+            ColumnData::Int(v) => {
+                let lo = v.iter().flatten().min()?;
+                let hi = v.iter().flatten().max()?;
+                Some((lo.to_string(), hi.to_string()))
+            }
+            ColumnData::Float(v) => {
+                let finite = v.iter().copied().filter(|x| x.is_finite());
+                let lo = finite.clone().reduce(f64::min)?;
+                let hi = finite.reduce(f64::max)?;
+                Some((lo.to_string(), hi.to_string()))
+            }
+            ColumnData::Str(_) | ColumnData::Bool(_) => None,
+        }
+    };
+    TimeRange {
+        column: column.to_string(),
+        reference: span(reference),
+        current: span(current),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::Column;
+
+    #[test]
+    fn time_range_of_datetime_and_numeric_columns() {
+        let r = Table::new(vec![Column::new(
+            "ts",
+            ColumnData::Datetime(vec![Some(86_400_000_000), None, Some(0)]),
+        )])
+        .unwrap();
+        let c = Table::new(vec![Column::new("ts", ColumnData::Float(vec![f64::NAN]))]).unwrap();
+        let t = time_range("ts", &r, &c);
+        assert_eq!(
+            t.reference,
+            Some((
+                "1970-01-01T00:00:00".to_string(),
+                "1970-01-02T00:00:00".to_string()
+            ))
+        );
+        assert_eq!(t.current, None);
+    }
 }

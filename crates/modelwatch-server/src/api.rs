@@ -219,6 +219,7 @@ pub fn run_window(
         version: modelwatch_core::VERSION.to_string(),
         generated_at: format_us(now_us()),
         seed: project.config.drift.seed,
+        time_range: None,
     };
     let run = RunSpec {
         presets,

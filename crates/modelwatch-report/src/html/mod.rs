@@ -172,6 +172,7 @@ mod tests {
                 version: "0.1.0".into(),
                 generated_at: "2026-01-01T00:00:00Z".into(),
                 seed: 0,
+                time_range: None,
             },
         }
     }

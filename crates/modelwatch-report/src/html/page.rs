@@ -129,7 +129,14 @@ pub(super) fn open(out: &mut String, results: &Results, options: &HtmlOptions<'_
         ),
         (None, None) => (None, None),
     };
-    let (ref_range, cur_range) = time_ranges(results.summary.as_ref());
+    let (ref_range, cur_range) = match &m.time_range {
+        Some(t) => {
+            let side =
+                |s: &Option<(String, String)>| s.clone().map(|(a, b)| (t.column.as_str(), a, b));
+            (side(&t.reference), side(&t.current))
+        }
+        None => time_ranges(results.summary.as_ref()),
+    };
     for (label, path, rows, cols, range) in [
         (
             "Reference",
