@@ -163,6 +163,9 @@ pub struct Traffic {
     rate: f64,
     drift_start: f64,
     sent: u64,
+    /// Rows are drawn without replacement, a fresh shuffle per pass, so every window holds
+    /// the reference's species mix and only the drift moves the distributions.
+    order: Vec<usize>,
 }
 
 /// One prediction event and its label.
@@ -182,6 +185,7 @@ impl Traffic {
             rate,
             drift_start,
             sent: 0,
+            order: Vec::new(),
         }
     }
 
@@ -189,7 +193,14 @@ impl Traffic {
         let n = self.sent;
         self.sent += 1;
         let t = n as f64 / self.rate;
-        let row = &self.rows[(self.rng.next_u64() % self.rows.len() as u64) as usize];
+        if self.order.is_empty() {
+            self.order = (0..self.rows.len()).collect();
+            for i in (1..self.order.len()).rev() {
+                let j = (self.rng.next_u64() % (i as u64 + 1)) as usize;
+                self.order.swap(i, j);
+            }
+        }
+        let row = &self.rows[self.order.pop().expect("refilled above")];
         let shift = drift_at(t, self.drift_start);
         let mut x = [0.0; 4];
         for i in 0..4 {
@@ -294,9 +305,11 @@ fn create_project(agent: &ureq::Agent, api: &str, args: &DemoArgs) -> anyhow::Re
     Ok(())
 }
 
-/// The client loop: events at `rate` per second, labels `LABEL_DELAY` later, until `stop`.
+/// The client loop: events at `rate` per second, labels a little later, until `stop`.
 fn run_client(api: String, args: &DemoArgs, stop: &AtomicBool) {
-    const LABEL_DELAY: f64 = 3.0;
+    // Labels come 3 s after their events; sooner with snapshots more often than every 6 s,
+    // so that the first snapshot already has labelled rows.
+    let label_delay = (args.interval.as_secs_f64() * 0.4).min(3.0);
     let agent = agent();
     let mut traffic = Traffic::new(args.seed, args.rate, args.drift_start.as_secs_f64());
     let mut pending: std::collections::VecDeque<(f64, String, String)> = Default::default();
@@ -311,7 +324,7 @@ fn run_client(api: String, args: &DemoArgs, stop: &AtomicBool) {
         let mut batch = Vec::new();
         while traffic.sent < due && batch.len() < 2000 {
             let g = traffic.next_event();
-            pending.push_back((g.t + LABEL_DELAY, g.id, g.species));
+            pending.push_back((g.t + label_delay, g.id, g.species));
             batch.push(g.event);
         }
         if !batch.is_empty() {
@@ -428,7 +441,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     create_project(&agent(), &api, &args).context("cannot create the demo project")?;
     println!("modelwatch demo: open {root}/  (project: {root}/projects/iris)");
     println!(
-        "store: {}; a snapshot every {} over the last {}; ~{} predictions/s with labels 3s later",
+        "store: {}; a snapshot every {} over the last {}; ~{} predictions/s, labels a few seconds later",
         db.display(),
         humantime::format_duration(args.interval),
         humantime::format_duration(args.window),

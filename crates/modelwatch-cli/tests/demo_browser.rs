@@ -196,7 +196,7 @@ fn open(tab: &Tab, url: &str) {
 fn screenshot(tab: &Tab, name: &str) {
     let height = eval(
         tab,
-        "document.querySelector('main').getBoundingClientRect().bottom + 16",
+        "Math.min(document.querySelector('main').getBoundingClientRect().bottom + 16, window.innerHeight)",
     )
     .as_f64()
     .unwrap_or(800.0)
