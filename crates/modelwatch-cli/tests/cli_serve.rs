@@ -14,6 +14,41 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
+/// Starts `modelwatch serve --config CONFIG` and returns the process with its base URL
+/// (read from the first line on standard error) and the rest of standard error.
+fn start_serve(
+    config: &std::path::Path,
+) -> (
+    std::process::Child,
+    String,
+    BufReader<std::process::ChildStderr>,
+) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+        .args(["serve", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    (child, base, stderr)
+}
+
+fn sigterm(child: &std::process::Child) {
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+}
+
 #[test]
 fn sigterm_during_load_keeps_every_acknowledged_event() {
     let dir = tempfile::tempdir().unwrap();
@@ -30,23 +65,7 @@ fn sigterm_during_load_keeps_every_acknowledged_event() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The first line on standard error names the address.
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let (mut child, base, mut stderr) = start_serve(&config);
     let drain = std::thread::spawn(move || {
         let mut rest = String::new();
         let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
@@ -87,10 +106,7 @@ fn sigterm_during_load_keeps_every_acknowledged_event() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(800));
-    // SAFETY: sending a signal to our own child process.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
+    sigterm(&child);
     let status = child.wait().unwrap();
     for c in clients {
         c.join().unwrap();
@@ -102,31 +118,14 @@ fn sigterm_during_load_keeps_every_acknowledged_event() {
 
     // Restart on the same store and count.
     let conn_count = {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
-            .args(["serve", "--config"])
-            .arg(&config)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        stderr.read_line(&mut line).unwrap();
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap()
-            .to_string();
+        let (mut child, base, _stderr) = start_serve(&config);
         let mut r = agent()
             .get(format!("{base}/api/v1/projects/iris"))
             .call()
             .unwrap();
         let v: serde_json::Value =
             serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
-        unsafe {
-            libc::kill(child.id() as i32, libc::SIGTERM);
-        }
+        sigterm(&child);
         assert!(child.wait().unwrap().success());
         v["events"].as_u64().unwrap()
     };
