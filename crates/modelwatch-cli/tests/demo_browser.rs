@@ -5,7 +5,8 @@
 //! Checks: the charts hold data points, `petal_length` (the column the seeded traffic drifts
 //! first) is listed as drifted on both pages, the column picker hides a line, every request
 //! stayed on the demo's loopback address, and no console error was logged. Saves
-//! `docs/dashboard-projects.png` and `docs/dashboard-project.png`.
+//! `dashboard-projects.png` and `dashboard-project.png` under `target/tmp/demo_browser/`,
+//! or over the committed ones in `docs/` with `UPDATE_SCREENSHOTS=1`.
 //!
 //! Outside CI (`CI` not `true`) the test prints why and passes when Chromium is missing;
 //! under CI a missing Chromium is a failure.
@@ -211,7 +212,14 @@ fn screenshot(tab: &Tab, name: &str) {
     let png = tab
         .capture_screenshot(CaptureScreenshotFormatOption::Png, None, Some(clip), true)
         .unwrap();
-    std::fs::write(repo().join("docs").join(name), png).unwrap();
+    // The committed screenshots change only on request; other runs keep theirs in target/.
+    let dir = if std::env::var("UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
+        repo().join("docs")
+    } else {
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo_browser")
+    };
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
 }
 
 #[test]
