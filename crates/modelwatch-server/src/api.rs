@@ -269,6 +269,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/v1/projects/{project}/series", get(series))
         .merge(crate::dashboard::routes())
+        .merge(crate::alerts::http::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .layer(middleware::from_fn_with_state(state.clone(), authorize))
         .layer(DefaultBodyLimit::max(limit))
@@ -410,6 +411,7 @@ async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Resp
     let mut enc = Encoder::new(format);
     state.recorder.encode(&mut enc);
     encode_snapshots(&state, &mut enc);
+    crate::alerts::encode(&state, &mut enc);
     (
         [(header::CONTENT_TYPE, format.content_type())],
         enc.finish(),
@@ -753,6 +755,7 @@ async fn post_events(
             error: e.as_deref(),
         }),
     );
+    crate::alerts::record_serving(&state, &name, &facts);
     Ok((StatusCode::OK, Json(response)).into_response())
 }
 

@@ -94,6 +94,8 @@ pub struct ServerConfig {
     /// A path prefix the whole service is served under (`/modelwatch`), for a reverse
     /// proxy that forwards a sub-path; empty serves at the root.
     pub base_path: String,
+    /// Alert rules, receivers and SLOs (`[alerts]`, see docs/alerts.md).
+    pub alerts: crate::alerts::AlertsConfig,
 }
 
 impl Default for ServerConfig {
@@ -108,6 +110,7 @@ impl Default for ServerConfig {
             tokens: Vec::new(),
             projects: Vec::new(),
             base_path: String::new(),
+            alerts: Default::default(),
         }
     }
 }
@@ -187,6 +190,7 @@ impl ServerConfig {
         parse_duration("retention.snapshots", &self.retention.snapshots)
             .map_err(|e| e.to_string())?;
         crate::dashboard::check_base_path(&self.base_path)?;
+        self.alerts.validate()?;
         if self.max_body_bytes == 0 {
             return Err("max_body_bytes must be positive".into());
         }

@@ -2,6 +2,7 @@
 //! runs the presets over time windows on a schedule, keeps snapshots, and exposes it all
 //! through a JSON API and Prometheus `/metrics`.
 
+pub mod alerts;
 pub mod api;
 pub mod config;
 pub mod dashboard;
@@ -47,6 +48,7 @@ pub struct AppState {
     pub latest: RwLock<HashMap<String, LatestSnapshot>>,
     pub recorder: Recorder,
     pub writer: IngestWriter,
+    pub alerts: alerts::Alerts,
     pub config: ServerConfig,
 }
 
@@ -72,6 +74,7 @@ impl AppState {
             latest: RwLock::new(HashMap::new()),
             recorder: Recorder::default(),
             writer,
+            alerts: alerts::Alerts::open(&config)?,
             config,
         });
         for record in state.store.list_projects()? {
@@ -193,6 +196,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let alerting = tokio::spawn(alerts::run(state.clone(), stop_rx.clone()));
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
     let app = api::router(state.clone());
     let result = axum::serve(listener, app.into_make_service())
@@ -200,6 +204,7 @@ pub async fn serve(
         .await;
     let _ = stop_tx.send(true);
     let _ = scheduler.await;
+    let _ = alerting.await;
     let writer_state = state.clone();
     let _ = tokio::task::spawn_blocking(move || writer_state.writer.stop()).await;
     tracing::info!("stopped; all acknowledged events are stored");

@@ -290,6 +290,18 @@ impl Recorder {
         }
     }
 
+    /// Events accepted and rejected at ingestion for `project` since the start.
+    pub fn ingest_counts(&self, project: &str) -> (u64, u64) {
+        let g = self.lock();
+        let rejected = g
+            .rejected
+            .iter()
+            .filter(|((p, _), _)| p == project)
+            .map(|(_, n)| n)
+            .sum();
+        (g.accepted.get(project).copied().unwrap_or(0), rejected)
+    }
+
     pub fn labels_joined(&self, project: &str, n: usize) {
         *self.lock().labels.entry(project.to_string()).or_insert(0) += n as u64;
     }

@@ -1,0 +1,336 @@
+//! Prometheus recording and alerting rules equivalent to modelwatch's own: for teams that
+//! alert in Prometheus from modelwatch's `/metrics`. Written as YAML by hand (every string
+//! JSON-quoted, which YAML reads as a double-quoted scalar).
+
+use std::fmt::Write;
+
+use super::rules::{default_rules, MetricRef, Rule};
+use super::slo::{prom_duration, SloConfig, SloKind, BURN_WINDOWS, TIERS};
+use super::AlertsConfig;
+
+fn q(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+/// A PromQL label matcher value.
+fn lv(s: &str) -> String {
+    q(s)
+}
+
+/// The recorded error ratio of an SLO.
+pub fn ratio_name(window: &str) -> String {
+    format!("modelwatch:slo_errors:ratio_rate{window}")
+}
+
+fn slo_ratio_expr(slo: &SloConfig, window: &str) -> String {
+    let p = lv(&slo.project);
+    match slo.kind {
+        SloKind::Availability => format!(
+            "sum(rate(modelwatch_model_errors_total{{project={p}}}[{window}])) / \
+             sum(rate(modelwatch_model_requests_total{{project={p}}}[{window}]))"
+        ),
+        SloKind::Latency => {
+            let le = crate::metrics::format_float(slo.latency_bound.unwrap_or(f64::INFINITY));
+            format!(
+                "1 - (sum(rate(modelwatch_model_latency_seconds_bucket{{project={p},le={}}}[{window}])) / \
+                 sum(rate(modelwatch_model_latency_seconds_count{{project={p}}}[{window}])))",
+                lv(&le)
+            )
+        }
+    }
+}
+
+/// Translates `{{value}}`, `{{project}}` and `{{column}}` into Prometheus templates.
+fn prom_template(t: &str) -> String {
+    let vars = [
+        ("value", "{{ $value | printf \"%.4g\" }}"),
+        ("project", "{{ $labels.project }}"),
+        ("column", "{{ $labels.column }}"),
+        ("slo", "{{ $labels.slo }}"),
+    ];
+    super::rules::render(t, &vars)
+}
+
+/// The PromQL of a rule's metric, or why it has none.
+pub fn metric_expr(rule: &Rule) -> Result<String, String> {
+    let mut m = Vec::new();
+    if let Some(p) = &rule.project {
+        m.push(format!("project={}", lv(p)));
+    }
+    let window = prom_duration(rule.window());
+    let sel = |extra: Vec<String>| -> String {
+        let all: Vec<String> = m.iter().cloned().chain(extra).collect();
+        if all.is_empty() {
+            String::new()
+        } else {
+            format!("{{{}}}", all.join(","))
+        }
+    };
+    let column = |label: &str| -> Vec<String> {
+        rule.column
+            .iter()
+            .map(|c| format!("{label}={}", lv(c)))
+            .collect()
+    };
+    let metric = rule.metric_ref()?;
+    Ok(match metric {
+        MetricRef::Snapshot { name, .. } => match name.as_str() {
+            "drift_score" => format!("modelwatch_drift_score{}", sel(column("column"))),
+            "drifted" => format!("modelwatch_column_drifted{}", sel(column("column"))),
+            "column_missing_share" => {
+                format!("modelwatch_column_missing_share{}", sel(column("column")))
+            }
+            "class_share" => {
+                format!("modelwatch_prediction_class_share{}", sel(column("class")))
+            }
+            "drifted_share" => format!("modelwatch_drifted_columns_share{}", sel(vec![])),
+            "dataset_drift" => format!("modelwatch_dataset_drift{}", sel(vec![])),
+            "missing_share" => format!("modelwatch_missing_values_share{}", sel(vec![])),
+            "rows" => format!("modelwatch_window_rows{}", sel(vec![])),
+            other => match other.strip_prefix("quality.") {
+                Some(qm) => format!(
+                    "modelwatch_model_quality{}",
+                    sel(vec![format!("metric={}", lv(qm))])
+                ),
+                None => return Err(format!("`{other}` is not on /metrics")),
+            },
+        },
+        MetricRef::MissingShareExcess => format!(
+            "modelwatch_missing_values_share{s} - on(project) modelwatch_reference_missing_values_share{s}",
+            s = sel(vec![])
+        ),
+        MetricRef::NoDataIntervals => format!(
+            "(time() - modelwatch_last_event_timestamp_seconds{s}) / on(project) (modelwatch_schedule_interval_seconds{s} > 0)",
+            s = sel(vec![])
+        ),
+        MetricRef::IngestRejectedRate => format!(
+            "sum by (project) (rate(modelwatch_ingest_events_rejected_total{s}[{window}])) / \
+             (sum by (project) (rate(modelwatch_ingest_events_accepted_total{s}[{window}])) + \
+             sum by (project) (rate(modelwatch_ingest_events_rejected_total{s}[{window}])))",
+            s = sel(vec![])
+        ),
+        MetricRef::ModelErrorRate => format!(
+            "sum by (project) (rate(modelwatch_model_errors_total{s}[{window}])) / \
+             sum by (project) (rate(modelwatch_model_requests_total{s}[{window}]))",
+            s = sel(vec![])
+        ),
+        MetricRef::ModelLatencyQuantile(qv) => format!(
+            "histogram_quantile({qv}, sum by (project, le) (rate(modelwatch_model_latency_seconds_bucket{s}[{window}])))",
+            s = sel(vec![])
+        ),
+    })
+}
+
+fn write_map(out: &mut String, indent: &str, name: &str, pairs: &[(String, String)]) {
+    if pairs.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{indent}{name}:");
+    for (k, v) in pairs {
+        let _ = writeln!(out, "{indent}  {k}: {}", q(v));
+    }
+}
+
+/// The effective rules of the config (defaults unless switched off; config rules replace
+/// defaults of the same name and scope). Rules for one project are exported with their
+/// project matcher; an all-projects rule shadowed for some project gets
+/// `project!~"..."` to leave that project to its own rule.
+fn exported_rules(config: &AlertsConfig) -> Vec<(Rule, Vec<String>)> {
+    let mut all: Vec<Rule> = Vec::new();
+    if config.default_rules {
+        all.extend(default_rules());
+    }
+    for r in &config.rules {
+        all.retain(|x| !(x.name == r.name && x.project == r.project));
+        all.push(r.clone());
+    }
+    let mut out = Vec::new();
+    for r in &all {
+        let shadowed: Vec<String> = if r.project.is_none() {
+            all.iter()
+                .filter(|x| x.name == r.name && x.project.is_some())
+                .filter_map(|x| x.project.clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if r.enabled {
+            out.push((r.clone(), shadowed));
+        }
+    }
+    out
+}
+
+/// The rules file; warnings name rules that could not be exported.
+pub fn prometheus_rules(config: &AlertsConfig) -> (String, Vec<String>) {
+    let mut out = String::from(
+        "# Prometheus rules equivalent to modelwatch's alert rules and SLO burn-rate alerts.\n\
+         # Generated by `modelwatch alerts export`; check with `promtool check rules`.\n\
+         groups:\n",
+    );
+    let mut warnings = Vec::new();
+    if !config.slos.is_empty() {
+        out.push_str("  - name: modelwatch-slo-recording\n    rules:\n");
+        for slo in &config.slos {
+            for w in BURN_WINDOWS.iter().chain([&slo.window()]) {
+                let w = prom_duration(*w);
+                let _ = writeln!(out, "      - record: {}", ratio_name(&w));
+                let _ = writeln!(out, "        expr: {}", q(&slo_ratio_expr(slo, &w)));
+                write_map(
+                    &mut out,
+                    "        ",
+                    "labels",
+                    &[
+                        ("project".into(), slo.project.clone()),
+                        ("slo".into(), slo.name.clone()),
+                    ],
+                );
+            }
+        }
+        out.push_str("  - name: modelwatch-slo-alerts\n    rules:\n");
+        for slo in &config.slos {
+            let budget = 1.0 - slo.objective;
+            let sel = format!("{{project={},slo={}}}", lv(&slo.project), lv(&slo.name));
+            let slo_window = prom_duration(slo.window());
+            let _ = writeln!(out, "      - record: modelwatch:slo_error_budget_remaining");
+            let _ = writeln!(
+                out,
+                "        expr: {}",
+                q(&format!("1 - {}{sel} / {budget}", ratio_name(&slo_window)))
+            );
+            write_map(
+                &mut out,
+                "        ",
+                "labels",
+                &[
+                    ("project".into(), slo.project.clone()),
+                    ("slo".into(), slo.name.clone()),
+                ],
+            );
+            for tier in TIERS {
+                let factor = tier.factor(slo.window());
+                let (long, short) = (prom_duration(tier.long), prom_duration(tier.short));
+                let expr = format!(
+                    "{l}{sel} > ({factor} * {budget}) and {s}{sel} > ({factor} * {budget})",
+                    l = ratio_name(&long),
+                    s = ratio_name(&short),
+                );
+                let _ = writeln!(out, "      - alert: ErrorBudgetBurn");
+                let _ = writeln!(out, "        expr: {}", q(&expr));
+                let mut labels: Vec<(String, String)> = slo
+                    .labels
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                labels.extend([
+                    ("long_window".to_string(), long.clone()),
+                    ("short_window".to_string(), short.clone()),
+                    ("severity".to_string(), tier.severity.to_string()),
+                ]);
+                write_map(&mut out, "        ", "labels", &labels);
+                write_map(
+                    &mut out,
+                    "        ",
+                    "annotations",
+                    &[(
+                        "summary".into(),
+                        format!(
+                            "{{{{ $labels.project }}}}: SLO {{{{ $labels.slo }}}} burns its error budget faster than {factor}x over {long} and {short}"
+                        ),
+                    )],
+                );
+            }
+        }
+    }
+    let rules = exported_rules(config);
+    if !rules.is_empty() {
+        out.push_str("  - name: modelwatch-rules\n    rules:\n");
+    }
+    for (rule, shadowed) in rules {
+        let mut expr = match metric_expr(&rule) {
+            Ok(e) => e,
+            Err(e) => {
+                warnings.push(format!("rule `{}` left out: {e}", rule.name));
+                continue;
+            }
+        };
+        expr = format!("({expr}) {} {}", rule.operator.symbol(), rule.threshold);
+        if !shadowed.is_empty() {
+            // The projects with their own rule of this name are left to it.
+            expr = shadowed.iter().fold(
+                format!(
+                    "({}) {} {}",
+                    metric_expr(&rule).unwrap_or_default(),
+                    rule.operator.symbol(),
+                    rule.threshold
+                ),
+                |e, p| {
+                    format!(
+                        "{e} unless on(project) label_replace(vector(1), \"project\", {}, \"\", \"\")",
+                        q(p)
+                    )
+                },
+            );
+        }
+        let _ = writeln!(out, "      - alert: {}", q(&rule.name));
+        let _ = writeln!(out, "        expr: {}", q(&expr));
+        let for_ = rule.for_duration();
+        if !for_.is_zero() {
+            let _ = writeln!(out, "        for: {}", prom_duration(for_));
+        }
+        let keep = rule.keep_firing_for();
+        if !keep.is_zero() {
+            let _ = writeln!(out, "        keep_firing_for: {}", prom_duration(keep));
+        }
+        let mut labels: Vec<(String, String)> = rule
+            .labels
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        labels.push(("severity".into(), rule.severity.clone()));
+        write_map(&mut out, "        ", "labels", &labels);
+        let annotations: Vec<(String, String)> = rule
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.clone(), prom_template(v)))
+            .collect();
+        write_map(&mut out, "        ", "annotations", &annotations);
+    }
+    if config.slos.is_empty() && out.ends_with("groups:\n") {
+        out.push_str("  []\n");
+    }
+    (out, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_become_promql() {
+        let mut r = default_rules().remove(0);
+        assert_eq!(metric_expr(&r).unwrap(), "modelwatch_dataset_drift");
+        r.project = Some("iris".into());
+        r.metric = "drift_score".into();
+        r.column = Some("petal_length".into());
+        assert_eq!(
+            metric_expr(&r).unwrap(),
+            "modelwatch_drift_score{project=\"iris\",column=\"petal_length\"}"
+        );
+        r.metric = "model_latency_p95".into();
+        r.column = None;
+        assert!(metric_expr(&r)
+            .unwrap()
+            .starts_with("histogram_quantile(0.95, sum by (project, le)"));
+        r.metric = "drifted_columns".into();
+        assert!(metric_expr(&r).is_err());
+    }
+
+    #[test]
+    fn templates_become_prometheus_templates() {
+        assert_eq!(
+            prom_template("{{project}}/{{column}}: {{value}}"),
+            "{{ $labels.project }}/{{ $labels.column }}: {{ $value | printf \"%.4g\" }}"
+        );
+    }
+}

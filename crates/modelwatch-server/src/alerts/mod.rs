@@ -1,0 +1,532 @@
+//! Alerts and SLOs: rules evaluated by the server itself, notifications to receivers in
+//! Alertmanager's webhook format (and Slack's, and the log), silences, SLOs with error
+//! budgets and multi-window burn-rate alerts, and an export of it all as Prometheus rules.
+//!
+//! - [`rules`]: rule definitions, default rules, templating of annotations;
+//! - [`state`]: the state machine of one alert (inactive → pending → firing → resolved);
+//! - [`evaluate`]: one evaluation round over every project;
+//! - [`notify`]: grouping, silences, receiver bodies, delivery with retries;
+//! - [`slo`]: SLO definitions and burn-rate arithmetic;
+//! - [`store`]: the alert tables (own connection to the same SQLite file);
+//! - [`http`]: the `/api/v1/alerts` routes;
+//! - [`export`]: Prometheus recording and alerting rules.
+//!
+//! The evaluation loop runs in its own task (started by [`crate::serve`]), the delivery
+//! loop in another, so a slow or absent receiver never holds up ingestion.
+
+pub mod evaluate;
+pub mod export;
+pub mod http;
+pub mod notify;
+pub mod rules;
+pub mod slo;
+pub mod state;
+pub mod store;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{watch, Notify};
+
+use crate::metrics::{Encoder, Labels, DEFAULT_BUCKETS};
+use crate::project::parse_duration;
+use crate::store::StoreError;
+use crate::{now_us, AppState};
+use notify::{Dispatcher, GroupTiming, ReceiverConfig, ReceiverKind};
+use rules::Rule;
+use slo::{ServingCounts, SloConfig, SloStatus};
+use state::{AlertState, Timing};
+use store::AlertStore;
+
+fn yes() -> bool {
+    true
+}
+
+/// The `[alerts]` section of the server configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertsConfig {
+    /// false: no evaluation and no notifications at all.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The default rules of every project (dataset drift, missing share above the
+    /// reference's, no data for two schedule intervals).
+    #[serde(default = "yes")]
+    pub default_rules: bool,
+    /// How often rules are evaluated (also right after every snapshot).
+    pub evaluation_interval: String,
+    pub group_wait: String,
+    pub group_interval: String,
+    pub repeat_interval: String,
+    /// The first retry delay of a failed delivery; doubles up to `retry_max`.
+    pub retry_initial: String,
+    pub retry_max: String,
+    /// A notification not delivered after this long is dropped (and logged).
+    pub give_up_after: String,
+    /// The URL of this server in links (`externalURL`, `generatorURL`); default
+    /// `http://<listen><base_path>`.
+    pub external_url: String,
+    pub rules: Vec<Rule>,
+    /// No receivers: notifications go to the log.
+    pub receivers: Vec<ReceiverConfig>,
+    pub slos: Vec<SloConfig>,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            default_rules: true,
+            evaluation_interval: "15s".into(),
+            group_wait: "30s".into(),
+            group_interval: "5m".into(),
+            repeat_interval: "4h".into(),
+            retry_initial: "1s".into(),
+            retry_max: "5m".into(),
+            give_up_after: "24h".into(),
+            external_url: String::new(),
+            rules: Vec::new(),
+            receivers: Vec::new(),
+            slos: Vec::new(),
+        }
+    }
+}
+
+fn duration(what: &str, text: &str, fallback: u64) -> Duration {
+    parse_duration(what, text).unwrap_or(Duration::from_secs(fallback))
+}
+
+impl AlertsConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        for (w, t) in [
+            ("evaluation_interval", &self.evaluation_interval),
+            ("group_wait", &self.group_wait),
+            ("group_interval", &self.group_interval),
+            ("repeat_interval", &self.repeat_interval),
+            ("retry_initial", &self.retry_initial),
+            ("retry_max", &self.retry_max),
+            ("give_up_after", &self.give_up_after),
+        ] {
+            parse_duration(w, t).map_err(|err| format!("alerts.{w}: {err}"))?;
+        }
+        if self.evaluation().is_zero() {
+            return Err("alerts.evaluation_interval must be positive".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for r in &self.rules {
+            r.validate().map_err(|m| format!("alerts.rules: {m}"))?;
+            if !seen.insert((r.name.as_str(), r.project.as_deref())) {
+                return Err(format!("alerts.rules: rule `{}` is declared twice", r.name));
+            }
+        }
+        let mut names = std::collections::HashSet::new();
+        for r in &self.receivers {
+            r.validate().map_err(|m| format!("alerts.receivers: {m}"))?;
+            if !names.insert(r.name.as_str()) {
+                return Err(format!("alerts.receivers: `{}` is declared twice", r.name));
+            }
+        }
+        for r in &self.rules {
+            if let Some(x) = r.receivers.iter().find(|x| !self.has_receiver(x)) {
+                return Err(format!(
+                    "alerts.rules: rule `{}` names no receiver `{x}`",
+                    r.name
+                ));
+            }
+        }
+        let mut slos = std::collections::HashSet::new();
+        for s in &self.slos {
+            s.validate().map_err(|m| format!("alerts.slos: {m}"))?;
+            if !slos.insert((s.project.as_str(), s.name.as_str())) {
+                return Err(format!(
+                    "alerts.slos: `{}` of `{}` is declared twice",
+                    s.name, s.project
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn has_receiver(&self, name: &str) -> bool {
+        self.receivers().iter().any(|r| r.name == name)
+    }
+
+    /// The configured receivers, or the log when there are none.
+    pub fn receivers(&self) -> Vec<ReceiverConfig> {
+        if self.receivers.is_empty() {
+            vec![ReceiverConfig {
+                name: "log".into(),
+                kind: ReceiverKind::Log,
+                url: None,
+            }]
+        } else {
+            self.receivers.clone()
+        }
+    }
+
+    pub fn evaluation(&self) -> Duration {
+        duration("evaluation_interval", &self.evaluation_interval, 15)
+    }
+
+    pub fn group_timing(&self) -> GroupTiming {
+        GroupTiming::new(
+            duration("group_wait", &self.group_wait, 30),
+            duration("group_interval", &self.group_interval, 300),
+            duration("repeat_interval", &self.repeat_interval, 4 * 3600),
+        )
+    }
+}
+
+/// An alert that is pending or firing, with what is needed to notify about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActiveAlert {
+    pub key: String,
+    pub alertname: String,
+    pub project: String,
+    pub fingerprint: String,
+    pub labels: BTreeMap<String, String>,
+    /// Rendered with the latest value.
+    pub annotations: BTreeMap<String, String>,
+    pub state: AlertState,
+    pub timing: Timing,
+    pub receivers: Vec<String>,
+}
+
+/// (time, accepted, rejected) samples of a project's ingestion counters.
+type IngestSamples = VecDeque<(i64, u64, u64)>;
+
+/// Everything the alerting keeps at run time (a field of [`AppState`]).
+pub struct Alerts {
+    pub config: AlertsConfig,
+    pub store: AlertStore,
+    external_url: String,
+    api_rules: RwLock<Vec<Rule>>,
+    active: Mutex<BTreeMap<String, ActiveAlert>>,
+    dispatcher: Mutex<Dispatcher>,
+    serving: Mutex<HashMap<(String, i64), ServingCounts>>,
+    last_event: Mutex<HashMap<String, i64>>,
+    reference_missing: Mutex<HashMap<String, Option<f64>>>,
+    ingest_history: Mutex<HashMap<String, IngestSamples>>,
+    slo_status: RwLock<Vec<SloStatus>>,
+    last_evaluation_us: Mutex<i64>,
+    wake: Notify,
+    outbox_wake: Notify,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Alerts {
+    /// Opens the alert tables in the server's database and restores API rules and the
+    /// alerts that were pending or firing.
+    pub fn open(config: &crate::config::ServerConfig) -> Result<Self, StoreError> {
+        let store = AlertStore::open(&config.db)?;
+        let api_rules = store
+            .rules()?
+            .iter()
+            .filter_map(|j| serde_json::from_str::<Rule>(j).ok())
+            .collect();
+        let now = now_us();
+        let mut active = BTreeMap::new();
+        let mut dispatcher = Dispatcher::default();
+        let alerts = config.alerts.clone();
+        let external_url = if alerts.external_url.is_empty() {
+            format!("http://{}{}", config.listen, config.base_path)
+        } else {
+            alerts.external_url.trim_end_matches('/').to_string()
+        };
+        for json in store.active()? {
+            let Ok(a) = serde_json::from_str::<ActiveAlert>(&json) else {
+                continue;
+            };
+            if a.state.status == state::AlertStatus::Firing {
+                for r in &a.receivers {
+                    dispatcher.update(r, &a.project, evaluate::notice(&a, &external_url), now);
+                }
+            }
+            active.insert(a.key.clone(), a);
+        }
+        dispatcher.mark_all_sent(now);
+        Ok(Self {
+            config: alerts,
+            store,
+            external_url,
+            api_rules: RwLock::new(api_rules),
+            active: Mutex::new(active),
+            dispatcher: Mutex::new(dispatcher),
+            serving: Mutex::new(HashMap::new()),
+            last_event: Mutex::new(HashMap::new()),
+            reference_missing: Mutex::new(HashMap::new()),
+            ingest_history: Mutex::new(HashMap::new()),
+            slo_status: RwLock::new(Vec::new()),
+            last_evaluation_us: Mutex::new(i64::MIN),
+            wake: Notify::new(),
+            outbox_wake: Notify::new(),
+        })
+    }
+
+    pub fn external_url(&self) -> &str {
+        &self.external_url
+    }
+
+    /// The alerts pending or firing.
+    pub fn active(&self) -> Vec<ActiveAlert> {
+        lock(&self.active).values().cloned().collect()
+    }
+
+    pub fn slo_status(&self) -> Vec<SloStatus> {
+        self.slo_status
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn api_rules(&self) -> Vec<Rule> {
+        self.api_rules
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_api_rules(&self, rules: Vec<Rule>) {
+        *self.api_rules.write().unwrap_or_else(|p| p.into_inner()) = rules;
+    }
+
+    /// Adds the serving facts of stored events to the current minute's bucket.
+    pub fn record_serving(
+        &self,
+        project: &str,
+        facts: &[(Option<f64>, Option<u16>, Option<String>)],
+        now: i64,
+    ) {
+        lock(&self.last_event).insert(project.to_string(), now);
+        let mut n = ServingCounts::default();
+        for (latency, status, error) in facts {
+            if latency.is_none() && status.is_none() && error.is_none() {
+                continue;
+            }
+            n.requests += 1;
+            if error.is_some() || status.is_some_and(|s| s >= 500) {
+                n.errors += 1;
+            }
+            if let Some(l) = latency {
+                let i = DEFAULT_BUCKETS
+                    .iter()
+                    .position(|b| l <= b)
+                    .unwrap_or(DEFAULT_BUCKETS.len());
+                n.latency[i] += 1;
+            }
+        }
+        if n.requests > 0 {
+            lock(&self.serving)
+                .entry((project.to_string(), now.div_euclid(60_000_000)))
+                .or_default()
+                .add(&n);
+        }
+    }
+
+    /// Writes the buckets gathered since the last flush.
+    pub fn flush_serving(&self) {
+        let pending: Vec<((String, i64), ServingCounts)> = lock(&self.serving).drain().collect();
+        if let Err(e) = self.store.add_serving(&pending) {
+            tracing::warn!(error = %e, "could not store serving counts; keeping them");
+            let mut g = lock(&self.serving);
+            for (k, n) in pending {
+                g.entry(k).or_default().add(&n);
+            }
+        }
+    }
+}
+
+/// Called by `post_events` after a successful write: the serving facts of the stored
+/// events (latency, status, error).
+pub fn record_serving(
+    state: &AppState,
+    project: &str,
+    facts: &[(Option<f64>, Option<u16>, Option<String>)],
+) {
+    state.alerts.record_serving(project, facts, now_us());
+}
+
+/// Called by the scheduler after a snapshot is stored: keeps the reference's missing share
+/// and evaluates the rules right away.
+pub fn snapshot_taken(
+    state: &AppState,
+    project: &str,
+    results: &modelwatch_core::results::Results,
+) {
+    let reference = results
+        .summary
+        .as_ref()
+        .and_then(|s| s.reference.as_ref())
+        .and_then(|r| r.missing_values_share);
+    lock(&state.alerts.reference_missing).insert(project.to_string(), reference);
+    state.alerts.wake.notify_one();
+}
+
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+
+/// The evaluation loop: every second it flushes serving counts and sends due
+/// notifications to the outbox; every `evaluation_interval` (and after each snapshot) it
+/// evaluates the rules. Returns after `stop` turns true.
+pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    if !state.alerts.config.enabled {
+        let _ = stop.changed().await;
+        return;
+    }
+    let sender = tokio::spawn(send_loop(state.clone(), stop.clone()));
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_prune = tokio::time::Instant::now();
+    loop {
+        let mut force = false;
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = state.alerts.wake.notified() => force = true,
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() {
+            break;
+        }
+        let prune = last_prune.elapsed() >= PRUNE_EVERY;
+        if prune {
+            last_prune = tokio::time::Instant::now();
+        }
+        let s = state.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            let now = now_us();
+            s.alerts.flush_serving();
+            let due = {
+                let last = *lock(&s.alerts.last_evaluation_us);
+                force
+                    || last == i64::MIN
+                    || now - last >= s.alerts.config.evaluation().as_micros() as i64
+            };
+            if due {
+                *lock(&s.alerts.last_evaluation_us) = now;
+                evaluate::evaluate(&s, now);
+            }
+            evaluate::dispatch(&s, now);
+            if prune {
+                evaluate::prune(&s, now);
+            }
+        })
+        .await;
+    }
+    let s = state.clone();
+    let _ = tokio::task::spawn_blocking(move || s.alerts.flush_serving()).await;
+    let _ = sender.await;
+}
+
+/// The delivery loop: sends due outbox items, retrying failed ones with backoff.
+async fn send_loop(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+            () = state.alerts.outbox_wake.notified() => {}
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() {
+            break;
+        }
+        let s = state.clone();
+        let _ = tokio::task::spawn_blocking(move || evaluate::deliver_due(&s, now_us())).await;
+    }
+}
+
+/// Writes the alert and SLO families of `/metrics`.
+pub fn encode(state: &AppState, enc: &mut Encoder) {
+    let a = &state.alerts;
+    let active = a.active();
+    enc.gauge(
+        "modelwatch_alerts",
+        "Alerts evaluated by modelwatch that are pending or firing (1 per alert).",
+        active.iter().map(|x| {
+            (
+                vec![
+                    ("alertname", x.alertname.clone()),
+                    ("project", x.project.clone()),
+                    (
+                        "severity",
+                        x.labels.get("severity").cloned().unwrap_or_default(),
+                    ),
+                    ("alertstate", x.state.status.as_str().to_string()),
+                ],
+                1.0,
+            )
+        }),
+    );
+    let slos = a.slo_status();
+    let p =
+        |s: &SloStatus| -> Labels { vec![("project", s.project.clone()), ("slo", s.slo.clone())] };
+    enc.gauge(
+        "modelwatch_slo_objective",
+        "Target share of good requests of an SLO.",
+        slos.iter().map(|s| (p(s), s.objective)),
+    );
+    enc.gauge(
+        "modelwatch_slo_sli",
+        "Share of good requests over the SLO window (absent without requests).",
+        slos.iter().filter_map(|s| s.sli.map(|v| (p(s), v))),
+    );
+    enc.gauge(
+        "modelwatch_slo_error_budget_remaining",
+        "Share of the SLO window's error budget left (negative when overspent).",
+        slos.iter().map(|s| (p(s), s.error_budget_remaining)),
+    );
+    enc.gauge(
+        "modelwatch_slo_burn_rate",
+        "Error budget burn rate of an SLO over a window (1 spends the budget exactly).",
+        slos.iter().flat_map(|s| {
+            s.burn_rates.iter().filter_map(move |(w, b)| {
+                b.map(|b| {
+                    let mut l = p(s);
+                    l.push(("window", w.clone()));
+                    (l, b)
+                })
+            })
+        }),
+    );
+    let mut projects: Vec<(String, Duration)> = state
+        .projects()
+        .values()
+        .map(|p| {
+            (
+                p.name.clone(),
+                p.config.schedule.interval().unwrap_or_default(),
+            )
+        })
+        .collect();
+    projects.sort();
+    let last = lock(&a.last_event).clone();
+    enc.gauge(
+        "modelwatch_last_event_timestamp_seconds",
+        "Unix time of the newest event ingested since the server started, by project.",
+        projects.iter().filter_map(|(n, _)| {
+            last.get(n)
+                .map(|t| (vec![("project", n.clone())], *t as f64 / 1e6))
+        }),
+    );
+    enc.gauge(
+        "modelwatch_schedule_interval_seconds",
+        "Time between scheduled snapshots of a project (0: none).",
+        projects
+            .iter()
+            .map(|(n, i)| (vec![("project", n.clone())], i.as_secs_f64())),
+    );
+    let reference = lock(&a.reference_missing).clone();
+    enc.gauge(
+        "modelwatch_reference_missing_values_share",
+        "Share of missing values in a project's reference data.",
+        projects.iter().filter_map(|(n, _)| {
+            reference
+                .get(n)
+                .copied()
+                .flatten()
+                .map(|v| (vec![("project", n.clone())], v))
+        }),
+    );
+}

@@ -1,0 +1,470 @@
+//! Notifications: grouping by receiver and project (`group_wait`, `group_interval`,
+//! `repeat_interval`), silences, the bodies receivers get (Alertmanager's webhook format
+//! version 4, a Slack-compatible `{"text": ...}`, a log line) and delivery with retries.
+//!
+//! Grouping works like Alertmanager's: a new group waits `group_wait` before its first
+//! notification (to collect alerts that fire together); later changes go out at most every
+//! `group_interval`; a group that still fires is re-sent every `repeat_interval`. Every
+//! notification carries all of the group's unsilenced firing alerts and the ones resolved
+//! since the last one. Notifications go to an outbox table first, so a receiver that is
+//! down (or a restart) delays them but loses none.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::state::AlertStatus;
+use crate::ingest::format_us;
+
+/// A receiver's kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiverKind {
+    /// POSTs Alertmanager's webhook JSON (version 4).
+    Webhook,
+    /// POSTs `{"text": ...}` to a Slack-compatible incoming webhook.
+    Slack,
+    /// Writes the notification to the server log.
+    Log,
+}
+
+/// A receiver, as written in `[[alerts.receivers]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReceiverConfig {
+    pub name: String,
+    pub kind: ReceiverKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl ReceiverConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        match (self.kind, &self.url) {
+            (ReceiverKind::Log, _) => Ok(()),
+            (_, Some(u)) if u.starts_with("http://") || u.starts_with("https://") => Ok(()),
+            _ => Err(format!(
+                "receiver `{}` needs an http:// or https:// url",
+                self.name
+            )),
+        }
+    }
+}
+
+/// One alert as a receiver sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub fingerprint: String,
+    pub status: AlertStatus,
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub starts_us: i64,
+    pub ends_us: Option<i64>,
+    pub generator_url: String,
+    /// The status last notified (None: never).
+    pub sent: Option<AlertStatus>,
+}
+
+/// The timing of notifications, in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupTiming {
+    pub group_wait_us: i64,
+    pub group_interval_us: i64,
+    pub repeat_interval_us: i64,
+}
+
+impl GroupTiming {
+    pub fn new(wait: Duration, interval: Duration, repeat: Duration) -> Self {
+        Self {
+            group_wait_us: wait.as_micros() as i64,
+            group_interval_us: interval.as_micros() as i64,
+            repeat_interval_us: repeat.as_micros() as i64,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Group {
+    alerts: BTreeMap<String, Notice>,
+    created_us: i64,
+    last_sent_us: Option<i64>,
+}
+
+/// A notification ready to be written: a receiver, a project and its alerts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notification {
+    pub receiver: String,
+    pub project: String,
+    pub alerts: Vec<Notice>,
+}
+
+/// Groups of alerts per (receiver, project).
+#[derive(Debug, Default)]
+pub struct Dispatcher {
+    groups: HashMap<(String, String), Group>,
+}
+
+impl Dispatcher {
+    /// Adds or updates an alert of a group. `already_sent` marks an alert restored after a
+    /// restart as notified.
+    pub fn update(&mut self, receiver: &str, project: &str, mut notice: Notice, now: i64) {
+        let group = self
+            .groups
+            .entry((receiver.to_string(), project.to_string()))
+            .or_insert_with(|| Group {
+                created_us: now,
+                ..Default::default()
+            });
+        if let Some(old) = group.alerts.get(&notice.fingerprint) {
+            notice.sent = old.sent;
+        }
+        group.alerts.insert(notice.fingerprint.clone(), notice);
+    }
+
+    /// Marks every group as notified at `now` (after a restart).
+    pub fn mark_all_sent(&mut self, now: i64) {
+        for g in self.groups.values_mut() {
+            g.last_sent_us = Some(now);
+            for a in g.alerts.values_mut() {
+                a.sent = Some(a.status);
+            }
+        }
+    }
+
+    /// The notifications due at `now`; `silenced` tells whether an alert's labels are
+    /// silenced.
+    pub fn due(
+        &mut self,
+        now: i64,
+        timing: GroupTiming,
+        silenced: impl Fn(&BTreeMap<String, String>) -> bool,
+    ) -> Vec<Notification> {
+        let mut out = Vec::new();
+        let mut keys: Vec<(String, String)> = self.groups.keys().cloned().collect();
+        keys.sort();
+        for key in keys {
+            let group = self.groups.get_mut(&key).expect("key taken from the map");
+            // A resolved alert never notified as firing is dropped without a word.
+            group
+                .alerts
+                .retain(|_, a| !(a.status == AlertStatus::Resolved && a.sent.is_none()));
+            let visible: Vec<&Notice> = group
+                .alerts
+                .values()
+                .filter(|a| !silenced(&a.labels))
+                .collect();
+            let changed = visible.iter().any(|a| a.sent != Some(a.status));
+            let firing = visible.iter().any(|a| a.status == AlertStatus::Firing);
+            let send = match group.last_sent_us {
+                None => changed && now >= group.created_us + timing.group_wait_us,
+                Some(t) if changed => now >= t + timing.group_interval_us,
+                Some(t) => firing && now >= t + timing.repeat_interval_us,
+            };
+            if send {
+                out.push(Notification {
+                    receiver: key.0.clone(),
+                    project: key.1.clone(),
+                    alerts: visible.into_iter().cloned().collect(),
+                });
+                group.last_sent_us = Some(now);
+                let sent: Vec<String> = out
+                    .last()
+                    .map(|n| n.alerts.iter().map(|a| a.fingerprint.clone()).collect())
+                    .unwrap_or_default();
+                for f in sent {
+                    if let Some(a) = group.alerts.get_mut(&f) {
+                        a.sent = Some(a.status);
+                    }
+                }
+                group
+                    .alerts
+                    .retain(|_, a| !(a.status == AlertStatus::Resolved && a.sent.is_some()));
+            }
+            if group.alerts.is_empty() {
+                self.groups.remove(&key);
+            }
+        }
+        out
+    }
+}
+
+/// Alertmanager's group key for a project group.
+pub fn group_key(receiver: &str, project: &str) -> String {
+    format!("{{}}/{{receiver={:?}}}:{{project={:?}}}", receiver, project)
+}
+
+/// Alertmanager's "zero" time, the `endsAt` of a firing alert.
+const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+fn common(maps: Vec<&BTreeMap<String, String>>) -> BTreeMap<String, String> {
+    let Some((first, rest)) = maps.split_first() else {
+        return BTreeMap::new();
+    };
+    first
+        .iter()
+        .filter(|(k, v)| rest.iter().all(|m| m.get(*k) == Some(*v)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The webhook body: Alertmanager's format, version 4.
+pub fn alertmanager_body(n: &Notification, external_url: &str) -> serde_json::Value {
+    let status = if n.alerts.iter().any(|a| a.status == AlertStatus::Firing) {
+        "firing"
+    } else {
+        "resolved"
+    };
+    let alerts: Vec<serde_json::Value> = n
+        .alerts
+        .iter()
+        .map(|a| {
+            json!({
+                "status": if a.status == AlertStatus::Firing { "firing" } else { "resolved" },
+                "labels": a.labels,
+                "annotations": a.annotations,
+                "startsAt": format_us(a.starts_us),
+                "endsAt": a.ends_us.map_or_else(|| ZERO_TIME.to_string(), format_us),
+                "generatorURL": a.generator_url,
+                "fingerprint": a.fingerprint,
+            })
+        })
+        .collect();
+    json!({
+        "version": "4",
+        "groupKey": group_key(&n.receiver, &n.project),
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": n.receiver,
+        "groupLabels": {"project": n.project},
+        "commonLabels": common(n.alerts.iter().map(|a| &a.labels).collect()),
+        "commonAnnotations": common(n.alerts.iter().map(|a| &a.annotations).collect()),
+        "externalURL": external_url,
+        "alerts": alerts,
+    })
+}
+
+/// The text of a Slack-compatible message (and of the log line).
+pub fn text(n: &Notification) -> String {
+    let firing = n
+        .alerts
+        .iter()
+        .filter(|a| a.status == AlertStatus::Firing)
+        .count();
+    let resolved = n.alerts.len() - firing;
+    let mut head = String::new();
+    if firing > 0 {
+        head.push_str(&format!("[FIRING:{firing}]"));
+    }
+    if resolved > 0 {
+        if !head.is_empty() {
+            head.push(' ');
+        }
+        head.push_str(&format!("[RESOLVED:{resolved}]"));
+    }
+    let mut out = format!("{head} modelwatch project {}", n.project);
+    for a in &n.alerts {
+        let name = a.labels.get("alertname").map_or("", String::as_str);
+        let severity = a.labels.get("severity").map_or("", String::as_str);
+        let summary = a
+            .annotations
+            .get("summary")
+            .filter(|s| !s.is_empty())
+            .map_or(name, String::as_str);
+        out.push_str(&format!(
+            "\n• {} {name} ({severity}): {summary}",
+            a.status.as_str()
+        ));
+        if let Some(d) = a.annotations.get("description").filter(|d| !d.is_empty()) {
+            out.push_str(&format!(" — {d}"));
+        }
+        if let Some(u) = a.annotations.get("runbook_url").filter(|u| !u.is_empty()) {
+            out.push_str(&format!(" <{u}|runbook>"));
+        }
+    }
+    out
+}
+
+/// The body written to the outbox for a receiver.
+pub fn body_for(kind: ReceiverKind, n: &Notification, external_url: &str) -> String {
+    match kind {
+        ReceiverKind::Webhook => alertmanager_body(n, external_url).to_string(),
+        ReceiverKind::Slack => json!({ "text": text(n) }).to_string(),
+        ReceiverKind::Log => text(n),
+    }
+}
+
+/// The delay before retry number `attempt` (1, 2, ...): doubling from `initial`, at most
+/// `max`.
+pub fn backoff(attempt: u32, initial: Duration, max: Duration) -> Duration {
+    let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(20));
+    initial.saturating_mul(factor).min(max)
+}
+
+/// Delivers one body; blocking (run it on a blocking thread).
+pub fn deliver(receiver: &ReceiverConfig, body: &str) -> Result<(), String> {
+    match receiver.kind {
+        ReceiverKind::Log => {
+            tracing::warn!(target: "modelwatch::alerts", receiver = %receiver.name, "{body}");
+            Ok(())
+        }
+        ReceiverKind::Webhook | ReceiverKind::Slack => {
+            let url = receiver.url.as_deref().unwrap_or_default();
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .timeout_global(Some(Duration::from_secs(10)))
+                .http_status_as_error(false)
+                .build()
+                .into();
+            let response = agent
+                .post(url)
+                .header("Content-Type", "application/json")
+                .header("User-Agent", "modelwatch")
+                .send(body.as_bytes())
+                .map_err(|e| e.to_string())?;
+            let status = response.status().as_u16();
+            if (200..300).contains(&status) {
+                Ok(())
+            } else {
+                Err(format!("{url} answered {status}"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: i64 = 1_000_000;
+
+    fn notice(f: &str, status: AlertStatus) -> Notice {
+        Notice {
+            fingerprint: f.into(),
+            status,
+            labels: BTreeMap::from([
+                ("alertname".to_string(), f.to_string()),
+                ("project".to_string(), "iris".to_string()),
+                ("severity".to_string(), "warning".to_string()),
+            ]),
+            annotations: BTreeMap::from([("summary".to_string(), format!("{f} happened"))]),
+            starts_us: 0,
+            ends_us: None,
+            generator_url: "http://x/".into(),
+            sent: None,
+        }
+    }
+
+    fn timing() -> GroupTiming {
+        GroupTiming::new(
+            Duration::from_secs(30),
+            Duration::from_secs(60),
+            Duration::from_secs(3600),
+        )
+    }
+
+    fn names(n: &[Notification]) -> Vec<Vec<(String, AlertStatus)>> {
+        n.iter()
+            .map(|n| {
+                n.alerts
+                    .iter()
+                    .map(|a| (a.fingerprint.clone(), a.status))
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn group_wait_collects_then_repeat_interval_resends() {
+        let mut d = Dispatcher::default();
+        let none = |_: &BTreeMap<String, String>| false;
+        d.update("hook", "iris", notice("a", AlertStatus::Firing), 0);
+        assert!(d.due(10 * S, timing(), none).is_empty());
+        d.update("hook", "iris", notice("b", AlertStatus::Firing), 20 * S);
+        let sent = d.due(30 * S, timing(), none);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].alerts.len(), 2);
+        // Nothing new: nothing until the repeat interval.
+        assert!(d.due(31 * S, timing(), none).is_empty());
+        assert!(d.due(3629 * S, timing(), none).is_empty());
+        assert_eq!(d.due(3630 * S, timing(), none).len(), 1);
+        // A resolve waits for the group interval, then goes out with the firing one.
+        d.update("hook", "iris", notice("a", AlertStatus::Resolved), 3640 * S);
+        assert!(d.due(3660 * S, timing(), none).is_empty());
+        let sent = d.due(3690 * S, timing(), none);
+        assert_eq!(
+            names(&sent),
+            vec![vec![
+                ("a".to_string(), AlertStatus::Resolved),
+                ("b".to_string(), AlertStatus::Firing)
+            ]]
+        );
+        // The resolved alert is gone from the group.
+        d.update("hook", "iris", notice("b", AlertStatus::Resolved), 3700 * S);
+        let sent = d.due(3750 * S, timing(), none);
+        assert_eq!(
+            names(&sent),
+            vec![vec![("b".to_string(), AlertStatus::Resolved)]]
+        );
+        assert!(d.groups.is_empty());
+    }
+
+    #[test]
+    fn silences_hold_back_alerts_until_they_expire() {
+        let mut d = Dispatcher::default();
+        let silence_ends = 100 * S;
+        d.update("hook", "iris", notice("a", AlertStatus::Firing), 0);
+        for t in [30, 60, 99] {
+            let now = t * S;
+            assert!(d.due(now, timing(), |_| now < silence_ends).is_empty());
+        }
+        let now = 100 * S;
+        let sent = d.due(now, timing(), |_| now < silence_ends);
+        assert_eq!(
+            names(&sent),
+            vec![vec![("a".to_string(), AlertStatus::Firing)]]
+        );
+        // Resolved while silenced and never notified: dropped quietly.
+        let mut d = Dispatcher::default();
+        d.update("hook", "iris", notice("a", AlertStatus::Firing), 0);
+        assert!(d.due(40 * S, timing(), |_| true).is_empty());
+        d.update("hook", "iris", notice("a", AlertStatus::Resolved), 50 * S);
+        assert!(d.due(200 * S, timing(), |_| false).is_empty());
+        assert!(d.groups.is_empty());
+    }
+
+    #[test]
+    fn the_webhook_body_is_alertmanager_version_4() {
+        let mut resolved = notice("b", AlertStatus::Resolved);
+        resolved.ends_us = Some(60 * S);
+        let n = Notification {
+            receiver: "hook".into(),
+            project: "iris".into(),
+            alerts: vec![notice("a", AlertStatus::Firing), resolved],
+        };
+        let v = alertmanager_body(&n, "http://mw:8080");
+        assert_eq!(v["version"], "4");
+        assert_eq!(v["status"], "firing");
+        assert_eq!(v["groupLabels"]["project"], "iris");
+        assert_eq!(v["commonLabels"]["project"], "iris");
+        assert!(v["commonLabels"].get("alertname").is_none());
+        assert_eq!(v["alerts"][0]["endsAt"], "0001-01-01T00:00:00Z");
+        assert_eq!(v["alerts"][1]["status"], "resolved");
+        assert_eq!(v["alerts"][1]["endsAt"], "1970-01-01T00:01:00.000000Z");
+        assert_eq!(v["groupKey"], "{}/{receiver=\"hook\"}:{project=\"iris\"}");
+        let t = text(&n);
+        assert!(
+            t.starts_with("[FIRING:1] [RESOLVED:1] modelwatch project iris"),
+            "{t}"
+        );
+        assert!(t.contains("a happened"), "{t}");
+    }
+
+    #[test]
+    fn retries_back_off_to_a_ceiling() {
+        let i = Duration::from_secs(1);
+        let m = Duration::from_secs(60);
+        let d: Vec<u64> = (1..=8).map(|a| backoff(a, i, m).as_secs()).collect();
+        assert_eq!(d, vec![1, 2, 4, 8, 16, 32, 60, 60]);
+    }
+}
