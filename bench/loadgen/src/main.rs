@@ -237,6 +237,11 @@ impl Shared {
 
 struct Stats {
     latency_us: Histogram<u64>,
+    /// Send to answer (differs from `latency_us` in open loop only).
+    service_us: Histogram<u64>,
+    /// Open loop: how late the client sent a request whose connection was idle at its
+    /// scheduled time (the client's own scheduling lag, not the server's).
+    client_lag_us: Histogram<u64>,
     ok: u64,
     non_2xx: u64,
     transport_errors: u64,
@@ -250,6 +255,8 @@ impl Stats {
     fn new() -> Self {
         Self {
             latency_us: Histogram::new_with_bounds(1, 120_000_000, 3).expect("histogram bounds"),
+            service_us: Histogram::new_with_bounds(1, 120_000_000, 3).expect("histogram bounds"),
+            client_lag_us: Histogram::new_with_bounds(1, 120_000_000, 3).expect("histogram bounds"),
             ok: 0,
             non_2xx: 0,
             transport_errors: 0,
@@ -261,6 +268,10 @@ impl Stats {
     }
     fn merge(&mut self, o: Stats) {
         self.latency_us.add(&o.latency_us).expect("same bounds");
+        self.service_us.add(&o.service_us).expect("same bounds");
+        self.client_lag_us
+            .add(&o.client_lag_us)
+            .expect("same bounds");
         self.ok += o.ok;
         self.non_2xx += o.non_2xx;
         self.transport_errors += o.transport_errors;
@@ -305,11 +316,16 @@ async fn worker(shared: Arc<Shared>, index: usize) -> Stats {
     let mut next_at =
         interval.map(|i| shared.start + i.mul_f64(index as f64 / o.connections as f64));
     let mut k = index;
+    let mut prev_done = shared.start;
     while let Some(_n) = shared.claim() {
         let scheduled = match (next_at, interval) {
             (Some(at), Some(i)) => {
                 tokio::time::sleep_until(at.into()).await;
                 next_at = Some(at + i);
+                if prev_done <= at {
+                    let lag = at.elapsed().as_micros().max(1) as u64;
+                    stats.client_lag_us.saturating_record(lag);
+                }
                 at
             }
             _ => Instant::now(),
@@ -336,6 +352,7 @@ async fn worker(shared: Arc<Shared>, index: usize) -> Stats {
         }
         let req = req.body(Full::new(body)).expect("a valid request");
         stats.events_sent += o.batch as u64;
+        let sent = Instant::now();
         let exchange = async {
             s.ready().await.map_err(|e| format!("not ready: {e}"))?;
             let resp = s
@@ -363,8 +380,11 @@ async fn worker(shared: Arc<Shared>, index: usize) -> Stats {
                 sender = None;
             }
             Ok(Ok((status, bytes))) => {
-                let us = scheduled.elapsed().as_micros().max(1) as u64;
+                prev_done = Instant::now();
+                let us = (prev_done - scheduled).as_micros().max(1) as u64;
                 stats.latency_us.saturating_record(us);
+                let us = (prev_done - sent).as_micros().max(1) as u64;
+                stats.service_us.saturating_record(us);
                 if status.is_success() {
                     stats.ok += 1;
                     stats.events_acked += accepted_of(&bytes).unwrap_or(0);
@@ -468,13 +488,27 @@ fn main() {
         ms(h.value_at_quantile(0.999)),
         ms(h.max())
     );
+    if o.rate.is_some() {
+        let s = &total.service_us;
+        let l = &total.client_lag_us;
+        println!(
+            "  (latency above is from each request's scheduled send time; send to answer: \
+             p50 {:.2}  p99 {:.2}  max {:.2}; client lag on idle connections: p99 {:.2}  max {:.2})",
+            ms(s.value_at_quantile(0.50)),
+            ms(s.value_at_quantile(0.99)),
+            ms(s.max()),
+            ms(l.value_at_quantile(0.99)),
+            ms(l.max())
+        );
+    }
     if let Some(e) = &total.first_error {
         println!("first error: {e}");
     }
     println!(
         "RESULT mode={mode} batch={} conns={} secs={:.3} requests={requests} ok={} errors={} \
          events_sent={} events_acked={} events_per_s={:.0} req_per_s={:.0} \
-         p50_ms={:.3} p90_ms={:.3} p99_ms={:.3} max_ms={:.3}",
+         p50_ms={:.3} p90_ms={:.3} p99_ms={:.3} max_ms={:.3} service_p99_ms={:.3} \
+         client_lag_p99_ms={:.3}",
         o.batch,
         o.connections,
         secs,
@@ -487,7 +521,9 @@ fn main() {
         ms(h.value_at_quantile(0.50)),
         ms(h.value_at_quantile(0.90)),
         ms(h.value_at_quantile(0.99)),
-        ms(h.max())
+        ms(h.max()),
+        ms(total.service_us.value_at_quantile(0.99)),
+        ms(total.client_lag_us.value_at_quantile(0.99)),
     );
     let failed = total.non_2xx + total.transport_errors + total.timeouts;
     std::process::exit(if failed > 0 && total.ok == 0 { 1 } else { 0 });
