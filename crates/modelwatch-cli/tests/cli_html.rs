@@ -112,22 +112,8 @@ fn write_dataset(path: &Path, rows: usize, seed: u64, shift: f64, classification
     };
     for r in 0..rows {
         let secs = start + (r as i64) * 60;
-        let (d, t) = (secs / 86_400, secs % 86_400);
-        // days since the epoch to a civil date (Howard Hinnant's algorithm)
-        let z = d + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        let mut cells = vec![format!(
-            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-            t / 3600,
-            t % 3600 / 60,
-            t % 60
+        let mut cells = vec![modelwatch_core::quality::format_datetime_us(
+            secs * 1_000_000,
         )];
         let mut x0 = 0.0;
         for i in 0..13 {

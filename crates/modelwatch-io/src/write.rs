@@ -2,31 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use modelwatch_core::table::{ColumnData, Table};
+use modelwatch_core::table::{civil_from_days, ColumnData, Table};
 
 use crate::error::ReadError;
-
-/// Civil date (year, month, day) of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
-}
 
 /// Formats microseconds since the epoch as ISO-8601 in UTC: `2024-01-05` for midnight,
 /// `2024-01-05T10:00:00Z` or `2024-01-05T10:00:00.250000Z` otherwise.
