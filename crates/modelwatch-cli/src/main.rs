@@ -1,5 +1,6 @@
 //! The `modelwatch` binary: argument parsing and wiring, nothing else.
 
+mod alerts_cmd;
 mod config;
 mod demo_cmd;
 mod report_cmd;
@@ -29,6 +30,8 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// Watch a model drift: the server with an `iris` project and a client whose traffic drifts.
     Demo(Box<demo_cmd::DemoArgs>),
+    /// Alert rules: `export` writes Prometheus rules equivalent to the server's.
+    Alerts(alerts_cmd::AlertsArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +41,7 @@ fn main() -> ExitCode {
         Command::Test(args) => test_cmd::run(*args),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Demo(args) => demo_cmd::run(*args),
+        Command::Alerts(args) => alerts_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -223,6 +223,8 @@ pub fn prometheus_rules(config: &AlertsConfig) -> (String, Vec<String>) {
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
                 labels.extend([
+                    ("project".to_string(), slo.project.clone()),
+                    ("slo".to_string(), slo.name.clone()),
                     ("long_window".to_string(), long.clone()),
                     ("short_window".to_string(), short.clone()),
                     ("severity".to_string(), tier.severity.to_string()),
