@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use modelwatch_core::results::{Meta, Preset};
-use modelwatch_core::run::{run_presets, RunSpec};
+use modelwatch_core::run::{run_presets, RunError, RunSpec};
 use modelwatch_io::Format;
 use serde::Deserialize;
 use serde_json::json;
@@ -171,12 +171,16 @@ pub struct WindowRun {
     pub results: modelwatch_core::results::Results,
 }
 
-/// Runs `presets` over a window of `project`'s events against its reference.
+/// Runs `presets` over a window of `project`'s events against its reference. With
+/// `lenient_quality` (scheduled snapshots, reports with the project's own presets), a
+/// window whose model quality cannot be computed (no labelled rows yet) still gets the
+/// other presets.
 pub fn run_window(
     state: &AppState,
     project: &Project,
     spec: WindowSpec,
     presets: &[Preset],
+    lenient_quality: bool,
 ) -> Result<WindowRun, WindowError> {
     let reference = project
         .reference
@@ -229,8 +233,31 @@ pub fn run_window(
         pos_label: project.config.pos_label.as_deref(),
         proba_threshold: project.config.proba_threshold,
     };
-    let results = run_presets(reference, &current, &run, meta, &|| {})
-        .map_err(|e| WindowError::BadRequest(e.to_string()))?;
+    let results = match run_presets(reference, &current, &run, meta.clone(), &|| {}) {
+        Ok(r) => r,
+        // Model quality needs labelled rows, which a window may not have yet (labels come
+        // late): the other presets still run, and the log says why quality is missing.
+        Err(RunError::ModelQuality(e))
+            if lenient_quality
+                && presets
+                    .iter()
+                    .any(|p| matches!(p, Preset::Drift | Preset::Summary | Preset::Target)) =>
+        {
+            tracing::warn!(project = %project.name, error = %e, "model quality left out of the window");
+            let others: Vec<Preset> = presets
+                .iter()
+                .copied()
+                .filter(|p| !matches!(p, Preset::Classification | Preset::Regression))
+                .collect();
+            let run = RunSpec {
+                presets: &others,
+                ..run
+            };
+            run_presets(reference, &current, &run, meta, &|| {})
+                .map_err(|e| WindowError::BadRequest(e.to_string()))?
+        }
+        Err(e) => return Err(WindowError::BadRequest(e.to_string())),
+    };
     Ok(WindowRun { results })
 }
 
@@ -942,7 +969,8 @@ async fn report(
     };
     let st = state.clone();
     let p = project.clone();
-    let run = tokio::task::spawn_blocking(move || run_window(&st, &p, spec, &presets))
+    let lenient = q.preset.is_none();
+    let run = tokio::task::spawn_blocking(move || run_window(&st, &p, spec, &presets, lenient))
         .await
         .map_err(ApiError::internal)?;
     match (run, html) {

@@ -30,7 +30,7 @@ pub fn take_snapshot(state: &AppState, project: &Project) -> Result<Option<i64>,
     let to_us = now_us();
     let from_us = to_us - window.as_micros() as i64;
     let spec = WindowSpec::Range { from_us, to_us };
-    let run = match run_window(state, project, spec, &project.config.presets) {
+    let run = match run_window(state, project, spec, &project.config.presets, true) {
         Ok(run) => run,
         Err(WindowError::TooFewRows { .. }) => return Ok(None),
         Err(e) => return Err(e),

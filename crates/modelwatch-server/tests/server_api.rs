@@ -485,6 +485,20 @@ fn late_labels_feed_classification_quality_in_windows_and_snapshots() {
         "{}",
         a.body
     );
+    // Before the labels: snapshots still run (without model quality); an explicit
+    // classification report says why it cannot be made.
+    let a = call(
+        "POST",
+        &server.url("/api/v1/projects/iris/snapshots"),
+        &[],
+        None,
+    );
+    assert_eq!(a.status, 201, "{}", a.body);
+    let id = a.json()["id"].as_i64().unwrap();
+    let snap = get(&server.url(&format!("/api/v1/projects/iris/snapshots/{id}"))).json();
+    assert!(snap.get("drift").is_some() && snap.get("classification").is_none());
+    let r = get(&server.url("/api/v1/projects/iris/report?last=40&preset=classification"));
+    assert_eq!(r.status, 422, "{}", r.body);
     // The truth: correct for i % 4 != 0, so accuracy is 30 / 40.
     let labels: Vec<serde_json::Value> = (0..40)
         .map(|i| {
@@ -518,6 +532,7 @@ fn late_labels_feed_classification_quality_in_windows_and_snapshots() {
         201
     );
     let s = get(&server.url("/api/v1/projects/iris/series?metric=quality.accuracy")).json();
+    assert_eq!(s["points"].as_array().unwrap().len(), 1, "{s}");
     assert_eq!(s["points"][0][1], 0.75, "{s}");
     let m = get(&server.url("/metrics")).body;
     assert!(
