@@ -190,9 +190,9 @@ pub fn run_window(
         WindowSpec::Last(n) => WindowQuery::Last(n),
         WindowSpec::Range { from_us, to_us } => WindowQuery::Range { from_us, to_us },
     };
-    let events = state
+    let (events, window_size) = state
         .store
-        .events(&project.name, query)
+        .sample_events(&project.name, query, project.config.schedule.max_rows)
         .map_err(|e| WindowError::Internal(e.to_string()))?;
     let min = project.config.schedule.min_rows.max(1);
     if events.len() < min {
@@ -203,21 +203,29 @@ pub fn run_window(
     }
     let columns = &project.config.columns;
     let extra = project.configured_columns();
+    let (first, last) = (
+        events.first().map_or(0, |e| e.ts_us),
+        events.last().map_or(0, |e| e.ts_us),
+    );
+    let sampled = events.len() as u64 != window_size;
+    let shown = events.len();
     let current = crate::window::window_table(
         reference,
-        &events,
+        events,
         columns.target.as_deref(),
         columns.timestamp.as_deref(),
         &extra,
     )
     .map_err(|e| WindowError::Internal(e.to_string()))?;
-    let (first, last) = (
-        events.first().map_or(0, |e| e.ts_us),
-        events.last().map_or(0, |e| e.ts_us),
-    );
+    let mut current_name = format!("events {} to {}", format_us(first), format_us(last));
+    if sampled {
+        current_name.push_str(&format!(
+            " (every k-th: {shown} of {window_size}; schedule.max_rows)"
+        ));
+    }
     let meta = Meta {
         reference: format!("project {} reference", project.name),
-        current: format!("events {} to {}", format_us(first), format_us(last)),
+        current: current_name,
         reference_rows: reference.rows(),
         current_rows: current.rows(),
         version: modelwatch_core::VERSION.to_string(),
@@ -258,6 +266,8 @@ pub fn run_window(
         }
         Err(e) => return Err(WindowError::BadRequest(e.to_string())),
     };
+    drop(current);
+    crate::release_memory();
     Ok(WindowRun { results })
 }
 

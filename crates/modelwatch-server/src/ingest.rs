@@ -483,7 +483,10 @@ mod tests {
     fn times_format_without_panicking_at_the_extremes() {
         assert_eq!(format_us(0), "1970-01-01T00:00:00.000000Z");
         assert_eq!(format_us(-1), "1969-12-31T23:59:59.999999Z");
-        assert_eq!(format_us(1_714_543_200_500_000), "2024-05-01T06:00:00.500000Z");
+        assert_eq!(
+            format_us(1_714_543_200_500_000),
+            "2024-05-01T06:00:00.500000Z"
+        );
         assert!(format_us(i64::MIN / 2).ends_with('Z'));
         assert!(format_us(99_999_999_999_000_000).ends_with('Z'));
     }

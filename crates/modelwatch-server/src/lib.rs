@@ -34,6 +34,17 @@ pub fn now_us() -> i64 {
         .map_or(0, |d| d.as_micros() as i64)
 }
 
+/// Hands freed heap pages back to the system after a large window report: glibc keeps
+/// them otherwise, and a service that once read a big window would hold that memory for
+/// good.
+pub fn release_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks glibc's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// The latest snapshot of a project, as `/metrics` shows it.
 #[derive(Debug, Clone)]
 pub struct LatestSnapshot {

@@ -53,6 +53,9 @@ pub struct Schedule {
     pub window: String,
     /// Fewer events than this in the window: no snapshot, and reports say so.
     pub min_rows: usize,
+    /// Windows holding more events than this are thinned evenly to about this many (every
+    /// k-th event), which bounds a report's time and memory (about 1 KB per event).
+    pub max_rows: usize,
 }
 
 impl Default for Schedule {
@@ -61,6 +64,7 @@ impl Default for Schedule {
             interval: "5m".into(),
             window: "1h".into(),
             min_rows: 10,
+            max_rows: 200_000,
         }
     }
 }
@@ -135,6 +139,15 @@ impl ProjectConfig {
             return Err(ProjectError::Invalid {
                 what: "proba_threshold".into(),
                 message: format!("must be between 0 and 1, got {}", self.proba_threshold),
+            });
+        }
+        if self.schedule.max_rows < self.schedule.min_rows.max(1) {
+            return Err(ProjectError::Invalid {
+                what: "schedule.max_rows".into(),
+                message: format!(
+                    "must be at least min_rows ({}), got {}",
+                    self.schedule.min_rows, self.schedule.max_rows
+                ),
             });
         }
         self.schedule.interval()?;

@@ -20,61 +20,61 @@ use crate::store::StoredEvent;
 /// values.
 pub fn window_table(
     reference: &Table,
-    events: &[StoredEvent],
+    events: Vec<StoredEvent>,
     target: Option<&str>,
     timestamp: Option<&str>,
     extra: &[&str],
 ) -> Result<Table, TableError> {
-    let parsed: Vec<serde_json::Map<String, Value>> = events
-        .iter()
-        .map(|e| match serde_json::from_str::<Value>(&e.values_json) {
-            Ok(Value::Object(o)) => o,
-            _ => serde_json::Map::new(),
-        })
-        .collect();
-    let labels: Vec<Option<Value>> = events
-        .iter()
-        .map(|e| {
-            e.label_json
-                .as_deref()
-                .and_then(|l| serde_json::from_str(l).ok())
-        })
-        .collect();
-    let mut columns = Vec::with_capacity(reference.columns().len() + extra.len());
     let missing: Vec<&str> = extra
         .iter()
         .copied()
         .filter(|n| reference.column(n).is_none())
         .collect();
-    let kinds = reference
+    let names: Vec<&str> = reference
         .columns()
         .iter()
-        .map(|c| (c.name.as_str(), Some(&c.data)))
-        .chain(missing.iter().map(|n| (*n, None)));
-    for (name, kind) in kinds {
-        let values: Vec<Value> = parsed
-            .iter()
-            .zip(&labels)
-            .zip(events)
-            .map(|((obj, label), event)| {
-                if Some(name) == target {
-                    if let Some(l) = label {
-                        return l.clone();
-                    }
-                }
-                match obj.get(name) {
-                    Some(v) if !v.is_null() => v.clone(),
-                    _ if Some(name) == timestamp => Value::from(event.ts_us as f64 / 1e6),
-                    _ => Value::Null,
-                }
-            })
-            .collect();
-        let data = match kind {
-            Some(reference_data) => column_like(reference_data, &values),
-            None => column_inferred(&values),
+        .map(|c| c.name.as_str())
+        .chain(missing.iter().copied())
+        .collect();
+    let target_at = target.and_then(|t| names.iter().position(|n| *n == t));
+    let timestamp_at = timestamp.and_then(|t| names.iter().position(|n| *n == t));
+    // One pass over the events, each parsed and moved into per-column cells right away,
+    // so memory holds the cells, not every event's text and map at once.
+    let mut cells: Vec<Vec<Value>> = names
+        .iter()
+        .map(|_| Vec::with_capacity(events.len()))
+        .collect();
+    for event in events {
+        let mut obj = match serde_json::from_str::<Value>(&event.values_json) {
+            Ok(Value::Object(o)) => o,
+            _ => serde_json::Map::new(),
         };
-        columns.push(Column::new(name, data));
+        let label = event
+            .label_json
+            .as_deref()
+            .and_then(|l| serde_json::from_str::<Value>(l).ok());
+        for (i, name) in names.iter().enumerate() {
+            let own = obj.remove(*name).filter(|v| !v.is_null());
+            let v = match (Some(i) == target_at, &label, own) {
+                (true, Some(l), _) => l.clone(),
+                (_, _, Some(v)) => v,
+                _ if Some(i) == timestamp_at => Value::from(event.ts_us as f64 / 1e6),
+                _ => Value::Null,
+            };
+            cells[i].push(v);
+        }
     }
+    let columns = names
+        .iter()
+        .zip(cells)
+        .map(|(name, values)| {
+            let data = match reference.column(name) {
+                Some(c) => column_like(&c.data, &values),
+                None => column_inferred(&values),
+            };
+            Column::new(*name, data)
+        })
+        .collect();
     Table::new(columns)
 }
 
@@ -231,7 +231,14 @@ mod tests {
             ),
             ev(r#"{"x": null, "n": "4", "city": 7}"#, None),
         ];
-        let t = window_table(&reference(), &events, Some("label"), Some("ts"), &[]).unwrap();
+        let t = window_table(
+            &reference(),
+            events.to_vec(),
+            Some("label"),
+            Some("ts"),
+            &[],
+        )
+        .unwrap();
         assert_eq!(t.rows(), 2);
         let data = |n: &str| &t.column(n).unwrap().data;
         assert!(matches!(data("x"), ColumnData::Float(v) if v[0] == 2.0 && v[1].is_nan()));
@@ -255,7 +262,7 @@ mod tests {
             ev(r#"{"n": 2.5}"#, None),
             ev(r#"{"n": 1, "flag": "maybe"}"#, None),
         ];
-        let t = window_table(&reference(), &events, None, None, &[]).unwrap();
+        let t = window_table(&reference(), events.to_vec(), None, None, &[]).unwrap();
         assert!(
             matches!(&t.column("n").unwrap().data, ColumnData::Float(v) if v == &vec![2.5, 1.0])
         );
@@ -273,7 +280,7 @@ mod tests {
         ];
         let t = window_table(
             &reference(),
-            &events,
+            events.to_vec(),
             None,
             None,
             &["pred", "proba", "k", "x"],

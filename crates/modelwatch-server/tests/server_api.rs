@@ -221,6 +221,22 @@ fn reports_over_windows_in_json_and_html() {
     assert!(r.content_type.starts_with("text/html"));
     assert!(r.body.contains("at least 10"), "{}", r.body);
 
+    // A window larger than schedule.max_rows is thinned evenly, and says so.
+    let a = call(
+        "PUT",
+        &server.url("/api/v1/projects/iris"),
+        &[("Content-Type", "application/json")],
+        Some(br#"{"schedule": {"max_rows": 50}}"#),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    let v = get(&server.url("/api/v1/projects/iris/report?last=200&preset=drift")).json();
+    assert_eq!(v["meta"]["current_rows"], 50, "{v}");
+    assert!(
+        v["meta"]["current"].as_str().unwrap().contains("50 of 200"),
+        "{}",
+        v["meta"]
+    );
+
     for bad in [
         "last=0",
         "since=soon",

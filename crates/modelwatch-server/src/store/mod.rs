@@ -118,6 +118,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<usize>, StoreError>;
     /// The events of a window, oldest first.
     fn events(&self, project: &str, window: WindowQuery) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The events of a window, oldest first, thinned to about `max_rows` when it holds
+    /// more: every k-th event by arrival order (k = ceil(total / max_rows)), so a long or
+    /// busy window keeps its shape at a bounded cost. Returns the events and the window's
+    /// full size.
+    fn sample_events(
+        &self,
+        project: &str,
+        window: WindowQuery,
+        max_rows: usize,
+    ) -> Result<(Vec<StoredEvent>, u64), StoreError>;
     /// How many events a project has stored.
     fn count_events(&self, project: &str) -> Result<u64, StoreError>;
 

@@ -20,6 +20,57 @@ use super::{
 pub struct SqliteStore {
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
+    _checkpointer: Option<Checkpointer>,
+}
+
+/// Folds the write-ahead log back into the database once a second from its own
+/// connection. SQLite's automatic checkpoint would run inside the commit that crosses the
+/// threshold, with an fsync, stalling the ingest writer (and every request waiting on
+/// it) for tens of milliseconds; a passive checkpoint from another connection runs beside
+/// the writer instead.
+struct Checkpointer {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(db_err)?;
+        conn.execute_batch("PRAGMA busy_timeout = 10000;")
+            .map_err(db_err)?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("modelwatch-checkpoint".into())
+            .spawn(move || loop {
+                match stopped.recv_timeout(std::time::Duration::from_secs(1)) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                        if let Err(e) =
+                            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                        {
+                            tracing::warn!(error = %e, "WAL checkpoint failed");
+                        }
+                    }
+                    _ => {
+                        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        let _ = self.stop.send(());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 fn db_err(e: rusqlite::Error) -> StoreError {
@@ -89,7 +140,8 @@ impl SqliteStore {
         writer
             .execute_batch(&format!(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; \
-                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;"
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                 PRAGMA wal_autocheckpoint = 0;"
             ))
             .map_err(db_err)?;
         writer.execute_batch(SCHEMA).map_err(db_err)?;
@@ -100,6 +152,7 @@ impl SqliteStore {
         Ok(Self {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            _checkpointer: Some(Checkpointer::start(path)?),
         })
     }
 
@@ -283,6 +336,72 @@ impl Store for SqliteStore {
         };
         out.shrink_to_fit();
         Ok(out)
+    }
+
+    fn sample_events(
+        &self,
+        project: &str,
+        window: WindowQuery,
+        max_rows: usize,
+    ) -> Result<(Vec<StoredEvent>, u64), StoreError> {
+        let max_rows = max_rows.max(1) as i64;
+        let conn = self.read();
+        let map = |row: &rusqlite::Row<'_>| {
+            Ok(StoredEvent {
+                seq: row.get(0)?,
+                ts_us: row.get(1)?,
+                event_id: row.get(2)?,
+                values_json: row.get(3)?,
+                label_json: row.get(4)?,
+            })
+        };
+        // The window as a subquery, its size, then every k-th row of it.
+        let (inner, total): (&str, i64) = match window {
+            WindowQuery::Last(n) => {
+                let n = i64::try_from(n).unwrap_or(i64::MAX);
+                let stored: i64 = conn
+                    .query_row(
+                        "SELECT count(*) FROM events WHERE project = ?1",
+                        params![project],
+                        |r| r.get(0),
+                    )
+                    .map_err(db_err)?;
+                (
+                    "SELECT seq, ts_us, event_id, vals, label FROM events
+                     WHERE project = ?1 ORDER BY ts_us DESC, seq DESC LIMIT ?2",
+                    stored.min(n),
+                )
+            }
+            WindowQuery::Range { from_us, to_us } => {
+                let total: i64 = conn
+                    .query_row(
+                        "SELECT count(*) FROM events WHERE project = ?1 AND ts_us >= ?2 AND ts_us < ?3",
+                        params![project, from_us, to_us],
+                        |r| r.get(0),
+                    )
+                    .map_err(db_err)?;
+                (
+                    "SELECT seq, ts_us, event_id, vals, label FROM events
+                     WHERE project = ?1 AND ts_us >= ?2 AND ts_us < ?3",
+                    total,
+                )
+            }
+        };
+        let stride = ((total + max_rows - 1) / max_rows).max(1);
+        let sql = format!("SELECT * FROM ({inner}) WHERE seq % {stride} = 0 ORDER BY ts_us, seq");
+        let mut stmt = conn.prepare(&sql).map_err(db_err)?;
+        let rows = match window {
+            WindowQuery::Last(n) => {
+                let n = i64::try_from(n).unwrap_or(i64::MAX);
+                stmt.query_map(params![project, n], map)
+            }
+            WindowQuery::Range { from_us, to_us } => {
+                stmt.query_map(params![project, from_us, to_us], map)
+            }
+        }
+        .map_err(db_err)?;
+        let events: Vec<StoredEvent> = rows.collect::<Result<_, _>>().map_err(db_err)?;
+        Ok((events, total.max(0) as u64))
     }
 
     fn count_events(&self, project: &str) -> Result<u64, StoreError> {
@@ -521,6 +640,40 @@ mod tests {
         assert_eq!(range[0].label_json.as_deref(), Some("1"));
         assert_eq!(s.prune(5000, 0).unwrap(), (5, 0));
         assert_eq!(s.count_events(name).unwrap(), 5);
+    }
+
+    #[test]
+    fn large_windows_are_thinned_evenly() {
+        let (_d, s) = store();
+        s.insert_events(&[EventBatch {
+            project: "p".into(),
+            events: (0..1000)
+                .map(|i| event(i * 10, &format!("e{i}"), i as f64))
+                .collect(),
+        }])
+        .unwrap();
+        let (all, total) = s.sample_events("p", WindowQuery::Last(100), 1000).unwrap();
+        assert_eq!((all.len(), total), (100, 100));
+        assert_eq!(all.last().unwrap().ts_us, 9990);
+        let (some, total) = s
+            .sample_events(
+                "p",
+                WindowQuery::Range {
+                    from_us: 0,
+                    to_us: 10_000,
+                },
+                300,
+            )
+            .unwrap();
+        assert_eq!(total, 1000);
+        // Every 4th event: 250 of 1000, spread over the whole window, oldest first.
+        assert_eq!(some.len(), 250);
+        assert!(some.first().unwrap().ts_us < 100 && some.last().unwrap().ts_us > 9900);
+        assert!(some.windows(2).all(|w| w[0].ts_us < w[1].ts_us));
+        let (last, total) = s.sample_events("p", WindowQuery::Last(500), 100).unwrap();
+        assert_eq!(total, 500);
+        assert_eq!(last.len(), 100);
+        assert!(last.first().unwrap().ts_us >= 5000);
     }
 
     #[test]
