@@ -28,6 +28,9 @@ pub struct SqliteStore {
 /// threshold, with an fsync, stalling the ingest writer (and every request waiting on
 /// it) for tens of milliseconds; a passive checkpoint from another connection runs beside
 /// the writer instead.
+/// Log size (in 4 KiB frames, ~40 MiB) above which the checkpointer restarts the log.
+const RESTART_AFTER_FRAMES: i64 = 10_000;
+
 struct Checkpointer {
     stop: std::sync::mpsc::Sender<()>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -44,10 +47,24 @@ impl Checkpointer {
             .spawn(move || loop {
                 match stopped.recv_timeout(std::time::Duration::from_secs(1)) {
                     Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                        if let Err(e) =
-                            conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                        {
-                            tracing::warn!(error = %e, "WAL checkpoint failed");
+                        // (busy, frames in the log, frames checkpointed)
+                        let passive = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                            r.get::<_, i64>(1)
+                        });
+                        match passive {
+                            // Under steady writes a passive checkpoint never catches up
+                            // with the end of the log, so the log would grow for ever: a
+                            // restart checkpoint (brief: the frames are mostly copied
+                            // already) lets the next commit write from its start again.
+                            Ok(log) if log > RESTART_AFTER_FRAMES => {
+                                if let Err(e) =
+                                    conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
+                                {
+                                    tracing::warn!(error = %e, "WAL restart checkpoint failed");
+                                }
+                            }
+                            Ok(_) => {}
+                            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
                         }
                     }
                     _ => {
@@ -141,7 +158,7 @@ impl SqliteStore {
             .execute_batch(&format!(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; \
                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                 PRAGMA wal_autocheckpoint = 0;"
+                 PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;"
             ))
             .map_err(db_err)?;
         writer.execute_batch(SCHEMA).map_err(db_err)?;
