@@ -632,7 +632,13 @@ pub fn dispatch(state: &AppState, now: i64) {
             let r = receivers.iter().find(|r| r.name == n.receiver)?;
             Some((
                 n.receiver.clone(),
-                body_for(r.kind, n, alerts.external_url()),
+                body_for(
+                    r.kind,
+                    n,
+                    alerts.external_url(),
+                    now,
+                    alerts.config.group_timing(),
+                ),
             ))
         })
         .collect();

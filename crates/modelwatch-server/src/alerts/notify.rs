@@ -1,6 +1,7 @@
 //! Notifications: grouping by receiver and project (`group_wait`, `group_interval`,
 //! `repeat_interval`), silences, the bodies receivers get (Alertmanager's webhook format
-//! version 4, a Slack-compatible `{"text": ...}`, a log line) and delivery with retries.
+//! version 4, Alertmanager's own `POST /api/v2/alerts` array, a Slack-compatible
+//! `{"text": ...}`, a log line) and delivery with retries.
 //!
 //! Grouping works like Alertmanager's: a new group waits `group_wait` before its first
 //! notification (to collect alerts that fire together); later changes go out at most every
@@ -26,6 +27,8 @@ pub enum ReceiverKind {
     Webhook,
     /// POSTs `{"text": ...}` to a Slack-compatible incoming webhook.
     Slack,
+    /// POSTs the alerts to an Alertmanager's `/api/v2/alerts` (postable alerts).
+    Alertmanager,
     /// Writes the notification to the server log.
     Log,
 }
@@ -49,6 +52,18 @@ impl ReceiverConfig {
                 "receiver `{}` needs an http:// or https:// url",
                 self.name
             )),
+        }
+    }
+
+    /// Where deliveries are POSTed: the url, or for an Alertmanager (given by its base
+    /// url) its `/api/v2/alerts`.
+    pub fn endpoint(&self) -> String {
+        let url = self.url.as_deref().unwrap_or_default();
+        match self.kind {
+            ReceiverKind::Alertmanager if !url.ends_with("/api/v2/alerts") => {
+                format!("{}/api/v2/alerts", url.trim_end_matches('/'))
+            }
+            _ => url.to_string(),
         }
     }
 }
@@ -245,6 +260,34 @@ pub fn alertmanager_body(n: &Notification, external_url: &str) -> serde_json::Va
     })
 }
 
+/// The body of Alertmanager's `POST /api/v2/alerts`: an array of postable alerts. A firing
+/// alert is posted with `endsAt` = `firing_until_us` (Alertmanager resolves it then unless
+/// it is posted again; without `endsAt` it would use its `resolve_timeout`, 5 minutes by
+/// default); a resolved one with its end. Empty label values are left out (Prometheus
+/// treats them as absent).
+pub fn alertmanager_v2_body(n: &Notification, firing_until_us: i64) -> serde_json::Value {
+    let alerts: Vec<serde_json::Value> = n
+        .alerts
+        .iter()
+        .map(|a| {
+            let labels: BTreeMap<&String, &String> =
+                a.labels.iter().filter(|(_, v)| !v.is_empty()).collect();
+            let ends = match (a.status, a.ends_us) {
+                (AlertStatus::Firing, _) | (_, None) => firing_until_us,
+                (_, Some(e)) => e,
+            };
+            json!({
+                "labels": labels,
+                "annotations": a.annotations,
+                "startsAt": format_us(a.starts_us),
+                "endsAt": format_us(ends.max(a.starts_us)),
+                "generatorURL": a.generator_url,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(alerts)
+}
+
 /// The text of a Slack-compatible message (and of the log line).
 pub fn text(n: &Notification) -> String {
     let firing = n
@@ -286,10 +329,22 @@ pub fn text(n: &Notification) -> String {
     out
 }
 
-/// The body written to the outbox for a receiver.
-pub fn body_for(kind: ReceiverKind, n: &Notification, external_url: &str) -> String {
+/// The body written to the outbox for a receiver at `now`. Alertmanager receivers get
+/// firing alerts that end two `repeat_interval`s (at least a minute) from now: modelwatch
+/// re-posts a group that still fires every `repeat_interval`, which extends them.
+pub fn body_for(
+    kind: ReceiverKind,
+    n: &Notification,
+    external_url: &str,
+    now: i64,
+    timing: GroupTiming,
+) -> String {
     match kind {
         ReceiverKind::Webhook => alertmanager_body(n, external_url).to_string(),
+        ReceiverKind::Alertmanager => {
+            let hold = timing.repeat_interval_us.saturating_mul(2).max(60_000_000);
+            alertmanager_v2_body(n, now.saturating_add(hold)).to_string()
+        }
         ReceiverKind::Slack => json!({ "text": text(n) }).to_string(),
         ReceiverKind::Log => text(n),
     }
@@ -309,8 +364,8 @@ pub fn deliver(receiver: &ReceiverConfig, body: &str) -> Result<(), String> {
             tracing::warn!(target: "modelwatch::alerts", receiver = %receiver.name, "{body}");
             Ok(())
         }
-        ReceiverKind::Webhook | ReceiverKind::Slack => {
-            let url = receiver.url.as_deref().unwrap_or_default();
+        ReceiverKind::Webhook | ReceiverKind::Slack | ReceiverKind::Alertmanager => {
+            let url = &receiver.endpoint();
             let agent: ureq::Agent = ureq::Agent::config_builder()
                 .timeout_global(Some(Duration::from_secs(10)))
                 .http_status_as_error(false)
@@ -458,6 +513,45 @@ mod tests {
             "{t}"
         );
         assert!(t.contains("a happened"), "{t}");
+    }
+
+    #[test]
+    fn the_alertmanager_body_is_an_array_of_postable_alerts() {
+        let mut firing = notice("a", AlertStatus::Firing);
+        firing.labels.insert("column".into(), String::new());
+        let mut resolved = notice("b", AlertStatus::Resolved);
+        resolved.ends_us = Some(60 * S);
+        let n = Notification {
+            receiver: "am".into(),
+            project: "iris".into(),
+            alerts: vec![firing, resolved],
+        };
+        let t = GroupTiming::new(Duration::ZERO, Duration::ZERO, Duration::from_secs(3600));
+        let v: serde_json::Value =
+            serde_json::from_str(&body_for(ReceiverKind::Alertmanager, &n, "", 10 * S, t)).unwrap();
+        let a = v.as_array().unwrap();
+        assert_eq!(a.len(), 2);
+        assert_eq!(a[0]["labels"]["alertname"], "a");
+        assert!(a[0]["labels"].get("column").is_none());
+        assert_eq!(a[0]["annotations"]["summary"], "a happened");
+        assert_eq!(a[0]["startsAt"], "1970-01-01T00:00:00.000000Z");
+        assert_eq!(a[0]["endsAt"], "1970-01-01T02:00:10.000000Z");
+        assert_eq!(a[0]["generatorURL"], "http://x/");
+        assert!(a[0].get("status").is_none() && a[0].get("fingerprint").is_none());
+        assert_eq!(a[1]["endsAt"], "1970-01-01T00:01:00.000000Z");
+        let r = |url: &str| ReceiverConfig {
+            name: "am".into(),
+            kind: ReceiverKind::Alertmanager,
+            url: Some(url.into()),
+        };
+        assert_eq!(
+            r("http://am:9093/").endpoint(),
+            "http://am:9093/api/v2/alerts"
+        );
+        assert_eq!(
+            r("http://am:9093/api/v2/alerts").endpoint(),
+            "http://am:9093/api/v2/alerts"
+        );
     }
 
     #[test]
