@@ -8,8 +8,8 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::*;
 use modelwatch_server::config::ServerConfig;
@@ -18,50 +18,10 @@ use serde_json::Value;
 /// Debian installs the binary as `prometheus-alertmanager`; upstream calls it
 /// `alertmanager`.
 fn alertmanager_or_skip() -> Option<&'static str> {
-    let found = ["prometheus-alertmanager", "alertmanager"]
-        .into_iter()
-        .find(|tool| {
-            Command::new(tool)
-                .arg("--version")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok()
-        });
-    if found.is_none() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("Alertmanager is not installed (CI installs Debian's `prometheus-alertmanager` package)");
-        }
-        eprintln!(
-            "skipping: Alertmanager is not installed (apt-get install prometheus-alertmanager)"
-        );
-    }
-    found
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Kills the process when the test ends, however it ends.
-struct KillOnDrop(Child);
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    installed_tool(
+        &["prometheus-alertmanager", "alertmanager"],
+        "prometheus-alertmanager",
+    )
 }
 
 /// GET without panicking while Alertmanager is still starting.

@@ -7,7 +7,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use modelwatch_server::config::ServerConfig;
@@ -87,14 +87,6 @@ fn read_request(s: &mut std::net::TcpStream) -> Vec<u8> {
             Ok(0) | Err(_) => return Vec::new(),
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
-    }
-}
-
-fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 

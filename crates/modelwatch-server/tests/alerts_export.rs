@@ -1,8 +1,11 @@
 //! `modelwatch alerts export`'s rules file passes `promtool check rules`. Outside CI a
 //! missing promtool skips with a printed reason; under `CI=true` it fails.
 
-use std::process::{Command, Stdio};
+mod common;
 
+use std::process::Command;
+
+use common::installed_tool;
 use modelwatch_server::alerts::export::prometheus_rules;
 use modelwatch_server::config::ServerConfig;
 
@@ -85,17 +88,7 @@ fn promtool_accepts_the_exported_rules() {
     }
     assert_eq!(yaml.matches("alert: ErrorBudgetBurn").count(), 6, "{yaml}");
 
-    let found = Command::new("promtool")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("`promtool` is not installed (CI installs Debian's `prometheus` package)");
-        }
-        eprintln!("skipping: `promtool` is not installed (apt-get install prometheus)");
+    if installed_tool(&["promtool"], "prometheus").is_none() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -15,20 +15,8 @@ use modelwatch_server::config::ServerConfig;
 
 const NAME: &str = "churn \"v2\" </script>/ü";
 
-fn tool_or_skip(tool: &str) -> bool {
-    let found = Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("`{tool}` is not installed (CI installs Debian's `prometheus` package)");
-        }
-        eprintln!("skipping: `{tool}` is not installed (apt-get install prometheus)");
-    }
-    found
+fn tool_or_skip(tool: &'static str) -> bool {
+    installed_tool(&[tool], "prometheus").is_some()
 }
 
 /// A server with one project, events, and a snapshot, so every family has samples.
@@ -135,22 +123,6 @@ print(len(families))
             ok,
             "prometheus_client ({kind}) rejected the exposition:\n{out}\n{body}"
         );
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct KillOnDrop(std::process::Child);
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 

@@ -224,3 +224,57 @@ pub fn create_iris(server: &TestServer, name: &str) {
     );
     assert_eq!(a.status, 201, "{}", a.body);
 }
+
+/// The first of `tools` that runs, or `None` after printing why the test skips; under
+/// `CI=true` a missing tool fails the test (CI installs Debian's `package`).
+pub fn installed_tool(tools: &[&'static str], package: &str) -> Option<&'static str> {
+    let found = tools.iter().copied().find(|tool| {
+        std::process::Command::new(tool)
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok()
+    });
+    if found.is_none() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!(
+                "`{}` is not installed (CI installs Debian's `{package}`)",
+                tools[0]
+            );
+        }
+        eprintln!(
+            "skipping: `{}` is not installed (apt-get install {package})",
+            tools[0]
+        );
+    }
+    found
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Kills the process when the test ends, however it ends.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls `f` until it holds; fails the test after `timeout`.
+pub fn wait_for(what: &str, timeout: std::time::Duration, mut f: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !f() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
