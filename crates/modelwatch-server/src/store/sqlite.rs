@@ -196,6 +196,17 @@ fn project_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectRecord> 
     })
 }
 
+/// An event from a row of `SELECT seq, ts_us, event_id, vals, label`.
+fn event_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
+    Ok(StoredEvent {
+        seq: row.get(0)?,
+        ts_us: row.get(1)?,
+        event_id: row.get(2)?,
+        values_json: row.get(3)?,
+        label_json: row.get(4)?,
+    })
+}
+
 const PROJECT_COLUMNS: &str = "name, config, reference, reference_format, created_us, updated_us";
 
 fn snapshot_meta_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SnapshotMeta> {
@@ -313,15 +324,7 @@ impl Store for SqliteStore {
 
     fn events(&self, project: &str, window: WindowQuery) -> Result<Vec<StoredEvent>, StoreError> {
         let conn = self.read();
-        let map = |row: &rusqlite::Row<'_>| {
-            Ok(StoredEvent {
-                seq: row.get(0)?,
-                ts_us: row.get(1)?,
-                event_id: row.get(2)?,
-                values_json: row.get(3)?,
-                label_json: row.get(4)?,
-            })
-        };
+        let map = event_from_row;
         let mut out: Vec<StoredEvent> = match window {
             WindowQuery::Last(n) => {
                 let mut stmt = conn
@@ -363,15 +366,7 @@ impl Store for SqliteStore {
     ) -> Result<(Vec<StoredEvent>, u64), StoreError> {
         let max_rows = max_rows.max(1) as i64;
         let conn = self.read();
-        let map = |row: &rusqlite::Row<'_>| {
-            Ok(StoredEvent {
-                seq: row.get(0)?,
-                ts_us: row.get(1)?,
-                event_id: row.get(2)?,
-                values_json: row.get(3)?,
-                label_json: row.get(4)?,
-            })
-        };
+        let map = event_from_row;
         // The window as a subquery, its size, then every k-th row of it.
         let (inner, total): (&str, i64) = match window {
             WindowQuery::Last(n) => {
