@@ -405,9 +405,10 @@ async fn authorize(State(state): State<Arc<AppState>>, mut req: Request, next: N
                     .or_else(|| v.strip_prefix("bearer "))
             })
             .map(|g| g.trim().to_string())
-            // Dashboard pages: the session cookie of the login form, for reads only.
+            // Dashboard pages: the session cookie of the login form, for reads, and for
+            // the dashboard's silence form (which also checks an anti-forgery value).
             .or_else(|| {
-                (need == Scope::Read)
+                (need == Scope::Read || crate::dashboard::is_form_post(req.uri().path()))
                     .then(|| crate::dashboard::session_token(req.headers()))
                     .flatten()
             });

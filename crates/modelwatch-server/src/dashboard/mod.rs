@@ -5,13 +5,19 @@
 //! - `/projects/{project}`: charts over a time range (`?range=1h|1d|7d`, or
 //!   `?range=custom&from=...&to=...`), the columns of the latest snapshot, and links to the
 //!   full HTML report;
+//! - alerts: the projects page counts each project's pending and firing alerts and lists
+//!   them on top; the project page shows its active alerts, their last transitions, the
+//!   silences and a form that `POST`s to `/projects/{project}/silences` (see
+//!   [`create_silence`]);
 //! - `/login`: when tokens are configured, a form that takes a read token once and keeps
 //!   it in an HttpOnly, SameSite=Strict session cookie, which [`session_token`] hands to
-//!   the API's `authorize` layer for GET requests.
+//!   the API's `authorize` layer for GET requests and for the silence form (see
+//!   [`is_form_post`]).
 //!
 //! Everything lives under the configured `base_path`; links carry it. Pages fetch nothing
 //! (the Content-Security-Policy forbids it): styles and the small script are inline.
 
+pub mod alerts;
 pub mod chart;
 pub mod html;
 pub mod overview;
@@ -23,7 +29,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use subtle::ConstantTimeEq;
 
@@ -41,6 +47,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(projects_page))
         .route("/projects/{project}", get(project_page))
+        .route("/projects/{project}/silences", post(create_silence))
         .route(LOGIN_PATH, get(login_form).post(login))
 }
 
@@ -111,6 +118,15 @@ pub fn is_page(path: &str) -> bool {
     path == "/" || path.is_empty() || path.starts_with("/projects/")
 }
 
+/// Whether `path` (below the base path) is the dashboard's silence form target, where the
+/// API's `authorize` layer also takes the session cookie for a write (its token still
+/// needs write scope, and [`create_silence`] checks the form's anti-forgery value).
+pub fn is_form_post(path: &str) -> bool {
+    path.strip_prefix("/projects/")
+        .and_then(|p| p.strip_suffix("/silences"))
+        .is_some_and(|p| !p.is_empty() && !p.contains('/'))
+}
+
 /// `303` to the login form, which comes back to `uri` afterwards.
 pub fn login_redirect(base: &str, uri: &Uri) -> Response {
     let base = base.trim_end_matches('/');
@@ -173,12 +189,27 @@ fn refresh_for(interval_s: f64) -> u64 {
 }
 
 async fn projects_page(State(state): State<Arc<AppState>>) -> Response {
+    let now = now_us();
+    let st = state.clone();
+    // Without the alert store the page still shows the projects; the log says why.
+    let active =
+        match tokio::task::spawn_blocking(move || alerts::active_rows(&st.alerts, now)).await {
+            Ok(Ok(a)) => a,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "dashboard: alert store read failed");
+                Vec::new()
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "dashboard: task failed");
+                Vec::new()
+            }
+        };
     let mut rows: Vec<overview::ProjectRow> = {
         let projects = state.projects();
         let latest = state.latest();
         projects
             .values()
-            .map(|p| overview::ProjectRow::new(p, latest.get(&p.name)))
+            .map(|p| overview::ProjectRow::new(p, latest.get(&p.name)).with_alerts(&active))
             .collect()
     };
     overview::sort_worst_first(&mut rows);
@@ -187,7 +218,7 @@ async fn projects_page(State(state): State<Arc<AppState>>) -> Response {
         .map(|r| refresh_for(r.interval_s))
         .min()
         .unwrap_or(30);
-    let body = overview::render(base(&state), &rows, now_us());
+    let body = overview::render(base(&state), &rows, &active, now);
     html_response(
         StatusCode::OK,
         page(base(&state), "Projects", refresh, &body),
@@ -198,6 +229,7 @@ async fn project_page(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
     let Some(project) = state.project(&name) else {
         return message_page(
@@ -217,10 +249,12 @@ async fn project_page(
     let p = project.clone();
     let r = range.clone();
     let view = tokio::task::spawn_blocking(move || {
-        project_page::ProjectView::load(st.store.as_ref(), &p, &r)
+        let mut view = project_page::ProjectView::load(st.store.as_ref(), &p, &r)?;
+        view.alerts = alerts::ProjectAlerts::load(&st.alerts, &p.name, now)?;
+        Ok::<_, crate::store::StoreError>(view)
     })
     .await;
-    let view = match view {
+    let mut view = match view {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => {
             tracing::error!(error = %e, "dashboard: store read failed");
@@ -241,6 +275,11 @@ async fn project_page(
             );
         }
     };
+    view.alerts.preselect = fields
+        .iter()
+        .find(|(k, _)| k == "silence")
+        .map(|(_, v)| v.clone());
+    view.alerts.form = silence_form(&state, &headers);
     // A custom range is a fixed period: no refresh.
     let refresh = if range.choice == "custom" {
         0
@@ -252,6 +291,102 @@ async fn project_page(
         StatusCode::OK,
         page(base(&state), &project.name, refresh, &body),
     )
+}
+
+/// The token of the request's session cookie when it is a configured token with `scope`.
+fn session_with(state: &AppState, headers: &HeaderMap, scope: Scope) -> Option<String> {
+    let token = session_token(headers)?;
+    state
+        .config
+        .tokens
+        .iter()
+        .any(|t| {
+            bool::from(t.token.as_bytes().ct_eq(token.as_bytes())) && t.scopes.contains(&scope)
+        })
+        .then_some(token)
+}
+
+/// What the silence form looks like for this reader.
+fn silence_form(state: &AppState, headers: &HeaderMap) -> alerts::SilenceForm {
+    if state.config.tokens.is_empty() {
+        return alerts::SilenceForm::Open;
+    }
+    match session_with(state, headers, Scope::Write) {
+        Some(token) => alerts::SilenceForm::Session(alerts::csrf_for(&token)),
+        None => alerts::SilenceForm::ReadOnly,
+    }
+}
+
+/// `POST /projects/{project}/silences` (a urlencoded form: `alertname`, `duration`,
+/// `custom`, `created_by`, `comment`, and `csrf` with a session): creates a silence
+/// matching the project (and the rule, when one is picked) through the alert store and
+/// goes back to the project page with `303`.
+///
+/// Without tokens configured anyone may post. With tokens, the `authorize` layer has
+/// already checked a write-scoped bearer token or session cookie; a session must also
+/// send the anti-forgery value of its page (the cookie is SameSite=Strict as well).
+async fn create_silence(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let fields = form_fields(&String::from_utf8_lossy(&body));
+    if !state.config.tokens.is_empty() && !headers.contains_key(header::AUTHORIZATION) {
+        let given = fields
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map_or("", |(_, v)| v.as_str());
+        let ok = session_with(&state, &headers, Scope::Write).is_some_and(|token| {
+            bool::from(alerts::csrf_for(&token).as_bytes().ct_eq(given.as_bytes()))
+        });
+        if !ok {
+            return message_page(
+                &state,
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                "Creating a silence needs a session with write scope and the form of its page; reload the page and try again.",
+            );
+        }
+    }
+    let Some(project) = state.project(&name) else {
+        return message_page(
+            &state,
+            StatusCode::NOT_FOUND,
+            "No such project",
+            &format!("Project `{name}` does not exist."),
+        );
+    };
+    let now = now_us();
+    let silence = match alerts::silence_from_form(&project.name, &fields, now) {
+        Ok(s) => s,
+        Err(e) => return message_page(&state, StatusCode::UNPROCESSABLE_ENTITY, "Bad silence", &e),
+    };
+    let st = state.clone();
+    let stored = tokio::task::spawn_blocking(move || st.alerts.store.put_silence(&silence)).await;
+    match stored {
+        Ok(Ok(id)) => {
+            tracing::info!(project = %project.name, id, "dashboard: silence created");
+            redirect(&format!(
+                "{}/projects/{}#alerts",
+                base(&state),
+                pct(&project.name)
+            ))
+        }
+        other => {
+            match other {
+                Ok(Err(e)) => tracing::error!(error = %e, "dashboard: silence not stored"),
+                Err(e) => tracing::error!(error = %e, "dashboard: task failed"),
+                Ok(Ok(_)) => {}
+            }
+            message_page(
+                &state,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error",
+                "The silence could not be stored; see the server log.",
+            )
+        }
+    }
 }
 
 /// Where to go after logging in: `next` when it is a path of this service.

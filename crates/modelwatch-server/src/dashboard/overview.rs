@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use super::alerts::{render_overview, AlertCounts, AlertRow};
 use super::html::{age, esc, num, pct, percent};
 use crate::project::Project;
 use crate::LatestSnapshot;
@@ -15,6 +16,8 @@ pub struct ProjectRow {
     /// Seconds between scheduled snapshots (0: off).
     pub interval_s: f64,
     pub latest: Option<Verdict>,
+    /// Its pending and firing alerts.
+    pub alerts: AlertCounts,
 }
 
 /// The numbers of a latest snapshot the table shows.
@@ -74,7 +77,14 @@ impl ProjectRow {
                 .interval()
                 .map_or(0.0, |d| d.as_secs_f64()),
             latest: latest.map(Verdict::from_latest),
+            alerts: AlertCounts::default(),
         }
+    }
+
+    /// Counts this project's alerts among `active`.
+    pub fn with_alerts(mut self, active: &[AlertRow]) -> Self {
+        self.alerts = AlertCounts::of(&self.name, active);
+        self
     }
 
     /// Higher is worse: dataset drift, then the drifted share, then missing values;
@@ -91,11 +101,14 @@ impl ProjectRow {
     }
 }
 
-/// Sorts worst first, then by name.
+/// Sorts worst first: by the verdict of the latest snapshot; among equal verdicts,
+/// projects with firing alerts first (worst severity, then more of them); then by the
+/// drifted and missing shares, then by name.
 pub fn sort_worst_first(rows: &mut [ProjectRow]) {
     rows.sort_by(|a, b| {
         let (x, y) = (a.badness(), b.badness());
         y.0.cmp(&x.0)
+            .then_with(|| b.alerts.rank().cmp(&a.alerts.rank()))
             .then(y.1.total_cmp(&x.1))
             .then(y.2.total_cmp(&x.2))
             .then_with(|| a.name.cmp(&b.name))
@@ -128,8 +141,10 @@ pub fn badge(row: &ProjectRow, now_us: i64) -> String {
 }
 
 /// The page body.
-pub fn render(base: &str, rows: &[ProjectRow], now_us: i64) -> String {
+/// `alerts`: the pending and firing alerts of every project, listed on top when any.
+pub fn render(base: &str, rows: &[ProjectRow], alerts: &[AlertRow], now_us: i64) -> String {
     let mut s = String::from("<h1>Projects</h1>");
+    s.push_str(&render_overview(base, alerts, now_us));
     if rows.is_empty() {
         s.push_str(
             "<p class=\"muted\">No project yet. Create one with <code>POST /api/v1/projects</code>, \
@@ -141,7 +156,7 @@ pub fn render(base: &str, rows: &[ProjectRow], now_us: i64) -> String {
         "<table id=\"projects\"><thead><tr><th>Project</th><th>Status</th>\
          <th class=\"num\">Drifted share</th><th>Drifted columns</th>\
          <th class=\"num\">Missing</th><th class=\"num\">Rows in window</th>\
-         <th class=\"num\">Model quality</th><th class=\"num\">Snapshot age</th></tr></thead><tbody>",
+         <th class=\"num\">Model quality</th><th class=\"num\">Snapshot age</th><th>Alerts</th></tr></thead><tbody>",
     );
     for row in rows {
         let href = format!("{base}/projects/{}", pct(&row.name));
@@ -190,7 +205,7 @@ pub fn render(base: &str, rows: &[ProjectRow], now_us: i64) -> String {
                 );
             }
         }
-        s.push_str("</tr>");
+        let _ = write!(s, "<td class=\"alerts\">{}</td></tr>", row.alerts.cell());
     }
     s.push_str("</tbody></table>");
     s

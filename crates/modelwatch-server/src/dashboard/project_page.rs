@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use serde_json::Value;
 
+use super::alerts::{render_project, ProjectAlerts};
 use super::chart::{Chart, Line};
 use super::html::{age, esc, num, pct, percent, rfc3339 as format_us, time};
 use crate::project::Project;
@@ -102,6 +103,8 @@ pub struct ProjectView {
     pub quality: Vec<(String, Vec<SeriesPoint>)>,
     pub latest: Option<SnapshotMeta>,
     pub columns: Vec<ColumnRow>,
+    /// Active alerts, history, silences and the silence form (filled in by the handler).
+    pub alerts: ProjectAlerts,
 }
 
 fn text_of(v: &Value) -> String {
@@ -207,6 +210,7 @@ impl ProjectView {
             quality,
             latest: latest.map(|(m, _)| m),
             columns,
+            alerts: ProjectAlerts::default(),
         })
     }
 }
@@ -322,6 +326,8 @@ pub fn render(base: &str, view: &ProjectView, range: &Range, now_us: i64) -> Str
         esc(&report),
         esc(&range_report),
     );
+
+    s.push_str(&render_project(base, &view.name, &view.alerts, now_us));
 
     // The time axis spans the range's snapshots (up to now), not empty hours before them.
     let from = view

@@ -77,7 +77,7 @@ fn projects_page_escapes_names_and_sorts_worst_first() {
     overview::sort_worst_first(&mut rows);
     let order: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(order, vec![HOSTILE, "calm", "fresh"]);
-    let body = overview::render("/mw", &rows, now);
+    let body = overview::render("/mw", &rows, &[], now);
     let html = page("/mw", "Projects", 5, &body);
     assert_no_raw_markup(&html);
     assert!(html.contains(&esc(HOSTILE)));
@@ -157,6 +157,7 @@ fn a_project_page_with_data_has_points_and_escaped_columns() {
             drifted: Some(true),
             ..Default::default()
         }],
+        alerts: Default::default(),
     };
     let range = project_page::Range {
         choice: "custom".into(),
@@ -233,4 +234,259 @@ fn the_session_cookie_is_read_among_others() {
     );
     assert_eq!(session_token(&h).as_deref(), Some("ab&cd;"));
     assert_eq!(session_token(&HeaderMap::new()), None);
+}
+
+fn active_alert(
+    project: &str,
+    name: &str,
+    severity: &str,
+    firing: bool,
+) -> crate::alerts::ActiveAlert {
+    use crate::alerts::state::{AlertState, AlertStatus};
+    let labels = std::collections::BTreeMap::from([
+        ("alertname".to_string(), name.to_string()),
+        ("project".to_string(), project.to_string()),
+        ("severity".to_string(), severity.to_string()),
+        ("column".to_string(), "col <b>\"q\"</b>".to_string()),
+    ]);
+    crate::alerts::ActiveAlert {
+        key: format!("{project}/{name}"),
+        alertname: name.into(),
+        project: project.into(),
+        fingerprint: "0123456789abcdef".into(),
+        labels,
+        annotations: std::collections::BTreeMap::from([(
+            "summary".to_string(),
+            format!("{project} drifted <img src=x onerror=alert(1)>"),
+        )]),
+        state: AlertState {
+            status: if firing {
+                AlertStatus::Firing
+            } else {
+                AlertStatus::Pending
+            },
+            active_since_us: 1_699_999_000_000_000,
+            fired_us: firing.then_some(1_699_999_000_000_000),
+            last_held_us: 1_699_999_900_000_000,
+            value: 0.75,
+        },
+        timing: Default::default(),
+        receivers: vec![],
+    }
+}
+
+#[test]
+fn projects_page_counts_and_lists_active_alerts_escaped() {
+    let now = 1_700_000_000_000_000;
+    let silence = crate::alerts::store::SilenceRecord {
+        id: 7,
+        matchers: std::collections::BTreeMap::from([(
+            "alertname".to_string(),
+            "Quiet".to_string(),
+        )]),
+        starts_us: now - 1,
+        ends_us: now + 3_600_000_000,
+        created_by: "x".into(),
+        comment: String::new(),
+    };
+    let silences = [silence];
+    let mut active = vec![
+        alerts::AlertRow::new(
+            &active_alert("calm", "Quiet", "info", false),
+            &silences,
+            now,
+        ),
+        alerts::AlertRow::new(
+            &active_alert(HOSTILE, "<Drift>", "critical", true),
+            &silences,
+            now,
+        ),
+        alerts::AlertRow::new(
+            &active_alert("other", "Slow", "warning", true),
+            &silences,
+            now,
+        ),
+    ];
+    alerts::sort_alerts(&mut active);
+    let order: Vec<&str> = active.iter().map(|a| a.alertname.as_str()).collect();
+    assert_eq!(order, ["<Drift>", "Slow", "Quiet"]);
+    assert!(active[2].silenced_by == [7] && active[0].silenced_by.is_empty());
+
+    // Equal verdicts (no snapshot): the project with a firing alert comes first.
+    let rows: Vec<overview::ProjectRow> = ["calm", "other", HOSTILE, "a-quiet-one"]
+        .iter()
+        .map(|n| overview::ProjectRow::new(&project(n), None).with_alerts(&active))
+        .collect();
+    let mut rows = rows;
+    overview::sort_worst_first(&mut rows);
+    let order: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(order, [HOSTILE, "other", "a-quiet-one", "calm"]);
+    assert_eq!(rows[0].alerts.firing, 1);
+    assert_eq!(rows[0].alerts.worst, "critical");
+    assert_eq!((rows[3].alerts.firing, rows[3].alerts.pending), (0, 1));
+
+    let body = overview::render("/mw", &rows, &active, now);
+    let html = page("/mw", "Projects", 5, &body);
+    assert_no_raw_markup(&html);
+    assert!(html.contains("id=\"active-alerts\""));
+    assert!(html.contains("2 firing, 1 pending"));
+    assert!(html.contains(&format!(
+        "data-alert=\"&lt;Drift&gt;\" data-project=\"{}\"",
+        esc(HOSTILE)
+    )));
+    assert!(html.contains(&format!("href=\"/mw/projects/{}#alerts\"", pct(HOSTILE))));
+    assert!(html.contains("column=col &lt;b&gt;&quot;q&quot;&lt;/b&gt;"));
+    assert!(html.contains("<span class=\"badge bad\" data-firing=\"1\">1 firing</span>"));
+    assert!(html.contains("data-pending=\"1\""));
+    assert!(html.contains("<span class=\"badge muted\">silenced</span>"));
+    // Without alerts there is no list.
+    let quiet = overview::render("/mw", &rows, &[], now);
+    assert!(!quiet.contains("id=\"active-alerts\""));
+}
+
+fn alerts_view(now: i64) -> alerts::ProjectAlerts {
+    let active = vec![alerts::AlertRow::new(
+        &active_alert(HOSTILE, "<Drift>", "critical", true),
+        &[],
+        now,
+    )];
+    let labels = serde_json::json!({"alertname": "<Drift>", "project": HOSTILE, "column": "<c>"});
+    alerts::ProjectAlerts {
+        active,
+        history: vec![crate::alerts::store::TransitionRecord {
+            id: 3,
+            ts_us: now - 60_000_000,
+            alertname: "<Drift>".into(),
+            project: HOSTILE.into(),
+            fingerprint: "f".into(),
+            from: "inactive".into(),
+            to: "firing".into(),
+            value: Some(f64::NAN),
+            labels,
+            annotations: serde_json::json!({}),
+        }],
+        silences: vec![crate::alerts::store::SilenceRecord {
+            id: 9,
+            matchers: std::collections::BTreeMap::from([(
+                "project".to_string(),
+                HOSTILE.to_string(),
+            )]),
+            starts_us: now - 1,
+            ends_us: now + 4 * 3_600_000_000,
+            created_by: "<me>".into(),
+            comment: "<script>alert(2)</script>".into(),
+        }],
+        rule_names: vec!["<Drift>".into(), "NoData".into()],
+        preselect: Some("<Drift>".into()),
+        form: alerts::SilenceForm::Session("abc\"def".into()),
+    }
+}
+
+#[test]
+fn project_page_shows_alerts_history_silences_and_the_form() {
+    let now = 1_700_000_000_000_000;
+    let p = project(HOSTILE);
+    let view = project_page::ProjectView {
+        name: p.name.clone(),
+        drift_threshold: 0.5,
+        interval_s: 60.0,
+        window: "1h".into(),
+        has_reference: true,
+        alerts: alerts_view(now),
+        ..Default::default()
+    };
+    let range = project_page::Range::parse(&[], now).unwrap();
+    let html = page(
+        "/mw",
+        &p.name,
+        60,
+        &project_page::render("/mw", &view, &range, now),
+    );
+    assert_no_raw_markup(&html);
+    assert!(html.contains("id=\"alerts\""));
+    assert!(html.contains("<tr data-alert=\"&lt;Drift&gt;\">"));
+    assert!(html.contains("<span class=\"badge bad\">firing</span>"));
+    assert!(html.contains("<td class=\"num\">0.75</td>"));
+    assert!(html.contains("drifted &lt;img src=x onerror=alert(1)&gt;"));
+    assert!(
+        html.contains("2023-11-14 21:56:40 <span class=\"muted\">(17m ago)"),
+        "since: {html}"
+    );
+    assert!(html.contains("data-transition=\"3\""));
+    assert!(html.contains("column=&lt;c&gt;"));
+    assert!(html.contains("data-silence=\"9\""));
+    assert!(html.contains("&lt;script&gt;alert(2)&lt;/script&gt;"));
+    assert!(html.contains("(in 4h)"));
+    let action = format!("action=\"/mw/projects/{}/silences\"", pct(HOSTILE));
+    assert!(html.contains(&action), "{html}");
+    assert!(html.contains("<option value=\"&lt;Drift&gt;\" selected>"));
+    assert!(html.contains("<option value=\"NoData\">"));
+    for d in ["1h", "4h", "1d", "custom"] {
+        assert!(html.contains(&format!("<option value=\"{d}\">")), "{d}");
+    }
+    assert!(html.contains("name=\"csrf\" value=\"abc&quot;def\""));
+    assert!(html.contains(&format!(
+        "href=\"/mw/projects/{}?silence=%3CDrift%3E#silence-form\"",
+        pct(HOSTILE)
+    )));
+
+    // Without tokens: the form, no csrf; a read-only session: no form, a sign-in link.
+    let mut open = view.clone();
+    open.alerts.form = alerts::SilenceForm::Open;
+    let html = project_page::render("", &open, &range, now);
+    assert!(html.contains("id=\"silence-form\"") && !html.contains("name=\"csrf\""));
+    let mut ro = view;
+    ro.alerts.form = alerts::SilenceForm::ReadOnly;
+    let html = project_page::render("", &ro, &range, now);
+    assert!(!html.contains("id=\"silence-form\"") && html.contains("id=\"silence-read-only\""));
+    assert!(html.contains(&format!(
+        "href=\"/login?next=%2Fprojects%2F{}\"",
+        pct(&pct(HOSTILE))
+    )));
+}
+
+#[test]
+fn silence_forms_become_silences_of_the_project() {
+    let now = 1_000_000;
+    let f = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let s = alerts::silence_from_form("p", &f(&[("duration", "4h"), ("alertname", "Drift")]), now)
+        .unwrap();
+    assert_eq!(s.ends_us - s.starts_us, 4 * 3_600_000_000);
+    assert_eq!(s.matchers.len(), 2);
+    assert_eq!(s.matchers["project"], "p");
+    assert_eq!(s.matchers["alertname"], "Drift");
+    assert_eq!(s.created_by, "dashboard");
+    let s = alerts::silence_from_form(
+        "p",
+        &f(&[
+            ("duration", "custom"),
+            ("custom", "90m"),
+            ("alertname", ""),
+            ("comment", "deploy"),
+        ]),
+        now,
+    )
+    .unwrap();
+    assert_eq!(s.ends_us - now, 90 * 60_000_000);
+    assert_eq!(s.matchers.len(), 1);
+    assert_eq!(s.comment, "deploy");
+    assert!(alerts::silence_from_form("p", &f(&[("duration", "custom")]), now).is_err());
+    assert!(
+        alerts::silence_from_form("p", &f(&[("duration", "custom"), ("custom", "0s")]), now)
+            .is_err()
+    );
+    assert!(alerts::silence_from_form("p", &f(&[("duration", "forever")]), now).is_err());
+    // The anti-forgery value depends on the token and is stable within the process.
+    assert_eq!(alerts::csrf_for("a"), alerts::csrf_for("a"));
+    assert_ne!(alerts::csrf_for("a"), alerts::csrf_for("b"));
+    assert_eq!(alerts::csrf_for("a").len(), 32);
+    assert!(is_form_post("/projects/a%2Fb/silences"));
+    assert!(!is_form_post("/projects/a/b/silences"));
+    assert!(!is_form_post("/projects//silences"));
+    assert!(!is_form_post("/api/v1/projects/a/silences"));
 }
