@@ -11,40 +11,20 @@
 //! Outside CI (`CI` not `true`) the test prints why and passes when Chromium is missing;
 //! under CI a missing Chromium is a failure.
 
-use std::ffi::OsStr;
+mod browser;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use headless_chrome::protocol::cdp::types::Event;
-use headless_chrome::protocol::cdp::Log::LogEntryLevel;
-use headless_chrome::protocol::cdp::Network;
+use browser::{eval, find_chromium, launch, watch};
 use headless_chrome::protocol::cdp::Page::{self, CaptureScreenshotFormatOption};
-use headless_chrome::protocol::cdp::Runtime::ConsoleAPICalledEventTypeOption;
-use headless_chrome::{Browser, LaunchOptions, Tab};
+use headless_chrome::Tab;
 use serde_json::Value;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The Chromium binary: `$CHROMIUM`, else `chromium` or `chromium-browser` on the PATH.
-fn find_chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser"] {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
 }
 
 /// The demo process; stopped with SIGTERM (then waited for) when dropped.
@@ -131,54 +111,6 @@ fn wait_for_drift(root: &str) -> Value {
     }
 }
 
-#[derive(Default)]
-struct Observed {
-    requests: Vec<String>,
-    errors: Vec<String>,
-}
-
-fn watch(tab: &Tab) -> Arc<Mutex<Observed>> {
-    let seen = Arc::new(Mutex::new(Observed::default()));
-    let sink = Arc::clone(&seen);
-    tab.add_event_listener(Arc::new(move |event: &Event| {
-        let mut s = sink.lock().unwrap_or_else(|p| p.into_inner());
-        match event {
-            Event::NetworkRequestWillBeSent(e) => s.requests.push(e.params.request.url.clone()),
-            Event::LogEntryAdded(e) if matches!(e.params.entry.level, LogEntryLevel::Error) => {
-                s.errors.push(format!("log: {}", e.params.entry.text))
-            }
-            Event::RuntimeConsoleAPICalled(e)
-                if matches!(e.params.Type, ConsoleAPICalledEventTypeOption::Error) =>
-            {
-                s.errors.push(format!("console.error: {:?}", e.params.args))
-            }
-            Event::RuntimeExceptionThrown(e) => s
-                .errors
-                .push(format!("exception: {:?}", e.params.exception_details)),
-            _ => {}
-        }
-    }))
-    .unwrap();
-    tab.enable_log().unwrap();
-    tab.enable_runtime().unwrap();
-    tab.call_method(Network::Enable {
-        max_total_buffer_size: None,
-        max_resource_buffer_size: None,
-        max_post_data_size: None,
-        report_direct_socket_traffic: None,
-        enable_durable_messages: None,
-    })
-    .unwrap();
-    seen
-}
-
-fn eval(tab: &Tab, js: &str) -> Value {
-    tab.evaluate(js, false)
-        .unwrap_or_else(|e| panic!("{js}: {e}"))
-        .value
-        .unwrap_or(Value::Null)
-}
-
 /// Opens `url`, stops its auto-refresh for the checks (the box shows checked again for
 /// the screenshot).
 fn open(tab: &Tab, url: &str) {
@@ -240,29 +172,7 @@ fn the_demo_dashboard_shows_drift_in_headless_chromium() {
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo_browser");
     std::fs::create_dir_all(&out).unwrap();
     let profile = tempfile::TempDir::new_in(&out).unwrap();
-    let args: Vec<&OsStr> = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ]
-    .iter()
-    .map(OsStr::new)
-    .collect();
-    let browser = Browser::new(LaunchOptions {
-        path: Some(chromium),
-        headless: true,
-        sandbox: false,
-        user_data_dir: Some(profile.path().to_path_buf()),
-        window_size: Some((1280, 1500)),
-        args,
-        idle_browser_timeout: Duration::from_secs(60),
-        ..LaunchOptions::default()
-    })
-    .expect("launch headless chromium");
+    let browser = launch(chromium, profile.path(), 1280, 1500);
     let tab = browser.new_tab().unwrap();
     let seen = watch(&tab);
 

@@ -9,39 +9,19 @@
 //! Outside CI (`CI` not `true`) the test prints why and passes when Chromium is missing;
 //! under CI a missing Chromium is a failure.
 
-use std::ffi::OsStr;
+mod browser;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use headless_chrome::protocol::cdp::types::Event;
-use headless_chrome::protocol::cdp::Log::LogEntryLevel;
-use headless_chrome::protocol::cdp::Network;
+use browser::{eval, find_chromium, launch, watch};
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
-use headless_chrome::protocol::cdp::Runtime::ConsoleAPICalledEventTypeOption;
-use headless_chrome::{Browser, LaunchOptions, Tab};
+use headless_chrome::Browser;
 use serde_json::Value;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The Chromium binary: `$CHROMIUM`, else `chromium` or `chromium-browser` on the PATH.
-fn find_chromium() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    for dir in std::env::split_paths(&path) {
-        for name in ["chromium", "chromium-browser"] {
-            let p = dir.join(name);
-            if p.is_file() {
-                return Some(p);
-            }
-        }
-    }
-    None
 }
 
 /// Writes the report of `reference` vs `current` as HTML and JSON into `dir`; returns the
@@ -70,57 +50,6 @@ fn make_report(
     assert!(status.success());
     let value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     (html.canonicalize().unwrap(), value)
-}
-
-/// What a page did while loaded: request URLs and console errors.
-#[derive(Default)]
-struct Observed {
-    requests: Vec<String>,
-    errors: Vec<String>,
-    dialogs: Vec<String>,
-}
-
-fn watch(tab: &Tab) -> Arc<Mutex<Observed>> {
-    let seen = Arc::new(Mutex::new(Observed::default()));
-    let sink = Arc::clone(&seen);
-    tab.add_event_listener(Arc::new(move |event: &Event| {
-        let mut s = sink.lock().unwrap();
-        match event {
-            Event::NetworkRequestWillBeSent(e) => s.requests.push(e.params.request.url.clone()),
-            Event::LogEntryAdded(e) if matches!(e.params.entry.level, LogEntryLevel::Error) => {
-                s.errors.push(format!("log: {}", e.params.entry.text))
-            }
-            Event::RuntimeConsoleAPICalled(e)
-                if matches!(e.params.Type, ConsoleAPICalledEventTypeOption::Error) =>
-            {
-                s.errors.push(format!("console.error: {:?}", e.params.args))
-            }
-            Event::RuntimeExceptionThrown(e) => s
-                .errors
-                .push(format!("exception: {:?}", e.params.exception_details)),
-            Event::PageJavascriptDialogOpening(e) => s.dialogs.push(e.params.message.clone()),
-            _ => {}
-        }
-    }))
-    .unwrap();
-    tab.enable_log().unwrap();
-    tab.enable_runtime().unwrap();
-    tab.call_method(Network::Enable {
-        max_total_buffer_size: None,
-        max_resource_buffer_size: None,
-        max_post_data_size: None,
-        report_direct_socket_traffic: None,
-        enable_durable_messages: None,
-    })
-    .unwrap();
-    seen
-}
-
-fn eval(tab: &Tab, js: &str) -> Value {
-    tab.evaluate(js, false)
-        .unwrap_or_else(|e| panic!("{js}: {e}"))
-        .value
-        .unwrap_or(Value::Null)
 }
 
 /// Loads `html` in a fresh tab and checks the drift table against the JSON results.
@@ -411,29 +340,7 @@ fn reports_render_in_headless_chromium() {
     );
 
     let profile = tempfile::TempDir::new_in(&out).unwrap();
-    let args: Vec<&OsStr> = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ]
-    .iter()
-    .map(OsStr::new)
-    .collect();
-    let browser = Browser::new(LaunchOptions {
-        path: Some(chromium),
-        headless: true,
-        sandbox: false,
-        user_data_dir: Some(profile.path().to_path_buf()),
-        window_size: Some((1100, 1400)),
-        args,
-        idle_browser_timeout: Duration::from_secs(60),
-        ..LaunchOptions::default()
-    })
-    .expect("launch headless chromium");
+    let browser = launch(chromium, profile.path(), 1100, 1400);
 
     let title = check_report(&browser, &iris_html, &iris_json, &out.join("iris.png"));
     assert!(title.contains("reference.csv"), "{title}");
