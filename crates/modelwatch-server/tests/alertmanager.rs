@@ -92,10 +92,7 @@ fn a_real_alertmanager_receives_the_alert_and_its_resolution() {
     });
     assert!(am_alerts(&am).is_empty());
 
-    let reference = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/iris/reference.csv"
-    );
+    let project = fast_iris_project();
     let text = format!(
         r#"
 [alerts]
@@ -119,17 +116,9 @@ severity = "critical"
 labels = {{ team = "ml" }}
 annotations = {{ summary = "{{{{project}}}} drifted ({{{{ value }}}})", runbook_url = "https://runbooks/drift" }}
 
-[[projects]]
-name = "iris"
-reference = "{reference}"
-presets = ["drift"]
-[projects.schedule]
-interval = "1s"
-window = "3s"
-min_rows = 10
-"#
+{project}"#
     );
-    let config: ServerConfig = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let config: ServerConfig = config_from_toml(&text);
     let server = TestServer::start(config);
     let events = server.url("/api/v1/projects/iris/events");
     assert_eq!(post_json(&events, &iris_events(100, 3.0)).status, 200);

@@ -90,10 +90,6 @@ fn read_request(s: &mut std::net::TcpStream) -> Vec<u8> {
     }
 }
 
-fn config(text: &str) -> ServerConfig {
-    toml::from_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
-}
-
 const FAST: &str = r#"
 [alerts]
 default_rules = false
@@ -120,11 +116,8 @@ fn firing(server: &TestServer, name: &str) -> Option<Value> {
 #[test]
 fn drift_fires_then_resolves_with_one_alertmanager_body_each() {
     let hook = Receiver::start(true);
-    let reference = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/iris/reference.csv"
-    );
-    let server = TestServer::start(config(&format!(
+    let project = fast_iris_project();
+    let server = TestServer::start(config_from_toml(&format!(
         r#"{FAST}
 [[alerts.receivers]]
 name = "hook"
@@ -138,15 +131,7 @@ threshold = 1
 labels = {{ team = "ml" }}
 annotations = {{ summary = "{{{{project}}}} drifted ({{{{ value }}}})", runbook_url = "https://runbooks/drift" }}
 
-[[projects]]
-name = "iris"
-reference = "{reference}"
-presets = ["drift"]
-[projects.schedule]
-interval = "1s"
-window = "3s"
-min_rows = 10
-"#,
+{project}"#,
         hook.url()
     )));
     let events = server.url("/api/v1/projects/iris/events");
@@ -245,7 +230,7 @@ fn a_receiver_that_is_down_gets_the_notification_later_even_across_a_restart() {
         "{FAST}\n[[alerts.receivers]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{}\"\n{ERROR_RULE}",
         hook.url()
     );
-    let server = TestServer::start(config(&text));
+    let server = TestServer::start(config_from_toml(&text));
     create_iris(&server, "iris");
     // 4 of 100 events carry status 500.
     let events = server.url("/api/v1/projects/iris/events");
@@ -260,7 +245,7 @@ fn a_receiver_that_is_down_gets_the_notification_later_even_across_a_restart() {
     let dir = server.into_dir();
 
     hook.up.store(true, Ordering::SeqCst);
-    let server = TestServer::start_in(dir, config(&text));
+    let server = TestServer::start_in(dir, config_from_toml(&text));
     wait_for(
         "the delivery after the restart",
         Duration::from_secs(15),
@@ -288,7 +273,7 @@ fn silences_hold_notifications_until_they_are_expired() {
         "{FAST}\n[[alerts.receivers]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{}\"\n{ERROR_RULE}",
         hook.url()
     );
-    let server = TestServer::start(config(&text));
+    let server = TestServer::start(config_from_toml(&text));
     create_iris(&server, "iris");
     let silences = server.url("/api/v1/alerts/silences");
     let bad = post_json(&silences, r#"{"matchers": {}, "duration": "1h"}"#);
@@ -345,7 +330,7 @@ fn silences_hold_notifications_until_they_are_expired() {
 
 #[test]
 fn burn_rate_alerts_on_a_synthetic_error_stream() {
-    let server = TestServer::start(config(&format!(
+    let server = TestServer::start(config_from_toml(&format!(
         r#"{FAST}
 [[alerts.slos]]
 project = "iris"

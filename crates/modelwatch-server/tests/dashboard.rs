@@ -8,54 +8,6 @@ use modelwatch_server::config::{Scope, ServerConfig, Token};
 
 const WEIRD: &str = "fraud \"v2\" </script><b>/ü\\模型";
 
-/// One request without following redirects; returns (status, headers, body).
-fn raw(
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: Option<&str>,
-) -> (u16, Vec<(String, String)>, String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into();
-    let r = match method {
-        "GET" => {
-            let mut r = agent.get(url);
-            for (k, v) in headers {
-                r = r.header(*k, *v);
-            }
-            r.call()
-        }
-        _ => {
-            let mut r = agent.post(url);
-            for (k, v) in headers {
-                r = r.header(*k, *v);
-            }
-            r.send(body.unwrap_or(""))
-        }
-    };
-    let mut r = r.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
-    let status = r.status().as_u16();
-    let hs = r
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
-    (
-        status,
-        hs,
-        r.body_mut().read_to_string().unwrap_or_default(),
-    )
-}
-
-fn header<'a>(hs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    hs.iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")

@@ -11,54 +11,6 @@ use common::*;
 use modelwatch_server::config::{Scope, ServerConfig, Token};
 use serde_json::Value;
 
-/// One request without following redirects; returns (status, headers, body).
-fn raw(
-    method: &str,
-    url: &str,
-    headers: &[(&str, &str)],
-    body: Option<&str>,
-) -> (u16, Vec<(String, String)>, String) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into();
-    let r = match method {
-        "GET" => {
-            let mut r = agent.get(url);
-            for (k, v) in headers {
-                r = r.header(*k, *v);
-            }
-            r.call()
-        }
-        _ => {
-            let mut r = agent.post(url);
-            for (k, v) in headers {
-                r = r.header(*k, *v);
-            }
-            r.send(body.unwrap_or(""))
-        }
-    };
-    let mut r = r.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
-    let status = r.status().as_u16();
-    let hs = r
-        .headers()
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
-        .collect();
-    (
-        status,
-        hs,
-        r.body_mut().read_to_string().unwrap_or_default(),
-    )
-}
-
-fn header<'a>(hs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    hs.iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     let start = Instant::now();
     while !f() {
@@ -69,10 +21,7 @@ fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
 
 /// Fast alert evaluation, a drift rule, and project `iris` with 1-second snapshots.
 fn drift_config(base_path: &str) -> ServerConfig {
-    let reference = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/iris/reference.csv"
-    );
+    let project = fast_iris_project();
     let text = format!(
         r#"
 base_path = "{base_path}"
@@ -91,17 +40,9 @@ threshold = 1
 severity = "critical"
 annotations = {{ summary = "<b>{{{{project}}}}</b> drifted ({{{{ value }}}})" }}
 
-[[projects]]
-name = "iris"
-reference = "{reference}"
-presets = ["drift"]
-[projects.schedule]
-interval = "1s"
-window = "3s"
-min_rows = 10
-"#
+{project}"#
     );
-    toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+    config_from_toml(&text)
 }
 
 const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");

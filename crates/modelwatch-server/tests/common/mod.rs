@@ -185,11 +185,7 @@ pub fn seg(s: &str) -> String {
 
 /// The bundled Iris reference, as bytes.
 pub fn iris_reference() -> Vec<u8> {
-    std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/iris/reference.csv"
-    ))
-    .unwrap()
+    std::fs::read(IRIS_REFERENCE).unwrap()
 }
 
 const SPECIES: [&str; 3] = ["setosa", "versicolor", "virginica"];
@@ -277,4 +273,73 @@ pub fn wait_for(what: &str, timeout: std::time::Duration, mut f: impl FnMut() ->
         assert!(start.elapsed() < timeout, "timed out waiting for {what}");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+}
+
+/// The bundled Iris reference file.
+pub const IRIS_REFERENCE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../examples/iris/reference.csv"
+);
+
+/// A config-file `[[projects]]` table: `iris` on the bundled reference, drift only, a
+/// snapshot every second over the last 3 s (for tests that wait on alerts).
+pub fn fast_iris_project() -> String {
+    format!(
+        "[[projects]]\nname = \"iris\"\nreference = \"{IRIS_REFERENCE}\"\npresets = [\"drift\"]\n\
+         [projects.schedule]\ninterval = \"1s\"\nwindow = \"3s\"\nmin_rows = 10\n"
+    )
+}
+
+/// A server config from TOML text; the text is shown when it does not parse.
+pub fn config_from_toml(text: &str) -> ServerConfig {
+    toml::from_str(text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+/// One request without following redirects; returns (status, headers, body).
+pub fn raw(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, Vec<(String, String)>, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let r = match method {
+        "GET" => {
+            let mut r = agent.get(url);
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.call()
+        }
+        _ => {
+            let mut r = agent.post(url);
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.send(body.unwrap_or(""))
+        }
+    };
+    let mut r = r.unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = r.status().as_u16();
+    let hs = r
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    (
+        status,
+        hs,
+        r.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+/// A header of a [`raw`] answer.
+pub fn header<'a>(hs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    hs.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
