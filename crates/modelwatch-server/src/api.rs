@@ -725,38 +725,30 @@ async fn post_events(
         columns.timestamp.as_deref(),
         now_us(),
     );
-    let report = |accepted: usize, v: &ingest::Validated| {
-        json!({
-            "accepted": accepted,
-            "rejected": v.rejected,
-            "unknown_columns": v.unknown_columns,
-        })
-    };
-    let rejected_kinds = || {
-        validated
-            .rejected
-            .iter()
-            .map(|r| r.kind)
-            .collect::<Vec<_>>()
-    };
-    if validated.events.is_empty() || (q.atomic && !validated.rejected.is_empty()) {
+    let kinds: Vec<&'static str> = validated.rejected.iter().map(|r| r.kind).collect();
+    let accepted = validated.events.len();
+    let refused = accepted == 0 || (q.atomic && !validated.rejected.is_empty());
+    let mut response = json!({
+        "accepted": if refused { 0 } else { accepted },
+        "rejected": validated.rejected,
+        "unknown_columns": validated.unknown_columns,
+    });
+    if refused {
         state
             .recorder
-            .ingested(&name, body.len(), 0, rejected_kinds(), std::iter::empty());
+            .ingested(&name, body.len(), 0, kinds, std::iter::empty());
         let status = if validated.rejected.is_empty() {
             StatusCode::BAD_REQUEST
         } else {
             StatusCode::UNPROCESSABLE_ENTITY
         };
-        let mut v = report(0, &validated);
-        v["error"] = json!(if q.atomic && !validated.events.is_empty() {
+        response["error"] = json!(if accepted > 0 {
             "atomic batch rejected: at least one row is invalid; nothing was stored"
         } else {
             "no valid event in the request; nothing was stored"
         });
-        return Ok((status, Json(v)).into_response());
+        return Ok((status, Json(response)).into_response());
     }
-    let accepted = validated.events.len();
     let facts: Vec<(Option<f64>, Option<u16>, Option<String>)> = validated
         .events
         .iter()
@@ -766,16 +758,6 @@ async fn post_events(
         project: name.clone(),
         events: validated.events,
     };
-    let kinds = validated
-        .rejected
-        .iter()
-        .map(|r| r.kind)
-        .collect::<Vec<_>>();
-    let response = json!({
-        "accepted": accepted,
-        "rejected": validated.rejected,
-        "unknown_columns": validated.unknown_columns,
-    });
     state.writer.write(batch).await.map_err(|e| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
