@@ -375,6 +375,7 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
         prediction_proba: &args.prediction_proba,
         pos_label: args.pos_label.as_deref(),
         proba_threshold: args.proba_threshold,
+        on_model_quality_skipped: None,
     };
     let results = run_presets(&reference, &current, &spec, meta, &tick)?;
     if let Some(pb) = bar {

@@ -14,7 +14,7 @@ use crate::table::{ColumnData, Table};
 use crate::target::{compute_target, TargetError};
 
 /// What to compute and with which settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RunSpec<'a> {
     pub presets: &'a [Preset],
     pub schema: &'a SchemaOverrides,
@@ -23,6 +23,10 @@ pub struct RunSpec<'a> {
     pub prediction_proba: &'a [String],
     pub pos_label: Option<&'a str>,
     pub proba_threshold: f64,
+    /// `None`: a model-quality error fails the run. `Some(f)`: that preset is left out of
+    /// the results and `f` is told why (a monitoring window whose labels have not arrived
+    /// yet still gets its drift and quality).
+    pub on_model_quality_skipped: Option<&'a (dyn Fn(&ModelQualityError) + Sync)>,
 }
 
 /// Why a run could not produce results.
@@ -109,7 +113,7 @@ pub fn run_presets(
             pos_label: spec.pos_label.map(str::to_string),
             proba_threshold: spec.proba_threshold,
         };
-        Some(compute_classification(Some(reference), current, &cls)?)
+        optional(compute_classification(Some(reference), current, &cls), spec)?
     } else {
         None
     };
@@ -124,7 +128,7 @@ pub fn run_presets(
             return Err(RunError::RegressionWithoutColumns);
         };
         let reg = RegressionSpec { target, prediction };
-        Some(compute_regression(Some(reference), current, &reg)?)
+        optional(compute_regression(Some(reference), current, &reg), spec)?
     } else {
         None
     };
@@ -143,6 +147,21 @@ pub fn run_presets(
         regression,
         meta,
     })
+}
+
+/// A model-quality result, or `None` when the spec lets it be skipped on error.
+fn optional<T>(
+    result: Result<T, ModelQualityError>,
+    spec: &RunSpec<'_>,
+) -> Result<Option<T>, RunError> {
+    match (result, spec.on_model_quality_skipped) {
+        (Ok(r), _) => Ok(Some(r)),
+        (Err(e), Some(skipped)) => {
+            skipped(&e);
+            Ok(None)
+        }
+        (Err(e), None) => Err(e.into()),
+    }
 }
 
 /// The first and last value of `column` in each table.

@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use modelwatch_core::results::{Meta, Preset};
-use modelwatch_core::run::{run_presets, RunError, RunSpec};
+use modelwatch_core::run::{run_presets, RunSpec};
 use modelwatch_io::Format;
 use serde::Deserialize;
 use serde_json::json;
@@ -233,6 +233,14 @@ pub fn run_window(
         seed: project.config.drift.seed,
         time_range: None,
     };
+    // Model quality needs labelled rows, which a window may not have yet (labels come
+    // late): leniently, the other presets still run and the log says why quality is missing.
+    let others_run = presets
+        .iter()
+        .any(|p| matches!(p, Preset::Drift | Preset::Summary | Preset::Target));
+    let skipped = |e: &modelwatch_core::model_quality::ModelQualityError| {
+        tracing::warn!(project = %project.name, error = %e, "model quality left out of the window");
+    };
     let run = RunSpec {
         presets,
         schema: columns,
@@ -240,32 +248,10 @@ pub fn run_window(
         prediction_proba: &project.config.prediction_proba,
         pos_label: project.config.pos_label.as_deref(),
         proba_threshold: project.config.proba_threshold,
+        on_model_quality_skipped: (lenient_quality && others_run).then_some(&skipped as _),
     };
-    let results = match run_presets(reference, &current, &run, meta.clone(), &|| {}) {
-        Ok(r) => r,
-        // Model quality needs labelled rows, which a window may not have yet (labels come
-        // late): the other presets still run, and the log says why quality is missing.
-        Err(RunError::ModelQuality(e))
-            if lenient_quality
-                && presets
-                    .iter()
-                    .any(|p| matches!(p, Preset::Drift | Preset::Summary | Preset::Target)) =>
-        {
-            tracing::warn!(project = %project.name, error = %e, "model quality left out of the window");
-            let others: Vec<Preset> = presets
-                .iter()
-                .copied()
-                .filter(|p| !matches!(p, Preset::Classification | Preset::Regression))
-                .collect();
-            let run = RunSpec {
-                presets: &others,
-                ..run
-            };
-            run_presets(reference, &current, &run, meta, &|| {})
-                .map_err(|e| WindowError::BadRequest(e.to_string()))?
-        }
-        Err(e) => return Err(WindowError::BadRequest(e.to_string())),
-    };
+    let results = run_presets(reference, &current, &run, meta, &|| {})
+        .map_err(|e| WindowError::BadRequest(e.to_string()))?;
     drop(current);
     crate::release_memory();
     Ok(WindowRun { results })
