@@ -177,20 +177,31 @@ impl ProjectView {
         };
         let metrics = latest.as_ref().map_or(&[][..], |(_, m)| m.as_slice());
         let columns = column_rows(results.as_ref(), metrics);
-        let series = |metric: &str, column: &str| store.series(name, metric, column, from, to);
-        let mut column_scores = Vec::new();
-        for c in columns.iter().filter(|c| c.score.is_some()) {
-            column_scores.push((c.name.clone(), series("drift_score", &c.name)?));
-        }
-        let mut class_shares = Vec::new();
-        for m in metrics.iter().filter(|m| m.metric == "class_share") {
-            class_shares.push((m.column.clone(), series("class_share", &m.column)?));
-        }
-        let mut quality = Vec::new();
-        for m in metrics.iter().filter(|m| m.metric.starts_with("quality.")) {
-            let q = m.metric.trim_start_matches("quality.").to_string();
-            quality.push((q, series(&m.metric, "")?));
-        }
+        // Every series of the range in one query, then picked by (metric, column).
+        let mut all = store.all_series(name, from, to)?;
+        let mut series = |metric: &str, column: &str| {
+            all.remove(&(metric.to_string(), column.to_string()))
+                .unwrap_or_default()
+        };
+        let column_scores: Vec<_> = columns
+            .iter()
+            .filter(|c| c.score.is_some())
+            .map(|c| (c.name.clone(), series("drift_score", &c.name)))
+            .collect();
+        let class_shares: Vec<_> = metrics
+            .iter()
+            .filter(|m| m.metric == "class_share")
+            .map(|m| (m.column.clone(), series("class_share", &m.column)))
+            .collect();
+        let quality: Vec<_> = metrics
+            .iter()
+            .filter_map(|m| {
+                let q = m.metric.strip_prefix("quality.")?;
+                Some((q.to_string(), series(&m.metric, "")))
+            })
+            .collect();
+        let drifted_share = series("drifted_share", "");
+        let missing_share = series("missing_share", "");
         Ok(Self {
             name: name.to_string(),
             drift_threshold: project.config.drift.drift_share,
@@ -202,8 +213,8 @@ impl ProjectView {
             window: project.config.schedule.window.clone(),
             has_reference: project.reference.is_some(),
             events: store.count_events(name)?,
-            drifted_share: series("drifted_share", "")?,
-            missing_share: series("missing_share", "")?,
+            drifted_share,
+            missing_share,
             snapshots,
             column_scores,
             class_shares,

@@ -163,6 +163,15 @@ pub trait Store: Send + Sync + 'static {
         to_us: i64,
     ) -> Result<Vec<SeriesPoint>, StoreError>;
 
+    /// Every metric of the snapshots taken in `[from_us, to_us)`, oldest first, keyed by
+    /// (metric, column): what a page charting many series reads in one query.
+    fn all_series(
+        &self,
+        project: &str,
+        from_us: i64,
+        to_us: i64,
+    ) -> Result<std::collections::HashMap<(String, String), Vec<SeriesPoint>>, StoreError>;
+
     /// Deletes events older than `events_before_us` and snapshots older than
     /// `snapshots_before_us`; returns how many of each went.
     fn prune(

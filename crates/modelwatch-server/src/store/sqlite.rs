@@ -563,6 +563,36 @@ impl Store for SqliteStore {
         rows.collect::<Result<_, _>>().map_err(db_err)
     }
 
+    fn all_series(
+        &self,
+        project: &str,
+        from_us: i64,
+        to_us: i64,
+    ) -> Result<std::collections::HashMap<(String, String), Vec<SeriesPoint>>, StoreError> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT m.metric, m.col, s.taken_us, m.value
+                 FROM snapshots s JOIN snapshot_metrics m ON m.snapshot = s.id
+                 WHERE s.project = ?1 AND s.taken_us >= ?2 AND s.taken_us < ?3
+                 ORDER BY s.taken_us, s.id",
+            )
+            .map_err(db_err)?;
+        let mut rows = stmt
+            .query(params![project, from_us, to_us])
+            .map_err(db_err)?;
+        let mut out: std::collections::HashMap<(String, String), Vec<SeriesPoint>> =
+            std::collections::HashMap::new();
+        while let Some(r) = rows.next().map_err(db_err)? {
+            let key: (String, String) = (r.get(0).map_err(db_err)?, r.get(1).map_err(db_err)?);
+            out.entry(key).or_default().push(SeriesPoint {
+                taken_us: r.get(2).map_err(db_err)?,
+                value: r.get(3).map_err(db_err)?,
+            });
+        }
+        Ok(out)
+    }
+
     fn prune(
         &self,
         events_before_us: i64,
@@ -714,6 +744,12 @@ mod tests {
             }];
             s.put_snapshot("p", &meta, "{}", &m).unwrap();
         }
+        let all = s.all_series("p", 0, 1000).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(
+            all[&("drift_score".to_string(), "a".to_string())],
+            s.series("p", "drift_score", "a", 0, 1000).unwrap()
+        );
         let series = s.series("p", "drift_score", "a", 0, 1000).unwrap();
         assert_eq!(
             series.iter().map(|p| p.value).collect::<Vec<_>>(),
