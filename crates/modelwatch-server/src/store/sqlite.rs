@@ -371,17 +371,23 @@ impl Store for SqliteStore {
         let (inner, total): (&str, i64) = match window {
             WindowQuery::Last(n) => {
                 let n = i64::try_from(n).unwrap_or(i64::MAX);
-                let stored: i64 = conn
-                    .query_row(
-                        "SELECT count(*) FROM events WHERE project = ?1",
-                        params![project],
-                        |r| r.get(0),
-                    )
-                    .map_err(db_err)?;
+                // Up to max_rows nothing is thinned, so the size needs no count.
+                let size = if n <= max_rows {
+                    n
+                } else {
+                    let stored: i64 = conn
+                        .query_row(
+                            "SELECT count(*) FROM events WHERE project = ?1",
+                            params![project],
+                            |r| r.get(0),
+                        )
+                        .map_err(db_err)?;
+                    stored.min(n)
+                };
                 (
                     "SELECT seq, ts_us, event_id, vals, label FROM events
                      WHERE project = ?1 ORDER BY ts_us DESC, seq DESC LIMIT ?2",
-                    stored.min(n),
+                    size,
                 )
             }
             WindowQuery::Range { from_us, to_us } => {
@@ -413,7 +419,13 @@ impl Store for SqliteStore {
         }
         .map_err(db_err)?;
         let events: Vec<StoredEvent> = rows.collect::<Result<_, _>>().map_err(db_err)?;
-        Ok((events, total.max(0) as u64))
+        // Unthinned, the window is exactly what was read.
+        let total = if stride == 1 {
+            events.len() as u64
+        } else {
+            total.max(0) as u64
+        };
+        Ok((events, total))
     }
 
     fn count_events(&self, project: &str) -> Result<u64, StoreError> {
