@@ -181,3 +181,62 @@ fn reference_and_current_may_be_different_formats() {
     // A label absent from the reference makes chisquare's p-value exactly 0.
     assert_eq!(a["drift"]["columns"][1]["score"], 0.0);
 }
+
+/// 100,000 readings of a sensor that barely moves (27 distinct values in 10 +- 1.4e-5, many
+/// ties): the radix sort crate used before crashed on exactly this column. Both the drift
+/// and the summary presets sort it.
+#[test]
+fn narrow_band_column_with_many_ties_is_reported() {
+    let mut seed = 12345u64;
+    let mut uniform = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut normal = move || {
+        let u: f64 = uniform().max(1e-300);
+        let w = uniform();
+        (-2.0 * u.ln()).sqrt() * (6.283185307 * w).cos()
+    };
+    for _ in 0..100_000 {
+        normal();
+    }
+    let mut csv = String::from("x\n");
+    for _ in 0..100_000 {
+        let x = (normal() * 3.0 + 1e7).round() / 1e6;
+        csv.push_str(&format!("{x:.6}\n"));
+    }
+    let d = TempDir::new().unwrap();
+    let path = d.path().join("narrow.csv");
+    std::fs::write(&path, csv).unwrap();
+    let out = modelwatch()
+        .args(["report", "--reference"])
+        .arg(&path)
+        .arg("--current")
+        .arg(&path)
+        .args(["--preset", "drift,summary", "--json", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let column = &json["drift"]["columns"][0];
+    assert_eq!(column["column"], "x");
+    assert_eq!(column["score"], 0.0);
+    assert_eq!(column["drifted"], false);
+    let summary = json["summary"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == "x")
+        .expect("x summarised")
+        .clone();
+    let stats = &summary["current"];
+    assert_eq!(stats["distinct"], 27, "{summary}");
+    assert_eq!(stats["numeric"]["min"], 9.999985, "{summary}");
+    assert_eq!(stats["numeric"]["max"], 10.000014, "{summary}");
+}

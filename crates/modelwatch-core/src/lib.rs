@@ -9,6 +9,7 @@ pub mod quality;
 pub mod results;
 pub mod run;
 pub mod schema;
+pub mod sort;
 pub mod stats;
 pub mod table;
 pub mod target;

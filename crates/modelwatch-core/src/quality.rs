@@ -46,7 +46,6 @@ use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 use serde::{Serialize, Serializer};
-use voracious_radix_sort::RadixSort;
 
 use crate::schema::{resolve_column_type, ColumnRole, ColumnType, SchemaError, SchemaOverrides};
 use crate::table::{Column, ColumnData, StrColumn, Table, MISSING_CODE};
@@ -517,7 +516,7 @@ fn column_stats(
                 ));
             };
             let mut vals: Vec<i64> = v.iter().flatten().copied().collect();
-            vals.voracious_sort();
+            crate::sort::sort(&mut vals);
             let freq = frequencies(&vals, v.iter().flatten().copied());
             s.datetime = Some(DatetimeStats {
                 min: vals.first().copied(),
@@ -708,7 +707,7 @@ fn numeric_stats(values: &[f64], rows: usize) -> (NumericStats, Frequencies<f64>
     let n = values.len();
     let infinite = values.iter().filter(|x| x.is_infinite()).count();
     let mut sorted = values.to_vec();
-    sorted.voracious_sort();
+    crate::sort::sort(&mut sorted);
     let freq = frequencies(&sorted, values.iter().copied());
     let finite = infinite == 0;
     let mean = if n == 0 {
@@ -918,12 +917,12 @@ fn distinct_and_top(data: &ColumnData) -> (usize, usize) {
     match data {
         ColumnData::Float(v) => {
             let mut s: Vec<f64> = v.iter().filter(|x| !x.is_nan()).map(|x| x + 0.0).collect();
-            s.voracious_sort();
+            crate::sort::sort(&mut s);
             sorted_runs(&s)
         }
         ColumnData::Int(v) | ColumnData::Datetime(v) => {
             let mut s: Vec<i64> = v.iter().flatten().copied().collect();
-            s.voracious_sort();
+            crate::sort::sort(&mut s);
             sorted_runs(&s)
         }
         ColumnData::Bool(v) => {

@@ -6,8 +6,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use voracious_radix_sort::RadixSort;
-
 use crate::table::{ColumnData, MISSING_CODE};
 
 /// How many values of one side were dropped before testing.
@@ -91,7 +89,7 @@ pub fn numeric_values(data: &ColumnData) -> Option<(Vec<f64>, Dropped)> {
         }
         ColumnData::Str(_) | ColumnData::Datetime(_) => return None,
     };
-    out.voracious_sort();
+    crate::sort::sort(&mut out);
     Some((out, dropped))
 }
 
