@@ -136,6 +136,7 @@ mod tests {
     }
 
     /// Box-Muller (with the rounded 2*pi the original data was made with).
+    #[allow(clippy::approx_constant)]
     fn normal(seed: &mut u64) -> f64 {
         let u = xorshift(seed).max(1e-300);
         let w = xorshift(seed);
@@ -213,9 +214,7 @@ mod tests {
     fn integers() {
         let mut seed = 11u64;
         for &n in &[10usize, 300, 50_000] {
-            let mut v: Vec<i64> = (0..n)
-                .map(|_| ((normal(&mut seed) * 1e12) as i64))
-                .collect();
+            let mut v: Vec<i64> = (0..n).map(|_| (normal(&mut seed) * 1e12) as i64).collect();
             v[0] = i64::MIN;
             v[1] = i64::MAX;
             v[2] = 0;
