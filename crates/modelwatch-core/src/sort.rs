@@ -4,9 +4,11 @@
 //! Hand-written because the radix sort crate used before (`voracious_radix_sort` 1.2)
 //! panicked with an index out of bounds on ordinary data: 100,000 values with 27 distinct
 //! values in a narrow band around 10.0 (see `narrow_band_with_many_ties` below), which made
-//! `modelwatch report` crash. The standard library's pattern-defeating quicksort is correct
-//! but 1.3-1.6x slower than this one on 100k continuous values, the size where sorting is a
-//! third of a drift report's time.
+//! `modelwatch report` crash. The standard library's unstable sort is correct; this one
+//! takes about 0.7x its time on 100,000 continuous values (normal or log-normal) and
+//! 0.85-0.9x on 1,000,000, on this project's 2-core machine
+//! (`cargo run --release -p modelwatch-core --example sort_speed [rows]`, best of 7 on the
+//! same columns). Columns with few distinct values are handed to the standard sort.
 //!
 //! The algorithm is one most-significant-digit pass of a radix sort on order-preserving
 //! integer keys, followed by a small sort of each bucket:
@@ -21,8 +23,11 @@
 //!    fairly evenly.
 //! 3. A counting pass and a scatter pass put each value in its bucket (stable, into a second
 //!    buffer); each bucket is then finished with an insertion sort when small, or the
-//!    standard unstable sort when large (many ties or a skewed distribution: that sort is
-//!    linear on runs of equal values).
+//!    standard unstable sort when large.
+//!
+//! Columns with few distinct values (one value more than 32 times in a strided sample of
+//! 512, or one bucket holding more than 1/16 of the values) go to the standard sort
+//! instead, which is linear on runs of equal values.
 //!
 //! The result is exactly `sort_unstable_by(total_cmp)`: equal keys are equal values, so the
 //! order among ties does not show.
@@ -68,6 +73,10 @@ pub fn sort<T: SortKey + Default>(values: &mut Vec<T>) {
         values.sort_unstable_by_key(|x| x.sort_key());
         return;
     }
+    if many_repeats(values) {
+        values.sort_unstable_by_key(|x| x.sort_key());
+        return;
+    }
     let (mut lo, mut hi) = (u64::MAX, 0u64);
     for &x in values.iter() {
         let k = x.sort_key();
@@ -89,6 +98,13 @@ pub fn sort<T: SortKey + Default>(values: &mut Vec<T>) {
     for &x in values.iter() {
         starts[bucket(x) + 1] += 1;
     }
+    // A few values repeated many times (codes, rounded readings) crowd into a few buckets;
+    // the standard sort handles runs of equal values in linear time without the scatter.
+    let fullest = starts.iter().max().copied().unwrap_or(0) as usize;
+    if fullest > n / 16 {
+        values.sort_unstable_by_key(|x| x.sort_key());
+        return;
+    }
     for b in 1..=buckets {
         starts[b] += starts[b - 1];
     }
@@ -108,6 +124,24 @@ pub fn sort<T: SortKey + Default>(values: &mut Vec<T>) {
         }
     }
     *values = out;
+}
+
+/// Whether a strided sample of 512 values has one value more than 32 times, the mark of
+/// a column with few distinct values (codes, rounded readings), for which the standard sort
+/// is faster (it is linear on runs of equal values) and the buckets would be lopsided.
+fn many_repeats<T: SortKey>(values: &[T]) -> bool {
+    const SAMPLE: usize = 512;
+    let step = values.len() / SAMPLE;
+    let mut keys: Vec<u64> = (0..SAMPLE).map(|i| values[i * step].sort_key()).collect();
+    keys.sort_unstable();
+    let mut run = 1;
+    for w in keys.windows(2) {
+        run = if w[0] == w[1] { run + 1 } else { 1 };
+        if run > SAMPLE / 16 {
+            return true;
+        }
+    }
+    false
 }
 
 #[inline]
