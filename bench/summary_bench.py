@@ -10,9 +10,15 @@ Evidently's time is pd.read_csv of both files + Report.run (imports excluded), i
 process; modelwatch's is the whole `modelwatch report --preset summary` process. Before the
 times are printed, every numerical column's mean, std, min, max and missing count are
 compared between the two outputs (1e-9 absolute + 1e-6 relative).
+
+Both sides are timed as in drift_bench.py: the median of BENCH_MW_RUNS (default 7) fresh
+modelwatch processes and of BENCH_EV_RUNS (default 3 at 100,000 rows, 1 at 1,000,000)
+Evidently processes; memory is the largest peak.
 """
 
 import json
+import os
+import statistics
 import subprocess
 import sys
 import time
@@ -66,11 +72,16 @@ def modelwatch(size):
         cmd += ["--numerical", ",".join(numerical)]
     if categorical:
         cmd += ["--categorical", ",".join(categorical)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.exit(f"modelwatch failed: {proc.stderr[-2000:]}")
-    seconds, rss = db.parse_time_v(proc.stderr)
-    return seconds, rss, json.loads(out_json.read_text())
+    walls, peaks = [], []
+    for _ in range(int(os.environ.get("BENCH_MW_RUNS", 7))):
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            sys.exit(f"modelwatch failed: {proc.stderr[-2000:]}")
+        seconds, rss = db.parse_time_v(proc.stderr)
+        walls.append(seconds)
+        peaks.append(rss)
+    print(f"[{size}] modelwatch runs (s): {' '.join(f'{w:.2f}' for w in walls)}", file=sys.stderr)
+    return statistics.median(walls), max(peaks), json.loads(out_json.read_text())
 
 
 def compare(ev, mw):
@@ -96,9 +107,14 @@ def main(argv):
     for size in sizes:
         db.gen(size)
         seconds, rss, mw = modelwatch(size)
-        out = subprocess.run([sys.executable, __file__, "evidently", size], check=True,
-                             capture_output=True, text=True).stdout
-        ev = json.loads(out)
+        runs = int(os.environ.get("BENCH_EV_RUNS", 3 if db.SIZES[size]["rows"] <= 100_000 else 1))
+        evs = [json.loads(subprocess.run([sys.executable, __file__, "evidently", size], check=True,
+                                         capture_output=True, text=True).stdout) for _ in range(runs)]
+        ev_walls = " ".join(f"{e['seconds']:.2f}" for e in evs)
+        print(f"[{size}] evidently runs (s): {ev_walls}", file=sys.stderr)
+        ev = evs[0]
+        ev["seconds"] = statistics.median(e["seconds"] for e in evs)
+        ev["peak_rss_mb"] = max(e["peak_rss_mb"] for e in evs)
         bad = compare(ev, mw)
         for line in bad:
             print(f"  MISMATCH {line}")
