@@ -956,21 +956,16 @@ fn empty_rows(rows: usize, columns: &[&Column]) -> usize {
         .count()
 }
 
-/// A per-cell key: equal cells (missing equals missing) give equal keys within a column.
-fn cell_key(data: &ColumnData, row: usize) -> u64 {
-    const MISSING: u64 = 0x9e37_79b9_7f4a_7c15;
-    match data {
-        ColumnData::Float(v) => {
-            let x = v[row];
-            if x.is_nan() {
-                MISSING
-            } else {
-                (x + 0.0).to_bits()
-            }
-        }
-        ColumnData::Int(v) | ColumnData::Datetime(v) => v[row].map_or(MISSING, |x| x as u64),
-        ColumnData::Bool(v) => v[row].map_or(MISSING, u64::from),
-        ColumnData::Str(s) => u64::from(s.codes[row]),
+/// The key of a missing cell in a row hash (missing equals missing).
+const MISSING_KEY: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// A float cell's key in a row hash: equal values (0.0 and -0.0 too) give equal keys.
+#[inline]
+fn float_key(x: f64) -> u64 {
+    if x.is_nan() {
+        MISSING_KEY
+    } else {
+        (x + 0.0).to_bits()
     }
 }
 
@@ -1000,16 +995,38 @@ fn duplicated_rows(rows: usize, columns: &[&Column]) -> usize {
     if columns.is_empty() {
         return rows - 1;
     }
-    let mut hashes: Vec<(u64, u32)> = (0..rows)
-        .into_par_iter()
-        .with_min_len(4096)
-        .map(|r| {
-            let h = columns.iter().enumerate().fold(0u64, |h, (i, c)| {
-                mix(h.wrapping_add(i as u64), cell_key(&c.data, r))
-            });
-            (h, r as u32)
-        })
-        .collect();
+    // Column by column over blocks of rows: each inner loop runs over one column's values
+    // with the type decided once per block, not once per cell. A row's hash folds its
+    // cells in column order.
+    let mut hashes: Vec<(u64, u32)> = (0..rows).map(|r| (0u64, r as u32)).collect();
+    hashes.par_chunks_mut(4096).for_each(|block| {
+        let first = block[0].1 as usize;
+        for (i, c) in columns.iter().enumerate() {
+            let salt = i as u64;
+            let rows = first..first + block.len();
+            fn fold(block: &mut [(u64, u32)], salt: u64, keys: impl Iterator<Item = u64>) {
+                for ((h, _), key) in block.iter_mut().zip(keys) {
+                    *h = mix(h.wrapping_add(salt), key);
+                }
+            }
+            match &c.data {
+                ColumnData::Float(v) => fold(block, salt, v[rows].iter().map(|&x| float_key(x))),
+                ColumnData::Int(v) | ColumnData::Datetime(v) => fold(
+                    block,
+                    salt,
+                    v[rows].iter().map(|x| x.map_or(MISSING_KEY, |x| x as u64)),
+                ),
+                ColumnData::Bool(v) => fold(
+                    block,
+                    salt,
+                    v[rows].iter().map(|x| x.map_or(MISSING_KEY, u64::from)),
+                ),
+                ColumnData::Str(s) => {
+                    fold(block, salt, s.codes[rows].iter().map(|&c| u64::from(c)))
+                }
+            }
+        }
+    });
     hashes.par_sort_unstable();
     let same_row = |a: usize, b: usize| columns.iter().all(|c| cells_equal(&c.data, a, b));
     let mut dup = 0;
@@ -1277,6 +1294,52 @@ mod tests {
         // eq: 3 of 4 rows (NaN != NaN) < 0.95.
         assert_eq!(s.current.almost_duplicated_columns, 0);
         assert_eq!(s.current.missing_values, 3);
+    }
+
+    /// Row hashes are built block by block (4096 rows): duplicates across blocks, every
+    /// physical type, missing cells and 0.0 / -0.0 are all counted as pandas does.
+    #[test]
+    fn duplicated_rows_across_blocks_and_types() {
+        let n = 10_000;
+        // rows r and r + 5000 are equal; within the first 5000 every row is distinct
+        let base = |r: usize| r % 5000;
+        let t = table(vec![
+            (
+                "f",
+                ColumnData::Float(
+                    (0..n)
+                        .map(|r| match base(r) {
+                            0 => f64::NAN,
+                            1 if r >= 5000 => -0.0,
+                            1 => 0.0,
+                            b => b as f64 * 0.5,
+                        })
+                        .collect(),
+                ),
+            ),
+            (
+                "i",
+                ColumnData::Int((0..n).map(|r| (base(r) != 2).then_some(7)).collect()),
+            ),
+            (
+                "b",
+                ColumnData::Bool((0..n).map(|r| (base(r) != 3).then_some(true)).collect()),
+            ),
+            (
+                "s",
+                ColumnData::Str(StrColumn::from_options(
+                    (0..n).map(|r| (base(r) != 4).then_some("x")),
+                )),
+            ),
+        ]);
+        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        assert_eq!(s.current.duplicated_rows, 5000);
+        // one differing cell breaks the pair
+        let mut f: Vec<f64> = (0..n).map(|r| base(r) as f64).collect();
+        f[9999] = -1.0;
+        let t = table(vec![("f", ColumnData::Float(f))]);
+        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        assert_eq!(s.current.duplicated_rows, 4999);
     }
 
     #[test]
