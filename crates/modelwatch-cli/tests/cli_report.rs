@@ -187,27 +187,13 @@ fn reference_and_current_may_be_different_formats() {
 /// and the summary presets sort it.
 #[test]
 fn narrow_band_column_with_many_ties_is_reported() {
-    let mut seed = 12345u64;
-    let mut uniform = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let mut normal = move || {
-        let u: f64 = uniform().max(1e-300);
-        let w = uniform();
-        // the rounded 2*pi the original data was made with
-        #[allow(clippy::approx_constant)]
-        let two_pi = 6.283185307;
-        (-2.0 * u.ln()).sqrt() * (two_pi * w).cos()
-    };
+    let mut g = modelwatch_core::synth::Synth::new(12345);
     for _ in 0..100_000 {
-        normal();
+        g.normal(); // the first column of the original data
     }
     let mut csv = String::from("x\n");
     for _ in 0..100_000 {
-        let x = (normal() * 3.0 + 1e7).round() / 1e6;
+        let x = (g.normal() * 3.0 + 1e7).round() / 1e6;
         csv.push_str(&format!("{x:.6}\n"));
     }
     let d = TempDir::new().unwrap();

@@ -11,21 +11,10 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
     let columns = 4;
-    let mut seed = 12345u64;
-    let mut uniform = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let mut normal = move || {
-        let u: f64 = uniform().max(1e-300);
-        let w = uniform();
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * w).cos()
-    };
+    let mut g = modelwatch_core::synth::Synth::new(12345);
     let mut column = |f: &dyn Fn(f64) -> f64| -> Vec<Vec<f64>> {
         (0..columns)
-            .map(|_| (0..n).map(|_| f(normal())).collect())
+            .map(|_| (0..n).map(|_| f(g.normal())).collect())
             .collect()
     };
     let sets = [

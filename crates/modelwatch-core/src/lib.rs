@@ -11,6 +11,7 @@ pub mod run;
 pub mod schema;
 pub mod sort;
 pub mod stats;
+pub mod synth;
 pub mod table;
 pub mod target;
 

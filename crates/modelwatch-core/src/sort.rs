@@ -161,21 +161,7 @@ fn insertion_sort<T: SortKey>(part: &mut [T]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn xorshift(seed: &mut u64) -> f64 {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        (*seed >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Box-Muller (with the rounded 2*pi the original data was made with).
-    #[allow(clippy::approx_constant)]
-    fn normal(seed: &mut u64) -> f64 {
-        let u = xorshift(seed).max(1e-300);
-        let w = xorshift(seed);
-        (-2.0 * u.ln()).sqrt() * (6.283185307 * w).cos()
-    }
+    use crate::synth::Synth;
 
     fn check_f64(values: Vec<f64>) {
         let mut want = values.clone();
@@ -191,23 +177,23 @@ mod tests {
     /// The data on which `voracious_radix_sort` 1.2 panicked (index out of bounds).
     #[test]
     fn narrow_band_with_many_ties() {
-        let mut seed = 12345u64;
+        let mut g = Synth::new(12345);
         for _ in 0..100_000 {
-            normal(&mut seed); // the first column of the original data
+            g.normal(); // the first column of the original data
         }
         let values: Vec<f64> = (0..100_000)
-            .map(|_| (normal(&mut seed) * 3.0 + 1e7).round() / 1e6)
+            .map(|_| (g.normal() * 3.0 + 1e7).round() / 1e6)
             .collect();
         check_f64(values);
     }
 
     #[test]
     fn distributions_and_sizes() {
-        let mut seed = 7u64;
+        let mut g = Synth::new(7);
         for &n in &[0usize, 1, 2, 3, 255, 256, 257, 1000, 4096, 100_000] {
-            check_f64((0..n).map(|_| normal(&mut seed) * 10.0 + 100.0).collect());
-            check_f64((0..n).map(|_| (normal(&mut seed) * 3.0).exp()).collect());
-            check_f64((0..n).map(|_| (normal(&mut seed) * 5.0).round()).collect());
+            check_f64((0..n).map(|_| g.normal() * 10.0 + 100.0).collect());
+            check_f64((0..n).map(|_| (g.normal() * 3.0).exp()).collect());
+            check_f64((0..n).map(|_| (g.normal() * 5.0).round()).collect());
             check_f64((0..n).map(|i| (n - i) as f64).collect());
             check_f64((0..n).map(|i| i as f64 * 1e-300).collect());
             check_f64(vec![4.25; n]);
@@ -216,8 +202,8 @@ mod tests {
 
     #[test]
     fn special_values_take_their_total_order_places() {
-        let mut seed = 3u64;
-        let mut v: Vec<f64> = (0..5000).map(|_| normal(&mut seed)).collect();
+        let mut g = Synth::new(3);
+        let mut v: Vec<f64> = (0..5000).map(|_| g.normal()).collect();
         for (i, x) in [
             0.0,
             -0.0,
@@ -246,9 +232,9 @@ mod tests {
 
     #[test]
     fn integers() {
-        let mut seed = 11u64;
+        let mut g = Synth::new(11);
         for &n in &[10usize, 300, 50_000] {
-            let mut v: Vec<i64> = (0..n).map(|_| (normal(&mut seed) * 1e12) as i64).collect();
+            let mut v: Vec<i64> = (0..n).map(|_| (g.normal() * 1e12) as i64).collect();
             v[0] = i64::MIN;
             v[1] = i64::MAX;
             v[2] = 0;

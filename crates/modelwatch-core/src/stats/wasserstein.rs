@@ -136,13 +136,8 @@ mod tests {
 
     #[test]
     fn quantile_walk_equals_the_cdf_form() {
-        let mut seed = 99u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut g = crate::synth::Synth::new(99);
+        let mut next = move || g.uniform();
         for &(n, m) in &[
             (1, 1),
             (1, 5),
