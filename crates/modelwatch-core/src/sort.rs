@@ -25,7 +25,7 @@
 //!    buffer); each bucket is then finished with an insertion sort when small, or the
 //!    standard unstable sort when large.
 //!
-//! Columns with few distinct values (one value more than 32 times in a strided sample of
+//! Columns with few distinct values (one value in more than 1/16 of a strided sample of
 //! 512, or one bucket holding more than 1/16 of the values) go to the standard sort
 //! instead, which is linear on runs of equal values.
 //!
@@ -126,18 +126,20 @@ pub fn sort<T: SortKey + Default>(values: &mut Vec<T>) {
     *values = out;
 }
 
-/// Whether a strided sample of 512 values has one value more than 32 times, the mark of
-/// a column with few distinct values (codes, rounded readings), for which the standard sort
-/// is faster (it is linear on runs of equal values) and the buckets would be lopsided.
+/// Whether a strided sample of 512 values (all of them when fewer) has one value in more
+/// than 1/16 of it: the mark of a column with few distinct values (codes, rounded
+/// readings), for which the standard sort is faster (it is linear on runs of equal values)
+/// and the buckets would be lopsided.
 fn many_repeats<T: SortKey>(values: &[T]) -> bool {
     const SAMPLE: usize = 512;
-    let step = values.len() / SAMPLE;
-    let mut keys: Vec<u64> = (0..SAMPLE).map(|i| values[i * step].sort_key()).collect();
+    let count = SAMPLE.min(values.len());
+    let step = (values.len() / SAMPLE).max(1);
+    let mut keys: Vec<u64> = (0..count).map(|i| values[i * step].sort_key()).collect();
     keys.sort_unstable();
     let mut run = 1;
     for w in keys.windows(2) {
         run = if w[0] == w[1] { run + 1 } else { 1 };
-        if run > SAMPLE / 16 {
+        if run > count / 16 {
             return true;
         }
     }
