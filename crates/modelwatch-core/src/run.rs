@@ -95,40 +95,37 @@ pub fn run_presets(
     // need it report an error naming the reason) instead of failing the whole run. The
     // columns it needs are still checked.
     let no_rows = current.rows() == 0;
-    let classification = if wants(Preset::Classification) && no_rows {
-        schema
-            .target
-            .as_ref()
-            .ok_or(RunError::ClassificationWithoutTarget)?;
-        None
-    } else if wants(Preset::Classification) {
+    let classification = if wants(Preset::Classification) {
         let target = schema
             .target
             .clone()
             .ok_or(RunError::ClassificationWithoutTarget)?;
-        let cls = ClassificationSpec {
-            target,
-            prediction: schema.prediction.clone(),
-            prediction_proba: spec.prediction_proba.to_vec(),
-            pos_label: spec.pos_label.map(str::to_string),
-            proba_threshold: spec.proba_threshold,
-        };
-        optional(compute_classification(Some(reference), current, &cls), spec)?
+        if no_rows {
+            None
+        } else {
+            let cls = ClassificationSpec {
+                target,
+                prediction: schema.prediction.clone(),
+                prediction_proba: spec.prediction_proba.to_vec(),
+                pos_label: spec.pos_label.map(str::to_string),
+                proba_threshold: spec.proba_threshold,
+            };
+            optional(compute_classification(Some(reference), current, &cls), spec)?
+        }
     } else {
         None
     };
-    let regression = if wants(Preset::Regression) && no_rows {
-        if schema.target.is_none() || schema.prediction.is_none() {
-            return Err(RunError::RegressionWithoutColumns);
-        }
-        None
-    } else if wants(Preset::Regression) {
+    let regression = if wants(Preset::Regression) {
         let (Some(target), Some(prediction)) = (schema.target.clone(), schema.prediction.clone())
         else {
             return Err(RunError::RegressionWithoutColumns);
         };
-        let reg = RegressionSpec { target, prediction };
-        optional(compute_regression(Some(reference), current, &reg), spec)?
+        if no_rows {
+            None
+        } else {
+            let reg = RegressionSpec { target, prediction };
+            optional(compute_regression(Some(reference), current, &reg), spec)?
+        }
     } else {
         None
     };
