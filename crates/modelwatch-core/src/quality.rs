@@ -986,6 +986,13 @@ fn mix(h: u64, k: u64) -> u64 {
     (x ^ (x >> 32)).wrapping_mul(0xc4ce_b9fe_1a85_ec53) ^ (x >> 29)
 }
 
+/// Folds one column's cell keys into the hashes of a block of rows.
+fn fold_keys(block: &mut [(u64, u32)], salt: u64, keys: impl Iterator<Item = u64>) {
+    for ((h, _), key) in block.iter_mut().zip(keys) {
+        *h = mix(h.wrapping_add(salt), key);
+    }
+}
+
 /// Rows equal to an earlier row: hash every row, sort by hash, then compare rows with equal
 /// hashes exactly.
 fn duplicated_rows(rows: usize, columns: &[&Column]) -> usize {
@@ -1004,25 +1011,22 @@ fn duplicated_rows(rows: usize, columns: &[&Column]) -> usize {
         for (i, c) in columns.iter().enumerate() {
             let salt = i as u64;
             let rows = first..first + block.len();
-            fn fold(block: &mut [(u64, u32)], salt: u64, keys: impl Iterator<Item = u64>) {
-                for ((h, _), key) in block.iter_mut().zip(keys) {
-                    *h = mix(h.wrapping_add(salt), key);
-                }
-            }
             match &c.data {
-                ColumnData::Float(v) => fold(block, salt, v[rows].iter().map(|&x| float_key(x))),
-                ColumnData::Int(v) | ColumnData::Datetime(v) => fold(
+                ColumnData::Float(v) => {
+                    fold_keys(block, salt, v[rows].iter().map(|&x| float_key(x)))
+                }
+                ColumnData::Int(v) | ColumnData::Datetime(v) => fold_keys(
                     block,
                     salt,
                     v[rows].iter().map(|x| x.map_or(MISSING_KEY, |x| x as u64)),
                 ),
-                ColumnData::Bool(v) => fold(
+                ColumnData::Bool(v) => fold_keys(
                     block,
                     salt,
                     v[rows].iter().map(|x| x.map_or(MISSING_KEY, u64::from)),
                 ),
                 ColumnData::Str(s) => {
-                    fold(block, salt, s.codes[rows].iter().map(|&c| u64::from(c)))
+                    fold_keys(block, salt, s.codes[rows].iter().map(|&c| u64::from(c)))
                 }
             }
         }

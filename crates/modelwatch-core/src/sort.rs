@@ -69,11 +69,7 @@ const MAX_BITS: u32 = 16;
 /// Sorts `values` ascending in the total order of [`SortKey`].
 pub fn sort<T: SortKey + Default>(values: &mut Vec<T>) {
     let n = values.len();
-    if n < SMALL {
-        values.sort_unstable_by_key(|x| x.sort_key());
-        return;
-    }
-    if many_repeats(values) {
+    if n < SMALL || many_repeats(values) {
         values.sort_unstable_by_key(|x| x.sort_key());
         return;
     }
