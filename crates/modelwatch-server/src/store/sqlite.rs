@@ -364,10 +364,14 @@ impl Store for SqliteStore {
         window: WindowQuery,
         max_rows: usize,
     ) -> Result<(Vec<StoredEvent>, u64), StoreError> {
-        let max_rows = max_rows.max(1) as i64;
+        let max_rows = i64::try_from(max_rows.max(1)).unwrap_or(i64::MAX);
         let conn = self.read();
         let map = event_from_row;
-        // The window as a subquery, its size, then every k-th row of it.
+        // The window as a subquery that numbers its rows (`rn`, 1 = oldest), its size, then
+        // every k-th row of it by that number. (Numbering by position, not by the table-wide
+        // `seq`: with several projects ingesting at once a project's `seq` values are not
+        // evenly spaced, and `seq % k` could keep all of one project's rows and none of
+        // another's.)
         let (inner, total): (&str, i64) = match window {
             WindowQuery::Last(n) => {
                 let n = i64::try_from(n).unwrap_or(i64::MAX);
@@ -385,8 +389,9 @@ impl Store for SqliteStore {
                     stored.min(n)
                 };
                 (
-                    "SELECT seq, ts_us, event_id, vals, label FROM events
-                     WHERE project = ?1 ORDER BY ts_us DESC, seq DESC LIMIT ?2",
+                    "SELECT seq, ts_us, event_id, vals, label,
+                            row_number() OVER (ORDER BY ts_us DESC, seq DESC) AS rn
+                     FROM events WHERE project = ?1 ORDER BY ts_us DESC, seq DESC LIMIT ?2",
                     size,
                 )
             }
@@ -399,14 +404,22 @@ impl Store for SqliteStore {
                     )
                     .map_err(db_err)?;
                 (
-                    "SELECT seq, ts_us, event_id, vals, label FROM events
-                     WHERE project = ?1 AND ts_us >= ?2 AND ts_us < ?3",
+                    "SELECT seq, ts_us, event_id, vals, label,
+                            row_number() OVER (ORDER BY ts_us, seq) AS rn
+                     FROM events WHERE project = ?1 AND ts_us >= ?2 AND ts_us < ?3",
                     total,
                 )
             }
         };
-        let stride = ((total + max_rows - 1) / max_rows).max(1);
-        let sql = format!("SELECT * FROM ({inner}) WHERE seq % {stride} = 0 ORDER BY ts_us, seq");
+        let stride = if total <= max_rows {
+            1
+        } else {
+            (total - 1) / max_rows + 1
+        };
+        let sql = format!(
+            "SELECT seq, ts_us, event_id, vals, label FROM ({inner})
+             WHERE (rn - 1) % {stride} = 0 ORDER BY ts_us, seq"
+        );
         let mut stmt = conn.prepare(&sql).map_err(db_err)?;
         let rows = match window {
             WindowQuery::Last(n) => {
@@ -728,6 +741,38 @@ mod tests {
         assert_eq!(total, 500);
         assert_eq!(last.len(), 100);
         assert!(last.first().unwrap().ts_us >= 5000);
+    }
+
+    /// Two projects ingesting one event each in turn: each one's thinned window still
+    /// holds every k-th of its own events (thinning by the table-wide row id kept all of
+    /// one project's rows and none of the other's when the stride was even).
+    #[test]
+    fn thinning_is_even_with_interleaved_projects() {
+        let (_d, s) = store();
+        for i in 0..400 {
+            for p in ["a", "b"] {
+                s.insert_events(&[EventBatch {
+                    project: p.into(),
+                    events: vec![event(i * 10, &format!("{p}{i}"), i as f64)],
+                }])
+                .unwrap();
+            }
+        }
+        for p in ["a", "b"] {
+            let range = WindowQuery::Range {
+                from_us: 0,
+                to_us: 4000,
+            };
+            let (rows, total) = s.sample_events(p, range, 100).unwrap();
+            assert_eq!(total, 400, "{p}");
+            assert_eq!(rows.len(), 100, "{p}");
+            assert!(
+                rows.windows(2).all(|w| w[1].ts_us - w[0].ts_us == 40),
+                "{p}"
+            );
+            let (rows, total) = s.sample_events(p, WindowQuery::Last(300), 100).unwrap();
+            assert_eq!((rows.len(), total), (100, 300), "{p}");
+        }
     }
 
     #[test]
