@@ -23,6 +23,15 @@ pub const DEFAULT_BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// The (non-cumulative) bucket of [`DEFAULT_BUCKETS`] a value falls in; the last index,
+/// `DEFAULT_BUCKETS.len()`, is `+Inf`.
+pub fn bucket_index(x: f64) -> usize {
+    DEFAULT_BUCKETS
+        .iter()
+        .position(|b| x <= *b)
+        .unwrap_or(DEFAULT_BUCKETS.len())
+}
+
 /// Which text format to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExpositionFormat {
@@ -63,11 +72,7 @@ impl Histogram {
         if self.counts.is_empty() {
             self.counts = vec![0; DEFAULT_BUCKETS.len() + 1];
         }
-        let i = DEFAULT_BUCKETS
-            .iter()
-            .position(|b| x <= *b)
-            .unwrap_or(DEFAULT_BUCKETS.len());
-        self.counts[i] += 1;
+        self.counts[bucket_index(x)] += 1;
         self.sum += x;
         self.count += 1;
     }

@@ -452,7 +452,7 @@ pub fn notice(a: &ActiveAlert, external_url: &str) -> Notice {
         ends_us: None,
         generator_url: format!(
             "{external_url}/api/v1/alerts/history?project={}",
-            crate::alerts::http::encode_component(&a.project)
+            crate::dashboard::html::pct(&a.project)
         ),
         sent: None,
     }

@@ -39,19 +39,6 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/alerts/slos", get(list_slos))
 }
 
-/// Percent-encodes a query value.
-pub fn encode_component(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 fn internal(e: impl std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "alerts: internal error");
     ApiError::new(

@@ -30,7 +30,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{watch, Notify};
 
-use crate::metrics::{Encoder, Labels, DEFAULT_BUCKETS};
+use crate::metrics::{Encoder, Labels};
 use crate::project::parse_duration;
 use crate::store::StoreError;
 use crate::{now_us, AppState};
@@ -302,6 +302,10 @@ impl Alerts {
         facts: &[(Option<f64>, Option<u16>, Option<String>)],
         now: i64,
     ) {
+        if !self.config.enabled {
+            // The evaluation loop that flushes these buckets does not run.
+            return;
+        }
         lock(&self.last_event).insert(project.to_string(), now);
         let mut n = ServingCounts::default();
         for (latency, status, error) in facts {
@@ -313,11 +317,7 @@ impl Alerts {
                 n.errors += 1;
             }
             if let Some(l) = latency {
-                let i = DEFAULT_BUCKETS
-                    .iter()
-                    .position(|b| l <= b)
-                    .unwrap_or(DEFAULT_BUCKETS.len());
-                n.latency[i] += 1;
+                n.latency[crate::metrics::bucket_index(*l)] += 1;
             }
         }
         if n.requests > 0 {

@@ -63,10 +63,6 @@ fn five_minutes() -> String {
 fn warning() -> String {
     "warning".into()
 }
-fn yes() -> bool {
-    true
-}
-
 /// One alert rule, as written in `[[alerts.rules]]` or sent to `/api/v1/alerts/rules`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -101,7 +97,7 @@ pub struct Rule {
     /// `{{column}}`, `{{threshold}}` and `{{rule}}` are replaced.
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
-    #[serde(default = "yes")]
+    #[serde(default = "super::yes")]
     pub enabled: bool,
     /// Receiver names; empty: every receiver.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -328,16 +324,9 @@ pub fn default_rules() -> Vec<Rule> {
     ]
 }
 
-/// Formats a value for a message: integers without decimals, others with up to four
-/// significant decimals.
-pub fn format_value(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        let s = format!("{v:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
-}
+/// Formats a value for a message: the test gates' number format (integers without
+/// decimals, values below 0.001 in scientific notation, others with up to four decimals).
+pub use modelwatch_core::checks::condition::format_number as format_value;
 
 /// Replaces `{{name}}` (spaces inside the braces allowed) by the value of `name` in
 /// `vars`; unknown names and unclosed braces stay as written. One pass: substituted text
@@ -392,6 +381,8 @@ mod tests {
         assert_eq!(format_value(0.123456), "0.1235");
         assert_eq!(format_value(14.4), "14.4");
         assert_eq!(format_value(0.5), "0.5");
+        // an error rate of 0.002% is not "0"
+        assert_eq!(format_value(0.00002), "2.000e-5");
     }
 
     #[test]

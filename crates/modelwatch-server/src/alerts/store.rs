@@ -359,15 +359,6 @@ impl AlertStore {
             .map_err(db_err)
     }
 
-    pub fn outbox_len(&self) -> Result<u64, StoreError> {
-        self.conn()
-            .query_row("SELECT COUNT(*) FROM alert_outbox", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map(|n| n as u64)
-            .map_err(db_err)
-    }
-
     // Serving minute buckets.
 
     pub fn add_serving(
