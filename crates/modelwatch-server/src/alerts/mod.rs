@@ -223,7 +223,7 @@ impl Alerts {
     /// Opens the alert tables in the server's database and restores API rules and the
     /// alerts that were pending or firing.
     pub fn open(config: &crate::config::ServerConfig) -> Result<Self, StoreError> {
-        let store = AlertStore::open(&config.db)?;
+        let store = AlertStore::open(&config.db, config.durability)?;
         let api_rules = store
             .rules()?
             .iter()

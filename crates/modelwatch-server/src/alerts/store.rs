@@ -10,11 +10,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 use super::slo::ServingCounts;
+use crate::store::sqlite::{db_err, open_writer, Durability};
 use crate::store::StoreError;
-
-fn db_err(e: rusqlite::Error) -> StoreError {
-    StoreError::Database(e.to_string())
-}
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS alert_rules (
@@ -111,10 +108,11 @@ pub struct AlertStore {
 }
 
 impl AlertStore {
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path).map_err(db_err)?;
-        conn.execute_batch("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")
-            .map_err(db_err)?;
+    /// Opens the alert tables in the store's database, with the store's connection
+    /// settings (no checkpoints inside this connection's commits; the configured
+    /// durability).
+    pub fn open(path: &Path, durability: Durability) -> Result<Self, StoreError> {
+        let conn = open_writer(path, durability)?;
         conn.execute_batch(SCHEMA).map_err(db_err)?;
         Ok(Self {
             conn: Mutex::new(conn),

@@ -23,14 +23,14 @@ pub struct SqliteStore {
     _checkpointer: Option<Checkpointer>,
 }
 
+/// Log size (in 4 KiB frames, ~40 MiB) above which the checkpointer restarts the log.
+const RESTART_AFTER_FRAMES: i64 = 10_000;
+
 /// Folds the write-ahead log back into the database once a second from its own
 /// connection. SQLite's automatic checkpoint would run inside the commit that crosses the
 /// threshold, with an fsync, stalling the ingest writer (and every request waiting on
 /// it) for tens of milliseconds; a passive checkpoint from another connection runs beside
 /// the writer instead.
-/// Log size (in 4 KiB frames, ~40 MiB) above which the checkpointer restarts the log.
-const RESTART_AFTER_FRAMES: i64 = 10_000;
-
 struct Checkpointer {
     stop: std::sync::mpsc::Sender<()>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -90,7 +90,7 @@ impl Drop for Checkpointer {
     }
 }
 
-fn db_err(e: rusqlite::Error) -> StoreError {
+pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
     StoreError::Database(e.to_string())
 }
 
@@ -146,21 +146,29 @@ pub enum Durability {
     Full,
 }
 
+/// A connection that writes to the store's database file: WAL, the configured durability,
+/// and no automatic checkpoints (the [`Checkpointer`] thread does them beside the writers).
+/// Every writing connection to the file (the event store's, the alert store's) is opened
+/// here, so that none of them checkpoints inside its own commits.
+pub(crate) fn open_writer(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
+    let sync = match durability {
+        Durability::Normal => "NORMAL",
+        Durability::Full => "FULL",
+    };
+    let conn = Connection::open(path).map_err(db_err)?;
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; \
+         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+         PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;"
+    ))
+    .map_err(db_err)?;
+    Ok(conn)
+}
+
 impl SqliteStore {
     /// Opens (creating when needed) the store at `path`.
     pub fn open(path: &Path, durability: Durability) -> Result<Self, StoreError> {
-        let sync = match durability {
-            Durability::Normal => "NORMAL",
-            Durability::Full => "FULL",
-        };
-        let writer = Connection::open(path).map_err(db_err)?;
-        writer
-            .execute_batch(&format!(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; \
-                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                 PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;"
-            ))
-            .map_err(db_err)?;
+        let writer = open_writer(path, durability)?;
         writer.execute_batch(SCHEMA).map_err(db_err)?;
         let reader = Connection::open(path).map_err(db_err)?;
         reader
