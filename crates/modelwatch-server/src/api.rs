@@ -361,6 +361,17 @@ async fn account(State(state): State<Arc<AppState>>, req: Request, next: Next) -
     response
 }
 
+/// How [`authorize`] let a request in when tokens are configured (a request extension;
+/// absent when tokens are off or the route is open). A handler that takes writes from the
+/// session cookie checks its anti-forgery value exactly when this says `Session`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthVia {
+    /// An `Authorization: Bearer` token.
+    Bearer,
+    /// The dashboard's session cookie.
+    Session,
+}
+
 /// Checks the bearer token when tokens are configured: reads need the read scope, writes
 /// the write scope; `/healthz` and `/readyz` are open, `/metrics` unless `metrics_auth`.
 async fn authorize(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
@@ -382,7 +393,7 @@ async fn authorize(State(state): State<Arc<AppState>>, mut req: Request, next: N
         } else {
             Scope::Write
         };
-        let given = req
+        let bearer = req
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -390,20 +401,25 @@ async fn authorize(State(state): State<Arc<AppState>>, mut req: Request, next: N
                 v.strip_prefix("Bearer ")
                     .or_else(|| v.strip_prefix("bearer "))
             })
-            .map(|g| g.trim().to_string())
+            .map(|g| g.trim().to_string());
+        let (given, via) = match bearer {
+            Some(b) => (Some(b), AuthVia::Bearer),
             // Dashboard pages: the session cookie of the login form, for reads, and for
             // the dashboard's silence form (which also checks an anti-forgery value).
-            .or_else(|| {
+            None => (
                 (need == Scope::Read || crate::dashboard::is_form_post(req.uri().path()))
                     .then(|| crate::dashboard::session_token(req.headers()))
-                    .flatten()
-            });
+                    .flatten(),
+                AuthVia::Session,
+            ),
+        };
         let allowed = given.is_some_and(|g| {
             state.config.tokens.iter().any(|t| {
                 bool::from(t.token.as_bytes().ct_eq(g.as_bytes())) && t.scopes.contains(&need)
             })
         });
         if allowed {
+            req.extensions_mut().insert(via);
             next.run(req).await
         } else if need == Scope::Read && crate::dashboard::is_page(req.uri().path()) {
             crate::dashboard::login_redirect(&state.config.base_path, req.uri())

@@ -252,6 +252,22 @@ fn with_tokens_only_a_write_session_with_the_page_value_creates_silences() {
         .0,
         403
     );
+    // Another kind of Authorization header does not stand in for the page's value: the
+    // session is what let the post in.
+    assert_eq!(
+        raw(
+            "POST",
+            &target,
+            &[
+                FORM,
+                ("Cookie", writer.as_str()),
+                ("Authorization", "Basic d3JpdGVyOg==")
+            ],
+            Some("duration=1h")
+        )
+        .0,
+        403
+    );
     // The reader's session with the writer's value is still no writer.
     assert_eq!(
         raw(

@@ -30,9 +30,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 use subtle::ConstantTimeEq;
 
+use crate::api::AuthVia;
 use crate::config::Scope;
 use crate::{now_us, AppState};
 use html::{esc, form_fields, page, pct};
@@ -328,16 +329,19 @@ fn silence_form(state: &AppState, headers: &HeaderMap) -> alerts::SilenceForm {
 async fn create_silence(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
+    via: Option<Extension<AuthVia>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let fields = form_fields(&String::from_utf8_lossy(&body));
-    if !state.config.tokens.is_empty() && !headers.contains_key(header::AUTHORIZATION) {
+    // `authorize` has checked the write scope of the bearer token or session; anything but
+    // a bearer token (with tokens configured) must also carry the page's value.
+    if !state.config.tokens.is_empty() && via.map(|Extension(v)| v) != Some(AuthVia::Bearer) {
         let given = fields
             .iter()
             .find(|(k, _)| k == "csrf")
             .map_or("", |(_, v)| v.as_str());
-        let ok = session_with(&state, &headers, Scope::Write).is_some_and(|token| {
+        let ok = session_token(&headers).is_some_and(|token| {
             bool::from(alerts::csrf_for(&token).as_bytes().ct_eq(given.as_bytes()))
         });
         if !ok {
