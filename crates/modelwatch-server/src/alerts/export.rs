@@ -161,6 +161,14 @@ fn exported_rules(config: &AlertsConfig) -> Vec<(Rule, Vec<String>)> {
     out
 }
 
+/// The labels that name an SLO's series.
+fn slo_labels(slo: &SloConfig) -> [(String, String); 2] {
+    [
+        ("project".into(), slo.project.clone()),
+        ("slo".into(), slo.name.clone()),
+    ]
+}
+
 /// The rules file; warnings name rules that could not be exported.
 pub fn prometheus_rules(config: &AlertsConfig) -> (String, Vec<String>) {
     let mut out = String::from(
@@ -172,19 +180,15 @@ pub fn prometheus_rules(config: &AlertsConfig) -> (String, Vec<String>) {
     if !config.slos.is_empty() {
         out.push_str("  - name: modelwatch-slo-recording\n    rules:\n");
         for slo in &config.slos {
-            for w in BURN_WINDOWS.iter().chain([&slo.window()]) {
-                let w = prom_duration(*w);
+            // The burn-rate windows, and the SLO's own window unless it is one of them
+            // (two rules must not record the same series).
+            let own = slo.window();
+            let extra = (!BURN_WINDOWS.contains(&own)).then_some(own);
+            for w in BURN_WINDOWS.iter().copied().chain(extra) {
+                let w = prom_duration(w);
                 let _ = writeln!(out, "      - record: {}", ratio_name(&w));
                 let _ = writeln!(out, "        expr: {}", q(&slo_ratio_expr(slo, &w)));
-                write_map(
-                    &mut out,
-                    "        ",
-                    "labels",
-                    &[
-                        ("project".into(), slo.project.clone()),
-                        ("slo".into(), slo.name.clone()),
-                    ],
-                );
+                write_map(&mut out, "        ", "labels", &slo_labels(slo));
             }
         }
         out.push_str("  - name: modelwatch-slo-alerts\n    rules:\n");
@@ -198,15 +202,7 @@ pub fn prometheus_rules(config: &AlertsConfig) -> (String, Vec<String>) {
                 "        expr: {}",
                 q(&format!("1 - {}{sel} / {budget}", ratio_name(&slo_window)))
             );
-            write_map(
-                &mut out,
-                "        ",
-                "labels",
-                &[
-                    ("project".into(), slo.project.clone()),
-                    ("slo".into(), slo.name.clone()),
-                ],
-            );
+            write_map(&mut out, "        ", "labels", &slo_labels(slo));
             for tier in TIERS {
                 let factor = tier.factor(slo.window());
                 let (long, short) = (prom_duration(tier.long), prom_duration(tier.short));
@@ -222,9 +218,8 @@ pub fn prometheus_rules(config: &AlertsConfig) -> (String, Vec<String>) {
                     .iter()
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
+                labels.extend(slo_labels(slo));
                 labels.extend([
-                    ("project".to_string(), slo.project.clone()),
-                    ("slo".to_string(), slo.name.clone()),
                     ("long_window".to_string(), long.clone()),
                     ("short_window".to_string(), short.clone()),
                     ("severity".to_string(), tier.severity.to_string()),
@@ -249,31 +244,23 @@ pub fn prometheus_rules(config: &AlertsConfig) -> (String, Vec<String>) {
         out.push_str("  - name: modelwatch-rules\n    rules:\n");
     }
     for (rule, shadowed) in rules {
-        let mut expr = match metric_expr(&rule) {
+        let expr = match metric_expr(&rule) {
             Ok(e) => e,
             Err(e) => {
                 warnings.push(format!("rule `{}` left out: {e}", rule.name));
                 continue;
             }
         };
-        expr = format!("({expr}) {} {}", rule.operator.symbol(), rule.threshold);
-        if !shadowed.is_empty() {
-            // The projects with their own rule of this name are left to it.
-            expr = shadowed.iter().fold(
+        // The projects with their own rule of this name are left to it.
+        let expr = shadowed.iter().fold(
+            format!("({expr}) {} {}", rule.operator.symbol(), rule.threshold),
+            |e, p| {
                 format!(
-                    "({}) {} {}",
-                    metric_expr(&rule).unwrap_or_default(),
-                    rule.operator.symbol(),
-                    rule.threshold
-                ),
-                |e, p| {
-                    format!(
-                        "{e} unless on(project) label_replace(vector(1), \"project\", {}, \"\", \"\")",
-                        q(p)
-                    )
-                },
-            );
-        }
+                    "{e} unless on(project) label_replace(vector(1), \"project\", {}, \"\", \"\")",
+                    q(p)
+                )
+            },
+        );
         let _ = writeln!(out, "      - alert: {}", q(&rule.name));
         let _ = writeln!(out, "        expr: {}", q(&expr));
         let for_ = rule.for_duration();
@@ -326,6 +313,41 @@ mod tests {
             .starts_with("histogram_quantile(0.95, sum by (project, le)"));
         r.metric = "drifted_columns".into();
         assert!(metric_expr(&r).is_err());
+    }
+
+    /// An SLO whose own window is one of the burn-rate windows gets one recording rule for
+    /// it, not two rules writing the same series.
+    #[test]
+    fn each_ratio_is_recorded_once() {
+        let slo = |window: &str| SloConfig {
+            project: "iris".into(),
+            name: "availability".into(),
+            kind: SloKind::Availability,
+            objective: 0.999,
+            window: window.into(),
+            latency_bound: None,
+            labels: Default::default(),
+            receivers: Vec::new(),
+        };
+        for (window, records) in [("3d", 5), ("30d", 6)] {
+            let config = AlertsConfig {
+                slos: vec![slo(window)],
+                ..AlertsConfig::default()
+            };
+            let (text, _) = prometheus_rules(&config);
+            let names: Vec<&str> = text
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("- record: modelwatch:slo_errors:"))
+                .collect();
+            let mut unique = names.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(
+                (names.len(), unique.len()),
+                (records, records),
+                "{window}: {names:?}"
+            );
+        }
     }
 
     #[test]
