@@ -233,12 +233,7 @@ async fn project_page(
     headers: HeaderMap,
 ) -> Response {
     let Some(project) = state.project(&name) else {
-        return message_page(
-            &state,
-            StatusCode::NOT_FOUND,
-            "No such project",
-            &format!("Project `{name}` does not exist."),
-        );
+        return no_such_project(&state, &name);
     };
     let now = now_us();
     let fields = form_fields(query.as_deref().unwrap_or(""));
@@ -354,12 +349,7 @@ async fn create_silence(
         }
     }
     let Some(project) = state.project(&name) else {
-        return message_page(
-            &state,
-            StatusCode::NOT_FOUND,
-            "No such project",
-            &format!("Project `{name}` does not exist."),
-        );
+        return no_such_project(&state, &name);
     };
     let now = now_us();
     let silence = match alerts::silence_from_form(&project.name, &fields, now) {
@@ -440,12 +430,18 @@ async fn login_form(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) -
     login_page(&state, StatusCode::OK, &next, None)
 }
 
+/// The page for a project name that does not exist.
+fn no_such_project(state: &AppState, name: &str) -> Response {
+    message_page(
+        state,
+        StatusCode::NOT_FOUND,
+        "No such project",
+        &format!("Project `{name}` does not exist."),
+    )
+}
+
 fn cookie(state: &AppState, value: &str, max_age: Option<u64>) -> HeaderValue {
-    let path = if base(state).is_empty() {
-        "/"
-    } else {
-        base(state)
-    };
+    let path = home(base(state));
     let mut c = format!("{COOKIE}={value}; Path={path}; HttpOnly; SameSite=Strict");
     if let Some(s) = max_age {
         c.push_str(&format!("; Max-Age={s}"));
