@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use browser::{eval, find_chromium, launch, watch};
+use browser::{chromium_or_skip, eval, launch, watch};
 use headless_chrome::protocol::cdp::Page::{self, CaptureScreenshotFormatOption};
 use headless_chrome::Tab;
 use serde_json::Value;
@@ -156,13 +156,7 @@ fn screenshot(tab: &Tab, name: &str) {
 
 #[test]
 fn the_demo_dashboard_shows_drift_in_headless_chromium() {
-    let Some(chromium) = find_chromium() else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("chromium is not installed (CI=true): .ci/run should install it");
-        }
-        eprintln!(
-            "skipping the browser test: chromium is not installed (apt-get install chromium)"
-        );
+    let Some(chromium) = chromium_or_skip() else {
         return;
     };
     let demo = Demo::start();

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use browser::{eval, find_chromium, launch, watch};
+use browser::{chromium_or_skip, eval, launch, watch};
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
 use headless_chrome::Browser;
 use serde_json::Value;
@@ -236,13 +236,7 @@ fn check_sections(browser: &Browser, html: &Path, ids: &[&str], charts: usize) {
 
 #[test]
 fn reports_render_in_headless_chromium() {
-    let Some(chromium) = find_chromium() else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("chromium is not installed (CI=true): .ci/run should install it");
-        }
-        eprintln!(
-            "skipping the browser test: chromium is not installed (apt-get install chromium)"
-        );
+    let Some(chromium) = chromium_or_skip() else {
         return;
     };
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html_browser");

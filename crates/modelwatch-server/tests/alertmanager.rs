@@ -94,15 +94,7 @@ fn a_real_alertmanager_receives_the_alert_and_its_resolution() {
 
     let project = fast_iris_project();
     let text = format!(
-        r#"
-[alerts]
-default_rules = false
-evaluation_interval = "1s"
-group_wait = "0s"
-group_interval = "1s"
-repeat_interval = "1h"
-retry_initial = "200ms"
-retry_max = "1s"
+        r#"{FAST}
 [[alerts.receivers]]
 name = "am"
 kind = "alertmanager"

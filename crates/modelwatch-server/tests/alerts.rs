@@ -90,17 +90,6 @@ fn read_request(s: &mut std::net::TcpStream) -> Vec<u8> {
     }
 }
 
-const FAST: &str = r#"
-[alerts]
-default_rules = false
-evaluation_interval = "1s"
-group_wait = "0s"
-group_interval = "1s"
-repeat_interval = "1h"
-retry_initial = "200ms"
-retry_max = "1s"
-"#;
-
 fn active(server: &TestServer) -> Vec<Value> {
     let a = get(&server.url("/api/v1/alerts"));
     assert_eq!(a.status, 200, "{}", a.body);

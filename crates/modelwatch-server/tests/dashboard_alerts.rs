@@ -5,19 +5,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 use modelwatch_server::config::{Scope, ServerConfig, Token};
 use serde_json::Value;
-
-fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// Fast alert evaluation, a drift rule, and project `iris` with 1-second snapshots.
 fn drift_config(base_path: &str) -> ServerConfig {
@@ -25,13 +17,7 @@ fn drift_config(base_path: &str) -> ServerConfig {
     let text = format!(
         r#"
 base_path = "{base_path}"
-[alerts]
-default_rules = false
-evaluation_interval = "1s"
-group_wait = "0s"
-group_interval = "1s"
-repeat_interval = "1h"
-
+{FAST}
 [[alerts.rules]]
 name = "DriftAlarm"
 metric = "dataset_drift"

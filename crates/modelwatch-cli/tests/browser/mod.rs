@@ -31,6 +31,21 @@ pub fn find_chromium() -> Option<PathBuf> {
     None
 }
 
+/// The Chromium binary for a browser test, or `None` after printing why the test is
+/// skipped. Under `CI=true` a missing Chromium fails the test instead.
+pub fn chromium_or_skip() -> Option<PathBuf> {
+    let found = find_chromium();
+    if found.is_none() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("chromium is not installed (CI=true): .ci/run should install it");
+        }
+        eprintln!(
+            "skipping the browser test: chromium is not installed (apt-get install chromium)"
+        );
+    }
+    found
+}
+
 /// Starts headless Chromium with its profile in `profile` and a `width` x `height` window.
 pub fn launch(chromium: PathBuf, profile: &Path, width: u32, height: u32) -> Browser {
     let args: Vec<&OsStr> = [

@@ -275,6 +275,19 @@ pub fn wait_for(what: &str, timeout: std::time::Duration, mut f: impl FnMut() ->
     }
 }
 
+/// An `[alerts]` table for tests: no default rules, evaluation every second, no group
+/// wait, quick retries. Rules and receivers follow it.
+pub const FAST: &str = r#"
+[alerts]
+default_rules = false
+evaluation_interval = "1s"
+group_wait = "0s"
+group_interval = "1s"
+repeat_interval = "1h"
+retry_initial = "200ms"
+retry_max = "1s"
+"#;
+
 /// The bundled Iris reference file.
 pub const IRIS_REFERENCE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
