@@ -483,12 +483,13 @@ fn encode_snapshots(state: &AppState, enc: &mut Encoder) {
             })
             .collect()
     };
-    let gauges: [(&str, &str, &str); 7] = [
+    let gauges: [(&str, &str, &str); 8] = [
         ("drift_score", "modelwatch_drift_score", "Drift score of a column in the latest snapshot (a p-value or a distance, see the method)."),
         ("drifted", "modelwatch_column_drifted", "1 when the column drifted in the latest snapshot."),
         ("drifted_share", "modelwatch_drifted_columns_share", "Share of drifted columns in the latest snapshot."),
         ("dataset_drift", "modelwatch_dataset_drift", "1 when the latest snapshot found dataset drift."),
         ("missing_share", "modelwatch_missing_values_share", "Share of missing values in the latest snapshot's window."),
+        ("reference_missing_share", "modelwatch_reference_missing_values_share", "Share of missing values in the project's reference data."),
         ("rows", "modelwatch_window_rows", "Events in the latest snapshot's window."),
         ("column_missing_share", "modelwatch_column_missing_share", "Share of missing values of a column in the latest snapshot's window."),
     ];

@@ -59,7 +59,7 @@ pub fn take_snapshot(state: &AppState, project: &Project) -> Result<Option<i64>,
             metrics,
         },
     );
-    crate::alerts::snapshot_taken(state, &project.name, &run.results);
+    crate::alerts::snapshot_taken(state);
     Ok(Some(id))
 }
 

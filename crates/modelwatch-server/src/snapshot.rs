@@ -57,6 +57,9 @@ pub fn snapshot_metrics(results: &Results, prediction: Option<&str>) -> Vec<Snap
         if let Some(m) = s.current.missing_values_share {
             push("missing_share", "", m);
         }
+        if let Some(m) = s.reference.as_ref().and_then(|r| r.missing_values_share) {
+            push("reference_missing_share", "", m);
+        }
         for c in &s.columns {
             if let Some(stats) = &c.current {
                 if let Some(m) = stats.missing_share {

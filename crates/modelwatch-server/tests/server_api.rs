@@ -310,6 +310,15 @@ fn snapshots_series_and_metrics() {
     assert!(m.body.contains(&format!(
         "modelwatch_window_rows{{project=\"{escaped}\"}} 60.0"
     )));
+    // From the snapshot's summary of the reference (Iris has no missing values), the
+    // baseline of the `missing_share_excess` alert metric.
+    assert!(
+        m.body.contains(&format!(
+            "modelwatch_reference_missing_values_share{{project=\"{escaped}\"}} 0.0"
+        )),
+        "{}",
+        m.body
+    );
     assert!(m.body.contains("modelwatch_http_requests_total{route=\"/api/v1/projects/{project}/snapshots\",method=\"POST\",code=\"201\"} 2.0"), "{}", m.body);
     assert!(m
         .body

@@ -148,7 +148,7 @@ fn metric_values(
             let Some(current) = latest_value("missing_share") else {
                 return Vec::new();
             };
-            reference_missing(state, &project.name)
+            latest_value("reference_missing_share")
                 .map(|r| vec![(None, current - r)])
                 .unwrap_or_default()
         }
@@ -203,22 +203,6 @@ fn metric_values(
             value.map(|v| vec![(None, v)]).unwrap_or_default()
         }
     }
-}
-
-/// The reference's missing share: from the last snapshot taken since the start, or read
-/// once from the stored latest snapshot.
-fn reference_missing(state: &AppState, project: &str) -> Option<f64> {
-    if let Some(v) = lock(&state.alerts.reference_missing).get(project) {
-        return *v;
-    }
-    let id = state.latest().get(project).map(|l| l.meta.id)?;
-    let json = state.store.snapshot_results(project, id).ok().flatten()?;
-    let v: serde_json::Value = serde_json::from_str(&json).ok()?;
-    let share = v
-        .pointer("/summary/reference/missing_values_share")
-        .and_then(serde_json::Value::as_f64);
-    lock(&state.alerts.reference_missing).insert(project.to_string(), share);
-    share
 }
 
 /// The newest event time: ingested since the start, else the newest stored event (or the

@@ -207,7 +207,6 @@ pub struct Alerts {
     dispatcher: Mutex<Dispatcher>,
     serving: Mutex<HashMap<(String, i64), ServingCounts>>,
     last_event: Mutex<HashMap<String, i64>>,
-    reference_missing: Mutex<HashMap<String, Option<f64>>>,
     ingest_history: Mutex<HashMap<String, IngestSamples>>,
     slo_status: RwLock<Vec<SloStatus>>,
     last_evaluation_us: Mutex<i64>,
@@ -259,7 +258,6 @@ impl Alerts {
             dispatcher: Mutex::new(dispatcher),
             serving: Mutex::new(HashMap::new()),
             last_event: Mutex::new(HashMap::new()),
-            reference_missing: Mutex::new(HashMap::new()),
             ingest_history: Mutex::new(HashMap::new()),
             slo_status: RwLock::new(Vec::new()),
             last_evaluation_us: Mutex::new(i64::MIN),
@@ -351,19 +349,8 @@ pub fn record_serving(
     state.alerts.record_serving(project, facts, now_us());
 }
 
-/// Called by the scheduler after a snapshot is stored: keeps the reference's missing share
-/// and evaluates the rules right away.
-pub fn snapshot_taken(
-    state: &AppState,
-    project: &str,
-    results: &modelwatch_core::results::Results,
-) {
-    let reference = results
-        .summary
-        .as_ref()
-        .and_then(|s| s.reference.as_ref())
-        .and_then(|r| r.missing_values_share);
-    lock(&state.alerts.reference_missing).insert(project.to_string(), reference);
+/// Called by the scheduler after a snapshot is stored: evaluates the rules right away.
+pub fn snapshot_taken(state: &AppState) {
     state.alerts.wake.notify_one();
 }
 
@@ -516,17 +503,5 @@ pub fn encode(state: &AppState, enc: &mut Encoder) {
         projects
             .iter()
             .map(|(n, i)| (vec![("project", n.clone())], i.as_secs_f64())),
-    );
-    let reference = lock(&a.reference_missing).clone();
-    enc.gauge(
-        "modelwatch_reference_missing_values_share",
-        "Share of missing values in a project's reference data.",
-        projects.iter().filter_map(|(n, _)| {
-            reference
-                .get(n)
-                .copied()
-                .flatten()
-                .map(|v| (vec![("project", n.clone())], v))
-        }),
     );
 }
