@@ -86,6 +86,10 @@ pub fn metric_expr(rule: &Rule) -> Result<String, String> {
             "drifted_share" => format!("modelwatch_drifted_columns_share{}", sel(vec![])),
             "dataset_drift" => format!("modelwatch_dataset_drift{}", sel(vec![])),
             "missing_share" => format!("modelwatch_missing_values_share{}", sel(vec![])),
+            "reference_missing_share" => format!(
+                "modelwatch_reference_missing_values_share{}",
+                sel(vec![])
+            ),
             "rows" => format!("modelwatch_window_rows{}", sel(vec![])),
             other => match other.strip_prefix("quality.") {
                 Some(qm) => format!(

@@ -121,12 +121,13 @@ pub enum MetricRef {
     ModelLatencyQuantile(f64),
 }
 
-const SNAPSHOT_DATASET: [&str; 5] = [
+const SNAPSHOT_DATASET: [&str; 6] = [
     "rows",
     "drifted_share",
     "drifted_columns",
     "dataset_drift",
     "missing_share",
+    "reference_missing_share",
 ];
 const SNAPSHOT_COLUMN: [&str; 4] = [
     "drift_score",
@@ -137,7 +138,8 @@ const SNAPSHOT_COLUMN: [&str; 4] = [
 
 impl MetricRef {
     /// Parses a metric name: a snapshot metric (`dataset_drift`, `drifted_share`,
-    /// `drifted_columns`, `missing_share`, `rows`, `quality.<name>`, and per column
+    /// `drifted_columns`, `missing_share`, `reference_missing_share`, `rows`,
+    /// `quality.<name>`, and per column
     /// `drift_score`, `drifted`, `column_missing_share`, `class_share`),
     /// `missing_share_excess`, `no_data_intervals`, `ingest_rejected_rate`,
     /// `model_error_rate` or `model_latency_p<NN>` (`p50`, `p95`, `p99`, `p999`).
