@@ -16,7 +16,6 @@ use modelwatch_core::run::{run_presets, RunSpec};
 use modelwatch_io::Format;
 use serde::Deserialize;
 use serde_json::json;
-use subtle::ConstantTimeEq;
 
 use crate::config::Scope;
 use crate::ingest::{self, format_us, BodyFormat};
@@ -48,7 +47,7 @@ impl ApiError {
             format!("project `{project}` does not exist"),
         )
     }
-    fn internal(message: impl std::fmt::Display) -> Self {
+    pub(crate) fn internal(message: impl std::fmt::Display) -> Self {
         tracing::error!(error = %message, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -413,11 +412,7 @@ async fn authorize(State(state): State<Arc<AppState>>, mut req: Request, next: N
                 AuthVia::Session,
             ),
         };
-        let allowed = given.is_some_and(|g| {
-            state.config.tokens.iter().any(|t| {
-                bool::from(t.token.as_bytes().ct_eq(g.as_bytes())) && t.scopes.contains(&need)
-            })
-        });
+        let allowed = given.is_some_and(|g| state.config.grants(&g, need));
         if allowed {
             req.extensions_mut().insert(via);
             next.run(req).await

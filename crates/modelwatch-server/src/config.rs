@@ -131,6 +131,14 @@ pub enum ConfigError {
 }
 
 impl ServerConfig {
+    /// Whether `given` is a configured token with `scope` (compared in constant time).
+    pub fn grants(&self, given: &str, scope: Scope) -> bool {
+        use subtle::ConstantTimeEq;
+        self.tokens.iter().any(|t| {
+            bool::from(t.token.as_bytes().ct_eq(given.as_bytes())) && t.scopes.contains(&scope)
+        })
+    }
+
     /// Loads a config file; relative reference paths are resolved against its folder.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let shown = path.display().to_string();

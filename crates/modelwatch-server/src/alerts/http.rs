@@ -39,18 +39,12 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/api/v1/alerts/slos", get(list_slos))
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    tracing::error!(error = %e, "alerts: internal error");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal error; see the server log",
-    )
-}
-
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> ApiResult<T> + Send + 'static,
 ) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f).await.map_err(internal)?
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,7 +59,13 @@ async fn list_active(
     Query(q): Query<ProjectQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let s = state.clone();
-    let silences = blocking(move || s.alerts.store.silences(now_us()).map_err(internal)).await?;
+    let silences = blocking(move || {
+        s.alerts
+            .store
+            .silences(now_us())
+            .map_err(ApiError::internal)
+    })
+    .await?;
     let now = now_us();
     let list: Vec<serde_json::Value> = state
         .alerts
@@ -106,7 +106,7 @@ async fn history(
             .alerts
             .store
             .history(q.project.as_deref(), q.alertname.as_deref(), limit)
-            .map_err(internal)
+            .map_err(ApiError::internal)
     })
     .await?;
     let list: Vec<serde_json::Value> = list
@@ -197,14 +197,14 @@ async fn save_rule(state: Arc<AppState>, rule: Rule, create: bool) -> ApiResult<
             format!("rule `{}` exists; PUT replaces it", rule.name),
         ));
     }
-    let json = serde_json::to_string(&rule).map_err(internal)?;
+    let json = serde_json::to_string(&rule).map_err(ApiError::internal)?;
     let s = state.clone();
     let (name, project) = (rule.name.clone(), rule.project.clone().unwrap_or_default());
     blocking(move || {
         s.alerts
             .store
             .put_rule(&name, &project, &json)
-            .map_err(internal)
+            .map_err(ApiError::internal)
     })
     .await?;
     match existing {
@@ -247,7 +247,13 @@ async fn delete_rule(
 ) -> ApiResult<Response> {
     let s = state.clone();
     let (n, p) = (name.clone(), q.project.clone().unwrap_or_default());
-    let gone = blocking(move || s.alerts.store.delete_rule(&n, &p).map_err(internal)).await?;
+    let gone = blocking(move || {
+        s.alerts
+            .store
+            .delete_rule(&n, &p)
+            .map_err(ApiError::internal)
+    })
+    .await?;
     if !gone {
         let configured = state
             .alerts
@@ -281,7 +287,8 @@ fn silence_json(s: &SilenceRecord, now: i64) -> serde_json::Value {
 
 async fn list_silences(State(state): State<Arc<AppState>>) -> ApiResult<Json<serde_json::Value>> {
     let now = now_us();
-    let list = blocking(move || state.alerts.store.silences(now).map_err(internal)).await?;
+    let list =
+        blocking(move || state.alerts.store.silences(now).map_err(ApiError::internal)).await?;
     Ok(Json(json!({
         "silences": list.iter().map(|s| silence_json(s, now)).collect::<Vec<_>>()
     })))
@@ -353,7 +360,14 @@ async fn create_silence(State(state): State<Arc<AppState>>, body: Bytes) -> ApiR
         comment: s.comment,
     };
     let r = record.clone();
-    record.id = blocking(move || state.alerts.store.put_silence(&r).map_err(internal)).await?;
+    record.id = blocking(move || {
+        state
+            .alerts
+            .store
+            .put_silence(&r)
+            .map_err(ApiError::internal)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(silence_json(&record, now))).into_response())
 }
 
@@ -366,7 +380,7 @@ async fn expire_silence(
             .alerts
             .store
             .expire_silence(id, now_us())
-            .map_err(internal)
+            .map_err(ApiError::internal)
     })
     .await?;
     if found {

@@ -292,14 +292,7 @@ async fn project_page(
 /// The token of the request's session cookie when it is a configured token with `scope`.
 fn session_with(state: &AppState, headers: &HeaderMap, scope: Scope) -> Option<String> {
     let token = session_token(headers)?;
-    state
-        .config
-        .tokens
-        .iter()
-        .any(|t| {
-            bool::from(t.token.as_bytes().ct_eq(token.as_bytes())) && t.scopes.contains(&scope)
-        })
-        .then_some(token)
+    state.config.grants(&token, scope).then_some(token)
 }
 
 /// What the silence form looks like for this reader.
@@ -467,10 +460,7 @@ async fn login(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
         return r;
     }
     let token = get("token").unwrap_or("").trim();
-    let ok = state.config.tokens.iter().any(|t| {
-        bool::from(t.token.as_bytes().ct_eq(token.as_bytes())) && t.scopes.contains(&Scope::Read)
-    });
-    if !ok {
+    if !state.config.grants(token, Scope::Read) {
         return login_page(
             &state,
             StatusCode::UNAUTHORIZED,
