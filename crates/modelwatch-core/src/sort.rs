@@ -4,26 +4,30 @@
 //! Hand-written because the radix sort crate used before (`voracious_radix_sort` 1.2)
 //! panicked with an index out of bounds on ordinary data: 100,000 values with 27 distinct
 //! values in a narrow band around 10.0 (see `narrow_band_with_many_ties` below), which made
-//! `modelwatch report` crash. The standard library's unstable sort is correct; this one
-//! takes about 0.7x its time on 100,000 continuous values (normal or log-normal) and
-//! 0.85-0.9x on 1,000,000, on this project's 2-core machine
-//! (`cargo run --release -p modelwatch-core --example sort_speed [rows]`, best of 7 on the
-//! same columns). Columns with few distinct values are handed to the standard sort.
+//! `modelwatch report` crash. The standard library's unstable sort is correct but slower:
+//! `cargo run --release -p modelwatch-core --example sort_speed [rows]` compares the two on
+//! the same columns.
 //!
-//! The algorithm is one most-significant-digit pass of a radix sort on order-preserving
-//! integer keys, followed by a small sort of each bucket:
+//! The algorithm is a most-significant-digit radix sort on order-preserving integer keys:
 //!
-//! 1. Every value maps to a `u64` key whose unsigned order is the value's total order (for
-//!    `f64`: flip all bits of negatives, set the sign bit of positives; for `i64`: flip the
-//!    sign bit). One pass finds the smallest and largest key.
+//! 1. Every value is replaced in place by a `u64` key whose unsigned order is the value's
+//!    total order (for `f64`: flip all bits of negatives, set the sign bit of positives; for
+//!    `i64`: flip the sign bit); the same pass finds the smallest and largest key. The keys
+//!    are mapped back to values in place at the end, so the column needs one scratch buffer
+//!    of its own length and nothing else.
 //! 2. The keys' spread `max - min` decides a shift so that `(key - min) >> shift` falls in
-//!    about `n / 2` buckets (at most 2^16, so the counters stay in cache). Within one
-//!    binary exponent the keys are linear in the value, and across exponents they are
-//!    close to logarithmic, so both evenly spread and long-tailed data fill the buckets
-//!    fairly evenly.
-//! 3. A counting pass and a scatter pass put each value in its bucket (stable, into a second
-//!    buffer); each bucket is then finished with an insertion sort when small, or the
-//!    standard unstable sort when large.
+//!    about `n / 2` buckets (at most 2^16, so the counters stay in cache). Within one binary
+//!    exponent the keys are linear in the value, and across exponents they are close to
+//!    logarithmic, so both evenly spread and long-tailed data fill the buckets fairly evenly.
+//!    A counting pass and a scatter pass move the keys into their buckets in a scratch
+//!    buffer; each bucket is finished there with an insertion sort when small, or the
+//!    standard unstable sort on the keys. Mapping the keys back to values reads the scratch
+//!    buffer and writes the column.
+//! 3. Columns longer than [`TWO_LEVELS`] are first split into only 2^[`TOP_BITS`] buckets,
+//!    into the scratch buffer, and each of those (now small enough for the core's cache) is
+//!    sorted by step 2 back into its place in the column. Scattering
+//!    a million keys straight into 2^16 buckets spread over 8 MB misses the cache and the TLB
+//!    on almost every write; 256 write positions do not.
 //!
 //! Columns with few distinct values (one value in more than 1/16 of a strided sample of
 //! 512, or one bucket holding more than 1/16 of the values) go to the standard sort
@@ -32,10 +36,13 @@
 //! The result is exactly `sort_unstable_by(total_cmp)`: equal keys are equal values, so the
 //! order among ties does not show.
 
-/// A value with an order-preserving `u64` key.
-pub trait SortKey: Copy {
+/// A value with an order-preserving `u64` key, stored in 8 bytes so that a column can hold
+/// its own keys while it is sorted.
+pub trait SortKey: Copy + bytemuck::Pod {
     /// A key whose unsigned order is the value's total order.
     fn sort_key(self) -> u64;
+    /// The value whose key is `key` (the inverse of [`SortKey::sort_key`]).
+    fn from_sort_key(key: u64) -> Self;
 }
 
 impl SortKey for f64 {
@@ -50,6 +57,15 @@ impl SortKey for f64 {
             bits | (1 << 63)
         }
     }
+
+    #[inline(always)]
+    fn from_sort_key(key: u64) -> f64 {
+        f64::from_bits(if key >> 63 == 1 {
+            key & !(1 << 63)
+        } else {
+            !key
+        })
+    }
 }
 
 impl SortKey for i64 {
@@ -57,69 +73,113 @@ impl SortKey for i64 {
     fn sort_key(self) -> u64 {
         (self as u64) ^ (1 << 63)
     }
+
+    #[inline(always)]
+    fn from_sort_key(key: u64) -> i64 {
+        (key ^ (1 << 63)) as i64
+    }
 }
 
 /// Below this length the standard sort is used directly.
 const SMALL: usize = 256;
 /// Buckets at most this long are finished with an insertion sort.
-const INSERTION: usize = 24;
-/// At most 2^MAX_BITS buckets.
+const INSERTION: usize = 32;
+/// At most 2^MAX_BITS buckets in one pass.
 const MAX_BITS: u32 = 16;
+/// Columns longer than this are split into 2^TOP_BITS buckets first.
+const TWO_LEVELS: usize = 1 << 18;
+/// Buckets of the first of two levels.
+const TOP_BITS: u32 = 8;
 
 /// Sorts `values` ascending in the total order of [`SortKey`].
-pub fn sort<T: SortKey + Default>(values: &mut Vec<T>) {
+pub fn sort<T: SortKey>(values: &mut [T]) {
+    const { assert!(size_of::<T>() == 8 && align_of::<T>() == 8) };
     let n = values.len();
     if n < SMALL || many_repeats(values) {
         values.sort_unstable_by_key(|x| x.sort_key());
         return;
     }
+    let keys: &mut [u64] = bytemuck::cast_slice_mut(values);
     let (mut lo, mut hi) = (u64::MAX, 0u64);
-    for &x in values.iter() {
-        let k = x.sort_key();
-        lo = lo.min(k);
-        hi = hi.max(k);
+    for k in keys.iter_mut() {
+        let key = T::sort_key(bytemuck::cast(*k));
+        *k = key;
+        lo = lo.min(key);
+        hi = hi.max(key);
     }
-    let spread = hi - lo;
-    if spread == 0 {
-        return; // all equal
+    let mut scratch = vec![0u64; n];
+    if n > TWO_LEVELS && hi > lo {
+        // First level: the keys go to `scratch` in 2^TOP_BITS buckets, and each bucket is
+        // sorted back into its place in `keys`.
+        let shift = (u64::BITS - (hi - lo).leading_zeros()).saturating_sub(TOP_BITS);
+        let starts = scatter(keys, &mut scratch, lo, shift, 1 << TOP_BITS);
+        for w in starts.windows(2) {
+            let range = w[0] as usize..w[1] as usize;
+            sort_into(&scratch[range.clone()], &mut keys[range], None);
+        }
+        for k in keys.iter_mut() {
+            *k = bytemuck::cast(T::from_sort_key(*k));
+        }
+    } else {
+        sort_into(keys, &mut scratch, Some((lo, hi)));
+        for (k, &sorted) in keys.iter_mut().zip(&scratch) {
+            *k = bytemuck::cast(T::from_sort_key(sorted));
+        }
     }
-    let spread_bits = u64::BITS - spread.leading_zeros();
-    let bits = (n / 2).ilog2().min(MAX_BITS).min(spread_bits);
-    let shift = spread_bits - bits;
-    let buckets = 1usize << bits;
-    let bucket = |x: T| ((x.sort_key() - lo) >> shift) as usize;
+}
 
-    // starts[b] = first slot of bucket b; starts[buckets] = n.
+/// Moves `src` into `dst` by bucket (`(key - lo) >> shift`, `buckets` of them) and returns
+/// where each bucket starts, plus `src.len()` at the end.
+fn scatter(src: &[u64], dst: &mut [u64], lo: u64, shift: u32, buckets: usize) -> Vec<u32> {
+    let bucket = |k: u64| ((k - lo) >> shift) as usize;
     let mut starts = vec![0u32; buckets + 1];
-    for &x in values.iter() {
-        starts[bucket(x) + 1] += 1;
-    }
-    // A few values repeated many times (codes, rounded readings) crowd into a few buckets;
-    // the standard sort handles runs of equal values in linear time without the scatter.
-    let fullest = starts.iter().max().copied().unwrap_or(0) as usize;
-    if fullest > n / 16 {
-        values.sort_unstable_by_key(|x| x.sort_key());
-        return;
+    for &k in src {
+        starts[bucket(k) + 1] += 1;
     }
     for b in 1..=buckets {
         starts[b] += starts[b - 1];
     }
     let mut next = starts.clone();
-    let mut out = vec![T::default(); n];
-    for &x in values.iter() {
-        let b = bucket(x);
-        out[next[b] as usize] = x;
+    for &k in src {
+        let b = bucket(k);
+        dst[next[b] as usize] = k;
         next[b] += 1;
     }
-    for b in 0..buckets {
-        let part = &mut out[starts[b] as usize..starts[b + 1] as usize];
+    starts
+}
+
+/// Writes the keys of `src`, sorted, to `dst` (same length), with about `n / 2` buckets of
+/// one radix pass finished by small sorts. `bounds` are the smallest and largest key when
+/// already known.
+fn sort_into(src: &[u64], dst: &mut [u64], bounds: Option<(u64, u64)>) {
+    let n = src.len();
+    let (lo, hi) = bounds.unwrap_or_else(|| {
+        src.iter()
+            .fold((u64::MAX, 0), |(lo, hi), &k| (lo.min(k), hi.max(k)))
+    });
+    if n <= INSERTION || hi <= lo {
+        dst.copy_from_slice(src);
+        insertion_sort(dst);
+        return;
+    }
+    let spread_bits = u64::BITS - (hi - lo).leading_zeros();
+    let bits = (n / 2).max(2).ilog2().min(MAX_BITS).min(spread_bits);
+    let starts = scatter(src, dst, lo, spread_bits - bits, 1 << bits);
+    // A few values repeated many times (codes, rounded readings) crowd into a few buckets;
+    // the standard sort handles runs of equal values in linear time.
+    let fullest = starts.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0) as usize;
+    if fullest > n / 16 {
+        dst.sort_unstable();
+        return;
+    }
+    for w in starts.windows(2) {
+        let part = &mut dst[w[0] as usize..w[1] as usize];
         if part.len() <= INSERTION {
             insertion_sort(part);
         } else {
-            part.sort_unstable_by_key(|x| x.sort_key());
+            part.sort_unstable();
         }
     }
-    *values = out;
 }
 
 /// Whether a strided sample of 512 values (all of them when fewer) has one value in more
@@ -143,16 +203,15 @@ fn many_repeats<T: SortKey>(values: &[T]) -> bool {
 }
 
 #[inline]
-fn insertion_sort<T: SortKey>(part: &mut [T]) {
+fn insertion_sort(part: &mut [u64]) {
     for i in 1..part.len() {
-        let x = part[i];
-        let k = x.sort_key();
+        let k = part[i];
         let mut j = i;
-        while j > 0 && part[j - 1].sort_key() > k {
+        while j > 0 && part[j - 1] > k {
             part[j] = part[j - 1];
             j -= 1;
         }
-        part[j] = x;
+        part[j] = k;
     }
 }
 
@@ -195,6 +254,47 @@ mod tests {
             check_f64((0..n).map(|i| (n - i) as f64).collect());
             check_f64((0..n).map(|i| i as f64 * 1e-300).collect());
             check_f64(vec![4.25; n]);
+        }
+    }
+
+    /// Columns long enough for the two-level split, including one whose values all fall in
+    /// one first-level bucket and one with a heavy tail.
+    #[test]
+    fn two_levels() {
+        let mut g = Synth::new(19);
+        let n = TWO_LEVELS + 12_345;
+        check_f64((0..n).map(|_| g.normal() * 10.0 + 100.0).collect());
+        check_f64((0..n).map(|_| (g.normal() * 4.0).exp()).collect());
+        check_f64((0..n).map(|_| 1e6 + g.normal() * 1e-6).collect());
+        let mut v: Vec<f64> = (0..n).map(|_| g.normal()).collect();
+        v[0] = f64::INFINITY;
+        v[1] = -f64::NAN;
+        v[n - 1] = f64::MIN_POSITIVE;
+        check_f64(v);
+        let mut ints: Vec<i64> = (0..n).map(|_| (g.normal() * 1e15) as i64).collect();
+        let mut want = ints.clone();
+        want.sort_unstable();
+        sort(&mut ints);
+        assert_eq!(ints, want);
+    }
+
+    #[test]
+    fn keys_round_trip() {
+        for x in [
+            0.0,
+            -0.0,
+            1.5,
+            -1.5,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            -f64::NAN,
+        ] {
+            assert_eq!(f64::from_sort_key(x.sort_key()).to_bits(), x.to_bits());
+        }
+        for x in [0i64, -1, 1, i64::MIN, i64::MAX] {
+            assert_eq!(i64::from_sort_key(x.sort_key()), x);
         }
     }
 
