@@ -1078,6 +1078,25 @@ fn column_pairs(rows: usize, columns: &[&Column]) -> (usize, usize) {
     )
 }
 
+/// The most rows in which two columns of `rows` rows may differ and still be almost
+/// duplicated: the largest `b` with `(rows - b) / rows >= 0.95`, tested in `f64` exactly as
+/// [`compare_columns`] tests the final share. Found from the closed form and corrected by a
+/// step or two, instead of counting up from zero (50,000 steps per column pair at 1M rows).
+fn mismatch_budget(rows: usize) -> usize {
+    if rows == 0 {
+        return 0;
+    }
+    let within = |b: usize| (rows - b) as f64 / rows as f64 >= ALMOST_DUPLICATED_THRESHOLD;
+    let mut b = (((1.0 - ALMOST_DUPLICATED_THRESHOLD) * rows as f64) as usize).min(rows);
+    while b > 0 && !within(b) {
+        b -= 1;
+    }
+    while b < rows && within(b + 1) {
+        b += 1;
+    }
+    b
+}
+
 /// Whether two columns of the same physical type are identical (`Series.equals`) and
 /// whether they are equal in at least 95% of rows (`eq().sum() / rows >= 0.95`, where a
 /// missing cell equals nothing). Stops early once both answers are known to be "no".
@@ -1133,11 +1152,7 @@ fn compare_columns(rows: usize, a: &ColumnData, b: &ColumnData) -> (bool, bool) 
             _ => (false, false),
         }
     };
-    // Almost duplicated needs eq >= ceil-ish(0.95 rows): allow at most `budget` non-eq rows.
-    let mut budget = 0usize;
-    while budget < rows && (rows - budget - 1) as f64 / rows as f64 >= ALMOST_DUPLICATED_THRESHOLD {
-        budget += 1;
-    }
+    let budget = mismatch_budget(rows);
     let mut eq = 0usize;
     let mut not_eq = 0usize;
     let mut identical = true;
@@ -1165,6 +1180,22 @@ fn compare_columns(rows: usize, a: &ColumnData, b: &ColumnData) -> (bool, bool) 
 mod tests {
     use super::*;
     use crate::table::StrColumn;
+
+    #[test]
+    fn mismatch_budget_is_the_largest_allowed() {
+        for rows in (1..3000).chain([19_999, 20_000, 20_001, 1_000_000, 1_000_019]) {
+            let b = mismatch_budget(rows);
+            let within = |b: usize| (rows - b) as f64 / rows as f64 >= 0.95;
+            assert!(within(b), "rows {rows}: {b} is over the budget");
+            assert!(
+                b == rows || !within(b + 1),
+                "rows {rows}: {b} is not the largest"
+            );
+        }
+        assert_eq!(mismatch_budget(0), 0);
+        assert_eq!(mismatch_budget(100), 5);
+        assert_eq!(mismatch_budget(1_000_000), 50_000);
+    }
 
     fn table(cols: Vec<(&str, ColumnData)>) -> Table {
         Table::new(cols.into_iter().map(|(n, d)| Column::new(n, d)).collect()).unwrap()
