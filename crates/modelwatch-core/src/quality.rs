@@ -502,7 +502,7 @@ fn column_stats(
     match ty {
         ColumnType::Numerical => {
             let values = numeric_values(data)?;
-            let (num, freq) = numeric_stats(&values, rows);
+            let (num, freq) = numeric_stats(values, || numeric_in_order(data), rows);
             s.numeric = Some(num);
             s.distinct = freq.distinct;
             s.most_common = freq.most_common.map(Value::Number);
@@ -517,7 +517,7 @@ fn column_stats(
             };
             let mut vals: Vec<i64> = v.iter().flatten().copied().collect();
             crate::sort::sort(&mut vals);
-            let freq = frequencies(&vals, v.iter().flatten().copied());
+            let freq = frequencies(&vals, || v.iter().flatten().copied());
             s.datetime = Some(DatetimeStats {
                 min: vals.first().copied(),
                 max: vals.last().copied(),
@@ -597,17 +597,34 @@ fn numeric_values(data: &ColumnData) -> Result<Vec<f64>, String> {
     })
 }
 
+/// The values of [`numeric_values`] again, in data order, without collecting them (for the
+/// rare tie between most common values, after the collected ones were sorted in place).
+/// Labels that do not parse were rejected by [`numeric_values`] already.
+fn numeric_in_order(data: &ColumnData) -> Box<dyn Iterator<Item = f64> + '_> {
+    match data {
+        ColumnData::Float(v) => Box::new(v.iter().filter(|x| !x.is_nan()).map(|x| x + 0.0)),
+        ColumnData::Int(v) => Box::new(v.iter().flatten().map(|&x| x as f64)),
+        ColumnData::Bool(v) => Box::new(v.iter().flatten().map(|&b| f64::from(u8::from(b)))),
+        ColumnData::Datetime(v) => Box::new(v.iter().flatten().map(|&x| x as f64)),
+        ColumnData::Str(s) => Box::new(s.codes.iter().filter_map(move |&c| {
+            let x = s.labels.get(c as usize)?.trim().parse::<f64>().ok()?;
+            (!x.is_nan()).then_some(x + 0.0)
+        })),
+    }
+}
+
 struct Frequencies<T> {
     distinct: usize,
     most_common: Option<T>,
     most_common_count: usize,
 }
 
-/// Distinct count and most common value from `sorted` (the same values as `in_order`,
-/// sorted). Ties for the most common value go to the one met first in `in_order`.
-fn frequencies<T: Copy + PartialEq + PartialOrd>(
+/// Distinct count and most common value from `sorted` (the values `in_order()` yields,
+/// sorted). Ties for the most common value go to the one met first in data order, so
+/// `in_order` is called only when there is a tie.
+fn frequencies<T: Copy + PartialEq + PartialOrd, I: Iterator<Item = T>>(
     sorted: &[T],
-    in_order: impl Iterator<Item = T>,
+    in_order: impl FnOnce() -> I,
 ) -> Frequencies<T> {
     let mut distinct = 0;
     let mut best = 0usize;
@@ -633,7 +650,7 @@ fn frequencies<T: Copy + PartialEq + PartialOrd>(
         tied.first().copied()
     } else {
         // `tied` is sorted: binary search each value in data order.
-        in_order.into_iter().find(|v| {
+        in_order().find(|v| {
             tied.binary_search_by(|t| t.partial_cmp(v).unwrap_or(std::cmp::Ordering::Less))
                 .is_ok()
         })
@@ -703,18 +720,25 @@ fn compensated_sum(values: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-fn numeric_stats(values: &[f64], rows: usize) -> (NumericStats, Frequencies<f64>) {
+/// Statistics of the non-missing `values` (in data order; sorted here, in place) of a column
+/// of `rows` rows. `in_order` gives the same values in data order again, for ties.
+fn numeric_stats<'a>(
+    mut values: Vec<f64>,
+    in_order: impl FnOnce() -> Box<dyn Iterator<Item = f64> + 'a>,
+    rows: usize,
+) -> (NumericStats, Frequencies<f64>) {
     let n = values.len();
-    let infinite = values.iter().filter(|x| x.is_infinite()).count();
-    let mut sorted = values.to_vec();
-    crate::sort::sort(&mut sorted);
-    let freq = frequencies(&sorted, values.iter().copied());
-    let finite = infinite == 0;
+    // Sums run in data order, before the sort.
+    let has_pos = values.contains(&f64::INFINITY);
+    let has_neg = values.contains(&f64::NEG_INFINITY);
+    let infinite = if has_pos || has_neg {
+        values.iter().filter(|x| x.is_infinite()).count()
+    } else {
+        0
+    };
     let mean = if n == 0 {
         None
     } else {
-        let has_pos = sorted.last().is_some_and(|x| *x == f64::INFINITY);
-        let has_neg = sorted.first().is_some_and(|x| *x == f64::NEG_INFINITY);
         match (has_pos, has_neg) {
             (true, true) => None,
             (true, false) => Some(f64::INFINITY),
@@ -723,12 +747,15 @@ fn numeric_stats(values: &[f64], rows: usize) -> (NumericStats, Frequencies<f64>
         }
     };
     let std = match mean {
-        Some(m) if n >= 2 && finite => {
+        Some(m) if n >= 2 && infinite == 0 => {
             let ss = compensated_sum(values.iter().map(|x| (x - m) * (x - m)));
             Some((ss / (n - 1) as f64).sqrt())
         }
         _ => None,
     };
+    crate::sort::sort(&mut values);
+    let sorted = values;
+    let freq = frequencies(&sorted, in_order);
     let stats = NumericStats {
         infinite,
         infinite_share: share(infinite, rows),
