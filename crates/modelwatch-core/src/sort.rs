@@ -14,7 +14,7 @@
 //!    total order (for `f64`: flip all bits of negatives, set the sign bit of positives; for
 //!    `i64`: flip the sign bit); the same pass finds the smallest and largest key. The keys
 //!    are mapped back to values in place at the end, so the column needs one scratch buffer
-//!    of its own length and nothing else.
+//!    of its own length (kept per thread and reused) and nothing else.
 //! 2. The keys' spread `max - min` decides a shift so that `(key - min) >> shift` falls in
 //!    about `n / 2` buckets (at most 2^16, so the counters stay in cache). Within one binary
 //!    exponent the keys are linear in the value, and across exponents they are close to
@@ -30,8 +30,7 @@
 //!    on almost every write; 256 write positions do not.
 //!
 //! Columns with few distinct values (one value in more than 1/16 of a strided sample of
-//! 512, or one bucket holding more than 1/16 of the values) go to the standard sort
-//! instead, which is linear on runs of equal values.
+//! 512) go to the standard sort instead, which is linear on runs of equal values.
 //!
 //! The result is exactly `sort_unstable_by(total_cmp)`: equal keys are equal values, so the
 //! order among ties does not show.
@@ -107,12 +106,30 @@ pub fn sort<T: SortKey>(values: &mut [T]) {
         lo = lo.min(key);
         hi = hi.max(key);
     }
-    let mut scratch = vec![0u64; n];
+    SCRATCH.with_borrow_mut(|scratch| {
+        if scratch.len() < n {
+            // Grown, never shrunk: a fresh buffer per column would be zeroed (calloc of
+            // reused memory) and faulted in again for every sort.
+            scratch.resize(n, 0);
+        }
+        sort_keys::<T>(keys, &mut scratch[..n], lo, hi);
+    });
+}
+
+thread_local! {
+    /// Each thread's scratch buffer for [`sort`], as long as the longest column it sorted.
+    static SCRATCH: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Sorts `keys` (all within `lo..=hi`) through `scratch` (same length) and maps them back
+/// to values of `T`, in place.
+fn sort_keys<T: SortKey>(keys: &mut [u64], scratch: &mut [u64], lo: u64, hi: u64) {
+    let n = keys.len();
     if n > TWO_LEVELS && hi > lo {
         // First level: the keys go to `scratch` in 2^TOP_BITS buckets, and each bucket is
         // sorted back into its place in `keys`.
         let shift = (u64::BITS - (hi - lo).leading_zeros()).saturating_sub(TOP_BITS);
-        let starts = scatter(keys, &mut scratch, lo, shift, 1 << TOP_BITS);
+        let starts = scatter(keys, scratch, lo, shift, 1 << TOP_BITS);
         for w in starts.windows(2) {
             let range = w[0] as usize..w[1] as usize;
             sort_into(&scratch[range.clone()], &mut keys[range], None);
@@ -121,8 +138,8 @@ pub fn sort<T: SortKey>(values: &mut [T]) {
             *k = bytemuck::cast(T::from_sort_key(*k));
         }
     } else {
-        sort_into(keys, &mut scratch, Some((lo, hi)));
-        for (k, &sorted) in keys.iter_mut().zip(&scratch) {
+        sort_into(keys, scratch, Some((lo, hi)));
+        for (k, &sorted) in keys.iter_mut().zip(scratch.iter()) {
             *k = bytemuck::cast(T::from_sort_key(sorted));
         }
     }
@@ -165,19 +182,19 @@ fn sort_into(src: &[u64], dst: &mut [u64], bounds: Option<(u64, u64)>) {
     let spread_bits = u64::BITS - (hi - lo).leading_zeros();
     let bits = (n / 2).max(2).ilog2().min(MAX_BITS).min(spread_bits);
     let starts = scatter(src, dst, lo, spread_bits - bits, 1 << bits);
-    // A few values repeated many times (codes, rounded readings) crowd into a few buckets;
-    // the standard sort handles runs of equal values in linear time.
-    let fullest = starts.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0) as usize;
-    if fullest > n / 16 {
-        dst.sort_unstable();
-        return;
-    }
+    // Most buckets hold a handful of keys. A bucket crowded by a value repeated many times
+    // (codes, rounded readings) goes to the standard sort, linear on runs of equal values.
     for w in starts.windows(2) {
         let part = &mut dst[w[0] as usize..w[1] as usize];
-        if part.len() <= INSERTION {
-            insertion_sort(part);
-        } else {
-            part.sort_unstable();
+        match part.len() {
+            0 | 1 => {}
+            2 => {
+                if part[0] > part[1] {
+                    part.swap(0, 1);
+                }
+            }
+            len if len <= INSERTION => insertion_sort(part),
+            _ => part.sort_unstable(),
         }
     }
 }
