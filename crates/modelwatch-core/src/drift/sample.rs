@@ -64,15 +64,12 @@ pub fn numeric_values(data: &ColumnData) -> Option<(Vec<f64>, Dropped)> {
     let mut dropped = Dropped::default();
     let mut out: Vec<f64> = match data {
         ColumnData::Float(v) => {
-            let mut out = Vec::with_capacity(v.len());
-            for &x in v {
-                if x.is_nan() {
-                    dropped.missing += 1;
-                } else if x.is_infinite() {
-                    dropped.infinite += 1;
-                } else {
-                    out.push(x);
-                }
+            // Missing values are rare: count them (and infinities) only in columns that
+            // have some, after the finite values are collected.
+            let out: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+            if out.len() < v.len() {
+                dropped.missing = v.iter().filter(|x| x.is_nan()).count();
+                dropped.infinite = v.len() - out.len() - dropped.missing;
             }
             out
         }
