@@ -48,6 +48,7 @@ use rayon::prelude::*;
 use serde::{Serialize, Serializer};
 
 use crate::schema::{resolve_column_type, ColumnRole, ColumnType, SchemaError, SchemaOverrides};
+use crate::stats::special::compensated_sum;
 use crate::table::{Column, ColumnData, StrColumn, Table, MISSING_CODE};
 
 /// Share at or above which a column is almost constant (Evidently's default).
@@ -698,26 +699,6 @@ pub fn quantile_linear(sorted: &[f64], q: f64) -> Option<f64> {
         return Some(sorted[n - 1]);
     }
     Some(lerp(sorted[i], sorted[i + 1], t))
-}
-
-/// Neumaier-compensated sum.
-fn compensated_sum(values: impl Iterator<Item = f64>) -> f64 {
-    let mut sum = 0.0f64;
-    let mut c = 0.0f64;
-    for x in values {
-        let t = sum + x;
-        if sum.abs() >= x.abs() {
-            c += (sum - t) + x;
-        } else {
-            c += (x - t) + sum;
-        }
-        sum = t;
-    }
-    if sum.is_finite() {
-        sum + c
-    } else {
-        sum
-    }
 }
 
 /// Statistics of the non-missing `values` (in data order; sorted here, in place) of a column

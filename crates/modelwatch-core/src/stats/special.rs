@@ -101,19 +101,43 @@ pub fn chi2_sf(x: f64, df: f64) -> f64 {
 /// Sum with Neumaier's improved Kahan compensation (Neumaier 1974, "Rundungsfehleranalyse
 /// einiger Verfahren zur Summation endlicher Summen", ZAMM 54): the error is bounded by about
 /// one rounding of the result plus `n eps^2 sum |x_i|`, independent of the order of terms.
+///
+/// The terms go round-robin into four compensated partial sums, which are then added up the
+/// same way: four independent chains of additions instead of one, so that the processor
+/// overlaps them (each step depends on the previous sum). An infinite sum is returned as it is
+/// (its compensation would be NaN).
 pub fn compensated_sum(values: impl IntoIterator<Item = f64>) -> f64 {
-    let mut sum = 0.0_f64;
-    let mut compensation = 0.0_f64;
-    for x in values {
-        let t = sum + x;
+    #[inline(always)]
+    fn add(sum: &mut f64, compensation: &mut f64, x: f64) {
+        let t = *sum + x;
         if sum.abs() >= x.abs() {
-            compensation += (sum - t) + x;
+            *compensation += (*sum - t) + x;
         } else {
-            compensation += (x - t) + sum;
+            *compensation += (x - t) + *sum;
         }
-        sum = t;
+        *sum = t;
     }
-    sum + compensation
+    let mut sums = [0.0_f64; 4];
+    let mut compensations = [0.0_f64; 4];
+    let mut values = values.into_iter();
+    'terms: loop {
+        for lane in 0..4 {
+            let Some(x) = values.next() else {
+                break 'terms;
+            };
+            add(&mut sums[lane], &mut compensations[lane], x);
+        }
+    }
+    let mut sum = 0.0_f64;
+    let mut compensation = compensations.iter().sum::<f64>();
+    for s in sums {
+        add(&mut sum, &mut compensation, s);
+    }
+    if sum.is_finite() {
+        sum + compensation
+    } else {
+        sum
+    }
 }
 
 /// One group of equal values in the merge of two sorted samples.
@@ -432,6 +456,13 @@ mod tests {
         assert_eq!(compensated_sum([1e16, 1.0, -1e16]), 1.0);
         assert_eq!(compensated_sum(std::iter::repeat_n(0.1, 10)), 1.0);
         assert_eq!(compensated_sum([]), 0.0);
+        // terms spread over the four partial sums still cancel exactly
+        assert_eq!(
+            compensated_sum([1e16, 1.0, -1e16, 2.0, 3.0, -3.0, 1e-3]),
+            3.001
+        );
+        assert_eq!(compensated_sum([1.0, f64::INFINITY, 2.0]), f64::INFINITY);
+        assert_eq!(compensated_sum([f64::NEG_INFINITY, 1.0]), f64::NEG_INFINITY);
     }
 
     #[test]
