@@ -109,7 +109,7 @@ pub fn resolve_column_type(
         return t;
     }
     match (reference, current) {
-        (Some(r), Some(c)) if r.missing_count() == r.len() => infer_column_type(c),
+        (Some(r), Some(c)) if r.all_missing() => infer_column_type(c),
         (Some(r), _) => infer_column_type(r),
         (None, Some(c)) => infer_column_type(c),
         (None, None) => ColumnType::Numerical,

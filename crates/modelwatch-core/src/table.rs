@@ -134,6 +134,11 @@ impl ColumnData {
         }
     }
 
+    /// Whether every row is missing (true for an empty column); stops at the first value.
+    pub fn all_missing(&self) -> bool {
+        (0..self.len()).all(|row| self.is_missing(row))
+    }
+
     /// A short name of the physical type, for messages.
     pub fn physical_name(&self) -> &'static str {
         match self {
