@@ -627,34 +627,35 @@ fn frequencies<T: Copy + PartialEq + PartialOrd, I: Iterator<Item = T>>(
     sorted: &[T],
     in_order: impl FnOnce() -> I,
 ) -> Frequencies<T> {
-    let mut distinct = 0;
-    let mut best = 0usize;
-    let mut tied: Vec<T> = Vec::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let mut j = i + 1;
-        while j < sorted.len() && sorted[j] == sorted[i] {
-            j += 1;
-        }
-        distinct += 1;
-        let run = j - i;
-        if run > best {
-            best = run;
-            tied.clear();
-            tied.push(sorted[i]);
-        } else if run == best {
-            tied.push(sorted[i]);
-        }
-        i = j;
-    }
-    let most_common = if tied.len() <= 1 {
-        tied.first().copied()
-    } else {
-        // `tied` is sorted: binary search each value in data order.
-        in_order().find(|v| {
-            tied.binary_search_by(|t| t.partial_cmp(v).unwrap_or(std::cmp::Ordering::Less))
-                .is_ok()
+    // Runs of equal values in `sorted`, as (value, length).
+    let runs = || {
+        let mut i = 0;
+        std::iter::from_fn(move || {
+            let start = i;
+            let value = *sorted.get(start)?;
+            i += 1;
+            while i < sorted.len() && sorted[i] == value {
+                i += 1;
+            }
+            Some((value, i - start))
         })
+    };
+    let (distinct, best) = runs().fold((0, 0), |(d, b), (_, len)| (d + 1, b.max(len)));
+    let most_common = if best <= 1 {
+        // Every value occurs once (a continuous column): all are tied, so the first one in
+        // data order wins, without listing them.
+        in_order().next()
+    } else {
+        let tied: Vec<T> = runs().filter(|r| r.1 == best).map(|r| r.0).collect();
+        if tied.len() == 1 {
+            Some(tied[0])
+        } else {
+            // `tied` is sorted: binary search each value in data order.
+            in_order().find(|v| {
+                tied.binary_search_by(|t| t.partial_cmp(v).unwrap_or(std::cmp::Ordering::Less))
+                    .is_ok()
+            })
+        }
     };
     Frequencies {
         distinct,
@@ -710,13 +711,13 @@ fn numeric_stats<'a>(
 ) -> (NumericStats, Frequencies<f64>) {
     let n = values.len();
     // Sums run in data order, before the sort.
-    let has_pos = values.contains(&f64::INFINITY);
-    let has_neg = values.contains(&f64::NEG_INFINITY);
-    let infinite = if has_pos || has_neg {
-        values.iter().filter(|x| x.is_infinite()).count()
-    } else {
-        0
-    };
+    let (pos_inf, neg_inf) = values.iter().fold((0usize, 0usize), |(p, q), &x| {
+        (
+            p + usize::from(x == f64::INFINITY),
+            q + usize::from(x == f64::NEG_INFINITY),
+        )
+    });
+    let (has_pos, has_neg, infinite) = (pos_inf > 0, neg_inf > 0, pos_inf + neg_inf);
     let mean = if n == 0 {
         None
     } else {
