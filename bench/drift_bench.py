@@ -182,14 +182,7 @@ def run_evidently(size):
         if cached.get("seed") == SEED:
             print(f"[{size}] reusing {cache.name} (measured {cached['measured_at']})", file=sys.stderr)
             return cached
-    default_runs = 3 if SIZES[size]["rows"] <= 100_000 else 1
-    runs = int(os.environ.get("BENCH_EV_RUNS", default_runs))
-    results = []
-    for _ in range(runs):
-        out = subprocess.run(
-            [sys.executable, __file__, "evidently", size], check=True, capture_output=True, text=True
-        ).stdout
-        results.append(json.loads(out))
+    results = evidently_runs(__file__, size)
     result = results[0]
     result["runs_seconds"] = [r["seconds"] for r in results]
     result["seconds"] = statistics.median(result["runs_seconds"])
@@ -209,6 +202,35 @@ def parse_time_v(stderr):
     return seconds, rss / 1024
 
 
+def evidently_runs(script, size):
+    """Runs `script evidently SIZE` BENCH_EV_RUNS times (default 3 at 100,000 rows, 1 at
+    1,000,000), each in a fresh process; returns the parsed JSON of every run."""
+    default_runs = 3 if SIZES[size]["rows"] <= 100_000 else 1
+    runs = int(os.environ.get("BENCH_EV_RUNS", default_runs))
+    return [
+        json.loads(subprocess.run([sys.executable, str(script), "evidently", size], check=True,
+                                  capture_output=True, text=True).stdout)
+        for _ in range(runs)
+    ]
+
+
+def modelwatch_runs(size, cmd):
+    """Runs the `/usr/bin/time -v` command `cmd` BENCH_MW_RUNS times (default 7), prints
+    every wall time and returns (median wall s, largest peak RSS MB), or None on a failure
+    (its stderr is printed)."""
+    walls, peaks = [], []
+    for _ in range(int(os.environ.get("BENCH_MW_RUNS", 7))):
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(f"modelwatch failed ({proc.returncode}):\n{proc.stderr[-2000:]}", file=sys.stderr)
+            return None
+        seconds, rss_mb = parse_time_v(proc.stderr)
+        walls.append(seconds)
+        peaks.append(rss_mb)
+    print(f"[{size}] modelwatch runs (s): {' '.join(f'{w:.2f}' for w in walls)}", file=sys.stderr)
+    return statistics.median(walls), max(peaks)
+
+
 def run_modelwatch(size):
     if not MODELWATCH.exists():
         return None
@@ -221,20 +243,13 @@ def run_modelwatch(size):
         cmd += ["--numerical", ",".join(numerical)]
     if categorical:
         cmd += ["--categorical", ",".join(categorical)]
-    walls, peaks = [], []
-    for _ in range(int(os.environ.get("BENCH_MW_RUNS", 7))):
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            print(f"modelwatch failed ({proc.returncode}):\n{proc.stderr[-2000:]}", file=sys.stderr)
-            return None
-        seconds, rss_mb = parse_time_v(proc.stderr)
-        walls.append(seconds)
-        peaks.append(rss_mb)
+    timed = modelwatch_runs(size, cmd)
+    if timed is None:
+        return None
     with open(out_json) as fh:
         report = json.load(fh)
     scores = {c["column"]: {"method": c["method"], "score": c["score"]} for c in report["drift"]["columns"]}
-    print(f"[{size}] modelwatch runs (s): {' '.join(f'{w:.2f}' for w in walls)}", file=sys.stderr)
-    return {"seconds": statistics.median(walls), "peak_rss_mb": max(peaks), "scores": scores}
+    return {"seconds": timed[0], "peak_rss_mb": timed[1], "scores": scores}
 
 
 def compare(size, mw, ev):

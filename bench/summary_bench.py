@@ -17,9 +17,7 @@ Evidently processes; memory is the largest peak.
 """
 
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -72,16 +70,10 @@ def modelwatch(size):
         cmd += ["--numerical", ",".join(numerical)]
     if categorical:
         cmd += ["--categorical", ",".join(categorical)]
-    walls, peaks = [], []
-    for _ in range(int(os.environ.get("BENCH_MW_RUNS", 7))):
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode != 0:
-            sys.exit(f"modelwatch failed: {proc.stderr[-2000:]}")
-        seconds, rss = db.parse_time_v(proc.stderr)
-        walls.append(seconds)
-        peaks.append(rss)
-    print(f"[{size}] modelwatch runs (s): {' '.join(f'{w:.2f}' for w in walls)}", file=sys.stderr)
-    return statistics.median(walls), max(peaks), json.loads(out_json.read_text())
+    timed = db.modelwatch_runs(size, cmd)
+    if timed is None:
+        sys.exit("modelwatch failed")
+    return timed[0], timed[1], json.loads(out_json.read_text())
 
 
 def compare(ev, mw):
@@ -107,9 +99,7 @@ def main(argv):
     for size in sizes:
         db.gen(size)
         seconds, rss, mw = modelwatch(size)
-        runs = int(os.environ.get("BENCH_EV_RUNS", 3 if db.SIZES[size]["rows"] <= 100_000 else 1))
-        evs = [json.loads(subprocess.run([sys.executable, __file__, "evidently", size], check=True,
-                                         capture_output=True, text=True).stdout) for _ in range(runs)]
+        evs = db.evidently_runs(__file__, size)
         ev_walls = " ".join(f"{e['seconds']:.2f}" for e in evs)
         print(f"[{size}] evidently runs (s): {ev_walls}", file=sys.stderr)
         ev = evs[0]
