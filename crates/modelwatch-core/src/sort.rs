@@ -25,9 +25,11 @@
 //!    buffer and writes the column.
 //! 3. Columns longer than [`TWO_LEVELS`] are first split into only 2^[`TOP_BITS`] buckets,
 //!    into the scratch buffer, and each of those (now small enough for the core's cache) is
-//!    sorted by step 2 back into its place in the column. Scattering
-//!    a million keys straight into 2^16 buckets spread over 8 MB misses the cache and the TLB
-//!    on almost every write; 256 write positions do not.
+//!    sorted by step 2 back into its place in the column. Scattering a million keys
+//!    straight into 2^16 buckets spread over 8 MB misses the cache and the TLB on almost
+//!    every write (that scatter alone took 17–19 ns per key on this project's machine);
+//!    256 write positions do not. With the two levels `sort_speed 1000000` went from 0.9x
+//!    to 0.7x the standard sort's time.
 //!
 //! Columns with few distinct values (one value in more than 1/16 of a strided sample of
 //! 512) go to the standard sort instead, which is linear on runs of equal values.
