@@ -463,3 +463,27 @@ fn rules_through_the_api() {
     assert_eq!(d.status, 204);
     assert_eq!(get(&server.url("/api/v1/alerts/history")).status, 200);
 }
+
+/// With modelwatch's own alert evaluation off, `/metrics` still has the time of the last
+/// event: the exported `no_data` Prometheus rules are built on it.
+#[test]
+fn last_event_time_is_exported_with_alerts_disabled() {
+    let config = config_from_toml(&format!(
+        "{}[alerts]\nenabled = false\n",
+        fast_iris_project()
+    ));
+    let server = TestServer::start(config);
+    let events = server.url("/api/v1/projects/iris/events");
+    assert_eq!(post_json(&events, &iris_events(20, 0.0)).status, 200);
+    let metrics = get(&server.url("/metrics"));
+    assert_eq!(metrics.status, 200);
+    let line = metrics
+        .body
+        .lines()
+        .find(|l| l.starts_with("modelwatch_last_event_timestamp_seconds{"))
+        .map(str::to_string);
+    let line = line.unwrap_or_else(|| panic!("no last-event series in:\n{}", metrics.body));
+    assert!(line.contains("project=\"iris\""), "{line}");
+    let seconds: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(seconds > 1.7e9, "{line}");
+}

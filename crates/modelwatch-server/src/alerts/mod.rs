@@ -300,11 +300,13 @@ impl Alerts {
         facts: &[(Option<f64>, Option<u16>, Option<String>)],
         now: i64,
     ) {
+        // The time of the last event feeds `modelwatch_last_event_timestamp_seconds`, which
+        // the exported no-data rules read even when modelwatch's own evaluation is off.
+        lock(&self.last_event).insert(project.to_string(), now);
         if !self.config.enabled {
-            // The evaluation loop that flushes these buckets does not run.
+            // The evaluation loop that flushes the serving buckets does not run.
             return;
         }
-        lock(&self.last_event).insert(project.to_string(), now);
         let mut n = ServingCounts::default();
         for (latency, status, error) in facts {
             if latency.is_none() && status.is_none() && error.is_none() {
