@@ -375,7 +375,8 @@ impl Store for SqliteStore {
         let max_rows = i64::try_from(max_rows.max(1)).unwrap_or(i64::MAX);
         let conn = self.read();
         let map = event_from_row;
-        // The window as a subquery that numbers its rows (`rn`, 1 = oldest), its size, then
+        // The window as a subquery that numbers its rows (`rn`, 1 = the row the window is
+        // read from: the oldest of a range, the newest for `Last`), its size, then
         // every k-th row of it by that number. (Numbering by position, not by the table-wide
         // `seq`: with several projects ingesting at once a project's `seq` values are not
         // evenly spaced, and `seq % k` could keep all of one project's rows and none of
@@ -419,11 +420,8 @@ impl Store for SqliteStore {
                 )
             }
         };
-        let stride = if total <= max_rows {
-            1
-        } else {
-            (total - 1) / max_rows + 1
-        };
+        // ceil(total / max_rows); 1 (no thinning) for any total up to max_rows, 0 included.
+        let stride = (total - 1) / max_rows + 1;
         let sql = format!(
             "SELECT seq, ts_us, event_id, vals, label FROM ({inner})
              WHERE (rn - 1) % {stride} = 0 ORDER BY ts_us, seq"
