@@ -57,15 +57,12 @@ fn keep_freed_memory_for_reuse() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Report(_) | Command::Test(_)) {
+        keep_freed_memory_for_reuse();
+    }
     let result = match cli.command {
-        Command::Report(args) => {
-            keep_freed_memory_for_reuse();
-            report_cmd::run(*args)
-        }
-        Command::Test(args) => {
-            keep_freed_memory_for_reuse();
-            test_cmd::run(*args)
-        }
+        Command::Report(args) => report_cmd::run(*args),
+        Command::Test(args) => test_cmd::run(*args),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Demo(args) => demo_cmd::run(*args),
         Command::Alerts(args) => alerts_cmd::run(args),
