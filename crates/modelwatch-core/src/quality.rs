@@ -48,6 +48,7 @@ use rayon::prelude::*;
 use serde::{Serialize, Serializer};
 
 use crate::schema::{resolve_column_type, ColumnRole, ColumnType, SchemaError, SchemaOverrides};
+use crate::sort::SortKey;
 use crate::stats::special::compensated_sum;
 use crate::table::{Column, ColumnData, StrColumn, Table, MISSING_CODE};
 
@@ -502,8 +503,8 @@ fn column_stats(
     let mut tally = None;
     match ty {
         ColumnType::Numerical => {
-            let values = numeric_values(data)?;
-            let (num, freq) = numeric_stats(values, || numeric_in_order(data), rows);
+            let (keys, lo, hi) = numeric_keys(data)?;
+            let (num, freq) = numeric_stats(keys, (lo, hi), || numeric_in_order(data), rows);
             s.numeric = Some(num);
             s.distinct = freq.distinct;
             s.most_common = freq.most_common.map(Value::Number);
@@ -560,31 +561,46 @@ fn column_stats(
     Ok((s, tally))
 }
 
-/// Non-missing values as `f64` (infinities kept, `-0.0` folded into `0.0`).
-fn numeric_values(data: &ColumnData) -> Result<Vec<f64>, String> {
-    Ok(match data {
-        ColumnData::Float(v) => v.iter().filter(|x| !x.is_nan()).map(|x| x + 0.0).collect(),
-        ColumnData::Int(v) => v.iter().flatten().map(|&x| x as f64).collect(),
+/// Order-preserving keys ([`SortKey`]) of the non-missing values as `f64` (infinities kept,
+/// `-0.0` folded into `0.0`), in data order, with the smallest and largest key. Keys rather
+/// than values so that the sort does not need a pass of its own to make them.
+fn numeric_keys(data: &ColumnData) -> Result<(Vec<u64>, u64, u64), String> {
+    let mut keys: Vec<u64> = Vec::with_capacity(data.len());
+    let (mut lo, mut hi) = (u64::MAX, 0u64);
+    let mut push = |x: f64| {
+        let k = (x + 0.0).sort_key();
+        lo = lo.min(k);
+        hi = hi.max(k);
+        keys.push(k);
+    };
+    match data {
+        ColumnData::Float(v) => {
+            for &x in v {
+                if !x.is_nan() {
+                    push(x);
+                }
+            }
+        }
+        ColumnData::Int(v) | ColumnData::Datetime(v) => {
+            v.iter().flatten().for_each(|&x| push(x as f64));
+        }
         ColumnData::Bool(v) => v
             .iter()
             .flatten()
-            .map(|&b| f64::from(u8::from(b)))
-            .collect(),
-        ColumnData::Datetime(v) => v.iter().flatten().map(|&x| x as f64).collect(),
+            .for_each(|&b| push(f64::from(u8::from(b)))),
         ColumnData::Str(s) => {
             let parsed: Vec<Option<f64>> = s
                 .labels
                 .iter()
                 .map(|l| l.trim().parse::<f64>().ok())
                 .collect();
-            let mut out = Vec::with_capacity(s.codes.len());
             for &c in &s.codes {
                 if c == MISSING_CODE {
                     continue;
                 }
                 match parsed[c as usize] {
                     Some(x) if x.is_nan() => {}
-                    Some(x) => out.push(x + 0.0),
+                    Some(x) => push(x),
                     None => {
                         return Err(format!(
                             "value `{}` of a column typed numerical is not a number",
@@ -593,14 +609,14 @@ fn numeric_values(data: &ColumnData) -> Result<Vec<f64>, String> {
                     }
                 }
             }
-            out
         }
-    })
+    }
+    Ok((keys, lo, hi))
 }
 
-/// The values of [`numeric_values`] again, in data order, without collecting them (for the
-/// rare tie between most common values, after the collected ones were sorted in place).
-/// Labels that do not parse were rejected by [`numeric_values`] already.
+/// The values behind [`numeric_keys`] again, in data order, without collecting them (for the
+/// rare tie between most common values, after the keys were sorted in place). Labels that do
+/// not parse were rejected by [`numeric_keys`] already.
 fn numeric_in_order(data: &ColumnData) -> Box<dyn Iterator<Item = f64> + '_> {
     match data {
         ColumnData::Float(v) => Box::new(v.iter().filter(|x| !x.is_nan()).map(|x| x + 0.0)),
@@ -688,7 +704,11 @@ fn lerp(a: f64, b: f64, t: f64) -> f64 {
 /// Quantile `q` of sorted values, numpy's default "linear" method (pandas' `quantile`):
 /// `h = (n - 1) q`, `lerp(x[floor h], x[floor h + 1], h - floor h)`.
 pub fn quantile_linear(sorted: &[f64], q: f64) -> Option<f64> {
-    let n = sorted.len();
+    quantile_linear_at(sorted.len(), q, |i| sorted[i])
+}
+
+/// [`quantile_linear`] of `n` sorted values, the `i`-th of which is `at(i)`.
+fn quantile_linear_at(n: usize, q: f64, at: impl Fn(usize) -> f64) -> Option<f64> {
     if n == 0 {
         return None;
     }
@@ -697,26 +717,78 @@ pub fn quantile_linear(sorted: &[f64], q: f64) -> Option<f64> {
     let i = lo as usize;
     let t = h - lo;
     if i + 1 >= n {
-        return Some(sorted[n - 1]);
+        return Some(at(n - 1));
     }
-    Some(lerp(sorted[i], sorted[i + 1], t))
+    Some(lerp(at(i), at(i + 1), t))
 }
 
-/// Statistics of the non-missing `values` (in data order; sorted here, in place) of a column
-/// of `rows` rows. `in_order` gives the same values in data order again, for ties.
+/// Distinct count, longest run and the keys of the longest runs, read off sorted keys chunk
+/// by chunk (see [`crate::sort::sort_keys`]). Runs of length 1 are not listed: when every
+/// value occurs once, all are tied and the first in data order wins anyway.
+#[derive(Default)]
+struct Runs {
+    /// The key of the run in progress and its length (0 before the first key).
+    key: u64,
+    len: usize,
+    distinct: usize,
+    best: usize,
+    /// Keys whose run has length `best`, ascending, when `best >= 2`.
+    tied: Vec<u64>,
+}
+
+impl Runs {
+    fn add(&mut self, sorted: &[u64]) {
+        for &k in sorted {
+            if self.len > 0 && k == self.key {
+                self.len += 1;
+            } else {
+                self.close();
+                self.key = k;
+                self.len = 1;
+                self.distinct += 1;
+            }
+        }
+    }
+
+    fn close(&mut self) {
+        if self.len >= 2 && self.len >= self.best {
+            if self.len > self.best {
+                self.tied.clear();
+            }
+            self.tied.push(self.key);
+        }
+        self.best = self.best.max(self.len);
+    }
+}
+
+/// Statistics of the non-missing values of a column of `rows` rows, given as their
+/// [`numeric_keys`] (in data order; sorted here, in place). `in_order` gives the same values in
+/// data order again, for ties between most common values.
 fn numeric_stats<'a>(
-    mut values: Vec<f64>,
+    mut keys: Vec<u64>,
+    (lo, hi): (u64, u64),
     in_order: impl FnOnce() -> Box<dyn Iterator<Item = f64> + 'a>,
     rows: usize,
 ) -> (NumericStats, Frequencies<f64>) {
-    let n = values.len();
-    // Sums run in data order, before the sort.
-    let (pos_inf, neg_inf) = values.iter().fold((0usize, 0usize), |(p, q), &x| {
-        (
-            p + usize::from(x == f64::INFINITY),
-            q + usize::from(x == f64::NEG_INFINITY),
-        )
-    });
+    let n = keys.len();
+    let value = f64::from_sort_key;
+    // Sums run in data order, before the sort. A finite sum means there is no infinity (and
+    // no overflow), and only then is the sum of squares needed before the sort.
+    let sum = compensated_sum(keys.iter().map(|&k| value(k)));
+    let squares = |keys: &[u64], m: f64| {
+        compensated_sum(keys.iter().map(|&k| {
+            let x = value(k);
+            (x - m) * (x - m)
+        }))
+    };
+    let data_order_squares = (sum.is_finite() && n >= 2).then(|| squares(&keys, sum / n as f64));
+    let mut runs = Runs::default();
+    crate::sort::sort_keys(&mut keys, lo, hi, |chunk| runs.add(chunk));
+    runs.close();
+    let sorted = keys;
+    // Infinities sit at the ends of the sorted keys.
+    let neg_inf = sorted.partition_point(|&k| k <= f64::NEG_INFINITY.sort_key());
+    let pos_inf = n - sorted.partition_point(|&k| k < f64::INFINITY.sort_key());
     let (has_pos, has_neg, infinite) = (pos_inf > 0, neg_inf > 0, pos_inf + neg_inf);
     let mean = if n == 0 {
         None
@@ -725,29 +797,39 @@ fn numeric_stats<'a>(
             (true, true) => None,
             (true, false) => Some(f64::INFINITY),
             (false, true) => Some(f64::NEG_INFINITY),
-            (false, false) => Some(compensated_sum(values.iter().copied()) / n as f64),
+            (false, false) => Some(sum / n as f64),
         }
     };
     let std = match mean {
         Some(m) if n >= 2 && infinite == 0 => {
-            let ss = compensated_sum(values.iter().map(|x| (x - m) * (x - m)));
+            // Without the data-order sum of squares the sum overflowed, and the result is
+            // not finite whatever the order.
+            let ss = data_order_squares.unwrap_or_else(|| squares(&sorted, m));
             Some((ss / (n - 1) as f64).sqrt())
         }
         _ => None,
     };
-    crate::sort::sort(&mut values);
-    let sorted = values;
-    let freq = frequencies(&sorted, in_order);
+    let most_common = match runs.tied.as_slice() {
+        [] => in_order().next(),
+        [one] => Some(value(*one)),
+        tied => in_order().find(|v| tied.binary_search(&v.sort_key()).is_ok()),
+    };
+    let freq = Frequencies {
+        distinct: runs.distinct,
+        most_common,
+        most_common_count: runs.best,
+    };
+    let at = |i: usize| value(sorted[i]);
     let stats = NumericStats {
         infinite,
         infinite_share: share(infinite, rows),
-        min: sorted.first().copied(),
-        max: sorted.last().copied(),
+        min: (n > 0).then(|| at(0)),
+        max: (n > 0).then(|| at(n - 1)),
         mean,
         std,
-        q25: quantile_linear(&sorted, 0.25),
-        q50: quantile_linear(&sorted, 0.5),
-        q75: quantile_linear(&sorted, 0.75),
+        q25: quantile_linear_at(n, 0.25, at),
+        q50: quantile_linear_at(n, 0.5, at),
+        q75: quantile_linear_at(n, 0.75, at),
     };
     (stats, freq)
 }

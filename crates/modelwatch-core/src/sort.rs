@@ -95,11 +95,6 @@ const TOP_BITS: u32 = 8;
 /// Sorts `values` ascending in the total order of [`SortKey`].
 pub fn sort<T: SortKey>(values: &mut [T]) {
     const { assert!(size_of::<T>() == 8 && align_of::<T>() == 8) };
-    let n = values.len();
-    if n < SMALL || many_repeats(values) {
-        values.sort_unstable_by_key(|x| x.sort_key());
-        return;
-    }
     let keys: &mut [u64] = bytemuck::cast_slice_mut(values);
     let (mut lo, mut hi) = (u64::MAX, 0u64);
     for k in keys.iter_mut() {
@@ -108,43 +103,67 @@ pub fn sort<T: SortKey>(values: &mut [T]) {
         lo = lo.min(key);
         hi = hi.max(key);
     }
+    sort_keys(keys, lo, hi, |chunk| {
+        for k in chunk {
+            *k = bytemuck::cast(T::from_sort_key(*k));
+        }
+    });
+}
+
+/// The smallest and largest of `keys` (`(u64::MAX, 0)` when empty), for [`sort_keys`].
+pub fn key_bounds(keys: &[u64]) -> (u64, u64) {
+    keys.iter()
+        .fold((u64::MAX, 0), |(lo, hi), &k| (lo.min(k), hi.max(k)))
+}
+
+/// Sorts `keys` (order-preserving keys of [`SortKey`], all within `lo..=hi`) ascending in
+/// place, and hands the sorted result to `visit` as consecutive chunks, in order, each right
+/// after it was sorted (while it is still in the cache). Equal keys always fall in the same
+/// chunk. `visit` may rewrite a chunk (for example map the keys back to values); the slice
+/// holds whatever it left there.
+///
+/// Callers that collect keys themselves (dropping missing values on the way) save the pass
+/// that [`sort`] spends turning values into keys, and can read distinct counts or runs off the
+/// chunks without another pass over the column.
+pub fn sort_keys(keys: &mut [u64], lo: u64, hi: u64, mut visit: impl FnMut(&mut [u64])) {
+    let n = keys.len();
+    if n < SMALL || many_repeats(keys) {
+        keys.sort_unstable();
+        visit(keys);
+        return;
+    }
     SCRATCH.with_borrow_mut(|scratch| {
         if scratch.len() < n {
             // Grown, never shrunk: a fresh buffer per column would be zeroed (calloc of
             // reused memory) and faulted in again for every sort.
             scratch.resize(n, 0);
         }
-        sort_keys::<T>(keys, &mut scratch[..n], lo, hi);
+        let scratch = &mut scratch[..n];
+        if n > TWO_LEVELS && hi > lo {
+            // First level: the keys go to `scratch` in 2^TOP_BITS buckets, and each bucket is
+            // sorted back into its place in `keys`.
+            let shift = (u64::BITS - (hi - lo).leading_zeros()).saturating_sub(TOP_BITS);
+            let starts = scatter(keys, scratch, lo, shift, 1 << TOP_BITS);
+            for w in starts.windows(2) {
+                let range = w[0] as usize..w[1] as usize;
+                if range.is_empty() {
+                    continue;
+                }
+                sort_into(&scratch[range.clone()], &mut keys[range.clone()], None);
+                visit(&mut keys[range]);
+            }
+        } else {
+            sort_into(keys, scratch, Some((lo, hi)));
+            keys.copy_from_slice(scratch);
+            visit(keys);
+        }
     });
 }
 
 thread_local! {
-    /// Each thread's scratch buffer for [`sort`], as long as the longest column it sorted.
+    /// Each thread's scratch buffer for [`sort_keys`], as long as the longest column it
+    /// sorted.
     static SCRATCH: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Sorts `keys` (all within `lo..=hi`) through `scratch` (same length) and maps them back
-/// to values of `T`, in place.
-fn sort_keys<T: SortKey>(keys: &mut [u64], scratch: &mut [u64], lo: u64, hi: u64) {
-    let n = keys.len();
-    if n > TWO_LEVELS && hi > lo {
-        // First level: the keys go to `scratch` in 2^TOP_BITS buckets, and each bucket is
-        // sorted back into its place in `keys`.
-        let shift = (u64::BITS - (hi - lo).leading_zeros()).saturating_sub(TOP_BITS);
-        let starts = scatter(keys, scratch, lo, shift, 1 << TOP_BITS);
-        for w in starts.windows(2) {
-            let range = w[0] as usize..w[1] as usize;
-            sort_into(&scratch[range.clone()], &mut keys[range], None);
-        }
-        for k in keys.iter_mut() {
-            *k = bytemuck::cast(T::from_sort_key(*k));
-        }
-    } else {
-        sort_into(keys, scratch, Some((lo, hi)));
-        for (k, &sorted) in keys.iter_mut().zip(scratch.iter()) {
-            *k = bytemuck::cast(T::from_sort_key(sorted));
-        }
-    }
 }
 
 /// Moves `src` into `dst` by bucket (`(key - lo) >> shift`, `buckets` of them) and returns
@@ -201,18 +220,18 @@ fn sort_into(src: &[u64], dst: &mut [u64], bounds: Option<(u64, u64)>) {
     }
 }
 
-/// Whether a strided sample of 512 values (all of them when fewer) has one value in more
-/// than 1/16 of it: the mark of a column with few distinct values (codes, rounded
-/// readings), for which the standard sort is faster (it is linear on runs of equal values)
-/// and the buckets would be lopsided.
-fn many_repeats<T: SortKey>(values: &[T]) -> bool {
+/// Whether a strided sample of 512 keys (all of them when fewer) has one key in more than
+/// 1/16 of it: the mark of a column with few distinct values (codes, rounded readings), for
+/// which the standard sort is faster (it is linear on runs of equal values) and the buckets
+/// would be lopsided.
+fn many_repeats(keys: &[u64]) -> bool {
     const SAMPLE: usize = 512;
-    let count = SAMPLE.min(values.len());
-    let step = (values.len() / SAMPLE).max(1);
-    let mut keys: Vec<u64> = (0..count).map(|i| values[i * step].sort_key()).collect();
-    keys.sort_unstable();
+    let count = SAMPLE.min(keys.len());
+    let step = (keys.len() / SAMPLE).max(1);
+    let mut sample: Vec<u64> = (0..count).map(|i| keys[i * step]).collect();
+    sample.sort_unstable();
     let mut run = 1;
-    for w in keys.windows(2) {
+    for w in sample.windows(2) {
         run = if w[0] == w[1] { run + 1 } else { 1 };
         if run > count / 16 {
             return true;
@@ -295,6 +314,40 @@ mod tests {
         want.sort_unstable();
         sort(&mut ints);
         assert_eq!(ints, want);
+    }
+
+    /// [`sort_keys`] hands over the sorted keys in order, in chunks that never split a run
+    /// of equal keys, at every size (one level, two levels, few distinct values).
+    #[test]
+    fn sort_keys_visits_sorted_chunks() {
+        let mut g = Synth::new(23);
+        for &n in &[0usize, 5, 300, 70_000, TWO_LEVELS + 999] {
+            for round in [false, true] {
+                let mut keys: Vec<u64> = (0..n)
+                    .map(|_| {
+                        let x = g.normal() * 100.0;
+                        (if round { x.round() } else { x }).sort_key()
+                    })
+                    .collect();
+                let mut want = keys.clone();
+                want.sort_unstable();
+                let (lo, hi) = key_bounds(&keys);
+                let mut seen: Vec<u64> = Vec::new();
+                let mut chunks = 0;
+                sort_keys(&mut keys, lo, hi, |chunk| {
+                    if let (Some(&last), Some(&first)) = (seen.last(), chunk.first()) {
+                        assert!(last < first, "a run of equal keys was split");
+                    }
+                    seen.extend_from_slice(chunk);
+                    chunks += 1;
+                });
+                assert_eq!(seen, want, "n = {n}");
+                assert_eq!(keys, want, "n = {n}");
+                if n > TWO_LEVELS && !round {
+                    assert!(chunks > 1, "two levels visit more than one chunk");
+                }
+            }
+        }
     }
 
     #[test]
