@@ -51,21 +51,17 @@ impl SortKey for f64 {
     /// inf < NaN.
     #[inline(always)]
     fn sort_key(self) -> u64 {
+        // Negatives: all bits flipped; others: the sign bit set. Without a branch, the
+        // sign bit spread over the word chooses the mask.
         let bits = self.to_bits();
-        if bits >> 63 == 1 {
-            !bits
-        } else {
-            bits | (1 << 63)
-        }
+        bits ^ ((((bits as i64) >> 63) as u64) | (1 << 63))
     }
 
     #[inline(always)]
     fn from_sort_key(key: u64) -> f64 {
-        f64::from_bits(if key >> 63 == 1 {
-            key & !(1 << 63)
-        } else {
-            !key
-        })
+        // Keys with the top bit set came from non-negatives (clear it); others from
+        // negatives (flip all bits back).
+        f64::from_bits(key ^ ((key >> 63).wrapping_sub(1) | (1 << 63)))
     }
 }
 

@@ -104,29 +104,45 @@ pub fn chi2_sf(x: f64, df: f64) -> f64 {
 ///
 /// The terms go round-robin into four compensated partial sums, which are then added up the
 /// same way: four independent chains of additions instead of one, so that the processor
-/// overlaps them (each step depends on the previous sum). An infinite sum is returned as it is
-/// (its compensation would be NaN).
+/// overlaps them (each step depends on the previous sum), and without a branch per term, so
+/// that the four lanes can run as vector operations. An infinite sum is returned as it is (its
+/// compensation would be NaN).
 pub fn compensated_sum(values: impl IntoIterator<Item = f64>) -> f64 {
+    /// Adds `x` to `sum` and the rounding error of that addition to `compensation`. The error
+    /// is Knuth's branch-free TwoSum (TAOCP vol. 2, 4.2.2): exactly the `(s - t) + x` or
+    /// `(x - t) + s` that Neumaier picks by comparing magnitudes, without the comparison.
     #[inline(always)]
     fn add(sum: &mut f64, compensation: &mut f64, x: f64) {
         let t = *sum + x;
-        if sum.abs() >= x.abs() {
-            *compensation += (*sum - t) + x;
-        } else {
-            *compensation += (x - t) + *sum;
-        }
+        let z = t - *sum;
+        *compensation += (*sum - (t - z)) + (x - z);
         *sum = t;
     }
     let mut sums = [0.0_f64; 4];
     let mut compensations = [0.0_f64; 4];
     let mut values = values.into_iter();
-    'terms: loop {
-        for lane in 0..4 {
-            let Some(x) = values.next() else {
-                break 'terms;
-            };
-            add(&mut sums[lane], &mut compensations[lane], x);
+    loop {
+        // Four terms at a time, one per lane (the four additions are independent and can run
+        // as vector operations); a shorter tail goes to the first lanes.
+        let mut terms = [0.0_f64; 4];
+        let mut got = 0;
+        while got < 4 {
+            match values.next() {
+                Some(x) => terms[got] = x,
+                None => break,
+            }
+            got += 1;
         }
+        if got == 4 {
+            for lane in 0..4 {
+                add(&mut sums[lane], &mut compensations[lane], terms[lane]);
+            }
+            continue;
+        }
+        for lane in 0..got {
+            add(&mut sums[lane], &mut compensations[lane], terms[lane]);
+        }
+        break;
     }
     let mut sum = 0.0_f64;
     let mut compensation = compensations.iter().sum::<f64>();
