@@ -329,27 +329,35 @@ pub fn compute_summary(
         })
         .collect();
 
-    // Numerical and datetime columns were sorted for their own statistics; the dataset
-    // level reuses their distinct and top counts instead of sorting them again.
-    let sorted_counts = |side: fn(&ColumnSummary) -> Option<&ColumnStats>| {
+    // Every summarised column counted its missing cells, and numerical and datetime columns
+    // were sorted for their own statistics: the dataset level reuses those counts instead of
+    // counting and sorting again.
+    let known = |side: fn(&ColumnSummary) -> Option<&ColumnStats>| {
         columns
             .iter()
-            .filter(|c| matches!(c.column_type, ColumnType::Numerical | ColumnType::Datetime))
             .filter_map(|c| {
                 let st = side(c)?;
-                Some((c.column.as_str(), (st.distinct, st.most_common_count)))
+                let sorted = matches!(c.column_type, ColumnType::Numerical | ColumnType::Datetime);
+                let known = KnownCounts {
+                    missing: st.missing,
+                    distinct_and_top: sorted.then_some((st.distinct, st.most_common_count)),
+                };
+                Some((c.column.as_str(), known))
             })
-            .collect::<HashMap<&str, (usize, usize)>>()
+            .collect::<HashMap<&str, KnownCounts>>()
     };
-    let ref_counts = sorted_counts(|c| c.reference.as_ref());
-    let cur_counts = sorted_counts(|c| c.current.as_ref());
-    let ref_stats =
-        reference.map(|t| dataset_stats(t.rows(), &kept_columns(t, schema), &types, &ref_counts));
-    let cur_stats = dataset_stats(
-        current.rows(),
-        &kept_columns(current, schema),
-        &types,
-        &cur_counts,
+    let ref_known = known(|c| c.reference.as_ref());
+    let cur_known = known(|c| c.current.as_ref());
+    let (ref_stats, cur_stats) = rayon::join(
+        || reference.map(|t| dataset_stats(t.rows(), &kept_columns(t, schema), &types, &ref_known)),
+        || {
+            dataset_stats(
+                current.rows(),
+                &kept_columns(current, schema),
+                &types,
+                &cur_known,
+            )
+        },
     );
     Ok(DataSummary {
         reference: ref_stats,
@@ -935,11 +943,19 @@ fn text_stats(data: &ColumnData) -> TextStats {
 
 // ------------------------------------------------------------------ dataset level
 
+/// What a column's own summary already counted, for [`dataset_stats`].
+struct KnownCounts {
+    missing: usize,
+    /// Distinct values and the count of the most common one, for columns whose summary
+    /// sorted them (the same definition as [`distinct_and_top`]).
+    distinct_and_top: Option<(usize, usize)>,
+}
+
 fn dataset_stats(
     rows: usize,
     columns: &[&Column],
     types: &HashMap<&str, ColumnType>,
-    known_counts: &HashMap<&str, (usize, usize)>,
+    known: &HashMap<&str, KnownCounts>,
 ) -> DatasetStats {
     let count_type = |t: ColumnType| {
         columns
@@ -950,9 +966,10 @@ fn dataset_stats(
     let per_column: Vec<(usize, usize, usize)> = columns
         .par_iter()
         .map(|c| {
-            let missing = c.data.missing_count();
-            let (distinct, top) = match known_counts.get(c.name.as_str()) {
-                Some(&counts) => counts,
+            let k = known.get(c.name.as_str());
+            let missing = k.map_or_else(|| c.data.missing_count(), |k| k.missing);
+            let (distinct, top) = match k.and_then(|k| k.distinct_and_top) {
+                Some(counts) => counts,
                 None => distinct_and_top(&c.data),
             };
             (missing, distinct, top)
@@ -1078,8 +1095,8 @@ fn mix(h: u64, k: u64) -> u64 {
 }
 
 /// Folds one column's cell keys into the hashes of a block of rows.
-fn fold_keys(block: &mut [(u64, u32)], salt: u64, keys: impl Iterator<Item = u64>) {
-    for ((h, _), key) in block.iter_mut().zip(keys) {
+fn fold_keys(block: &mut [u64], salt: u64, keys: impl Iterator<Item = u64>) {
+    for (h, key) in block.iter_mut().zip(keys) {
         *h = mix(h.wrapping_add(salt), key);
     }
 }
@@ -1096,54 +1113,70 @@ fn duplicated_rows(rows: usize, columns: &[&Column]) -> usize {
     // Column by column over blocks of rows: each inner loop runs over one column's values
     // with the type decided once per block, not once per cell. A row's hash folds its
     // cells in column order.
-    let mut hashes: Vec<(u64, u32)> = (0..rows).map(|r| (0u64, r as u32)).collect();
-    hashes.par_chunks_mut(4096).for_each(|block| {
-        let first = block[0].1 as usize;
-        for (i, c) in columns.iter().enumerate() {
-            let salt = i as u64;
-            let rows = first..first + block.len();
-            match &c.data {
-                ColumnData::Float(v) => {
-                    fold_keys(block, salt, v[rows].iter().map(|&x| float_key(x)))
+    const BLOCK: usize = 4096;
+    let mut hashes: Vec<u64> = vec![0; rows];
+    hashes
+        .par_chunks_mut(BLOCK)
+        .enumerate()
+        .for_each(|(b, block)| {
+            let first = b * BLOCK;
+            for (i, c) in columns.iter().enumerate() {
+                let salt = i as u64;
+                let rows = first..first + block.len();
+                match &c.data {
+                    ColumnData::Float(v) => {
+                        fold_keys(block, salt, v[rows].iter().map(|&x| float_key(x)))
+                    }
+                    ColumnData::Int(v) | ColumnData::Datetime(v) => fold_keys(
+                        block,
+                        salt,
+                        v[rows].iter().map(|x| x.map_or(MISSING_KEY, |x| x as u64)),
+                    ),
+                    ColumnData::Bool(v) => fold_keys(
+                        block,
+                        salt,
+                        v[rows].iter().map(|x| x.map_or(MISSING_KEY, u64::from)),
+                    ),
+                    ColumnData::Str(s) => {
+                        fold_keys(block, salt, s.codes[rows].iter().map(|&c| u64::from(c)))
+                    }
                 }
-                ColumnData::Int(v) | ColumnData::Datetime(v) => fold_keys(
-                    block,
-                    salt,
-                    v[rows].iter().map(|x| x.map_or(MISSING_KEY, |x| x as u64)),
-                ),
-                ColumnData::Bool(v) => fold_keys(
-                    block,
-                    salt,
-                    v[rows].iter().map(|x| x.map_or(MISSING_KEY, u64::from)),
-                ),
-                ColumnData::Str(s) => {
-                    fold_keys(block, salt, s.codes[rows].iter().map(|&c| u64::from(c)))
-                }
+            }
+        });
+    // Hashes that occur more than once, found on a sorted copy (a radix sort of the bare
+    // hashes; usually there are none). Only rows with such a hash are compared exactly.
+    let mut sorted = hashes.clone();
+    let (lo, hi) = crate::sort::key_bounds(&sorted);
+    let mut repeated: HashSet<u64> = HashSet::new();
+    crate::sort::sort_keys(&mut sorted, lo, hi, |chunk| {
+        for w in chunk.windows(2) {
+            if w[0] == w[1] {
+                repeated.insert(w[0]);
             }
         }
     });
-    hashes.par_sort_unstable();
+    drop(sorted);
+    if repeated.is_empty() {
+        return 0;
+    }
+    // Rows by hash, in row order; then the distinct rows of each group (collisions are rare).
+    let mut groups: HashMap<u64, Vec<usize>> = HashMap::with_capacity(repeated.len());
+    for (r, h) in hashes.iter().enumerate() {
+        if repeated.contains(h) {
+            groups.entry(*h).or_default().push(r);
+        }
+    }
     let same_row = |a: usize, b: usize| columns.iter().all(|c| cells_equal(&c.data, a, b));
     let mut dup = 0;
-    let mut i = 0;
-    while i < hashes.len() {
-        let mut j = i + 1;
-        while j < hashes.len() && hashes[j].0 == hashes[i].0 {
-            j += 1;
-        }
-        if j - i > 1 {
-            // Distinct rows among this hash group (collisions are rare).
-            let mut reps: Vec<usize> = Vec::new();
-            for &(_, r) in &hashes[i..j] {
-                let r = r as usize;
-                if reps.iter().any(|&p| same_row(p, r)) {
-                    dup += 1;
-                } else {
-                    reps.push(r);
-                }
+    for group in groups.values() {
+        let mut reps: Vec<usize> = Vec::new();
+        for &r in group {
+            if reps.iter().any(|&p| same_row(p, r)) {
+                dup += 1;
+            } else {
+                reps.push(r);
             }
         }
-        i = j;
     }
     dup
 }
@@ -1214,52 +1247,69 @@ fn compare_columns(rows: usize, a: &ColumnData, b: &ColumnData) -> (bool, bool) 
         }
         _ => None,
     };
-    // (equal and present, both missing)
-    let cell = |r: usize| -> (bool, bool) {
-        match (a, b) {
-            (ColumnData::Float(x), ColumnData::Float(y)) => {
-                (x[r] == y[r], x[r].is_nan() && y[r].is_nan())
-            }
-            (ColumnData::Int(x), ColumnData::Int(y))
-            | (ColumnData::Datetime(x), ColumnData::Datetime(y)) => (
+    // Each arm fixes the types once; `cell(r)` is (equal and present, both missing).
+    let budget = mismatch_budget(rows);
+    match (a, b) {
+        (ColumnData::Float(x), ColumnData::Float(y)) => count_equal_cells(rows, budget, |r| {
+            (x[r] == y[r], x[r].is_nan() && y[r].is_nan())
+        }),
+        (ColumnData::Int(x), ColumnData::Int(y))
+        | (ColumnData::Datetime(x), ColumnData::Datetime(y)) => {
+            count_equal_cells(rows, budget, |r| {
+                (
+                    x[r].is_some() && x[r] == y[r],
+                    x[r].is_none() && y[r].is_none(),
+                )
+            })
+        }
+        (ColumnData::Bool(x), ColumnData::Bool(y)) => count_equal_cells(rows, budget, |r| {
+            (
                 x[r].is_some() && x[r] == y[r],
                 x[r].is_none() && y[r].is_none(),
-            ),
-            (ColumnData::Bool(x), ColumnData::Bool(y)) => (
-                x[r].is_some() && x[r] == y[r],
-                x[r].is_none() && y[r].is_none(),
-            ),
-            (ColumnData::Str(x), ColumnData::Str(y)) => {
+            )
+        }),
+        (ColumnData::Str(x), ColumnData::Str(y)) => {
+            let map = str_map.as_deref().unwrap_or_default();
+            count_equal_cells(rows, budget, |r| {
                 let (ca, cb) = (x.codes[r], y.codes[r]);
                 if ca == MISSING_CODE || cb == MISSING_CODE {
                     (false, ca == cb)
                 } else {
-                    let m = str_map
-                        .as_ref()
-                        .map_or(MISSING_CODE - 1, |m| m[cb as usize]);
-                    (ca == m, false)
+                    (ca == map[cb as usize], false)
                 }
-            }
-            _ => (false, false),
+            })
         }
-    };
-    let budget = mismatch_budget(rows);
-    let mut eq = 0usize;
-    let mut not_eq = 0usize;
-    let mut identical = true;
-    for r in 0..rows {
-        let (e, both_missing) = cell(r);
-        if e {
-            eq += 1;
-        } else {
-            not_eq += 1;
-            if !both_missing {
-                identical = false;
-            }
+        _ => (false, false),
+    }
+}
+
+/// The counting behind [`compare_columns`] for one pair of column types: `cell(r)` says
+/// whether row `r` holds equal present values and whether both cells are missing. Rows go
+/// in blocks, each counted without a branch per cell; the scan stops after the block in
+/// which the columns are known to be neither identical nor almost duplicated.
+fn count_equal_cells(
+    rows: usize,
+    budget: usize,
+    cell: impl Fn(usize) -> (bool, bool),
+) -> (bool, bool) {
+    const BLOCK: usize = 1024;
+    let (mut eq, mut not_eq, mut identical) = (0usize, 0usize, true);
+    let mut start = 0;
+    while start < rows {
+        let end = (start + BLOCK).min(rows);
+        let (mut block_eq, mut block_differ) = (0usize, 0usize);
+        for r in start..end {
+            let (e, both_missing) = cell(r);
+            block_eq += usize::from(e);
+            block_differ += usize::from(!e && !both_missing);
         }
+        eq += block_eq;
+        not_eq += (end - start) - block_eq;
+        identical &= block_differ == 0;
         if !identical && not_eq > budget {
             return (false, false);
         }
+        start = end;
     }
     (
         identical,
@@ -1466,6 +1516,58 @@ mod tests {
         let t = table(vec![("f", ColumnData::Float(f))]);
         let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
         assert_eq!(s.current.duplicated_rows, 4999);
+    }
+
+    /// Identical and almost duplicated columns over many counting blocks: missing cells equal
+    /// each other for "identical" but count as different for the 95% share, a difference in
+    /// the last block still breaks "identical", and the 95% boundary is exact.
+    #[test]
+    fn column_pairs_over_many_blocks() {
+        let n = 20_000;
+        let base: Vec<f64> = (0..n)
+            .map(|r| if r % 7 == 0 { f64::NAN } else { r as f64 })
+            .collect();
+        let with = |changes: &[usize]| {
+            let mut v = base.clone();
+            for &r in changes {
+                v[r] = -1.0;
+            }
+            ColumnData::Float(v)
+        };
+        let a = ColumnData::Float(base.clone());
+        // identical, missing cells included; only 6/7 of the rows count as equal
+        assert_eq!(compare_columns(n, &a, &with(&[])), (true, false));
+        let dense: Vec<f64> = (0..n).map(|r| r as f64).collect();
+        let d = ColumnData::Float(dense.clone());
+        let budget = mismatch_budget(n);
+        let last: Vec<usize> = (n - budget..n).collect();
+        let mut v = dense.clone();
+        for &r in &last {
+            v[r] = -1.0;
+        }
+        // exactly at the budget: almost duplicated, not identical
+        assert_eq!(
+            compare_columns(n, &d, &ColumnData::Float(v.clone())),
+            (false, true)
+        );
+        v[0] = -1.0;
+        // one more difference, in the first block: neither
+        assert_eq!(
+            compare_columns(n, &d, &ColumnData::Float(v)),
+            (false, false)
+        );
+        let mut v = dense;
+        v[n - 1] = 0.5;
+        assert_eq!(compare_columns(n, &d, &ColumnData::Float(v)), (false, true));
+        let ints = |last: i64| {
+            ColumnData::Int(
+                (0..n)
+                    .map(|r| (r % 5 != 0).then_some(if r == n - 1 { last } else { r as i64 }))
+                    .collect(),
+            )
+        };
+        assert_eq!(compare_columns(n, &ints(1), &ints(1)), (true, false));
+        assert_eq!(compare_columns(n, &ints(1), &ints(2)), (false, false));
     }
 
     #[test]
