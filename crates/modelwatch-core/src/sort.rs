@@ -90,7 +90,6 @@ const TOP_BITS: u32 = 8;
 
 /// Sorts `values` ascending in the total order of [`SortKey`].
 pub fn sort<T: SortKey>(values: &mut [T]) {
-    const { assert!(size_of::<T>() == 8 && align_of::<T>() == 8) };
     let keys: &mut [u64] = bytemuck::cast_slice_mut(values);
     let (mut lo, mut hi) = (u64::MAX, 0u64);
     for k in keys.iter_mut() {
@@ -99,6 +98,16 @@ pub fn sort<T: SortKey>(values: &mut [T]) {
         lo = lo.min(key);
         hi = hi.max(key);
     }
+    sort_from_keys(values, lo, hi);
+}
+
+/// Sorts a column whose elements hold, as raw bits, the [`SortKey`] keys of its values (all
+/// within `lo..=hi`), and turns each key back into its value, in place. For callers that
+/// make the keys while collecting the values (dropping missing ones on the way), which saves
+/// [`sort`]'s own pass over the column.
+pub fn sort_from_keys<T: SortKey>(slots: &mut [T], lo: u64, hi: u64) {
+    const { assert!(size_of::<T>() == 8 && align_of::<T>() == 8) };
+    let keys: &mut [u64] = bytemuck::cast_slice_mut(slots);
     sort_keys(keys, lo, hi, |chunk| {
         for k in chunk {
             *k = bytemuck::cast(T::from_sort_key(*k));

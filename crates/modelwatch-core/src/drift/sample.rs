@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::sort::SortKey;
 use crate::table::{ColumnData, MISSING_CODE};
 
 /// How many values of one side were dropped before testing.
@@ -64,14 +65,26 @@ pub fn numeric_values(data: &ColumnData) -> Option<(Vec<f64>, Dropped)> {
     let mut dropped = Dropped::default();
     let mut out: Vec<f64> = match data {
         ColumnData::Float(v) => {
-            // Missing values are rare: count them (and infinities) only in columns that
-            // have some, after the finite values are collected.
-            let out: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-            if out.len() < v.len() {
-                dropped.missing = v.iter().filter(|x| x.is_nan()).count();
-                dropped.infinite = v.len() - out.len() - dropped.missing;
+            // The finite values are collected as their sort keys (with the keys' bounds),
+            // so that the sort needs no pass of its own to make them.
+            let mut keys: Vec<f64> = Vec::with_capacity(v.len());
+            let (mut lo, mut hi) = (u64::MAX, 0u64);
+            for &x in v {
+                if x.is_finite() {
+                    let k = x.sort_key();
+                    lo = lo.min(k);
+                    hi = hi.max(k);
+                    keys.push(f64::from_bits(k));
+                }
             }
-            out
+            // Missing values are rare: count them (and infinities) only in columns that
+            // have some.
+            if keys.len() < v.len() {
+                dropped.missing = v.iter().filter(|x| x.is_nan()).count();
+                dropped.infinite = v.len() - keys.len() - dropped.missing;
+            }
+            crate::sort::sort_from_keys(&mut keys, lo, hi);
+            return Some((keys, dropped));
         }
         ColumnData::Int(v) => {
             dropped.missing = v.iter().filter(|x| x.is_none()).count();
