@@ -332,7 +332,7 @@ mod parallel {
         slots: &mut [f64],
         row: usize,
         field: &'a str,
-        chunk: &'a str,
+        before: &'a [u8],
         delimiter: u8,
         ncols: usize,
         col: usize,
@@ -368,7 +368,9 @@ mod parallel {
             }
         }
         // A value that is neither a number nor missing: this column is text from now on.
-        let mut text = column_text(chunk, delimiter, ncols, col, row);
+        // `before` (the chunk's lines before this one) is valid UTF-8: see `parse_chunk`.
+        let before = std::str::from_utf8(before).expect("parsed lines are valid UTF-8");
+        let mut text = column_text(before, delimiter, ncols, col, row);
         text.push(field);
         *state = ChunkColumn::Text(text);
     }
@@ -410,9 +412,15 @@ mod parallel {
         ncols: usize,
         slots: &mut [&mut [f64]],
     ) -> Result<ChunkOut<'a>, ChunkError> {
-        let chunk = std::str::from_utf8(bytes).map_err(|e| ChunkError::Utf8 {
-            offset: e.valid_up_to(),
-        })?;
+        // UTF-8 is checked field by field, only where the general path takes a field: a number
+        // the fast path took, delimiters, line ends and blank lines are ASCII, so once the
+        // chunk is parsed without error all of it is valid UTF-8 (which `store_field` and
+        // `finish_column` rely on), without a separate pass over it.
+        let text = |a: usize, b: usize| {
+            std::str::from_utf8(&bytes[a..b]).map_err(|e| ChunkError::Utf8 {
+                offset: a + e.valid_up_to(),
+            })
+        };
         let mut columns: Vec<ChunkColumn<'a>> = (0..ncols)
             .map(|_| ChunkColumn::Int {
                 missing: Vec::new(),
@@ -461,7 +469,10 @@ mod parallel {
                             row,
                             n.value,
                             n.is_int,
-                            || &chunk[start..end],
+                            || {
+                                std::str::from_utf8(&bytes[start..end])
+                                    .expect("a number the fast path read is ASCII")
+                            },
                         );
                         if col == last {
                             row += 1;
@@ -482,8 +493,8 @@ mod parallel {
                         &mut columns[col],
                         slots[col],
                         row,
-                        &chunk[start..i],
-                        chunk,
+                        text(start, i)?,
+                        &bytes[..line_start],
                         delimiter,
                         ncols,
                         col,
@@ -510,8 +521,8 @@ mod parallel {
                     &mut columns[col],
                     slots[col],
                     row,
-                    &chunk[start..end],
-                    chunk,
+                    text(start, end)?,
+                    &bytes[..line_start],
                     delimiter,
                     ncols,
                     col,
@@ -820,7 +831,7 @@ mod parallel {
                             // A numeric chunk in a text column: take its original text again.
                             let (s, e) = layout.bounds[ci];
                             let chunk = std::str::from_utf8(&body[s..e])
-                                .expect("chunk was validated while parsing");
+                                .expect("a parsed chunk is valid UTF-8 (see parse_chunk)");
                             text.extend(column_text(chunk, delimiter, ncols, j, rows));
                         }
                     }

@@ -113,6 +113,22 @@ fn invalid_utf8() {
         error("u.csv", b"a,\xc3\n1,2\n"),
         "not valid UTF-8 at line 1"
     );
+    // UTF-8 is checked field by field in the parallel path: a bad byte right after a
+    // number, in a column that already turned to text, and after many numeric lines
+    assert_eq!(
+        error("u.csv", b"a,b\n1,2\n1.5\xff,3\n"),
+        "not valid UTF-8 at line 3"
+    );
+    assert_eq!(
+        error("u.csv", b"a,b\n1,x\n2,y\xc3\n3,z\n"),
+        "not valid UTF-8 at line 3"
+    );
+    let mut long: Vec<u8> = b"a,b\n".to_vec();
+    for i in 0..300 {
+        long.extend_from_slice(format!("{i},{}\n", i as f64 * 0.5).as_bytes());
+    }
+    long.extend_from_slice(b"7,ab\xffc\n8,1\n");
+    assert_eq!(error("u.csv", &long), "not valid UTF-8 at line 302");
     assert_eq!(
         error("u.jsonl", b"{\"a\":1}\n{\"a\":\"\xff\"}\n"),
         "not valid UTF-8 at line 2"
