@@ -14,15 +14,19 @@
 //!    total order (for `f64`: flip all bits of negatives, set the sign bit of positives; for
 //!    `i64`: flip the sign bit); the same pass finds the smallest and largest key. The keys
 //!    are mapped back to values in place at the end, so the column needs one scratch buffer
-//!    of its own length (kept per thread and reused) and nothing else.
+//!    of its own length (kept per thread and reused) and nothing else. Callers that collect
+//!    a column anyway (dropping missing values) make the keys while collecting and call
+//!    [`sort_from_keys`], or [`sort_keys`] when they only need the sorted keys; both hand
+//!    the sorted keys over chunk by chunk while each chunk is still in the cache, so mapping
+//!    back or counting runs costs no pass of its own over the column.
 //! 2. The keys' spread `max - min` decides a shift so that `(key - min) >> shift` falls in
 //!    about `n / 2` buckets (at most 2^16, so the counters stay in cache). Within one binary
 //!    exponent the keys are linear in the value, and across exponents they are close to
 //!    logarithmic, so both evenly spread and long-tailed data fill the buckets fairly evenly.
 //!    A counting pass and a scatter pass move the keys into their buckets in a scratch
 //!    buffer; each bucket is finished there with an insertion sort when small, or the
-//!    standard unstable sort on the keys. Mapping the keys back to values reads the scratch
-//!    buffer and writes the column.
+//!    standard unstable sort on the keys, and the sorted keys are copied back into the
+//!    column.
 //! 3. Columns longer than [`TWO_LEVELS`] are first split into only 2^[`TOP_BITS`] buckets,
 //!    into the scratch buffer, and each of those (now small enough for the core's cache) is
 //!    sorted by step 2 back into its place in the column. Scattering a million keys
