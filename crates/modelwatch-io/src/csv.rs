@@ -416,11 +416,18 @@ mod parallel {
         // the fast path took, delimiters, line ends and blank lines are ASCII, so once the
         // chunk is parsed without error all of it is valid UTF-8 (which `store_field` and
         // `finish_column` rely on), without a separate pass over it.
+        // A line with the wrong number of fields is checked as a whole first, so that a bad
+        // byte in it is reported as such (as the sequential path does). A delimiter outside
+        // ASCII (possible through the library API) breaks the argument: the whole chunk is
+        // checked up front then.
         let text = |a: usize, b: usize| {
             std::str::from_utf8(&bytes[a..b]).map_err(|e| ChunkError::Utf8 {
                 offset: a + e.valid_up_to(),
             })
         };
+        if !delimiter.is_ascii() {
+            text(0, bytes.len())?;
+        }
         let mut columns: Vec<ChunkColumn<'a>> = (0..ncols)
             .map(|_| ChunkColumn::Int {
                 missing: Vec::new(),
@@ -487,6 +494,8 @@ mod parallel {
                     memchr::memchr2(delimiter, b'\n', &bytes[start..]).map_or(len, |k| start + k);
                 if i < len && bytes[i] == delimiter {
                     if col == last {
+                        let line_end = memchr(b'\n', &bytes[i..]).map_or(len, |k| i + k);
+                        text(line_start, line_end)?;
                         return Err(too_many_fields(bytes, delimiter, line_start, i));
                     }
                     store_field(
@@ -512,6 +521,7 @@ mod parallel {
                     continue 'lines; // blank line: skipped
                 }
                 if col != last {
+                    text(start, end)?;
                     return Err(ChunkError::Ragged {
                         offset: line_start,
                         got: col + 1,

@@ -150,6 +150,19 @@ mod bytes_tests {
         assert_eq!(t.rows(), 2);
     }
 
+    /// A delimiter byte outside ASCII (only the library API allows one): invalid UTF-8 is
+    /// still an error, not a panic, whether or not a column turns to text after it.
+    #[test]
+    fn non_ascii_delimiter_with_invalid_utf8() {
+        for data in [
+            &b"a\xc2\xa7b\n1\xa72\nx\xa7y\n"[..],
+            b"a\xc2\xa7b\n1\xa72\n",
+        ] {
+            let e = read_table_bytes(data, Format::Csv, "t.csv", Some(0xA7)).unwrap_err();
+            assert!(e.to_string().contains("not valid UTF-8 at line 2"), "{e}");
+        }
+    }
+
     #[test]
     fn bad_bytes_are_clear_errors() {
         let e = read_table_bytes(b"", Format::Csv, "upload.csv", None).unwrap_err();

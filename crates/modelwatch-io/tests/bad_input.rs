@@ -113,12 +113,17 @@ fn invalid_utf8() {
     // (file, line of the bad byte). The parallel CSV path checks UTF-8 field by field: a bad
     // byte in a text field, in the header, right after a number, in a column that already
     // turned to text, and after many numeric lines.
-    let cases: [(&[u8], u64); 5] = [
+    // A line with both a bad byte and the wrong number of fields is a UTF-8 error on both
+    // paths.
+    let cases: [(&[u8], u64); 8] = [
         (b"a,b\n1,x\n2,\xff\xfe\n", 3),
         (b"a,\xc3\n1,2\n", 1),
         (b"a,b\n1,2\n1.5\xff,3\n", 3),
         (b"a,b\n1,x\n2,y\xc3\n3,z\n", 3),
         (&long, 302),
+        (b"a,b\n1,2,\xff\n", 2),
+        (b"a,b\n1,2,3\xff,4\n", 2),
+        (b"a,b,c\n1,\xff\n", 2),
     ];
     for (content, line) in cases {
         assert_eq!(
