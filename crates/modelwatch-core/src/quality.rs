@@ -525,12 +525,12 @@ fn column_stats(
                     data.physical_name()
                 ));
             };
-            let mut vals: Vec<i64> = v.iter().flatten().copied().collect();
-            crate::sort::sort(&mut vals);
-            let freq = frequencies(&vals, || v.iter().flatten().copied());
+            let mut keys: Vec<u64> = v.iter().flatten().map(|x| x.sort_key()).collect();
+            let bounds = crate::sort::key_bounds(&keys);
+            let freq = Runs::of(&mut keys, bounds).frequencies(|| v.iter().flatten().copied());
             s.datetime = Some(DatetimeStats {
-                min: vals.first().copied(),
-                max: vals.last().copied(),
+                min: keys.first().map(|&k| i64::from_sort_key(k)),
+                max: keys.last().map(|&k| i64::from_sort_key(k)),
             });
             s.distinct = freq.distinct;
             s.most_common = freq.most_common.map(Value::Datetime);
@@ -644,50 +644,6 @@ struct Frequencies<T> {
     most_common_count: usize,
 }
 
-/// Distinct count and most common value from `sorted` (the values `in_order()` yields,
-/// sorted). Ties for the most common value go to the one met first in data order, so
-/// `in_order` is called only when there is a tie.
-fn frequencies<T: Copy + PartialEq + PartialOrd, I: Iterator<Item = T>>(
-    sorted: &[T],
-    in_order: impl FnOnce() -> I,
-) -> Frequencies<T> {
-    // Runs of equal values in `sorted`, as (value, length).
-    let runs = || {
-        let mut i = 0;
-        std::iter::from_fn(move || {
-            let start = i;
-            let value = *sorted.get(start)?;
-            i += 1;
-            while i < sorted.len() && sorted[i] == value {
-                i += 1;
-            }
-            Some((value, i - start))
-        })
-    };
-    let (distinct, best) = runs().fold((0, 0), |(d, b), (_, len)| (d + 1, b.max(len)));
-    let most_common = if best <= 1 {
-        // Every value occurs once (a continuous column): all are tied, so the first one in
-        // data order wins, without listing them.
-        in_order().next()
-    } else {
-        let tied: Vec<T> = runs().filter(|r| r.1 == best).map(|r| r.0).collect();
-        if tied.len() == 1 {
-            Some(tied[0])
-        } else {
-            // `tied` is sorted: binary search each value in data order.
-            in_order().find(|v| {
-                tied.binary_search_by(|t| t.partial_cmp(v).unwrap_or(std::cmp::Ordering::Less))
-                    .is_ok()
-            })
-        }
-    };
-    Frequencies {
-        distinct,
-        most_common,
-        most_common_count: best,
-    }
-}
-
 /// numpy's `_lerp(a, b, t)`: `a + (b - a) t`, or `b - (b - a)(1 - t)` when `t >= 0.5`.
 /// Where both ends are equal, or one end is infinite, the value is that end (numpy's
 /// formula gives NaN from `inf - inf`).
@@ -758,6 +714,33 @@ impl Runs {
         }
     }
 
+    /// Sorts `keys` (all within `lo..=hi`) in place and counts their runs.
+    fn of(keys: &mut [u64], (lo, hi): (u64, u64)) -> Runs {
+        let mut runs = Runs::default();
+        crate::sort::sort_keys(keys, lo, hi, |chunk| runs.add(chunk));
+        runs.close();
+        runs
+    }
+
+    /// Distinct count and most common value. Ties for the most common value go to the one
+    /// met first in data order, so `in_order` (the values in data order) is called only when
+    /// there is a tie, or when every value occurs once.
+    fn frequencies<T: SortKey, I: Iterator<Item = T>>(
+        &self,
+        in_order: impl FnOnce() -> I,
+    ) -> Frequencies<T> {
+        let most_common = match self.tied.as_slice() {
+            [] => in_order().next(),
+            [one] => Some(T::from_sort_key(*one)),
+            tied => in_order().find(|v| tied.binary_search(&v.sort_key()).is_ok()),
+        };
+        Frequencies {
+            distinct: self.distinct,
+            most_common,
+            most_common_count: self.best,
+        }
+    }
+
     fn close(&mut self) {
         if self.len >= 2 && self.len >= self.best {
             if self.len > self.best {
@@ -790,9 +773,7 @@ fn numeric_stats<'a>(
         }))
     };
     let data_order_squares = (sum.is_finite() && n >= 2).then(|| squares(&keys, sum / n as f64));
-    let mut runs = Runs::default();
-    crate::sort::sort_keys(&mut keys, lo, hi, |chunk| runs.add(chunk));
-    runs.close();
+    let runs = Runs::of(&mut keys, (lo, hi));
     let sorted = keys;
     // Infinities sit at the ends of the sorted keys.
     let neg_inf = sorted.partition_point(|&k| k <= f64::NEG_INFINITY.sort_key());
@@ -817,16 +798,7 @@ fn numeric_stats<'a>(
         }
         _ => None,
     };
-    let most_common = match runs.tied.as_slice() {
-        [] => in_order().next(),
-        [one] => Some(value(*one)),
-        tied => in_order().find(|v| tied.binary_search(&v.sort_key()).is_ok()),
-    };
-    let freq = Frequencies {
-        distinct: runs.distinct,
-        most_common,
-        most_common_count: runs.best,
-    };
+    let freq = runs.frequencies(in_order);
     let at = |i: usize| value(sorted[i]);
     let stats = NumericStats {
         infinite,
@@ -1009,29 +981,20 @@ fn dataset_stats(
 
 /// Distinct non-missing values and the count of the most common one.
 fn distinct_and_top(data: &ColumnData) -> (usize, usize) {
-    fn sorted_runs<T: PartialEq>(sorted: &[T]) -> (usize, usize) {
-        let (mut distinct, mut top, mut i) = (0, 0, 0);
-        while i < sorted.len() {
-            let mut j = i + 1;
-            while j < sorted.len() && sorted[j] == sorted[i] {
-                j += 1;
-            }
-            distinct += 1;
-            top = top.max(j - i);
-            i = j;
-        }
-        (distinct, top)
-    }
+    let runs = |mut keys: Vec<u64>| {
+        let bounds = crate::sort::key_bounds(&keys);
+        let r = Runs::of(&mut keys, bounds);
+        (r.distinct, r.best)
+    };
     match data {
-        ColumnData::Float(v) => {
-            let mut s: Vec<f64> = v.iter().filter(|x| !x.is_nan()).map(|x| x + 0.0).collect();
-            crate::sort::sort(&mut s);
-            sorted_runs(&s)
-        }
+        ColumnData::Float(v) => runs(
+            v.iter()
+                .filter(|x| !x.is_nan())
+                .map(|x| (x + 0.0).sort_key())
+                .collect(),
+        ),
         ColumnData::Int(v) | ColumnData::Datetime(v) => {
-            let mut s: Vec<i64> = v.iter().flatten().copied().collect();
-            crate::sort::sort(&mut s);
-            sorted_runs(&s)
+            runs(v.iter().flatten().map(|x| x.sort_key()).collect())
         }
         ColumnData::Bool(v) => {
             let t = v.iter().flatten().filter(|b| **b).count();
@@ -1436,6 +1399,24 @@ mod tests {
         assert_eq!(a.most_common, Some(Value::Number(3.0)));
         let b = s.columns[1].current.as_ref().unwrap();
         assert_eq!(b.most_common, Some(Value::Label("y".into())));
+    }
+
+    /// Datetime columns share the numeric columns' run counting: distinct count, most
+    /// common (ties to the first in data order), min and max, missing cells left out.
+    #[test]
+    fn datetime_runs_and_ties() {
+        let t = table(vec![(
+            "d",
+            ColumnData::Datetime(vec![Some(30), None, Some(-5), Some(-5), Some(30), Some(7)]),
+        )]);
+        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        let d = s.columns[0].current.as_ref().unwrap();
+        assert_eq!(d.distinct, 3);
+        assert_eq!(d.most_common_count, 2);
+        assert_eq!(d.most_common, Some(Value::Datetime(30)));
+        let range = d.datetime.as_ref().unwrap();
+        assert_eq!((range.min, range.max), (Some(-5), Some(30)));
+        assert_eq!(s.current.constant_columns, 0);
     }
 
     #[test]
