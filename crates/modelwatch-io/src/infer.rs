@@ -223,6 +223,80 @@ pub(crate) struct ScannedNumber {
 /// a larger mantissa or exponent fall back to the caller's full parser.
 #[inline(always)]
 pub(crate) fn scan_number(bytes: &[u8], start: usize) -> Option<ScannedNumber> {
+    if let Some(n) = scan_short_number(bytes, start) {
+        return Some(n);
+    }
+    scan_number_bytewise(bytes, start)
+}
+
+/// Flags (top bit of the byte) the bytes of `w` that are not ASCII digits, exactly up to and
+/// including the first such byte; bytes after it may be flagged wrongly (see [`read_digits`]).
+#[inline(always)]
+fn non_digits(w: u64) -> u64 {
+    let d = w.wrapping_sub(0x3030_3030_3030_3030);
+    (d | d.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080
+}
+
+/// Value of the first `n` (`0..=7`) digits of `w` (ASCII, first digit in the lowest byte).
+#[inline(always)]
+fn leading_digits_value(w: u64, n: u32) -> u64 {
+    // Moved to the top of the word, so the vacated low bytes read as leading zeros; two
+    // shifts because one shift by 64 (n = 0) would not clear the word.
+    eight_digits_value((w.wrapping_sub(0x3030_3030_3030_3030) << (8 * (7 - n))) << 8)
+}
+
+/// The common case of [`scan_number`] in fewer instructions: an optional `-`, at most 7
+/// integer digits, optionally a `.` and at most 7 more digits, no exponent, with 16 bytes
+/// left in the buffer after the sign. Returns `None` for anything else; then
+/// [`scan_number_bytewise`] decides. Where it answers, it gives exactly what
+/// [`scan_number_bytewise`] gives (test `short_numbers_match_the_bytewise_reader`).
+///
+/// Each digit run is one eight-byte word whose first non-digit ends it, found as in
+/// [`read_digits`] but without its loop and length bookkeeping. The mantissa is below
+/// 10^14 < 2^53, so Clinger's fast path applies as in [`scan_number_bytewise`].
+#[inline(always)]
+fn scan_short_number(bytes: &[u8], start: usize) -> Option<ScannedNumber> {
+    let neg = *bytes.get(start)? == b'-';
+    let p = start + usize::from(neg);
+    let block: &[u8; 16] = bytes.get(p..p + 16)?.try_into().ok()?;
+    let word = |at: usize| u64::from_le_bytes(block[at..at + 8].try_into().expect("8 bytes"));
+    let int = word(0);
+    let n_int = non_digits(int).trailing_zeros() / 8;
+    if n_int == 8 {
+        return None;
+    }
+    let after_int = block[n_int as usize];
+    let (end, w, n_frac) = if after_int == b'.' {
+        let frac_at = n_int as usize + 1;
+        let frac = word(frac_at);
+        let n_frac = non_digits(frac).trailing_zeros() / 8;
+        if n_frac == 8 || n_int + n_frac == 0 {
+            return None;
+        }
+        let w = leading_digits_value(int, n_int) * POW10_U64[n_frac as usize]
+            + leading_digits_value(frac, n_frac);
+        (frac_at + n_frac as usize, w, n_frac)
+    } else {
+        if n_int == 0 {
+            return None;
+        }
+        (n_int as usize, leading_digits_value(int, n_int), 0)
+    };
+    // `e` or `E` (the only two bytes that are `e` with the ASCII case bit set).
+    if block[end] | 0x20 == b'e' {
+        return None;
+    }
+    let magnitude = (w as i64 as f64) / EXACT_POW10[n_frac as usize];
+    Some(ScannedNumber {
+        end: p + end,
+        value: f64::from_bits(magnitude.to_bits() | (neg as u64) << 63),
+        is_int: after_int != b'.',
+    })
+}
+
+/// [`scan_number`] one digit run at a time: any length, exponents, a leading `+`.
+#[inline(always)]
+fn scan_number_bytewise(bytes: &[u8], start: usize) -> Option<ScannedNumber> {
     let mut i = start;
     let neg = match bytes.get(i) {
         Some(b'-') => {
@@ -765,6 +839,68 @@ mod tests {
         assert_eq!((n.end, n.value, n.is_int), (7, -1.25, false));
         let n = scan_number(b"42\r\n", 0).unwrap();
         assert_eq!((n.end, n.value, n.is_int), (2, 42.0, true));
+    }
+
+    #[test]
+    fn short_numbers_match_the_bytewise_reader() {
+        // Random fields of digits, dots, signs, exponents and other bytes, each followed by
+        // random text, read at an offset: wherever the short-number reader answers, the bytewise
+        // reader gives the same end, bits and integer flag.
+        let alphabet = b"0123456789999000..--+eEE%,\r\nx ";
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let mut answered = 0;
+        for _ in 0..400_000 {
+            let len = rng.below(24) as usize;
+            let mut line: Vec<u8> = (0..rng.below(3)).map(|_| b'7').collect();
+            let start = line.len();
+            for k in 0..len {
+                let c = if k > 0 && rng.below(3) > 0 {
+                    b'0' + rng.below(10) as u8
+                } else {
+                    alphabet[rng.below(alphabet.len() as u64) as usize]
+                };
+                line.push(c);
+            }
+            for _ in 0..rng.below(20) {
+                line.push(alphabet[rng.below(alphabet.len() as u64) as usize]);
+            }
+            if let Some(short) = scan_short_number(&line, start) {
+                answered += 1;
+                let slow = scan_number_bytewise(&line, start);
+                assert_eq!(
+                    slow.map(|n| (n.end, n.value.to_bits(), n.is_int)),
+                    Some((short.end, short.value.to_bits(), short.is_int)),
+                    "{:?}",
+                    String::from_utf8_lossy(&line[start..])
+                );
+            }
+        }
+        assert!(answered > 80_000, "{answered}");
+        // The limits: at most 7 digits before and 7 after the dot.
+        let pad = ",0000000000000000";
+        for (s, expect) in [
+            ("1234567", Some(7)),
+            ("12345678", None),
+            ("-1234567.1234567", Some(16)),
+            ("1234567.12345678", None),
+            (".1234567", Some(8)),
+            ("-.5", Some(3)),
+            ("5.", Some(2)),
+            ("-0", Some(2)),
+            ("1e5", None),
+            ("1.5E3", None),
+            ("+1", None),
+            ("-", None),
+            (".", None),
+            ("-.", None),
+        ] {
+            let line = format!("{s}{pad}");
+            let got = scan_short_number(line.as_bytes(), 0).map(|n| n.end);
+            assert_eq!(got, expect, "{s:?}");
+        }
+        // too few bytes left for the window
+        assert!(scan_short_number(b"1.5,", 0).is_none());
+        assert_eq!(scan_number(b"1.5,", 0).map(|n| n.end), Some(3));
     }
 
     #[test]
