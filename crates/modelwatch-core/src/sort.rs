@@ -36,7 +36,9 @@
 //!    to 0.7x the standard sort's time.
 //!
 //! Columns with few distinct values (one value in more than 1/16 of a strided sample of
-//! 512) go to the standard sort instead, which is linear on runs of equal values.
+//! 512) go to the standard sort instead, which is linear on runs of equal values. Columns
+//! whose keys span fewer values than the column is long (integer codes, counts, years: the
+//! keys of consecutive integers are consecutive) are sorted by counting, in two passes.
 //!
 //! The result is exactly `sort_unstable_by(total_cmp)`: equal keys are equal values, so the
 //! order among ties does not show.
@@ -136,6 +138,11 @@ pub fn key_bounds(keys: &[u64]) -> (u64, u64) {
 /// chunks without another pass over the column.
 pub fn sort_keys(keys: &mut [u64], lo: u64, hi: u64, mut visit: impl FnMut(&mut [u64])) {
     let n = keys.len();
+    if n >= SMALL && hi >= lo && hi - lo < (n as u64).min(DENSE_MAX) {
+        counting_sort(keys, lo, (hi - lo) as usize + 1);
+        visit(keys);
+        return;
+    }
     if n < SMALL || many_repeats(keys) {
         keys.sort_unstable();
         visit(keys);
@@ -226,6 +233,26 @@ fn sort_into(src: &[u64], dst: &mut [u64], bounds: Option<(u64, u64)>) {
             len if len <= INSERTION => insertion_sort(part),
             _ => part.sort_unstable(),
         }
+    }
+}
+
+/// Keys spanning fewer than this many values (and fewer than the column's length) are sorted
+/// by counting: 4 MB of counters at most.
+const DENSE_MAX: u64 = 1 << 20;
+
+/// Sorts `keys` (all in `lo..lo + span`) by counting each value and writing the runs back:
+/// linear in `keys.len() + span`, for dense keys such as integer codes, counts, ages or years
+/// (integer columns, whose keys are consecutive for consecutive values).
+fn counting_sort(keys: &mut [u64], lo: u64, span: usize) {
+    let mut counts = vec![0u32; span];
+    for &k in keys.iter() {
+        counts[(k - lo) as usize] += 1;
+    }
+    let mut at = 0;
+    for (offset, &count) in counts.iter().enumerate() {
+        let count = count as usize;
+        keys[at..at + count].fill(lo + offset as u64);
+        at += count;
     }
 }
 
@@ -407,6 +434,45 @@ mod tests {
         sort(&mut s);
         assert_eq!(s[0], f64::NEG_INFINITY);
         assert!(s[s.len() - 1].is_nan());
+    }
+
+    #[test]
+    fn dense_integers_by_counting() {
+        let mut g = Synth::new(12);
+        // spans below, at and above the column length, around zero and at both ends of i64
+        for &(n, span, base) in &[
+            (1_000usize, 10i64, 0i64),
+            (1_000, 999, -500),
+            (1_000, 1_000, 7),
+            (1_000, 1_001, 7),
+            (50_000, 3_000, 1_000),
+            (300, 5, i64::MIN),
+            (300, 5, i64::MAX - 4),
+        ] {
+            let mut v: Vec<i64> = (0..n)
+                .map(|_| base + (g.uniform() * span as f64) as i64 % span)
+                .collect();
+            v[0] = base;
+            let mut want = v.clone();
+            want.sort_unstable();
+            sort(&mut v);
+            assert_eq!(v, want, "n {n} span {span} base {base}");
+            // the sorted keys reach `visit` whole, once
+            let mut keys: Vec<u64> = want.iter().rev().map(|&x| x.sort_key()).collect();
+            let (lo, hi) = key_bounds(&keys);
+            let mut visits = 0;
+            sort_keys(&mut keys, lo, hi, |chunk| {
+                visits += 1;
+                assert!(chunk.is_sorted());
+            });
+            assert_eq!(
+                keys.iter()
+                    .map(|&k| i64::from_sort_key(k))
+                    .collect::<Vec<_>>(),
+                want
+            );
+            assert!(visits >= 1);
+        }
     }
 
     #[test]

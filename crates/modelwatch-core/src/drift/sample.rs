@@ -87,8 +87,23 @@ pub fn numeric_values(data: &ColumnData) -> Option<(Vec<f64>, Dropped)> {
             return Some((keys, dropped));
         }
         ColumnData::Int(v) => {
-            dropped.missing = v.iter().filter(|x| x.is_none()).count();
-            v.iter().flatten().map(|&x| x as f64).collect()
+            // Sorted as integers (whose keys are dense, so codes and counts sort by
+            // counting), then turned into floats: `i64 as f64` keeps the order.
+            let mut keys: Vec<u64> = Vec::with_capacity(v.len());
+            let (mut lo, mut hi) = (u64::MAX, 0u64);
+            for &x in v.iter().flatten() {
+                let k = x.sort_key();
+                lo = lo.min(k);
+                hi = hi.max(k);
+                keys.push(k);
+            }
+            dropped.missing = v.len() - keys.len();
+            crate::sort::sort_keys(&mut keys, lo, hi, |chunk| {
+                for k in chunk {
+                    *k = (i64::from_sort_key(*k) as f64).to_bits();
+                }
+            });
+            return Some((keys.into_iter().map(f64::from_bits).collect(), dropped));
         }
         ColumnData::Bool(v) => {
             dropped.missing = v.iter().filter(|x| x.is_none()).count();
