@@ -398,6 +398,51 @@ mod parallel {
         }
     }
 
+    /// The text of the fields that [`parse_chunk`]'s general path takes, checked as UTF-8.
+    ///
+    /// The first request checks the rest of the chunk in one go (from_utf8 is fast on long
+    /// runs, slow to call once per short field); later fields are slices of that checked text.
+    /// A field that reaches past the first bad byte (or starts before the checked part) is
+    /// checked on its own, so the error names the same offset as a check of that field alone.
+    struct Utf8Fields<'a> {
+        bytes: &'a [u8],
+        /// Where the checked text starts, and the valid text from there (up to the first bad
+        /// byte or the end of the chunk).
+        checked: Option<(usize, &'a str)>,
+    }
+
+    impl<'a> Utf8Fields<'a> {
+        fn new(bytes: &'a [u8]) -> Self {
+            Utf8Fields {
+                bytes,
+                checked: None,
+            }
+        }
+
+        /// `bytes[a..b]` as text; `a` and `b` are field or line bounds (next to ASCII bytes).
+        #[inline]
+        fn text(&mut self, a: usize, b: usize) -> Result<&'a str, ChunkError> {
+            let bytes = self.bytes;
+            let (from, valid) = *self.checked.get_or_insert_with(|| {
+                let rest = &bytes[a..];
+                let valid = match std::str::from_utf8(rest) {
+                    Ok(t) => t,
+                    Err(e) => std::str::from_utf8(&rest[..e.valid_up_to()])
+                        .expect("the prefix before the first bad byte is valid"),
+                };
+                (a, valid)
+            });
+            if a >= from && b <= from + valid.len() {
+                if let Some(t) = valid.get(a - from..b - from) {
+                    return Ok(t);
+                }
+            }
+            std::str::from_utf8(&bytes[a..b]).map_err(|e| ChunkError::Utf8 {
+                offset: a + e.valid_up_to(),
+            })
+        }
+    }
+
     /// Parses one chunk (whole lines) into `slots` (one slice of the final buffer per column,
     /// at least as long as the chunk's line count).
     ///
@@ -420,13 +465,9 @@ mod parallel {
         // byte in it is reported as such (as the sequential path does). A delimiter outside
         // ASCII (possible through the library API) breaks the argument: the whole chunk is
         // checked up front then.
-        let text = |a: usize, b: usize| {
-            std::str::from_utf8(&bytes[a..b]).map_err(|e| ChunkError::Utf8 {
-                offset: a + e.valid_up_to(),
-            })
-        };
+        let mut utf8 = Utf8Fields::new(bytes);
         if !delimiter.is_ascii() {
-            text(0, bytes.len())?;
+            utf8.text(0, bytes.len())?;
         }
         let mut columns: Vec<ChunkColumn<'a>> = (0..ncols)
             .map(|_| ChunkColumn::Int {
@@ -495,14 +536,14 @@ mod parallel {
                 if i < len && bytes[i] == delimiter {
                     if col == last {
                         let line_end = memchr(b'\n', &bytes[i..]).map_or(len, |k| i + k);
-                        text(line_start, line_end)?;
+                        utf8.text(line_start, line_end)?;
                         return Err(too_many_fields(bytes, delimiter, line_start, i));
                     }
                     store_field(
                         &mut columns[col],
                         slots[col],
                         row,
-                        text(start, i)?,
+                        utf8.text(start, i)?,
                         &bytes[..line_start],
                         delimiter,
                         ncols,
@@ -521,7 +562,7 @@ mod parallel {
                     continue 'lines; // blank line: skipped
                 }
                 if col != last {
-                    text(start, end)?;
+                    utf8.text(start, end)?;
                     return Err(ChunkError::Ragged {
                         offset: line_start,
                         got: col + 1,
@@ -531,7 +572,7 @@ mod parallel {
                     &mut columns[col],
                     slots[col],
                     row,
-                    text(start, end)?,
+                    utf8.text(start, end)?,
                     &bytes[..line_start],
                     delimiter,
                     ncols,

@@ -665,11 +665,39 @@ where
                 .collect(),
         ),
         TextKind::Str => {
+            // Every value goes into the dictionary as it is; the missing-value tokens are
+            // looked for once per distinct label afterwards, not once per row.
             let mut b = StrDictBuilder::with_capacity(n);
             for v in values {
-                b.push(present(v));
+                b.push(v);
             }
-            ColumnData::Str(b.finish())
+            let mut column = b.finish();
+            drop_missing_labels(&mut column, na);
+            ColumnData::Str(column)
+        }
+    }
+}
+
+/// Turns the labels of `column` that `na` calls missing into missing values: their codes
+/// become [`MISSING_CODE`] and the other labels keep their order (of first appearance).
+fn drop_missing_labels(column: &mut StrColumn, na: fn(&[u8]) -> bool) {
+    if !column.labels.iter().any(|l| na(l.as_bytes())) {
+        return;
+    }
+    let mut new_code = Vec::with_capacity(column.labels.len());
+    let mut kept = 0u32;
+    for label in &column.labels {
+        if na(label.as_bytes()) {
+            new_code.push(MISSING_CODE);
+        } else {
+            new_code.push(kept);
+            kept += 1;
+        }
+    }
+    column.labels.retain(|l| !na(l.as_bytes()));
+    for c in column.codes.iter_mut() {
+        if *c != MISSING_CODE {
+            *c = new_code[*c as usize];
         }
     }
 }
@@ -677,6 +705,38 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_column_drops_missing_tokens_keeping_label_order() {
+        let raw = [
+            Some("NA"),
+            Some("b"),
+            None,
+            Some("a"),
+            Some(""),
+            Some("b"),
+            Some("null"),
+            Some("c"),
+            Some("a"),
+            Some("NA"),
+        ];
+        let ColumnData::Str(col) = text_column(raw.iter().copied(), is_na) else {
+            panic!("a text column");
+        };
+        assert_eq!(col.labels, ["b", "a", "c"]);
+        let m = MISSING_CODE;
+        assert_eq!(col.codes, [m, 0, m, 1, m, 0, m, 2, 1, m]);
+        // no missing token at all: codes as first seen
+        let ColumnData::Str(col) =
+            text_column([Some("x"), Some("y"), Some("x")].into_iter(), is_na)
+        else {
+            panic!("a text column");
+        };
+        assert_eq!(
+            (col.labels, col.codes),
+            (vec!["x".to_owned(), "y".to_owned()], vec![0, 1, 0])
+        );
+    }
 
     #[test]
     fn na_tokens_match_list() {

@@ -91,6 +91,11 @@ fn ragged_rows() {
         error("r.csv", b"a,b\n\"1\",2\n3,\"4\",5\n"),
         "line 3 has 3 fields, the header has 2"
     );
+    // a ragged line before a bad byte in a text column is reported first
+    assert_eq!(
+        error("r.csv", b"a,b\n1,x\n2,y\n3\n4,\xff\n"),
+        "line 4 has 1 fields, the header has 2"
+    );
     // the first error in the file is reported, whatever the chunking
     let mut s = String::from("a,b,c,d,e\n");
     for _ in 0..15 {
@@ -115,8 +120,9 @@ fn invalid_utf8() {
     // turned to text, and after many numeric lines.
     // A line with both a bad byte and the wrong number of fields is a UTF-8 error on both
     // paths.
-    let cases: [(&[u8], u64); 8] = [
+    let cases: [(&[u8], u64); 9] = [
         (b"a,b\n1,x\n2,\xff\xfe\n", 3),
+        (b"a,b\n1,x\n2,y\n3,z\n4,w\xff\n5,v\n", 5),
         (b"a,\xc3\n1,2\n", 1),
         (b"a,b\n1,2\n1.5\xff,3\n", 3),
         (b"a,b\n1,x\n2,y\xc3\n3,z\n", 3),
