@@ -452,26 +452,37 @@ mod tests {
             let mut v: Vec<i64> = (0..n)
                 .map(|_| base + (g.uniform() * span as f64) as i64 % span)
                 .collect();
+            // the smallest and largest value present, so the keys span exactly `span`
             v[0] = base;
+            v[1] = base + (span - 1);
             let mut want = v.clone();
             want.sort_unstable();
             sort(&mut v);
             assert_eq!(v, want, "n {n} span {span} base {base}");
-            // the sorted keys reach `visit` whole, once
+            // the sorted keys reach `visit` whole, in one chunk (all these columns are short
+            // enough for one level)
             let mut keys: Vec<u64> = want.iter().rev().map(|&x| x.sort_key()).collect();
             let (lo, hi) = key_bounds(&keys);
+            assert_eq!(hi - lo, span as u64 - 1);
             let mut visits = 0;
             sort_keys(&mut keys, lo, hi, |chunk| {
                 visits += 1;
                 assert!(chunk.is_sorted());
             });
-            assert_eq!(
+            let values = |keys: &[u64]| {
                 keys.iter()
                     .map(|&k| i64::from_sort_key(k))
-                    .collect::<Vec<_>>(),
-                want
-            );
-            assert!(visits >= 1);
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(values(&keys), want);
+            assert_eq!(visits, 1);
+            // and the counting sort itself, on the keys shuffled
+            let mut keys: Vec<u64> = want.iter().map(|&x| x.sort_key()).collect();
+            for i in (1..keys.len()).rev() {
+                keys.swap(i, (g.uniform() * (i + 1) as f64) as usize % (i + 1));
+            }
+            counting_sort(&mut keys, lo, span as usize);
+            assert_eq!(values(&keys), want);
         }
     }
 
