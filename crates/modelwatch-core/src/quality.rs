@@ -511,7 +511,7 @@ fn column_stats(
     let mut tally = None;
     match ty {
         ColumnType::Numerical => {
-            let (keys, lo, hi) = numeric_keys(data)?;
+            let (keys, (lo, hi)) = numeric_keys(data)?;
             let (num, freq) = numeric_stats(keys, (lo, hi), || numeric_in_order(data), rows);
             s.numeric = Some(num);
             s.distinct = freq.distinct;
@@ -525,8 +525,8 @@ fn column_stats(
                     data.physical_name()
                 ));
             };
-            let mut keys: Vec<u64> = v.iter().flatten().map(|x| x.sort_key()).collect();
-            let bounds = crate::sort::key_bounds(&keys);
+            let (mut keys, bounds) =
+                crate::sort::keys_with_bounds(v.iter().flatten().copied(), v.len());
             let freq = Runs::of(&mut keys, bounds).frequencies(|| v.iter().flatten().copied());
             s.datetime = Some(DatetimeStats {
                 min: keys.first().map(|&k| i64::from_sort_key(k)),
@@ -572,54 +572,34 @@ fn column_stats(
 /// Order-preserving keys ([`SortKey`]) of the non-missing values as `f64` (infinities kept,
 /// `-0.0` folded into `0.0`), in data order, with the smallest and largest key. Keys rather
 /// than values so that the sort does not need a pass of its own to make them.
-fn numeric_keys(data: &ColumnData) -> Result<(Vec<u64>, u64, u64), String> {
-    let mut keys: Vec<u64> = Vec::with_capacity(data.len());
-    let (mut lo, mut hi) = (u64::MAX, 0u64);
-    let mut push = |x: f64| {
-        let k = (x + 0.0).sort_key();
-        lo = lo.min(k);
-        hi = hi.max(k);
-        keys.push(k);
-    };
-    match data {
-        ColumnData::Float(v) => {
-            for &x in v {
-                if !x.is_nan() {
-                    push(x);
-                }
-            }
-        }
+fn numeric_keys(data: &ColumnData) -> Result<(Vec<u64>, (u64, u64)), String> {
+    fn keys(values: impl Iterator<Item = f64>, capacity: usize) -> (Vec<u64>, (u64, u64)) {
+        crate::sort::keys_with_bounds(values.map(|x| x + 0.0), capacity)
+    }
+    let n = data.len();
+    Ok(match data {
+        ColumnData::Float(v) => keys(v.iter().copied().filter(|x| !x.is_nan()), n),
         ColumnData::Int(v) | ColumnData::Datetime(v) => {
-            v.iter().flatten().for_each(|&x| push(x as f64));
+            keys(v.iter().flatten().map(|&x| x as f64), n)
         }
-        ColumnData::Bool(v) => v
-            .iter()
-            .flatten()
-            .for_each(|&b| push(f64::from(u8::from(b)))),
+        ColumnData::Bool(v) => keys(v.iter().flatten().map(|&b| f64::from(u8::from(b))), n),
         ColumnData::Str(s) => {
             let parsed: Vec<Option<f64>> = s
                 .labels
                 .iter()
                 .map(|l| l.trim().parse::<f64>().ok())
                 .collect();
-            for &c in &s.codes {
-                if c == MISSING_CODE {
-                    continue;
-                }
-                match parsed[c as usize] {
-                    Some(x) if x.is_nan() => {}
-                    Some(x) => push(x),
-                    None => {
-                        return Err(format!(
-                            "value `{}` of a column typed numerical is not a number",
-                            s.labels[c as usize]
-                        ))
-                    }
-                }
+            let present = s.codes.iter().filter(|&&c| c != MISSING_CODE);
+            if let Some(&c) = present.clone().find(|&&c| parsed[c as usize].is_none()) {
+                return Err(format!(
+                    "value `{}` of a column typed numerical is not a number",
+                    s.labels[c as usize]
+                ));
             }
+            let values = present.filter_map(|&c| parsed[c as usize]);
+            keys(values.filter(|x| !x.is_nan()), n)
         }
-    }
-    Ok((keys, lo, hi))
+    })
 }
 
 /// The values behind [`numeric_keys`] again, in data order, without collecting them (for the
@@ -981,20 +961,18 @@ fn dataset_stats(
 
 /// Distinct non-missing values and the count of the most common one.
 fn distinct_and_top(data: &ColumnData) -> (usize, usize) {
-    let runs = |mut keys: Vec<u64>| {
-        let bounds = crate::sort::key_bounds(&keys);
+    use crate::sort::keys_with_bounds as keys;
+    let runs = |(mut keys, bounds): (Vec<u64>, (u64, u64))| {
         let r = Runs::of(&mut keys, bounds);
         (r.distinct, r.best)
     };
     match data {
-        ColumnData::Float(v) => runs(
-            v.iter()
-                .filter(|x| !x.is_nan())
-                .map(|x| (x + 0.0).sort_key())
-                .collect(),
-        ),
+        ColumnData::Float(v) => runs(keys(
+            v.iter().filter(|x| !x.is_nan()).map(|x| x + 0.0),
+            v.len(),
+        )),
         ColumnData::Int(v) | ColumnData::Datetime(v) => {
-            runs(v.iter().flatten().map(|x| x.sort_key()).collect())
+            runs(keys(v.iter().flatten().copied(), v.len()))
         }
         ColumnData::Bool(v) => {
             let t = v.iter().flatten().filter(|b| **b).count();

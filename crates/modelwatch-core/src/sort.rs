@@ -121,6 +121,24 @@ pub fn sort_from_keys<T: SortKey>(slots: &mut [T], lo: u64, hi: u64) {
     });
 }
 
+/// The keys of `values` (at most `capacity` of them are expected), collected in one pass with
+/// their smallest and largest key (`(u64::MAX, 0)` when empty), for [`sort_keys`]. Callers
+/// filter missing values out of `values` on the way.
+pub fn keys_with_bounds<T: SortKey>(
+    values: impl Iterator<Item = T>,
+    capacity: usize,
+) -> (Vec<u64>, (u64, u64)) {
+    let mut keys = Vec::with_capacity(capacity);
+    let (mut lo, mut hi) = (u64::MAX, 0u64);
+    for x in values {
+        let k = x.sort_key();
+        lo = lo.min(k);
+        hi = hi.max(k);
+        keys.push(k);
+    }
+    (keys, (lo, hi))
+}
+
 /// The smallest and largest of `keys` (`(u64::MAX, 0)` when empty), for [`sort_keys`].
 pub fn key_bounds(keys: &[u64]) -> (u64, u64) {
     keys.iter()

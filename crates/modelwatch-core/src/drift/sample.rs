@@ -63,59 +63,50 @@ impl CategoryCounts {
 /// not hold numbers (strings, datetimes).
 pub fn numeric_values(data: &ColumnData) -> Option<(Vec<f64>, Dropped)> {
     let mut dropped = Dropped::default();
-    let mut out: Vec<f64> = match data {
+    let out = match data {
         ColumnData::Float(v) => {
-            // The finite values are collected as their sort keys (with the keys' bounds),
-            // so that the sort needs no pass of its own to make them.
-            let mut keys: Vec<f64> = Vec::with_capacity(v.len());
-            let (mut lo, mut hi) = (u64::MAX, 0u64);
-            for &x in v {
-                if x.is_finite() {
-                    let k = x.sort_key();
-                    lo = lo.min(k);
-                    hi = hi.max(k);
-                    keys.push(f64::from_bits(k));
-                }
-            }
+            let out = sorted_as_f64(v.iter().copied().filter(|x| x.is_finite()), v.len(), |x| x);
             // Missing values are rare: count them (and infinities) only in columns that
             // have some.
-            if keys.len() < v.len() {
+            if out.len() < v.len() {
                 dropped.missing = v.iter().filter(|x| x.is_nan()).count();
-                dropped.infinite = v.len() - keys.len() - dropped.missing;
+                dropped.infinite = v.len() - out.len() - dropped.missing;
             }
-            crate::sort::sort_from_keys(&mut keys, lo, hi);
-            return Some((keys, dropped));
+            out
         }
         ColumnData::Int(v) => {
-            // Sorted as integers (whose keys are dense, so codes and counts sort by
-            // counting), then turned into floats: `i64 as f64` keeps the order.
-            let mut keys: Vec<u64> = Vec::with_capacity(v.len());
-            let (mut lo, mut hi) = (u64::MAX, 0u64);
-            for &x in v.iter().flatten() {
-                let k = x.sort_key();
-                lo = lo.min(k);
-                hi = hi.max(k);
-                keys.push(k);
-            }
-            dropped.missing = v.len() - keys.len();
-            crate::sort::sort_keys(&mut keys, lo, hi, |chunk| {
-                for k in chunk {
-                    *k = (i64::from_sort_key(*k) as f64).to_bits();
-                }
-            });
-            return Some((keys.into_iter().map(f64::from_bits).collect(), dropped));
+            let out = sorted_as_f64(v.iter().flatten().copied(), v.len(), |x| x as f64);
+            dropped.missing = v.len() - out.len();
+            out
         }
         ColumnData::Bool(v) => {
-            dropped.missing = v.iter().filter(|x| x.is_none()).count();
-            v.iter()
-                .flatten()
-                .map(|&b| if b { 1.0 } else { 0.0 })
-                .collect()
+            let ints = v.iter().flatten().map(|&b| i64::from(b));
+            let out = sorted_as_f64(ints, v.len(), |x| x as f64);
+            dropped.missing = v.len() - out.len();
+            out
         }
         ColumnData::Str(_) | ColumnData::Datetime(_) => return None,
     };
-    crate::sort::sort(&mut out);
     Some((out, dropped))
+}
+
+/// `values` sorted ascending, as `f64`. They are collected as sort keys of their own type
+/// (with the keys' bounds, so the sort needs no pass of its own to make them), sorted, and
+/// turned into floats chunk by chunk while each sorted chunk is in the cache. `to_f64` must
+/// keep the order (`i64 as f64` does). Integers sort as integers because their keys are
+/// dense: codes and counts sort by counting.
+fn sorted_as_f64<T: SortKey>(
+    values: impl Iterator<Item = T>,
+    capacity: usize,
+    to_f64: impl Fn(T) -> f64,
+) -> Vec<f64> {
+    let (mut keys, (lo, hi)) = crate::sort::keys_with_bounds(values, capacity);
+    crate::sort::sort_keys(&mut keys, lo, hi, |chunk| {
+        for k in chunk {
+            *k = to_f64(T::from_sort_key(*k)).to_bits();
+        }
+    });
+    keys.into_iter().map(f64::from_bits).collect()
 }
 
 /// Count of values per category on one side, with dropped values counted.
