@@ -457,10 +457,11 @@ mod parallel {
         ncols: usize,
         slots: &mut [&mut [f64]],
     ) -> Result<ChunkOut<'a>, ChunkError> {
-        // UTF-8 is checked field by field, only where the general path takes a field: a number
-        // the fast path took, delimiters, line ends and blank lines are ASCII, so once the
-        // chunk is parsed without error all of it is valid UTF-8 (which `store_field` and
-        // `finish_column` rely on), without a separate pass over it.
+        // UTF-8 is checked only where the general path takes a field (`Utf8Fields`: the rest
+        // of the chunk in one go at the first such field): a number the fast path took,
+        // delimiters, line ends and blank lines are ASCII, so once the chunk is parsed
+        // without error all of it is valid UTF-8 (which `store_field` and `finish_column`
+        // rely on). A chunk of numbers only is never checked as a whole.
         // A line with the wrong number of fields is checked as a whole first, so that a bad
         // byte in it is reported as such (as the sequential path does). A delimiter outside
         // ASCII (possible through the library API) breaks the argument: the whole chunk is

@@ -172,9 +172,8 @@ fn read_digits(bytes: &[u8], i: &mut usize, w: &mut u64) -> usize {
     let start = *i;
     while let Some(word) = bytes.get(*i..*i + 8) {
         let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-        let d = word.wrapping_sub(0x3030_3030_3030_3030);
-        let flags = (d | d.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080;
-        let n = (flags.trailing_zeros() / 8) as usize;
+        let d = word.wrapping_sub(ASCII_ZEROS);
+        let n = (non_digits(word).trailing_zeros() / 8) as usize;
         if n == 0 {
             return *i - start;
         }
@@ -229,11 +228,14 @@ pub(crate) fn scan_number(bytes: &[u8], start: usize) -> Option<ScannedNumber> {
     scan_number_bytewise(bytes, start)
 }
 
+/// `'0'` in every byte of a word.
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+
 /// Flags (top bit of the byte) the bytes of `w` that are not ASCII digits, exactly up to and
 /// including the first such byte; bytes after it may be flagged wrongly (see [`read_digits`]).
 #[inline(always)]
 fn non_digits(w: u64) -> u64 {
-    let d = w.wrapping_sub(0x3030_3030_3030_3030);
+    let d = w.wrapping_sub(ASCII_ZEROS);
     (d | d.wrapping_add(0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080
 }
 
@@ -242,7 +244,7 @@ fn non_digits(w: u64) -> u64 {
 fn leading_digits_value(w: u64, n: u32) -> u64 {
     // Moved to the top of the word, so the vacated low bytes read as leading zeros; two
     // shifts because one shift by 64 (n = 0) would not clear the word.
-    eight_digits_value((w.wrapping_sub(0x3030_3030_3030_3030) << (8 * (7 - n))) << 8)
+    eight_digits_value((w.wrapping_sub(ASCII_ZEROS) << (8 * (7 - n))) << 8)
 }
 
 /// The common case of [`scan_number`] in fewer instructions: an optional `-`, at most 7
@@ -681,20 +683,26 @@ where
 /// Turns the labels of `column` that `na` calls missing into missing values: their codes
 /// become [`MISSING_CODE`] and the other labels keep their order (of first appearance).
 fn drop_missing_labels(column: &mut StrColumn, na: fn(&[u8]) -> bool) {
-    if !column.labels.iter().any(|l| na(l.as_bytes())) {
+    let missing: Vec<bool> = column.labels.iter().map(|l| na(l.as_bytes())).collect();
+    if !missing.contains(&true) {
         return;
     }
-    let mut new_code = Vec::with_capacity(column.labels.len());
     let mut kept = 0u32;
-    for label in &column.labels {
-        if na(label.as_bytes()) {
-            new_code.push(MISSING_CODE);
-        } else {
-            new_code.push(kept);
-            kept += 1;
-        }
-    }
-    column.labels.retain(|l| !na(l.as_bytes()));
+    let new_code: Vec<u32> = missing
+        .iter()
+        .map(|&m| {
+            if m {
+                MISSING_CODE
+            } else {
+                kept += 1;
+                kept - 1
+            }
+        })
+        .collect();
+    let mut is_missing = missing.iter();
+    column
+        .labels
+        .retain(|_| !is_missing.next().expect("one flag per label"));
     for c in column.codes.iter_mut() {
         if *c != MISSING_CODE {
             *c = new_code[*c as usize];
