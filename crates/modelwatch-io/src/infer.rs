@@ -240,6 +240,7 @@ fn non_digits(w: u64) -> u64 {
 }
 
 /// Value of the first `n` (`0..=7`) digits of `w` (ASCII, first digit in the lowest byte).
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
 #[inline(always)]
 fn leading_digits_value(w: u64, n: u32) -> u64 {
     // Moved to the top of the word, so the vacated low bytes read as leading zeros; two
@@ -247,17 +248,148 @@ fn leading_digits_value(w: u64, n: u32) -> u64 {
     eight_digits_value((w.wrapping_sub(ASCII_ZEROS) << (8 * (7 - n))) << 8)
 }
 
-/// The common case of [`scan_number`] in fewer instructions: an optional `-`, at most 7
-/// integer digits, optionally a `.` and at most 7 more digits, no exponent, with 16 bytes
-/// left in the buffer after the sign. Returns `None` for anything else; then
-/// [`scan_number_bytewise`] decides. Where it answers, it gives exactly what
-/// [`scan_number_bytewise`] gives (test `short_numbers_match_the_bytewise_reader`).
-///
-/// Each digit run is one eight-byte word whose first non-digit ends it, found as in
-/// [`read_digits`] but without its loop and length bookkeeping. The mantissa is below
-/// 10^14 < 2^53, so Clinger's fast path applies as in [`scan_number_bytewise`].
+/// The common case of [`scan_number`] in fewer instructions, or `None` (then
+/// [`scan_number_bytewise`] decides). Where it answers, it gives exactly what
+/// [`scan_number_bytewise`] gives (test `short_numbers_match_the_bytewise_reader`). On x86-64
+/// the sixteen bytes after the sign are read at once with SSE2 ([`sse2::scan_short_number`],
+/// part of the x86-64 baseline, so no runtime check); elsewhere two eight-byte words
+/// ([`scan_short_swar`]).
 #[inline(always)]
 fn scan_short_number(bytes: &[u8], start: usize) -> Option<ScannedNumber> {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        sse2::scan_short_number(bytes, start)
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    {
+        scan_short_swar(bytes, start)
+    }
+}
+
+/// The short-number reader on the SSE2 registers every x86-64 processor has.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+mod sse2 {
+    use std::arch::x86_64::*;
+
+    use super::{ScannedNumber, EXACT_POW10};
+
+    /// `KEEP[e]`: `0xFF` in the `e` first bytes, `0` in the rest (a byte mask by length).
+    const KEEP: [[u8; 16]; 17] = {
+        let mut t = [[0u8; 16]; 17];
+        let mut e = 0;
+        while e <= 16 {
+            let mut i = 0;
+            while i < e {
+                t[e][i] = 0xFF;
+                i += 1;
+            }
+            e += 1;
+        }
+        t
+    };
+
+    #[inline(always)]
+    fn load(b: &[u8; 16]) -> __m128i {
+        // SAFETY: `b` is sixteen readable bytes, and this load has no alignment requirement.
+        unsafe { _mm_loadu_si128(b.as_ptr().cast()) }
+    }
+
+    // SAFETY (every `unsafe` block below): the intrinsics only need SSE2, which this module
+    // is compiled with (`cfg` above; it is part of every x86-64 target's baseline).
+
+    /// The window's bytes minus `'0'`, and a 16-bit mask of its bytes that are not digits
+    /// (digits are exactly the bytes whose difference is at most 9, unsigned).
+    #[inline(always)]
+    fn digits_and_others(block: &[u8; 16]) -> (__m128i, u32) {
+        unsafe {
+            let t = _mm_sub_epi8(load(block), _mm_set1_epi8(b'0' as i8));
+            let digit = _mm_cmpeq_epi8(_mm_min_epu8(t, _mm_set1_epi8(9)), t);
+            (t, !(_mm_movemask_epi8(digit) as u32) & 0xFFFF)
+        }
+    }
+
+    /// The 16-digit decimal whose digits are the bytes `1..=n_int` of `t` moved one byte up
+    /// (over the dot at `n_int`), then its bytes `n_int + 1..len`, and zeros.
+    #[inline(always)]
+    fn joined_value(t: __m128i, n_int: usize, len: usize) -> u64 {
+        let int_part = load(&KEEP[n_int + 1]);
+        let keep = load(&KEEP[len]);
+        let eights = unsafe {
+            let moved = _mm_slli_si128::<1>(t);
+            let digits = _mm_and_si128(
+                _mm_or_si128(
+                    _mm_and_si128(int_part, moved),
+                    _mm_andnot_si128(int_part, t),
+                ),
+                keep,
+            );
+            // Each 32-bit lane of a `pmaddwd` factor holds the 16-bit pair (10^k, 1): the
+            // earlier (lower) lane is the more significant group.
+            let zero = _mm_setzero_si128();
+            let tens = _mm_set1_epi32(0x0001_000A);
+            let pairs = _mm_packs_epi32(
+                _mm_madd_epi16(_mm_unpacklo_epi8(digits, zero), tens),
+                _mm_madd_epi16(_mm_unpackhi_epi8(digits, zero), tens),
+            );
+            let fours = _mm_madd_epi16(pairs, _mm_set1_epi32(0x0001_0064));
+            let fours = _mm_packs_epi32(fours, fours);
+            _mm_cvtsi128_si64(_mm_madd_epi16(fours, _mm_set1_epi32(0x0001_2710))) as u64
+        };
+        // the first eight digits in the low half, the last eight in the high half
+        (eights & 0xFFFF_FFFF) * 100_000_000 + (eights >> 32)
+    }
+
+    /// An optional `-`, then at most 15 bytes of digits with at most one `.` (at least one
+    /// digit, no exponent), with 16 bytes left in the buffer after the sign.
+    ///
+    /// One compare gives the window's non-digit positions: the first is the dot (or the
+    /// end), the second the end after a dot. The integer digits are then moved one byte up,
+    /// over the dot, so that all digits of the number sit together at positions `1..end`
+    /// with zeros around them. Read as a 16-digit decimal that is `D = W * 10^(16 - end)` for
+    /// the mantissa `W` without the dot, and `D / 10^(15 - n_int)` equals `W / 10^n_frac`.
+    /// `D < 10^15 < 2^53` and the power of ten is exact, so the one division is correctly
+    /// rounded (Clinger's fast path, as in [`super::scan_number_bytewise`]).
+    ///
+    /// The 16 digits become `D` by multiply-adds of neighbours (`pmaddwd`): pairs, fours,
+    /// then eights, the technique of Lemire's `parse_eight_digits` (see
+    /// [`super::eight_digits_value`]) on vector lanes.
+    #[inline(always)]
+    pub(super) fn scan_short_number(bytes: &[u8], start: usize) -> Option<ScannedNumber> {
+        let neg = *bytes.get(start)? == b'-';
+        let p = start + usize::from(neg);
+        let block: &[u8; 16] = bytes.get(p..p + 16)?.try_into().ok()?;
+        let (t, others) = digits_and_others(block);
+        let n_int = others.trailing_zeros() as usize;
+        if n_int >= 16 {
+            return None;
+        }
+        let dot = block[n_int] == b'.';
+        let end = if dot {
+            (others & (others - 1)).trailing_zeros() as usize
+        } else {
+            n_int
+        };
+        // The end inside the window, one digit at least, and no exponent (`e` and `E` are
+        // the only two bytes that are `e` with the ASCII case bit set).
+        if end >= 16 || end <= usize::from(dot) || block[end] | 0x20 == b'e' {
+            return None;
+        }
+        let d = joined_value(t, n_int, if dot { end } else { n_int + 1 });
+        let magnitude = (d as i64 as f64) / EXACT_POW10[15 - n_int];
+        Some(ScannedNumber {
+            end: p + end,
+            value: f64::from_bits(magnitude.to_bits() | (neg as u64) << 63),
+            is_int: !dot,
+        })
+    }
+}
+
+/// [`scan_short_number`] on two eight-byte words: an optional `-`, at most 7 integer digits,
+/// optionally a `.` and at most 7 more digits, no exponent, with 16 bytes left in the buffer
+/// after the sign.
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
+#[inline(always)]
+fn scan_short_swar(bytes: &[u8], start: usize) -> Option<ScannedNumber> {
     let neg = *bytes.get(start)? == b'-';
     let p = start + usize::from(neg);
     let block: &[u8; 16] = bytes.get(p..p + 16)?.try_into().ok()?;
@@ -912,11 +1044,17 @@ mod tests {
     #[test]
     fn short_numbers_match_the_bytewise_reader() {
         // Random fields of digits, dots, signs, exponents and other bytes, each followed by
-        // random text, read at an offset: wherever the short-number reader answers, the bytewise
-        // reader gives the same end, bits and integer flag.
+        // random text, read at an offset: wherever a short-number reader answers, the
+        // bytewise reader gives the same end, bits and integer flag. Both short readers are
+        // checked: the one this target uses and the eight-byte-word one.
         let alphabet = b"0123456789999000..--+eEE%,\r\nx ";
+        type Reader = fn(&[u8], usize) -> Option<ScannedNumber>;
+        let readers: [(&str, Reader); 2] = [
+            ("scan_short_number", scan_short_number),
+            ("scan_short_swar", scan_short_swar),
+        ];
         let mut rng = Rng(0x2545_F491_4F6C_DD1D);
-        let mut answered = 0;
+        let mut answered = [0usize; 2];
         for _ in 0..400_000 {
             let len = rng.below(24) as usize;
             let mut line: Vec<u8> = (0..rng.below(3)).map(|_| b'7').collect();
@@ -932,39 +1070,51 @@ mod tests {
             for _ in 0..rng.below(20) {
                 line.push(alphabet[rng.below(alphabet.len() as u64) as usize]);
             }
-            if let Some(short) = scan_short_number(&line, start) {
-                answered += 1;
-                let slow = scan_number_bytewise(&line, start);
-                assert_eq!(
-                    slow.map(|n| (n.end, n.value.to_bits(), n.is_int)),
-                    Some((short.end, short.value.to_bits(), short.is_int)),
-                    "{:?}",
-                    String::from_utf8_lossy(&line[start..])
-                );
+            let slow =
+                scan_number_bytewise(&line, start).map(|n| (n.end, n.value.to_bits(), n.is_int));
+            for (k, (name, read)) in readers.iter().enumerate() {
+                if let Some(short) = read(&line, start) {
+                    answered[k] += 1;
+                    assert_eq!(
+                        slow,
+                        Some((short.end, short.value.to_bits(), short.is_int)),
+                        "{name} {:?}",
+                        String::from_utf8_lossy(&line[start..])
+                    );
+                }
             }
         }
-        assert!(answered > 80_000, "{answered}");
-        // The limits: at most 7 digits before and 7 after the dot.
+        assert!(answered.iter().all(|&n| n > 80_000), "{answered:?}");
+        // The limits, for both readers (`None`: left to the bytewise reader).
         let pad = ",0000000000000000";
-        for (s, expect) in [
-            ("1234567", Some(7)),
-            ("12345678", None),
-            ("-1234567.1234567", Some(16)),
-            ("1234567.12345678", None),
-            (".1234567", Some(8)),
-            ("-.5", Some(3)),
-            ("5.", Some(2)),
-            ("-0", Some(2)),
-            ("1e5", None),
-            ("1.5E3", None),
-            ("+1", None),
-            ("-", None),
-            (".", None),
-            ("-.", None),
+        for (s, words, sse2) in [
+            ("1234567", Some(7), Some(7)),
+            ("12345678", None, Some(8)),
+            ("123456789012345", None, Some(15)),
+            ("1234567890123456", None, None),
+            ("-1234567.1234567", Some(16), Some(16)),
+            ("1234567.12345678", None, None),
+            ("1.2345678901234", None, Some(15)),
+            ("1.23456789012345", None, None),
+            ("12345678901234.", None, Some(15)),
+            (".1234567", Some(8), Some(8)),
+            ("-.5", Some(3), Some(3)),
+            ("5.", Some(2), Some(2)),
+            ("-0", Some(2), Some(2)),
+            ("1.2.3", Some(3), Some(3)),
+            ("1e5", None, None),
+            ("1.5E3", None, None),
+            ("+1", None, None),
+            ("-", None, None),
+            (".", None, None),
+            ("-.", None, None),
         ] {
             let line = format!("{s}{pad}");
-            let got = scan_short_number(line.as_bytes(), 0).map(|n| n.end);
-            assert_eq!(got, expect, "{s:?}");
+            let end = |read: Reader| read(line.as_bytes(), 0).map(|n| n.end);
+            assert_eq!(end(scan_short_swar), words, "{s:?}");
+            if cfg!(all(target_arch = "x86_64", target_feature = "sse2")) {
+                assert_eq!(end(scan_short_number), sse2, "{s:?}");
+            }
         }
         // too few bytes left for the window
         assert!(scan_short_number(b"1.5,", 0).is_none());
