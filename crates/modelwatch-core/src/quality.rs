@@ -591,13 +591,16 @@ fn numeric_keys(data: &ColumnData) -> Result<(Vec<u64>, (u64, u64)), String> {
     fn keys(values: impl Iterator<Item = f64>, capacity: usize) -> (Vec<u64>, (u64, u64)) {
         crate::sort::keys_with_bounds(values.map(|x| x + 0.0), capacity)
     }
+    use crate::sort::kept_keys;
     let n = data.len();
     Ok(match data {
-        ColumnData::Float(v) => keys(v.iter().copied().filter(|x| !x.is_nan()), n),
+        ColumnData::Float(v) => kept_keys(v, |x| (x + 0.0, !x.is_nan())),
         ColumnData::Int(v) | ColumnData::Datetime(v) => {
-            keys(v.iter().flatten().map(|&x| x as f64), n)
+            kept_keys(v, |x| (x.unwrap_or(0) as f64, x.is_some()))
         }
-        ColumnData::Bool(v) => keys(v.iter().flatten().map(|&b| f64::from(u8::from(b))), n),
+        ColumnData::Bool(v) => {
+            kept_keys(v, |b| (f64::from(u8::from(b == Some(true))), b.is_some()))
+        }
         ColumnData::Str(s) => {
             let parsed: Vec<Option<f64>> = s
                 .labels

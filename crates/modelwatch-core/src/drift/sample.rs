@@ -65,7 +65,7 @@ pub fn numeric_values(data: &ColumnData) -> Option<(Vec<f64>, Dropped)> {
     let mut dropped = Dropped::default();
     let out = match data {
         ColumnData::Float(v) => {
-            let out = sorted_as_f64(v.iter().copied().filter(|x| x.is_finite()), v.len(), |x| x);
+            let out = sorted_as_f64(v, |x| (x, x.is_finite()), |x| x);
             // Missing values are rare: count them (and infinities) only in columns that
             // have some.
             if out.len() < v.len() {
@@ -75,13 +75,16 @@ pub fn numeric_values(data: &ColumnData) -> Option<(Vec<f64>, Dropped)> {
             out
         }
         ColumnData::Int(v) => {
-            let out = sorted_as_f64(v.iter().flatten().copied(), v.len(), |x| x as f64);
+            let out = sorted_as_f64(v, |x| (x.unwrap_or(0), x.is_some()), |x| x as f64);
             dropped.missing = v.len() - out.len();
             out
         }
         ColumnData::Bool(v) => {
-            let ints = v.iter().flatten().map(|&b| i64::from(b));
-            let out = sorted_as_f64(ints, v.len(), |x| x as f64);
+            let out = sorted_as_f64(
+                v,
+                |b| (i64::from(b == Some(true)), b.is_some()),
+                |x| x as f64,
+            );
             dropped.missing = v.len() - out.len();
             out
         }
@@ -90,17 +93,17 @@ pub fn numeric_values(data: &ColumnData) -> Option<(Vec<f64>, Dropped)> {
     Some((out, dropped))
 }
 
-/// `values` sorted ascending, as `f64`. They are collected as sort keys of their own type
-/// (with the keys' bounds, so the sort needs no pass of its own to make them), sorted, and
-/// turned into floats chunk by chunk while each sorted chunk is in the cache. `to_f64` must
-/// keep the order (`i64 as f64` does). Integers sort as integers because their keys are
-/// dense: codes and counts sort by counting.
-fn sorted_as_f64<T: SortKey>(
-    values: impl Iterator<Item = T>,
-    capacity: usize,
+/// The values of `values` that `kept` keeps, sorted ascending, as `f64`. They are collected
+/// as sort keys of their own type (with the keys' bounds, so the sort needs no pass of its
+/// own to make them), sorted, and turned into floats chunk by chunk while each sorted chunk
+/// is in the cache. `to_f64` must keep the order (`i64 as f64` does). Integers sort as
+/// integers because their keys are dense: codes and counts sort by counting.
+fn sorted_as_f64<V: Copy, T: SortKey>(
+    values: &[V],
+    kept: impl Fn(V) -> (T, bool),
     to_f64: impl Fn(T) -> f64,
 ) -> Vec<f64> {
-    let (mut keys, (lo, hi)) = crate::sort::keys_with_bounds(values, capacity);
+    let (mut keys, (lo, hi)) = crate::sort::kept_keys(values, kept);
     crate::sort::sort_keys(&mut keys, lo, hi, |chunk| {
         for k in chunk {
             *k = to_f64(T::from_sort_key(*k)).to_bits();
