@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Alternates two modelwatch binaries on the same bench table and prints each one's wall times,
-# sorted, so that a code change can be judged on a noisy machine (both binaries see the same
+# sorted (milliseconds resolution), so that a code change can be judged on a noisy machine (both binaries see the same
 # conditions, run after run). Not a benchmark against Evidently: see run.sh for that.
 #
 # Usage:  bench/ab.sh OLD_BIN NEW_BIN SIZE PRESET [RUNS]
@@ -16,9 +16,11 @@ for _ in $(seq "$runs"); do
     for which in old new; do
         bin=$old
         [[ $which == new ]] && bin=$new
-        /usr/bin/time -f "%e" -a -o "$out/$which" "$bin" report \
+        start=$EPOCHREALTIME
+        "$bin" report \
             --reference "$data/${size}_reference.csv" --current "$data/${size}_current.csv" \
             --preset "$preset" --json "$out/$which.json" --quiet
+        awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f\n", b - a }' >>"$out/$which"
     done
 done
 for which in old new; do
