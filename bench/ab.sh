@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Alternates two modelwatch binaries on the same bench table and prints each one's wall times,
-# sorted (milliseconds resolution), so that a code change can be judged on a noisy machine (both binaries see the same
-# conditions, run after run). Not a benchmark against Evidently: see run.sh for that.
+# Alternates two modelwatch binaries on the same bench table and prints each one's wall times
+# (to the millisecond), sorted, so that a code change can be judged on a noisy machine (both
+# binaries see the same conditions, run after run). Not a benchmark against Evidently: see
+# run.sh for that.
 #
 # Usage:  bench/ab.sh OLD_BIN NEW_BIN SIZE PRESET [RUNS]
 #         SIZE: 100k | 1m | mixed (tables made by bench/run.sh); PRESET: drift, summary, ...
