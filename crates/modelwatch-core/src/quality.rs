@@ -383,19 +383,15 @@ fn column_summary(
     ty: ColumnType,
     role: ColumnRole,
 ) -> ColumnSummary {
-    let mut error = None;
-    let mut stats = |c: Option<&Column>| -> Option<(ColumnStats, Option<LabelTally>)> {
-        let c = c?;
-        match column_stats(&c.data, ty) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                error.get_or_insert(e);
-                None
-            }
-        }
-    };
-    let r = stats(reference);
-    let c = stats(current);
+    // The two sides are separate tasks: with a column per task, the last long column would
+    // keep one core busy alone while the other waits (seen at 1M rows x 20 columns).
+    let stats = |c: Option<&Column>| c.map(|c| column_stats(&c.data, ty));
+    let (r, c) = rayon::join(|| stats(reference), || stats(current));
+    // the reference's error first, as when the sides ran one after the other
+    let error = [&r, &c]
+        .into_iter()
+        .find_map(|side| side.as_ref()?.as_ref().err().cloned());
+    let (r, c) = (r.and_then(Result::ok), c.and_then(Result::ok));
     let categories = if ty == ColumnType::Categorical {
         let rt = r.as_ref().and_then(|(s, t)| Some((s.rows, t.as_ref()?)));
         let ct = c.as_ref().and_then(|(s, t)| Some((s.rows, t.as_ref()?)));
