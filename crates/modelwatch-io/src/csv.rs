@@ -476,6 +476,9 @@ mod parallel {
             })
             .collect();
         let last = ncols - 1;
+        // Both hold one entry per column; saying so lets the compiler drop the bounds checks
+        // of `columns[col]` and `slots[col]` (`col` never passes `last`).
+        assert!(columns.len() == ncols && slots.len() == ncols);
         let len = bytes.len();
         let mut row = 0;
         let mut pos = 0;
@@ -485,8 +488,7 @@ mod parallel {
             loop {
                 let start = pos;
                 if let Some(n) = scan_number(bytes, start) {
-                    let end = n.end;
-                    let next = bytes.get(end).copied();
+                    let (end, next) = (n.end, n.next);
                     let taken = if col < last {
                         if next == Some(delimiter) {
                             pos = end + 1;

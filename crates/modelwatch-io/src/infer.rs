@@ -205,6 +205,8 @@ pub(crate) struct ScannedNumber {
     /// Whether the text is integer syntax (sign and digits only), so that [`parse_int`]
     /// returns `value as i64` for it.
     pub is_int: bool,
+    /// The byte at `end` (`None` at the end of the buffer), which the reader looked at anyway.
+    pub next: Option<u8>,
 }
 
 /// Reads a plain decimal number (`[+-]digits[.digits][(e|E)[+-]digits]`, at least one
@@ -380,6 +382,7 @@ mod sse2 {
             end: p + end,
             value: f64::from_bits(magnitude.to_bits() | (neg as u64) << 63),
             is_int: !dot,
+            next: Some(block[end]),
         })
     }
 }
@@ -425,6 +428,7 @@ fn scan_short_swar(bytes: &[u8], start: usize) -> Option<ScannedNumber> {
         end: p + end,
         value: f64::from_bits(magnitude.to_bits() | (neg as u64) << 63),
         is_int: after_int != b'.',
+        next: Some(block[end]),
     })
 }
 
@@ -508,6 +512,7 @@ fn scan_number_bytewise(bytes: &[u8], start: usize) -> Option<ScannedNumber> {
         // that varies from field to field).
         value: f64::from_bits(magnitude.to_bits() | (neg as u64) << 63),
         is_int,
+        next: bytes.get(i).copied(),
     })
 }
 
@@ -1045,7 +1050,7 @@ mod tests {
     fn short_numbers_match_the_bytewise_reader() {
         // Random fields of digits, dots, signs, exponents and other bytes, each followed by
         // random text, read at an offset: wherever a short-number reader answers, the
-        // bytewise reader gives the same end, bits and integer flag. Both short readers are
+        // bytewise reader gives the same end, bits, integer flag and next byte. Both short readers are
         // checked: the one this target uses and the eight-byte-word one.
         let alphabet = b"0123456789999000..--+eEE%,\r\nx ";
         type Reader = fn(&[u8], usize) -> Option<ScannedNumber>;
@@ -1070,14 +1075,14 @@ mod tests {
             for _ in 0..rng.below(20) {
                 line.push(alphabet[rng.below(alphabet.len() as u64) as usize]);
             }
-            let slow =
-                scan_number_bytewise(&line, start).map(|n| (n.end, n.value.to_bits(), n.is_int));
+            let fields = |n: ScannedNumber| (n.end, n.value.to_bits(), n.is_int, n.next);
+            let slow = scan_number_bytewise(&line, start).map(fields);
             for (k, (name, read)) in readers.iter().enumerate() {
                 if let Some(short) = read(&line, start) {
                     answered[k] += 1;
                     assert_eq!(
                         slow,
-                        Some((short.end, short.value.to_bits(), short.is_int)),
+                        Some(fields(short)),
                         "{name} {:?}",
                         String::from_utf8_lossy(&line[start..])
                     );
