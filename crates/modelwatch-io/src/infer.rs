@@ -1050,8 +1050,8 @@ mod tests {
     fn short_numbers_match_the_bytewise_reader() {
         // Random fields of digits, dots, signs, exponents and other bytes, each followed by
         // random text, read at an offset: wherever a short-number reader answers, the
-        // bytewise reader gives the same end, bits, integer flag and next byte. Both short readers are
-        // checked: the one this target uses and the eight-byte-word one.
+        // bytewise reader gives the same end, bits, integer flag and next byte. Both short
+        // readers are checked: the one this target uses and the eight-byte-word one.
         let alphabet = b"0123456789999000..--+eEE%,\r\nx ";
         type Reader = fn(&[u8], usize) -> Option<ScannedNumber>;
         let readers: [(&str, Reader); 2] = [
