@@ -9,6 +9,7 @@
 # Example: cp target/release/modelwatch /tmp/mw_old; (change, rebuild);
 #          bench/ab.sh /tmp/mw_old target/release/modelwatch mixed drift 12
 set -euo pipefail
+export LC_ALL=C # EPOCHREALTIME's decimal separator follows the locale
 old=$1 new=$2 size=$3 preset=$4 runs=${5:-9}
 data="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/data"
 out=$(mktemp -d)

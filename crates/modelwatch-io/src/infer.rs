@@ -310,8 +310,9 @@ mod sse2 {
         }
     }
 
-    /// The 16-digit decimal whose digits are the bytes `1..=n_int` of `t` moved one byte up
-    /// (over the dot at `n_int`), then its bytes `n_int + 1..len`, and zeros.
+    /// The 16-digit decimal whose digits are a zero, the bytes `0..n_int` of `t` moved one
+    /// byte up (to `1..=n_int`, over the dot at `n_int`), its bytes `n_int + 1..len`, and
+    /// zeros.
     #[inline(always)]
     fn joined_value(t: __m128i, n_int: usize, len: usize) -> u64 {
         let int_part = load(&KEEP[n_int + 1]);
@@ -344,13 +345,14 @@ mod sse2 {
     /// An optional `-`, then at most 15 bytes of digits with at most one `.` (at least one
     /// digit, no exponent), with 16 bytes left in the buffer after the sign.
     ///
-    /// One compare gives the window's non-digit positions: the first is the dot (or the
-    /// end), the second the end after a dot. The integer digits are then moved one byte up,
-    /// over the dot, so that all digits of the number sit together at positions `1..end`
-    /// with zeros around them. Read as a 16-digit decimal that is `D = W * 10^(16 - end)` for
-    /// the mantissa `W` without the dot, and `D / 10^(15 - n_int)` equals `W / 10^n_frac`.
-    /// `D < 10^15 < 2^53` and the power of ten is exact, so the one division is correctly
-    /// rounded (Clinger's fast path, as in [`super::scan_number_bytewise`]).
+    /// A minimum and a compare give the window's non-digit positions: the first is the dot
+    /// (or the end), the second the end after a dot. The integer digits are then moved one
+    /// byte up, over the dot, so that all digits of the number sit together at positions
+    /// `1..end` with zeros around them. Read as a 16-digit decimal that is
+    /// `D = W * 10^(16 - end)` for the mantissa `W` without the dot, and `D / 10^(15 - n_int)`
+    /// equals `W / 10^n_frac`. `D < 10^15 < 2^53` and the power of ten is exact, so the one
+    /// division is correctly rounded (Clinger's fast path, as in
+    /// [`super::scan_number_bytewise`]).
     ///
     /// The 16 digits become `D` by multiply-adds of neighbours (`pmaddwd`): pairs, fours,
     /// then eights, the technique of Lemire's `parse_eight_digits` (see
@@ -1052,7 +1054,7 @@ mod tests {
         // random text, read at an offset: wherever a short-number reader answers, the
         // bytewise reader gives the same end, bits, integer flag and next byte. Both short
         // readers are checked: the one this target uses and the eight-byte-word one.
-        let alphabet = b"0123456789999000..--+eEE%,\r\nx ";
+        let alphabet = b"0123456789999000..--+eEE%,\r\nx /:\xAE\xFF";
         type Reader = fn(&[u8], usize) -> Option<ScannedNumber>;
         let readers: [(&str, Reader); 2] = [
             ("scan_short_number", scan_short_number),

@@ -137,7 +137,8 @@ pub fn compensated_sum_map<T: Copy>(items: &[T], f: impl Fn(T) -> f64) -> f64 {
         acc.add4([f(q[0]), f(q[1]), f(q[2]), f(q[3])]);
     }
     // The tail, padded with zeros: adding `+0.0` leaves a lane's sum and compensation as they
-    // were, up to the sign of a zero, which the total does not show (it starts from `+0.0`).
+    // were (neither can be `-0.0`: they start at `+0.0`, and in round-to-nearest a sum is
+    // `-0.0` only when both terms are), and an infinite lane's total ignores its compensation.
     let mut terms = [0.0_f64; 4];
     for (t, &x) in terms.iter_mut().zip(quads.remainder()) {
         *t = f(x);
@@ -548,10 +549,21 @@ mod tests {
                 "n {n}"
             );
         }
-        assert_eq!(
-            compensated_sum_map(&[1.0, f64::INFINITY, 2.0], |x| x),
-            f64::INFINITY
-        );
+        for xs in [
+            &[1.0, f64::INFINITY, 2.0][..],
+            &[-0.0],
+            &[-0.0, -0.0, -0.0, -0.0, -0.0],
+            &[0.0; 6],
+            &[1e308, 1e308, -1e308],
+            &[f64::NEG_INFINITY, 1.0, f64::INFINITY],
+            &[1.0, f64::NEG_INFINITY, 2.0, 3.0, f64::INFINITY],
+        ] {
+            assert_eq!(
+                compensated_sum_map(xs, |x| x).to_bits(),
+                compensated_sum(xs.iter().copied()).to_bits(),
+                "{xs:?}"
+            );
+        }
     }
 
     #[test]
