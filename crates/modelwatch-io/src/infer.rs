@@ -211,7 +211,7 @@ pub(crate) struct ScannedNumber {
 
 /// Reads a plain decimal number (`[+-]digits[.digits][(e|E)[+-]digits]`, at least one
 /// mantissa digit) starting at `bytes[start]`, stopping at the first byte that cannot continue
-/// it, and returns it only when it can be converted exactly the cheap way; `None` means "ask
+/// it, and returns its value (what [`parse_float`] returns for that text); `None` means "ask
 /// [`parse_float`]", never "not a number".
 ///
 /// This is Clinger's fast path (W. D. Clinger, "How to Read Floating Point Numbers
@@ -221,7 +221,8 @@ pub(crate) struct ScannedNumber {
 /// one IEEE multiplication `w * 10^e` or division `w / 10^-e` of two exact operands is then
 /// correctly rounded, so the result equals the correctly rounded value of the decimal text.
 /// The sign is applied afterwards (round-to-nearest-even is symmetric). More than 19 digits,
-/// a larger mantissa or exponent fall back to the caller's full parser.
+/// a larger mantissa or exponent go to the full parser ([`full_precision`]), integers among
+/// them to the caller.
 #[inline(always)]
 pub(crate) fn scan_number(bytes: &[u8], start: usize) -> Option<ScannedNumber> {
     if let Some(n) = scan_short_number(bytes, start) {
@@ -460,8 +461,7 @@ fn scan_number_bytewise(bytes: &[u8], start: usize) -> Option<ScannedNumber> {
         ndigits += nfrac;
         exp = -(nfrac as i64);
     }
-    // 19 decimal digits always fit in a u64 (10^19 - 1 < 2^64), so `w` did not wrap.
-    if ndigits == 0 || ndigits > 19 {
+    if ndigits == 0 {
         return None;
     }
     if let Some(b'e' | b'E') = bytes.get(i) {
@@ -495,8 +495,10 @@ fn scan_number_bytewise(bytes: &[u8], start: usize) -> Option<ScannedNumber> {
         }
         exp += if eneg { -e } else { e };
     }
-    if w > 1 << 53 {
-        return None;
+    // 19 decimal digits always fit in a u64 (10^19 - 1 < 2^64), so with at most 19 `w` did
+    // not wrap.
+    if ndigits > 19 || w > 1 << 53 {
+        return full_precision(bytes, start, i, is_int);
     }
     // `w <= 2^53` converts exactly through `i64`, one instruction (an unsigned conversion is
     // a longer sequence on x86-64).
@@ -506,7 +508,7 @@ fn scan_number_bytewise(bytes: &[u8], start: usize) -> Option<ScannedNumber> {
         Some(p) if exp >= 0 => wf * p,
         Some(p) => wf / p,
         None if w == 0 => 0.0,
-        None => return None,
+        None => return full_precision(bytes, start, i, is_int),
     };
     Some(ScannedNumber {
         end: i,
@@ -515,6 +517,27 @@ fn scan_number_bytewise(bytes: &[u8], start: usize) -> Option<ScannedNumber> {
         value: f64::from_bits(magnitude.to_bits() | (neg as u64) << 63),
         is_int,
         next: bytes.get(i).copied(),
+    })
+}
+
+/// The number `bytes[start..end]` that [`scan_number_bytewise`] read but cannot convert the
+/// cheap way (more than 19 digits, a mantissa above 2^53, or an exponent beyond 22), converted
+/// by the same correctly rounding parser as [`parse_float`], so that such numbers (the 17
+/// significant digits of pandas' default `to_csv`, for one) need not go through the general
+/// field path. Integer syntax stays with the caller (`is_int` promises a value `parse_int`
+/// returns, which a mantissa this long may not fit), and so does a number that overflows to
+/// infinity (which [`parse_float`] rejects).
+#[inline(never)]
+fn full_precision(bytes: &[u8], start: usize, end: usize, is_int: bool) -> Option<ScannedNumber> {
+    if is_int {
+        return None;
+    }
+    let value: f64 = fast_float2::parse(&bytes[start..end]).ok()?;
+    value.is_finite().then(|| ScannedNumber {
+        end,
+        value,
+        is_int: false,
+        next: bytes.get(end).copied(),
     })
 }
 
@@ -1020,17 +1043,30 @@ mod tests {
         ] {
             assert!(check_scan(s), "{s:?} should take the fast path");
         }
-        // Outside the fast path (still numbers): the caller falls back to `parse_float`.
+        // Outside Clinger's fast path, read by the full parser (`full_precision`).
+        for s in [
+            "1.2345678901234567",
+            "-0.12345678901234568",
+            "1e23",
+            "1e-23",
+            "2.2250738585072014e-308",
+            "1.7976931348623157e308",
+            "1.7976931348623157",
+            "123456789012345678901234.5",
+            "0.000000000000000000000000001",
+            "1e-400",
+        ] {
+            assert!(check_scan(s), "{s:?} should be read");
+        }
+        // Left to the caller: integers too long for the cheap path (`is_int` promises what
+        // `parse_int` returns), and a finite literal that overflows (`parse_float` rejects it).
         for s in [
             "9007199254740993",
             "12345678901234567",
-            "1.2345678901234567",
-            "1e23",
-            "1e-23",
             "00000000000000000001",
-            "2.2250738585072014e-308",
+            "123456789012345678901234",
             "1e400",
-            "1.7976931348623157",
+            "1.5e309",
         ] {
             assert!(scan_number(s.as_bytes(), 0).is_none(), "{s:?}");
         }
@@ -1139,7 +1175,7 @@ mod tests {
                 1 if rng.below(4) == 0 => s.push('+'),
                 _ => {}
             }
-            let ndigits = 1 + rng.below(18) as usize;
+            let ndigits = 1 + rng.below(25) as usize;
             let dot = rng.below(ndigits as u64 + 2) as usize;
             for k in 0..ndigits {
                 if k == dot {
