@@ -111,7 +111,8 @@ pub fn compensated_sum(values: impl IntoIterator<Item = f64>) -> f64 {
     let mut acc = Lanes::default();
     let mut values = values.into_iter();
     loop {
-        // Four terms at a time, one per lane; a shorter tail goes to the first lanes.
+        // Four terms at a time, one per lane; a shorter tail goes to the first lanes, padded
+        // with zeros (see `compensated_sum_map` for why that changes nothing).
         let mut terms = [0.0_f64; 4];
         let mut got = 0;
         while got < 4 {
@@ -121,7 +122,7 @@ pub fn compensated_sum(values: impl IntoIterator<Item = f64>) -> f64 {
             }
             got += 1;
         }
-        acc.add(&terms[..got]);
+        acc.add4(terms);
         if got < 4 {
             return acc.total();
         }
@@ -176,17 +177,6 @@ impl Lanes {
         let e: [f64; 4] = std::array::from_fn(|i| (s[i] - (t[i] - z[i])) + (x[i] - z[i]));
         self.compensations = std::array::from_fn(|i| self.compensations[i] + e[i]);
         self.sums = t;
-    }
-
-    /// At most four terms, into the first lanes.
-    #[inline(always)]
-    fn add(&mut self, terms: &[f64]) {
-        if let Ok(four) = <[f64; 4]>::try_from(terms) {
-            return self.add4(four);
-        }
-        for (lane, &x) in terms.iter().enumerate() {
-            Self::two_sum(&mut self.sums[lane], &mut self.compensations[lane], x);
-        }
     }
 
     fn total(self) -> f64 {
