@@ -48,7 +48,7 @@ use rayon::prelude::*;
 use serde::{Serialize, Serializer};
 
 use crate::schema::{resolve_column_type, ColumnRole, ColumnType, SchemaError, SchemaOverrides};
-use crate::sort::SortKey;
+use crate::sort::{kept_keys, SortKey};
 use crate::stats::special::compensated_sum_map;
 use crate::table::{Column, ColumnData, StrColumn, Table, MISSING_CODE};
 
@@ -494,14 +494,8 @@ fn column_stats(
         ColumnType::Numerical => Some(numeric_keys(data)?),
         _ => None,
     };
-    let missing = match (&keys, data) {
-        (
-            Some((k, _)),
-            ColumnData::Float(_)
-            | ColumnData::Int(_)
-            | ColumnData::Bool(_)
-            | ColumnData::Datetime(_),
-        ) => rows - k.len(),
+    let missing = match &keys {
+        Some((k, _)) if !matches!(data, ColumnData::Str(_)) => rows - k.len(),
         _ => data.missing_count(),
     };
     let count = rows - missing;
@@ -536,8 +530,7 @@ fn column_stats(
                     data.physical_name()
                 ));
             };
-            let (mut keys, bounds) =
-                crate::sort::keys_with_bounds(v.iter().flatten().copied(), v.len());
+            let (mut keys, bounds) = kept_keys(v, |x| (x.unwrap_or(0), x.is_some()));
             let freq = Runs::of(&mut keys, bounds).frequencies(|| v.iter().flatten().copied());
             s.datetime = Some(DatetimeStats {
                 min: keys.first().map(|&k| i64::from_sort_key(k)),
@@ -587,7 +580,6 @@ fn numeric_keys(data: &ColumnData) -> Result<(Vec<u64>, (u64, u64)), String> {
     fn keys(values: impl Iterator<Item = f64>, capacity: usize) -> (Vec<u64>, (u64, u64)) {
         crate::sort::keys_with_bounds(values.map(|x| x + 0.0), capacity)
     }
-    use crate::sort::kept_keys;
     let n = data.len();
     Ok(match data {
         ColumnData::Float(v) => kept_keys(v, |x| (x + 0.0, !x.is_nan())),
@@ -991,18 +983,14 @@ fn dataset_stats(
 
 /// Distinct non-missing values and the count of the most common one.
 fn distinct_and_top(data: &ColumnData) -> (usize, usize) {
-    use crate::sort::keys_with_bounds as keys;
     let runs = |(mut keys, bounds): (Vec<u64>, (u64, u64))| {
         let r = Runs::of(&mut keys, bounds);
         (r.distinct, r.best)
     };
     match data {
-        ColumnData::Float(v) => runs(keys(
-            v.iter().filter(|x| !x.is_nan()).map(|x| x + 0.0),
-            v.len(),
-        )),
+        ColumnData::Float(v) => runs(kept_keys(v, |x| (x + 0.0, !x.is_nan()))),
         ColumnData::Int(v) | ColumnData::Datetime(v) => {
-            runs(keys(v.iter().flatten().copied(), v.len()))
+            runs(kept_keys(v, |x| (x.unwrap_or(0), x.is_some())))
         }
         ColumnData::Bool(v) => {
             let t = v.iter().flatten().filter(|b| **b).count();
