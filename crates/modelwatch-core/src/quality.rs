@@ -530,11 +530,13 @@ fn column_stats(
                     data.physical_name()
                 ));
             };
-            let (mut keys, bounds) = kept_keys(v, |x| (x.unwrap_or(0), x.is_some()));
-            let freq = Runs::of(&mut keys, bounds).frequencies(|| v.iter().flatten().copied());
+            let (mut keys, (lo, hi)) = kept_keys(v, |x| (x.unwrap_or(0), x.is_some()));
+            let freq =
+                Runs::grouped(&mut keys, (lo, hi), &[]).frequencies(|| v.iter().flatten().copied());
+            let bound = |k: u64| (!keys.is_empty()).then(|| i64::from_sort_key(k));
             s.datetime = Some(DatetimeStats {
-                min: keys.first().map(|&k| i64::from_sort_key(k)),
-                max: keys.last().map(|&k| i64::from_sort_key(k)),
+                min: bound(lo),
+                max: bound(hi),
             });
             s.distinct = freq.distinct;
             s.most_common = freq.most_common.map(Value::Datetime);
@@ -658,7 +660,7 @@ pub fn quantile_linear(sorted: &[f64], q: f64) -> Option<f64> {
 }
 
 /// [`quantile_linear`] of `n` sorted values, the `i`-th of which is `at(i)`.
-fn quantile_linear_at(n: usize, q: f64, at: impl Fn(usize) -> f64) -> Option<f64> {
+fn quantile_linear_at(n: usize, q: f64, mut at: impl FnMut(usize) -> f64) -> Option<f64> {
     if n == 0 {
         return None;
     }
@@ -727,10 +729,68 @@ impl Runs {
         }
     }
 
-    /// Sorts `keys` (all within `lo..=hi`) in place and counts their runs.
-    fn of(keys: &mut [u64], (lo, hi): (u64, u64)) -> Runs {
+    /// Counts the equal keys of a chunk in any order that holds every copy of its keys, with
+    /// an open-addressing hash table (linear probing, twice as many slots as keys, kept in
+    /// `table` for the next chunk). Key 0 marks an empty slot and is counted on the side.
+    /// The keys met again are listed by slot and sorted, which gives each repeated key's
+    /// count; `tied` is left unordered (see [`Runs::grouped`]).
+    fn add_unsorted(&mut self, keys: &[u64], table: &mut KeyTable) {
+        if keys.is_empty() {
+            return;
+        }
+        let size = (2 * keys.len()).next_power_of_two();
+        let bits = size.trailing_zeros();
+        let mask = size - 1;
+        table.slots.clear();
+        table.slots.resize(size, 0);
+        table.hits.clear();
+        let slots = &mut table.slots[..];
+        let mut zeros = 0usize;
+        for &k in keys {
+            if k == 0 {
+                zeros += 1;
+                continue;
+            }
+            let mut i = slot_of(k, bits);
+            loop {
+                let s = slots[i];
+                if s == 0 {
+                    slots[i] = k;
+                    break;
+                }
+                if s == k {
+                    table.hits.push(i as u32);
+                    break;
+                }
+                i = (i + 1) & mask;
+            }
+        }
+        self.distinct += keys.len() - table.hits.len() - zeros.saturating_sub(1);
+        self.best = self.best.max(1);
+        if zeros >= 2 {
+            self.run(0, zeros);
+        }
+        table.hits.sort_unstable();
+        for same in table.hits.chunk_by(|a, b| a == b) {
+            self.run(slots[same[0] as usize], same.len() + 1);
+        }
+    }
+
+    /// Counts the runs of `keys` (all within `lo..=hi`), grouping them in place with
+    /// [`crate::sort::group_keys`]: afterwards `keys[r]` is the `r`-th smallest key for each
+    /// of `ranks`, and the other positions hold unspecified keys.
+    fn grouped(keys: &mut [u64], (lo, hi): (u64, u64), ranks: &[usize]) -> Runs {
         let mut runs = Runs::default();
-        crate::sort::sort_keys(keys, lo, hi, |chunk| runs.add(chunk));
+        let mut table = KeyTable::default();
+        crate::sort::group_keys(keys, lo, hi, ranks, |chunk, sorted| {
+            if sorted {
+                runs.add(chunk);
+            } else {
+                runs.add_unsorted(chunk, &mut table);
+            }
+        });
+        // Unsorted chunks list their tied keys in slot order.
+        runs.tied.sort_unstable();
         runs
     }
 
@@ -754,6 +814,24 @@ impl Runs {
     }
 }
 
+/// The scratch space of [`Runs::add_unsorted`]: its hash table and the slots it met again.
+#[derive(Default)]
+struct KeyTable {
+    slots: Vec<u64>,
+    hits: Vec<u32>,
+}
+
+/// The hash table slot of key `k` in a table of 2^`bits` slots: the top bits of the 128-bit
+/// product with an odd constant (2^64 / golden ratio), its two halves folded together so
+/// that both the high and the low bits of the key move it. Keys within one bucket of
+/// [`crate::sort::group_keys`] share their top bits, and values such as integers stored as
+/// floats differ only in their high mantissa bits.
+#[inline(always)]
+fn slot_of(k: u64, bits: u32) -> usize {
+    let p = u128::from(k) * 0x9E37_79B9_7F4A_7C15;
+    (((p as u64) ^ ((p >> 64) as u64)) >> (64 - bits)) as usize
+}
+
 /// Statistics of the non-missing values of a column of `rows` rows, given as their
 /// [`numeric_keys`] (in data order; sorted here, in place). `in_order` gives the same values in
 /// data order again, for ties between most common values.
@@ -765,8 +843,7 @@ fn numeric_stats<'a>(
 ) -> (NumericStats, Frequencies<f64>) {
     let n = keys.len();
     let value = f64::from_sort_key;
-    // Sums run in data order, before the sort. A finite sum means there is no infinity (and
-    // no overflow), and only then is the sum of squares needed before the sort.
+    // Sums run in data order, before the keys are regrouped.
     let sum = compensated_sum_map(&keys, value);
     let squares = |keys: &[u64], m: f64| {
         compensated_sum_map(keys, |k| {
@@ -774,13 +851,33 @@ fn numeric_stats<'a>(
             (x - m) * (x - m)
         })
     };
-    let data_order_squares = (sum.is_finite() && n >= 2).then(|| squares(&keys, sum / n as f64));
-    let runs = Runs::of(&mut keys, (lo, hi));
-    let sorted = keys;
-    // Infinities sit at the ends of the sorted keys.
-    let neg_inf = sorted.partition_point(|&k| k <= f64::NEG_INFINITY.sort_key());
-    let pos_inf = n - sorted.partition_point(|&k| k < f64::INFINITY.sort_key());
+    // The sum of squares is taken here too, in data order, since the keys are regrouped below.
+    // With a sum that is not finite (an overflow, or infinities, where it is not used) every
+    // term is infinite or NaN, so its result does not depend on the order anyway.
+    let squares_sum = (n >= 2).then(|| squares(&keys, sum / n as f64));
+    // Infinities are the smallest or largest keys, and rare: counted only when present.
+    let count_of = |key: u64| keys.iter().filter(|&&k| k == key).count();
+    let neg_inf = if n > 0 && lo == f64::NEG_INFINITY.sort_key() {
+        count_of(lo)
+    } else {
+        0
+    };
+    let pos_inf = if n > 0 && hi == f64::INFINITY.sort_key() {
+        count_of(hi)
+    } else {
+        0
+    };
     let (has_pos, has_neg, infinite) = (pos_inf > 0, neg_inf > 0, pos_inf + neg_inf);
+    // Only the quantiles need the order, and only at these ranks.
+    let mut ranks = Vec::with_capacity(6);
+    for q in [0.25, 0.5, 0.75] {
+        quantile_linear_at(n, q, |i| {
+            ranks.push(i);
+            0.0
+        });
+    }
+    let runs = Runs::grouped(&mut keys, (lo, hi), &ranks);
+    let sorted = keys;
     let mean = if n == 0 {
         None
     } else {
@@ -792,10 +889,8 @@ fn numeric_stats<'a>(
         }
     };
     let std = match mean {
-        Some(m) if n >= 2 && infinite == 0 => {
-            // Without the data-order sum of squares the sum overflowed, and the result is
-            // not finite whatever the order.
-            let ss = data_order_squares.unwrap_or_else(|| squares(&sorted, m));
+        Some(_) if n >= 2 && infinite == 0 => {
+            let ss = squares_sum.expect("taken for two values or more");
             Some((ss / (n - 1) as f64).sqrt())
         }
         _ => None,
@@ -805,8 +900,8 @@ fn numeric_stats<'a>(
     let stats = NumericStats {
         infinite,
         infinite_share: share(infinite, rows),
-        min: (n > 0).then(|| at(0)),
-        max: (n > 0).then(|| at(n - 1)),
+        min: (n > 0).then(|| value(lo)),
+        max: (n > 0).then(|| value(hi)),
         mean,
         std,
         q25: quantile_linear_at(n, 0.25, at),
@@ -984,7 +1079,7 @@ fn dataset_stats(
 /// Distinct non-missing values and the count of the most common one.
 fn distinct_and_top(data: &ColumnData) -> (usize, usize) {
     let runs = |(mut keys, bounds): (Vec<u64>, (u64, u64))| {
-        let r = Runs::of(&mut keys, bounds);
+        let r = Runs::grouped(&mut keys, bounds, &[]);
         (r.distinct, r.best)
     };
     match data {
@@ -1385,22 +1480,48 @@ mod tests {
     fn runs_match_a_plain_count() {
         let mut g = crate::synth::Synth::new(31);
         let n = (1 << 18) + 5_000;
-        let columns: Vec<Vec<f64>> = vec![
+        let m = 100_000;
+        let f = |values: Vec<f64>| values.iter().map(|x| x.sort_key()).collect::<Vec<u64>>();
+        let mut columns: Vec<Vec<u64>> = vec![
             vec![],
-            vec![7.0],
-            vec![2.0, 2.0],
-            (0..1000).map(|_| (g.normal() * 100.0).round()).collect(),
-            (0..n).map(|_| (g.normal() * 3e4).round() / 8.0).collect(),
-            (0..n).map(|_| g.normal()).collect(),
-            (0..n).map(|_| (g.normal() * 2.0).round()).collect(),
-            (0..n)
+            f(vec![7.0]),
+            f(vec![2.0, 2.0]),
+            f((0..1000).map(|_| (g.normal() * 100.0).round()).collect()),
+            f((0..n).map(|_| (g.normal() * 3e4).round() / 8.0).collect()),
+            f((0..n).map(|_| g.normal()).collect()),
+            f((0..m).map(|_| g.normal()).collect()),
+            f((0..m).map(|_| (g.normal() * 1e6).round() / 1e3).collect()),
+            f((0..n).map(|_| (g.normal() * 2.0).round()).collect()),
+            f((0..n)
                 .map(|i| if i % 3 == 0 { 5.0 } else { g.normal() })
-                .collect(),
+                .collect()),
+            // integers stored as floats (keys differ only in their high bits), with three
+            // values tied for most common
+            f((0..m)
+                .map(|i| match i % 1000 {
+                    1..=3 => 17.0,
+                    4..=6 => 40_000.0,
+                    7..=9 => -3.0,
+                    _ => (g.uniform() * 1e7).round(),
+                })
+                .collect()),
         ];
-        for values in columns {
+        // i64 keys, where key 0 (i64::MIN) is a value like any other: once, and most common
+        for zeros in [1, 5] {
+            let mut v: Vec<u64> = (0..m)
+                .map(|_| (g.normal() * 1e12) as i64)
+                .map(|x| x.sort_key())
+                .collect();
+            for z in 0..zeros {
+                v[z * 997] = i64::MIN.sort_key();
+            }
+            v[3] = i64::MAX.sort_key();
+            columns.push(v);
+        }
+        for keys in columns {
             let mut counts: HashMap<u64, usize> = HashMap::new();
-            for &x in &values {
-                *counts.entry(x.sort_key()).or_default() += 1;
+            for &k in &keys {
+                *counts.entry(k).or_default() += 1;
             }
             let best = counts.values().copied().max().unwrap_or(0);
             let mut tied: Vec<u64> = if best >= 2 {
@@ -1413,11 +1534,29 @@ mod tests {
                 vec![]
             };
             tied.sort_unstable();
-            let (mut keys, bounds) = crate::sort::keys_with_bounds(values.iter().copied(), n);
-            let runs = Runs::of(&mut keys, bounds);
-            assert_eq!(runs.distinct, counts.len(), "{} values", values.len());
-            assert_eq!(runs.best, best, "{} values", values.len());
-            assert_eq!(runs.tied, tied, "{} values", values.len());
+            let mut sorted = keys.clone();
+            sorted.sort_unstable();
+            let len = keys.len();
+            let bounds = crate::sort::key_bounds(&keys);
+            // sorted whole, chunk by chunk
+            let mut whole = Runs::default();
+            let mut k = keys.clone();
+            crate::sort::sort_keys(&mut k, bounds.0, bounds.1, |c| whole.add(c));
+            // grouped, with no ranks and with the quantile ranks and both ends
+            let ranks = [0, len / 4, len / 2, len / 2 + 1, len.saturating_sub(1)];
+            for ranks in [&[][..], &ranks[..]] {
+                let mut k = keys.clone();
+                let ranks: Vec<usize> = ranks.iter().copied().filter(|&r| r < len).collect();
+                let grouped = Runs::grouped(&mut k, bounds, &ranks);
+                for runs in [&whole, &grouped] {
+                    assert_eq!(runs.distinct, counts.len(), "{len} keys");
+                    assert_eq!(runs.best, best, "{len} keys");
+                    assert_eq!(runs.tied, tied, "{len} keys");
+                }
+                for &r in &ranks {
+                    assert_eq!(k[r], sorted[r], "rank {r} of {len}");
+                }
+            }
         }
     }
 

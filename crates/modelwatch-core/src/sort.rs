@@ -230,6 +230,119 @@ pub fn sort_keys(keys: &mut [u64], lo: u64, hi: u64, mut visit: impl FnMut(&mut 
     });
 }
 
+/// Columns shorter than this are sorted whole by [`group_keys`].
+const GROUP_MIN: usize = 1 << 14;
+/// [`group_keys`] aims at about this many keys per bucket (a hash table for that many fits
+/// the core's second-level cache).
+const GROUP_BUCKET: usize = 1 << 10;
+/// A bucket of [`group_keys`] longer than this is split again by its own key range.
+const GROUP_LARGEST: usize = 1 << 15;
+
+/// Splits `keys` (order-preserving keys of [`SortKey`], all within `lo..=hi`) into chunks of
+/// ascending key ranges, each holding every copy of its keys, and hands each chunk to `visit`
+/// with whether it is sorted. For statistics that need equal keys together everywhere (a
+/// distinct count, the most common value) but the order only at a few ranks (quantiles):
+/// the chunks that hold one of `ranks` are sorted and written back into place, so that
+/// afterwards `keys[r]` is the `r`-th smallest key for each `r` in `ranks`. The other
+/// positions of `keys` hold unspecified keys afterwards.
+///
+/// Short columns, dense keys and columns with few distinct values are sorted whole, as by
+/// [`sort_keys`] (every chunk is then sorted). Longer ones take a scatter pass into up to
+/// 2^[`TOP_BITS`] buckets of the key range (the first level of [`sort_keys`]); a bucket
+/// still longer than [`GROUP_LARGEST`] is split again by its own range (data on both sides
+/// of zero, or over many binary exponents, fills few buckets of the whole range: their keys
+/// are far apart). Only the buckets that hold a rank are sorted. The rest reach `visit`
+/// unsorted: counting a bucket's distinct keys with a small hash table costs well under half
+/// of sorting it (the second level of [`sort_keys`], with its scatter and many tiny sorts,
+/// each with a mispredicted branch or two).
+pub fn group_keys(
+    keys: &mut [u64],
+    lo: u64,
+    hi: u64,
+    ranks: &[usize],
+    mut visit: impl FnMut(&[u64], bool),
+) {
+    let n = keys.len();
+    if n < GROUP_MIN || hi <= lo || hi - lo < (n as u64).min(DENSE_MAX) || many_repeats(keys) {
+        sort_keys(keys, lo, hi, |chunk| visit(chunk, true));
+        return;
+    }
+    SCRATCH.with_borrow_mut(|scratch| {
+        if scratch.len() < n {
+            scratch.resize(n, 0);
+        }
+        let level = Level {
+            base: 0,
+            dst_is_keys: false,
+            depth: 0,
+        };
+        group_level(keys, &mut scratch[..n], (lo, hi), level, ranks, &mut visit);
+    });
+}
+
+/// Where one call of [`group_level`] works: the position of its keys in the whole column,
+/// which of the two buffers it scatters into, and how many splits lie above it.
+#[derive(Clone, Copy)]
+struct Level {
+    base: usize,
+    dst_is_keys: bool,
+    depth: u32,
+}
+
+/// One split of [`group_keys`]: scatters `src` (keys within `lo..=hi`) into `dst` by bucket,
+/// and finishes each bucket (sorts it into the keys' buffer, splits it again into the other
+/// buffer, or hands it over unsorted).
+fn group_level(
+    src: &mut [u64],
+    dst: &mut [u64],
+    (lo, hi): (u64, u64),
+    level: Level,
+    ranks: &[usize],
+    visit: &mut dyn FnMut(&[u64], bool),
+) {
+    let bits = (src.len() / GROUP_BUCKET).max(2).ilog2().min(TOP_BITS);
+    let shift = (u64::BITS - (hi - lo).leading_zeros()).saturating_sub(bits);
+    let starts = scatter(src, dst, lo, shift, 1 << bits);
+    for w in starts.windows(2) {
+        let range = w[0] as usize..w[1] as usize;
+        if range.is_empty() {
+            continue;
+        }
+        let at = level.base + range.start..level.base + range.end;
+        if range.len() > GROUP_LARGEST && level.depth < 2 {
+            let (l, h) = key_bounds(&dst[range.clone()]);
+            if l < h {
+                let inner = Level {
+                    base: at.start,
+                    dst_is_keys: !level.dst_is_keys,
+                    depth: level.depth + 1,
+                };
+                group_level(
+                    &mut dst[range.clone()],
+                    &mut src[range],
+                    (l, h),
+                    inner,
+                    ranks,
+                    visit,
+                );
+                continue;
+            }
+        }
+        if ranks.iter().any(|r| at.contains(r)) {
+            // The bucket ends sorted in the keys' buffer.
+            sort_into(&dst[range.clone()], &mut src[range.clone()], None);
+            if level.dst_is_keys {
+                dst[range.clone()].copy_from_slice(&src[range.clone()]);
+                visit(&dst[range], true);
+            } else {
+                visit(&src[range], true);
+            }
+        } else {
+            visit(&dst[range], false);
+        }
+    }
+}
+
 thread_local! {
     /// Each thread's scratch buffer for [`sort_keys`], as long as the longest column it
     /// sorted.
@@ -435,6 +548,67 @@ mod tests {
                 assert_eq!(keys, want, "n = {n}");
                 if n > TWO_LEVELS && !round {
                     assert!(chunks > 1, "two levels visit more than one chunk");
+                }
+            }
+        }
+    }
+
+    /// [`group_keys`] hands over every key once, in chunks of ascending key ranges that keep
+    /// equal keys together, says truly which are sorted, and leaves the keys at the asked
+    /// ranks in their sorted places; long columns of many distinct values do skip sorting.
+    #[test]
+    fn group_keys_keeps_equal_keys_together() {
+        let mut g = Synth::new(29);
+        for &n in &[
+            0usize,
+            5,
+            GROUP_MIN - 1,
+            GROUP_MIN,
+            100_000,
+            TWO_LEVELS + 999,
+        ] {
+            for shape in 0..4 {
+                let keys: Vec<u64> = (0..n)
+                    .map(|_| {
+                        let x = g.normal();
+                        match shape {
+                            0 => x,
+                            1 => (x * 1e4).round(),
+                            2 => (x * 6.0).exp(),
+                            _ => (x * 3.0).round(),
+                        }
+                        .sort_key()
+                    })
+                    .collect();
+                let mut want = keys.clone();
+                want.sort_unstable();
+                let (lo, hi) = key_bounds(&keys);
+                let ranks: Vec<usize> = [0, n / 4, n / 2 + 1, n * 3 / 4, n.saturating_sub(1)]
+                    .into_iter()
+                    .filter(|&r| r < n)
+                    .collect();
+                let mut got = keys.clone();
+                let mut seen: Vec<u64> = Vec::new();
+                let mut unsorted = 0;
+                group_keys(&mut got, lo, hi, &ranks, |chunk, sorted| {
+                    let mut c = chunk.to_vec();
+                    if sorted {
+                        assert!(c.is_sorted());
+                    } else {
+                        unsorted += 1;
+                        c.sort_unstable();
+                    }
+                    if let (Some(&last), Some(&first)) = (seen.last(), c.first()) {
+                        assert!(last < first, "chunks overlap or split equal keys");
+                    }
+                    seen.extend_from_slice(&c);
+                });
+                assert_eq!(seen, want, "n {n} shape {shape}");
+                for &r in &ranks {
+                    assert_eq!(got[r], want[r], "n {n} shape {shape} rank {r}");
+                }
+                if n >= 100_000 && shape < 2 {
+                    assert!(unsorted > 0, "n {n} shape {shape} was sorted whole");
                 }
             }
         }
