@@ -729,51 +729,20 @@ impl Runs {
         }
     }
 
-    /// Counts the equal keys of a chunk in any order that holds every copy of its keys, with
-    /// an open-addressing hash table (linear probing, twice as many slots as keys, kept in
-    /// `table` for the next chunk). Key 0 marks an empty slot and is counted on the side.
-    /// The keys met again are listed by slot and sorted, which gives each repeated key's
-    /// count; `tied` is left unordered (see [`Runs::grouped`]).
+    /// Counts the runs of a chunk in any order that holds every copy of its keys (see
+    /// [`KeyTable::repeats`]); `tied` is left unordered (see [`Runs::grouped`]).
     fn add_unsorted(&mut self, keys: &[u64], table: &mut KeyTable) {
         if keys.is_empty() {
             return;
         }
-        let size = (2 * keys.len()).next_power_of_two();
-        let bits = size.trailing_zeros();
-        let mask = size - 1;
-        table.slots.clear();
-        table.slots.resize(size, 0);
-        table.hits.clear();
-        let slots = &mut table.slots[..];
-        let mut zeros = 0usize;
-        for &k in keys {
-            if k == 0 {
-                zeros += 1;
-                continue;
-            }
-            let mut i = slot_of(k, bits);
-            loop {
-                let s = slots[i];
-                if s == 0 {
-                    slots[i] = k;
-                    break;
-                }
-                if s == k {
-                    table.hits.push(i as u32);
-                    break;
-                }
-                i = (i + 1) & mask;
-            }
+        let mut repeated = std::mem::take(&mut table.repeated);
+        repeated.clear();
+        self.distinct += table.repeats(keys, |key, count| repeated.push((key, count)));
+        for &(key, count) in &repeated {
+            self.run(key, count);
         }
-        self.distinct += keys.len() - table.hits.len() - zeros.saturating_sub(1);
+        table.repeated = repeated;
         self.best = self.best.max(1);
-        if zeros >= 2 {
-            self.run(0, zeros);
-        }
-        table.hits.sort_unstable();
-        for same in table.hits.chunk_by(|a, b| a == b) {
-            self.run(slots[same[0] as usize], same.len() + 1);
-        }
     }
 
     /// Counts the runs of `keys` (all within `lo..=hi`), grouping them in place with
@@ -814,11 +783,61 @@ impl Runs {
     }
 }
 
-/// The scratch space of [`Runs::add_unsorted`]: its hash table and the slots it met again.
+/// A hash table that finds the keys occurring more than once in a chunk of keys (in any
+/// order), kept from chunk to chunk so that its memory is allocated once per column.
 #[derive(Default)]
 struct KeyTable {
     slots: Vec<u64>,
     hits: Vec<u32>,
+    /// Scratch for [`Runs::add_unsorted`].
+    repeated: Vec<(u64, usize)>,
+}
+
+impl KeyTable {
+    /// Calls `repeated(key, count)` for every key that occurs more than once in `keys` (in no
+    /// particular order) and returns the number of distinct keys.
+    ///
+    /// Open addressing with linear probing and at least twice as many slots as keys; key 0
+    /// marks an empty slot and is counted on the side. The slots met again are listed and
+    /// sorted, which gives each repeated key's count without a counter per slot (most keys
+    /// occur once).
+    fn repeats(&mut self, keys: &[u64], mut repeated: impl FnMut(u64, usize)) -> usize {
+        let size = (2 * keys.len()).next_power_of_two().max(2);
+        let bits = size.trailing_zeros();
+        let mask = size - 1;
+        self.slots.clear();
+        self.slots.resize(size, 0);
+        self.hits.clear();
+        let slots = &mut self.slots[..];
+        let mut zeros = 0usize;
+        for &k in keys {
+            if k == 0 {
+                zeros += 1;
+                continue;
+            }
+            let mut i = slot_of(k, bits);
+            loop {
+                let s = slots[i];
+                if s == 0 {
+                    slots[i] = k;
+                    break;
+                }
+                if s == k {
+                    self.hits.push(i as u32);
+                    break;
+                }
+                i = (i + 1) & mask;
+            }
+        }
+        if zeros >= 2 {
+            repeated(0, zeros);
+        }
+        self.hits.sort_unstable();
+        for same in self.hits.chunk_by(|a, b| a == b) {
+            repeated(slots[same[0] as usize], same.len() + 1);
+        }
+        keys.len() - self.hits.len() - zeros.saturating_sub(1)
+    }
 }
 
 /// The hash table slot of key `k` in a table of 2^`bits` slots: the top bits of the 128-bit
@@ -1197,19 +1216,26 @@ fn duplicated_rows(rows: usize, columns: &[&Column]) -> usize {
                 }
             }
         });
-    // Hashes that occur more than once, found on a sorted copy (a radix sort of the bare
-    // hashes; usually there are none). Only rows with such a hash are compared exactly.
-    let mut sorted = hashes.clone();
-    let (lo, hi) = crate::sort::key_bounds(&sorted);
+    // Hashes that occur more than once, found on a copy grouped by range and counted with
+    // hash tables (usually there are none). Only rows with such a hash are compared exactly.
+    let mut grouped = hashes.clone();
+    let (lo, hi) = crate::sort::key_bounds(&grouped);
     let mut repeated: HashSet<u64> = HashSet::new();
-    crate::sort::sort_keys(&mut sorted, lo, hi, |chunk| {
-        for w in chunk.windows(2) {
-            if w[0] == w[1] {
-                repeated.insert(w[0]);
+    let mut table = KeyTable::default();
+    crate::sort::group_keys(&mut grouped, lo, hi, &[], |chunk, sorted| {
+        if sorted {
+            for w in chunk.windows(2) {
+                if w[0] == w[1] {
+                    repeated.insert(w[0]);
+                }
             }
+        } else {
+            table.repeats(chunk, |key, _| {
+                repeated.insert(key);
+            });
         }
     });
-    drop(sorted);
+    drop(grouped);
     if repeated.is_empty() {
         return 0;
     }
@@ -1634,9 +1660,16 @@ mod tests {
     /// physical type, missing cells and 0.0 / -0.0 are all counted as pandas does.
     #[test]
     fn duplicated_rows_across_blocks_and_types() {
-        let n = 10_000;
-        // rows r and r + 5000 are equal; within the first 5000 every row is distinct
-        let base = |r: usize| r % 5000;
+        // short enough to sort the row hashes whole, and long enough to group them
+        for n in [10_000, 40_000] {
+            duplicated_rows_of_length(n);
+        }
+    }
+
+    fn duplicated_rows_of_length(n: usize) {
+        let half = n / 2;
+        // rows r and r + half are equal; within the first half every row is distinct
+        let base = |r: usize| r % half;
         let t = table(vec![
             (
                 "f",
@@ -1644,7 +1677,7 @@ mod tests {
                     (0..n)
                         .map(|r| match base(r) {
                             0 => f64::NAN,
-                            1 if r >= 5000 => -0.0,
+                            1 if r >= half => -0.0,
                             1 => 0.0,
                             b => b as f64 * 0.5,
                         })
@@ -1667,13 +1700,13 @@ mod tests {
             ),
         ]);
         let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
-        assert_eq!(s.current.duplicated_rows, 5000);
+        assert_eq!(s.current.duplicated_rows, half);
         // one differing cell breaks the pair
         let mut f: Vec<f64> = (0..n).map(|r| base(r) as f64).collect();
-        f[9999] = -1.0;
+        f[n - 1] = -1.0;
         let t = table(vec![("f", ColumnData::Float(f))]);
         let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
-        assert_eq!(s.current.duplicated_rows, 4999);
+        assert_eq!(s.current.duplicated_rows, half - 1);
     }
 
     /// Identical and almost duplicated columns over many counting blocks: missing cells equal
