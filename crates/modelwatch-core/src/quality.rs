@@ -27,6 +27,10 @@
 //! * std: sample standard deviation, two passes, `sqrt(Σ(x - mean)² / (count - 1))`.
 //! * quantiles: numpy's "linear" method: `h = (count - 1) q`, interpolate between the sorted
 //!   values at `floor(h)` and `floor(h) + 1` with numpy's `_lerp` formula.
+//!
+//! Long numerical columns are not sorted whole: distinct counts and the most common value
+//! come from hash tables over buckets of the key range, and only the buckets holding a
+//! quantile's rank are sorted (see [`crate::sort::group_keys`]).
 //! * label share: count of the label over all rows (`UniqueValueCount`: `count / len(df)`).
 //!
 //! Deliberate differences:
@@ -330,17 +334,17 @@ pub fn compute_summary(
         .collect();
 
     // Every summarised column counted its missing cells, and numerical and datetime columns
-    // were sorted for their own statistics: the dataset level reuses those counts instead of
-    // counting and sorting again.
+    // counted their distinct values for their own statistics: the dataset level reuses those
+    // counts instead of counting again.
     let known = |side: fn(&ColumnSummary) -> Option<&ColumnStats>| {
         columns
             .iter()
             .filter_map(|c| {
                 let st = side(c)?;
-                let sorted = matches!(c.column_type, ColumnType::Numerical | ColumnType::Datetime);
+                let counted = matches!(c.column_type, ColumnType::Numerical | ColumnType::Datetime);
                 let known = KnownCounts {
                     missing: st.missing,
-                    distinct_and_top: sorted.then_some((st.distinct, st.most_common_count)),
+                    distinct_and_top: counted.then_some((st.distinct, st.most_common_count)),
                 };
                 Some((c.column.as_str(), known))
             })
@@ -1035,7 +1039,7 @@ fn text_stats(data: &ColumnData) -> TextStats {
 struct KnownCounts {
     missing: usize,
     /// Distinct values and the count of the most common one, for columns whose summary
-    /// sorted them (the same definition as [`distinct_and_top`]).
+    /// counted them (the same definition as [`distinct_and_top`]).
     distinct_and_top: Option<(usize, usize)>,
 }
 
