@@ -27,11 +27,12 @@
 //! * std: sample standard deviation, two passes, `sqrt(Σ(x - mean)² / (count - 1))`.
 //! * quantiles: numpy's "linear" method: `h = (count - 1) q`, interpolate between the sorted
 //!   values at `floor(h)` and `floor(h) + 1` with numpy's `_lerp` formula.
-//!
-//! Long numerical columns are not sorted whole: distinct counts and the most common value
-//! come from hash tables over buckets of the key range, and only the buckets holding a
-//! quantile's rank are sorted (see [`crate::sort::group_keys`]).
 //! * label share: count of the label over all rows (`UniqueValueCount`: `count / len(df)`).
+//!
+//! Long numerical and datetime columns (and the row hashes behind duplicated rows) are not
+//! sorted whole: distinct counts, the most common value and repeated hashes come from hash
+//! tables over buckets of the key range, and only the buckets holding a quantile's rank are
+//! sorted (see [`crate::sort::group_keys`]).
 //!
 //! Deliberate differences:
 //!
@@ -615,7 +616,7 @@ fn numeric_keys(data: &ColumnData) -> Result<(Vec<u64>, (u64, u64)), String> {
 }
 
 /// The values behind [`numeric_keys`] again, in data order, without collecting them (for the
-/// rare tie between most common values, after the keys were sorted in place). Labels that do
+/// rare tie between most common values, after the keys were regrouped in place). Labels that do
 /// not parse were rejected by [`numeric_keys`] already.
 fn numeric_in_order(data: &ColumnData) -> Box<dyn Iterator<Item = f64> + '_> {
     match data {
@@ -678,8 +679,9 @@ fn quantile_linear_at(n: usize, q: f64, mut at: impl FnMut(usize) -> f64) -> Opt
     Some(lerp(at(i), at(i + 1), t))
 }
 
-/// Distinct count, longest run and the keys of the longest runs, read off sorted keys chunk
-/// by chunk (see [`crate::sort::sort_keys`], whose chunks never split a run of equal keys).
+/// Distinct count, longest run and the keys of the longest runs, read chunk by chunk off
+/// keys grouped by [`crate::sort::group_keys`] (whose chunks never split a run of equal keys):
+/// sorted chunks by comparing neighbours, unsorted ones with a [`KeyTable`].
 /// Runs of length 1 are not listed: when every value occurs once, all are tied and the first
 /// in data order wins anyway.
 #[derive(Default)]
@@ -856,8 +858,8 @@ fn slot_of(k: u64, bits: u32) -> usize {
 }
 
 /// Statistics of the non-missing values of a column of `rows` rows, given as their
-/// [`numeric_keys`] (in data order; sorted here, in place). `in_order` gives the same values in
-/// data order again, for ties between most common values.
+/// [`numeric_keys`] (in data order; regrouped here, in place). `in_order` gives the same values
+/// in data order again, for ties between most common values.
 fn numeric_stats<'a>(
     mut keys: Vec<u64>,
     (lo, hi): (u64, u64),
@@ -1178,8 +1180,8 @@ fn fold_keys(block: &mut [u64], salt: u64, keys: impl Iterator<Item = u64>) {
     }
 }
 
-/// Rows equal to an earlier row: hash every row, sort by hash, then compare rows with equal
-/// hashes exactly.
+/// Rows equal to an earlier row: hash every row, find the hashes that occur more than once,
+/// then compare rows with equal hashes exactly.
 fn duplicated_rows(rows: usize, columns: &[&Column]) -> usize {
     if rows < 2 {
         return 0;

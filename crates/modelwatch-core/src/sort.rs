@@ -212,13 +212,7 @@ pub fn sort_keys(keys: &mut [u64], lo: u64, hi: u64, mut visit: impl FnMut(&mut 
         if n > TWO_LEVELS && hi > lo {
             // First level: the keys go to `scratch` in 2^TOP_BITS buckets, and each bucket is
             // sorted back into its place in `keys`.
-            let shift = (u64::BITS - (hi - lo).leading_zeros()).saturating_sub(TOP_BITS);
-            let starts = scatter(keys, scratch, lo, shift, 1 << TOP_BITS);
-            for w in starts.windows(2) {
-                let range = w[0] as usize..w[1] as usize;
-                if range.is_empty() {
-                    continue;
-                }
+            for range in split_by_range(keys, scratch, (lo, hi), TOP_BITS) {
                 sort_into(&scratch[range.clone()], &mut keys[range.clone()], None);
                 visit(&mut keys[range]);
             }
@@ -249,13 +243,14 @@ const GROUP_LARGEST: usize = 1 << 15;
 /// Short columns, dense keys and columns with few distinct values are sorted whole, as by
 /// [`sort_keys`] (every chunk is then sorted). Longer ones take a scatter pass into up to
 /// 256 buckets of the key range (the first level of [`sort_keys`]); a bucket still longer
-/// than 2^15 keys is split again by its own range (data on both sides of zero, or over many
-/// binary exponents, fills few buckets of the whole range: their keys are far apart). Only
-/// the buckets that hold a rank are sorted. The rest reach `visit` unsorted: on this
-/// project's machine a small hash table counted a bucket's distinct keys in about 7 ns per
-/// key, where the second level of [`sort_keys`] (a scatter and many tiny sorts, each with a
-/// mispredicted branch or two) took 15–19 ns. Splitting into fewer buckets per pass over more
-/// levels, or more buckets, was no faster (throwaway measurements on 1M normal values).
+/// than 2^15 keys is split again by its own range, at most twice (data on both sides of zero,
+/// or over many binary exponents, fills few buckets of the whole range: their keys are far
+/// apart); a bucket of one repeated key is not split. Only the buckets that hold a rank are
+/// sorted. The rest reach `visit` unsorted, however long: on this project's machine a small
+/// hash table counted a bucket's distinct keys in about 7 ns per key, where the second level
+/// of [`sort_keys`] (a scatter and many tiny sorts, each with a mispredicted branch or two)
+/// took 15–19 ns. Splitting into fewer buckets per pass over more levels, or more buckets,
+/// was no faster (throwaway measurements on 1M normal values).
 pub fn group_keys(
     keys: &mut [u64],
     lo: u64,
@@ -302,13 +297,7 @@ fn group_level(
     visit: &mut dyn FnMut(&[u64], bool),
 ) {
     let bits = (src.len() / GROUP_BUCKET).max(2).ilog2().min(TOP_BITS);
-    let shift = (u64::BITS - (hi - lo).leading_zeros()).saturating_sub(bits);
-    let starts = scatter(src, dst, lo, shift, 1 << bits);
-    for w in starts.windows(2) {
-        let range = w[0] as usize..w[1] as usize;
-        if range.is_empty() {
-            continue;
-        }
+    for range in split_by_range(src, dst, (lo, hi), bits) {
         let at = level.base + range.start..level.base + range.end;
         if range.len() > GROUP_LARGEST && level.depth < 2 {
             let (l, h) = key_bounds(&dst[range.clone()]);
@@ -348,6 +337,23 @@ thread_local! {
     /// Each thread's scratch buffer for [`sort_keys`], as long as the longest column it
     /// sorted.
     static SCRATCH: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Moves `src` (keys within `lo..=hi`, `lo < hi`) into `dst` in 2^`bits` buckets of equal
+/// key spans, and returns the non-empty buckets' ranges, in key order.
+fn split_by_range(
+    src: &[u64],
+    dst: &mut [u64],
+    (lo, hi): (u64, u64),
+    bits: u32,
+) -> Vec<std::ops::Range<usize>> {
+    let shift = (u64::BITS - (hi - lo).leading_zeros()).saturating_sub(bits);
+    let starts = scatter(src, dst, lo, shift, 1 << bits);
+    starts
+        .windows(2)
+        .map(|w| w[0] as usize..w[1] as usize)
+        .filter(|r| !r.is_empty())
+        .collect()
 }
 
 /// Moves `src` into `dst` by bucket (`(key - lo) >> shift`, `buckets` of them) and returns
