@@ -794,7 +794,11 @@ impl Runs {
 #[derive(Default)]
 struct KeyTable {
     slots: Vec<u64>,
-    hits: Vec<u32>,
+    /// How often each slot's key was met again; all zero between calls of
+    /// [`KeyTable::repeats`] (it clears the slots it used), so it is never cleared whole.
+    counts: Vec<u32>,
+    /// The slots met again, in the order of their first repeat.
+    hit_slots: Vec<u32>,
     /// Scratch for [`Runs::add_unsorted`].
     repeated: Vec<(u64, usize)>,
 }
@@ -804,17 +808,21 @@ impl KeyTable {
     /// particular order) and returns the number of distinct keys.
     ///
     /// Open addressing with linear probing and at least twice as many slots as keys; key 0
-    /// marks an empty slot and is counted on the side. The slots met again are listed and
-    /// sorted, which gives each repeated key's count without a counter per slot (most keys
-    /// occur once).
+    /// marks an empty slot and is counted on the side. A key met again counts in a second
+    /// array, touched only then (most keys occur once).
     fn repeats(&mut self, keys: &[u64], mut repeated: impl FnMut(u64, usize)) -> usize {
         let size = (2 * keys.len()).next_power_of_two().max(2);
         let bits = size.trailing_zeros();
         let mask = size - 1;
         self.slots.clear();
         self.slots.resize(size, 0);
-        self.hits.clear();
+        if self.counts.len() < size {
+            self.counts.resize(size, 0);
+        }
+        self.hit_slots.clear();
         let slots = &mut self.slots[..];
+        let counts = &mut self.counts[..size];
+        let mut hits = 0;
         let mut zeros = 0usize;
         for &k in keys {
             if k == 0 {
@@ -829,7 +837,11 @@ impl KeyTable {
                     break;
                 }
                 if s == k {
-                    self.hits.push(i as u32);
+                    if counts[i] == 0 {
+                        self.hit_slots.push(i as u32);
+                    }
+                    counts[i] += 1;
+                    hits += 1;
                     break;
                 }
                 i = (i + 1) & mask;
@@ -838,11 +850,12 @@ impl KeyTable {
         if zeros >= 2 {
             repeated(0, zeros);
         }
-        self.hits.sort_unstable();
-        for same in self.hits.chunk_by(|a, b| a == b) {
-            repeated(slots[same[0] as usize], same.len() + 1);
+        for &i in &self.hit_slots {
+            let i = i as usize;
+            repeated(slots[i], counts[i] as usize + 1);
+            counts[i] = 0;
         }
-        keys.len() - self.hits.len() - zeros.saturating_sub(1)
+        keys.len() - hits - zeros.saturating_sub(1)
     }
 }
 
