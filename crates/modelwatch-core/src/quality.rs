@@ -679,11 +679,9 @@ fn quantile_linear_at(n: usize, q: f64, mut at: impl FnMut(usize) -> f64) -> Opt
     Some(lerp(at(i), at(i + 1), t))
 }
 
-/// Distinct count, longest run and the keys of the longest runs, read chunk by chunk off
-/// keys grouped by [`crate::sort::group_keys`] (whose chunks never split a run of equal keys):
-/// sorted chunks by comparing neighbours, unsorted ones with a [`KeyTable`].
-/// Runs of length 1 are not listed: when every value occurs once, all are tied and the first
-/// in data order wins anyway.
+/// Distinct count, longest run and the keys of the longest runs of a column's keys (see
+/// [`for_each_repeat`]). Runs of length 1 are not listed: when every value occurs once, all
+/// are tied and the first in data order wins anyway.
 #[derive(Default)]
 struct Runs {
     distinct: usize,
@@ -694,37 +692,7 @@ struct Runs {
 }
 
 impl Runs {
-    /// Counts the runs of one sorted chunk. Most neighbours differ, so the loop only compares
-    /// each key with the one before it (a well-predicted branch) and works on a run only where
-    /// two neighbours are equal; the distinct count is the chunk's length minus the equal
-    /// neighbours.
-    fn add(&mut self, sorted: &[u64]) {
-        if sorted.is_empty() {
-            return;
-        }
-        let mut repeats = 0;
-        let mut i = 1;
-        while i < sorted.len() {
-            if sorted[i] != sorted[i - 1] {
-                i += 1;
-                continue;
-            }
-            let key = sorted[i];
-            let start = i - 1;
-            let mut end = i + 1;
-            while end < sorted.len() && sorted[end] == key {
-                end += 1;
-            }
-            self.run(key, end - start);
-            repeats += end - start - 1;
-            // `sorted[end]` differs from `key`, so the next comparison is the one after it
-            i = end + 1;
-        }
-        self.distinct += sorted.len() - repeats;
-        self.best = self.best.max(1);
-    }
-
-    /// A run of `len >= 2` equal keys.
+    /// A run of `len >= 2` equal keys, met in any order.
     fn run(&mut self, key: u64, len: usize) {
         if len > self.best {
             self.best = len;
@@ -735,37 +703,23 @@ impl Runs {
         }
     }
 
-    /// Counts the runs of a chunk in any order that holds every copy of its keys (see
-    /// [`KeyTable::repeats`]); `tied` is left unordered (see [`Runs::grouped`]).
-    fn add_unsorted(&mut self, keys: &[u64], table: &mut KeyTable) {
-        if keys.is_empty() {
-            return;
+    /// Completes the runs of `n` keys, `distinct` of them distinct, once every run of two or
+    /// more was given to [`Runs::run`].
+    fn finish(&mut self, distinct: usize, n: usize) {
+        self.distinct = distinct;
+        if n > 0 {
+            self.best = self.best.max(1);
         }
-        let mut repeated = std::mem::take(&mut table.repeated);
-        repeated.clear();
-        self.distinct += table.repeats(keys, |key, count| repeated.push((key, count)));
-        for &(key, count) in &repeated {
-            self.run(key, count);
-        }
-        table.repeated = repeated;
-        self.best = self.best.max(1);
+        self.tied.sort_unstable();
     }
 
     /// Counts the runs of `keys` (all within `lo..=hi`), grouping them in place with
-    /// [`crate::sort::group_keys`]: afterwards `keys[r]` is the `r`-th smallest key for each
-    /// of `ranks`, and the other positions hold unspecified keys.
-    fn grouped(keys: &mut [u64], (lo, hi): (u64, u64), ranks: &[usize]) -> Runs {
+    /// [`for_each_repeat`]: afterwards `keys[r]` is the `r`-th smallest key for each of
+    /// `ranks`, and the other positions hold unspecified keys.
+    fn grouped(keys: &mut [u64], bounds: (u64, u64), ranks: &[usize]) -> Runs {
         let mut runs = Runs::default();
-        let mut table = KeyTable::default();
-        crate::sort::group_keys(keys, lo, hi, ranks, |chunk, sorted| {
-            if sorted {
-                runs.add(chunk);
-            } else {
-                runs.add_unsorted(chunk, &mut table);
-            }
-        });
-        // Unsorted chunks list their tied keys in slot order.
-        runs.tied.sort_unstable();
+        let distinct = for_each_repeat(keys, bounds, ranks, |key, len| runs.run(key, len));
+        runs.finish(distinct, keys.len());
         runs
     }
 
@@ -789,6 +743,54 @@ impl Runs {
     }
 }
 
+/// Groups `keys` (all within `lo..=hi`) with [`crate::sort::group_keys`], so that afterwards
+/// `keys[r]` is the `r`-th smallest key for each of `ranks`, calls `repeated(key, count)` for
+/// every key that occurs more than once (in no particular order) and returns the number of
+/// distinct keys. Sorted chunks are read by [`sorted_repeats`], unsorted ones by a
+/// [`KeyTable`].
+fn for_each_repeat(
+    keys: &mut [u64],
+    (lo, hi): (u64, u64),
+    ranks: &[usize],
+    mut repeated: impl FnMut(u64, usize),
+) -> usize {
+    let mut table = KeyTable::default();
+    let mut distinct = 0;
+    crate::sort::group_keys(keys, lo, hi, ranks, |chunk, sorted| {
+        distinct += if sorted {
+            sorted_repeats(chunk, &mut repeated)
+        } else {
+            table.repeats(chunk, &mut repeated)
+        };
+    });
+    distinct
+}
+
+/// [`KeyTable::repeats`] of sorted keys. Most neighbours differ, so the loop only compares
+/// each key with the one before it (a well-predicted branch) and works on a run only where
+/// two neighbours are equal; the distinct count is the length minus the equal neighbours.
+fn sorted_repeats(sorted: &[u64], mut repeated: impl FnMut(u64, usize)) -> usize {
+    let mut repeats = 0;
+    let mut i = 1;
+    while i < sorted.len() {
+        if sorted[i] != sorted[i - 1] {
+            i += 1;
+            continue;
+        }
+        let key = sorted[i];
+        let start = i - 1;
+        let mut end = i + 1;
+        while end < sorted.len() && sorted[end] == key {
+            end += 1;
+        }
+        repeated(key, end - start);
+        repeats += end - start - 1;
+        // `sorted[end]` differs from `key`, so the next comparison is the one after it
+        i = end + 1;
+    }
+    sorted.len() - repeats
+}
+
 /// A hash table that finds the keys occurring more than once in a chunk of keys (in any
 /// order), kept from chunk to chunk so that its memory is allocated once per column.
 #[derive(Default)]
@@ -799,8 +801,6 @@ struct KeyTable {
     counts: Vec<u32>,
     /// The slots met again, in the order of their first repeat.
     hit_slots: Vec<u32>,
-    /// Scratch for [`Runs::add_unsorted`].
-    repeated: Vec<(u64, usize)>,
 }
 
 impl KeyTable {
@@ -883,16 +883,16 @@ fn numeric_stats<'a>(
     let value = f64::from_sort_key;
     // Sums run in data order, before the keys are regrouped.
     let sum = compensated_sum_map(&keys, value);
-    let squares = |keys: &[u64], m: f64| {
-        compensated_sum_map(keys, |k| {
-            let x = value(k);
-            (x - m) * (x - m)
-        })
-    };
     // The sum of squares is taken here too, in data order, since the keys are regrouped below.
     // With a sum that is not finite (an overflow, or infinities, where it is not used) every
     // term is infinite or NaN, so its result does not depend on the order anyway.
-    let squares_sum = (n >= 2).then(|| squares(&keys, sum / n as f64));
+    let squares_sum = (n >= 2).then(|| {
+        let m = sum / n as f64;
+        compensated_sum_map(&keys, |k| {
+            let d = value(k) - m;
+            d * d
+        })
+    });
     // Infinities are the smallest or largest keys, and rare: counted only when present.
     let count_of = |key: u64| keys.iter().filter(|&&k| k == key).count();
     let neg_inf = if n > 0 && lo == f64::NEG_INFINITY.sort_key() {
@@ -1238,21 +1238,10 @@ fn duplicated_rows(rows: usize, columns: &[&Column]) -> usize {
     // Hashes that occur more than once, found on a copy grouped by range and counted with
     // hash tables (usually there are none). Only rows with such a hash are compared exactly.
     let mut grouped = hashes.clone();
-    let (lo, hi) = crate::sort::key_bounds(&grouped);
+    let bounds = crate::sort::key_bounds(&grouped);
     let mut repeated: HashSet<u64> = HashSet::new();
-    let mut table = KeyTable::default();
-    crate::sort::group_keys(&mut grouped, lo, hi, &[], |chunk, sorted| {
-        if sorted {
-            for w in chunk.windows(2) {
-                if w[0] == w[1] {
-                    repeated.insert(w[0]);
-                }
-            }
-        } else {
-            table.repeats(chunk, |key, _| {
-                repeated.insert(key);
-            });
-        }
+    for_each_repeat(&mut grouped, bounds, &[], |key, _| {
+        repeated.insert(key);
     });
     drop(grouped);
     if repeated.is_empty() {
@@ -1586,7 +1575,11 @@ mod tests {
             // sorted whole, chunk by chunk
             let mut whole = Runs::default();
             let mut k = keys.clone();
-            crate::sort::sort_keys(&mut k, bounds.0, bounds.1, |c| whole.add(c));
+            let mut distinct = 0;
+            crate::sort::sort_keys(&mut k, bounds.0, bounds.1, |c| {
+                distinct += sorted_repeats(c, |key, len| whole.run(key, len));
+            });
+            whole.finish(distinct, len);
             // grouped, with no ranks and with the quantile ranks and both ends
             let ranks = [0, len / 4, len / 2, len / 2 + 1, len.saturating_sub(1)];
             for ranks in [&[][..], &ranks[..]] {
