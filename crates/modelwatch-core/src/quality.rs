@@ -584,10 +584,6 @@ fn column_stats(
 /// `-0.0` folded into `0.0`), in data order, with the smallest and largest key. Keys rather
 /// than values so that the sort does not need a pass of its own to make them.
 fn numeric_keys(data: &ColumnData) -> Result<(Vec<u64>, (u64, u64)), String> {
-    fn keys(values: impl Iterator<Item = f64>, capacity: usize) -> (Vec<u64>, (u64, u64)) {
-        crate::sort::keys_with_bounds(values.map(|x| x + 0.0), capacity)
-    }
-    let n = data.len();
     Ok(match data {
         ColumnData::Float(v) => kept_keys(v, |x| (x + 0.0, !x.is_nan())),
         ColumnData::Int(v) | ColumnData::Datetime(v) => {
@@ -610,7 +606,8 @@ fn numeric_keys(data: &ColumnData) -> Result<(Vec<u64>, (u64, u64)), String> {
                 ));
             }
             let values = present.filter_map(|&c| parsed[c as usize]);
-            keys(values.filter(|x| !x.is_nan()), n)
+            let kept = values.filter(|x| !x.is_nan()).map(|x| x + 0.0);
+            crate::sort::keys_with_bounds(kept, data.len())
         }
     })
 }
