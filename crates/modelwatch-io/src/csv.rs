@@ -68,6 +68,34 @@ pub(crate) fn read_csv_tuned(
     )
 }
 
+/// A zeroed buffer of `n` values for one parsed column, with the kernel asked to back it with
+/// transparent huge pages (2 MiB) where it allows them for advised ranges (Linux's default
+/// THP mode, `madvise`).
+///
+/// The parse writes every column buffer once, in order, so with 4 KiB pages each 4 KiB of a
+/// column costs a page fault: at 1,000,000 x 20 that is 80,000 faults for the two tables,
+/// about half of the report's. The buffer comes from `calloc`, whose fresh pages are not
+/// touched before the parse writes them, so the advice takes effect on their first fault.
+/// The whole pages the buffer touches are advised, including the partial ones at its ends:
+/// the advice changes no contents, only how later faults in the range are served, and the
+/// advised ranges of neighbouring buffers then merge.
+fn column_buffer(n: usize) -> Vec<f64> {
+    let buf = vec![0.0; n];
+    #[cfg(target_os = "linux")]
+    if n >= 1 << 18 {
+        const PAGE: usize = 4096;
+        let start = buf.as_ptr() as usize / PAGE * PAGE;
+        let end = (buf.as_ptr() as usize + n * 8).div_ceil(PAGE) * PAGE;
+        // SAFETY: the range covers only pages that hold part of `buf`, mapped for as long as
+        // `buf` lives; MADV_HUGEPAGE changes no data and a refusal (no THP support) is
+        // harmless, so the result is ignored.
+        unsafe {
+            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+        }
+    }
+    buf
+}
+
 /// Drops the pages wholly inside `part` (a sub-slice of `map`) from this process's mapping once
 /// they have been parsed, so that the mapped file does not add its whole size to the peak
 /// resident memory on top of the parsed columns. The data stays in the page cache; touching
@@ -713,7 +741,7 @@ mod parallel {
         let ncols = names.len();
 
         let capacity: usize = lines.iter().sum();
-        let mut buffers: Vec<Vec<f64>> = (0..ncols).map(|_| vec![0.0; capacity]).collect();
+        let mut buffers: Vec<Vec<f64>> = (0..ncols).map(|_| column_buffer(capacity)).collect();
         let mut slots: Vec<Vec<&mut [f64]>> = (0..bounds.len())
             .map(|_| Vec::with_capacity(ncols))
             .collect();
