@@ -1,5 +1,7 @@
 //! Hand-run sort benchmark (not a test): `modelwatch_core::sort::sort` against the standard
-//! library's `sort_unstable_by(f64::total_cmp)` on the same columns, best of 7.
+//! library's `sort_unstable_by(f64::total_cmp)` on the same columns, best of 7; then the
+//! pass that turns a column into keys (`kept_keys`, as the reports call it) against a plain
+//! copy of the column.
 //!
 //! `cargo run --release -p modelwatch-core --example sort_speed [rows]`
 
@@ -52,6 +54,27 @@ fn main() {
             per(ours),
             per(std_sort),
             ours / std_sort
+        );
+    }
+    println!("{n} values per column, ms per column to keys (best of 7):");
+    for (name, data) in &sets {
+        let (mut keys, mut copy) = (f64::MAX, f64::MAX);
+        for _ in 0..7 {
+            for v in data {
+                let t = Instant::now();
+                let (k, _) = modelwatch_core::sort::kept_keys(v, |x: f64| (x, !x.is_nan()));
+                keys = keys.min(t.elapsed().as_secs_f64());
+                let t = Instant::now();
+                let c = v.clone();
+                copy = copy.min(t.elapsed().as_secs_f64());
+                assert_eq!(k.len(), c.len());
+            }
+        }
+        println!(
+            "  {name:20} kept_keys  {:7.2}  copy {:7.2}  ratio {:.2}",
+            keys * 1e3,
+            copy * 1e3,
+            keys / copy
         );
     }
 }

@@ -141,8 +141,8 @@ pub fn keys_with_bounds<T: SortKey>(
 }
 
 /// [`keys_with_bounds`] of the values of a slice that `key` marks as kept (it returns each
-/// value with that mark), in fewer instructions per value. Every value's key is collected
-/// (a slice's exact length lets the collection skip the capacity check per value), the bounds
+/// value with that mark), in fewer instructions per value. Every value's key is written
+/// (into a vector of the slice's exact length, with no capacity check per value), the bounds
 /// skip the dropped values without a branch, and only a column that dropped some is then
 /// compacted in a second pass (missing values are rare, but fall anywhere: a branch on them
 /// in the first pass would be mispredicted on each one).
@@ -150,19 +150,42 @@ pub fn kept_keys<T: Copy, K: SortKey>(
     values: &[T],
     key: impl Fn(T) -> (K, bool),
 ) -> (Vec<u64>, (u64, u64)) {
-    let (mut lo, mut hi, mut kept) = (u64::MAX, 0u64, 0usize);
-    let mut keys: Vec<u64> = values
-        .iter()
-        .map(|&v| {
-            let (x, keep) = key(v);
-            let k = x.sort_key();
-            kept += usize::from(keep);
-            let (k_lo, k_hi) = if keep { (k, k) } else { (u64::MAX, 0) };
-            lo = lo.min(k_lo);
-            hi = hi.max(k_hi);
-            k
-        })
-        .collect();
+    // Values at even and odd positions keep bounds of their own: two independent chains of
+    // minima and maxima, which the processor runs side by side. The keys are written into
+    // the vector's spare capacity: with `push`, the call on its growth path kept the bounds
+    // in memory instead of registers. With both, the `sort_speed` example's keys pass at
+    // 100,000 values went from 0.51 to 0.41 ms per column (1.3 to 1.15 times a plain copy).
+    let n = values.len();
+    let (mut lo, mut hi, mut lo_odd, mut hi_odd) = (u64::MAX, 0u64, u64::MAX, 0u64);
+    let mut kept = 0;
+    let mut keys: Vec<u64> = Vec::with_capacity(n);
+    let out = &mut keys.spare_capacity_mut()[..n];
+    let mut out_pairs = out.chunks_exact_mut(2);
+    let pairs = values.chunks_exact(2);
+    let rest = pairs.remainder();
+    for (o, pair) in (&mut out_pairs).zip(pairs) {
+        let ((a, keep_a), (b, keep_b)) = (key(pair[0]), key(pair[1]));
+        let (a, b) = (a.sort_key(), b.sort_key());
+        kept += usize::from(keep_a) + usize::from(keep_b);
+        lo = lo.min(if keep_a { a } else { u64::MAX });
+        hi = hi.max(if keep_a { a } else { 0 });
+        lo_odd = lo_odd.min(if keep_b { b } else { u64::MAX });
+        hi_odd = hi_odd.max(if keep_b { b } else { 0 });
+        o[0].write(a);
+        o[1].write(b);
+    }
+    for (o, &v) in out_pairs.into_remainder().iter_mut().zip(rest) {
+        let (a, keep) = key(v);
+        let a = a.sort_key();
+        kept += usize::from(keep);
+        lo = lo.min(if keep { a } else { u64::MAX });
+        hi = hi.max(if keep { a } else { 0 });
+        o.write(a);
+    }
+    // SAFETY: the loops above wrote all `n` slots: `out` has `n` of them, in pairs and (for an
+    // odd `n`) one left over, zipped with `values`' `n` values in the same pairs and rest.
+    unsafe { keys.set_len(n) };
+    let (lo, hi) = (lo.min(lo_odd), hi.max(hi_odd));
     if kept < values.len() {
         let mut next = 0;
         for (i, &v) in values.iter().enumerate() {
