@@ -96,6 +96,39 @@ fn column_buffer(n: usize) -> Vec<f64> {
     buf
 }
 
+/// Maps the whole pages inside `part` (a chunk's rows of one column buffer, about to be
+/// written) with one `madvise(MADV_POPULATE_WRITE)` call (Linux 5.14 and later; older
+/// kernels refuse it and the pages fault in one by one as before).
+///
+/// A buffer's first write to each 4 KiB page is a page fault, about 8,000 of them for the
+/// 100,000 x 20 drift report's two tables. Populating them in one call per range saves the
+/// fault entry and exit per page; the kernel still zeroes them. Each chunk populates its own
+/// ranges, in the parallel parse, right before writing them. `bench/ab.sh` with the build
+/// without this (20 runs, 100k drift): median 0.109 -> 0.102 s, fastest 0.096 -> 0.091 s;
+/// page faults 10,100 -> 3,000 (`perf stat -e page-faults`).
+fn prefault(part: &[f64]) {
+    #[cfg(target_os = "linux")]
+    {
+        const PAGE: usize = 4096;
+        let start = (part.as_ptr() as usize).div_ceil(PAGE) * PAGE;
+        let end = (part.as_ptr() as usize + std::mem::size_of_val(part)) / PAGE * PAGE;
+        if end > start {
+            // SAFETY: the range is whole pages inside `part`, which is mapped and writable;
+            // populating writes nothing visible (the pages already read as zeros, or keep
+            // their contents), and a refusal is harmless, so the result is ignored.
+            unsafe {
+                libc::madvise(
+                    start as *mut libc::c_void,
+                    end - start,
+                    libc::MADV_POPULATE_WRITE,
+                );
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = part;
+}
+
 /// Drops the pages wholly inside `part` (a sub-slice of `map`) from this process's mapping once
 /// they have been parsed, so that the mapped file does not add its whole size to the peak
 /// resident memory on top of the parsed columns. The data stays in the page cache; touching
@@ -758,6 +791,9 @@ mod parallel {
             .par_iter()
             .zip(slots.into_par_iter())
             .map(|(&(s, e), mut chunk_slots)| {
+                for part in &chunk_slots {
+                    prefault(part);
+                }
                 let out = parse_chunk(&body[s..e], delimiter, ncols, &mut chunk_slots)
                     .map_err(|err| err.shifted(s));
                 release(&body[s..e]);
