@@ -666,9 +666,18 @@ mod parallel {
         out
     }
 
-    /// Number of lines in a chunk (an upper bound on its records: blank lines are skipped).
-    fn line_count(chunk: &[u8]) -> usize {
-        memchr_iter(b'\n', chunk).count() + usize::from(chunk.last().is_some_and(|&c| c != b'\n'))
+    /// The number of lines of `chunk` (an upper bound on its records: blank lines are
+    /// skipped), or `None` when it holds a quote (quoted files take the sequential path). Both searches go over one 64 KiB block at a time, so the line count
+    /// reads the block from the cache instead of the whole chunk from memory a second time.
+    fn lines_unless_quoted(chunk: &[u8]) -> Option<usize> {
+        let mut lines = 0;
+        for block in chunk.chunks(1 << 16) {
+            if memchr(b'"', block).is_some() {
+                return None;
+            }
+            lines += memchr_iter(b'\n', block).count();
+        }
+        Some(lines + usize::from(chunk.last().is_some_and(|&c| c != b'\n')))
     }
 
     pub(super) fn parse(
@@ -731,10 +740,7 @@ mod parallel {
         // The same parallel pass looks for quotes (quoted files take the sequential path).
         let lines: Vec<Option<usize>> = bounds
             .par_iter()
-            .map(|&(s, e)| {
-                let chunk = &body[s..e];
-                memchr(b'"', chunk).is_none().then(|| line_count(chunk))
-            })
+            .map(|&(s, e)| lines_unless_quoted(&body[s..e]))
             .collect();
         let lines: Vec<usize> = lines.into_iter().collect::<Option<_>>()?;
         Some(parse_lines(

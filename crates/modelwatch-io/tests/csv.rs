@@ -219,24 +219,27 @@ fn quoting_rfc4180() {
 }
 
 /// A quote found only after many rows, in a field whose embedded newline and delimiters
-/// would make a chunk starting inside it look ragged (too many fields) before the quote.
+/// would make a chunk starting inside it look ragged (too many fields) before the quote. With
+/// 20,000 rows the quote lies past the first 64 KiB block that the quote search reads.
 #[test]
 fn late_quotes_with_embedded_delimiters() {
-    let mut content = String::from("a,b\n");
-    for i in 0..500 {
-        content.push_str(&format!("{i}.5,{i}\n"));
-    }
-    content.push_str("\"x\n,,,,,,,,\",7\n1.5,8\n");
-    let t = read(&content);
-    assert_eq!(t.rows(), 502);
-    let a = labels(data(&t, "a"));
-    assert_eq!(a[500], Some("x\n,,,,,,,,".into()));
-    assert_eq!(a[0], Some("0.5".into()));
-    for chunk in [3, 64, 1000] {
-        let dir = tempfile::tempdir().unwrap();
-        let p = write(&dir, "late.csv", content.as_bytes());
-        let c = read_csv_with(&p, &ReadOptions::default(), Some(chunk), false).unwrap();
-        assert!(same(&t, &c), "chunk size {chunk}");
+    for rows in [500, 20_000] {
+        let mut content = String::from("a,b\n");
+        for i in 0..rows {
+            content.push_str(&format!("{i}.5,{i}\n"));
+        }
+        content.push_str("\"x\n,,,,,,,,\",7\n1.5,8\n");
+        let t = read(&content);
+        assert_eq!(t.rows(), rows + 2);
+        let a = labels(data(&t, "a"));
+        assert_eq!(a[rows], Some("x\n,,,,,,,,".into()));
+        assert_eq!(a[0], Some("0.5".into()));
+        for chunk in [3, 64, 1000, 100_000] {
+            let dir = tempfile::tempdir().unwrap();
+            let p = write(&dir, "late.csv", content.as_bytes());
+            let c = read_csv_with(&p, &ReadOptions::default(), Some(chunk), false).unwrap();
+            assert!(same(&t, &c), "rows {rows} chunk size {chunk}");
+        }
     }
 }
 
