@@ -24,9 +24,9 @@
 //!    exponent the keys are linear in the value, and across exponents they are close to
 //!    logarithmic, so both evenly spread and long-tailed data fill the buckets fairly evenly.
 //!    A counting pass and a scatter pass move the keys into their buckets in a scratch
-//!    buffer; each bucket is finished there with an insertion sort when small, or the
-//!    standard unstable sort on the keys, and the sorted keys are copied back into the
-//!    column.
+//!    buffer; each bucket is finished there by a branch-free sorting network (2 to 16 keys,
+//!    most buckets), an insertion sort (up to 32) or the standard unstable sort on the keys,
+//!    and the sorted keys are copied back into the column.
 //! 3. Columns longer than [`TWO_LEVELS`] are first split into only 2^[`TOP_BITS`] buckets,
 //!    into the scratch buffer, and each of those (now small enough for the core's cache) is
 //!    sorted by step 2 back into its place in the column. Scattering a million keys
