@@ -421,10 +421,7 @@ fn sort_into(src: &[u64], dst: &mut [u64], bounds: Option<(u64, u64)>) {
     for w in starts.windows(2) {
         let part = &mut dst[w[0] as usize..w[1] as usize];
         match part.len() {
-            0 | 1 => {}
-            2..=4 => network_sort::<4, 5>(part, &NETWORK_4),
-            5..=8 => network_sort::<8, 19>(part, &NETWORK_8),
-            9..=16 => network_sort::<16, 63>(part, &NETWORK_16),
+            0..=16 => small_sort(part),
             len if len <= INSERTION => insertion_sort(part),
             _ => part.sort_unstable(),
         }
@@ -467,6 +464,17 @@ const NETWORK_4: [(usize, usize); 5] = odd_even_network::<4, 5>();
 const NETWORK_8: [(usize, usize); 19] = odd_even_network::<8, 19>();
 const NETWORK_16: [(usize, usize); 63] = odd_even_network::<16, 63>();
 
+/// Sorts `part` (at most 16 keys) with the smallest of the networks that takes it.
+#[inline(always)]
+fn small_sort(part: &mut [u64]) {
+    match part.len() {
+        0 | 1 => {}
+        2..=4 => network_sort::<4, 5>(part, &NETWORK_4),
+        5..=8 => network_sort::<8, 19>(part, &NETWORK_8),
+        _ => network_sort::<16, 63>(part, &NETWORK_16),
+    }
+}
+
 /// Sorts `part` (1 to `N` keys) with the compare-exchanges of a sorting network for `N`
 /// inputs, `u64::MAX` filling the inputs past its end.
 ///
@@ -474,10 +482,10 @@ const NETWORK_16: [(usize, usize); 63] = odd_even_network::<16, 63>();
 /// the key range, so where the data are dense (the middle of a normal sample) they hold ten
 /// or more. An insertion sort spends about one mispredicted branch per key on them (where its
 /// inner loop stops); it took most of `sort_into`'s time in the drift report's profile. Here
-/// every step is branch-free: a compare-exchange is a minimum and a maximum (conditional moves); reads past
-/// the end repeat the last key and are replaced by the filler; the write-back goes from the
-/// last input down, the writes past the end all landing on the last position, which the
-/// write of its own value then settles. The filler sorts last and equals any real
+/// every step is branch-free: a compare-exchange is a minimum and a maximum (conditional
+/// moves); reads past the end repeat the last key and are replaced by the filler; the
+/// write-back goes from the last input down, the writes past the end all landing on the
+/// last position, which the write of its own value then settles. The filler sorts last and equals any real
 /// `u64::MAX` key, so the first `len` outputs are exactly the bucket's keys, sorted.
 #[inline(always)]
 fn network_sort<const N: usize, const C: usize>(part: &mut [u64], network: &[(usize, usize); C]) {
@@ -757,12 +765,12 @@ mod tests {
         check(16, &NETWORK_16);
     }
 
-    /// `network_sort` sorts every length it takes, with ties and with real `u64::MAX` keys
-    /// (equal to its filler) among the keys.
+    /// `small_sort` (the networks) sorts every length it takes, with ties and with real
+    /// `u64::MAX` keys (equal to the networks' filler) among the keys.
     #[test]
     fn network_sort_matches_the_standard_sort() {
         let mut g = Synth::new(8);
-        for len in 1..=16 {
+        for len in 0..=16 {
             for round in 0..200 {
                 let mut keys: Vec<u64> = (0..len)
                     .map(|_| match round % 3 {
@@ -773,11 +781,7 @@ mod tests {
                     .collect();
                 let mut want = keys.clone();
                 want.sort_unstable();
-                match len {
-                    1..=4 => network_sort::<4, 5>(&mut keys, &NETWORK_4),
-                    5..=8 => network_sort::<8, 19>(&mut keys, &NETWORK_8),
-                    _ => network_sort::<16, 63>(&mut keys, &NETWORK_16),
-                }
+                small_sort(&mut keys);
                 assert_eq!(keys, want, "len {len} round {round}");
             }
         }
