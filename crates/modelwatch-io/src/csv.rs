@@ -73,25 +73,24 @@ pub(crate) fn read_csv_tuned(
 /// THP mode, `madvise`).
 ///
 /// The parse writes every column buffer once, in order, so with 4 KiB pages each 4 KiB of a
-/// column costs a page fault: at 1,000,000 x 20 that is 80,000 faults for the two tables,
-/// about half of the report's. The buffer comes from `calloc`, whose fresh pages are not
+/// column costs a page fault: at 1,000,000 x 20 that is 80,000 faults for the two tables.
+/// Before [`prefault`] existed, the advice took the summary report on those tables from
+/// 96,600 to 44,500 page faults (`perf stat -e page-faults target/release/modelwatch report
+/// --reference bench/data/1m_reference.csv --current bench/data/1m_current.csv --preset
+/// summary --json s.json`). The buffer comes from `calloc`, whose fresh pages are not
 /// touched before the parse writes them, so the advice takes effect on their first fault.
 /// The whole pages the buffer touches are advised, including the partial ones at its ends:
 /// the advice changes no contents, only how later faults in the range are served, and the
 /// advised ranges of neighbouring buffers then merge.
 fn column_buffer(n: usize) -> Vec<f64> {
     let buf = vec![0.0; n];
-    #[cfg(target_os = "linux")]
     if n >= 1 << 18 {
-        const PAGE: usize = 4096;
-        let start = buf.as_ptr() as usize / PAGE * PAGE;
-        let end = (buf.as_ptr() as usize + n * 8).div_ceil(PAGE) * PAGE;
-        // SAFETY: the range covers only pages that hold part of `buf`, mapped for as long as
-        // `buf` lives; MADV_HUGEPAGE changes no data and a refusal (no THP support) is
-        // harmless, so the result is ignored.
-        unsafe {
-            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-        }
+        let start = buf.as_ptr() as usize;
+        let end = start + std::mem::size_of_val(buf.as_slice());
+        advise(
+            start / PAGE * PAGE..end.div_ceil(PAGE) * PAGE,
+            Advice::HugePages,
+        );
     }
     buf
 }
@@ -105,28 +104,54 @@ fn column_buffer(n: usize) -> Vec<f64> {
 /// fault entry and exit per page; the kernel still zeroes them. Each chunk populates its own
 /// ranges, in the parallel parse, right before writing them. `bench/ab.sh` with the build
 /// without this (20 runs, 100k drift): median 0.109 -> 0.102 s, fastest 0.096 -> 0.091 s;
-/// page faults 10,100 -> 3,000 (`perf stat -e page-faults`).
+/// page faults 10,100 -> 3,000 (`perf stat -e page-faults target/release/modelwatch report
+/// --reference bench/data/100k_reference.csv --current bench/data/100k_current.csv --preset
+/// drift --json d.json`).
 fn prefault(part: &[f64]) {
+    advise(whole_pages(part.as_ptr_range()), Advice::Populate);
+}
+
+/// The page size the advice ranges are rounded to. Where pages are larger, the kernel
+/// refuses ranges that do not start on a page and the advice is skipped, harmlessly.
+const PAGE: usize = 4096;
+
+/// The addresses of the whole pages inside `range` (an empty range when there are none).
+fn whole_pages<T>(range: std::ops::Range<*const T>) -> std::ops::Range<usize> {
+    (range.start as usize).div_ceil(PAGE) * PAGE..range.end as usize / PAGE * PAGE
+}
+
+/// What [`advise`] asks the kernel for.
+#[derive(Clone, Copy)]
+enum Advice {
+    /// Transparent huge pages for later faults (`MADV_HUGEPAGE`).
+    HugePages,
+    /// Map every page now, writable (`MADV_POPULATE_WRITE`).
+    Populate,
+}
+
+/// Gives the kernel advice on the pages `range` (page-aligned addresses inside allocations
+/// of ours); an empty range, a refusal or another OS does nothing.
+fn advise(range: std::ops::Range<usize>, advice: Advice) {
     #[cfg(target_os = "linux")]
-    {
-        const PAGE: usize = 4096;
-        let start = (part.as_ptr() as usize).div_ceil(PAGE) * PAGE;
-        let end = (part.as_ptr() as usize + std::mem::size_of_val(part)) / PAGE * PAGE;
-        if end > start {
-            // SAFETY: the range is whole pages inside `part`, which is mapped and writable;
-            // populating writes nothing visible (the pages already read as zeros, or keep
-            // their contents), and a refusal is harmless, so the result is ignored.
-            unsafe {
-                libc::madvise(
-                    start as *mut libc::c_void,
-                    end - start,
-                    libc::MADV_POPULATE_WRITE,
-                );
-            }
+    if range.end > range.start {
+        let advice = match advice {
+            Advice::HugePages => libc::MADV_HUGEPAGE,
+            Advice::Populate => libc::MADV_POPULATE_WRITE,
+        };
+        // SAFETY: the range lies in memory this process owns and keeps mapped while the call
+        // runs. Neither advice changes what the memory holds: huge pages only change how later
+        // faults are served, and populating maps pages that read as before (zeros, or their
+        // contents). The result is ignored: a refusal changes nothing.
+        unsafe {
+            libc::madvise(
+                range.start as *mut libc::c_void,
+                range.end - range.start,
+                advice,
+            );
         }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = part;
+    let _ = (range, advice);
 }
 
 /// Drops the pages wholly inside `part` (a sub-slice of `map`) from this process's mapping once
@@ -136,12 +161,14 @@ fn prefault(part: &[f64]) {
 fn release_pages(map: &memmap2::Mmap, part: &[u8]) {
     #[cfg(unix)]
     {
-        const PAGE: usize = 4096;
-        let Some(offset) = (part.as_ptr() as usize).checked_sub(map.as_ptr() as usize) else {
-            return;
-        };
-        let start = offset.div_ceil(PAGE) * PAGE;
-        let end = ((offset + part.len()) / PAGE * PAGE).min(map.len());
+        // The map starts on a page, so whole pages of `part` sit at whole-page offsets.
+        let base = map.as_ptr() as usize;
+        let pages = whole_pages(part.as_ptr_range());
+        let (start, end) = (
+            pages.start.saturating_sub(base),
+            pages.end.saturating_sub(base),
+        );
+        let end = end.min(map.len());
         if end > start {
             // SAFETY: the map is a read-only private file mapping that is never written, so
             // MADV_DONTNEED only discards this process's page table entries; a later read of
