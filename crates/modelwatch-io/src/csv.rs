@@ -694,8 +694,9 @@ mod parallel {
     }
 
     /// The number of lines of `chunk` (an upper bound on its records: blank lines are
-    /// skipped), or `None` when it holds a quote (quoted files take the sequential path). Both searches go over one 64 KiB block at a time, so the line count
-    /// reads the block from the cache instead of the whole chunk from memory a second time.
+    /// skipped), or `None` when it holds a quote (quoted files take the sequential path).
+    /// Both searches go over one 64 KiB block at a time, so the line count reads the block
+    /// from the cache instead of the whole chunk from memory a second time.
     fn lines_unless_quoted(chunk: &[u8]) -> Option<usize> {
         let mut lines = 0;
         for block in chunk.chunks(1 << 16) {
