@@ -68,33 +68,6 @@ pub(crate) fn read_csv_tuned(
     )
 }
 
-/// A zeroed buffer of `n` values for one parsed column, with the kernel asked to back it with
-/// transparent huge pages (2 MiB) where it allows them for advised ranges (Linux's default
-/// THP mode, `madvise`).
-///
-/// The parse writes every column buffer once, in order, so with 4 KiB pages each 4 KiB of a
-/// column costs a page fault: at 1,000,000 x 20 that is 80,000 faults for the two tables.
-/// Before [`prefault`] existed, the advice took the summary report on those tables from
-/// 96,600 to 44,500 page faults (`perf stat -e page-faults target/release/modelwatch report
-/// --reference bench/data/1m_reference.csv --current bench/data/1m_current.csv --preset
-/// summary --json s.json`). The buffer comes from `calloc`, whose fresh pages are not
-/// touched before the parse writes them, so the advice takes effect on their first fault.
-/// The whole pages the buffer touches are advised, including the partial ones at its ends:
-/// the advice changes no contents, only how later faults in the range are served, and the
-/// advised ranges of neighbouring buffers then merge.
-fn column_buffer(n: usize) -> Vec<f64> {
-    let buf = vec![0.0; n];
-    if n >= 1 << 18 {
-        let start = buf.as_ptr() as usize;
-        let end = start + std::mem::size_of_val(buf.as_slice());
-        advise(
-            start / PAGE * PAGE..end.div_ceil(PAGE) * PAGE,
-            Advice::HugePages,
-        );
-    }
-    buf
-}
-
 /// Maps the whole pages inside `part` (a chunk's rows of one column buffer, about to be
 /// written) with one `madvise(MADV_POPULATE_WRITE)` call (Linux 5.14 and later; older
 /// kernels refuse it and the pages fault in one by one as before).
@@ -102,56 +75,41 @@ fn column_buffer(n: usize) -> Vec<f64> {
 /// A buffer's first write to each 4 KiB page is a page fault, about 8,000 of them for the
 /// 100,000 x 20 drift report's two tables. Populating them in one call per range saves the
 /// fault entry and exit per page; the kernel still zeroes them. Each chunk populates its own
-/// ranges, in the parallel parse, right before writing them. `bench/ab.sh` with the build
+/// ranges, in the parallel parse, right before writing them. (Advising the column buffers for
+/// transparent huge pages as well, as bcc2104 did, made no measurable difference once this
+/// existed, `bench/ab.sh` 1m summary 8: medians 1.358 s without and 1.354 s with, and cost
+/// 21 MB of peak RSS, 463 against 484 MB, so it was taken out.) `bench/ab.sh` with the build
 /// without this (20 runs, 100k drift): median 0.109 -> 0.102 s, fastest 0.096 -> 0.091 s;
 /// page faults 10,100 -> 3,000 (`perf stat -e page-faults target/release/modelwatch report
 /// --reference bench/data/100k_reference.csv --current bench/data/100k_current.csv --preset
 /// drift --json d.json`).
 fn prefault(part: &[f64]) {
-    advise(whole_pages(part.as_ptr_range()), Advice::Populate);
+    let range = whole_pages(part.as_ptr_range());
+    #[cfg(target_os = "linux")]
+    if range.end > range.start {
+        // SAFETY: the range is whole pages inside `part`, which this process owns and keeps
+        // mapped while the call runs. Populating changes nothing `part` holds: its pages read
+        // as before (zeros, or their contents). The result is ignored: a refusal changes
+        // nothing.
+        unsafe {
+            libc::madvise(
+                range.start as *mut libc::c_void,
+                range.end - range.start,
+                libc::MADV_POPULATE_WRITE,
+            );
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = range;
 }
 
-/// The page size the advice ranges are rounded to. Where pages are larger, the kernel
+/// The page size the `madvise` ranges are rounded to. Where pages are larger, the kernel
 /// refuses ranges that do not start on a page and the advice is skipped, harmlessly.
 const PAGE: usize = 4096;
 
 /// The addresses of the whole pages inside `range` (an empty range when there are none).
 fn whole_pages<T>(range: std::ops::Range<*const T>) -> std::ops::Range<usize> {
     (range.start as usize).div_ceil(PAGE) * PAGE..range.end as usize / PAGE * PAGE
-}
-
-/// What [`advise`] asks the kernel for.
-#[derive(Clone, Copy)]
-enum Advice {
-    /// Transparent huge pages for later faults (`MADV_HUGEPAGE`).
-    HugePages,
-    /// Map every page now, writable (`MADV_POPULATE_WRITE`).
-    Populate,
-}
-
-/// Gives the kernel advice on the pages `range` (page-aligned addresses inside allocations
-/// of ours); an empty range, a refusal or another OS does nothing.
-fn advise(range: std::ops::Range<usize>, advice: Advice) {
-    #[cfg(target_os = "linux")]
-    if range.end > range.start {
-        let advice = match advice {
-            Advice::HugePages => libc::MADV_HUGEPAGE,
-            Advice::Populate => libc::MADV_POPULATE_WRITE,
-        };
-        // SAFETY: the range lies in memory this process owns and keeps mapped while the call
-        // runs. Neither advice changes what the memory holds: huge pages only change how later
-        // faults are served, and populating maps pages that read as before (zeros, or their
-        // contents). The result is ignored: a refusal changes nothing.
-        unsafe {
-            libc::madvise(
-                range.start as *mut libc::c_void,
-                range.end - range.start,
-                advice,
-            );
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = (range, advice);
 }
 
 /// Drops the pages wholly inside `part` (a sub-slice of `map`) from this process's mapping once
@@ -808,7 +766,7 @@ mod parallel {
         let ncols = names.len();
 
         let capacity: usize = lines.iter().sum();
-        let mut buffers: Vec<Vec<f64>> = (0..ncols).map(|_| column_buffer(capacity)).collect();
+        let mut buffers: Vec<Vec<f64>> = (0..ncols).map(|_| vec![0.0; capacity]).collect();
         let mut slots: Vec<Vec<&mut [f64]>> = (0..bounds.len())
             .map(|_| Vec::with_capacity(ncols))
             .collect();
