@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Benchmark modelwatch's drift report against Evidently 0.7.23 on generated CSVs.
+# Benchmark modelwatch against Evidently 0.7.23 on generated CSVs: the drift report (default),
+# or with `summary` first, the summary preset against DataSummaryPreset (bench/summary_bench.py).
 #
-# Usage:  bench/run.sh [SIZE...]        SIZE: 100k | 1m | mixed   (default: $BENCH_SIZES or all)
+# Usage:  bench/run.sh [drift|summary] [SIZE...]   SIZE: 100k | 1m | mixed   (default: $BENCH_SIZES or all)
 #         BENCH_SIZES="100k mixed" bench/run.sh
+#         bench/run.sh summary 100k 1m     (the summary preset against DataSummaryPreset)
 #
 # Environment:
 #   BENCH_PYTHON    a Python that has evidently==0.7.23 and pandas<3 (default: bench/.venv, created here)
@@ -16,6 +18,12 @@ set -euo pipefail
 
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$bench")"
+
+script="drift_bench.py"
+case "${1:-}" in
+    drift) shift ;;
+    summary) script="summary_bench.py"; shift ;;
+esac
 
 if [[ $# -gt 0 ]]; then
     sizes=("$@")
@@ -39,4 +47,7 @@ if [[ -z "${BENCH_NO_BUILD:-}" && -z "${MODELWATCH_BIN:-}" ]]; then
     (cd "$root" && cargo build --release -p modelwatch-cli)
 fi
 
-exec "$python" "$bench/drift_bench.py" run "${sizes[@]}"
+if [[ "$script" == "drift_bench.py" ]]; then
+    exec "$python" "$bench/drift_bench.py" run "${sizes[@]}"
+fi
+exec "$python" "$bench/summary_bench.py" "${sizes[@]}"

@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Data-quality benchmark: modelwatch's `summary` preset vs Evidently 0.7 DataSummaryPreset.
 
-Usage (bench/run.sh builds the binary and the venv; this reuses both):
+Usage: `bench/run.sh summary [SIZE...]` (builds the binary and the venv, then runs this), or
 
     bench/.venv/bin/python bench/summary_bench.py [SIZE...]     SIZE: 100k | 1m | mixed
 
 The tables are the drift benchmark's (`drift_bench.py gen SIZE`, cached in bench/data/).
 Evidently's time is pd.read_csv of both files + Report.run (imports excluded), in a child
 process; modelwatch's is the whole `modelwatch report --preset summary` process. Before the
-times are printed, every numerical column's mean, std, min, max and missing count are
-compared between the two outputs (1e-9 absolute + 1e-6 relative).
+times are printed, every numerical column's mean, std, min, max, quartiles, missing count,
+distinct count and most common value (its count, and the value itself up to ties) are
+compared with pandas' on the same frames, for both tables (1e-9 absolute + 1e-6 relative).
 
 Both sides are timed as in drift_bench.py: the median of BENCH_MW_RUNS (default 7) fresh
 modelwatch processes and of BENCH_EV_RUNS (default 3 at 100,000 rows, 1 at 1,000,000)
@@ -50,12 +51,23 @@ def evidently_here(size):
     )
     elapsed = time.perf_counter() - t0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    # Reference numbers to compare with modelwatch (pandas on the same frame).
-    stats = {
-        c: {"mean": float(cur[c].mean()), "std": float(cur[c].std()), "min": float(cur[c].min()),
-            "max": float(cur[c].max()), "missing": int(cur[c].isna().sum())}
-        for c in numerical
-    }
+    # Reference numbers to compare with modelwatch (pandas on the same frames, after timing).
+    def column_stats(s):
+        counts = s.value_counts()
+        top = int(counts.iloc[0]) if len(counts) else 0
+        return {
+            "mean": float(s.mean()), "std": float(s.std()), "min": float(s.min()),
+            "max": float(s.max()), "missing": int(s.isna().sum()),
+            "q25": float(s.quantile(0.25)), "q50": float(s.quantile(0.5)),
+            "q75": float(s.quantile(0.75)), "distinct": int(s.nunique()),
+            "most_common_count": top,
+            # pandas' pick among tied values follows numpy's unstable sort of the counts;
+            # modelwatch's must be one of them (see the module doc of core/src/quality.rs).
+            "most_common_tied": [float(v) for v in counts.index[counts == top]],
+        }
+
+    stats = {side: {c: column_stats(frame[c]) for c in numerical}
+             for side, frame in (("reference", ref), ("current", cur))}
     json.dump({"seconds": elapsed, "peak_rss_mb": peak_kb / 1024,
                "peak_rss_above_imports_mb": (peak_kb - base_kb) / 1024, "stats": stats}, sys.stdout)
 
@@ -77,17 +89,27 @@ def modelwatch(size):
 
 
 def compare(ev, mw):
+    """Mismatches between modelwatch's JSON and pandas' numbers, and the count of columns
+    whose most common value is tied (where the two may pick different tied values)."""
     bad = []
+    ties = 0
     by_name = {c["column"]: c for c in mw["summary"]["columns"]}
-    for col, want in ev["stats"].items():
-        got = by_name[col]["current"]
-        pairs = [("mean", got["numeric"]["mean"]), ("std", got["numeric"]["std"]),
-                 ("min", got["numeric"]["min"]), ("max", got["numeric"]["max"]), ("missing", got["missing"])]
-        for key, value in pairs:
-            w = want[key]
-            if value is None or abs(value - w) > db.ABS_TOL + db.REL_TOL * abs(w):
-                bad.append(f"{col}.{key}: modelwatch={value!r} evidently/pandas={w!r}")
-    return bad
+    close = lambda a, b: a is not None and abs(a - b) <= db.ABS_TOL + db.REL_TOL * abs(b)  # noqa: E731
+    for side, columns in ev["stats"].items():
+        for col, want in columns.items():
+            got = by_name[col][side]
+            num = got["numeric"]
+            pairs = [(k, num[k]) for k in ("mean", "std", "min", "max", "q25", "q50", "q75")]
+            pairs += [(k, got[k]) for k in ("missing", "distinct", "most_common_count")]
+            for key, value in pairs:
+                if not close(value, want[key]):
+                    bad.append(f"{side}.{col}.{key}: modelwatch={value!r} pandas={want[key]!r}")
+            tied = want["most_common_tied"]
+            ties += len(tied) > 1
+            if not any(close(got["most_common"], w) for w in tied):
+                bad.append(f"{side}.{col}.most_common: modelwatch={got['most_common']!r} "
+                           f"pandas (tied)={tied[:5]!r}")
+    return bad, ties
 
 
 def main(argv):
@@ -105,9 +127,11 @@ def main(argv):
         ev = evs[0]
         ev["seconds"] = statistics.median(e["seconds"] for e in evs)
         ev["peak_rss_mb"] = max(e["peak_rss_mb"] for e in evs)
-        bad = compare(ev, mw)
+        bad, ties = compare(ev, mw)
         for line in bad:
             print(f"  MISMATCH {line}")
+        print(f"[{size}] compared 10 statistics and the most common value of every numerical column "
+              f"on both sides with pandas; {ties} columns have tied most common values", file=sys.stderr)
         print(f"{size:6} {seconds:13.3f} {ev['seconds']:12.2f} {ev['seconds'] / seconds:7.0f}x "
               f"{rss:8.0f} {ev['peak_rss_mb']:8.0f}" + ("" if not bad else "  (numbers differ)"))
 

@@ -22,7 +22,11 @@
 //! * empty rows / columns: every cell missing (`isna().all(axis)`).
 //! * distinct: `nunique()` (missing excluded, every infinity one value), share over rows.
 //! * most common value: the non-missing value with the largest count; ties go to the value
-//!   that appears first in the data (pandas' `value_counts` order). Share over all rows.
+//!   that appears first in the data. pandas' `value_counts` agrees while its sort of the
+//!   counts keeps ties in order (a handful of distinct counts); beyond that its pick among
+//!   tied values follows numpy's unstable quicksort, which `bench/summary_bench.py` sees on
+//!   most columns of its tables. Count and share are the same either way. Share over all
+//!   rows.
 //! * mean: sum / count over non-missing values (compensated summation).
 //! * std: sample standard deviation, two passes, `sqrt(Σ(x - mean)² / (count - 1))`.
 //! * quantiles: numpy's "linear" method: `h = (count - 1) q`, interpolate between the sorted
