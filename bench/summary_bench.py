@@ -18,6 +18,7 @@ Evidently processes; memory is the largest peak.
 """
 
 import json
+import math
 import statistics
 import sys
 import time
@@ -94,7 +95,11 @@ def compare(ev, mw):
     bad = []
     ties = 0
     by_name = {c["column"]: c for c in mw["summary"]["columns"]}
-    close = lambda a, b: a is not None and abs(a - b) <= db.ABS_TOL + db.REL_TOL * abs(b)  # noqa: E731
+    def close(a, b):
+        if a is None:  # undefined in modelwatch, NaN in pandas (no values, or one for std)
+            return math.isnan(b)
+        return abs(a - b) <= db.ABS_TOL + db.REL_TOL * abs(b)
+
     for side, columns in ev["stats"].items():
         for col, want in columns.items():
             got = by_name[col][side]
@@ -106,7 +111,11 @@ def compare(ev, mw):
                     bad.append(f"{side}.{col}.{key}: modelwatch={value!r} pandas={want[key]!r}")
             tied = want["most_common_tied"]
             ties += len(tied) > 1
-            if not any(close(got["most_common"], w) for w in tied):
+            if tied:
+                agrees = any(close(got["most_common"], w) for w in tied)
+            else:  # no values at all: modelwatch reports no most common value
+                agrees = got["most_common"] is None
+            if not agrees:
                 bad.append(f"{side}.{col}.most_common: modelwatch={got['most_common']!r} "
                            f"pandas (tied)={tied[:5]!r}")
     return bad, ties
