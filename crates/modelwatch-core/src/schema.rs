@@ -10,7 +10,7 @@
 //! Evidently would call it numerical whatever its distinct count. modelwatch keeps it an
 //! integer column and applies the integer rule.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -64,11 +64,16 @@ pub fn infer_column_type(data: &ColumnData) -> ColumnType {
         ColumnData::Bool(_) => ColumnType::Categorical,
         ColumnData::Datetime(_) => ColumnType::Datetime,
         ColumnData::Int(values) => {
-            let mut distinct = HashSet::new();
-            for v in values.iter().flatten() {
-                distinct.insert(*v);
-                if distinct.len() > INT_CATEGORICAL_MAX_DISTINCT {
-                    return ColumnType::Numerical;
+            // At most INT_CATEGORICAL_MAX_DISTINCT values are ever kept, and a search of so
+            // few is cheaper than a hash per value (this runs on every row of every integer
+            // column before the columns are worked on in parallel).
+            let mut distinct: Vec<i64> = Vec::with_capacity(INT_CATEGORICAL_MAX_DISTINCT);
+            for &v in values.iter().flatten() {
+                if !distinct.contains(&v) {
+                    if distinct.len() == INT_CATEGORICAL_MAX_DISTINCT {
+                        return ColumnType::Numerical;
+                    }
+                    distinct.push(v);
                 }
             }
             ColumnType::Categorical
@@ -253,6 +258,17 @@ mod tests {
         let eleven: Vec<Option<i64>> = (0..100).map(|i| Some(i % 11)).collect();
         assert_eq!(
             infer_column_type(&ColumnData::Int(eleven)),
+            ColumnType::Numerical
+        );
+        // The eleventh value decides wherever it comes, missing cells aside.
+        let mut late: Vec<Option<i64>> = (0..1000).map(|i| (i % 3 > 0).then_some(i % 10)).collect();
+        assert_eq!(
+            infer_column_type(&ColumnData::Int(late.clone())),
+            ColumnType::Categorical
+        );
+        late.push(Some(-5));
+        assert_eq!(
+            infer_column_type(&ColumnData::Int(late)),
             ColumnType::Numerical
         );
         // Gaps do not change an integer column's type.
