@@ -417,6 +417,9 @@ mod parallel {
         // `before` (the chunk's lines before this one) is valid UTF-8: see `parse_chunk`.
         let before = std::str::from_utf8(before).expect("parsed lines are valid UTF-8");
         let mut text = column_text(before, delimiter, ncols, col, row);
+        // room for every line of the chunk (`slots` has one per line), so the list of fields
+        // never grows by copying
+        text.reserve(slots.len().saturating_sub(row));
         text.push(field);
         *state = ChunkColumn::Text(text);
     }
@@ -788,6 +791,8 @@ mod parallel {
                 }
                 let out = parse_chunk(&body[s..e], delimiter, ncols, &mut chunk_slots)
                     .map_err(|err| err.shifted(s));
+                // A chunk with text keeps its pages until its text is read into the columns
+                // below (released then), instead of faulting them back in.
                 release(&body[s..e]);
                 out
             })
