@@ -791,8 +791,6 @@ mod parallel {
                 }
                 let out = parse_chunk(&body[s..e], delimiter, ncols, &mut chunk_slots)
                     .map_err(|err| err.shifted(s));
-                // A chunk with text keeps its pages until its text is read into the columns
-                // below (released then), instead of faulting them back in.
                 release(&body[s..e]);
                 out
             })
