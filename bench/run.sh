@@ -19,10 +19,10 @@ set -euo pipefail
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$bench")"
 
-script="drift_bench.py"
+bench_cmd=("$bench/drift_bench.py" run)
 case "${1:-}" in
     drift) shift ;;
-    summary) script="summary_bench.py"; shift ;;
+    summary) bench_cmd=("$bench/summary_bench.py"); shift ;;
 esac
 
 if [[ $# -gt 0 ]]; then
@@ -47,7 +47,4 @@ if [[ -z "${BENCH_NO_BUILD:-}" && -z "${MODELWATCH_BIN:-}" ]]; then
     (cd "$root" && cargo build --release -p modelwatch-cli)
 fi
 
-if [[ "$script" == "drift_bench.py" ]]; then
-    exec "$python" "$bench/drift_bench.py" run "${sizes[@]}"
-fi
-exec "$python" "$bench/summary_bench.py" "${sizes[@]}"
+exec "$python" "${bench_cmd[@]}" "${sizes[@]}"
