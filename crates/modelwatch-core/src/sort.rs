@@ -485,8 +485,9 @@ fn small_sort(part: &mut [u64]) {
 /// every step is branch-free: a compare-exchange is a minimum and a maximum (conditional
 /// moves); reads past the end repeat the last key and are replaced by the filler; the
 /// write-back goes from the last input down, the writes past the end all landing on the
-/// last position, which the write of its own value then settles. The filler sorts last and equals any real
-/// `u64::MAX` key, so the first `len` outputs are exactly the bucket's keys, sorted.
+/// last position, which the write of its own value then settles. The filler sorts last and
+/// equals any real `u64::MAX` key, so the first `len` outputs are exactly the bucket's keys,
+/// sorted.
 #[inline(always)]
 fn network_sort<const N: usize, const C: usize>(part: &mut [u64], network: &[(usize, usize); C]) {
     let last = part.len() - 1;
