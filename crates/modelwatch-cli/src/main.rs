@@ -39,12 +39,9 @@ enum Command {
 /// glibc serves each block of 128 KiB or more with fresh `mmap`ed pages and unmaps it on
 /// free, so every sorted copy faults its pages in again. Serving blocks up to 32 MiB
 /// (glibc's ceiling for this setting) from the heap and not trimming it lets later buffers
-/// reuse freed ones. The drift run on the 100,000 x 20 bench tables then takes 10,100 page
-/// faults instead of 21,700, and at 1,000,000 x 20 its peak RSS goes from 431 to 461 MB
-/// (`/usr/bin/time -f "%R faults, %M KB" modelwatch report --reference
-/// bench/data/100k_reference.csv --current bench/data/100k_current.csv --preset drift
-/// --json d.json`, and the same on the 1m tables). The server keeps glibc's defaults (it
-/// gives memory back after large window reports).
+/// reuse freed ones, at the price of a somewhat higher peak (docs/performance.md has the
+/// page-fault and peak-memory figures). The server keeps glibc's defaults (it gives memory
+/// back after large window reports).
 fn keep_freed_memory_for_reuse() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets glibc's allocator parameters; it is called before any other

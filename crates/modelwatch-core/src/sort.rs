@@ -271,9 +271,8 @@ const GROUP_LARGEST: usize = 1 << 15;
 /// or over many binary exponents, fills few buckets of the whole range: their keys are far
 /// apart); a bucket of one repeated key is not split. Only the buckets that hold a rank are
 /// sorted. The rest reach `visit` unsorted, however long, and are counted with a small hash
-/// table instead of the second level of [`sort_keys`] (a scatter and many tiny sorts, each
-/// with a mispredicted branch or two): `bench/ab.sh OLD NEW 1m summary 6` went from 1.27 s
-/// to 1.05 s when the summary started using this (326ac3f).
+/// table instead of the second level of [`sort_keys`], which would cost a scatter and many
+/// tiny sorts, each with a mispredicted branch or two.
 pub fn group_keys(
     keys: &mut [u64],
     lo: u64,
