@@ -1,6 +1,9 @@
-//! Rendering of [`Results`]: a terminal summary and JSON.
+//! Rendering of [`Results`](modelwatch_core::results::Results): the terminal summary, JSON
+//! and the self-contained HTML page.
 //!
 //! Nothing here computes a statistic: every number comes from the `Results` value.
+
+#![warn(missing_docs)]
 
 pub mod checks;
 pub mod html;
@@ -13,8 +16,3 @@ pub mod terminal;
 pub use html::render_html;
 pub use json::to_json;
 pub use terminal::{render_terminal, TerminalStyle};
-
-use modelwatch_core::results::Results;
-
-/// Re-exported for callers that only need the renderers.
-pub type Report = Results;

@@ -7,7 +7,9 @@ use modelwatch_core::results::Results;
 /// Whether to use colours and box drawing (a terminal) or plain ASCII (a pipe, a file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TerminalStyle {
+    /// Colours and box drawing, for a terminal.
     Rich,
+    /// Plain ASCII without colours, for pipes, files and CI logs.
     Plain,
 }
 
