@@ -60,11 +60,12 @@ pub fn render_html_with(results: &Results, options: &HtmlOptions<'_>) -> String 
     out
 }
 
-/// Text escaped for HTML content and attribute values.
-pub(crate) struct Escaped<'a>(&'a str);
+/// Text escaped for HTML content and quoted attribute values when displayed. The one HTML
+/// escape of the workspace: the report and the server's pages both use it.
+pub struct Escaped<'a>(&'a str);
 
 /// Escapes `&`, `<`, `>`, `"` and `'` when displayed.
-pub(crate) fn esc(s: &str) -> Escaped<'_> {
+pub fn esc(s: &str) -> Escaped<'_> {
     Escaped(s)
 }
 
