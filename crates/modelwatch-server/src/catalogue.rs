@@ -784,6 +784,61 @@ mod tests {
         );
     }
 
+    /// The snapshot gauges: projects in name order, each family's rows in stored order,
+    /// the key and fixed labels after `project`, unknown stored names left out.
+    #[test]
+    fn latest_snapshots_become_gauges() {
+        use crate::metrics::ExpositionFormat;
+        use crate::store::{SnapshotMeta, SnapshotMetric};
+        let m = |metric: &str, column: &str, value: f64| SnapshotMetric {
+            metric: metric.into(),
+            column: column.into(),
+            value,
+        };
+        let mut latest = HashMap::new();
+        for (name, taken_us) in [("b", 2_000_000), ("a \"q\"", 0)] {
+            let metrics = vec![
+                m("quality.f1", "", 0.5),
+                m("drift_score", "x", 0.01),
+                m("drifted_columns", "", 1.0),
+                m("class_share", "yes", 0.25),
+                m("quality.accuracy", "", 0.75),
+                m("not_catalogued", "", 3.0),
+            ];
+            let meta = SnapshotMeta {
+                id: 1,
+                taken_us,
+                window_from_us: 0,
+                window_to_us: 0,
+                rows: 10,
+            };
+            latest.insert(name.to_string(), LatestSnapshot { meta, metrics });
+        }
+        let mut enc = Encoder::new(ExpositionFormat::Text004);
+        encode_latest(&latest, 5_000_000, &mut enc);
+        let text = enc.finish();
+        let samples: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(
+            samples,
+            [
+                r#"modelwatch_drift_score{project="a \"q\"",column="x"} 0.01"#,
+                r#"modelwatch_drift_score{project="b",column="x"} 0.01"#,
+                r#"modelwatch_drifted_columns{project="a \"q\""} 1.0"#,
+                r#"modelwatch_drifted_columns{project="b"} 1.0"#,
+                r#"modelwatch_prediction_class_share{project="a \"q\"",class="yes"} 0.25"#,
+                r#"modelwatch_prediction_class_share{project="b",class="yes"} 0.25"#,
+                r#"modelwatch_model_quality{project="a \"q\"",metric="f1"} 0.5"#,
+                r#"modelwatch_model_quality{project="a \"q\"",metric="accuracy"} 0.75"#,
+                r#"modelwatch_model_quality{project="b",metric="f1"} 0.5"#,
+                r#"modelwatch_model_quality{project="b",metric="accuracy"} 0.75"#,
+                r#"modelwatch_snapshot_age_seconds{project="a \"q\""} 5.0"#,
+                r#"modelwatch_snapshot_age_seconds{project="b"} 3.0"#,
+            ]
+        );
+        let families = text.lines().filter(|l| l.starts_with("# TYPE ")).count();
+        assert_eq!(families, snapshot_families().len() + 1, "{text}");
+    }
+
     /// Every family a derived rule metric reads is on `/metrics`.
     #[test]
     fn derived_rule_metrics_read_catalogued_families() {

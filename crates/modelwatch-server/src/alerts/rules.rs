@@ -108,7 +108,7 @@ pub struct Rule {
 /// What a rule's metric names.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetricRef {
-    /// A flat metric of the latest snapshot (see `crate::snapshot`).
+    /// A flat metric of the latest snapshot (an entry of `crate::catalogue::SNAPSHOT_METRICS`).
     Snapshot { name: String, per_column: bool },
     /// The latest snapshot's missing share minus the reference's.
     MissingShareExcess,
