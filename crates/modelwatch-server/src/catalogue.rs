@@ -4,9 +4,9 @@
 //! `Results` value of a run, which `/metrics` family shows it, and whether alert rules and
 //! `alerts export` may use it. [`SERVICE_FAMILIES`] lists the other families of `/metrics`
 //! (requests, ingestion, model serving, alerts, SLOs), and [`DERIVED_RULE_METRICS`] the rule
-//! metrics computed from several families. Snapshot extraction, the snapshot gauges,
-//! series, rule validation, `alerts export`, the dashboard and the table of
-//! docs/server.md all read these tables, so a new metric is one entry here.
+//! metrics computed from several families. Snapshot extraction, every family's name and
+//! help on `/metrics`, series, rule validation, `alerts export`, the dashboard and the
+//! table of docs/server.md all read these tables, so a new metric is one entry here.
 
 use std::collections::HashMap;
 
@@ -461,129 +461,164 @@ pub static SNAPSHOT_AGE_FAMILY: Family = Family {
     note: "",
 };
 
+/// `modelwatch_http_requests`.
+pub static HTTP_REQUESTS_FAMILY: Family = Family {
+    name: "modelwatch_http_requests",
+    kind: FamilyKind::Counter,
+    help: "HTTP requests served by modelwatch, by route, method and status code.",
+    labels: &["route", "method", "code"],
+    note: "",
+};
+/// `modelwatch_http_request_errors`.
+pub static HTTP_REQUEST_ERRORS_FAMILY: Family = Family {
+    name: "modelwatch_http_request_errors",
+    kind: FamilyKind::Counter,
+    help: "HTTP requests modelwatch answered with a 5xx status, by route.",
+    labels: &["route"],
+    note: "",
+};
+/// `modelwatch_http_request_duration_seconds`.
+pub static HTTP_REQUEST_DURATION_SECONDS_FAMILY: Family = Family {
+    name: "modelwatch_http_request_duration_seconds",
+    kind: FamilyKind::Histogram,
+    help: "Time modelwatch took to answer HTTP requests, by route.",
+    labels: &["route"],
+    note: "",
+};
+/// `modelwatch_ingest_events_accepted`.
+pub static INGEST_EVENTS_ACCEPTED_FAMILY: Family = Family {
+    name: "modelwatch_ingest_events_accepted",
+    kind: FamilyKind::Counter,
+    help: "Events stored, by project.",
+    labels: &["project"],
+    note: "",
+};
+/// `modelwatch_ingest_events_rejected`.
+pub static INGEST_EVENTS_REJECTED_FAMILY: Family = Family {
+    name: "modelwatch_ingest_events_rejected",
+    kind: FamilyKind::Counter,
+    help: "Events rejected at ingestion, by project and reason.",
+    labels: &["project", "reason"],
+    note: "reasons `malformed_row`, `invalid_value`, `invalid_field`",
+};
+/// `modelwatch_ingest_bytes`.
+pub static INGEST_BYTES_FAMILY: Family = Family {
+    name: "modelwatch_ingest_bytes",
+    kind: FamilyKind::Counter,
+    help: "Bytes of ingest request bodies, by project.",
+    labels: &["project"],
+    note: "",
+};
+/// `modelwatch_labels_joined`.
+pub static LABELS_JOINED_FAMILY: Family = Family {
+    name: "modelwatch_labels_joined",
+    kind: FamilyKind::Counter,
+    help: "Stored events that received a label through the labels endpoint, by project.",
+    labels: &["project"],
+    note: "",
+};
+/// `modelwatch_model_requests`.
+pub static MODEL_REQUESTS_FAMILY: Family = Family {
+    name: "modelwatch_model_requests",
+    kind: FamilyKind::Counter,
+    help: "Requests of the monitored model reported in events, by project and status code.",
+    labels: &["project", "code"],
+    note: "code `unknown` without a status",
+};
+/// `modelwatch_model_errors`.
+pub static MODEL_ERRORS_FAMILY: Family = Family {
+    name: "modelwatch_model_errors",
+    kind: FamilyKind::Counter,
+    help: "Requests of the monitored model that failed (an error or a 5xx status), by project.",
+    labels: &["project"],
+    note: "",
+};
+/// `modelwatch_model_latency_seconds`.
+pub static MODEL_LATENCY_SECONDS_FAMILY: Family = Family {
+    name: "modelwatch_model_latency_seconds",
+    kind: FamilyKind::Histogram,
+    help: "Latency of the monitored model reported in events, by project.",
+    labels: &["project"],
+    note: "",
+};
+/// `modelwatch_alerts`.
+pub static ALERTS_FAMILY: Family = Family {
+    name: "modelwatch_alerts",
+    kind: FamilyKind::Gauge,
+    help: "Alerts evaluated by modelwatch that are pending or firing (1 per alert).",
+    labels: &["alertname", "project", "severity", "alertstate"],
+    note: "",
+};
+/// `modelwatch_slo_objective`.
+pub static SLO_OBJECTIVE_FAMILY: Family = Family {
+    name: "modelwatch_slo_objective",
+    kind: FamilyKind::Gauge,
+    help: "Target share of good requests of an SLO.",
+    labels: &["project", "slo"],
+    note: "",
+};
+/// `modelwatch_slo_sli`.
+pub static SLO_SLI_FAMILY: Family = Family {
+    name: "modelwatch_slo_sli",
+    kind: FamilyKind::Gauge,
+    help: "Share of good requests over the SLO window (absent without requests).",
+    labels: &["project", "slo"],
+    note: "",
+};
+/// `modelwatch_slo_error_budget_remaining`.
+pub static SLO_ERROR_BUDGET_REMAINING_FAMILY: Family = Family {
+    name: "modelwatch_slo_error_budget_remaining",
+    kind: FamilyKind::Gauge,
+    help: "Share of the SLO window's error budget left (negative when overspent).",
+    labels: &["project", "slo"],
+    note: "",
+};
+/// `modelwatch_slo_burn_rate`.
+pub static SLO_BURN_RATE_FAMILY: Family = Family {
+    name: "modelwatch_slo_burn_rate",
+    kind: FamilyKind::Gauge,
+    help: "Error budget burn rate of an SLO over a window (1 spends the budget exactly).",
+    labels: &["project", "slo", "window"],
+    note: "windows 5m, 30m, 1h, 6h, 3d",
+};
+/// `modelwatch_last_event_timestamp_seconds`.
+pub static LAST_EVENT_TIMESTAMP_SECONDS_FAMILY: Family = Family {
+    name: "modelwatch_last_event_timestamp_seconds",
+    kind: FamilyKind::Gauge,
+    help: "Unix time of the newest event ingested since the server started, by project.",
+    labels: &["project"],
+    note: "",
+};
+/// `modelwatch_schedule_interval_seconds`.
+pub static SCHEDULE_INTERVAL_SECONDS_FAMILY: Family = Family {
+    name: "modelwatch_schedule_interval_seconds",
+    kind: FamilyKind::Gauge,
+    help: "Time between scheduled snapshots of a project (0: none).",
+    labels: &["project"],
+    note: "",
+};
+
 /// The families of `/metrics` that are not snapshot metrics, in the order of a scrape
 /// (`metrics::Recorder`, then the snapshot age, then `alerts::encode`).
 pub static SERVICE_FAMILIES: &[&Family] = &[
-    &Family {
-        name: "modelwatch_http_requests",
-        kind: FamilyKind::Counter,
-        help: "HTTP requests served by modelwatch, by route, method and status code.",
-        labels: &["route", "method", "code"],
-        note: "",
-    },
-    &Family {
-        name: "modelwatch_http_request_errors",
-        kind: FamilyKind::Counter,
-        help: "HTTP requests modelwatch answered with a 5xx status, by route.",
-        labels: &["route"],
-        note: "",
-    },
-    &Family {
-        name: "modelwatch_http_request_duration_seconds",
-        kind: FamilyKind::Histogram,
-        help: "Time modelwatch took to answer HTTP requests, by route.",
-        labels: &["route"],
-        note: "",
-    },
-    &Family {
-        name: "modelwatch_ingest_events_accepted",
-        kind: FamilyKind::Counter,
-        help: "Events stored, by project.",
-        labels: &["project"],
-        note: "",
-    },
-    &Family {
-        name: "modelwatch_ingest_events_rejected",
-        kind: FamilyKind::Counter,
-        help: "Events rejected at ingestion, by project and reason.",
-        labels: &["project", "reason"],
-        note: "reasons `malformed_row`, `invalid_value`, `invalid_field`",
-    },
-    &Family {
-        name: "modelwatch_ingest_bytes",
-        kind: FamilyKind::Counter,
-        help: "Bytes of ingest request bodies, by project.",
-        labels: &["project"],
-        note: "",
-    },
-    &Family {
-        name: "modelwatch_labels_joined",
-        kind: FamilyKind::Counter,
-        help: "Stored events that received a label through the labels endpoint, by project.",
-        labels: &["project"],
-        note: "",
-    },
-    &Family {
-        name: "modelwatch_model_requests",
-        kind: FamilyKind::Counter,
-        help: "Requests of the monitored model reported in events, by project and status code.",
-        labels: &["project", "code"],
-        note: "code `unknown` without a status",
-    },
-    &Family {
-        name: "modelwatch_model_errors",
-        kind: FamilyKind::Counter,
-        help: "Requests of the monitored model that failed (an error or a 5xx status), by project.",
-        labels: &["project"],
-        note: "",
-    },
-    &Family {
-        name: "modelwatch_model_latency_seconds",
-        kind: FamilyKind::Histogram,
-        help: "Latency of the monitored model reported in events, by project.",
-        labels: &["project"],
-        note: "",
-    },
+    &HTTP_REQUESTS_FAMILY,
+    &HTTP_REQUEST_ERRORS_FAMILY,
+    &HTTP_REQUEST_DURATION_SECONDS_FAMILY,
+    &INGEST_EVENTS_ACCEPTED_FAMILY,
+    &INGEST_EVENTS_REJECTED_FAMILY,
+    &INGEST_BYTES_FAMILY,
+    &LABELS_JOINED_FAMILY,
+    &MODEL_REQUESTS_FAMILY,
+    &MODEL_ERRORS_FAMILY,
+    &MODEL_LATENCY_SECONDS_FAMILY,
     &SNAPSHOT_AGE_FAMILY,
-    &Family {
-        name: "modelwatch_alerts",
-        kind: FamilyKind::Gauge,
-        help: "Alerts evaluated by modelwatch that are pending or firing (1 per alert).",
-        labels: &["alertname", "project", "severity", "alertstate"],
-        note: "",
-    },
-    &Family {
-        name: "modelwatch_slo_objective",
-        kind: FamilyKind::Gauge,
-        help: "Target share of good requests of an SLO.",
-        labels: &["project", "slo"],
-        note: "",
-    },
-    &Family {
-        name: "modelwatch_slo_sli",
-        kind: FamilyKind::Gauge,
-        help: "Share of good requests over the SLO window (absent without requests).",
-        labels: &["project", "slo"],
-        note: "",
-    },
-    &Family {
-        name: "modelwatch_slo_error_budget_remaining",
-        kind: FamilyKind::Gauge,
-        help: "Share of the SLO window's error budget left (negative when overspent).",
-        labels: &["project", "slo"],
-        note: "",
-    },
-    &Family {
-        name: "modelwatch_slo_burn_rate",
-        kind: FamilyKind::Gauge,
-        help: "Error budget burn rate of an SLO over a window (1 spends the budget exactly).",
-        labels: &["project", "slo", "window"],
-        note: "windows 5m, 30m, 1h, 6h, 3d",
-    },
-    &Family {
-        name: "modelwatch_last_event_timestamp_seconds",
-        kind: FamilyKind::Gauge,
-        help: "Unix time of the newest event ingested since the server started, by project.",
-        labels: &["project"],
-        note: "",
-    },
-    &Family {
-        name: "modelwatch_schedule_interval_seconds",
-        kind: FamilyKind::Gauge,
-        help: "Time between scheduled snapshots of a project (0: none).",
-        labels: &["project"],
-        note: "",
-    },
+    &ALERTS_FAMILY,
+    &SLO_OBJECTIVE_FAMILY,
+    &SLO_SLI_FAMILY,
+    &SLO_ERROR_BUDGET_REMAINING_FAMILY,
+    &SLO_BURN_RATE_FAMILY,
+    &LAST_EVENT_TIMESTAMP_SECONDS_FAMILY,
+    &SCHEDULE_INTERVAL_SECONDS_FAMILY,
 ];
 
 /// The rule metrics that are not snapshot metrics.

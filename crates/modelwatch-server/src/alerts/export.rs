@@ -303,6 +303,19 @@ mod tests {
         );
     }
 
+    /// The PromQL of each derived rule metric reads the families the catalogue names for it.
+    #[test]
+    fn derived_rule_metrics_read_their_catalogued_families() {
+        for d in catalogue::DERIVED_RULE_METRICS {
+            let mut r = default_rules().remove(0);
+            r.metric = d.metric.replace("<NN>", "95");
+            let expr = metric_expr(&r).unwrap();
+            for f in d.families {
+                assert!(expr.contains(f), "{}: {expr} does not read {f}", d.metric);
+            }
+        }
+    }
+
     /// An SLO whose own window is one of the burn-rate windows gets one recording rule for
     /// it, not two rules writing the same series.
     #[test]
