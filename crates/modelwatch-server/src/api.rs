@@ -19,7 +19,7 @@ use serde_json::json;
 
 use crate::config::Scope;
 use crate::ingest::{self, format_us, BodyFormat};
-use crate::metrics::{Encoder, ExpositionFormat, Labels};
+use crate::metrics::{Encoder, ExpositionFormat};
 use crate::project::{parse_duration, Project, ProjectConfig};
 use crate::store::{EventBatch, ProjectRecord, WindowQuery};
 use crate::{now_us, AppState};
@@ -456,79 +456,7 @@ async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Resp
 
 /// The gauges read from each project's latest snapshot.
 fn encode_snapshots(state: &AppState, enc: &mut Encoder) {
-    let latest = state.latest();
-    let mut names: Vec<&String> = latest.keys().collect();
-    names.sort();
-    let now = now_us();
-    let pick = |metric: &str| -> Vec<(Labels, f64)> {
-        names
-            .iter()
-            .flat_map(|name| {
-                latest[*name]
-                    .metrics
-                    .iter()
-                    .filter(move |m| m.metric == metric)
-                    .map(move |m| {
-                        let mut l: Labels = vec![("project", (*name).clone())];
-                        if !m.column.is_empty() {
-                            l.push(("column", m.column.clone()));
-                        }
-                        (l, m.value)
-                    })
-            })
-            .collect()
-    };
-    let gauges: [(&str, &str, &str); 8] = [
-        ("drift_score", "modelwatch_drift_score", "Drift score of a column in the latest snapshot (a p-value or a distance, see the method)."),
-        ("drifted", "modelwatch_column_drifted", "1 when the column drifted in the latest snapshot."),
-        ("drifted_share", "modelwatch_drifted_columns_share", "Share of drifted columns in the latest snapshot."),
-        ("dataset_drift", "modelwatch_dataset_drift", "1 when the latest snapshot found dataset drift."),
-        ("missing_share", "modelwatch_missing_values_share", "Share of missing values in the latest snapshot's window."),
-        ("reference_missing_share", "modelwatch_reference_missing_values_share", "Share of missing values in the project's reference data."),
-        ("rows", "modelwatch_window_rows", "Events in the latest snapshot's window."),
-        ("column_missing_share", "modelwatch_column_missing_share", "Share of missing values of a column in the latest snapshot's window."),
-    ];
-    for (metric, name, help) in gauges {
-        enc.gauge(name, help, pick(metric));
-    }
-    enc.gauge(
-        "modelwatch_prediction_class_share",
-        "Share of each predicted label in the latest snapshot's window.",
-        pick("class_share").into_iter().map(|(mut l, v)| {
-            if let Some(c) = l.iter_mut().find(|(k, _)| *k == "column") {
-                c.0 = "class";
-            }
-            (l, v)
-        }),
-    );
-    let quality: Vec<(Labels, f64)> = names
-        .iter()
-        .flat_map(|name| {
-            latest[*name].metrics.iter().filter_map(move |m| {
-                m.metric.strip_prefix("quality.").map(|q| {
-                    (
-                        vec![("project", (*name).clone()), ("metric", q.to_string())],
-                        m.value,
-                    )
-                })
-            })
-        })
-        .collect();
-    enc.gauge(
-        "modelwatch_model_quality",
-        "Model quality in the latest snapshot with labels, by metric (accuracy, f1, mae, ...).",
-        quality,
-    );
-    enc.gauge(
-        "modelwatch_snapshot_age_seconds",
-        "Seconds since the latest snapshot was taken.",
-        names.iter().map(|name| {
-            (
-                vec![("project", (*name).clone())],
-                (now - latest[*name].meta.taken_us).max(0) as f64 / 1e6,
-            )
-        }),
-    );
+    crate::catalogue::encode_latest(&state.latest(), now_us(), enc);
 }
 
 fn project_json(state: &AppState, p: &Project) -> serde_json::Value {

@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod api;
+pub mod catalogue;
 pub mod config;
 pub mod dashboard;
 pub mod ingest;

@@ -18,6 +18,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 
+use crate::catalogue;
+
 /// Prometheus's default histogram buckets, in seconds.
 pub const DEFAULT_BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -328,8 +330,8 @@ impl Recorder {
         let g = self.lock();
         let p = |project: &str| vec![("project", project.to_string())];
         enc.counter(
-            "modelwatch_http_requests",
-            "HTTP requests served by modelwatch, by route, method and status code.",
+            catalogue::HTTP_REQUESTS_FAMILY.name,
+            catalogue::HTTP_REQUESTS_FAMILY.help,
             g.requests.iter().map(|((route, method, code), n)| {
                 (
                     vec![
@@ -348,27 +350,27 @@ impl Recorder {
             }
         }
         enc.counter(
-            "modelwatch_http_request_errors",
-            "HTTP requests modelwatch answered with a 5xx status, by route.",
+            catalogue::HTTP_REQUEST_ERRORS_FAMILY.name,
+            catalogue::HTTP_REQUEST_ERRORS_FAMILY.help,
             errors
                 .into_iter()
                 .map(|(r, n)| (vec![("route", r.to_string())], n)),
         );
         enc.histogram(
-            "modelwatch_http_request_duration_seconds",
-            "Time modelwatch took to answer HTTP requests, by route.",
+            catalogue::HTTP_REQUEST_DURATION_SECONDS_FAMILY.name,
+            catalogue::HTTP_REQUEST_DURATION_SECONDS_FAMILY.help,
             g.durations
                 .iter()
                 .map(|(route, h)| (vec![("route", route.clone())], h)),
         );
         enc.counter(
-            "modelwatch_ingest_events_accepted",
-            "Events stored, by project.",
+            catalogue::INGEST_EVENTS_ACCEPTED_FAMILY.name,
+            catalogue::INGEST_EVENTS_ACCEPTED_FAMILY.help,
             g.accepted.iter().map(|(proj, n)| (p(proj), *n)),
         );
         enc.counter(
-            "modelwatch_ingest_events_rejected",
-            "Events rejected at ingestion, by project and reason.",
+            catalogue::INGEST_EVENTS_REJECTED_FAMILY.name,
+            catalogue::INGEST_EVENTS_REJECTED_FAMILY.help,
             g.rejected.iter().map(|((proj, reason), n)| {
                 (
                     vec![("project", proj.clone()), ("reason", reason.to_string())],
@@ -377,30 +379,30 @@ impl Recorder {
             }),
         );
         enc.counter(
-            "modelwatch_ingest_bytes",
-            "Bytes of ingest request bodies, by project.",
+            catalogue::INGEST_BYTES_FAMILY.name,
+            catalogue::INGEST_BYTES_FAMILY.help,
             g.bytes.iter().map(|(proj, n)| (p(proj), *n)),
         );
         enc.counter(
-            "modelwatch_labels_joined",
-            "Stored events that received a label through the labels endpoint, by project.",
+            catalogue::LABELS_JOINED_FAMILY.name,
+            catalogue::LABELS_JOINED_FAMILY.help,
             g.labels.iter().map(|(proj, n)| (p(proj), *n)),
         );
         enc.counter(
-            "modelwatch_model_requests",
-            "Requests of the monitored model reported in events, by project and status code.",
+            catalogue::MODEL_REQUESTS_FAMILY.name,
+            catalogue::MODEL_REQUESTS_FAMILY.help,
             g.model_requests.iter().map(|((proj, code), n)| {
                 (vec![("project", proj.clone()), ("code", code.clone())], *n)
             }),
         );
         enc.counter(
-            "modelwatch_model_errors",
-            "Requests of the monitored model that failed (an error or a 5xx status), by project.",
+            catalogue::MODEL_ERRORS_FAMILY.name,
+            catalogue::MODEL_ERRORS_FAMILY.help,
             g.model_errors.iter().map(|(proj, n)| (p(proj), *n)),
         );
         enc.histogram(
-            "modelwatch_model_latency_seconds",
-            "Latency of the monitored model reported in events, by project.",
+            catalogue::MODEL_LATENCY_SECONDS_FAMILY.name,
+            catalogue::MODEL_LATENCY_SECONDS_FAMILY.help,
             g.model_latency.iter().map(|(proj, h)| (p(proj), h)),
         );
     }

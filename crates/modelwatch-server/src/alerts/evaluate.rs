@@ -11,6 +11,7 @@ use super::slo::{budget_remaining, burn_rate, prom_duration, SloStatus, BURN_WIN
 use super::state::{step, AlertStatus, Timing};
 use super::store::TransitionRecord;
 use super::{lock, ActiveAlert, Alerts};
+use crate::catalogue::names;
 use crate::project::Project;
 use crate::store::WindowQuery;
 use crate::AppState;
@@ -145,10 +146,10 @@ fn metric_values(
                 .collect()
         }
         MetricRef::MissingShareExcess => {
-            let Some(current) = latest_value("missing_share") else {
+            let Some(current) = latest_value(names::MISSING_SHARE) else {
                 return Vec::new();
             };
-            latest_value("reference_missing_share")
+            latest_value(names::REFERENCE_MISSING_SHARE)
                 .map(|r| vec![(None, current - r)])
                 .unwrap_or_default()
         }

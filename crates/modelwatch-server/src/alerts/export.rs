@@ -7,6 +7,7 @@ use std::fmt::Write;
 use super::rules::{default_rules, MetricRef, Rule};
 use super::slo::{prom_duration, SloConfig, SloKind, BURN_WINDOWS, TIERS};
 use super::AlertsConfig;
+use crate::catalogue;
 
 fn q(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
@@ -66,38 +67,13 @@ pub fn metric_expr(rule: &Rule) -> Result<String, String> {
             format!("{{{}}}", all.join(","))
         }
     };
-    let column = |label: &str| -> Vec<String> {
-        rule.column
-            .iter()
-            .map(|c| format!("{label}={}", lv(c)))
-            .collect()
-    };
     let metric = rule.metric_ref()?;
     Ok(match metric {
-        MetricRef::Snapshot { name, .. } => match name.as_str() {
-            "drift_score" => format!("modelwatch_drift_score{}", sel(column("column"))),
-            "drifted" => format!("modelwatch_column_drifted{}", sel(column("column"))),
-            "column_missing_share" => {
-                format!("modelwatch_column_missing_share{}", sel(column("column")))
+        MetricRef::Snapshot { name, .. } => match catalogue::snapshot_metric(&name) {
+            Some(entry) if entry.export => {
+                entry.selector(rule.project.as_deref(), rule.column.as_deref(), lv)
             }
-            "class_share" => {
-                format!("modelwatch_prediction_class_share{}", sel(column("class")))
-            }
-            "drifted_share" => format!("modelwatch_drifted_columns_share{}", sel(vec![])),
-            "dataset_drift" => format!("modelwatch_dataset_drift{}", sel(vec![])),
-            "missing_share" => format!("modelwatch_missing_values_share{}", sel(vec![])),
-            "reference_missing_share" => format!(
-                "modelwatch_reference_missing_values_share{}",
-                sel(vec![])
-            ),
-            "rows" => format!("modelwatch_window_rows{}", sel(vec![])),
-            other => match other.strip_prefix("quality.") {
-                Some(qm) => format!(
-                    "modelwatch_model_quality{}",
-                    sel(vec![format!("metric={}", lv(qm))])
-                ),
-                None => return Err(format!("`{other}` is not on /metrics")),
-            },
+            _ => return Err(format!("`{name}` is not on /metrics")),
         },
         MetricRef::MissingShareExcess => format!(
             "modelwatch_missing_values_share{s} - on(project) modelwatch_reference_missing_values_share{s}",
@@ -316,7 +292,28 @@ mod tests {
             .unwrap()
             .starts_with("histogram_quantile(0.95, sum by (project, le)"));
         r.metric = "drifted_columns".into();
-        assert!(metric_expr(&r).is_err());
+        assert_eq!(
+            metric_expr(&r).unwrap(),
+            "modelwatch_drifted_columns{project=\"iris\"}"
+        );
+        r.metric = "quality.f1".into();
+        assert_eq!(
+            metric_expr(&r).unwrap(),
+            "modelwatch_model_quality{project=\"iris\",metric=\"f1\"}"
+        );
+    }
+
+    /// The PromQL of each derived rule metric reads the families the catalogue names for it.
+    #[test]
+    fn derived_rule_metrics_read_their_catalogued_families() {
+        for d in catalogue::DERIVED_RULE_METRICS {
+            let mut r = default_rules().remove(0);
+            r.metric = d.metric.replace("<NN>", "95");
+            let expr = metric_expr(&r).unwrap();
+            for f in d.families {
+                assert!(expr.contains(f), "{}: {expr} does not read {f}", d.metric);
+            }
+        }
     }
 
     /// An SLO whose own window is one of the burn-rate windows gets one recording rule for

@@ -30,6 +30,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{watch, Notify};
 
+use crate::catalogue;
 use crate::metrics::{Encoder, Labels};
 use crate::project::parse_duration;
 use crate::store::StoreError;
@@ -431,8 +432,8 @@ pub fn encode(state: &AppState, enc: &mut Encoder) {
     let a = &state.alerts;
     let active = a.active();
     enc.gauge(
-        "modelwatch_alerts",
-        "Alerts evaluated by modelwatch that are pending or firing (1 per alert).",
+        catalogue::ALERTS_FAMILY.name,
+        catalogue::ALERTS_FAMILY.help,
         active.iter().map(|x| {
             (
                 vec![
@@ -452,23 +453,23 @@ pub fn encode(state: &AppState, enc: &mut Encoder) {
     let p =
         |s: &SloStatus| -> Labels { vec![("project", s.project.clone()), ("slo", s.slo.clone())] };
     enc.gauge(
-        "modelwatch_slo_objective",
-        "Target share of good requests of an SLO.",
+        catalogue::SLO_OBJECTIVE_FAMILY.name,
+        catalogue::SLO_OBJECTIVE_FAMILY.help,
         slos.iter().map(|s| (p(s), s.objective)),
     );
     enc.gauge(
-        "modelwatch_slo_sli",
-        "Share of good requests over the SLO window (absent without requests).",
+        catalogue::SLO_SLI_FAMILY.name,
+        catalogue::SLO_SLI_FAMILY.help,
         slos.iter().filter_map(|s| s.sli.map(|v| (p(s), v))),
     );
     enc.gauge(
-        "modelwatch_slo_error_budget_remaining",
-        "Share of the SLO window's error budget left (negative when overspent).",
+        catalogue::SLO_ERROR_BUDGET_REMAINING_FAMILY.name,
+        catalogue::SLO_ERROR_BUDGET_REMAINING_FAMILY.help,
         slos.iter().map(|s| (p(s), s.error_budget_remaining)),
     );
     enc.gauge(
-        "modelwatch_slo_burn_rate",
-        "Error budget burn rate of an SLO over a window (1 spends the budget exactly).",
+        catalogue::SLO_BURN_RATE_FAMILY.name,
+        catalogue::SLO_BURN_RATE_FAMILY.help,
         slos.iter().flat_map(|s| {
             s.burn_rates.iter().filter_map(move |(w, b)| {
                 b.map(|b| {
@@ -492,16 +493,16 @@ pub fn encode(state: &AppState, enc: &mut Encoder) {
     projects.sort();
     let last = lock(&a.last_event).clone();
     enc.gauge(
-        "modelwatch_last_event_timestamp_seconds",
-        "Unix time of the newest event ingested since the server started, by project.",
+        catalogue::LAST_EVENT_TIMESTAMP_SECONDS_FAMILY.name,
+        catalogue::LAST_EVENT_TIMESTAMP_SECONDS_FAMILY.help,
         projects.iter().filter_map(|(n, _)| {
             last.get(n)
                 .map(|t| (vec![("project", n.clone())], *t as f64 / 1e6))
         }),
     );
     enc.gauge(
-        "modelwatch_schedule_interval_seconds",
-        "Time between scheduled snapshots of a project (0: none).",
+        catalogue::SCHEDULE_INTERVAL_SECONDS_FAMILY.name,
+        catalogue::SCHEDULE_INTERVAL_SECONDS_FAMILY.help,
         projects
             .iter()
             .map(|(n, i)| (vec![("project", n.clone())], i.as_secs_f64())),

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::catalogue;
 use crate::project::parse_duration;
 
 /// Compares a metric's value with the threshold.
@@ -107,7 +108,7 @@ pub struct Rule {
 /// What a rule's metric names.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetricRef {
-    /// A flat metric of the latest snapshot (see `crate::snapshot`).
+    /// A flat metric of the latest snapshot (an entry of `crate::catalogue::SNAPSHOT_METRICS`).
     Snapshot { name: String, per_column: bool },
     /// The latest snapshot's missing share minus the reference's.
     MissingShareExcess,
@@ -121,41 +122,17 @@ pub enum MetricRef {
     ModelLatencyQuantile(f64),
 }
 
-const SNAPSHOT_DATASET: [&str; 6] = [
-    "rows",
-    "drifted_share",
-    "drifted_columns",
-    "dataset_drift",
-    "missing_share",
-    "reference_missing_share",
-];
-const SNAPSHOT_COLUMN: [&str; 4] = [
-    "drift_score",
-    "drifted",
-    "column_missing_share",
-    "class_share",
-];
-
 impl MetricRef {
-    /// Parses a metric name: a snapshot metric (`dataset_drift`, `drifted_share`,
-    /// `drifted_columns`, `missing_share`, `reference_missing_share`, `rows`,
-    /// `quality.<name>`, and per column
-    /// `drift_score`, `drifted`, `column_missing_share`, `class_share`),
+    /// Parses a metric name: a snapshot metric of the catalogue that rules may use
+    /// (`crate::catalogue::SNAPSHOT_METRICS`: `dataset_drift`, `drift_score`,
+    /// `quality.accuracy`, ...), or one of `crate::catalogue::DERIVED_RULE_METRICS`:
     /// `missing_share_excess`, `no_data_intervals`, `ingest_rejected_rate`,
     /// `model_error_rate` or `model_latency_p<NN>` (`p50`, `p95`, `p99`, `p999`).
     pub fn parse(name: &str) -> Result<Self, String> {
-        if SNAPSHOT_DATASET.contains(&name)
-            || name.strip_prefix("quality.").is_some_and(|q| !q.is_empty())
-        {
+        if let Some(entry) = catalogue::snapshot_metric(name).filter(|e| e.rules) {
             return Ok(Self::Snapshot {
                 name: name.into(),
-                per_column: false,
-            });
-        }
-        if SNAPSHOT_COLUMN.contains(&name) {
-            return Ok(Self::Snapshot {
-                name: name.into(),
-                per_column: true,
+                per_column: entry.scope != catalogue::Scope::Dataset,
             });
         }
         match name {
@@ -176,11 +153,19 @@ impl MetricRef {
                 }
             }
         }
+        let snapshot: Vec<&str> = catalogue::SNAPSHOT_METRICS
+            .iter()
+            .filter(|e| e.rules)
+            .map(|e| e.metric)
+            .collect();
+        let derived: Vec<&str> = catalogue::DERIVED_RULE_METRICS
+            .iter()
+            .map(|d| d.metric)
+            .collect();
         Err(format!(
-            "unknown metric `{name}`; use a snapshot metric (dataset_drift, drifted_share, \
-             drifted_columns, missing_share, rows, quality.<name>, drift_score, drifted, \
-             column_missing_share, class_share), missing_share_excess, no_data_intervals, \
-             ingest_rejected_rate, model_error_rate or model_latency_p<NN>"
+            "unknown metric `{name}`; use a snapshot metric ({}) or {}",
+            snapshot.join(", "),
+            derived.join(", ")
         ))
     }
 

@@ -4,6 +4,7 @@ use std::fmt::Write;
 
 use super::alerts::{render_overview, AlertCounts, AlertRow};
 use super::html::{age, esc, num, pct, percent};
+use crate::catalogue::names;
 use crate::project::Project;
 use crate::LatestSnapshot;
 
@@ -46,12 +47,12 @@ impl Verdict {
         let mut quality: Vec<(String, f64)> = Vec::new();
         for m in &latest.metrics {
             match m.metric.as_str() {
-                "drifted_share" => v.drifted_share = Some(m.value),
-                "dataset_drift" => v.dataset_drift = m.value >= 0.5,
-                "missing_share" => v.missing_share = Some(m.value),
-                "drifted" if m.value >= 0.5 => v.drifted_columns.push(m.column.clone()),
+                names::DRIFTED_SHARE => v.drifted_share = Some(m.value),
+                names::DATASET_DRIFT => v.dataset_drift = m.value >= 0.5,
+                names::MISSING_SHARE => v.missing_share = Some(m.value),
+                names::DRIFTED if m.value >= 0.5 => v.drifted_columns.push(m.column.clone()),
                 other => {
-                    if let Some(q) = other.strip_prefix("quality.") {
+                    if let Some(q) = other.strip_prefix(names::QUALITY_PREFIX) {
                         quality.push((q.to_string(), m.value));
                     }
                 }

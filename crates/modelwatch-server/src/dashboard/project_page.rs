@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::alerts::{render_project, ProjectAlerts};
 use super::chart::{Chart, Line};
 use super::html::{age, esc, num, pct, percent, rfc3339 as format_us, time};
+use crate::catalogue::names;
 use crate::project::Project;
 use crate::store::{SeriesPoint, SnapshotMeta, SnapshotMetric, Store, StoreError};
 
@@ -144,17 +145,17 @@ fn column_rows(results: Option<&Value>, metrics: &[SnapshotMetric]) -> Vec<Colum
         .unwrap_or_default();
     if rows.is_empty() {
         // No results JSON: the flat metrics still name the scored columns.
-        for m in metrics.iter().filter(|m| m.metric == "drift_score") {
+        for m in metrics.iter().filter(|m| m.metric == names::DRIFT_SCORE) {
             rows.push(ColumnRow {
                 name: m.column.clone(),
                 score: Some(m.value),
-                drifted: metric("drifted", &m.column).map(|d| d >= 0.5),
+                drifted: metric(names::DRIFTED, &m.column).map(|d| d >= 0.5),
                 ..Default::default()
             });
         }
     }
     for r in &mut rows {
-        r.missing_share = metric("column_missing_share", &r.name);
+        r.missing_share = metric(names::COLUMN_MISSING_SHARE, &r.name);
     }
     rows
 }
@@ -186,22 +187,22 @@ impl ProjectView {
         let column_scores: Vec<_> = columns
             .iter()
             .filter(|c| c.score.is_some())
-            .map(|c| (c.name.clone(), series("drift_score", &c.name)))
+            .map(|c| (c.name.clone(), series(names::DRIFT_SCORE, &c.name)))
             .collect();
         let class_shares: Vec<_> = metrics
             .iter()
-            .filter(|m| m.metric == "class_share")
-            .map(|m| (m.column.clone(), series("class_share", &m.column)))
+            .filter(|m| m.metric == names::CLASS_SHARE)
+            .map(|m| (m.column.clone(), series(names::CLASS_SHARE, &m.column)))
             .collect();
         let quality: Vec<_> = metrics
             .iter()
             .filter_map(|m| {
-                let q = m.metric.strip_prefix("quality.")?;
+                let q = m.metric.strip_prefix(names::QUALITY_PREFIX)?;
                 Some((q.to_string(), series(&m.metric, "")))
             })
             .collect();
-        let drifted_share = series("drifted_share", "");
-        let missing_share = series("missing_share", "");
+        let drifted_share = series(names::DRIFTED_SHARE, "");
+        let missing_share = series(names::MISSING_SHARE, "");
         Ok(Self {
             name: name.to_string(),
             drift_threshold: project.config.drift.drift_share,
