@@ -11,8 +11,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use modelwatch_core::results::{Meta, Preset};
-use modelwatch_core::run::{run_presets, RunSpec};
+use modelwatch_core::results::Preset;
 use modelwatch_io::Format;
 use serde::Deserialize;
 use serde_json::json;
@@ -21,7 +20,10 @@ use crate::config::Scope;
 use crate::ingest::{self, format_us, BodyFormat};
 use crate::metrics::{Encoder, ExpositionFormat, Labels};
 use crate::project::{parse_duration, Project, ProjectConfig};
-use crate::store::{EventBatch, ProjectRecord, WindowQuery};
+use crate::service::projects;
+use crate::service::windows::{run_window, WindowError, WindowSpec};
+use crate::service::ServiceError;
+use crate::store::EventBatch;
 use crate::{now_us, AppState};
 
 /// An error answer: a status and a message, as `{"error": "..."}`.
@@ -64,19 +66,6 @@ impl IntoResponse for ApiError {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// The input format a stored or uploaded reference has, by name.
-pub fn format_named(name: &str) -> Format {
-    Format::from_name(name).unwrap_or(Format::Csv)
-}
-
-fn format_name(f: Format) -> &'static str {
-    match f {
-        Format::Csv => "csv",
-        Format::Parquet => "parquet",
-        Format::JsonLines => "jsonl",
-    }
-}
-
 /// The reference format a `Content-Type` names.
 fn upload_format(headers: &HeaderMap) -> Option<Format> {
     let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
@@ -95,62 +84,8 @@ fn upload_format(headers: &HeaderMap) -> Option<Format> {
     }
 }
 
-/// Builds, stores and installs a project (created or replaced).
-pub fn save_project(
-    state: &AppState,
-    name: String,
-    config: ProjectConfig,
-    reference: Option<(Vec<u8>, Format)>,
-) -> ApiResult<Arc<Project>> {
-    let now = now_us();
-    let created = state.project(&name).map_or(now, |p| p.created_us);
-    let project = Project::new(
-        name.clone(),
-        config.clone(),
-        reference.as_ref().map(|(b, f)| (b.as_slice(), *f)),
-        created,
-        now,
-    )
-    .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
-    let record = ProjectRecord {
-        name: name.clone(),
-        config_json: serde_json::to_string(&config).map_err(ApiError::internal)?,
-        reference: reference.map(|(b, f)| (b, format_name(f).to_string())),
-        created_us: created,
-        updated_us: now,
-    };
-    state
-        .store
-        .put_project(&record)
-        .map_err(ApiError::internal)?;
-    state.install(project);
-    state
-        .project(&name)
-        .ok_or_else(|| ApiError::internal("project vanished after saving"))
-}
-
 fn project_or_404(state: &AppState, name: &str) -> ApiResult<Arc<Project>> {
     state.project(name).ok_or_else(|| ApiError::not_found(name))
-}
-
-/// Which events a report reads.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum WindowSpec {
-    Last(usize),
-    Range { from_us: i64, to_us: i64 },
-}
-
-/// Why a window report could not be made.
-#[derive(Debug, thiserror::Error)]
-pub enum WindowError {
-    #[error("the window holds {rows} events; a report needs at least {min} (the project's schedule.min_rows)")]
-    TooFewRows { rows: usize, min: usize },
-    #[error("project `{0}` has no reference data yet; upload it with PUT /api/v1/projects/{{project}}/reference")]
-    NoReference(String),
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    Internal(String),
 }
 
 impl From<WindowError> for ApiError {
@@ -159,101 +94,29 @@ impl From<WindowError> for ApiError {
             WindowError::TooFewRows { .. } | WindowError::NoReference(_) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }
-            WindowError::BadRequest(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m),
+            WindowError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m),
             WindowError::Internal(m) => ApiError::internal(m),
         }
     }
 }
 
-/// A computed window report.
-pub struct WindowRun {
-    pub results: modelwatch_core::results::Results,
-}
-
-/// Runs `presets` over a window of `project`'s events against its reference. With
-/// `lenient_quality` (scheduled snapshots, reports with the project's own presets), a
-/// window whose model quality cannot be computed (no labelled rows yet) still gets the
-/// other presets.
-pub fn run_window(
-    state: &AppState,
-    project: &Project,
-    spec: WindowSpec,
-    presets: &[Preset],
-    lenient_quality: bool,
-) -> Result<WindowRun, WindowError> {
-    let reference = project
-        .reference
-        .as_ref()
-        .ok_or_else(|| WindowError::NoReference(project.name.clone()))?;
-    let query = match spec {
-        WindowSpec::Last(n) => WindowQuery::Last(n),
-        WindowSpec::Range { from_us, to_us } => WindowQuery::Range { from_us, to_us },
-    };
-    let (events, window_size) = state
-        .store
-        .sample_events(&project.name, query, project.config.schedule.max_rows)
-        .map_err(|e| WindowError::Internal(e.to_string()))?;
-    let min = project.config.schedule.min_rows.max(1);
-    if events.len() < min {
-        return Err(WindowError::TooFewRows {
-            rows: events.len(),
-            min,
-        });
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NoProject(name) => ApiError::not_found(&name),
+            ServiceError::ProjectExists(name) => ApiError::new(
+                StatusCode::CONFLICT,
+                format!(
+                    "project `{name}` already exists; PUT /api/v1/projects/{{name}} changes it"
+                ),
+            ),
+            ServiceError::Invalid(e) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
+            ServiceError::Store(e) => ApiError::internal(e),
+            ServiceError::Internal(m) => ApiError::internal(m),
+        }
     }
-    let columns = &project.config.columns;
-    let extra = project.configured_columns();
-    let (first, last) = (
-        events.first().map_or(0, |e| e.ts_us),
-        events.last().map_or(0, |e| e.ts_us),
-    );
-    let sampled = events.len() as u64 != window_size;
-    let shown = events.len();
-    let current = crate::window::window_table(
-        reference,
-        events,
-        columns.target.as_deref(),
-        columns.timestamp.as_deref(),
-        &extra,
-    )
-    .map_err(|e| WindowError::Internal(e.to_string()))?;
-    let mut current_name = format!("events {} to {}", format_us(first), format_us(last));
-    if sampled {
-        current_name.push_str(&format!(
-            " (every k-th: {shown} of {window_size}; schedule.max_rows)"
-        ));
-    }
-    let meta = Meta {
-        reference: format!("project {} reference", project.name),
-        current: current_name,
-        reference_rows: reference.rows(),
-        current_rows: current.rows(),
-        version: modelwatch_core::VERSION.to_string(),
-        generated_at: format_us(now_us()),
-        seed: project.config.drift.seed,
-        time_range: None,
-    };
-    // Model quality needs labelled rows, which a window may not have yet (labels come
-    // late): leniently, the other presets still run and the log says why quality is missing.
-    let others_run = presets
-        .iter()
-        .any(|p| matches!(p, Preset::Drift | Preset::Summary | Preset::Target));
-    let skipped = |e: &modelwatch_core::model_quality::ModelQualityError| {
-        tracing::warn!(project = %project.name, error = %e, "model quality left out of the window");
-    };
-    let run = RunSpec {
-        presets,
-        schema: columns,
-        settings: &project.config.drift,
-        prediction_proba: &project.config.prediction_proba,
-        pos_label: project.config.pos_label.as_deref(),
-        proba_threshold: project.config.proba_threshold,
-        on_model_quality_skipped: (lenient_quality && others_run).then_some(&skipped as _),
-    };
-    let results = run_presets(reference, &current, &run, meta, &|| {})
-        .map_err(|e| WindowError::BadRequest(e.to_string()))?;
-    drop(current);
-    crate::release_memory();
-    Ok(WindowRun { results })
 }
 
 /// The API router over `state`.
@@ -598,16 +461,11 @@ async fn create_project(
             (b.name, b.config, None)
         }
     };
-    if state.project(&name).is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!("project `{name}` already exists; PUT /api/v1/projects/{{name}} changes it"),
-        ));
-    }
     let st = state.clone();
-    let project = tokio::task::spawn_blocking(move || save_project(&st, name, config, reference))
-        .await
-        .map_err(ApiError::internal)??;
+    let project =
+        tokio::task::spawn_blocking(move || projects::create(&st, name, config, reference))
+            .await
+            .map_err(ApiError::internal)??;
     Ok((StatusCode::CREATED, Json(project_json(&state, &project))).into_response())
 }
 
@@ -637,17 +495,9 @@ async fn update_project(
     let config: ProjectConfig = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid project settings: {e}")))?;
     let st = state.clone();
-    let project = tokio::task::spawn_blocking(move || {
-        let reference = st
-            .store
-            .get_project(&name)
-            .map_err(ApiError::internal)?
-            .and_then(|r| r.reference)
-            .map(|(b, f)| (b, format_named(&f)));
-        save_project(&st, name, config, reference)
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let project = tokio::task::spawn_blocking(move || projects::update(&st, name, config))
+        .await
+        .map_err(ApiError::internal)??;
     Ok(Json(project_json(&state, &project)))
 }
 
@@ -657,7 +507,7 @@ async fn put_reference(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let existing = project_or_404(&state, &name)?;
+    project_or_404(&state, &name)?;
     let format = upload_format(&headers).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -665,9 +515,8 @@ async fn put_reference(
         )
     })?;
     let st = state.clone();
-    let config = existing.config.clone();
     let project = tokio::task::spawn_blocking(move || {
-        save_project(&st, name, config, Some((body.to_vec(), format)))
+        projects::replace_reference(&st, name, body.to_vec(), format)
     })
     .await
     .map_err(ApiError::internal)??;
@@ -680,12 +529,9 @@ async fn delete_project(
 ) -> ApiResult<StatusCode> {
     project_or_404(&state, &name)?;
     let st = state.clone();
-    let n = name.clone();
-    tokio::task::spawn_blocking(move || st.store.delete_project(&n))
+    tokio::task::spawn_blocking(move || projects::delete(&st, &name))
         .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
-    state.remove(&name);
+        .map_err(ApiError::internal)??;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1019,9 +865,11 @@ async fn post_snapshot(
 ) -> ApiResult<Response> {
     let project = project_or_404(&state, &name)?;
     let st = state.clone();
-    let taken = tokio::task::spawn_blocking(move || crate::scheduler::take_snapshot(&st, &project))
-        .await
-        .map_err(ApiError::internal)??;
+    let taken = tokio::task::spawn_blocking(move || {
+        crate::service::snapshots::take_snapshot(&st, &project)
+    })
+    .await
+    .map_err(ApiError::internal)??;
     match taken {
         Some(id) => Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response()),
         None => Err(ApiError::new(

@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod project;
 pub mod scheduler;
+pub mod service;
 pub mod snapshot;
 pub mod store;
 pub mod window;
@@ -23,7 +24,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use config::ServerConfig;
 use metrics::Recorder;
-use project::{Project, ProjectConfig};
+use project::Project;
 use store::{SnapshotMeta, SnapshotMetric, Store};
 use writer::IngestWriter;
 
@@ -89,31 +90,11 @@ impl AppState {
             config,
         });
         for record in state.store.list_projects()? {
-            let config: ProjectConfig = match serde_json::from_str(&record.config_json) {
-                Ok(c) => c,
-                Err(e) => {
-                    return Err(StartError::Project {
-                        name: record.name,
-                        message: format!("stored settings are unreadable: {e}"),
-                    })
-                }
-            };
-            let reference = record
-                .reference
-                .as_ref()
-                .map(|(b, f)| (b.as_slice(), api::format_named(f)));
-            let project = Project::new(
-                record.name.clone(),
-                config,
-                reference,
-                record.created_us,
-                record.updated_us,
-            )
-            .map_err(|e| StartError::Project {
-                name: record.name.clone(),
+            let name = record.name.clone();
+            service::projects::restore(&state, record).map_err(|e| StartError::Project {
+                name,
                 message: e.to_string(),
             })?;
-            state.install(project);
         }
         for configured in state.config.projects.clone() {
             let reference = match &configured.reference {
@@ -137,9 +118,9 @@ impl AppState {
                     .store
                     .get_project(&configured.name)?
                     .and_then(|r| r.reference)
-                    .map(|(b, f)| (b, api::format_named(&f))),
+                    .map(|(b, f)| (b, service::projects::format_named(&f))),
             };
-            api::save_project(
+            service::projects::save(
                 &state,
                 configured.name.clone(),
                 configured.config,
@@ -147,7 +128,7 @@ impl AppState {
             )
             .map_err(|e| StartError::Project {
                 name: configured.name.clone(),
-                message: e.message,
+                message: e.to_string(),
             })?;
         }
         let names: Vec<String> = state.projects().keys().cloned().collect();
