@@ -3,9 +3,9 @@
 //! through a JSON API and Prometheus `/metrics`.
 
 pub mod alerts;
-pub mod api;
 pub mod config;
 pub mod dashboard;
+pub mod http;
 pub mod ingest;
 pub mod metrics;
 pub mod project;
@@ -190,7 +190,7 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let alerting = tokio::spawn(alerts::run(state.clone(), stop_rx.clone()));
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
-    let app = api::router(state.clone());
+    let app = http::router(state.clone());
     let result = axum::serve(listener, app.into_make_service())
         .with_graceful_shutdown(shutdown)
         .await;

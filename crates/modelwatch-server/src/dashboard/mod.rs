@@ -33,8 +33,8 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use subtle::ConstantTimeEq;
 
-use crate::api::AuthVia;
 use crate::config::Scope;
+use crate::http::auth::AuthVia;
 use crate::{now_us, AppState};
 use html::{esc, form_fields, page, pct};
 

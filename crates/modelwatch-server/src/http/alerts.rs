@@ -12,14 +12,12 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::rules::Rule;
-use super::store::SilenceRecord;
-use crate::api::ApiError;
+use super::error::{ApiError, ApiResult};
+use crate::alerts::rules::Rule;
+use crate::alerts::store::SilenceRecord;
 use crate::ingest::format_us;
 use crate::project::parse_duration;
 use crate::{now_us, AppState};
-
-type ApiResult<T> = Result<T, ApiError>;
 
 /// The routes, merged into the API router.
 pub fn routes() -> Router<Arc<AppState>> {
@@ -76,7 +74,9 @@ async fn list_active(
         .map(|a| {
             let silenced_by: Vec<i64> = silences
                 .iter()
-                .filter(|s| s.starts_us <= now && super::evaluate::matches(&s.matchers, &a.labels))
+                .filter(|s| {
+                    s.starts_us <= now && crate::alerts::evaluate::matches(&s.matchers, &a.labels)
+                })
                 .map(|s| s.id)
                 .collect();
             json!({
