@@ -3,7 +3,8 @@
 //! [`service`](crate::service) and [`store`](crate::store).
 //!
 //! - `error`: [`ApiError`], every error answer as `{"error": "..."}`;
-//! - `auth`: bearer tokens and scopes;
+//! - `auth`: bearer tokens and scopes, the dashboard's login, session cookie and
+//!   anti-forgery value;
 //! - `health`: `/healthz`, `/readyz`;
 //! - `metrics`: `/metrics` and the request accounting;
 //! - `projects`, `events` (ingestion), `labels`, `reports`, `snapshots` (and series),
@@ -23,8 +24,9 @@ pub mod snapshots;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
@@ -71,6 +73,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(snapshots::get_snapshot),
         )
         .route("/api/v1/projects/{project}/series", get(snapshots::series))
+        .route(auth::LOGIN_PATH, get(auth::login_form).post(auth::login))
         .merge(crate::dashboard::routes())
         .merge(alerts::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
@@ -84,5 +87,27 @@ pub fn router(state: Arc<AppState>) -> Router {
             metrics::account,
         ))
         .with_state(state.clone());
-    crate::dashboard::under_base_path(&state.config.base_path, app)
+    under_base_path(&state.config.base_path, app)
+}
+
+/// Serves `app` under `base` (when not empty); `{base}/` redirects to `{base}`, the home.
+fn under_base_path(base: &str, app: Router) -> Router {
+    let base = base.trim_end_matches('/');
+    if base.is_empty() {
+        return app;
+    }
+    let home = base.to_string();
+    Router::new().nest(base, app).route(
+        &format!("{base}/"),
+        get(move || async move { redirect(&home) }),
+    )
+}
+
+/// `303 See Other` to `location`.
+pub fn redirect(location: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
 }
