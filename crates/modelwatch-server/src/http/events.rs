@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,6 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::{ApiError, ApiResult};
+use super::extract::{Body, Path, Query};
 use super::projects::project_or_404;
 use crate::ingest::{self, BodyFormat};
 use crate::store::EventBatch;
@@ -28,7 +28,7 @@ pub(super) async fn post_events(
     Path(name): Path<String>,
     Query(q): Query<EventsQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> ApiResult<Response> {
     let project = project_or_404(&state, &name)?;
     let ct = headers

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::json;
 
 use super::error::{ApiError, ApiResult};
+use super::extract::{Body, Path};
 use super::projects::project_or_404;
 use crate::ingest::{self, BodyFormat};
 use crate::AppState;
@@ -18,7 +18,7 @@ pub(super) async fn post_labels(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> ApiResult<Json<serde_json::Value>> {
     project_or_404(&state, &name)?;
     let ct = headers

@@ -3,6 +3,7 @@
 //! [`service`](crate::service) and [`store`](crate::store).
 //!
 //! - `error`: [`ApiError`], every error answer as `{"error": "..."}`;
+//! - `extract`: the query, path and body extractors, whose refusals are `ApiError`s too;
 //! - `auth`: bearer tokens and scopes, the dashboard's login, session cookie and
 //!   anti-forgery value;
 //! - `health`: `/healthz`, `/readyz`;
@@ -14,6 +15,7 @@ pub mod alerts;
 pub mod auth;
 pub mod error;
 pub mod events;
+pub mod extract;
 pub mod health;
 pub mod labels;
 pub mod metrics;
@@ -77,6 +79,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::dashboard::routes())
         .merge(alerts::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method not allowed on this route",
+            )
+        })
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,

@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,6 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error::{ApiError, ApiResult};
+use super::extract::{Body, Path, Query};
 use super::snapshots::snapshot_json;
 use crate::ingest::format_us;
 use crate::project::{Project, ProjectConfig};
@@ -73,7 +73,7 @@ pub(super) async fn create_project(
     State(state): State<Arc<AppState>>,
     Query(q): Query<CreateQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> ApiResult<Response> {
     let (name, config, reference) = match upload_format(&headers) {
         Some(format) => {
@@ -127,7 +127,7 @@ pub(super) async fn get_project(
 pub(super) async fn update_project(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    body: Bytes,
+    Body(body): Body,
 ) -> ApiResult<Json<serde_json::Value>> {
     let config: ProjectConfig = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid project settings: {e}")))?;
@@ -142,7 +142,7 @@ pub(super) async fn put_reference(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    Body(body): Body,
 ) -> ApiResult<Json<serde_json::Value>> {
     project_or_404(&state, &name)?;
     let format = upload_format(&headers).ok_or_else(|| {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
@@ -11,6 +11,7 @@ use modelwatch_core::results::Preset;
 use serde::Deserialize;
 
 use super::error::{ApiError, ApiResult};
+use super::extract::{Path, Query};
 use super::projects::project_or_404;
 use crate::project::parse_duration;
 use crate::service::windows::{run_window, WindowSpec};
