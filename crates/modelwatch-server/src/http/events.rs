@@ -17,12 +17,15 @@ use crate::ingest::{self, BodyFormat};
 use crate::store::EventBatch;
 use crate::{now_us, AppState};
 
+/// `?atomic=true`: refuse the whole batch when one row is invalid.
 #[derive(Debug, Deserialize)]
 pub(super) struct EventsQuery {
     #[serde(default)]
     atomic: bool,
 }
 
+/// `POST .../events`: validates the rows, queues the valid ones for the store and answers
+/// with what was accepted and what was rejected, row by row.
 pub(super) async fn post_events(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,

@@ -14,6 +14,7 @@ use super::projects::project_or_404;
 use crate::ingest::{self, BodyFormat};
 use crate::AppState;
 
+/// `POST .../labels`: `{"id": ..., "target": ...}` rows, joined to stored events by id.
 pub(super) async fn post_labels(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,

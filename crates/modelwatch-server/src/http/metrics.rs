@@ -78,6 +78,7 @@ pub(super) async fn account(
     response
 }
 
+/// `GET /metrics`: Prometheus text or OpenMetrics, as the `Accept` header asks.
 pub(super) async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     let format =
         ExpositionFormat::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));

@@ -37,6 +37,7 @@ fn upload_format(headers: &HeaderMap) -> Option<Format> {
     }
 }
 
+/// The project named `name`, or the 404 answer.
 pub(super) fn project_or_404(state: &AppState, name: &str) -> ApiResult<Arc<Project>> {
     state.project(name).ok_or_else(|| ApiError::not_found(name))
 }
@@ -54,6 +55,7 @@ fn project_json(state: &AppState, p: &Project) -> serde_json::Value {
     })
 }
 
+/// `GET /api/v1/projects`: every project, by name.
 pub(super) async fn list_projects(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     let mut projects: Vec<Arc<Project>> = state.projects().values().cloned().collect();
     projects.sort_by(|a, b| a.name.cmp(&b.name));
@@ -61,6 +63,7 @@ pub(super) async fn list_projects(State(state): State<Arc<AppState>>) -> Json<se
     Json(json!({ "projects": list }))
 }
 
+/// `?name=` of a reference upload.
 #[derive(Debug, Deserialize)]
 pub(super) struct CreateQuery {
     name: Option<String>,
@@ -106,6 +109,7 @@ pub(super) async fn create_project(
     Ok((StatusCode::CREATED, Json(project_json(&state, &project))).into_response())
 }
 
+/// `GET /api/v1/projects/{project}`: the project with its count of stored events.
 pub(super) async fn get_project(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -138,6 +142,8 @@ pub(super) async fn update_project(
     Ok(Json(project_json(&state, &project)))
 }
 
+/// `PUT .../reference`: replaces the reference data (CSV, Parquet or JSON Lines by
+/// `Content-Type`), keeping the settings.
 pub(super) async fn put_reference(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -160,6 +166,7 @@ pub(super) async fn put_reference(
     Ok(Json(project_json(&state, &project)))
 }
 
+/// `DELETE /api/v1/projects/{project}`: the project with its events and snapshots.
 pub(super) async fn delete_project(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,

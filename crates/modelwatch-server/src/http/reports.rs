@@ -17,6 +17,7 @@ use crate::project::parse_duration;
 use crate::service::windows::{run_window, WindowSpec};
 use crate::{now_us, AppState};
 
+/// The window (`last=`, `since=`, `from=`/`to=`), `preset=` and `format=` of a report.
 #[derive(Debug, Deserialize)]
 pub(super) struct ReportQuery {
     last: Option<usize>,
@@ -27,6 +28,7 @@ pub(super) struct ReportQuery {
     format: Option<String>,
 }
 
+/// The RFC 3339 time of query parameter `what`, in microseconds since the epoch.
 pub(super) fn parse_instant(what: &str, s: &str) -> ApiResult<i64> {
     modelwatch_io::infer::parse_datetime(s.trim().as_bytes())
         .ok_or_else(|| ApiError::bad_request(format!("{what}: `{s}` is not an RFC 3339 time")))
@@ -102,6 +104,7 @@ fn html_message(status: StatusCode, message: &str) -> Response {
         .into_response()
 }
 
+/// `GET .../report`: JSON, or the HTML report for `format=html` or a browser's `Accept`.
 pub(super) async fn report(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,

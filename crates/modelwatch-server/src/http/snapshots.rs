@@ -17,6 +17,7 @@ use super::reports::parse_instant;
 use crate::ingest::format_us;
 use crate::AppState;
 
+/// A snapshot's metadata as the API shows it.
 pub(super) fn snapshot_json(m: &crate::store::SnapshotMeta) -> serde_json::Value {
     json!({
         "id": m.id,
@@ -27,6 +28,7 @@ pub(super) fn snapshot_json(m: &crate::store::SnapshotMeta) -> serde_json::Value
     })
 }
 
+/// `from=`/`to=` and `limit=` of a listing; `metric=` and `column=` of a series.
 #[derive(Debug, Deserialize)]
 pub(super) struct RangeQuery {
     from: Option<String>,
@@ -47,6 +49,7 @@ fn range_of(q: &RangeQuery) -> ApiResult<(i64, i64)> {
     Ok((from, to))
 }
 
+/// `GET .../snapshots`: the snapshots taken in a time range, newest first.
 pub(super) async fn list_snapshots(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -85,6 +88,7 @@ pub(super) async fn post_snapshot(
     }
 }
 
+/// `GET .../snapshots/{id}`: a snapshot's stored results.
 pub(super) async fn get_snapshot(
     State(state): State<Arc<AppState>>,
     Path((name, id)): Path<(String, i64)>,
@@ -99,6 +103,7 @@ pub(super) async fn get_snapshot(
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
 
+/// `GET .../series?metric=`: one metric of the stored snapshots over time.
 pub(super) async fn series(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
