@@ -3,14 +3,15 @@
 //! through a JSON API and Prometheus `/metrics`.
 
 pub mod alerts;
-pub mod api;
 pub mod catalogue;
 pub mod config;
 pub mod dashboard;
+pub mod http;
 pub mod ingest;
 pub mod metrics;
 pub mod project;
 pub mod scheduler;
+pub mod service;
 pub mod snapshot;
 pub mod store;
 pub mod window;
@@ -24,7 +25,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use config::ServerConfig;
 use metrics::Recorder;
-use project::{Project, ProjectConfig};
+use project::Project;
 use store::{SnapshotMeta, SnapshotMetric, Store};
 use writer::IngestWriter;
 
@@ -90,31 +91,11 @@ impl AppState {
             config,
         });
         for record in state.store.list_projects()? {
-            let config: ProjectConfig = match serde_json::from_str(&record.config_json) {
-                Ok(c) => c,
-                Err(e) => {
-                    return Err(StartError::Project {
-                        name: record.name,
-                        message: format!("stored settings are unreadable: {e}"),
-                    })
-                }
-            };
-            let reference = record
-                .reference
-                .as_ref()
-                .map(|(b, f)| (b.as_slice(), api::format_named(f)));
-            let project = Project::new(
-                record.name.clone(),
-                config,
-                reference,
-                record.created_us,
-                record.updated_us,
-            )
-            .map_err(|e| StartError::Project {
-                name: record.name.clone(),
+            let name = record.name.clone();
+            service::projects::restore(&state, record).map_err(|e| StartError::Project {
+                name,
                 message: e.to_string(),
             })?;
-            state.install(project);
         }
         for configured in state.config.projects.clone() {
             let reference = match &configured.reference {
@@ -138,9 +119,9 @@ impl AppState {
                     .store
                     .get_project(&configured.name)?
                     .and_then(|r| r.reference)
-                    .map(|(b, f)| (b, api::format_named(&f))),
+                    .map(|(b, f)| (b, service::projects::format_named(&f))),
             };
-            api::save_project(
+            service::projects::save(
                 &state,
                 configured.name.clone(),
                 configured.config,
@@ -148,7 +129,7 @@ impl AppState {
             )
             .map_err(|e| StartError::Project {
                 name: configured.name.clone(),
-                message: e.message,
+                message: e.to_string(),
             })?;
         }
         let names: Vec<String> = state.projects().keys().cloned().collect();
@@ -210,7 +191,7 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let alerting = tokio::spawn(alerts::run(state.clone(), stop_rx.clone()));
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
-    let app = api::router(state.clone());
+    let app = http::router(state.clone());
     let result = axum::serve(listener, app.into_make_service())
         .with_graceful_shutdown(shutdown)
         .await;

@@ -571,3 +571,51 @@ fn late_labels_feed_classification_quality_in_windows_and_snapshots() {
         "{m}"
     );
 }
+
+#[test]
+fn refused_query_strings_paths_and_methods_answer_in_json() {
+    let server = TestServer::start(ServerConfig::default());
+    create_iris(&server, "iris");
+    let json_error = |a: &Answer| -> String {
+        assert!(
+            a.content_type.starts_with("application/json"),
+            "{} {}",
+            a.content_type,
+            a.body
+        );
+        a.json()["error"].as_str().unwrap().to_string()
+    };
+    // A query string that does not parse: `last` is a number.
+    let r = get(&server.url("/api/v1/projects/iris/report?last=abc"));
+    assert_eq!(r.status, 400);
+    let message = json_error(&r);
+    assert!(message.contains("query string"), "{message}");
+    assert!(message.contains("last"), "{message}");
+    // The same for the other resources' query strings.
+    let r = get(&server.url("/api/v1/projects/iris/snapshots?limit=many"));
+    assert_eq!(r.status, 400);
+    assert!(json_error(&r).contains("limit"), "{}", r.body);
+    let r = call(
+        "POST",
+        &server.url("/api/v1/projects/iris/events?atomic=maybe"),
+        &[("Content-Type", "application/json")],
+        Some(iris_events(3, 0.0).as_bytes()),
+    );
+    assert_eq!(r.status, 400);
+    assert!(json_error(&r).contains("atomic"), "{}", r.body);
+    let r = get(&server.url("/api/v1/alerts/history?limit=-1"));
+    assert_eq!(r.status, 400);
+    assert!(json_error(&r).contains("limit"), "{}", r.body);
+    // A path segment that is not a number.
+    let r = get(&server.url("/api/v1/projects/iris/snapshots/first"));
+    assert_eq!(r.status, 400);
+    assert!(json_error(&r).contains("first"), "{}", r.body);
+    // A method the route does not have.
+    let r = call("POST", &server.url("/api/v1/projects/iris"), &[], None);
+    assert_eq!(r.status, 405);
+    assert!(json_error(&r).contains("method"), "{}", r.body);
+    let (status, headers, _) = raw("POST", &server.url("/api/v1/projects/iris"), &[], None);
+    assert_eq!(status, 405);
+    let allow = header(&headers, "allow").unwrap_or_default();
+    assert!(allow.contains("GET") && allow.contains("PUT"), "{allow}");
+}

@@ -8,7 +8,7 @@
 //! - [`notify`]: grouping, silences, receiver bodies, delivery with retries;
 //! - [`slo`]: SLO definitions and burn-rate arithmetic;
 //! - [`store`]: the alert tables (own connection to the same SQLite file);
-//! - [`http`]: the `/api/v1/alerts` routes;
+//! - the `/api/v1/alerts` routes live in [`crate::http::alerts`];
 //! - [`export`]: Prometheus recording and alerting rules.
 //!
 //! The evaluation loop runs in its own task (started by [`crate::serve`]), the delivery
@@ -16,7 +16,6 @@
 
 pub mod evaluate;
 pub mod export;
-pub mod http;
 pub mod notify;
 pub mod rules;
 pub mod slo;
@@ -290,7 +289,8 @@ impl Alerts {
             .clone()
     }
 
-    fn set_api_rules(&self, rules: Vec<Rule>) {
+    /// Replaces the rules created through the API (after the store has them).
+    pub(crate) fn set_api_rules(&self, rules: Vec<Rule>) {
         *self.api_rules.write().unwrap_or_else(|p| p.into_inner()) = rules;
     }
 

@@ -6,8 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::OnceLock;
 
 use super::html::{age, esc, num, pct, time};
 use crate::alerts::evaluate::{effective_rules, matches};
@@ -467,7 +465,7 @@ pub fn render_project(base: &str, project: &str, a: &ProjectAlerts, now_us: i64)
                  <a href=\"{}\">sign in</a> with one.</p>",
                 esc(&format!(
                     "{base}{}?next={}",
-                    super::LOGIN_PATH,
+                    crate::http::auth::LOGIN_PATH,
                     pct(&here)
                 ))
             );
@@ -566,20 +564,4 @@ pub fn silence_from_form(
         created_by,
         comment: get("comment").chars().take(1000).collect(),
     })
-}
-
-/// The anti-forgery value of a session: a keyed hash (SipHash with keys drawn at random
-/// once per process) of the session token, so a page's form value says nothing about
-/// the token and a form from before a restart is refused.
-pub fn csrf_for(token: &str) -> String {
-    static KEYS: OnceLock<[std::collections::hash_map::RandomState; 2]> = OnceLock::new();
-    let keys = KEYS.get_or_init(Default::default);
-    let mut out = String::new();
-    for k in keys {
-        let mut h = k.build_hasher();
-        h.write(b"modelwatch dashboard csrf\0");
-        h.write(token.as_bytes());
-        let _ = write!(out, "{:016x}", h.finish());
-    }
-    out
 }

@@ -9,10 +9,9 @@
 //!   them on top; the project page shows its active alerts, their last transitions, the
 //!   silences and a form that `POST`s to `/projects/{project}/silences` (see
 //!   [`create_silence`]);
-//! - `/login`: when tokens are configured, a form that takes a read token once and keeps
-//!   it in an HttpOnly, SameSite=Strict session cookie, which [`session_token`] hands to
-//!   the API's `authorize` layer for GET requests and for the silence form (see
-//!   [`is_form_post`]).
+//! - the login page ([`login_page`]), which `/login` shows when tokens are configured; the
+//!   session cookie, the login itself and the form's anti-forgery value are
+//!   [`crate::http::auth`]'s.
 //!
 //! Everything lives under the configured `base_path`; links carry it. Pages fetch nothing
 //! (the Content-Security-Policy forbids it): styles and the small script are inline.
@@ -27,21 +26,15 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use subtle::ConstantTimeEq;
 
-use crate::api::AuthVia;
 use crate::config::Scope;
+use crate::http::auth::{self, AuthVia};
 use crate::{now_us, AppState};
 use html::{esc, form_fields, page, pct};
-
-/// The login form's path (open: it is how a reader gets in).
-pub const LOGIN_PATH: &str = "/login";
-/// The session cookie's name.
-pub const COOKIE: &str = "modelwatch_session";
 
 /// The dashboard routes, merged into the API router (they share its auth and accounting).
 pub fn routes() -> Router<Arc<AppState>> {
@@ -49,7 +42,6 @@ pub fn routes() -> Router<Arc<AppState>> {
         .route("/", get(projects_page))
         .route("/projects/{project}", get(project_page))
         .route("/projects/{project}/silences", post(create_silence))
-        .route(LOGIN_PATH, get(login_form).post(login))
 }
 
 /// The base path without a trailing slash (`""` at the root).
@@ -77,19 +69,6 @@ pub fn check_base_path(path: &str) -> Result<(), String> {
     }
 }
 
-/// Serves `app` under `base` (when not empty); `{base}/` redirects to `{base}`, the home.
-pub fn under_base_path(base: &str, app: Router) -> Router {
-    let base = base.trim_end_matches('/');
-    if base.is_empty() {
-        return app;
-    }
-    let home = base.to_string();
-    Router::new().nest(base, app).route(
-        &format!("{base}/"),
-        get(move || async move { redirect(&home) }),
-    )
-}
-
 /// The home page's path: `/`, or the base path itself.
 pub fn home(base: &str) -> String {
     let base = base.trim_end_matches('/');
@@ -98,49 +77,6 @@ pub fn home(base: &str) -> String {
     } else {
         base.to_string()
     }
-}
-
-/// The token held by the session cookie of a request, if any.
-pub fn session_token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            (k == COOKIE && !v.is_empty()).then(|| html::pct_decode(v))
-        })
-}
-
-/// Whether `path` (below the base path) is a dashboard page, which answers a missing
-/// token with the login form rather than a bare 401.
-pub fn is_page(path: &str) -> bool {
-    path == "/" || path.is_empty() || path.starts_with("/projects/")
-}
-
-/// Whether `path` (below the base path) is the dashboard's silence form target, where the
-/// API's `authorize` layer also takes the session cookie for a write (its token still
-/// needs write scope, and [`create_silence`] checks the form's anti-forgery value).
-pub fn is_form_post(path: &str) -> bool {
-    path.strip_prefix("/projects/")
-        .and_then(|p| p.strip_suffix("/silences"))
-        .is_some_and(|p| !p.is_empty() && !p.contains('/'))
-}
-
-/// `303` to the login form, which comes back to `uri` afterwards.
-pub fn login_redirect(base: &str, uri: &Uri) -> Response {
-    let base = base.trim_end_matches('/');
-    let back = format!("{base}{}", uri.path_and_query().map_or("/", |p| p.as_str()));
-    redirect(&format!("{base}{LOGIN_PATH}?next={}", pct(&back)))
-}
-
-fn redirect(location: &str) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(location) {
-        r.headers_mut().insert(header::LOCATION, v);
-    }
-    r
 }
 
 /// An HTML answer with the headers every dashboard page carries.
@@ -289,19 +225,13 @@ async fn project_page(
     )
 }
 
-/// The token of the request's session cookie when it is a configured token with `scope`.
-fn session_with(state: &AppState, headers: &HeaderMap, scope: Scope) -> Option<String> {
-    let token = session_token(headers)?;
-    state.config.grants(&token, scope).then_some(token)
-}
-
 /// What the silence form looks like for this reader.
 fn silence_form(state: &AppState, headers: &HeaderMap) -> alerts::SilenceForm {
     if state.config.tokens.is_empty() {
         return alerts::SilenceForm::Open;
     }
-    match session_with(state, headers, Scope::Write) {
-        Some(token) => alerts::SilenceForm::Session(alerts::csrf_for(&token)),
+    match auth::session_with(state, headers, Scope::Write) {
+        Some(token) => alerts::SilenceForm::Session(auth::csrf_for(&token)),
         None => alerts::SilenceForm::ReadOnly,
     }
 }
@@ -311,9 +241,7 @@ fn silence_form(state: &AppState, headers: &HeaderMap) -> alerts::SilenceForm {
 /// matching the project (and the rule, when one is picked) through the alert store and
 /// goes back to the project page with `303`.
 ///
-/// Without tokens configured anyone may post. With tokens, the `authorize` layer has
-/// already checked a write-scoped bearer token or session cookie; a session must also
-/// send the anti-forgery value of its page (the cookie is SameSite=Strict as well).
+/// Who may post is [`auth::form_allowed`]'s decision.
 async fn create_silence(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
@@ -322,24 +250,17 @@ async fn create_silence(
     body: Bytes,
 ) -> Response {
     let fields = form_fields(&String::from_utf8_lossy(&body));
-    // `authorize` has checked the write scope of the bearer token or session; anything but
-    // a bearer token (with tokens configured) must also carry the page's value.
-    if !state.config.tokens.is_empty() && via.map(|Extension(v)| v) != Some(AuthVia::Bearer) {
-        let given = fields
-            .iter()
-            .find(|(k, _)| k == "csrf")
-            .map_or("", |(_, v)| v.as_str());
-        let ok = session_token(&headers).is_some_and(|token| {
-            bool::from(alerts::csrf_for(&token).as_bytes().ct_eq(given.as_bytes()))
-        });
-        if !ok {
-            return message_page(
-                &state,
-                StatusCode::FORBIDDEN,
-                "Not allowed",
-                "Creating a silence needs a session with write scope and the form of its page; reload the page and try again.",
-            );
-        }
+    let given = fields
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map_or("", |(_, v)| v.as_str());
+    if !auth::form_allowed(&state, via.map(|Extension(v)| v), &headers, given) {
+        return message_page(
+            &state,
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "Creating a silence needs a session with write scope and the form of its page; reload the page and try again.",
+        );
     }
     let Some(project) = state.project(&name) else {
         return no_such_project(&state, &name);
@@ -354,7 +275,7 @@ async fn create_silence(
     match stored {
         Ok(Ok(id)) => {
             tracing::info!(project = %project.name, id, "dashboard: silence created");
-            redirect(&format!(
+            crate::http::redirect(&format!(
                 "{}/projects/{}#alerts",
                 base(&state),
                 pct(&project.name)
@@ -376,23 +297,13 @@ async fn create_silence(
     }
 }
 
-/// Where to go after logging in: `next` when it is a path of this service.
-fn safe_next(base: &str, next: Option<&str>) -> String {
-    let home = home(base);
-    match next {
-        Some(n)
-            if (n.starts_with(&format!("{base}/")) || n == home)
-                && !n.starts_with("//")
-                && !n.contains('\\')
-                && !n.chars().any(char::is_control) =>
-        {
-            n.to_string()
-        }
-        _ => home,
-    }
-}
-
-fn login_page(state: &AppState, status: StatusCode, next: &str, error: Option<&str>) -> Response {
+/// The login form, with `next` to come back to and an error line when a token was refused.
+pub fn login_page(
+    state: &AppState,
+    status: StatusCode,
+    next: &str,
+    error: Option<&str>,
+) -> Response {
     let body = format!(
         "<h1>Sign in</h1><p class=\"muted\">This server needs a token with read scope to show its dashboard. \
          It is kept in a session cookie of this browser.</p>{}\
@@ -404,23 +315,10 @@ fn login_page(state: &AppState, status: StatusCode, next: &str, error: Option<&s
             "<p class=\"bad\" id=\"login-error\">{}</p>",
             esc(e)
         )),
-        esc(&format!("{}{LOGIN_PATH}", base(state))),
+        esc(&format!("{}{}", base(state), auth::LOGIN_PATH)),
         esc(next),
     );
     html_response(status, page(base(state), "Sign in", 0, &body))
-}
-
-async fn login_form(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Response {
-    let fields = form_fields(q.as_deref().unwrap_or(""));
-    let next = fields
-        .iter()
-        .find(|(k, _)| k == "next")
-        .map(|(_, v)| v.as_str());
-    let next = safe_next(base(&state), next);
-    if state.config.tokens.is_empty() {
-        return redirect(&next);
-    }
-    login_page(&state, StatusCode::OK, &next, None)
 }
 
 /// The page for a project name that does not exist.
@@ -431,47 +329,6 @@ fn no_such_project(state: &AppState, name: &str) -> Response {
         "No such project",
         &format!("Project `{name}` does not exist."),
     )
-}
-
-fn cookie(state: &AppState, value: &str, max_age: Option<u64>) -> HeaderValue {
-    let path = home(base(state));
-    let mut c = format!("{COOKIE}={value}; Path={path}; HttpOnly; SameSite=Strict");
-    if let Some(s) = max_age {
-        c.push_str(&format!("; Max-Age={s}"));
-    }
-    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-/// `POST /login`: `token=...&next=...` sets the session cookie and goes to `next`;
-/// `logout=1` clears it.
-async fn login(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
-    let fields = form_fields(&String::from_utf8_lossy(&body));
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
-    };
-    let next = safe_next(base(&state), get("next"));
-    if get("logout").is_some() {
-        let mut r = login_page(&state, StatusCode::OK, &next, None);
-        r.headers_mut()
-            .insert(header::SET_COOKIE, cookie(&state, "", Some(0)));
-        return r;
-    }
-    let token = get("token").unwrap_or("").trim();
-    if !state.config.grants(token, Scope::Read) {
-        return login_page(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            &next,
-            Some("That token is not valid for reading."),
-        );
-    }
-    let mut r = redirect(&next);
-    r.headers_mut()
-        .insert(header::SET_COOKIE, cookie(&state, &pct(token), None));
-    r
 }
 
 #[cfg(test)]

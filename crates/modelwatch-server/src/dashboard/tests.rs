@@ -208,32 +208,12 @@ fn ranges_parse_and_reject_nonsense() {
 }
 
 #[test]
-fn login_targets_stay_on_this_service() {
-    assert_eq!(safe_next("", Some("/projects/a")), "/projects/a");
-    assert_eq!(safe_next("", Some("//evil.example/")), "/");
-    assert_eq!(safe_next("", Some("https://evil.example/")), "/");
-    assert_eq!(safe_next("/mw", Some("/other")), "/mw");
-    assert_eq!(safe_next("/mw", Some("/mw")), "/mw");
-    assert_eq!(
-        safe_next("/mw", Some("/mw/projects/x?range=1d")),
-        "/mw/projects/x?range=1d"
-    );
+fn base_paths_are_checked() {
     assert!(check_base_path("/modelwatch").is_ok());
     assert!(check_base_path("").is_ok());
     assert!(check_base_path("modelwatch").is_err());
     assert!(check_base_path("/a b").is_err());
     assert!(check_base_path("/../x").is_err());
-}
-
-#[test]
-fn the_session_cookie_is_read_among_others() {
-    let mut h = HeaderMap::new();
-    h.insert(
-        header::COOKIE,
-        HeaderValue::from_static("a=1; modelwatch_session=ab%26cd%3B; b=2"),
-    );
-    assert_eq!(session_token(&h).as_deref(), Some("ab&cd;"));
-    assert_eq!(session_token(&HeaderMap::new()), None);
 }
 
 fn active_alert(
@@ -481,12 +461,4 @@ fn silence_forms_become_silences_of_the_project() {
             .is_err()
     );
     assert!(alerts::silence_from_form("p", &f(&[("duration", "forever")]), now).is_err());
-    // The anti-forgery value depends on the token and is stable within the process.
-    assert_eq!(alerts::csrf_for("a"), alerts::csrf_for("a"));
-    assert_ne!(alerts::csrf_for("a"), alerts::csrf_for("b"));
-    assert_eq!(alerts::csrf_for("a").len(), 32);
-    assert!(is_form_post("/projects/a%2Fb/silences"));
-    assert!(!is_form_post("/projects/a/b/silences"));
-    assert!(!is_form_post("/projects//silences"));
-    assert!(!is_form_post("/api/v1/projects/a/silences"));
 }

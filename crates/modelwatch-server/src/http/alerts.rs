@@ -3,8 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
@@ -12,14 +11,13 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::rules::Rule;
-use super::store::SilenceRecord;
-use crate::api::ApiError;
+use super::error::{ApiError, ApiResult};
+use super::extract::{Body, Path, Query};
+use crate::alerts::rules::Rule;
+use crate::alerts::store::SilenceRecord;
 use crate::ingest::format_us;
 use crate::project::parse_duration;
 use crate::{now_us, AppState};
-
-type ApiResult<T> = Result<T, ApiError>;
 
 /// The routes, merged into the API router.
 pub fn routes() -> Router<Arc<AppState>> {
@@ -76,7 +74,9 @@ async fn list_active(
         .map(|a| {
             let silenced_by: Vec<i64> = silences
                 .iter()
-                .filter(|s| s.starts_us <= now && super::evaluate::matches(&s.matchers, &a.labels))
+                .filter(|s| {
+                    s.starts_us <= now && crate::alerts::evaluate::matches(&s.matchers, &a.labels)
+                })
                 .map(|s| s.id)
                 .collect();
             json!({
@@ -220,7 +220,7 @@ async fn save_rule(state: Arc<AppState>, rule: Rule, create: bool) -> ApiResult<
     Ok((status, Json(rule)).into_response())
 }
 
-async fn create_rule(State(state): State<Arc<AppState>>, body: Bytes) -> ApiResult<Response> {
+async fn create_rule(State(state): State<Arc<AppState>>, Body(body): Body) -> ApiResult<Response> {
     let rule = parse_rule(&body)?;
     save_rule(state, rule, true).await
 }
@@ -228,7 +228,7 @@ async fn create_rule(State(state): State<Arc<AppState>>, body: Bytes) -> ApiResu
 async fn put_rule(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    body: Bytes,
+    Body(body): Body,
 ) -> ApiResult<Response> {
     let rule = parse_rule(&body)?;
     if rule.name != name {
@@ -322,7 +322,10 @@ fn parse_time(what: &str, t: &str) -> ApiResult<i64> {
         })
 }
 
-async fn create_silence(State(state): State<Arc<AppState>>, body: Bytes) -> ApiResult<Response> {
+async fn create_silence(
+    State(state): State<Arc<AppState>>,
+    Body(body): Body,
+) -> ApiResult<Response> {
     let s: NewSilence = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -1,0 +1,88 @@
+//! The one error answer of the API: a status and `{"error": "..."}`, and how the service
+//! layer's errors map onto it.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::service::windows::WindowError;
+use crate::service::ServiceError;
+
+/// An error answer: a status and a message, as `{"error": "..."}`.
+#[derive(Debug)]
+pub struct ApiError {
+    /// The answer's status.
+    pub status: StatusCode,
+    /// The `error` field of the JSON body.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An answer with `status` and `message`.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+    /// `400` with `message`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+    /// `404` for a project that does not exist.
+    pub fn not_found(project: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            format!("project `{project}` does not exist"),
+        )
+    }
+    /// `500`; the message goes to the log, not to the client.
+    pub fn internal(message: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %message, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error; see the server log",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": self.message }))).into_response()
+    }
+}
+
+/// What a handler returns.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<WindowError> for ApiError {
+    fn from(e: WindowError) -> Self {
+        match e {
+            WindowError::TooFewRows { .. } | WindowError::NoReference(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
+            WindowError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m),
+            WindowError::Internal(m) => ApiError::internal(m),
+        }
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NoProject(name) => ApiError::not_found(&name),
+            ServiceError::ProjectExists(name) => ApiError::new(
+                StatusCode::CONFLICT,
+                format!(
+                    "project `{name}` already exists; PUT /api/v1/projects/{{name}} changes it"
+                ),
+            ),
+            ServiceError::Invalid(e) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
+            ServiceError::Store(e) => ApiError::internal(e),
+            ServiceError::Internal(m) => ApiError::internal(m),
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The ingestion endpoint, `POST /api/v1/projects/{project}/events`: prediction events as
+//! JSON, JSON Lines or CSV, validated against the project's schema and queued for the store.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{Body, Path, Query};
+use super::projects::project_or_404;
+use crate::ingest::{self, BodyFormat};
+use crate::store::EventBatch;
+use crate::{now_us, AppState};
+
+/// `?atomic=true`: refuse the whole batch when one row is invalid.
+#[derive(Debug, Deserialize)]
+pub(super) struct EventsQuery {
+    #[serde(default)]
+    atomic: bool,
+}
+
+/// `POST .../events`: validates the rows, queues the valid ones for the store and answers
+/// with what was accepted and what was rejected, row by row.
+pub(super) async fn post_events(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    Query(q): Query<EventsQuery>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> ApiResult<Response> {
+    let project = project_or_404(&state, &name)?;
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let format = BodyFormat::from_content_type(ct).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send events as application/json, application/x-ndjson or text/csv",
+        )
+    })?;
+    let rows =
+        ingest::split_rows(&body, format).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let columns = &project.config.columns;
+    let validated = ingest::validate(
+        rows,
+        &project.schema,
+        &project.configured_columns(),
+        columns.id.as_deref(),
+        columns.timestamp.as_deref(),
+        now_us(),
+    );
+    let kinds: Vec<&'static str> = validated.rejected.iter().map(|r| r.kind).collect();
+    let accepted = validated.events.len();
+    let refused = accepted == 0 || (q.atomic && !validated.rejected.is_empty());
+    let mut response = json!({
+        "accepted": if refused { 0 } else { accepted },
+        "rejected": validated.rejected,
+        "unknown_columns": validated.unknown_columns,
+    });
+    if refused {
+        state
+            .recorder
+            .ingested(&name, body.len(), 0, kinds, std::iter::empty());
+        let status = if validated.rejected.is_empty() {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        response["error"] = json!(if accepted > 0 {
+            "atomic batch rejected: at least one row is invalid; nothing was stored"
+        } else {
+            "no valid event in the request; nothing was stored"
+        });
+        return Ok((status, Json(response)).into_response());
+    }
+    let facts: Vec<(Option<f64>, Option<u16>, Option<String>)> = validated
+        .events
+        .iter()
+        .map(|e| (e.latency_seconds, e.status, e.error.clone()))
+        .collect();
+    let batch = EventBatch {
+        project: name.clone(),
+        events: validated.events,
+    };
+    state.writer.write(batch).await.map_err(|e| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("events were not stored: {e}"),
+        )
+    })?;
+    state.recorder.ingested(
+        &name,
+        body.len(),
+        accepted,
+        kinds,
+        facts.iter().map(|(l, s, e)| crate::metrics::ServingFacts {
+            latency_seconds: *l,
+            status: *s,
+            error: e.as_deref(),
+        }),
+    );
+    crate::alerts::record_serving(&state, &name, &facts);
+    Ok((StatusCode::OK, Json(response)).into_response())
+}

@@ -1,0 +1,79 @@
+//! `POST /api/v1/projects/{project}/labels`: late ground truth, joined to stored events
+//! by their id.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use serde_json::json;
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{Body, Path};
+use super::projects::project_or_404;
+use crate::ingest::{self, BodyFormat};
+use crate::AppState;
+
+/// `POST .../labels`: `{"id": ..., "target": ...}` rows, joined to stored events by id.
+pub(super) async fn post_labels(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    project_or_404(&state, &name)?;
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let format = BodyFormat::from_content_type(ct)
+        .filter(|f| *f != BodyFormat::Csv)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send labels as application/json or application/x-ndjson",
+            )
+        })?;
+    let rows =
+        ingest::split_rows(&body, format).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let mut pairs = Vec::new();
+    let mut rejected = Vec::new();
+    for (index, row) in rows.into_iter().enumerate() {
+        let pair = row.and_then(|o| {
+            let id = match o.get("id") {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(serde_json::Value::Number(n)) => n.to_string(),
+                _ => return Err("needs an `id` (string or number)".to_string()),
+            };
+            match o.get("target") {
+                Some(v) if !v.is_null() && !v.is_object() && !v.is_array() => {
+                    Ok((id, v.to_string()))
+                }
+                _ => Err("needs a `target` value".to_string()),
+            }
+        });
+        match pair {
+            Ok(p) => pairs.push(p),
+            Err(reason) => rejected.push(json!({ "index": index, "reason": reason })),
+        }
+    }
+    let st = state.clone();
+    let n = name.clone();
+    let sent = pairs.clone();
+    let found = tokio::task::spawn_blocking(move || st.store.attach_labels(&n, &sent))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    let joined: usize = found.iter().sum();
+    let unknown: Vec<&str> = pairs
+        .iter()
+        .zip(&found)
+        .filter(|(_, n)| **n == 0)
+        .map(|((id, _), _)| id.as_str())
+        .collect();
+    state.recorder.labels_joined(&name, joined);
+    Ok(Json(json!({
+        "joined": joined,
+        "unknown_ids": unknown,
+        "rejected": rejected,
+    })))
+}

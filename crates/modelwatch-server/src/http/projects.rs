@@ -1,0 +1,180 @@
+//! `/api/v1/projects` and `/api/v1/projects/{project}`: list, create, read, change and
+//! delete projects, and upload their reference data (`.../reference`).
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use modelwatch_io::Format;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{Body, Path, Query};
+use super::snapshots::snapshot_json;
+use crate::ingest::format_us;
+use crate::project::{Project, ProjectConfig};
+use crate::service::projects;
+use crate::AppState;
+
+/// The reference format a `Content-Type` names.
+fn upload_format(headers: &HeaderMap) -> Option<Format> {
+    let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let mime = ct.split(';').next()?.trim().to_ascii_lowercase();
+    match mime.as_str() {
+        "text/csv" | "application/csv" => Some(Format::Csv),
+        "application/vnd.apache.parquet" | "application/x-parquet" | "application/parquet" => {
+            Some(Format::Parquet)
+        }
+        "application/x-ndjson"
+        | "application/ndjson"
+        | "application/jsonl"
+        | "application/x-jsonlines"
+        | "application/jsonlines" => Some(Format::JsonLines),
+        _ => None,
+    }
+}
+
+/// The project named `name`, or the 404 answer.
+pub(super) fn project_or_404(state: &AppState, name: &str) -> ApiResult<Arc<Project>> {
+    state.project(name).ok_or_else(|| ApiError::not_found(name))
+}
+
+fn project_json(state: &AppState, p: &Project) -> serde_json::Value {
+    let latest = state.latest().get(&p.name).map(|l| l.meta.clone());
+    json!({
+        "name": p.name,
+        "config": p.config,
+        "schema": p.schema,
+        "reference_rows": p.reference.as_ref().map(|r| r.rows()),
+        "created": format_us(p.created_us),
+        "updated": format_us(p.updated_us),
+        "latest_snapshot": latest.map(|m| snapshot_json(&m)),
+    })
+}
+
+/// `GET /api/v1/projects`: every project, by name.
+pub(super) async fn list_projects(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let mut projects: Vec<Arc<Project>> = state.projects().values().cloned().collect();
+    projects.sort_by(|a, b| a.name.cmp(&b.name));
+    let list: Vec<_> = projects.iter().map(|p| project_json(&state, p)).collect();
+    Json(json!({ "projects": list }))
+}
+
+/// `?name=` of a reference upload.
+#[derive(Debug, Deserialize)]
+pub(super) struct CreateQuery {
+    name: Option<String>,
+}
+
+/// `POST /api/v1/projects`: a JSON body `{"name": ..., settings...}`, or a reference file
+/// (CSV, Parquet, JSON Lines by `Content-Type`) with `?name=`, default settings and the
+/// schema inferred from it.
+pub(super) async fn create_project(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<CreateQuery>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> ApiResult<Response> {
+    let (name, config, reference) = match upload_format(&headers) {
+        Some(format) => {
+            let name = q
+                .name
+                .ok_or_else(|| ApiError::bad_request("a reference upload needs ?name="))?;
+            (
+                name,
+                ProjectConfig::default(),
+                Some((body.to_vec(), format)),
+            )
+        }
+        None => {
+            #[derive(Deserialize)]
+            struct Body {
+                name: String,
+                #[serde(flatten)]
+                config: ProjectConfig,
+            }
+            let b: Body = serde_json::from_slice(&body)
+                .map_err(|e| ApiError::bad_request(format!("invalid project JSON: {e}")))?;
+            (b.name, b.config, None)
+        }
+    };
+    let st = state.clone();
+    let project =
+        tokio::task::spawn_blocking(move || projects::create(&st, name, config, reference))
+            .await
+            .map_err(ApiError::internal)??;
+    Ok((StatusCode::CREATED, Json(project_json(&state, &project))).into_response())
+}
+
+/// `GET /api/v1/projects/{project}`: the project with its count of stored events.
+pub(super) async fn get_project(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let p = project_or_404(&state, &name)?;
+    let mut v = project_json(&state, &p);
+    let store = state.store.clone();
+    let n = name.clone();
+    let events = tokio::task::spawn_blocking(move || store.count_events(&n))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    v["events"] = json!(events);
+    Ok(Json(v))
+}
+
+/// `PUT /api/v1/projects/{project}`: replaces the settings (JSON), keeping the reference;
+/// creates the project when it does not exist.
+pub(super) async fn update_project(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    Body(body): Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let config: ProjectConfig = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid project settings: {e}")))?;
+    let st = state.clone();
+    let project = tokio::task::spawn_blocking(move || projects::update(&st, name, config))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(Json(project_json(&state, &project)))
+}
+
+/// `PUT .../reference`: replaces the reference data (CSV, Parquet or JSON Lines by
+/// `Content-Type`), keeping the settings.
+pub(super) async fn put_reference(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    Body(body): Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    project_or_404(&state, &name)?;
+    let format = upload_format(&headers).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the reference as text/csv, application/vnd.apache.parquet or application/x-ndjson",
+        )
+    })?;
+    let st = state.clone();
+    let project = tokio::task::spawn_blocking(move || {
+        projects::replace_reference(&st, name, body.to_vec(), format)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    Ok(Json(project_json(&state, &project)))
+}
+
+/// `DELETE /api/v1/projects/{project}`: the project with its events and snapshots.
+pub(super) async fn delete_project(
+    State(state): State<Arc<AppState>>,
+    Path(name): Path<String>,
+) -> ApiResult<StatusCode> {
+    project_or_404(&state, &name)?;
+    let st = state.clone();
+    tokio::task::spawn_blocking(move || projects::delete(&st, &name))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(StatusCode::NO_CONTENT)
+}

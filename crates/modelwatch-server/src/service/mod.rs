@@ -1,0 +1,29 @@
+//! The service layer: what the HTTP handlers, the scheduler and start-up share, with no
+//! knowledge of HTTP. `projects` creates, changes and deletes projects and installs them
+//! into the [`AppState`](crate::AppState); `windows` runs presets over a window of events;
+//! `snapshots` takes a snapshot of a window and makes it the latest. `http/` turns these
+//! errors into status codes.
+
+pub mod projects;
+pub mod snapshots;
+pub mod windows;
+
+/// Why a project operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// No project of that name.
+    #[error("project `{0}` does not exist")]
+    NoProject(String),
+    /// Creating a project whose name is taken.
+    #[error("project `{0}` already exists")]
+    ProjectExists(String),
+    /// The settings or the reference data were refused.
+    #[error("{0}")]
+    Invalid(#[from] crate::project::ProjectError),
+    /// The store failed.
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
+    /// Anything else that is not the caller's fault.
+    #[error("{0}")]
+    Internal(String),
+}

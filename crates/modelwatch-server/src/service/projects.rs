@@ -1,0 +1,135 @@
+//! Creating, changing and deleting projects: each change is stored first, then the built
+//! [`Project`] is installed into the [`AppState`], so a restart finds what the API answered.
+
+use std::sync::Arc;
+
+use modelwatch_io::Format;
+
+use super::ServiceError;
+use crate::project::{Project, ProjectConfig};
+use crate::store::ProjectRecord;
+use crate::{now_us, AppState};
+
+/// The input format a stored or uploaded reference has, by name.
+pub fn format_named(name: &str) -> Format {
+    Format::from_name(name).unwrap_or(Format::Csv)
+}
+
+/// The name a reference's format is stored under (the inverse of [`format_named`]).
+pub fn format_name(f: Format) -> &'static str {
+    match f {
+        Format::Csv => "csv",
+        Format::Parquet => "parquet",
+        Format::JsonLines => "jsonl",
+    }
+}
+
+/// Builds, stores and installs a project (created or replaced).
+pub fn save(
+    state: &AppState,
+    name: String,
+    config: ProjectConfig,
+    reference: Option<(Vec<u8>, Format)>,
+) -> Result<Arc<Project>, ServiceError> {
+    let now = now_us();
+    let created = state.project(&name).map_or(now, |p| p.created_us);
+    let project = Project::new(
+        name.clone(),
+        config.clone(),
+        reference.as_ref().map(|(b, f)| (b.as_slice(), *f)),
+        created,
+        now,
+    )?;
+    let record = ProjectRecord {
+        name: name.clone(),
+        config_json: serde_json::to_string(&config)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?,
+        reference: reference.map(|(b, f)| (b, format_name(f).to_string())),
+        created_us: created,
+        updated_us: now,
+    };
+    state.store.put_project(&record)?;
+    state.install(project);
+    state
+        .project(&name)
+        .ok_or_else(|| ServiceError::Internal("project vanished after saving".into()))
+}
+
+/// Creates a project; refused when the name is taken.
+pub fn create(
+    state: &AppState,
+    name: String,
+    config: ProjectConfig,
+    reference: Option<(Vec<u8>, Format)>,
+) -> Result<Arc<Project>, ServiceError> {
+    if state.project(&name).is_some() {
+        return Err(ServiceError::ProjectExists(name));
+    }
+    save(state, name, config, reference)
+}
+
+/// The stored reference of a project, if it has one.
+pub fn stored_reference(
+    state: &AppState,
+    name: &str,
+) -> Result<Option<(Vec<u8>, Format)>, ServiceError> {
+    Ok(state
+        .store
+        .get_project(name)?
+        .and_then(|r| r.reference)
+        .map(|(b, f)| (b, format_named(&f))))
+}
+
+/// Replaces a project's settings, keeping its stored reference; creates the project when
+/// it does not exist.
+pub fn update(
+    state: &AppState,
+    name: String,
+    config: ProjectConfig,
+) -> Result<Arc<Project>, ServiceError> {
+    let reference = stored_reference(state, &name)?;
+    save(state, name, config, reference)
+}
+
+/// Replaces a project's reference data, keeping its settings.
+pub fn replace_reference(
+    state: &AppState,
+    name: String,
+    reference: Vec<u8>,
+    format: Format,
+) -> Result<Arc<Project>, ServiceError> {
+    let existing = state
+        .project(&name)
+        .ok_or_else(|| ServiceError::NoProject(name.clone()))?;
+    let config = existing.config.clone();
+    save(state, name, config, Some((reference, format)))
+}
+
+/// Deletes a project with its events and snapshots, and forgets it.
+pub fn delete(state: &AppState, name: &str) -> Result<(), ServiceError> {
+    if state.project(name).is_none() {
+        return Err(ServiceError::NoProject(name.to_string()));
+    }
+    state.store.delete_project(name)?;
+    state.remove(name);
+    Ok(())
+}
+
+/// Builds a project from its stored record and installs it (at start-up).
+pub fn restore(state: &AppState, record: ProjectRecord) -> Result<(), ServiceError> {
+    let config: ProjectConfig = serde_json::from_str(&record.config_json)
+        .map_err(|e| ServiceError::Internal(format!("stored settings are unreadable: {e}")))?;
+    let reference = record
+        .reference
+        .as_ref()
+        .map(|(b, f)| (b.as_slice(), format_named(f)));
+    let project = Project::new(
+        record.name,
+        config,
+        reference,
+        record.created_us,
+        record.updated_us,
+    )?;
+    state.install(project);
+    Ok(())
+}

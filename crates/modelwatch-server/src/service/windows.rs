@@ -1,0 +1,139 @@
+//! Window reports: the presets of a project run over a window of its stored events
+//! against its reference. Reports and snapshots, whether asked for or scheduled, go
+//! through [`run_window`].
+
+use modelwatch_core::results::{Meta, Preset};
+use modelwatch_core::run::{run_presets, RunSpec};
+
+use crate::ingest::format_us;
+use crate::project::Project;
+use crate::store::WindowQuery;
+use crate::{now_us, AppState};
+
+/// Which events a report reads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum WindowSpec {
+    /// The latest `n` events.
+    Last(usize),
+    /// The events with `from_us <= ts < to_us`.
+    Range {
+        /// Start (inclusive), microseconds since the epoch.
+        from_us: i64,
+        /// End (exclusive), microseconds since the epoch.
+        to_us: i64,
+    },
+}
+
+/// Why a window report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum WindowError {
+    /// Fewer events than the project's `schedule.min_rows`.
+    #[error("the window holds {rows} events; a report needs at least {min} (the project's schedule.min_rows)")]
+    TooFewRows {
+        /// Events in the window.
+        rows: usize,
+        /// The least a report needs.
+        min: usize,
+    },
+    /// The project has no reference data to compare with.
+    #[error("project `{0}` has no reference data yet; upload it with PUT /api/v1/projects/{{project}}/reference")]
+    NoReference(String),
+    /// The presets refused the data or the settings.
+    #[error("{0}")]
+    Invalid(String),
+    /// The store or the table building failed.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// A computed window report.
+pub struct WindowRun {
+    /// The presets' results.
+    pub results: modelwatch_core::results::Results,
+}
+
+/// Runs `presets` over a window of `project`'s events against its reference. With
+/// `lenient_quality` (scheduled snapshots, reports with the project's own presets), a
+/// window whose model quality cannot be computed (no labelled rows yet) still gets the
+/// other presets.
+pub fn run_window(
+    state: &AppState,
+    project: &Project,
+    spec: WindowSpec,
+    presets: &[Preset],
+    lenient_quality: bool,
+) -> Result<WindowRun, WindowError> {
+    let reference = project
+        .reference
+        .as_ref()
+        .ok_or_else(|| WindowError::NoReference(project.name.clone()))?;
+    let query = match spec {
+        WindowSpec::Last(n) => WindowQuery::Last(n),
+        WindowSpec::Range { from_us, to_us } => WindowQuery::Range { from_us, to_us },
+    };
+    let (events, window_size) = state
+        .store
+        .sample_events(&project.name, query, project.config.schedule.max_rows)
+        .map_err(|e| WindowError::Internal(e.to_string()))?;
+    let min = project.config.schedule.min_rows.max(1);
+    if events.len() < min {
+        return Err(WindowError::TooFewRows {
+            rows: events.len(),
+            min,
+        });
+    }
+    let columns = &project.config.columns;
+    let extra = project.configured_columns();
+    let (first, last) = (
+        events.first().map_or(0, |e| e.ts_us),
+        events.last().map_or(0, |e| e.ts_us),
+    );
+    let sampled = events.len() as u64 != window_size;
+    let shown = events.len();
+    let current = crate::window::window_table(
+        reference,
+        events,
+        columns.target.as_deref(),
+        columns.timestamp.as_deref(),
+        &extra,
+    )
+    .map_err(|e| WindowError::Internal(e.to_string()))?;
+    let mut current_name = format!("events {} to {}", format_us(first), format_us(last));
+    if sampled {
+        current_name.push_str(&format!(
+            " (every k-th: {shown} of {window_size}; schedule.max_rows)"
+        ));
+    }
+    let meta = Meta {
+        reference: format!("project {} reference", project.name),
+        current: current_name,
+        reference_rows: reference.rows(),
+        current_rows: current.rows(),
+        version: modelwatch_core::VERSION.to_string(),
+        generated_at: format_us(now_us()),
+        seed: project.config.drift.seed,
+        time_range: None,
+    };
+    // Model quality needs labelled rows, which a window may not have yet (labels come
+    // late): leniently, the other presets still run and the log says why quality is missing.
+    let others_run = presets
+        .iter()
+        .any(|p| matches!(p, Preset::Drift | Preset::Summary | Preset::Target));
+    let skipped = |e: &modelwatch_core::model_quality::ModelQualityError| {
+        tracing::warn!(project = %project.name, error = %e, "model quality left out of the window");
+    };
+    let run = RunSpec {
+        presets,
+        schema: columns,
+        settings: &project.config.drift,
+        prediction_proba: &project.config.prediction_proba,
+        pos_label: project.config.pos_label.as_deref(),
+        proba_threshold: project.config.proba_threshold,
+        on_model_quality_skipped: (lenient_quality && others_run).then_some(&skipped as _),
+    };
+    let results = run_presets(reference, &current, &run, meta, &|| {})
+        .map_err(|e| WindowError::Invalid(e.to_string()))?;
+    drop(current);
+    crate::release_memory();
+    Ok(WindowRun { results })
+}
