@@ -18,7 +18,9 @@ The script drives the server only through its HTTP API, the way a user would:
 
 `expected.json` records what the script sent and what the server answered (snapshots,
 series values, rules, silences, transitions, active alerts), plus a few counts read from
-the file afterwards; the test compares the migrated store with it.
+the file afterwards; the test compares the migrated store with it. Under `exact`, the
+floats the test compares bit for bit are repeated as text (Python's `repr`), which Rust's
+`str::parse::<f64>` reads back exactly.
 
 Run from the repository root with the binary that writes the schema to capture
 (stdlib only):
@@ -309,6 +311,12 @@ def drive(base, rows):
         "silence_kept": kept,
         "silence_ended_id": ended["id"],
         "transitions": seen["transitions"],
+        # The same numbers as Python's shortest round-trip text, for readers whose JSON
+        # parser rounds floats differently from the server that wrote them.
+        "exact": {
+            "series": {k: [repr(v) for v in vs] for k, vs in series.items()},
+            "transition_values": [repr(t["value"]) for t in seen["transitions"]],
+        },
         "active_alerts": active["alerts"],
         "serving": serving,
     }

@@ -13,10 +13,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::rules::Rule;
-use super::store::SilenceRecord;
 use crate::api::ApiError;
 use crate::ingest::format_us;
 use crate::project::parse_duration;
+use crate::store::SilenceRecord;
 use crate::{now_us, AppState};
 
 type ApiResult<T> = Result<T, ApiError>;
