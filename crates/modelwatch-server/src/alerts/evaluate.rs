@@ -11,8 +11,7 @@ use super::slo::{budget_remaining, burn_rate, prom_duration, SloStatus, BURN_WIN
 use super::state::{step, AlertStatus, Timing};
 use super::{lock, ActiveAlert, Alerts};
 use crate::project::Project;
-use crate::store::TransitionRecord;
-use crate::store::WindowQuery;
+use crate::store::{TransitionRecord, WindowQuery};
 use crate::AppState;
 
 const MINUTE_US: i64 = 60_000_000;

@@ -132,7 +132,7 @@ CREATE TABLE IF NOT EXISTS alert_serving (
 ";
 
 /// The schema version recorded in the file (0 for a new file or one from before versions).
-pub fn schema_version(conn: &Connection) -> Result<i64, StoreError> {
+pub(super) fn schema_version(conn: &Connection) -> Result<i64, StoreError> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(db_err)
 }
