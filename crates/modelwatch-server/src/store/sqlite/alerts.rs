@@ -345,3 +345,110 @@ impl AlertStore for SqliteAlertStore {
         .map_err(db_err)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::store::sqlite::{Durability, SqliteStore};
+    use crate::store::{ServingCounts, SilenceRecord, Store, TransitionRecord};
+
+    fn transition(ts_ms: i64, to: &str, value: Option<f64>) -> TransitionRecord {
+        TransitionRecord {
+            id: 0,
+            ts_us: ts_ms * 1000,
+            alertname: "A".into(),
+            project: "p".into(),
+            fingerprint: "f".into(),
+            from: "inactive".into(),
+            to: to.into(),
+            value,
+            labels: serde_json::json!({"alertname": "A"}),
+            annotations: serde_json::json!({}),
+        }
+    }
+
+    #[test]
+    fn every_alert_table_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("a.db"), Durability::Normal).unwrap();
+        let a = store.alerts();
+
+        a.put_rule("R", "", "{\"name\":\"R\"}").unwrap();
+        a.put_rule("R", "", "{\"name\":\"R\",\"threshold\":2}")
+            .unwrap();
+        assert_eq!(a.rules().unwrap(), ["{\"name\":\"R\",\"threshold\":2}"]);
+        assert!(a.delete_rule("R", "").unwrap());
+        assert!(!a.delete_rule("R", "").unwrap());
+
+        a.record(
+            &[
+                transition(1, "pending", Some(0.5)),
+                transition(2, "firing", Some(f64::NAN)),
+            ],
+            &[("k1".into(), "one".into()), ("k2".into(), "two".into())],
+            &[],
+        )
+        .unwrap();
+        a.record(&[], &[], &["k1".into()]).unwrap();
+        assert_eq!(a.active().unwrap(), ["two"]);
+        let h = a.history(Some("p"), None, 10).unwrap();
+        assert_eq!(
+            h.iter()
+                .map(|t| (t.id, t.to.as_str(), t.value))
+                .collect::<Vec<_>>(),
+            [(2, "firing", None), (1, "pending", Some(0.5))]
+        );
+        assert!(a.history(Some("q"), None, 10).unwrap().is_empty());
+
+        let silence = SilenceRecord {
+            id: 0,
+            matchers: [("project".to_string(), "p".to_string())].into(),
+            starts_us: 0,
+            ends_us: 10_000,
+            created_by: "me".into(),
+            comment: "c".into(),
+        };
+        let id = a.put_silence(&silence).unwrap();
+        assert_eq!(a.silences(0).unwrap(), [SilenceRecord { id, ..silence }]);
+        assert!(a.expire_silence(id, 500).unwrap());
+        assert!(!a.expire_silence(id + 1, 500).unwrap());
+        assert_eq!(a.silences(0).unwrap()[0].ends_us, 500);
+        assert!(a.silences(500).unwrap().is_empty());
+
+        a.enqueue(
+            &[("hook".into(), "b1".into()), ("hook".into(), "b2".into())],
+            100,
+        )
+        .unwrap();
+        let due = a.due(100, 10).unwrap();
+        assert_eq!(
+            due.iter().map(|o| o.body.as_str()).collect::<Vec<_>>(),
+            ["b1", "b2"]
+        );
+        a.retry_later(due[0].id, 200, "refused").unwrap();
+        a.delivered(due[1].id).unwrap();
+        assert!(a.due(150, 10).unwrap().is_empty());
+        let again = a.due(200, 10).unwrap();
+        assert_eq!((again.len(), again[0].attempts), (1, 1));
+
+        let mut n = ServingCounts {
+            requests: 3,
+            errors: 1,
+            ..Default::default()
+        };
+        n.latency[2] = 2;
+        a.add_serving(&[(("p".into(), 10), n), (("p".into(), 11), n)])
+            .unwrap();
+        a.add_serving(&[(("p".into(), 10), n)]).unwrap();
+        let mut three = n;
+        three.add(&n);
+        three.add(&n);
+        assert_eq!(a.serving_since("p", 0).unwrap(), three);
+        assert_eq!(a.serving_since("p", 11).unwrap(), n);
+        assert_eq!(a.serving_since("q", 0).unwrap(), ServingCounts::default());
+
+        a.prune(11, 1500).unwrap();
+        assert_eq!(a.serving_since("p", 0).unwrap(), n);
+        assert_eq!(a.history(None, None, 10).unwrap().len(), 1);
+        assert!(a.silences(0).unwrap().is_empty());
+    }
+}
