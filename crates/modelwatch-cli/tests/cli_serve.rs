@@ -170,3 +170,45 @@ fn a_bad_config_is_one_clear_line_and_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 1"));
 }
+
+/// A store written by a newer modelwatch (a schema version above what this build knows)
+/// is refused at start with both versions named, and the server does not start.
+#[test]
+fn a_store_of_a_newer_schema_is_refused_and_the_server_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("newer.db");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/store/unversioned/store.db"
+        ),
+        &db,
+    )
+    .unwrap();
+    // SQLite keeps `PRAGMA user_version` big-endian at byte 60 of the file header.
+    let mut bytes = std::fs::read(&db).unwrap();
+    let newer = modelwatch_server::store::sqlite::migrations::LATEST + 6;
+    bytes[60..64].copy_from_slice(&(newer as u32).to_be_bytes());
+    std::fs::write(&db, &bytes).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .env("RUST_LOG", "warn")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "database schema version {newer} is newer than this modelwatch supports ({}); \
+             upgrade modelwatch",
+            newer - 6
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("modelwatch serving"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // The file is left as it was.
+    assert_eq!(std::fs::read(&db).unwrap(), bytes);
+}

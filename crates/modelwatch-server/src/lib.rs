@@ -81,13 +81,14 @@ impl AppState {
     /// the config file (which win over stored settings of the same name).
     pub fn open(store: Arc<dyn Store>, config: ServerConfig) -> Result<Arc<Self>, StartError> {
         let writer = IngestWriter::start(store.clone());
+        let alerting = alerts::Alerts::open(store.alerts(), &config)?;
         let state = Arc::new(Self {
             store,
             projects: RwLock::new(HashMap::new()),
             latest: RwLock::new(HashMap::new()),
             recorder: Recorder::default(),
             writer,
-            alerts: alerts::Alerts::open(&config)?,
+            alerts: alerting,
             config,
         });
         for record in state.store.list_projects()? {

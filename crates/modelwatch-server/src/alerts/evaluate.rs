@@ -9,11 +9,10 @@ use super::notify::{body_for, deliver, Notice};
 use super::rules::{default_rules, format_value, render, MetricRef, Rule};
 use super::slo::{budget_remaining, burn_rate, prom_duration, SloStatus, BURN_WINDOWS, TIERS};
 use super::state::{step, AlertStatus, Timing};
-use super::store::TransitionRecord;
 use super::{lock, ActiveAlert, Alerts};
 use crate::catalogue::names;
 use crate::project::Project;
-use crate::store::WindowQuery;
+use crate::store::{TransitionRecord, WindowQuery};
 use crate::AppState;
 
 const MINUTE_US: i64 = 60_000_000;

@@ -7,8 +7,8 @@
 //! - [`evaluate`]: one evaluation round over every project;
 //! - [`notify`]: grouping, silences, receiver bodies, delivery with retries;
 //! - [`slo`]: SLO definitions and burn-rate arithmetic;
-//! - [`store`]: the alert tables (own connection to the same SQLite file);
-//! - the `/api/v1/alerts` routes live in [`crate::http::alerts`];
+//! - the `/api/v1/alerts` routes live in [`crate::http::alerts`], the alert tables in
+//!   [`crate::store`] ([`crate::store::AlertStore`]);
 //! - [`export`]: Prometheus recording and alerting rules.
 //!
 //! The evaluation loop runs in its own task (started by [`crate::serve`]), the delivery
@@ -20,7 +20,6 @@ pub mod notify;
 pub mod rules;
 pub mod slo;
 pub mod state;
-pub mod store;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
@@ -32,13 +31,12 @@ use tokio::sync::{watch, Notify};
 use crate::catalogue;
 use crate::metrics::{Encoder, Labels};
 use crate::project::parse_duration;
-use crate::store::StoreError;
+use crate::store::{AlertStore, StoreError};
 use crate::{now_us, AppState};
 use notify::{Dispatcher, GroupTiming, ReceiverConfig, ReceiverKind};
 use rules::Rule;
 use slo::{ServingCounts, SloConfig, SloStatus};
 use state::{AlertState, Timing};
-use store::AlertStore;
 
 fn yes() -> bool {
     true
@@ -200,7 +198,8 @@ type IngestSamples = VecDeque<(i64, u64, u64)>;
 /// Everything the alerting keeps at run time (a field of [`AppState`]).
 pub struct Alerts {
     pub config: AlertsConfig,
-    pub store: AlertStore,
+    /// The alert tables.
+    pub store: Arc<dyn AlertStore>,
     external_url: String,
     api_rules: RwLock<Vec<Rule>>,
     active: Mutex<BTreeMap<String, ActiveAlert>>,
@@ -219,10 +218,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Alerts {
-    /// Opens the alert tables in the server's database and restores API rules and the
+    /// Takes the alert tables of the server's store and restores API rules and the
     /// alerts that were pending or firing.
-    pub fn open(config: &crate::config::ServerConfig) -> Result<Self, StoreError> {
-        let store = AlertStore::open(&config.db, config.durability)?;
+    pub fn open(
+        store: Arc<dyn AlertStore>,
+        config: &crate::config::ServerConfig,
+    ) -> Result<Self, StoreError> {
         let api_rules = store
             .rules()?
             .iter()

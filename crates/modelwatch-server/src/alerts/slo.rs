@@ -162,25 +162,10 @@ impl BurnTier {
     }
 }
 
-/// Counts of monitored-model requests over a span of minutes.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct ServingCounts {
-    pub requests: u64,
-    pub errors: u64,
-    /// Timed requests per latency bucket of [`DEFAULT_BUCKETS`] plus `+Inf`
-    /// (not cumulative).
-    pub latency: [u64; 12],
-}
+/// The stored minute buckets' counts; the SLO arithmetic over them is below.
+pub use crate::store::ServingCounts;
 
 impl ServingCounts {
-    pub fn add(&mut self, o: &ServingCounts) {
-        self.requests += o.requests;
-        self.errors += o.errors;
-        for (a, b) in self.latency.iter_mut().zip(o.latency) {
-            *a += b;
-        }
-    }
-
     pub fn timed(&self) -> u64 {
         self.latency.iter().sum()
     }

@@ -10,9 +10,9 @@ use std::fmt::Write;
 use super::html::{age, esc, num, pct, time};
 use crate::alerts::evaluate::{effective_rules, matches};
 use crate::alerts::state::AlertStatus;
-use crate::alerts::store::{SilenceRecord, TransitionRecord};
 use crate::alerts::{ActiveAlert, Alerts};
 use crate::store::StoreError;
+use crate::store::{SilenceRecord, TransitionRecord};
 
 /// Transitions shown on the project page.
 pub const HISTORY_LIMIT: usize = 50;

@@ -258,7 +258,7 @@ fn active_alert(
 #[test]
 fn projects_page_counts_and_lists_active_alerts_escaped() {
     let now = 1_700_000_000_000_000;
-    let silence = crate::alerts::store::SilenceRecord {
+    let silence = crate::store::SilenceRecord {
         id: 7,
         matchers: std::collections::BTreeMap::from([(
             "alertname".to_string(),
@@ -333,7 +333,7 @@ fn alerts_view(now: i64) -> alerts::ProjectAlerts {
     let labels = serde_json::json!({"alertname": "<Drift>", "project": HOSTILE, "column": "<c>"});
     alerts::ProjectAlerts {
         active,
-        history: vec![crate::alerts::store::TransitionRecord {
+        history: vec![crate::store::TransitionRecord {
             id: 3,
             ts_us: now - 60_000_000,
             alertname: "<Drift>".into(),
@@ -345,7 +345,7 @@ fn alerts_view(now: i64) -> alerts::ProjectAlerts {
             labels,
             annotations: serde_json::json!({}),
         }],
-        silences: vec![crate::alerts::store::SilenceRecord {
+        silences: vec![crate::store::SilenceRecord {
             id: 9,
             matchers: std::collections::BTreeMap::from([(
                 "project".to_string(),

@@ -14,9 +14,9 @@ use serde_json::json;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Body, Path, Query};
 use crate::alerts::rules::Rule;
-use crate::alerts::store::SilenceRecord;
 use crate::ingest::format_us;
 use crate::project::parse_duration;
+use crate::store::SilenceRecord;
 use crate::{now_us, AppState};
 
 /// The routes, merged into the API router.

@@ -1,11 +1,29 @@
-//! Persistence behind one trait, so that a PostgreSQL store can follow the SQLite one
-//! without touching ingestion, reports or metrics.
+//! Persistence behind traits, so that a PostgreSQL store can follow the SQLite one as one
+//! new module, without touching ingestion, reports, metrics or alerts.
+//!
+//! Two traits split the tables by who uses them, and one back end implements both:
+//! - [`Store`]: projects, events and snapshots, written by the ingest writer thread, the
+//!   scheduler and the project routes;
+//! - [`AlertStore`] ([`alerts`]): alert rules, transitions, active alerts, silences, the
+//!   notification outbox and serving-fact minute buckets, written by the alert evaluation
+//!   and delivery loops.
+//!
+//! They are separate because a back end serves them separately: the SQLite one gives the
+//! alert tables their own writing connection, so an evaluation round never waits behind a
+//! group commit of events (a pooled back end would hand each half its pool). A
+//! [`Store`] hands out its alert half with [`Store::alerts`], so the server opens one
+//! store and every table comes from it. The schema is the back end's own, with numbered
+//! migrations (see [`sqlite::migrations`]).
 //!
 //! Every method is synchronous: the server calls them from blocking threads
 //! (`tokio::task::spawn_blocking`) or from its single ingest writer thread.
 
+pub mod alerts;
 pub mod sqlite;
 
+use std::sync::Arc;
+
+pub use alerts::{AlertStore, OutboxItem, ServingCounts, SilenceRecord, TransitionRecord};
 use serde::Serialize;
 
 /// A stored project: its settings as JSON (see [`crate::project::ProjectConfig`]) and its
@@ -97,10 +115,24 @@ pub enum StoreError {
     Database(String),
     #[error("project `{0}` does not exist")]
     NoProject(String),
+    /// The file was written by a newer modelwatch; opening it is refused.
+    #[error(
+        "database schema version {found} is newer than this modelwatch supports \
+         ({supported}); upgrade modelwatch"
+    )]
+    SchemaTooNew {
+        /// The version recorded in the database.
+        found: i64,
+        /// The newest version this build knows.
+        supported: i64,
+    },
 }
 
-/// The persistence the server needs.
+/// The persistence of projects, events and snapshots, and the door to the alert tables.
 pub trait Store: Send + Sync + 'static {
+    /// The alert tables of the same database.
+    fn alerts(&self) -> Arc<dyn AlertStore>;
+
     /// Creates or replaces a project.
     fn put_project(&self, project: &ProjectRecord) -> Result<(), StoreError>;
     fn get_project(&self, name: &str) -> Result<Option<ProjectRecord>, StoreError>;

@@ -1,131 +1,38 @@
-//! The alert tables, on their own connection to the server's SQLite file: rules created
-//! through the API, every state transition, the alerts currently pending or firing (so a
-//! restart keeps them), silences, the notification outbox (so a restart loses none) and
-//! minute buckets of the monitored model's serving facts (for SLO windows).
+//! The alert tables in SQLite: [`AlertStore`] for [`SqliteAlertStore`].
 
-use std::path::Path;
 use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
 
-use super::slo::ServingCounts;
-use crate::store::sqlite::{db_err, open_writer, Durability};
-use crate::store::StoreError;
+use super::db_err;
+use crate::store::{
+    AlertStore, OutboxItem, ServingCounts, SilenceRecord, StoreError, TransitionRecord,
+};
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS alert_rules (
-    name TEXT NOT NULL,
-    project TEXT NOT NULL,
-    rule TEXT NOT NULL,
-    PRIMARY KEY (name, project)
-);
-CREATE TABLE IF NOT EXISTS alert_transitions (
-    id INTEGER PRIMARY KEY,
-    ts_us INTEGER NOT NULL,
-    alertname TEXT NOT NULL,
-    project TEXT NOT NULL,
-    fingerprint TEXT NOT NULL,
-    from_state TEXT NOT NULL,
-    to_state TEXT NOT NULL,
-    value REAL,
-    labels TEXT NOT NULL,
-    annotations TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alert_transitions_by_time ON alert_transitions (ts_us);
-CREATE TABLE IF NOT EXISTS alert_active (
-    key TEXT PRIMARY KEY,
-    data TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS alert_silences (
-    id INTEGER PRIMARY KEY,
-    matchers TEXT NOT NULL,
-    starts_us INTEGER NOT NULL,
-    ends_us INTEGER NOT NULL,
-    created_by TEXT NOT NULL,
-    comment TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS alert_outbox (
-    id INTEGER PRIMARY KEY,
-    receiver TEXT NOT NULL,
-    body TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_us INTEGER NOT NULL,
-    created_us INTEGER NOT NULL,
-    last_error TEXT
-);
-CREATE TABLE IF NOT EXISTS alert_serving (
-    project TEXT NOT NULL,
-    minute INTEGER NOT NULL,
-    requests INTEGER NOT NULL,
-    errors INTEGER NOT NULL,
-    l0 INTEGER NOT NULL, l1 INTEGER NOT NULL, l2 INTEGER NOT NULL, l3 INTEGER NOT NULL,
-    l4 INTEGER NOT NULL, l5 INTEGER NOT NULL, l6 INTEGER NOT NULL, l7 INTEGER NOT NULL,
-    l8 INTEGER NOT NULL, l9 INTEGER NOT NULL, l10 INTEGER NOT NULL, l11 INTEGER NOT NULL,
-    PRIMARY KEY (project, minute)
-);
-";
-
-/// A stored transition.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TransitionRecord {
-    pub id: i64,
-    pub ts_us: i64,
-    pub alertname: String,
-    pub project: String,
-    pub fingerprint: String,
-    pub from: String,
-    pub to: String,
-    pub value: Option<f64>,
-    pub labels: serde_json::Value,
-    pub annotations: serde_json::Value,
-}
-
-/// A stored silence.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SilenceRecord {
-    pub id: i64,
-    pub matchers: std::collections::BTreeMap<String, String>,
-    pub starts_us: i64,
-    pub ends_us: i64,
-    pub created_by: String,
-    pub comment: String,
-}
-
-/// A queued notification.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutboxItem {
-    pub id: i64,
-    pub receiver: String,
-    pub body: String,
-    pub attempts: u32,
-    pub created_us: i64,
-}
-
-/// The alert tables.
-pub struct AlertStore {
+/// The alert tables, on their own writing connection to the store's file (opened by
+/// [`super::SqliteStore::open`], which also migrates the schema).
+pub struct SqliteAlertStore {
     conn: Mutex<Connection>,
 }
 
-impl AlertStore {
-    /// Opens the alert tables in the store's database, with the store's connection
-    /// settings (no checkpoints inside this connection's commits; the configured
-    /// durability).
-    pub fn open(path: &Path, durability: Durability) -> Result<Self, StoreError> {
-        let conn = open_writer(path, durability)?;
-        conn.execute_batch(SCHEMA).map_err(db_err)?;
-        Ok(Self {
+impl SqliteAlertStore {
+    pub(super) fn new(conn: Connection) -> Self {
+        Self {
             conn: Mutex::new(conn),
-        })
+        }
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (transactions
+        // roll back on drop), so a poisoned lock is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
 
+impl AlertStore for SqliteAlertStore {
     // Rules created through the API.
 
-    pub fn rules(&self) -> Result<Vec<String>, StoreError> {
+    fn rules(&self) -> Result<Vec<String>, StoreError> {
         let c = self.conn();
         let mut st = c
             .prepare("SELECT rule FROM alert_rules ORDER BY name, project")
@@ -134,7 +41,7 @@ impl AlertStore {
         rows.collect::<Result<_, _>>().map_err(db_err)
     }
 
-    pub fn put_rule(&self, name: &str, project: &str, json: &str) -> Result<(), StoreError> {
+    fn put_rule(&self, name: &str, project: &str, json: &str) -> Result<(), StoreError> {
         self.conn()
             .execute(
                 "INSERT OR REPLACE INTO alert_rules (name, project, rule) VALUES (?1, ?2, ?3)",
@@ -144,7 +51,7 @@ impl AlertStore {
             .map_err(db_err)
     }
 
-    pub fn delete_rule(&self, name: &str, project: &str) -> Result<bool, StoreError> {
+    fn delete_rule(&self, name: &str, project: &str) -> Result<bool, StoreError> {
         self.conn()
             .execute(
                 "DELETE FROM alert_rules WHERE name = ?1 AND project = ?2",
@@ -156,9 +63,7 @@ impl AlertStore {
 
     // Transitions and active alerts.
 
-    /// Stores transitions and the new active set changes in one transaction:
-    /// `upserts` (key, JSON) and `removals` (keys).
-    pub fn record(
+    fn record(
         &self,
         transitions: &[TransitionRecord],
         upserts: &[(String, String)],
@@ -199,7 +104,7 @@ impl AlertStore {
         tx.commit().map_err(db_err)
     }
 
-    pub fn active(&self) -> Result<Vec<String>, StoreError> {
+    fn active(&self) -> Result<Vec<String>, StoreError> {
         let c = self.conn();
         let mut st = c
             .prepare("SELECT data FROM alert_active ORDER BY key")
@@ -208,8 +113,7 @@ impl AlertStore {
         rows.collect::<Result<_, _>>().map_err(db_err)
     }
 
-    /// Transitions, newest first.
-    pub fn history(
+    fn history(
         &self,
         project: Option<&str>,
         alertname: Option<&str>,
@@ -247,7 +151,7 @@ impl AlertStore {
 
     // Silences.
 
-    pub fn put_silence(&self, s: &SilenceRecord) -> Result<i64, StoreError> {
+    fn put_silence(&self, s: &SilenceRecord) -> Result<i64, StoreError> {
         let c = self.conn();
         c.execute(
             "INSERT INTO alert_silences (matchers, starts_us, ends_us, created_by, comment) \
@@ -264,8 +168,7 @@ impl AlertStore {
         Ok(c.last_insert_rowid())
     }
 
-    /// Ends a silence now; false when there is none with this id.
-    pub fn expire_silence(&self, id: i64, now_us: i64) -> Result<bool, StoreError> {
+    fn expire_silence(&self, id: i64, now_us: i64) -> Result<bool, StoreError> {
         self.conn()
             .execute(
                 "UPDATE alert_silences SET ends_us = MIN(ends_us, ?2) WHERE id = ?1",
@@ -275,8 +178,7 @@ impl AlertStore {
             .map_err(db_err)
     }
 
-    /// Silences ending after `after_us`, newest first.
-    pub fn silences(&self, after_us: i64) -> Result<Vec<SilenceRecord>, StoreError> {
+    fn silences(&self, after_us: i64) -> Result<Vec<SilenceRecord>, StoreError> {
         let c = self.conn();
         let mut st = c
             .prepare(
@@ -302,7 +204,7 @@ impl AlertStore {
 
     // Outbox.
 
-    pub fn enqueue(&self, items: &[(String, String)], now_us: i64) -> Result<(), StoreError> {
+    fn enqueue(&self, items: &[(String, String)], now_us: i64) -> Result<(), StoreError> {
         let mut c = self.conn();
         let tx = c.transaction().map_err(db_err)?;
         for (receiver, body) in items {
@@ -316,8 +218,7 @@ impl AlertStore {
         tx.commit().map_err(db_err)
     }
 
-    /// Notifications due at `now_us`, oldest first.
-    pub fn due(&self, now_us: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
+    fn due(&self, now_us: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
         let c = self.conn();
         let mut st = c
             .prepare(
@@ -339,14 +240,14 @@ impl AlertStore {
         rows.collect::<Result<_, _>>().map_err(db_err)
     }
 
-    pub fn delivered(&self, id: i64) -> Result<(), StoreError> {
+    fn delivered(&self, id: i64) -> Result<(), StoreError> {
         self.conn()
             .execute("DELETE FROM alert_outbox WHERE id = ?1", params![id])
             .map(|_| ())
             .map_err(db_err)
     }
 
-    pub fn retry_later(&self, id: i64, next_us: i64, error: &str) -> Result<(), StoreError> {
+    fn retry_later(&self, id: i64, next_us: i64, error: &str) -> Result<(), StoreError> {
         self.conn()
             .execute(
                 "UPDATE alert_outbox SET attempts = attempts + 1, next_us = ?2, last_error = ?3 \
@@ -359,10 +260,7 @@ impl AlertStore {
 
     // Serving minute buckets.
 
-    pub fn add_serving(
-        &self,
-        buckets: &[((String, i64), ServingCounts)],
-    ) -> Result<(), StoreError> {
+    fn add_serving(&self, buckets: &[((String, i64), ServingCounts)]) -> Result<(), StoreError> {
         if buckets.is_empty() {
             return Ok(());
         }
@@ -400,12 +298,7 @@ impl AlertStore {
         tx.commit().map_err(db_err)
     }
 
-    /// Sums the buckets of minutes `>= from_minute`.
-    pub fn serving_since(
-        &self,
-        project: &str,
-        from_minute: i64,
-    ) -> Result<ServingCounts, StoreError> {
+    fn serving_since(&self, project: &str, from_minute: i64) -> Result<ServingCounts, StoreError> {
         let sums: Vec<String> = std::iter::once("requests".to_string())
             .chain(std::iter::once("errors".to_string()))
             .chain((0..12).map(|i| format!("l{i}")))
@@ -432,8 +325,7 @@ impl AlertStore {
             .map_err(db_err)
     }
 
-    /// Deletes serving buckets before `minute` and transitions before `ts_us`.
-    pub fn prune(&self, minute: i64, ts_us: i64) -> Result<(), StoreError> {
+    fn prune(&self, minute: i64, ts_us: i64) -> Result<(), StoreError> {
         let c = self.conn();
         c.execute(
             "DELETE FROM alert_serving WHERE minute < ?1",
@@ -451,5 +343,112 @@ impl AlertStore {
         )
         .map(|_| ())
         .map_err(db_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::store::sqlite::{Durability, SqliteStore};
+    use crate::store::{ServingCounts, SilenceRecord, Store, TransitionRecord};
+
+    fn transition(ts_ms: i64, to: &str, value: Option<f64>) -> TransitionRecord {
+        TransitionRecord {
+            id: 0,
+            ts_us: ts_ms * 1000,
+            alertname: "A".into(),
+            project: "p".into(),
+            fingerprint: "f".into(),
+            from: "inactive".into(),
+            to: to.into(),
+            value,
+            labels: serde_json::json!({"alertname": "A"}),
+            annotations: serde_json::json!({}),
+        }
+    }
+
+    #[test]
+    fn every_alert_table_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("a.db"), Durability::Normal).unwrap();
+        let a = store.alerts();
+
+        a.put_rule("R", "", "{\"name\":\"R\"}").unwrap();
+        a.put_rule("R", "", "{\"name\":\"R\",\"threshold\":2}")
+            .unwrap();
+        assert_eq!(a.rules().unwrap(), ["{\"name\":\"R\",\"threshold\":2}"]);
+        assert!(a.delete_rule("R", "").unwrap());
+        assert!(!a.delete_rule("R", "").unwrap());
+
+        a.record(
+            &[
+                transition(1, "pending", Some(0.5)),
+                transition(2, "firing", Some(f64::NAN)),
+            ],
+            &[("k1".into(), "one".into()), ("k2".into(), "two".into())],
+            &[],
+        )
+        .unwrap();
+        a.record(&[], &[], &["k1".into()]).unwrap();
+        assert_eq!(a.active().unwrap(), ["two"]);
+        let h = a.history(Some("p"), None, 10).unwrap();
+        assert_eq!(
+            h.iter()
+                .map(|t| (t.id, t.to.as_str(), t.value))
+                .collect::<Vec<_>>(),
+            [(2, "firing", None), (1, "pending", Some(0.5))]
+        );
+        assert!(a.history(Some("q"), None, 10).unwrap().is_empty());
+
+        let silence = SilenceRecord {
+            id: 0,
+            matchers: [("project".to_string(), "p".to_string())].into(),
+            starts_us: 0,
+            ends_us: 10_000,
+            created_by: "me".into(),
+            comment: "c".into(),
+        };
+        let id = a.put_silence(&silence).unwrap();
+        assert_eq!(a.silences(0).unwrap(), [SilenceRecord { id, ..silence }]);
+        assert!(a.expire_silence(id, 500).unwrap());
+        assert!(!a.expire_silence(id + 1, 500).unwrap());
+        assert_eq!(a.silences(0).unwrap()[0].ends_us, 500);
+        assert!(a.silences(500).unwrap().is_empty());
+
+        a.enqueue(
+            &[("hook".into(), "b1".into()), ("hook".into(), "b2".into())],
+            100,
+        )
+        .unwrap();
+        let due = a.due(100, 10).unwrap();
+        assert_eq!(
+            due.iter().map(|o| o.body.as_str()).collect::<Vec<_>>(),
+            ["b1", "b2"]
+        );
+        a.retry_later(due[0].id, 200, "refused").unwrap();
+        a.delivered(due[1].id).unwrap();
+        assert!(a.due(150, 10).unwrap().is_empty());
+        let again = a.due(200, 10).unwrap();
+        assert_eq!((again.len(), again[0].attempts), (1, 1));
+
+        let mut n = ServingCounts {
+            requests: 3,
+            errors: 1,
+            ..Default::default()
+        };
+        n.latency[2] = 2;
+        a.add_serving(&[(("p".into(), 10), n), (("p".into(), 11), n)])
+            .unwrap();
+        a.add_serving(&[(("p".into(), 10), n)]).unwrap();
+        let mut three = n;
+        three.add(&n);
+        three.add(&n);
+        assert_eq!(a.serving_since("p", 0).unwrap(), three);
+        assert_eq!(a.serving_since("p", 11).unwrap(), n);
+        assert_eq!(a.serving_since("q", 0).unwrap(), ServingCounts::default());
+
+        a.prune(11, 1500).unwrap();
+        assert_eq!(a.serving_since("p", 0).unwrap(), n);
+        assert_eq!(a.history(None, None, 10).unwrap().len(), 1);
+        assert!(a.silences(0).unwrap().is_empty());
     }
 }

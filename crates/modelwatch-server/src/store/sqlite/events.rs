@@ -1,196 +1,14 @@
-//! The embedded store: one SQLite file in WAL mode.
-//!
-//! One connection writes (ingest batches from the writer thread, project changes,
-//! snapshots); a second one reads, so report windows and scrapes do not wait for commits.
-//! `synchronous = NORMAL` in WAL mode makes every commit survive a crash of the process
-//! (the case that matters for "2xx means stored"); `FULL` adds survival of a power cut at
-//! the price of an fsync per commit and is a setting away (`durability = "full"`).
+//! Projects, events and snapshots in SQLite: [`Store`] for [`SqliteStore`].
 
-use std::path::Path;
-use std::sync::Mutex;
+use std::sync::Arc;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, OptionalExtension};
 
-use super::{
-    EventBatch, ProjectRecord, SeriesPoint, SnapshotMeta, SnapshotMetric, Store, StoreError,
-    StoredEvent, WindowQuery,
+use super::{db_err, SqliteStore};
+use crate::store::{
+    AlertStore, EventBatch, ProjectRecord, SeriesPoint, SnapshotMeta, SnapshotMetric, Store,
+    StoreError, StoredEvent, WindowQuery,
 };
-
-/// The SQLite store.
-pub struct SqliteStore {
-    writer: Mutex<Connection>,
-    reader: Mutex<Connection>,
-    _checkpointer: Option<Checkpointer>,
-}
-
-/// Log size (in 4 KiB frames, ~40 MiB) above which the checkpointer restarts the log.
-const RESTART_AFTER_FRAMES: i64 = 10_000;
-
-/// Folds the write-ahead log back into the database once a second from its own
-/// connection. SQLite's automatic checkpoint would run inside the commit that crosses the
-/// threshold, with an fsync, stalling the ingest writer (and every request waiting on
-/// it) for tens of milliseconds; a passive checkpoint from another connection runs beside
-/// the writer instead.
-struct Checkpointer {
-    stop: std::sync::mpsc::Sender<()>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Checkpointer {
-    fn start(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path).map_err(db_err)?;
-        conn.execute_batch("PRAGMA busy_timeout = 10000;")
-            .map_err(db_err)?;
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("modelwatch-checkpoint".into())
-            .spawn(move || loop {
-                match stopped.recv_timeout(std::time::Duration::from_secs(1)) {
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                        // (busy, frames in the log, frames checkpointed)
-                        let passive = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-                            r.get::<_, i64>(1)
-                        });
-                        match passive {
-                            // Under steady writes a passive checkpoint never catches up
-                            // with the end of the log, so the log would grow for ever: a
-                            // restart checkpoint (brief: the frames are mostly copied
-                            // already) lets the next commit write from its start again.
-                            Ok(log) if log > RESTART_AFTER_FRAMES => {
-                                if let Err(e) =
-                                    conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
-                                {
-                                    tracing::warn!(error = %e, "WAL restart checkpoint failed");
-                                }
-                            }
-                            Ok(_) => {}
-                            Err(e) => tracing::warn!(error = %e, "WAL checkpoint failed"),
-                        }
-                    }
-                    _ => {
-                        let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-                        break;
-                    }
-                }
-            })
-            .map_err(|e| StoreError::Database(e.to_string()))?;
-        Ok(Self {
-            stop,
-            thread: Some(thread),
-        })
-    }
-}
-
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        let _ = self.stop.send(());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-pub(crate) fn db_err(e: rusqlite::Error) -> StoreError {
-    StoreError::Database(e.to_string())
-}
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS projects (
-    name TEXT PRIMARY KEY,
-    config TEXT NOT NULL,
-    reference BLOB,
-    reference_format TEXT,
-    created_us INTEGER NOT NULL,
-    updated_us INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY,
-    project TEXT NOT NULL,
-    ts_us INTEGER NOT NULL,
-    event_id TEXT,
-    vals TEXT NOT NULL,
-    label TEXT,
-    latency REAL,
-    status INTEGER,
-    error TEXT
-);
-CREATE INDEX IF NOT EXISTS events_by_time ON events (project, ts_us);
-CREATE INDEX IF NOT EXISTS events_by_id ON events (project, event_id) WHERE event_id IS NOT NULL;
-CREATE TABLE IF NOT EXISTS snapshots (
-    id INTEGER PRIMARY KEY,
-    project TEXT NOT NULL,
-    taken_us INTEGER NOT NULL,
-    window_from_us INTEGER NOT NULL,
-    window_to_us INTEGER NOT NULL,
-    rows INTEGER NOT NULL,
-    results TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS snapshots_by_time ON snapshots (project, taken_us);
-CREATE TABLE IF NOT EXISTS snapshot_metrics (
-    snapshot INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
-    metric TEXT NOT NULL,
-    col TEXT NOT NULL,
-    value REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS snapshot_metrics_by_snapshot ON snapshot_metrics (snapshot);
-";
-
-/// How durable a commit is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Durability {
-    /// Survives a crash of the process (WAL, `synchronous = NORMAL`).
-    #[default]
-    Normal,
-    /// Also survives a power cut (`synchronous = FULL`).
-    Full,
-}
-
-/// A connection that writes to the store's database file: WAL, the configured durability,
-/// and no automatic checkpoints (the [`Checkpointer`] thread does them beside the writers).
-/// Every writing connection to the file (the event store's, the alert store's) is opened
-/// here, so that none of them checkpoints inside its own commits.
-pub(crate) fn open_writer(path: &Path, durability: Durability) -> Result<Connection, StoreError> {
-    let sync = match durability {
-        Durability::Normal => "NORMAL",
-        Durability::Full => "FULL",
-    };
-    let conn = Connection::open(path).map_err(db_err)?;
-    conn.execute_batch(&format!(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; \
-         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-         PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;"
-    ))
-    .map_err(db_err)?;
-    Ok(conn)
-}
-
-impl SqliteStore {
-    /// Opens (creating when needed) the store at `path`.
-    pub fn open(path: &Path, durability: Durability) -> Result<Self, StoreError> {
-        let writer = open_writer(path, durability)?;
-        writer.execute_batch(SCHEMA).map_err(db_err)?;
-        let reader = Connection::open(path).map_err(db_err)?;
-        reader
-            .execute_batch("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
-            .map_err(db_err)?;
-        Ok(Self {
-            writer: Mutex::new(writer),
-            reader: Mutex::new(reader),
-            _checkpointer: Some(Checkpointer::start(path)?),
-        })
-    }
-
-    fn write(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave SQLite inconsistent (transactions
-        // roll back on drop), so a poisoned lock is still usable.
-        self.writer.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn read(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.reader.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
 
 fn project_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectRecord> {
     let blob: Option<Vec<u8>> = row.get(2)?;
@@ -228,6 +46,10 @@ fn snapshot_meta_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SnapshotM
 }
 
 impl Store for SqliteStore {
+    fn alerts(&self) -> Arc<dyn AlertStore> {
+        self.alerts.clone()
+    }
+
     fn put_project(&self, p: &ProjectRecord) -> Result<(), StoreError> {
         let (blob, format) = match &p.reference {
             Some((b, f)) => (Some(b.as_slice()), Some(f.as_str())),
@@ -648,6 +470,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::sqlite::Durability;
     use crate::store::NewEvent;
 
     fn store() -> (tempfile::TempDir, SqliteStore) {
