@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use memchr::{memchr, memchr2};
 use modelwatch_core::table::{Column, ColumnData, Table};
 use rayon::prelude::*;
 
@@ -18,21 +19,38 @@ fn reader(data: &[u8], delimiter: u8) -> ::csv::Reader<&[u8]> {
         .from_reader(data)
 }
 
-/// Lines holding only spaces/tabs come out of the `csv` crate as one blank field; pandas
-/// skips them.
-fn is_blank_record(r: &::csv::ByteRecord) -> bool {
-    r.len() == 1 && is_blank(&r[0])
+/// Whether a record is a blank line, which pandas skips (`skip_blank_lines=True`): a line of
+/// only spaces and tabs comes out of the `csv` crate as one blank field. A quoted field is a
+/// value even when it is empty: pandas writes a missing value in a one-column file as `""`,
+/// and reads that line back as a row with the value missing, so only a line without a quote
+/// is blank.
+fn is_blank_record(data: &[u8], r: &::csv::ByteRecord) -> bool {
+    if r.len() != 1 || !is_blank(&r[0]) {
+        return false;
+    }
+    let Some(start) = record_start(data, r.position()) else {
+        return true;
+    };
+    // A field of spaces and tabs holds no line break, so the record ends with its line.
+    let rest = &data[start..];
+    let line = &rest[..memchr2(b'\n', b'\r', rest).unwrap_or(rest.len())];
+    memchr(b'"', line).is_none()
 }
 
-/// Line of a record: the `csv` crate's own line count ignores skipped empty lines, and its
-/// byte offset points before them, so count newlines up to the record's first byte.
-fn record_line(data: &[u8], pos: Option<&::csv::Position>) -> u64 {
-    let Some(p) = pos else { return 0 };
-    let mut off = p.byte() as usize;
+/// Offset of a record's first byte: the `csv` crate's byte offset points before the empty
+/// lines it skipped to reach the record.
+fn record_start(data: &[u8], pos: Option<&::csv::Position>) -> Option<usize> {
+    let mut off = (pos?.byte() as usize).min(data.len());
     while off < data.len() && (data[off] == b'\n' || data[off] == b'\r') {
         off += 1;
     }
-    line_of(data, off)
+    Some(off)
+}
+
+/// Line of a record: the `csv` crate's own line count ignores skipped empty lines, so count
+/// newlines up to the record's first byte.
+fn record_line(data: &[u8], pos: Option<&::csv::Position>) -> u64 {
+    record_start(data, pos).map_or(0, |off| line_of(data, off))
 }
 
 fn csv_error(path: &Path, data: &[u8], e: ::csv::Error) -> ReadError {
@@ -58,7 +76,7 @@ pub(super) fn parse(path: &Path, data: &[u8], delimiter: u8) -> Result<Table, Re
             Ok(true) => {}
             Err(e) => return Err(csv_error(path, data, e)),
         }
-        if is_blank_record(&rec) {
+        if is_blank_record(data, &rec) {
             continue;
         }
         let line = record_line(data, rec.position());
@@ -120,7 +138,7 @@ pub(super) fn parse(path: &Path, data: &[u8], delimiter: u8) -> Result<Table, Re
         .read_byte_record(&mut rec)
         .map_err(|e| csv_error(path, data, e))?
     {
-        if is_blank_record(&rec) {
+        if is_blank_record(data, &rec) {
             continue;
         }
         if !header_seen {
