@@ -1,7 +1,7 @@
 //! Reading a plain decimal number right where it starts in a buffer, with the same result as
-//! [`parse_float`](super::parse_float), so that the CSV reader need not find the field's end first.
+//! [`parse_float`], so that the CSV reader need not find the field's end first.
 
-#[cfg(test)]
+#[cfg(any(test, doc))]
 use super::{parse_float, parse_int};
 
 /// Exact powers of ten representable as `f64` (10^0 ..= 10^22; 10^23 is not exact).
@@ -80,9 +80,9 @@ fn read_digits(bytes: &[u8], i: &mut usize, w: &mut u64) -> usize {
 pub(crate) struct ScannedNumber {
     /// Index just after the last byte of the number.
     pub end: usize,
-    /// The correctly rounded value (what [`parse_float`](super::parse_float) returns for the same text).
+    /// The correctly rounded value (what [`parse_float`] returns for the same text).
     pub value: f64,
-    /// Whether the text is integer syntax (sign and digits only), so that [`parse_int`](super::parse_int)
+    /// Whether the text is integer syntax (sign and digits only), so that [`parse_int`]
     /// returns `value as i64` for it.
     pub is_int: bool,
     /// The byte at `end` (`None` at the end of the buffer), which the reader looked at anyway.
@@ -91,8 +91,8 @@ pub(crate) struct ScannedNumber {
 
 /// Reads a plain decimal number (`[+-]digits[.digits][(e|E)[+-]digits]`, at least one
 /// mantissa digit) starting at `bytes[start]`, stopping at the first byte that cannot continue
-/// it, and returns its value (what [`parse_float`](super::parse_float) returns for that text); `None` means "ask
-/// [`parse_float`](super::parse_float)", never "not a number".
+/// it, and returns its value (what [`parse_float`] returns for that text); `None` means "ask
+/// [`parse_float`]", never "not a number".
 ///
 /// This is Clinger's fast path (W. D. Clinger, "How to Read Floating Point Numbers
 /// Accurately", PLDI 1990, §3; also the first step of Lemire's fast_float, "Number Parsing at a
@@ -281,11 +281,11 @@ fn scan_number_bytewise(bytes: &[u8], start: usize) -> Option<ScannedNumber> {
 
 /// The number `bytes[start..end]` that [`scan_number_bytewise`] read but cannot convert the
 /// cheap way (more than 19 digits, a mantissa above 2^53, or an exponent beyond 22), converted
-/// by the same correctly rounding parser as [`parse_float`](super::parse_float), so that such numbers (the 17
+/// by the same correctly rounding parser as [`parse_float`], so that such numbers (the 17
 /// significant digits of pandas' default `to_csv`, for one) need not go through the general
 /// field path. Integer syntax stays with the caller (`is_int` promises a value `parse_int`
 /// returns, which a mantissa this long may not fit), and so does a number that overflows to
-/// infinity (which [`parse_float`](super::parse_float) rejects).
+/// infinity (which [`parse_float`] rejects).
 #[inline(never)]
 fn full_precision(bytes: &[u8], start: usize, end: usize, is_int: bool) -> Option<ScannedNumber> {
     if is_int {
