@@ -22,7 +22,8 @@ use modelwatch_core::table::{Column, ColumnData, Table};
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use crate::error::{one_line, show, ReadError};
-use crate::infer::{never_na, text_column};
+use crate::infer::text_column;
+use crate::na::never_na;
 
 enum Scalar {
     Null,
@@ -237,7 +238,7 @@ fn column_data(vals: Vec<Scalar>) -> ColumnData {
                     Scalar::Str(x) => Some(x),
                 })
                 .collect();
-            let mut builder = crate::infer::StrDictBuilder::with_capacity(text.len());
+            let mut builder = crate::dictionary::StrDictBuilder::with_capacity(text.len());
             for t in &text {
                 builder.push(t.as_deref());
             }

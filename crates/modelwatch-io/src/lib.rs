@@ -6,9 +6,13 @@
 //! differences.
 
 mod csv;
+mod datetime;
+mod dictionary;
 mod error;
 pub mod infer;
 mod jsonl;
+mod na;
+mod number;
 mod parquet;
 mod write;
 

@@ -19,8 +19,8 @@ use arrow_schema::{DataType, TimeUnit};
 use modelwatch_core::table::{Column, ColumnData, StrColumn, Table, MISSING_CODE};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use crate::dictionary::WordHasher;
 use crate::error::{one_line, show, ReadError};
-use crate::infer::WordHasher;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {

@@ -384,3 +384,89 @@ fn whitespace_only_lines_are_skipped() {
         vec![Some("  ".into()), Some("3".into())]
     );
 }
+
+/// Missing counts per column, in column order.
+fn missing(t: &Table) -> Vec<usize> {
+    t.columns().iter().map(|c| c.data.missing_count()).collect()
+}
+
+/// A quoted empty field (`""`, how pandas' `to_csv` writes a missing value in a one-column
+/// file) is a row with that value missing, never a blank line. The expected figures are what
+/// pandas 2.3 gives on the same bytes: `pandas.read_csv(io.BytesIO(content))`, then `.shape`
+/// and `.isna().sum()`.
+#[test]
+fn quoted_empty_field_is_a_missing_value() {
+    // 10 values and 10 gaps: pandas (20, 1), 10 missing
+    let mut content = String::from("x\n");
+    for i in 0..10 {
+        content.push_str(&format!("{i}\n\"\"\n"));
+    }
+    let t = read(&content);
+    assert_eq!((t.rows(), missing(&t)), (20, vec![10]));
+    let values: Vec<Option<i64>> = (0..20)
+        .map(|r| (r % 2 == 0).then_some(r as i64 / 2))
+        .collect();
+    assert_eq!(data(&t, "x"), &ColumnData::Int(values));
+
+    // every value missing: pandas (7, 1), 7 missing, float64
+    let t = read(&format!("x\n{}", "\"\"\n".repeat(7)));
+    assert_eq!((t.rows(), missing(&t)), (7, vec![7]));
+    assert!(matches!(data(&t, "x"), ColumnData::Float(v) if v.len() == 7));
+
+    // a text column: pandas (4, 1), 2 missing
+    let t = read("s\nabc\n\"\"\nd\n\"\"\n");
+    assert_eq!(
+        labels(data(&t, "s")),
+        vec![Some("abc".into()), None, Some("d".into()), None]
+    );
+
+    // CRLF line ends and no final newline: pandas (3, 1), 2 missing
+    let t = read("x\r\n1\r\n\"\"\r\n\"\"");
+    assert_eq!((t.rows(), missing(&t)), (3, vec![2]));
+
+    // a quoted space is a value, not a blank line: pandas (2, 1), 1 missing, [' ', nan]
+    let t = read("x\n\" \"\n\"\"\n");
+    assert_eq!(labels(data(&t, "x")), vec![Some(" ".into()), None]);
+
+    // `""` as the header line is an unnamed column: pandas columns ['Unnamed: 0'], (2, 1), 1
+    // missing
+    let t = read("\"\"\n1\n\"\"\n");
+    assert_eq!(t.column_names().collect::<Vec<_>>(), vec!["Unnamed: 0"]);
+    assert_eq!((t.rows(), missing(&t)), (2, vec![1]));
+}
+
+/// Only lines that are empty or hold nothing but spaces and tabs are skipped, as pandas'
+/// `skip_blank_lines=True` does, in files with quotes as in files without.
+#[test]
+fn only_truly_blank_lines_are_skipped() {
+    // pandas.read_csv(io.BytesIO(b'x\n""\n\n   \n1\n \t\n""\n\r\n2\n')): (4, 1), 2 missing
+    let t = read("x\n\"\"\n\n   \n1\n \t\n\"\"\n\r\n2\n");
+    assert_eq!((t.rows(), missing(&t)), (4, vec![2]));
+    assert_eq!(
+        data(&t, "x"),
+        &ColumnData::Int(vec![None, Some(1), None, Some(2)])
+    );
+    // pandas.read_csv(io.BytesIO(b'a,b\n"",\n1,2\n,""\n"",""\n')): (4, 2), 3 missing in each
+    let t = read("a,b\n\"\",\n1,2\n,\"\"\n\"\",\"\"\n");
+    assert_eq!((t.rows(), missing(&t)), (4, vec![3, 3]));
+    // the same file with a whitespace-only line: pandas skips it, (4, 2)
+    let t = read("a,b\n\"\",\n1,2\n  \n,\"\"\n\"\",\"\"\n");
+    assert_eq!((t.rows(), missing(&t)), (4, vec![3, 3]));
+}
+
+/// A lone `""` in a file of two columns is a row with one field. pandas pads such a row with
+/// missing values; here a short row is an error, as it is without quotes, rather than a row
+/// dropped without a word.
+#[test]
+fn quoted_empty_field_in_a_wider_file_is_a_short_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(&dir, "t.csv", b"a,b\n1,2\n\"\"\n3,4\n");
+    for sequential in [false, true] {
+        let e = read_csv_with(&p, &ReadOptions::default(), None, sequential).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("line 3 has 1 fields, the header has 2"),
+            "{e}"
+        );
+    }
+}
