@@ -7,51 +7,137 @@ use std::path::Path;
 /// starting with the file path.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// The file could not be opened, inspected or read: it does not exist, is not readable,
+    /// or (for CSV and JSON Lines) is a directory. `message` is the operating system's reason without the
+    /// "(os error N)" suffix, e.g. "No such file or directory".
     #[error("{path}: cannot read: {message}")]
-    Io { path: String, message: String },
+    Io {
+        /// The file as the caller named it.
+        path: String,
+        /// Why reading failed, on one line.
+        message: String,
+    },
+    /// [`write_csv`](crate::write_csv) could not create, write or rename its temporary file;
+    /// the destination is left as it was and the temporary file is deleted (best effort).
     #[error("{path}: cannot write: {message}")]
-    Write { path: String, message: String },
+    Write {
+        /// The destination file.
+        path: String,
+        /// The operating system's reason, without the "(os error N)" suffix.
+        message: String,
+    },
+    /// No format was given and the file name's extension is none of those
+    /// [`Format::from_path`](crate::Format::from_path) knows; the message lists them and how
+    /// to name the format explicitly.
     #[error("{path}: unknown file type (expected .csv, .tsv, .parquet, .pq, .jsonl or .ndjson); pass --format csv|parquet|jsonl")]
-    UnknownFormat { path: String },
+    UnknownFormat {
+        /// The file whose extension was not recognised.
+        path: String,
+    },
+    /// There is nothing to read: the file or upload has no bytes, or a CSV or JSON Lines file
+    /// holds only whitespace (after an optional UTF-8 byte order mark), so not even a header.
     #[error("{path}: file is empty")]
-    Empty { path: String },
+    Empty {
+        /// The empty file.
+        path: String,
+    },
+    /// The first non-blank line of a CSV file consists only of numbers, so it is data rather
+    /// than column names; modelwatch needs a header row and will not invent names.
     #[error("{path}: no header row (the first line looks like data: {first_line:?})")]
-    NoHeader { path: String, first_line: String },
+    NoHeader {
+        /// The CSV file.
+        path: String,
+        /// That first line, its fields joined by the delimiter, cut to 80 characters
+        /// (ending in "...") so the message stays one readable line.
+        first_line: String,
+    },
+    /// A CSV data row has a different number of fields than the header, usually a stray
+    /// delimiter or an unquoted field containing one. Reading stops at the first such row.
     #[error("{path}: line {line} has {got} fields, the header has {expected}")]
     RaggedRow {
+        /// The CSV file.
         path: String,
+        /// 1-based line in the file where the row starts (blank lines are counted).
         line: u64,
+        /// Number of fields on that row.
         got: usize,
+        /// Number of fields in the header, which every row must match.
         expected: usize,
     },
+    /// A CSV or JSON Lines file contains bytes that are not UTF-8 (often a file saved as
+    /// Latin-1 or Windows-1252); the file needs re-encoding to UTF-8.
     #[error("{path}: not valid UTF-8 at line {line}")]
-    InvalidUtf8 { path: String, line: u64 },
+    InvalidUtf8 {
+        /// The file.
+        path: String,
+        /// 1-based line where the first row (CSV) or line (JSON Lines) holding invalid bytes
+        /// starts.
+        line: u64,
+    },
+    /// Two columns have the same name: two identical CSV header fields (an empty header
+    /// field is named `Unnamed: i` after its 0-based position, as pandas does), or a Parquet
+    /// schema with a repeated field name. A JSON Lines key repeated within one object is not
+    /// an error: the last value wins.
     #[error("{path}: duplicate column name {name:?}")]
-    DuplicateColumn { path: String, name: String },
+    DuplicateColumn {
+        /// The file.
+        path: String,
+        /// The name that occurs more than once.
+        name: String,
+    },
+    /// The CSV parser rejected a record in a file that contains quotes. The parser is lenient
+    /// about quoting, so this is rare; `message` is the parser's own explanation.
     #[error("{path}: line {line}: malformed CSV: {message}")]
     MalformedCsv {
+        /// The CSV file.
         path: String,
+        /// 1-based line in the file where the rejected record starts.
         line: u64,
+        /// The parser's explanation, on one line.
         message: String,
     },
+    /// The data is not a readable Parquet file (wrong magic bytes, a truncated footer,
+    /// corrupt pages, an unsupported compression); `message` is the Parquet reader's reason.
     #[error("{path}: not a valid Parquet file: {message}")]
-    InvalidParquet { path: String, message: String },
+    InvalidParquet {
+        /// The Parquet file.
+        path: String,
+        /// The Parquet reader's reason, on one line.
+        message: String,
+    },
+    /// A Parquet column has a type with no table equivalent. Supported are integers, floats,
+    /// decimals (read as floats), booleans, strings (also dictionary-encoded), dates and
+    /// timestamps; lists, structs, maps, binary, times and durations are refused.
     #[error("{path}: column {column:?} has unsupported type {data_type}")]
     UnsupportedType {
+        /// The Parquet file.
         path: String,
+        /// The column's name.
         column: String,
+        /// The column's Arrow type, as the Arrow library prints it.
         data_type: String,
     },
+    /// A Parquet column of a supported type holds a value the table cannot represent: an
+    /// unsigned 64-bit integer above `i64::MAX`, or a date or timestamp outside the range of
+    /// signed 64-bit microseconds since the epoch (about 292,000 years either side).
     #[error("{path}: column {column:?}: {message}")]
     BadValue {
+        /// The Parquet file.
         path: String,
+        /// The column holding the value.
         column: String,
+        /// Which kind of value was out of range.
         message: String,
     },
+    /// A JSON Lines line is not a flat JSON object: it does not start with `{`, is not valid
+    /// JSON, or a key holds a nested array or object. Blank lines are skipped, not errors.
     #[error("{path}: line {line}: {message}")]
     Json {
+        /// The JSON Lines file.
         path: String,
+        /// 1-based line number of the offending line.
         line: u64,
+        /// What is wrong with the line, including the JSON parser's reason for invalid JSON.
         message: String,
     },
 }

@@ -5,6 +5,8 @@
 //! Evidently (which works on pandas frames); see [`infer`] for the rules and the deliberate
 //! differences.
 
+#![warn(missing_docs)]
+
 mod csv;
 mod datetime;
 mod dictionary;
@@ -26,8 +28,13 @@ pub use write::write_csv;
 /// A supported input format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// Delimited text with a header row (`.csv`, or `.tsv` with tabs); column types are
+    /// inferred from the text as `pandas.read_csv` does (see [`infer`]).
     Csv,
+    /// Apache Parquet; column types come from the file's schema.
     Parquet,
+    /// JSON Lines: one flat JSON object per line, whose keys are the columns; a key absent
+    /// from a line is a missing value there.
     JsonLines,
 }
 
