@@ -150,23 +150,23 @@ pub struct DerivedRuleMetric {
 pub mod names {
     /// Events in the snapshot's window.
     pub const ROWS: &str = "rows";
-    /// A column's drift score.
+    /// A column's drift score: a p-value or a distance, as the column's test says.
     pub const DRIFT_SCORE: &str = "drift_score";
-    /// 1 when a column drifted.
+    /// 1 when a column drifted, else 0.
     pub const DRIFTED: &str = "drifted";
-    /// Share of drifted columns.
+    /// Share of drifted columns, 0..1.
     pub const DRIFTED_SHARE: &str = "drifted_share";
     /// Number of drifted columns.
     pub const DRIFTED_COLUMNS: &str = "drifted_columns";
-    /// 1 when the dataset drifted.
+    /// 1 when the dataset drifted (the drifted share reached the drift share), else 0.
     pub const DATASET_DRIFT: &str = "dataset_drift";
-    /// Share of missing values in the window.
+    /// Share of missing cells in the window, 0..1.
     pub const MISSING_SHARE: &str = "missing_share";
-    /// Share of missing values in the reference.
+    /// Share of missing cells in the reference, 0..1.
     pub const REFERENCE_MISSING_SHARE: &str = "reference_missing_share";
-    /// A column's share of missing values.
+    /// A column's share of missing values in the window, 0..1.
     pub const COLUMN_MISSING_SHARE: &str = "column_missing_share";
-    /// A predicted label's share.
+    /// A predicted label's share of the window's predictions, 0..1.
     pub const CLASS_SHARE: &str = "class_share";
     /// The prefix of model-quality metrics (`quality.accuracy`, ...).
     pub const QUALITY_PREFIX: &str = "quality.";

@@ -35,11 +35,15 @@ use serde::Deserialize;
 use crate::project::{parse_duration, ProjectConfig, ProjectError};
 use crate::store::sqlite::Durability;
 
-/// What a token may do.
+/// What a token may do (`"read"` or `"write"` in the file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
+    /// `GET` and `HEAD` requests: the API's reads, the dashboard, and `/metrics` when
+    /// `metrics_auth` is on.
     Read,
+    /// Every other method: ingestion, labels, project changes, snapshots taken on demand,
+    /// rules and silences.
     Write,
 }
 
@@ -47,15 +51,20 @@ pub enum Scope {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Token {
+    /// The secret a client sends as `Authorization: Bearer ...` or through the dashboard's
+    /// login; at least 8 characters.
     pub token: String,
+    /// What the token grants: `read`, `write` or both (`write` does not imply `read`).
     pub scopes: Vec<Scope>,
 }
 
-/// How long data is kept.
+/// How long data is kept (`[retention]`); the scheduler prunes older rows every ten minutes.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Retention {
+    /// How long an event is kept after its event time, as a duration (`"30d"`).
     pub events: String,
+    /// How long a snapshot, and an alert's transition history, is kept (`"90d"`).
     pub snapshots: String,
 }
 
@@ -72,9 +81,11 @@ impl Default for Retention {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfiguredProject {
+    /// The project's name; a project of this name in the store takes these settings.
     pub name: String,
     /// A reference file (CSV, Parquet or JSON Lines by extension), relative to the config.
     pub reference: Option<PathBuf>,
+    /// The project's settings, written at the same level as `name`.
     #[serde(flatten)]
     pub config: ProjectConfig,
 }
@@ -83,13 +94,23 @@ pub struct ConfiguredProject {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
+    /// The address and port to serve on (`127.0.0.1:8080`).
     pub listen: SocketAddr,
+    /// The SQLite database file (`modelwatch.db`), created when missing.
     pub db: PathBuf,
+    /// The largest request body accepted, in bytes (16 MiB); a larger one is answered 413.
     pub max_body_bytes: usize,
+    /// Whether `/metrics` needs a read token like the rest of the API (off: it is open).
     pub metrics_auth: bool,
+    /// Whether a commit must also survive a power cut (`"full"`) or only a crash of the
+    /// process (`"normal"`).
     pub durability: Durability,
+    /// How long events and snapshots are kept.
     pub retention: Retention,
+    /// The API tokens; with none, every request is allowed.
     pub tokens: Vec<Token>,
+    /// Projects declared in the file; at start their settings replace those of a stored
+    /// project of the same name (whose stored reference is kept when the file names none).
     pub projects: Vec<ConfiguredProject>,
     /// A path prefix the whole service is served under (`/modelwatch`), for a reverse
     /// proxy that forwards a sub-path; empty serves at the root.
@@ -118,16 +139,32 @@ impl Default for ServerConfig {
 /// A configuration problem, with the file and line when known.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file cannot be read (missing, unreadable, not UTF-8).
     #[error("{path}: cannot read: {message}")]
-    Read { path: String, message: String },
-    #[error("{path}: line {line}: {message}")]
-    Syntax {
+    Read {
+        /// The config file's path as given.
         path: String,
-        line: usize,
+        /// The system's reason.
         message: String,
     },
+    /// The file is not valid TOML, or a key is unknown or has the wrong type.
+    #[error("{path}: line {line}: {message}")]
+    Syntax {
+        /// The config file's path as given.
+        path: String,
+        /// The 1-based line of the problem (0 when the parser gives no position).
+        line: usize,
+        /// The parser's message, on one line.
+        message: String,
+    },
+    /// The file parses but a value is not acceptable (see [`ServerConfig::validate`]).
     #[error("{path}: {message}")]
-    Invalid { path: String, message: String },
+    Invalid {
+        /// The config file's path as given.
+        path: String,
+        /// Which setting is wrong and why.
+        message: String,
+    },
 }
 
 impl ServerConfig {
@@ -192,7 +229,9 @@ impl ServerConfig {
         }
     }
 
-    /// Checks what can be checked before starting.
+    /// Checks what can be checked before starting: durations, `base_path`, the alerts
+    /// section, token lengths, and each project's name and settings (not its reference
+    /// file, which is read at start). The error names the setting.
     pub fn validate(&self) -> Result<(), String> {
         parse_duration("retention.events", &self.retention.events).map_err(|e| e.to_string())?;
         parse_duration("retention.snapshots", &self.retention.snapshots)

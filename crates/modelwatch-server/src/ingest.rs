@@ -64,6 +64,7 @@ pub struct Rejection {
     /// 0-based position of the row in the request (the line for JSON Lines and CSV data
     /// rows, counted from 0 as well).
     pub index: usize,
+    /// Why the row was refused, naming the key or column at fault.
     pub reason: String,
     /// A fixed word for `/metrics`: `malformed_row`, `invalid_value` or `invalid_field`.
     pub kind: &'static str,
@@ -72,14 +73,20 @@ pub struct Rejection {
 /// A body that cannot be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
+    /// A JSON body that does not parse, with the parser's message (a body of objects one
+    /// per line is read as JSON Lines instead).
     #[error("the body is not valid JSON: {0}")]
     Json(String),
+    /// A JSON body that is a scalar, not an object or an array.
     #[error("expected a JSON object or an array of objects")]
     NotObjects,
+    /// A body that is empty or only white space (after a byte-order mark).
     #[error("the body is empty")]
     Empty,
+    /// A body that is not UTF-8 text.
     #[error("the body is not valid UTF-8")]
     Utf8,
+    /// A CSV body the CSV reader refuses (no header, ragged rows, ...), with its message.
     #[error("CSV: {0}")]
     Csv(String),
 }
@@ -200,7 +207,9 @@ pub fn parse_time(v: &Value) -> Result<i64, String> {
 /// The outcome of validating one request's rows.
 #[derive(Debug, Default)]
 pub struct Validated {
+    /// The rows that passed, in request order, ready for the writer.
     pub events: Vec<NewEvent>,
+    /// The rows that did not, in request order; the request still stores the rest.
     pub rejected: Vec<Rejection>,
     /// Keys that are neither schema columns nor reserved, with how many rows had them.
     pub unknown_columns: BTreeMap<String, usize>,

@@ -19,7 +19,6 @@ pub mod writer;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -50,30 +49,47 @@ pub fn release_memory() {
 /// The latest snapshot of a project, as `/metrics` shows it.
 #[derive(Debug, Clone)]
 pub struct LatestSnapshot {
+    /// The snapshot's id, time taken, window bounds and row count.
     pub meta: SnapshotMeta,
+    /// Its flat metrics, the values of the catalogue's snapshot gauges.
     pub metrics: Vec<SnapshotMetric>,
 }
 
 /// Everything the handlers and the scheduler share.
 pub struct AppState {
+    /// Where projects, events and snapshots persist.
     pub store: Arc<dyn Store>,
-    pub projects: RwLock<HashMap<String, Arc<Project>>>,
-    pub latest: RwLock<HashMap<String, LatestSnapshot>>,
+    /// The live projects by name, with their parsed reference tables; read through
+    /// [`AppState::projects`] and changed only through the service layer.
+    pub(crate) projects: RwLock<HashMap<String, Arc<Project>>>,
+    /// Each project's latest snapshot by project name, kept in memory so that `/metrics`
+    /// and the alert evaluator do not read the store.
+    pub(crate) latest: RwLock<HashMap<String, LatestSnapshot>>,
+    /// The request, ingestion and run counters that `/metrics` reports.
     pub recorder: Recorder,
+    /// The single thread that commits ingested events in batches.
     pub writer: IngestWriter,
+    /// Alert rules, their state, silences and notification delivery.
     pub alerts: alerts::Alerts,
+    /// The configuration the service started with.
     pub config: ServerConfig,
 }
 
-/// A failure to start.
+/// A failure to start: [`AppState::open`] could not restore the service's state.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// The store (or the alerts' tables) could not be opened or read.
     #[error("{0}")]
     Store(#[from] store::StoreError),
+    /// A stored or configured project could not be set up: its settings are invalid, or
+    /// its reference file cannot be read or parsed.
     #[error("project `{name}`: {message}")]
-    Project { name: String, message: String },
-    #[error("cannot listen on {addr}: {message}")]
-    Listen { addr: SocketAddr, message: String },
+    Project {
+        /// The project's name.
+        name: String,
+        /// What is wrong, as one line.
+        message: String,
+    },
 }
 
 impl AppState {
@@ -147,18 +163,23 @@ impl AppState {
         self.projects.read().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The project named `name`, if it exists.
     pub fn project(&self, name: &str) -> Option<Arc<Project>> {
         self.projects().get(name).cloned()
     }
 
-    pub fn install(&self, project: Project) {
+    /// Puts `project` in the live map, replacing a project of the same name. It does not
+    /// persist it: [`service::projects`] saves first, then installs.
+    pub(crate) fn install(&self, project: Project) {
         self.projects
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(project.name.clone(), Arc::new(project));
     }
 
-    pub fn remove(&self, name: &str) {
+    /// Forgets the project `name` in memory: its settings, its latest snapshot and its
+    /// counters on `/metrics`. Its stored rows are the service layer's to delete.
+    pub(crate) fn remove(&self, name: &str) {
         self.projects
             .write()
             .unwrap_or_else(|p| p.into_inner())
@@ -170,13 +191,15 @@ impl AppState {
         self.recorder.forget_project(name);
     }
 
-    pub fn set_latest(&self, name: &str, latest: LatestSnapshot) {
+    /// Records `latest` as the project's newest snapshot, the one `/metrics` shows.
+    pub(crate) fn set_latest(&self, name: &str, latest: LatestSnapshot) {
         self.latest
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(name.to_string(), latest);
     }
 
+    /// Every project's latest snapshot by project name (read lock).
     pub fn latest(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, LatestSnapshot>> {
         self.latest.read().unwrap_or_else(|p| p.into_inner())
     }

@@ -1,4 +1,7 @@
-//! Prometheus exposition of the service, ingestion, monitored-model and snapshot metrics.
+//! Prometheus exposition: the text encoder of both formats, and the in-memory counters of
+//! the service, ingestion and the monitored model. The snapshot gauges are read from the
+//! latest snapshots at scrape time by [`crate::catalogue::encode_latest`], through the
+//! same [`Encoder`].
 //!
 //! Written here rather than with a metrics crate because one scrape must serve both the
 //! text format 0.0.4 and OpenMetrics 1.0 from the same families (the `prometheus` crate
@@ -52,6 +55,7 @@ impl ExpositionFormat {
         }
     }
 
+    /// The `Content-Type` of a `/metrics` answer in this format.
     pub fn content_type(self) -> &'static str {
         match self {
             Self::Text004 => "text/plain; version=0.0.4; charset=utf-8",
@@ -70,6 +74,7 @@ pub struct Histogram {
 }
 
 impl Histogram {
+    /// Counts one observation `x` (in seconds for every histogram of the service).
     pub fn observe(&mut self, x: f64) {
         if self.counts.is_empty() {
             self.counts = vec![0; DEFAULT_BUCKETS.len() + 1];
@@ -118,6 +123,7 @@ pub fn format_float(x: f64) -> String {
 }
 
 impl Encoder {
+    /// An empty exposition in `format`.
     pub fn new(format: ExpositionFormat) -> Self {
         Self {
             format,
@@ -208,6 +214,7 @@ impl Encoder {
         }
     }
 
+    /// The exposition text, with the `# EOF` line OpenMetrics requires.
     pub fn finish(mut self) -> String {
         if self.format == ExpositionFormat::OpenMetrics {
             self.out.push_str("# EOF\n");
@@ -238,8 +245,11 @@ struct RecorderInner {
 
 /// The serving facts of one stored event.
 pub struct ServingFacts<'a> {
+    /// How long the model took to answer, in seconds.
     pub latency_seconds: Option<f64>,
+    /// The HTTP status the model answered with; 500 and above count as errors.
     pub status: Option<u16>,
+    /// The model's error message, if it failed; any message counts as an error.
     pub error: Option<&'a str>,
 }
 
@@ -309,6 +319,7 @@ impl Recorder {
         (g.accepted.get(project).copied().unwrap_or(0), rejected)
     }
 
+    /// Counts `n` targets of `project` joined to their events through the labels endpoint.
     pub fn labels_joined(&self, project: &str, n: usize) {
         *self.lock().labels.entry(project.to_string()).or_insert(0) += n as u64;
     }

@@ -23,9 +23,15 @@ pub struct ProjectConfig {
     pub drift: DriftSettings,
     /// Presets of scheduled snapshots and of reports without `preset=`.
     pub presets: Vec<Preset>,
+    /// The prediction's class-probability columns (target drift, classification quality),
+    /// as the CLI's `--prediction-proba`.
     pub prediction_proba: Vec<String>,
+    /// The positive label of a binary classification (default `1`, or `true` for booleans).
     pub pos_label: Option<String>,
+    /// The probability, 0..1, at or above which a binary classification predicts the
+    /// positive label (0.5).
     pub proba_threshold: f64,
+    /// When snapshots are taken and how much data each covers.
     pub schedule: Schedule,
 }
 
@@ -70,15 +76,19 @@ impl Default for Schedule {
 }
 
 impl Schedule {
+    /// The parsed `interval`; zero means no scheduled snapshots.
     pub fn interval(&self) -> Result<Duration, ProjectError> {
         parse_duration("schedule.interval", &self.interval)
     }
+
+    /// The parsed `window`.
     pub fn window(&self) -> Result<Duration, ProjectError> {
         parse_duration("schedule.window", &self.window)
     }
 }
 
-/// Parses a duration such as `90s`, `5m`, `1h 30m`, `7d`.
+/// Parses a duration such as `90s`, `5m`, `1h 30m`, `7d`; `what` names the setting in
+/// the error.
 pub fn parse_duration(what: &str, text: &str) -> Result<Duration, ProjectError> {
     humantime::parse_duration(text.trim()).map_err(|e| ProjectError::Invalid {
         what: what.to_string(),
@@ -89,8 +99,17 @@ pub fn parse_duration(what: &str, text: &str) -> Result<Duration, ProjectError> 
 /// Something wrong with a project definition.
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
+    /// A setting is not acceptable: a bad name, duration, threshold or column override,
+    /// or a reference without rows.
     #[error("{what}: {message}")]
-    Invalid { what: String, message: String },
+    Invalid {
+        /// The setting's key as written in the config file and the API's JSON
+        /// (`schedule.window`, `proba_threshold`, `columns`, `name`, `reference`).
+        what: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The reference file cannot be parsed in its format.
     #[error("reference: {0}")]
     Reference(#[from] modelwatch_io::ReadError),
 }
@@ -165,12 +184,18 @@ impl ProjectConfig {
 /// A project ready to use: settings plus the parsed reference.
 #[derive(Debug, Clone)]
 pub struct Project {
+    /// The project's name, unique in the store; also the `project` label on `/metrics`.
     pub name: String,
+    /// Its validated settings.
     pub config: ProjectConfig,
+    /// The reference dataset that every window is compared with; until one is uploaded,
+    /// reports and snapshots of the project answer that it is missing.
     pub reference: Option<Arc<Table>>,
     /// The resolved schema: every reference column with its type and role.
     pub schema: Vec<ColumnSpec>,
+    /// When the project was first saved, microseconds since the Unix epoch.
     pub created_us: i64,
+    /// When its settings or reference last changed, microseconds since the Unix epoch.
     pub updated_us: i64,
 }
 

@@ -44,13 +44,19 @@ fn severity_class(severity: &str) -> &'static str {
 /// One pending or firing alert as the pages show it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRow {
+    /// The rule's name (the `alertname` label).
     pub alertname: String,
+    /// The project the alert is about.
     pub project: String,
+    /// Firing (true) or still pending for its `for` duration (false).
     pub firing: bool,
+    /// The `severity` label, empty when the rule sets none.
     pub severity: String,
+    /// The metric's latest value; `None` when it is not finite.
     pub value: Option<f64>,
-    /// When the condition started to hold.
+    /// When the condition started to hold, microseconds since the Unix epoch.
     pub since_us: i64,
+    /// The `summary` annotation, else the `description`, else empty.
     pub summary: String,
     /// The labels other than alertname, project and severity (`column`, `slo`, ...).
     pub labels: BTreeMap<String, String>,
@@ -59,6 +65,8 @@ pub struct AlertRow {
 }
 
 impl AlertRow {
+    /// The row of alert `a`, with the ids of those `silences` that have started by
+    /// `now_us` and match its labels.
     pub fn new(a: &ActiveAlert, silences: &[SilenceRecord], now_us: i64) -> Self {
         let severity = a.labels.get("severity").cloned().unwrap_or_default();
         let labels = a
@@ -125,13 +133,16 @@ pub fn active_rows(alerts: &Alerts, now_us: i64) -> Result<Vec<AlertRow>, StoreE
 /// A project's alert counts on the projects page.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AlertCounts {
+    /// How many of the project's alerts fire.
     pub firing: usize,
+    /// How many are pending (their condition holds, their `for` has not passed).
     pub pending: usize,
     /// The worst severity among its firing alerts (or pending ones when none fires).
     pub worst: String,
 }
 
 impl AlertCounts {
+    /// Counts the rows of `project` among `rows` (every project's active alerts).
     pub fn of(project: &str, rows: &[AlertRow]) -> Self {
         let mine: Vec<&AlertRow> = rows.iter().filter(|r| r.project == project).collect();
         let firing = mine.iter().filter(|r| r.firing).count();
@@ -280,6 +291,7 @@ pub enum SilenceForm {
 /// The alerts part of the project page.
 #[derive(Debug, Clone, Default)]
 pub struct ProjectAlerts {
+    /// The project's pending and firing alerts, sorted as [`sort_alerts`] does.
     pub active: Vec<AlertRow>,
     /// Newest first.
     pub history: Vec<TransitionRecord>,
@@ -289,6 +301,7 @@ pub struct ProjectAlerts {
     pub rule_names: Vec<String>,
     /// The rule preselected in the form (`?silence=`).
     pub preselect: Option<String>,
+    /// Whether the reader may use the silence form, and its anti-forgery value.
     pub form: SilenceForm,
 }
 

@@ -23,9 +23,13 @@ pub struct Line {
 /// A chart over `[from_us, to_us]`.
 #[derive(Debug, Clone)]
 pub struct Chart {
+    /// The HTML `id` of the chart's element, unique on the page.
     pub id: String,
+    /// The lines drawn, in legend order.
     pub lines: Vec<Line>,
+    /// The time axis' start, microseconds since the Unix epoch.
     pub from_us: i64,
+    /// The time axis' end, microseconds since the Unix epoch.
     pub to_us: i64,
     /// A fixed value axis (shares: 0 to 1); `None` fits the data.
     pub y_range: Option<(f64, f64)>,

@@ -8,7 +8,7 @@
 //! - alerts: the projects page counts each project's pending and firing alerts and lists
 //!   them on top; the project page shows its active alerts, their last transitions, the
 //!   silences and a form that `POST`s to `/projects/{project}/silences` (see
-//!   [`create_silence`]);
+//!   `create_silence`);
 //! - the login page ([`login_page`]), which `/login` shows when tokens are configured; the
 //!   session cookie, the login itself and the form's anti-forgery value are
 //!   [`crate::http::auth`]'s.

@@ -11,11 +11,15 @@ use crate::LatestSnapshot;
 /// One project's row, read from its latest snapshot.
 #[derive(Debug, Clone)]
 pub struct ProjectRow {
+    /// The project's name.
     pub name: String,
+    /// Whether a reference dataset is uploaded (without one no snapshot can be taken).
     pub has_reference: bool,
+    /// The share of drifted columns, 0..1, at which the dataset counts as drifted.
     pub drift_threshold: f64,
     /// Seconds between scheduled snapshots (0: off).
     pub interval_s: f64,
+    /// The verdict of its latest snapshot; `None` before the first one.
     pub latest: Option<Verdict>,
     /// Its pending and firing alerts.
     pub alerts: AlertCounts,
@@ -24,11 +28,17 @@ pub struct ProjectRow {
 /// The numbers of a latest snapshot the table shows.
 #[derive(Debug, Clone, Default)]
 pub struct Verdict {
+    /// When the snapshot was taken, microseconds since the Unix epoch.
     pub taken_us: i64,
+    /// How many events its window held.
     pub rows: i64,
+    /// The share of drifted columns, 0..1; `None` without the drift preset.
     pub drifted_share: Option<f64>,
+    /// Whether the dataset as a whole drifted.
     pub dataset_drift: bool,
+    /// The names of the columns that drifted.
     pub drifted_columns: Vec<String>,
+    /// The window's share of missing values, 0..1; `None` without the summary preset.
     pub missing_share: Option<f64>,
     /// The first model-quality number known: (name, value).
     pub quality: Option<(String, f64)>,
@@ -38,6 +48,7 @@ pub struct Verdict {
 const QUALITY_ORDER: [&str; 6] = ["accuracy", "f1", "roc_auc", "r2", "mae", "rmse"];
 
 impl Verdict {
+    /// Reads the verdict from a snapshot's flat metrics.
     pub fn from_latest(latest: &LatestSnapshot) -> Self {
         let mut v = Verdict {
             taken_us: latest.meta.taken_us,
@@ -67,6 +78,8 @@ impl Verdict {
 }
 
 impl ProjectRow {
+    /// The row of `project` with its latest snapshot, without alert counts (see
+    /// [`ProjectRow::with_alerts`]).
     pub fn new(project: &Project, latest: Option<&LatestSnapshot>) -> Self {
         Self {
             name: project.name.clone(),

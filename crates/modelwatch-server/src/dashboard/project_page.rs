@@ -22,7 +22,9 @@ const SHOWN_COLUMNS: usize = 8;
 pub struct Range {
     /// `1h`, `1d`, `7d` or `custom`.
     pub choice: String,
+    /// The range's start, microseconds since the Unix epoch (inclusive).
     pub from_us: i64,
+    /// The range's end, microseconds since the Unix epoch (exclusive).
     pub to_us: i64,
 }
 
@@ -76,33 +78,57 @@ impl Range {
 /// A column of the latest snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct ColumnRow {
+    /// The column's name.
     pub name: String,
+    /// Its resolved type (`numerical`, `categorical`, ...); empty when only the flat
+    /// metrics are known.
     pub column_type: String,
+    /// Its role (`feature`, `target`, `prediction`, ...); empty when unknown.
     pub role: String,
+    /// The drift test used (`ks`, `chisquare`, `wasserstein`, ...); empty when unknown.
     pub method: String,
+    /// The test's threshold, on the same scale as `score`.
     pub threshold: Option<f64>,
+    /// The drift score: a p-value or a distance, as `method` says.
     pub score: Option<f64>,
+    /// Whether the column drifted; `None` when it could not be tested.
     pub drifted: Option<bool>,
+    /// The column's share of missing values in the window, 0..1.
     pub missing_share: Option<f64>,
 }
 
 /// Everything the page shows, read from the store.
 #[derive(Debug, Clone, Default)]
 pub struct ProjectView {
+    /// The project's name.
     pub name: String,
+    /// The share of drifted columns, 0..1, at which the dataset counts as drifted; drawn
+    /// as the threshold line of the drifted-share chart.
     pub drift_threshold: f64,
+    /// Seconds between scheduled snapshots (0: off).
     pub interval_s: f64,
+    /// The snapshot window as configured (`"1h"`).
     pub window: String,
+    /// Whether a reference dataset is uploaded.
     pub has_reference: bool,
+    /// How many events the store holds for the project.
     pub events: u64,
     /// Snapshots of the range, oldest first.
     pub snapshots: Vec<SnapshotMeta>,
+    /// The share of drifted columns of each snapshot of the range.
     pub drifted_share: Vec<SeriesPoint>,
+    /// The share of missing values of each snapshot of the range.
     pub missing_share: Vec<SeriesPoint>,
+    /// Per scored column of the latest snapshot: its drift scores over the range.
     pub column_scores: Vec<(String, Vec<SeriesPoint>)>,
+    /// Per predicted label of the latest snapshot: its share of predictions over the range.
     pub class_shares: Vec<(String, Vec<SeriesPoint>)>,
+    /// Per model-quality metric of the latest snapshot (`accuracy`, `rmse`, ...): its
+    /// values over the range.
     pub quality: Vec<(String, Vec<SeriesPoint>)>,
+    /// The project's latest snapshot, whether or not it falls in the range.
     pub latest: Option<SnapshotMeta>,
+    /// The columns of the latest snapshot's drift results.
     pub columns: Vec<ColumnRow>,
     /// Active alerts, history, silences and the silence form (filled in by the handler).
     pub alerts: ProjectAlerts,

@@ -1,4 +1,4 @@
-//! Who may do what: bearer tokens with read or write scope, checked by the [`authorize`]
+//! Who may do what: bearer tokens with read or write scope, checked by the `authorize`
 //! layer in front of every route; the dashboard's session cookie, set by the login form
 //! (`/login`) from a read token and taken for reads and for the dashboard's silence form;
 //! and the anti-forgery value that form carries.
@@ -21,7 +21,7 @@ use crate::dashboard::html::{form_fields, pct, pct_decode};
 use crate::dashboard::{base, home, login_page};
 use crate::AppState;
 
-/// How [`authorize`] let a request in when tokens are configured (a request extension;
+/// How `authorize` let a request in when tokens are configured (a request extension;
 /// absent when tokens are off or the route is open). A handler that takes writes from the
 /// session cookie checks its anti-forgery value exactly when this says `Session`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +125,7 @@ pub fn is_page(path: &str) -> bool {
 }
 
 /// Whether `path` (below the base path) is the dashboard's silence form target, where
-/// [`authorize`] also takes the session cookie for a write (its token still needs write
+/// `authorize` also takes the session cookie for a write (its token still needs write
 /// scope, and the form must carry the anti-forgery value, see [`form_allowed`]).
 pub fn is_form_post(path: &str) -> bool {
     path.strip_prefix("/projects/")
@@ -157,7 +157,7 @@ pub fn csrf_for(token: &str) -> String {
 }
 
 /// Whether a dashboard form post may proceed. Without tokens configured anyone may post.
-/// With tokens, [`authorize`] has already checked the write scope of the bearer token or
+/// With tokens, `authorize` has already checked the write scope of the bearer token or
 /// session (`via`); anything but a bearer token must also send `given`, the anti-forgery
 /// value of its session's page (the cookie is SameSite=Strict as well).
 pub fn form_allowed(
