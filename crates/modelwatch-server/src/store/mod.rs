@@ -124,7 +124,8 @@ pub struct SnapshotMeta {
 pub struct SnapshotMetric {
     /// The metric's name, an entry of [`crate::catalogue::SNAPSHOT_METRICS`].
     pub metric: String,
-    /// The column it is about; empty for dataset-level metrics.
+    /// The column (for a per-label metric, the label) it is about; empty for
+    /// dataset-level metrics.
     pub column: String,
     /// The value, in the metric's own unit (a share 0..1, a score, a count).
     pub value: f64,
