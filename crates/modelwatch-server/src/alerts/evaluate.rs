@@ -22,8 +22,11 @@ const MINUTE_US: i64 = 60_000_000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RuleSource {
+    /// One of [`default_rules`], unless `[alerts] default_rules = false`.
     Default,
+    /// Declared in the configuration file (`[[alerts.rules]]`).
     Config,
+    /// Created through `/api/v1/alerts/rules` and kept in the store.
     Api,
 }
 
@@ -422,7 +425,7 @@ fn render_all(
 }
 
 /// The notice of an alert for receivers.
-pub fn notice(a: &ActiveAlert, external_url: &str) -> Notice {
+pub(crate) fn notice(a: &ActiveAlert, external_url: &str) -> Notice {
     Notice {
         fingerprint: a.fingerprint.clone(),
         status: if a.state.status == AlertStatus::Resolved {
@@ -443,7 +446,7 @@ pub fn notice(a: &ActiveAlert, external_url: &str) -> Notice {
 }
 
 /// One evaluation round at `now`.
-pub fn evaluate(state: &AppState, now: i64) {
+pub(crate) fn evaluate(state: &AppState, now: i64) {
     let alerts = &state.alerts;
     let projects: Vec<std::sync::Arc<Project>> = state.projects().values().cloned().collect();
     sample_ingestion(state, &projects, now);
@@ -599,7 +602,7 @@ pub fn matches(matchers: &BTreeMap<String, String>, labels: &BTreeMap<String, St
 }
 
 /// Moves due notifications of the dispatcher into the outbox.
-pub fn dispatch(state: &AppState, now: i64) {
+pub(crate) fn dispatch(state: &AppState, now: i64) {
     let alerts = &state.alerts;
     let silences = alerts.store.silences(now).unwrap_or_default();
     let active_silences: Vec<_> = silences.iter().filter(|s| s.starts_us <= now).collect();
@@ -633,7 +636,7 @@ pub fn dispatch(state: &AppState, now: i64) {
 }
 
 /// Sends the outbox items due at `now`.
-pub fn deliver_due(state: &AppState, now: i64) {
+pub(crate) fn deliver_due(state: &AppState, now: i64) {
     let alerts = &state.alerts;
     let items = match alerts.store.due(now, 50) {
         Ok(i) => i,
@@ -683,9 +686,10 @@ pub fn deliver_due(state: &AppState, now: i64) {
     }
 }
 
-/// Drops serving buckets older than the longest SLO window (at least 3 days) and
-/// transitions older than the snapshot retention.
-pub fn prune(state: &AppState, now: i64) {
+/// Drops serving buckets older than a day past the longest SLO window (that window is at
+/// least 4 days here), and transitions and ended silences older than the snapshot
+/// retention.
+pub(crate) fn prune(state: &AppState, now: i64) {
     let alerts = &state.alerts;
     let longest = alerts
         .config

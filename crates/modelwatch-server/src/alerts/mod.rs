@@ -42,7 +42,8 @@ fn yes() -> bool {
     true
 }
 
-/// The `[alerts]` section of the server configuration.
+/// The `[alerts]` section of the server configuration. Durations are text such as
+/// `90s`, `5m`, `1h 30m` or `7d`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AlertsConfig {
@@ -55,20 +56,28 @@ pub struct AlertsConfig {
     pub default_rules: bool,
     /// How often rules are evaluated (also right after every snapshot).
     pub evaluation_interval: String,
+    /// How long a new group of alerts (per receiver and project) waits before its first
+    /// notification, to collect alerts that fire together.
     pub group_wait: String,
+    /// The least time between two notifications of a group whose alerts changed.
     pub group_interval: String,
+    /// How often a group that still fires is notified again when nothing changed.
     pub repeat_interval: String,
     /// The first retry delay of a failed delivery; doubles up to `retry_max`.
     pub retry_initial: String,
+    /// The longest delay between two delivery attempts of one notification.
     pub retry_max: String,
     /// A notification not delivered after this long is dropped (and logged).
     pub give_up_after: String,
     /// The URL of this server in links (`externalURL`, `generatorURL`); default
     /// `http://<listen><base_path>`.
     pub external_url: String,
+    /// The rules of the configuration file (`[[alerts.rules]]`), beside the default rules
+    /// and those created through the API (see [`evaluate::effective_rules`]).
     pub rules: Vec<Rule>,
     /// No receivers: notifications go to the log.
     pub receivers: Vec<ReceiverConfig>,
+    /// The SLOs (`[[alerts.slos]]`), each with its burn-rate alerts and `/metrics` gauges.
     pub slos: Vec<SloConfig>,
 }
 
@@ -97,6 +106,10 @@ fn duration(what: &str, text: &str, fallback: u64) -> Duration {
 }
 
 impl AlertsConfig {
+    /// Checks the section when the configuration is loaded: every duration parses (and the
+    /// evaluation interval is positive), every rule, receiver and SLO is valid and declared
+    /// once, and every receiver a rule names exists. The error starts with the offending
+    /// key (`alerts.rules: ...`).
     pub fn validate(&self) -> Result<(), String> {
         for (w, t) in [
             ("evaluation_interval", &self.evaluation_interval),
@@ -164,10 +177,14 @@ impl AlertsConfig {
         }
     }
 
+    /// How often rules are evaluated; 15 s when `evaluation_interval` does not parse (which
+    /// [`Self::validate`] refuses).
     pub fn evaluation(&self) -> Duration {
         duration("evaluation_interval", &self.evaluation_interval, 15)
     }
 
+    /// `group_wait`, `group_interval` and `repeat_interval` for the dispatcher (30 s, 5 min
+    /// and 4 h for one that does not parse).
     pub fn group_timing(&self) -> GroupTiming {
         GroupTiming::new(
             duration("group_wait", &self.group_wait, 30),
@@ -180,15 +197,29 @@ impl AlertsConfig {
 /// An alert that is pending or firing, with what is needed to notify about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActiveAlert {
+    /// Its identity from one evaluation round to the next and in the store's active set:
+    /// `rule`, the rule's name, the project and the column (empty for a dataset metric), or
+    /// `slo`, the project, the SLO's name and the tier's long window, joined by U+001F.
     pub key: String,
+    /// The rule's name (`ErrorBudgetBurn` for an SLO's burn-rate alert).
     pub alertname: String,
+    /// The project whose data the alert is about.
     pub project: String,
+    /// [`evaluate::fingerprint`] of `labels`: how receivers and the dispatcher tell
+    /// alerts apart.
     pub fingerprint: String,
+    /// The labels receivers and silences see: the rule's (or SLO's) own labels plus
+    /// `alertname`, `project`, `severity` and, for a per-column metric, `column` (an SLO
+    /// alert has `slo`, `long_window` and `short_window` instead of `column`).
     pub labels: BTreeMap<String, String>,
     /// Rendered with the latest value.
     pub annotations: BTreeMap<String, String>,
+    /// Where its state machine is (pending or firing) and the latest value.
     pub state: AlertState,
+    /// The rule's `for` and `keep_firing_for`, kept so that an alert whose rule is gone
+    /// can still resolve.
     pub timing: Timing,
+    /// The names of the receivers notified about it.
     pub receivers: Vec<String>,
 }
 
@@ -197,6 +228,7 @@ type IngestSamples = VecDeque<(i64, u64, u64)>;
 
 /// Everything the alerting keeps at run time (a field of [`AppState`]).
 pub struct Alerts {
+    /// The `[alerts]` section the server started with.
     pub config: AlertsConfig,
     /// The alert tables.
     pub store: Arc<dyn AlertStore>,
@@ -267,6 +299,8 @@ impl Alerts {
         })
     }
 
+    /// The base URL of this server in notifications (`externalURL`, `generatorURL`):
+    /// `external_url` without its trailing `/`, or `http://<listen><base_path>`.
     pub fn external_url(&self) -> &str {
         &self.external_url
     }
@@ -276,6 +310,7 @@ impl Alerts {
         lock(&self.active).values().cloned().collect()
     }
 
+    /// Every SLO's status as of the last evaluation round (empty before the first).
     pub fn slo_status(&self) -> Vec<SloStatus> {
         self.slo_status
             .read()
@@ -283,6 +318,7 @@ impl Alerts {
             .clone()
     }
 
+    /// The rules created through the API.
     pub fn api_rules(&self) -> Vec<Rule> {
         self.api_rules
             .read()
@@ -296,7 +332,7 @@ impl Alerts {
     }
 
     /// Adds the serving facts of stored events to the current minute's bucket.
-    pub fn record_serving(
+    pub(crate) fn record_serving(
         &self,
         project: &str,
         facts: &[(Option<f64>, Option<u16>, Option<String>)],
@@ -331,7 +367,7 @@ impl Alerts {
     }
 
     /// Writes the buckets gathered since the last flush.
-    pub fn flush_serving(&self) {
+    pub(crate) fn flush_serving(&self) {
         let pending: Vec<((String, i64), ServingCounts)> = lock(&self.serving).drain().collect();
         if let Err(e) = self.store.add_serving(&pending) {
             tracing::warn!(error = %e, "could not store serving counts; keeping them");
@@ -345,7 +381,7 @@ impl Alerts {
 
 /// Called by `post_events` after a successful write: the serving facts of the stored
 /// events (latency, status, error).
-pub fn record_serving(
+pub(crate) fn record_serving(
     state: &AppState,
     project: &str,
     facts: &[(Option<f64>, Option<u16>, Option<String>)],
@@ -354,7 +390,7 @@ pub fn record_serving(
 }
 
 /// Called by the scheduler after a snapshot is stored: evaluates the rules right away.
-pub fn snapshot_taken(state: &AppState) {
+pub(crate) fn snapshot_taken(state: &AppState) {
     state.alerts.wake.notify_one();
 }
 
@@ -363,7 +399,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(600);
 /// The evaluation loop: every second it flushes serving counts and sends due
 /// notifications to the outbox; every `evaluation_interval` (and after each snapshot) it
 /// evaluates the rules. Returns after `stop` turns true.
-pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     if !state.alerts.config.enabled {
         let _ = stop.changed().await;
         return;
@@ -429,7 +465,7 @@ async fn send_loop(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
 }
 
 /// Writes the alert and SLO families of `/metrics`.
-pub fn encode(state: &AppState, enc: &mut Encoder) {
+pub(crate) fn encode(state: &AppState, enc: &mut Encoder) {
     let a = &state.alerts;
     let active = a.active();
     enc.gauge(

@@ -37,13 +37,19 @@ pub enum ReceiverKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReceiverConfig {
+    /// The name rules and SLOs use to pick it; unique.
     pub name: String,
+    /// What it is, and so which body it gets.
     pub kind: ReceiverKind,
+    /// Where bodies are POSTed (an Alertmanager's base URL will do, see
+    /// [`Self::endpoint`]); required for every kind but `log`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }
 
 impl ReceiverConfig {
+    /// Checks that a receiver that POSTs has an `http://` or `https://` url; the error
+    /// names the receiver.
     pub fn validate(&self) -> Result<(), String> {
         match (self.kind, &self.url) {
             (ReceiverKind::Log, _) => Ok(()),
@@ -70,13 +76,22 @@ impl ReceiverConfig {
 
 /// One alert as a receiver sees it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Notice {
+pub(crate) struct Notice {
+    /// The alert's identity within its group
+    /// (see [`ActiveAlert::fingerprint`](crate::alerts::ActiveAlert::fingerprint)).
     pub fingerprint: String,
+    /// Firing or resolved (a pending alert is not notified).
     pub status: AlertStatus,
+    /// The alert's labels.
     pub labels: BTreeMap<String, String>,
+    /// The alert's rendered annotations (`summary`, `description`, ...).
     pub annotations: BTreeMap<String, String>,
+    /// When it started firing (or, failing that, became active), microseconds since the
+    /// epoch: `startsAt`.
     pub starts_us: i64,
+    /// When it resolved, microseconds since the epoch: `endsAt`; `None` while firing.
     pub ends_us: Option<i64>,
+    /// A link to the alert's history on this server: `generatorURL`.
     pub generator_url: String,
     /// The status last notified (None: never).
     pub sent: Option<AlertStatus>,
@@ -85,12 +100,16 @@ pub struct Notice {
 /// The timing of notifications, in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GroupTiming {
+    /// How long a new group waits before its first notification.
     pub group_wait_us: i64,
+    /// The least time between two notifications of a group whose alerts changed.
     pub group_interval_us: i64,
+    /// How often a group that still fires is notified again with nothing new.
     pub repeat_interval_us: i64,
 }
 
 impl GroupTiming {
+    /// The timing from `group_wait`, `group_interval` and `repeat_interval`.
     pub fn new(wait: Duration, interval: Duration, repeat: Duration) -> Self {
         Self {
             group_wait_us: wait.as_micros() as i64,
@@ -109,21 +128,26 @@ struct Group {
 
 /// A notification ready to be written: a receiver, a project and its alerts.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Notification {
+pub(crate) struct Notification {
+    /// The receiver's name.
     pub receiver: String,
+    /// The project whose alerts these are (the group label).
     pub project: String,
+    /// The group's unsilenced firing alerts and the ones resolved since the last
+    /// notification, by fingerprint.
     pub alerts: Vec<Notice>,
 }
 
 /// Groups of alerts per (receiver, project).
 #[derive(Debug, Default)]
-pub struct Dispatcher {
+pub(crate) struct Dispatcher {
     groups: HashMap<(String, String), Group>,
 }
 
 impl Dispatcher {
-    /// Adds or updates an alert of a group. `already_sent` marks an alert restored after a
-    /// restart as notified.
+    /// Adds or updates an alert of the (receiver, project) group, creating the group at
+    /// `now` if needed; an alert already in the group keeps what was last notified about
+    /// it.
     pub fn update(&mut self, receiver: &str, project: &str, mut notice: Notice, now: i64) {
         let group = self
             .groups
@@ -206,7 +230,7 @@ impl Dispatcher {
 }
 
 /// Alertmanager's group key for a project group.
-pub fn group_key(receiver: &str, project: &str) -> String {
+pub(crate) fn group_key(receiver: &str, project: &str) -> String {
     format!("{{}}/{{receiver={:?}}}:{{project={:?}}}", receiver, project)
 }
 
@@ -225,7 +249,7 @@ fn common(maps: Vec<&BTreeMap<String, String>>) -> BTreeMap<String, String> {
 }
 
 /// The webhook body: Alertmanager's format, version 4.
-pub fn alertmanager_body(n: &Notification, external_url: &str) -> serde_json::Value {
+pub(crate) fn alertmanager_body(n: &Notification, external_url: &str) -> serde_json::Value {
     let status = if n.alerts.iter().any(|a| a.status == AlertStatus::Firing) {
         "firing"
     } else {
@@ -265,7 +289,7 @@ pub fn alertmanager_body(n: &Notification, external_url: &str) -> serde_json::Va
 /// it is posted again; without `endsAt` it would use its `resolve_timeout`, 5 minutes by
 /// default); a resolved one with its end. Empty label values are left out (Prometheus
 /// treats them as absent).
-pub fn alertmanager_v2_body(n: &Notification, firing_until_us: i64) -> serde_json::Value {
+pub(crate) fn alertmanager_v2_body(n: &Notification, firing_until_us: i64) -> serde_json::Value {
     let alerts: Vec<serde_json::Value> = n
         .alerts
         .iter()
@@ -289,7 +313,7 @@ pub fn alertmanager_v2_body(n: &Notification, firing_until_us: i64) -> serde_jso
 }
 
 /// The text of a Slack-compatible message (and of the log line).
-pub fn text(n: &Notification) -> String {
+pub(crate) fn text(n: &Notification) -> String {
     let firing = n
         .alerts
         .iter()
@@ -332,7 +356,7 @@ pub fn text(n: &Notification) -> String {
 /// The body written to the outbox for a receiver at `now`. Alertmanager receivers get
 /// firing alerts that end two `repeat_interval`s (at least a minute) from now: modelwatch
 /// re-posts a group that still fires every `repeat_interval`, which extends them.
-pub fn body_for(
+pub(crate) fn body_for(
     kind: ReceiverKind,
     n: &Notification,
     external_url: &str,
@@ -352,13 +376,13 @@ pub fn body_for(
 
 /// The delay before retry number `attempt` (1, 2, ...): doubling from `initial`, at most
 /// `max`.
-pub fn backoff(attempt: u32, initial: Duration, max: Duration) -> Duration {
+pub(crate) fn backoff(attempt: u32, initial: Duration, max: Duration) -> Duration {
     let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(20));
     initial.saturating_mul(factor).min(max)
 }
 
 /// Delivers one body; blocking (run it on a blocking thread).
-pub fn deliver(receiver: &ReceiverConfig, body: &str) -> Result<(), String> {
+pub(crate) fn deliver(receiver: &ReceiverConfig, body: &str) -> Result<(), String> {
     match receiver.kind {
         ReceiverKind::Log => {
             tracing::warn!(target: "modelwatch::alerts", receiver = %receiver.name, "{body}");

@@ -12,25 +12,33 @@ use serde::{Deserialize, Serialize};
 use crate::catalogue;
 use crate::project::parse_duration;
 
-/// Compares a metric's value with the threshold.
+/// Compares a metric's value with the threshold; written as its symbol (`>`, `>=`, ...)
+/// in the configuration and the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Operator {
+    /// `>`: the value is above the threshold (the default).
     #[default]
     #[serde(rename = ">")]
     Gt,
+    /// `>=`: the value is at or above the threshold.
     #[serde(rename = ">=")]
     Ge,
+    /// `<`: the value is below the threshold.
     #[serde(rename = "<")]
     Lt,
+    /// `<=`: the value is at or below the threshold.
     #[serde(rename = "<=")]
     Le,
+    /// `==`: the value equals the threshold exactly.
     #[serde(rename = "==")]
     Eq,
+    /// `!=`: the value differs from the threshold.
     #[serde(rename = "!=")]
     Ne,
 }
 
 impl Operator {
+    /// Whether `value` compared with `threshold` holds; a NaN value holds only with `!=`.
     pub fn holds(self, value: f64, threshold: f64) -> bool {
         match self {
             Self::Gt => value > threshold,
@@ -78,8 +86,11 @@ pub struct Rule {
     /// Only this column of a per-column metric; absent: every column (one alert each).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub column: Option<String>,
+    /// How the value is compared with `threshold`; `>` when absent.
     #[serde(default)]
     pub operator: Operator,
+    /// The value compared with, in the metric's unit (a share 0..1, a score, seconds for
+    /// a latency, schedule intervals for `no_data_intervals`); must be finite.
     pub threshold: f64,
     /// How long the condition must hold before the alert fires (pending until then).
     #[serde(default = "zero", rename = "for")]
@@ -90,14 +101,19 @@ pub struct Rule {
     /// The window of rate and quantile metrics (`model_error_rate`, ...).
     #[serde(default = "five_minutes")]
     pub window: String,
+    /// The `severity` label (free text; `warning` when absent).
     #[serde(default = "warning")]
     pub severity: String,
+    /// Extra labels of its alerts; names must be Prometheus label names and not one of
+    /// [`RESERVED_LABELS`].
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     /// `summary`, `description`, `runbook_url`, ...; `{{value}}`, `{{project}}`,
     /// `{{column}}`, `{{threshold}}` and `{{rule}}` are replaced.
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+    /// `false` switches the rule off, and with it any rule of the same name it shadows
+    /// for its projects.
     #[serde(default = "super::yes")]
     pub enabled: bool,
     /// Receiver names; empty: every receiver.
@@ -108,8 +124,15 @@ pub struct Rule {
 /// What a rule's metric names.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetricRef {
-    /// A flat metric of the latest snapshot (an entry of `crate::catalogue::SNAPSHOT_METRICS`).
-    Snapshot { name: String, per_column: bool },
+    /// A flat metric of the latest snapshot (an entry of
+    /// [`SNAPSHOT_METRICS`](crate::catalogue::SNAPSHOT_METRICS)).
+    Snapshot {
+        /// The metric's name in the catalogue.
+        name: String,
+        /// Whether the metric has one value per column (or per label), giving one alert
+        /// each.
+        per_column: bool,
+    },
     /// The latest snapshot's missing share minus the reference's.
     MissingShareExcess,
     /// Time since the newest event, in schedule intervals.
@@ -169,6 +192,7 @@ impl MetricRef {
         ))
     }
 
+    /// Whether the metric has a value per column, so that a rule may pick one `column`.
     pub fn per_column(&self) -> bool {
         matches!(
             self,
@@ -191,15 +215,19 @@ pub fn valid_label_name(n: &str) -> bool {
 pub const RESERVED_LABELS: [&str; 4] = ["alertname", "project", "column", "severity"];
 
 impl Rule {
+    /// `for` as a duration; zero when it does not parse (which [`Self::validate`] refuses).
     pub fn for_duration(&self) -> Duration {
         parse_duration("for", &self.for_duration).unwrap_or_default()
     }
+    /// `keep_firing_for` as a duration; zero when it does not parse.
     pub fn keep_firing_for(&self) -> Duration {
         parse_duration("keep_firing_for", &self.keep_firing_for).unwrap_or_default()
     }
+    /// `window` as a duration; 5 minutes when it does not parse.
     pub fn window(&self) -> Duration {
         parse_duration("window", &self.window).unwrap_or(Duration::from_secs(300))
     }
+    /// The metric the rule compares; the error lists the metrics a rule may use.
     pub fn metric_ref(&self) -> Result<MetricRef, String> {
         MetricRef::parse(&self.metric)
     }

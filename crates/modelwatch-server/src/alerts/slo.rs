@@ -35,12 +35,16 @@ fn thirty_days() -> String {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SloConfig {
+    /// The project whose events' serving facts are counted.
     pub project: String,
     /// The `slo` label; unique within the project.
     pub name: String,
+    /// What counts as a good request.
     pub kind: SloKind,
     /// The target share of good requests, e.g. 0.999.
     pub objective: f64,
+    /// The window the objective and the error budget are over, a duration such as `30d`
+    /// (the default); at least `3d`, the longest alert window.
     #[serde(default = "thirty_days")]
     pub window: String,
     /// Latency SLOs: the bound in seconds; one of the histogram buckets of
@@ -56,6 +60,8 @@ pub struct SloConfig {
 }
 
 impl SloConfig {
+    /// `window` as a duration; 30 days when it does not parse (which [`Self::validate`]
+    /// refuses).
     pub fn window(&self) -> Duration {
         parse_duration("window", &self.window).unwrap_or(Duration::from_secs(30 * 86400))
     }
@@ -66,6 +72,9 @@ impl SloConfig {
         DEFAULT_BUCKETS.iter().position(|x| (x - b).abs() < 1e-12)
     }
 
+    /// Checks the objective (strictly between 0 and 1), the window (at least 3 days), the
+    /// name (letters, digits, `_`, `-`) and that exactly latency SLOs have a bound, one of
+    /// [`DEFAULT_BUCKETS`]. The error names the SLO and its project.
     pub fn validate(&self) -> Result<(), String> {
         let what = |m: &str| format!("slo `{}` of project `{}`: {m}", self.name, self.project);
         if !(self.objective > 0.0 && self.objective < 1.0) {
@@ -99,10 +108,15 @@ impl SloConfig {
 /// One tier of burn-rate alerts.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BurnTier {
+    /// The long window: the burn rate over it says the budget is going fast enough to
+    /// matter.
     pub long: Duration,
+    /// The short window: the burn rate over it must also be high, so that the alert
+    /// resolves soon after the burning stops.
     pub short: Duration,
     /// The share of the budget spent in `long` that alerts.
     pub budget_share: f64,
+    /// The `severity` label of the tier's alerts (`page` or `ticket`).
     pub severity: &'static str,
 }
 
@@ -166,11 +180,13 @@ impl BurnTier {
 pub use crate::store::ServingCounts;
 
 impl ServingCounts {
+    /// How many requests had a latency (the sum of the latency buckets).
     pub fn timed(&self) -> u64 {
         self.latency.iter().sum()
     }
 
-    /// (bad, total) for an SLO.
+    /// (bad, total) requests for an SLO: errors of all requests for availability, timed
+    /// requests slower than the bound of all timed ones for latency.
     pub fn bad_total(&self, slo: &SloConfig) -> (u64, u64) {
         match slo.kind {
             SloKind::Availability => (self.errors, self.requests),
@@ -221,13 +237,20 @@ pub fn budget_remaining(bad: u64, total: u64, objective: f64) -> f64 {
 /// The computed state of one SLO.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SloStatus {
+    /// The SLO's project.
     pub project: String,
+    /// The SLO's name (the `slo` label).
     pub slo: String,
+    /// What it counts as good.
     pub kind: SloKind,
+    /// The target share of good requests, 0..1.
     pub objective: f64,
+    /// The SLO window as configured (`30d`).
     pub window: String,
-    /// Good over total over the SLO window (None without requests).
+    /// Good over total over the SLO window, a share 0..1 (None without requests).
     pub sli: Option<f64>,
+    /// The share of the error budget left over the SLO window: 1 untouched (or no
+    /// requests), 0 spent, negative when overspent.
     pub error_budget_remaining: f64,
     /// Burn rate per window of [`BURN_WINDOWS`] (`5m`, `30m`, `1h`, `6h`, `3d`).
     pub burn_rates: BTreeMap<String, Option<f64>>,

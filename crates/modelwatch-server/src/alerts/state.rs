@@ -12,13 +12,18 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AlertStatus {
+    /// The condition does not hold (an alert in this state is not kept).
     Inactive,
+    /// The condition holds, but not yet for the rule's `for`.
     Pending,
+    /// The condition has held for `for` (or held within the last `keep_firing_for`).
     Firing,
+    /// It fired and has stopped: returned by one [`step`] and then dropped.
     Resolved,
 }
 
 impl AlertStatus {
+    /// The lowercase name, as in JSON, transitions and the `alertstate` label.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Inactive => "inactive",
@@ -32,28 +37,34 @@ impl AlertStatus {
 /// A pending or firing alert (an inactive one has no state).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct AlertState {
+    /// Pending or firing (resolved only in the state [`step`] returns at the transition).
     pub status: AlertStatus,
     /// When the condition started to hold (microseconds since the epoch).
     pub active_since_us: i64,
-    /// When the alert started firing.
+    /// When the alert started firing, microseconds since the epoch; `None` while pending.
     pub fired_us: Option<i64>,
-    /// The last evaluation at which the condition held.
+    /// The last evaluation at which the condition held, microseconds since the epoch.
     pub last_held_us: i64,
-    /// The metric's latest value.
+    /// The metric's latest value (NaN when it has had none yet).
     pub value: f64,
 }
 
 /// `for` and `keep_firing_for`, in microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Timing {
+    /// How long the condition must hold before the alert fires; 0 fires at once.
     pub for_us: i64,
+    /// How long a firing alert keeps firing after the last evaluation at which the
+    /// condition held.
     pub keep_firing_for_us: i64,
 }
 
 /// A change of status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
+    /// The status before the step.
     pub from: AlertStatus,
+    /// The status after it.
     pub to: AlertStatus,
 }
 

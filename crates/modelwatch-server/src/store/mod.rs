@@ -30,13 +30,16 @@ use serde::Serialize;
 /// reference dataset as uploaded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjectRecord {
+    /// The project's name, its key: unique, compared byte for byte, any UTF-8 text.
     pub name: String,
     /// The serde JSON form of the project's configuration.
     pub config_json: String,
     /// The reference file's bytes and format name (`csv`, `parquet`, `jsonl`), if uploaded.
     pub reference: Option<(Vec<u8>, String)>,
-    /// Microseconds since the Unix epoch.
+    /// When the project was first created, microseconds since the Unix epoch; kept by
+    /// [`Store::put_project`] when it replaces an existing project.
     pub created_us: i64,
+    /// When the project was last created or replaced, microseconds since the Unix epoch.
     pub updated_us: i64,
 }
 
@@ -45,11 +48,16 @@ pub struct ProjectRecord {
 pub struct NewEvent {
     /// Event time, microseconds since the Unix epoch.
     pub ts_us: i64,
+    /// The caller's id of the event, which labels are later joined on; not unique (a
+    /// label reaches every event of the project with this id).
     pub event_id: Option<String>,
     /// The column values as a JSON object.
     pub values_json: String,
+    /// How long the monitored model took to answer, in seconds.
     pub latency_seconds: Option<f64>,
+    /// The monitored model's response status (an HTTP status code; 5xx counts as an error).
     pub status: Option<u16>,
+    /// The monitored model's error message, when it failed.
     pub error: Option<String>,
 }
 
@@ -57,16 +65,23 @@ pub struct NewEvent {
 /// queued at the same time.
 #[derive(Debug, Clone)]
 pub struct EventBatch {
+    /// The project the events belong to; the store does not check that it exists.
     pub project: String,
+    /// The events, in arrival order.
     pub events: Vec<NewEvent>,
 }
 
 /// An event as read back for a report window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEvent {
+    /// Assigned by the store: larger than the `seq` of every event stored before it (of
+    /// any project), so it orders events of the same time by arrival.
     pub seq: i64,
+    /// Event time, microseconds since the Unix epoch.
     pub ts_us: i64,
+    /// The caller's id of the event, as given to [`NewEvent::event_id`].
     pub event_id: Option<String>,
+    /// The column values as a JSON object, as given to [`NewEvent::values_json`].
     pub values_json: String,
     /// The target joined later through the labels endpoint (a JSON value).
     pub label_json: Option<String>,
@@ -78,43 +93,61 @@ pub enum WindowQuery {
     /// The last `n` events by time.
     Last(usize),
     /// Events with `from_us <= ts < to_us`.
-    Range { from_us: i64, to_us: i64 },
+    Range {
+        /// Start of the window (included), microseconds since the Unix epoch.
+        from_us: i64,
+        /// End of the window (excluded), microseconds since the Unix epoch.
+        to_us: i64,
+    },
 }
 
-/// One snapshot: a scheduled run's results and its flat metrics.
+/// What is known about a snapshot besides its results: when it was taken and which
+/// window it covers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SnapshotMeta {
+    /// Assigned by the store in [`Store::put_snapshot`] (the value given there is
+    /// ignored): unique among stored snapshots of every project, and larger than the id
+    /// of every snapshot stored before it.
     pub id: i64,
     /// When the snapshot was taken, microseconds since the Unix epoch.
     pub taken_us: i64,
+    /// Start of the window the presets ran on (included), microseconds since the epoch.
     pub window_from_us: i64,
+    /// End of the window (excluded), microseconds since the Unix epoch.
     pub window_to_us: i64,
+    /// How many events the presets ran on (after thinning to `schedule.max_rows`).
     pub rows: i64,
 }
 
 /// A metric value of a snapshot, for series and gauges.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SnapshotMetric {
+    /// The metric's name, an entry of [`crate::catalogue::SNAPSHOT_METRICS`].
     pub metric: String,
-    /// Empty for dataset-level metrics.
+    /// The column (for a per-label metric, the label) it is about; empty for
+    /// dataset-level metrics.
     pub column: String,
+    /// The value, in the metric's own unit (a share 0..1, a score, a count).
     pub value: f64,
 }
 
 /// A point of a metric's history.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SeriesPoint {
+    /// When the snapshot holding the value was taken, microseconds since the Unix epoch.
     pub taken_us: i64,
+    /// The metric's value in that snapshot.
     pub value: f64,
 }
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The back end failed (I/O, a locked or corrupt file, a failed migration, a lost
+    /// connection); the text is the back end's own message. A write documented as one
+    /// transaction left nothing of itself behind.
     #[error("database error: {0}")]
     Database(String),
-    #[error("project `{0}` does not exist")]
-    NoProject(String),
     /// The file was written by a newer modelwatch; opening it is refused.
     #[error(
         "database schema version {found} is newer than this modelwatch supports \
@@ -129,31 +162,60 @@ pub enum StoreError {
 }
 
 /// The persistence of projects, events and snapshots, and the door to the alert tables.
+///
+/// What every back end guarantees:
+/// - Methods may be called from several threads at once; a read sees every write that
+///   returned `Ok` before it began.
+/// - A write is atomic: the methods that take several rows (or touch several tables) run
+///   in one transaction, and on `Err` none of their changes is stored.
+/// - Something missing is not an error: an unknown project or id gives `Ok(None)`,
+///   `Ok(false)`, an empty list or a zero count. Events and snapshots are keyed by the
+///   project's name alone; the store does not check that the project exists (the service
+///   layer does).
+/// - Times are microseconds since the Unix epoch; time ranges are half-open
+///   (`from_us <= t < to_us`).
+/// - Names and JSON are stored and returned byte for byte.
 pub trait Store: Send + Sync + 'static {
-    /// The alert tables of the same database.
+    /// The alert tables of the same database, as a shared handle (every call reaches the
+    /// same tables).
     fn alerts(&self) -> Arc<dyn AlertStore>;
 
-    /// Creates or replaces a project.
+    /// Creates a project, or replaces an existing one's configuration, reference and
+    /// `updated_us`; a replaced project keeps its stored `created_us`. Its events and
+    /// snapshots are left as they are.
     fn put_project(&self, project: &ProjectRecord) -> Result<(), StoreError>;
+    /// The project named `name`; `None` when there is none.
     fn get_project(&self, name: &str) -> Result<Option<ProjectRecord>, StoreError>;
+    /// Every project, by name (byte order).
     fn list_projects(&self) -> Result<Vec<ProjectRecord>, StoreError>;
-    /// Deletes a project with its events and snapshots; `false` when it did not exist.
+    /// Deletes a project with its events, snapshots and snapshot metrics in one
+    /// transaction; `false` when the project did not exist (events or snapshots stored
+    /// under its name are deleted all the same). The alert tables keep their rows.
     fn delete_project(&self, name: &str) -> Result<bool, StoreError>;
 
-    /// Writes all batches in one transaction; returns when they are durable.
+    /// Writes every event of every batch in one transaction and returns once it is
+    /// committed with the configured durability: on `Ok` all are stored, on `Err` none.
+    /// `seq` is assigned in the order of the batches and of their events. Event ids are not
+    /// checked for duplicates.
     fn insert_events(&self, batches: &[EventBatch]) -> Result<(), StoreError>;
-    /// Joins labels to stored events by event id; returns, per pair, how many events got it.
+    /// Sets the label (a JSON value) of every event of `project` with the given event id,
+    /// replacing an earlier label, for each `(event_id, label)` pair in one transaction.
+    /// Returns, per pair in order, how many events got it; 0 when no event has that id (the
+    /// label is not kept for events that arrive later).
     fn attach_labels(
         &self,
         project: &str,
         labels: &[(String, String)],
     ) -> Result<Vec<usize>, StoreError>;
-    /// The events of a window, oldest first.
+    /// The events of a window, oldest first (by `ts_us`, then `seq`): for
+    /// [`WindowQuery::Last`] the `n` newest in that order.
     fn events(&self, project: &str, window: WindowQuery) -> Result<Vec<StoredEvent>, StoreError>;
-    /// The events of a window, oldest first, thinned to about `max_rows` when it holds
-    /// more: every k-th event by arrival order (k = ceil(total / max_rows)), so a long or
-    /// busy window keeps its shape at a bounded cost. Returns the events and the window's
-    /// full size.
+    /// The events of a window, oldest first, thinned to about `max_rows` (0 counts as 1)
+    /// when it holds more: every k-th event of the window in (`ts_us`, `seq`) order, with
+    /// k = ceil(total / max_rows), counted from the oldest event of a range and from the
+    /// newest of [`WindowQuery::Last`] (so the newest event is always kept). A long or busy
+    /// window keeps its shape at a bounded cost. Returns the events and the window's full
+    /// size (for `Last(n)`, at most `n`).
     fn sample_events(
         &self,
         project: &str,
@@ -163,6 +225,8 @@ pub trait Store: Send + Sync + 'static {
     /// How many events a project has stored.
     fn count_events(&self, project: &str) -> Result<u64, StoreError>;
 
+    /// Stores a snapshot (its window from `meta`, its results JSON as given, its flat
+    /// metrics) in one transaction and returns the id it assigned (`meta.id` is ignored).
     fn put_snapshot(
         &self,
         project: &str,
@@ -170,7 +234,8 @@ pub trait Store: Send + Sync + 'static {
         results_json: &str,
         metrics: &[SnapshotMetric],
     ) -> Result<i64, StoreError>;
-    /// Snapshots taken in `[from_us, to_us)`, newest first, at most `limit`.
+    /// Snapshots taken in `[from_us, to_us)`, newest first (by `taken_us`, then id), at
+    /// most `limit`.
     fn list_snapshots(
         &self,
         project: &str,
@@ -178,14 +243,18 @@ pub trait Store: Send + Sync + 'static {
         to_us: i64,
         limit: usize,
     ) -> Result<Vec<SnapshotMeta>, StoreError>;
-    /// A snapshot's results JSON.
+    /// A snapshot's results JSON as stored; `None` when `project` has no snapshot with
+    /// this id (also when the id is another project's).
     fn snapshot_results(&self, project: &str, id: i64) -> Result<Option<String>, StoreError>;
-    /// The newest snapshot of a project with its metrics.
+    /// The newest snapshot of a project (largest `taken_us`, then id) with all its
+    /// metrics, in no particular order; `None` when it has none.
     fn latest_snapshot(
         &self,
         project: &str,
     ) -> Result<Option<(SnapshotMeta, Vec<SnapshotMetric>)>, StoreError>;
-    /// One metric's values over snapshots taken in `[from_us, to_us)`, oldest first.
+    /// One metric's values over snapshots taken in `[from_us, to_us)`, oldest first (by
+    /// `taken_us`, then id); `column` is empty for a dataset-level metric. Snapshots
+    /// without that metric give no point.
     fn series(
         &self,
         project: &str,
@@ -195,8 +264,9 @@ pub trait Store: Send + Sync + 'static {
         to_us: i64,
     ) -> Result<Vec<SeriesPoint>, StoreError>;
 
-    /// Every metric of the snapshots taken in `[from_us, to_us)`, oldest first, keyed by
-    /// (metric, column): what a page charting many series reads in one query.
+    /// Every metric of the snapshots taken in `[from_us, to_us)`, keyed by
+    /// (metric, column), each series oldest first: what a page charting many series reads
+    /// in one query.
     fn all_series(
         &self,
         project: &str,
@@ -204,8 +274,10 @@ pub trait Store: Send + Sync + 'static {
         to_us: i64,
     ) -> Result<std::collections::HashMap<(String, String), Vec<SeriesPoint>>, StoreError>;
 
-    /// Deletes events older than `events_before_us` and snapshots older than
-    /// `snapshots_before_us`; returns how many of each went.
+    /// Deletes, in one transaction and for every project, the events with `ts_us` before
+    /// `events_before_us` and the snapshots (with their metrics) taken before
+    /// `snapshots_before_us`; returns how many events and snapshots went. Projects and the
+    /// alert tables are left as they are.
     fn prune(
         &self,
         events_before_us: i64,

@@ -573,8 +573,8 @@ mod tests {
     }
 
     /// Two projects ingesting one event each in turn: each one's thinned window still
-    /// holds every k-th of its own events (thinning by the table-wide row id kept all of
-    /// one project's rows and none of the other's when the stride was even).
+    /// holds every k-th of its own events (thinning by the table-wide row id would keep all
+    /// of one project's rows and none of the other's whenever the stride is even).
     #[test]
     fn thinning_is_even_with_interleaved_projects() {
         let (_d, s) = store();

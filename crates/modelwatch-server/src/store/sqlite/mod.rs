@@ -27,7 +27,10 @@ pub use alerts::SqliteAlertStore;
 
 use super::StoreError;
 
-/// The SQLite store.
+/// The SQLite back end: [`Store`](super::Store) over one database file, and through
+/// [`Store::alerts`](super::Store::alerts) its [`SqliteAlertStore`]. It holds a writing
+/// and a reading connection and a thread that checkpoints the write-ahead log; dropping it
+/// stops that thread after a last checkpoint.
 pub struct SqliteStore {
     writer: Mutex<Connection>,
     reader: Mutex<Connection>,
