@@ -2,6 +2,8 @@
 //! runs the presets over time windows on a schedule, keeps snapshots, and exposes it all
 //! through a JSON API and Prometheus `/metrics`.
 
+#![warn(missing_docs)]
+
 pub mod alerts;
 pub mod catalogue;
 pub mod config;
