@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use modelwatch_core::drift::{compute_drift, DriftMethod, DriftSettings};
+use modelwatch_core::prepare::{PreparedRun, RunSettings};
 use modelwatch_core::schema::SchemaOverrides;
 use modelwatch_io::{read_table, ReadOptions};
 use serde_json::Value;
@@ -65,8 +66,13 @@ fn run_case(dir: &Path) -> Outcome {
         settings.threshold = Some(t);
     }
 
-    let report = compute_drift(&reference, &current, &schema, &settings, &|| {})
-        .unwrap_or_else(|e| panic!("{case}: {e}"));
+    let run = PreparedRun::new(
+        Some(&reference),
+        &current,
+        RunSettings::new(&schema, &settings),
+    )
+    .unwrap_or_else(|e| panic!("{case}: {e}"));
+    let report = compute_drift(&run, &|| {}).unwrap_or_else(|e| panic!("{case}: {e}"));
     let by_name: BTreeMap<&str, _> = report
         .columns
         .iter()

@@ -5,6 +5,7 @@
 pub mod checks;
 pub mod drift;
 pub mod model_quality;
+pub mod prepare;
 pub mod quality;
 pub mod results;
 pub mod run;

@@ -56,7 +56,8 @@ use std::collections::{HashMap, HashSet};
 use rayon::prelude::*;
 use serde::{Serialize, Serializer};
 
-use crate::schema::{resolve_column_type, ColumnRole, ColumnType, SchemaError, SchemaOverrides};
+use crate::prepare::PreparedRun;
+use crate::schema::{ColumnRole, ColumnType, SchemaOverrides};
 use crate::sort::{kept_keys, SortKey};
 use crate::stats::special::compensated_sum_map;
 use crate::table::{Column, ColumnData, StrColumn, Table, MISSING_CODE};
@@ -66,13 +67,6 @@ pub const ALMOST_CONSTANT_THRESHOLD: f64 = 0.95;
 /// Share of equal rows at or above which two columns are almost duplicated (Evidently's
 /// default).
 pub const ALMOST_DUPLICATED_THRESHOLD: f64 = 0.95;
-
-/// A whole-run problem.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum QualityError {
-    #[error(transparent)]
-    Schema(#[from] SchemaError),
-}
 
 /// The data quality summary of a current dataset and, optionally, a reference dataset.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -292,27 +286,12 @@ fn share(n: usize, total: usize) -> Option<f64> {
     (total > 0).then(|| n as f64 / total as f64)
 }
 
-/// Computes the data quality summary of `current` and, when given, `reference`.
-pub fn compute_summary(
-    reference: Option<&Table>,
-    current: &Table,
-    schema: &SchemaOverrides,
-) -> Result<DataSummary, QualityError> {
-    let in_either =
-        |n: &str| current.column(n).is_some() || reference.is_some_and(|r| r.column(n).is_some());
-    schema.check_names(in_either)?;
-    let forced = schema.forced_types()?;
-
+/// Computes the data quality summary of the current data of `run` and, when it has one,
+/// of its reference.
+pub fn compute_summary(run: &PreparedRun<'_>) -> DataSummary {
+    let (reference, current, schema) = (run.reference, run.current, run.schema());
     // Column order: reference first, then current-only columns.
-    let mut names: Vec<&str> = Vec::new();
-    let mut seen = HashSet::new();
-    for t in reference.into_iter().chain(std::iter::once(current)) {
-        for n in t.column_names() {
-            if seen.insert(n) {
-                names.push(n);
-            }
-        }
-    }
+    let mut names: Vec<&str> = run.names().to_vec();
     let ignored_columns: Vec<String> = names
         .iter()
         .filter(|n| schema.is_ignored(n))
@@ -320,21 +299,20 @@ pub fn compute_summary(
         .collect();
     names.retain(|n| !schema.is_ignored(n));
 
-    let types: HashMap<&str, ColumnType> = names
-        .iter()
-        .map(|&n| {
-            let r = reference.and_then(|t| t.column(n)).map(|c| &c.data);
-            let c = current.column(n).map(|c| &c.data);
-            (n, resolve_column_type(r, c, forced.get(n).copied()))
-        })
-        .collect();
+    let types: HashMap<&str, ColumnType> = names.iter().map(|&n| (n, run.column_type(n))).collect();
 
     let columns: Vec<ColumnSummary> = names
         .par_iter()
         .map(|&n| {
             let r = reference.and_then(|t| t.column(n));
             let c = current.column(n);
-            column_summary(n, r, c, types[n], schema.role_of(n))
+            column_summary(
+                n,
+                r,
+                c,
+                types[n],
+                run.column(n).expect("a column of either dataset").role,
+            )
         })
         .collect();
 
@@ -368,12 +346,12 @@ pub fn compute_summary(
             )
         },
     );
-    Ok(DataSummary {
+    DataSummary {
         reference: ref_stats,
         current: cur_stats,
         columns,
         ignored_columns,
-    })
+    }
 }
 
 fn kept_columns<'a>(t: &'a Table, schema: &SchemaOverrides) -> Vec<&'a Column> {
@@ -1446,6 +1424,14 @@ fn count_equal_cells(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::drift::DriftSettings;
+    use crate::prepare::RunSettings;
+
+    fn summarise(reference: Option<&Table>, current: &Table) -> DataSummary {
+        let (schema, drift) = (SchemaOverrides::default(), DriftSettings::default());
+        let run = PreparedRun::new(reference, current, RunSettings::new(&schema, &drift)).unwrap();
+        compute_summary(&run)
+    }
     use crate::table::StrColumn;
 
     #[test]
@@ -1533,7 +1519,7 @@ mod tests {
             "a",
             ColumnData::Float(vec![1.0, 2.0, f64::NAN, 4.0, 2.0]),
         )]);
-        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        let s = summarise(None, &t);
         let n = num(&s, "a");
         assert_eq!(n.min, Some(1.0));
         assert_eq!(n.max, Some(4.0));
@@ -1552,7 +1538,7 @@ mod tests {
     #[test]
     fn empty_table() {
         let t = table(vec![("a", ColumnData::Float(vec![]))]);
-        let s = compute_summary(Some(&t), &t, &SchemaOverrides::default()).unwrap();
+        let s = summarise(Some(&t), &t);
         assert_eq!(s.current.rows, 0);
         assert_eq!(s.current.missing_values_share, None);
         assert_eq!(s.current.duplicated_rows, 0);
@@ -1568,7 +1554,7 @@ mod tests {
             ("a", ColumnData::Float(vec![f64::NAN; 3])),
             ("b", ColumnData::Int(vec![Some(1), Some(2), Some(3)])),
         ]);
-        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        let s = summarise(None, &t);
         assert_eq!(s.current.empty_columns, 1);
         assert_eq!(s.current.constant_columns, 1);
         assert_eq!(s.current.almost_constant_columns, 0);
@@ -1582,7 +1568,7 @@ mod tests {
     #[test]
     fn single_row() {
         let t = table(vec![("a", ColumnData::Float(vec![3.5]))]);
-        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        let s = summarise(None, &t);
         let n = num(&s, "a");
         assert_eq!(
             (n.min, n.q25, n.q75, n.std),
@@ -1693,7 +1679,7 @@ mod tests {
                 )),
             ),
         ]);
-        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        let s = summarise(None, &t);
         let a = s.columns[0].current.as_ref().unwrap();
         assert_eq!(a.most_common, Some(Value::Number(3.0)));
         let b = s.columns[1].current.as_ref().unwrap();
@@ -1708,7 +1694,7 @@ mod tests {
             "d",
             ColumnData::Datetime(vec![Some(30), None, Some(-5), Some(-5), Some(30), Some(7)]),
         )]);
-        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        let s = summarise(None, &t);
         let d = s.columns[0].current.as_ref().unwrap();
         assert_eq!(d.distinct, 3);
         assert_eq!(d.most_common_count, 2);
@@ -1724,7 +1710,7 @@ mod tests {
             "a",
             ColumnData::Float(vec![1.0, f64::INFINITY, f64::NAN]),
         )]);
-        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        let s = summarise(None, &t);
         let n = num(&s, "a");
         assert_eq!(n.infinite, 1);
         assert_eq!(n.max, Some(f64::INFINITY));
@@ -1743,7 +1729,7 @@ mod tests {
             ("b", ColumnData::Float(vec![1.0, 1.0, nan, 2.0])),
             ("c", ColumnData::Int(vec![Some(5), Some(5), None, Some(6)])),
         ]);
-        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        let s = summarise(None, &t);
         assert_eq!(s.current.duplicated_rows, 1);
         assert_eq!(s.current.empty_rows, 1);
         assert_eq!(s.current.duplicated_columns, 1);
@@ -1795,13 +1781,13 @@ mod tests {
                 )),
             ),
         ]);
-        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        let s = summarise(None, &t);
         assert_eq!(s.current.duplicated_rows, half);
         // one differing cell breaks the pair
         let mut f: Vec<f64> = (0..n).map(|r| base(r) as f64).collect();
         f[n - 1] = -1.0;
         let t = table(vec![("f", ColumnData::Float(f))]);
-        let s = compute_summary(None, &t, &SchemaOverrides::default()).unwrap();
+        let s = summarise(None, &t);
         assert_eq!(s.current.duplicated_rows, half - 1);
     }
 
@@ -1872,7 +1858,7 @@ mod tests {
                 Some("a"),
             ])),
         )]);
-        let s = compute_summary(Some(&r), &c, &SchemaOverrides::default()).unwrap();
+        let s = summarise(Some(&r), &c);
         let cat = s.columns[0].categories.as_ref().unwrap();
         assert_eq!(cat.new_labels, vec!["z"]);
         assert_eq!(cat.unused_labels, vec!["b"]);

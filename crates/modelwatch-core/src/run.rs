@@ -6,8 +6,9 @@ use crate::model_quality::{
     compute_classification, compute_regression, ClassificationSpec, ModelQualityError,
     RegressionSpec,
 };
+use crate::prepare::{PrepareError, PreparedRun, RunSettings};
+use crate::quality::compute_summary;
 use crate::quality::format_datetime_us;
-use crate::quality::{compute_summary, QualityError};
 use crate::results::{Meta, Preset, Results, TimeRange};
 use crate::schema::SchemaOverrides;
 use crate::table::{ColumnData, Table};
@@ -35,7 +36,7 @@ pub enum RunError {
     #[error(transparent)]
     Drift(#[from] DriftError),
     #[error(transparent)]
-    Quality(#[from] QualityError),
+    Prepare(#[from] PrepareError),
     #[error(transparent)]
     Target(#[from] TargetError),
     #[error(transparent)]
@@ -44,8 +45,6 @@ pub enum RunError {
     ClassificationWithoutTarget,
     #[error("the regression preset needs --target and --prediction (columns.target and columns.prediction in a server project)")]
     RegressionWithoutColumns,
-    #[error("the probability threshold must be between 0 and 1, got {0}")]
-    ProbaThreshold(f64),
 }
 
 /// Runs every preset of `spec.presets` over `reference` and `current`.
@@ -59,35 +58,24 @@ pub fn run_presets(
     meta: Meta,
     on_drift_column_done: &(dyn Fn() + Sync),
 ) -> Result<Results, RunError> {
-    if !(0.0..=1.0).contains(&spec.proba_threshold) {
-        return Err(RunError::ProbaThreshold(spec.proba_threshold));
-    }
+    let settings = RunSettings {
+        schema: spec.schema,
+        drift: spec.settings,
+        prediction_proba: spec.prediction_proba,
+        pos_label: spec.pos_label,
+        proba_threshold: spec.proba_threshold,
+    };
+    let run = PreparedRun::new(Some(reference), current, settings)?;
     let wants = |p: Preset| spec.presets.contains(&p);
     let schema = spec.schema;
     let drift = if wants(Preset::Drift) {
-        Some(compute_drift(
-            reference,
-            current,
-            schema,
-            spec.settings,
-            on_drift_column_done,
-        )?)
+        Some(compute_drift(&run, on_drift_column_done)?)
     } else {
         None
     };
-    let summary = if wants(Preset::Summary) {
-        Some(compute_summary(Some(reference), current, schema)?)
-    } else {
-        None
-    };
+    let summary = wants(Preset::Summary).then(|| compute_summary(&run));
     let target = if wants(Preset::Target) {
-        Some(compute_target(
-            reference,
-            current,
-            schema,
-            spec.prediction_proba,
-            spec.settings,
-        )?)
+        Some(compute_target(&run)?)
     } else {
         None
     };

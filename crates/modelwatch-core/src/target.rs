@@ -21,10 +21,11 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::drift::{column_drift, ColumnDrift, DriftSettings, SettingsError};
-use crate::schema::{resolve_column_type, ColumnRole, ColumnType, SchemaError, SchemaOverrides};
+use crate::drift::{column_drift, ColumnDrift};
+use crate::prepare::PreparedRun;
+use crate::schema::{ColumnRole, ColumnType};
 use crate::stats::correlation::{contingency_table, cramers_v, kendall_tau_b, pearson, spearman};
-use crate::table::{Column, ColumnData, Table, MISSING_CODE};
+use crate::table::{Column, ColumnData, MISSING_CODE};
 
 /// The result of the target preset.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -85,10 +86,8 @@ pub enum TargetError {
         first: &'static str,
         second: &'static str,
     },
-    #[error(transparent)]
-    Schema(#[from] SchemaError),
-    #[error(transparent)]
-    Settings(#[from] SettingsError),
+    #[error("the target preset needs a reference dataset")]
+    NoReference,
 }
 
 /// A column the preset tests: its pair, type and role.
@@ -101,22 +100,19 @@ struct Tested<'a> {
 
 /// Computes target and prediction drift and the feature correlations.
 ///
-/// The target and prediction come from `schema.target` / `schema.prediction`;
+/// The target and prediction come from the schema's `target` / `prediction`; the run's
 /// `prediction_proba` names the class-probability columns.
-pub fn compute_target(
-    reference: &Table,
-    current: &Table,
-    schema: &SchemaOverrides,
-    prediction_proba: &[String],
-    settings: &DriftSettings,
-) -> Result<TargetReport, TargetError> {
+pub fn compute_target(run: &PreparedRun<'_>) -> Result<TargetReport, TargetError> {
+    let schema = run.schema();
     if schema.target.is_none() && schema.prediction.is_none() {
         return Err(TargetError::NoTargetOrPrediction);
     }
-    settings.validate()?;
-    let in_either = |n: &str| reference.column(n).is_some() || current.column(n).is_some();
-    schema.check_names(in_either)?;
-    let forced = schema.forced_types()?;
+    let Some(reference) = run.reference else {
+        return Err(TargetError::NoReference);
+    };
+    let current = run.current;
+    let settings = run.drift_settings();
+    let prediction_proba = run.settings.prediction_proba;
 
     // Every role column once, and in both datasets.
     let mut named: Vec<(&str, &'static str)> = Vec::new();
@@ -152,11 +148,12 @@ pub fn compute_target(
         // Presence in both datasets was checked above.
         let rc = reference.column(name).expect("checked");
         let cc = current.column(name).expect("checked");
-        let ty = resolve_column_type(
-            Some(&rc.data),
-            Some(&cc.data),
-            forced.get(name).copied().or(default),
-        );
+        let resolved = run.column(name).expect("checked");
+        // A probability column is numerical unless forced, whatever its values look like.
+        let ty = match (resolved.forced, default) {
+            (None, Some(default)) => default,
+            _ => resolved.column_type,
+        };
         Tested {
             reference: rc,
             current: cc,
@@ -196,17 +193,11 @@ pub fn compute_target(
         let Some(cc) = current.column(&rc.name) else {
             continue;
         };
-        if is_role_column(&rc.name)
-            || schema.is_ignored(&rc.name)
-            || schema.role_of(&rc.name) != ColumnRole::Feature
-        {
+        let resolved = run.column(&rc.name).expect("a column of the reference");
+        if is_role_column(&rc.name) || resolved.ignored || resolved.role != ColumnRole::Feature {
             continue;
         }
-        let ty = resolve_column_type(
-            Some(&rc.data),
-            Some(&cc.data),
-            forced.get(rc.name.as_str()).copied(),
-        );
+        let ty = resolved.column_type;
         if matches!(ty, ColumnType::Numerical | ColumnType::Categorical) {
             features.push((rc, cc, ty));
         }
@@ -357,7 +348,20 @@ fn row_codes(data: &ColumnData) -> Vec<Option<u32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::StrColumn;
+    use crate::drift::DriftSettings;
+    use crate::prepare::RunSettings;
+    use crate::schema::SchemaOverrides;
+    use crate::table::{StrColumn, Table};
+
+    fn target_of(
+        r: &Table,
+        c: &Table,
+        schema: &SchemaOverrides,
+    ) -> Result<TargetReport, TargetError> {
+        let drift = DriftSettings::default();
+        let run = PreparedRun::new(Some(r), c, RunSettings::new(schema, &drift)).unwrap();
+        compute_target(&run)
+    }
 
     fn tables() -> (Table, Table) {
         let make = |y: Vec<f64>, x: Vec<f64>, c: &[&str], k: &[&str]| {
@@ -393,14 +397,7 @@ mod tests {
     #[test]
     fn needs_target_or_prediction() {
         let (r, c) = tables();
-        let e = compute_target(
-            &r,
-            &c,
-            &SchemaOverrides::default(),
-            &[],
-            &DriftSettings::default(),
-        )
-        .unwrap_err();
+        let e = target_of(&r, &c, &SchemaOverrides::default()).unwrap_err();
         assert_eq!(
             e.to_string(),
             "the target preset needs --target or --prediction"
@@ -415,7 +412,7 @@ mod tests {
             target: Some("y".into()),
             ..Default::default()
         };
-        let e = compute_target(&r, &c, &schema, &[], &DriftSettings::default()).unwrap_err();
+        let e = target_of(&r, &c, &schema).unwrap_err();
         assert_eq!(
             e.to_string(),
             "column `y` given to --target is missing from the current dataset"
@@ -430,7 +427,7 @@ mod tests {
             prediction: Some("k".into()),
             ..Default::default()
         };
-        let rep = compute_target(&r, &c, &schema, &[], &DriftSettings::default()).unwrap();
+        let rep = target_of(&r, &c, &schema).unwrap();
         assert!(rep.target.as_ref().unwrap().score.is_some());
         assert_eq!(
             rep.prediction.as_ref().unwrap().column_type,

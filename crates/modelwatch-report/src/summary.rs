@@ -231,6 +231,8 @@ pub fn render_summary(summary: &DataSummary, style: TerminalStyle) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use modelwatch_core::drift::DriftSettings;
+    use modelwatch_core::prepare::{PreparedRun, RunSettings};
     use modelwatch_core::quality::compute_summary;
     use modelwatch_core::schema::SchemaOverrides;
     use modelwatch_core::table::{Column, ColumnData, StrColumn, Table};
@@ -245,7 +247,9 @@ mod tests {
             ),
         ])
         .unwrap();
-        let s = compute_summary(Some(&t), &t, &SchemaOverrides::default()).unwrap();
+        let (schema, drift) = (SchemaOverrides::default(), DriftSettings::default());
+        let run = PreparedRun::new(Some(&t), &t, RunSettings::new(&schema, &drift)).unwrap();
+        let s = compute_summary(&run);
         let text = render_summary(&s, TerminalStyle::Plain);
         assert!(text.contains("reference"), "{text}");
         assert!(text.contains("missing values"), "{text}");

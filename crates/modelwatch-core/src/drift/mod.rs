@@ -18,8 +18,9 @@ pub use distribution::ColumnDistribution;
 pub use method::{DriftMethod, DriftRule, UnknownMethod};
 pub use settings::{DriftSettings, SettingsError};
 
-use crate::schema::{resolve_column_type, ColumnRole, ColumnType, SchemaError, SchemaOverrides};
-use crate::table::{Column, Table};
+use crate::prepare::PreparedRun;
+use crate::schema::{ColumnRole, ColumnType, SchemaError};
+use crate::table::Column;
 
 /// The drift result of one column. A column that could not be tested has `score` and
 /// `drifted` set to `None` and says why in `error`.
@@ -87,31 +88,30 @@ pub struct SkippedColumn {
 pub enum DriftError {
     #[error(transparent)]
     Schema(#[from] SchemaError),
-    #[error(transparent)]
-    Settings(#[from] SettingsError),
     #[error("column `{column}` given to {flag} is not compared: {why}")]
     SettingForUntestedColumn {
         column: String,
         flag: &'static str,
         why: String,
     },
+    #[error("the drift preset needs a reference dataset")]
+    NoReference,
 }
 
-/// Computes data drift between `reference` and `current`.
+/// Computes data drift between the reference and the current data of `run`.
 ///
 /// `on_column_done` is called once per tested column (from worker threads), for progress
 /// display.
 pub fn compute_drift(
-    reference: &Table,
-    current: &Table,
-    schema: &SchemaOverrides,
-    settings: &DriftSettings,
+    run: &PreparedRun<'_>,
     on_column_done: &(dyn Fn() + Sync),
 ) -> Result<DriftReport, DriftError> {
-    settings.validate()?;
-    let in_either = |n: &str| reference.column(n).is_some() || current.column(n).is_some();
-    schema.check_names(in_either)?;
-    let forced = schema.forced_types()?;
+    let Some(reference) = run.reference else {
+        return Err(DriftError::NoReference);
+    };
+    let current = run.current;
+    let settings = run.drift_settings();
+    let in_either = |n: &str| run.column(n).is_some();
     for (col, flag) in settings
         .column_methods
         .keys()
@@ -160,13 +160,9 @@ pub fn compute_drift(
         let Some(cc) = current.column(&rc.name) else {
             continue;
         };
-        let role = schema.role_of(&rc.name);
-        let ty = resolve_column_type(
-            Some(&rc.data),
-            Some(&cc.data),
-            forced.get(rc.name.as_str()).copied(),
-        );
-        let skip_reason = if schema.is_ignored(&rc.name) {
+        let resolved = run.column(&rc.name).expect("a column of the reference");
+        let (role, ty) = (resolved.role, resolved.column_type);
+        let skip_reason = if resolved.ignored {
             Some("ignored".to_string())
         } else if role == ColumnRole::Id {
             Some("id column".to_string())

@@ -80,8 +80,6 @@ pub enum ModelQualityError {
         column: String,
         labels: String,
     },
-    #[error("--proba-threshold must be in [0, 1], got {0}")]
-    BadThreshold(f64),
 }
 
 /// Sample standard deviation (`ddof = 1`, as `np.std(x, ddof=1)` in Evidently's
