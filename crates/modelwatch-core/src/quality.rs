@@ -1858,7 +1858,14 @@ mod tests {
                 Some("a"),
             ])),
         )]);
-        let s = summarise(Some(&r), &c);
+        // The current side alone (2 distinct of 3 values) would be text: the type is forced.
+        let schema = SchemaOverrides {
+            categorical: vec!["c".into()],
+            ..Default::default()
+        };
+        let drift = DriftSettings::default();
+        let run = PreparedRun::new(Some(&r), &c, RunSettings::new(&schema, &drift)).unwrap();
+        let s = compute_summary(&run);
         let cat = s.columns[0].categories.as_ref().unwrap();
         assert_eq!(cat.new_labels, vec!["z"]);
         assert_eq!(cat.unused_labels, vec!["b"]);
