@@ -10,6 +10,7 @@ pub mod quality;
 pub mod results;
 pub mod run;
 pub mod schema;
+pub mod setting;
 pub mod sort;
 pub mod stats;
 pub mod synth;

@@ -12,6 +12,7 @@ use rayon::prelude::*;
 
 use crate::drift::{DriftSettings, SettingsError};
 use crate::schema::{resolve_column_type, ColumnRole, ColumnType, SchemaError, SchemaOverrides};
+use crate::setting::Setting;
 use crate::table::Table;
 
 /// The settings of a run as the user gave them; [`PreparedRun::new`] checks them.
@@ -47,14 +48,31 @@ impl<'a> RunSettings<'a> {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PrepareError {
     /// A column named in the schema is missing, or has two types.
-    #[error(transparent)]
     Schema(#[from] SchemaError),
     /// A drift setting is out of its range.
-    #[error(transparent)]
     Settings(#[from] SettingsError),
     /// The probability threshold is outside [0, 1].
-    #[error("the probability threshold must be between 0 and 1, got {0}")]
     ProbaThreshold(f64),
+}
+
+impl PrepareError {
+    /// The message, with settings spelled by `spell` (a flag, a config key).
+    pub fn message(&self, spell: &dyn Fn(Setting) -> String) -> String {
+        match self {
+            PrepareError::Schema(e) => e.message(spell),
+            PrepareError::Settings(e) => e.message(spell),
+            PrepareError::ProbaThreshold(v) => format!(
+                "{} must be between 0 and 1, got {v}",
+                spell(Setting::ProbaThreshold)
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for PrepareError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(&Setting::canonical))
+    }
 }
 
 /// The resolved type and role of one column of either dataset.

@@ -11,6 +11,7 @@ use crate::quality::compute_summary;
 use crate::quality::format_datetime_us;
 use crate::results::{Meta, Preset, Results, TimeRange};
 use crate::schema::SchemaOverrides;
+use crate::setting::Setting;
 use crate::table::{ColumnData, Table};
 use crate::target::{compute_target, TargetError};
 
@@ -33,18 +34,45 @@ pub struct RunSpec<'a> {
 /// Why a run could not produce results.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error(transparent)]
-    Drift(#[from] DriftError),
-    #[error(transparent)]
+    /// The settings do not fit the data.
     Prepare(#[from] PrepareError),
-    #[error(transparent)]
+    /// The drift preset could not run.
+    Drift(#[from] DriftError),
+    /// The target preset could not run.
     Target(#[from] TargetError),
-    #[error(transparent)]
+    /// A model-quality preset could not run.
     ModelQuality(#[from] ModelQualityError),
-    #[error("the classification preset needs --target (columns.target in a server project)")]
+    /// The classification preset without a target column.
     ClassificationWithoutTarget,
-    #[error("the regression preset needs --target and --prediction (columns.target and columns.prediction in a server project)")]
+    /// The regression preset without a target or a prediction column.
     RegressionWithoutColumns,
+}
+
+impl RunError {
+    /// The message, with settings spelled by `spell`: the CLI passes its flags
+    /// (`--target`), the server its config keys (`columns.target`).
+    pub fn message(&self, spell: &dyn Fn(Setting) -> String) -> String {
+        match self {
+            RunError::Prepare(e) => e.message(spell),
+            RunError::Drift(e) => e.message(spell),
+            RunError::Target(e) => e.message(spell),
+            RunError::ModelQuality(e) => e.message(spell),
+            RunError::ClassificationWithoutTarget => {
+                format!("the classification preset needs {}", spell(Setting::Target))
+            }
+            RunError::RegressionWithoutColumns => format!(
+                "the regression preset needs {} and {}",
+                spell(Setting::Target),
+                spell(Setting::Prediction)
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(&Setting::canonical))
+    }
 }
 
 /// Runs every preset of `spec.presets` over `reference` and `current`.

@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::setting::Setting;
 use crate::table::{ColumnData, MISSING_CODE};
 
 /// The statistical type of a column.
@@ -150,14 +151,45 @@ pub struct SchemaOverrides {
 /// Errors in user-given column types and roles.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SchemaError {
-    #[error("column `{column}` is given two types: {first} and {second}")]
+    /// One column is forced to two types.
     ConflictingTypes {
+        /// The column.
         column: String,
+        /// The type given first.
         first: ColumnType,
+        /// The other type.
         second: ColumnType,
     },
-    #[error("column `{column}` given to --{flag} is in neither dataset")]
-    UnknownColumn { column: String, flag: &'static str },
+    /// A setting names a column that is in neither dataset.
+    UnknownColumn {
+        /// The column.
+        column: String,
+        /// The setting that names it.
+        setting: Setting,
+    },
+}
+
+impl SchemaError {
+    /// The message, with settings spelled by `spell` (a flag, a config key).
+    pub fn message(&self, spell: &dyn Fn(Setting) -> String) -> String {
+        match self {
+            SchemaError::ConflictingTypes {
+                column,
+                first,
+                second,
+            } => format!("column `{column}` is given two types: {first} and {second}"),
+            SchemaError::UnknownColumn { column, setting } => format!(
+                "column `{column}` given to {} is in neither dataset",
+                spell(*setting)
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(&Setting::canonical))
+    }
 }
 
 /// The resolved type and role of one column.
@@ -197,35 +229,35 @@ impl SchemaOverrides {
 
     /// Checks that every named column exists in `known` (the union of both datasets).
     pub fn check_names<'a>(&self, known: impl Fn(&str) -> bool + 'a) -> Result<(), SchemaError> {
-        let lists: [(&Vec<String>, &'static str); 5] = [
-            (&self.numerical, "numerical"),
-            (&self.categorical, "categorical"),
-            (&self.text, "text"),
-            (&self.datetime, "datetime"),
-            (&self.ignore, "ignore"),
+        let lists: [(&Vec<String>, Setting); 5] = [
+            (&self.numerical, Setting::Numerical),
+            (&self.categorical, Setting::Categorical),
+            (&self.text, Setting::Text),
+            (&self.datetime, Setting::Datetime),
+            (&self.ignore, Setting::Ignore),
         ];
-        for (names, flag) in lists {
+        for (names, setting) in lists {
             for n in names {
                 if !known(n) {
                     return Err(SchemaError::UnknownColumn {
                         column: n.clone(),
-                        flag,
+                        setting,
                     });
                 }
             }
         }
-        let singles: [(&Option<String>, &'static str); 4] = [
-            (&self.id, "id"),
-            (&self.timestamp, "timestamp"),
-            (&self.target, "target"),
-            (&self.prediction, "prediction"),
+        let singles: [(&Option<String>, Setting); 4] = [
+            (&self.id, Setting::Id),
+            (&self.timestamp, Setting::Timestamp),
+            (&self.target, Setting::Target),
+            (&self.prediction, Setting::Prediction),
         ];
-        for (name, flag) in singles {
+        for (name, setting) in singles {
             if let Some(n) = name {
                 if !known(n) {
                     return Err(SchemaError::UnknownColumn {
                         column: n.clone(),
-                        flag,
+                        setting,
                     });
                 }
             }

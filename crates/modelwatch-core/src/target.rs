@@ -24,6 +24,7 @@ use serde::Serialize;
 use crate::drift::{column_drift, ColumnDrift};
 use crate::prepare::PreparedRun;
 use crate::schema::{ColumnRole, ColumnType};
+use crate::setting::Setting;
 use crate::stats::correlation::{contingency_table, cramers_v, kendall_tau_b, pearson, spearman};
 use crate::table::{Column, ColumnData, MISSING_CODE};
 
@@ -72,22 +73,65 @@ pub struct CorrelationValues {
 /// A problem with the whole run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TargetError {
-    #[error("the target preset needs --target or --prediction")]
+    /// Neither a target nor a prediction column is given.
     NoTargetOrPrediction,
-    #[error("column `{column}` given to --{flag} is missing from the {dataset} dataset")]
+    /// A role column is missing from one dataset.
     MissingColumn {
+        /// The column.
         column: String,
-        flag: &'static str,
+        /// The setting that names it.
+        setting: Setting,
+        /// `reference` or `current`.
         dataset: &'static str,
     },
-    #[error("column `{column}` is given to both --{first} and --{second}")]
+    /// One column is given two roles.
     DuplicateRole {
+        /// The column.
         column: String,
-        first: &'static str,
-        second: &'static str,
+        /// The setting that names it first.
+        first: Setting,
+        /// The other setting that names it.
+        second: Setting,
     },
-    #[error("the target preset needs a reference dataset")]
+    /// The run has no reference dataset.
     NoReference,
+}
+
+impl TargetError {
+    /// The message, with settings spelled by `spell` (a flag, a config key).
+    pub fn message(&self, spell: &dyn Fn(Setting) -> String) -> String {
+        match self {
+            TargetError::NoTargetOrPrediction => format!(
+                "the target preset needs {} or {}",
+                spell(Setting::Target),
+                spell(Setting::Prediction)
+            ),
+            TargetError::MissingColumn {
+                column,
+                setting,
+                dataset,
+            } => format!(
+                "column `{column}` given to {} is missing from the {dataset} dataset",
+                spell(*setting)
+            ),
+            TargetError::DuplicateRole {
+                column,
+                first,
+                second,
+            } => format!(
+                "column `{column}` is given to both {} and {}",
+                spell(*first),
+                spell(*second)
+            ),
+            TargetError::NoReference => "the target preset needs a reference dataset".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for TargetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(&Setting::canonical))
+    }
 }
 
 /// A column the preset tests: its pair, type and role.
@@ -115,29 +159,29 @@ pub fn compute_target(run: &PreparedRun<'_>) -> Result<TargetReport, TargetError
     let prediction_proba = run.settings.prediction_proba;
 
     // Every role column once, and in both datasets.
-    let mut named: Vec<(&str, &'static str)> = Vec::new();
+    let mut named: Vec<(&str, Setting)> = Vec::new();
     if let Some(t) = &schema.target {
-        named.push((t, "target"));
+        named.push((t, Setting::Target));
     }
     if let Some(p) = &schema.prediction {
-        named.push((p, "prediction"));
+        named.push((p, Setting::Prediction));
     }
     for p in prediction_proba {
-        named.push((p, "prediction-proba"));
+        named.push((p, Setting::PredictionProba));
     }
-    for (i, &(name, flag)) in named.iter().enumerate() {
+    for (i, &(name, setting)) in named.iter().enumerate() {
         if let Some(&(_, first)) = named[..i].iter().find(|(n, _)| *n == name) {
             return Err(TargetError::DuplicateRole {
                 column: name.to_string(),
                 first,
-                second: flag,
+                second: setting,
             });
         }
         for (table, dataset) in [(reference, "reference"), (current, "current")] {
             if table.column(name).is_none() {
                 return Err(TargetError::MissingColumn {
                     column: name.to_string(),
-                    flag,
+                    setting,
                     dataset,
                 });
             }
@@ -399,8 +443,12 @@ mod tests {
         let (r, c) = tables();
         let e = target_of(&r, &c, &SchemaOverrides::default()).unwrap_err();
         assert_eq!(
-            e.to_string(),
+            e.message(&|s| format!("--{}", s.name())),
             "the target preset needs --target or --prediction"
+        );
+        assert_eq!(
+            e.to_string(),
+            "the target preset needs `target` or `prediction`"
         );
     }
 
@@ -414,7 +462,7 @@ mod tests {
         };
         let e = target_of(&r, &c, &schema).unwrap_err();
         assert_eq!(
-            e.to_string(),
+            e.message(&|s| format!("--{}", s.name())),
             "column `y` given to --target is missing from the current dataset"
         );
     }

@@ -20,6 +20,7 @@ pub use settings::{DriftSettings, SettingsError};
 
 use crate::prepare::PreparedRun;
 use crate::schema::{ColumnRole, ColumnType, SchemaError};
+use crate::setting::Setting;
 use crate::table::Column;
 
 /// The drift result of one column. A column that could not be tested has `score` and
@@ -86,16 +87,43 @@ pub struct SkippedColumn {
 /// A problem with the whole run (as opposed to one column).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DriftError {
-    #[error(transparent)]
+    /// A column setting names a column that is in neither dataset.
     Schema(#[from] SchemaError),
-    #[error("column `{column}` given to {flag} is not compared: {why}")]
+    /// A column setting names a column that is not drift-tested.
     SettingForUntestedColumn {
+        /// The column.
         column: String,
-        flag: &'static str,
+        /// The setting that names it.
+        setting: Setting,
+        /// Why the column is not tested.
         why: String,
     },
-    #[error("the drift preset needs a reference dataset")]
+    /// The run has no reference dataset.
     NoReference,
+}
+
+impl DriftError {
+    /// The message, with settings spelled by `spell` (a flag, a config key).
+    pub fn message(&self, spell: &dyn Fn(Setting) -> String) -> String {
+        match self {
+            DriftError::Schema(e) => e.message(spell),
+            DriftError::SettingForUntestedColumn {
+                column,
+                setting,
+                why,
+            } => format!(
+                "column `{column}` given to {} is not compared: {why}",
+                spell(*setting)
+            ),
+            DriftError::NoReference => "the drift preset needs a reference dataset".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for DriftError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(&Setting::canonical))
+    }
 }
 
 /// Computes data drift between the reference and the current data of `run`.
@@ -112,32 +140,28 @@ pub fn compute_drift(
     let current = run.current;
     let settings = run.drift_settings();
     let in_either = |n: &str| run.column(n).is_some();
-    for (col, flag) in settings
+    for (col, setting) in settings
         .column_methods
         .keys()
-        .map(|c| (c, "--column-method"))
+        .map(|c| (c, Setting::ColumnMethods))
         .chain(
             settings
                 .column_thresholds
                 .keys()
-                .map(|c| (c, "--column-threshold")),
+                .map(|c| (c, Setting::ColumnThresholds)),
         )
     {
         if !in_either(col) {
             return Err(SchemaError::UnknownColumn {
                 column: col.clone(),
-                flag: if flag == "--column-method" {
-                    "column-method"
-                } else {
-                    "column-threshold"
-                },
+                setting,
             }
             .into());
         }
         if reference.column(col).is_none() || current.column(col).is_none() {
             return Err(DriftError::SettingForUntestedColumn {
                 column: col.clone(),
-                flag,
+                setting,
                 why: "it is in only one of the datasets".into(),
             });
         }
@@ -177,7 +201,7 @@ pub fn compute_drift(
             if settings.column_methods.contains_key(&rc.name) {
                 return Err(DriftError::SettingForUntestedColumn {
                     column: rc.name.clone(),
-                    flag: "--column-method",
+                    setting: Setting::ColumnMethods,
                     why: reason,
                 });
             }
