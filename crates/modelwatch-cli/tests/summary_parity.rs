@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use modelwatch_core::drift::DriftSettings;
 use modelwatch_core::prepare::{PreparedRun, RunSettings};
-use modelwatch_core::quality::{compute_summary, ColumnStats, DataSummary, DatasetStats, Value};
 use modelwatch_core::schema::SchemaOverrides;
+use modelwatch_core::summary::{compute_summary, ColumnStats, DataSummary, DatasetStats, Value};
 use modelwatch_io::{read_table, ReadOptions};
 use serde_json::Value as Json;
 

@@ -7,11 +7,11 @@ use crate::model_quality::{
     RegressionSpec,
 };
 use crate::prepare::{PrepareError, PreparedRun, RunSettings};
-use crate::quality::compute_summary;
-use crate::quality::format_datetime_us;
 use crate::results::{Meta, Preset, Results, TimeRange};
 use crate::schema::SchemaOverrides;
 use crate::setting::Setting;
+use crate::summary::compute_summary;
+use crate::summary::format_datetime_us;
 use crate::table::{ColumnData, Table};
 use crate::target::{compute_target, TargetError};
 

@@ -1,4 +1,4 @@
-//! Rendering of [`Results`]: a terminal summary and JSON.
+//! Rendering of [`Results`](modelwatch_core::results::Results): a terminal summary and JSON.
 //!
 //! Nothing here computes a statistic: every number comes from the `Results` value.
 
@@ -13,8 +13,3 @@ pub mod terminal;
 pub use html::render_html;
 pub use json::to_json;
 pub use terminal::{render_terminal, TerminalStyle};
-
-use modelwatch_core::results::Results;
-
-/// Re-exported for callers that only need the renderers.
-pub type Report = Results;

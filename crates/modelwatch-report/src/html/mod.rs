@@ -348,8 +348,8 @@ mod tests {
         compute_classification, compute_regression, ClassificationSpec, RegressionSpec,
     };
     use modelwatch_core::prepare::{PreparedRun, RunSettings};
-    use modelwatch_core::quality::compute_summary;
     use modelwatch_core::schema::SchemaOverrides;
+    use modelwatch_core::summary::compute_summary;
     use modelwatch_core::table::{Column, ColumnData, StrColumn, Table};
     use modelwatch_core::target::compute_target;
 
