@@ -253,7 +253,9 @@ pub fn resolve_schema(
         what: "columns".into(),
         message,
     };
-    let forced = columns.forced_types().map_err(|e| invalid(e.to_string()))?;
+    let forced = columns
+        .forced_types()
+        .map_err(|e| invalid(e.message(&config_key)))?;
     // Role columns may exist only in the events (a prediction column next to a reference
     // of training data); every other named column must be in the reference.
     let roles = [
@@ -266,7 +268,7 @@ pub fn resolve_schema(
         .check_names(|n| {
             reference.column(n).is_some() || roles.iter().any(|r| r.as_deref() == Some(n))
         })
-        .map_err(|e| invalid(e.to_string()))?;
+        .map_err(|e| invalid(e.message(&config_key)))?;
     Ok(reference
         .columns()
         .iter()
@@ -330,6 +332,23 @@ mod tests {
             ]
         );
         assert_eq!(p.column_type("city"), Some(ColumnType::Categorical));
+    }
+
+    #[test]
+    fn unknown_columns_are_named_by_config_key() {
+        let csv = b"age,city\n1,Paris\n2,Rome\n".as_slice();
+        let config = ProjectConfig {
+            columns: SchemaOverrides {
+                numerical: vec!["zzz".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let e = Project::new("p".into(), config, Some((csv, Format::Csv)), 0, 0)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("given to columns.numerical"), "{e}");
     }
 
     #[test]
