@@ -63,7 +63,7 @@ def evidently_here(size):
             "q75": float(s.quantile(0.75)), "distinct": len(counts),
             "most_common_count": top,
             # pandas' pick among tied values follows numpy's unstable sort of the counts;
-            # modelwatch's must be one of them (see the module doc of core/src/quality.rs).
+            # modelwatch's must be one of them (see the module doc of core/src/summary/mod.rs).
             "most_common_tied": [float(v) for v in counts.index[counts == top]],
         }
 

@@ -13,7 +13,9 @@ Cases:
     column types (`DataDefinition(numerical_columns=..., categorical_columns=...)`);
   * `default_small` / `default_large`: no method, Evidently's default rule picks
     z / chisquare / ks / jensenshannon / wasserstein per column;
-  * `type_inference`: no data definition at all, Evidently infers column types.
+  * `type_inference`: no data definition at all, Evidently infers column types;
+  * `type_from_current`: the same, with columns the reference alone would type
+    differently (Evidently types from the current data).
 
 Columns Evidently fails on get `"score": null, "error": "<message>"`; such
 columns are left out of column_count / drifted_count. NaN scores are written as
@@ -530,6 +532,38 @@ def case_type_inference():
     return dict(method=None, ref=r, cur=c, notes=notes, types=None, upcast=upcast)
 
 
+def case_type_from_current():
+    """No data definition, and the two datasets would type some columns differently:
+    Evidently types every column from the current data."""
+    rng = np.random.default_rng(3002)
+    n_ref, n_cur = 400, 300
+    r, c, notes = {}, {}, {}
+
+    def col(name, ref, cur, note):
+        r[name], c[name], notes[name] = ref, cur, note
+
+    col(
+        "i_current_ten",
+        rng.integers(0, 15, n_ref),
+        rng.integers(0, 10, n_cur),
+        "int, 15 distinct in reference, 10 in current -> categorical (chisquare)",
+    )
+    col(
+        "i_current_fifteen",
+        rng.integers(0, 10, n_ref),
+        rng.integers(0, 15, n_cur),
+        "int, 10 distinct in reference, 15 in current -> numerical (ks)",
+    )
+    col(
+        "s_current_categorical",
+        np.array([f"id{i}" for i in range(n_ref)], dtype=object),
+        cats(rng, n_cur, [f"id{i}" for i in range(20)]),
+        "strings, all distinct in reference (text), 20 distinct in current -> categorical",
+    )
+    col("f_float", rng.normal(0, 1, n_ref), rng.normal(0.1, 1, n_cur), "float64 -> numerical")
+    return dict(method=None, ref=r, cur=c, notes=notes, types=None)
+
+
 def case_column_method_types():
     """Per-column methods (--column-method), including methods not allowed for the column type."""
     rng = np.random.default_rng(4001)
@@ -600,6 +634,7 @@ def build_cases():
         "default_small": case_default_small,
         "default_large": case_default_large,
         "type_inference": case_type_inference,
+        "type_from_current": case_type_from_current,
     }
 
 

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use modelwatch_core::drift::DriftMethod;
 use modelwatch_core::results::{Meta, Preset, Results};
 use modelwatch_core::run::{run_presets, RunSpec};
+use modelwatch_core::setting::Setting;
 use modelwatch_core::table::Table;
 use modelwatch_io::{read_table, Format, ReadOptions};
 use modelwatch_report::{render_html, render_terminal, to_json, TerminalStyle};
@@ -162,6 +163,15 @@ pub fn requested_presets(args: &InputArgs, extra: &[Preset]) -> anyhow::Result<V
     Ok(out)
 }
 
+/// The flag of a setting that core's errors name (`Setting::Target` is `--target`).
+pub fn flag(setting: Setting) -> String {
+    match setting {
+        Setting::ColumnMethods => "--column-method".into(),
+        Setting::ColumnThresholds => "--column-threshold".into(),
+        other => format!("--{}", other.name().replace('_', "-")),
+    }
+}
+
 fn parse_method(flag: &str, name: &str) -> anyhow::Result<DriftMethod> {
     DriftMethod::from_name(name).with_context(|| format!("--{flag}"))
 }
@@ -278,7 +288,9 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
     if let Some(s) = args.seed {
         settings.seed = s;
     }
-    settings.validate()?;
+    settings
+        .validate()
+        .map_err(|e| anyhow::anyhow!(e.message(&flag)))?;
 
     let format = match &args.format {
         Some(f) => Some(Format::from_name(f).with_context(|| {
@@ -377,7 +389,8 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
         proba_threshold: args.proba_threshold,
         on_model_quality_skipped: None,
     };
-    let results = run_presets(&reference, &current, &spec, meta, &tick)?;
+    let results = run_presets(&reference, &current, &spec, meta, &tick)
+        .map_err(|e| anyhow::anyhow!(e.message(&flag)))?;
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }
@@ -456,4 +469,17 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         print_text(&text, json_to_stdout);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_spelled_as_flags() {
+        assert_eq!(flag(Setting::Target), "--target");
+        assert_eq!(flag(Setting::PredictionProba), "--prediction-proba");
+        assert_eq!(flag(Setting::ColumnMethods), "--column-method");
+        assert_eq!(flag(Setting::ColumnThresholds), "--column-threshold");
+    }
 }

@@ -112,7 +112,7 @@ fn write_dataset(path: &Path, rows: usize, seed: u64, shift: f64, classification
     };
     for r in 0..rows {
         let secs = start + (r as i64) * 60;
-        let mut cells = vec![modelwatch_core::quality::format_datetime_us(
+        let mut cells = vec![modelwatch_core::summary::format_datetime_us(
             secs * 1_000_000,
         )];
         let mut x0 = 0.0;

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use modelwatch_core::drift::{compute_drift, DriftMethod, DriftSettings};
+use modelwatch_core::prepare::{PreparedRun, RunSettings};
 use modelwatch_core::schema::SchemaOverrides;
 use modelwatch_io::{read_table, ReadOptions};
 use serde_json::Value;
@@ -65,8 +66,13 @@ fn run_case(dir: &Path) -> Outcome {
         settings.threshold = Some(t);
     }
 
-    let report = compute_drift(&reference, &current, &schema, &settings, &|| {})
-        .unwrap_or_else(|e| panic!("{case}: {e}"));
+    let run = PreparedRun::new(
+        Some(&reference),
+        &current,
+        RunSettings::new(&schema, &settings),
+    )
+    .unwrap_or_else(|e| panic!("{case}: {e}"));
+    let report = compute_drift(&run, &|| {}).unwrap_or_else(|e| panic!("{case}: {e}"));
     let by_name: BTreeMap<&str, _> = report
         .columns
         .iter()
@@ -205,4 +211,37 @@ fn drift_scores_match_evidently() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Evidently types a column from the current data: where the reference alone would give
+/// another type (an integer column with 15 distinct reference values and 10 current ones is
+/// categorical), the method, score and verdict still match Evidently's.
+#[test]
+fn column_types_follow_the_current_data() {
+    let dir = fixtures_dir().join("type_from_current");
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let disagreeing: Vec<(&str, &str, &str)> = expected["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| {
+            Some((
+                c["column"].as_str()?,
+                c["type"].as_str()?,
+                c["reference_inferred_type"].as_str()?,
+            ))
+        })
+        .collect();
+    assert!(
+        disagreeing.contains(&("i_current_ten", "categorical", "numerical")),
+        "{disagreeing:?}"
+    );
+    assert!(
+        disagreeing.contains(&("i_current_fifteen", "numerical", "categorical")),
+        "{disagreeing:?}"
+    );
+    let out = run_case(&dir);
+    assert!(out.failures.is_empty(), "{}", out.failures.join("\n"));
+    assert_eq!(out.checked, disagreeing.len() + 1);
 }

@@ -6,8 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use modelwatch_core::quality::{compute_summary, ColumnStats, DataSummary, DatasetStats, Value};
+use modelwatch_core::drift::DriftSettings;
+use modelwatch_core::prepare::{PreparedRun, RunSettings};
 use modelwatch_core::schema::SchemaOverrides;
+use modelwatch_core::summary::{compute_summary, ColumnStats, DataSummary, DatasetStats, Value};
 use modelwatch_io::{read_table, ReadOptions};
 use serde_json::Value as Json;
 
@@ -202,8 +204,14 @@ fn run_case(dir: &Path) -> Vec<String> {
         .as_bool()
         .unwrap()
         .then(|| read_table(&dir.join("reference.csv"), &opts).unwrap());
-    let summary: DataSummary =
-        compute_summary(reference.as_ref(), &current, &SchemaOverrides::default()).unwrap();
+    let (schema, drift) = (SchemaOverrides::default(), DriftSettings::default());
+    let run = PreparedRun::new(
+        reference.as_ref(),
+        &current,
+        RunSettings::new(&schema, &drift),
+    )
+    .unwrap();
+    let summary: DataSummary = compute_summary(&run);
     let mut ck = Checker { failures: vec![] };
 
     check_dataset(

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use modelwatch_core::drift::{ColumnDrift, DriftSettings};
+use modelwatch_core::prepare::{PreparedRun, RunSettings};
 use modelwatch_core::schema::SchemaOverrides;
 use modelwatch_core::target::{compute_target, CorrelationValues};
 use modelwatch_io::{read_table, ReadOptions};
@@ -106,14 +107,14 @@ fn run_case(dir: &Path) -> (usize, Vec<String>) {
         .map(|v| v.as_str().unwrap().to_string())
         .collect();
 
-    let report = compute_target(
-        &reference,
-        &current,
-        &schema,
-        &proba,
-        &DriftSettings::default(),
-    )
-    .unwrap_or_else(|e| panic!("{case}: {e}"));
+    let drift = DriftSettings::default();
+    let settings = RunSettings {
+        prediction_proba: &proba,
+        ..RunSettings::new(&schema, &drift)
+    };
+    let run = PreparedRun::new(Some(&reference), &current, settings)
+        .unwrap_or_else(|e| panic!("{case}: {e}"));
+    let report = compute_target(&run).unwrap_or_else(|e| panic!("{case}: {e}"));
 
     let mut failures = Vec::new();
     let mut checked = 0;

@@ -5,12 +5,14 @@
 pub mod checks;
 pub mod drift;
 pub mod model_quality;
-pub mod quality;
+pub mod prepare;
 pub mod results;
 pub mod run;
 pub mod schema;
+pub mod setting;
 pub mod sort;
 pub mod stats;
+pub mod summary;
 pub mod synth;
 pub mod table;
 pub mod target;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::drift::DriftReport;
 use crate::model_quality::{ClassificationReport, RegressionReport};
-use crate::quality::DataSummary;
+use crate::summary::DataSummary;
 use crate::target::TargetReport;
 
 /// Where the data came from and what produced the result.

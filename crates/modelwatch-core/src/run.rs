@@ -6,10 +6,12 @@ use crate::model_quality::{
     compute_classification, compute_regression, ClassificationSpec, ModelQualityError,
     RegressionSpec,
 };
-use crate::quality::format_datetime_us;
-use crate::quality::{compute_summary, QualityError};
+use crate::prepare::{PrepareError, PreparedRun, RunSettings};
 use crate::results::{Meta, Preset, Results, TimeRange};
 use crate::schema::SchemaOverrides;
+use crate::setting::Setting;
+use crate::summary::compute_summary;
+use crate::summary::format_datetime_us;
 use crate::table::{ColumnData, Table};
 use crate::target::{compute_target, TargetError};
 
@@ -32,20 +34,45 @@ pub struct RunSpec<'a> {
 /// Why a run could not produce results.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error(transparent)]
+    /// The settings do not fit the data.
+    Prepare(#[from] PrepareError),
+    /// The drift preset could not run.
     Drift(#[from] DriftError),
-    #[error(transparent)]
-    Quality(#[from] QualityError),
-    #[error(transparent)]
+    /// The target preset could not run.
     Target(#[from] TargetError),
-    #[error(transparent)]
+    /// A model-quality preset could not run.
     ModelQuality(#[from] ModelQualityError),
-    #[error("the classification preset needs --target (columns.target in a server project)")]
+    /// The classification preset without a target column.
     ClassificationWithoutTarget,
-    #[error("the regression preset needs --target and --prediction (columns.target and columns.prediction in a server project)")]
+    /// The regression preset without a target or a prediction column.
     RegressionWithoutColumns,
-    #[error("the probability threshold must be between 0 and 1, got {0}")]
-    ProbaThreshold(f64),
+}
+
+impl RunError {
+    /// The message, with settings spelled by `spell`: the CLI passes its flags
+    /// (`--target`), the server its config keys (`columns.target`).
+    pub fn message(&self, spell: &dyn Fn(Setting) -> String) -> String {
+        match self {
+            RunError::Prepare(e) => e.message(spell),
+            RunError::Drift(e) => e.message(spell),
+            RunError::Target(e) => e.message(spell),
+            RunError::ModelQuality(e) => e.message(spell),
+            RunError::ClassificationWithoutTarget => {
+                format!("the classification preset needs {}", spell(Setting::Target))
+            }
+            RunError::RegressionWithoutColumns => format!(
+                "the regression preset needs {} and {}",
+                spell(Setting::Target),
+                spell(Setting::Prediction)
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(&Setting::canonical))
+    }
 }
 
 /// Runs every preset of `spec.presets` over `reference` and `current`.
@@ -59,35 +86,24 @@ pub fn run_presets(
     meta: Meta,
     on_drift_column_done: &(dyn Fn() + Sync),
 ) -> Result<Results, RunError> {
-    if !(0.0..=1.0).contains(&spec.proba_threshold) {
-        return Err(RunError::ProbaThreshold(spec.proba_threshold));
-    }
+    let settings = RunSettings {
+        schema: spec.schema,
+        drift: spec.settings,
+        prediction_proba: spec.prediction_proba,
+        pos_label: spec.pos_label,
+        proba_threshold: spec.proba_threshold,
+    };
+    let run = PreparedRun::new(Some(reference), current, settings)?;
     let wants = |p: Preset| spec.presets.contains(&p);
     let schema = spec.schema;
     let drift = if wants(Preset::Drift) {
-        Some(compute_drift(
-            reference,
-            current,
-            schema,
-            spec.settings,
-            on_drift_column_done,
-        )?)
+        Some(compute_drift(&run, on_drift_column_done)?)
     } else {
         None
     };
-    let summary = if wants(Preset::Summary) {
-        Some(compute_summary(Some(reference), current, schema)?)
-    } else {
-        None
-    };
+    let summary = wants(Preset::Summary).then(|| compute_summary(&run));
     let target = if wants(Preset::Target) {
-        Some(compute_target(
-            reference,
-            current,
-            schema,
-            spec.prediction_proba,
-            spec.settings,
-        )?)
+        Some(compute_target(&run)?)
     } else {
         None
     };

@@ -6,14 +6,26 @@
 //! exceed half of the non-missing values and categorical otherwise; booleans are
 //! categorical; dates and datetimes are datetime (never drift-tested).
 //!
-//! One deliberate difference: pandas turns an integer column with gaps into floats, so
-//! Evidently would call it numerical whatever its distinct count. modelwatch keeps it an
-//! integer column and applies the integer rule.
+//! The current data decides a column's type, as in Evidently 0.7 (its `Report` takes the
+//! data definition of the current dataset, and the drift of a column uses the current
+//! column's type): an integer column with 10 distinct values in the current data and 15 in
+//! the reference is categorical. The reference decides only where the current data cannot:
+//! a column the current data lacks, or one with no non-missing value there.
+//!
+//! Deliberate differences:
+//! - pandas turns an integer column with gaps into floats, so Evidently would call it
+//!   numerical whatever its distinct count. modelwatch keeps it an integer column and
+//!   applies the integer rule.
+//! - A current column with no value at all (empty current data, or every cell missing) is
+//!   typed by pandas' dtype in Evidently (`object`, so unknown and left out, for an empty
+//!   file). modelwatch takes the reference's type instead, so that the column is still
+//!   reported, with the reason it could not be tested.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::setting::Setting;
 use crate::table::{ColumnData, MISSING_CODE};
 
 /// The statistical type of a column.
@@ -103,8 +115,8 @@ pub fn infer_column_type(data: &ColumnData) -> ColumnType {
 }
 
 /// The type of a column that may exist in the reference, the current data or both: a
-/// forced type wins; otherwise the reference decides, or the current data when the
-/// reference has no non-missing value (or no such column).
+/// forced type wins; otherwise the current data decides (as in Evidently), or the
+/// reference when the current data has no non-missing value (or no such column).
 pub fn resolve_column_type(
     reference: Option<&ColumnData>,
     current: Option<&ColumnData>,
@@ -114,9 +126,9 @@ pub fn resolve_column_type(
         return t;
     }
     match (reference, current) {
-        (Some(r), Some(c)) if r.all_missing() => infer_column_type(c),
-        (Some(r), _) => infer_column_type(r),
-        (None, Some(c)) => infer_column_type(c),
+        (Some(r), Some(c)) if c.all_missing() => infer_column_type(r),
+        (_, Some(c)) => infer_column_type(c),
+        (Some(r), None) => infer_column_type(r),
         (None, None) => ColumnType::Numerical,
     }
 }
@@ -139,14 +151,45 @@ pub struct SchemaOverrides {
 /// Errors in user-given column types and roles.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SchemaError {
-    #[error("column `{column}` is given two types: {first} and {second}")]
+    /// One column is forced to two types.
     ConflictingTypes {
+        /// The column.
         column: String,
+        /// The type given first.
         first: ColumnType,
+        /// The other type.
         second: ColumnType,
     },
-    #[error("column `{column}` given to --{flag} is in neither dataset")]
-    UnknownColumn { column: String, flag: &'static str },
+    /// A setting names a column that is in neither dataset.
+    UnknownColumn {
+        /// The column.
+        column: String,
+        /// The setting that names it.
+        setting: Setting,
+    },
+}
+
+impl SchemaError {
+    /// The message, with settings spelled by `spell` (a flag, a config key).
+    pub fn message(&self, spell: &dyn Fn(Setting) -> String) -> String {
+        match self {
+            SchemaError::ConflictingTypes {
+                column,
+                first,
+                second,
+            } => format!("column `{column}` is given two types: {first} and {second}"),
+            SchemaError::UnknownColumn { column, setting } => format!(
+                "column `{column}` given to {} is in neither dataset",
+                spell(*setting)
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(&Setting::canonical))
+    }
 }
 
 /// The resolved type and role of one column.
@@ -186,35 +229,35 @@ impl SchemaOverrides {
 
     /// Checks that every named column exists in `known` (the union of both datasets).
     pub fn check_names<'a>(&self, known: impl Fn(&str) -> bool + 'a) -> Result<(), SchemaError> {
-        let lists: [(&Vec<String>, &'static str); 5] = [
-            (&self.numerical, "numerical"),
-            (&self.categorical, "categorical"),
-            (&self.text, "text"),
-            (&self.datetime, "datetime"),
-            (&self.ignore, "ignore"),
+        let lists: [(&Vec<String>, Setting); 5] = [
+            (&self.numerical, Setting::Numerical),
+            (&self.categorical, Setting::Categorical),
+            (&self.text, Setting::Text),
+            (&self.datetime, Setting::Datetime),
+            (&self.ignore, Setting::Ignore),
         ];
-        for (names, flag) in lists {
+        for (names, setting) in lists {
             for n in names {
                 if !known(n) {
                     return Err(SchemaError::UnknownColumn {
                         column: n.clone(),
-                        flag,
+                        setting,
                     });
                 }
             }
         }
-        let singles: [(&Option<String>, &'static str); 4] = [
-            (&self.id, "id"),
-            (&self.timestamp, "timestamp"),
-            (&self.target, "target"),
-            (&self.prediction, "prediction"),
+        let singles: [(&Option<String>, Setting); 4] = [
+            (&self.id, Setting::Id),
+            (&self.timestamp, Setting::Timestamp),
+            (&self.target, Setting::Target),
+            (&self.prediction, Setting::Prediction),
         ];
-        for (name, flag) in singles {
+        for (name, setting) in singles {
             if let Some(n) = name {
                 if !known(n) {
                     return Err(SchemaError::UnknownColumn {
                         column: n.clone(),
-                        flag,
+                        setting,
                     });
                 }
             }
@@ -310,6 +353,25 @@ mod tests {
         assert_eq!(
             infer_column_type(&ColumnData::Datetime(vec![Some(0)])),
             ColumnType::Datetime
+        );
+    }
+
+    #[test]
+    fn the_current_data_decides_the_type() {
+        let fifteen = ColumnData::Int((0..150).map(|i| Some(i % 15)).collect());
+        let ten = ColumnData::Int((0..100).map(|i| Some(i % 10)).collect());
+        let empty = ColumnData::Int(vec![None, None]);
+        let resolve = |r, c| resolve_column_type(r, c, None);
+        assert_eq!(resolve(Some(&fifteen), Some(&ten)), ColumnType::Categorical);
+        assert_eq!(resolve(Some(&ten), Some(&fifteen)), ColumnType::Numerical);
+        // Without a current value, the reference decides.
+        assert_eq!(resolve(Some(&fifteen), Some(&empty)), ColumnType::Numerical);
+        assert_eq!(resolve(Some(&ten), None), ColumnType::Categorical);
+        assert_eq!(resolve(None, Some(&fifteen)), ColumnType::Numerical);
+        // A forced type wins.
+        assert_eq!(
+            resolve_column_type(Some(&ten), Some(&ten), Some(ColumnType::Numerical)),
+            ColumnType::Numerical
         );
     }
 

@@ -21,10 +21,12 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::drift::{column_drift, ColumnDrift, DriftSettings, SettingsError};
-use crate::schema::{resolve_column_type, ColumnRole, ColumnType, SchemaError, SchemaOverrides};
+use crate::drift::{column_drift, ColumnDrift};
+use crate::prepare::PreparedRun;
+use crate::schema::{ColumnRole, ColumnType};
+use crate::setting::Setting;
 use crate::stats::correlation::{contingency_table, cramers_v, kendall_tau_b, pearson, spearman};
-use crate::table::{Column, ColumnData, Table, MISSING_CODE};
+use crate::table::{Column, ColumnData, MISSING_CODE};
 
 /// The result of the target preset.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -71,24 +73,65 @@ pub struct CorrelationValues {
 /// A problem with the whole run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TargetError {
-    #[error("the target preset needs --target or --prediction")]
+    /// Neither a target nor a prediction column is given.
     NoTargetOrPrediction,
-    #[error("column `{column}` given to --{flag} is missing from the {dataset} dataset")]
+    /// A role column is missing from one dataset.
     MissingColumn {
+        /// The column.
         column: String,
-        flag: &'static str,
+        /// The setting that names it.
+        setting: Setting,
+        /// `reference` or `current`.
         dataset: &'static str,
     },
-    #[error("column `{column}` is given to both --{first} and --{second}")]
+    /// One column is given two roles.
     DuplicateRole {
+        /// The column.
         column: String,
-        first: &'static str,
-        second: &'static str,
+        /// The setting that names it first.
+        first: Setting,
+        /// The other setting that names it.
+        second: Setting,
     },
-    #[error(transparent)]
-    Schema(#[from] SchemaError),
-    #[error(transparent)]
-    Settings(#[from] SettingsError),
+    /// The run has no reference dataset.
+    NoReference,
+}
+
+impl TargetError {
+    /// The message, with settings spelled by `spell` (a flag, a config key).
+    pub fn message(&self, spell: &dyn Fn(Setting) -> String) -> String {
+        match self {
+            TargetError::NoTargetOrPrediction => format!(
+                "the target preset needs {} or {}",
+                spell(Setting::Target),
+                spell(Setting::Prediction)
+            ),
+            TargetError::MissingColumn {
+                column,
+                setting,
+                dataset,
+            } => format!(
+                "column `{column}` given to {} is missing from the {dataset} dataset",
+                spell(*setting)
+            ),
+            TargetError::DuplicateRole {
+                column,
+                first,
+                second,
+            } => format!(
+                "column `{column}` is given to both {} and {}",
+                spell(*first),
+                spell(*second)
+            ),
+            TargetError::NoReference => "the target preset needs a reference dataset".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for TargetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(&Setting::canonical))
+    }
 }
 
 /// A column the preset tests: its pair, type and role.
@@ -101,47 +144,44 @@ struct Tested<'a> {
 
 /// Computes target and prediction drift and the feature correlations.
 ///
-/// The target and prediction come from `schema.target` / `schema.prediction`;
+/// The target and prediction come from the schema's `target` / `prediction`; the run's
 /// `prediction_proba` names the class-probability columns.
-pub fn compute_target(
-    reference: &Table,
-    current: &Table,
-    schema: &SchemaOverrides,
-    prediction_proba: &[String],
-    settings: &DriftSettings,
-) -> Result<TargetReport, TargetError> {
+pub fn compute_target(run: &PreparedRun<'_>) -> Result<TargetReport, TargetError> {
+    let schema = run.schema();
     if schema.target.is_none() && schema.prediction.is_none() {
         return Err(TargetError::NoTargetOrPrediction);
     }
-    settings.validate()?;
-    let in_either = |n: &str| reference.column(n).is_some() || current.column(n).is_some();
-    schema.check_names(in_either)?;
-    let forced = schema.forced_types()?;
+    let Some(reference) = run.reference else {
+        return Err(TargetError::NoReference);
+    };
+    let current = run.current;
+    let settings = run.drift_settings();
+    let prediction_proba = run.settings.prediction_proba;
 
     // Every role column once, and in both datasets.
-    let mut named: Vec<(&str, &'static str)> = Vec::new();
+    let mut named: Vec<(&str, Setting)> = Vec::new();
     if let Some(t) = &schema.target {
-        named.push((t, "target"));
+        named.push((t, Setting::Target));
     }
     if let Some(p) = &schema.prediction {
-        named.push((p, "prediction"));
+        named.push((p, Setting::Prediction));
     }
     for p in prediction_proba {
-        named.push((p, "prediction-proba"));
+        named.push((p, Setting::PredictionProba));
     }
-    for (i, &(name, flag)) in named.iter().enumerate() {
+    for (i, &(name, setting)) in named.iter().enumerate() {
         if let Some(&(_, first)) = named[..i].iter().find(|(n, _)| *n == name) {
             return Err(TargetError::DuplicateRole {
                 column: name.to_string(),
                 first,
-                second: flag,
+                second: setting,
             });
         }
         for (table, dataset) in [(reference, "reference"), (current, "current")] {
             if table.column(name).is_none() {
                 return Err(TargetError::MissingColumn {
                     column: name.to_string(),
-                    flag,
+                    setting,
                     dataset,
                 });
             }
@@ -152,11 +192,12 @@ pub fn compute_target(
         // Presence in both datasets was checked above.
         let rc = reference.column(name).expect("checked");
         let cc = current.column(name).expect("checked");
-        let ty = resolve_column_type(
-            Some(&rc.data),
-            Some(&cc.data),
-            forced.get(name).copied().or(default),
-        );
+        let resolved = run.column(name).expect("checked");
+        // A probability column is numerical unless forced, whatever its values look like.
+        let ty = match (resolved.forced, default) {
+            (None, Some(default)) => default,
+            _ => resolved.column_type,
+        };
         Tested {
             reference: rc,
             current: cc,
@@ -196,17 +237,11 @@ pub fn compute_target(
         let Some(cc) = current.column(&rc.name) else {
             continue;
         };
-        if is_role_column(&rc.name)
-            || schema.is_ignored(&rc.name)
-            || schema.role_of(&rc.name) != ColumnRole::Feature
-        {
+        let resolved = run.column(&rc.name).expect("a column of the reference");
+        if is_role_column(&rc.name) || resolved.ignored || resolved.role != ColumnRole::Feature {
             continue;
         }
-        let ty = resolve_column_type(
-            Some(&rc.data),
-            Some(&cc.data),
-            forced.get(rc.name.as_str()).copied(),
-        );
+        let ty = resolved.column_type;
         if matches!(ty, ColumnType::Numerical | ColumnType::Categorical) {
             features.push((rc, cc, ty));
         }
@@ -357,7 +392,20 @@ fn row_codes(data: &ColumnData) -> Vec<Option<u32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::StrColumn;
+    use crate::drift::DriftSettings;
+    use crate::prepare::RunSettings;
+    use crate::schema::SchemaOverrides;
+    use crate::table::{StrColumn, Table};
+
+    fn target_of(
+        r: &Table,
+        c: &Table,
+        schema: &SchemaOverrides,
+    ) -> Result<TargetReport, TargetError> {
+        let drift = DriftSettings::default();
+        let run = PreparedRun::new(Some(r), c, RunSettings::new(schema, &drift)).unwrap();
+        compute_target(&run)
+    }
 
     fn tables() -> (Table, Table) {
         let make = |y: Vec<f64>, x: Vec<f64>, c: &[&str], k: &[&str]| {
@@ -393,17 +441,14 @@ mod tests {
     #[test]
     fn needs_target_or_prediction() {
         let (r, c) = tables();
-        let e = compute_target(
-            &r,
-            &c,
-            &SchemaOverrides::default(),
-            &[],
-            &DriftSettings::default(),
-        )
-        .unwrap_err();
+        let e = target_of(&r, &c, &SchemaOverrides::default()).unwrap_err();
+        assert_eq!(
+            e.message(&|s| format!("--{}", s.name())),
+            "the target preset needs --target or --prediction"
+        );
         assert_eq!(
             e.to_string(),
-            "the target preset needs --target or --prediction"
+            "the target preset needs `target` or `prediction`"
         );
     }
 
@@ -415,9 +460,9 @@ mod tests {
             target: Some("y".into()),
             ..Default::default()
         };
-        let e = compute_target(&r, &c, &schema, &[], &DriftSettings::default()).unwrap_err();
+        let e = target_of(&r, &c, &schema).unwrap_err();
         assert_eq!(
-            e.to_string(),
+            e.message(&|s| format!("--{}", s.name())),
             "column `y` given to --target is missing from the current dataset"
         );
     }
@@ -430,7 +475,7 @@ mod tests {
             prediction: Some("k".into()),
             ..Default::default()
         };
-        let rep = compute_target(&r, &c, &schema, &[], &DriftSettings::default()).unwrap();
+        let rep = target_of(&r, &c, &schema).unwrap();
         assert!(rep.target.as_ref().unwrap().score.is_some());
         assert_eq!(
             rep.prediction.as_ref().unwrap().column_type,

@@ -2,8 +2,8 @@
 //! current) and a per-column table. Every number comes from [`DataSummary`].
 
 use comfy_table::{Attribute, Cell, CellAlignment, ContentArrangement, Table};
-use modelwatch_core::quality::{ColumnStats, DataSummary, DatasetStats, Value};
 use modelwatch_core::schema::ColumnType;
+use modelwatch_core::summary::{ColumnStats, DataSummary, DatasetStats, Value};
 
 use crate::terminal::{styled_table, TerminalStyle};
 
@@ -68,7 +68,7 @@ fn fmt_value(v: &Value) -> String {
         Value::Number(x) => fmt_num(*x),
         Value::Label(l) => l.clone(),
         Value::Bool(b) => if *b { "True" } else { "False" }.to_string(),
-        Value::Datetime(us) => modelwatch_core::quality::format_datetime_us(*us),
+        Value::Datetime(us) => modelwatch_core::summary::format_datetime_us(*us),
     }
 }
 
@@ -127,7 +127,7 @@ fn describe(stats: &ColumnStats, ty: ColumnType) -> String {
         let f = |x: Option<i64>| {
             x.map_or_else(
                 || "—".to_string(),
-                modelwatch_core::quality::format_datetime_us,
+                modelwatch_core::summary::format_datetime_us,
             )
         };
         parts.push(format!("from {} to {}", f(d.min), f(d.max)));
@@ -231,8 +231,10 @@ pub fn render_summary(summary: &DataSummary, style: TerminalStyle) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use modelwatch_core::quality::compute_summary;
+    use modelwatch_core::drift::DriftSettings;
+    use modelwatch_core::prepare::{PreparedRun, RunSettings};
     use modelwatch_core::schema::SchemaOverrides;
+    use modelwatch_core::summary::compute_summary;
     use modelwatch_core::table::{Column, ColumnData, StrColumn, Table};
 
     #[test]
@@ -245,7 +247,9 @@ mod tests {
             ),
         ])
         .unwrap();
-        let s = compute_summary(Some(&t), &t, &SchemaOverrides::default()).unwrap();
+        let (schema, drift) = (SchemaOverrides::default(), DriftSettings::default());
+        let run = PreparedRun::new(Some(&t), &t, RunSettings::new(&schema, &drift)).unwrap();
+        let s = compute_summary(&run);
         let text = render_summary(&s, TerminalStyle::Plain);
         assert!(text.contains("reference"), "{text}");
         assert!(text.contains("missing values"), "{text}");

@@ -138,6 +138,7 @@ pub fn render_target(r: &TargetReport, style: TerminalStyle) -> String {
 mod tests {
     use super::*;
     use modelwatch_core::drift::DriftSettings;
+    use modelwatch_core::prepare::{PreparedRun, RunSettings};
     use modelwatch_core::schema::SchemaOverrides;
     use modelwatch_core::table::{Column, ColumnData, Table as DataTable};
     use modelwatch_core::target::compute_target;
@@ -157,7 +158,9 @@ mod tests {
             target: Some("y".into()),
             ..Default::default()
         };
-        let report = compute_target(&r, &c, &schema, &[], &DriftSettings::default()).unwrap();
+        let drift = DriftSettings::default();
+        let run = PreparedRun::new(Some(&r), &c, RunSettings::new(&schema, &drift)).unwrap();
+        let report = compute_target(&run).unwrap();
         let text = render_target(&report, TerminalStyle::Plain);
         assert!(text.starts_with("Target and prediction drift\n"), "{text}");
         assert!(text.contains("| target"), "{text}");

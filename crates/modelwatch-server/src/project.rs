@@ -8,6 +8,7 @@ use modelwatch_core::results::Preset;
 use modelwatch_core::schema::{
     resolve_column_type, ColumnRole, ColumnSpec, ColumnType, SchemaOverrides,
 };
+use modelwatch_core::setting::{Setting, SettingGroup};
 use modelwatch_core::table::Table;
 use modelwatch_io::Format;
 use serde::{Deserialize, Serialize};
@@ -135,12 +136,22 @@ pub fn validate_name(name: &str) -> Result<(), ProjectError> {
     Ok(())
 }
 
+/// The config key of a setting that core's errors name (`Setting::Target` is
+/// `columns.target`), as in a project's JSON and the config file's `[[projects]]`.
+pub fn config_key(setting: Setting) -> String {
+    match setting.group() {
+        SettingGroup::Columns => format!("columns.{}", setting.name()),
+        SettingGroup::Drift => format!("drift.{}", setting.name()),
+        SettingGroup::Model => setting.name().to_string(),
+    }
+}
+
 impl ProjectConfig {
     /// Checks everything that can be checked without data.
     pub fn validate(&self) -> Result<(), ProjectError> {
         self.drift.validate().map_err(|e| ProjectError::Invalid {
             what: "drift".into(),
-            message: e.to_string(),
+            message: e.message(&config_key),
         })?;
         self.columns
             .forced_types()
@@ -267,7 +278,9 @@ pub fn resolve_schema(
         what: "columns".into(),
         message,
     };
-    let forced = columns.forced_types().map_err(|e| invalid(e.to_string()))?;
+    let forced = columns
+        .forced_types()
+        .map_err(|e| invalid(e.message(&config_key)))?;
     // Role columns may exist only in the events (a prediction column next to a reference
     // of training data); every other named column must be in the reference.
     let roles = [
@@ -280,7 +293,7 @@ pub fn resolve_schema(
         .check_names(|n| {
             reference.column(n).is_some() || roles.iter().any(|r| r.as_deref() == Some(n))
         })
-        .map_err(|e| invalid(e.to_string()))?;
+        .map_err(|e| invalid(e.message(&config_key)))?;
     Ok(reference
         .columns()
         .iter()
@@ -344,6 +357,34 @@ mod tests {
             ]
         );
         assert_eq!(p.column_type("city"), Some(ColumnType::Categorical));
+    }
+
+    #[test]
+    fn unknown_columns_are_named_by_config_key() {
+        let csv = b"age,city\n1,Paris\n2,Rome\n".as_slice();
+        let config = ProjectConfig {
+            columns: SchemaOverrides {
+                numerical: vec!["zzz".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let e = Project::new("p".into(), config, Some((csv, Format::Csv)), 0, 0)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("given to columns.numerical"), "{e}");
+    }
+
+    #[test]
+    fn core_errors_name_config_keys() {
+        assert_eq!(config_key(Setting::Target), "columns.target");
+        assert_eq!(config_key(Setting::ColumnMethods), "drift.column_methods");
+        assert_eq!(config_key(Setting::ProbaThreshold), "proba_threshold");
+        let mut c = ProjectConfig::default();
+        c.drift.num_threshold = Some(-1.0);
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("drift.num_threshold must be"), "{e}");
     }
 
     #[test]

@@ -111,7 +111,7 @@ impl Literal {
 impl std::fmt::Display for Literal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Literal::Number(n) => f.write_str(&format_number(*n)),
+            Literal::Number(n) => f.write_str(&format_rounded(*n)),
             Literal::Bool(b) => write!(f, "{b}"),
             Literal::Text(s) => write!(f, "{s:?}"),
         }
@@ -147,7 +147,7 @@ pub(crate) fn number_json(n: f64) -> Value {
 
 /// A number for people: integers as such, small values in scientific notation, the rest
 /// with at most four decimals.
-pub fn format_number(n: f64) -> String {
+pub fn format_rounded(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 9.0e15 {
         format!("{}", n as i64)
     } else if n != 0.0 && n.abs() < 1e-3 {
@@ -163,7 +163,7 @@ pub fn format_value(v: &Value) -> String {
     match v {
         Value::Number(n) => n
             .as_f64()
-            .map(format_number)
+            .map(format_rounded)
             .unwrap_or_else(|| n.to_string()),
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -198,8 +198,8 @@ impl Tolerance {
     fn describe(&self, reference: f64) -> String {
         match (self.relative, self.absolute) {
             (None, None) => String::new(),
-            (Some(r), None) => format!(" ± {}%", format_number(r * 100.0)),
-            _ => format!(" ± {}", format_number(self.of(reference))),
+            (Some(r), None) => format!(" ± {}%", format_rounded(r * 100.0)),
+            _ => format!(" ± {}", format_rounded(self.of(reference))),
         }
     }
 }
@@ -402,7 +402,11 @@ impl Condition {
                     ResolvedCondition {
                         operator: op,
                         value: Value::Array(vec![number_json(*lo), number_json(*hi)]),
-                        text: format!("between {} and {}", format_number(*lo), format_number(*hi)),
+                        text: format!(
+                            "between {} and {}",
+                            format_rounded(*lo),
+                            format_rounded(*hi)
+                        ),
                     },
                 )
             }
@@ -453,7 +457,7 @@ impl Condition {
         let op = self.operator;
         let t = tol.of(r);
         let a = as_number(actual);
-        let note = format!("(reference {}{})", format_number(r), tol.describe(r));
+        let note = format!("(reference {}{})", format_rounded(r), tol.describe(r));
         let (lo, hi) = (r - t, r + t);
         // Without a tolerance (Evidently's 1e-6 default) the bound reads as the reference.
         let negligible = tol.relative.is_none() && tol.absolute.is_none();
@@ -463,14 +467,14 @@ impl Condition {
                 let text = if op == Operator::NotEq {
                     format!(
                         "outside {} .. {} {note}",
-                        format_number(lo),
-                        format_number(hi)
+                        format_rounded(lo),
+                        format_rounded(hi)
                     )
                 } else {
                     format!(
                         "between {} and {} {note}",
-                        format_number(lo),
-                        format_number(hi)
+                        format_rounded(lo),
+                        format_rounded(hi)
                     )
                 };
                 (
@@ -488,7 +492,7 @@ impl Condition {
                 (
                     passed,
                     number_json(hi),
-                    format!("{} {} {note}", op.symbol(), format_number(hi)),
+                    format!("{} {} {note}", op.symbol(), format_rounded(hi)),
                 )
             }
             Operator::Gt | Operator::Gte => {
@@ -496,7 +500,7 @@ impl Condition {
                 (
                     passed,
                     number_json(lo),
-                    format!("{} {} {note}", op.symbol(), format_number(lo)),
+                    format!("{} {} {note}", op.symbol(), format_rounded(lo)),
                 )
             }
             Operator::IsIn | Operator::NotIn => (false, Value::Null, "invalid".into()),
@@ -506,7 +510,7 @@ impl Condition {
                 Operator::Between => "=",
                 other => other.symbol(),
             };
-            text = format!("{sym} {} (reference)", format_number(r));
+            text = format!("{sym} {} (reference)", format_rounded(r));
         }
         (
             passed,
@@ -525,7 +529,11 @@ impl Condition {
         match &self.operand {
             Operand::Literal(l) => format!("{sym} {l}"),
             Operand::Range(lo, hi) => {
-                format!("between {} and {}", format_number(*lo), format_number(*hi))
+                format!(
+                    "between {} and {}",
+                    format_rounded(*lo),
+                    format_rounded(*hi)
+                )
             }
             Operand::List(items) => format!(
                 "{sym} [{}]",
@@ -538,12 +546,12 @@ impl Condition {
             Operand::Reference(tol) => {
                 let spread = match (tol.relative, tol.absolute) {
                     (None, None) => String::new(),
-                    (Some(r), None) => format!(" ± {}%", format_number(r * 100.0)),
-                    (None, Some(a)) => format!(" ± {}", format_number(a)),
+                    (Some(r), None) => format!(" ± {}%", format_rounded(r * 100.0)),
+                    (None, Some(a)) => format!(" ± {}", format_rounded(a)),
                     (Some(r), Some(a)) => format!(
                         " ± max({}%, {})",
-                        format_number(r * 100.0),
-                        format_number(a)
+                        format_rounded(r * 100.0),
+                        format_rounded(a)
                     ),
                 };
                 match self.operator {
@@ -659,9 +667,9 @@ mod tests {
 
     #[test]
     fn numbers_read_well() {
-        assert_eq!(format_number(150.0), "150");
-        assert_eq!(format_number(0.3), "0.3");
-        assert_eq!(format_number(1.0 / 3.0), "0.3333");
-        assert_eq!(format_number(2.5e-5), "2.500e-5");
+        assert_eq!(format_rounded(150.0), "150");
+        assert_eq!(format_rounded(0.3), "0.3");
+        assert_eq!(format_rounded(1.0 / 3.0), "0.3333");
+        assert_eq!(format_rounded(2.5e-5), "2.500e-5");
     }
 }

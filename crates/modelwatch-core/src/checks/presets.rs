@@ -7,8 +7,9 @@ use super::condition::{as_number, Condition, Literal, Operand, Operator, Toleran
 use super::metrics::{self, Metric};
 use super::suite::Check;
 
-/// A named preset.
-pub struct Preset {
+/// A named test preset (`--test-preset`): the checks derived from a report section, as
+/// distinct from the report presets of [`crate::results::Preset`].
+pub struct TestPreset {
     pub name: &'static str,
     /// The report sections its checks read.
     pub sections: &'static [&'static str],
@@ -16,31 +17,31 @@ pub struct Preset {
     pub derive: fn(&Value) -> Vec<Check>,
 }
 
-/// Every preset a suite may name.
-pub static PRESETS: &[Preset] = &[
-    Preset {
+/// Every test preset a suite may name.
+pub static PRESETS: &[TestPreset] = &[
+    TestPreset {
         name: "data_drift",
         sections: &["drift"],
         derive: data_drift,
     },
-    Preset {
+    TestPreset {
         name: "data_quality",
         sections: &["summary"],
         derive: data_quality,
     },
-    Preset {
+    TestPreset {
         name: "classification",
         sections: &["classification", "drift"],
         derive: classification,
     },
-    Preset {
+    TestPreset {
         name: "regression",
         sections: &["regression"],
         derive: regression,
     },
 ];
 
-pub fn preset(name: &str) -> Option<&'static Preset> {
+pub fn preset(name: &str) -> Option<&'static TestPreset> {
     PRESETS.iter().find(|p| p.name == name)
 }
 

@@ -252,7 +252,7 @@ fn dataset_stats(rows: usize, missing_share: f64, constant: usize, dups: usize) 
     })
 }
 
-/// Results with a data quality summary laid out as `quality::DataSummary` serializes.
+/// Results with a data quality summary laid out as `summary::DataSummary` serializes.
 fn with_summary(reference: bool) -> Value {
     let mut r = results();
     r["summary"] = json!({

@@ -18,8 +18,10 @@ pub use distribution::ColumnDistribution;
 pub use method::{DriftMethod, DriftRule, UnknownMethod};
 pub use settings::{DriftSettings, SettingsError};
 
-use crate::schema::{resolve_column_type, ColumnRole, ColumnType, SchemaError, SchemaOverrides};
-use crate::table::{Column, Table};
+use crate::prepare::PreparedRun;
+use crate::schema::{ColumnRole, ColumnType, SchemaError};
+use crate::setting::Setting;
+use crate::table::Column;
 
 /// The drift result of one column. A column that could not be tested has `score` and
 /// `drifted` set to `None` and says why in `error`.
@@ -85,59 +87,81 @@ pub struct SkippedColumn {
 /// A problem with the whole run (as opposed to one column).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DriftError {
-    #[error(transparent)]
+    /// A column setting names a column that is in neither dataset.
     Schema(#[from] SchemaError),
-    #[error(transparent)]
-    Settings(#[from] SettingsError),
-    #[error("column `{column}` given to {flag} is not compared: {why}")]
+    /// A column setting names a column that is not drift-tested.
     SettingForUntestedColumn {
+        /// The column.
         column: String,
-        flag: &'static str,
+        /// The setting that names it.
+        setting: Setting,
+        /// Why the column is not tested.
         why: String,
     },
+    /// The run has no reference dataset.
+    NoReference,
 }
 
-/// Computes data drift between `reference` and `current`.
+impl DriftError {
+    /// The message, with settings spelled by `spell` (a flag, a config key).
+    pub fn message(&self, spell: &dyn Fn(Setting) -> String) -> String {
+        match self {
+            DriftError::Schema(e) => e.message(spell),
+            DriftError::SettingForUntestedColumn {
+                column,
+                setting,
+                why,
+            } => format!(
+                "column `{column}` given to {} is not compared: {why}",
+                spell(*setting)
+            ),
+            DriftError::NoReference => "the drift preset needs a reference dataset".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for DriftError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(&Setting::canonical))
+    }
+}
+
+/// Computes data drift between the reference and the current data of `run`.
 ///
 /// `on_column_done` is called once per tested column (from worker threads), for progress
 /// display.
 pub fn compute_drift(
-    reference: &Table,
-    current: &Table,
-    schema: &SchemaOverrides,
-    settings: &DriftSettings,
+    run: &PreparedRun<'_>,
     on_column_done: &(dyn Fn() + Sync),
 ) -> Result<DriftReport, DriftError> {
-    settings.validate()?;
-    let in_either = |n: &str| reference.column(n).is_some() || current.column(n).is_some();
-    schema.check_names(in_either)?;
-    let forced = schema.forced_types()?;
-    for (col, flag) in settings
+    let Some(reference) = run.reference else {
+        return Err(DriftError::NoReference);
+    };
+    let current = run.current;
+    let settings = run.drift_settings();
+    let in_either = |n: &str| run.column(n).is_some();
+    for (col, setting) in settings
         .column_methods
         .keys()
-        .map(|c| (c, "--column-method"))
+        .map(|c| (c, Setting::ColumnMethods))
         .chain(
             settings
                 .column_thresholds
                 .keys()
-                .map(|c| (c, "--column-threshold")),
+                .map(|c| (c, Setting::ColumnThresholds)),
         )
     {
         if !in_either(col) {
             return Err(SchemaError::UnknownColumn {
                 column: col.clone(),
-                flag: if flag == "--column-method" {
-                    "column-method"
-                } else {
-                    "column-threshold"
-                },
+                setting,
             }
             .into());
         }
         if reference.column(col).is_none() || current.column(col).is_none() {
             return Err(DriftError::SettingForUntestedColumn {
                 column: col.clone(),
-                flag,
+                setting,
                 why: "it is in only one of the datasets".into(),
             });
         }
@@ -160,13 +184,9 @@ pub fn compute_drift(
         let Some(cc) = current.column(&rc.name) else {
             continue;
         };
-        let role = schema.role_of(&rc.name);
-        let ty = resolve_column_type(
-            Some(&rc.data),
-            Some(&cc.data),
-            forced.get(rc.name.as_str()).copied(),
-        );
-        let skip_reason = if schema.is_ignored(&rc.name) {
+        let resolved = run.column(&rc.name).expect("a column of the reference");
+        let (role, ty) = (resolved.role, resolved.column_type);
+        let skip_reason = if resolved.ignored {
             Some("ignored".to_string())
         } else if role == ColumnRole::Id {
             Some("id column".to_string())
@@ -181,7 +201,7 @@ pub fn compute_drift(
             if settings.column_methods.contains_key(&rc.name) {
                 return Err(DriftError::SettingForUntestedColumn {
                     column: rc.name.clone(),
-                    flag: "--column-method",
+                    setting: Setting::ColumnMethods,
                     why: reason,
                 });
             }

@@ -27,14 +27,14 @@ pub enum CategoryKey {
 impl CategoryKey {
     pub fn label(&self) -> String {
         match self {
-            CategoryKey::Number(v) => format_number(*v),
+            CategoryKey::Number(v) => format_as_written(*v),
             CategoryKey::Text(s) => s.clone(),
         }
     }
 }
 
 /// Formats a number the way a user wrote it: integers without a fraction.
-pub fn format_number(v: f64) -> String {
+pub fn format_as_written(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{}", v as i64)
     } else {

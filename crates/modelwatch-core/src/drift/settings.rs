@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::method::DriftMethod;
 use crate::schema::ColumnType;
+use crate::setting::Setting;
 
 /// Default share of drifted columns at which the dataset counts as drifted (Evidently's).
 pub const DEFAULT_DRIFT_SHARE: f64 = 0.5;
@@ -59,16 +60,66 @@ impl Default for DriftSettings {
 /// A setting out of its range.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SettingsError {
-    #[error("{what} must be a finite number >= 0, got {value}")]
-    ThresholdOutOfRange { what: String, value: f64 },
-    #[error("{what} must be between 0 and 1 for p-value method `{method}`, got {value}")]
-    PValueThresholdOutOfRange {
-        what: String,
-        method: DriftMethod,
+    /// A threshold is negative or not finite.
+    ThresholdOutOfRange {
+        /// The threshold setting.
+        setting: Setting,
+        /// The column, for a per-column threshold.
+        column: Option<String>,
+        /// The value given.
         value: f64,
     },
-    #[error("drift share must be between 0 and 1, got {0}")]
+    /// A threshold above 1 for a method that compares a p-value.
+    PValueThresholdOutOfRange {
+        /// The threshold setting.
+        setting: Setting,
+        /// The column, for a per-column threshold.
+        column: Option<String>,
+        /// The p-value method.
+        method: DriftMethod,
+        /// The value given.
+        value: f64,
+    },
+    /// The drift share is outside [0, 1].
     DriftShareOutOfRange(f64),
+}
+
+impl SettingsError {
+    /// The message, with settings spelled by `spell` (a flag, a config key).
+    pub fn message(&self, spell: &dyn Fn(Setting) -> String) -> String {
+        let what = |setting: &Setting, column: &Option<String>| match column {
+            Some(col) => format!("threshold of column `{col}`"),
+            None => spell(*setting),
+        };
+        match self {
+            SettingsError::ThresholdOutOfRange {
+                setting,
+                column,
+                value,
+            } => format!(
+                "{} must be a finite number >= 0, got {value}",
+                what(setting, column)
+            ),
+            SettingsError::PValueThresholdOutOfRange {
+                setting,
+                column,
+                method,
+                value,
+            } => format!(
+                "{} must be between 0 and 1 for p-value method `{method}`, got {value}",
+                what(setting, column)
+            ),
+            SettingsError::DriftShareOutOfRange(v) => {
+                format!("drift share must be between 0 and 1, got {v}")
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(&Setting::canonical))
+    }
 }
 
 impl DriftSettings {
@@ -108,35 +159,40 @@ impl DriftSettings {
         if !(0.0..=1.0).contains(&self.drift_share) {
             return Err(SettingsError::DriftShareOutOfRange(self.drift_share));
         }
-        let mut checks: Vec<(String, f64, Option<DriftMethod>)> = Vec::new();
+        let mut checks: Vec<(Setting, Option<&String>, f64, Option<DriftMethod>)> = Vec::new();
         if let Some(t) = self.threshold {
-            checks.push(("--threshold".into(), t, self.method));
+            checks.push((Setting::Threshold, None, t, self.method));
         }
         if let Some(t) = self.num_threshold {
-            checks.push(("--num-threshold".into(), t, self.num_method.or(self.method)));
+            let m = self.num_method.or(self.method);
+            checks.push((Setting::NumThreshold, None, t, m));
         }
         if let Some(t) = self.cat_threshold {
-            checks.push(("--cat-threshold".into(), t, self.cat_method.or(self.method)));
+            let m = self.cat_method.or(self.method);
+            checks.push((Setting::CatThreshold, None, t, m));
         }
         if let Some(t) = self.text_threshold {
-            checks.push((
-                "--text-threshold".into(),
-                t,
-                self.text_method.or(self.method),
-            ));
+            let m = self.text_method.or(self.method);
+            checks.push((Setting::TextThreshold, None, t, m));
         }
         for (col, t) in &self.column_thresholds {
             let m = self.column_methods.get(col).copied();
-            checks.push((format!("threshold of column `{col}`"), *t, m));
+            checks.push((Setting::ColumnThresholds, Some(col), *t, m));
         }
-        for (what, value, method) in checks {
+        for (setting, column, value, method) in checks {
+            let column = column.cloned();
             if !value.is_finite() || value < 0.0 {
-                return Err(SettingsError::ThresholdOutOfRange { what, value });
+                return Err(SettingsError::ThresholdOutOfRange {
+                    setting,
+                    column,
+                    value,
+                });
             }
             if let Some(m) = method {
                 if m.rule().is_p_value() && value > 1.0 {
                     return Err(SettingsError::PValueThresholdOutOfRange {
-                        what,
+                        setting,
+                        column,
                         method: m,
                         value,
                     });

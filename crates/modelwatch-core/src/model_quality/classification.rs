@@ -44,7 +44,8 @@ pub struct ClassificationSpec {
     pub prediction_proba: Vec<String>,
     /// The positive label of a binary task; `None` means `1` (Evidently's default).
     pub pos_label: Option<String>,
-    /// A binary prediction is the positive label when its probability is `>=` this.
+    /// A binary prediction is the positive label when its probability is `>=` this (in
+    /// [0, 1]: a run checks it once, in [`crate::prepare::PreparedRun::new`]).
     pub proba_threshold: f64,
 }
 
@@ -414,9 +415,6 @@ fn prepare(
     dataset: &'static str,
     label_hint: &[String],
 ) -> Result<Prepared, ModelQualityError> {
-    if !(0.0..=1.0).contains(&spec.proba_threshold) {
-        return Err(ModelQualityError::BadThreshold(spec.proba_threshold));
-    }
     let target_col =
         table
             .column(&spec.target)

@@ -12,6 +12,8 @@ pub mod regression;
 
 use serde::Serialize;
 
+use crate::setting::Setting;
+
 pub use classification::{
     classification_quality, compute_classification, ClassificationDummy, ClassificationMetrics,
     ClassificationReport, ClassificationSpec, ClassificationTask, ConfusionMatrix, LabelPrior,
@@ -74,14 +76,29 @@ pub enum ModelQualityError {
         labels: String,
         proba: String,
     },
-    #[error("positive label `{pos_label}` is not a label of target column `{column}` (labels: {labels}); pass --pos-label")]
+    #[error("positive label `{pos_label}` is not a label of target column `{column}` (labels: {labels}); pass {}", Setting::PosLabel.canonical())]
     UnknownPosLabel {
         pos_label: String,
         column: String,
         labels: String,
     },
-    #[error("--proba-threshold must be in [0, 1], got {0}")]
-    BadThreshold(f64),
+}
+
+impl ModelQualityError {
+    /// The message, with settings spelled by `spell` (a flag, a config key).
+    pub fn message(&self, spell: &dyn Fn(Setting) -> String) -> String {
+        match self {
+            ModelQualityError::UnknownPosLabel {
+                pos_label,
+                column,
+                labels,
+            } => format!(
+                "positive label `{pos_label}` is not a label of target column `{column}` (labels: {labels}); pass {}",
+                spell(Setting::PosLabel)
+            ),
+            other => other.to_string(),
+        }
+    }
 }
 
 /// Sample standard deviation (`ddof = 1`, as `np.std(x, ddof=1)` in Evidently's

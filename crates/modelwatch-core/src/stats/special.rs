@@ -312,28 +312,51 @@ pub fn midranks(values: &[f64]) -> (Vec<f64>, Vec<usize>) {
 }
 
 /// The `q`-quantile (`0 <= q <= 1`) of an ascending slice by NumPy's default `linear`
-/// method (Hyndman & Fan type 7): virtual index `h = (n - 1) q`, then linear interpolation
-/// between the order statistics at `floor(h)` and `floor(h) + 1`.
+/// method (Hyndman & Fan type 7, pandas' `quantile`): virtual index `h = (n - 1) q`, then
+/// linear interpolation between the order statistics at `floor(h)` and `floor(h) + 1`.
 ///
 /// The interpolation is done in the same two forms as NumPy's `_lerp` (`a + (b - a) g` for
 /// `g < 1/2`, `b - (b - a)(1 - g)` otherwise) so results agree with `np.percentile` to the
 /// last bit. Returns `None` for an empty slice or `q` outside `[0, 1]`.
 pub fn quantile_linear_sorted(sorted: &[f64], q: f64) -> Option<f64> {
-    if sorted.is_empty() || !(0.0..=1.0).contains(&q) {
+    if !(0.0..=1.0).contains(&q) {
         return None;
     }
-    let h = (sorted.len() - 1) as f64 * q;
+    quantile_linear_at(sorted.len(), q, |i| sorted[i])
+}
+
+/// [`quantile_linear_sorted`] of `n` ascending values, the `i`-th of which is `at(i)` (for
+/// values that are not in one slice); `None` when `n` is 0.
+pub fn quantile_linear_at(n: usize, q: f64, mut at: impl FnMut(usize) -> f64) -> Option<f64> {
+    if n == 0 {
+        return None;
+    }
+    let h = (n - 1) as f64 * q;
     let lo = h.floor();
+    let i = lo as usize;
     let g = h - lo;
-    let lo = lo as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    let (a, b) = (sorted[lo], sorted[hi]);
-    let diff = b - a;
-    Some(if g >= 0.5 {
-        b - diff * (1.0 - g)
+    if i + 1 >= n {
+        return Some(at(n - 1));
+    }
+    Some(lerp(at(i), at(i + 1), g))
+}
+
+/// numpy's `_lerp(a, b, t)`: `a + (b - a) t`, or `b - (b - a)(1 - t)` when `t >= 0.5`.
+/// Where both ends are equal, or one end is infinite, the value is that end (numpy's
+/// formula gives NaN from `inf - inf`); for finite ends the two agree to the bit.
+fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    if a == b || t == 0.0 || a.is_infinite() {
+        return a;
+    }
+    if b.is_infinite() {
+        return b;
+    }
+    let d = b - a;
+    if t >= 0.5 {
+        b - d * (1.0 - t)
     } else {
-        a + diff * g
-    })
+        a + d * t
+    }
 }
 
 /// Pseudo-inverse of a real symmetric matrix and its numerical rank.

@@ -348,8 +348,9 @@ mod tests {
     use modelwatch_core::model_quality::{
         compute_classification, compute_regression, ClassificationSpec, RegressionSpec,
     };
-    use modelwatch_core::quality::compute_summary;
+    use modelwatch_core::prepare::{PreparedRun, RunSettings};
     use modelwatch_core::schema::SchemaOverrides;
+    use modelwatch_core::summary::compute_summary;
     use modelwatch_core::table::{Column, ColumnData, StrColumn, Table};
     use modelwatch_core::target::compute_target;
 
@@ -421,10 +422,11 @@ mod tests {
             ..Default::default()
         };
         let mut r = results(vec![numeric(EVIL, 0.01, Some(hist(5)))]);
-        r.summary = Some(compute_summary(Some(reference), current, &schema).unwrap());
-        r.target = Some(
-            compute_target(reference, current, &schema, &[], &DriftSettings::default()).unwrap(),
-        );
+        let drift = DriftSettings::default();
+        let run =
+            PreparedRun::new(Some(reference), current, RunSettings::new(&schema, &drift)).unwrap();
+        r.summary = Some(compute_summary(&run));
+        r.target = Some(compute_target(&run).unwrap());
         if classification {
             let spec = ClassificationSpec {
                 target: "y".into(),
@@ -602,7 +604,14 @@ mod tests {
             ..Default::default()
         };
         let mut r = results(vec![]);
-        r.summary = Some(compute_summary(Some(&reference), &current, &schema).unwrap());
+        let drift = DriftSettings::default();
+        let run = PreparedRun::new(
+            Some(&reference),
+            &current,
+            RunSettings::new(&schema, &drift),
+        )
+        .unwrap();
+        r.summary = Some(compute_summary(&run));
         let spec = RegressionSpec {
             target: "y".into(),
             prediction: "p".into(),

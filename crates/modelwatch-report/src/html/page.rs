@@ -3,9 +3,9 @@
 
 use std::fmt::Write;
 
-use modelwatch_core::quality::{format_datetime_us, ColumnStats, DataSummary};
 use modelwatch_core::results::Results;
 use modelwatch_core::schema::ColumnRole;
+use modelwatch_core::summary::{format_datetime_us, ColumnStats, DataSummary};
 
 use super::svg::value;
 use super::{esc, trim_pct, HtmlOptions};
@@ -253,7 +253,7 @@ pub(super) fn time_ranges(summary: Option<&DataSummary>) -> (TimeRange<'_>, Time
         let n = st.numeric.as_ref()?;
         Some((value(n.min?), value(n.max?)))
     };
-    let pick = |side: fn(&modelwatch_core::quality::ColumnSummary) -> Option<&ColumnStats>| {
+    let pick = |side: fn(&modelwatch_core::summary::ColumnSummary) -> Option<&ColumnStats>| {
         s.columns
             .iter()
             .filter(|c| c.role == ColumnRole::Timestamp)

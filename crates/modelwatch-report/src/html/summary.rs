@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use modelwatch_core::quality::{
+use modelwatch_core::summary::{
     format_datetime_us, ColumnStats, ColumnSummary, DataSummary, DatasetStats, Value,
 };
 

@@ -341,7 +341,7 @@ pub fn default_rules() -> Vec<Rule> {
 
 /// Formats a value for a message: the test gates' number format (integers without
 /// decimals, values below 0.001 in scientific notation, others with up to four decimals).
-pub use modelwatch_core::checks::condition::format_number as format_value;
+pub use modelwatch_core::checks::condition::format_rounded as format_value;
 
 /// Replaces `{{name}}` (spaces inside the braces allowed) by the value of `name` in
 /// `vars`; unknown names and unclosed braces stay as written. One pass: substituted text

@@ -132,7 +132,7 @@ pub fn run_window(
         on_model_quality_skipped: (lenient_quality && others_run).then_some(&skipped as _),
     };
     let results = run_presets(reference, &current, &run, meta, &|| {})
-        .map_err(|e| WindowError::Invalid(e.to_string()))?;
+        .map_err(|e| WindowError::Invalid(e.message(&crate::project::config_key)))?;
     drop(current);
     crate::release_memory();
     Ok(WindowRun { results })
