@@ -247,6 +247,30 @@ pub fn installed_tool(tools: &[&'static str], package: &str) -> Option<&'static 
     found
 }
 
+/// Runs `promtool check rules` on `yaml` and returns its output, after asserting that it
+/// accepted the rules; `None` (after a printed reason) when promtool is missing outside CI.
+pub fn promtool_check_rules(yaml: &str) -> Option<String> {
+    installed_tool(&["promtool"], "prometheus")?;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rules.yml");
+    std::fs::write(&path, yaml).unwrap();
+    let out = std::process::Command::new("promtool")
+        .args(["check", "rules"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "promtool check rules:\n{text}\n{yaml}"
+    );
+    Some(text)
+}
+
 /// A free loopback port.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
