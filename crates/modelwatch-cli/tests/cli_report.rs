@@ -196,14 +196,29 @@ fn narrow_band_column_with_many_ties_is_reported() {
         let x = (g.normal() * 3.0 + 1e7).round() / 1e6;
         csv.push_str(&format!("{x:.6}\n"));
     }
+    let json = drift_and_summary(csv.as_bytes(), csv.as_bytes());
+    let column = &json["drift"]["columns"][0];
+    assert_eq!(column["column"], "x");
+    assert_eq!(column["score"], 0.0);
+    assert_eq!(column["drifted"], false);
+    let summary = summary_of_x(&json).clone();
+    let stats = &summary["current"];
+    assert_eq!(stats["distinct"], 27, "{summary}");
+    assert_eq!(stats["numeric"]["min"], 9.999985, "{summary}");
+    assert_eq!(stats["numeric"]["max"], 10.000014, "{summary}");
+}
+
+/// Runs `modelwatch report` with the drift and summary presets and returns its JSON.
+fn drift_and_summary(reference: &[u8], current: &[u8]) -> Value {
     let d = TempDir::new().unwrap();
-    let path = d.path().join("narrow.csv");
-    std::fs::write(&path, csv).unwrap();
+    let (r, c) = (d.path().join("reference.csv"), d.path().join("current.csv"));
+    std::fs::write(&r, reference).unwrap();
+    std::fs::write(&c, current).unwrap();
     let out = modelwatch()
         .args(["report", "--reference"])
-        .arg(&path)
+        .arg(&r)
         .arg("--current")
-        .arg(&path)
+        .arg(&c)
         .args(["--preset", "drift,summary", "--json", "-"])
         .output()
         .unwrap();
@@ -212,20 +227,58 @@ fn narrow_band_column_with_many_ties_is_reported() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let column = &json["drift"]["columns"][0];
-    assert_eq!(column["column"], "x");
-    assert_eq!(column["score"], 0.0);
-    assert_eq!(column["drifted"], false);
-    let summary = json["summary"]["columns"]
+    serde_json::from_slice(&out.stdout).expect("stdout is only JSON")
+}
+
+/// The summary of column `x`.
+fn summary_of_x(json: &Value) -> &Value {
+    json["summary"]["columns"]
         .as_array()
         .unwrap()
         .iter()
         .find(|c| c["column"] == "x")
         .expect("x summarised")
-        .clone();
-    let stats = &summary["current"];
-    assert_eq!(stats["distinct"], 27, "{summary}");
-    assert_eq!(stats["numeric"]["min"], 9.999985, "{summary}");
-    assert_eq!(stats["numeric"]["max"], 10.000014, "{summary}");
+}
+
+/// Ten values and ten `""` (what `pandas.Series([0, None, 1, None, ...]).to_frame("x")
+/// .to_csv(index=False)` writes).
+fn ten_values_ten_gaps() -> Vec<u8> {
+    let mut csv = String::from("x\n");
+    for i in 0..10 {
+        csv.push_str(&format!("{i}\n\"\"\n"));
+    }
+    csv.into_bytes()
+}
+
+/// A quoted empty field (`""`, how pandas writes a missing value in a one-column CSV) is a
+/// missing value: its row is counted.
+#[test]
+fn quoted_empty_fields_count_as_missing() {
+    let data = ten_values_ten_gaps();
+    let json = drift_and_summary(&data, &data);
+    let x = summary_of_x(&json);
+    for side in ["reference", "current"] {
+        assert_eq!(x[side]["rows"], 20, "{x}");
+        assert_eq!(x[side]["missing"], 10, "{x}");
+    }
+    let drift = &json["drift"]["columns"][0];
+    assert_eq!(drift["column"], "x");
+    assert_eq!(drift["current_rows"], 20, "{drift}");
+    assert_eq!(drift["current_missing"], 10, "{drift}");
+}
+
+/// A column of nothing but quoted empty fields is summarised as all missing instead of
+/// failing as a file without rows.
+#[test]
+fn a_column_of_only_quoted_empty_fields_is_all_missing() {
+    let current = "x\n\"\"\n\"\"\n\"\"\n\"\"\n\"\"\n\"\"\n\"\"\n";
+    let json = drift_and_summary(&ten_values_ten_gaps(), current.as_bytes());
+    let x = summary_of_x(&json);
+    assert_eq!(x["current"]["rows"], 7, "{x}");
+    assert_eq!(x["current"]["missing"], 7, "{x}");
+    let drift = &json["drift"]["columns"][0];
+    assert_eq!(drift["current_rows"], 7, "{drift}");
+    assert_eq!(drift["current_missing"], 7, "{drift}");
+    // nothing to test against the reference
+    assert!(drift["score"].is_null(), "{drift}");
 }
