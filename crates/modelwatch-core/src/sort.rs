@@ -27,9 +27,9 @@
 //!    buffer; each bucket is finished there by a branch-free sorting network (2 to 16 keys,
 //!    most buckets), an insertion sort (up to 32) or the standard unstable sort on the keys,
 //!    and the sorted keys are copied back into the column.
-//! 3. Columns longer than [`TWO_LEVELS`] are first split into only 2^[`TOP_BITS`] buckets,
-//!    into the scratch buffer, and each of those (now small enough for the core's cache) is
-//!    sorted by step 2 back into its place in the column. Scattering a million keys
+//! 3. Columns longer than `TWO_LEVELS` (2^18) are first split into only 2^`TOP_BITS` (256)
+//!    buckets, into the scratch buffer, and each of those (now small enough for the core's
+//!    cache) is sorted by step 2 back into its place in the column. Scattering a million keys
 //!    straight into 2^16 buckets spread over 8 MB misses the cache and the TLB on almost
 //!    every write; 256 write positions do not.
 //!
