@@ -1,4 +1,5 @@
-//! modelwatch-core: tables, column types, two-sample statistics and drift metrics.
+//! modelwatch-core: tables, column types, two-sample statistics, and the presets computed
+//! from them (data drift, data summary, target drift, model quality) with their checks.
 //!
 //! No IO, no async: everything here is a deterministic function of its inputs.
 

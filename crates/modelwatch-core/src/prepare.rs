@@ -1,10 +1,10 @@
 //! The prepared run: the column types, roles and settings every preset works from, checked
 //! and resolved once before any preset runs.
 //!
-//! Each preset used to check the column names, the forced types and the drift settings
-//! itself and to infer the type of every column it touched; a run of several presets did
-//! that work (and inferred the types, a pass over every row of every column) once per
-//! preset. [`PreparedRun::new`] does it once, and the presets only look the results up.
+//! Inferring a column's type is a pass over every row, and every preset needs the types,
+//! roles and checked settings. [`PreparedRun::new`] does that work once per run, so a run of
+//! several presets pays for it once, and every preset sees the same types and the same
+//! errors; the presets only look the results up.
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -16,7 +16,9 @@ pub struct Meta {
     pub reference: String,
     /// The current dataset (a file path or a name).
     pub current: String,
+    /// Rows of the reference dataset.
     pub reference_rows: usize,
+    /// Rows of the current dataset.
     pub current_rows: usize,
     /// modelwatch's version.
     pub version: String,
@@ -33,8 +35,11 @@ pub struct Meta {
 /// number otherwise); a side is `None` when it has no such value.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimeRange {
+    /// The timestamp column.
     pub column: String,
+    /// Smallest and largest timestamp of the reference.
     pub reference: Option<(String, String)>,
+    /// Smallest and largest timestamp of the current data.
     pub current: Option<(String, String)>,
 }
 
@@ -42,10 +47,15 @@ pub struct TimeRange {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Preset {
+    /// Data drift of every column ([`crate::drift`]).
     Drift,
+    /// Data quality summary of both datasets ([`crate::summary`]).
     Summary,
+    /// Drift of the target and prediction columns and their correlations ([`crate::target`]).
     Target,
+    /// Classification quality of the prediction against the target ([`crate::model_quality`]).
     Classification,
+    /// Regression quality of the prediction against the target ([`crate::model_quality`]).
     Regression,
 }
 
@@ -55,8 +65,10 @@ pub enum Preset {
 pub struct UnknownPreset(pub String);
 
 impl Preset {
+    /// The presets run when none is asked for.
     pub const DEFAULT: [Preset; 2] = [Preset::Drift, Preset::Summary];
 
+    /// Looks a preset up by its `--preset` name (surrounding blanks ignored).
     pub fn from_name(name: &str) -> Result<Self, UnknownPreset> {
         match name.trim() {
             "drift" => Ok(Preset::Drift),
@@ -68,6 +80,7 @@ impl Preset {
         }
     }
 
+    /// The `--preset` name, also the preset's key in the JSON results.
     pub fn name(self) -> &'static str {
         match self {
             Preset::Drift => "drift",
@@ -97,5 +110,6 @@ pub struct Results {
     /// The `regression` (model quality) preset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub regression: Option<RegressionReport>,
+    /// Where the data came from and what produced the result.
     pub meta: Meta,
 }

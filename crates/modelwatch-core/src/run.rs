@@ -18,12 +18,17 @@ use crate::target::{compute_target, TargetError};
 /// What to compute and with which settings.
 #[derive(Clone)]
 pub struct RunSpec<'a> {
+    /// The presets to compute; their order does not matter.
     pub presets: &'a [Preset],
+    /// Column types and roles (`--target`, `--categorical`, ...).
     pub schema: &'a SchemaOverrides,
+    /// Drift methods, thresholds and the dataset rule.
     pub settings: &'a DriftSettings,
     /// Class-probability columns (`--prediction-proba`).
     pub prediction_proba: &'a [String],
+    /// The positive label of a binary classification (`--pos-label`).
     pub pos_label: Option<&'a str>,
+    /// Probability in `[0, 1]` at which a binary classification predicts the positive label.
     pub proba_threshold: f64,
     /// `None`: a model-quality error fails the run. `Some(f)`: that preset is left out of
     /// the results and `f` is told why (a monitoring window whose labels have not arrived
@@ -75,7 +80,8 @@ impl std::fmt::Display for RunError {
     }
 }
 
-/// Runs every preset of `spec.presets` over `reference` and `current`.
+/// Runs every preset of `spec.presets` over `reference` and `current`, from one
+/// [`PreparedRun`] (settings checked and column types resolved once for all presets).
 ///
 /// `on_drift_column_done` is called once per column the drift preset tested (for progress
 /// display). `meta` is copied into the results as given.

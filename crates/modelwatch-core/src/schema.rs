@@ -32,13 +32,20 @@ use crate::table::{ColumnData, MISSING_CODE};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ColumnType {
+    /// Continuous numbers: binned or tested as values (floats, integers with many values).
     Numerical,
+    /// A finite set of labels: tested by counts per label (strings, booleans, integers with
+    /// few values).
     Categorical,
+    /// Free text: strings whose distinct values exceed half of the non-missing values; no
+    /// default drift method.
     Text,
+    /// Dates and datetimes: described, never drift-tested.
     Datetime,
 }
 
 impl ColumnType {
+    /// The lowercase name used in flags, settings files and the JSON results.
     pub fn as_str(self) -> &'static str {
         match self {
             ColumnType::Numerical => "numerical",
@@ -59,10 +66,15 @@ impl std::fmt::Display for ColumnType {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ColumnRole {
+    /// An input of the model: every column not given another role.
     Feature,
+    /// The true label or value (`--target`).
     Target,
+    /// The model's output (`--prediction`).
     Prediction,
+    /// A row identifier (`--id`).
     Id,
+    /// The time of the row (`--timestamp`).
     Timestamp,
 }
 
@@ -137,14 +149,23 @@ pub fn resolve_column_type(
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SchemaOverrides {
+    /// Columns forced numerical.
     pub numerical: Vec<String>,
+    /// Columns forced categorical.
     pub categorical: Vec<String>,
+    /// Columns forced text.
     pub text: Vec<String>,
+    /// Columns forced datetime.
     pub datetime: Vec<String>,
+    /// Columns left out of drift and of the summary (only listed as ignored).
     pub ignore: Vec<String>,
+    /// The row-identifier column.
     pub id: Option<String>,
+    /// The time column; its span goes into the report metadata.
     pub timestamp: Option<String>,
+    /// The true label or value column.
     pub target: Option<String>,
+    /// The model's output column.
     pub prediction: Option<String>,
 }
 
@@ -195,9 +216,12 @@ impl std::fmt::Display for SchemaError {
 /// The resolved type and role of one column.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ColumnSpec {
+    /// The column name.
     pub name: String,
+    /// The resolved type (forced or inferred).
     #[serde(rename = "type")]
     pub column_type: ColumnType,
+    /// The role given by the overrides ([`SchemaOverrides::role_of`]).
     pub role: ColumnRole,
 }
 
@@ -281,6 +305,7 @@ impl SchemaOverrides {
         }
     }
 
+    /// Whether the column is in `ignore`.
     pub fn is_ignored(&self, name: &str) -> bool {
         self.ignore.iter().any(|n| n == name)
     }

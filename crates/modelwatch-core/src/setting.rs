@@ -3,7 +3,7 @@
 //! Core has no flags and no config keys: an error names a [`Setting`], and each front end
 //! spells it its own way (the CLI as `--target`, the server as `columns.target`). Errors that
 //! name settings have a `message(spell)` method taking that spelling; their `Display` uses
-//! [`Setting::name`].
+//! [`Setting::canonical`].
 
 /// A setting of a run that an error can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,12 +1,12 @@
 //! Sorting of numeric columns (`f64` and `i64`), the step every distribution statistic
 //! starts with.
 //!
-//! Hand-written because the radix sort crate used before (`voracious_radix_sort` 1.2)
-//! panicked with an index out of bounds on ordinary data: 100,000 values with 27 distinct
-//! values in a narrow band around 10.0 (see `narrow_band_with_many_ties` below), which made
-//! `modelwatch report` crash. The standard library's unstable sort is correct but slower:
-//! `cargo run --release -p modelwatch-core --example sort_speed [rows]` compares the two on
-//! the same columns.
+//! Hand-written rather than taken from a radix sort crate: `voracious_radix_sort` 1.2 panics
+//! with an index out of bounds on ordinary data (100,000 values with 27 distinct values in a
+//! narrow band around 10.0, kept as the test `narrow_band_with_many_ties` below). The
+//! standard library's unstable sort is correct but slower: `cargo run --release -p
+//! modelwatch-core --example sort_speed [rows]` compares the two on the same columns, and
+//! docs/performance.md has the figures.
 //!
 //! The algorithm is a most-significant-digit radix sort on order-preserving integer keys:
 //!
@@ -27,13 +27,11 @@
 //!    buffer; each bucket is finished there by a branch-free sorting network (2 to 16 keys,
 //!    most buckets), an insertion sort (up to 32) or the standard unstable sort on the keys,
 //!    and the sorted keys are copied back into the column.
-//! 3. Columns longer than [`TWO_LEVELS`] are first split into only 2^[`TOP_BITS`] buckets,
-//!    into the scratch buffer, and each of those (now small enough for the core's cache) is
-//!    sorted by step 2 back into its place in the column. Scattering a million keys
+//! 3. Columns longer than `TWO_LEVELS` (2^18) are first split into only 2^`TOP_BITS` (256)
+//!    buckets, into the scratch buffer, and each of those (now small enough for the core's
+//!    cache) is sorted by step 2 back into its place in the column. Scattering a million keys
 //!    straight into 2^16 buckets spread over 8 MB misses the cache and the TLB on almost
-//!    every write (that scatter alone took 17–19 ns per key on this project's machine);
-//!    256 write positions do not. With the two levels `sort_speed 1000000` went from 0.9x
-//!    to 0.7x the standard sort's time.
+//!    every write; 256 write positions do not.
 //!
 //! Columns with few distinct values (one value in more than 1/16 of a strided sample of
 //! 512) go to the standard sort instead, which is linear on runs of equal values. Columns
@@ -152,9 +150,8 @@ pub fn kept_keys<T: Copy, K: SortKey>(
 ) -> (Vec<u64>, (u64, u64)) {
     // Values at even and odd positions keep bounds of their own: two independent chains of
     // minima and maxima, which the processor runs side by side. The keys are written into
-    // the vector's spare capacity: with `push`, the call on its growth path kept the bounds
-    // in memory instead of registers. With both, the `sort_speed` example's keys pass at
-    // 100,000 values went from 0.51 to 0.41 ms per column (1.3 to 1.15 times a plain copy).
+    // the vector's spare capacity: with `push`, the call on its growth path keeps the bounds
+    // in memory instead of registers.
     let n = values.len();
     let (mut lo, mut hi, mut lo_odd, mut hi_odd) = (u64::MAX, 0u64, u64::MAX, 0u64);
     let mut kept = 0;

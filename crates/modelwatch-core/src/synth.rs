@@ -1,9 +1,9 @@
 //! Deterministic synthetic numbers for tests, examples and benchmarks: xorshift64 uniforms
 //! and Box-Muller normals. Not for statistics on user data.
 //!
-//! The normal draw uses 2*pi rounded to 6.283185307, the value the data of the sort crash
-//! regression (`sort::tests::narrow_band_with_many_ties`) was first generated with; changing
-//! it would change that data.
+//! The normal draw uses 2*pi rounded to 6.283185307 on purpose: the data of the sort test
+//! `sort::tests::narrow_band_with_many_ties` (an input that crashes `voracious_radix_sort`)
+//! comes from these exact draws, and a more precise constant would change it.
 
 /// A xorshift64 generator (Marsaglia 2003, shifts 13, 7, 17).
 #[derive(Debug, Clone)]

@@ -38,10 +38,12 @@ impl StrColumn {
         }
     }
 
+    /// Number of rows, missing ones included.
     pub fn len(&self) -> usize {
         self.codes.len()
     }
 
+    /// Whether the column has no rows.
     pub fn is_empty(&self) -> bool {
         self.codes.is_empty()
     }
@@ -55,12 +57,15 @@ pub struct StrColumnBuilder {
 }
 
 impl StrColumnBuilder {
+    /// An empty builder with room for `rows` codes (labels grow as they are seen).
     pub fn with_capacity(rows: usize) -> Self {
         let mut b = Self::default();
         b.column.codes.reserve(rows);
         b
     }
 
+    /// Appends one row: `None` as missing, a string as the code of its label (a new label
+    /// gets the next code).
     pub fn push(&mut self, value: Option<&str>) {
         let code = match value {
             None => MISSING_CODE,
@@ -77,6 +82,7 @@ impl StrColumnBuilder {
         self.column.codes.push(code);
     }
 
+    /// The column built so far.
     pub fn finish(self) -> StrColumn {
         self.column
     }
@@ -98,6 +104,7 @@ pub enum ColumnData {
 }
 
 impl ColumnData {
+    /// Number of rows, missing ones included.
     pub fn len(&self) -> usize {
         match self {
             ColumnData::Float(v) => v.len(),
@@ -108,6 +115,7 @@ impl ColumnData {
         }
     }
 
+    /// Whether the column has no rows.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -154,11 +162,14 @@ impl ColumnData {
 /// A named column.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
+    /// The column name, unique within its table.
     pub name: String,
+    /// The values, one per row.
     pub data: ColumnData,
 }
 
 impl Column {
+    /// A column named `name` holding `data`.
     pub fn new(name: impl Into<String>, data: ColumnData) -> Self {
         Self {
             name: name.into(),
@@ -170,12 +181,17 @@ impl Column {
 /// Errors building a table.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TableError {
+    /// A column's length differs from the first column's.
     #[error("column `{name}` has {got} rows, expected {expected}")]
     LengthMismatch {
+        /// The column.
         name: String,
+        /// Its number of rows.
         got: usize,
+        /// The number of rows of the first column.
         expected: usize,
     },
+    /// Two columns have the same name.
     #[error("column `{0}` appears more than once")]
     DuplicateColumn(String),
 }
@@ -207,18 +223,22 @@ impl Table {
         Ok(Self { columns, rows })
     }
 
+    /// Number of rows (0 for a table without columns).
     pub fn rows(&self) -> usize {
         self.rows
     }
 
+    /// The columns, in the order they were given.
     pub fn columns(&self) -> &[Column] {
         &self.columns
     }
 
+    /// The column named `name`, if any (a linear search: tables have few columns).
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
 
+    /// The column names, in column order.
     pub fn column_names(&self) -> impl Iterator<Item = &str> {
         self.columns.iter().map(|c| c.name.as_str())
     }

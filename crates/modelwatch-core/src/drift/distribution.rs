@@ -22,23 +22,36 @@ pub enum ColumnDistribution {
     /// `reference` and `current`; bin `i` holds values in `[edges[i], edges[i+1])`, the last
     /// bin also its upper edge. No values on either side: no bins.
     Histogram {
+        /// Bin edges, ascending, over the pooled range of both samples.
         edges: Vec<f64>,
+        /// Reference values per bin.
         reference: Vec<u64>,
+        /// Current values per bin.
         current: Vec<u64>,
+        /// Missing reference values (not in any bin).
         reference_missing: u64,
+        /// Missing current values (not in any bin).
         current_missing: u64,
     },
     /// Counts per label, most frequent (over both sides) first; labels beyond the first
     /// [`MAX_LABELS`] are summed into `other_reference` and `other_current`, and
     /// `other_labels` says how many they are.
     Categories {
+        /// The listed labels, at most [`MAX_LABELS`], most frequent first.
         labels: Vec<String>,
+        /// Reference count of each listed label.
         reference: Vec<u64>,
+        /// Current count of each listed label.
         current: Vec<u64>,
+        /// Number of labels beyond the listed ones.
         other_labels: usize,
+        /// Reference rows holding one of the unlisted labels.
         other_reference: u64,
+        /// Current rows holding one of the unlisted labels.
         other_current: u64,
+        /// Missing reference values (not counted under any label).
         reference_missing: u64,
+        /// Missing current values (not counted under any label).
         current_missing: u64,
     },
 }

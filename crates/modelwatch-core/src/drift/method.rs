@@ -8,40 +8,72 @@ use crate::schema::ColumnType;
 /// A drift detection method. Names are Evidently's, so settings carry over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DriftMethod {
+    /// Two-sample Kolmogorov–Smirnov p-value (`scipy.stats.ks_2samp`); numerical columns.
     #[serde(rename = "ks")]
     Ks,
+    /// Pearson chi-square p-value of current counts against reference counts rescaled to the
+    /// current size (`scipy.stats.chisquare`); categorical columns.
     #[serde(rename = "chisquare")]
     ChiSquare,
+    /// Two-proportion z-test p-value, first category against all others; categorical columns.
     #[serde(rename = "z")]
     Z,
+    /// First Wasserstein distance divided by the reference standard deviation (Evidently's
+    /// `wasserstein_distance_norm`); numerical columns.
     #[serde(rename = "wasserstein")]
     Wasserstein,
+    /// Jensen-Shannon distance (`scipy.spatial.distance.jensenshannon`, natural log) between binned
+    /// shares, in `[0, sqrt(ln 2)]`; numerical and categorical columns.
     #[serde(rename = "jensenshannon")]
     JensenShannon,
+    /// Population stability index between binned shares (zero shares filled), `>= 0`; numerical and
+    /// categorical columns.
     #[serde(rename = "psi")]
     Psi,
+    /// Kullback-Leibler divergence `D(reference ‖ current)` between binned shares (zero shares
+    /// filled), in nats; numerical and categorical columns.
     #[serde(rename = "kl_div")]
     KlDiv,
+    /// Hellinger distance `sqrt(1 - BC)` between category shares or density histograms, in
+    /// `[0, 1]`; numerical and categorical columns.
     #[serde(rename = "hellinger")]
     Hellinger,
+    /// Two-sample Anderson–Darling p-value (`scipy.stats.anderson_ksamp`), capped to
+    /// `[0.001, 0.25]`; numerical columns.
     #[serde(rename = "anderson")]
     Anderson,
+    /// Two-sample Cramér–von Mises p-value (Evidently's copy of
+    /// `scipy.stats.cramervonmises_2samp`); numerical columns.
     #[serde(rename = "cramer_von_mises")]
     CramerVonMises,
+    /// Energy distance (`scipy.stats.energy_distance`), unnormalised; numerical columns.
     #[serde(rename = "ed")]
     EnergyDistance,
+    /// Epps-Singleton p-value (`scipy.stats.epps_singleton_2samp`, `t = (0.4, 0.8)`); numerical
+    /// columns.
     #[serde(rename = "es")]
     EppsSingleton,
+    /// Two-sided Fisher's exact p-value on the 2×2 table of a binary column
+    /// (`scipy.stats.fisher_exact`).
     #[serde(rename = "fisher_exact")]
     FisherExact,
+    /// Log-likelihood-ratio (G) test p-value, expected counts scaled to the current size;
+    /// categorical columns.
     #[serde(rename = "g_test")]
     GTest,
+    /// Two-sided Mann-Whitney U p-value (Evidently reports the one-sided one; see
+    /// `stats::mann_whitney`); numerical columns.
     #[serde(rename = "mannw")]
     MannWhitney,
+    /// Student's equal-variance two-sample t-test p-value (`scipy.stats.ttest_ind`); numerical
+    /// columns.
     #[serde(rename = "t_test")]
     TTest,
+    /// Permutation p-value of the unbiased squared MMD with an RBF kernel; numerical columns.
     #[serde(rename = "empirical_mmd")]
     EmpiricalMmd,
+    /// Permutation p-value of the total variation distance between category shares; categorical
+    /// columns.
     #[serde(rename = "TVD")]
     Tvd,
 }
@@ -60,6 +92,7 @@ pub enum DriftRule {
 }
 
 impl DriftRule {
+    /// Whether `score` (a p-value or a distance) counts as drift against `threshold`.
     pub fn drifted(self, score: f64, threshold: f64) -> bool {
         match self {
             DriftRule::PValueBelow => score < threshold,
@@ -69,6 +102,7 @@ impl DriftRule {
         }
     }
 
+    /// Whether the score is a p-value (small means drift) rather than a distance.
     pub fn is_p_value(self) -> bool {
         matches!(self, DriftRule::PValueBelow | DriftRule::PValueAtMost)
     }
@@ -80,6 +114,7 @@ impl DriftRule {
 pub struct UnknownMethod(pub String);
 
 impl DriftMethod {
+    /// Every method, in declaration order; [`DriftMethod::names`] and error messages follow it.
     pub const ALL: [DriftMethod; 18] = [
         DriftMethod::Ks,
         DriftMethod::ChiSquare,
@@ -125,6 +160,7 @@ impl DriftMethod {
         }
     }
 
+    /// Evidently's names of all methods, in [`DriftMethod::ALL`] order (for error messages).
     pub fn names() -> Vec<&'static str> {
         Self::ALL.iter().map(|m| m.name()).collect()
     }

@@ -8,7 +8,7 @@
 mod dispatch;
 pub mod distribution;
 pub mod method;
-pub mod sample;
+pub(crate) mod sample;
 pub mod settings;
 
 use rayon::prelude::*;
@@ -27,13 +27,22 @@ use crate::table::Column;
 /// `drifted` set to `None` and says why in `error`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ColumnDrift {
+    /// The column name.
     pub column: String,
+    /// The column type the method was chosen for.
     #[serde(rename = "type")]
     pub column_type: ColumnType,
+    /// The column role (feature, target, prediction, ...).
     pub role: ColumnRole,
+    /// The method applied: the user's choice or Evidently's default; `None` when no method
+    /// applies (e.g. a text column) or the column could not be read as its type.
     pub method: Option<DriftMethod>,
+    /// The threshold `score` was compared with (the user's or the method's default).
     pub threshold: Option<f64>,
+    /// The method's score: a p-value in `[0, 1]` or a distance `>= 0` (see
+    /// [`DriftRule::is_p_value`]); `None` when the column could not be tested.
     pub score: Option<f64>,
+    /// Whether `score` crossed `threshold` by the method's [`DriftRule`].
     pub drifted: Option<bool>,
     /// Rows of the reference dataset.
     pub reference_rows: usize,
@@ -41,10 +50,14 @@ pub struct ColumnDrift {
     pub current_rows: usize,
     /// Missing values (empty, NA, null, NaN) dropped from the reference before testing.
     pub reference_missing: usize,
+    /// Missing values dropped from the current data before testing.
     pub current_missing: usize,
     /// Infinite values dropped from the reference before testing.
     pub reference_infinite: usize,
+    /// Infinite values dropped from the current data before testing.
     pub current_infinite: usize,
+    /// Why the column has no score (values unreadable as its type, no non-missing values, a
+    /// method that does not apply, a statistic that fails or is NaN); `None` when tested.
     pub error: Option<String>,
     /// Reference and current counts for charts (histogram or top labels); `None` when the
     /// column could not be read as its type.
@@ -65,9 +78,13 @@ pub struct DriftReport {
     pub drift_share: f64,
     /// Columns that were tested (columns with an error are not counted).
     pub column_count: usize,
+    /// Tested columns whose score crossed their threshold.
     pub drifted_count: usize,
+    /// `drifted_count / column_count`, a share in `[0, 1]` (0 when nothing was tested).
     pub drifted_share: f64,
+    /// Whether at least one column was tested and `drifted_share >= drift_share`.
     pub dataset_drift: bool,
+    /// One result per column present in both datasets and not skipped, in reference order.
     pub columns: Vec<ColumnDrift>,
     /// Columns present only in the reference (not compared).
     pub reference_only_columns: Vec<String>,
@@ -80,7 +97,9 @@ pub struct DriftReport {
 /// A column that is not drift-tested, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SkippedColumn {
+    /// The column name.
     pub column: String,
+    /// Why it is not tested, for the report (e.g. `id column`, `ignored`).
     pub reason: String,
 }
 
@@ -245,7 +264,7 @@ pub fn compute_drift(
 
 /// Tests one column pair; problems are recorded in the result, never raised. Public so that
 /// other presets (target drift) test their columns with exactly the same code; callers run
-/// [`DriftSettings::validate`] first.
+/// [`DriftSettings::validate`] first (as [`PreparedRun::new`] does).
 pub fn column_drift(
     reference: &Column,
     current: &Column,

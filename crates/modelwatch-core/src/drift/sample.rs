@@ -12,7 +12,9 @@ use crate::table::{ColumnData, MISSING_CODE};
 /// How many values of one side were dropped before testing.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Dropped {
+    /// Missing values (NaN, null, a missing category).
     pub missing: usize,
+    /// Infinite values (numerical columns only).
     pub infinite: usize,
 }
 
@@ -20,11 +22,15 @@ pub struct Dropped {
 /// (Evidently sorts the keys for the `z` test).
 #[derive(Debug, Clone, PartialEq)]
 pub enum CategoryKey {
+    /// A category held as a number (an integer or float column read as categorical).
     Number(f64),
+    /// A category held as a string.
     Text(String),
 }
 
 impl CategoryKey {
+    /// The category as shown in reports: strings as they are, numbers as written
+    /// ([`format_as_written`]).
     pub fn label(&self) -> String {
         match self {
             CategoryKey::Number(v) => format_as_written(*v),
@@ -45,15 +51,20 @@ pub fn format_as_written(v: f64) -> String {
 /// Aligned category counts of the two samples, keys in ascending order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CategoryCounts {
+    /// Every category seen on either side, ascending.
     pub keys: Vec<CategoryKey>,
+    /// Reference count of `keys[i]` at index `i` (0 when only the current data has it).
     pub reference: Vec<u64>,
+    /// Current count of `keys[i]` at index `i` (0 when only the reference has it).
     pub current: Vec<u64>,
 }
 
 impl CategoryCounts {
+    /// Non-missing reference values.
     pub fn reference_total(&self) -> u64 {
         self.reference.iter().sum()
     }
+    /// Non-missing current values.
     pub fn current_total(&self) -> u64 {
         self.current.iter().sum()
     }

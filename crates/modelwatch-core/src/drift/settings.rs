@@ -23,14 +23,24 @@ pub const MMD_PERMUTATIONS: usize = 100;
 pub struct DriftSettings {
     /// Method for every column (unless a type or column setting says otherwise).
     pub method: Option<DriftMethod>,
+    /// Method for numerical columns (overrides `method`).
     pub num_method: Option<DriftMethod>,
+    /// Method for categorical columns (overrides `method`).
     pub cat_method: Option<DriftMethod>,
+    /// Method for text columns (overrides `method`); text columns have no default method.
     pub text_method: Option<DriftMethod>,
+    /// Method per column name (overrides every other method setting).
     pub column_methods: BTreeMap<String, DriftMethod>,
+    /// Threshold for every column, a p-value in `[0, 1]` or a distance `>= 0` depending on
+    /// the method; `None` keeps each method's [`DriftMethod::default_threshold`].
     pub threshold: Option<f64>,
+    /// Threshold for numerical columns (overrides `threshold`).
     pub num_threshold: Option<f64>,
+    /// Threshold for categorical columns (overrides `threshold`).
     pub cat_threshold: Option<f64>,
+    /// Threshold for text columns (overrides `threshold`).
     pub text_threshold: Option<f64>,
+    /// Threshold per column name (overrides every other threshold setting).
     pub column_thresholds: BTreeMap<String, f64>,
     /// The dataset drifts when the share of drifted columns is at least this.
     pub drift_share: f64,

@@ -30,7 +30,10 @@ pub const PER_VALUE_MAX_DISTINCT: usize = 20;
 /// sides).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BinnedShares {
+    /// Share of the reference in each bin, each in `[0, 1]` (after zero filling the sum can
+    /// slightly exceed 1).
     pub reference: Vec<f64>,
+    /// Share of the current sample in each bin, as `reference`.
     pub current: Vec<f64>,
 }
 
@@ -304,8 +307,11 @@ pub(crate) fn check_non_empty(n_ref: usize, n_cur: usize) -> Result<(), StatErro
 /// `density_i = (count_i / (e_{i+1} - e_i)) / total_count` (numpy's order of operations).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HellingerDensityBins {
+    /// Sturges bin edges over the distinct pooled values, ascending (one more than the bins).
     pub edges: Vec<f64>,
+    /// Reference density per bin (`count / width / total`, integrates to 1 over the edges).
     pub reference_density: Vec<f64>,
+    /// Current density per bin, as `reference_density`.
     pub current_density: Vec<f64>,
     /// `(max(edges) - min(edges)) / (len(edges) - 1)`, the single width Evidently multiplies
     /// every bin by.
