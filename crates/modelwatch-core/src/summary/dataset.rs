@@ -1,7 +1,15 @@
 //! Dataset-level statistics: missing cells, empty rows and columns, duplicated rows and
 //! (almost) duplicated and constant columns.
 
-use super::*;
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
+
+use super::numeric::{for_each_repeat, Runs};
+use super::{share, DatasetStats, ALMOST_CONSTANT_THRESHOLD, ALMOST_DUPLICATED_THRESHOLD};
+use crate::schema::ColumnType;
+use crate::sort::kept_keys;
+use crate::table::{Column, ColumnData, MISSING_CODE};
 
 /// What a column's own summary already counted, for [`dataset_stats`].
 pub(super) struct KnownCounts {

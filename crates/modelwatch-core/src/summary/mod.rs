@@ -56,7 +56,7 @@
 //!   `inf - inf`). Mean of both `+inf` and `-inf`, and std with any infinity, stay undefined.
 //! * undefined values (empty column, std of one value) are `None`, never NaN.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rayon::prelude::*;
 use serde::{Serialize, Serializer};
@@ -64,8 +64,7 @@ use serde::{Serialize, Serializer};
 use crate::prepare::PreparedRun;
 use crate::schema::{ColumnRole, ColumnType, SchemaOverrides};
 use crate::sort::{kept_keys, SortKey};
-use crate::stats::special::compensated_sum_map;
-use crate::table::{Column, ColumnData, StrColumn, Table, MISSING_CODE};
+use crate::table::{Column, ColumnData, Table};
 
 mod categories;
 mod dataset;
@@ -75,11 +74,11 @@ mod numeric;
 mod tests;
 mod text;
 
-use categories::*;
-use dataset::*;
+use categories::{category_summary, label_tally, LabelTally};
+use dataset::{dataset_stats, KnownCounts};
 pub use datetime::format_datetime_us;
-use numeric::*;
-use text::*;
+use numeric::{numeric_in_order, numeric_keys, numeric_stats, Runs};
+use text::text_stats;
 
 /// Share at or above which a column is almost constant (Evidently's default).
 pub const ALMOST_CONSTANT_THRESHOLD: f64 = 0.95;
