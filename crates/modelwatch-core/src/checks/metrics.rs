@@ -10,6 +10,7 @@ use serde_json::Value;
 /// What a metric describes: the dataset, one column, or one label of a classification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
+    /// One value for the whole report (e.g. `drifted_share`); no `column` or `label`.
     Dataset,
     /// Needs `column` in the suite (`column.*` metrics).
     Column,
@@ -31,12 +32,16 @@ impl Scope {
 /// The JSON type of a metric's value, which decides the operators it accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueKind {
+    /// A JSON number (or `"inf"` / `"-inf"` from the summary): every operator applies.
     Number,
+    /// A JSON boolean: `eq`, `not_eq`, `is_in`, `not_in`.
     Bool,
+    /// A JSON string: `eq`, `not_eq`, `is_in`, `not_in`.
     Text,
 }
 
 impl ValueKind {
+    /// The kind as error messages name it, e.g. `a number`.
     pub fn as_str(self) -> &'static str {
         match self {
             ValueKind::Number => "a number",
@@ -65,10 +70,16 @@ pub enum Location {
     /// and, with `only = Some((field, value))`, whose `field` equals `value`) or at an object
     /// keyed by name; `field` is a JSON pointer inside that entry.
     InEntry {
+        /// JSON pointer to the array or object of entries, e.g. `/drift/columns`.
         entries: &'static str,
+        /// The field of an entry that holds its column or label name, e.g. `column`.
         key: &'static str,
+        /// `(field, value)` an entry must also have, to pick one of several entries of the
+        /// same name (e.g. a feature's correlation with the target, not the prediction's).
         only: Option<(&'static str, &'static str)>,
+        /// JSON pointer inside the entry, e.g. `/drift_score`.
         field: &'static str,
+        /// How the value found is read.
         read: Read,
     },
 }
@@ -94,12 +105,15 @@ pub struct Metric {
     pub name: &'static str,
     /// A short title, used for default test names.
     pub title: &'static str,
+    /// Whether the metric is of the dataset, of a column or of a label.
     pub scope: Scope,
+    /// The JSON type of the value, which decides the operators a test may use.
     pub kind: ValueKind,
     /// Column types the metric exists for (empty: every type).
     pub column_types: &'static [&'static str],
     /// The report section (top-level key of the results) the value comes from.
     pub section: &'static str,
+    /// Where the value computed on the current data lives.
     pub current: Location,
     /// The same value computed on the reference, for reference-relative conditions.
     pub reference: Option<Location>,
