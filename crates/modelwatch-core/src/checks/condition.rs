@@ -132,7 +132,7 @@ impl std::fmt::Display for Literal {
 }
 
 /// A number of the results JSON; the summary writes infinities as `"inf"` / `"-inf"`.
-pub fn as_number(v: &Value) -> Option<f64> {
+pub(crate) fn as_number(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
         Value::String(s) if s == "inf" => Some(f64::INFINITY),
@@ -195,13 +195,13 @@ pub struct Tolerance {
 
 impl Tolerance {
     /// Neither given: Evidently's `approx` defaults only (relative 1e-6, absolute 1e-12).
-    pub const EXACT: Tolerance = Tolerance {
+    pub(crate) const EXACT: Tolerance = Tolerance {
         relative: None,
         absolute: None,
     };
 
     /// A relative tolerance `r` (a fraction of `|reference|`), absolute left to its default.
-    pub fn relative(r: f64) -> Tolerance {
+    pub(crate) fn relative(r: f64) -> Tolerance {
         Tolerance {
             relative: Some(r),
             absolute: None,
@@ -209,7 +209,7 @@ impl Tolerance {
     }
 
     /// The half-width of the band around `reference`, in the metric's unit.
-    pub fn of(&self, reference: f64) -> f64 {
+    pub(crate) fn of(&self, reference: f64) -> f64 {
         (reference.abs() * self.relative.unwrap_or(1e-6)).max(self.absolute.unwrap_or(1e-12))
     }
 
@@ -257,18 +257,18 @@ pub struct ResolvedCondition {
 
 impl Condition {
     /// A condition from its parts, unchecked (the caller pairs operator and operand).
-    pub fn new(operator: Operator, operand: Operand) -> Condition {
+    pub(crate) fn new(operator: Operator, operand: Operand) -> Condition {
         Condition { operator, operand }
     }
 
     /// A condition comparing with a literal, e.g. `lt 0.3`.
-    pub fn literal(operator: Operator, value: Literal) -> Condition {
+    pub(crate) fn literal(operator: Operator, value: Literal) -> Condition {
         Condition::new(operator, Operand::Literal(value))
     }
 
     /// Reads the operand of `operator` from a suite file value, for a metric of `kind`.
     /// `has_reference` says whether the metric has a reference-side value.
-    pub fn parse(
+    pub(crate) fn parse(
         operator: Operator,
         value: &Value,
         kind: ValueKind,
@@ -390,14 +390,18 @@ impl Condition {
     }
 
     /// Whether the condition needs the reference's value.
-    pub fn needs_reference(&self) -> bool {
+    pub(crate) fn needs_reference(&self) -> bool {
         matches!(self.operand, Operand::Reference(_))
     }
 
     /// Judges `actual`; `reference` is the metric's reference value (required when
     /// [`needs_reference`](Self::needs_reference)). Returns whether it holds and the
     /// condition as judged.
-    pub fn judge(&self, actual: &Value, reference: Option<&Value>) -> (bool, ResolvedCondition) {
+    pub(crate) fn judge(
+        &self,
+        actual: &Value,
+        reference: Option<&Value>,
+    ) -> (bool, ResolvedCondition) {
         let sym = self.operator.symbol();
         let op = self.operator;
         match &self.operand {
@@ -550,7 +554,7 @@ impl Condition {
 
     /// The condition before judgement, for default test names (e.g. `< 0.3`,
     /// `<= reference ± 10%`).
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let sym = self.operator.symbol();
         match &self.operand {
             Operand::Literal(l) => format!("{sym} {l}"),

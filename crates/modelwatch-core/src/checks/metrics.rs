@@ -439,7 +439,7 @@ pub static METRICS: &[Metric] = &[
 ];
 
 /// Looks a metric up by name.
-pub fn metric(name: &str) -> Option<&'static Metric> {
+pub(crate) fn metric(name: &str) -> Option<&'static Metric> {
     METRICS.iter().find(|m| m.name == name)
 }
 
@@ -465,7 +465,7 @@ static COLUMN_TYPES: &[(&str, &str, &str)] = &[
 ];
 
 /// Whether `column` is a column of the data according to the results.
-pub fn column_known(results: &Value, column: &str) -> bool {
+pub(crate) fn column_known(results: &Value, column: &str) -> bool {
     COLUMN_LISTS.iter().any(|(list, key)| {
         results
             .pointer(list)
@@ -480,7 +480,7 @@ pub fn column_known(results: &Value, column: &str) -> bool {
 }
 
 /// The statistical type of `column`, when the results record it.
-pub fn column_type<'a>(results: &'a Value, column: &str) -> Option<&'a str> {
+pub(crate) fn column_type<'a>(results: &'a Value, column: &str) -> Option<&'a str> {
     COLUMN_TYPES.iter().find_map(|(list, key, field)| {
         find_entry(results.pointer(list)?, key, column, None)?
             .get(*field)?
@@ -489,7 +489,7 @@ pub fn column_type<'a>(results: &'a Value, column: &str) -> Option<&'a str> {
 }
 
 /// The labels of the classification (current and reference), when it was computed.
-pub fn classification_labels(results: &Value) -> Option<Vec<&str>> {
+pub(crate) fn classification_labels(results: &Value) -> Option<Vec<&str>> {
     let mut labels: Vec<&str> = Vec::new();
     let mut found = false;
     for side in ["current", "reference"] {
@@ -526,7 +526,7 @@ pub(crate) fn find_entry<'a>(
 
 /// Why a metric has no value.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Missing {
+pub(crate) enum Missing {
     /// The report section was not computed.
     Section(&'static str),
     /// The column or label has no entry there (e.g. not drift-tested), with the reason when
@@ -538,7 +538,7 @@ pub enum Missing {
 
 impl Missing {
     /// The reason, for `metric` of `subject` (the test's column or label).
-    pub fn reason(&self, metric: &Metric, subject: Option<&str>) -> String {
+    pub(crate) fn reason(&self, metric: &Metric, subject: Option<&str>) -> String {
         let name = subject.unwrap_or_default();
         let noun = metric.scope.field();
         match self {
@@ -564,7 +564,7 @@ fn why_undefined(results: &Value, pointer: &str, absent: Option<&str>) -> Option
 }
 
 /// Reads the value at `location` for `subject`, the test's column or label.
-pub fn read(
+pub(crate) fn read(
     results: &Value,
     metric: &Metric,
     location: &Location,
@@ -658,7 +658,7 @@ fn why_not_listed(results: &Value, column: &str) -> Option<String> {
 }
 
 /// The value of `metric`, checking its definedness guard first.
-pub fn current_value(
+pub(crate) fn current_value(
     results: &Value,
     metric: &Metric,
     subject: Option<&str>,

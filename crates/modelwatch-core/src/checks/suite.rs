@@ -120,7 +120,7 @@ pub struct Check {
 
 impl Check {
     /// A check with a name derived from its metric, column and condition.
-    pub fn new(
+    pub(crate) fn new(
         metric: &'static Metric,
         column: Option<String>,
         condition: Condition,
@@ -139,7 +139,7 @@ impl Check {
     }
 
     /// A check of a `label.*` metric for one class, with a derived name.
-    pub fn for_label(
+    pub(crate) fn for_label(
         metric: &'static Metric,
         label: String,
         condition: Condition,
