@@ -13,8 +13,9 @@
 //!   feature (Cramér's V as Evidently's `_cramer_v`). Like Evidently, no coefficient is given
 //!   for a pair of different types. Pairs with a missing value on either side are dropped.
 //!
-//! Column types come from the same rules as features ([`resolve_column_type`]); probability
-//! columns are numerical unless the user forces another type.
+//! Column types come from the same rules as features
+//! ([`crate::schema::resolve_column_type`], applied once per run by [`PreparedRun`]);
+//! probability columns are numerical unless the user forces another type.
 
 use std::collections::HashMap;
 

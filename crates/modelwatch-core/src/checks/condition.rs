@@ -240,7 +240,7 @@ pub enum Operand {
 pub struct Condition {
     /// How the value is compared.
     pub operator: Operator,
-    /// What it is compared with; [`Condition::parse`] checks that it fits the operator.
+    /// What it is compared with; a suite file gets an operand that fits the operator.
     pub operand: Operand,
 }
 

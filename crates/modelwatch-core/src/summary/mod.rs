@@ -412,10 +412,10 @@ fn column_summary(
     role: ColumnRole,
 ) -> ColumnSummary {
     // The two sides are separate tasks: with a column per task, the last long column would
-    // keep one core busy alone while the other waits (seen at 1M rows x 20 columns).
+    // keep one core busy alone while the other waits.
     let stats = |c: Option<&Column>| c.map(|c| column_stats(&c.data, ty));
     let (r, c) = rayon::join(|| stats(reference), || stats(current));
-    // the reference's error first, as when the sides ran one after the other
+    // When both sides fail, the reference's error is the one reported.
     let error = [&r, &c]
         .into_iter()
         .find_map(|side| side.as_ref()?.as_ref().err().cloned());
