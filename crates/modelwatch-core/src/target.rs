@@ -13,8 +13,9 @@
 //!   feature (Cramér's V as Evidently's `_cramer_v`). Like Evidently, no coefficient is given
 //!   for a pair of different types. Pairs with a missing value on either side are dropped.
 //!
-//! Column types come from the same rules as features ([`resolve_column_type`]); probability
-//! columns are numerical unless the user forces another type.
+//! Column types come from the same rules as features
+//! ([`crate::schema::resolve_column_type`], applied once per run by [`PreparedRun`]);
+//! probability columns are numerical unless the user forces another type.
 
 use std::collections::HashMap;
 
@@ -49,10 +50,13 @@ pub struct FeatureCorrelation {
     pub column: String,
     /// `target` or `prediction`.
     pub role: ColumnRole,
+    /// The feature column.
     pub feature: String,
     /// `numerical` (Pearson, Spearman, Kendall) or `categorical` (Cramér's V).
     pub kind: ColumnType,
+    /// Coefficients in the reference dataset.
     pub reference: CorrelationValues,
+    /// Coefficients in the current dataset.
     pub current: CorrelationValues,
     /// Why no coefficient could be computed (e.g. a string column declared numerical).
     pub error: Option<String>,
@@ -64,9 +68,13 @@ pub struct FeatureCorrelation {
 pub struct CorrelationValues {
     /// Rows where both values are present (and finite, for numerical pairs).
     pub pairs: usize,
+    /// Pearson's r, -1..1 (numerical pairs; pandas' `corr(method="pearson")`).
     pub pearson: Option<f64>,
+    /// Spearman's rank correlation, -1..1 (numerical pairs; ties get their average rank).
     pub spearman: Option<f64>,
+    /// Kendall's tau-b, -1..1 (numerical pairs; tau-b corrects for ties).
     pub kendall: Option<f64>,
+    /// Cramér's V, 0..1 (categorical pairs; Evidently's `_cramer_v`, no bias correction).
     pub cramers_v: Option<f64>,
 }
 

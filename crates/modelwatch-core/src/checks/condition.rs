@@ -10,19 +10,29 @@ use super::metrics::ValueKind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Operator {
+    /// `eq`: equal (numbers to 1e-9 relative, or within the tolerance of the reference).
     Eq,
+    /// `not_eq`: not equal, the negation of `eq`.
     NotEq,
+    /// `gt`: strictly greater (numbers only).
     Gt,
+    /// `gte`: greater or equal (numbers only).
     Gte,
+    /// `lt`: strictly less (numbers only).
     Lt,
+    /// `lte`: less or equal (numbers only).
     Lte,
+    /// `between`: within `[low, high]`, both ends included (numbers only).
     Between,
+    /// `is_in`: equal to one of a non-empty list.
     IsIn,
+    /// `not_in`: equal to none of a non-empty list.
     NotIn,
 }
 
 impl Operator {
-    pub const ALL: [Operator; 9] = [
+    /// Every operator, in the order error messages list them.
+    pub(crate) const ALL: [Operator; 9] = [
         Operator::Eq,
         Operator::NotEq,
         Operator::Gt,
@@ -67,8 +77,11 @@ impl Operator {
 /// A number, a boolean or a string.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Literal {
+    /// A finite number, compared to 1e-9 relative.
     Number(f64),
+    /// `true` or `false`, for boolean metrics such as a column's drift verdict.
     Bool(bool),
+    /// A string, compared exactly (e.g. a drift method name).
     Text(String),
 }
 
@@ -119,7 +132,7 @@ impl std::fmt::Display for Literal {
 }
 
 /// A number of the results JSON; the summary writes infinities as `"inf"` / `"-inf"`.
-pub fn as_number(v: &Value) -> Option<f64> {
+pub(crate) fn as_number(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) => n.as_f64(),
         Value::String(s) if s == "inf" => Some(f64::INFINITY),
@@ -174,24 +187,29 @@ pub fn format_value(v: &Value) -> String {
 /// Evidently's `approx` defaults (relative 1e-6, absolute 1e-12) for the one not given.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tolerance {
+    /// Fraction of `|reference|`, e.g. 0.1 for ±10% (suite key `relative`).
     pub relative: Option<f64>,
+    /// Absolute width, in the metric's unit (suite key `absolute`).
     pub absolute: Option<f64>,
 }
 
 impl Tolerance {
-    pub const EXACT: Tolerance = Tolerance {
+    /// Neither given: Evidently's `approx` defaults only (relative 1e-6, absolute 1e-12).
+    pub(crate) const EXACT: Tolerance = Tolerance {
         relative: None,
         absolute: None,
     };
 
-    pub fn relative(r: f64) -> Tolerance {
+    /// A relative tolerance `r` (a fraction of `|reference|`), absolute left to its default.
+    pub(crate) fn relative(r: f64) -> Tolerance {
         Tolerance {
             relative: Some(r),
             absolute: None,
         }
     }
 
-    pub fn of(&self, reference: f64) -> f64 {
+    /// The half-width of the band around `reference`, in the metric's unit.
+    pub(crate) fn of(&self, reference: f64) -> f64 {
         (reference.abs() * self.relative.unwrap_or(1e-6)).max(self.absolute.unwrap_or(1e-12))
     }
 
@@ -207,8 +225,11 @@ impl Tolerance {
 /// What the value is compared with.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
+    /// A literal, for `eq`, `not_eq`, `gt`, `gte`, `lt` and `lte`.
     Literal(Literal),
+    /// `[low, high]` with `low <= high`, both finite, for `between`.
     Range(f64, f64),
+    /// A non-empty list of literals of the metric's kind, for `is_in` and `not_in`.
     List(Vec<Literal>),
     /// The same metric on the reference, widened by the tolerance in the lenient direction.
     Reference(Tolerance),
@@ -217,13 +238,16 @@ pub enum Operand {
 /// An operator with its operand.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
+    /// How the value is compared.
     pub operator: Operator,
+    /// What it is compared with; a suite file gets an operand that fits the operator.
     pub operand: Operand,
 }
 
 /// A condition as judged: what the value was compared with, for reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResolvedCondition {
+    /// The operator, serialized by its suite key (`lte`, `is_in`, ...).
     pub operator: Operator,
     /// The literal, `[low, high]`, the list, or the bound derived from the reference.
     pub value: Value,
@@ -232,17 +256,19 @@ pub struct ResolvedCondition {
 }
 
 impl Condition {
-    pub fn new(operator: Operator, operand: Operand) -> Condition {
+    /// A condition from its parts, unchecked (the caller pairs operator and operand).
+    pub(crate) fn new(operator: Operator, operand: Operand) -> Condition {
         Condition { operator, operand }
     }
 
-    pub fn literal(operator: Operator, value: Literal) -> Condition {
+    /// A condition comparing with a literal, e.g. `lt 0.3`.
+    pub(crate) fn literal(operator: Operator, value: Literal) -> Condition {
         Condition::new(operator, Operand::Literal(value))
     }
 
     /// Reads the operand of `operator` from a suite file value, for a metric of `kind`.
     /// `has_reference` says whether the metric has a reference-side value.
-    pub fn parse(
+    pub(crate) fn parse(
         operator: Operator,
         value: &Value,
         kind: ValueKind,
@@ -364,14 +390,18 @@ impl Condition {
     }
 
     /// Whether the condition needs the reference's value.
-    pub fn needs_reference(&self) -> bool {
+    pub(crate) fn needs_reference(&self) -> bool {
         matches!(self.operand, Operand::Reference(_))
     }
 
     /// Judges `actual`; `reference` is the metric's reference value (required when
     /// [`needs_reference`](Self::needs_reference)). Returns whether it holds and the
     /// condition as judged.
-    pub fn judge(&self, actual: &Value, reference: Option<&Value>) -> (bool, ResolvedCondition) {
+    pub(crate) fn judge(
+        &self,
+        actual: &Value,
+        reference: Option<&Value>,
+    ) -> (bool, ResolvedCondition) {
         let sym = self.operator.symbol();
         let op = self.operator;
         match &self.operand {
@@ -524,7 +554,7 @@ impl Condition {
 
     /// The condition before judgement, for default test names (e.g. `< 0.3`,
     /// `<= reference ± 10%`).
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let sym = self.operator.symbol();
         match &self.operand {
             Operand::Literal(l) => format!("{sym} {l}"),

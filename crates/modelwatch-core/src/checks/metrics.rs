@@ -10,6 +10,7 @@ use serde_json::Value;
 /// What a metric describes: the dataset, one column, or one label of a classification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
+    /// One value for the whole report (e.g. `drifted_share`); no `column` or `label`.
     Dataset,
     /// Needs `column` in the suite (`column.*` metrics).
     Column,
@@ -31,12 +32,16 @@ impl Scope {
 /// The JSON type of a metric's value, which decides the operators it accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueKind {
+    /// A JSON number (or `"inf"` / `"-inf"` from the summary): every operator applies.
     Number,
+    /// A JSON boolean: `eq`, `not_eq`, `is_in`, `not_in`.
     Bool,
+    /// A JSON string: `eq`, `not_eq`, `is_in`, `not_in`.
     Text,
 }
 
 impl ValueKind {
+    /// The kind as error messages name it, e.g. `a number`.
     pub fn as_str(self) -> &'static str {
         match self {
             ValueKind::Number => "a number",
@@ -65,10 +70,16 @@ pub enum Location {
     /// and, with `only = Some((field, value))`, whose `field` equals `value`) or at an object
     /// keyed by name; `field` is a JSON pointer inside that entry.
     InEntry {
+        /// JSON pointer to the array or object of entries, e.g. `/drift/columns`.
         entries: &'static str,
+        /// The field of an entry that holds its column or label name, e.g. `column`.
         key: &'static str,
+        /// `(field, value)` an entry must also have, to pick one of several entries of the
+        /// same name (e.g. a feature's correlation with the target, not the prediction's).
         only: Option<(&'static str, &'static str)>,
+        /// JSON pointer inside the entry, e.g. `/drift_score`.
         field: &'static str,
+        /// How the value found is read.
         read: Read,
     },
 }
@@ -94,12 +105,15 @@ pub struct Metric {
     pub name: &'static str,
     /// A short title, used for default test names.
     pub title: &'static str,
+    /// Whether the metric is of the dataset, of a column or of a label.
     pub scope: Scope,
+    /// The JSON type of the value, which decides the operators a test may use.
     pub kind: ValueKind,
     /// Column types the metric exists for (empty: every type).
     pub column_types: &'static [&'static str],
     /// The report section (top-level key of the results) the value comes from.
     pub section: &'static str,
+    /// Where the value computed on the current data lives.
     pub current: Location,
     /// The same value computed on the reference, for reference-relative conditions.
     pub reference: Option<Location>,
@@ -425,7 +439,7 @@ pub static METRICS: &[Metric] = &[
 ];
 
 /// Looks a metric up by name.
-pub fn metric(name: &str) -> Option<&'static Metric> {
+pub(crate) fn metric(name: &str) -> Option<&'static Metric> {
     METRICS.iter().find(|m| m.name == name)
 }
 
@@ -451,7 +465,7 @@ static COLUMN_TYPES: &[(&str, &str, &str)] = &[
 ];
 
 /// Whether `column` is a column of the data according to the results.
-pub fn column_known(results: &Value, column: &str) -> bool {
+pub(crate) fn column_known(results: &Value, column: &str) -> bool {
     COLUMN_LISTS.iter().any(|(list, key)| {
         results
             .pointer(list)
@@ -466,7 +480,7 @@ pub fn column_known(results: &Value, column: &str) -> bool {
 }
 
 /// The statistical type of `column`, when the results record it.
-pub fn column_type<'a>(results: &'a Value, column: &str) -> Option<&'a str> {
+pub(crate) fn column_type<'a>(results: &'a Value, column: &str) -> Option<&'a str> {
     COLUMN_TYPES.iter().find_map(|(list, key, field)| {
         find_entry(results.pointer(list)?, key, column, None)?
             .get(*field)?
@@ -475,7 +489,7 @@ pub fn column_type<'a>(results: &'a Value, column: &str) -> Option<&'a str> {
 }
 
 /// The labels of the classification (current and reference), when it was computed.
-pub fn classification_labels(results: &Value) -> Option<Vec<&str>> {
+pub(crate) fn classification_labels(results: &Value) -> Option<Vec<&str>> {
     let mut labels: Vec<&str> = Vec::new();
     let mut found = false;
     for side in ["current", "reference"] {
@@ -512,7 +526,7 @@ pub(crate) fn find_entry<'a>(
 
 /// Why a metric has no value.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Missing {
+pub(crate) enum Missing {
     /// The report section was not computed.
     Section(&'static str),
     /// The column or label has no entry there (e.g. not drift-tested), with the reason when
@@ -524,7 +538,7 @@ pub enum Missing {
 
 impl Missing {
     /// The reason, for `metric` of `subject` (the test's column or label).
-    pub fn reason(&self, metric: &Metric, subject: Option<&str>) -> String {
+    pub(crate) fn reason(&self, metric: &Metric, subject: Option<&str>) -> String {
         let name = subject.unwrap_or_default();
         let noun = metric.scope.field();
         match self {
@@ -550,7 +564,7 @@ fn why_undefined(results: &Value, pointer: &str, absent: Option<&str>) -> Option
 }
 
 /// Reads the value at `location` for `subject`, the test's column or label.
-pub fn read(
+pub(crate) fn read(
     results: &Value,
     metric: &Metric,
     location: &Location,
@@ -644,7 +658,7 @@ fn why_not_listed(results: &Value, column: &str) -> Option<String> {
 }
 
 /// The value of `metric`, checking its definedness guard first.
-pub fn current_value(
+pub(crate) fn current_value(
     results: &Value,
     metric: &Metric,
     subject: Option<&str>,

@@ -37,13 +37,15 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 4] = [
+    /// Every status, for counting each in [`CheckSummary::by_status`].
+    pub(crate) const ALL: [Status; 4] = [
         Status::Success,
         Status::Fail,
         Status::Warning,
         Status::Error,
     ];
 
+    /// The status as serialized and printed: `SUCCESS`, `FAIL`, `WARNING` or `ERROR`.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Success => "SUCCESS",
@@ -57,18 +59,28 @@ impl Status {
 /// One judged test.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
+    /// The test's name: the suite's `name`, or one derived from metric, subject and
+    /// condition (e.g. `Share of drifted columns < 0.3`).
     pub name: String,
+    /// The suite's `description`, or a sentence written from the outcome (the value, and
+    /// whether it meets the condition or why it cannot be judged).
     pub description: String,
+    /// The metric's name in the metric table, e.g. `column.drift_score`.
     pub metric: String,
+    /// The column, for `column.*` metrics.
     pub column: Option<String>,
     /// The class, for `label.*` metrics.
     pub label: Option<String>,
+    /// Whether a failure blocks the gate (`FAIL`) or only warns (`WARNING`).
     pub critical: bool,
+    /// The outcome.
     pub status: Status,
     /// The value of the metric on the current data (null when it has none).
     pub actual: Option<Value>,
     /// The value of the metric on the reference, when the report has one.
     pub reference: Option<Value>,
+    /// The condition as judged; for a test that could not be judged, its text only (`value`
+    /// is null).
     pub condition: ResolvedCondition,
     /// Why the test could not be judged (status ERROR).
     pub reason: Option<String>,
@@ -87,10 +99,15 @@ impl CheckResult {
 pub struct CheckSummary {
     /// No critical test failed or errored (the gate passes; warnings do not block).
     pub all_passed: bool,
+    /// Tests judged.
     pub total: usize,
+    /// Tests with status `SUCCESS`.
     pub success: usize,
+    /// Tests with status `FAIL` (critical tests whose condition does not hold).
     pub failed: usize,
+    /// Tests with status `WARNING` (non-critical tests whose condition does not hold).
     pub warning: usize,
+    /// Tests with status `ERROR` (not judged).
     pub error: usize,
     /// The same counts keyed by status name.
     pub by_status: BTreeMap<&'static str, usize>,
@@ -99,7 +116,9 @@ pub struct CheckSummary {
 /// The outcome of a suite: its serde form is the JSON of `modelwatch test --json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckReport {
+    /// Counts of the outcomes.
     pub summary: CheckSummary,
+    /// Every test, presets' tests first, in suite order.
     pub tests: Vec<CheckResult>,
 }
 

@@ -10,6 +10,7 @@ use super::suite::Check;
 /// A named test preset (`--test-preset`): the checks derived from a report section, as
 /// distinct from the report presets of [`crate::results::Preset`].
 pub struct TestPreset {
+    /// The name a suite's `preset` or `--test-preset` uses, e.g. `data_drift`.
     pub name: &'static str,
     /// The report sections its checks read.
     pub sections: &'static [&'static str],
@@ -41,10 +42,12 @@ pub static PRESETS: &[TestPreset] = &[
     },
 ];
 
+/// The test preset called `name`, if there is one.
 pub fn preset(name: &str) -> Option<&'static TestPreset> {
     PRESETS.iter().find(|p| p.name == name)
 }
 
+/// The names of every test preset, in [`PRESETS`] order (for error messages).
 pub fn names() -> Vec<&'static str> {
     PRESETS.iter().map(|p| p.name).collect()
 }

@@ -41,22 +41,35 @@ pub struct Suite {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TestSpec {
+    /// The test's name; derived from metric, subject and condition when not given.
     pub name: Option<String>,
+    /// A sentence for the report; written from the outcome when not given.
     pub description: Option<String>,
+    /// A metric of the metric table, e.g. `column.drift_score`.
     pub metric: Spanned<String>,
+    /// The column, for `column.*` metrics (and only for them).
     pub column: Option<Spanned<String>>,
     /// The class, for `label.*` metrics.
     pub label: Option<Spanned<String>>,
     /// False turns a failure into a warning. Default true.
     pub critical: Option<bool>,
+    /// Equal to a literal, or `{ reference = true, relative, absolute }` for the reference.
     pub eq: Option<Spanned<Value>>,
+    /// Not equal to a literal or to the reference.
     pub not_eq: Option<Spanned<Value>>,
+    /// Greater than a number or the reference.
     pub gt: Option<Spanned<Value>>,
+    /// Greater than or equal to a number or the reference.
     pub gte: Option<Spanned<Value>>,
+    /// Less than a number or the reference.
     pub lt: Option<Spanned<Value>>,
+    /// Less than or equal to a number or the reference.
     pub lte: Option<Spanned<Value>>,
+    /// Within `[low, high]`, both included.
     pub between: Option<Spanned<Value>>,
+    /// Equal to one of a non-empty list.
     pub is_in: Option<Spanned<Value>>,
+    /// Equal to none of a non-empty list.
     pub not_in: Option<Spanned<Value>>,
 }
 
@@ -64,7 +77,10 @@ pub struct TestSpec {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]
 pub struct SuiteError {
+    /// Byte range of the offending text in the suite file; `None` when the problem is the
+    /// suite as a whole (neither presets nor tests).
     pub span: Option<Range<usize>>,
+    /// What is wrong, for people.
     pub message: String,
 }
 
@@ -86,20 +102,25 @@ impl SuiteError {
 /// A test ready to run.
 #[derive(Debug, Clone)]
 pub struct Check {
+    /// The test's name in the report (given, or derived from metric, subject and condition).
     pub name: String,
     /// The user's description, if any (otherwise one is written from the outcome).
     pub description: Option<String>,
+    /// The metric read, from [`METRICS`](super::METRICS).
     pub metric: &'static Metric,
+    /// The column, for `column.*` metrics.
     pub column: Option<String>,
     /// The class, for `label.*` metrics.
     pub label: Option<String>,
+    /// What the value must satisfy.
     pub condition: Condition,
+    /// Whether a failure blocks the gate (`FAIL`) or only warns (`WARNING`).
     pub critical: bool,
 }
 
 impl Check {
     /// A check with a name derived from its metric, column and condition.
-    pub fn new(
+    pub(crate) fn new(
         metric: &'static Metric,
         column: Option<String>,
         condition: Condition,
@@ -118,7 +139,7 @@ impl Check {
     }
 
     /// A check of a `label.*` metric for one class, with a derived name.
-    pub fn for_label(
+    pub(crate) fn for_label(
         metric: &'static Metric,
         label: String,
         condition: Condition,

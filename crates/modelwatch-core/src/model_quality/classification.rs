@@ -36,6 +36,7 @@ use crate::table::{Column, ColumnData, Table, MISSING_CODE};
 /// Which columns hold the target, the prediction and the probabilities.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassificationSpec {
+    /// The column of true labels.
     pub target: String,
     /// A column of predicted labels (or, for binary tasks, of positive-label probabilities).
     pub prediction: Option<String>,
@@ -65,7 +66,10 @@ impl Default for ClassificationSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClassificationTask {
+    /// Exactly two labels: precision, recall and F1 of the positive label, plus TPR, TNR,
+    /// FPR and FNR.
     Binary,
+    /// Any other number of labels: macro averages, no TPR, TNR, FPR or FNR.
     Multiclass,
 }
 
@@ -73,7 +77,9 @@ pub enum ClassificationTask {
 /// `labels[i]` predicted as `labels[j]` (`sklearn.metrics.confusion_matrix`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConfusionMatrix {
+    /// Row and column labels, sorted as [`ClassificationMetrics::labels`].
     pub labels: Vec<String>,
+    /// `values[actual][predicted]`: row counts, a square matrix of `labels.len()`.
     pub values: Vec<Vec<u64>>,
 }
 
@@ -81,6 +87,7 @@ pub struct ConfusionMatrix {
 /// `PrecisionByLabel`, `RecallByLabel`, `F1ByLabel`, `RocAucByLabel`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LabelQuality {
+    /// The label, as text.
     pub label: String,
     /// `tp / (tp + fp)`, 0 when the label is never predicted.
     pub precision: f64,
@@ -122,6 +129,7 @@ pub struct ClassificationMetrics {
     pub rows: usize,
     /// Rows dropped for a missing or infinite target, prediction or probability.
     pub dropped_rows: usize,
+    /// Binary or multiclass, from the number of labels.
     pub task: ClassificationTask,
     /// The positive label (binary tasks).
     pub pos_label: Option<String>,
@@ -131,7 +139,10 @@ pub struct ClassificationMetrics {
     pub accuracy: f64,
     /// Binary: of the positive label; multiclass: macro average over present labels.
     pub precision: f64,
+    /// Binary: of the positive label; multiclass: macro average over present labels.
     pub recall: f64,
+    /// Binary: of the positive label; multiclass: macro average over present labels (the
+    /// mean of per-label F1, not the F1 of the mean precision and recall).
     pub f1: f64,
     /// Macro average over the probability columns of each column's one-vs-rest ROC AUC
     /// (Evidently passes the one-hot target to `roc_auc_score(average="macro")`; for binary
@@ -142,12 +153,13 @@ pub struct ClassificationMetrics {
     pub log_loss: Option<f64>,
     /// Binary only, from the confusion counts of the positive label: `tp / (tp + fn)`.
     pub tpr: Option<f64>,
-    /// `tn / (tn + fp)`.
+    /// Binary only: `tn / (tn + fp)`.
     pub tnr: Option<f64>,
-    /// `fp / (fp + tn)`.
+    /// Binary only: `fp / (fp + tn)`.
     pub fpr: Option<f64>,
-    /// `fn / (fn + tp)`.
+    /// Binary only: `fn / (fn + tp)`.
     pub fnr: Option<f64>,
+    /// Counts of true against predicted labels over the rows used.
     pub confusion_matrix: ConfusionMatrix,
     /// One entry per label, in `labels` order.
     pub per_label: Vec<LabelQuality>,
@@ -160,7 +172,9 @@ pub struct ClassificationMetrics {
 /// A label's share of the baseline's training target.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LabelPrior {
+    /// The label, as text.
     pub label: String,
+    /// Its share of the fitting dataset's target labels, 0..1.
     pub probability: f64,
 }
 
@@ -174,18 +188,27 @@ pub struct LabelPrior {
 /// uses uniform probabilities for log loss; modelwatch does not copy it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClassificationDummy {
+    /// The dataset whose target the baseline was fitted on.
     pub source: BaselineSource,
+    /// The label the baseline always predicts.
     pub majority_label: String,
+    /// Label shares of the fitting target, used as the baseline's probabilities.
     pub priors: Vec<LabelPrior>,
+    /// The baseline's metrics on the current data.
     pub quality: ClassificationMetrics,
 }
 
 /// Classification quality of the reference (when it has the columns) and the current data.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClassificationReport {
+    /// The target column.
     pub target: String,
+    /// Metrics of the reference; `None` without a reference or when it lacks a column (see
+    /// `reference_note`).
     pub reference: Option<ClassificationMetrics>,
+    /// Metrics of the current data.
     pub current: ClassificationMetrics,
+    /// The majority-label baseline, scored on the current data.
     pub dummy: ClassificationDummy,
     /// Why the reference was not scored, when it was given but lacks a column.
     pub reference_note: Option<String>,

@@ -12,7 +12,9 @@ use crate::table::{ColumnData, Table};
 /// Which columns hold the true value and the model's prediction.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RegressionSpec {
+    /// The column of true values (numbers).
     pub target: String,
+    /// The column of predicted values (numbers).
     pub prediction: String,
 }
 
@@ -61,6 +63,7 @@ pub struct RegressionMetrics {
 /// baseline peeks at the data it is judged on. modelwatch does not copy them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RegressionDummy {
+    /// The dataset whose mean target is the prediction.
     pub source: BaselineSource,
     /// The constant prediction.
     pub prediction: f64,
@@ -75,7 +78,7 @@ pub const ERROR_BINS: usize = 40;
 
 /// Predicted against actual values as counts on a square grid: both axes share `edges`
 /// (equal-width bins over the smallest and largest target and prediction of both datasets,
-/// so the line `prediction = target` is the grid's diagonal). `counts[i][j]` is the number of
+/// so the line `prediction = target` is the grid's diagonal). `current[i][j]` is the number of
 /// rows whose target falls in bin `i` and whose prediction falls in bin `j`; each bin holds
 /// its lower edge, the last one both edges. The size is bounded whatever the row count.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -84,6 +87,7 @@ pub struct PredictedVsActual {
     pub edges: Vec<f64>,
     /// `None` when the reference was not scored.
     pub reference: Option<Vec<Vec<u64>>>,
+    /// `GRID_BINS` x `GRID_BINS` counts of the current rows, `[target bin][prediction bin]`.
     pub current: Vec<Vec<u64>>,
 }
 
@@ -95,16 +99,23 @@ pub struct ErrorHistogram {
     pub edges: Vec<f64>,
     /// `None` when the reference was not scored.
     pub reference: Option<Vec<u64>>,
+    /// `ERROR_BINS` counts of the current rows' errors.
     pub current: Vec<u64>,
 }
 
 /// Regression quality of the reference (when it has both columns) and the current data.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RegressionReport {
+    /// The target column.
     pub target: String,
+    /// The prediction column.
     pub prediction: String,
+    /// Metrics of the reference; `None` without a reference or when it lacks a column (see
+    /// `reference_note`).
     pub reference: Option<RegressionMetrics>,
+    /// Metrics of the current data.
     pub current: RegressionMetrics,
+    /// The mean-predicting baseline, scored on the current data.
     pub dummy: RegressionDummy,
     /// Why the reference was not scored, when it was given but lacks a column.
     pub reference_note: Option<String>,

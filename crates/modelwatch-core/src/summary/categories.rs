@@ -1,7 +1,10 @@
 //! Labels of categorical columns: tallies in order of first appearance, and the reference
 //! and current counts side by side (new and unused labels).
 
-use super::*;
+use std::collections::{HashMap, HashSet};
+
+use super::{format_datetime_us, share, CategorySummary, LabelCount};
+use crate::table::{ColumnData, StrColumn, MISSING_CODE};
 
 /// Labels of a column with their counts, in order of first appearance.
 pub(super) struct LabelTally {

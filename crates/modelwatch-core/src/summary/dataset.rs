@@ -1,7 +1,15 @@
 //! Dataset-level statistics: missing cells, empty rows and columns, duplicated rows and
 //! (almost) duplicated and constant columns.
 
-use super::*;
+use std::collections::{HashMap, HashSet};
+
+use rayon::prelude::*;
+
+use super::numeric::{for_each_repeat, Runs};
+use super::{share, DatasetStats, ALMOST_CONSTANT_THRESHOLD, ALMOST_DUPLICATED_THRESHOLD};
+use crate::schema::ColumnType;
+use crate::sort::kept_keys;
+use crate::table::{Column, ColumnData, MISSING_CODE};
 
 /// What a column's own summary already counted, for [`dataset_stats`].
 pub(super) struct KnownCounts {
@@ -144,7 +152,7 @@ pub(super) fn mix(h: u64, k: u64) -> u64 {
 /// bijection of the hash, so two rows that differ in one cell keep different hashes through
 /// every later column. Each row's hash is mixed once more at the end, so that the hashes
 /// spread over the whole range, as the grouping of `duplicated_rows` needs. (A full `mix`
-/// per cell, as before, costs two dependent multiplies per cell.)
+/// per cell would cost two dependent multiplies per cell.)
 pub(super) fn fold_keys(block: &mut [u64], keys: impl Iterator<Item = u64>) {
     for (h, key) in block.iter_mut().zip(keys) {
         *h = (*h ^ key)

@@ -56,7 +56,7 @@
 //!   `inf - inf`). Mean of both `+inf` and `-inf`, and std with any infinity, stay undefined.
 //! * undefined values (empty column, std of one value) are `None`, never NaN.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rayon::prelude::*;
 use serde::{Serialize, Serializer};
@@ -64,8 +64,7 @@ use serde::{Serialize, Serializer};
 use crate::prepare::PreparedRun;
 use crate::schema::{ColumnRole, ColumnType, SchemaOverrides};
 use crate::sort::{kept_keys, SortKey};
-use crate::stats::special::compensated_sum_map;
-use crate::table::{Column, ColumnData, StrColumn, Table, MISSING_CODE};
+use crate::table::{Column, ColumnData, Table};
 
 mod categories;
 mod dataset;
@@ -75,11 +74,11 @@ mod numeric;
 mod tests;
 mod text;
 
-use categories::*;
-use dataset::*;
+use categories::{category_summary, label_tally, LabelTally};
+use dataset::{dataset_stats, KnownCounts};
 pub use datetime::format_datetime_us;
-use numeric::*;
-use text::*;
+use numeric::{numeric_in_order, numeric_keys, numeric_stats, Runs};
+use text::text_stats;
 
 /// Share at or above which a column is almost constant (Evidently's default).
 pub const ALMOST_CONSTANT_THRESHOLD: f64 = 0.95;
@@ -91,7 +90,9 @@ pub const ALMOST_DUPLICATED_THRESHOLD: f64 = 0.95;
 /// The data quality summary of a current dataset and, optionally, a reference dataset.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DataSummary {
+    /// Dataset statistics of the reference; `None` without a reference.
     pub reference: Option<DatasetStats>,
+    /// Dataset statistics of the current data.
     pub current: DatasetStats,
     /// Every column of either dataset (reference order, then current-only columns), except
     /// ignored ones.
@@ -103,19 +104,28 @@ pub struct DataSummary {
 /// Dataset-level statistics of one dataset.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DatasetStats {
+    /// Rows of the dataset, missing cells or not (`df.shape[0]`).
     pub rows: usize,
+    /// Columns of the dataset, ignored columns left out.
     pub columns: usize,
+    /// Columns of type numerical (the type decided for the run, not per dataset).
     pub numerical_columns: usize,
+    /// Columns of type categorical.
     pub categorical_columns: usize,
+    /// Columns of type text.
     pub text_columns: usize,
+    /// Columns of type datetime.
     pub datetime_columns: usize,
     /// Rows equal to an earlier row (missing equals missing).
     pub duplicated_rows: usize,
-    /// Pairs of identical columns.
+    /// Pairs of identical columns (same physical type, values and missing cells; three
+    /// identical columns are three pairs).
     pub duplicated_columns: usize,
-    /// Pairs of columns equal in at least 95% of rows.
+    /// Pairs of columns of the same physical type equal in at least 95% of rows
+    /// ([`ALMOST_DUPLICATED_THRESHOLD`]; a missing cell equals nothing).
     pub almost_duplicated_columns: usize,
-    /// Columns whose most common value covers at least 95% of rows.
+    /// Columns whose most common non-missing value covers at least 95% of all rows
+    /// ([`ALMOST_CONSTANT_THRESHOLD`]).
     pub almost_constant_columns: usize,
     /// Rows where every cell is missing.
     pub empty_rows: usize,
@@ -132,9 +142,13 @@ pub struct DatasetStats {
 /// The summary of one column.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ColumnSummary {
+    /// Column name.
     pub column: String,
+    /// The column's type for this run (serialized as `type`); it decides which statistics
+    /// are computed.
     #[serde(rename = "type")]
     pub column_type: ColumnType,
+    /// The column's role (feature, target, prediction, ...).
     pub role: ColumnRole,
     /// `None` without a reference or when the reference lacks this column.
     pub reference: Option<ColumnStats>,
@@ -143,17 +157,21 @@ pub struct ColumnSummary {
     /// Label counts, for categorical columns.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub categories: Option<CategorySummary>,
-    /// Why some statistics could not be computed.
+    /// Why the statistics of a side could not be computed (e.g. a non-datetime column typed
+    /// as datetime); that side is then `None`. The reference's error wins when both fail.
     pub error: Option<String>,
 }
 
 /// A single value of a column: a number, a label, a boolean or a datetime.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// A value of a numerical column; an infinity serializes as `"inf"` / `"-inf"`.
     Number(f64),
+    /// A label of a categorical or text column, as written in the data.
     Label(String),
+    /// A value of a boolean column, serialized as JSON `true` / `false`.
     Bool(bool),
-    /// Microseconds since the Unix epoch.
+    /// Microseconds since the Unix epoch (UTC), serialized by [`format_datetime_us`].
     Datetime(i64),
 }
 
@@ -171,25 +189,31 @@ impl Serialize for Value {
 /// Statistics of one column in one dataset.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ColumnStats {
+    /// Rows of the dataset, missing cells included.
     pub rows: usize,
-    /// Non-missing values.
+    /// Non-missing values (`Series.count()`).
     pub count: usize,
+    /// Missing cells (NaN, empty or null; an infinity is not missing).
     pub missing: usize,
-    /// Missing over rows.
+    /// Missing over rows, 0..1 (`None` without rows).
     pub missing_share: Option<f64>,
     /// Distinct non-missing values.
     pub distinct: usize,
-    /// Distinct over rows.
+    /// Distinct over rows, 0..1 (`None` without rows).
     pub distinct_share: Option<f64>,
     /// Most common non-missing value (ties: first in the data).
     pub most_common: Option<Value>,
+    /// Occurrences of [`ColumnStats::most_common`]; 0 without any value.
     pub most_common_count: usize,
-    /// Count of the most common value over rows (`None` without any value).
+    /// Count of the most common value over rows, 0..1 (`None` without any value).
     pub most_common_share: Option<f64>,
+    /// Statistics of a numerical column (`None`, and left out of the JSON, otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub numeric: Option<NumericStats>,
+    /// Text lengths of a text column (`None`, and left out of the JSON, otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<TextStats>,
+    /// Range of a datetime column (`None`, and left out of the JSON, otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub datetime: Option<DatetimeStats>,
 }
@@ -198,21 +222,29 @@ pub struct ColumnStats {
 /// max, mean and quantiles (serialized as the strings `"inf"` / `"-inf"`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NumericStats {
+    /// Values that are `+inf` or `-inf`.
     pub infinite: usize,
-    /// Infinite over rows.
+    /// Infinite over rows, 0..1 (`None` without rows).
     pub infinite_share: Option<f64>,
+    /// Smallest value (`None` without values).
     #[serde(serialize_with = "serialize_opt_number")]
     pub min: Option<f64>,
+    /// Largest value (`None` without values).
     #[serde(serialize_with = "serialize_opt_number")]
     pub max: Option<f64>,
+    /// Mean of the non-missing values (compensated sum); `None` without values or with both
+    /// `+inf` and `-inf`.
     #[serde(serialize_with = "serialize_opt_number")]
     pub mean: Option<f64>,
     /// Sample standard deviation (ddof 1); `None` below two values or with infinities.
     pub std: Option<f64>,
+    /// 25th percentile, numpy's "linear" method (`None` without values).
     #[serde(serialize_with = "serialize_opt_number")]
     pub q25: Option<f64>,
+    /// Median, numpy's "linear" method (`None` without values).
     #[serde(serialize_with = "serialize_opt_number")]
     pub q50: Option<f64>,
+    /// 75th percentile, numpy's "linear" method (`None` without values).
     #[serde(serialize_with = "serialize_opt_number")]
     pub q75: Option<f64>,
 }
@@ -220,16 +252,21 @@ pub struct NumericStats {
 /// Lengths (in Unicode scalar values, Python's `len`) of the non-missing texts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TextStats {
+    /// Shortest length (`None` without texts).
     pub length_min: Option<usize>,
+    /// Mean length (`None` without texts).
     pub length_mean: Option<f64>,
+    /// Longest length (`None` without texts).
     pub length_max: Option<usize>,
 }
 
 /// Range of a datetime column, serialized as ISO 8601 strings (UTC).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DatetimeStats {
+    /// Earliest value, microseconds since the Unix epoch (`None` without values).
     #[serde(serialize_with = "serialize_opt_datetime")]
     pub min: Option<i64>,
+    /// Latest value, microseconds since the Unix epoch (`None` without values).
     #[serde(serialize_with = "serialize_opt_datetime")]
     pub max: Option<i64>,
 }
@@ -249,10 +286,16 @@ pub struct CategorySummary {
 /// Count and share (over all rows, missing included) of one label.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LabelCount {
+    /// The label as text, as pandas prints it (`True` / `False` for booleans, `1.0` for a
+    /// whole float, an ISO 8601 string for a datetime).
     pub label: String,
+    /// Rows with this label in the reference; `None` without a reference.
     pub reference_count: Option<usize>,
+    /// Reference count over all reference rows, 0..1 (`None` without a reference or rows).
     pub reference_share: Option<f64>,
+    /// Rows with this label in the current data (0 for an unused label).
     pub current_count: usize,
+    /// Current count over all current rows, 0..1 (`None` without rows).
     pub current_share: Option<f64>,
 }
 
@@ -369,10 +412,10 @@ fn column_summary(
     role: ColumnRole,
 ) -> ColumnSummary {
     // The two sides are separate tasks: with a column per task, the last long column would
-    // keep one core busy alone while the other waits (seen at 1M rows x 20 columns).
+    // keep one core busy alone while the other waits.
     let stats = |c: Option<&Column>| c.map(|c| column_stats(&c.data, ty));
     let (r, c) = rayon::join(|| stats(reference), || stats(current));
-    // the reference's error first, as when the sides ran one after the other
+    // When both sides fail, the reference's error is the one reported.
     let error = [&r, &c]
         .into_iter()
         .find_map(|side| side.as_ref()?.as_ref().err().cloned());

@@ -1,8 +1,10 @@
 //! Statistics of numerical and datetime columns: distinct values, the most common value and
 //! quantiles from keys that order like the values, without sorting a long column whole.
 
-use super::*;
-use crate::stats::special::quantile_linear_at;
+use super::{share, NumericStats};
+use crate::sort::{kept_keys, SortKey};
+use crate::stats::special::{compensated_sum_map, quantile_linear_at};
+use crate::table::{ColumnData, MISSING_CODE};
 
 /// Order-preserving keys ([`SortKey`]) of the non-missing values as `f64` (infinities kept,
 /// `-0.0` folded into `0.0`), in data order, with the smallest and largest key. Keys rather

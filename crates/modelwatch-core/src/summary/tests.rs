@@ -1,3 +1,6 @@
+use super::categories::{int_counts, ordered_counts};
+use super::dataset::{compare_columns, mismatch_budget};
+use super::numeric::sorted_repeats;
 use super::*;
 use crate::drift::DriftSettings;
 use crate::prepare::RunSettings;

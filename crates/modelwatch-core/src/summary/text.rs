@@ -1,6 +1,8 @@
 //! Statistics of text columns: lengths in characters.
 
-use super::*;
+use super::categories::label_tally;
+use super::TextStats;
+use crate::table::{ColumnData, MISSING_CODE};
 
 pub(super) fn text_stats(data: &ColumnData) -> TextStats {
     let lengths: Vec<usize> = match data {
