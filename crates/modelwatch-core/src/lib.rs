@@ -3,6 +3,8 @@
 //!
 //! No IO, no async: everything here is a deterministic function of its inputs.
 
+#![warn(missing_docs)]
+
 pub mod checks;
 pub mod drift;
 pub mod model_quality;
