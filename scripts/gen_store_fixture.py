@@ -183,7 +183,9 @@ window = "30d"
 
 
 def run_version(binary):
-    return subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        [binary, "--version"], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def drive(base, rows):
