@@ -91,12 +91,10 @@ pub struct ResolvedColumn {
 /// A reference and a current table with checked settings and the resolved type and role of
 /// every column: what every preset's compute function receives.
 pub struct PreparedRun<'a> {
-    /// The reference dataset; only the summary can do without one.
-    pub reference: Option<&'a Table>,
-    /// The current dataset.
-    pub current: &'a Table,
-    /// The settings, checked.
-    pub settings: RunSettings<'a>,
+    // Private, so that nothing can change what `new` checked: the presets rely on it.
+    reference: Option<&'a Table>,
+    current: &'a Table,
+    settings: RunSettings<'a>,
     /// Every column of either dataset: the reference's in order, then the current-only ones.
     names: Vec<&'a str>,
     columns: HashMap<&'a str, ResolvedColumn>,
@@ -152,6 +150,21 @@ impl<'a> PreparedRun<'a> {
             names,
             columns,
         })
+    }
+
+    /// The reference dataset; only the summary can do without one.
+    pub fn reference(&self) -> Option<&'a Table> {
+        self.reference
+    }
+
+    /// The current dataset.
+    pub fn current(&self) -> &'a Table {
+        self.current
+    }
+
+    /// The settings, as checked by [`PreparedRun::new`].
+    pub fn settings(&self) -> &RunSettings<'a> {
+        &self.settings
     }
 
     /// The column names of either dataset: the reference's in order, then current-only ones.

@@ -159,12 +159,12 @@ pub fn compute_target(run: &PreparedRun<'_>) -> Result<TargetReport, TargetError
     if schema.target.is_none() && schema.prediction.is_none() {
         return Err(TargetError::NoTargetOrPrediction);
     }
-    let Some(reference) = run.reference else {
+    let Some(reference) = run.reference() else {
         return Err(TargetError::NoReference);
     };
-    let current = run.current;
+    let current = run.current();
     let settings = run.drift_settings();
-    let prediction_proba = run.settings.prediction_proba;
+    let prediction_proba = run.settings().prediction_proba;
 
     // Every role column once, and in both datasets.
     let mut named: Vec<(&str, Setting)> = Vec::new();

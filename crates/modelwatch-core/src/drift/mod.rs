@@ -153,10 +153,10 @@ pub fn compute_drift(
     run: &PreparedRun<'_>,
     on_column_done: &(dyn Fn() + Sync),
 ) -> Result<DriftReport, DriftError> {
-    let Some(reference) = run.reference else {
+    let Some(reference) = run.reference() else {
         return Err(DriftError::NoReference);
     };
-    let current = run.current;
+    let current = run.current();
     let settings = run.drift_settings();
     let in_either = |n: &str| run.column(n).is_some();
     for (col, setting) in settings

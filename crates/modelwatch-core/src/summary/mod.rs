@@ -332,7 +332,7 @@ fn share(n: usize, total: usize) -> Option<f64> {
 /// Computes the data quality summary of the current data of `run` and, when it has one,
 /// of its reference.
 pub fn compute_summary(run: &PreparedRun<'_>) -> DataSummary {
-    let (reference, current, schema) = (run.reference, run.current, run.schema());
+    let (reference, current, schema) = (run.reference(), run.current(), run.schema());
     // Column order: reference first, then current-only columns.
     let mut names: Vec<&str> = run.names().to_vec();
     let ignored_columns: Vec<String> = names
