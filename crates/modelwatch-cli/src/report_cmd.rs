@@ -168,6 +168,8 @@ pub fn flag(setting: Setting) -> String {
     match setting {
         Setting::ColumnMethods => "--column-method".into(),
         Setting::ColumnThresholds => "--column-threshold".into(),
+        // No flag of its own: it is set in the settings file only.
+        Setting::TextThreshold => "text_threshold (in the [drift] table of --config)".into(),
         other => format!("--{}", other.name().replace('_', "-")),
     }
 }
@@ -344,12 +346,6 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
     }
 
     let presets = requested_presets(args, opts.extra_presets)?;
-    if !(0.0..=1.0).contains(&args.proba_threshold) {
-        bail!(
-            "--proba-threshold must be between 0 and 1, got {}",
-            args.proba_threshold
-        );
-    }
 
     let bar = if interactive && presets.contains(&Preset::Drift) {
         let shared = reference

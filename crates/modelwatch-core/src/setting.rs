@@ -40,6 +40,8 @@ pub enum Setting {
     CatThreshold,
     /// The drift threshold of text columns.
     TextThreshold,
+    /// The share of drifted columns at which the dataset drifts.
+    DriftShare,
     /// Drift methods per column.
     ColumnMethods,
     /// Drift thresholds per column.
@@ -78,6 +80,7 @@ impl Setting {
             Setting::NumThreshold => "num_threshold",
             Setting::CatThreshold => "cat_threshold",
             Setting::TextThreshold => "text_threshold",
+            Setting::DriftShare => "drift_share",
             Setting::ColumnMethods => "column_methods",
             Setting::ColumnThresholds => "column_thresholds",
         }
@@ -99,6 +102,7 @@ impl Setting {
             | Setting::NumThreshold
             | Setting::CatThreshold
             | Setting::TextThreshold
+            | Setting::DriftShare
             | Setting::ColumnMethods
             | Setting::ColumnThresholds => SettingGroup::Drift,
             Setting::PredictionProba | Setting::PosLabel | Setting::ProbaThreshold => {

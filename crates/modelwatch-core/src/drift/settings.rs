@@ -120,7 +120,10 @@ impl SettingsError {
                 what(setting, column)
             ),
             SettingsError::DriftShareOutOfRange(v) => {
-                format!("drift share must be between 0 and 1, got {v}")
+                format!(
+                    "the drift share ({}) must be between 0 and 1, got {v}",
+                    spell(Setting::DriftShare)
+                )
             }
         }
     }

@@ -59,9 +59,14 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl From<WindowError> for ApiError {
     fn from(e: WindowError) -> Self {
         match e {
-            WindowError::TooFewRows { .. } | WindowError::NoReference(_) => {
+            WindowError::TooFewRows { .. } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }
+            // The service names the problem; how to fix it over HTTP is this layer's word.
+            WindowError::NoReference(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{e}; upload it with PUT /api/v1/projects/{{project}}/reference"),
+            ),
             WindowError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, m),
             WindowError::Internal(m) => ApiError::internal(m),
         }

@@ -36,7 +36,7 @@ pub enum WindowError {
         min: usize,
     },
     /// The project has no reference data to compare with.
-    #[error("project `{0}` has no reference data yet; upload it with PUT /api/v1/projects/{{project}}/reference")]
+    #[error("project `{0}` has no reference data yet")]
     NoReference(String),
     /// The presets refused the data or the settings.
     #[error("{0}")]
