@@ -2,28 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
-use modelwatch_core::table::{civil_from_days, ColumnData, Table};
+use modelwatch_core::table::{ColumnData, Table};
+use modelwatch_core::time::{format_us, TimeShape};
 
 use crate::error::ReadError;
-
-/// Formats microseconds since the epoch as ISO-8601 in UTC: `2024-01-05` for midnight,
-/// `2024-01-05T10:00:00Z` or `2024-01-05T10:00:00.250000Z` otherwise.
-pub fn format_datetime(us: i64) -> String {
-    let days = us.div_euclid(86_400_000_000);
-    let rem = us.rem_euclid(86_400_000_000);
-    let (y, m, d) = civil_from_days(days);
-    if rem == 0 {
-        return format!("{y:04}-{m:02}-{d:02}");
-    }
-    let secs = rem / 1_000_000;
-    let frac = rem % 1_000_000;
-    let (h, mi, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    if frac == 0 {
-        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
-    } else {
-        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:06}Z")
-    }
-}
 
 fn temp_path(path: &Path) -> PathBuf {
     let name = path
@@ -77,7 +59,7 @@ fn write_to(table: &Table, tmp: &Path) -> std::io::Result<()> {
                 }
                 ColumnData::Datetime(v) => {
                     if let Some(x) = v[row] {
-                        cell.push_str(&format_datetime(x));
+                        cell.push_str(&format_us(x, TimeShape::Shortest));
                     }
                 }
                 ColumnData::Float(_) => {}
@@ -107,7 +89,7 @@ mod tests {
             "1900-03-01T00:00:01Z",
         ] {
             let us = parse_datetime(s.as_bytes()).unwrap();
-            assert_eq!(format_datetime(us), s);
+            assert_eq!(format_us(us, TimeShape::Shortest), s);
         }
     }
 }

@@ -101,7 +101,7 @@ pub(super) fn label_tally(data: &ColumnData) -> LabelTally {
             .collect(),
         ColumnData::Datetime(v) => ordered_counts(v.iter().flatten().copied())
             .into_iter()
-            .map(|(x, n)| (format_datetime_us(x), n))
+            .map(|(x, n)| (format_us(x, TimeShape::Naive), n))
             .collect(),
         ColumnData::Float(v) => ordered_counts(
             v.iter()

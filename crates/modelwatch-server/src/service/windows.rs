@@ -5,10 +5,10 @@
 use modelwatch_core::results::{Meta, Preset};
 use modelwatch_core::run::{run_presets, RunSpec};
 
-use crate::ingest::format_us;
 use crate::project::Project;
 use crate::store::WindowQuery;
 use crate::{now_us, AppState};
+use modelwatch_core::time::{format_us, TimeShape};
 
 /// Which events a report reads.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -98,7 +98,11 @@ pub fn run_window(
         &extra,
     )
     .map_err(|e| WindowError::Internal(e.to_string()))?;
-    let mut current_name = format!("events {} to {}", format_us(first), format_us(last));
+    let mut current_name = format!(
+        "events {} to {}",
+        format_us(first, TimeShape::Micros),
+        format_us(last, TimeShape::Micros)
+    );
     if sampled {
         current_name.push_str(&format!(
             " (every k-th: {shown} of {window_size}; schedule.max_rows)"
@@ -110,7 +114,7 @@ pub fn run_window(
         reference_rows: reference.rows(),
         current_rows: current.rows(),
         version: modelwatch_core::VERSION.to_string(),
-        generated_at: format_us(now_us()),
+        generated_at: format_us(now_us(), TimeShape::Micros),
         seed: project.config.drift.seed,
         time_range: None,
     };
