@@ -84,16 +84,7 @@ fn parse_presets(text: &str) -> ApiResult<Vec<Preset>> {
 }
 
 fn html_message(status: StatusCode, message: &str) -> Response {
-    let mut escaped = String::new();
-    for c in message.chars() {
-        match c {
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '&' => escaped.push_str("&amp;"),
-            '"' => escaped.push_str("&quot;"),
-            c => escaped.push(c),
-        }
-    }
+    let escaped = modelwatch_report::html::esc(message);
     (
         status,
         Html(format!(
@@ -152,5 +143,23 @@ pub(super) async fn report(
             let e = ApiError::from(e);
             Ok(html_message(e.status, &e.message))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn html_message_escapes_every_special_character() {
+        let page = html_message(StatusCode::BAD_REQUEST, "<a href='x'>&\"");
+        let body = axum::body::to_bytes(page.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(
+            text.contains("&lt;a href=&#39;x&#39;&gt;&amp;&quot;"),
+            "{text}"
+        );
     }
 }
