@@ -10,20 +10,6 @@ use crate::store::WindowQuery;
 use crate::{now_us, AppState};
 use modelwatch_core::time::{format_us, TimeShape};
 
-/// Which events a report reads.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum WindowSpec {
-    /// The latest `n` events.
-    Last(usize),
-    /// The events with `from_us <= ts < to_us`.
-    Range {
-        /// Start (inclusive), microseconds since the epoch.
-        from_us: i64,
-        /// End (exclusive), microseconds since the epoch.
-        to_us: i64,
-    },
-}
-
 /// Why a window report could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum WindowError {
@@ -59,7 +45,7 @@ pub struct WindowRun {
 pub fn run_window(
     state: &AppState,
     project: &Project,
-    spec: WindowSpec,
+    query: WindowQuery,
     presets: &[Preset],
     lenient_quality: bool,
 ) -> Result<WindowRun, WindowError> {
@@ -67,10 +53,6 @@ pub fn run_window(
         .reference
         .as_ref()
         .ok_or_else(|| WindowError::NoReference(project.name.clone()))?;
-    let query = match spec {
-        WindowSpec::Last(n) => WindowQuery::Last(n),
-        WindowSpec::Range { from_us, to_us } => WindowQuery::Range { from_us, to_us },
-    };
     let (events, window_size) = state
         .store
         .sample_events(&project.name, query, project.config.schedule.max_rows)
