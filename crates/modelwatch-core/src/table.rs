@@ -6,7 +6,9 @@
 //! unlike pandas), and strings are dictionary-encoded so that categorical statistics work on
 //! small integer codes.
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 /// Code used in [`StrColumn::codes`] for a missing value.
 pub const MISSING_CODE: u32 = u32::MAX;
@@ -23,7 +25,7 @@ pub struct StrColumn {
 impl StrColumn {
     /// Builds a dictionary-encoded column from optional strings.
     pub fn from_options<S: AsRef<str>>(values: impl IntoIterator<Item = Option<S>>) -> Self {
-        let mut builder = StrColumnBuilder::default();
+        let mut builder = StrColumnBuilder::with_capacity(0);
         for v in values {
             builder.push(v.as_ref().map(|s| s.as_ref()));
         }
@@ -47,20 +49,27 @@ impl StrColumn {
     }
 }
 
-/// Incremental builder for a [`StrColumn`].
+/// Incremental builder for a [`StrColumn`] that owns its labels. `S` is the hasher of the
+/// label index: a reader can pass a faster one; the codes do not depend on it. (io's CSV
+/// reader has its own builder that borrows labels from the input buffer instead.)
 #[derive(Debug, Default)]
-pub struct StrColumnBuilder {
-    index: HashMap<String, u32>,
+pub struct StrColumnBuilder<S = RandomState> {
+    index: HashMap<String, u32, S>,
     column: StrColumn,
 }
 
 impl StrColumnBuilder {
+    /// An empty builder with room for `rows` codes.
     pub fn with_capacity(rows: usize) -> Self {
         let mut b = Self::default();
         b.column.codes.reserve(rows);
         b
     }
+}
 
+impl<S: BuildHasher> StrColumnBuilder<S> {
+    /// Appends one value: its label's code (a new code for a label not seen before), or
+    /// [`MISSING_CODE`] for `None`.
     pub fn push(&mut self, value: Option<&str>) {
         let code = match value {
             None => MISSING_CODE,
@@ -77,6 +86,7 @@ impl StrColumnBuilder {
         self.column.codes.push(code);
     }
 
+    /// The column built so far.
     pub fn finish(self) -> StrColumn {
         self.column
     }
