@@ -197,32 +197,10 @@ fn read(path: &Path, options: &ReadOptions) -> anyhow::Result<Table> {
     Ok(read_table(path, options)?)
 }
 
-/// Writes `contents` to `path` through a temporary file in the same folder, so that a
-/// failure never leaves a half-written file behind.
+/// Writes `contents` to `path` atomically (see [`modelwatch_io::write_atomically`]).
 pub fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    tmp.write_all(contents)
-        .and_then(|_| tmp.flush())
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    // A temporary file is private (0600); a report is meant to be shared, so give it the
-    // permissions of an ordinary new file (0644 before the umask, like `File::create`).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = 0o666 & !current_umask();
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))
-            .with_context(|| format!("{}: cannot write", path.display()))?;
-    }
-    tmp.persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    Ok(())
+    modelwatch_io::write_atomically(path, |f| f.write_all(contents).and_then(|()| f.flush()))
+        .with_context(|| format!("{}: cannot write", path.display()))
 }
 
 /// Reads both datasets, applies the config file and the flags, and computes the results.
@@ -409,16 +387,6 @@ pub fn write_json(target: Option<&str>, json: &str) -> anyhow::Result<()> {
 
 /// The process umask, read by setting and restoring it (no other thread of modelwatch
 /// creates files while the outputs are written).
-#[cfg(unix)]
-fn current_umask() -> u32 {
-    // SAFETY: umask only swaps the process's file-mode mask.
-    unsafe {
-        let old = libc::umask(0o022);
-        libc::umask(old);
-        old as u32
-    }
-}
-
 /// Colours and box drawing when the text goes to a terminal: standard output, or standard
 /// error when JSON takes standard output.
 pub fn terminal_style(json_to_stdout: bool) -> TerminalStyle {

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use modelwatch_core::time::{format_us, TimeShape};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -112,9 +113,7 @@ fn write_dataset(path: &Path, rows: usize, seed: u64, shift: f64, classification
     };
     for r in 0..rows {
         let secs = start + (r as i64) * 60;
-        let mut cells = vec![modelwatch_core::summary::format_datetime_us(
-            secs * 1_000_000,
-        )];
+        let mut cells = vec![format_us(secs * 1_000_000, TimeShape::Naive)];
         let mut x0 = 0.0;
         for i in 0..13 {
             let v = rng.normal() * (1.0 + i as f64) + shift * (i % 3) as f64;

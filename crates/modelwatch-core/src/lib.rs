@@ -19,6 +19,7 @@ pub mod summary;
 pub mod synth;
 pub mod table;
 pub mod target;
+pub mod time;
 
 /// The version of modelwatch, for report metadata.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

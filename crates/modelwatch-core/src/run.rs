@@ -11,9 +11,9 @@ use crate::results::{Meta, Preset, Results, TimeRange};
 use crate::schema::SchemaOverrides;
 use crate::setting::Setting;
 use crate::summary::compute_summary;
-use crate::summary::format_datetime_us;
 use crate::table::{ColumnData, Table};
 use crate::target::{compute_target, TargetError};
+use crate::time::{format_us, TimeShape};
 
 /// What to compute and with which settings.
 #[derive(Clone)]
@@ -194,7 +194,10 @@ pub fn time_range(column: &str, reference: &Table, current: &Table) -> TimeRange
                     .fold(None, |acc: Option<(i64, i64)>, &x| {
                         Some(acc.map_or((x, x), |(a, b)| (a.min(x), b.max(x))))
                     })?;
-                Some((format_datetime_us(lo), format_datetime_us(hi)))
+                Some((
+                    format_us(lo, TimeShape::Naive),
+                    format_us(hi, TimeShape::Naive),
+                ))
             }
             ColumnData::Int(v) => {
                 let lo = v.iter().flatten().min()?;

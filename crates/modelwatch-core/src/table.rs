@@ -6,7 +6,9 @@
 //! unlike pandas), and strings are dictionary-encoded so that categorical statistics work on
 //! small integer codes.
 
+use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 
 /// Code used in [`StrColumn::codes`] for a missing value.
 pub const MISSING_CODE: u32 = u32::MAX;
@@ -23,7 +25,7 @@ pub struct StrColumn {
 impl StrColumn {
     /// Builds a dictionary-encoded column from optional strings.
     pub fn from_options<S: AsRef<str>>(values: impl IntoIterator<Item = Option<S>>) -> Self {
-        let mut builder = StrColumnBuilder::default();
+        let mut builder = StrColumnBuilder::with_capacity(0);
         for v in values {
             builder.push(v.as_ref().map(|s| s.as_ref()));
         }
@@ -49,10 +51,12 @@ impl StrColumn {
     }
 }
 
-/// Incremental builder for a [`StrColumn`].
+/// Incremental builder for a [`StrColumn`] that owns its labels. `S` is the hasher of the
+/// label index: a reader can pass a faster one; the codes do not depend on it. (io's CSV
+/// reader has its own builder that borrows labels from the input buffer instead.)
 #[derive(Debug, Default)]
-pub struct StrColumnBuilder {
-    index: HashMap<String, u32>,
+pub struct StrColumnBuilder<S = RandomState> {
+    index: HashMap<String, u32, S>,
     column: StrColumn,
 }
 
@@ -63,9 +67,11 @@ impl StrColumnBuilder {
         b.column.codes.reserve(rows);
         b
     }
+}
 
-    /// Appends one row: `None` as missing, a string as the code of its label (a new label
-    /// gets the next code).
+impl<S: BuildHasher> StrColumnBuilder<S> {
+    /// Appends one value: its label's code (a new code for a label not seen before), or
+    /// [`MISSING_CODE`] for `None`.
     pub fn push(&mut self, value: Option<&str>) {
         let code = match value {
             None => MISSING_CODE,
@@ -242,21 +248,6 @@ impl Table {
     pub fn column_names(&self) -> impl Iterator<Item = &str> {
         self.columns.iter().map(|c| c.name.as_str())
     }
-}
-
-/// Civil date `(year, month, day)` of a count of days since 1970-01-01 in the proleptic
-/// Gregorian calendar (Howard Hinnant's `civil_from_days`,
-/// <https://howardhinnant.github.io/date_algorithms.html>).
-pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]

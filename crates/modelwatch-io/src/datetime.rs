@@ -1,5 +1,7 @@
 //! ISO-8601 dates and datetimes, read into microseconds since the Unix epoch.
 
+use modelwatch_core::time::days_from_civil;
+
 fn digits(s: &[u8]) -> Option<i64> {
     if s.is_empty() {
         return None;
@@ -13,17 +15,6 @@ fn digits(s: &[u8]) -> Option<i64> {
         v = v * 10 + d as i64;
     }
     Some(v)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 fn days_in_month(y: i64, m: i64) -> i64 {

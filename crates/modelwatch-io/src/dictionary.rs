@@ -36,7 +36,9 @@ impl Hasher for WordHasher {
 }
 
 /// Dictionary-encodes strings (first-appearance order, like `StrColumnBuilder`, but hashing
-/// borrowed slices with a fast hasher and allocating each distinct label once).
+/// borrowed slices with a fast hasher and allocating each distinct label once). Kept apart
+/// from `StrColumnBuilder` because its index borrows from the CSV buffer, which an owning
+/// builder cannot do without a second allocation per distinct label on the hot path.
 pub(crate) struct StrDictBuilder<'a> {
     index: HashMap<&'a str, u32, BuildHasherDefault<WordHasher>>,
     column: StrColumn,

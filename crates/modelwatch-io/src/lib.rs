@@ -23,7 +23,7 @@ use std::path::Path;
 use modelwatch_core::table::Table;
 
 pub use error::ReadError;
-pub use write::write_csv;
+pub use write::{write_atomically, write_csv};
 
 /// A supported input format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

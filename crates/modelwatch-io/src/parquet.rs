@@ -7,7 +7,6 @@
 //! to microseconds); an all-null (Null-typed) column → Float NaN. Nulls are missing values.
 //! Anything else (lists, structs, binary, ...) is an error naming the column.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::hash::BuildHasherDefault;
 use std::path::Path;
@@ -16,7 +15,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrowPrimitiveType};
 use arrow_schema::{DataType, TimeUnit};
-use modelwatch_core::table::{Column, ColumnData, StrColumn, Table, MISSING_CODE};
+use modelwatch_core::table::{Column, ColumnData, StrColumnBuilder, Table};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::dictionary::WordHasher;
@@ -61,30 +60,9 @@ fn kind_of(dt: &DataType) -> Option<Kind> {
     })
 }
 
-/// Dictionary encoder that owns its labels (record batches are dropped as we go).
-#[derive(Default)]
-struct OwnedDict {
-    index: HashMap<String, u32, BuildHasherDefault<WordHasher>>,
-    column: StrColumn,
-}
-
-impl OwnedDict {
-    fn push(&mut self, v: Option<&str>) {
-        let code = match v {
-            None => MISSING_CODE,
-            Some(s) => match self.index.get(s) {
-                Some(&c) => c,
-                None => {
-                    let c = self.column.labels.len() as u32;
-                    self.column.labels.push(s.to_owned());
-                    self.index.insert(s.to_owned(), c);
-                    c
-                }
-            },
-        };
-        self.column.codes.push(code);
-    }
-}
+/// The dictionary of a text column: it owns its labels, since record batches are dropped as
+/// they are read (unlike the CSV reader's, which borrows from the file buffer).
+type OwnedDict = StrColumnBuilder<BuildHasherDefault<WordHasher>>;
 
 enum Acc {
     Float(Vec<f64>),
@@ -331,7 +309,7 @@ pub(crate) fn parse_parquet<R: parquet::file::reader::ChunkReader + 'static>(
                 Acc::Float(v) => ColumnData::Float(v),
                 Acc::Int(v) => ColumnData::Int(v),
                 Acc::Bool(v) => ColumnData::Bool(v),
-                Acc::Str(d) => ColumnData::Str(d.column),
+                Acc::Str(d) => ColumnData::Str(d.finish()),
                 Acc::Datetime(v) => ColumnData::Datetime(v),
             };
             Column::new(f.name().clone(), data)

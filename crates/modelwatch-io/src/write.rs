@@ -1,36 +1,47 @@
 //! CSV writer (used by tests and by callers that export tables).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use modelwatch_core::table::{civil_from_days, ColumnData, Table};
+use modelwatch_core::table::{ColumnData, Table};
+use modelwatch_core::time::{format_us, TimeShape};
 
 use crate::error::ReadError;
 
-/// Formats microseconds since the epoch as ISO-8601 in UTC: `2024-01-05` for midnight,
-/// `2024-01-05T10:00:00Z` or `2024-01-05T10:00:00.250000Z` otherwise.
-pub fn format_datetime(us: i64) -> String {
-    let days = us.div_euclid(86_400_000_000);
-    let rem = us.rem_euclid(86_400_000_000);
-    let (y, m, d) = civil_from_days(days);
-    if rem == 0 {
-        return format!("{y:04}-{m:02}-{d:02}");
+/// Writes a file through a temporary file in the same folder that is renamed over `path`
+/// once `write` has succeeded, so a failure never leaves a half-written file (nor the
+/// temporary) behind. The file gets the permissions of an ordinary new file (0666 less the
+/// umask, as `File::create` gives), not the private 0600 of a temporary file: reports and
+/// exports are meant to be shared.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // On any early return the temporary file is dropped, which deletes it.
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    write(tmp.as_file_mut())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = 0o666 & !current_umask();
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
     }
-    let secs = rem / 1_000_000;
-    let frac = rem % 1_000_000;
-    let (h, mi, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-    if frac == 0 {
-        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
-    } else {
-        format!("{y:04}-{m:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{frac:06}Z")
-    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "table.csv".into());
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+#[cfg(unix)]
+fn current_umask() -> u32 {
+    // SAFETY: umask only swaps the process's file-mode mask.
+    unsafe {
+        let old = libc::umask(0o022);
+        libc::umask(old);
+        old as u32
+    }
 }
 
 /// Writes `table` as comma-separated UTF-8 with a header row. Missing values are empty
@@ -38,18 +49,12 @@ fn temp_path(path: &Path) -> PathBuf {
 /// ISO-8601 UTC. The file is written to a temporary name in the same directory and renamed,
 /// so a failure never leaves a half-written file behind.
 pub fn write_csv(table: &Table, path: &Path) -> Result<(), ReadError> {
-    let tmp = temp_path(path);
-    let result = write_to(table, &tmp).and_then(|()| std::fs::rename(&tmp, path));
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        ReadError::write(path, &e)
-    })
+    write_atomically(path, |file| write_to(table, file)).map_err(|e| ReadError::write(path, &e))
 }
 
-fn write_to(table: &Table, tmp: &Path) -> std::io::Result<()> {
-    let file = std::fs::File::create(tmp)?;
-    let mut w =
-        ::csv::WriterBuilder::new().from_writer(std::io::BufWriter::with_capacity(1 << 20, file));
+fn write_to(table: &Table, file: &mut std::fs::File) -> std::io::Result<()> {
+    let mut w = ::csv::WriterBuilder::new()
+        .from_writer(std::io::BufWriter::with_capacity(1 << 20, &mut *file));
     w.write_record(table.column_names())?;
     let mut cell = String::new();
     for row in 0..table.rows() {
@@ -77,7 +82,7 @@ fn write_to(table: &Table, tmp: &Path) -> std::io::Result<()> {
                 }
                 ColumnData::Datetime(v) => {
                     if let Some(x) = v[row] {
-                        cell.push_str(&format_datetime(x));
+                        cell.push_str(&format_us(x, TimeShape::Shortest));
                     }
                 }
                 ColumnData::Float(_) => {}
@@ -87,10 +92,8 @@ fn write_to(table: &Table, tmp: &Path) -> std::io::Result<()> {
         w.write_record(None::<&[u8]>)?;
     }
     let buf = w.into_inner().map_err(|e| e.into_error())?;
-    let file = buf.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    drop(file);
-    Ok(())
+    buf.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()
 }
 
 #[cfg(test)]
@@ -107,7 +110,59 @@ mod tests {
             "1900-03-01T00:00:01Z",
         ] {
             let us = parse_datetime(s.as_bytes()).unwrap();
-            assert_eq!(format_datetime(us), s);
+            assert_eq!(format_us(us, TimeShape::Shortest), s);
+        }
+    }
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn atomic_write_replaces_the_file_and_leaves_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        std::fs::write(&path, "old").unwrap();
+        write_atomically(&path, |f| std::io::Write::write_all(f, b"new")).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(leftovers(dir.path()), vec!["out.txt"]);
+    }
+
+    #[test]
+    fn failed_atomic_write_leaves_no_file_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        std::fs::write(&path, "old").unwrap();
+        let failed = write_atomically(&path, |f| {
+            std::io::Write::write_all(f, b"half")?;
+            Err(std::io::Error::other("disk full"))
+        });
+        assert!(failed.is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        assert_eq!(leftovers(dir.path()), vec!["out.txt"]);
+
+        let missing = dir.path().join("no-such-dir").join("out.txt");
+        assert!(write_atomically(&missing, |_| Ok(())).is_err());
+        assert!(!missing.exists());
+        assert_eq!(leftovers(dir.path()), vec!["out.txt"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_write_into_a_read_only_folder_fails_cleanly() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let ro = dir.path().join("ro");
+        std::fs::create_dir(&ro).unwrap();
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+        let result = write_atomically(&ro.join("out.txt"), |_| Ok(()));
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // Root ignores folder permissions; the point is only that nothing is left behind.
+        if result.is_err() {
+            assert!(leftovers(&ro).is_empty());
         }
     }
 }

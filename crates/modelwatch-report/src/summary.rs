@@ -4,6 +4,7 @@
 use comfy_table::{Attribute, Cell, CellAlignment, ContentArrangement, Table};
 use modelwatch_core::schema::ColumnType;
 use modelwatch_core::summary::{ColumnStats, DataSummary, DatasetStats, Value};
+use modelwatch_core::time::{format_us, TimeShape};
 
 use crate::terminal::{styled_table, TerminalStyle};
 
@@ -68,7 +69,7 @@ fn fmt_value(v: &Value) -> String {
         Value::Number(x) => fmt_num(*x),
         Value::Label(l) => l.clone(),
         Value::Bool(b) => if *b { "True" } else { "False" }.to_string(),
-        Value::Datetime(us) => modelwatch_core::summary::format_datetime_us(*us),
+        Value::Datetime(us) => format_us(*us, TimeShape::Naive),
     }
 }
 
@@ -124,12 +125,8 @@ fn describe(stats: &ColumnStats, ty: ColumnType) -> String {
         parts.push(format!("mean {} · std {}", fmt_opt(n.mean), fmt_opt(n.std)));
     }
     if let Some(d) = &stats.datetime {
-        let f = |x: Option<i64>| {
-            x.map_or_else(
-                || "—".to_string(),
-                modelwatch_core::summary::format_datetime_us,
-            )
-        };
+        let f =
+            |x: Option<i64>| x.map_or_else(|| "—".to_string(), |t| format_us(t, TimeShape::Naive));
         parts.push(format!("from {} to {}", f(d.min), f(d.max)));
     }
     if let Some(t) = &stats.text {

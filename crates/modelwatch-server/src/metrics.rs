@@ -253,6 +253,15 @@ pub struct ServingFacts<'a> {
     pub error: Option<&'a str>,
 }
 
+impl ServingFacts<'_> {
+    /// Whether the model failed on this event: it reported an error or answered with a
+    /// status of 500 or above. The one rule for `modelwatch_model_errors_total` and the
+    /// alerts' serving error rate, so the two never disagree.
+    pub fn is_failure(&self) -> bool {
+        self.error.is_some() || self.status.is_some_and(|s| s >= 500)
+    }
+}
+
 impl Recorder {
     fn lock(&self) -> std::sync::MutexGuard<'_, RecorderInner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
@@ -295,7 +304,7 @@ impl Recorder {
             *g.model_requests
                 .entry((project.to_string(), code))
                 .or_insert(0) += 1;
-            if f.error.is_some() || f.status.is_some_and(|s| s >= 500) {
+            if f.is_failure() {
                 *g.model_errors.entry(project.to_string()).or_insert(0) += 1;
             }
             if let Some(l) = f.latency_seconds {

@@ -3,8 +3,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{format_datetime_us, share, CategorySummary, LabelCount};
+use super::{share, CategorySummary, LabelCount};
 use crate::table::{ColumnData, StrColumn, MISSING_CODE};
+use crate::time::{format_us, TimeShape};
 
 /// Labels of a column with their counts, in order of first appearance.
 pub(super) struct LabelTally {
@@ -104,7 +105,7 @@ pub(super) fn label_tally(data: &ColumnData) -> LabelTally {
             .collect(),
         ColumnData::Datetime(v) => ordered_counts(v.iter().flatten().copied())
             .into_iter()
-            .map(|(x, n)| (format_datetime_us(x), n))
+            .map(|(x, n)| (format_us(x, TimeShape::Naive), n))
             .collect(),
         ColumnData::Float(v) => ordered_counts(
             v.iter()

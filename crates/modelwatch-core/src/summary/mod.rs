@@ -2,8 +2,8 @@
 //!
 //! This file holds the result types and [`compute_summary`], which works column by column;
 //! `numeric` (numerical and datetime statistics), `categories` (labels and their counts),
-//! `text` (text lengths), `dataset` (missing, empty, duplicated and constant) and `datetime`
-//! (how datetimes are shown) hold the statistics by concern.
+//! `text` (text lengths), `dataset` (missing, empty, duplicated and constant)
+//! hold the statistics by concern.
 //!
 //! The numbers follow Evidently 0.7's `DataSummaryPreset` (new API: `DatasetStats`, which
 //! delegates to the legacy `DatasetSummaryMetric`, and `ValueStats` per column) and, for the
@@ -65,10 +65,10 @@ use crate::prepare::PreparedRun;
 use crate::schema::{ColumnRole, ColumnType, SchemaOverrides};
 use crate::sort::{kept_keys, SortKey};
 use crate::table::{Column, ColumnData, Table};
+use crate::time::{format_us, TimeShape};
 
 mod categories;
 mod dataset;
-mod datetime;
 mod numeric;
 #[cfg(test)]
 mod tests;
@@ -76,7 +76,6 @@ mod text;
 
 use categories::{category_summary, label_tally, LabelTally};
 use dataset::{dataset_stats, KnownCounts};
-pub use datetime::format_datetime_us;
 use numeric::{numeric_in_order, numeric_keys, numeric_stats, Runs};
 use text::text_stats;
 
@@ -181,7 +180,7 @@ impl Serialize for Value {
             Value::Number(x) => serialize_number(*x, s),
             Value::Label(l) => s.serialize_str(l),
             Value::Bool(b) => s.serialize_bool(*b),
-            Value::Datetime(us) => s.serialize_str(&format_datetime_us(*us)),
+            Value::Datetime(us) => s.serialize_str(&format_us(*us, TimeShape::Naive)),
         }
     }
 }
@@ -320,7 +319,7 @@ fn serialize_opt_number<S: Serializer>(x: &Option<f64>, s: S) -> Result<S::Ok, S
 
 fn serialize_opt_datetime<S: Serializer>(x: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
     match x {
-        Some(v) => s.serialize_str(&format_datetime_us(*v)),
+        Some(v) => s.serialize_str(&format_us(*v, TimeShape::Naive)),
         None => s.serialize_none(),
     }
 }

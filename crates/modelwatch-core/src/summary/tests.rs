@@ -465,13 +465,3 @@ fn quantile_matches_numpy_linear() {
         Some(0.7 - (0.7 - 0.1) * 0.25)
     );
 }
-
-#[test]
-fn datetime_format() {
-    assert_eq!(format_datetime_us(0), "1970-01-01T00:00:00");
-    assert_eq!(
-        format_datetime_us(951_782_400_000_000 + 1),
-        "2000-02-29T00:00:00.000001"
-    );
-    assert_eq!(format_datetime_us(-1_000_000), "1969-12-31T23:59:59");
-}

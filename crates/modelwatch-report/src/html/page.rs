@@ -5,7 +5,8 @@ use std::fmt::Write;
 
 use modelwatch_core::results::Results;
 use modelwatch_core::schema::ColumnRole;
-use modelwatch_core::summary::{format_datetime_us, ColumnStats, DataSummary};
+use modelwatch_core::summary::{ColumnStats, DataSummary};
+use modelwatch_core::time::{format_us, TimeShape};
 
 use super::svg::value;
 use super::{esc, trim_pct, HtmlOptions};
@@ -248,7 +249,10 @@ pub(super) fn time_ranges(summary: Option<&DataSummary>) -> (TimeRange<'_>, Time
     };
     let range = |st: &ColumnStats| -> Option<(String, String)> {
         if let Some(d) = &st.datetime {
-            return Some((format_datetime_us(d.min?), format_datetime_us(d.max?)));
+            return Some((
+                format_us(d.min?, TimeShape::Naive),
+                format_us(d.max?, TimeShape::Naive),
+            ));
         }
         let n = st.numeric.as_ref()?;
         Some((value(n.min?), value(n.max?)))

@@ -5,9 +5,8 @@
 
 use std::fmt::Write;
 
-use modelwatch_core::summary::{
-    format_datetime_us, ColumnStats, ColumnSummary, DataSummary, DatasetStats, Value,
-};
+use modelwatch_core::summary::{ColumnStats, ColumnSummary, DataSummary, DatasetStats, Value};
+use modelwatch_core::time::{format_us, TimeShape};
 
 use modelwatch_core::schema::ColumnRole;
 
@@ -294,7 +293,7 @@ fn show(v: Option<&Value>) -> String {
         Some(Value::Number(x)) => value(*x),
         Some(Value::Label(l)) => l.clone(),
         Some(Value::Bool(b)) => b.to_string(),
-        Some(Value::Datetime(us)) => format_datetime_us(*us),
+        Some(Value::Datetime(us)) => format_us(*us, TimeShape::Naive),
     }
 }
 
@@ -312,7 +311,7 @@ fn stat_cells(st: &ColumnStats) -> [(Cell, String); 7] {
             "-".into(),
         )
     } else if let Some(d) = &st.datetime {
-        let f = |v: Option<i64>| v.map_or("-".into(), format_datetime_us);
+        let f = |v: Option<i64>| v.map_or("-".into(), |t| format_us(t, TimeShape::Naive));
         (f(d.min), "-".into(), f(d.max), "-".into())
     } else {
         ("-".into(), "-".into(), "-".into(), "-".into())

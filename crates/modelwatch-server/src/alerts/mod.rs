@@ -351,7 +351,12 @@ impl Alerts {
                 continue;
             }
             n.requests += 1;
-            if error.is_some() || status.is_some_and(|s| s >= 500) {
+            let fact = crate::metrics::ServingFacts {
+                latency_seconds: *latency,
+                status: *status,
+                error: error.as_deref(),
+            };
+            if fact.is_failure() {
                 n.errors += 1;
             }
             if let Some(l) = latency {

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::state::AlertStatus;
-use crate::ingest::format_us;
+use modelwatch_core::time::{format_us, TimeShape};
 
 /// A receiver's kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -263,8 +263,8 @@ pub(crate) fn alertmanager_body(n: &Notification, external_url: &str) -> serde_j
                 "status": if a.status == AlertStatus::Firing { "firing" } else { "resolved" },
                 "labels": a.labels,
                 "annotations": a.annotations,
-                "startsAt": format_us(a.starts_us),
-                "endsAt": a.ends_us.map_or_else(|| ZERO_TIME.to_string(), format_us),
+                "startsAt": format_us(a.starts_us, TimeShape::Micros),
+                "endsAt": a.ends_us.map_or_else(|| ZERO_TIME.to_string(), |t| format_us(t, TimeShape::Micros)),
                 "generatorURL": a.generator_url,
                 "fingerprint": a.fingerprint,
             })
@@ -303,8 +303,8 @@ pub(crate) fn alertmanager_v2_body(n: &Notification, firing_until_us: i64) -> se
             json!({
                 "labels": labels,
                 "annotations": a.annotations,
-                "startsAt": format_us(a.starts_us),
-                "endsAt": format_us(ends.max(a.starts_us)),
+                "startsAt": format_us(a.starts_us, TimeShape::Micros),
+                "endsAt": format_us(ends.max(a.starts_us), TimeShape::Micros),
                 "generatorURL": a.generator_url,
             })
         })

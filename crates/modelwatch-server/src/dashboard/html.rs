@@ -103,7 +103,10 @@ pub fn percent(v: Option<f64>) -> String {
 /// RFC 3339 in UTC with microseconds; times outside 1970 to 9999 are clamped to those
 /// years (the formatter accepts no others).
 pub fn rfc3339(us: i64) -> String {
-    crate::ingest::format_us(us.clamp(0, 253_402_300_799_999_999))
+    modelwatch_core::time::format_us(
+        us.clamp(0, 253_402_300_799_999_999),
+        modelwatch_core::time::TimeShape::Micros,
+    )
 }
 
 /// A UTC time as `2024-05-01 08:02:27`.

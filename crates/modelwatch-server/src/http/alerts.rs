@@ -14,10 +14,10 @@ use serde_json::json;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Body, Path, Query};
 use crate::alerts::rules::Rule;
-use crate::ingest::format_us;
 use crate::project::parse_duration;
 use crate::store::SilenceRecord;
 use crate::{now_us, AppState};
+use modelwatch_core::time::{format_us, TimeShape};
 
 /// The routes, merged into the API router.
 pub fn routes() -> Router<Arc<AppState>> {
@@ -84,8 +84,8 @@ async fn list_active(
                 "project": a.project,
                 "state": a.state.status,
                 "value": a.state.value,
-                "active_since": format_us(a.state.active_since_us),
-                "firing_since": a.state.fired_us.map(format_us),
+                "active_since": format_us(a.state.active_since_us, TimeShape::Micros),
+                "firing_since": a.state.fired_us.map(|t| format_us(t, TimeShape::Micros)),
                 "labels": a.labels,
                 "annotations": a.annotations,
                 "fingerprint": a.fingerprint,
@@ -114,7 +114,7 @@ async fn history(
         .map(|t| {
             json!({
                 "id": t.id,
-                "time": format_us(t.ts_us),
+                "time": format_us(t.ts_us, TimeShape::Micros),
                 "alertname": t.alertname,
                 "project": t.project,
                 "from": t.from,
@@ -277,8 +277,8 @@ fn silence_json(s: &SilenceRecord, now: i64) -> serde_json::Value {
     json!({
         "id": s.id,
         "matchers": s.matchers,
-        "starts_at": format_us(s.starts_us),
-        "ends_at": format_us(s.ends_us),
+        "starts_at": format_us(s.starts_us, TimeShape::Micros),
+        "ends_at": format_us(s.ends_us, TimeShape::Micros),
         "created_by": s.created_by,
         "comment": s.comment,
         "active": s.starts_us <= now && now < s.ends_us,
@@ -310,16 +310,12 @@ struct NewSilence {
 }
 
 fn parse_time(what: &str, t: &str) -> ApiResult<i64> {
-    humantime::parse_rfc3339_weak(t)
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_micros() as i64)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("{what}: `{t}` is not an RFC 3339 time"),
-            )
-        })
+    modelwatch_io::infer::parse_datetime(t.as_bytes()).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{what}: `{t}` is not an RFC 3339 time"),
+        )
+    })
 }
 
 async fn create_silence(

@@ -14,10 +14,10 @@ use serde_json::json;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Body, Path, Query};
 use super::snapshots::snapshot_json;
-use crate::ingest::format_us;
 use crate::project::{Project, ProjectConfig};
 use crate::service::projects;
 use crate::AppState;
+use modelwatch_core::time::{format_us, TimeShape};
 
 /// The reference format a `Content-Type` names.
 fn upload_format(headers: &HeaderMap) -> Option<Format> {
@@ -49,8 +49,8 @@ fn project_json(state: &AppState, p: &Project) -> serde_json::Value {
         "config": p.config,
         "schema": p.schema,
         "reference_rows": p.reference.as_ref().map(|r| r.rows()),
-        "created": format_us(p.created_us),
-        "updated": format_us(p.updated_us),
+        "created": format_us(p.created_us, TimeShape::Micros),
+        "updated": format_us(p.updated_us, TimeShape::Micros),
         "latest_snapshot": latest.map(|m| snapshot_json(&m)),
     })
 }

@@ -14,7 +14,8 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Path, Query};
 use super::projects::project_or_404;
 use crate::project::parse_duration;
-use crate::service::windows::{run_window, WindowSpec};
+use crate::service::windows::run_window;
+use crate::store::WindowQuery;
 use crate::{now_us, AppState};
 
 /// The window (`last=`, `since=`, `from=`/`to=`), `preset=` and `format=` of a report.
@@ -34,7 +35,7 @@ pub(super) fn parse_instant(what: &str, s: &str) -> ApiResult<i64> {
         .ok_or_else(|| ApiError::bad_request(format!("{what}: `{s}` is not an RFC 3339 time")))
 }
 
-fn window_of(q: &ReportQuery, default_window: &str) -> ApiResult<WindowSpec> {
+fn window_of(q: &ReportQuery, default_window: &str) -> ApiResult<WindowQuery> {
     let given = [
         q.last.is_some(),
         q.since.is_some(),
@@ -53,7 +54,7 @@ fn window_of(q: &ReportQuery, default_window: &str) -> ApiResult<WindowSpec> {
         if n == 0 {
             return Err(ApiError::bad_request("last= must be at least 1"));
         }
-        return Ok(WindowSpec::Last(n));
+        return Ok(WindowQuery::Last(n));
     }
     if q.from.is_some() || q.to.is_some() {
         let from_us = q
@@ -66,11 +67,11 @@ fn window_of(q: &ReportQuery, default_window: &str) -> ApiResult<WindowSpec> {
         if from_us >= to_us {
             return Err(ApiError::bad_request("from= must be before to="));
         }
-        return Ok(WindowSpec::Range { from_us, to_us });
+        return Ok(WindowQuery::Range { from_us, to_us });
     }
     let since = q.since.as_deref().unwrap_or(default_window);
     let d = parse_duration("since", since).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    Ok(WindowSpec::Range {
+    Ok(WindowQuery::Range {
         from_us: now - d.as_micros() as i64,
         to_us: now + 1,
     })
@@ -84,16 +85,7 @@ fn parse_presets(text: &str) -> ApiResult<Vec<Preset>> {
 }
 
 fn html_message(status: StatusCode, message: &str) -> Response {
-    let mut escaped = String::new();
-    for c in message.chars() {
-        match c {
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '&' => escaped.push_str("&amp;"),
-            '"' => escaped.push_str("&quot;"),
-            c => escaped.push(c),
-        }
-    }
+    let escaped = modelwatch_report::html::esc(message);
     (
         status,
         Html(format!(
@@ -152,5 +144,23 @@ pub(super) async fn report(
             let e = ApiError::from(e);
             Ok(html_message(e.status, &e.message))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn html_message_escapes_every_special_character() {
+        let page = html_message(StatusCode::BAD_REQUEST, "<a href='x'>&\"");
+        let body = axum::body::to_bytes(page.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(
+            text.contains("&lt;a href=&#39;x&#39;&gt;&amp;&quot;"),
+            "{text}"
+        );
     }
 }

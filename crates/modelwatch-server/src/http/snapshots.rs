@@ -14,16 +14,16 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Path, Query};
 use super::projects::project_or_404;
 use super::reports::parse_instant;
-use crate::ingest::format_us;
 use crate::AppState;
+use modelwatch_core::time::{format_us, TimeShape};
 
 /// A snapshot's metadata as the API shows it.
 pub(super) fn snapshot_json(m: &crate::store::SnapshotMeta) -> serde_json::Value {
     json!({
         "id": m.id,
-        "taken": format_us(m.taken_us),
-        "window_from": format_us(m.window_from_us),
-        "window_to": format_us(m.window_to_us),
+        "taken": format_us(m.taken_us, TimeShape::Micros),
+        "window_from": format_us(m.window_from_us, TimeShape::Micros),
+        "window_to": format_us(m.window_to_us, TimeShape::Micros),
         "rows": m.rows,
     })
 }
@@ -123,7 +123,7 @@ pub(super) async fn series(
         .map_err(ApiError::internal)?;
     let points: Vec<_> = points
         .iter()
-        .map(|p| json!([format_us(p.taken_us), p.value]))
+        .map(|p| json!([format_us(p.taken_us, TimeShape::Micros), p.value]))
         .collect();
     Ok(Json(
         json!({ "metric": metric, "column": column, "points": points }),

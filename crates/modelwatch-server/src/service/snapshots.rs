@@ -2,9 +2,9 @@
 //! metrics and made the project's latest (which `/metrics` and the alerts read). Both
 //! `POST .../snapshots` and the scheduler take them through [`take_snapshot`].
 
-use super::windows::{run_window, WindowError, WindowSpec};
+use super::windows::{run_window, WindowError};
 use crate::project::Project;
-use crate::store::SnapshotMeta;
+use crate::store::{SnapshotMeta, WindowQuery};
 use crate::{now_us, AppState, LatestSnapshot};
 
 /// Takes one snapshot of `project` over its scheduled window ending now. `Ok(None)` when
@@ -17,7 +17,7 @@ pub fn take_snapshot(state: &AppState, project: &Project) -> Result<Option<i64>,
         .map_err(|e| WindowError::Invalid(e.to_string()))?;
     let to_us = now_us();
     let from_us = to_us - window.as_micros() as i64;
-    let spec = WindowSpec::Range { from_us, to_us };
+    let spec = WindowQuery::Range { from_us, to_us };
     let run = match run_window(state, project, spec, &project.config.presets, true) {
         Ok(run) => run,
         Err(WindowError::TooFewRows { .. }) => return Ok(None),

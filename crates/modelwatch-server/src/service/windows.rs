@@ -5,24 +5,10 @@
 use modelwatch_core::results::{Meta, Preset};
 use modelwatch_core::run::{run_presets, RunSpec};
 
-use crate::ingest::format_us;
 use crate::project::Project;
 use crate::store::WindowQuery;
 use crate::{now_us, AppState};
-
-/// Which events a report reads.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum WindowSpec {
-    /// The latest `n` events.
-    Last(usize),
-    /// The events with `from_us <= ts < to_us`.
-    Range {
-        /// Start (inclusive), microseconds since the epoch.
-        from_us: i64,
-        /// End (exclusive), microseconds since the epoch.
-        to_us: i64,
-    },
-}
+use modelwatch_core::time::{format_us, TimeShape};
 
 /// Why a window report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +45,7 @@ pub struct WindowRun {
 pub fn run_window(
     state: &AppState,
     project: &Project,
-    spec: WindowSpec,
+    query: WindowQuery,
     presets: &[Preset],
     lenient_quality: bool,
 ) -> Result<WindowRun, WindowError> {
@@ -67,10 +53,6 @@ pub fn run_window(
         .reference
         .as_ref()
         .ok_or_else(|| WindowError::NoReference(project.name.clone()))?;
-    let query = match spec {
-        WindowSpec::Last(n) => WindowQuery::Last(n),
-        WindowSpec::Range { from_us, to_us } => WindowQuery::Range { from_us, to_us },
-    };
     let (events, window_size) = state
         .store
         .sample_events(&project.name, query, project.config.schedule.max_rows)
@@ -98,7 +80,11 @@ pub fn run_window(
         &extra,
     )
     .map_err(|e| WindowError::Internal(e.to_string()))?;
-    let mut current_name = format!("events {} to {}", format_us(first), format_us(last));
+    let mut current_name = format!(
+        "events {} to {}",
+        format_us(first, TimeShape::Micros),
+        format_us(last, TimeShape::Micros)
+    );
     if sampled {
         current_name.push_str(&format!(
             " (every k-th: {shown} of {window_size}; schedule.max_rows)"
@@ -110,7 +96,7 @@ pub fn run_window(
         reference_rows: reference.rows(),
         current_rows: current.rows(),
         version: modelwatch_core::VERSION.to_string(),
-        generated_at: format_us(now_us()),
+        generated_at: format_us(now_us(), TimeShape::Micros),
         seed: project.config.drift.seed,
         time_range: None,
     };
