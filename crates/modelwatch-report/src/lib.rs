@@ -16,3 +16,10 @@ pub mod terminal;
 pub use html::render_html;
 pub use json::to_json;
 pub use terminal::{render_terminal, TerminalStyle};
+
+/// A percentage with one decimal at most (`33.3`, `50`), as the terminal and the HTML page
+/// both show shares.
+pub(crate) fn trim_pct(p: f64) -> String {
+    let s = format!("{p:.1}");
+    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
+}

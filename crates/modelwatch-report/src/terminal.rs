@@ -4,6 +4,8 @@ use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ContentArrange
 use modelwatch_core::drift::{ColumnDrift, DriftReport};
 use modelwatch_core::results::Results;
 
+use crate::trim_pct;
+
 /// Whether to use colours and box drawing (a terminal) or plain ASCII (a pipe, a file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TerminalStyle {
@@ -58,11 +60,6 @@ pub fn verdict(drift: &DriftReport) -> String {
         trim_pct(pct),
         trim_pct(drift.drift_share * 100.0)
     )
-}
-
-fn trim_pct(p: f64) -> String {
-    let s = format!("{p:.1}");
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
 }
 
 fn drifted_cell(c: &ColumnDrift, style: TerminalStyle) -> Cell {

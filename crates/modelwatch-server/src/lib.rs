@@ -16,7 +16,6 @@ pub mod scheduler;
 pub mod service;
 pub mod snapshot;
 pub mod store;
-pub mod window;
 pub mod writer;
 
 use std::collections::HashMap;

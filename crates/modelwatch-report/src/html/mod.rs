@@ -90,11 +90,7 @@ impl Display for Escaped<'_> {
     }
 }
 
-/// A percentage with one decimal at most: `33.3`, `50`.
-pub(crate) fn trim_pct(p: f64) -> String {
-    let s = format!("{p:.1}");
-    s.strip_suffix(".0").map(str::to_string).unwrap_or(s)
-}
+pub(crate) use crate::trim_pct;
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Bytes;
-use axum::extract::{MatchedPath, RawQuery, Request, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -44,7 +44,6 @@ pub(super) async fn authorize(
         || path == "/readyz"
         || path == LOGIN_PATH
         || (path == "/metrics" && !state.config.metrics_auth);
-    let matched = req.extensions().get::<MatchedPath>().cloned();
     let response = if state.config.tokens.is_empty() || open {
         next.run(req).await
     } else {
@@ -86,11 +85,6 @@ pub(super) async fn authorize(
             r
         }
     };
-    // The accounting layer outside reads the route label from the response.
-    let mut response = response;
-    if let Some(m) = matched {
-        response.extensions_mut().insert(m);
-    }
     response
 }
 

@@ -61,11 +61,6 @@ pub(super) async fn account(
     };
     let status = response.status();
     let elapsed = start.elapsed().as_secs_f64();
-    // `route` was taken before routing; the matched route is known after it.
-    let route = response
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(route, |m| m.as_str().to_string());
     state
         .recorder
         .http_request(&route, method.as_str(), status.as_u16(), elapsed);

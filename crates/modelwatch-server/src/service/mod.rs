@@ -1,11 +1,13 @@
 //! The service layer: what the HTTP handlers, the scheduler and start-up share, with no
 //! knowledge of HTTP. `projects` creates, changes and deletes projects and installs them
-//! into the [`AppState`](crate::AppState); `windows` runs presets over a window of events;
+//! into the [`AppState`](crate::AppState); `windows` runs presets over a window of events,
+//! which `window_table` builds from the store in the shape of the reference;
 //! `snapshots` takes a snapshot of a window and makes it the latest. `http/` turns these
 //! errors into status codes.
 
 pub mod projects;
 pub mod snapshots;
+pub mod window_table;
 pub mod windows;
 
 /// Why a project operation failed.

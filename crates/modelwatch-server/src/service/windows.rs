@@ -72,7 +72,7 @@ pub fn run_window(
     );
     let sampled = events.len() as u64 != window_size;
     let shown = events.len();
-    let current = crate::window::window_table(
+    let current = super::window_table::window_table(
         reference,
         events,
         columns.target.as_deref(),
