@@ -51,7 +51,7 @@ def main():
 
     import resource
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, a.connections + 512), hard))
 
     tmp = tempfile.mkdtemp()
@@ -68,7 +68,7 @@ def main():
     try:
         line = server.stderr.readline()
         url = next(w for w in line.split() if w.startswith("http://"))
-        host, port = url[len("http://"):].rstrip("/").split(":")
+        host, port = url[len("http://") :].rstrip("/").split(":")
         addr = (host, int(port))
         threading.Thread(target=lambda: server.stderr.read(), daemon=True).start()
 
@@ -131,7 +131,9 @@ def main():
             if time.monotonic() - last_probe > 0.25:
                 last_probe = time.monotonic()
                 probe_kept()
-        print(f"connections opened: {len(idle)} (failed to connect: {refused}) in {opened:.2f} s")
+        print(
+            f"connections opened: {len(idle)} (failed to connect: {refused}) in {opened:.2f} s"
+        )
         print(
             f"closed by the server: {len(closed_at)}; half by {percentile(closed_at, 0.5):.1f} s,"
             f" all by {max(closed_at, default=float('nan')):.1f} s"
