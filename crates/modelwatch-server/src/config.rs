@@ -7,6 +7,12 @@
 //! metrics_auth = false          # true: /metrics needs a read token
 //! durability = "normal"         # or "full": fsync every commit
 //! base_path = ""                # e.g. "/modelwatch" behind a reverse proxy
+//! shutdown_timeout = "30s"      # then requests still in progress are dropped
+//!
+//! [connections]
+//! header_read_timeout = "10s"   # also the keep-alive idle timeout
+//! body_read_timeout = "60s"
+//! max_connections = 1024
 //!
 //! [retention]
 //! events = "30d"
@@ -77,6 +83,30 @@ impl Default for Retention {
     }
 }
 
+/// How client connections are bounded (`[connections]`, see docs/server.md).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConnectionSettings {
+    /// How long a connection may take to send a whole request head, counted from its
+    /// start or from the end of the previous answer: also the keep-alive idle timeout
+    /// (`"10s"`).
+    pub header_read_timeout: String,
+    /// How long a request's whole body may take to arrive once its head is in (`"60s"`).
+    pub body_read_timeout: String,
+    /// How many connections are served at once (1024); more wait in the listen backlog.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: "10s".into(),
+            body_read_timeout: "60s".into(),
+            max_connections: 1024,
+        }
+    }
+}
+
 /// A project declared in the config file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -117,6 +147,11 @@ pub struct ServerConfig {
     pub base_path: String,
     /// Alert rules, receivers and SLOs (`[alerts]`, see docs/alerts.md).
     pub alerts: crate::alerts::AlertsConfig,
+    /// How long shutdown waits for requests in progress before dropping them (`"30s"`);
+    /// queued events are committed whatever it is.
+    pub shutdown_timeout: String,
+    /// Timeouts and the limit on client connections.
+    pub connections: ConnectionSettings,
 }
 
 impl Default for ServerConfig {
@@ -132,6 +167,8 @@ impl Default for ServerConfig {
             projects: Vec::new(),
             base_path: String::new(),
             alerts: Default::default(),
+            shutdown_timeout: "30s".into(),
+            connections: ConnectionSettings::default(),
         }
     }
 }
@@ -241,6 +278,7 @@ impl ServerConfig {
         if self.max_body_bytes == 0 {
             return Err("max_body_bytes must be positive".into());
         }
+        self.connection_limits()?;
         for t in &self.tokens {
             if t.token.len() < 8 {
                 return Err("tokens need at least 8 characters".into());
@@ -256,6 +294,34 @@ impl ServerConfig {
                 .map_err(|e: ProjectError| format!("project `{}`: {e}", p.name))?;
         }
         Ok(())
+    }
+}
+
+impl ServerConfig {
+    /// The connection timeouts and limit as the accept loop uses them; the error names the
+    /// setting.
+    pub fn connection_limits(&self) -> Result<crate::http::connections::ConnectionLimits, String> {
+        let positive = |what: &str, text: &str| {
+            let d = parse_duration(what, text).map_err(|e| e.to_string())?;
+            if d.is_zero() {
+                return Err(format!("{what} must be longer than 0s"));
+            }
+            Ok(d)
+        };
+        let c = &self.connections;
+        if c.max_connections == 0 {
+            return Err("connections.max_connections must be positive".into());
+        }
+        Ok(crate::http::connections::ConnectionLimits {
+            header_read_timeout: positive(
+                "connections.header_read_timeout",
+                &c.header_read_timeout,
+            )?,
+            body_read_timeout: positive("connections.body_read_timeout", &c.body_read_timeout)?,
+            max_connections: c.max_connections,
+            shutdown_timeout: parse_duration("shutdown_timeout", &self.shutdown_timeout)
+                .map_err(|e| e.to_string())?,
+        })
     }
 }
 
@@ -319,5 +385,11 @@ interval = "1m"
         );
         std::fs::write(&path, "bogus = 1\n").unwrap();
         assert!(ServerConfig::load(&path).is_err());
+        std::fs::write(&path, "[connections]\nheader_read_timeout = \"0s\"\n").unwrap();
+        let e = ServerConfig::load(&path).unwrap_err().to_string();
+        assert!(e.contains("connections.header_read_timeout"), "{e}");
+        std::fs::write(&path, "shutdown_timeout = \"soon\"\n").unwrap();
+        let e = ServerConfig::load(&path).unwrap_err().to_string();
+        assert!(e.contains("shutdown_timeout"), "{e}");
     }
 }

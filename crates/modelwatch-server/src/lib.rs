@@ -207,7 +207,9 @@ impl AppState {
 }
 
 /// Runs the service on `listener` until `shutdown` resolves; then stops accepting,
-/// finishes in-flight requests and snapshot runs, commits queued events and returns.
+/// finishes in-flight requests (dropping those still running after `shutdown_timeout`)
+/// and snapshot runs, commits queued events and returns. Connections are bounded by the
+/// `[connections]` settings (see [`http::connections`]).
 pub async fn serve(
     state: Arc<AppState>,
     listener: tokio::net::TcpListener,
@@ -217,16 +219,53 @@ pub async fn serve(
     let alerting = tokio::spawn(alerts::run(state.clone(), stop_rx.clone()));
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
     let app = http::router(state.clone());
-    let result = axum::serve(listener, app.into_make_service())
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let limits = state
+        .config
+        .connection_limits()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let limits = http::connections::ConnectionLimits {
+        max_connections: within_open_file_limit(limits.max_connections),
+        ..limits
+    };
+    http::connections::serve_connections(listener, app, limits, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = scheduler.await;
     let _ = alerting.await;
     let writer_state = state.clone();
     let _ = tokio::task::spawn_blocking(move || writer_state.writer.stop()).await;
     tracing::info!("stopped; all acknowledged events are stored");
-    result
+    Ok(())
+}
+
+/// Descriptors kept free of connections for the store, its journal and outgoing
+/// notifications, so that a full house of clients never makes the store fail to open one.
+const RESERVED_FILES: u64 = 64;
+
+/// Lowers `max_connections` to what the process's open-file limit allows: past it, accept
+/// fails with "Too many open files" and the connections already open starve.
+fn within_open_file_limit(max_connections: usize) -> usize {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes into the struct we own.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0
+            && limit.rlim_cur != libc::RLIM_INFINITY
+        {
+            let room = limit.rlim_cur.saturating_sub(RESERVED_FILES).max(1);
+            if (max_connections as u64) > room {
+                tracing::warn!(
+                    "max_connections lowered from {max_connections} to {room}: the open-file \
+                     limit is {}",
+                    limit.rlim_cur
+                );
+                return room as usize;
+            }
+        }
+    }
+    max_connections
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

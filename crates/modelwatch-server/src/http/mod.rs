@@ -13,6 +13,7 @@
 
 pub mod alerts;
 pub mod auth;
+pub mod connections;
 pub mod error;
 pub mod events;
 pub mod extract;
