@@ -67,3 +67,58 @@ fn invented_methods_and_paths_add_no_series_to_metrics() {
     assert!(m.contains("method=\"other\""), "{m}");
     assert!(!m.contains("INVENTED"), "{m}");
 }
+
+#[test]
+fn durations_beyond_a_hundred_years_are_refused_with_the_range() {
+    let server = TestServer::start(ServerConfig::default());
+    create_iris(&server, "iris");
+    let events = server.url("/api/v1/projects/iris/events");
+    assert_eq!(post_json(&events, &iris_events(60, 0.0)).status, 200);
+    let ok = get(&server.url("/api/v1/projects/iris/report?since=36500d"));
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    for since in ["99999999999999d", "300000years", "36501d"] {
+        let r = get(&server.url(&format!("/api/v1/projects/iris/report?since={since}")));
+        assert_eq!(r.status, 400, "since={since}: {}", r.body);
+        let message = r.json()["error"].as_str().unwrap().to_string();
+        assert!(
+            message.contains("out of range") && message.contains("0s to 36500d"),
+            "{message}"
+        );
+    }
+    // A schedule window from the API goes through the same check.
+    let p = post_json(
+        &server.url("/api/v1/projects"),
+        r#"{"name": "long", "schedule": {"window": "300000years"}}"#,
+    );
+    assert_eq!(p.status, 422, "{}", p.body);
+    assert!(p.body.contains("0s to 36500d"), "{}", p.body);
+}
+
+#[test]
+fn dot_names_and_names_over_200_characters_are_refused() {
+    let server = TestServer::start(ServerConfig::default());
+    let create = |name: &str| {
+        post_json(
+            &server.url("/api/v1/projects"),
+            &serde_json::json!({ "name": name }).to_string(),
+        )
+    };
+    for name in [".", ".."] {
+        let r = create(name);
+        assert_eq!(r.status, 422, "{name}: {}", r.body);
+        assert!(
+            r.json()["error"]
+                .as_str()
+                .unwrap()
+                .contains("`.` and `..` are not project names"),
+            "{}",
+            r.body
+        );
+    }
+    let long = "é".repeat(201);
+    let r = create(&long);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("at most 200 characters"), "{}", r.body);
+    assert_eq!(create(&"é".repeat(200)).status, 201);
+    assert_eq!(create("...").status, 201);
+}
