@@ -122,3 +122,57 @@ fn dot_names_and_names_over_200_characters_are_refused() {
     assert_eq!(create(&"é".repeat(200)).status, 201);
     assert_eq!(create("...").status, 201);
 }
+
+/// The accepted count and the rejected rows' (index, kind) of an ingest answer.
+fn outcome(a: &Answer) -> (u64, Vec<(u64, String)>) {
+    let j = a.json();
+    let rejected = j["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["index"].as_u64().unwrap(),
+                r["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (j["accepted"].as_u64().unwrap(), rejected)
+}
+
+#[test]
+fn nan_is_missing_and_infinity_refused_alike_in_json_and_csv() {
+    let server = TestServer::start(ServerConfig::default());
+    create_iris(&server, "iris");
+    let events = server.url("/api/v1/projects/iris/events");
+    let texts = ["NaN", "inf", "-inf", "Infinity", "nan", "1.5"];
+    let json: Vec<serde_json::Value> = texts
+        .iter()
+        .map(|t| serde_json::json!({"sepal_length": t, "petal_length": 1.0, "species": "setosa"}))
+        .collect();
+    let j = post_json(&events, &serde_json::Value::Array(json).to_string());
+    let mut csv = String::from("sepal_length,petal_length,species\n");
+    for t in texts {
+        csv.push_str(&format!("{t},1.0,setosa\n"));
+    }
+    let c = call(
+        "POST",
+        &events,
+        &[("Content-Type", "text/csv")],
+        Some(csv.as_bytes()),
+    );
+    let refused = vec![
+        (1, "invalid_value".to_string()),
+        (2, "invalid_value".to_string()),
+        (3, "invalid_value".to_string()),
+    ];
+    assert_eq!(j.status, 200, "{}", j.body);
+    assert_eq!(outcome(&j), (3, refused.clone()), "{}", j.body);
+    assert_eq!(c.status, 200, "{}", c.body);
+    assert_eq!(outcome(&c), (3, refused), "{}", c.body);
+    assert!(
+        c.body.contains("expected a number, got \\\"inf\\\""),
+        "{}",
+        c.body
+    );
+}
