@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 
 use common::*;
-use modelwatch_server::config::ServerConfig;
+use modelwatch_server::config::{Scope, ServerConfig, Token};
 
 /// One HTTP/1.1 request written by hand (so the method may be any token); the status.
 fn send_raw(base: &str, method: &str, path: &str) -> u16 {
@@ -123,6 +123,32 @@ fn dot_names_and_names_over_200_characters_are_refused() {
     assert_eq!(create("...").status, 201);
 }
 
+#[test]
+fn the_bearer_scheme_is_matched_without_regard_to_case() {
+    let config = ServerConfig {
+        tokens: vec![Token {
+            token: "reader-token-123".into(),
+            scopes: vec![Scope::Read],
+        }],
+        ..ServerConfig::default()
+    };
+    let server = TestServer::start(config);
+    let url = server.url("/api/v1/projects");
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let value = format!("{scheme} reader-token-123");
+        let r = call("GET", &url, &[("Authorization", value.as_str())], None);
+        assert_eq!(r.status, 200, "{scheme}: {}", r.body);
+    }
+    let r = call(
+        "GET",
+        &url,
+        &[("Authorization", "Basic reader-token-123")],
+        None,
+    );
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json()["error"], "unauthorized");
+}
+
 /// The accepted count and the rejected rows' (index, kind) of an ingest answer.
 fn outcome(a: &Answer) -> (u64, Vec<(u64, String)>) {
     let j = a.json();
@@ -175,4 +201,74 @@ fn nan_is_missing_and_infinity_refused_alike_in_json_and_csv() {
         "{}",
         c.body
     );
+}
+
+#[test]
+fn the_session_cookie_is_secure_behind_a_proxy_that_forwards_https() {
+    let config = ServerConfig {
+        tokens: vec![Token {
+            token: "reader-token-123".into(),
+            scopes: vec![Scope::Read],
+        }],
+        ..ServerConfig::default()
+    };
+    let server = TestServer::start(config);
+    let login = |extra: &[(&str, &str)]| {
+        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        headers.extend_from_slice(extra);
+        let (status, hs, _) = raw(
+            "POST",
+            &server.url("/login"),
+            &headers,
+            Some("token=reader-token-123&next=/"),
+        );
+        assert_eq!(status, 303);
+        header(&hs, "set-cookie").unwrap().to_string()
+    };
+    let plain = login(&[]);
+    assert!(
+        plain.contains("HttpOnly") && !plain.contains("Secure"),
+        "{plain}"
+    );
+    let proxied = login(&[("X-Forwarded-Proto", "https")]);
+    assert!(proxied.ends_with("; Secure"), "{proxied}");
+    let proxied_http = login(&[("X-Forwarded-Proto", "http")]);
+    assert!(!proxied_http.contains("Secure"), "{proxied_http}");
+}
+
+#[test]
+fn failed_logins_are_limited_to_ten_a_minute() {
+    let config = ServerConfig {
+        tokens: vec![Token {
+            token: "reader-token-123".into(),
+            scopes: vec![Scope::Read],
+        }],
+        ..ServerConfig::default()
+    };
+    let server = TestServer::start(config);
+    let login = |token: &str| {
+        raw(
+            "POST",
+            &server.url("/login"),
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            Some(&format!("token={token}&next=/")),
+        )
+    };
+    // Right tokens do not count.
+    for _ in 0..12 {
+        assert_eq!(login("reader-token-123").0, 303);
+    }
+    for i in 0..10 {
+        assert_eq!(login(&format!("guess-{i}")).0, 401);
+    }
+    for token in ["guess-10", "reader-token-123"] {
+        let (status, hs, body) = login(token);
+        assert_eq!(status, 429, "{body}");
+        let wait: u64 = header(&hs, "retry-after").unwrap().parse().unwrap();
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert!(
+            body.contains("too many failed logins: at most 10 a minute"),
+            "{body}"
+        );
+    }
 }
