@@ -4,6 +4,10 @@
 //! `timestamp` (RFC 3339 / ISO 8601 text, or Unix seconds), and the serving side's facts
 //! `latency_seconds`, `status` (an HTTP code) and `error` (a message). A reserved key that
 //! is also a column of the project's schema is kept as that column's value too.
+//!
+//! Numbers written as text, in a JSON string or a CSV cell, follow one rule: pandas'
+//! missing-value tokens (`NaN`, `nan`, `NA`, `null`, empty, ...) are a missing value, and
+//! an infinity (`inf`, `-inf`, `Infinity` in any case) is refused as an invalid value.
 
 use std::collections::BTreeMap;
 
@@ -148,9 +152,14 @@ fn row_object(table: &Table, row: usize) -> Map<String, Value> {
         let v = match &c.data {
             ColumnData::Float(v) => {
                 let x = v[row];
-                serde_json::Number::from_f64(x)
-                    .map(Value::Number)
-                    .unwrap_or(Value::Null)
+                // NaN is how the reader marks a missing cell. An infinity stays as the text
+                // a JSON body would send, so that validation refuses it in both the same way
+                // rather than storing it as missing.
+                match serde_json::Number::from_f64(x) {
+                    Some(n) => Value::Number(n),
+                    None if x.is_nan() => Value::Null,
+                    None => Value::from(if x > 0.0 { "inf" } else { "-inf" }),
+                }
             }
             ColumnData::Int(v) => v[row].map_or(Value::Null, Value::from),
             ColumnData::Bool(v) => v[row].map_or(Value::Null, Value::Bool),

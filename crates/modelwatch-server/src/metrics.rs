@@ -12,8 +12,10 @@
 //! the family typed `<name>` in OpenMetrics and `<name>_total` in 0.0.4; histogram `le`
 //! values are canonical floats (`1.0`, `+Inf`); OpenMetrics ends with `# EOF`.
 //!
-//! Cardinality: service families grow with routes x methods x status codes (bounded by the
-//! router); per project, ingestion grows with rejection reasons (a fixed set), the
+//! Cardinality: service families grow with routes x methods x status codes, each from a
+//! bounded set whatever the client sends: routes are the router's patterns (or `unmatched`),
+//! methods fold into the standard ones (or `other`, see [`method_label`]) and codes are the
+//! handlers' answers; per project, ingestion grows with rejection reasons (a fixed set), the
 //! monitored model with status codes seen, and snapshot gauges with the number of
 //! columns (two series per column) and predicted labels.
 
@@ -92,6 +94,19 @@ pub type Labels = Vec<(&'static str, String)>;
 pub struct Encoder {
     format: ExpositionFormat,
     out: String,
+}
+
+/// The `method` label of an HTTP request: the methods of RFC 9110 and PATCH as sent, any
+/// other name as `other`. HTTP lets a client invent method names, so taking them verbatim
+/// would let anyone add series to `/metrics` without bound.
+pub fn method_label(method: &str) -> &'static str {
+    const STANDARD: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    STANDARD
+        .into_iter()
+        .find(|m| *m == method)
+        .unwrap_or("other")
 }
 
 /// Escapes a label value.
@@ -232,7 +247,7 @@ pub struct Recorder {
 
 #[derive(Debug, Default)]
 struct RecorderInner {
-    requests: BTreeMap<(String, String, u16), u64>,
+    requests: BTreeMap<(String, &'static str, u16), u64>,
     durations: BTreeMap<String, Histogram>,
     accepted: BTreeMap<String, u64>,
     rejected: BTreeMap<(String, &'static str), u64>,
@@ -267,11 +282,11 @@ impl Recorder {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// One HTTP request served by modelwatch itself.
+    /// One HTTP request served by modelwatch itself; `method` is folded by [`method_label`].
     pub fn http_request(&self, route: &str, method: &str, status: u16, seconds: f64) {
         let mut g = self.lock();
         *g.requests
-            .entry((route.to_string(), method.to_string(), status))
+            .entry((route.to_string(), method_label(method), status))
             .or_insert(0) += 1;
         g.durations
             .entry(route.to_string())
@@ -356,7 +371,7 @@ impl Recorder {
                 (
                     vec![
                         ("route", route.clone()),
-                        ("method", method.clone()),
+                        ("method", method.to_string()),
                         ("code", code.to_string()),
                     ],
                     *n,

@@ -88,13 +88,29 @@ impl Schedule {
     }
 }
 
-/// Parses a duration such as `90s`, `5m`, `1h 30m`, `7d`; `what` names the setting in
-/// the error.
+/// The longest duration any setting or query accepts: 36500 days (100 years). Longer ones
+/// are refused rather than taken, because in microseconds since the epoch they overflow or
+/// reach before any stored time, and a window that long never fills.
+pub const MAX_DURATION: Duration = Duration::from_secs(36_500 * 86_400);
+
+/// Parses a duration such as `90s`, `5m`, `1h 30m`, `7d`, at most [`MAX_DURATION`];
+/// `what` names the setting in the error.
 pub fn parse_duration(what: &str, text: &str) -> Result<Duration, ProjectError> {
-    humantime::parse_duration(text.trim()).map_err(|e| ProjectError::Invalid {
+    let invalid = |message: String| ProjectError::Invalid {
         what: what.to_string(),
-        message: format!("`{text}` is not a duration ({e}); write e.g. 90s, 5m, 1h, 7d"),
-    })
+        message,
+    };
+    let d = humantime::parse_duration(text.trim()).map_err(|e| {
+        invalid(format!(
+            "`{text}` is not a duration ({e}); write e.g. 90s, 5m, 1h, 7d, from 0s to 36500d"
+        ))
+    })?;
+    if d > MAX_DURATION {
+        return Err(invalid(format!(
+            "`{text}` is out of range: a duration runs from 0s to 36500d (100 years)"
+        )));
+    }
+    Ok(d)
 }
 
 /// Something wrong with a project definition.
@@ -115,8 +131,10 @@ pub enum ProjectError {
     Reference(#[from] modelwatch_io::ReadError),
 }
 
-/// Checks a project name: 1 to 200 characters, no control characters. Anything else
-/// (quotes, `/`, `<`, Unicode) is allowed and is escaped wherever it is shown.
+/// Checks a project name: 1 to 200 characters, no control characters, not `.` or `..`
+/// (as a path segment those resolve to the parent path, so the dashboard could not link
+/// to them). Anything else (quotes, `/`, `<`, Unicode) is allowed and is escaped wherever
+/// it is shown.
 pub fn validate_name(name: &str) -> Result<(), ProjectError> {
     let bad = |message: &str| ProjectError::Invalid {
         what: "name".into(),
@@ -124,6 +142,9 @@ pub fn validate_name(name: &str) -> Result<(), ProjectError> {
     };
     if name.is_empty() || name.trim().is_empty() {
         return Err(bad("a project needs a non-blank name"));
+    }
+    if name == "." || name == ".." {
+        return Err(bad("`.` and `..` are not project names"));
     }
     if name.chars().count() > 200 {
         return Err(bad("at most 200 characters"));

@@ -339,10 +339,11 @@ async fn create_silence(
     };
     let ends = match (&s.duration, &s.ends_at) {
         (Some(d), None) => {
-            starts
-                + parse_duration("duration", d)
-                    .map_err(|e| unprocessable(e.to_string()))?
-                    .as_micros() as i64
+            let length = parse_duration("duration", d).map_err(|e| unprocessable(e.to_string()))?;
+            i64::try_from(length.as_micros())
+                .ok()
+                .and_then(|us| starts.checked_add(us))
+                .ok_or_else(|| unprocessable(format!("duration: `{d}` is out of range")))?
         }
         (None, Some(t)) => parse_time("ends_at", t)?,
         _ => return Err(unprocessable("give either duration or ends_at".into())),

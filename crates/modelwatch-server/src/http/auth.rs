@@ -3,15 +3,19 @@
 //! (`/login`) from a read token and taken for reads and for the dashboard's silence form;
 //! and the anti-forgery value that form carries.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::{Arc, OnceLock};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, Request, State};
+use axum::extract::{ConnectInfo, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::Extension;
 use subtle::ConstantTimeEq;
 
 use super::error::ApiError;
@@ -30,6 +34,15 @@ pub enum AuthVia {
     Bearer,
     /// The dashboard's session cookie.
     Session,
+}
+
+/// The token of an `Authorization` value in the `Bearer` scheme, whose name is matched
+/// without regard to case (RFC 9110 §11.1); `None` for another scheme.
+fn bearer_credentials(value: &str) -> Option<&str> {
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 /// Checks the bearer token when tokens are configured: reads need the read scope, writes
@@ -56,11 +69,8 @@ pub(super) async fn authorize(
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(|g| g.trim().to_string());
+            .and_then(bearer_credentials)
+            .map(str::to_string);
         let (given, via) = match bearer {
             Some(b) => (Some(b), AuthVia::Bearer),
             // Dashboard pages: the session cookie of the login form, for reads, and for
@@ -183,9 +193,24 @@ fn safe_next(base: &str, next: Option<&str>) -> String {
     }
 }
 
-fn cookie(state: &AppState, value: &str, max_age: Option<u64>) -> HeaderValue {
+/// Whether the client reached the service over HTTPS, as a reverse proxy in front of it
+/// says with `X-Forwarded-Proto: https` (modelwatch itself serves plain HTTP). The header
+/// is taken from anyone: it can only add `Secure` to the cookie, which narrows where a
+/// browser sends it, so a client that forges it harms only its own login.
+fn forwarded_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+}
+
+fn cookie(state: &AppState, value: &str, max_age: Option<u64>, secure: bool) -> HeaderValue {
     let path = home(base(state));
     let mut c = format!("{COOKIE}={value}; Path={path}; HttpOnly; SameSite=Strict");
+    if secure {
+        c.push_str("; Secure");
+    }
     if let Some(s) = max_age {
         c.push_str(&format!("; Max-Age={s}"));
     }
@@ -209,9 +234,62 @@ pub(super) async fn login_form(
     login_page(&state, StatusCode::OK, &next, None)
 }
 
+/// Failed logins a client may make in [`LOGIN_WINDOW`] before the form answers 429.
+pub const LOGIN_FAILURES_ALLOWED: u32 = 10;
+/// The window over which failed logins are counted, per client.
+pub const LOGIN_WINDOW: Duration = Duration::from_secs(60);
+
+/// Failed logins per client address (an extension of the router), so that guessing read
+/// tokens through the form is slow. Only failures count: a user who types the right
+/// token is not held up by how often they logged in. Clients are told apart by their
+/// peer address when the server is served with connect info, and share one count
+/// otherwise (then a guesser delays every form login, never a bearer token).
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<Option<IpAddr>, (Instant, u32)>>,
+}
+
+impl LoginLimiter {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Option<IpAddr>, (Instant, u32)>> {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The seconds `client` must wait before trying again, when it is over the limit.
+    fn wait(&self, client: Option<IpAddr>, now: Instant) -> Option<u64> {
+        let g = self.lock();
+        let (start, n) = g.get(&client)?;
+        let left = LOGIN_WINDOW.checked_sub(now.duration_since(*start))?;
+        (*n >= LOGIN_FAILURES_ALLOWED).then(|| left.as_secs().max(1))
+    }
+
+    /// Counts one failed login of `client`.
+    fn failed(&self, client: Option<IpAddr>, now: Instant) {
+        let mut g = self.lock();
+        // Forget windows that ended, so the map holds only clients seen in the last minute.
+        if g.len() > 1024 {
+            g.retain(|_, (start, _)| now.duration_since(*start) < LOGIN_WINDOW);
+        }
+        let entry = g.entry(client).or_insert((now, 0));
+        if now.duration_since(entry.0) >= LOGIN_WINDOW {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+    }
+}
+
 /// `POST /login`: `token=...&next=...` sets the session cookie and goes to `next`;
-/// `logout=1` clears it.
-pub(super) async fn login(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+/// `logout=1` clears it. The cookie is `Secure` behind a proxy that forwards HTTPS. After
+/// [`LOGIN_FAILURES_ALLOWED`] wrong tokens in a minute a client gets 429 with `Retry-After`.
+pub(super) async fn login(
+    State(state): State<Arc<AppState>>,
+    Extension(limiter): Extension<Arc<LoginLimiter>>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let secure = forwarded_https(&headers);
+    let client = peer.map(|Extension(ConnectInfo(a))| a.ip());
+    let now = Instant::now();
     let fields = form_fields(&String::from_utf8_lossy(&body));
     let get = |k: &str| {
         fields
@@ -223,11 +301,25 @@ pub(super) async fn login(State(state): State<Arc<AppState>>, body: Bytes) -> Re
     if get("logout").is_some() {
         let mut r = login_page(&state, StatusCode::OK, &next, None);
         r.headers_mut()
-            .insert(header::SET_COOKIE, cookie(&state, "", Some(0)));
+            .insert(header::SET_COOKIE, cookie(&state, "", Some(0), secure));
+        return r;
+    }
+    if let Some(wait) = limiter.wait(client, now) {
+        let mut r = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "too many failed logins: at most {LOGIN_FAILURES_ALLOWED} a minute; \
+                 try again in {wait} s"
+            ),
+        )
+        .into_response();
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
         return r;
     }
     let token = get("token").unwrap_or("").trim();
     if !state.config.grants(token, Scope::Read) {
+        limiter.failed(client, now);
         return login_page(
             &state,
             StatusCode::UNAUTHORIZED,
@@ -236,8 +328,10 @@ pub(super) async fn login(State(state): State<Arc<AppState>>, body: Bytes) -> Re
         );
     }
     let mut r = redirect(&next);
-    r.headers_mut()
-        .insert(header::SET_COOKIE, cookie(&state, &pct(token), None));
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        cookie(&state, &pct(token), None, secure),
+    );
     r
 }
 

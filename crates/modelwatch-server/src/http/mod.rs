@@ -90,6 +90,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             auth::authorize,
         ))
+        .layer(axum::Extension(Arc::new(auth::LoginLimiter::default())))
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -71,8 +71,12 @@ fn window_of(q: &ReportQuery, default_window: &str) -> ApiResult<WindowQuery> {
     }
     let since = q.since.as_deref().unwrap_or(default_window);
     let d = parse_duration("since", since).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let from_us = i64::try_from(d.as_micros())
+        .ok()
+        .and_then(|us| now.checked_sub(us))
+        .ok_or_else(|| ApiError::bad_request(format!("since: `{since}` is out of range")))?;
     Ok(WindowQuery::Range {
-        from_us: now - d.as_micros() as i64,
+        from_us,
         to_us: now + 1,
     })
 }
