@@ -212,3 +212,57 @@ fn a_store_of_a_newer_schema_is_refused_and_the_server_does_not_start() {
     // The file is left as it was.
     assert_eq!(std::fs::read(&db).unwrap(), bytes);
 }
+
+/// A database file the server cannot write is refused at start (exit 2, one line naming
+/// the file and why), instead of a server that answers ready while every write fails.
+/// File permissions do not stop root, so the file is made immutable (`chattr +i`), which
+/// does; where that is not possible (no `chattr`, a file system without the flag, no
+/// capability) the test says so and skips.
+#[test]
+fn a_database_file_that_cannot_be_written_stops_the_start_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ro.db");
+    drop(
+        modelwatch_server::store::sqlite::SqliteStore::open(
+            &db,
+            modelwatch_server::store::sqlite::Durability::Normal,
+        )
+        .unwrap(),
+    );
+    let chattr = |flag: &str| {
+        Command::new("chattr")
+            .arg(flag)
+            .arg(&db)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    /// Takes the flag off again, or the folder could not be removed.
+    struct Mutable<F: Fn(&str) -> bool>(F);
+    impl<F: Fn(&str) -> bool> Drop for Mutable<F> {
+        fn drop(&mut self) {
+            (self.0)("-i");
+        }
+    }
+    if !chattr("+i") {
+        eprintln!("skipped: `chattr +i` is not available here");
+        return;
+    }
+    let _mutable = Mutable(chattr);
+    let before = std::fs::read(&db).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .env("RUST_LOG", "warn")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("ro.db: cannot open the store: the database cannot be written"),
+        "{err}"
+    );
+    assert!(!err.contains("modelwatch serving"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+}

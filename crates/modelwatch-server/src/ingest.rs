@@ -138,12 +138,102 @@ fn json_lines(text: &str) -> Vec<RowResult> {
 
 /// CSV rows through the CSV reader (so quoting and missing-value tokens work as for
 /// files), each turned back into a JSON object of its non-missing cells.
+///
+/// A quoted field still open at the end of the body would make the CSV reader take every
+/// later line as that one field's text: the rows after it would be stored inside one value
+/// and never counted. So the rows before the record holding the opening quote are read as
+/// usual and every non-blank line from that record on is a rejected row naming the quote.
 fn csv_rows(body: &[u8]) -> Result<Vec<RowResult>, BodyError> {
-    let table = modelwatch_io::read_table_bytes(body, modelwatch_io::Format::Csv, "body", None)
-        .map_err(|e| BodyError::Csv(e.to_string()))?;
-    Ok((0..table.rows())
-        .map(|r| Ok(row_object(&table, r)))
-        .collect())
+    let (readable, unreadable) = match unclosed_quote(body) {
+        None => (body, None),
+        Some(q) if q.record_line == 1 => {
+            return Err(BodyError::Csv(format!(
+                "unclosed quote starting on line {} in the header",
+                q.quote_line
+            )))
+        }
+        Some(q) => (&body[..q.record_start], Some(q)),
+    };
+    let mut rows: Vec<RowResult> = if readable.contains(&b'\n') {
+        let table =
+            modelwatch_io::read_table_bytes(readable, modelwatch_io::Format::Csv, "body", None)
+                .map_err(|e| BodyError::Csv(e.to_string()))?;
+        (0..table.rows())
+            .map(|r| Ok(row_object(&table, r)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if let Some(q) = unreadable {
+        let reason = format!(
+            "unclosed quote starting on line {}: the quoted field runs to the end of the body",
+            q.quote_line
+        );
+        rows.extend(
+            body[q.record_start..]
+                .split(|&b| b == b'\n')
+                .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+                .map(|_| Err(reason.clone())),
+        );
+    }
+    Ok(rows)
+}
+
+/// Where a CSV body ends inside a quoted field (lines count from 1, the header's being 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct UnclosedQuote {
+    /// The byte offset where the record holding the opening quote starts.
+    record_start: usize,
+    /// The line that record starts on.
+    record_line: usize,
+    /// The line of the opening quote.
+    quote_line: usize,
+}
+
+/// Scans `body` as the CSV reader does (RFC 4180: a quote opens a field only at its start,
+/// `""` inside a quoted field is a quote, a lone quote closes it) and says whether the body
+/// ends inside a quoted field.
+fn unclosed_quote(body: &[u8]) -> Option<UnclosedQuote> {
+    let mut line = 1;
+    let mut record_start = 0;
+    let mut record_line = 1;
+    let mut quote_line = 0;
+    let mut quoted = false;
+    let mut field_start = true;
+    let mut i = 0;
+    while i < body.len() {
+        let b = body[i];
+        if quoted {
+            match b {
+                b'"' if body.get(i + 1) == Some(&b'"') => i += 1,
+                b'"' => quoted = false,
+                b'\n' => line += 1,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' if field_start => {
+                    quoted = true;
+                    quote_line = line;
+                    field_start = false;
+                }
+                b',' | b'\r' => field_start = true,
+                b'\n' => {
+                    line += 1;
+                    field_start = true;
+                    record_start = i + 1;
+                    record_line = line;
+                }
+                _ => field_start = false,
+            }
+        }
+        i += 1;
+    }
+    quoted.then_some(UnclosedQuote {
+        record_start,
+        record_line,
+        quote_line,
+    })
 }
 
 fn row_object(table: &Table, row: usize) -> Map<String, Value> {
@@ -528,5 +618,49 @@ mod tests {
             Some(BodyFormat::Csv)
         );
         assert_eq!(BodyFormat::from_content_type(Some("image/png")), None);
+    }
+
+    #[test]
+    fn an_unclosed_quote_rejects_the_rows_it_would_swallow() {
+        // Three rows, the second opening a quote that never closes: the first is stored,
+        // the second and third are rejected with the quote's line, none is merged.
+        let v = run("x,city\n1.5,Paris\n2.5,\"Rome\n3.5,Oslo\n", BodyFormat::Csv);
+        assert_eq!(v.events.len(), 1);
+        assert!(v.events[0].values_json.contains("Paris"));
+        assert_eq!(v.rejected.len(), 2, "{:?}", v.rejected);
+        assert_eq!(v.rejected[0].index, 1);
+        assert_eq!(v.rejected[1].index, 2);
+        for r in &v.rejected {
+            assert_eq!(r.kind, "malformed_row");
+            assert!(
+                r.reason.contains("unclosed quote starting on line 3"),
+                "{}",
+                r.reason
+            );
+        }
+        // The quote's own line counts quoted newlines before it; "" is a quote, not a close.
+        let v = run(
+            "x,city\n1,\"a\nb\"\n2,\"say \"\"hi\"\"\n3,c",
+            BodyFormat::Csv,
+        );
+        assert_eq!(v.events.len(), 1);
+        assert_eq!(v.rejected.len(), 2);
+        assert!(
+            v.rejected[0].reason.contains("line 4"),
+            "{}",
+            v.rejected[0].reason
+        );
+        // The first data row open: nothing stored.
+        let v = run("x,city\n1,\"a\n2,b\n", BodyFormat::Csv);
+        assert!(v.events.is_empty());
+        assert_eq!(v.rejected.len(), 2);
+        // In the header: the body cannot be read.
+        assert!(matches!(
+            split_rows(b"x,\"city\n1,a\n", BodyFormat::Csv),
+            Err(BodyError::Csv(m)) if m.contains("line 1")
+        ));
+        // Closed quotes, with quotes inside unquoted fields, read as before.
+        let v = run("x,city\n1,\"a,b\"\n2,a\"b\n", BodyFormat::Csv);
+        assert_eq!(v.events.len(), 2, "{:?}", v.rejected);
     }
 }

@@ -2,9 +2,13 @@
 //! are waiting in one transaction (group commit). A request is answered only after the
 //! transaction holding its batch has committed, so a 2xx means the events are stored,
 //! while many small requests share one commit.
+//!
+//! The writer also remembers whether its commits fail (a full disk, a file made read-only
+//! while running), which `/readyz` reports; the next commit that succeeds clears it, so
+//! ingestion recovers on its own once the cause is gone.
 
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
@@ -19,24 +23,48 @@ enum Job {
     Stop,
 }
 
+/// Commits have been failing: since when, and the latest error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteFailure {
+    /// When the first failed commit of this run of failures happened (µs since the epoch).
+    pub since_us: i64,
+    /// The store's message for the latest failed commit.
+    pub error: String,
+}
+
+/// The outcome of the latest commit, shared by the writer thread and `/readyz`.
+type Health = Arc<Mutex<Option<WriteFailure>>>;
+
 /// A handle to the writer thread.
 pub struct IngestWriter {
     tx: mpsc::Sender<Job>,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
+    health: Health,
 }
 
 impl IngestWriter {
     /// Starts the writer thread over `store`.
     pub fn start(store: Arc<dyn Store>) -> Self {
         let (tx, rx) = mpsc::channel::<Job>();
+        let health = Health::default();
+        let h = health.clone();
         let thread = std::thread::Builder::new()
             .name("modelwatch-ingest-writer".into())
-            .spawn(move || run(store, rx))
+            .spawn(move || run(store, rx, h))
             .expect("the ingest writer thread starts");
         Self {
             tx,
             thread: std::sync::Mutex::new(Some(thread)),
+            health,
         }
+    }
+
+    /// The failure of the latest commit, when it failed (`None` once one succeeds).
+    pub fn failure(&self) -> Option<WriteFailure> {
+        self.health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Stores a batch; resolves once it is committed.
@@ -59,7 +87,19 @@ impl IngestWriter {
     }
 }
 
-fn run(store: Arc<dyn Store>, rx: mpsc::Receiver<Job>) {
+/// Records the outcome of a commit in `health`.
+fn record(health: &Health, result: &Result<(), String>) {
+    let mut h = health.lock().unwrap_or_else(|p| p.into_inner());
+    *h = match result {
+        Ok(()) => None,
+        Err(e) => Some(WriteFailure {
+            since_us: h.as_ref().map_or_else(crate::now_us, |f| f.since_us),
+            error: e.clone(),
+        }),
+    };
+}
+
+fn run(store: Arc<dyn Store>, rx: mpsc::Receiver<Job>, health: Health) {
     let mut stop = false;
     while !stop {
         let Ok(first) = rx.recv() else { break };
@@ -87,6 +127,7 @@ fn run(store: Arc<dyn Store>, rx: mpsc::Receiver<Job>) {
             tracing::error!(error = %e, "storing events failed");
             e.to_string()
         });
+        record(&health, &result);
         for w in waiters {
             let _ = w.send(result.clone());
         }

@@ -1,10 +1,13 @@
-//! `/healthz` (the process answers) and `/readyz` (the store answers too).
+//! `/healthz` (the process answers) and `/readyz` (the store answers, and its latest
+//! commit of events did not fail).
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+
+use modelwatch_core::time::{format_us, TimeShape};
 
 use crate::AppState;
 
@@ -13,8 +16,20 @@ pub(super) async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// `GET /readyz`: `ready` when the store can be read, `503` otherwise.
+/// `GET /readyz`: `ready` when the store can be read and the latest commit of events did
+/// not fail; `503` with the reason otherwise.
 pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    if let Some(f) = state.writer.failure() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "store cannot write since {}: {}\n",
+                format_us(f.since_us, TimeShape::Micros),
+                f.error
+            ),
+        )
+            .into_response();
+    }
     let store = state.store.clone();
     match tokio::task::spawn_blocking(move || store.list_projects().map(|p| p.len())).await {
         Ok(Ok(_)) => "ready\n".into_response(),

@@ -6,6 +6,7 @@
 //! - `extract`: the query, path and body extractors, whose refusals are `ApiError`s too;
 //! - `auth`: bearer tokens and scopes, the dashboard's login, session cookie and
 //!   anti-forgery value;
+//! - `cross_origin`: refuses writes from other origins and framing of HTML answers;
 //! - `health`: `/healthz`, `/readyz`;
 //! - `metrics`: `/metrics` and the request accounting;
 //! - `projects`, `events` (ingestion), `labels`, `reports`, `snapshots` (and series),
@@ -14,6 +15,7 @@
 pub mod alerts;
 pub mod auth;
 pub mod connections;
+mod cross_origin;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -86,6 +88,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                 "method not allowed on this route",
             )
         })
+        .layer(middleware::from_fn(cross_origin::guard))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authorize,

@@ -159,6 +159,11 @@ pub enum StoreError {
         /// The newest version this build knows.
         supported: i64,
     },
+    /// The database file cannot be written (a read-only file or folder, a full disk); the
+    /// text is the reason. Checked when the store opens, so that the service does not
+    /// start and answer ready while every write would fail.
+    #[error("the database cannot be written: {0}")]
+    NotWritable(String),
 }
 
 /// The persistence of projects, events and snapshots, and the door to the alert tables.

@@ -144,6 +144,23 @@ fn configure_writer(conn: &Connection, durability: Durability) -> Result<(), Sto
     .map_err(db_err)
 }
 
+/// Commits one real write (the schema version, rewritten unchanged) and copies it into the
+/// database file with a checkpoint, so that a file, log or folder that cannot be written,
+/// or a disk without room for a page, is found at start.
+fn check_writable(conn: &Connection) -> Result<(), StoreError> {
+    let version = migrations::schema_version(conn)?;
+    let not_writable = |e: rusqlite::Error| StoreError::NotWritable(e.to_string());
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE; PRAGMA user_version = {version}; COMMIT;"
+    ))
+    .map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK");
+        not_writable(e)
+    })?;
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+        .map_err(not_writable)
+}
+
 impl SqliteStore {
     /// Opens (creating when needed) the store at `path` and brings its schema to the
     /// newest version this build knows; a file of a newer version is refused
@@ -155,8 +172,16 @@ impl SqliteStore {
             .map_err(db_err)?;
         // Refused before the connection settings (journal mode) touch the file.
         migrations::refuse_newer(&writer)?;
+        // SQLite opens a file it may not write read-only without a word; every write
+        // would fail later, so say it now.
+        if writer.is_readonly(rusqlite::MAIN_DB).map_err(db_err)? {
+            return Err(StoreError::NotWritable(
+                "the file is read-only to this process".into(),
+            ));
+        }
         configure_writer(&writer, durability)?;
         migrations::migrate(&mut writer)?;
+        check_writable(&writer)?;
         let alerts = Arc::new(SqliteAlertStore::new(open_writer(path, durability)?));
         let reader = Connection::open(path).map_err(db_err)?;
         reader
@@ -230,5 +255,22 @@ mod tests {
         drop(store);
         let store = SqliteStore::open(&path, Durability::Full).unwrap();
         assert_eq!(store.schema_version().unwrap(), migrations::LATEST);
+    }
+
+    #[test]
+    fn a_file_opened_read_only_is_refused_at_open() {
+        // SQLite's own read-only mode (a `mode=ro` URI) stands in for a file this process
+        // may not write: root ignores permission bits, so `chmod` cannot show it here.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ro.db");
+        drop(SqliteStore::open(&path, Durability::Normal).unwrap());
+        let uri = format!("file:{}?mode=ro", path.display());
+        let err = SqliteStore::open(Path::new(&uri), Durability::Normal)
+            .err()
+            .expect("a read-only file must be refused");
+        assert!(matches!(err, StoreError::NotWritable(_)), "{err}");
+        assert!(err
+            .to_string()
+            .starts_with("the database cannot be written"));
     }
 }

@@ -1,0 +1,174 @@
+//! `/readyz` tells the truth about writes: while commits of events fail (here a store whose
+//! event writes fail on demand, standing in for a full disk) it answers 503 with the
+//! reason, and the next commit that succeeds makes it ready again without a restart.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use common::*;
+use modelwatch_server::config::ServerConfig;
+use modelwatch_server::store::sqlite::{Durability, SqliteStore};
+use modelwatch_server::store::*;
+use modelwatch_server::AppState;
+
+/// The SQLite store, except that event commits fail while `full` is set.
+struct FailingWrites {
+    inner: SqliteStore,
+    full: Arc<AtomicBool>,
+}
+
+impl Store for FailingWrites {
+    fn alerts(&self) -> Arc<dyn AlertStore> {
+        self.inner.alerts()
+    }
+    fn put_project(&self, p: &ProjectRecord) -> Result<(), StoreError> {
+        self.inner.put_project(p)
+    }
+    fn get_project(&self, name: &str) -> Result<Option<ProjectRecord>, StoreError> {
+        self.inner.get_project(name)
+    }
+    fn list_projects(&self) -> Result<Vec<ProjectRecord>, StoreError> {
+        self.inner.list_projects()
+    }
+    fn delete_project(&self, name: &str) -> Result<bool, StoreError> {
+        self.inner.delete_project(name)
+    }
+    fn insert_events(&self, batches: &[EventBatch]) -> Result<(), StoreError> {
+        if self.full.load(Ordering::SeqCst) {
+            return Err(StoreError::Database("database or disk is full".into()));
+        }
+        self.inner.insert_events(batches)
+    }
+    fn attach_labels(&self, p: &str, l: &[(String, String)]) -> Result<Vec<usize>, StoreError> {
+        self.inner.attach_labels(p, l)
+    }
+    fn events(&self, p: &str, w: WindowQuery) -> Result<Vec<StoredEvent>, StoreError> {
+        self.inner.events(p, w)
+    }
+    fn sample_events(
+        &self,
+        p: &str,
+        w: WindowQuery,
+        max_rows: usize,
+    ) -> Result<(Vec<StoredEvent>, u64), StoreError> {
+        self.inner.sample_events(p, w, max_rows)
+    }
+    fn count_events(&self, p: &str) -> Result<u64, StoreError> {
+        self.inner.count_events(p)
+    }
+    fn put_snapshot(
+        &self,
+        p: &str,
+        meta: &SnapshotMeta,
+        results: &str,
+        metrics: &[SnapshotMetric],
+    ) -> Result<i64, StoreError> {
+        self.inner.put_snapshot(p, meta, results, metrics)
+    }
+    fn list_snapshots(
+        &self,
+        p: &str,
+        from: i64,
+        to: i64,
+        limit: usize,
+    ) -> Result<Vec<SnapshotMeta>, StoreError> {
+        self.inner.list_snapshots(p, from, to, limit)
+    }
+    fn snapshot_results(&self, p: &str, id: i64) -> Result<Option<String>, StoreError> {
+        self.inner.snapshot_results(p, id)
+    }
+    fn latest_snapshot(
+        &self,
+        p: &str,
+    ) -> Result<Option<(SnapshotMeta, Vec<SnapshotMetric>)>, StoreError> {
+        self.inner.latest_snapshot(p)
+    }
+    fn series(
+        &self,
+        p: &str,
+        metric: &str,
+        column: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<SeriesPoint>, StoreError> {
+        self.inner.series(p, metric, column, from, to)
+    }
+    fn all_series(
+        &self,
+        p: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<HashMap<(String, String), Vec<SeriesPoint>>, StoreError> {
+        self.inner.all_series(p, from, to)
+    }
+    fn prune(&self, events: i64, snapshots: i64) -> Result<(u64, u64), StoreError> {
+        self.inner.prune(events, snapshots)
+    }
+}
+
+#[test]
+fn readyz_is_503_while_event_commits_fail_and_ready_after_one_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = Arc::new(AtomicBool::new(false));
+    let store = FailingWrites {
+        inner: SqliteStore::open(&dir.path().join("mw.db"), Durability::Normal).unwrap(),
+        full: full.clone(),
+    };
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let state = AppState::open(Arc::new(store), ServerConfig::default()).unwrap();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            addr_tx.send(listener.local_addr().unwrap()).unwrap();
+            modelwatch_server::serve(state, listener, async {
+                let _ = stop_rx.await;
+            })
+            .await
+            .unwrap();
+        });
+    });
+    let base = format!("http://{}", addr_rx.recv().unwrap());
+    let url = |p: &str| format!("{base}{p}");
+    let a = call(
+        "POST",
+        &url("/api/v1/projects?name=iris"),
+        &[("Content-Type", "text/csv")],
+        Some(&iris_reference()),
+    );
+    assert_eq!(a.status, 201, "{}", a.body);
+    let events = url("/api/v1/projects/iris/events");
+    assert_eq!(post_json(&events, &iris_events(5, 0.0)).status, 200);
+    assert_eq!(get(&url("/readyz")).status, 200);
+
+    full.store(true, Ordering::SeqCst);
+    assert_eq!(post_json(&events, &iris_events(5, 0.0)).status, 503);
+    let r = get(&url("/readyz"));
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(
+        r.body.contains("store cannot write since") && r.body.contains("disk is full"),
+        "{}",
+        r.body
+    );
+    assert_eq!(get(&url("/healthz")).status, 200);
+
+    // Space is back: the next request commits and readiness follows by itself.
+    full.store(false, Ordering::SeqCst);
+    assert_eq!(post_json(&events, &iris_events(5, 0.0)).status, 200);
+    let r = get(&url("/readyz"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        get(&url("/api/v1/projects/iris")).json()["events"],
+        serde_json::json!(10)
+    );
+    let _ = stop_tx.send(());
+    thread.join().unwrap();
+}
