@@ -33,6 +33,45 @@ pub enum BodyFormat {
     Csv,
 }
 
+/// A body type the API reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaType {
+    /// `application/json` (or `text/json`).
+    Json,
+    /// JSON Lines: `application/x-ndjson` and its aliases.
+    JsonLines,
+    /// `text/csv` (or `application/csv`).
+    Csv,
+    /// `application/vnd.apache.parquet` (or `application/x-parquet`, `application/parquet`).
+    Parquet,
+}
+
+/// The body type a `Content-Type` value names, parameters and case ignored; an empty type
+/// is JSON, as a missing header is. `None` for a type the API never reads. The one list of
+/// types: ingestion, reference uploads and the cross-origin check all read it.
+pub fn media_type(content_type: &str) -> Option<MediaType> {
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match mime.as_str() {
+        "application/json" | "text/json" | "" => Some(MediaType::Json),
+        "application/x-ndjson"
+        | "application/ndjson"
+        | "application/jsonl"
+        | "application/x-jsonlines"
+        | "application/jsonlines"
+        | "application/json-lines" => Some(MediaType::JsonLines),
+        "text/csv" | "application/csv" => Some(MediaType::Csv),
+        "application/vnd.apache.parquet" | "application/x-parquet" | "application/parquet" => {
+            Some(MediaType::Parquet)
+        }
+        _ => None,
+    }
+}
+
 impl BodyFormat {
     /// The format a `Content-Type` names; `None` for anything unsupported. A missing
     /// header means JSON (or JSON Lines, told apart by content).
@@ -40,22 +79,11 @@ impl BodyFormat {
         let Some(ct) = content_type else {
             return Some(BodyFormat::Json);
         };
-        let mime = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        match mime.as_str() {
-            "application/json" | "text/json" | "" => Some(BodyFormat::Json),
-            "application/x-ndjson"
-            | "application/ndjson"
-            | "application/jsonl"
-            | "application/x-jsonlines"
-            | "application/jsonlines"
-            | "application/json-lines" => Some(BodyFormat::JsonLines),
-            "text/csv" | "application/csv" => Some(BodyFormat::Csv),
-            _ => None,
+        match media_type(ct)? {
+            MediaType::Json => Some(BodyFormat::Json),
+            MediaType::JsonLines => Some(BodyFormat::JsonLines),
+            MediaType::Csv => Some(BodyFormat::Csv),
+            MediaType::Parquet => None,
         }
     }
 }

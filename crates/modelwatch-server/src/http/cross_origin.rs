@@ -151,28 +151,7 @@ fn default_port(scheme: &str) -> Option<u16> {
 fn refused_body_type(headers: &HeaderMap) -> Option<String> {
     let ct = headers.get(header::CONTENT_TYPE)?;
     let ct = ct.to_str().unwrap_or("?");
-    let mime = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let taken = matches!(
-        mime.as_str(),
-        "application/json"
-            | "text/json"
-            | "application/x-ndjson"
-            | "application/ndjson"
-            | "application/jsonl"
-            | "application/x-jsonlines"
-            | "application/jsonlines"
-            | "application/json-lines"
-            | "text/csv"
-            | "application/csv"
-            | "application/vnd.apache.parquet"
-            | "application/x-parquet"
-            | "application/parquet"
-    );
+    let taken = crate::ingest::media_type(ct).is_some();
     (!taken).then(|| ct.to_string())
 }
 

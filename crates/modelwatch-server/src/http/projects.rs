@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use modelwatch_core::time::{format_us, TimeShape};
 use modelwatch_io::Format;
 use serde::Deserialize;
 use serde_json::json;
@@ -14,26 +15,19 @@ use serde_json::json;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Body, Path, Query};
 use super::snapshots::snapshot_json;
+use crate::ingest::MediaType;
 use crate::project::{Project, ProjectConfig};
 use crate::service::projects;
 use crate::AppState;
-use modelwatch_core::time::{format_us, TimeShape};
 
 /// The reference format a `Content-Type` names.
 fn upload_format(headers: &HeaderMap) -> Option<Format> {
     let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-    let mime = ct.split(';').next()?.trim().to_ascii_lowercase();
-    match mime.as_str() {
-        "text/csv" | "application/csv" => Some(Format::Csv),
-        "application/vnd.apache.parquet" | "application/x-parquet" | "application/parquet" => {
-            Some(Format::Parquet)
-        }
-        "application/x-ndjson"
-        | "application/ndjson"
-        | "application/jsonl"
-        | "application/x-jsonlines"
-        | "application/jsonlines" => Some(Format::JsonLines),
-        _ => None,
+    match crate::ingest::media_type(ct)? {
+        MediaType::Csv => Some(Format::Csv),
+        MediaType::Parquet => Some(Format::Parquet),
+        MediaType::JsonLines => Some(Format::JsonLines),
+        MediaType::Json => None,
     }
 }
 
