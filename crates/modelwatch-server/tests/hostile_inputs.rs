@@ -123,16 +123,20 @@ fn dot_names_and_names_over_200_characters_are_refused() {
     assert_eq!(create("...").status, 201);
 }
 
-#[test]
-fn the_bearer_scheme_is_matched_without_regard_to_case() {
-    let config = ServerConfig {
+/// The default configuration with one read-only token, `reader-token-123`.
+fn with_reader_token() -> ServerConfig {
+    ServerConfig {
         tokens: vec![Token {
             token: "reader-token-123".into(),
             scopes: vec![Scope::Read],
         }],
         ..ServerConfig::default()
-    };
-    let server = TestServer::start(config);
+    }
+}
+
+#[test]
+fn the_bearer_scheme_is_matched_without_regard_to_case() {
+    let server = TestServer::start(with_reader_token());
     let url = server.url("/api/v1/projects");
     for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
         let value = format!("{scheme} reader-token-123");
@@ -205,14 +209,7 @@ fn nan_is_missing_and_infinity_refused_alike_in_json_and_csv() {
 
 #[test]
 fn the_session_cookie_is_secure_behind_a_proxy_that_forwards_https() {
-    let config = ServerConfig {
-        tokens: vec![Token {
-            token: "reader-token-123".into(),
-            scopes: vec![Scope::Read],
-        }],
-        ..ServerConfig::default()
-    };
-    let server = TestServer::start(config);
+    let server = TestServer::start(with_reader_token());
     let login = |extra: &[(&str, &str)]| {
         let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
         headers.extend_from_slice(extra);
@@ -238,14 +235,7 @@ fn the_session_cookie_is_secure_behind_a_proxy_that_forwards_https() {
 
 #[test]
 fn failed_logins_are_limited_to_ten_a_minute() {
-    let config = ServerConfig {
-        tokens: vec![Token {
-            token: "reader-token-123".into(),
-            scopes: vec![Scope::Read],
-        }],
-        ..ServerConfig::default()
-    };
-    let server = TestServer::start(config);
+    let server = TestServer::start(with_reader_token());
     let login = |token: &str| {
         raw(
             "POST",

@@ -12,7 +12,6 @@ use common::*;
 use modelwatch_server::config::ServerConfig;
 use modelwatch_server::store::sqlite::{Durability, SqliteStore};
 use modelwatch_server::store::*;
-use modelwatch_server::AppState;
 
 /// The SQLite store, except that event commits fail while `full` is set.
 struct FailingWrites {
@@ -117,27 +116,8 @@ fn readyz_is_503_while_event_commits_fail_and_ready_after_one_succeeds() {
         inner: SqliteStore::open(&dir.path().join("mw.db"), Durability::Normal).unwrap(),
         full: full.clone(),
     };
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let state = AppState::open(Arc::new(store), ServerConfig::default()).unwrap();
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            addr_tx.send(listener.local_addr().unwrap()).unwrap();
-            modelwatch_server::serve(state, listener, async {
-                let _ = stop_rx.await;
-            })
-            .await
-            .unwrap();
-        });
-    });
-    let base = format!("http://{}", addr_rx.recv().unwrap());
-    let url = |p: &str| format!("{base}{p}");
+    let server = TestServer::start_with_store(Arc::new(store), ServerConfig::default());
+    let url = |p: &str| server.url(p);
     let a = call(
         "POST",
         &url("/api/v1/projects?name=iris"),
@@ -169,6 +149,4 @@ fn readyz_is_503_while_event_commits_fail_and_ready_after_one_succeeds() {
         get(&url("/api/v1/projects/iris")).json()["events"],
         serde_json::json!(10)
     );
-    let _ = stop_tx.send(());
-    thread.join().unwrap();
 }

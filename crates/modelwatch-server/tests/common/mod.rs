@@ -7,6 +7,7 @@ use std::thread::JoinHandle;
 
 use modelwatch_server::config::ServerConfig;
 use modelwatch_server::store::sqlite::SqliteStore;
+use modelwatch_server::store::Store;
 use modelwatch_server::AppState;
 
 pub struct TestServer {
@@ -25,7 +26,22 @@ impl TestServer {
     }
 
     /// Starts a server whose store lives in `dir` (to restart on the same store).
-    pub fn start_in(dir: tempfile::TempDir, mut config: ServerConfig) -> Self {
+    pub fn start_in(dir: tempfile::TempDir, config: ServerConfig) -> Self {
+        Self::spawn(dir, config, |c| {
+            Arc::new(SqliteStore::open(&c.db, c.durability).unwrap())
+        })
+    }
+
+    /// Starts a server over `store` (for example a store whose writes fail on demand).
+    pub fn start_with_store(store: Arc<dyn Store>, config: ServerConfig) -> Self {
+        Self::spawn(tempfile::tempdir().unwrap(), config, move |_| store)
+    }
+
+    fn spawn(
+        dir: tempfile::TempDir,
+        mut config: ServerConfig,
+        store: impl FnOnce(&ServerConfig) -> Arc<dyn Store> + Send + 'static,
+    ) -> Self {
         let db = dir.path().join("modelwatch.db");
         config.db = db.clone();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -37,8 +53,7 @@ impl TestServer {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let store = SqliteStore::open(&config.db, config.durability).unwrap();
-                let state = AppState::open(Arc::new(store), config).unwrap();
+                let state = AppState::open(store(&config), config).unwrap();
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();
                 modelwatch_server::serve(state, listener, async {
