@@ -7,7 +7,12 @@ use std::fmt::Write;
 use super::rules::{default_rules, MetricRef, Rule};
 use super::slo::{prom_duration, SloConfig, SloKind, BURN_WINDOWS, TIERS};
 use super::AlertsConfig;
-use crate::catalogue;
+use crate::catalogue::{
+    self, INGEST_EVENTS_ACCEPTED_FAMILY, INGEST_EVENTS_REJECTED_FAMILY,
+    LAST_EVENT_TIMESTAMP_SECONDS_FAMILY, MISSING_SHARE_FAMILY, MODEL_ERRORS_FAMILY,
+    MODEL_LATENCY_SECONDS_FAMILY, MODEL_REQUESTS_FAMILY, REFERENCE_MISSING_SHARE_FAMILY,
+    SCHEDULE_INTERVAL_SECONDS_FAMILY,
+};
 
 fn q(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_default()
@@ -27,15 +32,18 @@ fn slo_ratio_expr(slo: &SloConfig, window: &str) -> String {
     let p = lv(&slo.project);
     match slo.kind {
         SloKind::Availability => format!(
-            "sum(rate(modelwatch_model_errors_total{{project={p}}}[{window}])) / \
-             sum(rate(modelwatch_model_requests_total{{project={p}}}[{window}]))"
+            "sum(rate({errors}_total{{project={p}}}[{window}])) / \
+             sum(rate({requests}_total{{project={p}}}[{window}]))",
+            errors = MODEL_ERRORS_FAMILY.name,
+            requests = MODEL_REQUESTS_FAMILY.name,
         ),
         SloKind::Latency => {
             let le = crate::metrics::format_float(slo.latency_bound.unwrap_or(f64::INFINITY));
             format!(
-                "1 - (sum(rate(modelwatch_model_latency_seconds_bucket{{project={p},le={}}}[{window}])) / \
-                 sum(rate(modelwatch_model_latency_seconds_count{{project={p}}}[{window}])))",
-                lv(&le)
+                "1 - (sum(rate({latency}_bucket{{project={p},le={}}}[{window}])) / \
+                 sum(rate({latency}_count{{project={p}}}[{window}])))",
+                lv(&le),
+                latency = MODEL_LATENCY_SECONDS_FAMILY.name,
             )
         }
     }
@@ -76,26 +84,35 @@ pub fn metric_expr(rule: &Rule) -> Result<String, String> {
             _ => return Err(format!("`{name}` is not on /metrics")),
         },
         MetricRef::MissingShareExcess => format!(
-            "modelwatch_missing_values_share{s} - on(project) modelwatch_reference_missing_values_share{s}",
+            "{missing}{s} - on(project) {reference}{s}",
+            missing = MISSING_SHARE_FAMILY.name,
+            reference = REFERENCE_MISSING_SHARE_FAMILY.name,
             s = sel(vec![])
         ),
         MetricRef::NoDataIntervals => format!(
-            "(time() - modelwatch_last_event_timestamp_seconds{s}) / on(project) (modelwatch_schedule_interval_seconds{s} > 0)",
+            "(time() - {last}{s}) / on(project) ({interval}{s} > 0)",
+            last = LAST_EVENT_TIMESTAMP_SECONDS_FAMILY.name,
+            interval = SCHEDULE_INTERVAL_SECONDS_FAMILY.name,
             s = sel(vec![])
         ),
         MetricRef::IngestRejectedRate => format!(
-            "sum by (project) (rate(modelwatch_ingest_events_rejected_total{s}[{window}])) / \
-             (sum by (project) (rate(modelwatch_ingest_events_accepted_total{s}[{window}])) + \
-             sum by (project) (rate(modelwatch_ingest_events_rejected_total{s}[{window}])))",
+            "sum by (project) (rate({rejected}_total{s}[{window}])) / \
+             (sum by (project) (rate({accepted}_total{s}[{window}])) + \
+             sum by (project) (rate({rejected}_total{s}[{window}])))",
+            rejected = INGEST_EVENTS_REJECTED_FAMILY.name,
+            accepted = INGEST_EVENTS_ACCEPTED_FAMILY.name,
             s = sel(vec![])
         ),
         MetricRef::ModelErrorRate => format!(
-            "sum by (project) (rate(modelwatch_model_errors_total{s}[{window}])) / \
-             sum by (project) (rate(modelwatch_model_requests_total{s}[{window}]))",
+            "sum by (project) (rate({errors}_total{s}[{window}])) / \
+             sum by (project) (rate({requests}_total{s}[{window}]))",
+            errors = MODEL_ERRORS_FAMILY.name,
+            requests = MODEL_REQUESTS_FAMILY.name,
             s = sel(vec![])
         ),
         MetricRef::ModelLatencyQuantile(qv) => format!(
-            "histogram_quantile({qv}, sum by (project, le) (rate(modelwatch_model_latency_seconds_bucket{s}[{window}])))",
+            "histogram_quantile({qv}, sum by (project, le) (rate({latency}_bucket{s}[{window}])))",
+            latency = MODEL_LATENCY_SECONDS_FAMILY.name,
             s = sel(vec![])
         ),
     })
@@ -301,6 +318,17 @@ mod tests {
             metric_expr(&r).unwrap(),
             "modelwatch_model_quality{project=\"iris\",metric=\"f1\"}"
         );
+        // Counters are exposed with `_total`, which the catalogue's family names leave out.
+        r.metric = "model_error_rate".into();
+        assert_eq!(
+            metric_expr(&r).unwrap(),
+            "sum by (project) (rate(modelwatch_model_errors_total{project=\"iris\"}[5m])) / \
+             sum by (project) (rate(modelwatch_model_requests_total{project=\"iris\"}[5m]))"
+        );
+        r.metric = "ingest_rejected_rate".into();
+        assert!(metric_expr(&r)
+            .unwrap()
+            .starts_with("sum by (project) (rate(modelwatch_ingest_events_rejected_total{"));
     }
 
     /// The PromQL of each derived rule metric reads the families the catalogue names for it.
