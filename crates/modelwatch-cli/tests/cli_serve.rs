@@ -42,6 +42,17 @@ fn start_serve(
     (child, base, stderr)
 }
 
+/// Runs `modelwatch serve` on the store `db` until it exits (these stores stop its start).
+fn serve_on(db: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_modelwatch"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(db)
+        .env("RUST_LOG", "warn")
+        .current_dir(db.parent().unwrap())
+        .output()
+        .unwrap()
+}
+
 fn sigterm(child: &std::process::Child) {
     // SAFETY: sending a signal to our own child process.
     unsafe {
@@ -190,13 +201,7 @@ fn a_store_of_a_newer_schema_is_refused_and_the_server_does_not_start() {
     let newer = modelwatch_server::store::sqlite::migrations::LATEST + 6;
     bytes[60..64].copy_from_slice(&(newer as u32).to_be_bytes());
     std::fs::write(&db, &bytes).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .env("RUST_LOG", "warn")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out = serve_on(&db);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -249,13 +254,7 @@ fn a_database_file_that_cannot_be_written_stops_the_start_with_exit_2() {
     }
     let _mutable = Mutable(chattr);
     let before = std::fs::read(&db).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_modelwatch"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .env("RUST_LOG", "warn")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out = serve_on(&db);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(

@@ -24,6 +24,15 @@ pub(super) struct EventsQuery {
     atomic: bool,
 }
 
+/// The ingestion format the request's `Content-Type` names (events and labels read it).
+pub(super) fn body_format(headers: &HeaderMap) -> Option<BodyFormat> {
+    BodyFormat::from_content_type(
+        headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
 /// `POST .../events`: validates the rows, queues the valid ones for the store and answers
 /// with what was accepted and what was rejected, row by row.
 pub(super) async fn post_events(
@@ -34,10 +43,7 @@ pub(super) async fn post_events(
     Body(body): Body,
 ) -> ApiResult<Response> {
     let project = project_or_404(&state, &name)?;
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let format = BodyFormat::from_content_type(ct).ok_or_else(|| {
+    let format = body_format(&headers).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "send events as application/json, application/x-ndjson or text/csv",

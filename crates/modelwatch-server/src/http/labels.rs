@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::json;
 
 use super::error::{ApiError, ApiResult};
+use super::events::body_format;
 use super::extract::{Body, Path};
 use super::projects::project_or_404;
 use crate::ingest::{self, BodyFormat};
@@ -22,10 +23,7 @@ pub(super) async fn post_labels(
     Body(body): Body,
 ) -> ApiResult<Json<serde_json::Value>> {
     project_or_404(&state, &name)?;
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    let format = BodyFormat::from_content_type(ct)
+    let format = body_format(&headers)
         .filter(|f| *f != BodyFormat::Csv)
         .ok_or_else(|| {
             ApiError::new(
