@@ -199,7 +199,7 @@ fn read(path: &Path, options: &ReadOptions) -> anyhow::Result<Table> {
 
 /// Writes `contents` to `path` atomically (see [`modelwatch_io::write_atomically`]).
 pub fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
-    modelwatch_io::write_atomically(path, |f| f.write_all(contents).and_then(|()| f.flush()))
+    modelwatch_io::write_atomically(path, |f| f.write_all(contents))
         .with_context(|| format!("{}: cannot write", path.display()))
 }
 
@@ -385,8 +385,6 @@ pub fn write_json(target: Option<&str>, json: &str) -> anyhow::Result<()> {
     }
 }
 
-/// The process umask, read by setting and restoring it (no other thread of modelwatch
-/// creates files while the outputs are written).
 /// Colours and box drawing when the text goes to a terminal: standard output, or standard
 /// error when JSON takes standard output.
 pub fn terminal_style(json_to_stdout: bool) -> TerminalStyle {

@@ -30,6 +30,8 @@ pub fn write_atomically(
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(mode))?;
     }
+    // On disk before the rename, so a crash never leaves an empty file under the name.
+    tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
@@ -93,7 +95,7 @@ fn write_to(table: &Table, file: &mut std::fs::File) -> std::io::Result<()> {
     }
     let buf = w.into_inner().map_err(|e| e.into_error())?;
     buf.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()
+    Ok(())
 }
 
 #[cfg(test)]
