@@ -53,10 +53,7 @@ fn fmt_opt(v: Option<f64>) -> String {
 fn fmt_pct(v: Option<f64>) -> String {
     v.map_or_else(
         || "—".to_string(),
-        |s| {
-            let p = format!("{:.1}", s * 100.0);
-            format!("{}%", p.strip_suffix(".0").unwrap_or(&p))
-        },
+        |s| format!("{}%", crate::trim_pct(s * 100.0)),
     )
 }
 
