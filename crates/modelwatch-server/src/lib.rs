@@ -116,29 +116,31 @@ impl AppState {
             })?;
         }
         for configured in state.config.projects.clone() {
-            let reference = match &configured.reference {
-                Some(path) => {
-                    let bytes = std::fs::read(path).map_err(|e| StartError::Project {
-                        name: configured.name.clone(),
-                        message: format!("{}: {e}", path.display()),
-                    })?;
-                    let format = modelwatch_io::Format::from_path(path).ok_or_else(|| {
-                        StartError::Project {
+            let reference =
+                match &configured.reference {
+                    Some(path) => {
+                        let bytes = std::fs::read(path).map_err(|e| StartError::Project {
                             name: configured.name.clone(),
-                            message: format!(
-                                "{}: unknown format (use .csv, .parquet or .jsonl)",
-                                path.display()
-                            ),
-                        }
-                    })?;
-                    Some((bytes, format))
-                }
-                None => state
-                    .store
-                    .get_project(&configured.name)?
-                    .and_then(|r| r.reference)
-                    .map(|(b, f)| (b, service::projects::format_named(&f))),
-            };
+                            message: format!("{}: {e}", path.display()),
+                        })?;
+                        let format = modelwatch_io::Format::from_path(path).ok_or_else(|| {
+                            StartError::Project {
+                                name: configured.name.clone(),
+                                message: format!(
+                                    "{}: unknown format (use .csv, .parquet or .jsonl)",
+                                    path.display()
+                                ),
+                            }
+                        })?;
+                        Some((bytes, format))
+                    }
+                    None => service::projects::stored_reference(&state, &configured.name).map_err(
+                        |e| StartError::Project {
+                            name: configured.name.clone(),
+                            message: e.to_string(),
+                        },
+                    )?,
+                };
             service::projects::save(
                 &state,
                 configured.name.clone(),
