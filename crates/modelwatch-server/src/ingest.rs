@@ -222,6 +222,10 @@ struct UnclosedQuote {
 /// `""` inside a quoted field is a quote, a lone quote closes it) and says whether the body
 /// ends inside a quoted field.
 fn unclosed_quote(body: &[u8]) -> Option<UnclosedQuote> {
+    // Most bodies hold no quote at all: one fast search instead of a walk of every byte.
+    if !body.contains(&b'"') {
+        return None;
+    }
     let mut line = 1;
     let mut record_start = 0;
     let mut record_line = 1;
