@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::blocking;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Body, Path, Query};
 use crate::alerts::rules::Rule;
@@ -35,14 +36,6 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route("/api/v1/alerts/silences/{id}", delete(expire_silence))
         .route("/api/v1/alerts/slos", get(list_slos))
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> ApiResult<T> + Send + 'static,
-) -> ApiResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(ApiError::internal)?
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::service::windows::WindowError;
 use crate::service::ServiceError;
+use crate::store::StoreError;
 
 /// An error answer: a status and a message, as `{"error": "..."}`.
 #[derive(Debug)]
@@ -55,6 +56,13 @@ impl IntoResponse for ApiError {
 
 /// What a handler returns.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A store failure is the server's problem: an internal error (logged, not shown).
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::internal(e)
+    }
+}
 
 impl From<WindowError> for ApiError {
     fn from(e: WindowError) -> Self {

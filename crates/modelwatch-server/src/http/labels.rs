@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::json;
 
+use super::blocking;
 use super::error::{ApiError, ApiResult};
 use super::events::body_format;
 use super::extract::{Body, Path};
@@ -57,10 +58,7 @@ pub(super) async fn post_labels(
     let st = state.clone();
     let n = name.clone();
     let sent = pairs.clone();
-    let found = tokio::task::spawn_blocking(move || st.store.attach_labels(&n, &sent))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let found = blocking(move || st.store.attach_labels(&n, &sent)).await?;
     let joined: usize = found.iter().sum();
     let unknown: Vec<&str> = pairs
         .iter()

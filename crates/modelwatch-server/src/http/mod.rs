@@ -36,8 +36,24 @@ use axum::routing::get;
 use axum::Router;
 
 pub use error::ApiError;
+use error::ApiResult;
 
 use crate::AppState;
+
+/// Runs `f` on a blocking thread (the store and the presets block): its error becomes the
+/// answer through `Into<ApiError>`, a task that failed an internal error.
+pub(super) async fn blocking<T, E>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> ApiResult<T>
+where
+    T: Send + 'static,
+    E: Into<ApiError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(Into::into)
+}
 
 /// The API router over `state`.
 pub fn router(state: Arc<AppState>) -> Router {

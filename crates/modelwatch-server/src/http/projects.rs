@@ -12,6 +12,7 @@ use modelwatch_io::Format;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::blocking;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Body, Path, Query};
 use super::snapshots::snapshot_json;
@@ -96,10 +97,7 @@ pub(super) async fn create_project(
         }
     };
     let st = state.clone();
-    let project =
-        tokio::task::spawn_blocking(move || projects::create(&st, name, config, reference))
-            .await
-            .map_err(ApiError::internal)??;
+    let project = blocking(move || projects::create(&st, name, config, reference)).await?;
     Ok((StatusCode::CREATED, Json(project_json(&state, &project))).into_response())
 }
 
@@ -112,10 +110,7 @@ pub(super) async fn get_project(
     let mut v = project_json(&state, &p);
     let store = state.store.clone();
     let n = name.clone();
-    let events = tokio::task::spawn_blocking(move || store.count_events(&n))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let events = blocking(move || store.count_events(&n)).await?;
     v["events"] = json!(events);
     Ok(Json(v))
 }
@@ -130,9 +125,7 @@ pub(super) async fn update_project(
     let config: ProjectConfig = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid project settings: {e}")))?;
     let st = state.clone();
-    let project = tokio::task::spawn_blocking(move || projects::update(&st, name, config))
-        .await
-        .map_err(ApiError::internal)??;
+    let project = blocking(move || projects::update(&st, name, config)).await?;
     Ok(Json(project_json(&state, &project)))
 }
 
@@ -152,11 +145,8 @@ pub(super) async fn put_reference(
         )
     })?;
     let st = state.clone();
-    let project = tokio::task::spawn_blocking(move || {
-        projects::replace_reference(&st, name, body.to_vec(), format)
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let project =
+        blocking(move || projects::replace_reference(&st, name, body.to_vec(), format)).await?;
     Ok(Json(project_json(&state, &project)))
 }
 
@@ -167,8 +157,6 @@ pub(super) async fn delete_project(
 ) -> ApiResult<StatusCode> {
     project_or_404(&state, &name)?;
     let st = state.clone();
-    tokio::task::spawn_blocking(move || projects::delete(&st, &name))
-        .await
-        .map_err(ApiError::internal)??;
+    blocking(move || projects::delete(&st, &name)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

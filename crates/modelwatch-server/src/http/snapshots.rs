@@ -10,6 +10,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::blocking;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Path, Query};
 use super::projects::project_or_404;
@@ -59,10 +60,7 @@ pub(super) async fn list_snapshots(
     let (from, to) = range_of(&q)?;
     let limit = q.limit.unwrap_or(1000).min(10_000);
     let st = state.clone();
-    let list = tokio::task::spawn_blocking(move || st.store.list_snapshots(&name, from, to, limit))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let list = blocking(move || st.store.list_snapshots(&name, from, to, limit)).await?;
     let list: Vec<_> = list.iter().map(snapshot_json).collect();
     Ok(Json(json!({ "snapshots": list })))
 }
@@ -74,11 +72,7 @@ pub(super) async fn post_snapshot(
 ) -> ApiResult<Response> {
     let project = project_or_404(&state, &name)?;
     let st = state.clone();
-    let taken = tokio::task::spawn_blocking(move || {
-        crate::service::snapshots::take_snapshot(&st, &project)
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let taken = blocking(move || crate::service::snapshots::take_snapshot(&st, &project)).await?;
     match taken {
         Some(id) => Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response()),
         None => Err(ApiError::new(
@@ -95,10 +89,8 @@ pub(super) async fn get_snapshot(
 ) -> ApiResult<Response> {
     project_or_404(&state, &name)?;
     let st = state.clone();
-    let json = tokio::task::spawn_blocking(move || st.store.snapshot_results(&name, id))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?
+    let json = blocking(move || st.store.snapshot_results(&name, id))
+        .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no snapshot {id}")))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
 }
@@ -117,10 +109,7 @@ pub(super) async fn series(
     let (from, to) = range_of(&q)?;
     let st = state.clone();
     let (m, c) = (metric.clone(), column.clone());
-    let points = tokio::task::spawn_blocking(move || st.store.series(&name, &m, &c, from, to))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let points = blocking(move || st.store.series(&name, &m, &c, from, to)).await?;
     let points: Vec<_> = points
         .iter()
         .map(|p| json!([format_us(p.taken_us, TimeShape::Micros), p.value]))
