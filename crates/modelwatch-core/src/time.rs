@@ -5,7 +5,7 @@
 //! math from here.
 
 /// Microseconds in one day.
-const DAY_US: i64 = 86_400_000_000;
+pub const DAY_US: i64 = 86_400_000_000;
 
 /// Civil date `(year, month, day)` of a count of days since 1970-01-01 in the proleptic
 /// Gregorian calendar (Howard Hinnant's `civil_from_days`,

@@ -1,6 +1,6 @@
 //! ISO-8601 dates and datetimes, read into microseconds since the Unix epoch.
 
-use modelwatch_core::time::days_from_civil;
+use modelwatch_core::time::{days_from_civil, DAY_US};
 
 fn digits(s: &[u8]) -> Option<i64> {
     if s.is_empty() {
@@ -42,7 +42,7 @@ pub fn parse_datetime(s: &[u8]) -> Option<i64> {
     if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) {
         return None;
     }
-    let mut micros = days_from_civil(y, mo, d) * 86_400_000_000;
+    let mut micros = days_from_civil(y, mo, d) * DAY_US;
     let mut rest = &s[10..];
     if rest.is_empty() {
         return Some(micros);

@@ -16,6 +16,7 @@ use arrow_array::types::*;
 use arrow_array::{Array, ArrowPrimitiveType};
 use arrow_schema::{DataType, TimeUnit};
 use modelwatch_core::table::{Column, ColumnData, StrColumnBuilder, Table};
+use modelwatch_core::time::DAY_US;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::dictionary::WordHasher;
@@ -213,7 +214,6 @@ fn append(acc: &mut Acc, a: &dyn Array) -> Result<(), String> {
             _ => return Err(format!("unexpected type {dt:?}")),
         },
         Acc::Datetime(out) => {
-            const DAY_US: i64 = 86_400_000_000;
             let r = match &dt {
                 DataType::Date32 => {
                     push_int::<Date32Type>(out, a, |d| (d as i64).checked_mul(DAY_US))

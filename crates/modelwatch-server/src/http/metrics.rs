@@ -79,16 +79,11 @@ pub(super) async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderM
         ExpositionFormat::negotiate(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
     let mut enc = Encoder::new(format);
     state.recorder.encode(&mut enc);
-    encode_snapshots(&state, &mut enc);
+    crate::catalogue::encode_latest(&state.latest(), now_us(), &mut enc);
     crate::alerts::encode(&state, &mut enc);
     (
         [(header::CONTENT_TYPE, format.content_type())],
         enc.finish(),
     )
         .into_response()
-}
-
-/// The gauges read from each project's latest snapshot.
-fn encode_snapshots(state: &AppState, enc: &mut Encoder) {
-    crate::catalogue::encode_latest(&state.latest(), now_us(), enc);
 }
