@@ -265,3 +265,88 @@ fn a_database_file_that_cannot_be_written_stops_the_start_with_exit_2() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert_eq!(std::fs::read(&db).unwrap(), before);
 }
+
+/// The process's resident memory, current or peak (`VmRSS`, `VmHWM`), in bytes.
+fn resident_bytes(child: &std::process::Child, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no {field} in /proc/PID/status"));
+    kib * 1024
+}
+
+#[test]
+fn a_maximal_ingest_body_costs_a_small_multiple_of_its_size_and_too_many_rows_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/iris/reference.csv"
+    );
+    let config = dir.path().join("modelwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndb = \"{}\"\n[[projects]]\nname = \"iris\"\nreference = \"{reference}\"\n",
+            dir.path().join("mw.db").display()
+        ),
+    )
+    .unwrap();
+    let (mut child, base, stderr) = start_serve(&config);
+    std::thread::spawn(move || stderr.lines().for_each(drop));
+    let events = format!("{base}/api/v1/projects/iris/events");
+    let post = |content_type: &str, body: Vec<u8>| {
+        let mut r = agent()
+            .post(&events)
+            .header("Content-Type", content_type)
+            .send(&body[..])
+            .unwrap();
+        let status = r.status().as_u16();
+        let answer: serde_json::Value = r.body_mut().read_json().unwrap();
+        (status, answer)
+    };
+    assert_eq!(
+        post("application/json", br#"{"sepal_length": 5.0}"#.to_vec()).0,
+        200
+    );
+    let start = resident_bytes(&child, "VmRSS");
+
+    // 7 million one-column rows in 13 MiB: refused as a whole, with the setting named,
+    // after a count of its lines rather than a parse.
+    let mut many = b"sepal_length\n".to_vec();
+    many.extend(std::iter::repeat_n(&b"1\n"[..], 7_000_000).flatten());
+    let (status, answer) = post("text/csv", many);
+    assert_eq!(status, 413, "{answer}");
+    let error = answer["error"].as_str().unwrap();
+    assert!(
+        error.contains("100000 rows") && error.contains("limits.rows_per_request"),
+        "{error}"
+    );
+    // 5 million empty objects: the array is refused at its 100,001st element.
+    let mut objects = b"[".to_vec();
+    objects.extend(std::iter::repeat_n(&b"{},"[..], 5_000_000).flatten());
+    objects.extend(b"{}]");
+    assert_eq!(post("application/json", objects).0, 413);
+
+    // The largest body a default server takes: 100,000 rows in nearly 16 MiB.
+    let row = format!("5.1,3.5,1.4,0.2,{}\n", "x".repeat(140));
+    let mut full = b"sepal_length,sepal_width,petal_length,petal_width,note\n".to_vec();
+    full.extend(std::iter::repeat_n(row.as_bytes(), 100_000).flatten());
+    let size = full.len() as u64;
+    assert!(size > 15 << 20 && size < 16 << 20, "{size}");
+    let (status, answer) = post("text/csv", full);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["accepted"], 100_000);
+
+    // Everything above, the refused bodies included, held at most a few bodies' worth.
+    let grown = resident_bytes(&child, "VmHWM").saturating_sub(start);
+    assert!(
+        grown < 8 * size,
+        "peak memory grew by {} MiB for a {} MiB body",
+        grown >> 20,
+        size >> 20
+    );
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
+}

@@ -14,6 +14,11 @@
 //! body_read_timeout = "60s"
 //! max_connections = 1024
 //!
+//! [limits]
+//! rows_per_request = 100000     # a larger ingest or labels request is answered 413
+//! columns_per_project = 10000   # a wider reference or event is refused
+//! bodies_in_flight_bytes = 67108864  # request bodies held at once, all requests together
+//!
 //! [retention]
 //! events = "30d"
 //! snapshots = "90d"
@@ -107,6 +112,31 @@ impl Default for ConnectionSettings {
     }
 }
 
+/// How much one request, one project and all requests together may hold (`[limits]`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// The most rows (events or labels) in one request (100,000); a larger request is
+    /// answered 413 and nothing of it is stored.
+    pub rows_per_request: usize,
+    /// The most columns of a project's reference (10,000), and of keys in one event.
+    pub columns_per_project: usize,
+    /// The most request-body bytes held by all requests at once (64 MiB, at least
+    /// `max_body_bytes`): a request whose body would pass it waits for others to finish,
+    /// and is answered 503 if that takes longer than the body read timeout.
+    pub bodies_in_flight_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            rows_per_request: 100_000,
+            columns_per_project: 10_000,
+            bodies_in_flight_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
 /// A project declared in the config file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -152,6 +182,8 @@ pub struct ServerConfig {
     pub shutdown_timeout: String,
     /// Timeouts and the limit on client connections.
     pub connections: ConnectionSettings,
+    /// Rows per request, columns per project and body bytes held at once.
+    pub limits: Limits,
 }
 
 impl Default for ServerConfig {
@@ -169,6 +201,7 @@ impl Default for ServerConfig {
             alerts: Default::default(),
             shutdown_timeout: "30s".into(),
             connections: ConnectionSettings::default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -279,6 +312,18 @@ impl ServerConfig {
             return Err("max_body_bytes must be positive".into());
         }
         self.connection_limits()?;
+        let l = &self.limits;
+        if l.rows_per_request == 0 || l.columns_per_project == 0 {
+            return Err(
+                "limits.rows_per_request and limits.columns_per_project must be positive".into(),
+            );
+        }
+        if l.bodies_in_flight_bytes < self.max_body_bytes {
+            return Err(format!(
+                "limits.bodies_in_flight_bytes ({}) must be at least max_body_bytes ({})",
+                l.bodies_in_flight_bytes, self.max_body_bytes
+            ));
+        }
         for t in &self.tokens {
             if t.token.len() < 8 {
                 return Err("tokens need at least 8 characters".into());
@@ -298,6 +343,18 @@ impl ServerConfig {
 }
 
 impl ServerConfig {
+    /// The row limits every ingest and labels request is read with; an event may carry
+    /// the reserved keys beside a project's widest row.
+    pub fn row_limits(&self) -> crate::ingest::RowLimits {
+        crate::ingest::RowLimits {
+            max_rows: self.limits.rows_per_request,
+            max_keys: self
+                .limits
+                .columns_per_project
+                .saturating_add(crate::ingest::RESERVED_KEYS.len()),
+        }
+    }
+
     /// The connection timeouts and limit as the accept loop uses them; the error names the
     /// setting.
     pub fn connection_limits(&self) -> Result<crate::http::connections::ConnectionLimits, String> {

@@ -72,6 +72,8 @@ pub struct AppState {
     pub writer: IngestWriter,
     /// Alert rules, their state, silences and notification delivery.
     pub alerts: alerts::Alerts,
+    /// The request-body bytes all requests may hold at once.
+    pub(crate) bodies: http::extract::BodyBudget,
     /// The configuration the service started with.
     pub config: ServerConfig,
 }
@@ -99,6 +101,14 @@ impl AppState {
     pub fn open(store: Arc<dyn Store>, config: ServerConfig) -> Result<Arc<Self>, StartError> {
         let writer = IngestWriter::start(store.clone());
         let alerting = alerts::Alerts::open(store.alerts(), &config)?;
+        let body_wait = config
+            .connection_limits()
+            .map_or(std::time::Duration::from_secs(60), |l| l.body_read_timeout);
+        let bodies = http::extract::BodyBudget::new(
+            config.limits.bodies_in_flight_bytes,
+            config.max_body_bytes,
+            body_wait,
+        );
         let state = Arc::new(Self {
             store,
             projects: RwLock::new(HashMap::new()),
@@ -106,6 +116,7 @@ impl AppState {
             recorder: Recorder::default(),
             writer,
             alerts: alerting,
+            bodies,
             config,
         });
         for record in state.store.list_projects()? {

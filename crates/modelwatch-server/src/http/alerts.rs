@@ -213,7 +213,10 @@ async fn save_rule(state: Arc<AppState>, rule: Rule, create: bool) -> ApiResult<
     Ok((status, Json(rule)).into_response())
 }
 
-async fn create_rule(State(state): State<Arc<AppState>>, Body(body): Body) -> ApiResult<Response> {
+async fn create_rule(
+    State(state): State<Arc<AppState>>,
+    Body(body, _held): Body,
+) -> ApiResult<Response> {
     let rule = parse_rule(&body)?;
     save_rule(state, rule, true).await
 }
@@ -221,7 +224,7 @@ async fn create_rule(State(state): State<Arc<AppState>>, Body(body): Body) -> Ap
 async fn put_rule(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    Body(body): Body,
+    Body(body, _held): Body,
 ) -> ApiResult<Response> {
     let rule = parse_rule(&body)?;
     if rule.name != name {
@@ -313,7 +316,7 @@ fn parse_time(what: &str, t: &str) -> ApiResult<i64> {
 
 async fn create_silence(
     State(state): State<Arc<AppState>>,
-    Body(body): Body,
+    Body(body, _held): Body,
 ) -> ApiResult<Response> {
     let s: NewSilence = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(

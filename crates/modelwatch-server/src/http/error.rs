@@ -94,6 +94,9 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid(e) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }
+            e @ ServiceError::TooWide { .. } => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+            }
             ServiceError::Store(e) => ApiError::internal(e),
             ServiceError::Internal(m) => ApiError::internal(m),
         }

@@ -10,10 +10,11 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::blocking;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Body, Path, Query};
 use super::projects::project_or_404;
-use crate::ingest::{self, BodyFormat};
+use crate::ingest::{self, BodyError, BodyFormat, EventRules};
 use crate::store::EventBatch;
 use crate::{now_us, AppState};
 
@@ -33,6 +34,16 @@ pub(super) fn body_format(headers: &HeaderMap) -> Option<BodyFormat> {
     )
 }
 
+/// A body that cannot be read as an error answer: 413 for one over a size limit, 400
+/// otherwise.
+pub(super) fn body_error(e: BodyError) -> ApiError {
+    if e.is_too_large() {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+    } else {
+        ApiError::bad_request(e.to_string())
+    }
+}
+
 /// `POST .../events`: validates the rows, queues the valid ones for the store and answers
 /// with what was accepted and what was rejected, row by row.
 pub(super) async fn post_events(
@@ -40,7 +51,7 @@ pub(super) async fn post_events(
     Path(name): Path<String>,
     Query(q): Query<EventsQuery>,
     headers: HeaderMap,
-    Body(body): Body,
+    Body(body, _held): Body,
 ) -> ApiResult<Response> {
     let project = project_or_404(&state, &name)?;
     let format = body_format(&headers).ok_or_else(|| {
@@ -49,17 +60,16 @@ pub(super) async fn post_events(
             "send events as application/json, application/x-ndjson or text/csv",
         )
     })?;
-    let rows =
-        ingest::split_rows(&body, format).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let columns = &project.config.columns;
-    let validated = ingest::validate(
-        rows,
-        &project.schema,
-        &project.configured_columns(),
-        columns.id.as_deref(),
-        columns.timestamp.as_deref(),
-        now_us(),
-    );
+    let limits = state.config.row_limits();
+    let read = body.clone();
+    let p = project.clone();
+    // Reading and validating take CPU in proportion to the body: off the async workers,
+    // so that other requests are answered meanwhile.
+    let validated = blocking(move || {
+        ingest::read_events(&read, format, &limits, &EventRules::of(&p), now_us())
+            .map_err(body_error)
+    })
+    .await?;
     let kinds: Vec<&'static str> = validated.rejected.iter().map(|r| r.kind).collect();
     let accepted = validated.events.len();
     let refused = accepted == 0 || (q.atomic && !validated.rejected.is_empty());

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::blocking;
 use super::error::{ApiError, ApiResult};
-use super::events::body_format;
+use super::events::{body_error, body_format};
 use super::extract::{Body, Path};
 use super::projects::project_or_404;
 use crate::ingest::{self, BodyFormat};
@@ -21,7 +21,7 @@ pub(super) async fn post_labels(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    Body(body): Body,
+    Body(body, _held): Body,
 ) -> ApiResult<Json<serde_json::Value>> {
     project_or_404(&state, &name)?;
     let format = body_format(&headers)
@@ -32,29 +32,9 @@ pub(super) async fn post_labels(
                 "send labels as application/json or application/x-ndjson",
             )
         })?;
-    let rows =
-        ingest::split_rows(&body, format).map_err(|e| ApiError::bad_request(e.to_string()))?;
-    let mut pairs = Vec::new();
-    let mut rejected = Vec::new();
-    for (index, row) in rows.into_iter().enumerate() {
-        let pair = row.and_then(|o| {
-            let id = match o.get("id") {
-                Some(serde_json::Value::String(s)) => s.clone(),
-                Some(serde_json::Value::Number(n)) => n.to_string(),
-                _ => return Err("needs an `id` (string or number)".to_string()),
-            };
-            match o.get("target") {
-                Some(v) if !v.is_null() && !v.is_object() && !v.is_array() => {
-                    Ok((id, v.to_string()))
-                }
-                _ => Err("needs a `target` value".to_string()),
-            }
-        });
-        match pair {
-            Ok(p) => pairs.push(p),
-            Err(reason) => rejected.push(json!({ "index": index, "reason": reason })),
-        }
-    }
+    let limits = state.config.row_limits();
+    let read = body.clone();
+    let (pairs, rejected) = blocking(move || label_rows(&read, format, &limits)).await?;
     let st = state.clone();
     let n = name.clone();
     let sent = pairs.clone();
@@ -72,4 +52,37 @@ pub(super) async fn post_labels(
         "unknown_ids": unknown,
         "rejected": rejected,
     })))
+}
+
+/// The (id, target) pairs of a labels body, and the rows refused with their reasons.
+fn label_rows(
+    body: &[u8],
+    format: BodyFormat,
+    limits: &ingest::RowLimits,
+) -> ApiResult<(Vec<(String, String)>, Vec<serde_json::Value>)> {
+    let mut pairs = Vec::new();
+    let mut rejected = Vec::new();
+    let mut index = 0;
+    ingest::for_each_row(body, format, limits, |row| {
+        let pair = row.and_then(|o| {
+            let id = match o.get("id") {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(serde_json::Value::Number(n)) => n.to_string(),
+                _ => return Err("needs an `id` (string or number)".to_string()),
+            };
+            match o.get("target") {
+                Some(v) if !v.is_null() && !v.is_object() && !v.is_array() => {
+                    Ok((id, v.to_string()))
+                }
+                _ => Err("needs a `target` value".to_string()),
+            }
+        });
+        match pair {
+            Ok(p) => pairs.push(p),
+            Err(reason) => rejected.push(json!({ "index": index, "reason": reason })),
+        }
+        index += 1;
+    })
+    .map_err(body_error)?;
+    Ok((pairs, rejected))
 }

@@ -37,12 +37,14 @@ pub(super) fn project_or_404(state: &AppState, name: &str) -> ApiResult<Arc<Proj
     state.project(name).ok_or_else(|| ApiError::not_found(name))
 }
 
-fn project_json(state: &AppState, p: &Project) -> serde_json::Value {
+/// A project as the listing shows it: settings, sizes and latest snapshot, but not the
+/// schema, which can be thousands of columns long and is on the project's own route.
+fn project_summary(state: &AppState, p: &Project) -> serde_json::Value {
     let latest = state.latest().get(&p.name).map(|l| l.meta.clone());
     json!({
         "name": p.name,
         "config": p.config,
-        "schema": p.schema,
+        "columns": p.schema.len(),
         "reference_rows": p.reference.as_ref().map(|r| r.rows()),
         "created": format_us(p.created_us, TimeShape::Micros),
         "updated": format_us(p.updated_us, TimeShape::Micros),
@@ -50,11 +52,21 @@ fn project_json(state: &AppState, p: &Project) -> serde_json::Value {
     })
 }
 
-/// `GET /api/v1/projects`: every project, by name.
+/// A project with its schema, as its own route and the answers to changes show it.
+fn project_json(state: &AppState, p: &Project) -> serde_json::Value {
+    let mut v = project_summary(state, p);
+    v["schema"] = json!(p.schema);
+    v
+}
+
+/// `GET /api/v1/projects`: every project, by name, without its schema.
 pub(super) async fn list_projects(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
     let mut projects: Vec<Arc<Project>> = state.projects().values().cloned().collect();
     projects.sort_by(|a, b| a.name.cmp(&b.name));
-    let list: Vec<_> = projects.iter().map(|p| project_json(&state, p)).collect();
+    let list: Vec<_> = projects
+        .iter()
+        .map(|p| project_summary(&state, p))
+        .collect();
     Json(json!({ "projects": list }))
 }
 
@@ -71,7 +83,7 @@ pub(super) async fn create_project(
     State(state): State<Arc<AppState>>,
     Query(q): Query<CreateQuery>,
     headers: HeaderMap,
-    Body(body): Body,
+    Body(body, _held): Body,
 ) -> ApiResult<Response> {
     let (name, config, reference) = match upload_format(&headers) {
         Some(format) => {
@@ -120,7 +132,7 @@ pub(super) async fn get_project(
 pub(super) async fn update_project(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
-    Body(body): Body,
+    Body(body, _held): Body,
 ) -> ApiResult<Json<serde_json::Value>> {
     let config: ProjectConfig = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid project settings: {e}")))?;
@@ -135,7 +147,7 @@ pub(super) async fn put_reference(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    Body(body): Body,
+    Body(body, _held): Body,
 ) -> ApiResult<Json<serde_json::Value>> {
     project_or_404(&state, &name)?;
     let format = upload_format(&headers).ok_or_else(|| {

@@ -22,6 +22,17 @@ pub enum ServiceError {
     /// The settings or the reference data were refused.
     #[error("{0}")]
     Invalid(#[from] crate::project::ProjectError),
+    /// A reference wider than a project may be.
+    #[error(
+        "the reference has {columns} columns; a project has at most {limit} \
+         (limits.columns_per_project)"
+    )]
+    TooWide {
+        /// The reference's columns (at least this many, when refused before reading it).
+        columns: usize,
+        /// The most columns a project may have.
+        limit: usize,
+    },
     /// The store failed.
     #[error("{0}")]
     Store(#[from] crate::store::StoreError),

@@ -31,6 +31,10 @@ pub fn save(
     config: ProjectConfig,
     reference: Option<(Vec<u8>, Format)>,
 ) -> Result<Arc<Project>, ServiceError> {
+    let limit = state.config.limits.columns_per_project;
+    if let Some((bytes, format)) = &reference {
+        check_width(bytes, *format, limit)?;
+    }
     let now = now_us();
     let created = state.project(&name).map_or(now, |p| p.created_us);
     let project = Project::new(
@@ -40,6 +44,12 @@ pub fn save(
         created,
         now,
     )?;
+    if project.schema.len() > limit {
+        return Err(ServiceError::TooWide {
+            columns: project.schema.len(),
+            limit,
+        });
+    }
     let record = ProjectRecord {
         name: name.clone(),
         config_json: serde_json::to_string(&config)
@@ -53,6 +63,21 @@ pub fn save(
     state
         .project(&name)
         .ok_or_else(|| ServiceError::Internal("project vanished after saving".into()))
+}
+
+/// Refuses a reference whose first record already has more than `limit` columns, before
+/// it is read: a table a million columns wide costs the reader far more than its bytes.
+/// Parquet, and JSON Lines whose later lines add keys, are checked once read instead.
+fn check_width(bytes: &[u8], format: Format, limit: usize) -> Result<(), ServiceError> {
+    let columns = match format {
+        Format::Csv => crate::ingest::csv_header_fields(bytes),
+        Format::JsonLines => crate::ingest::first_row_keys(bytes),
+        Format::Parquet => 0,
+    };
+    if columns > limit {
+        return Err(ServiceError::TooWide { columns, limit });
+    }
+    Ok(())
 }
 
 /// Creates a project; refused when the name is taken.

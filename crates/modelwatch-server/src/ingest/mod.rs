@@ -9,15 +9,19 @@
 //! missing-value tokens (`NaN`, `nan`, `NA`, `null`, empty, ...) are a missing value, and
 //! an infinity (`inf`, `-inf`, `Infinity` in any case) is refused as an invalid value.
 
-use std::collections::BTreeMap;
+mod csv_body;
+mod rows;
+
+use std::collections::{BTreeMap, HashMap};
 
 use modelwatch_core::schema::{ColumnSpec, ColumnType};
-use modelwatch_core::table::{ColumnData, Table};
-use modelwatch_core::time::{format_us, TimeShape};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::store::NewEvent;
+
+pub use csv_body::header_fields as csv_header_fields;
+pub use rows::{first_row_keys, for_each_row, split_rows, RowLimits};
 
 /// Keys with a meaning of their own.
 pub const RESERVED_KEYS: [&str; 5] = ["id", "timestamp", "latency_seconds", "status", "error"];
@@ -122,177 +126,33 @@ pub enum BodyError {
     /// A CSV body the CSV reader refuses (no header, ragged rows, ...), with its message.
     #[error("CSV: {0}")]
     Csv(String),
+    /// A body of more rows than one request may hold.
+    #[error(
+        "the body holds more than {limit} rows; send at most {limit} per request \
+         (limits.rows_per_request)"
+    )]
+    TooManyRows {
+        /// The most rows a request may hold.
+        limit: usize,
+    },
+    /// A CSV body with more columns than a project may have.
+    #[error(
+        "the CSV header has {found} columns; a project has at most {limit} \
+         (limits.columns_per_project)"
+    )]
+    TooManyColumns {
+        /// The header's fields.
+        found: usize,
+        /// The most columns a project may have.
+        limit: usize,
+    },
 }
 
-/// A body split into rows: each a JSON object, or the reason it is not one.
-pub fn split_rows(body: &[u8], format: BodyFormat) -> Result<Vec<RowResult>, BodyError> {
-    let text = std::str::from_utf8(body).map_err(|_| BodyError::Utf8)?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim().is_empty() {
-        return Err(BodyError::Empty);
+impl BodyError {
+    /// Whether the body was refused for its size (answered 413) rather than its content.
+    pub fn is_too_large(&self) -> bool {
+        matches!(self, Self::TooManyRows { .. } | Self::TooManyColumns { .. })
     }
-    match format {
-        BodyFormat::Json => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(o)) => Ok(vec![Ok(o)]),
-            Ok(Value::Array(items)) => Ok(items
-                .into_iter()
-                .map(|v| match v {
-                    Value::Object(o) => Ok(o),
-                    other => Err(format!("expected a JSON object, got {}", kind(&other))),
-                })
-                .collect()),
-            Ok(_) => Err(BodyError::NotObjects),
-            // Several objects one per line without the JSON Lines content type.
-            Err(e) if e.is_data() || e.line() > 1 && text.trim_start().starts_with('{') => {
-                Ok(json_lines(text))
-            }
-            Err(e) => Err(BodyError::Json(e.to_string())),
-        },
-        BodyFormat::JsonLines => Ok(json_lines(text)),
-        BodyFormat::Csv => csv_rows(body),
-    }
-}
-
-fn json_lines(text: &str) -> Vec<RowResult> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| match serde_json::from_str::<Value>(line) {
-            Ok(Value::Object(o)) => Ok(o),
-            Ok(other) => Err(format!("expected a JSON object, got {}", kind(&other))),
-            Err(e) => Err(format!("not valid JSON: {e}")),
-        })
-        .collect()
-}
-
-/// CSV rows through the CSV reader (so quoting and missing-value tokens work as for
-/// files), each turned back into a JSON object of its non-missing cells.
-///
-/// A quoted field still open at the end of the body would make the CSV reader take every
-/// later line as that one field's text: the rows after it would be stored inside one value
-/// and never counted. So the rows before the record holding the opening quote are read as
-/// usual and every non-blank line from that record on is a rejected row naming the quote.
-fn csv_rows(body: &[u8]) -> Result<Vec<RowResult>, BodyError> {
-    let (readable, unreadable) = match unclosed_quote(body) {
-        None => (body, None),
-        Some(q) if q.record_line == 1 => {
-            return Err(BodyError::Csv(format!(
-                "unclosed quote starting on line {} in the header",
-                q.quote_line
-            )))
-        }
-        Some(q) => (&body[..q.record_start], Some(q)),
-    };
-    let mut rows: Vec<RowResult> = if readable.contains(&b'\n') {
-        let table =
-            modelwatch_io::read_table_bytes(readable, modelwatch_io::Format::Csv, "body", None)
-                .map_err(|e| BodyError::Csv(e.to_string()))?;
-        (0..table.rows())
-            .map(|r| Ok(row_object(&table, r)))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    if let Some(q) = unreadable {
-        let reason = format!(
-            "unclosed quote starting on line {}: the quoted field runs to the end of the body",
-            q.quote_line
-        );
-        rows.extend(
-            body[q.record_start..]
-                .split(|&b| b == b'\n')
-                .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
-                .map(|_| Err(reason.clone())),
-        );
-    }
-    Ok(rows)
-}
-
-/// Where a CSV body ends inside a quoted field (lines count from 1, the header's being 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct UnclosedQuote {
-    /// The byte offset where the record holding the opening quote starts.
-    record_start: usize,
-    /// The line that record starts on.
-    record_line: usize,
-    /// The line of the opening quote.
-    quote_line: usize,
-}
-
-/// Scans `body` as the CSV reader does (RFC 4180: a quote opens a field only at its start,
-/// `""` inside a quoted field is a quote, a lone quote closes it) and says whether the body
-/// ends inside a quoted field.
-fn unclosed_quote(body: &[u8]) -> Option<UnclosedQuote> {
-    // Most bodies hold no quote at all: one fast search instead of a walk of every byte.
-    if !body.contains(&b'"') {
-        return None;
-    }
-    let mut line = 1;
-    let mut record_start = 0;
-    let mut record_line = 1;
-    let mut quote_line = 0;
-    let mut quoted = false;
-    let mut field_start = true;
-    let mut i = 0;
-    while i < body.len() {
-        let b = body[i];
-        if quoted {
-            match b {
-                b'"' if body.get(i + 1) == Some(&b'"') => i += 1,
-                b'"' => quoted = false,
-                b'\n' => line += 1,
-                _ => {}
-            }
-        } else {
-            match b {
-                b'"' if field_start => {
-                    quoted = true;
-                    quote_line = line;
-                    field_start = false;
-                }
-                b',' | b'\r' => field_start = true,
-                b'\n' => {
-                    line += 1;
-                    field_start = true;
-                    record_start = i + 1;
-                    record_line = line;
-                }
-                _ => field_start = false,
-            }
-        }
-        i += 1;
-    }
-    quoted.then_some(UnclosedQuote {
-        record_start,
-        record_line,
-        quote_line,
-    })
-}
-
-fn row_object(table: &Table, row: usize) -> Map<String, Value> {
-    let mut o = Map::new();
-    for c in table.columns() {
-        let v = match &c.data {
-            ColumnData::Float(v) => {
-                let x = v[row];
-                // NaN is how the reader marks a missing cell. An infinity stays as the text
-                // a JSON body would send, so that validation refuses it in both the same way
-                // rather than storing it as missing.
-                match serde_json::Number::from_f64(x) {
-                    Some(n) => Value::Number(n),
-                    None if x.is_nan() => Value::Null,
-                    None => Value::from(if x > 0.0 { "inf" } else { "-inf" }),
-                }
-            }
-            ColumnData::Int(v) => v[row].map_or(Value::Null, Value::from),
-            ColumnData::Bool(v) => v[row].map_or(Value::Null, Value::Bool),
-            ColumnData::Str(s) => s.get(row).map_or(Value::Null, Value::from),
-            ColumnData::Datetime(v) => v[row].map_or(Value::Null, |us| {
-                Value::from(format_us(us, TimeShape::Micros))
-            }),
-        };
-        o.insert(c.name.clone(), v);
-    }
-    o
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -335,68 +195,100 @@ pub struct Validated {
     pub unknown_columns: BTreeMap<String, usize>,
 }
 
-/// Validates rows against the schema. `now_us` stamps events without a time.
-pub fn validate(
-    rows: Vec<RowResult>,
-    schema: &[ColumnSpec],
-    configured: &[&str],
-    id_column: Option<&str>,
-    timestamp_column: Option<&str>,
-    now_us: i64,
-) -> Validated {
-    let mut out = Validated::default();
-    for (index, row) in rows.into_iter().enumerate() {
-        let obj = match row {
-            Ok(obj) => obj,
-            Err(reason) => {
-                out.rejected.push(Rejection {
-                    index,
-                    reason,
-                    kind: "malformed_row",
-                });
-                continue;
-            }
-        };
-        let result = validate_one(
-            obj,
-            schema,
+/// What a project's events are checked against.
+#[derive(Debug, Clone, Default)]
+pub struct EventRules<'a> {
+    /// The schema's columns by name.
+    schema: HashMap<&'a str, &'a ColumnSpec>,
+    /// Columns named by the settings (target, prediction, ...), which an event may carry
+    /// though the reference lacks them.
+    configured: Vec<&'a str>,
+    /// The column whose value is the event's id when no `id` key is sent.
+    id_column: Option<&'a str>,
+    /// The column whose value is the event's time when no `timestamp` key is sent.
+    timestamp_column: Option<&'a str>,
+}
+
+impl<'a> EventRules<'a> {
+    /// The rules of a schema and its settings.
+    pub fn new(
+        schema: &'a [ColumnSpec],
+        configured: Vec<&'a str>,
+        id_column: Option<&'a str>,
+        timestamp_column: Option<&'a str>,
+    ) -> Self {
+        Self {
+            schema: schema.iter().map(|c| (c.name.as_str(), c)).collect(),
             configured,
             id_column,
             timestamp_column,
-            now_us,
-            &mut out.unknown_columns,
-        );
-        match result {
-            Ok(e) => out.events.push(e),
-            Err(reason) => {
-                let kind = if reason.starts_with("column") {
-                    "invalid_value"
-                } else {
-                    "invalid_field"
-                };
-                out.rejected.push(Rejection {
-                    index,
-                    reason,
-                    kind,
-                })
-            }
         }
     }
-    out
+
+    /// The rules of a project.
+    pub fn of(project: &'a crate::project::Project) -> Self {
+        let c = &project.config.columns;
+        Self::new(
+            &project.schema,
+            project.configured_columns(),
+            c.id.as_deref(),
+            c.timestamp.as_deref(),
+        )
+    }
+}
+
+/// Reads a body's rows and validates each as it is read: only the events that pass, and
+/// the reasons of those that do not, are kept. `now_us` stamps events without a time.
+pub fn read_events(
+    body: &[u8],
+    format: BodyFormat,
+    limits: &RowLimits,
+    rules: &EventRules,
+    now_us: i64,
+) -> Result<Validated, BodyError> {
+    let mut out = Validated::default();
+    let mut index = 0;
+    for_each_row(body, format, limits, |row| {
+        out.push(index, row, rules, now_us);
+        index += 1;
+    })?;
+    Ok(out)
+}
+
+impl Validated {
+    /// Validates the row at `index` and keeps the event or the reason it was refused.
+    fn push(&mut self, index: usize, row: RowResult, rules: &EventRules, now_us: i64) {
+        let result = row
+            .map_err(|reason| (reason, "malformed_row"))
+            .and_then(|obj| {
+                validate_one(obj, rules, now_us, &mut self.unknown_columns).map_err(|reason| {
+                    let kind = if reason.starts_with("column") {
+                        "invalid_value"
+                    } else {
+                        "invalid_field"
+                    };
+                    (reason, kind)
+                })
+            });
+        match result {
+            Ok(e) => self.events.push(e),
+            Err((reason, kind)) => self.rejected.push(Rejection {
+                index,
+                reason,
+                kind,
+            }),
+        }
+    }
 }
 
 fn validate_one(
     mut obj: Map<String, Value>,
-    schema: &[ColumnSpec],
-    configured: &[&str],
-    id_column: Option<&str>,
-    timestamp_column: Option<&str>,
+    rules: &EventRules,
     now_us: i64,
     unknown: &mut BTreeMap<String, usize>,
 ) -> Result<NewEvent, String> {
-    let in_schema = |k: &str| schema.iter().any(|c| c.name == k);
     let mut take_reserved = |key: &str| -> Option<Value> {
-        if in_schema(key) {
+        if rules.schema.contains_key(key) {
             obj.get(key).cloned()
         } else {
             obj.remove(key)
@@ -408,9 +300,15 @@ fn validate_one(
     let status = take_reserved("status");
     let error = take_reserved("error");
 
-    let event_id = match id.or_else(|| id_column.and_then(|c| obj.get(c).cloned())) {
+    let event_id = match id.or_else(|| rules.id_column.and_then(|c| obj.get(c).cloned())) {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.len() <= 512 => Some(s),
+        Some(Value::String(s)) if s.len() > 512 => {
+            return Err(format!(
+                "`id` is {} bytes long; at most 512 are allowed",
+                s.len()
+            ))
+        }
+        Some(Value::String(s)) => Some(s),
         Some(Value::Number(n)) => Some(n.to_string()),
         Some(other) => {
             return Err(format!(
@@ -419,7 +317,8 @@ fn validate_one(
             ))
         }
     };
-    let ts_us = match timestamp.or_else(|| timestamp_column.and_then(|c| obj.get(c).cloned())) {
+    let ts_us = match timestamp.or_else(|| rules.timestamp_column.and_then(|c| obj.get(c).cloned()))
+    {
         None | Some(Value::Null) => now_us,
         Some(v) => parse_time(&v).map_err(|e| format!("`timestamp`: {e}"))?,
     };
@@ -461,16 +360,15 @@ fn validate_one(
     };
 
     for (key, value) in obj.iter_mut() {
-        let Some(spec) = schema.iter().find(|c| &c.name == key) else {
-            if matches!(value, Value::Array(_) | Value::Object(_))
-                && configured.contains(&key.as_str())
-            {
+        let Some(spec) = rules.schema.get(key.as_str()) else {
+            let configured = rules.configured.contains(&key.as_str());
+            if configured && matches!(value, Value::Array(_) | Value::Object(_)) {
                 return Err(format!(
                     "column `{key}`: expected a single value, got {}",
                     kind(value)
                 ));
             }
-            if !configured.contains(&key.as_str()) {
+            if !configured {
                 *unknown.entry(key.clone()).or_insert(0) += 1;
             }
             continue;
@@ -544,9 +442,15 @@ mod tests {
         ]
     }
 
+    const LIMITS: RowLimits = RowLimits {
+        max_rows: 1000,
+        max_keys: 100,
+    };
+
     fn run(body: &str, format: BodyFormat) -> Validated {
-        let rows = split_rows(body.as_bytes(), format).unwrap();
-        validate(rows, &schema(), &["pred"], None, None, 42)
+        let schema = schema();
+        let rules = EventRules::new(&schema, vec!["pred"], None, None);
+        read_events(body.as_bytes(), format, &LIMITS, &rules, 42).unwrap()
     }
 
     #[test]
@@ -630,19 +534,19 @@ mod tests {
         assert_eq!(v.events.len(), 2);
         assert_eq!(v.rejected[0].index, 2);
         assert!(matches!(
-            split_rows(b"", BodyFormat::Json),
+            split_rows(b"", BodyFormat::Json, &LIMITS),
             Err(BodyError::Empty)
         ));
         assert!(matches!(
-            split_rows(b"[1,", BodyFormat::Json),
+            split_rows(b"[1,", BodyFormat::Json, &LIMITS),
             Err(BodyError::Json(_))
         ));
         assert!(matches!(
-            split_rows(b"42", BodyFormat::Json),
+            split_rows(b"42", BodyFormat::Json, &LIMITS),
             Err(BodyError::NotObjects)
         ));
         assert!(matches!(
-            split_rows(b"\xff\xfe", BodyFormat::Json),
+            split_rows(b"\xff\xfe", BodyFormat::Json, &LIMITS),
             Err(BodyError::Utf8)
         ));
         assert_eq!(
@@ -688,7 +592,7 @@ mod tests {
         assert_eq!(v.rejected.len(), 2);
         // In the header: the body cannot be read.
         assert!(matches!(
-            split_rows(b"x,\"city\n1,a\n", BodyFormat::Csv),
+            split_rows(b"x,\"city\n1,a\n", BodyFormat::Csv, &LIMITS),
             Err(BodyError::Csv(m)) if m.contains("line 1")
         ));
         // Closed quotes, with quotes inside unquoted fields, read as before.

@@ -1,0 +1,234 @@
+//! What one request may hold: rows per ingest or labels request, columns per project and
+//! per event, and the request-body bytes all requests hold together; and the project
+//! listing stays small however wide a project is.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::{call, config_from_toml, create_iris, get, post_json, seg, TestServer};
+
+fn limited() -> TestServer {
+    TestServer::start(config_from_toml(
+        "[limits]\nrows_per_request = 10\ncolumns_per_project = 6\n",
+    ))
+}
+
+fn events_stored(server: &TestServer, project: &str) -> u64 {
+    get(&server.url(&format!("/api/v1/projects/{}", seg(project)))).json()["events"]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn a_request_over_the_row_limit_is_refused_whole_with_the_setting_named() {
+    let server = limited();
+    create_iris(&server, "iris");
+    let events = server.url("/api/v1/projects/iris/events");
+    let row = r#"{"sepal_length": 5.0}"#;
+    let array = |n: usize| format!("[{}]", vec![row; n].join(","));
+    let lines = |n: usize| vec![row; n].join("\n");
+    let csv = |n: usize| format!("sepal_length\n{}", "5.0\n".repeat(n));
+
+    for (content_type, body) in [
+        ("application/json", array(11)),
+        ("application/json", lines(11)),
+        ("application/x-ndjson", lines(11)),
+        ("text/csv", csv(11)),
+    ] {
+        let a = call(
+            "POST",
+            &events,
+            &[("Content-Type", content_type)],
+            Some(body.as_bytes()),
+        );
+        assert_eq!(a.status, 413, "{content_type}: {}", a.body);
+        let error = a.json()["error"].as_str().unwrap().to_string();
+        assert!(
+            error.contains("more than 10 rows") && error.contains("limits.rows_per_request"),
+            "{error}"
+        );
+    }
+    assert_eq!(events_stored(&server, "iris"), 0);
+
+    // At the limit, every format is taken; blank lines are not rows.
+    let a = post_json(&events, &array(10));
+    assert_eq!(a.json()["accepted"], 10, "{}", a.body);
+    let a = call(
+        "POST",
+        &events,
+        &[("Content-Type", "text/csv")],
+        Some(format!("{}\n\n\n", csv(10)).as_bytes()),
+    );
+    assert_eq!(a.json()["accepted"], 10, "{}", a.body);
+    assert_eq!(events_stored(&server, "iris"), 20);
+
+    // Labels follow the same limit.
+    let labels: Vec<String> = (0..11)
+        .map(|i| format!(r#"{{"id": {i}, "target": "setosa"}}"#))
+        .collect();
+    let a = post_json(
+        &server.url("/api/v1/projects/iris/labels"),
+        &format!("[{}]", labels.join(",")),
+    );
+    assert_eq!(a.status, 413, "{}", a.body);
+}
+
+#[test]
+fn a_reference_or_an_event_wider_than_a_project_may_be_is_refused() {
+    let server = limited();
+    let header: Vec<String> = (0..7).map(|i| format!("c{i}")).collect();
+    let wide_csv = format!("{}\n{}\n", header.join(","), vec!["1"; 7].join(","));
+    let a = call(
+        "POST",
+        &server.url("/api/v1/projects?name=wide"),
+        &[("Content-Type", "text/csv")],
+        Some(wide_csv.as_bytes()),
+    );
+    assert_eq!(a.status, 413, "{}", a.body);
+    let error = a.json()["error"].as_str().unwrap().to_string();
+    assert!(
+        error.contains("7 columns") && error.contains("limits.columns_per_project"),
+        "{error}"
+    );
+    // JSON Lines whose first object is too wide is refused before it is read; one whose
+    // later lines widen it is refused once read.
+    let first_wide = format!(
+        "{{{}}}\n",
+        (0..7)
+            .map(|i| format!("\"c{i}\": 1"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let later_wide = format!("{{\"c0\": 1}}\n{first_wide}");
+    for body in [first_wide, later_wide] {
+        let a = call(
+            "POST",
+            &server.url("/api/v1/projects?name=wide"),
+            &[("Content-Type", "application/x-ndjson")],
+            Some(body.as_bytes()),
+        );
+        assert_eq!(a.status, 413, "{}", a.body);
+    }
+    assert_eq!(get(&server.url("/api/v1/projects/wide")).status, 404);
+
+    // A reference upload to an existing project is held to the same limit.
+    create_iris(&server, "iris");
+    let a = call(
+        "PUT",
+        &server.url("/api/v1/projects/iris/reference"),
+        &[("Content-Type", "text/csv")],
+        Some(wide_csv.as_bytes()),
+    );
+    assert_eq!(a.status, 413, "{}", a.body);
+    assert_eq!(
+        get(&server.url("/api/v1/projects/iris")).json()["schema"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+
+    // An event may carry the reserved keys beside the widest row: 6 + 5 keys pass, 12 not.
+    let keys = |n: usize| {
+        (0..n)
+            .map(|i| format!("\"k{i}\": 1"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let a = post_json(
+        &server.url("/api/v1/projects/iris/events"),
+        &format!("[{{{}}}, {{{}}}]", keys(11), keys(12)),
+    );
+    let v = a.json();
+    assert_eq!(v["accepted"], 1, "{}", a.body);
+    assert_eq!(v["rejected"][0]["index"], 1);
+    assert_eq!(
+        v["rejected"][0]["reason"],
+        "the row has 12 keys; at most 11 are allowed"
+    );
+    // A CSV body wider than that is refused whole.
+    let a = call(
+        "POST",
+        &server.url("/api/v1/projects/iris/events"),
+        &[("Content-Type", "text/csv")],
+        Some(
+            format!(
+                "{}\n{}\n",
+                keys(12).replace(": 1", ""),
+                vec!["1"; 12].join(",")
+            )
+            .as_bytes(),
+        ),
+    );
+    assert_eq!(a.status, 413, "{}", a.body);
+}
+
+#[test]
+fn the_listing_leaves_the_schema_to_the_projects_own_route() {
+    let server = TestServer::start(Default::default());
+    create_iris(&server, "iris");
+    let list = get(&server.url("/api/v1/projects")).json();
+    let p = &list["projects"][0];
+    assert_eq!(p["name"], "iris");
+    assert_eq!(p["columns"], 5);
+    assert_eq!(p["reference_rows"], 150);
+    assert!(p.get("schema").is_none(), "{p}");
+    let own = get(&server.url("/api/v1/projects/iris")).json();
+    assert_eq!(own["schema"].as_array().unwrap().len(), 5);
+}
+
+/// Sends a request head announcing `length` body bytes and `sent` of them, and keeps the
+/// connection open.
+fn start_body(server: &TestServer, path: &str, length: usize, sent: &[u8]) -> TcpStream {
+    let mut s = TcpStream::connect(server.base.trim_start_matches("http://")).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    )
+    .unwrap();
+    s.write_all(sent).unwrap();
+    s
+}
+
+#[test]
+fn bodies_wait_for_the_shared_budget_and_never_exceed_it() {
+    // The budget holds one maximal body: while a slow client holds it, a second body waits
+    // for it to be given back (here: when the slow body's read times out) before it is
+    // read, and then is stored. Requests without a body are not held up.
+    let server = TestServer::start(config_from_toml(
+        "max_body_bytes = 65536\n[limits]\nbodies_in_flight_bytes = 65536\n\
+         [connections]\nbody_read_timeout = \"3s\"\n",
+    ));
+    create_iris(&server, "iris");
+    let path = "/api/v1/projects/iris/events";
+    let mut slow = start_body(&server, path, 65_000, b"[{\"sepal_length\": 1}");
+    std::thread::sleep(Duration::from_millis(500));
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let url = server.url(path);
+    std::thread::spawn(move || {
+        let a = post_json(&url, r#"{"sepal_length": 2}"#);
+        tx.send((a.status, a.body)).unwrap();
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(get(&server.url("/healthz")).status, 200);
+    assert!(
+        rx.try_recv().is_err(),
+        "the second body was read while the first held the whole budget"
+    );
+
+    // The slow body times out, gives its share back, and the waiting one goes through.
+    let mut answer = String::new();
+    let _ = slow.read_to_string(&mut answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 400") && answer.contains("body_read_timeout"),
+        "{answer}"
+    );
+    let (status, body) = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(events_stored(&server, "iris"), 1);
+}
