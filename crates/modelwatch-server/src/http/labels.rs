@@ -54,12 +54,15 @@ pub(super) async fn post_labels(
     })))
 }
 
-/// The (id, target) pairs of a labels body, and the rows refused with their reasons.
+/// A label: the event id and the target value as JSON text.
+type Label = (String, String);
+
+/// The labels of a body, and the rows refused with their reasons.
 fn label_rows(
     body: &[u8],
     format: BodyFormat,
     limits: &ingest::RowLimits,
-) -> ApiResult<(Vec<(String, String)>, Vec<serde_json::Value>)> {
+) -> ApiResult<(Vec<Label>, Vec<serde_json::Value>)> {
     let mut pairs = Vec::new();
     let mut rejected = Vec::new();
     let mut index = 0;
