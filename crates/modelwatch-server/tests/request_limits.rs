@@ -80,7 +80,7 @@ fn a_request_over_the_row_limit_is_refused_whole_with_the_setting_named() {
 fn a_reference_or_an_event_wider_than_a_project_may_be_is_refused() {
     let server = limited();
     let header: Vec<String> = (0..7).map(|i| format!("c{i}")).collect();
-    let wide_csv = format!("{}\n{}\n", header.join(","), vec!["1"; 7].join(","));
+    let wide_csv = format!("{}\n{}\n", header.join(","), ["1"; 7].join(","));
     let a = call(
         "POST",
         &server.url("/api/v1/projects?name=wide"),
@@ -154,14 +154,7 @@ fn a_reference_or_an_event_wider_than_a_project_may_be_is_refused() {
         "POST",
         &server.url("/api/v1/projects/iris/events"),
         &[("Content-Type", "text/csv")],
-        Some(
-            format!(
-                "{}\n{}\n",
-                keys(12).replace(": 1", ""),
-                vec!["1"; 12].join(",")
-            )
-            .as_bytes(),
-        ),
+        Some(format!("{}\n{}\n", keys(12).replace(": 1", ""), ["1"; 12].join(",")).as_bytes()),
     );
     assert_eq!(a.status, 413, "{}", a.body);
 }
