@@ -4,8 +4,10 @@
 //! while many small requests share one commit.
 //!
 //! The writer also remembers whether its commits fail (a full disk, a file made read-only
-//! while running), which `/readyz` reports; the next commit that succeeds clears it, so
-//! ingestion recovers on its own once the cause is gone.
+//! while running), which `/readyz` reports. The next commit that succeeds clears it, and
+//! so does a probe: while commits fail, `/readyz` asks the writer to try one small write,
+//! so that readiness comes back once the cause is gone even when no event arrives (a load
+//! balancer that saw the 503 sends none).
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -20,6 +22,7 @@ const MAX_EVENTS_PER_COMMIT: usize = 50_000;
 
 enum Job {
     Write(EventBatch, oneshot::Sender<Result<(), String>>),
+    Probe(oneshot::Sender<Result<(), String>>),
     Stop,
 }
 
@@ -77,6 +80,17 @@ impl IngestWriter {
             .unwrap_or_else(|_| Err("the store writer stopped".to_string()))
     }
 
+    /// Tries one small write on the writer thread (after what is queued) and records its
+    /// outcome as a commit's: `Ok` clears a recorded failure.
+    pub async fn probe(&self) -> Result<(), String> {
+        let (done, wait) = oneshot::channel();
+        self.tx
+            .send(Job::Probe(done))
+            .map_err(|_| "the store is shutting down".to_string())?;
+        wait.await
+            .unwrap_or_else(|_| Err("the store writer stopped".to_string()))
+    }
+
     /// Commits everything queued so far, then stops the thread.
     pub fn stop(&self) {
         let _ = self.tx.send(Job::Stop);
@@ -105,6 +119,7 @@ fn run(store: Arc<dyn Store>, rx: mpsc::Receiver<Job>, health: Health) {
         let Ok(first) = rx.recv() else { break };
         let mut batches = Vec::new();
         let mut waiters = Vec::new();
+        let mut probes = Vec::new();
         let mut events = 0;
         let mut next = Some(first);
         while let Some(job) = next.take() {
@@ -114,21 +129,26 @@ fn run(store: Arc<dyn Store>, rx: mpsc::Receiver<Job>, health: Health) {
                     batches.push(b);
                     waiters.push(w);
                 }
+                Job::Probe(w) => probes.push(w),
                 Job::Stop => stop = true,
             }
             if !stop && events < MAX_EVENTS_PER_COMMIT {
                 next = rx.try_recv().ok();
             }
         }
-        if batches.is_empty() {
+        // A commit answers the probes waiting with it; without one, a probe writes itself.
+        let result = if !batches.is_empty() {
+            store.insert_events(&batches).map_err(|e| {
+                tracing::error!(error = %e, "storing events failed");
+                e.to_string()
+            })
+        } else if !probes.is_empty() {
+            store.check_writable().map_err(|e| e.to_string())
+        } else {
             continue;
-        }
-        let result = store.insert_events(&batches).map_err(|e| {
-            tracing::error!(error = %e, "storing events failed");
-            e.to_string()
-        });
+        };
         record(&health, &result);
-        for w in waiters {
+        for w in waiters.into_iter().chain(probes) {
             let _ = w.send(result.clone());
         }
     }

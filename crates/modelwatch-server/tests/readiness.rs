@@ -1,6 +1,7 @@
 //! `/readyz` tells the truth about writes: while commits of events fail (here a store whose
 //! event writes fail on demand, standing in for a full disk) it answers 503 with the
-//! reason, and the next commit that succeeds makes it ready again without a restart.
+//! reason, and once the store can write again the next probe (or commit) makes it ready
+//! again without a restart.
 
 mod common;
 
@@ -40,6 +41,12 @@ impl Store for FailingWrites {
             return Err(StoreError::Database("database or disk is full".into()));
         }
         self.inner.insert_events(batches)
+    }
+    fn check_writable(&self) -> Result<(), StoreError> {
+        if self.full.load(Ordering::SeqCst) {
+            return Err(StoreError::Database("database or disk is full".into()));
+        }
+        self.inner.check_writable()
     }
     fn attach_labels(&self, p: &str, l: &[(String, String)]) -> Result<Vec<usize>, StoreError> {
         self.inner.attach_labels(p, l)
@@ -109,7 +116,7 @@ impl Store for FailingWrites {
 }
 
 #[test]
-fn readyz_is_503_while_event_commits_fail_and_ready_after_one_succeeds() {
+fn readyz_is_503_while_event_commits_fail_and_ready_once_a_write_succeeds_again() {
     let dir = tempfile::tempdir().unwrap();
     let full = Arc::new(AtomicBool::new(false));
     let store = FailingWrites {
@@ -140,11 +147,17 @@ fn readyz_is_503_while_event_commits_fail_and_ready_after_one_succeeds() {
     );
     assert_eq!(get(&url("/healthz")).status, 200);
 
-    // Space is back: the next request commits and readiness follows by itself.
+    // Still full: each probe tries a write and stays unready.
+    let r = get(&url("/readyz"));
+    assert_eq!(r.status, 503, "{}", r.body);
+
+    // Space is back: readiness follows by itself, without an ingest request first (a load
+    // balancer that stopped sending events on the 503 would otherwise never send another),
+    // and the next request commits.
     full.store(false, Ordering::SeqCst);
-    assert_eq!(post_json(&events, &iris_events(5, 0.0)).status, 200);
     let r = get(&url("/readyz"));
     assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(post_json(&events, &iris_events(5, 0.0)).status, 200);
     assert_eq!(
         get(&url("/api/v1/projects/iris")).json()["events"],
         serde_json::json!(10)

@@ -1,5 +1,5 @@
-//! `/healthz` (the process answers) and `/readyz` (the store answers, and its latest
-//! commit of events did not fail).
+//! `/healthz` (the process answers) and `/readyz` (the store answers, and can write: its
+//! latest commit of events did not fail, or a write tried now succeeds).
 
 use std::sync::Arc;
 
@@ -17,9 +17,12 @@ pub(super) async fn healthz() -> &'static str {
 }
 
 /// `GET /readyz`: `ready` when the store can be read and the latest commit of events did
-/// not fail; `503` with the reason otherwise.
+/// not fail, or failed but a write tried now succeeds; `503` with the reason otherwise.
 pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
-    if let Some(f) = state.writer.failure() {
+    if state.writer.failure().is_some() && state.writer.probe().await.is_err() {
+        let Some(f) = state.writer.failure() else {
+            return (StatusCode::SERVICE_UNAVAILABLE, "store cannot write\n").into_response();
+        };
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             format!(

@@ -198,6 +198,10 @@ pub trait Store: Send + Sync + 'static {
     /// under its name are deleted all the same). The alert tables keep their rows.
     fn delete_project(&self, name: &str) -> Result<bool, StoreError>;
 
+    /// Commits one small write, to learn whether the store can write now (a full disk
+    /// freed, a file made writable again); `/readyz` calls it while commits are failing.
+    fn check_writable(&self) -> Result<(), StoreError>;
+
     /// Writes every event of every batch in one transaction and returns once it is
     /// committed with the configured durability: on `Ok` all are stored, on `Err` none.
     /// `seq` is assigned in the order of the batches and of their events. Event ids are not

@@ -50,6 +50,10 @@ impl Store for SqliteStore {
         self.alerts.clone()
     }
 
+    fn check_writable(&self) -> Result<(), StoreError> {
+        super::check_writable(&self.write())
+    }
+
     fn put_project(&self, p: &ProjectRecord) -> Result<(), StoreError> {
         let (blob, format) = match &p.reference {
             Some((b, f)) => (Some(b.as_slice()), Some(f.as_str())),

@@ -147,7 +147,7 @@ fn configure_writer(conn: &Connection, durability: Durability) -> Result<(), Sto
 /// Commits one real write (the schema version, rewritten unchanged) and copies it into the
 /// database file with a checkpoint, so that a file, log or folder that cannot be written,
 /// or a disk without room for a page, is found at start.
-fn check_writable(conn: &Connection) -> Result<(), StoreError> {
+pub(super) fn check_writable(conn: &Connection) -> Result<(), StoreError> {
     let version = migrations::schema_version(conn)?;
     let not_writable = |e: rusqlite::Error| StoreError::NotWritable(e.to_string());
     conn.execute_batch(&format!(
