@@ -286,6 +286,14 @@ fn snapshots_series_and_metrics() {
     let s = get(&server.url(&format!("{base}/series?metric=drifted_share"))).json();
     assert_eq!(s["points"].as_array().unwrap().len(), 2);
     assert_eq!(get(&server.url(&format!("{base}/series"))).status, 400);
+    // A metric snapshots never record is a mistake to name, not an empty series.
+    let a = get(&server.url(&format!("{base}/series?metric=drift_scor")));
+    assert_eq!(a.status, 400, "{}", a.body);
+    let error = a.json()["error"].as_str().unwrap().to_string();
+    assert!(
+        error.contains("unknown metric `drift_scor`") && error.contains("drift_score"),
+        "{error}"
+    );
 
     let m = get(&server.url("/metrics"));
     assert!(

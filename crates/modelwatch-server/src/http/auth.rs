@@ -198,11 +198,7 @@ fn safe_next(base: &str, next: Option<&str>) -> String {
 /// is taken from anyone: it can only add `Secure` to the cookie, which narrows where a
 /// browser sends it, so a client that forges it harms only its own login.
 fn forwarded_https(headers: &HeaderMap) -> bool {
-    headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"))
+    super::forwarded_proto(headers).as_deref() == Some("https")
 }
 
 fn cookie(state: &AppState, value: &str, max_age: Option<u64>, secure: bool) -> HeaderValue {

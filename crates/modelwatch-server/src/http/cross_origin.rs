@@ -67,11 +67,7 @@ fn foreign_origin(headers: &HeaderMap) -> Option<String> {
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_ascii_lowercase());
+    let proto = super::forwarded_proto(headers);
     if same_origin(origin, host, proto.as_deref()) {
         None
     } else {

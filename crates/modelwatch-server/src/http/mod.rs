@@ -55,6 +55,16 @@ where
         .map_err(Into::into)
 }
 
+/// The scheme a reverse proxy in front says the client used (`X-Forwarded-Proto`, its
+/// first value, lower case); modelwatch itself serves plain HTTP.
+pub(super) fn forwarded_proto(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+}
+
 /// The API router over `state`.
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.config.max_body_bytes;

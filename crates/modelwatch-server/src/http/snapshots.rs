@@ -105,6 +105,16 @@ pub(super) async fn series(
     let metric = q.metric.clone().ok_or_else(|| {
         ApiError::bad_request("series needs metric= (e.g. drifted_share, drift_score)")
     })?;
+    if crate::catalogue::snapshot_metric(&metric).is_none() {
+        let known: Vec<&str> = crate::catalogue::SNAPSHOT_METRICS
+            .iter()
+            .map(|e| e.metric)
+            .collect();
+        return Err(ApiError::bad_request(format!(
+            "unknown metric `{metric}`; snapshots record: {}",
+            known.join(", ")
+        )));
+    }
     let column = q.column.clone().unwrap_or_default();
     let (from, to) = range_of(&q)?;
     let st = state.clone();
