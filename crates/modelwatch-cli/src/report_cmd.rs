@@ -194,7 +194,12 @@ fn parse_delimiter(s: &str) -> anyhow::Result<u8> {
 }
 
 fn read(path: &Path, options: &ReadOptions) -> anyhow::Result<Table> {
-    Ok(read_table(path, options)?)
+    read_table(path, options).map_err(|e| match e {
+        modelwatch_io::ReadError::UnknownFormat { .. } => {
+            anyhow::anyhow!("{e}; pass --format csv|parquet|jsonl")
+        }
+        e => e.into(),
+    })
 }
 
 /// Writes `contents` to `path` atomically (see [`modelwatch_io::write_atomically`]).

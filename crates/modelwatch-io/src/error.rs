@@ -27,9 +27,9 @@ pub enum ReadError {
         message: String,
     },
     /// No format was given and the file name's extension is none of those
-    /// [`Format::from_path`](crate::Format::from_path) knows; the message lists them and how
-    /// to name the format explicitly.
-    #[error("{path}: unknown file type (expected .csv, .tsv, .parquet, .pq, .jsonl or .ndjson); pass --format csv|parquet|jsonl")]
+    /// [`Format::from_path`](crate::Format::from_path) knows; the message lists them (the
+    /// caller says how its user names the format: the CLI's `--format`).
+    #[error("{path}: unknown file type (expected .csv, .tsv, .parquet, .pq, .jsonl or .ndjson)")]
     UnknownFormat {
         /// The file whose extension was not recognised.
         path: String,
