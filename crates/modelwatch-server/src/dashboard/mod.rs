@@ -41,7 +41,13 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(projects_page))
         .route("/projects/{project}", get(project_page))
-        .route("/projects/{project}/silences", post(create_silence))
+        .route(
+            "/projects/{project}/silences",
+            post(axum::handler::Handler::layer(
+                create_silence,
+                axum::extract::DefaultBodyLimit::max(crate::http::FORM_BODY_BYTES),
+            )),
+        )
 }
 
 /// The base path without a trailing slash (`""` at the root).

@@ -29,6 +29,7 @@ pub mod snapshots;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -54,6 +55,10 @@ where
         .map_err(ApiError::internal)?
         .map_err(Into::into)
 }
+
+/// The largest body of an HTML form (the login, a silence): forms are read whole without
+/// the body budget, and none needs more than a few hundred bytes.
+pub const FORM_BODY_BYTES: usize = 64 * 1024;
 
 /// The scheme a reverse proxy in front says the client used (`X-Forwarded-Proto`, its
 /// first value, lower case); modelwatch itself serves plain HTTP.
@@ -104,7 +109,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             get(snapshots::get_snapshot),
         )
         .route("/api/v1/projects/{project}/series", get(snapshots::series))
-        .route(auth::LOGIN_PATH, get(auth::login_form).post(auth::login))
+        .route(
+            auth::LOGIN_PATH,
+            get(auth::login_form).post(auth::login.layer(DefaultBodyLimit::max(FORM_BODY_BYTES))),
+        )
         .merge(crate::dashboard::routes())
         .merge(alerts::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
