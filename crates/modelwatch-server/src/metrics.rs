@@ -259,21 +259,36 @@ struct RecorderInner {
 }
 
 /// The serving facts of one stored event.
-pub struct ServingFacts<'a> {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ServingFacts {
     /// How long the model took to answer, in seconds.
     pub latency_seconds: Option<f64>,
     /// The HTTP status the model answered with; 500 and above count as errors.
     pub status: Option<u16>,
-    /// The model's error message, if it failed; any message counts as an error.
-    pub error: Option<&'a str>,
+    /// Whether the model reported an error message; any message counts as an error.
+    pub error: bool,
 }
 
-impl ServingFacts<'_> {
+impl ServingFacts {
+    /// The facts of an event.
+    pub fn of(event: &crate::store::NewEvent) -> Self {
+        Self {
+            latency_seconds: event.latency_seconds,
+            status: event.status,
+            error: event.error.is_some(),
+        }
+    }
+
+    /// Whether the event says anything about serving at all.
+    pub fn is_empty(&self) -> bool {
+        self.latency_seconds.is_none() && self.status.is_none() && !self.error
+    }
+
     /// Whether the model failed on this event: it reported an error or answered with a
     /// status of 500 or above. The one rule for `modelwatch_model_errors_total` and the
     /// alerts' serving error rate, so the two never disagree.
     pub fn is_failure(&self) -> bool {
-        self.error.is_some() || self.status.is_some_and(|s| s >= 500)
+        self.error || self.status.is_some_and(|s| s >= 500)
     }
 }
 
@@ -295,13 +310,13 @@ impl Recorder {
     }
 
     /// The outcome of one committed ingest request.
-    pub fn ingested<'a>(
+    pub fn ingested(
         &self,
         project: &str,
         bytes: usize,
         accepted: usize,
         rejected: impl IntoIterator<Item = &'static str>,
-        facts: impl IntoIterator<Item = ServingFacts<'a>>,
+        facts: &[ServingFacts],
     ) {
         let mut g = self.lock();
         *g.bytes.entry(project.to_string()).or_insert(0) += bytes as u64;
@@ -310,7 +325,7 @@ impl Recorder {
             *g.rejected.entry((project.to_string(), reason)).or_insert(0) += 1;
         }
         for f in facts {
-            if f.status.is_none() && f.error.is_none() && f.latency_seconds.is_none() {
+            if f.is_empty() {
                 continue;
             }
             let code = f

@@ -335,7 +335,7 @@ impl Alerts {
     pub(crate) fn record_serving(
         &self,
         project: &str,
-        facts: &[(Option<f64>, Option<u16>, Option<String>)],
+        facts: &[crate::metrics::ServingFacts],
         now: i64,
     ) {
         // The time of the last event feeds `modelwatch_last_event_timestamp_seconds`, which
@@ -346,21 +346,16 @@ impl Alerts {
             return;
         }
         let mut n = ServingCounts::default();
-        for (latency, status, error) in facts {
-            if latency.is_none() && status.is_none() && error.is_none() {
+        for fact in facts {
+            if fact.is_empty() {
                 continue;
             }
             n.requests += 1;
-            let fact = crate::metrics::ServingFacts {
-                latency_seconds: *latency,
-                status: *status,
-                error: error.as_deref(),
-            };
             if fact.is_failure() {
                 n.errors += 1;
             }
-            if let Some(l) = latency {
-                n.latency[crate::metrics::bucket_index(*l)] += 1;
+            if let Some(l) = fact.latency_seconds {
+                n.latency[crate::metrics::bucket_index(l)] += 1;
             }
         }
         if n.requests > 0 {
@@ -389,7 +384,7 @@ impl Alerts {
 pub(crate) fn record_serving(
     state: &AppState,
     project: &str,
-    facts: &[(Option<f64>, Option<u16>, Option<String>)],
+    facts: &[crate::metrics::ServingFacts],
 ) {
     state.alerts.record_serving(project, facts, now_us());
 }

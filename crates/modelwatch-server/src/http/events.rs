@@ -15,6 +15,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Body, Path, Query};
 use super::projects::project_or_404;
 use crate::ingest::{self, BodyError, BodyFormat, EventRules};
+use crate::metrics::ServingFacts;
 use crate::store::EventBatch;
 use crate::{now_us, AppState};
 
@@ -79,9 +80,7 @@ pub(super) async fn post_events(
         "unknown_columns": validated.unknown_columns,
     });
     if refused {
-        state
-            .recorder
-            .ingested(&name, body.len(), 0, kinds, std::iter::empty());
+        state.recorder.ingested(&name, body.len(), 0, kinds, &[]);
         let status = if validated.rejected.is_empty() {
             StatusCode::BAD_REQUEST
         } else {
@@ -94,11 +93,7 @@ pub(super) async fn post_events(
         });
         return Ok((status, Json(response)).into_response());
     }
-    let facts: Vec<(Option<f64>, Option<u16>, Option<String>)> = validated
-        .events
-        .iter()
-        .map(|e| (e.latency_seconds, e.status, e.error.clone()))
-        .collect();
+    let facts: Vec<ServingFacts> = validated.events.iter().map(ServingFacts::of).collect();
     let batch = EventBatch {
         project: name.clone(),
         events: validated.events,
@@ -109,17 +104,9 @@ pub(super) async fn post_events(
             format!("events were not stored: {e}"),
         )
     })?;
-    state.recorder.ingested(
-        &name,
-        body.len(),
-        accepted,
-        kinds,
-        facts.iter().map(|(l, s, e)| crate::metrics::ServingFacts {
-            latency_seconds: *l,
-            status: *s,
-            error: e.as_deref(),
-        }),
-    );
+    state
+        .recorder
+        .ingested(&name, body.len(), accepted, kinds, &facts);
     crate::alerts::record_serving(&state, &name, &facts);
     Ok((StatusCode::OK, Json(response)).into_response())
 }
