@@ -14,7 +14,8 @@ with the iris project of examples/, and stops it afterwards. Bodies (all under t
 - json_many_rows: a JSON array of 5 million empty objects;
 - csv_at_row_limit / json_at_row_limit: 100,000 full iris rows (the default row limit)
   padded with an unknown text column to nearly 16 MiB, the largest body a server with
-  default settings accepts.
+  default settings accepts;
+- json_at_row_limit_x8: eight clients sending that JSON body at once.
 """
 
 import argparse
@@ -55,6 +56,9 @@ def bodies():
     return out
 
 
+CONCURRENT = {"json_at_row_limit_x8": ("json_at_row_limit", 8)}
+
+
 def rss_kib(pid, field):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -74,7 +78,7 @@ def post(url, body, content_type, timeout=120):
         return e.code, e.read()
 
 
-def scenario(binary, content_type, body):
+def scenario(binary, content_type, body, copies=1):
     tmp = tempfile.mkdtemp()
     config = os.path.join(tmp, "modelwatch.toml")
     reference = os.path.join(ROOT, "examples", "iris", "reference.csv")
@@ -119,8 +123,24 @@ def scenario(binary, content_type, body):
         side.start()
         time.sleep(0.2)
         t = time.monotonic()
-        status, answer = post(events, body, content_type)
+        answers = [None] * copies
+
+        def send(i):
+            answers[i] = post(events, body, content_type)
+
+        senders = [threading.Thread(target=send, args=(i,)) for i in range(copies)]
+        for th in senders:
+            th.start()
+        for th in senders:
+            th.join()
         big_s = time.monotonic() - t
+        status, answer = answers[0]
+        if copies > 1:
+            statuses = sorted({a[0] for a in answers})
+            status = "/".join(str(x) for x in statuses)
+            answer = json.dumps(
+                {"accepted": sum(json.loads(a[1]).get("accepted", 0) for a in answers)}
+            ).encode()
         done.set()
         side.join()
         time.sleep(2.0)
@@ -160,16 +180,21 @@ def main():
         " one-event requests meanwhile: n, p50, max |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for name, (content_type, body) in bodies().items():
+    all_bodies = bodies()
+    runs = [(name, ct, body, 1) for name, (ct, body) in all_bodies.items()]
+    for name, (base, copies) in CONCURRENT.items():
+        ct, body = all_bodies[base]
+        runs.append((name, ct, body, copies))
+    for name, content_type, body, copies in runs:
         for label, binary in binaries:
-            r = scenario(binary, content_type, body)
+            r = scenario(binary, content_type, body, copies)
             answer = f"{r['status']}"
             if r["accepted"] is not None:
                 answer += f", {r['accepted']} accepted"
             elif r["error"]:
                 answer += f" ({r['error'][:60]})"
             print(
-                f"| {name} | {len(body) / 2**20:.1f} MiB | {label} | {answer} |"
+                f"| {name} | {copies} x {len(body) / 2**20:.1f} MiB | {label} | {answer} |"
                 f" {r['big_s']:.2f} s | {r['peak_mb']:.0f} MB (start {r['rss_before_mb']:.0f}) |"
                 f" {r['after_mb']:.0f} MB | {r['small_n']}, {r['small_p50_ms']:.1f} ms,"
                 f" {r['small_max_ms']:.0f} ms |",

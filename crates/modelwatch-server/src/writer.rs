@@ -1,7 +1,9 @@
 //! The ingest writer: one thread that owns all event writes and commits whatever batches
 //! are waiting in one transaction (group commit). A request is answered only after the
 //! transaction holding its batch has committed, so a 2xx means the events are stored,
-//! while many small requests share one commit.
+//! while many small requests share one commit. Small batches are committed ahead of large
+//! ones (see [`Waiting`]), so a request of one event never waits behind a queue of
+//! maximal batches.
 //!
 //! The writer also remembers whether its commits fail (a full disk, a file made read-only
 //! while running), which `/readyz` reports. The next commit that succeeds clears it, and
@@ -9,8 +11,8 @@
 //! so that readiness comes back once the cause is gone even when no event arrives (a load
 //! balancer that saw the 503 sends none).
 
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
@@ -20,10 +22,83 @@ use crate::store::{EventBatch, Store};
 /// The largest number of events committed together.
 const MAX_EVENTS_PER_COMMIT: usize = 50_000;
 
-enum Job {
-    Write(EventBatch, oneshot::Sender<Result<(), String>>),
-    Probe(oneshot::Sender<Result<(), String>>),
-    Stop,
+/// Batches of more events than this wait in the large lane (see [`Waiting::next_round`]).
+const LARGE_BATCH: usize = 1_000;
+
+/// Where a commit's outcome goes: the request waiting for it.
+type Reply = oneshot::Sender<Result<(), String>>;
+
+/// A batch waiting to be committed, and the request waiting for it.
+struct Pending {
+    batch: EventBatch,
+    reply: Reply,
+}
+
+/// What waits for the writer. Small batches (single events, the usual case) and large ones
+/// (up to `limits.rows_per_request` events) wait in two lanes, so that a request of one
+/// event waits for at most one large commit, not for every large batch queued before it.
+#[derive(Default)]
+struct Waiting {
+    small: VecDeque<Pending>,
+    large: VecDeque<Pending>,
+    probes: Vec<Reply>,
+    stop: bool,
+}
+
+impl Waiting {
+    fn push(&mut self, p: Pending) {
+        if p.batch.events.len() > LARGE_BATCH {
+            self.large.push_back(p);
+        } else {
+            self.small.push_back(p);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.small.is_empty() && self.large.is_empty() && self.probes.is_empty()
+    }
+
+    /// The batches of the next commit: the small ones waiting, oldest first, up to
+    /// [`MAX_EVENTS_PER_COMMIT`] events; when none wait, the oldest large one alone.
+    fn next_round(&mut self) -> Vec<Pending> {
+        let mut round = Vec::new();
+        let mut events = 0;
+        while let Some(p) = self.small.front() {
+            if !round.is_empty() && events + p.batch.events.len() > MAX_EVENTS_PER_COMMIT {
+                break;
+            }
+            events += p.batch.events.len();
+            round.extend(self.small.pop_front());
+        }
+        if round.is_empty() {
+            round.extend(self.large.pop_front());
+        }
+        round
+    }
+}
+
+/// The queue shared by the request handlers and the writer thread.
+#[derive(Default)]
+struct Queue {
+    waiting: Mutex<Waiting>,
+    wake: Condvar,
+}
+
+impl Queue {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Waiting> {
+        self.waiting.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on the waiting jobs and wakes the writer; refused once stopping.
+    fn add(&self, f: impl FnOnce(&mut Waiting)) -> Result<(), String> {
+        let mut w = self.lock();
+        if w.stop {
+            return Err("the store is shutting down".to_string());
+        }
+        f(&mut w);
+        self.wake.notify_one();
+        Ok(())
+    }
 }
 
 /// Commits have been failing: since when, and the latest error.
@@ -40,7 +115,7 @@ type Health = Arc<Mutex<Option<WriteFailure>>>;
 
 /// A handle to the writer thread.
 pub struct IngestWriter {
-    tx: mpsc::Sender<Job>,
+    queue: Arc<Queue>,
     thread: std::sync::Mutex<Option<JoinHandle<()>>>,
     health: Health,
 }
@@ -48,15 +123,15 @@ pub struct IngestWriter {
 impl IngestWriter {
     /// Starts the writer thread over `store`.
     pub fn start(store: Arc<dyn Store>) -> Self {
-        let (tx, rx) = mpsc::channel::<Job>();
+        let queue = Arc::new(Queue::default());
         let health = Health::default();
-        let h = health.clone();
+        let (q, h) = (queue.clone(), health.clone());
         let thread = std::thread::Builder::new()
             .name("modelwatch-ingest-writer".into())
-            .spawn(move || run(store, rx, h))
+            .spawn(move || run(store, &q, &h))
             .expect("the ingest writer thread starts");
         Self {
-            tx,
+            queue,
             thread: std::sync::Mutex::new(Some(thread)),
             health,
         }
@@ -72,28 +147,25 @@ impl IngestWriter {
 
     /// Stores a batch; resolves once it is committed.
     pub async fn write(&self, batch: EventBatch) -> Result<(), String> {
-        let (done, wait) = oneshot::channel();
-        self.tx
-            .send(Job::Write(batch, done))
-            .map_err(|_| "the store is shutting down".to_string())?;
+        let (reply, wait) = oneshot::channel();
+        self.queue.add(|w| w.push(Pending { batch, reply }))?;
         wait.await
             .unwrap_or_else(|_| Err("the store writer stopped".to_string()))
     }
 
-    /// Tries one small write on the writer thread (after what is queued) and records its
-    /// outcome as a commit's: `Ok` clears a recorded failure.
+    /// Tries one small write on the writer thread and records its outcome as a commit's:
+    /// `Ok` clears a recorded failure.
     pub async fn probe(&self) -> Result<(), String> {
-        let (done, wait) = oneshot::channel();
-        self.tx
-            .send(Job::Probe(done))
-            .map_err(|_| "the store is shutting down".to_string())?;
+        let (reply, wait) = oneshot::channel();
+        self.queue.add(|w| w.probes.push(reply))?;
         wait.await
             .unwrap_or_else(|_| Err("the store writer stopped".to_string()))
     }
 
-    /// Commits everything queued so far, then stops the thread.
+    /// Commits everything queued so far, then stops the thread; later writes are refused.
     pub fn stop(&self) {
-        let _ = self.tx.send(Job::Stop);
+        self.queue.lock().stop = true;
+        self.queue.wake.notify_one();
         let handle = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(h) = handle {
             let _ = h.join();
@@ -113,59 +185,89 @@ fn record(health: &Health, result: &Result<(), String>) {
     };
 }
 
-fn run(store: Arc<dyn Store>, rx: mpsc::Receiver<Job>, health: Health) {
-    let mut stop = false;
-    while !stop {
-        let Ok(first) = rx.recv() else { break };
-        let mut batches = Vec::new();
-        let mut waiters = Vec::new();
-        let mut probes = Vec::new();
-        let mut events = 0;
-        let mut next = Some(first);
-        while let Some(job) = next.take() {
-            match job {
-                Job::Write(b, w) => {
-                    events += b.events.len();
-                    batches.push(b);
-                    waiters.push(w);
-                }
-                Job::Probe(w) => probes.push(w),
-                Job::Stop => stop = true,
+fn run(store: Arc<dyn Store>, queue: &Queue, health: &Health) {
+    loop {
+        let (round, probes) = {
+            let mut w = queue.lock();
+            while w.is_empty() && !w.stop {
+                w = queue.wake.wait(w).unwrap_or_else(|p| p.into_inner());
             }
-            if !stop && events < MAX_EVENTS_PER_COMMIT {
-                next = rx.try_recv().ok();
+            if w.is_empty() {
+                return;
             }
-        }
+            (w.next_round(), std::mem::take(&mut w.probes))
+        };
         // A commit answers the probes waiting with it; without one, a probe writes itself.
-        let result = if !batches.is_empty() {
-            store.insert_events(&batches).map_err(|e| {
+        let result = if !round.is_empty() {
+            let (batches, replies): (Vec<EventBatch>, Vec<Reply>) =
+                round.into_iter().map(|p| (p.batch, p.reply)).unzip();
+            let result = store.insert_events(&batches).map_err(|e| {
                 tracing::error!(error = %e, "storing events failed");
                 e.to_string()
-            })
-        } else if !probes.is_empty() {
-            store.check_writable().map_err(|e| e.to_string())
+            });
+            for r in replies {
+                let _ = r.send(result.clone());
+            }
+            result
         } else {
-            continue;
+            store.check_writable().map_err(|e| e.to_string())
         };
-        record(&health, &result);
-        for w in waiters.into_iter().chain(probes) {
-            let _ = w.send(result.clone());
+        record(health, &result);
+        for r in probes {
+            let _ = r.send(result.clone());
         }
     }
-    // Anything queued after the stop request still gets written.
-    let rest: Vec<Job> = rx.try_iter().collect();
-    let mut batches = Vec::new();
-    let mut waiters = Vec::new();
-    for job in rest {
-        if let Job::Write(b, w) = job {
-            batches.push(b);
-            waiters.push(w);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewEvent;
+
+    fn pending(events: usize) -> Pending {
+        let event = NewEvent {
+            ts_us: 0,
+            event_id: None,
+            values_json: "{}".into(),
+            latency_seconds: None,
+            status: None,
+            error: None,
+        };
+        Pending {
+            batch: EventBatch {
+                project: "p".into(),
+                events: vec![event; events],
+            },
+            reply: oneshot::channel().0,
         }
     }
-    if !batches.is_empty() {
-        let result = store.insert_events(&batches).map_err(|e| e.to_string());
-        for w in waiters {
-            let _ = w.send(result.clone());
+
+    fn sizes(round: &[Pending]) -> Vec<usize> {
+        round.iter().map(|p| p.batch.events.len()).collect()
+    }
+
+    #[test]
+    fn small_batches_pass_large_ones_and_large_ones_go_alone() {
+        let mut w = Waiting::default();
+        for n in [100_000, 1, 100_000, 2, 1_000, 3] {
+            w.push(pending(n));
         }
+        // Every small batch first, in order, in one commit; then each large one alone.
+        assert_eq!(sizes(&w.next_round()), [1, 2, 1_000, 3]);
+        assert_eq!(sizes(&w.next_round()), [100_000]);
+        w.push(pending(5));
+        assert_eq!(sizes(&w.next_round()), [5]);
+        assert_eq!(sizes(&w.next_round()), [100_000]);
+        assert!(w.next_round().is_empty() && w.is_empty());
+    }
+
+    #[test]
+    fn a_commit_of_small_batches_stops_at_the_event_cap() {
+        let mut w = Waiting::default();
+        for _ in 0..60 {
+            w.push(pending(1_000));
+        }
+        assert_eq!(w.next_round().len(), 50);
+        assert_eq!(w.next_round().len(), 10);
     }
 }

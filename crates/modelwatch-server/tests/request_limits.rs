@@ -188,31 +188,34 @@ fn start_body(server: &TestServer, path: &str, length: usize, sent: &[u8]) -> Tc
 }
 
 #[test]
-fn bodies_wait_for_the_shared_budget_and_never_exceed_it() {
-    // The budget holds one maximal body: while a slow client holds it, a second body waits
-    // for it to be given back (here: when the slow body's read times out) before it is
-    // read, and then is stored. Requests without a body are not held up.
+fn large_bodies_wait_for_the_shared_budget_and_small_ones_do_not() {
+    // The budget holds one maximal body: while a slow client holds it, a second large body
+    // waits for it to be given back (here: when the slow body's read times out) before it
+    // is read, and then is stored. A single event (a body under 64 KiB) does not wait.
     let server = TestServer::start(config_from_toml(
-        "max_body_bytes = 65536\n[limits]\nbodies_in_flight_bytes = 65536\n\
+        "max_body_bytes = 200000\n[limits]\nbodies_in_flight_bytes = 200000\n\
          [connections]\nbody_read_timeout = \"3s\"\n",
     ));
     create_iris(&server, "iris");
     let path = "/api/v1/projects/iris/events";
-    let mut slow = start_body(&server, path, 65_000, b"[{\"sepal_length\": 1}");
+    let mut slow = start_body(&server, path, 199_000, b"[{\"sepal_length\": 1}");
     std::thread::sleep(Duration::from_millis(500));
 
     let (tx, rx) = std::sync::mpsc::channel();
     let url = server.url(path);
+    let large = format!(r#"{{"sepal_length": 2, "note": "{}"}}"#, "x".repeat(70_000));
     std::thread::spawn(move || {
-        let a = post_json(&url, r#"{"sepal_length": 2}"#);
+        let a = post_json(&url, &large);
         tx.send((a.status, a.body)).unwrap();
     });
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(get(&server.url("/healthz")).status, 200);
+    let small = post_json(&server.url(path), r#"{"sepal_length": 3}"#);
+    assert_eq!(small.status, 200, "{}", small.body);
     assert!(
         rx.try_recv().is_err(),
-        "the second body was read while the first held the whole budget"
+        "the large body was read while the first held the whole budget"
     );
+    assert_eq!(events_stored(&server, "iris"), 1);
 
     // The slow body times out, gives its share back, and the waiting one goes through.
     let mut answer = String::new();
@@ -223,5 +226,5 @@ fn bodies_wait_for_the_shared_budget_and_never_exceed_it() {
     );
     let (status, body) = rx.recv_timeout(Duration::from_secs(20)).unwrap();
     assert_eq!(status, 200, "{body}");
-    assert_eq!(events_stored(&server, "iris"), 1);
+    assert_eq!(events_stored(&server, "iris"), 2);
 }

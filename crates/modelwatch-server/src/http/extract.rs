@@ -57,9 +57,15 @@ where
 #[derive(Debug)]
 pub struct Body(pub axum::body::Bytes, pub HeldBody);
 
-/// A request body's share of the [`BodyBudget`], given back when dropped.
+/// A request body's share of the [`BodyBudget`] (none for a small body), given back when
+/// dropped.
 #[derive(Debug)]
-pub struct HeldBody(#[allow(dead_code)] OwnedSemaphorePermit);
+pub struct HeldBody(#[allow(dead_code)] Option<OwnedSemaphorePermit>);
+
+/// Bodies announced at most this long are read without a share of the budget, so that a
+/// single event never queues behind large bodies waiting for theirs; with at most
+/// `connections.max_connections` connections they hold at most that many times this.
+pub const UNBUDGETED_BODY_BYTES: u64 = 64 * 1024;
 
 /// The request-body bytes all requests together may hold at once
 /// (`limits.bodies_in_flight_bytes`). A body takes its announced length (or
@@ -87,12 +93,15 @@ impl BodyBudget {
 
     /// Takes the share of a body of `announced` bytes (None: not announced).
     async fn hold(&self, announced: Option<u64>) -> Result<HeldBody, ApiError> {
+        if announced.is_some_and(|n| n <= UNBUDGETED_BODY_BYTES) {
+            return Ok(HeldBody(None));
+        }
         let bytes = announced.map_or(self.max_body_bytes as u64, |n| {
             n.min(self.max_body_bytes as u64)
         });
         let units = u32::try_from(kib(bytes as usize)).unwrap_or(u32::MAX);
         match tokio::time::timeout(self.wait, self.kib.clone().acquire_many_owned(units)).await {
-            Ok(Ok(permit)) => Ok(HeldBody(permit)),
+            Ok(Ok(permit)) => Ok(HeldBody(Some(permit))),
             _ => Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the server is reading as many request bodies as it may hold \
