@@ -1,6 +1,9 @@
 //! CSV bodies: read through the same CSV reader as files (so quoting and missing-value
 //! tokens work alike), after one scan of the body that counts its columns and records and
-//! finds a quote left open, so that an oversized body is refused before it is parsed.
+//! finds a quote left open, so that an oversized body is refused before it is parsed. The
+//! scan is quick, not exact (the reader's rules for bare carriage returns and blank lines
+//! are its own), so the table the reader returns is checked against the same limits
+//! before a single row is handed out.
 
 use modelwatch_core::table::{ColumnData, Table};
 use modelwatch_core::time::{format_us, TimeShape};
@@ -34,7 +37,7 @@ pub(super) fn csv_rows(
     }
     let (readable, unreadable) = match shape.unclosed {
         None => (body, None),
-        Some(q) if q.record_line == 1 => {
+        Some(q) if q.record_start == shape.header_start => {
             return Err(BodyError::Csv(format!(
                 "unclosed quote starting on line {} in the header",
                 q.quote_line
@@ -47,6 +50,17 @@ pub(super) fn csv_rows(
         let table =
             modelwatch_io::read_table_bytes(readable, modelwatch_io::Format::Csv, "body", None)
                 .map_err(|e| BodyError::Csv(e.to_string()))?;
+        if table.columns().len() > limits.max_keys {
+            return Err(BodyError::TooManyColumns {
+                found: table.columns().len(),
+                limit: limits.max_keys,
+            });
+        }
+        if table.rows() + shape.unreadable_records > limits.max_rows {
+            return Err(BodyError::TooManyRows {
+                limit: limits.max_rows,
+            });
+        }
         for r in 0..table.rows() {
             row(Ok(row_object(&table, r)));
         }
@@ -68,20 +82,25 @@ pub(super) fn csv_rows(
     Ok(n)
 }
 
+/// A line the CSV reader skips: only spaces, tabs (and the carriage return of a CRLF).
 fn is_blank(line: &[u8]) -> bool {
-    line.iter().all(u8::is_ascii_whitespace)
+    line.iter().all(|&c| matches!(c, b' ' | b'\t' | b'\r'))
 }
 
 /// What one scan of a CSV body tells before it is parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct CsvShape {
-    /// Fields in the first record, the header.
+    /// Where the header starts: the first line that is not blank.
+    header_start: usize,
+    /// Fields in the header.
     header_fields: usize,
     /// Records after the header that hold anything but white space (a quoted field's
     /// line breaks do not end a record).
     data_records: usize,
     /// Where the body ends inside a quoted field, if it does.
     unclosed: Option<UnclosedQuote>,
+    /// The non-blank lines from the record holding that quote on: each is a rejected row.
+    unreadable_records: usize,
 }
 
 /// Where a CSV body ends inside a quoted field (lines count from 1, the header's being 1).
@@ -99,26 +118,28 @@ impl CsvShape {
     /// Scans `body` as the CSV reader reads it (RFC 4180: a quote opens a field only at
     /// its start, `""` inside a quoted field is a quote, a lone quote closes it).
     fn scan(body: &[u8]) -> Self {
+        let header_start = header_start(body);
+        let header_fields = header_fields(body);
         // Most bodies hold no quote at all: lines are records, and splitting on line
         // breaks is much faster than the walk below.
         if !body.contains(&b'"') {
-            let mut lines = body.split(|&b| b == b'\n');
-            let header = lines.next().unwrap_or_default();
             return Self {
-                header_fields: header_fields(header),
-                data_records: lines.filter(|l| !is_blank(l)).count(),
+                header_start,
+                header_fields,
+                data_records: non_blank_lines(&body[header_start..]).saturating_sub(1),
                 unclosed: None,
+                unreadable_records: 0,
             };
         }
-        let mut line = 1;
-        let mut record_start = 0;
-        let mut record_line = 1;
+        let mut line = 1 + body[..header_start].iter().filter(|&&b| b == b'\n').count();
+        let mut record_start = header_start;
+        let mut record_line = line;
         let mut quote_line = 0;
         let mut quoted = false;
         let mut field_start = true;
         let mut records = 0usize;
         let mut record_has_content = false;
-        let mut i = 0;
+        let mut i = header_start;
         while i < body.len() {
             let b = body[i];
             if quoted {
@@ -142,9 +163,7 @@ impl CsvShape {
                     }
                     b'\r' => field_start = true,
                     b'\n' => {
-                        if record_has_content || records == 0 {
-                            records += 1;
-                        }
+                        records += usize::from(record_has_content);
                         record_has_content = false;
                         line += 1;
                         field_start = true;
@@ -160,24 +179,55 @@ impl CsvShape {
             }
             i += 1;
         }
-        if record_has_content || quoted {
-            records += 1;
+        if !quoted {
+            records += usize::from(record_has_content);
+            return Self {
+                header_start,
+                header_fields,
+                data_records: records.saturating_sub(1),
+                unclosed: None,
+                unreadable_records: 0,
+            };
         }
+        // Every non-blank line from the open record on will be a rejected row of its own:
+        // they count against the row limit like the rows read.
+        let unreadable_records = non_blank_lines(&body[record_start..]);
         Self {
-            header_fields: header_fields(body),
-            data_records: records.saturating_sub(1),
-            unclosed: quoted.then_some(UnclosedQuote {
+            header_start,
+            header_fields,
+            data_records: records.saturating_sub(1) + unreadable_records,
+            unclosed: Some(UnclosedQuote {
                 record_start,
                 record_line,
                 quote_line,
             }),
+            unreadable_records,
         }
     }
 }
 
-/// The fields of a CSV body's first record, its header: the commas outside quotes before
-/// the first line break outside quotes, plus one. Only the header is read.
+/// The lines of `body` that are not blank.
+fn non_blank_lines(body: &[u8]) -> usize {
+    body.split(|&b| b == b'\n').filter(|l| !is_blank(l)).count()
+}
+
+/// Where the header starts: the first line that is not blank, as the reader skips them.
+fn header_start(body: &[u8]) -> usize {
+    let mut start = 0;
+    for line in body.split(|&b| b == b'\n') {
+        if !is_blank(line) {
+            return start;
+        }
+        start += line.len() + 1;
+    }
+    body.len()
+}
+
+/// The fields of a CSV body's header (its first line that is not blank): the commas
+/// outside quotes before the next line break outside quotes, plus one. Only the header is
+/// read.
 pub fn header_fields(body: &[u8]) -> usize {
+    let body = &body[header_start(body)..];
     let mut fields = 1;
     let mut quoted = false;
     let mut field_start = true;
@@ -220,19 +270,23 @@ fn row_object(table: &Table, row: usize) -> Map<String, Value> {
                 // a JSON body would send, so that validation refuses it in both the same way
                 // rather than storing it as missing.
                 match serde_json::Number::from_f64(x) {
-                    Some(n) => Value::Number(n),
-                    None if x.is_nan() => Value::Null,
-                    None => Value::from(if x > 0.0 { "inf" } else { "-inf" }),
+                    Some(n) => Some(Value::Number(n)),
+                    None if x.is_nan() => None,
+                    None => Some(Value::from(if x > 0.0 { "inf" } else { "-inf" })),
                 }
             }
-            ColumnData::Int(v) => v[row].map_or(Value::Null, Value::from),
-            ColumnData::Bool(v) => v[row].map_or(Value::Null, Value::Bool),
-            ColumnData::Str(s) => s.get(row).map_or(Value::Null, Value::from),
-            ColumnData::Datetime(v) => v[row].map_or(Value::Null, |us| {
-                Value::from(format_us(us, TimeShape::Micros))
-            }),
+            ColumnData::Int(v) => v[row].map(Value::from),
+            ColumnData::Bool(v) => v[row].map(Value::Bool),
+            ColumnData::Str(s) => s.get(row).map(Value::from),
+            ColumnData::Datetime(v) => {
+                v[row].map(|us| Value::from(format_us(us, TimeShape::Micros)))
+            }
         };
-        o.insert(c.name.clone(), v);
+        // A missing cell is left out, as a key left out of a JSON event: a wide body of
+        // empty cells costs no stored `null`s.
+        if let Some(v) = v {
+            o.insert(c.name.clone(), v);
+        }
     }
     o
 }
@@ -249,7 +303,8 @@ mod tests {
         assert_eq!((quoted.header_fields, quoted.data_records), (2, 2));
         assert_eq!(quoted.unclosed, None);
         let open = CsvShape::scan(b"a,b\n1,x\n2,\"y\n3,z\n");
-        assert_eq!(open.data_records, 2);
+        // One row read and two lines rejected from the open quote on.
+        assert_eq!((open.data_records, open.unreadable_records), (3, 2));
         assert_eq!(
             open.unclosed,
             Some(UnclosedQuote {
@@ -265,6 +320,48 @@ mod tests {
         assert_eq!(header_fields(b"a,b,c\n1,2,3,4,5"), 3);
         assert_eq!(header_fields(b"\"a,b\",\"c\nd\",e\r\n1"), 3);
         assert_eq!(header_fields(b"a"), 1);
+    }
+
+    fn limited(max_rows: usize, max_keys: usize) -> RowLimits {
+        RowLimits { max_rows, max_keys }
+    }
+
+    fn count(body: &[u8], limits: &RowLimits) -> Result<usize, BodyError> {
+        let mut rows = 0;
+        let n = csv_rows(body, limits, &mut |_| rows += 1)?;
+        assert_eq!(n, rows);
+        Ok(n)
+    }
+
+    #[test]
+    fn rows_the_scan_does_not_see_are_still_held_to_the_limit() {
+        let limits = limited(3, 5);
+        let too_many = |body: &[u8]| {
+            matches!(
+                count(body, &limits),
+                Err(BodyError::TooManyRows { limit: 3 })
+            )
+        };
+        // Lines after an unclosed quote: each would be a rejected row.
+        assert!(too_many(b"a\n1\n\"2\n3\n4\n5\n"));
+        assert_eq!(count(b"a\n1\n\"2\n3\n", &limits).unwrap(), 3);
+        // Lines of a form feed, which the reader keeps as rows.
+        assert!(too_many(b"a\n\x0c\n\x0c\n\x0c\n\x0c\n"));
+        // Records ended by a bare carriage return, once the body has a quote.
+        assert!(too_many(b"a\n\"1\"\r2\r3\r4\r5\n"));
+        // Leading blank lines are not the header: a body at the limit is taken.
+        assert_eq!(count(b"\n \n\na\n1\n2\n3\n", &limits).unwrap(), 3);
+        assert_eq!(count(b"\n\"a\"\n1\n2\n3\n", &limits).unwrap(), 3);
+    }
+
+    #[test]
+    fn the_header_after_blank_lines_is_the_one_counted() {
+        assert_eq!(header_fields(b"\n  \r\na,b,c\n1"), 3);
+        let e = count(b"\n\na,b,c\n1,2,3\n", &limited(10, 2)).unwrap_err();
+        assert!(
+            matches!(e, BodyError::TooManyColumns { found: 3, limit: 2 }),
+            "{e}"
+        );
     }
 
     #[test]

@@ -135,15 +135,15 @@ pub enum BodyError {
         /// The most rows a request may hold.
         limit: usize,
     },
-    /// A CSV body with more columns than a project may have.
+    /// A CSV body with more columns than an event may have.
     #[error(
-        "the CSV header has {found} columns; a project has at most {limit} \
-         (limits.columns_per_project)"
+        "the CSV header has {found} columns; an event has at most {limit} \
+         (limits.columns_per_project and the 5 reserved keys)"
     )]
     TooManyColumns {
         /// The header's fields.
         found: usize,
-        /// The most columns a project may have.
+        /// The most keys an event may have.
         limit: usize,
     },
 }
