@@ -189,21 +189,33 @@ fn start_body(server: &TestServer, path: &str, length: usize, sent: &[u8]) -> Tc
 
 #[test]
 fn large_bodies_wait_for_the_shared_budget_and_small_ones_do_not() {
-    // The budget holds one maximal body: while a slow client holds it, a second large body
-    // waits for it to be given back (here: when the slow body's read times out) before it
-    // is read, and then is stored. A single event (a body under 64 KiB) does not wait.
+    // The budget holds one maximal body. A body takes its share as its bytes arrive: a
+    // client that announces a large body and sends nothing holds nothing, while one that
+    // sent most of a large body holds that much, and a second large body waits for it to
+    // be given back (here: when the slow body's read times out) before it is read. A
+    // single event (a body under 64 KiB) never waits.
     let server = TestServer::start(config_from_toml(
         "max_body_bytes = 200000\n[limits]\nbodies_in_flight_bytes = 200000\n\
          [connections]\nbody_read_timeout = \"3s\"\n",
     ));
     create_iris(&server, "iris");
     let path = "/api/v1/projects/iris/events";
-    let mut slow = start_body(&server, path, 199_000, b"[{\"sepal_length\": 1}");
-    std::thread::sleep(Duration::from_millis(500));
+    let large = format!(r#"{{"sepal_length": 2, "note": "{}"}}"#, "x".repeat(70_000));
 
+    let _idle = start_body(&server, path, 199_000, b"[");
+    std::thread::sleep(Duration::from_millis(300));
+    let a = post_json(&server.url(path), &large);
+    assert_eq!(
+        a.status, 200,
+        "an announced body that never came held the budget"
+    );
+
+    let mut sent = br#"[{"sepal_length": 1, "note": ""#.to_vec();
+    sent.resize(190_000, b'x');
+    let mut slow = start_body(&server, path, 199_000, &sent);
+    std::thread::sleep(Duration::from_millis(500));
     let (tx, rx) = std::sync::mpsc::channel();
     let url = server.url(path);
-    let large = format!(r#"{{"sepal_length": 2, "note": "{}"}}"#, "x".repeat(70_000));
     std::thread::spawn(move || {
         let a = post_json(&url, &large);
         tx.send((a.status, a.body)).unwrap();
@@ -213,9 +225,9 @@ fn large_bodies_wait_for_the_shared_budget_and_small_ones_do_not() {
     assert_eq!(small.status, 200, "{}", small.body);
     assert!(
         rx.try_recv().is_err(),
-        "the large body was read while the first held the whole budget"
+        "the large body was read while the slow one held most of the budget"
     );
-    assert_eq!(events_stored(&server, "iris"), 1);
+    assert_eq!(events_stored(&server, "iris"), 2);
 
     // The slow body times out, gives its share back, and the waiting one goes through.
     let mut answer = String::new();
@@ -226,5 +238,5 @@ fn large_bodies_wait_for_the_shared_budget_and_small_ones_do_not() {
     );
     let (status, body) = rx.recv_timeout(Duration::from_secs(20)).unwrap();
     assert_eq!(status, 200, "{body}");
-    assert_eq!(events_stored(&server, "iris"), 2);
+    assert_eq!(events_stored(&server, "iris"), 3);
 }

@@ -52,7 +52,7 @@ pub(super) async fn post_events(
     Path(name): Path<String>,
     Query(q): Query<EventsQuery>,
     headers: HeaderMap,
-    Body(body, _held): Body,
+    Body(body, held): Body,
 ) -> ApiResult<Response> {
     let project = project_or_404(&state, &name)?;
     let format = body_format(&headers).ok_or_else(|| {
@@ -66,7 +66,10 @@ pub(super) async fn post_events(
     let p = project.clone();
     // Reading and validating take CPU in proportion to the body: off the async workers,
     // so that other requests are answered meanwhile.
+    // The body's share of the budget goes with the reading, which goes on even if this
+    // request is dropped meanwhile.
     let validated = blocking(move || {
+        let _held = held;
         ingest::read_events(&read, format, &limits, &EventRules::of(&p), now_us())
             .map_err(body_error)
     })

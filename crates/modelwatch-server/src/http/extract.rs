@@ -5,8 +5,12 @@
 
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
+
+use axum::body::{Bytes, HttpBody};
+use bytes::BytesMut;
 
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -55,7 +59,7 @@ where
 /// The whole request body, within the configured `max_body_bytes`, and its share of the
 /// body budget, held until the handler is done (bind it to a named variable, not `_`).
 #[derive(Debug)]
-pub struct Body(pub axum::body::Bytes, pub HeldBody);
+pub struct Body(pub Bytes, pub HeldBody);
 
 /// A request body's share of the [`BodyBudget`] (none for a small body), given back when
 /// dropped.
@@ -68,9 +72,10 @@ pub struct HeldBody(#[allow(dead_code)] Option<OwnedSemaphorePermit>);
 pub const UNBUDGETED_BODY_BYTES: u64 = 64 * 1024;
 
 /// The request-body bytes all requests together may hold at once
-/// (`limits.bodies_in_flight_bytes`). A body takes its announced length (or
-/// `max_body_bytes` when it announces none) before it is read, so that many large bodies
-/// arriving together wait for each other instead of multiplying the process's memory.
+/// (`limits.bodies_in_flight_bytes`). A large body takes its share as its bytes arrive,
+/// frame by frame, so that many large bodies arriving together wait for each other instead
+/// of multiplying the process's memory, and a client that announces a large body and sends
+/// nothing holds nothing.
 #[derive(Debug)]
 pub struct BodyBudget {
     kib: Arc<Semaphore>,
@@ -80,7 +85,7 @@ pub struct BodyBudget {
 
 impl BodyBudget {
     /// A budget of `bytes` for bodies of at most `max_body_bytes`; a body waits at most
-    /// `wait` for its share.
+    /// `wait` in all for its share.
     pub fn new(bytes: usize, max_body_bytes: usize, wait: Duration) -> Self {
         Self {
             kib: Arc::new(Semaphore::new(
@@ -91,18 +96,48 @@ impl BodyBudget {
         }
     }
 
-    /// Takes the share of a body of `announced` bytes (None: not announced).
-    async fn hold(&self, announced: Option<u64>) -> Result<HeldBody, ApiError> {
-        if announced.is_some_and(|n| n <= UNBUDGETED_BODY_BYTES) {
-            return Ok(HeldBody(None));
-        }
-        let bytes = announced.map_or(self.max_body_bytes as u64, |n| {
-            n.min(self.max_body_bytes as u64)
-        });
-        let units = u32::try_from(kib(bytes as usize)).unwrap_or(u32::MAX);
-        match tokio::time::timeout(self.wait, self.kib.clone().acquire_many_owned(units)).await {
-            Ok(Ok(permit)) => Ok(HeldBody(Some(permit))),
-            _ => Err(ApiError::new(
+    /// Reads `body` whole, taking the budget's share of each frame before keeping it.
+    async fn read(&self, mut body: axum::body::Body) -> Result<Body, ApiError> {
+        let mut bytes = BytesMut::new();
+        let mut held: Option<OwnedSemaphorePermit> = None;
+        let mut held_kib = 0u64;
+        let read = async {
+            while let Some(frame) =
+                std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await
+            {
+                let frame = frame.map_err(|e| {
+                    ApiError::bad_request(format!("the request body could not be read: {e}"))
+                })?;
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                let total = bytes.len() + data.len();
+                if total > self.max_body_bytes {
+                    return Err(too_large(self.max_body_bytes));
+                }
+                let need = kib(total).saturating_sub(held_kib);
+                if need > 0 {
+                    let units = u32::try_from(need).unwrap_or(u32::MAX);
+                    let more = self
+                        .kib
+                        .clone()
+                        .acquire_many_owned(units)
+                        .await
+                        .map_err(ApiError::internal)?;
+                    held_kib += need;
+                    match held.as_mut() {
+                        Some(h) => h.merge(more),
+                        None => held = Some(more),
+                    }
+                }
+                bytes.extend_from_slice(&data);
+            }
+            Ok(())
+        };
+        match tokio::time::timeout(self.wait, read).await {
+            Ok(Ok(())) => Ok(Body(bytes.freeze(), HeldBody(held))),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "the server is reading as many request bodies as it may hold \
                  (limits.bodies_in_flight_bytes); retry shortly",
@@ -111,9 +146,18 @@ impl BodyBudget {
     }
 }
 
-/// Whole KiB, rounded up, and at least one: an empty body still takes a turn.
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "the body is larger than the limit of {limit} bytes (max_body_bytes); send smaller batches"
+        ),
+    )
+}
+
+/// Whole KiB, rounded up.
 fn kib(bytes: usize) -> u64 {
-    (bytes as u64).div_ceil(1024).max(1)
+    (bytes as u64).div_ceil(1024)
 }
 
 impl FromRequest<Arc<AppState>> for Body {
@@ -125,9 +169,11 @@ impl FromRequest<Arc<AppState>> for Body {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let held = state.bodies.hold(announced).await?;
-        let bytes = axum::body::Bytes::from_request(req, state).await?;
-        Ok(Self(bytes, held))
+        if announced.is_some_and(|n| n <= UNBUDGETED_BODY_BYTES) {
+            let bytes = Bytes::from_request(req, state).await?;
+            return Ok(Self(bytes, HeldBody(None)));
+        }
+        state.bodies.read(req.into_body()).await
     }
 }
 

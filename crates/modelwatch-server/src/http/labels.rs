@@ -21,7 +21,7 @@ pub(super) async fn post_labels(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    Body(body, _held): Body,
+    Body(body, held): Body,
 ) -> ApiResult<Json<serde_json::Value>> {
     project_or_404(&state, &name)?;
     let format = body_format(&headers)
@@ -34,7 +34,11 @@ pub(super) async fn post_labels(
         })?;
     let limits = state.config.row_limits();
     let read = body.clone();
-    let (pairs, rejected) = blocking(move || label_rows(&read, format, &limits)).await?;
+    let (pairs, rejected) = blocking(move || {
+        let _held = held;
+        label_rows(&read, format, &limits)
+    })
+    .await?;
     let st = state.clone();
     let n = name.clone();
     let sent = pairs.clone();
