@@ -23,6 +23,7 @@ use std::path::Path;
 use modelwatch_core::table::Table;
 
 pub use error::ReadError;
+pub use parquet::parquet_shape;
 pub use write::{write_atomically, write_csv};
 
 /// A supported input format.

@@ -249,6 +249,20 @@ pub(crate) fn read_parquet(path: &Path) -> Result<Table, ReadError> {
     parse_parquet(path, file)
 }
 
+/// The rows and columns a Parquet file in memory says it holds, read from its footer
+/// alone; `name` names it in errors. A file a few megabytes long can hold billions of
+/// run-length-encoded values, so a caller that bounds memory asks before reading it.
+pub fn parquet_shape(bytes: &[u8], name: &str) -> Result<(u64, usize), ReadError> {
+    let path = Path::new(name);
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(bytes))
+        .map_err(|e| ReadError::InvalidParquet {
+            path: show(path),
+            message: one_line(e.to_string()),
+        })?;
+    let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
+    Ok((rows, builder.schema().fields().len()))
+}
+
 /// Reads Parquet data from any source the `parquet` crate can seek in (a file, bytes in
 /// memory); `path` names it in errors.
 pub(crate) fn parse_parquet<R: parquet::file::reader::ChunkReader + 'static>(

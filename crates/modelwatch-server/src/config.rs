@@ -17,6 +17,7 @@
 //! [limits]
 //! rows_per_request = 100000     # a larger ingest or labels request is answered 413
 //! columns_per_project = 10000   # a wider reference or event is refused
+//! reference_cells = 20000000    # rows x columns of a reference; a larger one is refused
 //! bodies_in_flight_bytes = 67108864  # request bodies held at once, all requests together
 //!
 //! [retention]
@@ -121,6 +122,10 @@ pub struct Limits {
     pub rows_per_request: usize,
     /// The most columns of a project's reference (10,000), and of keys in one event.
     pub columns_per_project: usize,
+    /// The most cells (rows times columns) of a project's reference (20 million): a
+    /// reference is held in memory whole, and a few megabytes of Parquet or sparse JSON
+    /// Lines can stand for far more cells than bytes.
+    pub reference_cells: usize,
     /// The most request-body bytes held by all requests at once (64 MiB, at least
     /// `max_body_bytes`): a request whose body would pass it waits for others to finish,
     /// and is answered 503 if that takes longer than the body read timeout.
@@ -132,6 +137,7 @@ impl Default for Limits {
         Self {
             rows_per_request: 100_000,
             columns_per_project: 10_000,
+            reference_cells: 20_000_000,
             bodies_in_flight_bytes: 64 * 1024 * 1024,
         }
     }
@@ -313,10 +319,10 @@ impl ServerConfig {
         }
         self.connection_limits()?;
         let l = &self.limits;
-        if l.rows_per_request == 0 || l.columns_per_project == 0 {
-            return Err(
-                "limits.rows_per_request and limits.columns_per_project must be positive".into(),
-            );
+        if l.rows_per_request == 0 || l.columns_per_project == 0 || l.reference_cells == 0 {
+            return Err("limits.rows_per_request, limits.columns_per_project and \
+                        limits.reference_cells must be positive"
+                .into());
         }
         if l.bodies_in_flight_bytes < self.max_body_bytes {
             return Err(format!(

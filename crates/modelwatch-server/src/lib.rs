@@ -152,11 +152,14 @@ impl AppState {
                         },
                     )?,
                 };
+            // A reference file named in the config is held to the limits; a stored one is not.
+            let new_reference = configured.reference.is_some();
             service::projects::save(
                 &state,
                 configured.name.clone(),
                 configured.config,
                 reference,
+                new_reference,
             )
             .map_err(|e| StartError::Project {
                 name: configured.name.clone(),

@@ -159,6 +159,86 @@ fn a_reference_or_an_event_wider_than_a_project_may_be_is_refused() {
     assert_eq!(a.status, 413, "{}", a.body);
 }
 
+/// A Parquet file of one integer column with `rows` rows, all the same value: a few
+/// hundred bytes however many rows, as run-length encoding makes it.
+fn constant_parquet(rows: usize) -> Vec<u8> {
+    use std::sync::Arc;
+    let column: arrow_array::ArrayRef = Arc::new(arrow_array::Int64Array::from(vec![7; rows]));
+    let batch = arrow_array::RecordBatch::try_from_iter([("x", column)]).unwrap();
+    let mut out = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    out
+}
+
+#[test]
+fn a_reference_of_more_cells_than_allowed_is_refused_before_it_is_read() {
+    let server = TestServer::start(config_from_toml(
+        "[limits]\ncolumns_per_project = 6\nreference_cells = 100\n",
+    ));
+    let upload = |content_type: &str, body: &[u8]| {
+        call(
+            "POST",
+            &server.url("/api/v1/projects?name=big"),
+            &[("Content-Type", content_type)],
+            Some(body),
+        )
+    };
+    // 21 rows x 5 columns of CSV; a Parquet file of 1,000 rows in a few hundred bytes;
+    // JSON Lines whose lines each add a key (a sparse file, dense once read).
+    let csv = format!("a,b,c,d,e\n{}", "1,2,3,4,5\n".repeat(21));
+    let parquet = constant_parquet(1_000);
+    assert!(parquet.len() < 2_000, "{}", parquet.len());
+    let sparse: String = (0..6)
+        .map(|i| format!("{{\"k{i}\": 1}}\n"))
+        .collect::<String>()
+        + &"{\"k0\": 1}\n".repeat(12);
+    for (content_type, body) in [
+        ("text/csv", csv.as_bytes()),
+        ("application/vnd.apache.parquet", &parquet[..]),
+        ("application/x-ndjson", sparse.as_bytes()),
+    ] {
+        let a = upload(content_type, body);
+        assert_eq!(a.status, 413, "{content_type}: {}", a.body);
+        let error = a.json()["error"].as_str().unwrap().to_string();
+        assert!(error.contains("limits.reference_cells"), "{error}");
+    }
+    // Within the limit, each is taken.
+    let a = upload(
+        "text/csv",
+        format!("a,b,c,d,e\n{}", "1,2,3,4,5\n".repeat(20)).as_bytes(),
+    );
+    assert_eq!(a.status, 201, "{}", a.body);
+}
+
+#[test]
+fn new_settings_keep_a_stored_reference_wider_than_a_lowered_limit() {
+    let mut server = TestServer::start(Default::default());
+    create_iris(&server, "iris");
+    server.stop();
+    let server = TestServer::start_in(
+        server.into_dir(),
+        config_from_toml("[limits]\ncolumns_per_project = 3\n"),
+    );
+    assert_eq!(get(&server.url("/api/v1/projects/iris")).status, 200);
+    let a = call(
+        "PUT",
+        &server.url("/api/v1/projects/iris"),
+        &[("Content-Type", "application/json")],
+        Some(br#"{"presets": ["summary"]}"#),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    // A new reference is held to the lowered limit.
+    let a = call(
+        "PUT",
+        &server.url("/api/v1/projects/iris/reference"),
+        &[("Content-Type", "text/csv")],
+        Some(&common::iris_reference()),
+    );
+    assert_eq!(a.status, 413, "{}", a.body);
+}
+
 #[test]
 fn the_listing_leaves_the_schema_to_the_projects_own_route() {
     let server = TestServer::start(Default::default());

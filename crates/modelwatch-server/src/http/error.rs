@@ -94,7 +94,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid(e) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }
-            e @ ServiceError::TooWide { .. } => {
+            e @ (ServiceError::TooWide { .. } | ServiceError::TooManyCells { .. }) => {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
             }
             ServiceError::Store(e) => ApiError::internal(e),

@@ -206,6 +206,13 @@ impl CsvShape {
     }
 }
 
+/// The data records and the header's columns of a CSV body, from one quick scan (see the
+/// module's note on exactness).
+pub fn csv_size(body: &[u8]) -> (usize, usize) {
+    let shape = CsvShape::scan(body);
+    (shape.data_records, shape.header_fields)
+}
+
 /// The lines of `body` that are not blank.
 fn non_blank_lines(body: &[u8]) -> usize {
     body.split(|&b| b == b'\n').filter(|l| !is_blank(l)).count()
@@ -226,7 +233,7 @@ fn header_start(body: &[u8]) -> usize {
 /// The fields of a CSV body's header (its first line that is not blank): the commas
 /// outside quotes before the next line break outside quotes, plus one. Only the header is
 /// read.
-pub fn header_fields(body: &[u8]) -> usize {
+fn header_fields(body: &[u8]) -> usize {
     let body = &body[header_start(body)..];
     let mut fields = 1;
     let mut quoted = false;

@@ -20,8 +20,8 @@ use serde_json::{Map, Value};
 
 use crate::store::NewEvent;
 
-pub use csv_body::header_fields as csv_header_fields;
-pub use rows::{first_row_keys, for_each_row, split_rows, RowLimits};
+pub use csv_body::csv_size;
+pub use rows::{for_each_row, jsonl_shape, split_rows, RowLimits};
 
 /// Keys with a meaning of their own.
 pub const RESERVED_KEYS: [&str; 5] = ["id", "timestamp", "latency_seconds", "status", "error"];

@@ -33,6 +33,19 @@ pub enum ServiceError {
         /// The most columns a project may have.
         limit: usize,
     },
+    /// A reference of more cells than a project may hold.
+    #[error(
+        "the reference holds {rows} rows and {columns} columns, more than the {limit} cells \
+         a project's reference may hold (limits.reference_cells)"
+    )]
+    TooManyCells {
+        /// Its rows (for JSON Lines: non-blank lines).
+        rows: usize,
+        /// Its columns (for JSON Lines: the distinct keys of all lines).
+        columns: usize,
+        /// The most cells a reference may hold.
+        limit: usize,
+    },
     /// The store failed.
     #[error("{0}")]
     Store(#[from] crate::store::StoreError),

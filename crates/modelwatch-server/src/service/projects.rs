@@ -6,6 +6,7 @@ use std::sync::Arc;
 use modelwatch_io::Format;
 
 use super::ServiceError;
+use crate::config::Limits;
 use crate::project::{Project, ProjectConfig};
 use crate::store::ProjectRecord;
 use crate::{now_us, AppState};
@@ -24,16 +25,21 @@ pub fn format_name(f: Format) -> &'static str {
     }
 }
 
-/// Builds, stores and installs a project (created or replaced).
+/// Builds, stores and installs a project (created or replaced). A `new_reference` is held
+/// to the size limits; a stored one kept with new settings is not (the limits may have
+/// been lowered since it was taken).
 pub fn save(
     state: &AppState,
     name: String,
     config: ProjectConfig,
     reference: Option<(Vec<u8>, Format)>,
+    new_reference: bool,
 ) -> Result<Arc<Project>, ServiceError> {
-    let limit = state.config.limits.columns_per_project;
-    if let Some((bytes, format)) = &reference {
-        check_width(bytes, *format, limit)?;
+    let limits = &state.config.limits;
+    if new_reference {
+        if let Some((bytes, format)) = &reference {
+            check_size(bytes, *format, limits)?;
+        }
     }
     let now = now_us();
     let created = state.project(&name).map_or(now, |p| p.created_us);
@@ -44,10 +50,10 @@ pub fn save(
         created,
         now,
     )?;
-    if project.schema.len() > limit {
+    if new_reference && project.schema.len() > limits.columns_per_project {
         return Err(ServiceError::TooWide {
             columns: project.schema.len(),
-            limit,
+            limit: limits.columns_per_project,
         });
     }
     let record = ProjectRecord {
@@ -65,17 +71,33 @@ pub fn save(
         .ok_or_else(|| ServiceError::Internal("project vanished after saving".into()))
 }
 
-/// Refuses a reference whose first record already has more than `limit` columns, before
-/// it is read: a table a million columns wide costs the reader far more than its bytes.
-/// Parquet, and JSON Lines whose later lines add keys, are checked once read instead.
-fn check_width(bytes: &[u8], format: Format, limit: usize) -> Result<(), ServiceError> {
-    let columns = match format {
-        Format::Csv => crate::ingest::csv_header_fields(bytes),
-        Format::JsonLines => crate::ingest::first_row_keys(bytes),
-        Format::Parquet => 0,
+/// Refuses a new reference wider than `limits.columns_per_project` or of more cells than
+/// `limits.reference_cells`, measured before it is read (CSV by a scan of its records,
+/// JSON Lines by its lines and distinct keys, Parquet by its footer): reading is what
+/// costs memory, and a table a million columns wide or a Parquet file of run-length
+/// encoded billions costs far more than its bytes.
+fn check_size(bytes: &[u8], format: Format, limits: &Limits) -> Result<(), ServiceError> {
+    let (rows, columns) = match format {
+        Format::Csv => crate::ingest::csv_size(bytes),
+        Format::JsonLines => crate::ingest::jsonl_shape(bytes, limits.columns_per_project),
+        // A file whose footer cannot be read is the reader's to refuse, with its message.
+        Format::Parquet => modelwatch_io::parquet_shape(bytes, "reference")
+            .map_or((0, 0), |(r, c)| {
+                (usize::try_from(r).unwrap_or(usize::MAX), c)
+            }),
     };
-    if columns > limit {
-        return Err(ServiceError::TooWide { columns, limit });
+    if columns > limits.columns_per_project {
+        return Err(ServiceError::TooWide {
+            columns,
+            limit: limits.columns_per_project,
+        });
+    }
+    if rows.saturating_mul(columns) > limits.reference_cells {
+        return Err(ServiceError::TooManyCells {
+            rows,
+            columns,
+            limit: limits.reference_cells,
+        });
     }
     Ok(())
 }
@@ -90,7 +112,7 @@ pub fn create(
     if state.project(&name).is_some() {
         return Err(ServiceError::ProjectExists(name));
     }
-    save(state, name, config, reference)
+    save(state, name, config, reference, true)
 }
 
 /// The stored reference of a project, if it has one.
@@ -113,7 +135,7 @@ pub fn update(
     config: ProjectConfig,
 ) -> Result<Arc<Project>, ServiceError> {
     let reference = stored_reference(state, &name)?;
-    save(state, name, config, reference)
+    save(state, name, config, reference, false)
 }
 
 /// Replaces a project's reference data, keeping its settings.
@@ -127,7 +149,7 @@ pub fn replace_reference(
         .project(&name)
         .ok_or_else(|| ServiceError::NoProject(name.clone()))?;
     let config = existing.config.clone();
-    save(state, name, config, Some((reference, format)))
+    save(state, name, config, Some((reference, format)), true)
 }
 
 /// Deletes a project with its events and snapshots, and forgets it.
