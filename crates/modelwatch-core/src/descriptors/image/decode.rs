@@ -11,6 +11,9 @@
 //!   conversion), so a 16-bit image has the same descriptors as its 8-bit rendering;
 //! * palette images (gif, palette png) are expanded through their palette.
 //!
+//! A JPEG without its end-of-image marker is refused as truncated (the JPEG decoder would
+//! otherwise fill the missing rows with grey and report success).
+//!
 //! The stored pixel grid is used as is: the EXIF orientation is reported as a descriptor but
 //! not applied, so `width` and `height` are those of the file (as PIL and deepchecks see them).
 
@@ -83,6 +86,9 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<DecodedImage, ImageE
     if !format.reading_enabled() {
         return Err(ImageError::UnsupportedFormat(name));
     }
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(ImageError::Truncated);
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     // The decoder's own allocation limit is a second fence behind the pixel count: the widest
     // buffer a decoder may allocate is four 32-bit float channels per pixel.
@@ -111,6 +117,19 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<DecodedImage, ImageE
         channels: colour.channel_count(),
         rgb,
     })
+}
+
+/// Whether a JPEG stream has its end-of-image marker (`FF D9`) after the start of its last
+/// scan (`FF DA`). The JPEG decoder fills the missing part of a cut-off file with grey and
+/// reports no error, so a truncated file is recognised here, as PIL recognises it ("image file
+/// is truncated"). Inside a scan every `FF` byte is followed by `00` or a restart marker, so
+/// neither marker can occur by chance in the compressed data; trailing bytes after the
+/// end-of-image marker, which some cameras write, do not matter.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let Some(last_scan) = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]) else {
+        return false;
+    };
+    bytes[last_scan + 2..].windows(2).any(|w| w == [0xFF, 0xD9])
 }
 
 /// Sorts a decoder's error into the reasons a column's failures are counted by.
