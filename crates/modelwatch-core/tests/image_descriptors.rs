@@ -153,6 +153,12 @@ fn bad_files_fail_with_their_reason() {
     let mut fake = b"\x89PNG\r\n\x1a\n".to_vec();
     fake.extend_from_slice(&[0xff; 40]);
     assert!(describe_image(&fake, &limits).is_err());
+    // A format the leading bytes name but this build does not decode.
+    let avif = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf".to_vec();
+    assert_eq!(
+        describe_image(&avif, &limits).map_err(|e| e.reason()),
+        Err(ImageFailureReason::UnsupportedFormat)
+    );
     let mut half_jpeg = read("pattern.jpg");
     half_jpeg.truncate(20);
     assert!(describe_image(&half_jpeg, &limits).is_err());
@@ -229,4 +235,41 @@ fn a_column_counts_failures_per_reason_and_keeps_the_rest() {
         panic!("format is not a string column")
     };
     assert_eq!(format.get(7), Some("gif"));
+}
+
+#[test]
+fn damaged_files_never_panic() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20);
+    let limits = ImageLimits::default();
+    let mut failed = 0;
+    for name in [
+        "pattern.png",
+        "pattern.jpg",
+        "pattern.gif",
+        "pattern.webp",
+        "pattern.bmp",
+        "pattern.tiff",
+        "exif_phone.png",
+        "exif_full.jpg",
+        "rgb16.png",
+    ] {
+        let original = read(name);
+        for _ in 0..40 {
+            let mut damaged = original.clone();
+            for _ in 0..rng.random_range(1..8) {
+                let at = rng.random_range(0..damaged.len());
+                damaged[at] = rng.random();
+            }
+            if rng.random_bool(0.3) {
+                let keep = rng.random_range(1..damaged.len());
+                damaged.truncate(keep);
+            }
+            if describe_image(&damaged, &limits).is_err() {
+                failed += 1;
+            }
+        }
+    }
+    // Some damage goes unnoticed (a flipped pixel byte in an uncompressed file); most does not.
+    assert!(failed > 50, "{failed}");
 }

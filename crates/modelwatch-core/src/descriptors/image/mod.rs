@@ -375,7 +375,18 @@ impl ImageDescriptors {
 }
 
 /// Decodes one encoded image and computes every descriptor on all its pixels.
+///
+/// The decoders are third-party code fed untrusted bytes: should one of them panic, the image
+/// is reported as corrupt instead of taking the whole column (or the server's worker) down.
 pub fn describe_image(bytes: &[u8], limits: &ImageLimits) -> Result<ImageDescriptors, ImageError> {
+    std::panic::catch_unwind(|| describe_decoded(bytes, limits)).unwrap_or_else(|_| {
+        Err(ImageError::Corrupt(
+            "the decoder failed on this data".to_string(),
+        ))
+    })
+}
+
+fn describe_decoded(bytes: &[u8], limits: &ImageLimits) -> Result<ImageDescriptors, ImageError> {
     let decoded = decode::decode(bytes, limits)?;
     let (width, height) = decoded.rgb.dimensions();
     let light = light::light(&decoded.rgb);
