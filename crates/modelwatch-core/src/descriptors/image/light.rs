@@ -67,10 +67,46 @@ pub struct LightDescriptors {
     pub underexposed_share: f64,
 }
 
-/// The BT.709 luminance of one pixel on the 0–255 scale (scikit-image's `rgb2gray` times 255).
+/// The BT.709 luminance of one pixel times 10,000, an exact integer:
+/// `2125 R + 7154 G + 721 B` (scikit-image's `rgb2gray` times 255 is this / 10,000).
 #[inline]
-pub fn luminance(r: u8, g: u8, b: u8) -> f64 {
-    0.2125 * f64::from(r) + 0.7154 * f64::from(g) + 0.0721 * f64::from(b)
+pub fn luminance_x10000(r: u8, g: u8, b: u8) -> i64 {
+    2125 * i64::from(r) + 7154 * i64::from(g) + 721 * i64::from(b)
+}
+
+/// Exact sums of an integer quantity and of its square: mean and population variance without
+/// rounding in the sums and without the cancellation of the one-pass float formula (a flat
+/// image has a contrast of exactly 0). `i128` holds the sums for any image that fits in memory.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ExactMoments {
+    sum: i128,
+    sum_sq: i128,
+}
+
+impl ExactMoments {
+    /// Adds one value.
+    #[inline]
+    pub(crate) fn add(&mut self, value: i64) {
+        self.sum += i128::from(value);
+        self.sum_sq += i128::from(value * value);
+    }
+
+    /// Adds a block of values given by their sum and sum of squares.
+    #[inline]
+    pub(crate) fn add_sums(&mut self, sum: i64, sum_sq: i64) {
+        self.sum += i128::from(sum);
+        self.sum_sq += i128::from(sum_sq);
+    }
+
+    /// Mean and population variance of `value / scale` over `n` values (`n > 0`).
+    pub(crate) fn mean_variance(self, n: u64, scale: f64) -> (f64, f64) {
+        let n_int = i128::from(n);
+        let n = n as f64;
+        let mean = self.sum as f64 / (n * scale);
+        // n * sum(x^2) - sum(x)^2 = n^2 * variance, exact in integers and never negative.
+        let spread = n_int * self.sum_sq - self.sum * self.sum;
+        (mean, spread as f64 / (n * n * scale * scale))
+    }
 }
 
 /// PIL's `convert("L")` of one pixel: ITU-R 601-2 luma in 16-bit fixed point, rounded.
@@ -110,50 +146,52 @@ static SATURATION_BY_MAX_MIN: LazyLock<Vec<u8>> = LazyLock::new(|| {
 
 /// Computes the light and colour descriptors of an image with at least one pixel.
 pub fn light(rgb: &RgbImage) -> LightDescriptors {
-    let pixels = rgb.as_raw().chunks_exact(3);
-    let n = pixels.len() as f64;
+    let count = u64::from(rgb.width()) * u64::from(rgb.height());
+    let n = count as f64;
 
-    // First pass: means and the grey histogram.
-    let mut sum_y = 0.0;
-    let mut sum_rg = 0.0;
-    let mut sum_yb = 0.0;
+    // One pass. Luminance, R - G and 2 * yb = R + G - 2B are integers (the luminance times
+    // 10,000), so their means and variances come out of exact integer sums.
+    let mut y = ExactMoments::default();
+    let mut rg = ExactMoments::default();
+    let mut yb2 = ExactMoments::default();
     let mut sum_rel = [0.0f64; 3];
     let mut sum_s: u64 = 0;
     let mut histogram = [0u64; 256];
     let reciprocal_sum = RECIPROCAL_SUM.as_slice();
     let saturation = SATURATION_BY_MAX_MIN.as_slice();
-    for p in pixels.clone() {
-        let (r, g, b) = (p[0], p[1], p[2]);
-        let (rf, gf, bf) = (f64::from(r), f64::from(g), f64::from(b));
-        sum_y += luminance(r, g, b);
-        sum_rg += rf - gf;
-        sum_yb += 0.5 * (rf + gf) - bf;
-        let inverse = reciprocal_sum[usize::from(r) + usize::from(g) + usize::from(b)];
-        sum_rel[0] += rf * inverse;
-        sum_rel[1] += gf * inverse;
-        sum_rel[2] += bf * inverse;
-        let (max, min) = (r.max(g).max(b), r.min(g).min(b));
-        sum_s += u64::from(saturation[usize::from(max) * 256 + usize::from(min)]);
-        histogram[usize::from(pil_grey(r, g, b))] += 1;
+    // Blocks small enough for the integer sums to stay in i64 (4096 * 6.5e12 < 9.2e18) keep
+    // the 128-bit additions out of the per-pixel loop.
+    for block in rgb.as_raw().chunks(3 * 4096) {
+        let mut block_y = [0i64; 2];
+        let mut block_rg = [0i64; 2];
+        let mut block_yb2 = [0i64; 2];
+        for p in block.chunks_exact(3) {
+            let (r, g, b) = (p[0], p[1], p[2]);
+            let (ri, gi, bi) = (i64::from(r), i64::from(g), i64::from(b));
+            let lum = luminance_x10000(r, g, b);
+            block_y[0] += lum;
+            block_y[1] += lum * lum;
+            let d = ri - gi;
+            block_rg[0] += d;
+            block_rg[1] += d * d;
+            let e = ri + gi - 2 * bi;
+            block_yb2[0] += e;
+            block_yb2[1] += e * e;
+            let inverse = reciprocal_sum[usize::from(r) + usize::from(g) + usize::from(b)];
+            sum_rel[0] += f64::from(r) * inverse;
+            sum_rel[1] += f64::from(g) * inverse;
+            sum_rel[2] += f64::from(b) * inverse;
+            let (max, min) = (r.max(g).max(b), r.min(g).min(b));
+            sum_s += u64::from(saturation[usize::from(max) * 256 + usize::from(min)]);
+            histogram[usize::from(pil_grey(r, g, b))] += 1;
+        }
+        y.add_sums(block_y[0], block_y[1]);
+        rg.add_sums(block_rg[0], block_rg[1]);
+        yb2.add_sums(block_yb2[0], block_yb2[1]);
     }
-    let mean_y = sum_y / n;
-    let mean_rg = sum_rg / n;
-    let mean_yb = sum_yb / n;
-
-    // Second pass: squared deviations from the means (exact for near-constant images, where
-    // the one-pass sum of squares would cancel).
-    let mut ss_y = 0.0;
-    let mut ss_rg = 0.0;
-    let mut ss_yb = 0.0;
-    for p in pixels {
-        let (rf, gf, bf) = (f64::from(p[0]), f64::from(p[1]), f64::from(p[2]));
-        let dy = luminance(p[0], p[1], p[2]) - mean_y;
-        let drg = rf - gf - mean_rg;
-        let dyb = 0.5 * (rf + gf) - bf - mean_yb;
-        ss_y += dy * dy;
-        ss_rg += drg * drg;
-        ss_yb += dyb * dyb;
-    }
+    let (mean_y, var_y) = y.mean_variance(count, 10_000.0);
+    let (mean_rg, var_rg) = rg.mean_variance(count, 1.0);
+    let (mean_yb, var_yb) = yb2.mean_variance(count, 2.0);
 
     let entropy = histogram
         .iter()
@@ -168,16 +206,14 @@ pub fn light(rgb: &RgbImage) -> LightDescriptors {
         .sum();
     let over: u64 = histogram[usize::from(OVEREXPOSED_MIN_LEVEL)..].iter().sum();
 
-    let sd_rg2 = ss_rg / n;
-    let sd_yb2 = ss_yb / n;
     LightDescriptors {
         brightness: mean_y,
-        contrast: (ss_y / n).sqrt(),
+        contrast: var_y.sqrt(),
         mean_red: sum_rel[0] / n,
         mean_green: sum_rel[1] / n,
         mean_blue: sum_rel[2] / n,
         saturation: sum_s as f64 / n,
-        colorfulness: (sd_rg2 + sd_yb2).sqrt()
+        colorfulness: (var_rg + var_yb).sqrt()
             + 0.3 * (mean_rg * mean_rg + mean_yb * mean_yb).sqrt(),
         entropy,
         overexposed_share: over as f64 / n,

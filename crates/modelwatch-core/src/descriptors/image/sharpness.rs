@@ -10,11 +10,13 @@
 //! deepchecks' `texture_level` computes the same on `rgb2gray` scaled to 0–1, so its number is
 //! modelwatch's divided by 255².
 //!
-//! The grey image is never materialised: three grey rows are kept at a time.
+//! The grey image is never materialised: three grey rows are kept at a time. The luminance
+//! times 10,000 is an integer, and so is its Laplacian, so the variance comes out of exact
+//! integer sums.
 
 use ::image::RgbImage;
 
-use super::light::luminance;
+use super::light::{luminance_x10000, ExactMoments};
 
 /// The index `i` (possibly one past either end) reflected into `0..len` as `BORDER_REFLECT_101`.
 #[inline]
@@ -31,11 +33,11 @@ fn reflect(i: isize, len: usize) -> usize {
 }
 
 /// Writes the luminance of row `y` into `out`.
-fn grey_row(rgb: &RgbImage, y: usize, out: &mut [f64]) {
+fn grey_row(rgb: &RgbImage, y: usize, out: &mut [i64]) {
     let width = rgb.width() as usize;
     let row = &rgb.as_raw()[y * width * 3..(y + 1) * width * 3];
     for (o, p) in out.iter_mut().zip(row.chunks_exact(3)) {
-        *o = luminance(p[0], p[1], p[2]);
+        *o = luminance_x10000(p[0], p[1], p[2]);
     }
 }
 
@@ -43,30 +45,24 @@ fn grey_row(rgb: &RgbImage, y: usize, out: &mut [f64]) {
 pub fn laplacian_variance(rgb: &RgbImage) -> f64 {
     let width = rgb.width() as usize;
     let height = rgb.height() as usize;
-    let mut above = vec![0.0; width];
-    let mut here = vec![0.0; width];
-    let mut below = vec![0.0; width];
+    let mut above = vec![0; width];
+    let mut here = vec![0; width];
+    let mut below = vec![0; width];
     grey_row(rgb, 0, &mut here);
-    let mut sum = 0.0;
-    let mut sum_sq = 0.0;
+    let mut moments = ExactMoments::default();
     for y in 0..height {
         grey_row(rgb, reflect(y as isize - 1, height), &mut above);
         grey_row(rgb, reflect(y as isize + 1, height), &mut below);
         for x in 0..width {
             let left = here[reflect(x as isize - 1, width)];
             let right = here[reflect(x as isize + 1, width)];
-            let lap = left + right + above[x] + below[x] - 4.0 * here[x];
-            sum += lap;
-            sum_sq += lap * lap;
+            moments.add(left + right + above[x] + below[x] - 4 * here[x]);
         }
         if y + 1 < height {
             std::mem::swap(&mut here, &mut below);
         }
     }
-    let n = (width * height) as f64;
-    let mean = sum / n;
-    // The Laplacian sums to about zero over an image, so the one-pass form does not cancel.
-    (sum_sq / n - mean * mean).max(0.0)
+    moments.mean_variance((width * height) as u64, 10_000.0).1
 }
 
 #[cfg(test)]
