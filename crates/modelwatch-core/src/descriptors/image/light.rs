@@ -3,11 +3,13 @@
 //!
 //! Two grey images are used, each the one its peer uses:
 //!
-//! * **luminance grey** `Y = 0.2125 R + 0.7154 G + 0.0721 B` (ITU-R BT.709 weights, as a float
-//!   on the 0–255 scale): scikit-image's `rgb2gray`, which deepchecks applies before its
+//! * **luminance grey** `Y = 0.2125 R + 0.7154 G + 0.0721 B` (ITU-R BT.709 weights, on the
+//!   0–255 scale): scikit-image's `rgb2gray`, which deepchecks applies before its
 //!   `Brightness` and `RMS Contrast` (`rgb2gray(img) * 255` in
 //!   `calc_default_image_properties`). `brightness` and `contrast` use it, and so does
-//!   [`super::sharpness`].
+//!   [`super::sharpness`]. It is computed exactly, as the integer `2125 R + 7154 G + 721 B`
+//!   over 10,000, and its sums are integer sums, so no rounding enters before the final
+//!   division.
 //! * **PIL grey** `L = (19595 R + 38470 G + 7471 B + 32768) >> 16`, PIL's fixed-point form of
 //!   ITU-R 601-2 `L = R 299/1000 + G 587/1000 + B 114/1000`, rounded to an integer 0–255
 //!   (`Image.convert("L")`). The histogram descriptors (`entropy`, `overexposed_share`,
