@@ -1,11 +1,13 @@
 //! modelwatch-core: tables, column types, two-sample statistics, and the presets computed
-//! from them (data drift, data summary, target drift, model quality) with their checks.
+//! from them (data drift, data summary, target drift, model quality) with their checks, and
+//! the descriptors that turn images into columns.
 //!
 //! No IO, no async: everything here is a deterministic function of its inputs.
 
 #![warn(missing_docs)]
 
 pub mod checks;
+pub mod descriptors;
 pub mod drift;
 pub mod model_quality;
 pub mod prepare;

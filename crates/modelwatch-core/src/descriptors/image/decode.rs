@@ -1,0 +1,154 @@
+//! Decoding: format detection from the leading bytes, a pixel limit checked against the
+//! header's dimensions before any pixel buffer is allocated, and conversion to 8-bit RGB.
+//!
+//! Decoding uses the `image` crate with the formats jpeg, png, webp, gif, bmp and tiff.
+//! Every descriptor is computed on an 8-bit RGB view of the image:
+//!
+//! * grey images (`L8`, `L16`) are spread to R = G = B;
+//! * alpha is dropped, not composited (the colour channels are taken as stored, which is also
+//!   what deepchecks sees when it is given the first three channels);
+//! * 16-bit samples are reduced to 8 bits by `round(v / 257)` (the `image` crate's
+//!   conversion), so a 16-bit image has the same descriptors as its 8-bit rendering;
+//! * palette images (gif, palette png) are expanded through their palette.
+//!
+//! A JPEG without its end-of-image marker is refused as truncated (the JPEG decoder would
+//! otherwise fill the missing rows with grey and report success).
+//!
+//! The stored pixel grid is used as is: the EXIF orientation is reported as a descriptor but
+//! not applied, so `width` and `height` are those of the file (as PIL and deepchecks see them).
+
+use std::io::{Cursor, ErrorKind};
+
+use ::image::{ColorType, DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
+
+use super::{ImageError, ImageLimits};
+
+/// An image decoded to 8-bit RGB, with what the file said about itself.
+#[derive(Debug, Clone)]
+pub struct DecodedImage {
+    /// The container format, lower case (`jpeg`, `png`, `webp`, `gif`, `bmp`, `tiff`).
+    pub format: &'static str,
+    /// The colour mode the decoder produced before the RGB conversion (`L8`, `RGBA16`, ...).
+    pub mode: &'static str,
+    /// The number of channels of that mode (1 grey, 2 grey + alpha, 3 RGB, 4 RGBA).
+    pub channels: u8,
+    /// The pixels as 8-bit RGB.
+    pub rgb: RgbImage,
+}
+
+/// The lower-case name of a container format, as reported in the `format` descriptor.
+pub fn format_name(format: ImageFormat) -> &'static str {
+    match format {
+        ImageFormat::Jpeg => "jpeg",
+        ImageFormat::Png => "png",
+        ImageFormat::WebP => "webp",
+        ImageFormat::Gif => "gif",
+        ImageFormat::Bmp => "bmp",
+        ImageFormat::Tiff => "tiff",
+        ImageFormat::Avif => "avif",
+        ImageFormat::Ico => "ico",
+        ImageFormat::Pnm => "pnm",
+        ImageFormat::Tga => "tga",
+        ImageFormat::Dds => "dds",
+        ImageFormat::Hdr => "hdr",
+        ImageFormat::OpenExr => "exr",
+        ImageFormat::Farbfeld => "farbfeld",
+        ImageFormat::Qoi => "qoi",
+        _ => "other",
+    }
+}
+
+/// The name of a decoder colour type, as reported in the `mode` descriptor.
+pub fn mode_name(colour: ColorType) -> &'static str {
+    match colour {
+        ColorType::L8 => "L8",
+        ColorType::La8 => "LA8",
+        ColorType::Rgb8 => "RGB8",
+        ColorType::Rgba8 => "RGBA8",
+        ColorType::L16 => "L16",
+        ColorType::La16 => "LA16",
+        ColorType::Rgb16 => "RGB16",
+        ColorType::Rgba16 => "RGBA16",
+        ColorType::Rgb32F => "RGB32F",
+        ColorType::Rgba32F => "RGBA32F",
+        _ => "other",
+    }
+}
+
+/// Decodes `bytes` to 8-bit RGB, refusing an image of more than `limits.max_pixels` pixels
+/// from its header's dimensions, before the pixel buffer is allocated.
+pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<DecodedImage, ImageError> {
+    if bytes.is_empty() {
+        return Err(ImageError::Empty);
+    }
+    let format = ::image::guess_format(bytes).map_err(|_| ImageError::UnknownFormat)?;
+    let name = format_name(format);
+    if !format.reading_enabled() {
+        return Err(ImageError::UnsupportedFormat(name));
+    }
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+        return Err(ImageError::Truncated);
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    // The decoder's own allocation limit is a second fence behind the pixel count: the widest
+    // buffer a decoder may allocate is four 32-bit float channels per pixel.
+    let mut decoder_limits = ::image::Limits::default();
+    decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(16));
+    reader.limits(decoder_limits);
+    let decoder = reader.into_decoder().map_err(decode_error)?;
+    let (width, height) = decoder.dimensions();
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > limits.max_pixels {
+        return Err(ImageError::TooManyPixels {
+            width,
+            height,
+            max_pixels: limits.max_pixels,
+        });
+    }
+    if pixels == 0 {
+        return Err(ImageError::Corrupt("the image has no pixels".to_string()));
+    }
+    let colour = decoder.color_type();
+    let image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    let rgb = image.into_rgb8();
+    Ok(DecodedImage {
+        format: name,
+        mode: mode_name(colour),
+        channels: colour.channel_count(),
+        rgb,
+    })
+}
+
+/// Whether a JPEG stream has its end-of-image marker (`FF D9`) after the start of its last
+/// scan (`FF DA`). The JPEG decoder fills the missing part of a cut-off file with grey and
+/// reports no error, so a truncated file is recognised here, as PIL recognises it ("image file
+/// is truncated"). Inside a scan every `FF` byte is followed by `00` or a restart marker, so
+/// neither marker can occur by chance in the compressed data; trailing bytes after the
+/// end-of-image marker, which some cameras write, do not matter.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let Some(last_scan) = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]) else {
+        return false;
+    };
+    bytes[last_scan + 2..].windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
+/// Sorts a decoder's error into the reasons a column's failures are counted by.
+fn decode_error(error: ::image::ImageError) -> ImageError {
+    match error {
+        ::image::ImageError::IoError(e) if e.kind() == ErrorKind::UnexpectedEof => {
+            ImageError::Truncated
+        }
+        ::image::ImageError::Limits(e) => ImageError::Corrupt(format!("decoder limit: {e}")),
+        ::image::ImageError::Unsupported(e) => ImageError::Corrupt(format!("unsupported: {e}")),
+        other => {
+            let message = other.to_string();
+            // Decoders report a file that ends early in their own words.
+            let lower = message.to_ascii_lowercase();
+            if lower.contains("eof") || lower.contains("end of file") || lower.contains("truncat") {
+                ImageError::Truncated
+            } else {
+                ImageError::Corrupt(message)
+            }
+        }
+    }
+}
