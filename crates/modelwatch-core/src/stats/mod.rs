@@ -44,6 +44,9 @@ pub(crate) mod test_support;
 // Paired-sample correlation and association (target drift).
 pub mod correlation;
 
+// Drift of vector (embedding) columns.
+pub mod embedding;
+
 #[cfg(test)]
 mod tests {
     use super::*;
