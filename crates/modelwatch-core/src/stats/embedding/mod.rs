@@ -195,8 +195,12 @@ pub(crate) fn check_pair(
     Ok(())
 }
 
-/// numpy's `percentile(values, 100 * q)` with the default linear interpolation.
+/// numpy's `percentile(values, 100 * q)` with the default linear interpolation (NaN for no
+/// values).
 pub(crate) fn percentile_linear(values: &mut [f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
     values.sort_by(f64::total_cmp);
     let h = (values.len() - 1) as f64 * q;
     let lo = h.floor() as usize;
@@ -333,6 +337,61 @@ mod tests {
                 method.name()
             );
         }
+    }
+
+    /// Every method, with and without PCA and the bootstraps, on tiny, empty and extreme
+    /// (finite, overflowing) inputs returns a value or an error, never panics.
+    #[test]
+    fn no_method_panics_on_small_or_extreme_inputs() {
+        let big = f64::MAX;
+        let samples: Vec<Vec<f64>> = vec![
+            vec![],
+            vec![1.0, 2.0],
+            vec![1.0, 2.0, 1.0, 2.0],
+            vec![0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            vec![big, -big, big, big, -big, 0.0, 5e-324, 1e300],
+            vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 9.0],
+        ];
+        let methods = [
+            EmbeddingMethod::Distance(DistanceParams::default()),
+            EmbeddingMethod::Distance(DistanceParams {
+                metric: DistanceMetric::Cosine,
+                bootstrap: true,
+                ..DistanceParams::default()
+            }),
+            EmbeddingMethod::Ratio(RatioParams::default()),
+            EmbeddingMethod::Mmd(MmdParams::default()),
+            EmbeddingMethod::Mmd(MmdParams {
+                bootstrap: true,
+                ..MmdParams::default()
+            }),
+            EmbeddingMethod::Model(ModelParams::default()),
+            EmbeddingMethod::Model(ModelParams {
+                bootstrap: true,
+                ..ModelParams::default()
+            }),
+        ];
+        for a in &samples {
+            for b in &samples {
+                let r = Vectors::new(a, 2).unwrap();
+                let c = Vectors::new(b, 2).unwrap();
+                for method in &methods {
+                    for pca in [None, Some(1), Some(3)] {
+                        let _ = embedding_drift(&r, &c, method, pca);
+                    }
+                }
+            }
+        }
+        let empty = Vectors::new(&[], 2).unwrap();
+        let one = Vectors::new(&[1.0, 2.0], 2).unwrap();
+        assert_eq!(
+            embedding_drift(&empty, &one, &methods[0], None),
+            Err(EmbeddingError::TooFewRows {
+                method: "distance",
+                needed: 1,
+                got: 0
+            })
+        );
     }
 
     #[test]

@@ -59,7 +59,15 @@ pub fn project(
         m
     };
     let x = centred(reference);
-    let eigen = SymmetricEigen::new(x.tr_mul(&x));
+    let gram = x.tr_mul(&x);
+    // Finite inputs can still overflow here (values near f64::MAX); the eigen solver would
+    // not converge on infinities, so that is refused first.
+    let degenerate =
+        || EmbeddingError::Degenerate("the reference's covariance overflows f64".to_string());
+    if gram.iter().any(|v| !v.is_finite()) {
+        return Err(degenerate());
+    }
+    let eigen = SymmetricEigen::try_new(gram, f64::EPSILON, 10_000).ok_or_else(degenerate)?;
     let mut order: Vec<usize> = (0..d).collect();
     order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
     let basis = DMatrix::from_fn(d, components, |i, j| eigen.eigenvectors[(i, order[j])]);
