@@ -108,23 +108,26 @@ fn median_gamma(
     Ok(gamma)
 }
 
+/// `Σ_i term(i)` over `0..count`: the terms in parallel, their sum in index order, so the
+/// result does not depend on how the work was split between threads.
+fn ordered_sum(count: usize, term: impl Fn(usize) -> f64 + Sync) -> f64 {
+    let terms: Vec<f64> = (0..count).into_par_iter().map(&term).collect();
+    terms.iter().sum()
+}
+
 /// `(Σ_{i≠j} k(x_i, x_j), Σ_{i≠j} k(y_i, y_j), Σ_{i,j} k(x_i, y_j))` over all rows.
 fn kernel_sums(x: &Vectors<'_>, y: &Vectors<'_>, gamma: f64) -> (f64, f64, f64) {
     let k = |a: &[f64], b: &[f64]| (-gamma * squared_distance(a, b)).exp();
     let within = |v: &Vectors<'_>| -> f64 {
-        2.0 * (0..v.rows())
-            .into_par_iter()
-            .map(|i| {
-                (i + 1..v.rows())
-                    .map(|j| k(v.row(i), v.row(j)))
-                    .sum::<f64>()
-            })
-            .sum::<f64>()
+        2.0 * ordered_sum(v.rows(), |i| {
+            (i + 1..v.rows())
+                .map(|j| k(v.row(i), v.row(j)))
+                .sum::<f64>()
+        })
     };
-    let across = (0..x.rows())
-        .into_par_iter()
-        .map(|i| (0..y.rows()).map(|j| k(x.row(i), y.row(j))).sum::<f64>())
-        .sum::<f64>();
+    let across = ordered_sum(x.rows(), |i| {
+        (0..y.rows()).map(|j| k(x.row(i), y.row(j))).sum::<f64>()
+    });
     (within(x), within(y), across)
 }
 
@@ -208,7 +211,7 @@ impl ReferenceKernel<'_> {
     }
 
     fn across(&self, first: &[usize], second: &[usize]) -> f64 {
-        first.par_iter().map(|&a| self.row_sum(a, second)).sum()
+        ordered_sum(first.len(), |p| self.row_sum(first[p], second))
     }
 }
 

@@ -32,6 +32,7 @@
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 use super::mt19937::LegacyRandomState;
 use super::{check_pair, percentile_linear, EmbeddingDrift, EmbeddingError, Vectors};
@@ -41,6 +42,9 @@ pub const ITERATIONS: usize = 200;
 
 /// L2 penalty of the logistic regression (scikit-learn's `SGDClassifier` default `alpha`).
 pub const L2_PENALTY: f64 = 1e-4;
+
+/// Rows per block of the parallel gradient sums.
+const ACCUMULATION_BLOCK: usize = 512;
 
 /// Number of random-score AUCs in the bootstrap (Evidently's 100).
 pub const BOOTSTRAP_ROUNDS: u32 = 100;
@@ -171,6 +175,29 @@ impl Design {
         }
     }
 
+    /// `Σ_i add(x_i, label_i)` into a vector of `dim + 1` entries: fixed blocks of
+    /// [`ACCUMULATION_BLOCK`] rows in parallel, the block sums added in block order, so the
+    /// result does not depend on the number of threads.
+    fn accumulate(&self, add: impl Fn(&[f64], bool, &mut [f64]) + Sync) -> Vec<f64> {
+        let blocks = self.len().div_ceil(ACCUMULATION_BLOCK);
+        let partial: Vec<Vec<f64>> = (0..blocks)
+            .into_par_iter()
+            .map(|b| {
+                let mut acc = vec![0.0; self.dim + 1];
+                let end = ((b + 1) * ACCUMULATION_BLOCK).min(self.len());
+                for i in b * ACCUMULATION_BLOCK..end {
+                    add(self.row(i), self.labels[i], &mut acc);
+                }
+                acc
+            })
+            .collect();
+        let mut total = vec![0.0; self.dim + 1];
+        for block in partial {
+            total.iter_mut().zip(block).for_each(|(t, v)| *t += v);
+        }
+        total
+    }
+
     /// `w·x_i + b` for every row (`weights` holds `w` then `b`).
     fn scores(&self, weights: &[f64]) -> Vec<f64> {
         (0..self.len())
@@ -190,13 +217,11 @@ fn gram_top_eigenvalue(design: &Design) -> f64 {
     let mut v = vec![1.0 / (d as f64).sqrt(); d];
     let mut lambda = 1.0;
     for _ in 0..50 {
-        let mut next = vec![0.0; d];
-        for i in 0..design.len() {
-            let x = design.row(i);
+        let mut next = design.accumulate(|x, _, acc| {
             let t = linear(x, &v);
-            next.iter_mut().zip(x).for_each(|(n, a)| *n += t * a);
-            next[d - 1] += t;
-        }
+            acc.iter_mut().zip(x).for_each(|(n, a)| *n += t * a);
+            acc[d - 1] += t;
+        });
         next.iter_mut().for_each(|n| *n /= design.len() as f64);
         let norm = next.iter().map(|a| a * a).sum::<f64>().sqrt();
         if norm == 0.0 {
@@ -224,17 +249,12 @@ fn fit_logistic(design: &Design) -> Vec<f64> {
             .zip(&previous)
             .map(|(w, p)| w + momentum * (w - p))
             .collect();
-        let mut gradient = vec![0.0; d];
-        for i in 0..design.len() {
-            let x = design.row(i);
+        let gradient = design.accumulate(|x, label, acc| {
             let p = 1.0 / (1.0 + (-linear(x, &look)).exp());
-            let residual = p - if design.labels[i] { 1.0 } else { 0.0 };
-            gradient
-                .iter_mut()
-                .zip(x)
-                .for_each(|(g, a)| *g += residual * a);
-            gradient[d - 1] += residual;
-        }
+            let residual = p - if label { 1.0 } else { 0.0 };
+            acc.iter_mut().zip(x).for_each(|(g, a)| *g += residual * a);
+            acc[d - 1] += residual;
+        });
         previous = weights;
         weights = look
             .iter()
