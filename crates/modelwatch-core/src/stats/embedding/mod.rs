@@ -252,6 +252,18 @@ impl EmbeddingMethod {
         })
     }
 
+    /// The method named `name` (Evidently's names: `distance`, `ratio`, `mmd`, `model`) with
+    /// Evidently's default parameters, if there is one.
+    pub fn with_defaults(name: &str) -> Option<Self> {
+        Some(match name {
+            "distance" => EmbeddingMethod::Distance(DistanceParams::default()),
+            "ratio" => EmbeddingMethod::Ratio(RatioParams::default()),
+            "mmd" => EmbeddingMethod::Mmd(MmdParams::default()),
+            "model" => EmbeddingMethod::Model(ModelParams::default()),
+            _ => return None,
+        })
+    }
+
     /// Evidently's method name.
     pub fn name(&self) -> &'static str {
         match self {
@@ -400,6 +412,14 @@ mod tests {
         let got = percentile_linear(&mut [3.0, 1.0, 2.0, 10.0], 0.95);
         assert!((got - 8.95).abs() < 1e-12);
         assert_eq!(percentile_linear(&mut [4.0], 0.05), 4.0);
+    }
+
+    #[test]
+    fn methods_by_name() {
+        for name in ["distance", "ratio", "mmd", "model"] {
+            assert_eq!(EmbeddingMethod::with_defaults(name).unwrap().name(), name);
+        }
+        assert_eq!(EmbeddingMethod::with_defaults("wasserstein"), None);
     }
 
     #[test]
