@@ -22,10 +22,10 @@
 //! [`EmbeddingError::Degenerate`] here.
 
 use super::mt19937::LegacyRandomState;
-use super::{check_pair, mean_of_rows, percentile_linear, EmbeddingDrift, EmbeddingError, Vectors};
-
-/// Number of bootstrap draws (Evidently's `N_BOOTSTRAP`).
-pub const BOOTSTRAP_ROUNDS: u32 = 100;
+use super::{
+    check_pair, mean_of_rows, percentile_linear, EmbeddingDrift, EmbeddingError, Vectors,
+    BOOTSTRAP_ROUNDS,
+};
 
 /// A distance between two vectors, as `scipy.spatial.distance` defines it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

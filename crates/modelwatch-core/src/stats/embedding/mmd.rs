@@ -32,16 +32,15 @@
 use rayon::prelude::*;
 
 use super::mt19937::{pandas_sample_rows, LegacyRandomState};
-use super::{check_pair, percentile_linear, EmbeddingDrift, EmbeddingError, Vectors};
+use super::{
+    check_pair, percentile_linear, EmbeddingDrift, EmbeddingError, Vectors, BOOTSTRAP_ROUNDS,
+};
 
 /// Rows per side used for the median heuristic (Evidently's `sample(min(len, 1000))`).
 pub const BANDWIDTH_SAMPLE_ROWS: usize = 1000;
 
 /// Largest reference for which the bootstrap stores the reference kernel matrix (32 MB).
 pub const KERNEL_TABLE_MAX_ROWS: usize = 2048;
-
-/// Number of bootstrap draws (Evidently's `N_BOOTSTRAP`).
-pub const BOOTSTRAP_ROUNDS: u32 = 100;
 
 /// Parameters of the `mmd` method (Evidently's defaults).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -37,6 +37,10 @@ pub use mmd::MmdParams;
 pub use model::ModelParams;
 pub use ratio::RatioParams;
 
+/// Number of bootstrap draws of `distance`, `mmd` and `model` (Evidently's `N_BOOTSTRAP`, and
+/// the 100 random-score AUCs of `model`).
+pub const BOOTSTRAP_ROUNDS: u32 = 100;
+
 /// Why an embedding drift method has no result for a pair of vector samples.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum EmbeddingError {

@@ -35,7 +35,9 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::mt19937::LegacyRandomState;
-use super::{check_pair, percentile_linear, EmbeddingDrift, EmbeddingError, Vectors};
+use super::{
+    check_pair, percentile_linear, EmbeddingDrift, EmbeddingError, Vectors, BOOTSTRAP_ROUNDS,
+};
 
 /// Gradient steps of the logistic regression.
 pub const ITERATIONS: usize = 200;
@@ -45,9 +47,6 @@ pub const L2_PENALTY: f64 = 1e-4;
 
 /// Rows per block of the parallel gradient sums.
 const ACCUMULATION_BLOCK: usize = 512;
-
-/// Number of random-score AUCs in the bootstrap (Evidently's 100).
-pub const BOOTSTRAP_ROUNDS: u32 = 100;
 
 /// Parameters of the `model` method (Evidently's defaults, and the seed of the split).
 #[derive(Debug, Clone, Copy, PartialEq)]
