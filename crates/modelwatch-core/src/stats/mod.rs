@@ -8,6 +8,9 @@
 //! * count tests take aligned per-category counts `&[u64]` (index `i` is the same category, or
 //!   the same histogram bin, on both sides).
 //!
+//! Vector (embedding) columns are tested as a whole by [`embedding`], on row-major matrices
+//! checked by [`embedding::Vectors::new`].
+//!
 //! Each function returns the score that Evidently 0.7 reports for the method (a p-value or a
 //! distance), and documents the formula and its source.
 
@@ -43,6 +46,9 @@ pub(crate) mod test_support;
 
 // Paired-sample correlation and association (target drift).
 pub mod correlation;
+
+// Drift of vector (embedding) columns.
+pub mod embedding;
 
 #[cfg(test)]
 mod tests {
