@@ -96,6 +96,15 @@ pub enum ReadError {
         /// The parser's explanation, on one line.
         message: String,
     },
+    /// A folder given as a dataset holds no image file (see
+    /// [`IMAGE_EXTENSIONS`](crate::images::IMAGE_EXTENSIONS)).
+    #[error("{path}: a folder with no image files (.jpg, .png, .webp, .gif, .bmp, .tiff); {skipped} other file(s) in it")]
+    NoImages {
+        /// The folder.
+        path: String,
+        /// The files in it without an image extension.
+        skipped: usize,
+    },
     /// The data is not a readable Parquet file (wrong magic bytes, a truncated footer,
     /// corrupt pages, an unsupported compression); `message` is the Parquet reader's reason.
     #[error("{path}: not a valid Parquet file: {message}")]

@@ -11,6 +11,7 @@ mod csv;
 mod datetime;
 mod dictionary;
 mod error;
+pub mod images;
 pub mod infer;
 mod jsonl;
 mod na;
