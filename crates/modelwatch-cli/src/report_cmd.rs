@@ -22,10 +22,11 @@ use crate::config::ConfigFile;
 /// schema and the drift settings.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// The reference dataset (what the model was trained on): .csv, .parquet, .jsonl/.ndjson.
+    /// The reference dataset (what the model was trained on): .csv, .parquet, .jsonl/.ndjson,
+    /// or a folder of images (each image one row of descriptors: image.width, ...).
     #[arg(long, value_name = "FILE")]
     pub reference: PathBuf,
-    /// The current dataset (what the model sees now).
+    /// The current dataset (what the model sees now), in the same forms.
     #[arg(long, value_name = "FILE")]
     pub current: PathBuf,
     /// Input format for both files, overriding the file extension: csv, parquet, jsonl.
@@ -193,13 +194,55 @@ fn parse_delimiter(s: &str) -> anyhow::Result<u8> {
     }
 }
 
+/// The image column a folder of images is described as: its descriptors are
+/// `image.width`, `image.brightness`, ...
+const FOLDER_IMAGE_COLUMN: &str = "image";
+
 fn read(path: &Path, options: &ReadOptions) -> anyhow::Result<Table> {
+    if path.is_dir() {
+        return read_folder(path);
+    }
     read_table(path, options).map_err(|e| match e {
         modelwatch_io::ReadError::UnknownFormat { .. } => {
             anyhow::anyhow!("{e}; pass --format csv|parquet|jsonl")
         }
         e => e.into(),
     })
+}
+
+/// Reads a folder of images into its descriptor columns, saying on standard error which
+/// images could not be described (they are missing values) and how many other files
+/// were not read.
+fn read_folder(dir: &Path) -> anyhow::Result<Table> {
+    let folder = modelwatch_io::images::read_image_folder(
+        dir,
+        FOLDER_IMAGE_COLUMN,
+        &modelwatch_core::descriptors::image::ImageLimits::default(),
+    )?;
+    if !folder.failures.is_empty() {
+        let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
+        for (_, e) in &folder.failures {
+            *reasons.entry(e.reason().as_str()).or_insert(0) += 1;
+        }
+        let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        let (first, error) = &folder.failures[0];
+        eprintln!(
+            "warning: {}: {} of {} images could not be described ({}), e.g. {first}: {error}; \
+             they count as missing values",
+            dir.display(),
+            folder.failures.len(),
+            folder.table.rows(),
+            reasons.join(", ")
+        );
+    }
+    if folder.skipped > 0 {
+        eprintln!(
+            "note: {}: {} file(s) without an image extension were not read",
+            dir.display(),
+            folder.skipped
+        );
+    }
+    Ok(folder.table)
 }
 
 /// Writes `contents` to `path` atomically (see [`modelwatch_io::write_atomically`]).
@@ -222,6 +265,31 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
     schema.text.extend(args.text.iter().cloned());
     schema.datetime.extend(args.datetime.iter().cloned());
     schema.ignore.extend(args.ignore.iter().cloned());
+    // A folder of images has a `file` column naming each image: the rows' id, not a column
+    // to test.
+    // Its categorical descriptors (format, camera make and model, ...) are categories
+    // however few or many values a folder has, so a new camera model is a new label.
+    if args.reference.is_dir() || args.current.is_dir() {
+        if schema.id.is_none() {
+            schema.id = Some(modelwatch_io::images::FILE_COLUMN.to_string());
+        }
+        use modelwatch_core::descriptors::image::{DescriptorKind, IMAGE_DESCRIPTORS};
+        for d in IMAGE_DESCRIPTORS {
+            let name = d.column_name(FOLDER_IMAGE_COLUMN);
+            let typed = [
+                &schema.numerical,
+                &schema.categorical,
+                &schema.text,
+                &args.numerical,
+                &args.text,
+            ]
+            .iter()
+            .any(|list| list.contains(&name));
+            if d.kind() == DescriptorKind::Categorical && !typed {
+                schema.categorical.push(name);
+            }
+        }
+    }
     for (dst, src) in [
         (&mut schema.id, &args.id),
         (&mut schema.timestamp, &args.timestamp),

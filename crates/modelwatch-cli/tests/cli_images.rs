@@ -1,0 +1,128 @@
+//! `modelwatch report` on folders of images: each image becomes a row of descriptor
+//! columns (`image.width`, `image.brightness`, ...) that the presets test like any column;
+//! an image that cannot be described is a missing value, said on standard error.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/images");
+
+fn copy(names: &[&str], to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for n in names {
+        std::fs::copy(Path::new(FIXTURES).join(n), to.join(n)).unwrap();
+    }
+}
+
+#[test]
+fn folders_of_images_are_compared_by_their_descriptors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reference, current) = (dir.path().join("ref"), dir.path().join("cur"));
+    // Photographs against generated patterns in other formats and sizes, with a truncated
+    // file and a text file among them.
+    copy(
+        &[
+            "astronaut.jpg",
+            "chelsea.png",
+            "coffee.webp",
+            "camera_grey.jpg",
+            "camera_grey.png",
+            "odd_333x77.jpg",
+        ],
+        &reference,
+    );
+    copy(
+        &[
+            "pattern.png",
+            "pattern.jpg",
+            "pattern.gif",
+            "pattern.bmp",
+            "pattern.tiff",
+            "pattern.webp",
+            "exif_phone.png",
+            "black.png",
+            "truncated.jpg",
+            "not_an_image.txt",
+        ],
+        &current.join("nested"),
+    );
+    let json = dir.path().join("out.json");
+    let out = Command::cargo_bin("modelwatch")
+        .unwrap()
+        .args(["report", "--preset", "drift", "--json"])
+        .arg(&json)
+        .arg("--reference")
+        .arg(&reference)
+        .arg("--current")
+        .arg(&current)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("1 of 9 images could not be described (truncated 1)")
+            && stderr.contains("nested/truncated.jpg"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 file(s) without an image extension"),
+        "{stderr}"
+    );
+
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let columns = v["drift"]["columns"].as_array().unwrap();
+    let column = |name: &str| {
+        columns
+            .iter()
+            .find(|c| c["column"] == name)
+            .unwrap_or_else(|| panic!("no drift entry for {name}"))
+    };
+    // The file names are the rows' ids, not a column to test.
+    assert!(columns.iter().all(|c| c["column"] != "file"));
+    let format = column("image.format");
+    assert_eq!(format["type"], "categorical");
+    assert_eq!(format["current_missing"], 1);
+    assert_eq!(format["drifted"], true);
+    let labels: Vec<&str> = format["distribution"]["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    for l in ["jpeg", "png", "webp", "gif", "bmp", "tiff"] {
+        assert!(labels.contains(&l), "{labels:?}");
+    }
+    let brightness = column("image.brightness");
+    assert_eq!(brightness["type"], "numerical");
+    assert_eq!(brightness["method"], "ks");
+    assert_eq!(brightness["reference_rows"], 6);
+    assert_eq!(brightness["current_rows"], 9);
+    assert!(brightness["score"].as_f64().unwrap() < 0.05);
+    assert_eq!(column("image.model")["type"], "categorical");
+}
+
+#[test]
+fn a_folder_without_images_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.csv"), "x\n1\n2\n").unwrap();
+    let empty = dir.path().join("photos");
+    std::fs::create_dir(&empty).unwrap();
+    std::fs::write(empty.join("readme.txt"), "no images here").unwrap();
+    let out = Command::cargo_bin("modelwatch")
+        .unwrap()
+        .args(["report", "--reference"])
+        .arg(&empty)
+        .arg("--current")
+        .arg(&empty)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("a folder with no image files") && stderr.contains("1 other file"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+}
