@@ -2,16 +2,17 @@
 //!
 //! Two paths produce identical tables:
 //!
-//! * **Parallel** (files without any `"`; [`unquoted`], [`chunk`], [`pages`]): the file is
-//!   memory-mapped, split into chunks at newline boundaries, and each chunk is tokenised and
-//!   parsed on its own rayon task into the rows of each column's final buffer that belong to
-//!   it (the chunks' line counts are taken first, so every chunk knows where its rows go and
-//!   nothing is concatenated later). Numbers are read straight from the buffer (a fast exact
+//! * **Parallel** (files without any `"` or lone `\r`; [`unquoted`], [`chunk`], [`pages`]):
+//!   the file is memory-mapped, split into chunks at newline boundaries, and each chunk is
+//!   tokenised and parsed on its own rayon task into the rows of each column's final buffer
+//!   that belong to it (the chunks' line counts are taken first, so every chunk knows where
+//!   its rows go and nothing is concatenated later). Numbers are read straight from the buffer (a fast exact
 //!   path for plain decimals); a column holds integers until a non-integer number shows up; a
 //!   column that turns out to hold text keeps borrowed `&str` slices of the mapped file, so no
 //!   string is copied until the dictionary is built. Parsed parts of the mapping are released
 //!   as the chunks finish.
-//! * **Sequential** (files with quotes, where a newline may sit inside a field; [`quoted`]):
+//! * **Sequential** (files with quotes, where a newline may sit inside a field, or with a
+//!   carriage return not followed by a newline, which ends a line; [`quoted`]):
 //!   the `csv` crate tokenises the file twice, once to find each column's type and once to
 //!   fill it, so that a numeric column never holds its text and its values at the same time.
 //!
@@ -91,7 +92,8 @@ pub(crate) fn parse_csv_bytes(
     if force_sequential {
         return quoted::parse(path, data, delimiter);
     }
-    // The parallel path gives up (before parsing anything) when it finds a quote.
+    // The parallel path gives up (before parsing anything) when it finds a quote or a lone
+    // carriage return.
     match unquoted::parse(path, data, delimiter, chunk_bytes, release) {
         Some(table) => table,
         None => quoted::parse(path, data, delimiter),

@@ -79,14 +79,17 @@ pub(super) fn parse(path: &Path, data: &[u8], delimiter: u8) -> Result<Table, Re
         if is_blank_record(data, &rec) {
             continue;
         }
-        let line = record_line(data, rec.position());
+        // Counting lines from the file's start costs a pass over everything before the
+        // record, so it is done only for a record that is reported; once per record it made
+        // reading a quoted file quadratic in its length.
+        let line = || record_line(data, rec.position());
         let fields: Vec<&str> = rec
             .iter()
             .map(std::str::from_utf8)
             .collect::<Result<_, _>>()
             .map_err(|_| ReadError::InvalidUtf8 {
                 path: show(path),
-                line,
+                line: line(),
             })?;
         match &names {
             None => {
@@ -98,7 +101,7 @@ pub(super) fn parse(path: &Path, data: &[u8], delimiter: u8) -> Result<Table, Re
                 if fields.len() != n.len() {
                     return Err(ReadError::RaggedRow {
                         path: show(path),
-                        line,
+                        line: line(),
                         got: fields.len(),
                         expected: n.len(),
                     });
