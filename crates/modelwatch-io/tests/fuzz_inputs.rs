@@ -103,6 +103,44 @@ fn lone_carriage_return_ends_a_line() {
     assert_eq!(t.rows(), 2);
 }
 
+/// A delimiter that can be part of a number (a digit, a sign, a point, an exponent letter)
+/// is split on, never read into a number: the parallel path's fast number scan used to
+/// swallow it and leave columns of different lengths (a panic).
+#[test]
+fn delimiter_inside_numbers() {
+    let t = read_table_bytes(b"a0b\n10.5\n", Format::Csv, "d.csv", Some(b'0')).unwrap();
+    assert_eq!(t.rows(), 1);
+    assert_eq!(format!("{:?}", t.columns()[0].data), "Int([Some(1)])");
+    assert_eq!(format!("{:?}", t.columns()[1].data), "Float([0.5])");
+    let t = read_table_bytes(b"a.b\n1.5\n", Format::Csv, "d.csv", Some(b'.')).unwrap();
+    assert_eq!(format!("{:?}", t.columns()[1].data), "Int([Some(5)])");
+    let e = read_table_bytes(b"a-b\n1-2-3\n", Format::Csv, "d.csv", Some(b'-')).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "d.csv: line 2 has 3 fields, the header has 2"
+    );
+    // The input the fuzzer found (tests/fixtures/fuzz/csv_file_delimiter/): five empty
+    // header fields, then a line of seven.
+    let e = read_table_bytes(
+        b"0000\n00.0000\n0000\n00.0.",
+        Format::Csv,
+        "d.csv",
+        Some(b'0'),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "d.csv: line 2 has 7 fields, the header has 5"
+    );
+    for d in b"0123456789.+-eE" {
+        let n = if *d == b'3' { '4' } else { '3' };
+        let data = format!("x{}y\n", *d as char) + &format!("{n}{}{n}\n", *d as char).repeat(3);
+        let t = read_table_bytes(data.as_bytes(), Format::Csv, "d.csv", Some(*d)).unwrap();
+        assert_eq!(t.rows(), 3, "delimiter {}", *d as char);
+        assert_eq!(t.columns().len(), 2, "delimiter {}", *d as char);
+    }
+}
+
 #[test]
 fn csv_delimiter_fuzz_inputs() {
     for path in fixtures("csv_file_delimiter") {

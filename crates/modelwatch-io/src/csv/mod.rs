@@ -93,7 +93,7 @@ pub(crate) fn parse_csv_bytes(
         return quoted::parse(path, data, delimiter);
     }
     // The parallel path gives up (before parsing anything) when it finds a quote or a lone
-    // carriage return.
+    // carriage return, or the delimiter could be read as part of a number.
     match unquoted::parse(path, data, delimiter, chunk_bytes, release) {
         Some(table) => table,
         None => quoted::parse(path, data, delimiter),

@@ -58,7 +58,8 @@ fn has_lone_cr(data: &[u8], offset: usize, block: &[u8]) -> bool {
 }
 
 /// Reads the whole table from `data` (the file's bytes after any byte order mark), or gives
-/// `None` before parsing anything when the file holds a quote or a lone carriage return.
+/// `None` before parsing anything when the file holds a quote or a lone carriage return, or
+/// the delimiter is a byte a number or a line break is made of.
 pub(super) fn parse(
     path: &Path,
     data: &[u8],
@@ -66,6 +67,12 @@ pub(super) fn parse(
     chunk_bytes: Option<usize>,
     release: &(dyn Fn(&[u8]) + Sync),
 ) -> Option<Result<Table, ReadError>> {
+    // The fast number scan reads digits, signs, a point and an exponent without looking
+    // for the delimiter, so a delimiter among those bytes (or a line break) would be read
+    // as part of a number; such files take the sequential path.
+    if delimiter.is_ascii_digit() || b".+-eE\n\r".contains(&delimiter) {
+        return None;
+    }
     // Header: the first non-blank line.
     let mut pos = 0;
     let (header, body_start) = loop {
