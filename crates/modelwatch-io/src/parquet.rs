@@ -255,6 +255,30 @@ pub(crate) fn parse_parquet<R: parquet::file::reader::ChunkReader + 'static>(
     path: &Path,
     source: R,
 ) -> Result<Table, ReadError> {
+    // The `parquet` crate panics on some malformed files instead of returning an error (a
+    // data page that asks for a dictionary the column chunk never gave it, say). Such a
+    // panic leaves nothing shared behind (the table under construction is dropped), so it
+    // is reported as the broken file it is.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_parquet(path, source)
+    }))
+    .unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the decoder failed".into());
+        Err(ReadError::InvalidParquet {
+            path: show(path),
+            message: one_line(message),
+        })
+    })
+}
+
+fn decode_parquet<R: parquet::file::reader::ChunkReader + 'static>(
+    path: &Path,
+    source: R,
+) -> Result<Table, ReadError> {
     let invalid = |e: &dyn std::fmt::Display| ReadError::InvalidParquet {
         path: show(path),
         message: one_line(e.to_string()),

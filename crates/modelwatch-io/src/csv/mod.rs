@@ -84,19 +84,22 @@ pub(crate) fn parse_csv_bytes(
     force_sequential: bool,
     release: &(dyn Fn(&[u8]) + Sync),
 ) -> Result<Table, ReadError> {
-    // A UTF-8 byte order mark is skipped (pandas does the same for encoding="utf-8").
+    // A UTF-8 byte order mark is skipped (pandas does the same for encoding="utf-8"). The
+    // `csv` crate skips one by itself, so the sequential path gets the bytes with it: skipped
+    // here as well, a second mark would go too, where pandas keeps it in the first name.
+    let with_bom = data;
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     if data.iter().all(|c| c.is_ascii_whitespace()) {
         return Err(ReadError::Empty { path: show(path) });
     }
     if force_sequential {
-        return quoted::parse(path, data, delimiter);
+        return quoted::parse(path, with_bom, delimiter);
     }
     // The parallel path gives up (before parsing anything) when it finds a quote or a lone
     // carriage return, or the delimiter could be read as part of a number.
     match unquoted::parse(path, data, delimiter, chunk_bytes, release) {
         Some(table) => table,
-        None => quoted::parse(path, data, delimiter),
+        None => quoted::parse(path, with_bom, delimiter),
     }
 }
 

@@ -62,7 +62,8 @@ fn csv_error(path: &Path, data: &[u8], e: ::csv::Error) -> ReadError {
     }
 }
 
-/// Reads the whole table from `data` (the file's bytes after any byte order mark).
+/// Reads the whole table from `data` (the file's bytes; the `csv` crate skips a byte order
+/// mark at the start, and its record positions count it).
 pub(super) fn parse(path: &Path, data: &[u8], delimiter: u8) -> Result<Table, ReadError> {
     // Pass 1: header, structure checks, and each column's numeric kind.
     let mut rdr = reader(data, delimiter);
