@@ -191,8 +191,9 @@ fn jsonl_fuzz_inputs() {
     }
 }
 
-/// Among them a file on which the `parquet` crate panics ("Decoder for dict should have
-/// been set"): the reader reports it as an invalid file.
+/// Among them files on which the `parquet` crate panics ("Decoder for dict should have
+/// been set", "column start and length should not be negative"): the reader reports them
+/// as invalid files.
 #[test]
 fn parquet_fuzz_inputs() {
     for path in fixtures("parquet_file") {
@@ -200,8 +201,12 @@ fn parquet_fuzz_inputs() {
         let read = read_table_bytes(&data, Format::Parquet, "fuzz.parquet", None);
         check(&read, "fuzz.parquet");
         if path.ends_with("crash-74923ee7b90a1c86a1ca0e2f1151e5327233e1ce") {
-            let e = read.unwrap_err().to_string();
+            let e = read.as_ref().unwrap_err().to_string();
             assert!(e.contains("Decoder for dict should have been set"), "{e}");
+        }
+        if path.ends_with("crash-0562c057dea64543d063bb61ffc76eb82e28507a") {
+            let e = read.as_ref().unwrap_err().to_string();
+            assert!(e.contains("should not be negative"), "{e}");
         }
     }
 }
