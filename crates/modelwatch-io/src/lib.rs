@@ -148,6 +148,31 @@ pub mod tuning {
             force_sequential,
         )
     }
+
+    /// [`read_table_bytes`] for CSV with the same knobs as [`read_csv_with`], so a fuzz
+    /// target can check that both paths agree on in-memory input.
+    pub fn read_csv_bytes_with(
+        bytes: &[u8],
+        name: &str,
+        delimiter: u8,
+        chunk_bytes: Option<usize>,
+        force_sequential: bool,
+    ) -> Result<Table, ReadError> {
+        let path = Path::new(name);
+        if bytes.is_empty() {
+            return Err(ReadError::Empty {
+                path: error::show(path),
+            });
+        }
+        csv::parse_csv_bytes(
+            path,
+            bytes,
+            delimiter,
+            chunk_bytes,
+            force_sequential,
+            &|_| {},
+        )
+    }
 }
 
 #[cfg(test)]

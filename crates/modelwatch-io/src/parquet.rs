@@ -17,7 +17,7 @@ use arrow_array::{Array, ArrowPrimitiveType};
 use arrow_schema::{DataType, TimeUnit};
 use modelwatch_core::table::{Column, ColumnData, StrColumnBuilder, Table};
 use modelwatch_core::time::DAY_US;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
 
 use crate::dictionary::WordHasher;
 use crate::error::{one_line, show, ReadError};
@@ -269,11 +269,40 @@ pub(crate) fn parse_parquet<R: parquet::file::reader::ChunkReader + 'static>(
     path: &Path,
     source: R,
 ) -> Result<Table, ReadError> {
+    // The `parquet` crate panics on some malformed files instead of returning an error (a
+    // data page that asks for a dictionary the column chunk never gave it, say). Such a
+    // panic leaves nothing shared behind (the table under construction is dropped), so it
+    // is reported as the broken file it is.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_parquet(path, source)
+    }))
+    .unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the decoder failed".into());
+        Err(ReadError::InvalidParquet {
+            path: show(path),
+            message: one_line(message),
+        })
+    })
+}
+
+fn decode_parquet<R: parquet::file::reader::ChunkReader + 'static>(
+    path: &Path,
+    source: R,
+) -> Result<Table, ReadError> {
     let invalid = |e: &dyn std::fmt::Display| ReadError::InvalidParquet {
         path: show(path),
         message: one_line(e.to_string()),
     };
-    let builder = ParquetRecordBatchReaderBuilder::try_new(source).map_err(|e| invalid(&e))?;
+    // The Arrow schema a writer may embed in the file's metadata is not read: the `arrow-ipc`
+    // decoder behind it panics on a malformed one (an integer 66 bits wide, say), and the
+    // types from the Parquet schema map to the same kinds of column.
+    let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
+    let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(source, options)
+        .map_err(|e| invalid(&e))?;
     let schema = builder.schema().clone();
     let rows = builder.metadata().file_metadata().num_rows().max(0) as usize;
 

@@ -2,16 +2,17 @@
 //!
 //! Two paths produce identical tables:
 //!
-//! * **Parallel** (files without any `"`; [`unquoted`], [`chunk`], [`pages`]): the file is
-//!   memory-mapped, split into chunks at newline boundaries, and each chunk is tokenised and
-//!   parsed on its own rayon task into the rows of each column's final buffer that belong to
-//!   it (the chunks' line counts are taken first, so every chunk knows where its rows go and
-//!   nothing is concatenated later). Numbers are read straight from the buffer (a fast exact
+//! * **Parallel** (files without any `"` or lone `\r`; [`unquoted`], [`chunk`], [`pages`]):
+//!   the file is memory-mapped, split into chunks at newline boundaries, and each chunk is
+//!   tokenised and parsed on its own rayon task into the rows of each column's final buffer
+//!   that belong to it (the chunks' line counts are taken first, so every chunk knows where
+//!   its rows go and nothing is concatenated later). Numbers are read straight from the buffer (a fast exact
 //!   path for plain decimals); a column holds integers until a non-integer number shows up; a
 //!   column that turns out to hold text keeps borrowed `&str` slices of the mapped file, so no
 //!   string is copied until the dictionary is built. Parsed parts of the mapping are released
 //!   as the chunks finish.
-//! * **Sequential** (files with quotes, where a newline may sit inside a field; [`quoted`]):
+//! * **Sequential** (files with quotes, where a newline may sit inside a field, or with a
+//!   carriage return not followed by a newline, which ends a line; [`quoted`]):
 //!   the `csv` crate tokenises the file twice, once to find each column's type and once to
 //!   fill it, so that a numeric column never holds its text and its values at the same time.
 //!
@@ -83,18 +84,22 @@ pub(crate) fn parse_csv_bytes(
     force_sequential: bool,
     release: &(dyn Fn(&[u8]) + Sync),
 ) -> Result<Table, ReadError> {
-    // A UTF-8 byte order mark is skipped (pandas does the same for encoding="utf-8").
+    // A UTF-8 byte order mark is skipped (pandas does the same for encoding="utf-8"). The
+    // `csv` crate skips one by itself, so the sequential path gets the bytes with it: skipped
+    // here as well, a second mark would go too, where pandas keeps it in the first name.
+    let with_bom = data;
     let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
     if data.iter().all(|c| c.is_ascii_whitespace()) {
         return Err(ReadError::Empty { path: show(path) });
     }
     if force_sequential {
-        return quoted::parse(path, data, delimiter);
+        return quoted::parse(path, with_bom, delimiter);
     }
-    // The parallel path gives up (before parsing anything) when it finds a quote.
+    // The parallel path gives up (before parsing anything) when it finds a quote or a lone
+    // carriage return, or the delimiter could be read as part of a number.
     match unquoted::parse(path, data, delimiter, chunk_bytes, release) {
         Some(table) => table,
-        None => quoted::parse(path, data, delimiter),
+        None => quoted::parse(path, with_bom, delimiter),
     }
 }
 

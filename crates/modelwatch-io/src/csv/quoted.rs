@@ -62,7 +62,8 @@ fn csv_error(path: &Path, data: &[u8], e: ::csv::Error) -> ReadError {
     }
 }
 
-/// Reads the whole table from `data` (the file's bytes after any byte order mark).
+/// Reads the whole table from `data` (the file's bytes; the `csv` crate skips a byte order
+/// mark at the start, and its record positions count it).
 pub(super) fn parse(path: &Path, data: &[u8], delimiter: u8) -> Result<Table, ReadError> {
     // Pass 1: header, structure checks, and each column's numeric kind.
     let mut rdr = reader(data, delimiter);
@@ -79,14 +80,17 @@ pub(super) fn parse(path: &Path, data: &[u8], delimiter: u8) -> Result<Table, Re
         if is_blank_record(data, &rec) {
             continue;
         }
-        let line = record_line(data, rec.position());
+        // Counting lines from the file's start costs a pass over everything before the
+        // record, so it is done only for a record that is reported; once per record it made
+        // reading a quoted file quadratic in its length.
+        let line = || record_line(data, rec.position());
         let fields: Vec<&str> = rec
             .iter()
             .map(std::str::from_utf8)
             .collect::<Result<_, _>>()
             .map_err(|_| ReadError::InvalidUtf8 {
                 path: show(path),
-                line,
+                line: line(),
             })?;
         match &names {
             None => {
@@ -98,7 +102,7 @@ pub(super) fn parse(path: &Path, data: &[u8], delimiter: u8) -> Result<Table, Re
                 if fields.len() != n.len() {
                     return Err(ReadError::RaggedRow {
                         path: show(path),
-                        line,
+                        line: line(),
                         got: fields.len(),
                         expected: n.len(),
                     });

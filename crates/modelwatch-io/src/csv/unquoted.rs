@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use memchr::{memchr, memchr_iter};
+use memchr::{memchr, memchr2, memchr_iter};
 use modelwatch_core::table::{Column, ColumnData, Table};
 use rayon::prelude::*;
 
@@ -32,13 +32,13 @@ fn chunk_bounds(body: &[u8], target: usize) -> Vec<(usize, usize)> {
 }
 
 /// The number of lines of `chunk` (an upper bound on its records: blank lines are
-/// skipped), or `None` when it holds a quote (quoted files take the sequential path).
-/// Both searches go over one 64 KiB block at a time, so the line count reads the block
-/// from the cache instead of the whole chunk from memory a second time.
-fn lines_unless_quoted(chunk: &[u8]) -> Option<usize> {
+/// skipped), or `None` when it holds a quote or a lone carriage return (such files take the
+/// sequential path). The searches go over one 64 KiB block at a time, so the line count
+/// reads the block from the cache instead of the whole chunk from memory a second time.
+fn plain_line_count(chunk: &[u8]) -> Option<usize> {
     let mut lines = 0;
-    for block in chunk.chunks(1 << 16) {
-        if memchr(b'"', block).is_some() {
+    for (i, block) in chunk.chunks(1 << 16).enumerate() {
+        if memchr(b'"', block).is_some() || has_lone_cr(chunk, i << 16, block) {
             return None;
         }
         lines += memchr_iter(b'\n', block).count();
@@ -46,8 +46,20 @@ fn lines_unless_quoted(chunk: &[u8]) -> Option<usize> {
     Some(lines + usize::from(chunk.last().is_some_and(|&c| c != b'\n')))
 }
 
+/// Whether `block` (which starts at `offset` in `data`) holds a carriage return that is not
+/// followed by a newline. Such a `\r` ends a line for pandas and the `csv` crate, while the
+/// parallel path splits lines at `\n` only, so a file holding one takes the sequential path.
+/// A `\r` at the very end of `data` ends the last line either way.
+fn has_lone_cr(data: &[u8], offset: usize, block: &[u8]) -> bool {
+    memchr_iter(b'\r', block).any(|i| {
+        let next = offset + i + 1;
+        next < data.len() && data[next] != b'\n'
+    })
+}
+
 /// Reads the whole table from `data` (the file's bytes after any byte order mark), or gives
-/// `None` before parsing anything when the file holds a quote.
+/// `None` before parsing anything when the file holds a quote or a lone carriage return, or
+/// the delimiter is a byte a number or a line break is made of.
 pub(super) fn parse(
     path: &Path,
     data: &[u8],
@@ -55,6 +67,12 @@ pub(super) fn parse(
     chunk_bytes: Option<usize>,
     release: &(dyn Fn(&[u8]) + Sync),
 ) -> Option<Result<Table, ReadError>> {
+    // The fast number scan reads digits, signs, a point and an exponent without looking
+    // for the delimiter, so a delimiter among those bytes (or a line break) would be read
+    // as part of a number; such files take the sequential path.
+    if delimiter.is_ascii_digit() || b".+-eE\n\r".contains(&delimiter) {
+        return None;
+    }
     // Header: the first non-blank line.
     let mut pos = 0;
     let (header, body_start) = loop {
@@ -69,7 +87,8 @@ pub(super) fn parse(
         pos = line_end + 1; // cannot run past the end: the file is not all whitespace
     };
     let body = &data[body_start..];
-    if memchr(b'"', header).is_some() {
+    // The header's line break is already cut off, so any `\r` left in it is a lone one.
+    if memchr2(b'"', b'\r', header).is_some() {
         return None;
     }
     parse_body(
@@ -85,7 +104,8 @@ pub(super) fn parse(
     )
 }
 
-/// Everything after the header line, for [`parse`]; `None` when the body holds a quote.
+/// Everything after the header line, for [`parse`]; `None` when the body holds a quote or a
+/// lone carriage return.
 #[allow(clippy::too_many_arguments)]
 fn parse_body(
     path: &Path,
@@ -105,10 +125,11 @@ fn parse_body(
 
     // Each chunk gets as many rows of every column's final buffer as it has lines, so the
     // chunks can write their numbers in place instead of being concatenated afterwards.
-    // The same parallel pass looks for quotes (quoted files take the sequential path).
+    // The same parallel pass looks for quotes and lone carriage returns (files holding either
+    // take the sequential path).
     let lines: Vec<Option<usize>> = bounds
         .par_iter()
-        .map(|&(s, e)| lines_unless_quoted(&body[s..e]))
+        .map(|&(s, e)| plain_line_count(&body[s..e]))
         .collect();
     let lines: Vec<usize> = lines.into_iter().collect::<Option<_>>()?;
     Some(parse_lines(

@@ -1,0 +1,12 @@
+//! The JSON Lines file reader on arbitrary bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use modelwatch_fuzz::assert_table_consistent;
+use modelwatch_io::{read_table_bytes, Format};
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(table) = read_table_bytes(data, Format::JsonLines, "fuzz.jsonl", None) {
+        assert_table_consistent(&table);
+    }
+});
