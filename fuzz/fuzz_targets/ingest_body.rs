@@ -1,11 +1,13 @@
 //! The ingestion body parsers: the first byte picks the body format (JSON, JSON Lines or
-//! CSV), the rest is the body. The rows are validated against a small fixed schema; every
-//! row split from the body ends up either accepted or rejected, in request order.
+//! CSV), the rest is the body. The rows are validated against a small fixed schema under
+//! small limits (so the row and key limits are reached too); the streamed validation
+//! refuses exactly the bodies the row splitter refuses, and every row split from the body
+//! ends up either accepted or rejected, in request order.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use modelwatch_core::schema::{ColumnRole, ColumnSpec, ColumnType};
-use modelwatch_server::ingest::{split_rows, validate, BodyFormat};
+use modelwatch_server::ingest::{read_events, split_rows, BodyFormat, EventRules, RowLimits};
 
 fn spec(name: &str, column_type: ColumnType) -> ColumnSpec {
     ColumnSpec {
@@ -24,16 +26,27 @@ fuzz_target!(|data: &[u8]| {
         1 => BodyFormat::JsonLines,
         _ => BodyFormat::Csv,
     };
-    let Ok(rows) = split_rows(body, format) else {
-        return;
+    let limits = RowLimits {
+        max_rows: 50,
+        max_keys: 8,
     };
-    let split = rows.len();
     let schema = [
         spec("x", ColumnType::Numerical),
         spec("city", ColumnType::Categorical),
         spec("when", ColumnType::Datetime),
     ];
-    let out = validate(rows, &schema, &["pred"], None, Some("when"), 0);
+    let rules = EventRules::new(&schema, vec!["pred"], None, Some("when"));
+    let split = split_rows(body, format, &limits).map(|rows| rows.len());
+    let read = read_events(body, format, &limits, &rules, 0);
+    let (split, out) = match (split, read) {
+        (Ok(split), Ok(out)) => (split, out),
+        (Err(a), Err(b)) => {
+            assert_eq!(a.to_string(), b.to_string(), "the two refuse differently");
+            return;
+        }
+        (a, b) => panic!("one refuses, the other not: {:?} / {:?}", a.err(), b.err()),
+    };
+    assert!(split <= limits.max_rows, "{split} rows passed a limit of 50");
     assert_eq!(
         out.events.len() + out.rejected.len(),
         split,

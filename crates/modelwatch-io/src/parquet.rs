@@ -254,13 +254,19 @@ pub(crate) fn read_parquet(path: &Path) -> Result<Table, ReadError> {
 /// run-length-encoded values, so a caller that bounds memory asks before reading it.
 pub fn parquet_shape(bytes: &[u8], name: &str) -> Result<(u64, usize), ReadError> {
     let path = Path::new(name);
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(bytes))
+    guarded(path, || {
+        let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
+        let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(
+            bytes::Bytes::copy_from_slice(bytes),
+            options,
+        )
         .map_err(|e| ReadError::InvalidParquet {
             path: show(path),
             message: one_line(e.to_string()),
         })?;
-    let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
-    Ok((rows, builder.schema().fields().len()))
+        let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
+        Ok((rows, builder.schema().fields().len()))
+    })
 }
 
 /// Reads Parquet data from any source the `parquet` crate can seek in (a file, bytes in
@@ -269,14 +275,16 @@ pub(crate) fn parse_parquet<R: parquet::file::reader::ChunkReader + 'static>(
     path: &Path,
     source: R,
 ) -> Result<Table, ReadError> {
-    // The `parquet` crate panics on some malformed files instead of returning an error (a
-    // data page that asks for a dictionary the column chunk never gave it, say). Such a
-    // panic leaves nothing shared behind (the table under construction is dropped), so it
-    // is reported as the broken file it is.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        decode_parquet(path, source)
-    }))
-    .unwrap_or_else(|panic| {
+    guarded(path, || decode_parquet(path, source))
+}
+
+/// Runs `f`, turning a panic inside it into an invalid-file error for `path`. The `parquet`
+/// crate panics on some malformed files instead of returning an error (a data page that
+/// asks for a dictionary the column chunk never gave it, say). Such a panic leaves nothing
+/// shared behind (what was under construction is dropped), so it is reported as the broken
+/// file it is.
+fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T, ReadError>) -> Result<T, ReadError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
         let message = panic
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
