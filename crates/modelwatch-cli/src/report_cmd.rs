@@ -39,6 +39,10 @@ pub struct InputArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// Image columns of a table (file names relative to the table's folder, or base64),
+    /// each replaced by its descriptors: COL.width, COL.brightness, ...
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub image: Vec<String>,
     /// Columns to treat as numerical.
     #[arg(long, value_delimiter = ',', value_name = "COLS")]
     pub numerical: Vec<String>,
@@ -219,22 +223,11 @@ fn read_folder(dir: &Path) -> anyhow::Result<Table> {
         FOLDER_IMAGE_COLUMN,
         &modelwatch_core::descriptors::image::ImageLimits::default(),
     )?;
-    if !folder.failures.is_empty() {
-        let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
-        for (_, e) in &folder.failures {
-            *reasons.entry(e.reason().as_str()).or_insert(0) += 1;
-        }
-        let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
-        let (first, error) = &folder.failures[0];
-        eprintln!(
-            "warning: {}: {} of {} images could not be described ({}), e.g. {first}: {error}; \
-             they count as missing values",
-            dir.display(),
-            folder.failures.len(),
-            folder.table.rows(),
-            reasons.join(", ")
-        );
-    }
+    warn_failures(
+        &dir.display().to_string(),
+        folder.table.rows(),
+        &folder.failures,
+    );
     if folder.skipped > 0 {
         eprintln!(
             "note: {}: {} file(s) without an image extension were not read",
@@ -243,6 +236,56 @@ fn read_folder(dir: &Path) -> anyhow::Result<Table> {
         );
     }
     Ok(folder.table)
+}
+
+/// One `warning:` line for the images of `source` that could not be described (they are
+/// missing values): how many, why, and the first of them (`T` names it: a file or a row).
+fn warn_failures<T: std::fmt::Display>(
+    source: &str,
+    images: usize,
+    failures: &[(T, modelwatch_core::descriptors::image::ImageError)],
+) {
+    let Some((first, error)) = failures.first() else {
+        return;
+    };
+    let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (_, e) in failures {
+        *reasons.entry(e.reason().as_str()).or_insert(0) += 1;
+    }
+    let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    eprintln!(
+        "warning: {source}: {} of {images} images could not be described ({}), e.g. {first}: \
+         {error}; they count as missing values",
+        failures.len(),
+        reasons.join(", ")
+    );
+}
+
+/// Replaces each `--image` column of a table read from `path` by its descriptor columns.
+fn describe_images(table: Table, path: &Path, columns: &[String]) -> anyhow::Result<Table> {
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut table = table;
+    for column in columns {
+        let described = modelwatch_io::images::describe_table_images(
+            &table,
+            column,
+            base,
+            &modelwatch_core::descriptors::image::ImageLimits::default(),
+        )
+        .with_context(|| format!("{}: --image", path.display()))?;
+        let failures: Vec<(String, _)> = described
+            .failures
+            .into_iter()
+            .map(|(row, e)| (format!("row {}", row + 1), e))
+            .collect();
+        warn_failures(
+            &format!("{} column `{column}`", path.display()),
+            described.table.rows(),
+            &failures,
+        );
+        table = described.table;
+    }
+    Ok(table)
 }
 
 /// Writes `contents` to `path` atomically (see [`modelwatch_io::write_atomically`]).
@@ -267,15 +310,21 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
     schema.ignore.extend(args.ignore.iter().cloned());
     // A folder of images has a `file` column naming each image: the rows' id, not a column
     // to test.
-    // Its categorical descriptors (format, camera make and model, ...) are categories
-    // however few or many values a folder has, so a new camera model is a new label.
-    if args.reference.is_dir() || args.current.is_dir() {
-        if schema.id.is_none() {
-            schema.id = Some(modelwatch_io::images::FILE_COLUMN.to_string());
-        }
+    // Image descriptors that are categories (format, camera make and model, ...) are
+    // categorical however few or many values the data has, so a new camera model is a new
+    // label; a folder's `file` column names each image: the rows' id, not a column to test.
+    let folder = args.reference.is_dir() || args.current.is_dir();
+    if folder && schema.id.is_none() {
+        schema.id = Some(modelwatch_io::images::FILE_COLUMN.to_string());
+    }
+    let image_columns = folder
+        .then(|| FOLDER_IMAGE_COLUMN.to_string())
+        .into_iter()
+        .chain(args.image.iter().cloned());
+    for image in image_columns {
         use modelwatch_core::descriptors::image::{DescriptorKind, IMAGE_DESCRIPTORS};
         for d in IMAGE_DESCRIPTORS {
-            let name = d.column_name(FOLDER_IMAGE_COLUMN);
+            let name = d.column_name(&image);
             let typed = [
                 &schema.numerical,
                 &schema.categorical,
@@ -368,8 +417,16 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
         || read(&args.reference, &options),
         || read(&args.current, &options),
     );
-    let reference = reference?;
-    let current = current?;
+    let mut reference = reference?;
+    let mut current = current?;
+    if !args.image.is_empty() {
+        if !args.reference.is_dir() {
+            reference = describe_images(reference, &args.reference, &args.image)?;
+        }
+        if !args.current.is_dir() {
+            current = describe_images(current, &args.current, &args.image)?;
+        }
+    }
     if let Some(pb) = spinner {
         pb.finish_and_clear();
     }

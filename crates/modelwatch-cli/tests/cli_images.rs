@@ -126,3 +126,91 @@ fn a_folder_without_images_is_one_clear_line() {
     );
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
 }
+
+#[test]
+fn an_image_column_of_a_table_is_replaced_by_its_descriptors() {
+    let dir = tempfile::tempdir().unwrap();
+    copy(
+        &[
+            "astronaut.jpg",
+            "chelsea.png",
+            "coffee.webp",
+            "camera_grey.png",
+        ],
+        &dir.path().join("photos"),
+    );
+    // The reference names files relative to its own folder; the current carries base64
+    // (one with a data: prefix), and one row names a file that is not there.
+    let reference = dir.path().join("reference.csv");
+    std::fs::write(
+        &reference,
+        "photo,label\nphotos/astronaut.jpg,a\nphotos/chelsea.png,b\n\
+         photos/coffee.webp,a\nphotos/camera_grey.png,b\n",
+    )
+    .unwrap();
+    let b64 = |name: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .encode(std::fs::read(Path::new(FIXTURES).join(name)).unwrap())
+    };
+    let current = dir.path().join("current.csv");
+    std::fs::write(
+        &current,
+        format!(
+            "photo,label\n{},a\n\"data:image/png;base64,{}\",b\n{},a\nphotos/gone.jpg,b\n",
+            b64("pattern.png"),
+            b64("black.png"),
+            b64("pattern.gif")
+        ),
+    )
+    .unwrap();
+    let json = dir.path().join("out.json");
+    let out = Command::cargo_bin("modelwatch")
+        .unwrap()
+        .args(["report", "--preset", "drift", "--image", "photo", "--json"])
+        .arg(&json)
+        .arg("--reference")
+        .arg(&reference)
+        .arg("--current")
+        .arg(&current)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "column `photo`: 1 of 4 images could not be described (unreadable 1), e.g. row 4"
+        ),
+        "{stderr}"
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let columns = v["drift"]["columns"].as_array().unwrap();
+    let names: Vec<&str> = columns
+        .iter()
+        .map(|c| c["column"].as_str().unwrap())
+        .collect();
+    assert!(!names.contains(&"photo"), "{names:?}");
+    assert!(names.contains(&"label") && names.contains(&"photo.brightness"));
+    let format = columns
+        .iter()
+        .find(|c| c["column"] == "photo.format")
+        .unwrap();
+    assert_eq!(format["type"], "categorical");
+    assert_eq!(format["current_missing"], 1);
+
+    // A column that is not text is refused in one line.
+    let out = Command::cargo_bin("modelwatch")
+        .unwrap()
+        .args(["report", "--image", "nope", "--reference"])
+        .arg(&reference)
+        .arg("--current")
+        .arg(&current)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("image column `nope`: no such column"),
+        "{stderr}"
+    );
+}

@@ -96,6 +96,14 @@ pub enum ReadError {
         /// The parser's explanation, on one line.
         message: String,
     },
+    /// A column named as an image column cannot be one (missing, or not text).
+    #[error("image column `{column}`: {message}")]
+    ImageColumn {
+        /// The column.
+        column: String,
+        /// Why.
+        message: String,
+    },
     /// A folder given as a dataset holds no image file (see
     /// [`IMAGE_EXTENSIONS`](crate::images::IMAGE_EXTENSIONS)).
     #[error("{path}: a folder with no image files (.jpg, .png, .webp, .gif, .bmp, .tiff); {skipped} other file(s) in it")]

@@ -1,3 +1,6 @@
+//! Images into descriptor columns: [`read_image_folder`] turns a folder into a table, and
+//! [`describe_table_images`] replaces an image column of a table (file names or base64).
+//!
 //! Folders of images into tables: every image file under a folder (recursively) is one row,
 //! with a `file` column (its path relative to the folder, `/`-separated, which serves as
 //! the row's id) and the descriptor columns of the image column, `<column>.<descriptor>`
@@ -12,8 +15,13 @@
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
-use modelwatch_core::descriptors::image::{describe_image_column, ImageError, ImageLimits};
+use base64::Engine;
+use modelwatch_core::descriptors::image::{
+    describe_image, describe_image_column, ImageColumnBuilder, ImageError, ImageLimits,
+    IMAGES_PER_CHUNK,
+};
 use modelwatch_core::table::{Column, ColumnData, StrColumn, Table};
+use rayon::prelude::*;
 
 use crate::error::{show, ReadError};
 
@@ -109,6 +117,105 @@ pub fn read_image_folder(
     })
 }
 
+/// A table whose image column was replaced by its descriptor columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DescribedTable {
+    /// The other columns in their order, then `<column>.<descriptor>` for each descriptor.
+    pub table: Table,
+    /// The rows whose image could not be described: the row (from 0) and why.
+    pub failures: Vec<(usize, ImageError)>,
+}
+
+/// Replaces the image column `column` of `table` by its descriptor columns. Each value is
+/// a file name when it ends in an image extension (relative to `base`, the table file's
+/// folder, unless absolute), and otherwise base64 text, with or without a
+/// `data:image/...;base64,` prefix; a missing value is a missing image. Values are read and
+/// described [`IMAGES_PER_CHUNK`] at a time, in parallel.
+pub fn describe_table_images(
+    table: &Table,
+    column: &str,
+    base: &Path,
+    limits: &ImageLimits,
+) -> Result<DescribedTable, ReadError> {
+    let not_usable = |message: &str| ReadError::ImageColumn {
+        column: column.to_string(),
+        message: message.to_string(),
+    };
+    let source = table
+        .column(column)
+        .ok_or_else(|| not_usable("no such column"))?;
+    let ColumnData::Str(values) = &source.data else {
+        return Err(not_usable(
+            "the column holds numbers or times, not file names or base64 text",
+        ));
+    };
+    let mut builder = ImageColumnBuilder::new(column);
+    let rows: Vec<usize> = (0..table.rows()).collect();
+    for chunk in rows.chunks(IMAGES_PER_CHUNK) {
+        let outcomes: Vec<Option<Result<_, ImageError>>> = chunk
+            .par_iter()
+            .map(|&r| {
+                values
+                    .get(r)
+                    .map(|v| image_bytes(v, base).and_then(|bytes| describe_image(&bytes, limits)))
+            })
+            .collect();
+        for outcome in &outcomes {
+            match outcome {
+                None => builder.push_missing(),
+                Some(result) => builder.push(result.as_ref()),
+            }
+        }
+    }
+    let described = builder.finish();
+    let mut columns: Vec<Column> = table
+        .columns()
+        .iter()
+        .filter(|c| c.name != column)
+        .cloned()
+        .collect();
+    columns.extend(described.table.columns().iter().cloned());
+    let table = Table::new(columns).map_err(|e| not_usable(&e.to_string()))?;
+    Ok(DescribedTable {
+        table,
+        failures: described
+            .failures
+            .into_iter()
+            .map(|f| (f.row, f.error))
+            .collect(),
+    })
+}
+
+/// The bytes of one image value: a file named with an image extension, or base64 text.
+fn image_bytes(value: &str, base: &Path) -> Result<Vec<u8>, ImageError> {
+    let v = value.trim();
+    if let Some(uri) = v.strip_prefix("data:") {
+        let (_, payload) = uri
+            .split_once(";base64,")
+            .ok_or_else(|| ImageError::Unreadable("a data: URI that is not base64".into()))?;
+        return decode_base64(payload);
+    }
+    if is_image_file(Path::new(v)) {
+        let path = base.join(v);
+        return std::fs::read(&path).map_err(|e| {
+            ImageError::Unreadable(format!("{}: {}", show(&path), crate::error::io_message(&e)))
+        });
+    }
+    decode_base64(v)
+}
+
+fn decode_base64(text: &str) -> Result<Vec<u8>, ImageError> {
+    // Line breaks are allowed inside, as in MIME bodies; nothing else is stripped.
+    let compact: String = text.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|e| {
+            ImageError::Unreadable(format!(
+                "neither a file name with an image extension nor base64 ({e})"
+            ))
+        })
+}
+
 /// Gathers the image files under `dir`, following no symbolic link to a folder (a link
 /// loop would never end).
 fn walk(dir: &Path, files: &mut Vec<PathBuf>, skipped: &mut usize) -> Result<(), ReadError> {
@@ -161,6 +268,54 @@ mod tests {
             panic!("width is numerical");
         };
         assert!(width[0] > 0.0 && width[1].is_nan() && width[2] > 0.0);
+    }
+
+    #[test]
+    fn an_image_column_of_paths_and_base64_becomes_descriptor_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("img")).unwrap();
+        std::fs::write(dir.path().join("img/a.png"), fixture("pattern.png")).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(fixture("pattern.gif"));
+        let values = [
+            Some("img/a.png".to_string()),
+            Some(format!("data:image/gif;base64,{b64}")),
+            Some(b64.clone()),
+            None,
+            Some("img/missing.jpg".to_string()),
+            Some("not base64 at all!".to_string()),
+        ];
+        let table = Table::new(vec![
+            Column::new(
+                "id",
+                ColumnData::Float((0..values.len()).map(|i| i as f64).collect()),
+            ),
+            Column::new(
+                "photo",
+                ColumnData::Str(StrColumn::from_options(values.iter().map(|v| v.as_deref()))),
+            ),
+        ])
+        .unwrap();
+        let d =
+            describe_table_images(&table, "photo", dir.path(), &ImageLimits::default()).unwrap();
+        assert!(d.table.column("photo").is_none());
+        assert_eq!(d.table.columns()[0].name, "id");
+        let ColumnData::Str(format) = &d.table.column("photo.format").unwrap().data else {
+            panic!("format is text");
+        };
+        let got: Vec<_> = (0..6).map(|r| format.get(r)).collect();
+        assert_eq!(
+            got,
+            [Some("png"), Some("gif"), Some("gif"), None, None, None]
+        );
+        let failed: Vec<(usize, &str)> = d
+            .failures
+            .iter()
+            .map(|(r, e)| (*r, e.reason().as_str()))
+            .collect();
+        assert_eq!(failed, [(4, "unreadable"), (5, "unreadable")]);
+        let e =
+            describe_table_images(&table, "id", dir.path(), &ImageLimits::default()).unwrap_err();
+        assert!(e.to_string().contains("`id`"), "{e}");
     }
 
     #[test]

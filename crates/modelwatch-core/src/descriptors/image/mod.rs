@@ -79,6 +79,10 @@ pub enum ImageError {
     /// The decoder rejected the data.
     #[error("the image is corrupt: {0}")]
     Corrupt(String),
+    /// The image's bytes could not be had at all: a file that cannot be read, text that is
+    /// neither a file name nor base64 (the caller's reason).
+    #[error("the image could not be read: {0}")]
+    Unreadable(String),
     /// The header's dimensions exceed the pixel limit.
     #[error("the image has {width} x {height} pixels, more than the limit of {max_pixels}")]
     TooManyPixels {
@@ -100,6 +104,7 @@ impl ImageError {
             ImageError::UnsupportedFormat(_) => ImageFailureReason::UnsupportedFormat,
             ImageError::Truncated => ImageFailureReason::Truncated,
             ImageError::Corrupt(_) => ImageFailureReason::Corrupt,
+            ImageError::Unreadable(_) => ImageFailureReason::Unreadable,
             ImageError::TooManyPixels { .. } => ImageFailureReason::TooManyPixels,
         }
     }
@@ -119,6 +124,8 @@ pub enum ImageFailureReason {
     Truncated,
     /// See [`ImageError::Corrupt`].
     Corrupt,
+    /// See [`ImageError::Unreadable`].
+    Unreadable,
     /// See [`ImageError::TooManyPixels`].
     TooManyPixels,
 }
@@ -132,6 +139,7 @@ impl ImageFailureReason {
             ImageFailureReason::UnsupportedFormat => "unsupported_format",
             ImageFailureReason::Truncated => "truncated",
             ImageFailureReason::Corrupt => "corrupt",
+            ImageFailureReason::Unreadable => "unreadable",
             ImageFailureReason::TooManyPixels => "too_many_pixels",
         }
     }
