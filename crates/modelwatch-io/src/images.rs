@@ -6,19 +6,19 @@
 //! the row's id) and the descriptor columns of the image column, `<column>.<descriptor>`
 //! (see `modelwatch_core::descriptors::image` and docs/images.md).
 //!
-//! Files are read lazily, `IMAGES_PER_CHUNK` (64) at a time, while the descriptors are
-//! computed, so a folder of any size holds one chunk of encoded files and one decoded
-//! image per worker in memory. An image that cannot be described is a missing value in
-//! every descriptor column and is reported with its reason; a file that cannot be read
-//! at all (permissions, a vanished file) stops the read with the system's reason.
+//! Files are read by the worker that describes them, `IMAGES_PER_CHUNK` (64) rows at a time,
+//! so a folder of any size holds one encoded file and one decoded image per worker in
+//! memory (see docs/images.md for what a decoded image may cost). An image that cannot be
+//! described is a missing value in every descriptor column and is reported with its
+//! reason; a file that cannot be read (permissions, a vanished file, not a regular file,
+//! larger than [`MAX_IMAGE_FILE_BYTES`]) is such a failure too, with the reason
+//! `unreadable`.
 
-use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use modelwatch_core::descriptors::image::{
-    describe_image, describe_image_column, ImageColumnBuilder, ImageError, ImageLimits,
-    IMAGES_PER_CHUNK,
+    describe_image, ImageColumnBuilder, ImageError, ImageLimits, IMAGES_PER_CHUNK,
 };
 use modelwatch_core::table::{Column, ColumnData, StrColumn, Table};
 use rayon::prelude::*;
@@ -80,22 +80,9 @@ pub fn read_image_folder(
                 .join("/")
         })
         .collect();
-    // The descriptors pull files one chunk at a time; the first file that cannot be read
-    // ends the run, since its row would otherwise stand for an image that was never seen.
-    let unreadable: RefCell<Option<ReadError>> = RefCell::new(None);
-    let bytes = files.iter().map(|p| match std::fs::read(p) {
-        Ok(b) => Some(b),
-        Err(e) => {
-            unreadable
-                .borrow_mut()
-                .get_or_insert_with(|| ReadError::io(p, &e));
-            None
-        }
+    let described = describe_rows(column, files.len(), limits, |r| {
+        Some(read_image_file(&files[r]))
     });
-    let described = describe_image_column(column, bytes, limits);
-    if let Some(e) = unreadable.into_inner() {
-        return Err(e);
-    }
     let mut columns = vec![Column::new(
         FILE_COLUMN,
         ColumnData::Str(StrColumn::from_options(names.iter().map(Some))),
@@ -149,25 +136,9 @@ pub fn describe_table_images(
             "the column holds numbers or times, not file names or base64 text",
         ));
     };
-    let mut builder = ImageColumnBuilder::new(column);
-    let rows: Vec<usize> = (0..table.rows()).collect();
-    for chunk in rows.chunks(IMAGES_PER_CHUNK) {
-        let outcomes: Vec<Option<Result<_, ImageError>>> = chunk
-            .par_iter()
-            .map(|&r| {
-                values
-                    .get(r)
-                    .map(|v| image_bytes(v, base).and_then(|bytes| describe_image(&bytes, limits)))
-            })
-            .collect();
-        for outcome in &outcomes {
-            match outcome {
-                None => builder.push_missing(),
-                Some(result) => builder.push(result.as_ref()),
-            }
-        }
-    }
-    let described = builder.finish();
+    let described = describe_rows(column, table.rows(), limits, |r| {
+        values.get(r).map(|v| image_bytes(v, base))
+    });
     let mut columns: Vec<Column> = table
         .columns()
         .iter()
@@ -186,6 +157,50 @@ pub fn describe_table_images(
     })
 }
 
+/// The largest image file read (256 MiB); a larger one is an `unreadable` failure.
+pub const MAX_IMAGE_FILE_BYTES: u64 = 256 << 20;
+
+/// Describes `rows` images, `source(r)` giving row `r`'s bytes (`None`: no image), read and
+/// described by the same worker, [`IMAGES_PER_CHUNK`] rows at a time.
+fn describe_rows(
+    column: &str,
+    rows: usize,
+    limits: &ImageLimits,
+    source: impl Fn(usize) -> Option<Result<Vec<u8>, ImageError>> + Sync,
+) -> modelwatch_core::descriptors::image::ImageColumnDescriptors {
+    let mut builder = ImageColumnBuilder::new(column);
+    let all: Vec<usize> = (0..rows).collect();
+    for chunk in all.chunks(IMAGES_PER_CHUNK) {
+        let outcomes: Vec<Option<Result<_, ImageError>>> = chunk
+            .par_iter()
+            .map(|&r| source(r).map(|b| b.and_then(|bytes| describe_image(&bytes, limits))))
+            .collect();
+        for outcome in &outcomes {
+            match outcome {
+                None => builder.push_missing(),
+                Some(result) => builder.push(result.as_ref()),
+            }
+        }
+    }
+    builder.finish()
+}
+
+/// A regular file of at most [`MAX_IMAGE_FILE_BYTES`], read whole.
+fn read_image_file(path: &Path) -> Result<Vec<u8>, ImageError> {
+    let unreadable = |why: String| ImageError::Unreadable(format!("{}: {why}", show(path)));
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(crate::error::io_message(&e)))?;
+    if !meta.is_file() {
+        return Err(unreadable("not a regular file".into()));
+    }
+    if meta.len() > MAX_IMAGE_FILE_BYTES {
+        return Err(unreadable(format!(
+            "{} bytes, more than the limit of {MAX_IMAGE_FILE_BYTES}",
+            meta.len()
+        )));
+    }
+    std::fs::read(path).map_err(|e| unreadable(crate::error::io_message(&e)))
+}
+
 /// The bytes of one image value: a file named with an image extension, or base64 text.
 fn image_bytes(value: &str, base: &Path) -> Result<Vec<u8>, ImageError> {
     let v = value.trim();
@@ -196,10 +211,7 @@ fn image_bytes(value: &str, base: &Path) -> Result<Vec<u8>, ImageError> {
         return decode_base64(payload);
     }
     if is_image_file(Path::new(v)) {
-        let path = base.join(v);
-        return std::fs::read(&path).map_err(|e| {
-            ImageError::Unreadable(format!("{}: {}", show(&path), crate::error::io_message(&e)))
-        });
+        return read_image_file(&base.join(v));
     }
     decode_base64(v)
 }
@@ -283,7 +295,9 @@ mod tests {
             None,
             Some("img/missing.jpg".to_string()),
             Some("not base64 at all!".to_string()),
+            Some("img/folder.jpg".to_string()),
         ];
+        std::fs::create_dir(dir.path().join("img/folder.jpg")).unwrap();
         let table = Table::new(vec![
             Column::new(
                 "id",
@@ -302,17 +316,29 @@ mod tests {
         let ColumnData::Str(format) = &d.table.column("photo.format").unwrap().data else {
             panic!("format is text");
         };
-        let got: Vec<_> = (0..6).map(|r| format.get(r)).collect();
+        let got: Vec<_> = (0..7).map(|r| format.get(r)).collect();
         assert_eq!(
             got,
-            [Some("png"), Some("gif"), Some("gif"), None, None, None]
+            [
+                Some("png"),
+                Some("gif"),
+                Some("gif"),
+                None,
+                None,
+                None,
+                None
+            ]
         );
         let failed: Vec<(usize, &str)> = d
             .failures
             .iter()
             .map(|(r, e)| (*r, e.reason().as_str()))
             .collect();
-        assert_eq!(failed, [(4, "unreadable"), (5, "unreadable")]);
+        assert_eq!(
+            failed,
+            [(4, "unreadable"), (5, "unreadable"), (6, "unreadable")]
+        );
+        assert!(d.failures[2].1.to_string().contains("not a regular file"));
         let e =
             describe_table_images(&table, "id", dir.path(), &ImageLimits::default()).unwrap_err();
         assert!(e.to_string().contains("`id`"), "{e}");

@@ -264,7 +264,15 @@ pub fn parquet_shape(bytes: &[u8], name: &str) -> Result<(u64, usize), ReadError
             path: show(path),
             message: one_line(e.to_string()),
         })?;
-        let rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
+        // The row groups hold the rows the reader decodes; the file's own total may say
+        // otherwise, so the larger of the two is the file's size.
+        let meta = builder.metadata();
+        let in_groups: u64 = meta
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows().max(0) as u64)
+            .fold(0, u64::saturating_add);
+        let rows = (meta.file_metadata().num_rows().max(0) as u64).max(in_groups);
         Ok((rows, builder.schema().fields().len()))
     })
 }
@@ -312,7 +320,9 @@ fn decode_parquet<R: parquet::file::reader::ChunkReader + 'static>(
     let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(source, options)
         .map_err(|e| invalid(&e))?;
     let schema = builder.schema().clone();
-    let rows = builder.metadata().file_metadata().num_rows().max(0) as usize;
+    // The footer's row count only sizes the first allocation, and never above a million:
+    // a file may claim any count, and an allocation that fails aborts the process.
+    let rows = (builder.metadata().file_metadata().num_rows().max(0) as usize).min(1 << 20);
 
     let mut seen = std::collections::HashSet::new();
     let mut accs = Vec::with_capacity(schema.fields().len());

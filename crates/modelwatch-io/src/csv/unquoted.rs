@@ -250,7 +250,13 @@ fn parse_lines(
             Column::new(name, data)
         })
         .collect();
-    Ok(Table::new(columns).expect("names are unique and chunks have equal row counts"))
+    // Names are unique and chunks have equal row counts by construction; should that ever
+    // break, the file is refused rather than the process stopped.
+    Table::new(columns).map_err(|e| ReadError::MalformedCsv {
+        path: show(path),
+        line: 0,
+        message: format!("the fast reader lost its columns' alignment ({e})"),
+    })
 }
 
 /// Where each chunk's rows sit: its byte range, its slots (lines) and its records (rows).
