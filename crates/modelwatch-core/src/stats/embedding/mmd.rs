@@ -135,12 +135,26 @@ fn unbiased(sum_xx: f64, sum_yy: f64, sum_xy: f64, m: usize, n: usize) -> f64 {
     sum_xx / (m * (m - 1.0)) + sum_yy / (n * (n - 1.0)) - 2.0 / (m * n) * sum_xy
 }
 
+/// The most rows (both sides together) `mmd` takes. Its cost grows with the square of the
+/// rows (Evidently's too, which also holds the whole kernel matrix): 20,000 rows are 200
+/// million kernel values per pass, seconds; 200,000 rows would be hours, so the caller is
+/// told to reduce them instead of waiting.
+pub const MMD_MAX_ROWS: usize = 20_000;
+
 /// Evidently's `MMD²_u` (before the clamp at 0) and its `γ`.
 pub fn mmd_squared(
     reference: &Vectors<'_>,
     current: &Vectors<'_>,
 ) -> Result<(f64, f64), EmbeddingError> {
     check_pair(reference, current, "mmd", 2)?;
+    let rows = reference.rows() + current.rows();
+    if rows > MMD_MAX_ROWS {
+        return Err(EmbeddingError::TooManyRows {
+            method: "mmd",
+            rows,
+            limit: MMD_MAX_ROWS,
+        });
+    }
     let gamma = median_gamma(
         reference,
         &pandas_sample_rows(reference.rows(), BANDWIDTH_SAMPLE_ROWS),
@@ -270,6 +284,17 @@ mod tests {
     fn median_is_numpys() {
         assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+
+    #[test]
+    fn more_rows_than_the_pairwise_cost_allows_is_an_error_not_hours() {
+        let values: Vec<f64> = (0..(MMD_MAX_ROWS / 2 + 1) * 2).map(|i| i as f64).collect();
+        let side = Vectors::new(&values, 2).unwrap();
+        let e = mmd_drift(&side, &side, &MmdParams::default()).unwrap_err();
+        assert!(
+            matches!(e, EmbeddingError::TooManyRows { rows, limit, .. } if rows == MMD_MAX_ROWS + 2 && limit == MMD_MAX_ROWS),
+            "{e}"
+        );
     }
 
     #[test]

@@ -84,6 +84,19 @@ pub enum EmbeddingError {
     /// A parameter is out of its range (for example more PCA components than dimensions).
     #[error("{0}")]
     InvalidParameter(String),
+    /// More rows than a method that compares every pair of rows takes.
+    #[error(
+        "{method} compares every pair of rows: {rows} rows in all, more than {limit}; \
+         reduce them with PCA components or a sample, or use the ratio or distance method"
+    )]
+    TooManyRows {
+        /// The method, by its Evidently name.
+        method: &'static str,
+        /// Rows of both sides together.
+        rows: usize,
+        /// The most it takes.
+        limit: usize,
+    },
     /// The data give the method nothing to measure (for example a zero mean vector for the
     /// cosine distance).
     #[error("{0}")]
@@ -200,23 +213,11 @@ pub(crate) fn check_pair(
 }
 
 /// numpy's `percentile(values, 100 * q)` with the default linear interpolation (NaN for no
-/// values).
+/// values or `q` outside `[0, 1]`): sorts, then the one linear quantile of
+/// [`quantile_linear_sorted`](crate::stats::special::quantile_linear_sorted).
 pub(crate) fn percentile_linear(values: &mut [f64], q: f64) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
     values.sort_by(f64::total_cmp);
-    let h = (values.len() - 1) as f64 * q;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(values.len() - 1);
-    let t = h - lo as f64;
-    let (a, b) = (values[lo], values[hi]);
-    // numpy's `_lerp`: from the upper end when t >= 0.5, for monotonicity.
-    if t >= 0.5 {
-        b - (b - a) * (1.0 - t)
-    } else {
-        a + (b - a) * t
-    }
+    crate::stats::special::quantile_linear_sorted(values, q).unwrap_or(f64::NAN)
 }
 
 /// The result of one embedding drift method, as Evidently reports it.
