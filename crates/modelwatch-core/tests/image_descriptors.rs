@@ -192,7 +192,12 @@ fn a_column_counts_failures_per_reason_and_keeps_the_rest() {
         images.push(Some(read("one_pixel.png")));
     }
     let rows = images.len();
-    let out = describe_image_column("photo", images, &ImageLimits::default());
+    let out = describe_image_column(
+        "photo",
+        rows,
+        |r| images[r].as_deref().map(Ok),
+        &ImageLimits::default(),
+    );
 
     assert_eq!(out.table.rows(), rows);
     assert_eq!(out.table.columns().len(), IMAGE_DESCRIPTORS.len());

@@ -17,11 +17,8 @@
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use modelwatch_core::descriptors::image::{
-    describe_image, ImageColumnBuilder, ImageError, ImageLimits, IMAGES_PER_CHUNK,
-};
+use modelwatch_core::descriptors::image::{describe_image_column, ImageError, ImageLimits};
 use modelwatch_core::table::{Column, ColumnData, StrColumn, Table};
-use rayon::prelude::*;
 
 use crate::error::{show, ReadError};
 
@@ -80,9 +77,12 @@ pub fn read_image_folder(
                 .join("/")
         })
         .collect();
-    let described = describe_rows(column, files.len(), limits, |r| {
-        Some(read_image_file(&files[r]))
-    });
+    let described = describe_image_column(
+        column,
+        files.len(),
+        |r| Some(read_image_file(&files[r])),
+        limits,
+    );
     let mut columns = vec![Column::new(
         FILE_COLUMN,
         ColumnData::Str(StrColumn::from_options(names.iter().map(Some))),
@@ -117,7 +117,7 @@ pub struct DescribedTable {
 /// a file name when it ends in an image extension (relative to `base`, the table file's
 /// folder, unless absolute), and otherwise base64 text, with or without a
 /// `data:image/...;base64,` prefix; a missing value is a missing image. Values are read and
-/// described [`IMAGES_PER_CHUNK`] at a time, in parallel.
+/// described 64 at a time, in parallel.
 pub fn describe_table_images(
     table: &Table,
     column: &str,
@@ -136,9 +136,12 @@ pub fn describe_table_images(
             "the column holds numbers or times, not file names or base64 text",
         ));
     };
-    let described = describe_rows(column, table.rows(), limits, |r| {
-        values.get(r).map(|v| image_bytes(v, base))
-    });
+    let described = describe_image_column(
+        column,
+        table.rows(),
+        |r| values.get(r).map(|v| image_bytes(v, base)),
+        limits,
+    );
     let mut columns: Vec<Column> = table
         .columns()
         .iter()
@@ -159,31 +162,6 @@ pub fn describe_table_images(
 
 /// The largest image file read (256 MiB); a larger one is an `unreadable` failure.
 pub const MAX_IMAGE_FILE_BYTES: u64 = 256 << 20;
-
-/// Describes `rows` images, `source(r)` giving row `r`'s bytes (`None`: no image), read and
-/// described by the same worker, [`IMAGES_PER_CHUNK`] rows at a time.
-fn describe_rows(
-    column: &str,
-    rows: usize,
-    limits: &ImageLimits,
-    source: impl Fn(usize) -> Option<Result<Vec<u8>, ImageError>> + Sync,
-) -> modelwatch_core::descriptors::image::ImageColumnDescriptors {
-    let mut builder = ImageColumnBuilder::new(column);
-    let all: Vec<usize> = (0..rows).collect();
-    for chunk in all.chunks(IMAGES_PER_CHUNK) {
-        let outcomes: Vec<Option<Result<_, ImageError>>> = chunk
-            .par_iter()
-            .map(|&r| source(r).map(|b| b.and_then(|bytes| describe_image(&bytes, limits))))
-            .collect();
-        for outcome in &outcomes {
-            match outcome {
-                None => builder.push_missing(),
-                Some(result) => builder.push(result.as_ref()),
-            }
-        }
-    }
-    builder.finish()
-}
 
 /// A regular file of at most [`MAX_IMAGE_FILE_BYTES`], read whole.
 fn read_image_file(path: &Path) -> Result<Vec<u8>, ImageError> {

@@ -119,13 +119,13 @@ impl CsvShape {
     /// its start, `""` inside a quoted field is a quote, a lone quote closes it).
     fn scan(body: &[u8]) -> Self {
         let header_start = header_start(body);
-        let header_fields = header_fields(body);
         // Most bodies hold no quote at all: lines are records, and splitting on line
         // breaks is much faster than the walk below.
         if !body.contains(&b'"') {
+            let header = body[header_start..].split(|&b| b == b'\n').next();
             return Self {
                 header_start,
-                header_fields,
+                header_fields: 1 + header.map_or(0, |h| h.iter().filter(|&&b| b == b',').count()),
                 data_records: non_blank_lines(&body[header_start..]).saturating_sub(1),
                 unclosed: None,
                 unreadable_records: 0,
@@ -138,6 +138,7 @@ impl CsvShape {
         let mut quoted = false;
         let mut field_start = true;
         let mut records = 0usize;
+        let mut header_fields = 1;
         let mut record_has_content = false;
         let mut i = header_start;
         while i < body.len() {
@@ -160,6 +161,7 @@ impl CsvShape {
                     b',' => {
                         field_start = true;
                         record_has_content = true;
+                        header_fields += usize::from(records == 0);
                     }
                     b'\r' => field_start = true,
                     b'\n' => {
@@ -230,43 +232,6 @@ fn header_start(body: &[u8]) -> usize {
     body.len()
 }
 
-/// The fields of a CSV body's header (its first line that is not blank): the commas
-/// outside quotes before the next line break outside quotes, plus one. Only the header is
-/// read.
-fn header_fields(body: &[u8]) -> usize {
-    let body = &body[header_start(body)..];
-    let mut fields = 1;
-    let mut quoted = false;
-    let mut field_start = true;
-    let mut i = 0;
-    while i < body.len() {
-        let b = body[i];
-        if quoted {
-            match b {
-                b'"' if body.get(i + 1) == Some(&b'"') => i += 1,
-                b'"' => quoted = false,
-                _ => {}
-            }
-        } else {
-            match b {
-                b'"' if field_start => {
-                    quoted = true;
-                    field_start = false;
-                }
-                b',' => {
-                    fields += 1;
-                    field_start = true;
-                }
-                b'\r' => field_start = true,
-                b'\n' => break,
-                _ => field_start = false,
-            }
-        }
-        i += 1;
-    }
-    fields
-}
-
 fn row_object(table: &Table, row: usize) -> Map<String, Value> {
     let mut o = Map::new();
     for c in table.columns() {
@@ -324,9 +289,10 @@ mod tests {
 
     #[test]
     fn the_header_is_counted_alone_with_quotes_respected() {
-        assert_eq!(header_fields(b"a,b,c\n1,2,3,4,5"), 3);
-        assert_eq!(header_fields(b"\"a,b\",\"c\nd\",e\r\n1"), 3);
-        assert_eq!(header_fields(b"a"), 1);
+        let fields = |body: &[u8]| CsvShape::scan(body).header_fields;
+        assert_eq!(fields(b"a,b,c\n1,2,3,4,5"), 3);
+        assert_eq!(fields(b"\"a,b\",\"c\nd\",e\r\n1"), 3);
+        assert_eq!(fields(b"a"), 1);
     }
 
     fn limited(max_rows: usize, max_keys: usize) -> RowLimits {
@@ -363,7 +329,8 @@ mod tests {
 
     #[test]
     fn the_header_after_blank_lines_is_the_one_counted() {
-        assert_eq!(header_fields(b"\n  \r\na,b,c\n1"), 3);
+        assert_eq!(CsvShape::scan(b"\n  \r\na,b,c\n1").header_fields, 3);
+        assert_eq!(CsvShape::scan(b"\n\"x\"\n\"a\",b,c\n1").header_fields, 1);
         let e = count(b"\n\na,b,c\n1,2,3\n", &limited(10, 2)).unwrap_err();
         assert!(
             matches!(e, BodyError::TooManyColumns { found: 3, limit: 2 }),

@@ -553,35 +553,26 @@ impl ImageColumnBuilder {
     }
 }
 
-/// Describes a column of encoded images (`None` is a missing value) into its descriptor
-/// columns. Images are decoded in parallel, [`IMAGES_PER_CHUNK`] at a time, and the iterator
-/// is pulled chunk by chunk, so a caller that reads files lazily never holds more than one
-/// chunk of encoded bytes and one decoded image per worker.
-pub fn describe_image_column<I, B>(
+/// Describes a column of `rows` images into its descriptor columns: `source(r)` gives row
+/// `r`'s encoded bytes (`None`: no image, a missing value; `Err`: bytes that could not be
+/// had, a failure). Rows are taken [`IMAGES_PER_CHUNK`] at a time and each is fetched and
+/// described by the same worker, so a caller that reads files in `source` holds one encoded
+/// image and one decoded image per worker, however long the column.
+pub fn describe_image_column<B>(
     column: &str,
-    images: I,
+    rows: usize,
+    source: impl Fn(usize) -> Option<Result<B, ImageError>> + Sync,
     limits: &ImageLimits,
 ) -> ImageColumnDescriptors
 where
-    I: IntoIterator<Item = Option<B>>,
-    B: AsRef<[u8]> + Send + Sync,
+    B: AsRef<[u8]>,
 {
     let mut builder = ImageColumnBuilder::new(column);
-    let mut images = images.into_iter();
-    let mut chunk: Vec<Option<B>> = Vec::with_capacity(IMAGES_PER_CHUNK);
-    loop {
-        chunk.clear();
-        chunk.extend(images.by_ref().take(IMAGES_PER_CHUNK));
-        if chunk.is_empty() {
-            break;
-        }
+    let all: Vec<usize> = (0..rows).collect();
+    for chunk in all.chunks(IMAGES_PER_CHUNK) {
         let outcomes: Vec<Option<Result<ImageDescriptors, ImageError>>> = chunk
             .par_iter()
-            .map(|image| {
-                image
-                    .as_ref()
-                    .map(|bytes| describe_image(bytes.as_ref(), limits))
-            })
+            .map(|&r| source(r).map(|bytes| bytes.and_then(|b| describe_image(b.as_ref(), limits))))
             .collect();
         for outcome in &outcomes {
             match outcome {
