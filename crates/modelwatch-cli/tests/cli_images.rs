@@ -9,6 +9,24 @@ use serde_json::Value;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/images");
 
+/// Runs `modelwatch report REFERENCE CURRENT` with `flags`; the exit code and standard error.
+fn report(reference: &Path, current: &Path, flags: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let out = Command::cargo_bin("modelwatch")
+        .unwrap()
+        .arg("report")
+        .args(flags)
+        .arg("--reference")
+        .arg(reference)
+        .arg("--current")
+        .arg(current)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 fn copy(names: &[&str], to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for n in names {
@@ -49,18 +67,17 @@ fn folders_of_images_are_compared_by_their_descriptors() {
         &current.join("nested"),
     );
     let json = dir.path().join("out.json");
-    let out = Command::cargo_bin("modelwatch")
-        .unwrap()
-        .args(["report", "--preset", "drift", "--json"])
-        .arg(&json)
-        .arg("--reference")
-        .arg(&reference)
-        .arg("--current")
-        .arg(&current)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let (code, stderr) = report(
+        &reference,
+        &current,
+        &[
+            "--preset".as_ref(),
+            "drift".as_ref(),
+            "--json".as_ref(),
+            json.as_os_str(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains("1 of 9 images could not be described (truncated 1)")
             && stderr.contains("nested/truncated.jpg"),
@@ -110,16 +127,8 @@ fn a_folder_without_images_is_one_clear_line() {
     let empty = dir.path().join("photos");
     std::fs::create_dir(&empty).unwrap();
     std::fs::write(empty.join("readme.txt"), "no images here").unwrap();
-    let out = Command::cargo_bin("modelwatch")
-        .unwrap()
-        .args(["report", "--reference"])
-        .arg(&empty)
-        .arg("--current")
-        .arg(&empty)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let (code, stderr) = report(&empty, &empty, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains("a folder with no image files") && stderr.contains("1 other file"),
         "{stderr}"
@@ -165,18 +174,13 @@ fn an_image_column_of_a_table_is_replaced_by_its_descriptors() {
     )
     .unwrap();
     let json = dir.path().join("out.json");
-    let out = Command::cargo_bin("modelwatch")
-        .unwrap()
-        .args(["report", "--preset", "drift", "--image", "photo", "--json"])
-        .arg(&json)
-        .arg("--reference")
-        .arg(&reference)
-        .arg("--current")
-        .arg(&current)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let flags = ["--preset", "drift", "--image", "photo", "--json"].map(std::ffi::OsStr::new);
+    let (code, stderr) = report(
+        &reference,
+        &current,
+        &[&flags[..], &[json.as_os_str()]].concat(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains(
             "column `photo`: 1 of 4 images could not be described (unreadable 1), e.g. row 4"
@@ -199,16 +203,8 @@ fn an_image_column_of_a_table_is_replaced_by_its_descriptors() {
     assert_eq!(format["current_missing"], 1);
 
     // A column that is not text is refused in one line.
-    let out = Command::cargo_bin("modelwatch")
-        .unwrap()
-        .args(["report", "--image", "nope", "--reference"])
-        .arg(&reference)
-        .arg("--current")
-        .arg(&current)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let (code, stderr) = report(&reference, &current, &["--image".as_ref(), "nope".as_ref()]);
+    assert_eq!(code, Some(2), "{stderr}");
     assert!(
         stderr.contains("image column `nope`: no such column"),
         "{stderr}"

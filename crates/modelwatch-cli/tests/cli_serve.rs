@@ -53,6 +53,24 @@ fn serve_on(db: &std::path::Path) -> std::process::Output {
         .unwrap()
 }
 
+/// A config in `dir` serving the iris example project on a free port, its store in `dir`.
+fn iris_config(dir: &std::path::Path) -> std::path::PathBuf {
+    let reference = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/iris/reference.csv"
+    );
+    let config = dir.join("modelwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndb = \"{}\"\n[[projects]]\nname = \"iris\"\nreference = \"{reference}\"\n",
+            dir.join("mw.db").display()
+        ),
+    )
+    .unwrap();
+    config
+}
+
 fn sigterm(child: &std::process::Child) {
     // SAFETY: sending a signal to our own child process.
     unsafe {
@@ -63,19 +81,7 @@ fn sigterm(child: &std::process::Child) {
 #[test]
 fn sigterm_during_load_keeps_every_acknowledged_event() {
     let dir = tempfile::tempdir().unwrap();
-    let reference = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/iris/reference.csv"
-    );
-    let config = dir.path().join("modelwatch.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndb = \"{}\"\n[[projects]]\nname = \"iris\"\nreference = \"{reference}\"\n",
-            dir.path().join("mw.db").display()
-        ),
-    )
-    .unwrap();
+    let config = iris_config(dir.path());
     let (mut child, base, mut stderr) = start_serve(&config);
     let drain = std::thread::spawn(move || {
         let mut rest = String::new();
@@ -280,19 +286,7 @@ fn resident_bytes(child: &std::process::Child, field: &str) -> u64 {
 #[test]
 fn a_maximal_ingest_body_costs_a_small_multiple_of_its_size_and_too_many_rows_are_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let reference = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../examples/iris/reference.csv"
-    );
-    let config = dir.path().join("modelwatch.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:0\"\ndb = \"{}\"\n[[projects]]\nname = \"iris\"\nreference = \"{reference}\"\n",
-            dir.path().join("mw.db").display()
-        ),
-    )
-    .unwrap();
+    let config = iris_config(dir.path());
     let (mut child, base, stderr) = start_serve(&config);
     std::thread::spawn(move || stderr.lines().for_each(drop));
     let events = format!("{base}/api/v1/projects/iris/events");
