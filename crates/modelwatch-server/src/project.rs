@@ -1,5 +1,6 @@
 //! Projects: one monitored model each, with its schema, reference data and settings.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -213,6 +214,29 @@ impl ProjectConfig {
     }
 }
 
+/// A schema's columns by name (the position of each in the schema), built once per project
+/// so that each ingested key is looked up in constant time.
+#[derive(Debug, Clone, Default)]
+pub struct ColumnIndex(HashMap<String, usize>);
+
+impl ColumnIndex {
+    /// The index of `schema`.
+    pub fn new(schema: &[ColumnSpec]) -> Self {
+        Self(
+            schema
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.name.clone(), i))
+                .collect(),
+        )
+    }
+
+    /// The column of `schema` (the one this index was built from) named `name`.
+    pub fn get<'s>(&self, schema: &'s [ColumnSpec], name: &str) -> Option<&'s ColumnSpec> {
+        self.0.get(name).and_then(|&i| schema.get(i))
+    }
+}
+
 /// A project ready to use: settings plus the parsed reference.
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -229,6 +253,8 @@ pub struct Project {
     pub created_us: i64,
     /// When its settings or reference last changed, microseconds since the Unix epoch.
     pub updated_us: i64,
+    /// `schema` by column name.
+    column_index: ColumnIndex,
 }
 
 impl Project {
@@ -263,6 +289,7 @@ impl Project {
             name,
             config,
             reference,
+            column_index: ColumnIndex::new(&schema),
             schema,
             created_us,
             updated_us,
@@ -281,12 +308,19 @@ impl Project {
             .collect()
     }
 
+    /// The column of the schema named `name`.
+    pub fn column(&self, name: &str) -> Option<&ColumnSpec> {
+        self.column_index.get(&self.schema, name)
+    }
+
+    /// The schema's index by column name.
+    pub fn column_index(&self) -> &ColumnIndex {
+        &self.column_index
+    }
+
     /// The type of a column of the schema.
     pub fn column_type(&self, name: &str) -> Option<ColumnType> {
-        self.schema
-            .iter()
-            .find(|c| c.name == name)
-            .map(|c| c.column_type)
+        self.column(name).map(|c| c.column_type)
     }
 }
 

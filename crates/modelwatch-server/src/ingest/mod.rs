@@ -12,12 +12,14 @@
 mod csv_body;
 mod rows;
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use modelwatch_core::schema::{ColumnSpec, ColumnType};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::project::ColumnIndex;
 use crate::store::NewEvent;
 
 pub use csv_body::csv_size;
@@ -196,10 +198,12 @@ pub struct Validated {
 }
 
 /// What a project's events are checked against.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct EventRules<'a> {
-    /// The schema's columns by name.
-    schema: HashMap<&'a str, &'a ColumnSpec>,
+    /// The schema's columns.
+    schema: &'a [ColumnSpec],
+    /// `schema` by name: the project's own, or one built for a bare schema.
+    index: Cow<'a, ColumnIndex>,
     /// Columns named by the settings (target, prediction, ...), which an event may carry
     /// though the reference lacks them.
     configured: Vec<&'a str>,
@@ -218,22 +222,29 @@ impl<'a> EventRules<'a> {
         timestamp_column: Option<&'a str>,
     ) -> Self {
         Self {
-            schema: schema.iter().map(|c| (c.name.as_str(), c)).collect(),
+            schema,
+            index: Cow::Owned(ColumnIndex::new(schema)),
             configured,
             id_column,
             timestamp_column,
         }
     }
 
-    /// The rules of a project.
+    /// The rules of a project, with the project's own index of its schema.
     pub fn of(project: &'a crate::project::Project) -> Self {
         let c = &project.config.columns;
-        Self::new(
-            &project.schema,
-            project.configured_columns(),
-            c.id.as_deref(),
-            c.timestamp.as_deref(),
-        )
+        Self {
+            schema: &project.schema,
+            index: Cow::Borrowed(project.column_index()),
+            configured: project.configured_columns(),
+            id_column: c.id.as_deref(),
+            timestamp_column: c.timestamp.as_deref(),
+        }
+    }
+
+    /// The schema's column named `name`.
+    fn column(&self, name: &str) -> Option<&'a ColumnSpec> {
+        self.index.get(self.schema, name)
     }
 }
 
@@ -288,7 +299,7 @@ fn validate_one(
     unknown: &mut BTreeMap<String, usize>,
 ) -> Result<NewEvent, String> {
     let mut take_reserved = |key: &str| -> Option<Value> {
-        if rules.schema.contains_key(key) {
+        if rules.column(key).is_some() {
             obj.get(key).cloned()
         } else {
             obj.remove(key)
@@ -360,7 +371,7 @@ fn validate_one(
     };
 
     for (key, value) in obj.iter_mut() {
-        let Some(spec) = rules.schema.get(key.as_str()) else {
+        let Some(spec) = rules.column(key) else {
             let configured = rules.configured.contains(&key.as_str());
             if configured && matches!(value, Value::Array(_) | Value::Object(_)) {
                 return Err(format!(
