@@ -123,8 +123,14 @@ async fn serve_connection(
     let body_read_timeout = limits.body_read_timeout;
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
-        let request =
-            request.map(|body| axum::body::Body::new(DeadlineBody::new(body, body_read_timeout)));
+        // A request without a body (most reads) has nothing to time out: no timer for it.
+        let request = request.map(|body| {
+            if body.is_end_stream() {
+                axum::body::Body::new(body)
+            } else {
+                axum::body::Body::new(DeadlineBody::new(body, body_read_timeout))
+            }
+        });
         let mut router = router.clone();
         tower_service::Service::call(&mut router, request)
     });

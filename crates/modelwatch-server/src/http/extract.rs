@@ -146,13 +146,22 @@ impl BodyBudget {
     }
 }
 
-fn too_large(limit: usize) -> ApiError {
+/// The answer to a body over `max_body_bytes` (`limit`), announced or found while reading.
+pub(super) fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         format!(
             "the body is larger than the limit of {limit} bytes (max_body_bytes); send smaller batches"
         ),
     )
+}
+
+/// The body length a request announces (`Content-Length`), if it announces one.
+pub(super) fn announced_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
 }
 
 /// Whole KiB, rounded up.
@@ -164,11 +173,7 @@ impl FromRequest<Arc<AppState>> for Body {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &Arc<AppState>) -> Result<Self, ApiError> {
-        let announced = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+        let announced = announced_length(req.headers());
         if announced.is_some_and(|n| n <= UNBUDGETED_BODY_BYTES) {
             let bytes = Bytes::from_request(req, state).await?;
             return Ok(Self(bytes, HeldBody(None)));

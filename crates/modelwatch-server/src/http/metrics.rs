@@ -6,11 +6,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::error::ApiError;
 use crate::metrics::{Encoder, ExpositionFormat};
 use crate::{now_us, AppState};
 
@@ -39,22 +38,11 @@ pub(super) async fn account(
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
-    let too_big = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
+    let too_big = super::extract::announced_length(req.headers())
         .is_some_and(|n| n > state.config.max_body_bytes as u64);
     let span = tracing::info_span!("request", request_id = %id, method = %method, path = %req.uri().path());
     let mut response = if too_big {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "the body is larger than the limit of {} bytes (max_body_bytes); send smaller batches",
-                state.config.max_body_bytes
-            ),
-        )
-        .into_response()
+        super::extract::too_large(state.config.max_body_bytes).into_response()
     } else {
         use tracing::Instrument;
         next.run(req).instrument(span.clone()).await
