@@ -202,16 +202,19 @@ fn parse_delimiter(s: &str) -> anyhow::Result<u8> {
 /// `image.width`, `image.brightness`, ...
 const FOLDER_IMAGE_COLUMN: &str = "image";
 
-fn read(path: &Path, options: &ReadOptions) -> anyhow::Result<Table> {
+/// Reads one dataset: a folder of images, or a table whose `images` columns (`--image`)
+/// are replaced by their descriptors.
+fn read(path: &Path, options: &ReadOptions, images: &[String]) -> anyhow::Result<Table> {
     if path.is_dir() {
         return read_folder(path);
     }
-    read_table(path, options).map_err(|e| match e {
+    let table = read_table(path, options).map_err(|e| match e {
         modelwatch_io::ReadError::UnknownFormat { .. } => {
             anyhow::anyhow!("{e}; pass --format csv|parquet|jsonl")
         }
         e => e.into(),
-    })
+    })?;
+    describe_images(table, path, images)
 }
 
 /// Reads a folder of images into its descriptor columns, saying on standard error which
@@ -308,8 +311,6 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
     schema.text.extend(args.text.iter().cloned());
     schema.datetime.extend(args.datetime.iter().cloned());
     schema.ignore.extend(args.ignore.iter().cloned());
-    // A folder of images has a `file` column naming each image: the rows' id, not a column
-    // to test.
     // Image descriptors that are categories (format, camera make and model, ...) are
     // categorical however few or many values the data has, so a new camera model is a new
     // label; a folder's `file` column names each image: the rows' id, not a column to test.
@@ -325,12 +326,13 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
         use modelwatch_core::descriptors::image::{DescriptorKind, IMAGE_DESCRIPTORS};
         for d in IMAGE_DESCRIPTORS {
             let name = d.column_name(&image);
+            // Flags and the config have already been merged into the schema's lists.
             let typed = [
                 &schema.numerical,
                 &schema.categorical,
                 &schema.text,
-                &args.numerical,
-                &args.text,
+                &schema.datetime,
+                &schema.ignore,
             ]
             .iter()
             .any(|list| list.contains(&name));
@@ -414,19 +416,11 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
     };
     // Read both files in parallel; each reader parallelises internally too.
     let (reference, current) = rayon::join(
-        || read(&args.reference, &options),
-        || read(&args.current, &options),
+        || read(&args.reference, &options, &args.image),
+        || read(&args.current, &options, &args.image),
     );
-    let mut reference = reference?;
-    let mut current = current?;
-    if !args.image.is_empty() {
-        if !args.reference.is_dir() {
-            reference = describe_images(reference, &args.reference, &args.image)?;
-        }
-        if !args.current.is_dir() {
-            current = describe_images(current, &args.current, &args.image)?;
-        }
-    }
+    let reference = reference?;
+    let current = current?;
     if let Some(pb) = spinner {
         pb.finish_and_clear();
     }
