@@ -130,6 +130,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.html {
         let options = HtmlOptions {
             checks: Some(&report),
+            ..HtmlOptions::default()
         };
         write_atomically(path, render_html_with(&results, &options).as_bytes())?;
     }

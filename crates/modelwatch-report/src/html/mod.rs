@@ -8,6 +8,7 @@
 
 mod checks;
 mod drift;
+pub mod images;
 mod model_quality;
 mod page;
 mod summary;
@@ -24,6 +25,8 @@ use modelwatch_core::results::Results;
 pub struct HtmlOptions<'a> {
     /// The outcome of `modelwatch test`: shown first, failed tests on top.
     pub checks: Option<&'a CheckReport>,
+    /// Example images of image columns, shown after the drift section.
+    pub galleries: &'a [images::ImageGallery],
 }
 
 /// Renders the results as one self-contained HTML page.
@@ -44,6 +47,7 @@ pub fn render_html_with(results: &Results, options: &HtmlOptions<'_>) -> String 
     if let Some(d) = &results.drift {
         drift::section(&mut out, d);
     }
+    images::image_examples_section(&mut out, options.galleries);
     if let Some(s) = &results.summary {
         summary::section(&mut out, s);
     }
@@ -504,6 +508,7 @@ mod tests {
                 &r,
                 &HtmlOptions {
                     checks: Some(&checks),
+                    ..HtmlOptions::default()
                 },
             );
             let ids = [
@@ -566,6 +571,7 @@ mod tests {
             &results(vec![numeric("a", 0.2, Some(hist(3)))]),
             &HtmlOptions {
                 checks: Some(&checks),
+                ..HtmlOptions::default()
             },
         );
         let order: Vec<usize> = ["FAIL", "ERROR", "WARNING", "SUCCESS"]

@@ -112,9 +112,10 @@ pub(super) fn open(out: &mut String, results: &Results, options: &HtmlOptions<'_
 <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\
 <link rel=\"icon\" href=\"data:,\">\
-<title>{title}: {} → {}</title><style>{CSS}</style></head><body>\n<header><h1>{title}</h1>\n<dl class=\"meta\">",
+<title>{title}: {} → {}</title><style>{CSS}{}</style></head><body>\n<header><h1>{title}</h1>\n<dl class=\"meta\">",
         esc(file_name(&m.reference)),
         esc(file_name(&m.current)),
+        super::images::GALLERY_CSS,
     );
     let (ref_cols, cur_cols) = match (&results.drift, &results.summary) {
         (Some(d), _) => {
@@ -208,6 +209,7 @@ pub(super) fn open(out: &mut String, results: &Results, options: &HtmlOptions<'_
     let sections: Vec<(&str, &str)> = [
         (options.checks.is_some(), "tests", "Test results"),
         (results.drift.is_some(), "drift", "Data drift"),
+        (!options.galleries.is_empty(), "images", "Images"),
         (results.summary.is_some(), "summary", "Data quality"),
         (
             results.target.is_some(),
