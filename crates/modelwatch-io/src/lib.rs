@@ -24,7 +24,9 @@ use std::path::Path;
 use modelwatch_core::table::Table;
 
 pub use error::ReadError;
-pub use parquet::parquet_shape;
+pub use parquet::{
+    parquet_binary_rows, parquet_shape, read_parquet_with_images, ParquetWithImages,
+};
 pub use write::{write_atomically, write_csv};
 
 /// A supported input format.

@@ -5,7 +5,10 @@
 //! those → Str; Date32/Date64/Timestamp (any unit, with or without a time zone) → Datetime in
 //! microseconds UTC (a timestamp without a time zone is taken as UTC; nanoseconds are floored
 //! to microseconds); an all-null (Null-typed) column → Float NaN. Nulls are missing values.
-//! Anything else (lists, structs, binary, ...) is an error naming the column.
+//! A binary column (Binary, LargeBinary, BinaryView, FixedSizeBinary) named as an image
+//! column ([`read_parquet_with_images`]) is replaced by its image descriptor columns, described
+//! a few rows at a time as the file is read. Anything else (lists, structs, other binary
+//! columns, ...) is an error naming the column.
 
 use std::fs::File;
 use std::hash::BuildHasherDefault;
@@ -15,9 +18,13 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrowPrimitiveType};
 use arrow_schema::{DataType, TimeUnit};
+use modelwatch_core::descriptors::image::{
+    describe_image, ImageColumnBuilder, ImageError, ImageLimits, IMAGES_PER_CHUNK,
+};
 use modelwatch_core::table::{Column, ColumnData, StrColumnBuilder, Table};
 use modelwatch_core::time::DAY_US;
 use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+use rayon::prelude::*;
 
 use crate::dictionary::WordHasher;
 use crate::error::{one_line, show, ReadError};
@@ -71,6 +78,46 @@ enum Acc {
     Bool(Vec<Option<bool>>),
     Str(OwnedDict),
     Datetime(Vec<Option<i64>>),
+    Image(Box<ImageColumnBuilder>),
+}
+
+/// Whether a Parquet column holds bytes (an image column may).
+fn is_binary(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::Binary
+            | DataType::LargeBinary
+            | DataType::BinaryView
+            | DataType::FixedSizeBinary(_)
+    )
+}
+
+/// The value of row `i` of a binary array, `None` when null or not a binary array.
+fn binary_value(a: &dyn Array, i: usize) -> Option<&[u8]> {
+    if a.is_null(i) {
+        return None;
+    }
+    Some(match a.data_type() {
+        DataType::Binary => a.as_binary::<i32>().value(i),
+        DataType::LargeBinary => a.as_binary::<i64>().value(i),
+        DataType::BinaryView => a.as_binary_view().value(i),
+        DataType::FixedSizeBinary(_) => a.as_fixed_size_binary().value(i),
+        _ => return None,
+    })
+}
+
+/// Describes one batch of an image column, in parallel, appending rows in order.
+fn append_images(builder: &mut ImageColumnBuilder, a: &dyn Array, limits: &ImageLimits) {
+    let outcomes: Vec<Option<Result<_, ImageError>>> = (0..a.len())
+        .into_par_iter()
+        .map(|i| binary_value(a, i).map(|bytes| describe_image(bytes, limits)))
+        .collect();
+    for outcome in &outcomes {
+        match outcome {
+            None => builder.push_missing(),
+            Some(result) => builder.push(result.as_ref()),
+        }
+    }
 }
 
 fn push_float<T: ArrowPrimitiveType>(
@@ -120,6 +167,8 @@ fn decimal_to_f64(s: String) -> f64 {
 fn append(acc: &mut Acc, a: &dyn Array) -> Result<(), String> {
     let dt = a.data_type().clone();
     match acc {
+        // Described by `append_images`, with the limits this function does not have.
+        Acc::Image(_) => return Err("an image column read as values".to_string()),
         Acc::Float(out) => match &dt {
             DataType::Null => out.extend(std::iter::repeat_n(f64::NAN, a.len())),
             DataType::Float16 => push_float::<Float16Type>(out, a, |v| v.to_f64()),
@@ -249,6 +298,85 @@ pub(crate) fn read_parquet(path: &Path) -> Result<Table, ReadError> {
     parse_parquet(path, file)
 }
 
+/// A Parquet file read with its binary image columns described.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParquetWithImages {
+    /// The file's columns, each binary image column replaced in place by its descriptor
+    /// columns `<column>.<descriptor>`.
+    pub table: Table,
+    /// Per described image column, the rows (from 0) whose image could not be described, and
+    /// why (those rows are missing values).
+    pub failures: Vec<(String, Vec<(usize, ImageError)>)>,
+}
+
+/// Reads a Parquet file whose binary columns named in `images` hold encoded images: each is
+/// described [`IMAGES_PER_CHUNK`] rows at a time while the file is read, so only that many
+/// encoded images (and one decoded image per worker) are held at once. An image column that
+/// holds text (file names, base64) is read as text, for the caller to describe.
+pub fn read_parquet_with_images(
+    path: &Path,
+    images: &[String],
+    limits: &ImageLimits,
+) -> Result<ParquetWithImages, ReadError> {
+    let file = File::open(path).map_err(|e| ReadError::io(path, &e))?;
+    let meta = file.metadata().map_err(|e| ReadError::io(path, &e))?;
+    if meta.len() == 0 {
+        return Err(ReadError::Empty { path: show(path) });
+    }
+    guarded(path, || decode_parquet(path, file, Some((images, limits))))
+}
+
+/// The bytes of the given rows (from 0, in any order) of the binary column `column`, for
+/// showing a few images again after the file was described; `None` for a null value or a
+/// row past the end. Only that column is read.
+pub fn parquet_binary_rows(
+    path: &Path,
+    column: &str,
+    rows: &[usize],
+) -> Result<Vec<Option<Vec<u8>>>, ReadError> {
+    let invalid = |e: &dyn std::fmt::Display| ReadError::InvalidParquet {
+        path: show(path),
+        message: one_line(e.to_string()),
+    };
+    let file = File::open(path).map_err(|e| ReadError::io(path, &e))?;
+    guarded(path, || {
+        let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
+        let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
+            .map_err(|e| invalid(&e))?;
+        let Some(index) = builder
+            .schema()
+            .fields()
+            .iter()
+            .position(|f| f.name() == column)
+        else {
+            return Err(ReadError::ImageColumn {
+                column: column.to_string(),
+                message: "no such column".to_string(),
+            });
+        };
+        let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), [index]);
+        let reader = builder
+            .with_projection(mask)
+            .with_batch_size(IMAGES_PER_CHUNK)
+            .build()
+            .map_err(|e| invalid(&e))?;
+        let mut out = vec![None; rows.len()];
+        let mut start = 0;
+        for batch in reader {
+            let batch = batch.map_err(|e| invalid(&e))?;
+            let a = batch.column(0);
+            let end = start + a.len();
+            for (slot, &r) in out.iter_mut().zip(rows) {
+                if (start..end).contains(&r) {
+                    *slot = binary_value(a.as_ref(), r - start).map(<[u8]>::to_vec);
+                }
+            }
+            start = end;
+        }
+        Ok(out)
+    })
+}
+
 /// The rows and columns a Parquet file in memory says it holds, read from its footer
 /// alone; `name` names it in errors. A file a few megabytes long can hold billions of
 /// run-length-encoded values, so a caller that bounds memory asks before reading it.
@@ -283,7 +411,9 @@ pub(crate) fn parse_parquet<R: parquet::file::reader::ChunkReader + 'static>(
     path: &Path,
     source: R,
 ) -> Result<Table, ReadError> {
-    guarded(path, || decode_parquet(path, source))
+    guarded(path, || {
+        decode_parquet(path, source, None).map(|read| read.table)
+    })
 }
 
 /// Runs `f`, turning a panic inside it into an invalid-file error for `path`. The `parquet`
@@ -308,7 +438,8 @@ fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T, ReadError>) -> Result<T
 fn decode_parquet<R: parquet::file::reader::ChunkReader + 'static>(
     path: &Path,
     source: R,
-) -> Result<Table, ReadError> {
+    images: Option<(&[String], &ImageLimits)>,
+) -> Result<ParquetWithImages, ReadError> {
     let invalid = |e: &dyn std::fmt::Display| ReadError::InvalidParquet {
         path: show(path),
         message: one_line(e.to_string()),
@@ -333,6 +464,11 @@ fn decode_parquet<R: parquet::file::reader::ChunkReader + 'static>(
                 name: f.name().clone(),
             });
         }
+        let image = images.is_some_and(|(names, _)| names.contains(f.name()));
+        if image && is_binary(f.data_type()) {
+            accs.push(Acc::Image(Box::new(ImageColumnBuilder::new(f.name()))));
+            continue;
+        }
         let kind = kind_of(f.data_type()).ok_or_else(|| ReadError::UnsupportedType {
             path: show(path),
             column: f.name().clone(),
@@ -347,13 +483,25 @@ fn decode_parquet<R: parquet::file::reader::ChunkReader + 'static>(
         });
     }
 
+    // A batch of encoded images is held whole: a few dozen rows at a time, not 65,536.
+    let has_images = accs.iter().any(|a| matches!(a, Acc::Image(_)));
+    let batch_rows = if has_images {
+        IMAGES_PER_CHUNK
+    } else {
+        64 * 1024
+    };
+    let limits = images.map(|(_, l)| *l).unwrap_or_default();
     let reader = builder
-        .with_batch_size(64 * 1024)
+        .with_batch_size(batch_rows)
         .build()
         .map_err(|e| invalid(&e))?;
     for batch in reader {
         let batch = batch.map_err(|e| invalid(&e))?;
         for (j, acc) in accs.iter_mut().enumerate() {
+            if let Acc::Image(builder) = acc {
+                append_images(builder, batch.column(j).as_ref(), &limits);
+                continue;
+            }
             append(acc, batch.column(j).as_ref()).map_err(|message| ReadError::BadValue {
                 path: show(path),
                 column: schema.field(j).name().clone(),
@@ -362,19 +510,34 @@ fn decode_parquet<R: parquet::file::reader::ChunkReader + 'static>(
         }
     }
 
-    let columns: Vec<Column> = accs
-        .into_iter()
-        .zip(schema.fields())
-        .map(|(acc, f)| {
-            let data = match acc {
-                Acc::Float(v) => ColumnData::Float(v),
-                Acc::Int(v) => ColumnData::Int(v),
-                Acc::Bool(v) => ColumnData::Bool(v),
-                Acc::Str(d) => ColumnData::Str(d.finish()),
-                Acc::Datetime(v) => ColumnData::Datetime(v),
-            };
-            Column::new(f.name().clone(), data)
-        })
-        .collect();
-    Table::new(columns).map_err(|e| invalid(&e))
+    let mut columns = Vec::with_capacity(accs.len());
+    let mut failures = Vec::new();
+    for (acc, f) in accs.into_iter().zip(schema.fields()) {
+        let data = match acc {
+            Acc::Float(v) => ColumnData::Float(v),
+            Acc::Int(v) => ColumnData::Int(v),
+            Acc::Bool(v) => ColumnData::Bool(v),
+            Acc::Str(d) => ColumnData::Str(d.finish()),
+            Acc::Datetime(v) => ColumnData::Datetime(v),
+            Acc::Image(builder) => {
+                let described = builder.finish();
+                columns.extend(described.table.columns().iter().cloned());
+                failures.push((
+                    f.name().clone(),
+                    described
+                        .failures
+                        .into_iter()
+                        .map(|x| (x.row, x.error))
+                        .collect(),
+                ));
+                continue;
+            }
+        };
+        columns.push(Column::new(f.name().clone(), data));
+    }
+    let table = Table::new(columns).map_err(|e| ReadError::DuplicateColumn {
+        path: show(path),
+        name: e.to_string(),
+    })?;
+    Ok(ParquetWithImages { table, failures })
 }

@@ -91,9 +91,11 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<DecodedImage, ImageE
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     // The decoder's own allocation limit is a second fence behind the pixel count: the widest
-    // buffer a decoder may allocate is four 32-bit float channels per pixel.
+    // buffer a decoder may allocate is four 32-bit float channels per pixel. It never goes
+    // below 64 MiB, so that with a small pixel limit the header's dimensions, not a decoder's
+    // working buffers, decide (and the image is reported as too large, not corrupt).
     let mut decoder_limits = ::image::Limits::default();
-    decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(16));
+    decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(16).max(64 << 20));
     reader.limits(decoder_limits);
     let decoder = reader.into_decoder().map_err(decode_error)?;
     let (width, height) = decoder.dimensions();
