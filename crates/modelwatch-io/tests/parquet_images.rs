@@ -19,7 +19,7 @@ fn write(path: &Path, columns: Vec<(&str, ArrayRef)>) {
     let file = std::fs::File::create(path).unwrap();
     // Small row groups, so the rows of the image column span several of them.
     let props = parquet::file::properties::WriterProperties::builder()
-        .set_max_row_group_size(3)
+        .set_max_row_group_row_count(Some(3))
         .build();
     let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
     w.write(&batch).unwrap();
