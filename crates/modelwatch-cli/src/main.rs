@@ -3,6 +3,7 @@
 mod alerts_cmd;
 mod config;
 mod demo_cmd;
+mod images;
 mod report_cmd;
 mod serve_cmd;
 mod test_cmd;

@@ -12,11 +12,13 @@ use modelwatch_core::drift::DriftMethod;
 use modelwatch_core::results::{Meta, Preset, Results};
 use modelwatch_core::run::{run_presets, RunSpec};
 use modelwatch_core::setting::Setting;
-use modelwatch_core::table::Table;
-use modelwatch_io::{read_table, Format, ReadOptions};
-use modelwatch_report::{render_html, render_terminal, to_json, TerminalStyle};
+use modelwatch_io::{Format, ReadOptions};
+use modelwatch_report::html::images::ImageGallery;
+use modelwatch_report::html::{render_html_with, HtmlOptions};
+use modelwatch_report::{render_terminal, to_json, TerminalStyle};
 
 use crate::config::ConfigFile;
+use crate::images::{galleries, read_dataset, FOLDER_IMAGE_COLUMN};
 
 /// The inputs shared by `report` and `test`: the two datasets, how to read them, the column
 /// schema and the drift settings.
@@ -149,6 +151,8 @@ pub struct BuildOptions<'a> {
     pub allow_empty_current: bool,
     /// Presets computed in addition to `--preset` (the ones a test suite needs).
     pub extra_presets: &'a [Preset],
+    /// Fetch example images of image columns again and make their thumbnails (for HTML).
+    pub galleries: bool,
 }
 
 /// The presets to compute: `--preset` plus `extra`, without repeats, in display order.
@@ -198,99 +202,6 @@ fn parse_delimiter(s: &str) -> anyhow::Result<u8> {
     }
 }
 
-/// The image column a folder of images is described as: its descriptors are
-/// `image.width`, `image.brightness`, ...
-const FOLDER_IMAGE_COLUMN: &str = "image";
-
-/// Reads one dataset: a folder of images, or a table whose `images` columns (`--image`)
-/// are replaced by their descriptors.
-fn read(path: &Path, options: &ReadOptions, images: &[String]) -> anyhow::Result<Table> {
-    if path.is_dir() {
-        return read_folder(path);
-    }
-    let table = read_table(path, options).map_err(|e| match e {
-        modelwatch_io::ReadError::UnknownFormat { .. } => {
-            anyhow::anyhow!("{e}; pass --format csv|parquet|jsonl")
-        }
-        e => e.into(),
-    })?;
-    describe_images(table, path, images)
-}
-
-/// Reads a folder of images into its descriptor columns, saying on standard error which
-/// images could not be described (they are missing values) and how many other files
-/// were not read.
-fn read_folder(dir: &Path) -> anyhow::Result<Table> {
-    let folder = modelwatch_io::images::read_image_folder(
-        dir,
-        FOLDER_IMAGE_COLUMN,
-        &modelwatch_core::descriptors::image::ImageLimits::default(),
-    )?;
-    warn_failures(
-        &dir.display().to_string(),
-        folder.table.rows(),
-        &folder.failures,
-    );
-    if folder.skipped > 0 {
-        eprintln!(
-            "note: {}: {} file(s) without an image extension were not read",
-            dir.display(),
-            folder.skipped
-        );
-    }
-    Ok(folder.table)
-}
-
-/// One `warning:` line for the images of `source` that could not be described (they are
-/// missing values): how many, why, and the first of them (`T` names it: a file or a row).
-fn warn_failures<T: std::fmt::Display>(
-    source: &str,
-    images: usize,
-    failures: &[(T, modelwatch_core::descriptors::image::ImageError)],
-) {
-    let Some((first, error)) = failures.first() else {
-        return;
-    };
-    let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
-    for (_, e) in failures {
-        *reasons.entry(e.reason().as_str()).or_insert(0) += 1;
-    }
-    let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
-    eprintln!(
-        "warning: {source}: {} of {images} images could not be described ({}), e.g. {first}: \
-         {error}; they count as missing values",
-        failures.len(),
-        reasons.join(", ")
-    );
-}
-
-/// Replaces each `--image` column of a table read from `path` by its descriptor columns.
-fn describe_images(table: Table, path: &Path, columns: &[String]) -> anyhow::Result<Table> {
-    let base = path.parent().unwrap_or(Path::new("."));
-    let mut table = table;
-    for column in columns {
-        let described = modelwatch_io::images::describe_table_images(
-            &table,
-            column,
-            base,
-            &modelwatch_core::descriptors::image::ImageLimits::default(),
-        )
-        .with_context(|| format!("{}: --image", path.display()))?;
-        let failures: Vec<(String, _)> = described
-            .failures
-            .into_iter()
-            .map(|(row, e)| (format!("row {}", row + 1), e))
-            .collect();
-        warn_failures(
-            &format!("{} column `{column}`", path.display()),
-            described.table.rows(),
-            &failures,
-        );
-        table = described.table;
-    }
-    Ok(table)
-}
-
 /// Writes `contents` to `path` atomically (see [`modelwatch_io::write_atomically`]).
 pub fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     modelwatch_io::write_atomically(path, |f| f.write_all(contents))
@@ -298,7 +209,7 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Reads both datasets, applies the config file and the flags, and computes the results.
-pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result<Results> {
+pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result<Built> {
     let config = match &args.config {
         Some(p) => ConfigFile::load(p)?,
         None => ConfigFile::default(),
@@ -415,12 +326,12 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
         None
     };
     // Read both files in parallel; each reader parallelises internally too.
-    let (reference, current) = rayon::join(
-        || read(&args.reference, &options, &args.image),
-        || read(&args.current, &options, &args.image),
+    let (reference_set, current_set) = rayon::join(
+        || read_dataset(&args.reference, &options, &args.image),
+        || read_dataset(&args.current, &options, &args.image),
     );
-    let reference = reference?;
-    let current = current?;
+    let (reference_set, current_set) = (reference_set?, current_set?);
+    let (reference, current) = (&reference_set.table, &current_set.table);
     if let Some(pb) = spinner {
         pb.finish_and_clear();
     }
@@ -487,12 +398,24 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
         proba_threshold: args.proba_threshold,
         on_model_quality_skipped: None,
     };
-    let results = run_presets(&reference, &current, &spec, meta, &tick)
+    let results = run_presets(reference, current, &spec, meta, &tick)
         .map_err(|e| anyhow::anyhow!(e.message(&flag)))?;
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }
-    Ok(results)
+    let galleries = match (&results.drift, opts.galleries) {
+        (Some(drift), true) => galleries(drift, &reference_set, &current_set),
+        _ => Vec::new(),
+    };
+    Ok(Built { results, galleries })
+}
+
+/// What [`build_results`] computed.
+pub struct Built {
+    /// The results.
+    pub results: Results,
+    /// Example images of each image column, when [`BuildOptions::galleries`] asked for them.
+    pub galleries: Vec<ImageGallery>,
 }
 
 /// Writes JSON where `--json` says: `-` for standard output, else a file (atomically).
@@ -536,18 +459,23 @@ pub fn print_text(text: &str, json_to_stdout: bool) {
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let json_to_stdout = args.json.as_deref() == Some("-");
     let interactive = std::io::stderr().is_terminal() && !args.quiet;
-    let results = build_results(
+    let Built { results, galleries } = build_results(
         &args.input,
         BuildOptions {
             interactive,
             allow_empty_current: false,
             extra_presets: &[],
+            galleries: args.html.is_some(),
         },
     )?;
 
     write_json(args.json.as_deref(), &to_json(&results))?;
     if let Some(path) = &args.html {
-        write_atomically(path, render_html(&results).as_bytes())?;
+        let options = HtmlOptions {
+            galleries: &galleries,
+            ..HtmlOptions::default()
+        };
+        write_atomically(path, render_html_with(&results, &options).as_bytes())?;
     }
 
     if !args.quiet {

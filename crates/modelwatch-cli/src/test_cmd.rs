@@ -13,7 +13,7 @@ use modelwatch_report::checks::{render_checks, to_junit};
 use modelwatch_report::html::{render_html_with, HtmlOptions};
 
 use crate::report_cmd::{
-    build_results, print_text, terminal_style, write_atomically, write_json, BuildOptions,
+    build_results, print_text, terminal_style, write_atomically, write_json, BuildOptions, Built,
     InputArgs,
 };
 
@@ -103,12 +103,13 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
 
     let json_to_stdout = args.json.as_deref() == Some("-");
     let interactive = std::io::stderr().is_terminal() && !args.quiet;
-    let results = build_results(
+    let Built { results, galleries } = build_results(
         &args.input,
         BuildOptions {
             interactive,
             allow_empty_current: true,
             extra_presets: &needed,
+            galleries: args.html.is_some(),
         },
     )?;
     let value = serde_json::to_value(&results).context("cannot serialize the results")?;
@@ -130,7 +131,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.html {
         let options = HtmlOptions {
             checks: Some(&report),
-            ..HtmlOptions::default()
+            galleries: &galleries,
         };
         write_atomically(path, render_html_with(&results, &options).as_bytes())?;
     }

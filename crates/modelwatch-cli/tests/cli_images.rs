@@ -210,3 +210,152 @@ fn an_image_column_of_a_table_is_replaced_by_its_descriptors() {
         "{stderr}"
     );
 }
+
+/// A small PNG of `width` x `height` whose brightness is `level`.
+fn png(width: u32, height: u32, level: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([
+            level,
+            level.saturating_add((x % 7) as u8),
+            level.saturating_sub((y % 5) as u8),
+        ])
+    });
+    let mut out = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+/// The `figcaption` labels of one strip of the Images section, in order.
+fn captions<'a>(html: &'a str, strip_title: &str) -> Vec<&'a str> {
+    let start = html.find(strip_title).unwrap();
+    let strip = &html[start..];
+    let strip = &strip[..strip.find("</div>").unwrap()];
+    strip
+        .split("<figcaption>")
+        .skip(1)
+        .map(|c| &c[..c.find("<br>").unwrap()])
+        .collect()
+}
+
+#[test]
+fn the_html_report_shows_the_new_cameras_images_and_stays_small() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reference, current) = (dir.path().join("ref"), dir.path().join("cur"));
+    std::fs::create_dir_all(&reference).unwrap();
+    std::fs::create_dir_all(&current).unwrap();
+    for i in 0..200u32 {
+        let name = format!("old_{i:04}.png");
+        std::fs::write(reference.join(name), png(64, 48, 60 + (i % 90) as u8)).unwrap();
+    }
+    // 1,000 current images: most from the old camera, 50 portraits from a new one.
+    for i in 0..1000u32 {
+        let (name, bytes) = if i % 20 == 7 {
+            (format!("new_{i:04}.png"), png(48, 64, 60 + (i % 90) as u8))
+        } else {
+            (format!("old_{i:04}.png"), png(64, 48, 60 + (i % 90) as u8))
+        };
+        std::fs::write(current.join(name), bytes).unwrap();
+    }
+    let html = dir.path().join("report.html");
+    let (code, stderr) = report(
+        &reference,
+        &current,
+        &[
+            "--preset".as_ref(),
+            "drift".as_ref(),
+            "--html".as_ref(),
+            html.as_os_str(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<section id=\"images\">"));
+    assert!(page.contains("<a href=\"#images\">Images</a>"));
+    // Chosen on a descriptor that drifted (the portraits differ in shape and file size).
+    assert!(page.contains("</code>, which drifted"));
+    let current_captions = captions(&page, "Current, farthest from the reference");
+    assert_eq!(current_captions.len(), 8);
+    assert!(
+        current_captions.iter().all(|c| c.starts_with("new_")),
+        "{current_captions:?}"
+    );
+    let reference_captions = captions(&page, "Reference, typical");
+    assert_eq!(reference_captions.len(), 8);
+    assert!(reference_captions.iter().all(|c| c.starts_with("old_")));
+    assert_eq!(page.matches("src=\"data:image/jpeg;base64,").count(), 16);
+    assert!(page.len() < 1_000_000, "{} bytes", page.len());
+}
+
+#[test]
+fn a_binary_parquet_image_column_is_described_and_shown() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, BinaryArray, RecordBatch, StringArray};
+
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, images: Vec<Vec<u8>>| {
+        let path = dir.path().join(name);
+        let labels: Vec<&str> = (0..images.len())
+            .map(|i| if i % 2 == 0 { "a" } else { "b" })
+            .collect();
+        let refs: Vec<Option<&[u8]>> = images.iter().map(|b| Some(b.as_slice())).collect();
+        let batch = RecordBatch::try_from_iter([
+            ("label", Arc::new(StringArray::from(labels)) as ArrayRef),
+            ("photo", Arc::new(BinaryArray::from(refs)) as ArrayRef),
+        ])
+        .unwrap();
+        let file = std::fs::File::create(&path).unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        path
+    };
+    let reference = write(
+        "ref.parquet",
+        (0..30).map(|i| png(40, 30, 50 + i)).collect(),
+    );
+    let mut current_images: Vec<Vec<u8>> = (0..30).map(|i| png(40, 30, 150 + i)).collect();
+    current_images[3] = b"garbage".to_vec();
+    let current = write("cur.parquet", current_images);
+    let (json, html) = (dir.path().join("out.json"), dir.path().join("out.html"));
+    let flags = ["--preset", "drift", "--image", "photo", "--json"].map(std::ffi::OsStr::new);
+    let (code, stderr) = report(
+        &reference,
+        &current,
+        &[
+            &flags[..],
+            &[json.as_os_str(), "--html".as_ref(), html.as_os_str()],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains(
+            "column `photo`: 1 of 30 images could not be described (unknown_format 1), e.g. row 4"
+        ),
+        "{stderr}"
+    );
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let brightness = v["drift"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == "photo.brightness")
+        .unwrap();
+    assert_eq!(brightness["drifted"], true);
+    assert_eq!(brightness["current_missing"], 1);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<code>photo.brightness</code>, which drifted"));
+    // The brightest current images (rows 30, 29, ...) are the farthest from the reference.
+    assert_eq!(
+        captions(&page, "Current, farthest from the reference")[..2],
+        ["row 30", "row 29"]
+    );
+    assert_eq!(page.matches("src=\"data:image/jpeg;base64,").count(), 16);
+
+    // Without --image, the binary column is refused by name.
+    let (code, stderr) = report(&reference, &current, &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("photo"), "{stderr}");
+}

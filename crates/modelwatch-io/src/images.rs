@@ -139,7 +139,7 @@ pub fn describe_table_images(
     let described = describe_image_column(
         column,
         table.rows(),
-        |r| values.get(r).map(|v| image_bytes(v, base)),
+        |r| values.get(r).map(|v| image_value_bytes(v, base)),
         limits,
     );
     let mut columns: Vec<Column> = table
@@ -164,7 +164,7 @@ pub fn describe_table_images(
 pub const MAX_IMAGE_FILE_BYTES: u64 = 256 << 20;
 
 /// A regular file of at most [`MAX_IMAGE_FILE_BYTES`], read whole.
-fn read_image_file(path: &Path) -> Result<Vec<u8>, ImageError> {
+pub fn read_image_file(path: &Path) -> Result<Vec<u8>, ImageError> {
     let unreadable = |why: String| ImageError::Unreadable(format!("{}: {why}", show(path)));
     let meta = std::fs::metadata(path).map_err(|e| unreadable(crate::error::io_message(&e)))?;
     if !meta.is_file() {
@@ -179,8 +179,9 @@ fn read_image_file(path: &Path) -> Result<Vec<u8>, ImageError> {
     std::fs::read(path).map_err(|e| unreadable(crate::error::io_message(&e)))
 }
 
-/// The bytes of one image value: a file named with an image extension, or base64 text.
-fn image_bytes(value: &str, base: &Path) -> Result<Vec<u8>, ImageError> {
+/// The bytes of one image value of a table: a file named with an image extension (relative to
+/// `base` unless absolute), a `data:` URI, or base64 text.
+pub fn image_value_bytes(value: &str, base: &Path) -> Result<Vec<u8>, ImageError> {
     let v = value.trim();
     if let Some(uri) = v.strip_prefix("data:") {
         let (_, payload) = uri
