@@ -3,6 +3,8 @@
 mod alerts_cmd;
 mod config;
 mod demo_cmd;
+#[allow(dead_code)]
+mod demo_photos;
 mod images;
 mod report_cmd;
 mod serve_cmd;
