@@ -1,5 +1,8 @@
-//! `modelwatch demo`: the server with an `iris` project and a built-in client whose
-//! traffic drifts, so the dashboard shows monitoring at work within a minute.
+//! `modelwatch demo`: the server with an `iris` project and a `photos` project, and built-in
+//! clients whose traffic drifts, so the dashboard shows monitoring at work within a minute.
+//!
+//! The `photos` project watches a model that classifies phone photos; its traffic is
+//! described in [`crate::demo_photos`]: after `--camera-start` a new phone camera appears.
 //!
 //! The client talks to the server over loopback HTTP like any model service would: it
 //! sends prediction events (the four Iris measurements, the model's prediction, and the
@@ -56,7 +59,16 @@ pub struct DemoArgs {
     /// Serve under this path prefix (as `serve --base-path`).
     #[arg(long)]
     pub base_path: Option<String>,
+    /// Photos per second sent to the `photos` project (0: no photos project).
+    #[arg(long, default_value_t = 2.0)]
+    pub photo_rate: f64,
+    /// When the new phone camera starts to appear in the photos.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub camera_start: Duration,
 }
+
+/// Photos in the `photos` project's reference.
+const REFERENCE_PHOTOS: usize = 200;
 
 /// One reference row: the four measurements and the species.
 #[derive(Debug, Clone)]
@@ -306,6 +318,72 @@ fn create_project(agent: &ureq::Agent, api: &str, args: &DemoArgs) -> anyhow::Re
     Ok(())
 }
 
+/// Creates (or resets the settings of) the `photos` project and uploads its reference, a
+/// zip of the old camera's photos.
+fn create_photos_project(agent: &ureq::Agent, api: &str, args: &DemoArgs) -> anyhow::Result<()> {
+    let settings = json!({
+        "columns": {"images": ["photo"], "prediction": "prediction"},
+        "presets": ["drift", "summary"],
+        "schedule": {
+            "interval": humantime::format_duration(args.interval).to_string(),
+            "window": humantime::format_duration(args.window).to_string(),
+            "min_rows": 10,
+        },
+    });
+    send(
+        agent,
+        "PUT",
+        &format!("{api}/projects/photos"),
+        "application/json",
+        settings.to_string().as_bytes(),
+    )?;
+    let zip = crate::demo_photos::reference_zip(args.seed, REFERENCE_PHOTOS)?;
+    send(
+        agent,
+        "PUT",
+        &format!("{api}/projects/photos/reference"),
+        "application/zip",
+        &zip,
+    )?;
+    Ok(())
+}
+
+/// The photo client: photos at `photo_rate` per second, until `stop`.
+fn run_photo_client(api: String, args: &DemoArgs, stop: &AtomicBool) {
+    let agent = agent();
+    let mut traffic = crate::demo_photos::PhotoTraffic::new(
+        args.seed,
+        args.photo_rate,
+        args.camera_start.as_secs_f64(),
+    );
+    let url = format!("{api}/projects/photos/events");
+    let start = Instant::now();
+    let mut errors = 0u64;
+    while !stop.load(Ordering::SeqCst) {
+        let due = (start.elapsed().as_secs_f64() * args.photo_rate) as u64;
+        let mut batch = Vec::new();
+        // A late client catches up in bounded bodies (about 15 KB of base64 per photo).
+        while traffic.sent < due && batch.len() < 200 {
+            batch.push(traffic.next_event());
+        }
+        if !batch.is_empty() {
+            let body = serde_json::Value::Array(batch).to_string();
+            match send(&agent, "POST", &url, "application/json", body.as_bytes()) {
+                Ok(_) => {}
+                Err(e) if !stop.load(Ordering::SeqCst) => {
+                    errors += 1;
+                    eprintln!("demo photo client: {e}");
+                }
+                Err(_) => break,
+            }
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    if errors > 0 {
+        eprintln!("demo photo client: {errors} requests failed");
+    }
+}
+
 /// The client loop: events at `rate` per second, labels a little later, until `stop`.
 fn run_client(api: String, args: &DemoArgs, stop: &AtomicBool) {
     // Labels come 3 s after their events; sooner with snapshots more often than every 6 s,
@@ -395,6 +473,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     if !(args.rate > 0.0 && args.rate <= 5000.0) {
         anyhow::bail!("--rate must be between 0 and 5000 events per second");
     }
+    if !(args.photo_rate >= 0.0 && args.photo_rate <= 100.0) {
+        anyhow::bail!("--photo-rate must be between 0 and 100 photos per second");
+    }
     let temp = tempfile::tempdir().context("cannot create a temporary folder")?;
     let db = args
         .db
@@ -440,7 +521,19 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }));
     let api = format!("{root}/api/v1");
     create_project(&agent(), &api, &args).context("cannot create the demo project")?;
-    println!("modelwatch demo: open {root}/  (project: {root}/projects/iris)");
+    let photos = args.photo_rate > 0.0;
+    if photos {
+        create_photos_project(&agent(), &api, &args)
+            .context("cannot create the demo's photos project")?;
+    }
+    println!(
+        "modelwatch demo: open {root}/  (projects: {root}/projects/iris{})",
+        if photos {
+            format!(", {root}/projects/photos")
+        } else {
+            String::new()
+        }
+    );
     println!(
         "store: {}; a snapshot every {} over the last {}; ~{} predictions/s, labels a few seconds later",
         db.display(),
@@ -456,11 +549,27 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             None => "Ctrl-C stops".to_string(),
         }
     );
+    if photos {
+        println!(
+            "photos: {} photos/s from the Acme A7 camera; a new phone, the Nova X2 (16:9, cooler, noisier), appears from {}s",
+            args.photo_rate,
+            args.camera_start.as_secs()
+        );
+    }
+    let args = Arc::new(args);
+    let photo_client = photos.then(|| {
+        let (api, args, stop) = (api.clone(), args.clone(), stop.clone());
+        std::thread::spawn(move || run_photo_client(api, &args, &stop))
+    });
     let client_stop = stop.clone();
-    let client = std::thread::spawn(move || run_client(api, &args, &client_stop));
+    let client_args = args.clone();
+    let client = std::thread::spawn(move || run_client(api, &client_args, &client_stop));
     let served = runtime.block_on(server);
     stop.store(true, Ordering::SeqCst);
     let _ = client.join();
+    if let Some(c) = photo_client {
+        let _ = c.join();
+    }
     served.context("the server task failed")??;
     drop(temp);
     Ok(ExitCode::SUCCESS)

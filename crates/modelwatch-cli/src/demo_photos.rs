@@ -241,11 +241,31 @@ impl PhotoTraffic {
     }
 }
 
-/// `count` photos of the old camera for the project's reference, as (file name, JPEG).
+/// The project's reference: `count` photos of the old camera in a zip archive (stored, not
+/// deflated: JPEG does not shrink further).
+pub fn reference_zip(seed: u64, count: usize) -> anyhow::Result<Vec<u8>> {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for (name, jpeg) in reference_photos(seed, count) {
+        zip.start_file(format!("train/{name}"), options)?;
+        std::io::Write::write_all(&mut zip, &jpeg)?;
+    }
+    Ok(zip.finish()?.into_inner())
+}
+
+/// `count` photos of the old camera for the project's reference, as (file name, JPEG);
+/// photo `i` depends on the seed and `i` only, so they are drawn in parallel.
 pub fn reference_photos(seed: u64, count: usize) -> Vec<(String, Vec<u8>)> {
-    let mut rng = SplitMix(seed ^ 0x7265_6665_7265_6e63);
+    use rayon::prelude::*;
     (0..count)
-        .map(|i| (format!("train_{i:04}.jpg"), photo(&mut rng, &OLD_CAMERA)))
+        .into_par_iter()
+        .map(|i| {
+            let mut rng = SplitMix(
+                seed ^ 0x7265_6665_7265_6e63 ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
+            (format!("train_{i:04}.jpg"), photo(&mut rng, &OLD_CAMERA))
+        })
         .collect()
 }
 
@@ -299,6 +319,14 @@ mod tests {
         assert_eq!(e["id"], "photo0");
         assert!(e["photo"].as_str().unwrap().starts_with("/9j/"));
         assert!(matches!(e["prediction"].as_str(), Some("day" | "dusk")));
+    }
+
+    #[test]
+    fn the_reference_zip_holds_the_photos() {
+        let bytes = reference_zip(7, 3).unwrap();
+        let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        assert_eq!(archive.len(), 3);
+        assert_eq!(archive.by_index(1).unwrap().name(), "train/train_0001.jpg");
     }
 
     #[test]

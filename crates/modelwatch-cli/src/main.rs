@@ -3,7 +3,6 @@
 mod alerts_cmd;
 mod config;
 mod demo_cmd;
-#[allow(dead_code)]
 mod demo_photos;
 mod images;
 mod report_cmd;
