@@ -5,7 +5,9 @@
 //! those → Str; Date32/Date64/Timestamp (any unit, with or without a time zone) → Datetime in
 //! microseconds UTC (a timestamp without a time zone is taken as UTC; nanoseconds are floored
 //! to microseconds); an all-null (Null-typed) column → Float NaN. Nulls are missing values.
-//! Anything else (lists, structs, binary, ...) is an error naming the column.
+//! A `List`, `LargeList` or `FixedSizeList` of floats or integers is a vector column: the
+//! numeric columns `NAME.0 .. NAME.{d-1}` (see [`crate::vectors`]). Anything else (lists of
+//! other values, structs, binary, ...) is an error naming the column.
 
 use std::fs::File;
 use std::hash::BuildHasherDefault;
@@ -21,6 +23,7 @@ use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderB
 
 use crate::dictionary::WordHasher;
 use crate::error::{one_line, show, ReadError};
+use crate::vectors::{VectorBuilder, VectorColumn};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -29,10 +32,34 @@ enum Kind {
     Bool,
     Str,
     Datetime,
+    Vector,
+}
+
+/// Whether a list of `dt` values is a vector.
+fn is_vector_element(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::Float16
+            | DataType::Float32
+            | DataType::Float64
+            | DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64
+    )
 }
 
 fn kind_of(dt: &DataType) -> Option<Kind> {
     Some(match dt {
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _)
+            if is_vector_element(f.data_type()) =>
+        {
+            Kind::Vector
+        }
         DataType::Float16 | DataType::Float32 | DataType::Float64 | DataType::Null => Kind::Float,
         DataType::Decimal32(..)
         | DataType::Decimal64(..)
@@ -71,6 +98,80 @@ enum Acc {
     Bool(Vec<Option<bool>>),
     Str(OwnedDict),
     Datetime(Vec<Option<i64>>),
+    Vector(VectorBuilder),
+}
+
+/// The values of a primitive numeric array as `f64`, NaN for a null.
+fn numbers_of(a: &dyn Array) -> Option<Vec<f64>> {
+    fn all<T: ArrowPrimitiveType>(a: &dyn Array, f: impl Fn(T::Native) -> f64) -> Vec<f64> {
+        let mut out = Vec::with_capacity(a.len());
+        push_float::<T>(&mut out, a, f);
+        out
+    }
+    Some(match a.data_type() {
+        DataType::Float16 => all::<Float16Type>(a, |v| v.to_f64()),
+        DataType::Float32 => all::<Float32Type>(a, |v| v as f64),
+        DataType::Float64 => all::<Float64Type>(a, |v| v),
+        DataType::Int8 => all::<Int8Type>(a, |v| v as f64),
+        DataType::Int16 => all::<Int16Type>(a, |v| v as f64),
+        DataType::Int32 => all::<Int32Type>(a, |v| v as f64),
+        DataType::Int64 => all::<Int64Type>(a, |v| v as f64),
+        DataType::UInt8 => all::<UInt8Type>(a, |v| v as f64),
+        DataType::UInt16 => all::<UInt16Type>(a, |v| v as f64),
+        DataType::UInt32 => all::<UInt32Type>(a, |v| v as f64),
+        DataType::UInt64 => all::<UInt64Type>(a, |v| v as f64),
+        _ => return None,
+    })
+}
+
+/// Appends the rows of a list column: the values of the whole batch are converted once,
+/// and each row is the range its offsets give.
+fn append_vectors(out: &mut VectorBuilder, a: &dyn Array) -> Result<(), String> {
+    let unexpected = || format!("unexpected type {:?}", a.data_type());
+    let (values, ranges): (Vec<f64>, Vec<(usize, usize)>) = match a.data_type() {
+        DataType::List(_) => {
+            let l = a.as_list::<i32>();
+            let o = l.value_offsets();
+            let r = (0..l.len()).map(|i| (o[i] as usize, o[i + 1] as usize));
+            (
+                numbers_of(l.values().as_ref()).ok_or_else(unexpected)?,
+                r.collect(),
+            )
+        }
+        DataType::LargeList(_) => {
+            let l = a.as_list::<i64>();
+            let o = l.value_offsets();
+            let r = (0..l.len()).map(|i| (o[i] as usize, o[i + 1] as usize));
+            (
+                numbers_of(l.values().as_ref()).ok_or_else(unexpected)?,
+                r.collect(),
+            )
+        }
+        DataType::FixedSizeList(_, n) => {
+            let l = a.as_fixed_size_list();
+            let n = (*n).max(0) as usize;
+            let r = (0..l.len()).map(|i| {
+                let start = l.value_offset(i).max(0) as usize;
+                (start, start + n)
+            });
+            (
+                numbers_of(l.values().as_ref()).ok_or_else(unexpected)?,
+                r.collect(),
+            )
+        }
+        _ => return Err(unexpected()),
+    };
+    for (i, (start, end)) in ranges.into_iter().enumerate() {
+        if a.is_null(i) {
+            out.push(None);
+        } else {
+            let row = values
+                .get(start..end)
+                .ok_or_else(|| "a list's offsets are outside its values".to_string())?;
+            out.push(Some(row));
+        }
+    }
+    Ok(())
 }
 
 fn push_float<T: ArrowPrimitiveType>(
@@ -235,12 +336,13 @@ fn append(acc: &mut Acc, a: &dyn Array) -> Result<(), String> {
             };
             r.map_err(|()| "a date is outside the representable range".to_string())?
         }
+        Acc::Vector(out) => append_vectors(out, a)?,
     }
     Ok(())
 }
 
 /// Reads a Parquet file.
-pub(crate) fn read_parquet(path: &Path) -> Result<Table, ReadError> {
+pub(crate) fn read_parquet(path: &Path) -> Result<(Table, Vec<VectorColumn>), ReadError> {
     let file = File::open(path).map_err(|e| ReadError::io(path, &e))?;
     let meta = file.metadata().map_err(|e| ReadError::io(path, &e))?;
     if meta.len() == 0 {
@@ -282,7 +384,7 @@ pub fn parquet_shape(bytes: &[u8], name: &str) -> Result<(u64, usize), ReadError
 pub(crate) fn parse_parquet<R: parquet::file::reader::ChunkReader + 'static>(
     path: &Path,
     source: R,
-) -> Result<Table, ReadError> {
+) -> Result<(Table, Vec<VectorColumn>), ReadError> {
     guarded(path, || decode_parquet(path, source))
 }
 
@@ -308,7 +410,7 @@ fn guarded<T>(path: &Path, f: impl FnOnce() -> Result<T, ReadError>) -> Result<T
 fn decode_parquet<R: parquet::file::reader::ChunkReader + 'static>(
     path: &Path,
     source: R,
-) -> Result<Table, ReadError> {
+) -> Result<(Table, Vec<VectorColumn>), ReadError> {
     let invalid = |e: &dyn std::fmt::Display| ReadError::InvalidParquet {
         path: show(path),
         message: one_line(e.to_string()),
@@ -344,6 +446,7 @@ fn decode_parquet<R: parquet::file::reader::ChunkReader + 'static>(
             Kind::Bool => Acc::Bool(Vec::with_capacity(rows)),
             Kind::Str => Acc::Str(OwnedDict::default()),
             Kind::Datetime => Acc::Datetime(Vec::with_capacity(rows)),
+            Kind::Vector => Acc::Vector(VectorBuilder::new(f.name())),
         });
     }
 
@@ -362,19 +465,29 @@ fn decode_parquet<R: parquet::file::reader::ChunkReader + 'static>(
         }
     }
 
-    let columns: Vec<Column> = accs
-        .into_iter()
+    let plain: std::collections::HashSet<&str> = accs
+        .iter()
         .zip(schema.fields())
-        .map(|(acc, f)| {
-            let data = match acc {
-                Acc::Float(v) => ColumnData::Float(v),
-                Acc::Int(v) => ColumnData::Int(v),
-                Acc::Bool(v) => ColumnData::Bool(v),
-                Acc::Str(d) => ColumnData::Str(d.finish()),
-                Acc::Datetime(v) => ColumnData::Datetime(v),
-            };
-            Column::new(f.name().clone(), data)
-        })
+        .filter(|(acc, _)| !matches!(acc, Acc::Vector(_)))
+        .map(|(_, f)| f.name().as_str())
         .collect();
-    Table::new(columns).map_err(|e| invalid(&e))
+    let mut columns: Vec<Column> = Vec::with_capacity(accs.len());
+    let mut vectors = Vec::new();
+    for (acc, f) in accs.into_iter().zip(schema.fields()) {
+        let data = match acc {
+            Acc::Float(v) => ColumnData::Float(v),
+            Acc::Int(v) => ColumnData::Int(v),
+            Acc::Bool(v) => ColumnData::Bool(v),
+            Acc::Str(d) => ColumnData::Str(d.finish()),
+            Acc::Datetime(v) => ColumnData::Datetime(v),
+            Acc::Vector(b) => {
+                let (components, vector) = b.finish(&|n| plain.contains(n));
+                columns.extend(components);
+                vectors.push(vector);
+                continue;
+            }
+        };
+        columns.push(Column::new(f.name().clone(), data));
+    }
+    Ok((Table::new(columns).map_err(|e| invalid(&e))?, vectors))
 }
