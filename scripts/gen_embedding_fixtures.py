@@ -13,7 +13,13 @@ embedding drift methods (`evidently.legacy.metrics.data_drift.embedding_drift_me
     compared, modelwatch uses its own seeded classifier);
   * `distance`, `ratio` and `mmd` after PCA to 4 components.
 
-Each method returns (score, drift); both are written. The data are Gaussian "embeddings" with a
+Each method returns (score, drift); both are written.
+
+It also writes a table for the end-to-end tests of the CLI: `table_reference.csv` and
+`table_current.csv` (the `small_mean_shift` vectors as columns `emb_0 .. emb_15`, plus a plain
+feature `x`) and `table_expected.json`, the results of Evidently 0.7.23's
+`EmbeddingsDriftMetric` (legacy `Report`, `ColumnMapping(embeddings={"emb": [...]})`) for the
+default method and for `ratio`, `distance` (euclidean, cosine), `mmd` and `model`. The data are Gaussian "embeddings" with a
 low-rank correlation structure, drawn from fixed seeds: no drift, a mean shift in every
 component, a variance change, a shift in a few components only, at 300 x 16 and 1,200 x 24,
 plus a batch of small 200 x 8 cases with shifts of several sizes for the classifier verdicts.
@@ -102,6 +108,55 @@ def case(name, seed, n_ref, n_cur, dim, kind, size=1.0, full=True):
     }
 
 
+def write_table(case_doc):
+    from evidently.legacy.metrics import EmbeddingsDriftMetric
+    from evidently.legacy.pipeline.column_mapping import ColumnMapping
+    from evidently.legacy.report import Report
+
+    dim = case_doc["dim"]
+    names = [f"emb_{j}" for j in range(dim)]
+    rng = np.random.default_rng(7)
+    frames = {}
+    for side in ["reference", "current"]:
+        values = np.array(case_doc[side]).reshape(-1, dim)
+        frame = pd.DataFrame(values, columns=names)
+        frame.insert(0, "x", np.round(rng.normal(size=len(frame)), 5))
+        frames[side] = frame
+        frame.to_csv(OUT.parent / f"table_{side}.csv", index=False)
+    methods = {
+        "default": None,
+        "ratio": edm.ratio(),
+        "distance": edm.distance(),
+        "distance_cosine": edm.distance(dist="cosine"),
+        "mmd": edm.mmd(),
+        "model": edm.model(),
+    }
+    expected = {}
+    for key, method in methods.items():
+        report = Report(metrics=[EmbeddingsDriftMetric("emb", drift_method=method)])
+        report.run(
+            reference_data=frames["reference"],
+            current_data=frames["current"],
+            column_mapping=ColumnMapping(embeddings={"emb": names}),
+        )
+        result = report.as_dict()["metrics"][0]["result"]
+        expected[key] = {
+            "method": result["method_name"],
+            "score": float(result["drift_score"]),
+            "drift": bool(result["drift_detected"]),
+        }
+    doc = {
+        "generator": "scripts/gen_embedding_fixtures.py",
+        "evidently": "0.7.23",
+        "case": case_doc["name"],
+        "dimension": dim,
+        "results": expected,
+    }
+    path = OUT.parent / "table_expected.json"
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"wrote {path} and the two tables")
+
+
 def main():
     warnings.filterwarnings("ignore")
     cases = []
@@ -122,6 +177,7 @@ def main():
     }
     OUT.write_text(json.dumps(doc, separators=(",", ":")) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(cases)} cases)")
+    write_table(next(c for c in cases if c["name"] == "small_mean_shift"))
 
 
 if __name__ == "__main__":

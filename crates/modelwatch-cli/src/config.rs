@@ -4,12 +4,16 @@
 //! [columns]
 //! numerical = ["age"]
 //! target = "label"
+//! embeddings = { emb = "emb_", pair = ["x", "y"] }
 //!
 //! [drift]
 //! method = "psi"
 //! drift_share = 0.3
 //! [drift.column_methods]
 //! age = "ks"
+//! [drift.embedding_methods]
+//! emb = "mmd"
+//! pair = { method = "distance", dist = "cosine" }
 //! ```
 
 use std::path::Path;

@@ -10,7 +10,7 @@ use modelwatch_core::descriptors::image::thumbnail::{thumbnail_jpeg, THUMBNAIL_M
 use modelwatch_core::descriptors::image::{ImageError, ImageLimits};
 use modelwatch_core::drift::DriftReport;
 use modelwatch_core::table::{ColumnData, StrColumn, Table};
-use modelwatch_io::{read_table, Format, ReadOptions};
+use modelwatch_io::{read_table_with_vectors, Format, ReadOptions, VectorColumn};
 use modelwatch_report::html::images::{ImageGallery, Thumbnail};
 use rayon::prelude::*;
 
@@ -36,8 +36,11 @@ enum ImageSource {
 /// came from.
 #[derive(Debug)]
 pub struct Dataset {
-    /// The table, image columns replaced by their descriptor columns.
+    /// The table, image columns replaced by their descriptor columns, vector columns by
+    /// their component columns.
     pub table: Table,
+    /// The vector (list) columns the file held.
+    pub vectors: Vec<VectorColumn>,
     sources: Vec<(String, ImageSource)>,
 }
 
@@ -54,7 +57,7 @@ pub fn read_dataset(
     let parquet = options.format.or_else(|| Format::from_path(path)) == Some(Format::Parquet);
     let limits = ImageLimits::default();
     let mut sources = Vec::new();
-    let table = if parquet && !images.is_empty() {
+    let (table, vectors) = if parquet && !images.is_empty() {
         let read = modelwatch_io::read_parquet_with_images(path, images, &limits)?;
         for (column, failures) in read.failures {
             warn_row_failures(path, &column, read.table.rows(), failures);
@@ -64,14 +67,15 @@ pub fn read_dataset(
             };
             sources.push((column, source));
         }
-        read.table
+        (read.table, read.vectors)
     } else {
-        read_table(path, options).map_err(|e| match e {
+        let read = read_table_with_vectors(path, options).map_err(|e| match e {
             modelwatch_io::ReadError::UnknownFormat { .. } => {
                 anyhow::anyhow!("{e}; pass --format csv|parquet|jsonl")
             }
             e => e.into(),
-        })?
+        })?;
+        (read.table, read.vectors)
     };
     let base = path.parent().unwrap_or(Path::new("."));
     let mut table = table;
@@ -91,7 +95,11 @@ pub fn read_dataset(
         }
         table = described.table;
     }
-    Ok(Dataset { table, sources })
+    Ok(Dataset {
+        table,
+        vectors,
+        sources,
+    })
 }
 
 /// Reads a folder of images into its descriptor columns, saying on standard error which
@@ -131,6 +139,7 @@ fn read_folder(dir: &Path) -> anyhow::Result<Dataset> {
     };
     Ok(Dataset {
         table: folder.table,
+        vectors: Vec::new(),
         sources: vec![(FOLDER_IMAGE_COLUMN.to_string(), source)],
     })
 }

@@ -8,11 +8,13 @@ use std::time::SystemTime;
 use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use modelwatch_core::drift::DriftMethod;
+use modelwatch_core::drift::{DriftMethod, EmbeddingDriftResult, EmbeddingMethodSetting};
 use modelwatch_core::results::{Meta, Preset, Results};
 use modelwatch_core::run::{run_presets, RunSpec};
+use modelwatch_core::schema::{EmbeddingColumns, SchemaOverrides};
 use modelwatch_core::setting::Setting;
-use modelwatch_io::{Format, ReadOptions};
+use modelwatch_core::table::Table;
+use modelwatch_io::{Format, ReadOptions, VectorColumn};
 use modelwatch_report::html::images::ImageGallery;
 use modelwatch_report::html::{render_html_with, HtmlOptions};
 use modelwatch_report::{render_terminal, to_json, TerminalStyle};
@@ -90,6 +92,15 @@ pub struct InputArgs {
     /// The prediction column.
     #[arg(long, value_name = "COL")]
     pub prediction: Option<String>,
+    /// An embedding, tested as a whole: NAME=PREFIX takes the columns PREFIX0, PREFIX1, ...
+    /// (e.g. emb=emb_), NAME=COL1,COL2,... lists them (repeatable). List columns of Parquet
+    /// and arrays of JSON Lines are embeddings without this flag.
+    #[arg(long, value_name = "NAME=PREFIX")]
+    pub embedding: Vec<String>,
+    /// Drift method of one embedding, as NAME=METHOD (repeatable): model (default), ratio,
+    /// distance or mmd.
+    #[arg(long, value_name = "NAME=METHOD")]
+    pub embedding_method: Vec<String>,
 
     /// Drift method for every column (Evidently's names: ks, chisquare, z, wasserstein, psi, ...).
     #[arg(long, value_name = "METHOD")]
@@ -177,6 +188,8 @@ pub fn flag(setting: Setting) -> String {
     match setting {
         Setting::ColumnMethods => "--column-method".into(),
         Setting::ColumnThresholds => "--column-threshold".into(),
+        Setting::Embeddings => "--embedding".into(),
+        Setting::EmbeddingMethods => "--embedding-method".into(),
         // No flag of its own: it is set in the settings file only.
         Setting::TextThreshold => "text_threshold (in the [drift] table of --config)".into(),
         other => format!("--{}", other.name().replace('_', "-")),
@@ -200,6 +213,101 @@ fn parse_delimiter(s: &str) -> anyhow::Result<u8> {
         _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
         _ => bail!("--delimiter: expected one ASCII character, got `{s}`"),
     }
+}
+
+/// The vector columns of the two files as embeddings. A vector column readable on both
+/// sides with one dimension is declared with the prefix `NAME.` (unless the user declared
+/// `NAME` already); any other is unreadable: the reason, per name, goes into the report as
+/// that embedding's error, and its component columns are taken out of the side that had
+/// them, so that they are not tested one by one.
+fn declare_vectors(
+    schema: &mut SchemaOverrides,
+    (reference, current): (&mut Table, &mut Table),
+    (ref_vectors, cur_vectors): (&[VectorColumn], &[VectorColumn]),
+    (ref_path, cur_path): (&Path, &Path),
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut names: Vec<&str> = ref_vectors
+        .iter()
+        .chain(cur_vectors)
+        .map(|v| v.name.as_str())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut unreadable = Vec::new();
+    for name in names {
+        let find = |vs: &[VectorColumn]| vs.iter().find(|v| v.name == name).cloned();
+        let (r, c) = (find(ref_vectors), find(cur_vectors));
+        let side_error = |v: &Option<VectorColumn>, path: &Path| {
+            v.as_ref()
+                .and_then(|v| v.error.clone())
+                .map(|e| format!("{}: {e}", path.display()))
+        };
+        let problem = side_error(&r, ref_path)
+            .or_else(|| side_error(&c, cur_path))
+            .or_else(|| match (&r, &c) {
+                (Some(r), Some(c)) if r.dimension != c.dimension => Some(format!(
+                    "the reference vectors have {} components, the current vectors {}",
+                    r.dimension, c.dimension
+                )),
+                _ => None,
+            });
+        match problem {
+            None => {
+                let prefix = r.or(c).expect("a name of either side").prefix();
+                schema
+                    .embeddings
+                    .entry(name.to_string())
+                    .or_insert(EmbeddingColumns::Prefix(prefix));
+            }
+            Some(problem) => {
+                let prefix = format!("{name}{}", modelwatch_io::vectors::COMPONENT_SEPARATOR);
+                for table in [&mut *reference, &mut *current] {
+                    if let Some(kept) = without_components(table, &prefix)? {
+                        *table = kept;
+                    }
+                }
+                eprintln!("warning: vector column `{name}` not tested: {problem}");
+                unreadable.push((name.to_string(), problem));
+            }
+        }
+    }
+    Ok(unreadable)
+}
+
+/// `table` without the component columns of a vector column (`NAME.0`, `NAME.1`, ...), or
+/// `None` when it has none.
+fn without_components(table: &Table, prefix: &str) -> anyhow::Result<Option<Table>> {
+    let is_component = |n: &str| {
+        n.strip_prefix(prefix)
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if !table.column_names().any(is_component) {
+        return Ok(None);
+    }
+    let kept = table
+        .columns()
+        .iter()
+        .filter(|c| !is_component(&c.name))
+        .cloned()
+        .collect();
+    Ok(Some(Table::new(kept)?))
+}
+
+/// Parses `--embedding NAME=PREFIX` or `NAME=COL1,COL2,...`.
+fn parse_embedding(s: &str) -> anyhow::Result<(String, EmbeddingColumns)> {
+    let (name, value) = split_pair("embedding", s)?;
+    let columns = if value.contains(',') {
+        EmbeddingColumns::Columns(
+            value
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+        )
+    } else {
+        EmbeddingColumns::Prefix(value.to_string())
+    };
+    Ok((name.to_string(), columns))
 }
 
 /// Writes `contents` to `path` atomically (see [`modelwatch_io::write_atomically`]).
@@ -252,6 +360,10 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
             }
         }
     }
+    for e in &args.embedding {
+        let (name, columns) = parse_embedding(e)?;
+        schema.embeddings.insert(name, columns);
+    }
     for (dst, src) in [
         (&mut schema.id, &args.id),
         (&mut schema.timestamp, &args.timestamp),
@@ -280,6 +392,16 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
         settings
             .column_methods
             .insert(col.to_string(), parse_method("column-method", m)?);
+    }
+    for pair in &args.embedding_method {
+        let (name, method) = split_pair("embedding-method", pair)?;
+        settings.embedding_methods.insert(
+            name.to_string(),
+            EmbeddingMethodSetting {
+                method: method.to_string(),
+                ..Default::default()
+            },
+        );
     }
     if args.threshold.is_some() {
         settings.threshold = args.threshold;
@@ -330,11 +452,17 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
         || read_dataset(&args.reference, &options, &args.image),
         || read_dataset(&args.current, &options, &args.image),
     );
-    let (reference_set, current_set) = (reference_set?, current_set?);
-    let (reference, current) = (&reference_set.table, &current_set.table);
+    let (mut reference_set, mut current_set) = (reference_set?, current_set?);
     if let Some(pb) = spinner {
         pb.finish_and_clear();
     }
+    let unreadable = declare_vectors(
+        &mut schema,
+        (&mut reference_set.table, &mut current_set.table),
+        (&reference_set.vectors, &current_set.vectors),
+        (&args.reference, &args.current),
+    )?;
+    let (reference, current) = (&reference_set.table, &current_set.table);
     if reference.columns().is_empty() {
         bail!("{}: no columns", args.reference.display());
     }
@@ -398,8 +526,15 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
         proba_threshold: args.proba_threshold,
         on_model_quality_skipped: None,
     };
-    let results = run_presets(reference, current, &spec, meta, &tick)
+    let mut results = run_presets(reference, current, &spec, meta, &tick)
         .map_err(|e| anyhow::anyhow!(e.message(&flag)))?;
+    if let Some(drift) = &mut results.drift {
+        for (name, problem) in unreadable {
+            let entry = EmbeddingDriftResult::unreadable(&name, problem);
+            let at = drift.embeddings.partition_point(|e| e.name < name);
+            drift.embeddings.insert(at, entry);
+        }
+    }
     if let Some(pb) = bar {
         pb.finish_and_clear();
     }
@@ -495,5 +630,23 @@ mod tests {
         assert_eq!(flag(Setting::PredictionProba), "--prediction-proba");
         assert_eq!(flag(Setting::ColumnMethods), "--column-method");
         assert_eq!(flag(Setting::ColumnThresholds), "--column-threshold");
+        assert_eq!(flag(Setting::Embeddings), "--embedding");
+        assert_eq!(flag(Setting::EmbeddingMethods), "--embedding-method");
+    }
+
+    #[test]
+    fn embedding_flags_take_a_prefix_or_a_list() {
+        assert_eq!(
+            parse_embedding("emb=emb_").unwrap(),
+            ("emb".into(), EmbeddingColumns::Prefix("emb_".into()))
+        );
+        assert_eq!(
+            parse_embedding("e=a,b,").unwrap(),
+            (
+                "e".into(),
+                EmbeddingColumns::Columns(vec!["a".into(), "b".into()])
+            )
+        );
+        assert!(parse_embedding("emb").is_err());
     }
 }

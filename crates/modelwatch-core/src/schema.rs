@@ -167,6 +167,54 @@ pub struct SchemaOverrides {
     pub target: Option<String>,
     /// The model's output column.
     pub prediction: Option<String>,
+    /// Embeddings (vector columns) by name: each is a list of numeric columns, or a prefix
+    /// naming the columns `prefix0`, `prefix1`, ... (see [`EmbeddingColumns`]). Their member
+    /// columns are tested together by an embedding drift method, not one by one.
+    pub embeddings: BTreeMap<String, EmbeddingColumns>,
+}
+
+/// The columns of one embedding, as the user declares them: Evidently's list of column
+/// names (`emb = ["a", "b"]`), or a prefix (`emb = "emb_"`) that stands for every column
+/// named the prefix followed by a non-negative integer, in the order of that integer
+/// (`emb_2` before `emb_10`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum EmbeddingColumns {
+    /// The member columns, in order.
+    Columns(Vec<String>),
+    /// The prefix of the member columns.
+    Prefix(String),
+}
+
+impl EmbeddingColumns {
+    /// The columns of `names` (one dataset's, in any order) this declaration stands for, in
+    /// member order: the listed ones that exist, or the prefixed ones sorted by their number.
+    pub fn members<'a>(&self, names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+        match self {
+            EmbeddingColumns::Columns(list) => {
+                let present: std::collections::HashSet<&str> = names.collect();
+                list.iter()
+                    .filter_map(|c| present.get(c.as_str()).copied())
+                    .collect()
+            }
+            EmbeddingColumns::Prefix(prefix) => {
+                let mut numbered: Vec<(u64, &str)> = names
+                    .filter_map(|n| {
+                        let digits = n.strip_prefix(prefix.as_str())?;
+                        // Only plain decimal numbers: `emb_+1` or `emb_ 1` is another column.
+                        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                            return None;
+                        }
+                        Some((digits.parse().ok()?, n))
+                    })
+                    .collect();
+                // `emb_1` and `emb_01` both parse to 1; the name breaks the tie so that the
+                // order does not depend on the file's column order.
+                numbered.sort();
+                numbered.into_iter().map(|(_, n)| n).collect()
+            }
+        }
+    }
 }
 
 /// Errors in user-given column types and roles.

@@ -26,6 +26,8 @@ pub enum Setting {
     Target,
     /// The prediction column.
     Prediction,
+    /// Embeddings (vector columns) and their member columns.
+    Embeddings,
     /// The class-probability columns.
     PredictionProba,
     /// The positive label of a binary classification.
@@ -46,6 +48,8 @@ pub enum Setting {
     ColumnMethods,
     /// Drift thresholds per column.
     ColumnThresholds,
+    /// Drift methods per embedding.
+    EmbeddingMethods,
 }
 
 /// Where a setting lives in a settings file or a project's JSON.
@@ -73,6 +77,7 @@ impl Setting {
             Setting::Timestamp => "timestamp",
             Setting::Target => "target",
             Setting::Prediction => "prediction",
+            Setting::Embeddings => "embeddings",
             Setting::PredictionProba => "prediction_proba",
             Setting::PosLabel => "pos_label",
             Setting::ProbaThreshold => "proba_threshold",
@@ -83,6 +88,7 @@ impl Setting {
             Setting::DriftShare => "drift_share",
             Setting::ColumnMethods => "column_methods",
             Setting::ColumnThresholds => "column_thresholds",
+            Setting::EmbeddingMethods => "embedding_methods",
         }
     }
 
@@ -97,14 +103,16 @@ impl Setting {
             | Setting::Id
             | Setting::Timestamp
             | Setting::Target
-            | Setting::Prediction => SettingGroup::Columns,
+            | Setting::Prediction
+            | Setting::Embeddings => SettingGroup::Columns,
             Setting::Threshold
             | Setting::NumThreshold
             | Setting::CatThreshold
             | Setting::TextThreshold
             | Setting::DriftShare
             | Setting::ColumnMethods
-            | Setting::ColumnThresholds => SettingGroup::Drift,
+            | Setting::ColumnThresholds
+            | Setting::EmbeddingMethods => SettingGroup::Drift,
             Setting::PredictionProba | Setting::PosLabel | Setting::ProbaThreshold => {
                 SettingGroup::Model
             }

@@ -238,7 +238,8 @@ pub fn compute_target(run: &PreparedRun<'_>) -> Result<TargetReport, TargetError
         )
     };
 
-    // Features: shared columns that are not a role column, ignored, id or timestamp.
+    // Features: shared columns that are not a role column, ignored, id, timestamp or a
+    // member of an embedding.
     let is_role_column = |n: &str| named.iter().any(|(m, _)| *m == n);
     let mut features: Vec<(&Column, &Column, ColumnType)> = Vec::new();
     for rc in reference.columns() {
@@ -246,7 +247,11 @@ pub fn compute_target(run: &PreparedRun<'_>) -> Result<TargetReport, TargetError
             continue;
         };
         let resolved = run.column(&rc.name).expect("a column of the reference");
-        if is_role_column(&rc.name) || resolved.ignored || resolved.role != ColumnRole::Feature {
+        if is_role_column(&rc.name)
+            || resolved.ignored
+            || resolved.role != ColumnRole::Feature
+            || run.embedding_of(&rc.name).is_some()
+        {
             continue;
         }
         let ty = resolved.column_type;

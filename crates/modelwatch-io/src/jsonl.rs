@@ -12,7 +12,12 @@
 //! * a column mixing kinds (say numbers and strings) → Str, numbers written as in JSON
 //!   (`1`, `2.5`) and booleans as `True`/`False` (Python's spelling, which is what pandas
 //!   labels would show).
-//! * nested arrays/objects → error naming the line and key.
+//! * an array of numbers in every row (or null) → a vector column: the numeric columns
+//!   `KEY.0 .. KEY.{d-1}` and a [`VectorColumn`] (see [`crate::vectors`]); a `null` inside
+//!   the array is a missing component. Arrays of different lengths, arrays holding other
+//!   values, or arrays mixed with other values under one key keep that key out of the table
+//!   and say why in its [`VectorColumn::error`].
+//! * nested objects → error naming the line and key.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -24,6 +29,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use crate::error::{one_line, show, ReadError};
 use crate::infer::text_column;
 use crate::na::never_na;
+use crate::vectors::{VectorBuilder, VectorColumn, MAX_VECTOR_DIMENSION};
 
 enum Scalar {
     Null,
@@ -31,7 +37,29 @@ enum Scalar {
     Int(i64),
     Float(f64),
     Str(String),
+    /// An array of numbers (`null` inside is NaN), cut after one element past the most a
+    /// vector may have (the length alone then says it is too long).
+    Vector(Vec<f64>),
+    /// An array holding something other than numbers and nulls.
+    BadArray,
     Nested,
+}
+
+/// One element of an array.
+enum Element {
+    Number(f64),
+    Other,
+}
+
+impl<'de> de::Deserialize<'de> for Element {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match Scalar::deserialize(d)? {
+            Scalar::Int(x) => Element::Number(x as f64),
+            Scalar::Float(x) => Element::Number(x),
+            Scalar::Null => Element::Number(f64::NAN),
+            _ => Element::Other,
+        })
+    }
 }
 
 impl<'de> de::Deserialize<'de> for Scalar {
@@ -67,8 +95,22 @@ impl<'de> de::Deserialize<'de> for Scalar {
                 Ok(Scalar::Str(v))
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<Scalar, A::Error> {
-                while a.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Scalar::Nested)
+                let mut values = Vec::new();
+                let mut numbers = true;
+                while let Some(e) = a.next_element::<Element>()? {
+                    match e {
+                        Element::Number(x) if values.len() <= MAX_VECTOR_DIMENSION => {
+                            values.push(x)
+                        }
+                        Element::Number(_) => {}
+                        Element::Other => numbers = false,
+                    }
+                }
+                Ok(if numbers {
+                    Scalar::Vector(values)
+                } else {
+                    Scalar::BadArray
+                })
             }
             fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Scalar, A::Error> {
                 while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
@@ -103,7 +145,7 @@ impl<'de> de::Deserialize<'de> for Row {
 }
 
 /// Reads a JSON Lines file.
-pub(crate) fn read_jsonl(path: &Path) -> Result<Table, ReadError> {
+pub(crate) fn read_jsonl(path: &Path) -> Result<(Table, Vec<VectorColumn>), ReadError> {
     let bytes = std::fs::read(path).map_err(|e| ReadError::io(path, &e))?;
     parse_jsonl(path, &bytes)
 }
@@ -116,7 +158,10 @@ fn json_error(path: &Path, line: u64, message: impl Into<String>) -> ReadError {
     }
 }
 
-pub(crate) fn parse_jsonl(path: &Path, bytes: &[u8]) -> Result<Table, ReadError> {
+pub(crate) fn parse_jsonl(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<(Table, Vec<VectorColumn>), ReadError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().all(|c| c.is_ascii_whitespace()) {
         return Err(ReadError::Empty { path: show(path) });
@@ -145,7 +190,7 @@ pub(crate) fn parse_jsonl(path: &Path, bytes: &[u8]) -> Result<Table, ReadError>
                 return Err(json_error(
                     path,
                     line_no,
-                    format!("key {key:?} holds a nested array or object, which is not supported"),
+                    format!("key {key:?} holds a nested object, which is not supported"),
                 ));
             }
             let j = match index.get(&key) {
@@ -173,12 +218,43 @@ pub(crate) fn parse_jsonl(path: &Path, bytes: &[u8]) -> Result<Table, ReadError>
             }
         }
     }
-    let columns = names
-        .into_iter()
-        .zip(values)
-        .map(|(name, vals)| Column::new(name, column_data(vals)))
+    let is_vector = |vals: &[Scalar]| {
+        vals.iter()
+            .any(|v| matches!(v, Scalar::Vector(_) | Scalar::BadArray))
+    };
+    let plain: std::collections::HashSet<&str> = names
+        .iter()
+        .zip(&values)
+        .filter(|(_, vals)| !is_vector(vals))
+        .map(|(n, _)| n.as_str())
         .collect();
-    Ok(Table::new(columns).expect("keys are unique and every column has one value per line"))
+    let mut columns = Vec::with_capacity(names.len());
+    let mut vectors = Vec::new();
+    for (name, vals) in names.iter().zip(values) {
+        if !is_vector(&vals) {
+            columns.push(Column::new(name.clone(), column_data(vals)));
+            continue;
+        }
+        let mut builder = VectorBuilder::new(name);
+        for v in vals {
+            match v {
+                Scalar::Vector(x) => builder.push(Some(&x)),
+                Scalar::Null => builder.push(None),
+                Scalar::BadArray => builder.push_bad("an array with a value that is not a number"),
+                Scalar::Bool(_) => builder.push_bad("a boolean"),
+                Scalar::Int(_) | Scalar::Float(_) => builder.push_bad("a number"),
+                Scalar::Str(_) => builder.push_bad("a string"),
+                Scalar::Nested => builder.push_bad("an object"),
+            }
+        }
+        let (components, vector) = builder.finish(&|n| plain.contains(n));
+        columns.extend(components);
+        vectors.push(vector);
+    }
+    // A component (`KEY.0`) never shadows a plain key: the builder refuses that, and
+    // keys are unique.
+    let table = Table::new(columns).expect("column names are unique");
+    Ok((table, vectors))
 }
 
 fn column_data(vals: Vec<Scalar>) -> ColumnData {
@@ -189,7 +265,7 @@ fn column_data(vals: Vec<Scalar>) -> ColumnData {
             Scalar::Int(_) => i = true,
             Scalar::Float(_) => f = true,
             Scalar::Str(_) => s = true,
-            Scalar::Null | Scalar::Nested => {}
+            Scalar::Null | Scalar::Nested | Scalar::Vector(_) | Scalar::BadArray => {}
         }
     }
     match (b, i, f, s) {
@@ -231,7 +307,7 @@ fn column_data(vals: Vec<Scalar>) -> ColumnData {
             let text: Vec<Option<String>> = vals
                 .into_iter()
                 .map(|v| match v {
-                    Scalar::Null | Scalar::Nested => None,
+                    Scalar::Null | Scalar::Nested | Scalar::Vector(_) | Scalar::BadArray => None,
                     Scalar::Bool(x) => Some(if x { "True" } else { "False" }.to_owned()),
                     Scalar::Int(x) => Some(x.to_string()),
                     Scalar::Float(x) => Some(format!("{x:?}")),

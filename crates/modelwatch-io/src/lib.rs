@@ -17,6 +17,7 @@ mod jsonl;
 mod na;
 mod number;
 mod parquet;
+pub mod vectors;
 mod write;
 
 use std::path::Path;
@@ -27,6 +28,7 @@ pub use error::ReadError;
 pub use parquet::{
     parquet_binary_rows, parquet_shape, read_parquet_with_images, ParquetWithImages,
 };
+pub use vectors::VectorColumn;
 pub use write::{write_atomically, write_csv};
 
 /// A supported input format.
@@ -98,36 +100,70 @@ fn resolve_format(path: &Path, options: &ReadOptions) -> Result<Format, ReadErro
         })
 }
 
-/// Reads a table from `path`.
+/// A table read from a file, and the vector columns the file held (Parquet lists and JSON
+/// Lines arrays of numbers), each now the columns `NAME.0 ..` of the table or, when it could
+/// not be read, kept out with the reason.
+#[derive(Debug)]
+pub struct TableRead {
+    /// The table.
+    pub table: Table,
+    /// The vector columns, in the file's column order; CSV has none.
+    pub vectors: Vec<VectorColumn>,
+}
+
+/// Reads a table from `path`. Vector columns become their component columns; use
+/// [`read_table_with_vectors`] to learn which they were.
 pub fn read_table(path: &Path, options: &ReadOptions) -> Result<Table, ReadError> {
-    match resolve_format(path, options)? {
-        Format::Csv => csv::read_csv(path, default_delimiter(path, options)),
-        Format::Parquet => parquet::read_parquet(path),
-        Format::JsonLines => jsonl::read_jsonl(path),
-    }
+    read_table_with_vectors(path, options).map(|r| r.table)
+}
+
+/// Reads a table from `path`, saying which vector columns it held.
+pub fn read_table_with_vectors(path: &Path, options: &ReadOptions) -> Result<TableRead, ReadError> {
+    let (table, vectors) = match resolve_format(path, options)? {
+        Format::Csv => (
+            csv::read_csv(path, default_delimiter(path, options))?,
+            Vec::new(),
+        ),
+        Format::Parquet => parquet::read_parquet(path)?,
+        Format::JsonLines => jsonl::read_jsonl(path)?,
+    };
+    Ok(TableRead { table, vectors })
 }
 
 /// Reads a table from bytes already in memory (an upload); `name` stands for the file in
-/// error messages. `delimiter` applies to CSV and defaults to a comma.
+/// error messages. `delimiter` applies to CSV and defaults to a comma. Vector columns become
+/// their component columns (see [`read_table_bytes_with_vectors`]).
 pub fn read_table_bytes(
     bytes: &[u8],
     format: Format,
     name: &str,
     delimiter: Option<u8>,
 ) -> Result<Table, ReadError> {
+    read_table_bytes_with_vectors(bytes, format, name, delimiter).map(|r| r.table)
+}
+
+/// [`read_table_bytes`], saying which vector columns the data held.
+pub fn read_table_bytes_with_vectors(
+    bytes: &[u8],
+    format: Format,
+    name: &str,
+    delimiter: Option<u8>,
+) -> Result<TableRead, ReadError> {
     let path = Path::new(name);
     if bytes.is_empty() {
         return Err(ReadError::Empty {
             path: error::show(path),
         });
     }
-    match format {
-        Format::Csv => {
-            csv::parse_csv_bytes(path, bytes, delimiter.unwrap_or(b','), None, false, &|_| {})
-        }
-        Format::Parquet => parquet::parse_parquet(path, bytes::Bytes::copy_from_slice(bytes)),
-        Format::JsonLines => jsonl::parse_jsonl(path, bytes),
-    }
+    let (table, vectors) = match format {
+        Format::Csv => (
+            csv::parse_csv_bytes(path, bytes, delimiter.unwrap_or(b','), None, false, &|_| {})?,
+            Vec::new(),
+        ),
+        Format::Parquet => parquet::parse_parquet(path, bytes::Bytes::copy_from_slice(bytes))?,
+        Format::JsonLines => jsonl::parse_jsonl(path, bytes)?,
+    };
+    Ok(TableRead { table, vectors })
 }
 
 /// Test and benchmark knobs; not a stable API.

@@ -5,10 +5,12 @@
 //! those → Str; Date32/Date64/Timestamp (any unit, with or without a time zone) → Datetime in
 //! microseconds UTC (a timestamp without a time zone is taken as UTC; nanoseconds are floored
 //! to microseconds); an all-null (Null-typed) column → Float NaN. Nulls are missing values.
-//! A binary column (Binary, LargeBinary, BinaryView, FixedSizeBinary) named as an image
-//! column ([`read_parquet_with_images`]) is replaced by its image descriptor columns, described
-//! a few rows at a time as the file is read. Anything else (lists, structs, other binary
-//! columns, ...) is an error naming the column.
+//! A `List`, `LargeList` or `FixedSizeList` of floats or integers is a vector column: the
+//! numeric columns `NAME.0 .. NAME.{d-1}` (see [`crate::vectors`]). A binary column (Binary,
+//! LargeBinary, BinaryView, FixedSizeBinary) named as an image column
+//! ([`read_parquet_with_images`]) is replaced by its image descriptor columns, described a few
+//! rows at a time as the file is read. Anything else (lists of other values, structs, other
+//! binary columns, ...) is an error naming the column.
 
 use std::fs::File;
 use std::hash::BuildHasherDefault;
@@ -28,6 +30,7 @@ use rayon::prelude::*;
 
 use crate::dictionary::WordHasher;
 use crate::error::{one_line, show, ReadError};
+use crate::vectors::{VectorBuilder, VectorColumn};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -36,10 +39,34 @@ enum Kind {
     Bool,
     Str,
     Datetime,
+    Vector,
+}
+
+/// Whether a list of `dt` values is a vector.
+fn is_vector_element(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::Float16
+            | DataType::Float32
+            | DataType::Float64
+            | DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64
+    )
 }
 
 fn kind_of(dt: &DataType) -> Option<Kind> {
     Some(match dt {
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _)
+            if is_vector_element(f.data_type()) =>
+        {
+            Kind::Vector
+        }
         DataType::Float16 | DataType::Float32 | DataType::Float64 | DataType::Null => Kind::Float,
         DataType::Decimal32(..)
         | DataType::Decimal64(..)
@@ -79,6 +106,7 @@ enum Acc {
     Str(OwnedDict),
     Datetime(Vec<Option<i64>>),
     Image(Box<ImageColumnBuilder>),
+    Vector(VectorBuilder),
 }
 
 /// Whether a Parquet column holds bytes (an image column may).
@@ -106,6 +134,29 @@ fn binary_value(a: &dyn Array, i: usize) -> Option<&[u8]> {
     })
 }
 
+/// The values of a primitive numeric array as `f64`, NaN for a null.
+fn numbers_of(a: &dyn Array) -> Option<Vec<f64>> {
+    fn all<T: ArrowPrimitiveType>(a: &dyn Array, f: impl Fn(T::Native) -> f64) -> Vec<f64> {
+        let mut out = Vec::with_capacity(a.len());
+        push_float::<T>(&mut out, a, f);
+        out
+    }
+    Some(match a.data_type() {
+        DataType::Float16 => all::<Float16Type>(a, |v| v.to_f64()),
+        DataType::Float32 => all::<Float32Type>(a, |v| v as f64),
+        DataType::Float64 => all::<Float64Type>(a, |v| v),
+        DataType::Int8 => all::<Int8Type>(a, |v| v as f64),
+        DataType::Int16 => all::<Int16Type>(a, |v| v as f64),
+        DataType::Int32 => all::<Int32Type>(a, |v| v as f64),
+        DataType::Int64 => all::<Int64Type>(a, |v| v as f64),
+        DataType::UInt8 => all::<UInt8Type>(a, |v| v as f64),
+        DataType::UInt16 => all::<UInt16Type>(a, |v| v as f64),
+        DataType::UInt32 => all::<UInt32Type>(a, |v| v as f64),
+        DataType::UInt64 => all::<UInt64Type>(a, |v| v as f64),
+        _ => return None,
+    })
+}
+
 /// Describes one batch of an image column, in parallel, appending rows in order.
 fn append_images(builder: &mut ImageColumnBuilder, a: &dyn Array, limits: &ImageLimits) {
     let outcomes: Vec<Option<Result<_, ImageError>>> = (0..a.len())
@@ -118,6 +169,56 @@ fn append_images(builder: &mut ImageColumnBuilder, a: &dyn Array, limits: &Image
             Some(result) => builder.push(result.as_ref()),
         }
     }
+}
+
+/// Appends the rows of a list column: the values of the whole batch are converted once,
+/// and each row is the range its offsets give.
+fn append_vectors(out: &mut VectorBuilder, a: &dyn Array) -> Result<(), String> {
+    let unexpected = || format!("unexpected type {:?}", a.data_type());
+    let (values, ranges): (Vec<f64>, Vec<(usize, usize)>) = match a.data_type() {
+        DataType::List(_) => {
+            let l = a.as_list::<i32>();
+            let o = l.value_offsets();
+            let r = (0..l.len()).map(|i| (o[i] as usize, o[i + 1] as usize));
+            (
+                numbers_of(l.values().as_ref()).ok_or_else(unexpected)?,
+                r.collect(),
+            )
+        }
+        DataType::LargeList(_) => {
+            let l = a.as_list::<i64>();
+            let o = l.value_offsets();
+            let r = (0..l.len()).map(|i| (o[i] as usize, o[i + 1] as usize));
+            (
+                numbers_of(l.values().as_ref()).ok_or_else(unexpected)?,
+                r.collect(),
+            )
+        }
+        DataType::FixedSizeList(_, n) => {
+            let l = a.as_fixed_size_list();
+            let n = (*n).max(0) as usize;
+            let r = (0..l.len()).map(|i| {
+                let start = l.value_offset(i).max(0) as usize;
+                (start, start + n)
+            });
+            (
+                numbers_of(l.values().as_ref()).ok_or_else(unexpected)?,
+                r.collect(),
+            )
+        }
+        _ => return Err(unexpected()),
+    };
+    for (i, (start, end)) in ranges.into_iter().enumerate() {
+        if a.is_null(i) {
+            out.push(None);
+        } else {
+            let row = values
+                .get(start..end)
+                .ok_or_else(|| "a list's offsets are outside its values".to_string())?;
+            out.push(Some(row));
+        }
+    }
+    Ok(())
 }
 
 fn push_float<T: ArrowPrimitiveType>(
@@ -284,12 +385,13 @@ fn append(acc: &mut Acc, a: &dyn Array) -> Result<(), String> {
             };
             r.map_err(|()| "a date is outside the representable range".to_string())?
         }
+        Acc::Vector(out) => append_vectors(out, a)?,
     }
     Ok(())
 }
 
 /// Reads a Parquet file.
-pub(crate) fn read_parquet(path: &Path) -> Result<Table, ReadError> {
+pub(crate) fn read_parquet(path: &Path) -> Result<(Table, Vec<VectorColumn>), ReadError> {
     let file = File::open(path).map_err(|e| ReadError::io(path, &e))?;
     let meta = file.metadata().map_err(|e| ReadError::io(path, &e))?;
     if meta.len() == 0 {
@@ -307,6 +409,8 @@ pub struct ParquetWithImages {
     /// Per described image column, the rows (from 0) whose image could not be described, and
     /// why (those rows are missing values).
     pub failures: Vec<(String, Vec<(usize, ImageError)>)>,
+    /// The vector (list) columns read, each already turned into its component columns.
+    pub vectors: Vec<VectorColumn>,
 }
 
 /// Reads a Parquet file whose binary columns named in `images` hold encoded images: each is
@@ -410,9 +514,9 @@ pub fn parquet_shape(bytes: &[u8], name: &str) -> Result<(u64, usize), ReadError
 pub(crate) fn parse_parquet<R: parquet::file::reader::ChunkReader + 'static>(
     path: &Path,
     source: R,
-) -> Result<Table, ReadError> {
+) -> Result<(Table, Vec<VectorColumn>), ReadError> {
     guarded(path, || {
-        decode_parquet(path, source, None).map(|read| read.table)
+        decode_parquet(path, source, None).map(|read| (read.table, read.vectors))
     })
 }
 
@@ -480,6 +584,7 @@ fn decode_parquet<R: parquet::file::reader::ChunkReader + 'static>(
             Kind::Bool => Acc::Bool(Vec::with_capacity(rows)),
             Kind::Str => Acc::Str(OwnedDict::default()),
             Kind::Datetime => Acc::Datetime(Vec::with_capacity(rows)),
+            Kind::Vector => Acc::Vector(VectorBuilder::new(f.name())),
         });
     }
 
@@ -510,7 +615,14 @@ fn decode_parquet<R: parquet::file::reader::ChunkReader + 'static>(
         }
     }
 
-    let mut columns = Vec::with_capacity(accs.len());
+    let plain: std::collections::HashSet<&str> = accs
+        .iter()
+        .zip(schema.fields())
+        .filter(|(acc, _)| !matches!(acc, Acc::Vector(_)))
+        .map(|(_, f)| f.name().as_str())
+        .collect();
+    let mut columns: Vec<Column> = Vec::with_capacity(accs.len());
+    let mut vectors = Vec::new();
     let mut failures = Vec::new();
     for (acc, f) in accs.into_iter().zip(schema.fields()) {
         let data = match acc {
@@ -532,12 +644,19 @@ fn decode_parquet<R: parquet::file::reader::ChunkReader + 'static>(
                 ));
                 continue;
             }
+            Acc::Vector(b) => {
+                let (components, vector) = b.finish(&|n| plain.contains(n));
+                columns.extend(components);
+                vectors.push(vector);
+                continue;
+            }
         };
         columns.push(Column::new(f.name().clone(), data));
     }
-    let table = Table::new(columns).map_err(|e| ReadError::DuplicateColumn {
-        path: show(path),
-        name: e.to_string(),
-    })?;
-    Ok(ParquetWithImages { table, failures })
+    let table = Table::new(columns).map_err(|e| invalid(&e))?;
+    Ok(ParquetWithImages {
+        table,
+        failures,
+        vectors,
+    })
 }

@@ -75,3 +75,47 @@ fn big_unsigned_and_crlf() {
         ColumnData::Float(vec![18446744073709551615.0, 1.0])
     );
 }
+
+/// Arrays of numbers become the columns `KEY.0 ..`; bad arrays keep only their key out.
+#[test]
+fn arrays_of_numbers_are_vectors() {
+    use modelwatch_io::{read_table_bytes_with_vectors, Format, VectorColumn};
+    let data = b"{\"id\":1,\"emb\":[1,2.5],\"odd\":[1,2],\"words\":[1]}\n\
+{\"id\":2,\"emb\":null,\"odd\":[1,2,3],\"words\":[\"x\"]}\n\
+{\"id\":3,\"emb\":[null,4],\"odd\":[1],\"words\":[2]}\n\
+{\"id\":4,\"odd\":5}\n";
+    let read = read_table_bytes_with_vectors(data, Format::JsonLines, "v.jsonl", None).unwrap();
+    let names: Vec<&str> = read.table.column_names().collect();
+    assert_eq!(names, ["id", "emb.0", "emb.1"]);
+    let ColumnData::Float(e0) = &read.table.column("emb.0").unwrap().data else {
+        panic!()
+    };
+    assert_eq!(e0[0], 1.0);
+    assert!(e0[1].is_nan() && e0[2].is_nan() && e0[3].is_nan());
+    let ColumnData::Float(e1) = &read.table.column("emb.1").unwrap().data else {
+        panic!()
+    };
+    assert_eq!(e1[..1], [2.5]);
+    assert_eq!(e1[2], 4.0);
+    let v = |name: &str, dimension: usize, error: Option<&str>| VectorColumn {
+        name: name.into(),
+        dimension,
+        error: error.map(str::to_string),
+    };
+    assert_eq!(
+        read.vectors,
+        [
+            v("emb", 2, None),
+            v(
+                "odd",
+                0,
+                Some("vectors of different lengths: row 2 has 3 components, row 1 has 2")
+            ),
+            v(
+                "words",
+                0,
+                Some("row 2 holds an array with a value that is not a number; a vector column holds arrays of numbers")
+            ),
+        ]
+    );
+}

@@ -231,10 +231,14 @@ fn many_batches_and_row_groups() {
 fn unsupported_type_and_u64_overflow() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("l.parquet");
-    let list = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![Some(vec![Some(1)])]);
+    // A list of numbers is a vector column; a list of anything else is refused.
+    let mut strings =
+        arrow_array::builder::ListBuilder::new(arrow_array::builder::StringBuilder::new());
+    strings.values().append_value("a");
+    strings.append(true);
     let batch = RecordBatch::try_from_iter(vec![
         ("ok", Arc::new(Int32Array::from(vec![1])) as ArrayRef),
-        ("c", Arc::new(list) as ArrayRef),
+        ("c", Arc::new(strings.finish()) as ArrayRef),
     ])
     .unwrap();
     write_batch(&p, &batch);
@@ -261,4 +265,86 @@ fn unsupported_type_and_u64_overflow() {
         .to_string();
     assert!(e.contains("column \"big\"") && e.contains("exceeds"), "{e}");
     let _ = TimeUnit::Second;
+}
+
+/// Lists of numbers (List, LargeList, FixedSizeList; floats and integers) become the columns
+/// `NAME.0 ..`; a null list is a missing row, a null inside a missing component; lists of
+/// different lengths keep their column out with the first offending row named, and the rest
+/// of the file still reads.
+#[test]
+fn list_columns_are_vectors() {
+    use arrow_array::types::{Float32Type, Float64Type};
+    use modelwatch_io::{read_table_with_vectors, VectorColumn};
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("v.parquet");
+    let list = ListArray::from_iter_primitive::<Float64Type, _, _>(vec![
+        Some(vec![Some(1.0), Some(2.0), Some(3.0)]),
+        None,
+        Some(vec![Some(4.0), None, Some(6.0)]),
+    ]);
+    let large = LargeListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+        Some(vec![Some(1), Some(2)]),
+        Some(vec![Some(3), Some(4)]),
+        Some(vec![Some(5), Some(6)]),
+    ]);
+    let fixed = FixedSizeListArray::from_iter_primitive::<Float32Type, _, _>(
+        vec![
+            Some(vec![Some(0.5f32), Some(1.5)]),
+            Some(vec![Some(2.5), Some(3.5)]),
+            None,
+        ],
+        2,
+    );
+    let ragged = ListArray::from_iter_primitive::<Float64Type, _, _>(vec![
+        Some(vec![Some(1.0), Some(2.0)]),
+        Some(vec![Some(1.0), Some(2.0)]),
+        Some(vec![Some(1.0)]),
+    ]);
+    let batch = RecordBatch::try_from_iter(vec![
+        ("id", Arc::new(Int32Array::from(vec![1, 2, 3])) as ArrayRef),
+        ("emb", Arc::new(list) as ArrayRef),
+        ("big", Arc::new(large) as ArrayRef),
+        ("fixed", Arc::new(fixed) as ArrayRef),
+        ("bad", Arc::new(ragged) as ArrayRef),
+    ])
+    .unwrap();
+    write_batch(&p, &batch);
+    let read = read_table_with_vectors(&p, &ReadOptions::default()).unwrap();
+    let names: Vec<&str> = read.table.column_names().collect();
+    assert_eq!(
+        names,
+        ["id", "emb.0", "emb.1", "emb.2", "big.0", "big.1", "fixed.0", "fixed.1"]
+    );
+    let floats = |n: &str| match &read.table.column(n).unwrap().data {
+        ColumnData::Float(v) => v
+            .iter()
+            .map(|x| if x.is_nan() { -99.0 } else { *x })
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(floats("emb.0"), [1.0, -99.0, 4.0]);
+    assert_eq!(floats("emb.1"), [2.0, -99.0, -99.0]);
+    assert_eq!(floats("big.1"), [2.0, 4.0, 6.0]);
+    assert_eq!(floats("fixed.1"), [1.5, 3.5, -99.0]);
+    let v = |name: &str, dimension: usize, error: Option<&str>| VectorColumn {
+        name: name.into(),
+        dimension,
+        error: error.map(str::to_string),
+    };
+    assert_eq!(
+        read.vectors,
+        [
+            v("emb", 3, None),
+            v("big", 2, None),
+            v("fixed", 2, None),
+            v(
+                "bad",
+                0,
+                Some("vectors of different lengths: row 3 has 1 components, row 1 has 2")
+            ),
+        ]
+    );
+    // The plain reader gives the same columns.
+    let plain = read_table(&p, &ReadOptions::default()).unwrap();
+    assert!(plain.column_names().eq(read.table.column_names()));
 }

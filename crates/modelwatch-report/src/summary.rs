@@ -219,7 +219,26 @@ pub fn render_summary(summary: &DataSummary, style: TerminalStyle) -> String {
             summary.ignored_columns.join(", ")
         ));
     }
+    for e in &summary.embeddings {
+        out.push_str(&format!("{}\n", embedding_members_note(e)));
+    }
     out
+}
+
+/// Where the member columns of an embedding went: counted in the dataset statistics, no
+/// section of their own (the first and last members name the range).
+pub(crate) fn embedding_members_note(e: &modelwatch_core::summary::EmbeddingMembers) -> String {
+    let range = match e.columns.as_slice() {
+        [] => String::new(),
+        [one] => format!(" ({one})"),
+        [first, .., last] => format!(" ({first} .. {last})"),
+    };
+    format!(
+        "embedding `{}`: {} member columns{range} counted in the dataset statistics, without a \
+         section each",
+        e.name,
+        e.columns.len()
+    )
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
-//! The terminal summary: a table of columns and the dataset verdict.
+//! The terminal summary: a table of columns, one of embeddings, and the dataset verdict.
 
 use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
-use modelwatch_core::drift::{ColumnDrift, DriftReport};
+use modelwatch_core::drift::{DriftReport, EmbeddingDriftResult};
 use modelwatch_core::results::Results;
 
 use crate::trim_pct;
@@ -62,8 +62,8 @@ pub fn verdict(drift: &DriftReport) -> String {
     )
 }
 
-fn drifted_cell(c: &ColumnDrift, style: TerminalStyle) -> Cell {
-    let (text, color) = match c.drifted {
+fn drifted_cell(drifted: Option<bool>, style: TerminalStyle) -> Cell {
+    let (text, color) = match drifted {
         Some(true) => ("yes", Color::Red),
         Some(false) => ("no", Color::Green),
         None => ("error", Color::Yellow),
@@ -120,10 +120,13 @@ fn render_drift(drift: &DriftReport, style: TerminalStyle) -> String {
                 .set_alignment(CellAlignment::Right),
             Cell::new(c.threshold.map(format_score).unwrap_or_else(|| "-".into()))
                 .set_alignment(CellAlignment::Right),
-            drifted_cell(c, style),
+            drifted_cell(c.drifted, style),
         ]);
     }
     let mut out = format!("Data drift\n{table}\n");
+    if !drift.embeddings.is_empty() {
+        out.push_str(&render_embeddings(&drift.embeddings, style));
+    }
     for c in drift.columns.iter().filter(|c| c.error.is_some()) {
         out.push_str(&format!(
             "warning: column `{}` not tested: {}\n",
@@ -171,6 +174,60 @@ fn render_drift(drift: &DriftReport, style: TerminalStyle) -> String {
     out
 }
 
+/// The embeddings table (one row per embedding; they do not count in the dataset verdict)
+/// and a line per embedding that could not be tested or left rows out.
+fn render_embeddings(embeddings: &[EmbeddingDriftResult], style: TerminalStyle) -> String {
+    let mut table = styled_table(style);
+    table.set_header([
+        "embedding",
+        "dimension",
+        "method",
+        "score",
+        "threshold",
+        "drifted",
+        "rows (ref / cur)",
+    ]);
+    for e in embeddings {
+        let method = match (&e.method, e.pca_components) {
+            (Some(m), Some(k)) => format!("{m} (pca {k})"),
+            (Some(m), None) => m.clone(),
+            (None, _) => "-".into(),
+        };
+        table.add_row(vec![
+            Cell::new(&e.name),
+            Cell::new(e.dimension).set_alignment(CellAlignment::Right),
+            Cell::new(method),
+            Cell::new(e.score.map(format_score).unwrap_or_else(|| "-".into()))
+                .set_alignment(CellAlignment::Right),
+            Cell::new(e.threshold.map(format_score).unwrap_or_else(|| "-".into()))
+                .set_alignment(CellAlignment::Right),
+            drifted_cell(e.drifted, style),
+            Cell::new(format!(
+                "{} / {}",
+                e.reference_rows_used, e.current_rows_used
+            ))
+            .set_alignment(CellAlignment::Right),
+        ]);
+    }
+    let mut out =
+        format!("Embedding drift (not counted in the share of drifted columns)\n{table}\n");
+    for e in embeddings {
+        if let Some(error) = &e.error {
+            out.push_str(&format!(
+                "warning: embedding `{}` not tested: {error}\n",
+                e.name
+            ));
+        }
+        if let Some(reason) = &e.left_out_reason {
+            out.push_str(&format!(
+                "note: embedding `{}`: left out {} reference and {} current rows ({reason})\n",
+                e.name, e.reference_left_out, e.current_left_out
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +244,7 @@ mod tests {
             reference_only_columns: vec![],
             current_only_columns: vec![],
             skipped_columns: vec![],
+            embeddings: vec![],
         }
     }
 

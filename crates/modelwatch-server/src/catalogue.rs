@@ -24,6 +24,8 @@ pub enum Scope {
     Column,
     /// One value per label of the prediction column; the series' column is the label.
     Label,
+    /// One value per embedding (vector column); the series' column is the embedding's name.
+    Embedding,
 }
 
 /// The Prometheus type of a family.
@@ -105,6 +107,7 @@ impl CatalogueEntry {
             Scope::Dataset => None,
             Scope::Column => Some("column"),
             Scope::Label => Some("class"),
+            Scope::Embedding => Some("embedding"),
         }
     }
 
@@ -168,6 +171,11 @@ pub mod names {
     pub const COLUMN_MISSING_SHARE: &str = "column_missing_share";
     /// A predicted label's share of the window's predictions, 0..1.
     pub const CLASS_SHARE: &str = "class_share";
+    /// An embedding's drift score (a ROC AUC, a share of components, a distance or an MMD²,
+    /// as the embedding's method says).
+    pub const EMBEDDING_DRIFT_SCORE: &str = "embedding_drift_score";
+    /// 1 when an embedding drifted, else 0.
+    pub const EMBEDDING_DRIFTED: &str = "embedding_drifted";
     /// The prefix of model-quality metrics (`quality.accuracy`, ...).
     pub const QUALITY_PREFIX: &str = "quality.";
 }
@@ -189,6 +197,22 @@ pub static COLUMN_DRIFTED_FAMILY: Family = Family {
     kind: FamilyKind::Gauge,
     help: "1 when the column drifted in the latest snapshot.",
     labels: &["project", "column"],
+    note: "",
+};
+/// `modelwatch_embedding_drift_score`.
+pub static EMBEDDING_DRIFT_SCORE_FAMILY: Family = Family {
+    name: "modelwatch_embedding_drift_score",
+    kind: FamilyKind::Gauge,
+    help: "Drift score of an embedding in the latest snapshot (see its method: model, ratio, distance or mmd).",
+    labels: &["project", "embedding"],
+    note: "",
+};
+/// `modelwatch_embedding_drifted`.
+pub static EMBEDDING_DRIFTED_FAMILY: Family = Family {
+    name: "modelwatch_embedding_drifted",
+    kind: FamilyKind::Gauge,
+    help: "1 when the embedding drifted in the latest snapshot.",
+    labels: &["project", "embedding"],
     note: "",
 };
 /// `modelwatch_drifted_columns_share`.
@@ -319,6 +343,36 @@ pub static SNAPSHOT_METRICS: &[CatalogueEntry] = &[
             for c in r.drift.iter().flat_map(|d| &d.columns) {
                 if let Some(drifted) = c.drifted {
                     emit(&c.column, f64::from(u8::from(drifted)));
+                }
+            }
+        },
+        rules: true,
+        export: true,
+    },
+    CatalogueEntry {
+        metric: EMBEDDING_DRIFT_SCORE,
+        scope: Scope::Embedding,
+        family: &EMBEDDING_DRIFT_SCORE_FAMILY,
+        fixed_label: None,
+        read: |r, _, emit| {
+            for e in r.drift.iter().flat_map(|d| &d.embeddings) {
+                if let Some(score) = e.score {
+                    emit(&e.name, score);
+                }
+            }
+        },
+        rules: true,
+        export: true,
+    },
+    CatalogueEntry {
+        metric: EMBEDDING_DRIFTED,
+        scope: Scope::Embedding,
+        family: &EMBEDDING_DRIFTED_FAMILY,
+        fixed_label: None,
+        read: |r, _, emit| {
+            for e in r.drift.iter().flat_map(|d| &d.embeddings) {
+                if let Some(drifted) = e.drifted {
+                    emit(&e.name, f64::from(u8::from(drifted)));
                 }
             }
         },
@@ -836,6 +890,7 @@ mod tests {
                 m("quality.f1", "", 0.5),
                 m("drift_score", "x", 0.01),
                 m("drifted_columns", "", 1.0),
+                m("embedding_drifted", "emb", 1.0),
                 m("class_share", "yes", 0.25),
                 m("quality.accuracy", "", 0.75),
                 m("not_catalogued", "", 3.0),
@@ -858,6 +913,8 @@ mod tests {
             [
                 r#"modelwatch_drift_score{project="a \"q\"",column="x"} 0.01"#,
                 r#"modelwatch_drift_score{project="b",column="x"} 0.01"#,
+                r#"modelwatch_embedding_drifted{project="a \"q\"",embedding="emb"} 1.0"#,
+                r#"modelwatch_embedding_drifted{project="b",embedding="emb"} 1.0"#,
                 r#"modelwatch_drifted_columns{project="a \"q\""} 1.0"#,
                 r#"modelwatch_drifted_columns{project="b"} 1.0"#,
                 r#"modelwatch_prediction_class_share{project="a \"q\"",class="yes"} 0.25"#,
@@ -872,6 +929,56 @@ mod tests {
         );
         let families = text.lines().filter(|l| l.starts_with("# TYPE ")).count();
         assert_eq!(families, snapshot_families().len() + 1, "{text}");
+    }
+
+    /// The embedding entries read each embedding's score and verdict from the drift results,
+    /// and leave out an embedding that could not be tested.
+    #[test]
+    fn embeddings_are_read_from_the_drift_results() {
+        use modelwatch_core::drift::{DriftReport, EmbeddingDriftResult};
+        use modelwatch_core::results::Meta;
+        let mut tested = EmbeddingDriftResult::unreadable("emb", String::new());
+        (tested.score, tested.drifted, tested.error) = (Some(0.75), Some(true), None);
+        let untested = EmbeddingDriftResult::unreadable("bad", "rows of different lengths".into());
+        let results = Results {
+            drift: Some(DriftReport {
+                drift_share: 0.5,
+                column_count: 0,
+                drifted_count: 0,
+                drifted_share: 0.0,
+                dataset_drift: false,
+                columns: vec![],
+                reference_only_columns: vec![],
+                current_only_columns: vec![],
+                skipped_columns: vec![],
+                embeddings: vec![tested, untested],
+            }),
+            summary: None,
+            target: None,
+            classification: None,
+            regression: None,
+            meta: Meta {
+                reference: String::new(),
+                current: String::new(),
+                reference_rows: 0,
+                current_rows: 0,
+                version: String::new(),
+                generated_at: String::new(),
+                seed: 0,
+                time_range: None,
+            },
+        };
+        for (metric, want) in [(EMBEDDING_DRIFT_SCORE, 0.75), (EMBEDDING_DRIFTED, 1.0)] {
+            let entry = snapshot_metric(metric).unwrap();
+            assert_eq!(entry.key_label(), Some("embedding"));
+            let mut got = Vec::new();
+            (entry.read)(&results, None, &mut |k, v| got.push((k.to_string(), v)));
+            assert_eq!(got, [("emb".to_string(), want)], "{metric}");
+            assert_eq!(
+                entry.selector(Some("p"), Some("emb"), |s| format!("{s:?}")),
+                format!("{}{{project=\"p\",embedding=\"emb\"}}", entry.family.name)
+            );
+        }
     }
 
     /// Every family a derived rule metric reads is on `/metrics`.

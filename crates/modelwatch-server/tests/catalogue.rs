@@ -19,7 +19,8 @@ const BINARY: &str = "binary";
 /// A regression model with non-zero targets: every regression metric is defined.
 const REGRESSION: &str = "regression";
 
-/// `n` rows of the binary project as CSV, or as JSON events with ids when `json`.
+/// `n` rows of the binary project as CSV, or as JSON events with ids when `json`; `e_0`
+/// and `e_1` are the components of its embedding `emb`.
 fn binary_rows(n: usize, shift: f64, json: bool) -> String {
     let mut rows = Vec::new();
     for i in 0..n {
@@ -34,20 +35,21 @@ fn binary_rows(n: usize, shift: f64, json: bool) -> String {
         let p = if pred == "yes" { 0.6 } else { 0.3 } + (i % 5) as f64 * 0.05;
         let x = (i % 17) as f64 + shift;
         let c = ["a", "b", "c"][i % 3];
-        rows.push((i, x, c, truth, pred, p));
+        let e = ((i % 7) as f64 + shift, (i % 3) as f64 * 0.5);
+        rows.push((i, x, c, truth, pred, p, e));
     }
     if json {
         let v: Vec<serde_json::Value> = rows
             .iter()
-            .map(|(i, x, c, y, pred, p)| {
-                serde_json::json!({"id": format!("b{i}"), "x": x, "c": c, "y": y, "pred": pred, "p": p})
+            .map(|(i, x, c, y, pred, p, e)| {
+                serde_json::json!({"id": format!("b{i}"), "x": x, "c": c, "y": y, "pred": pred, "p": p, "e_0": e.0, "e_1": e.1})
             })
             .collect();
         serde_json::Value::Array(v).to_string()
     } else {
-        let mut out = String::from("x,c,y,pred,p\n");
-        for (_, x, c, y, pred, p) in rows {
-            let _ = writeln!(out, "{x},{c},{y},{pred},{p}");
+        let mut out = String::from("x,c,y,pred,p,e_0,e_1\n");
+        for (_, x, c, y, pred, p, e) in rows {
+            let _ = writeln!(out, "{x},{c},{y},{pred},{p},{},{}", e.0, e.1);
         }
         out
     }
@@ -130,7 +132,8 @@ fn every_catalogued_metric_is_exposed_ruled_and_exported() {
         &server,
         BINARY,
         &binary_rows(60, 0.0, false),
-        r#"{"columns": {"target": "y", "prediction": "pred"}, "prediction_proba": ["p"],
+        r#"{"columns": {"target": "y", "prediction": "pred", "embeddings": {"emb": "e_"}},
+            "drift": {"embedding_methods": {"emb": "distance"}}, "prediction_proba": ["p"],
             "pos_label": "yes", "presets": ["drift", "summary", "target", "classification"],
             "schedule": {"interval": "0s", "min_rows": 5}}"#,
         &binary_rows(40, 5.0, true),

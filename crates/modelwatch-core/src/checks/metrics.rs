@@ -190,6 +190,29 @@ const fn column(
     }
 }
 
+/// A per-embedding drift metric: `field` of the embedding's entry in `drift.embeddings`. A
+/// suite names the embedding in `column`, as the embedding is a column of vectors.
+const fn embedding(
+    name: &'static str,
+    title: &'static str,
+    kind: ValueKind,
+    field: &'static str,
+) -> Metric {
+    Metric {
+        name,
+        title,
+        scope: Scope::Column,
+        kind,
+        column_types: &[],
+        section: "drift",
+        current: entry(EMBEDDINGS, "name", field),
+        reference: None,
+        defined_if_positive: None,
+        requires: None,
+        absent: None,
+    }
+}
+
 /// A per-label classification metric: `field` of the label's entry in `per_label`, for the
 /// current data and the reference.
 const fn label(name: &'static str, title: &'static str, field: &'static str) -> Metric {
@@ -303,6 +326,7 @@ const NUM: &[&str] = &["numerical"];
 const CAT: &[&str] = &["categorical"];
 const TEXT: &[&str] = &["text"];
 const SUMMARY_COLUMNS: &str = "/summary/columns";
+const EMBEDDINGS: &str = "/drift/embeddings";
 const PROBA_COLUMNS: &str = "/target/prediction_proba";
 use ValueKind::{Bool, Number};
 
@@ -339,6 +363,8 @@ pub static METRICS: &[Metric] = &[
     dataset("column_count", "Number of drift-tested columns", Number, "drift", "/drift/column_count", None),
     column("column.drift_score", "Drift score", Number, "drift", "/drift/columns", "/score", None),
     column("column.drifted", "Drift", Bool, "drift", "/drift/columns", "/drifted", None),
+    embedding("embedding.drift_score", "Drift score of the embedding", Number, "/score"),
+    embedding("embedding.drifted", "Drift of the embedding", Bool, "/drifted"),
     // Run metadata (`meta`).
     dataset("rows", "Number of rows", Number, "meta", "/meta/current_rows", Some("/meta/reference_rows")),
     dataset("reference_rows", "Number of reference rows", Number, "meta", "/meta/reference_rows", None),
@@ -454,6 +480,7 @@ static COLUMN_LISTS: &[(&str, Option<&str>)] = &[
     ("/drift/current_only_columns", None),
     ("/target/prediction_proba", Some("column")),
     ("/target/correlations", Some("feature")),
+    ("/drift/embeddings", Some("name")),
 ];
 
 /// Entries that carry a column's type: (list, name field, type field).
@@ -464,19 +491,34 @@ static COLUMN_TYPES: &[(&str, &str, &str)] = &[
     ("/target/correlations", "feature", "kind"),
 ];
 
+/// The embedding `column` is a member of, according to the results.
+fn embedding_of<'a>(results: &'a Value, column: &str) -> Option<&'a str> {
+    ["/drift/embeddings", "/summary/embeddings"]
+        .iter()
+        .filter_map(|list| results.pointer(list)?.as_array())
+        .flatten()
+        .find(|e| {
+            e.get("columns")
+                .and_then(Value::as_array)
+                .is_some_and(|m| m.iter().any(|c| c.as_str() == Some(column)))
+        })
+        .map(|e| e.get("name").and_then(Value::as_str).unwrap_or_default())
+}
+
 /// Whether `column` is a column of the data according to the results.
 pub(crate) fn column_known(results: &Value, column: &str) -> bool {
-    COLUMN_LISTS.iter().any(|(list, key)| {
-        results
-            .pointer(list)
-            .and_then(Value::as_array)
-            .is_some_and(|items| {
-                items.iter().any(|item| match key {
-                    Some(k) => item.get(k).and_then(Value::as_str) == Some(column),
-                    None => item.as_str() == Some(column),
+    embedding_of(results, column).is_some()
+        || COLUMN_LISTS.iter().any(|(list, key)| {
+            results
+                .pointer(list)
+                .and_then(Value::as_array)
+                .is_some_and(|items| {
+                    items.iter().any(|item| match key {
+                        Some(k) => item.get(k).and_then(Value::as_str) == Some(column),
+                        None => item.as_str() == Some(column),
+                    })
                 })
-            })
-    })
+        })
 }
 
 /// The statistical type of `column`, when the results record it.
@@ -633,6 +675,11 @@ pub(crate) fn read(
 
 /// The recorded reason a column has no entry (e.g. "datetime column (not drift-tested)").
 fn why_not_listed(results: &Value, column: &str) -> Option<String> {
+    if let Some(name) = embedding_of(results, column) {
+        return Some(format!(
+            "a member of embedding `{name}`, tested as a whole (embedding.* metrics)"
+        ));
+    }
     if let Some(skipped) = results
         .pointer("/drift/skipped_columns")
         .and_then(|s| find_entry(s, "column", column, None))

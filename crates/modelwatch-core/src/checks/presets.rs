@@ -83,7 +83,8 @@ fn has_reference(results: &Value, section: &str) -> bool {
 /// (`TestShareOfDriftedColumns(lt=0.3)`), and the target and the prediction do not drift
 /// (`TestColumnDrift`). Evidently also fails on every drifted feature
 /// (`TestAllFeaturesValueDrift`); here those are warnings, so that the gate is the share
-/// and a single drifted feature is reported without failing the run.
+/// and a single drifted feature is reported without failing the run. Every declared
+/// embedding gets a critical test of its drift (Evidently's presets have none).
 fn data_drift(results: &Value) -> Vec<Check> {
     let mut checks = vec![Check::new(
         known("drifted_share"),
@@ -125,6 +126,25 @@ fn data_drift(results: &Value) -> Vec<Check> {
                 check.name = format!("No drift in `{name}`");
                 checks.push(check);
             }
+        }
+    }
+    // An embedding is tested as a whole, and it is usually what the model sees: its drift
+    // fails the gate, like the target's and the prediction's.
+    let embeddings = results
+        .pointer("/drift/embeddings")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for e in embeddings {
+        if let Some(name) = e.get("name").and_then(Value::as_str) {
+            let mut check = Check::new(
+                known("embedding.drifted"),
+                Some(name.to_string()),
+                not_drifted(),
+                true,
+            );
+            check.name = format!("No drift in the embedding `{name}`");
+            checks.push(check);
         }
     }
     checks

@@ -662,3 +662,53 @@ fn column_tests_of_other_parts_also_read_the_summary() {
     );
     assert_eq!(s.sections(), ["target", "summary", "classification"]);
 }
+
+#[test]
+fn embeddings_get_a_critical_test_each() {
+    let mut r = results();
+    r["drift"]["embeddings"] = json!([
+        {"name": "emb", "columns": ["emb_0", "emb_1"], "score": 0.4, "threshold": 0.2, "drifted": true, "error": null},
+        {"name": "img", "columns": ["img.0"], "score": null, "threshold": null, "drifted": null, "error": "every row of the reference has a missing, NaN or infinite component"}
+    ]);
+    let checks = suite("preset = [\"data_drift\"]").compile(&r).unwrap();
+    let report = run_checks(&checks, &r);
+    let tail: Vec<(&str, Status, bool)> = report.tests[5..]
+        .iter()
+        .map(|t| (t.name.as_str(), t.status, t.critical))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            ("No drift in the embedding `emb`", Status::Fail, true),
+            ("No drift in the embedding `img`", Status::Error, true),
+        ]
+    );
+    assert_eq!(report.tests[5].metric, "embedding.drifted");
+    assert_eq!(report.tests[5].column.as_deref(), Some("emb"));
+    assert!(
+        report.tests[6]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("every row of the reference"),
+        "{:?}",
+        report.tests[6].reason
+    );
+
+    // An explicit test on the score, and on a member column, which is not tested alone.
+    let text = "[[tests]]\nmetric = \"embedding.drift_score\"\ncolumn = \"emb\"\nlt = 0.5\n\
+                [[tests]]\nmetric = \"column.drifted\"\ncolumn = \"emb_0\"\neq = false\n";
+    let report = run_checks(&suite(text).compile(&r).unwrap(), &r);
+    assert_eq!(report.tests[0].status, Status::Success);
+    assert_eq!(report.tests[0].actual, Some(json!(0.4)));
+    assert_eq!(report.tests[1].status, Status::Error);
+    assert!(
+        report.tests[1]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("a member of embedding `emb`"),
+        "{:?}",
+        report.tests[1].reason
+    );
+}

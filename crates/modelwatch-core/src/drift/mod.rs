@@ -4,9 +4,14 @@
 //! datasets (except id, timestamp, datetime and ignored columns) gets a method (the user's
 //! choice or Evidently's default rule), a threshold and a score; the dataset drifts when
 //! the share of drifted columns reaches `drift_share`. Columns are computed in parallel.
+//!
+//! Declared embeddings are tested as vectors ([`embedding`]), beside the columns and in
+//! parallel with them; their member columns are not tested one by one, and embeddings do
+//! not count in the share of drifted columns.
 
 mod dispatch;
 pub mod distribution;
+pub mod embedding;
 pub mod method;
 pub(crate) mod sample;
 pub mod settings;
@@ -15,8 +20,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use distribution::ColumnDistribution;
+pub use embedding::{embedding_column_drift, EmbeddingDriftResult};
 pub use method::{DriftMethod, DriftRule, UnknownMethod};
-pub use settings::{DriftSettings, SettingsError};
+pub use settings::{DriftSettings, EmbeddingMethodSetting, SettingsError};
 
 use crate::prepare::PreparedRun;
 use crate::schema::{ColumnRole, ColumnType, SchemaError};
@@ -92,6 +98,9 @@ pub struct DriftReport {
     pub current_only_columns: Vec<String>,
     /// Columns described but not drift-tested (id, timestamp, datetime, ignored).
     pub skipped_columns: Vec<SkippedColumn>,
+    /// One result per declared embedding, in name order. Their member columns are listed
+    /// there, not in `columns`; embeddings do not count in `drifted_share`.
+    pub embeddings: Vec<EmbeddingDriftResult>,
 }
 
 /// A column that is not drift-tested, and why.
@@ -184,6 +193,13 @@ pub fn compute_drift(
                 why: "it is in only one of the datasets".into(),
             });
         }
+        if let Some(embedding) = run.embedding_of(col) {
+            return Err(DriftError::SettingForUntestedColumn {
+                column: col.clone(),
+                setting,
+                why: format!("it is a member of embedding `{embedding}`, tested as a whole"),
+            });
+        }
     }
 
     let reference_only_columns: Vec<String> = reference
@@ -205,6 +221,11 @@ pub fn compute_drift(
         };
         let resolved = run.column(&rc.name).expect("a column of the reference");
         let (role, ty) = (resolved.role, resolved.column_type);
+        // Members are listed with their embedding's result, not one by one: 512 components
+        // would swamp the report.
+        if run.embedding_of(&rc.name).is_some() {
+            continue;
+        }
         let skip_reason = if resolved.ignored {
             Some("ignored".to_string())
         } else if role == ColumnRole::Id {
@@ -233,14 +254,24 @@ pub fn compute_drift(
         jobs.push((rc, cc, ty, role));
     }
 
-    let columns: Vec<ColumnDrift> = jobs
-        .par_iter()
-        .map(|&(rc, cc, ty, role)| {
-            let result = column_drift(rc, cc, ty, role, reference.rows(), current.rows(), settings);
-            on_column_done();
-            result
-        })
-        .collect();
+    let (columns, embeddings): (Vec<ColumnDrift>, Vec<EmbeddingDriftResult>) = rayon::join(
+        || {
+            jobs.par_iter()
+                .map(|&(rc, cc, ty, role)| {
+                    let result =
+                        column_drift(rc, cc, ty, role, reference.rows(), current.rows(), settings);
+                    on_column_done();
+                    result
+                })
+                .collect()
+        },
+        || {
+            run.embeddings()
+                .par_iter()
+                .map(|e| embedding_column_drift(e, reference, current, settings))
+                .collect()
+        },
+    );
 
     let column_count = columns.iter().filter(|c| c.tested()).count();
     let drifted_count = columns.iter().filter(|c| c.drifted == Some(true)).count();
@@ -259,6 +290,7 @@ pub fn compute_drift(
         reference_only_columns,
         current_only_columns,
         skipped_columns,
+        embeddings,
     })
 }
 

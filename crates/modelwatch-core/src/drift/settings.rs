@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::method::DriftMethod;
 use crate::schema::ColumnType;
 use crate::setting::Setting;
+use crate::stats::embedding::{DistanceMetric, EmbeddingMethod};
 
 /// Default share of drifted columns at which the dataset counts as drifted (Evidently's).
 pub const DEFAULT_DRIFT_SHARE: f64 = 0.5;
@@ -46,6 +47,183 @@ pub struct DriftSettings {
     pub drift_share: f64,
     /// Seed of the permutation tests (`TVD`, `empirical_mmd`).
     pub seed: u64,
+    /// Drift method per embedding name; an embedding not named gets
+    /// [`EmbeddingMethod::default_for`] its reference rows.
+    pub embedding_methods: BTreeMap<String, EmbeddingMethodSetting>,
+}
+
+/// The drift method of one embedding as the user gives it: a method name (`"mmd"`) or a
+/// table with the method and Evidently's parameter names (`{ method = "distance", dist =
+/// "cosine", bootstrap = true }`). Parameters left out keep Evidently's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "EmbeddingMethodForm")]
+pub struct EmbeddingMethodSetting {
+    /// Evidently's method name: `distance`, `ratio`, `mmd` or `model`.
+    pub method: String,
+    /// The threshold of the score (every method).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// Compare with a bootstrap quantile instead of the threshold (`distance`, `mmd`,
+    /// `model`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bootstrap: Option<bool>,
+    /// The quantile of the bootstrap (`distance`, `mmd`, `model`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantile_probability: Option<f64>,
+    /// The distance between mean vectors (`distance`): `euclidean`, `cosine`, `cityblock`
+    /// or `chebyshev`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dist: Option<String>,
+    /// The normed Wasserstein distance at which one component drifts (`ratio`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub component_stattest_threshold: Option<f64>,
+    /// Project on this many principal components of the reference first (every method).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pca_components: Option<usize>,
+}
+
+/// The two spellings of an [`EmbeddingMethodSetting`] in a settings file.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum EmbeddingMethodForm {
+    Name(String),
+    Table(EmbeddingMethodTable),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmbeddingMethodTable {
+    method: String,
+    threshold: Option<f64>,
+    bootstrap: Option<bool>,
+    quantile_probability: Option<f64>,
+    dist: Option<String>,
+    component_stattest_threshold: Option<f64>,
+    pca_components: Option<usize>,
+}
+
+impl From<EmbeddingMethodForm> for EmbeddingMethodSetting {
+    fn from(form: EmbeddingMethodForm) -> Self {
+        match form {
+            EmbeddingMethodForm::Name(method) => EmbeddingMethodSetting {
+                method,
+                ..Default::default()
+            },
+            EmbeddingMethodForm::Table(t) => EmbeddingMethodSetting {
+                method: t.method,
+                threshold: t.threshold,
+                bootstrap: t.bootstrap,
+                quantile_probability: t.quantile_probability,
+                dist: t.dist,
+                component_stattest_threshold: t.component_stattest_threshold,
+                pca_components: t.pca_components,
+            },
+        }
+    }
+}
+
+impl EmbeddingMethodSetting {
+    /// The method with its parameters, and the PCA components; the error says what is wrong
+    /// (an unknown method, a parameter the method does not take, a value out of range).
+    pub fn resolve(&self) -> Result<(EmbeddingMethod, Option<usize>), String> {
+        let mut method = EmbeddingMethod::with_defaults(&self.method).ok_or_else(|| {
+            format!(
+                "unknown embedding drift method `{}` (known: distance, ratio, mmd, model)",
+                self.method
+            )
+        })?;
+        let name = method.name();
+        let refuse = |param: &str| {
+            Err(format!(
+                "the `{name}` method takes no `{param}` (it is a parameter of {})",
+                match param {
+                    "dist" => "`distance`",
+                    "component_stattest_threshold" => "`ratio`",
+                    _ => "`distance`, `mmd` and `model`",
+                }
+            ))
+        };
+        if let Some(t) = self.threshold {
+            if !t.is_finite() || t < 0.0 {
+                return Err(format!("threshold must be a finite number >= 0, got {t}"));
+            }
+        }
+        if let Some(q) = self.quantile_probability {
+            if !(q > 0.0 && q < 1.0) {
+                return Err(format!(
+                    "quantile_probability must be between 0 and 1, got {q}"
+                ));
+            }
+        }
+        if let Some(t) = self.component_stattest_threshold {
+            if !t.is_finite() || t < 0.0 {
+                return Err(format!(
+                    "component_stattest_threshold must be a finite number >= 0, got {t}"
+                ));
+            }
+        }
+        if self.pca_components == Some(0) {
+            return Err("pca_components must be at least 1".into());
+        }
+        match &mut method {
+            EmbeddingMethod::Distance(p) => {
+                if let Some(d) = &self.dist {
+                    p.metric = DistanceMetric::from_name(d).ok_or_else(|| {
+                        format!(
+                            "unknown distance `{d}` (known: euclidean, cosine, cityblock, chebyshev)"
+                        )
+                    })?;
+                }
+                if self.component_stattest_threshold.is_some() {
+                    return refuse("component_stattest_threshold");
+                }
+                p.threshold = self.threshold.unwrap_or(p.threshold);
+                p.bootstrap = self.bootstrap.unwrap_or(p.bootstrap);
+                p.quantile_probability =
+                    self.quantile_probability.unwrap_or(p.quantile_probability);
+            }
+            EmbeddingMethod::Ratio(p) => {
+                if self.dist.is_some() {
+                    return refuse("dist");
+                }
+                if self.bootstrap.is_some() {
+                    return refuse("bootstrap");
+                }
+                if self.quantile_probability.is_some() {
+                    return refuse("quantile_probability");
+                }
+                p.threshold = self.threshold.unwrap_or(p.threshold);
+                p.component_threshold = self
+                    .component_stattest_threshold
+                    .unwrap_or(p.component_threshold);
+            }
+            EmbeddingMethod::Mmd(p) => {
+                if self.dist.is_some() {
+                    return refuse("dist");
+                }
+                if self.component_stattest_threshold.is_some() {
+                    return refuse("component_stattest_threshold");
+                }
+                p.threshold = self.threshold.unwrap_or(p.threshold);
+                p.bootstrap = self.bootstrap.unwrap_or(p.bootstrap);
+                p.quantile_probability =
+                    self.quantile_probability.unwrap_or(p.quantile_probability);
+            }
+            EmbeddingMethod::Model(p) => {
+                if self.dist.is_some() {
+                    return refuse("dist");
+                }
+                if self.component_stattest_threshold.is_some() {
+                    return refuse("component_stattest_threshold");
+                }
+                p.threshold = self.threshold.unwrap_or(p.threshold);
+                p.bootstrap = self.bootstrap.unwrap_or(p.bootstrap);
+                p.quantile_probability =
+                    self.quantile_probability.unwrap_or(p.quantile_probability);
+            }
+        }
+        Ok((method, self.pca_components))
+    }
 }
 
 impl Default for DriftSettings {
@@ -63,6 +241,7 @@ impl Default for DriftSettings {
             column_thresholds: BTreeMap::new(),
             drift_share: DEFAULT_DRIFT_SHARE,
             seed: 0,
+            embedding_methods: BTreeMap::new(),
         }
     }
 }
@@ -92,6 +271,13 @@ pub enum SettingsError {
     },
     /// The drift share is outside [0, 1].
     DriftShareOutOfRange(f64),
+    /// The method of an embedding is unknown or its parameters do not fit it.
+    EmbeddingMethod {
+        /// The embedding.
+        embedding: String,
+        /// What is wrong.
+        message: String,
+    },
 }
 
 impl SettingsError {
@@ -118,6 +304,10 @@ impl SettingsError {
             } => format!(
                 "{} must be between 0 and 1 for p-value method `{method}`, got {value}",
                 what(setting, column)
+            ),
+            SettingsError::EmbeddingMethod { embedding, message } => format!(
+                "{} of embedding `{embedding}`: {message}",
+                spell(Setting::EmbeddingMethods)
             ),
             SettingsError::DriftShareOutOfRange(v) => {
                 format!(
@@ -191,6 +381,14 @@ impl DriftSettings {
         for (col, t) in &self.column_thresholds {
             let m = self.column_methods.get(col).copied();
             checks.push((Setting::ColumnThresholds, Some(col), *t, m));
+        }
+        for (embedding, setting) in &self.embedding_methods {
+            setting
+                .resolve()
+                .map_err(|message| SettingsError::EmbeddingMethod {
+                    embedding: embedding.clone(),
+                    message,
+                })?;
         }
         for (setting, column, value, method) in checks {
             let column = column.cloned();

@@ -98,6 +98,18 @@ pub struct DataSummary {
     pub columns: Vec<ColumnSummary>,
     /// Columns left out on request.
     pub ignored_columns: Vec<String>,
+    /// Member columns of the declared embeddings, by embedding: they count in the dataset
+    /// statistics but get no per-column section (512 components would swamp the summary).
+    pub embeddings: Vec<EmbeddingMembers>,
+}
+
+/// The member columns of one embedding, left out of the per-column summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EmbeddingMembers {
+    /// The embedding's name.
+    pub name: String,
+    /// Its member columns, in component order.
+    pub columns: Vec<String>,
 }
 
 /// Dataset-level statistics of one dataset.
@@ -342,6 +354,15 @@ pub fn compute_summary(run: &PreparedRun<'_>) -> DataSummary {
     names.retain(|n| !schema.is_ignored(n));
 
     let types: HashMap<&str, ColumnType> = names.iter().map(|&n| (n, run.column_type(n))).collect();
+    let embeddings: Vec<EmbeddingMembers> = run
+        .embeddings()
+        .iter()
+        .map(|e| EmbeddingMembers {
+            name: e.name.to_string(),
+            columns: e.columns.iter().map(|c| c.to_string()).collect(),
+        })
+        .collect();
+    names.retain(|n| run.embedding_of(n).is_none());
 
     let columns: Vec<ColumnSummary> = names
         .par_iter()
@@ -393,6 +414,7 @@ pub fn compute_summary(run: &PreparedRun<'_>) -> DataSummary {
         current: cur_stats,
         columns,
         ignored_columns,
+        embeddings,
     }
 }
 

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use modelwatch_core::drift::{
-    ColumnDistribution, ColumnDrift, DriftMethod, DriftReport, DriftRule,
+    ColumnDistribution, ColumnDrift, DriftMethod, DriftReport, DriftRule, EmbeddingDriftResult,
 };
 
 use super::svg::{self, share, BarRow, ExtraBar};
@@ -45,8 +45,84 @@ pub(super) fn section(out: &mut String, drift: &DriftReport) {
         column(out, "drift-col", i, c);
     }
     out.push_str("</table>\n");
+    if !drift.embeddings.is_empty() {
+        embeddings(out, &drift.embeddings);
+    }
     notes(out, drift);
     out.push_str("</section>\n");
+}
+
+/// One row per embedding: its size, method, score against the threshold, verdict and the
+/// rows it compared; why it could not be tested, or why rows were left out, below the table.
+fn embeddings(out: &mut String, embeddings: &[EmbeddingDriftResult]) {
+    let drifted = embeddings
+        .iter()
+        .filter(|e| e.drifted == Some(true))
+        .count();
+    let _ = write!(
+        out,
+        "<h3>Embeddings</h3>\n<p>{drifted} of {} embeddings drifted. Each is tested as a whole by an embedding drift method; embeddings do not count in the share of drifted columns.</p>\n\
+<table class=\"stats\" id=\"embedding-table\"><thead><tr>",
+        embeddings.len()
+    );
+    for h in [
+        "Embedding",
+        "Dimension",
+        "Method",
+        "Score",
+        "Threshold",
+        "Drifted",
+        "Rows used (reference / current)",
+        "Rows left out (reference / current)",
+    ] {
+        let _ = write!(out, "<th scope=\"col\">{h}</th>");
+    }
+    out.push_str("</tr></thead><tbody>\n");
+    let mut notes: Vec<String> = Vec::new();
+    for e in embeddings {
+        let (word, class) = match e.drifted {
+            Some(true) => ("yes", "yes"),
+            Some(false) => ("no", "no"),
+            None => ("error", "err"),
+        };
+        let method = match (&e.method, e.pca_components) {
+            (Some(m), Some(k)) => format!("{m} (after PCA to {k})"),
+            (Some(m), None) => m.clone(),
+            (None, _) => "-".into(),
+        };
+        let num = |v: Option<f64>| v.map(format_score).unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            out,
+            "<tr data-embedding=\"{}\"><th scope=\"row\">{}</th><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"{class}\">{word}</td><td class=\"num\">{} / {}</td><td class=\"num\">{} / {}</td></tr>",
+            esc(&e.name),
+            esc(&e.name),
+            e.dimension,
+            esc(&method),
+            esc(&num(e.score)),
+            esc(&num(e.threshold)),
+            e.reference_rows_used,
+            e.current_rows_used,
+            e.reference_left_out,
+            e.current_left_out,
+        );
+        if let Some(error) = &e.error {
+            notes.push(format!("Embedding {}: not tested: {error}", e.name));
+        }
+        if let Some(reason) = &e.left_out_reason {
+            notes.push(format!(
+                "Embedding {}: {} reference and {} current rows left out ({reason})",
+                e.name, e.reference_left_out, e.current_left_out
+            ));
+        }
+    }
+    out.push_str("</tbody></table>\n");
+    if !notes.is_empty() {
+        out.push_str("<ul class=\"notes\">");
+        for n in notes {
+            let _ = write!(out, "<li>{}</li>", esc(&n));
+        }
+        out.push_str("</ul>\n");
+    }
 }
 
 fn drifted_word(c: &ColumnDrift) -> (&'static str, &'static str) {

@@ -160,6 +160,7 @@ mod tests {
                 reference_only_columns: vec!["<b>only_ref</b>".into()],
                 current_only_columns: vec![],
                 skipped_columns: vec![],
+                embeddings: vec![],
             }),
             summary: None,
             target: None,
@@ -221,6 +222,51 @@ mod tests {
         assert!(html.contains("&lt;b&gt;only_ref&lt;/b&gt;"));
         // The page's own script is the only one.
         assert_eq!(html.matches("<script").count(), 1);
+    }
+
+    fn embedding(name: &str, score: Option<f64>) -> modelwatch_core::drift::EmbeddingDriftResult {
+        let mut e = modelwatch_core::drift::EmbeddingDriftResult::unreadable(name, String::new());
+        e.error = None;
+        e.columns = (0..16).map(|i| format!("{name}_{i}")).collect();
+        e.dimension = 16;
+        e.method = Some("ratio".into());
+        e.score = score;
+        e.threshold = Some(0.2);
+        e.drifted = score.map(|s| s > 0.2);
+        (e.reference_rows_used, e.current_rows_used) = (300, 248);
+        (e.reference_left_out, e.current_left_out) = (0, 2);
+        e.left_out_reason = Some(modelwatch_core::drift::embedding::LEFT_OUT_REASON.into());
+        e
+    }
+
+    #[test]
+    fn one_row_per_embedding_in_the_drift_section_and_the_terminal() {
+        let mut r = results(vec![numeric("a", 0.2, Some(hist(10)))]);
+        let mut broken = embedding("<v>", None);
+        broken.error = Some("rows of different lengths".into());
+        r.drift.as_mut().unwrap().embeddings = vec![embedding("emb", Some(0.9375)), broken];
+        let html = render_html(&r);
+        let table = &html[html.find("id=\"embedding-table\"").unwrap()..];
+        let table = &table[..table.find("</table>").unwrap()];
+        assert_eq!(table.matches("<tr data-embedding=").count(), 2);
+        assert!(table.contains(
+            "<th scope=\"row\">emb</th><td class=\"num\">16</td><td>ratio</td><td class=\"num\">0.9375</td><td class=\"num\">0.2000</td><td class=\"yes\">yes</td><td class=\"num\">300 / 248</td><td class=\"num\">0 / 2</td>"
+        ), "{table}");
+        assert!(table.contains("&lt;v&gt;"));
+        assert!(html.contains("Embedding &lt;v&gt;: not tested: rows of different lengths"));
+        assert!(html.contains("1 of 2 embeddings drifted"));
+
+        let text = crate::render_terminal(&r, crate::TerminalStyle::Plain);
+        assert!(text.contains("Embedding drift (not counted in the share of drifted columns)"));
+        assert!(text.contains("warning: embedding `<v>` not tested: rows of different lengths"));
+        assert!(text.contains(
+            "note: embedding `emb`: left out 0 reference and 2 current rows (a component is missing, NaN or infinite)"
+        ));
+        let row = text.lines().find(|l| l.contains("| emb ")).unwrap();
+        assert!(
+            row.contains("0.9375") && row.contains("yes") && row.contains("300 / 248"),
+            "{row}"
+        );
     }
 
     #[test]

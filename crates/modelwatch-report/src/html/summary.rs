@@ -34,6 +34,17 @@ pub(super) fn section(out: &mut String, s: &DataSummary) {
             esc(&s.ignored_columns.join(", "))
         );
     }
+    if !s.embeddings.is_empty() {
+        out.push_str("<ul class=\"notes\">");
+        for e in &s.embeddings {
+            let _ = write!(
+                out,
+                "<li>{}</li>",
+                esc(&crate::summary::embedding_members_note(e))
+            );
+        }
+        out.push_str("</ul>\n");
+    }
     out.push_str("</section>\n");
 }
 
