@@ -182,14 +182,22 @@ fn read_image_file(path: &Path) -> Result<Vec<u8>, ImageError> {
 /// The bytes of one image value: a file named with an image extension, or base64 text.
 fn image_bytes(value: &str, base: &Path) -> Result<Vec<u8>, ImageError> {
     let v = value.trim();
+    if !v.starts_with("data:") && is_image_file(Path::new(v)) {
+        return read_image_file(&base.join(v));
+    }
+    image_text_bytes(v)
+}
+
+/// The bytes of an image sent as text: base64 (line breaks allowed inside, as in MIME
+/// bodies) or a `data:` URI with a base64 payload (`data:image/png;base64,...`). Text that
+/// is neither is an [`ImageError::Unreadable`] naming why.
+pub fn image_text_bytes(value: &str) -> Result<Vec<u8>, ImageError> {
+    let v = value.trim();
     if let Some(uri) = v.strip_prefix("data:") {
         let (_, payload) = uri
             .split_once(";base64,")
             .ok_or_else(|| ImageError::Unreadable("a data: URI that is not base64".into()))?;
         return decode_base64(payload);
-    }
-    if is_image_file(Path::new(v)) {
-        return read_image_file(&base.join(v));
     }
     decode_base64(v)
 }

@@ -35,6 +35,9 @@ pub struct ProjectConfig {
     pub proba_threshold: f64,
     /// When snapshots are taken and how much data each covers.
     pub schedule: Schedule,
+    /// Whether a small JPEG thumbnail of each ingested image (and of the first images of a
+    /// zip reference) is kept, so that the dashboard can show examples; on by default.
+    pub thumbnails: bool,
 }
 
 impl Default for ProjectConfig {
@@ -47,6 +50,7 @@ impl Default for ProjectConfig {
             pos_label: None,
             proba_threshold: 0.5,
             schedule: Schedule::default(),
+            thumbnails: true,
         }
     }
 }
