@@ -10,6 +10,8 @@
 //!   `saturation` (PIL `ImageStat` on HSV, as whylogs), `colorfulness` (Hasler–Süsstrunk),
 //!   `entropy` (PIL), `overexposed_share`, `underexposed_share`;
 //! * [`sharpness`]: `sharpness`, the variance of the Laplacian (OpenCV);
+//! * [`examples`]: which images to show for a drifted image column;
+//! * [`thumbnail`]: small upright JPEG thumbnails for showing examples;
 //! * [`exif`]: `make`, `model`, `software`, `orientation`, `iso`, `exposure_time`,
 //!   `focal_length` (PIL `getexif`).
 //!
@@ -21,10 +23,12 @@
 //! reason in [`ImageColumnDescriptors::failures`]; it never stops the column.
 
 pub mod decode;
+pub mod examples;
 pub mod exif;
 pub mod geometry;
 pub mod light;
 pub mod sharpness;
+pub mod thumbnail;
 
 use std::collections::BTreeMap;
 
@@ -383,34 +387,43 @@ impl ImageDescriptors {
 }
 
 /// Decodes one encoded image and computes every descriptor on all its pixels.
-///
-/// The decoders are third-party code fed untrusted bytes: should one of them panic, the image
-/// is reported as corrupt instead of taking the whole column (or the server's worker) down.
 pub fn describe_image(bytes: &[u8], limits: &ImageLimits) -> Result<ImageDescriptors, ImageError> {
-    std::panic::catch_unwind(|| describe_decoded(bytes, limits)).unwrap_or_else(|_| {
+    guard_decoder(|| {
+        let decoded = decode::decode(bytes, limits)?;
+        Ok(describe_decoded_rgb(bytes, &decoded))
+    })
+}
+
+/// Runs decoding work, turning a panic into a corrupt-image error: the decoders are
+/// third-party code fed untrusted bytes, and should one of them panic the image is reported
+/// as corrupt instead of taking the whole column (or the server's worker) down.
+pub(crate) fn guard_decoder<T>(
+    work: impl FnOnce() -> Result<T, ImageError>,
+) -> Result<T, ImageError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|_| {
         Err(ImageError::Corrupt(
             "the decoder failed on this data".to_string(),
         ))
     })
 }
 
-fn describe_decoded(bytes: &[u8], limits: &ImageLimits) -> Result<ImageDescriptors, ImageError> {
-    let decoded = decode::decode(bytes, limits)?;
+/// The descriptors of a decoded image whose encoded form is `bytes`.
+pub(crate) fn describe_decoded_rgb(
+    bytes: &[u8],
+    decoded: &decode::DecodedImage,
+) -> ImageDescriptors {
     let (width, height) = decoded.rgb.dimensions();
-    let light = light::light(&decoded.rgb);
-    let sharpness = sharpness::laplacian_variance(&decoded.rgb);
-    drop(decoded.rgb);
-    Ok(ImageDescriptors {
+    ImageDescriptors {
         format: decoded.format,
         mode: decoded.mode,
         channels: decoded.channels,
         bytes: bytes.len() as u64,
         width,
         height,
-        light,
-        sharpness,
+        light: light::light(&decoded.rgb),
+        sharpness: sharpness::laplacian_variance(&decoded.rgb),
         exif: exif::read_exif(bytes),
-    })
+    }
 }
 
 /// An image of a column that could not be described.
