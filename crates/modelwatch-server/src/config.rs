@@ -21,6 +21,7 @@
 //! bodies_in_flight_bytes = 67108864  # request bodies held at once, all requests together
 //! image_bytes = 10485760        # one image of an event; a larger one rejects its row
 //! image_pixels = 100000000      # width x height an image may declare (decompression bombs)
+//! reference_zip_bytes = 1073741824  # the images of a zip reference, inflated, together
 //!
 //! [retention]
 //! events = "30d"
@@ -139,6 +140,9 @@ pub struct Limits {
     /// one is refused from its header before any pixel is decoded (a decompression bomb),
     /// and counted as a failed image of its column.
     pub image_pixels: u64,
+    /// The most bytes the images of a zip reference may inflate to, together (1 GiB); a
+    /// zip declaring more is refused before anything is inflated.
+    pub reference_zip_bytes: u64,
 }
 
 impl Default for Limits {
@@ -150,6 +154,7 @@ impl Default for Limits {
             bodies_in_flight_bytes: 64 * 1024 * 1024,
             image_bytes: 10 * 1024 * 1024,
             image_pixels: modelwatch_core::descriptors::image::DEFAULT_MAX_PIXELS,
+            reference_zip_bytes: 1 << 30,
         }
     }
 }

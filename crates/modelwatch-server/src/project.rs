@@ -10,7 +10,7 @@ use modelwatch_core::schema::{
     resolve_column_type, ColumnRole, ColumnSpec, ColumnType, SchemaOverrides,
 };
 use modelwatch_core::setting::{Setting, SettingGroup};
-use modelwatch_core::table::Table;
+use modelwatch_core::table::{Column, ColumnData, Table};
 use modelwatch_io::Format;
 use serde::{Deserialize, Serialize};
 
@@ -275,6 +275,7 @@ impl Project {
         let reference = match reference {
             Some((bytes, format)) => {
                 let table = modelwatch_io::read_table_bytes(bytes, format, "reference", None)?;
+                let table = describe_reference_images(table, &config.columns.images)?;
                 if table.rows() == 0 {
                     return Err(ProjectError::Invalid {
                         what: "reference".into(),
@@ -328,7 +329,48 @@ impl Project {
     }
 }
 
-/// Every reference column's type and role, with the configured overrides applied.
+/// Replaces each image column of a reference table (base64 text or `data:` URIs; file
+/// names are not read, an upload must not reach the server's files) by its descriptor
+/// columns. Images that cannot be described are missing values, as in `modelwatch report`.
+fn describe_reference_images(table: Table, images: &[String]) -> Result<Table, ProjectError> {
+    let mut table = table;
+    for column in images {
+        let Some(source) = table.column(column) else {
+            continue;
+        };
+        let ColumnData::Str(values) = &source.data else {
+            return Err(ProjectError::Invalid {
+                what: "columns.images".into(),
+                message: format!(
+                    "the reference's column `{column}` holds numbers or times, not base64 images"
+                ),
+            });
+        };
+        let described = modelwatch_core::descriptors::image::describe_image_column(
+            column,
+            table.rows(),
+            |r| values.get(r).map(modelwatch_io::images::image_text_bytes),
+            &Default::default(),
+        );
+        let mut columns: Vec<Column> = table
+            .columns()
+            .iter()
+            .filter(|c| c.name != *column)
+            .cloned()
+            .collect();
+        columns.extend(described.table.columns().iter().cloned());
+        table = Table::new(columns).map_err(|e| ProjectError::Invalid {
+            what: "columns.images".into(),
+            message: e.to_string(),
+        })?;
+    }
+    Ok(table)
+}
+
+/// Every reference column's type and role, with the configured overrides applied; the
+/// descriptor columns of image columns are typed by their kind
+/// ([`SchemaOverrides::with_image_descriptor_types`]), and a reference of images read from
+/// a zip has its `file` column as the rows' id.
 pub fn resolve_schema(
     reference: &Table,
     columns: &SchemaOverrides,
@@ -337,6 +379,21 @@ pub fn resolve_schema(
         what: "columns".into(),
         message,
     };
+    let mut typed = columns.with_image_descriptor_types([]);
+    // Only descriptors the reference has are typed: an image column named in the settings
+    // before its reference is uploaded has none yet.
+    for list in [&mut typed.numerical, &mut typed.categorical] {
+        list.retain(|n| {
+            reference.column(n).is_some()
+                || columns.numerical.contains(n)
+                || columns.categorical.contains(n)
+        });
+    }
+    let file = modelwatch_io::images::FILE_COLUMN;
+    if !typed.images.is_empty() && typed.id.is_none() && reference.column(file).is_some() {
+        typed.id = Some(file.to_string());
+    }
+    let columns = &typed;
     let forced = columns
         .forced_types()
         .map_err(|e| invalid(e.message(&config_key)))?;

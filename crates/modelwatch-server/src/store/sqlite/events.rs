@@ -101,6 +101,11 @@ impl Store for SqliteStore {
             .map_err(db_err)?;
         tx.execute("DELETE FROM snapshots WHERE project = ?1", [name])
             .map_err(db_err)?;
+        tx.execute(
+            "DELETE FROM reference_thumbnails WHERE project = ?1",
+            [name],
+        )
+        .map_err(db_err)?;
         let n = tx
             .execute("DELETE FROM projects WHERE name = ?1", [name])
             .map_err(db_err)?;
@@ -118,6 +123,9 @@ impl Store for SqliteStore {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
                 .map_err(db_err)?;
+            let mut thumb = tx
+                .prepare_cached("INSERT INTO thumbnails (event, col, jpeg) VALUES (?1, ?2, ?3)")
+                .map_err(db_err)?;
             for batch in batches {
                 for e in &batch.events {
                     stmt.execute(params![
@@ -130,6 +138,14 @@ impl Store for SqliteStore {
                         e.error
                     ])
                     .map_err(db_err)?;
+                    if !e.thumbnails.is_empty() {
+                        let seq = tx.last_insert_rowid();
+                        for t in &e.thumbnails {
+                            thumb
+                                .execute(params![seq, t.column, t.jpeg])
+                                .map_err(db_err)?;
+                        }
+                    }
                 }
             }
         }
@@ -450,6 +466,84 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    fn event_thumbnails(
+        &self,
+        project: &str,
+        seqs: &[i64],
+    ) -> Result<Vec<(i64, String, Vec<u8>)>, StoreError> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT t.event, t.col, t.jpeg FROM thumbnails t JOIN events e ON e.seq = t.event
+                 WHERE t.event = ?1 AND e.project = ?2",
+            )
+            .map_err(db_err)?;
+        let mut out = Vec::new();
+        for seq in seqs {
+            let rows = stmt
+                .query_map(params![seq, project], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .map_err(db_err)?;
+            for row in rows {
+                out.push(row.map_err(db_err)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn put_reference_thumbnails(
+        &self,
+        project: &str,
+        thumbnails: &[(String, usize, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.write();
+        let tx = conn.transaction().map_err(db_err)?;
+        tx.execute(
+            "DELETE FROM reference_thumbnails WHERE project = ?1",
+            [project],
+        )
+        .map_err(db_err)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO reference_thumbnails (project, col, row, jpeg)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(db_err)?;
+            for (col, row, jpeg) in thumbnails {
+                stmt.execute(params![project, col, *row as i64, jpeg])
+                    .map_err(db_err)?;
+            }
+        }
+        tx.commit().map_err(db_err)
+    }
+
+    fn reference_thumbnails(
+        &self,
+        project: &str,
+        column: &str,
+        rows: &[usize],
+    ) -> Result<Vec<(usize, Vec<u8>)>, StoreError> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT jpeg FROM reference_thumbnails WHERE project = ?1 AND col = ?2 AND row = ?3",
+            )
+            .map_err(db_err)?;
+        let mut out = Vec::new();
+        for &row in rows {
+            let jpeg: Option<Vec<u8>> = stmt
+                .query_row(params![project, column, row as i64], |r| r.get(0))
+                .optional()
+                .map_err(db_err)?;
+            if let Some(j) = jpeg {
+                out.push((row, j));
+            }
+        }
+        Ok(out)
+    }
+
     fn prune(
         &self,
         events_before_us: i64,
@@ -491,6 +585,7 @@ mod tests {
             latency_seconds: None,
             status: None,
             error: None,
+            thumbnails: Vec::new(),
         }
     }
 

@@ -1,0 +1,232 @@
+//! A reference uploaded as a zip of images: each image entry becomes one row of a `file`
+//! column (its path in the archive, the row's id) and the descriptor columns of the
+//! project's image column, as `modelwatch report` reads a folder of images; entries
+//! without an image extension are counted and skipped, images that cannot be described are
+//! missing values counted by reason.
+//!
+//! A zip is refused whole (413) when it could cost more than the limits allow, judged from
+//! its central directory before anything is inflated: more image entries than
+//! `limits.reference_cells` allows rows, an entry declaring more than `limits.image_bytes`,
+//! or entries declaring more than `limits.reference_zip_bytes` together. Declared sizes
+//! can lie, so every entry is also read through a cap of its declared size. Entries are
+//! inflated a chunk at a time ([`IMAGES_PER_CHUNK`] images or 64 MiB) and described in
+//! parallel, so memory holds one chunk of encoded images and one decoded image per worker.
+//!
+//! The described table is stored as JSON Lines (every descriptor written in every line,
+//! `null` when missing, so each column exists), so that a restart reads descriptors instead
+//! of decoding every image again.
+
+use std::collections::BTreeMap;
+use std::io::{Cursor, Read};
+
+use modelwatch_core::descriptors::image::{
+    ImageColumnBuilder, ImageError, ImageLimits, IMAGES_PER_CHUNK,
+};
+use modelwatch_core::table::{ColumnData, Table};
+use rayon::prelude::*;
+use serde_json::{Map, Value};
+
+use super::ServiceError;
+use crate::config::Limits;
+use crate::ingest::images::{describe, ImageRules};
+
+/// How many reference images keep a thumbnail (the first in path order): enough to show
+/// typical reference images, few enough to keep the store small.
+pub const REFERENCE_THUMBNAILS: usize = 200;
+
+/// Bytes of encoded images inflated before a chunk is described.
+const CHUNK_BYTES: usize = 64 << 20;
+
+/// A zip of images read into a reference table.
+#[derive(Debug)]
+pub struct ZipReference {
+    /// The table as JSON Lines: `file`, then `<column>.<descriptor>` per line.
+    pub jsonl: Vec<u8>,
+    /// Rows of the table.
+    pub rows: usize,
+    /// Thumbnails of the first rows: (image column, row, JPEG).
+    pub thumbnails: Vec<(String, usize, Vec<u8>)>,
+    /// Entries without an image extension, not read.
+    pub skipped: usize,
+    /// Images that could not be described, by reason.
+    pub failures: BTreeMap<&'static str, usize>,
+}
+
+fn refused(message: String) -> ServiceError {
+    ServiceError::ZipRefused(message)
+}
+
+/// Reads `bytes`, a zip archive, into the descriptor table of the image column `column`.
+pub fn read_zip_reference(
+    bytes: &[u8],
+    column: &str,
+    limits: &Limits,
+    thumbnails: bool,
+) -> Result<ZipReference, ServiceError> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes))
+        .map_err(|e| ServiceError::BadReference(format!("not a readable zip archive: {e}")))?;
+    let mut entries: Vec<(String, usize, u64)> = Vec::new();
+    let mut skipped = 0;
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index_raw(i)
+            .map_err(|e| ServiceError::BadReference(format!("zip entry {i}: {e}")))?;
+        if entry.is_dir() {
+            continue;
+        }
+        let name = entry.name().to_string();
+        if !modelwatch_io::images::is_image_file(std::path::Path::new(&name)) {
+            skipped += 1;
+            continue;
+        }
+        entries.push((name, i, entry.size()));
+    }
+    if entries.is_empty() {
+        return Err(ServiceError::BadReference(format!(
+            "the zip holds no image files ({skipped} other entries; images end in {})",
+            modelwatch_io::images::IMAGE_EXTENSIONS.join(", ")
+        )));
+    }
+    let columns = 1 + modelwatch_core::descriptors::image::IMAGE_DESCRIPTORS.len();
+    let max_rows = limits.reference_cells / columns;
+    if entries.len() > max_rows {
+        return Err(refused(format!(
+            "the zip holds {} images; with {columns} columns each a reference holds at most \
+             {max_rows} (limits.reference_cells)",
+            entries.len()
+        )));
+    }
+    if let Some((name, _, size)) = entries
+        .iter()
+        .find(|(_, _, s)| *s > limits.image_bytes as u64)
+    {
+        return Err(refused(format!(
+            "zip entry `{name}` inflates to {size} bytes, more than the limit of {} \
+             (limits.image_bytes)",
+            limits.image_bytes
+        )));
+    }
+    let total: u64 = entries.iter().map(|(_, _, s)| *s).sum();
+    if total > limits.reference_zip_bytes {
+        return Err(refused(format!(
+            "the zip's images inflate to {total} bytes, more than the limit of {} \
+             (limits.reference_zip_bytes)",
+            limits.reference_zip_bytes
+        )));
+    }
+    entries.sort();
+
+    let rules = ImageRules {
+        columns: vec![column.to_string()],
+        max_bytes: limits.image_bytes,
+        limits: ImageLimits {
+            max_pixels: limits.image_pixels,
+        },
+        thumbnails,
+    };
+    let mut builder = ImageColumnBuilder::new(column);
+    let mut thumbs = Vec::new();
+    let mut start = 0;
+    while start < entries.len() {
+        let mut chunk: Vec<Result<Vec<u8>, ImageError>> = Vec::new();
+        let mut chunk_bytes = 0;
+        while start + chunk.len() < entries.len()
+            && chunk.len() < IMAGES_PER_CHUNK
+            && chunk_bytes < CHUNK_BYTES
+        {
+            let (_, index, declared) = &entries[start + chunk.len()];
+            let read = read_entry(&mut archive, *index, *declared);
+            chunk_bytes += read.as_ref().map_or(0, Vec::len);
+            chunk.push(read);
+        }
+        let outcomes: Vec<_> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(k, bytes)| {
+                let row = start + k;
+                let rules = ImageRules {
+                    thumbnails: rules.thumbnails && row < REFERENCE_THUMBNAILS,
+                    ..rules.clone()
+                };
+                match bytes {
+                    Ok(b) => describe(b, &rules),
+                    Err(e) => Err(e.clone()),
+                }
+            })
+            .collect();
+        for (k, outcome) in outcomes.into_iter().enumerate() {
+            match outcome {
+                Ok((d, thumb)) => {
+                    builder.push(Ok(&d));
+                    if let Some(jpeg) = thumb {
+                        thumbs.push((column.to_string(), start + k, jpeg));
+                    }
+                }
+                Err(e) => builder.push(Err(&e)),
+            }
+        }
+        start += chunk.len();
+    }
+    let described = builder.finish();
+    let mut failures = BTreeMap::new();
+    for (reason, n) in described.failure_counts() {
+        failures.insert(reason.as_str(), n);
+    }
+    let names: Vec<&str> = entries.iter().map(|(n, _, _)| n.as_str()).collect();
+    Ok(ZipReference {
+        jsonl: jsonl_of(&names, &described.table),
+        rows: names.len(),
+        thumbnails: thumbs,
+        skipped,
+        failures,
+    })
+}
+
+/// One entry's bytes, read through a cap of its declared size (a lying header gets no
+/// more than it declared).
+fn read_entry(
+    archive: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    index: usize,
+    declared: u64,
+) -> Result<Vec<u8>, ImageError> {
+    let unreadable = |e: String| ImageError::Unreadable(format!("zip entry: {e}"));
+    let entry = archive
+        .by_index(index)
+        .map_err(|e| unreadable(e.to_string()))?;
+    let mut out = Vec::with_capacity(usize::try_from(declared).unwrap_or(0).min(CHUNK_BYTES));
+    entry
+        .take(declared.saturating_add(1))
+        .read_to_end(&mut out)
+        .map_err(|e| unreadable(e.to_string()))?;
+    if out.len() as u64 > declared {
+        return Err(unreadable(
+            "it inflates to more bytes than its header declares".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// The `file` names and the descriptor table as JSON Lines.
+fn jsonl_of(names: &[&str], table: &Table) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (row, name) in names.iter().enumerate() {
+        let mut obj = Map::new();
+        obj.insert(
+            modelwatch_io::images::FILE_COLUMN.to_string(),
+            Value::String(name.to_string()),
+        );
+        for c in table.columns() {
+            let v = match &c.data {
+                ColumnData::Float(v) => serde_json::Number::from_f64(v[row])
+                    // Written with a fraction so that the column reads back as floats.
+                    .map_or(Value::Null, Value::Number),
+                ColumnData::Str(s) => s.get(row).map_or(Value::Null, |x| Value::String(x.into())),
+                _ => Value::Null,
+            };
+            obj.insert(c.name.clone(), v);
+        }
+        out.extend_from_slice(Value::Object(obj).to_string().as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
