@@ -66,6 +66,10 @@ pub struct AppState {
     /// Each project's latest snapshot by project name, kept in memory so that `/metrics`
     /// and the alert evaluator do not read the store.
     pub(crate) latest: RwLock<HashMap<String, LatestSnapshot>>,
+    /// Example images of each project's latest snapshot, by project name (the dashboard
+    /// shows their thumbnails); empty until a snapshot is taken after start.
+    pub(crate) image_examples:
+        RwLock<HashMap<String, Vec<service::image_examples::WindowExamples>>>,
     /// The request, ingestion and run counters that `/metrics` reports.
     pub recorder: Recorder,
     /// The single thread that commits ingested events in batches.
@@ -113,6 +117,7 @@ impl AppState {
             store,
             projects: RwLock::new(HashMap::new()),
             latest: RwLock::new(HashMap::new()),
+            image_examples: RwLock::new(HashMap::new()),
             recorder: Recorder::default(),
             writer,
             alerts: alerting,
@@ -205,6 +210,10 @@ impl AppState {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .remove(name);
+        self.image_examples
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
         self.recorder.forget_project(name);
     }
 
@@ -214,6 +223,28 @@ impl AppState {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(name.to_string(), latest);
+    }
+
+    /// Keeps the example images of a project's newest snapshot.
+    pub(crate) fn set_image_examples(
+        &self,
+        name: &str,
+        examples: Vec<service::image_examples::WindowExamples>,
+    ) {
+        self.image_examples
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), examples);
+    }
+
+    /// The example images of a project's newest snapshot (none before one is taken).
+    pub fn image_examples(&self, name: &str) -> Vec<service::image_examples::WindowExamples> {
+        self.image_examples
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Every project's latest snapshot by project name (read lock).

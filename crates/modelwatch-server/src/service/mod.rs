@@ -5,6 +5,7 @@
 //! `snapshots` takes a snapshot of a window and makes it the latest. `http/` turns these
 //! errors into status codes.
 
+pub mod image_examples;
 pub mod projects;
 pub mod snapshots;
 pub mod window_table;
