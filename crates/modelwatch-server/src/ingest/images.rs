@@ -305,3 +305,218 @@ pub fn expand_vector(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use modelwatch_core::schema::{ColumnRole, ColumnSpec, ColumnType};
+
+    use super::*;
+    use crate::ingest::{read_events, BodyFormat, EventRules, RowLimits, Validated};
+
+    pub(crate) fn fixture(name: &str) -> Vec<u8> {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/images");
+        std::fs::read(root.join(name)).unwrap()
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    fn schema() -> Vec<ColumnSpec> {
+        let spec = |name: &str, t| ColumnSpec {
+            name: name.into(),
+            column_type: t,
+            role: ColumnRole::Feature,
+        };
+        vec![
+            spec("x", ColumnType::Numerical),
+            spec("photo.width", ColumnType::Numerical),
+            spec("photo.format", ColumnType::Categorical),
+            spec("v.0", ColumnType::Numerical),
+            spec("v.1", ColumnType::Numerical),
+            spec("v.2", ColumnType::Numerical),
+        ]
+    }
+
+    fn rules(thumbnails: bool, max_bytes: usize) -> ImageRules {
+        ImageRules {
+            columns: vec!["photo".into()],
+            max_bytes,
+            limits: ImageLimits::default(),
+            thumbnails,
+        }
+    }
+
+    fn run(body: &str, images: ImageRules, max_vector: usize) -> Validated {
+        let schema = schema();
+        let rules = EventRules::new(&schema, vec![], None, None).with_images(images, max_vector);
+        let limits = RowLimits {
+            max_rows: 1000,
+            max_keys: 100,
+        };
+        read_events(body.as_bytes(), BodyFormat::Json, &limits, &rules, 7).unwrap()
+    }
+
+    fn values(v: &Validated, i: usize) -> Map<String, Value> {
+        serde_json::from_str(&v.events[i].values_json).unwrap()
+    }
+
+    #[test]
+    fn base64_and_data_uris_become_descriptors_and_bad_images_are_counted_not_rejected() {
+        let png = b64(&fixture("pattern.png"));
+        let jpg = b64(&fixture("pattern.jpg"));
+        let events = [
+            format!(r#"{{"x": 1, "photo": "{png}"}}"#),
+            format!(r#"{{"x": 2, "photo": "data:image/jpeg;base64,{jpg}"}}"#),
+            r#"{"x": 3, "photo": "not base64 at all!"}"#.to_string(),
+            format!(r#"{{"photo": "{}"}}"#, b64(&fixture("corrupt.png"))),
+            format!(r#"{{"photo": "{}"}}"#, b64(&fixture("truncated.jpg"))),
+            r#"{"photo": ""}"#.to_string(),
+            format!(r#"{{"photo": "{}"}}"#, b64(&fixture("not_an_image.txt"))),
+            format!(r#"{{"photo": "{}"}}"#, b64(&fixture("one_pixel.png"))),
+            format!(
+                r#"{{"photo": "{}"}}"#,
+                b64(&fixture("bomb_20000x20000.png"))
+            ),
+            format!(r#"{{"photo": "{}"}}"#, b64(&fixture("astronaut.jpg"))),
+            r#"{"photo": 5}"#.to_string(),
+            r#"{"x": 4, "photo": null}"#.to_string(),
+        ];
+        let body = format!("[{}]", events.join(","));
+        // Room for every fixture but the astronaut photograph.
+        let max_bytes = fixture("astronaut.jpg").len() - 1;
+        let v = run(&body, rules(true, max_bytes), 100);
+
+        let rejected: Vec<(usize, &str)> = v
+            .rejected
+            .iter()
+            .map(|r| (r.index, r.reason.as_str()))
+            .collect();
+        assert_eq!(rejected.len(), 3, "{rejected:?}");
+        assert_eq!(rejected[0].0, 2);
+        assert!(
+            rejected[0].1.contains("column `photo` (image)"),
+            "{rejected:?}"
+        );
+        assert!(rejected[0].1.contains("base64"), "{rejected:?}");
+        assert_eq!(rejected[1].0, 9);
+        assert!(rejected[1].1.contains("limits.image_bytes"), "{rejected:?}");
+        assert_eq!(rejected[2].0, 10);
+        assert!(rejected[2].1.contains("got a number"), "{rejected:?}");
+        assert!(v.rejected.iter().all(|r| r.kind == "invalid_value"));
+
+        // Nine stored, in request order; the five bad images with their reasons.
+        assert_eq!(v.events.len(), 9);
+        let counts: Vec<(&str, usize)> = v.image_failures["photo"]
+            .iter()
+            .map(|(r, n)| (*r, *n))
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("corrupt", 1),
+                ("empty", 1),
+                ("too_many_pixels", 1),
+                ("truncated", 1),
+                ("unknown_format", 1)
+            ]
+        );
+        let first = values(&v, 0);
+        assert!(first.get("photo").is_none(), "the image is not kept");
+        assert_eq!(first["photo.format"], "png");
+        assert!(first["photo.width"].as_f64().unwrap() > 1.0);
+        assert_eq!(values(&v, 1)["photo.format"], "jpeg");
+        assert_eq!(values(&v, 6)["photo.width"], 1.0);
+        // A failed image leaves its descriptors missing; the row's other values stay.
+        assert!(values(&v, 2).get("photo.width").is_none());
+        assert_eq!(values(&v, 8)["x"], 4);
+        // Thumbnails: one per described image, JPEG, at most 96 px.
+        let thumbs: Vec<usize> = v.events.iter().map(|e| e.thumbnails.len()).collect();
+        assert_eq!(thumbs, [1, 1, 0, 0, 0, 0, 1, 0, 0]);
+        assert!(v.events[0].thumbnails[0].jpeg.starts_with(&[0xff, 0xd8]));
+        assert_eq!(v.events[0].thumbnails[0].column, "photo");
+
+        // Without thumbnails, the same descriptors and no thumbnail.
+        let off = run(&body, rules(false, max_bytes), 100);
+        assert!(off.events.iter().all(|e| e.thumbnails.is_empty()));
+        assert_eq!(off.events[0].values_json, v.events[0].values_json);
+    }
+
+    #[test]
+    fn more_images_than_a_chunk_keep_the_order_of_their_events() {
+        let gif = b64(&fixture("pattern.gif"));
+        let rows: Vec<String> = (0..(IMAGES_PER_CHUNK * 2 + 5))
+            .map(|i| {
+                if i % 3 == 0 {
+                    format!(r#"{{"x": {i}}}"#)
+                } else {
+                    format!(r#"{{"x": {i}, "photo": "{gif}"}}"#)
+                }
+            })
+            .collect();
+        let v = run(&format!("[{}]", rows.join(",")), rules(false, 1 << 20), 100);
+        assert_eq!(v.events.len(), rows.len());
+        for (i, _) in rows.iter().enumerate() {
+            let e = values(&v, i);
+            assert_eq!(e["x"], i);
+            assert_eq!(e.contains_key("photo.format"), i % 3 != 0);
+        }
+    }
+
+    #[test]
+    fn arrays_of_numbers_become_vector_columns_and_bad_ones_are_rejected() {
+        let v = run(
+            r#"[{"v": [1, 2.5, 3]}, {"v": [1, 2]}, {"v": [1, "a", 3]}, {"v": [1, null, 3]},
+                {"w": [1, 2]}, {"w": [1, 2, 3, 4, 5]}, {"v": [[1], 2, 3]}]"#,
+            rules(true, 1 << 20),
+            4,
+        );
+        let rejected: Vec<(usize, &str)> = v
+            .rejected
+            .iter()
+            .map(|r| (r.index, r.reason.as_str()))
+            .collect();
+        assert_eq!(rejected.len(), 4, "{rejected:?}");
+        assert_eq!(rejected[0].0, 1);
+        assert!(
+            rejected[0]
+                .1
+                .contains("2 components, but the project's vectors have 3"),
+            "{rejected:?}"
+        );
+        assert_eq!(rejected[1].0, 2);
+        assert!(
+            rejected[1].1.contains("component 1 is text"),
+            "{rejected:?}"
+        );
+        assert_eq!(rejected[2].0, 5);
+        assert!(
+            rejected[2].1.contains("limits.columns_per_project"),
+            "{rejected:?}"
+        );
+        assert_eq!(rejected[3].0, 6);
+        assert!(
+            rejected[3].1.contains("component 0 is an array"),
+            "{rejected:?}"
+        );
+        let first = values(&v, 0);
+        assert_eq!(
+            (first["v.0"].clone(), first["v.1"].clone()),
+            (1.into(), 2.5.into())
+        );
+        assert!(first.get("v").is_none());
+        assert!(values(&v, 1)["v.1"].is_null());
+        // An array under a key the schema has no vector of is spread all the same; its
+        // components are columns the project does not know.
+        assert_eq!(v.unknown_columns.get("w.1"), Some(&1));
+    }
+
+    #[test]
+    fn vector_columns_are_runs_from_zero() {
+        let got = vector_lengths(["a.0", "a.1", "b.1", "c.0", "c.01", "d.x", "e.0", "e.2"]);
+        let got: Vec<(&str, usize)> = got.iter().map(|(k, n)| (k.as_str(), *n)).collect();
+        assert_eq!(got, [("a", 2), ("c", 1)]);
+    }
+}
