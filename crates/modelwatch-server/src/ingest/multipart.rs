@@ -114,3 +114,97 @@ pub async fn read_multipart(
         files,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BOUNDARY: &str = "XbOuNdArY";
+
+    /// A multipart body of (name, file name, bytes) parts.
+    fn body(parts: &[(&str, Option<&str>, &[u8])]) -> Bytes {
+        let mut out = Vec::new();
+        for (name, file, data) in parts {
+            out.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+            let disposition = match file {
+                Some(f) => format!("form-data; name=\"{name}\"; filename=\"{f}\""),
+                None => format!("form-data; name=\"{name}\""),
+            };
+            out.extend_from_slice(format!("Content-Disposition: {disposition}\r\n\r\n").as_bytes());
+            out.extend_from_slice(data);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        Bytes::from(out)
+    }
+
+    fn read(parts: &[(&str, Option<&str>, &[u8])]) -> Result<MultipartEvent, BodyError> {
+        let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+        let images = vec!["photo".to_string()];
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(read_multipart(body(parts), &ct, &images))
+    }
+
+    #[test]
+    fn fields_an_event_part_and_the_image_file() {
+        let png: &[u8] = b"\x89PNG not really";
+        let e = read(&[
+            ("x", None, b"1.5"),
+            ("event", None, br#"{"id": "a1", "city": "Rome"}"#),
+            ("photo", Some("p.png"), png),
+        ])
+        .unwrap();
+        let row = e.row.unwrap();
+        assert_eq!(row["x"], "1.5");
+        assert_eq!(row["id"], "a1");
+        assert_eq!(row["city"], "Rome");
+        assert_eq!(e.files, [("photo".to_string(), png.to_vec())]);
+    }
+
+    #[test]
+    fn problems_in_parts_are_a_rejected_row_and_a_broken_body_an_error() {
+        let missing = read(&[("x", None, b"1")]).unwrap();
+        let reason = missing.row.unwrap_err();
+        assert!(
+            reason.contains("column `photo` (image): no part"),
+            "{reason}"
+        );
+        let twice = read(&[
+            ("photo", Some("a.png"), b"1"),
+            ("photo", Some("b.png"), b"2"),
+        ]);
+        assert!(twice.unwrap().row.unwrap_err().contains("sent twice"));
+        let other_file = read(&[("photo", Some("a.png"), b"1"), ("doc", Some("d.pdf"), b"2")]);
+        assert!(other_file
+            .unwrap()
+            .row
+            .unwrap_err()
+            .contains("`doc` is not an image column"));
+        let bad_event = read(&[("photo", Some("a.png"), b"1"), ("event", None, b"[1]")]);
+        assert!(bad_event
+            .unwrap()
+            .row
+            .unwrap_err()
+            .contains("not a JSON object"));
+        let ct = "multipart/form-data";
+        let no_boundary = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(read_multipart(Bytes::from_static(b"x"), ct, &[]));
+        assert!(matches!(no_boundary, Err(BodyError::Multipart(_))));
+        let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+        let cut = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(read_multipart(
+                Bytes::from(format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nabc"
+                )),
+                &ct,
+                &[],
+            ));
+        assert!(matches!(cut, Err(BodyError::Multipart(_))), "{cut:?}");
+    }
+}

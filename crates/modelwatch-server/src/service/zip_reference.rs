@@ -230,3 +230,120 @@ fn jsonl_of(names: &[&str], table: &Table) -> Vec<u8> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/images");
+        std::fs::read(root.join(name)).unwrap()
+    }
+
+    fn zip_of(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in entries {
+            w.start_file(*name, options).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn images_become_rows_in_path_order_with_failures_counted_and_other_files_skipped() {
+        let zip = zip_of(&[
+            ("b/two.jpg", fixture("pattern.jpg")),
+            ("a/one.png", fixture("pattern.png")),
+            ("notes.txt", b"not an image".to_vec()),
+            ("c/bad.png", fixture("corrupt.png")),
+            ("c/bomb.png", fixture("bomb_20000x20000.png")),
+            ("d/zero.jpg", Vec::new()),
+        ]);
+        let z = read_zip_reference(&zip, "photo", &Limits::default(), true).unwrap();
+        assert_eq!((z.rows, z.skipped), (5, 1));
+        let failures: Vec<(&str, usize)> = z.failures.iter().map(|(r, n)| (*r, *n)).collect();
+        assert_eq!(
+            failures,
+            [("corrupt", 1), ("empty", 1), ("too_many_pixels", 1)]
+        );
+        let rows: Vec<usize> = z.thumbnails.iter().map(|(_, r, _)| *r).collect();
+        assert_eq!(rows, [0, 1]);
+        let table =
+            modelwatch_io::read_table_bytes(&z.jsonl, modelwatch_io::Format::JsonLines, "r", None)
+                .unwrap();
+        assert_eq!(table.rows(), 5);
+        assert_eq!(table.columns().len(), 27, "every descriptor is a column");
+        let ColumnData::Str(files) = &table.column("file").unwrap().data else {
+            panic!("file is text");
+        };
+        let files: Vec<_> = (0..5).map(|r| files.get(r).unwrap()).collect();
+        assert_eq!(
+            files,
+            [
+                "a/one.png",
+                "b/two.jpg",
+                "c/bad.png",
+                "c/bomb.png",
+                "d/zero.jpg"
+            ]
+        );
+        let ColumnData::Float(width) = &table.column("photo.width").unwrap().data else {
+            panic!("width reads back as floats");
+        };
+        assert!(width[0] > 1.0 && width[2].is_nan());
+        // Without thumbnails, none are kept.
+        let z = read_zip_reference(&zip, "photo", &Limits::default(), false).unwrap();
+        assert!(z.thumbnails.is_empty());
+    }
+
+    #[test]
+    fn bombs_and_junk_are_refused_before_anything_is_inflated() {
+        let limits = Limits::default();
+        let junk = read_zip_reference(b"PK\x03\x04 but not a zip", "p", &limits, true);
+        assert!(
+            matches!(junk, Err(ServiceError::BadReference(m)) if m.contains("not a readable zip"))
+        );
+        let no_images = zip_of(&[("a.txt", b"x".to_vec())]);
+        let e = read_zip_reference(&no_images, "p", &limits, true).unwrap_err();
+        assert!(
+            e.to_string().contains("no image files (1 other entries"),
+            "{e}"
+        );
+
+        // One entry inflating past limits.image_bytes: a megabyte of zeros deflates to ~1 KB.
+        let big = zip_of(&[("big.png", vec![0u8; 1 << 20])]);
+        assert!(big.len() < 8 << 10);
+        let small = Limits {
+            image_bytes: 1 << 19,
+            ..Limits::default()
+        };
+        let e = read_zip_reference(&big, "p", &small, true).unwrap_err();
+        assert!(matches!(e, ServiceError::ZipRefused(_)));
+        assert!(e.to_string().contains("limits.image_bytes"), "{e}");
+
+        // Together past limits.reference_zip_bytes.
+        let many = zip_of(&[("a.png", vec![0u8; 1000]), ("b.png", vec![0u8; 1000])]);
+        let tight = Limits {
+            reference_zip_bytes: 1500,
+            ..Limits::default()
+        };
+        let e = read_zip_reference(&many, "p", &tight, true).unwrap_err();
+        assert!(e.to_string().contains("limits.reference_zip_bytes"), "{e}");
+
+        // More images than reference_cells allows rows (27 columns each).
+        let cells = Limits {
+            reference_cells: 27,
+            ..Limits::default()
+        };
+        let e = read_zip_reference(&many, "p", &cells, true).unwrap_err();
+        assert!(
+            e.to_string().contains("at most 1 (limits.reference_cells)"),
+            "{e}"
+        );
+    }
+}

@@ -704,6 +704,84 @@ mod tests {
     }
 
     #[test]
+    fn thumbnails_are_stored_with_their_events_and_go_with_them() {
+        let (_d, s) = store();
+        let with_thumb = |ts: i64, jpeg: &[u8]| NewEvent {
+            thumbnails: vec![crate::store::Thumbnail {
+                column: "photo".into(),
+                jpeg: jpeg.to_vec(),
+            }],
+            ..event(ts, "e", 1.0)
+        };
+        let batch = |p: &str, events| EventBatch {
+            project: p.into(),
+            events,
+        };
+        s.insert_events(&[
+            batch(
+                "p",
+                vec![
+                    with_thumb(10, b"old"),
+                    event(20, "f", 2.0),
+                    with_thumb(30, b"new"),
+                ],
+            ),
+            batch("q", vec![with_thumb(30, b"other")]),
+        ])
+        .unwrap();
+        let seqs: Vec<i64> = s
+            .events("p", WindowQuery::Last(10))
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        let mut got = s.event_thumbnails("p", &seqs).unwrap();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                (seqs[0], "photo".to_string(), b"old".to_vec()),
+                (seqs[2], "photo".to_string(), b"new".to_vec())
+            ]
+        );
+        // Another project's seq gives nothing.
+        let q_seq = s.events("q", WindowQuery::Last(1)).unwrap()[0].seq;
+        assert!(s.event_thumbnails("p", &[q_seq]).unwrap().is_empty());
+        // Retention deletes the thumbnails of the events it deletes.
+        s.prune(15, 0).unwrap();
+        assert!(s.event_thumbnails("p", &seqs[..1]).unwrap().is_empty());
+        assert_eq!(s.event_thumbnails("p", &seqs).unwrap().len(), 1);
+
+        // Reference thumbnails are replaced whole and deleted with their project.
+        s.put_project(&ProjectRecord {
+            name: "p".into(),
+            config_json: "{}".into(),
+            reference: None,
+            created_us: 1,
+            updated_us: 1,
+        })
+        .unwrap();
+        let t = |row: usize| ("photo".to_string(), row, vec![row as u8]);
+        s.put_reference_thumbnails("p", &[t(0), t(1), t(2)])
+            .unwrap();
+        s.put_reference_thumbnails("p", &[t(1), t(2)]).unwrap();
+        let mut refs = s.reference_thumbnails("p", "photo", &[0, 2, 9]).unwrap();
+        refs.sort();
+        assert_eq!(refs, [(2, vec![2])]);
+        s.delete_project("p").unwrap();
+        assert!(s
+            .reference_thumbnails("p", "photo", &[1, 2])
+            .unwrap()
+            .is_empty());
+        assert!(s.event_thumbnails("p", &seqs).unwrap().is_empty());
+        let conn = s.read();
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM thumbnails", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 1, "project q's thumbnail stays");
+    }
+
+    #[test]
     fn snapshots_series_and_project_delete() {
         let (_d, s) = store();
         s.put_project(&ProjectRecord {
