@@ -165,7 +165,8 @@ impl Default for Limits {
 pub struct ConfiguredProject {
     /// The project's name; a project of this name in the store takes these settings.
     pub name: String,
-    /// A reference file (CSV, Parquet or JSON Lines by extension), relative to the config.
+    /// A reference file (CSV, Parquet or JSON Lines by extension, or a `.zip` of images),
+    /// relative to the config.
     pub reference: Option<PathBuf>,
     /// The project's settings, written at the same level as `name`.
     #[serde(flatten)]

@@ -139,11 +139,29 @@ impl AppState {
                             name: configured.name.clone(),
                             message: format!("{}: {e}", path.display()),
                         })?;
+                        // A zip of images is described at each start, like any reference
+                        // the config names.
+                        let zip = path
+                            .extension()
+                            .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+                        if zip {
+                            service::projects::save_with_zip(
+                                &state,
+                                configured.name.clone(),
+                                configured.config,
+                                &bytes,
+                            )
+                            .map_err(|e| StartError::Project {
+                                name: configured.name.clone(),
+                                message: format!("{}: {e}", path.display()),
+                            })?;
+                            continue;
+                        }
                         let format = modelwatch_io::Format::from_path(path).ok_or_else(|| {
                             StartError::Project {
                                 name: configured.name.clone(),
                                 message: format!(
-                                    "{}: unknown format (use .csv, .parquet or .jsonl)",
+                                    "{}: unknown format (use .csv, .parquet, .jsonl or .zip)",
                                     path.display()
                                 ),
                             }

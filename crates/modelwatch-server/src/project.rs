@@ -476,6 +476,69 @@ mod tests {
     }
 
     #[test]
+    fn a_reference_column_of_base64_images_becomes_typed_descriptor_columns() {
+        use base64::Engine;
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/images");
+        let png = std::fs::read(root.join("pattern.png")).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(png);
+        let mut csv = String::from("label,photo\n");
+        for i in 0..12 {
+            let photo = match i {
+                3 => "not an image".to_string(),
+                4 => String::new(),
+                _ => b64.clone(),
+            };
+            csv.push_str(&format!("{},{photo}\n", i % 2));
+        }
+        let config = ProjectConfig {
+            columns: SchemaOverrides {
+                images: vec!["photo".into()],
+                categorical: vec!["photo.channels".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let p = Project::new(
+            "p".into(),
+            config,
+            Some((csv.as_bytes(), Format::Csv)),
+            0,
+            0,
+        )
+        .unwrap();
+        assert!(p.column("photo").is_none());
+        assert_eq!(p.schema.len(), 1 + 26);
+        assert_eq!(p.column_type("photo.width"), Some(ColumnType::Numerical));
+        assert_eq!(p.column_type("photo.format"), Some(ColumnType::Categorical));
+        assert_eq!(
+            p.column_type("photo.channels"),
+            Some(ColumnType::Categorical)
+        );
+        let reference = p.reference.as_ref().unwrap();
+        let ColumnData::Float(width) = &reference.column("photo.width").unwrap().data else {
+            panic!("width is numerical");
+        };
+        assert!(width[0] > 1.0 && width[3].is_nan() && width[4].is_nan());
+        // An image column the reference lacks yet types nothing (no unknown-column error).
+        let config = ProjectConfig {
+            columns: SchemaOverrides {
+                images: vec!["scan".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let p = Project::new(
+            "q".into(),
+            config,
+            Some((csv.as_bytes(), Format::Csv)),
+            0,
+            0,
+        );
+        assert!(p.is_ok(), "{:?}", p.err());
+    }
+
+    #[test]
     fn unknown_columns_are_named_by_config_key() {
         let csv = b"age,city\n1,Paris\n2,Rome\n".as_slice();
         let config = ProjectConfig {

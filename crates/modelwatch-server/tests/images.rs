@@ -230,3 +230,30 @@ fn server_stop_and_count(server: TestServer) {
     assert!(!stored.contains("\"image\":"), "{stored}");
     drop(dir);
 }
+
+#[test]
+fn a_zip_named_in_the_config_is_the_reference_of_its_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("photos.ZIP");
+    std::fs::write(&path, reference_zip()).unwrap();
+    let mut config = ServerConfig::default();
+    let mut settings = modelwatch_server::project::ProjectConfig::default();
+    settings.columns.images = vec!["photo".into()];
+    config
+        .projects
+        .push(modelwatch_server::config::ConfiguredProject {
+            name: "photos".into(),
+            reference: Some(path),
+            config: settings,
+        });
+    let server = TestServer::start(config);
+    let p = get(&server.url("/api/v1/projects/photos")).json();
+    assert_eq!(p["reference_rows"], 32);
+    let names: Vec<&str> = p["schema"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"photo.aspect_ratio"), "{names:?}");
+}

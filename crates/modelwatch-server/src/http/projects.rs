@@ -95,19 +95,18 @@ pub(super) async fn create_project(
     headers: HeaderMap,
     Body(body, _held): Body,
 ) -> ApiResult<Response> {
-    if upload_format(&headers) == Some(Upload::Zip) {
-        let name = q
-            .name
-            .ok_or_else(|| ApiError::bad_request("a reference upload needs ?name="))?;
-        let st = state.clone();
-        let (project, zip) =
-            blocking(move || projects::save_zip_reference(&st, name, &body, true)).await?;
-        let mut v = project_json(&state, &project);
-        v["reference_images"] = json!(zip);
-        return Ok((StatusCode::CREATED, Json(v)).into_response());
-    }
     let (name, config, reference) = match upload_format(&headers) {
-        Some(Upload::Zip) => unreachable!("answered above"),
+        Some(Upload::Zip) => {
+            let name = q
+                .name
+                .ok_or_else(|| ApiError::bad_request("a reference upload needs ?name="))?;
+            let st = state.clone();
+            let (project, zip) =
+                blocking(move || projects::save_zip_reference(&st, name, &body, true)).await?;
+            let mut v = project_json(&state, &project);
+            v["reference_images"] = json!(zip);
+            return Ok((StatusCode::CREATED, Json(v)).into_response());
+        }
         Some(Upload::Table(format)) => {
             let name = q
                 .name

@@ -170,10 +170,8 @@ pub struct ZipSummary {
     pub thumbnails: usize,
 }
 
-/// Creates a project (`create`) or replaces its reference from a zip of images: the
-/// images become a table of descriptors of the project's first image column (`image`,
-/// added to `columns.images`, when it names none), stored as JSON Lines, with the
-/// thumbnails of the first images.
+/// Creates a project (`create`) or replaces its reference from a zip of images, keeping
+/// its settings (see [`save_with_zip`]).
 pub fn save_zip_reference(
     state: &AppState,
     name: String,
@@ -184,11 +182,24 @@ pub fn save_zip_reference(
     if create && existing.is_some() {
         return Err(ServiceError::ProjectExists(name));
     }
-    let mut config = match existing {
+    let config = match existing {
         Some(p) => p.config.clone(),
         None if create => ProjectConfig::default(),
         None => return Err(ServiceError::NoProject(name)),
     };
+    save_with_zip(state, name, config, bytes)
+}
+
+/// Builds, stores and installs a project with `config` whose reference is a zip of images:
+/// the images become a table of descriptors of the project's first image column (`image`,
+/// added to `columns.images`, when it names none), stored as JSON Lines, with the
+/// thumbnails of the first images.
+pub fn save_with_zip(
+    state: &AppState,
+    name: String,
+    mut config: ProjectConfig,
+    bytes: &[u8],
+) -> Result<(Arc<Project>, ZipSummary), ServiceError> {
     if config.columns.images.is_empty() {
         config.columns.images.push("image".to_string());
     }
