@@ -253,6 +253,10 @@ pub struct Project {
     pub reference: Option<Arc<Table>>,
     /// The resolved schema: every reference column with its type and role.
     pub schema: Vec<ColumnSpec>,
+    /// The column settings the presets run with: `config.columns` with the descriptor
+    /// columns of image columns typed by their kind, and a zip reference's `file` column
+    /// ignored (events do not carry file names; see [`resolve_schema`]).
+    pub run_columns: SchemaOverrides,
     /// When the project was first saved, microseconds since the Unix epoch.
     pub created_us: i64,
     /// When its settings or reference last changed, microseconds since the Unix epoch.
@@ -286,9 +290,9 @@ impl Project {
             }
             None => None,
         };
-        let schema = match &reference {
+        let (schema, run_columns) = match &reference {
             Some(t) => resolve_schema(t, &config.columns)?,
-            None => Vec::new(),
+            None => (Vec::new(), config.columns.clone()),
         };
         Ok(Self {
             name,
@@ -296,6 +300,7 @@ impl Project {
             reference,
             column_index: ColumnIndex::new(&schema),
             schema,
+            run_columns,
             created_us,
             updated_us,
         })
@@ -367,14 +372,15 @@ fn describe_reference_images(table: Table, images: &[String]) -> Result<Table, P
     Ok(table)
 }
 
-/// Every reference column's type and role, with the configured overrides applied; the
-/// descriptor columns of image columns are typed by their kind
-/// ([`SchemaOverrides::with_image_descriptor_types`]), and a reference of images read from
-/// a zip has its `file` column as the rows' id.
+/// Every reference column's type and role, with the configured overrides applied, and the
+/// overrides the presets run with: the descriptor columns of image columns typed by their
+/// kind ([`SchemaOverrides::with_image_descriptor_types`]), and the `file` column of a
+/// reference read from a zip of images ignored, unless the settings name it: it names the
+/// reference's images, and events carry no file name to compare it with.
 pub fn resolve_schema(
     reference: &Table,
     columns: &SchemaOverrides,
-) -> Result<Vec<ColumnSpec>, ProjectError> {
+) -> Result<(Vec<ColumnSpec>, SchemaOverrides), ProjectError> {
     let invalid = |message: String| ProjectError::Invalid {
         what: "columns".into(),
         message,
@@ -390,8 +396,25 @@ pub fn resolve_schema(
         });
     }
     let file = modelwatch_io::images::FILE_COLUMN;
-    if !typed.images.is_empty() && typed.id.is_none() && reference.column(file).is_some() {
-        typed.id = Some(file.to_string());
+    let named = [
+        &typed.numerical,
+        &typed.categorical,
+        &typed.text,
+        &typed.datetime,
+        &typed.ignore,
+    ]
+    .iter()
+    .any(|l| l.iter().any(|n| n == file))
+        || [
+            &typed.id,
+            &typed.timestamp,
+            &typed.target,
+            &typed.prediction,
+        ]
+        .iter()
+        .any(|r| r.as_deref() == Some(file));
+    if !typed.images.is_empty() && !named && reference.column(file).is_some() {
+        typed.ignore.push(file.to_string());
     }
     let columns = &typed;
     let forced = columns
@@ -410,7 +433,7 @@ pub fn resolve_schema(
             reference.column(n).is_some() || roles.iter().any(|r| r.as_deref() == Some(n))
         })
         .map_err(|e| invalid(e.message(&config_key)))?;
-    Ok(reference
+    let schema = reference
         .columns()
         .iter()
         .filter(|c| !columns.is_ignored(&c.name))
@@ -423,7 +446,8 @@ pub fn resolve_schema(
             ),
             role: columns.role_of(&c.name),
         })
-        .collect())
+        .collect();
+    Ok((schema, typed.clone()))
 }
 
 /// The role of a column in a schema (features when not named).

@@ -87,9 +87,8 @@ impl ImageRules {
                 ))
             }
         };
-        // Base64 holds 3 bytes in 4 characters: a text that long cannot fit the limit, and
-        // is refused before it is decoded.
-        self.check_size(column, text.trim().len() / 4 * 3)?;
+        // The text is at most `max_body_bytes` long (it is inside the body), so decoding it
+        // before the size is known costs no more than the body itself.
         let bytes = modelwatch_io::images::image_text_bytes(text).map_err(|e| {
             let why = match e {
                 ImageError::Unreadable(why) => why,

@@ -66,7 +66,7 @@ pub fn run_window(
             min,
         });
     }
-    let columns = &project.config.columns;
+    let columns = &project.run_columns;
     let extra = project.configured_columns();
     let (first, last) = (
         events.first().map_or(0, |e| e.ts_us),
