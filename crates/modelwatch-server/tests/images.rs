@@ -166,6 +166,13 @@ fn a_zip_reference_image_events_a_drifting_snapshot_and_thumbnails_on_the_dashbo
     assert!(brightness["score"].as_f64().unwrap() < 1e-6, "{brightness}");
     assert_eq!(drift("image.format")["drifted"], true);
 
+    // The descriptor columns are columns of the HTML report like any other, with their
+    // distributions.
+    let html = get(&server.url("/api/v1/projects/photos/report?format=html&last=100"));
+    assert_eq!(html.status, 200, "{}", html.body);
+    assert!(html.body.contains("image.brightness"));
+    assert!(html.body.contains("image.aspect_ratio"));
+
     let page = get(&server.url("/projects/photos"));
     assert_eq!(page.status, 200);
     let section = page
@@ -257,4 +264,38 @@ fn a_zip_named_in_the_config_is_the_reference_of_its_project() {
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     assert!(names.contains(&"photo.aspect_ratio"), "{names:?}");
+}
+
+#[test]
+fn an_image_body_is_held_to_the_body_limits() {
+    let config = ServerConfig {
+        max_body_bytes: 100_000,
+        ..ServerConfig::default()
+    };
+    let server = TestServer::start(config);
+    let a = post_json(
+        &server.url("/api/v1/projects"),
+        r#"{"name": "p", "columns": {"images": ["image"]}}"#,
+    );
+    assert_eq!(a.status, 201, "{}", a.body);
+    let url = server.url("/api/v1/projects/p/events");
+    // A multipart body announced over max_body_bytes is answered before it is read.
+    let addr = server.base.trim_start_matches("http://").to_string();
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        conn,
+        "POST /api/v1/projects/p/events HTTP/1.1\r\nHost: {addr}\r\n\
+         Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 150000\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = [0u8; 256];
+    let n = std::io::Read::read(&mut conn, &mut head).unwrap();
+    let head = String::from_utf8_lossy(&head[..n]);
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    // Under the body limit, a file that is no image is stored with its failure counted.
+    let junk = vec![7u8; 50_000];
+    let (ct, body) = multipart(&[("image", Some("x.png"), &junk)]);
+    let a = call("POST", &url, &[("Content-Type", &ct)], Some(&body));
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.json()["image_failures"]["image"]["unknown_format"], 1);
 }
