@@ -171,6 +171,10 @@ pub struct SchemaOverrides {
     /// naming the columns `prefix0`, `prefix1`, ... (see [`EmbeddingColumns`]). Their member
     /// columns are tested together by an embedding drift method, not one by one.
     pub embeddings: BTreeMap<String, EmbeddingColumns>,
+    /// Columns holding images (base64 text, file names, uploaded files), each replaced by
+    /// its descriptor columns `<column>.<descriptor>` where the data enters (see
+    /// [`crate::descriptors::image`]); the image column itself is never a column of the run.
+    pub images: Vec<String>,
 }
 
 /// The columns of one embedding, as the user declares them: Evidently's list of column
@@ -353,6 +357,49 @@ impl SchemaOverrides {
         }
     }
 
+    /// These overrides with the descriptor columns of each image column (`images`, and
+    /// `extra`: columns the caller knows to hold images, such as a folder's) typed by their
+    /// descriptor's kind: a categorical descriptor (format, camera make and model, EXIF
+    /// orientation, ...) is categorical however few or many values the data has, so that a
+    /// new camera model is a new label, and a numerical one numerical, so that an image size
+    /// shared by every image is not taken for a label. A descriptor column the user typed or
+    /// ignored keeps that choice.
+    pub fn with_image_descriptor_types<'a>(
+        &self,
+        extra: impl IntoIterator<Item = &'a str>,
+    ) -> SchemaOverrides {
+        use crate::descriptors::image::{DescriptorKind, IMAGE_DESCRIPTORS};
+        let mut out = self.clone();
+        let images: Vec<String> = self
+            .images
+            .iter()
+            .cloned()
+            .chain(extra.into_iter().map(str::to_string))
+            .collect();
+        for image in &images {
+            for d in IMAGE_DESCRIPTORS {
+                let name = d.column_name(image);
+                let typed = [
+                    &out.numerical,
+                    &out.categorical,
+                    &out.text,
+                    &out.datetime,
+                    &out.ignore,
+                ]
+                .iter()
+                .any(|list| list.contains(&name));
+                if typed {
+                    continue;
+                }
+                match d.kind() {
+                    DescriptorKind::Categorical => out.categorical.push(name),
+                    DescriptorKind::Numerical => out.numerical.push(name),
+                }
+            }
+        }
+        out
+    }
+
     /// Whether the column is in `ignore`.
     pub fn is_ignored(&self, name: &str) -> bool {
         self.ignore.iter().any(|n| n == name)
@@ -446,6 +493,30 @@ mod tests {
             resolve_column_type(Some(&ten), Some(&ten), Some(ColumnType::Numerical)),
             ColumnType::Numerical
         );
+    }
+
+    #[test]
+    fn image_descriptors_are_typed_by_kind_unless_the_user_typed_them() {
+        let o = SchemaOverrides {
+            images: vec!["photo".into()],
+            numerical: vec!["photo.orientation".into()],
+            ignore: vec!["photo.bytes".into()],
+            ..Default::default()
+        };
+        let typed = o.with_image_descriptor_types(["image"]);
+        let forced = typed.forced_types().unwrap();
+        assert_eq!(forced.get("photo.model"), Some(&ColumnType::Categorical));
+        assert_eq!(forced.get("photo.width"), Some(&ColumnType::Numerical));
+        assert_eq!(forced.get("image.format"), Some(&ColumnType::Categorical));
+        assert_eq!(
+            forced.get("photo.orientation"),
+            Some(&ColumnType::Numerical)
+        );
+        assert_eq!(forced.get("photo.bytes"), None);
+        // 26 descriptors of two image columns, less the one ignored; the user's own entry
+        // is not repeated.
+        assert_eq!(forced.len(), 2 * 26 - 1);
+        assert!(typed.images == o.images);
     }
 
     #[test]

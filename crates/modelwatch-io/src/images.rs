@@ -183,28 +183,39 @@ pub fn read_image_file(path: &Path) -> Result<Vec<u8>, ImageError> {
 /// `base` unless absolute), a `data:` URI, or base64 text.
 pub fn image_value_bytes(value: &str, base: &Path) -> Result<Vec<u8>, ImageError> {
     let v = value.trim();
-    if let Some(uri) = v.strip_prefix("data:") {
-        let (_, payload) = uri
-            .split_once(";base64,")
-            .ok_or_else(|| ImageError::Unreadable("a data: URI that is not base64".into()))?;
-        return decode_base64(payload);
+    if v.starts_with("data:") {
+        return image_text_bytes(v);
     }
     if is_image_file(Path::new(v)) {
         return read_image_file(&base.join(v));
     }
-    decode_base64(v)
+    decode_base64(v).map_err(|e| {
+        ImageError::Unreadable(format!(
+            "neither a file name with an image extension nor base64 ({e})"
+        ))
+    })
 }
 
-fn decode_base64(text: &str) -> Result<Vec<u8>, ImageError> {
+/// The bytes of an image sent as text: base64 (line breaks allowed inside, as in MIME
+/// bodies) or a `data:` URI with a base64 payload (`data:image/png;base64,...`). Text that
+/// is neither is an [`ImageError::Unreadable`] naming why.
+pub fn image_text_bytes(value: &str) -> Result<Vec<u8>, ImageError> {
+    let v = value.trim();
+    if let Some(uri) = v.strip_prefix("data:") {
+        let (_, payload) = uri
+            .split_once(";base64,")
+            .ok_or_else(|| ImageError::Unreadable("a data: URI that is not base64".into()))?;
+        return decode_base64(payload).map_err(|e| {
+            ImageError::Unreadable(format!("the data: URI's payload is not base64 ({e})"))
+        });
+    }
+    decode_base64(v).map_err(|e| ImageError::Unreadable(format!("not base64 ({e})")))
+}
+
+fn decode_base64(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
     // Line breaks are allowed inside, as in MIME bodies; nothing else is stripped.
     let compact: String = text.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
-    base64::engine::general_purpose::STANDARD
-        .decode(compact.as_bytes())
-        .map_err(|e| {
-            ImageError::Unreadable(format!(
-                "neither a file name with an image extension nor base64 ({e})"
-            ))
-        })
+    base64::engine::general_purpose::STANDARD.decode(compact.as_bytes())
 }
 
 /// Gathers the image files under `dir`, following no symbolic link to a folder (a link

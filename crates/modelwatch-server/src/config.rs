@@ -19,6 +19,9 @@
 //! columns_per_project = 10000   # a wider reference or event is refused
 //! reference_cells = 20000000    # rows x columns of a reference; a larger one is refused
 //! bodies_in_flight_bytes = 67108864  # request bodies held at once, all requests together
+//! image_bytes = 10485760        # one image of an event; a larger one rejects its row
+//! image_pixels = 100000000      # width x height an image may declare (decompression bombs)
+//! reference_zip_bytes = 1073741824  # the images of a zip reference, inflated, together
 //!
 //! [retention]
 //! events = "30d"
@@ -130,6 +133,16 @@ pub struct Limits {
     /// `max_body_bytes`): a request whose body would pass it waits for others to finish,
     /// and is answered 503 if that takes longer than the body read timeout.
     pub bodies_in_flight_bytes: usize,
+    /// The largest image of an event, in bytes once decoded from base64 or read from a
+    /// multipart file part (10 MiB); a larger one makes its row rejected.
+    pub image_bytes: usize,
+    /// The most pixels (width times height) an image may declare (100 million); a larger
+    /// one is refused from its header before any pixel is decoded (a decompression bomb),
+    /// and counted as a failed image of its column.
+    pub image_pixels: u64,
+    /// The most bytes the images of a zip reference may inflate to, together (1 GiB); a
+    /// zip declaring more is refused before anything is inflated.
+    pub reference_zip_bytes: u64,
 }
 
 impl Default for Limits {
@@ -139,6 +152,9 @@ impl Default for Limits {
             columns_per_project: 10_000,
             reference_cells: 20_000_000,
             bodies_in_flight_bytes: 64 * 1024 * 1024,
+            image_bytes: 10 * 1024 * 1024,
+            image_pixels: modelwatch_core::descriptors::image::DEFAULT_MAX_PIXELS,
+            reference_zip_bytes: 1 << 30,
         }
     }
 }
@@ -149,7 +165,8 @@ impl Default for Limits {
 pub struct ConfiguredProject {
     /// The project's name; a project of this name in the store takes these settings.
     pub name: String,
-    /// A reference file (CSV, Parquet or JSON Lines by extension), relative to the config.
+    /// A reference file (CSV, Parquet or JSON Lines by extension, or a `.zip` of images),
+    /// relative to the config.
     pub reference: Option<PathBuf>,
     /// The project's settings, written at the same level as `name`.
     #[serde(flatten)]
@@ -319,9 +336,15 @@ impl ServerConfig {
         }
         self.connection_limits()?;
         let l = &self.limits;
-        if l.rows_per_request == 0 || l.columns_per_project == 0 || l.reference_cells == 0 {
-            return Err("limits.rows_per_request, limits.columns_per_project and \
-                        limits.reference_cells must be positive"
+        if l.rows_per_request == 0
+            || l.columns_per_project == 0
+            || l.reference_cells == 0
+            || l.image_bytes == 0
+            || l.image_pixels == 0
+        {
+            return Err("limits.rows_per_request, limits.columns_per_project, \
+                        limits.reference_cells, limits.image_bytes and limits.image_pixels \
+                        must be positive"
                 .into());
         }
         if l.bodies_in_flight_bytes < self.max_body_bytes {

@@ -66,6 +66,10 @@ pub struct AppState {
     /// Each project's latest snapshot by project name, kept in memory so that `/metrics`
     /// and the alert evaluator do not read the store.
     pub(crate) latest: RwLock<HashMap<String, LatestSnapshot>>,
+    /// Example images of each project's latest snapshot, by project name (the dashboard
+    /// shows their thumbnails); empty until a snapshot is taken after start.
+    pub(crate) image_examples:
+        RwLock<HashMap<String, Vec<service::image_examples::WindowExamples>>>,
     /// The request, ingestion and run counters that `/metrics` reports.
     pub recorder: Recorder,
     /// The single thread that commits ingested events in batches.
@@ -113,6 +117,7 @@ impl AppState {
             store,
             projects: RwLock::new(HashMap::new()),
             latest: RwLock::new(HashMap::new()),
+            image_examples: RwLock::new(HashMap::new()),
             recorder: Recorder::default(),
             writer,
             alerts: alerting,
@@ -134,11 +139,29 @@ impl AppState {
                             name: configured.name.clone(),
                             message: format!("{}: {e}", path.display()),
                         })?;
+                        // A zip of images is described at each start, like any reference
+                        // the config names.
+                        let zip = path
+                            .extension()
+                            .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+                        if zip {
+                            service::projects::save_with_zip(
+                                &state,
+                                configured.name.clone(),
+                                configured.config,
+                                &bytes,
+                            )
+                            .map_err(|e| StartError::Project {
+                                name: configured.name.clone(),
+                                message: format!("{}: {e}", path.display()),
+                            })?;
+                            continue;
+                        }
                         let format = modelwatch_io::Format::from_path(path).ok_or_else(|| {
                             StartError::Project {
                                 name: configured.name.clone(),
                                 message: format!(
-                                    "{}: unknown format (use .csv, .parquet or .jsonl)",
+                                    "{}: unknown format (use .csv, .parquet, .jsonl or .zip)",
                                     path.display()
                                 ),
                             }
@@ -205,6 +228,10 @@ impl AppState {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .remove(name);
+        self.image_examples
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
         self.recorder.forget_project(name);
     }
 
@@ -214,6 +241,28 @@ impl AppState {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(name.to_string(), latest);
+    }
+
+    /// Keeps the example images of a project's newest snapshot.
+    pub(crate) fn set_image_examples(
+        &self,
+        name: &str,
+        examples: Vec<service::image_examples::WindowExamples>,
+    ) {
+        self.image_examples
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), examples);
+    }
+
+    /// The example images of a project's newest snapshot (none before one is taken).
+    pub fn image_examples(&self, name: &str) -> Vec<service::image_examples::WindowExamples> {
+        self.image_examples
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Every project's latest snapshot by project name (read lock).

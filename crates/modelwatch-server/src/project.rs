@@ -10,7 +10,7 @@ use modelwatch_core::schema::{
     resolve_column_type, ColumnRole, ColumnSpec, ColumnType, SchemaOverrides,
 };
 use modelwatch_core::setting::{Setting, SettingGroup};
-use modelwatch_core::table::Table;
+use modelwatch_core::table::{Column, ColumnData, Table};
 use modelwatch_io::Format;
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +35,9 @@ pub struct ProjectConfig {
     pub proba_threshold: f64,
     /// When snapshots are taken and how much data each covers.
     pub schedule: Schedule,
+    /// Whether a small JPEG thumbnail of each ingested image (and of the first images of a
+    /// zip reference) is kept, so that the dashboard can show examples; on by default.
+    pub thumbnails: bool,
 }
 
 impl Default for ProjectConfig {
@@ -47,6 +50,7 @@ impl Default for ProjectConfig {
             pos_label: None,
             proba_threshold: 0.5,
             schedule: Schedule::default(),
+            thumbnails: true,
         }
     }
 }
@@ -249,6 +253,10 @@ pub struct Project {
     pub reference: Option<Arc<Table>>,
     /// The resolved schema: every reference column with its type and role.
     pub schema: Vec<ColumnSpec>,
+    /// The column settings the presets run with: `config.columns` with the descriptor
+    /// columns of image columns typed by their kind, and a zip reference's `file` column
+    /// ignored (events do not carry file names; see [`resolve_schema`]).
+    pub run_columns: SchemaOverrides,
     /// When the project was first saved, microseconds since the Unix epoch.
     pub created_us: i64,
     /// When its settings or reference last changed, microseconds since the Unix epoch.
@@ -271,6 +279,7 @@ impl Project {
         let reference = match reference {
             Some((bytes, format)) => {
                 let table = modelwatch_io::read_table_bytes(bytes, format, "reference", None)?;
+                let table = describe_reference_images(table, &config.columns.images)?;
                 if table.rows() == 0 {
                     return Err(ProjectError::Invalid {
                         what: "reference".into(),
@@ -281,9 +290,9 @@ impl Project {
             }
             None => None,
         };
-        let schema = match &reference {
+        let (schema, run_columns) = match &reference {
             Some(t) => resolve_schema(t, &config.columns)?,
-            None => Vec::new(),
+            None => (Vec::new(), config.columns.clone()),
         };
         Ok(Self {
             name,
@@ -291,6 +300,7 @@ impl Project {
             reference,
             column_index: ColumnIndex::new(&schema),
             schema,
+            run_columns,
             created_us,
             updated_us,
         })
@@ -324,15 +334,89 @@ impl Project {
     }
 }
 
-/// Every reference column's type and role, with the configured overrides applied.
+/// Replaces each image column of a reference table (base64 text or `data:` URIs; file
+/// names are not read, an upload must not reach the server's files) by its descriptor
+/// columns. Images that cannot be described are missing values, as in `modelwatch report`.
+fn describe_reference_images(table: Table, images: &[String]) -> Result<Table, ProjectError> {
+    let mut table = table;
+    for column in images {
+        let Some(source) = table.column(column) else {
+            continue;
+        };
+        let ColumnData::Str(values) = &source.data else {
+            return Err(ProjectError::Invalid {
+                what: "columns.images".into(),
+                message: format!(
+                    "the reference's column `{column}` holds numbers or times, not base64 images"
+                ),
+            });
+        };
+        let described = modelwatch_core::descriptors::image::describe_image_column(
+            column,
+            table.rows(),
+            |r| values.get(r).map(modelwatch_io::images::image_text_bytes),
+            &Default::default(),
+        );
+        let mut columns: Vec<Column> = table
+            .columns()
+            .iter()
+            .filter(|c| c.name != *column)
+            .cloned()
+            .collect();
+        columns.extend(described.table.columns().iter().cloned());
+        table = Table::new(columns).map_err(|e| ProjectError::Invalid {
+            what: "columns.images".into(),
+            message: e.to_string(),
+        })?;
+    }
+    Ok(table)
+}
+
+/// Every reference column's type and role, with the configured overrides applied, and the
+/// overrides the presets run with: the descriptor columns of image columns typed by their
+/// kind ([`SchemaOverrides::with_image_descriptor_types`]), and the `file` column of a
+/// reference read from a zip of images ignored, unless the settings name it: it names the
+/// reference's images, and events carry no file name to compare it with.
 pub fn resolve_schema(
     reference: &Table,
     columns: &SchemaOverrides,
-) -> Result<Vec<ColumnSpec>, ProjectError> {
+) -> Result<(Vec<ColumnSpec>, SchemaOverrides), ProjectError> {
     let invalid = |message: String| ProjectError::Invalid {
         what: "columns".into(),
         message,
     };
+    let mut typed = columns.with_image_descriptor_types([]);
+    // Only descriptors the reference has are typed: an image column named in the settings
+    // before its reference is uploaded has none yet.
+    for list in [&mut typed.numerical, &mut typed.categorical] {
+        list.retain(|n| {
+            reference.column(n).is_some()
+                || columns.numerical.contains(n)
+                || columns.categorical.contains(n)
+        });
+    }
+    let file = modelwatch_io::images::FILE_COLUMN;
+    let named = [
+        &typed.numerical,
+        &typed.categorical,
+        &typed.text,
+        &typed.datetime,
+        &typed.ignore,
+    ]
+    .iter()
+    .any(|l| l.iter().any(|n| n == file))
+        || [
+            &typed.id,
+            &typed.timestamp,
+            &typed.target,
+            &typed.prediction,
+        ]
+        .iter()
+        .any(|r| r.as_deref() == Some(file));
+    if !typed.images.is_empty() && !named && reference.column(file).is_some() {
+        typed.ignore.push(file.to_string());
+    }
+    let columns = &typed;
     let forced = columns
         .forced_types()
         .map_err(|e| invalid(e.message(&config_key)))?;
@@ -349,7 +433,7 @@ pub fn resolve_schema(
             reference.column(n).is_some() || roles.iter().any(|r| r.as_deref() == Some(n))
         })
         .map_err(|e| invalid(e.message(&config_key)))?;
-    Ok(reference
+    let schema = reference
         .columns()
         .iter()
         .filter(|c| !columns.is_ignored(&c.name))
@@ -362,7 +446,8 @@ pub fn resolve_schema(
             ),
             role: columns.role_of(&c.name),
         })
-        .collect())
+        .collect();
+    Ok((schema, typed.clone()))
 }
 
 /// The role of a column in a schema (features when not named).
@@ -412,6 +497,69 @@ mod tests {
             ]
         );
         assert_eq!(p.column_type("city"), Some(ColumnType::Categorical));
+    }
+
+    #[test]
+    fn a_reference_column_of_base64_images_becomes_typed_descriptor_columns() {
+        use base64::Engine;
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/images");
+        let png = std::fs::read(root.join("pattern.png")).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(png);
+        let mut csv = String::from("label,photo\n");
+        for i in 0..12 {
+            let photo = match i {
+                3 => "not an image".to_string(),
+                4 => String::new(),
+                _ => b64.clone(),
+            };
+            csv.push_str(&format!("{},{photo}\n", i % 2));
+        }
+        let config = ProjectConfig {
+            columns: SchemaOverrides {
+                images: vec!["photo".into()],
+                categorical: vec!["photo.channels".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let p = Project::new(
+            "p".into(),
+            config,
+            Some((csv.as_bytes(), Format::Csv)),
+            0,
+            0,
+        )
+        .unwrap();
+        assert!(p.column("photo").is_none());
+        assert_eq!(p.schema.len(), 1 + 26);
+        assert_eq!(p.column_type("photo.width"), Some(ColumnType::Numerical));
+        assert_eq!(p.column_type("photo.format"), Some(ColumnType::Categorical));
+        assert_eq!(
+            p.column_type("photo.channels"),
+            Some(ColumnType::Categorical)
+        );
+        let reference = p.reference.as_ref().unwrap();
+        let ColumnData::Float(width) = &reference.column("photo.width").unwrap().data else {
+            panic!("width is numerical");
+        };
+        assert!(width[0] > 1.0 && width[3].is_nan() && width[4].is_nan());
+        // An image column the reference lacks yet types nothing (no unknown-column error).
+        let config = ProjectConfig {
+            columns: SchemaOverrides {
+                images: vec!["scan".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let p = Project::new(
+            "q".into(),
+            config,
+            Some((csv.as_bytes(), Format::Csv)),
+            0,
+            0,
+        );
+        assert!(p.is_ok(), "{:?}", p.err());
     }
 
     #[test]

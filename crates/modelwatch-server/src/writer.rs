@@ -232,6 +232,7 @@ mod tests {
             latency_seconds: None,
             status: None,
             error: None,
+            thumbnails: Vec::new(),
         };
         Pending {
             batch: EventBatch {

@@ -113,7 +113,12 @@ fn api_bodies_typed_as_a_form_or_plain_text_get_415() {
         ("POST", "/api/v1/projects/iris/events", TEXT),
         (
             "POST",
-            "/api/v1/projects/iris/events",
+            "/api/v1/projects/iris/labels",
+            ("Content-Type", "multipart/form-data; boundary=x"),
+        ),
+        (
+            "POST",
+            "/api/v1/projects",
             ("Content-Type", "multipart/form-data; boundary=x"),
         ),
     ] {
@@ -121,6 +126,16 @@ fn api_bodies_typed_as_a_form_or_plain_text_get_415() {
         assert_eq!(a.status, 415, "{method} {path} {ct:?}: {}", a.body);
         assert!(error_of(&a).contains("Content-Type"), "{}", a.body);
     }
+    // Events take multipart (an event with its images as files): a body that is not
+    // multipart is unreadable, not of a refused type, and stores nothing.
+    let a = call(
+        "POST",
+        &server.url("/api/v1/projects/iris/events"),
+        &[("Content-Type", "multipart/form-data; boundary=x")],
+        Some(b"{\"name\": \"p\"}"),
+    );
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(error_of(&a).starts_with("multipart:"), "{}", a.body);
     assert_eq!(get(&server.url("/api/v1/projects/p")).status, 404);
     // A JSON body without a Content-Type is still read as JSON.
     let a = call(

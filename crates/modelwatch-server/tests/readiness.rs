@@ -65,6 +65,28 @@ impl Store for FailingWrites {
     fn count_events(&self, p: &str) -> Result<u64, StoreError> {
         self.inner.count_events(p)
     }
+    fn event_thumbnails(
+        &self,
+        p: &str,
+        seqs: &[i64],
+    ) -> Result<Vec<(i64, String, Vec<u8>)>, StoreError> {
+        self.inner.event_thumbnails(p, seqs)
+    }
+    fn put_reference_thumbnails(
+        &self,
+        p: &str,
+        t: &[(String, usize, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        self.inner.put_reference_thumbnails(p, t)
+    }
+    fn reference_thumbnails(
+        &self,
+        p: &str,
+        c: &str,
+        rows: &[usize],
+    ) -> Result<Vec<(usize, Vec<u8>)>, StoreError> {
+        self.inner.reference_thumbnails(p, c, rows)
+    }
     fn put_snapshot(
         &self,
         p: &str,

@@ -301,6 +301,7 @@ fn an_unversioned_store_is_migrated_with_nothing_lost() {
                 latency_seconds: Some(0.1),
                 status: Some(200),
                 error: None,
+                thumbnails: Vec::new(),
             }],
         }])
         .unwrap();

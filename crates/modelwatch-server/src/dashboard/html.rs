@@ -192,6 +192,8 @@ th{color:var(--muted);font-weight:600;font-size:.9em}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 td.name{overflow-wrap:anywhere;max-width:28rem}
 .badge{display:inline-block;padding:0 .45rem;border-radius:.6rem;font-size:.85em;font-weight:600;border:1px solid currentColor}
+.thumbs{display:flex;flex-wrap:wrap;gap:.4rem;margin:.3rem 0 .8rem}
+.thumb{height:72px;width:auto;max-width:144px;object-fit:contain;border:1px solid #8884;border-radius:.2rem}
 .bad{color:var(--bad)}.warn{color:var(--warn)}.good{color:var(--good)}.muted{color:var(--muted)}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:1rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:.7rem .8rem}

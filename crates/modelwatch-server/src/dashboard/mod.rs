@@ -9,6 +9,8 @@
 //!   them on top; the project page shows its active alerts, their last transitions, the
 //!   silences and a form that `POST`s to `/projects/{project}/silences` (see
 //!   `create_silence`);
+//! - image examples: per image column, thumbnails of the latest snapshot's current images
+//!   farthest from the reference next to typical reference images ([`images`]);
 //! - the login page ([`login_page`]), which `/login` shows when tokens are configured; the
 //!   session cookie, the login itself and the form's anti-forgery value are
 //!   [`crate::http::auth`]'s.
@@ -19,6 +21,7 @@
 pub mod alerts;
 pub mod chart;
 pub mod html;
+pub mod images;
 pub mod overview;
 pub mod project_page;
 
@@ -189,6 +192,7 @@ async fn project_page(
     let view = tokio::task::spawn_blocking(move || {
         let mut view = project_page::ProjectView::load(st.store.as_ref(), &p, &r)?;
         view.alerts = alerts::ProjectAlerts::load(&st.alerts, &p.name, now)?;
+        view.images = images::load_images(st.store.as_ref(), &p.name, &st.image_examples(&p.name))?;
         Ok::<_, crate::store::StoreError>(view)
     })
     .await;

@@ -132,6 +132,8 @@ pub struct ProjectView {
     pub columns: Vec<ColumnRow>,
     /// Active alerts, history, silences and the silence form (filled in by the handler).
     pub alerts: ProjectAlerts,
+    /// Example thumbnails per image column (filled in by the handler).
+    pub images: Vec<super::images::ShownImages>,
 }
 
 fn text_of(v: &Value) -> String {
@@ -249,6 +251,7 @@ impl ProjectView {
             latest: latest.map(|(m, _)| m),
             columns,
             alerts: ProjectAlerts::default(),
+            images: Vec::new(),
         })
     }
 }
@@ -567,6 +570,7 @@ pub fn render(base: &str, view: &ProjectView, range: &Range, now_us: i64) -> Str
     }
     charts.push_str("</div>");
     s.push_str(&charts);
+    s.push_str(&super::images::render_images(&view.images));
 
     // The columns of the latest snapshot.
     s.push_str("<section class=\"card wide\" style=\"margin-top:1rem\"><h2>Columns in the latest snapshot</h2>");

@@ -158,6 +158,7 @@ fn a_project_page_with_data_has_points_and_escaped_columns() {
             ..Default::default()
         }],
         alerts: Default::default(),
+        images: Vec::new(),
     };
     let range = project_page::Range {
         choice: "custom".into(),

@@ -31,7 +31,7 @@ pub(super) async fn guard(req: Request, next: Next) -> Response {
             return ApiError::new(StatusCode::FORBIDDEN, reason).into_response();
         }
         if req.uri().path().starts_with("/api/") {
-            if let Some(ct) = refused_body_type(req.headers()) {
+            if let Some(ct) = refused_body_type(req.headers(), req.uri().path()) {
                 return ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     format!(
@@ -144,10 +144,19 @@ fn default_port(scheme: &str) -> Option<u16> {
 /// multipart, the types a page on another origin can send without a CORS preflight. A
 /// body without a `Content-Type` is read as JSON, as before (SDKs sending raw bytes do
 /// that; a browser sending it cross-origin also sends `Origin`).
-fn refused_body_type(headers: &HeaderMap) -> Option<String> {
+///
+/// Multipart is taken on one route, event ingestion (`.../events`), where it carries an
+/// event with its images as files: a browser that sends it from another origin also sends
+/// `Origin` or `Sec-Fetch-Site`, which [`foreign_origin`] refuses first, so what is left
+/// open to a page is only what its own origin (this server) may do anyway.
+fn refused_body_type(headers: &HeaderMap, path: &str) -> Option<String> {
     let ct = headers.get(header::CONTENT_TYPE)?;
     let ct = ct.to_str().unwrap_or("?");
-    let taken = crate::ingest::media_type(ct).is_some();
+    let taken = match crate::ingest::media_type(ct) {
+        None => false,
+        Some(crate::ingest::MediaType::Multipart) => path.ends_with("/events"),
+        Some(_) => true,
+    };
     (!taken).then(|| ct.to_string())
 }
 
@@ -230,7 +239,7 @@ mod tests {
         let with = |ct: &str| {
             let mut h = HeaderMap::new();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).unwrap());
-            refused_body_type(&h)
+            refused_body_type(&h, "/api/v1/projects/p/reference")
         };
         assert!(with("text/plain").is_some());
         assert!(with("text/plain;charset=UTF-8").is_some());
@@ -238,6 +247,15 @@ mod tests {
         assert!(with("multipart/form-data; boundary=x").is_some());
         assert!(with("application/json; charset=utf-8").is_none());
         assert!(with("text/csv").is_none());
-        assert!(refused_body_type(&HeaderMap::new()).is_none());
+        assert!(refused_body_type(&HeaderMap::new(), "/api/v1/projects/p/events").is_none());
+        // Multipart carries an event with its images, on the events route only.
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("multipart/form-data; boundary=x"),
+        );
+        assert!(refused_body_type(&h, "/api/v1/projects/p/events").is_none());
+        assert!(refused_body_type(&h, "/api/v1/projects/p/labels").is_some());
+        assert!(with("application/zip").is_none());
     }
 }

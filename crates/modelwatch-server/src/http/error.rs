@@ -94,7 +94,12 @@ impl From<ServiceError> for ApiError {
             ServiceError::Invalid(e) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }
-            e @ (ServiceError::TooWide { .. } | ServiceError::TooManyCells { .. }) => {
+            e @ ServiceError::BadReference(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
+            e @ (ServiceError::TooWide { .. }
+            | ServiceError::TooManyCells { .. }
+            | ServiceError::ZipRefused(_)) => {
                 ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
             }
             ServiceError::Store(e) => ApiError::internal(e),

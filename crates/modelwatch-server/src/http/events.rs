@@ -1,5 +1,6 @@
 //! The ingestion endpoint, `POST /api/v1/projects/{project}/events`: prediction events as
-//! JSON, JSON Lines or CSV, validated against the project's schema and queued for the store.
+//! JSON, JSON Lines or CSV, or one event with its images as `multipart/form-data`,
+//! validated against the project's schema and queued for the store.
 
 use std::sync::Arc;
 
@@ -55,23 +56,57 @@ pub(super) async fn post_events(
     Body(body, held): Body,
 ) -> ApiResult<Response> {
     let project = project_or_404(&state, &name)?;
-    let format = body_format(&headers).ok_or_else(|| {
-        ApiError::new(
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let multipart = ingest::media_type(&content_type) == Some(ingest::MediaType::Multipart);
+    let format = body_format(&headers);
+    if format.is_none() && !multipart {
+        return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send events as application/json, application/x-ndjson or text/csv",
-        )
-    })?;
+            "send events as application/json, application/x-ndjson or text/csv, or one \
+             event with its images as multipart/form-data",
+        ));
+    }
     let limits = state.config.row_limits();
     let read = body.clone();
     let p = project.clone();
-    // Reading and validating take CPU in proportion to the body: off the async workers,
-    // so that other requests are answered meanwhile.
+    // The parts of a multipart body are split here (the body is already in memory, so
+    // this never waits); its images are described with the rows below.
+    let parts = match multipart {
+        true => Some(
+            ingest::multipart::read_multipart(
+                body.clone(),
+                &content_type,
+                &project.config.columns.images,
+            )
+            .await
+            .map_err(body_error)?,
+        ),
+        false => None,
+    };
+    let server_limits = state.config.limits.clone();
+    // Reading, validating and describing images take CPU in proportion to the body: off
+    // the async workers, so that other requests are answered meanwhile.
     // The body's share of the budget goes with the reading, which goes on even if this
     // request is dropped meanwhile.
     let validated = blocking(move || {
         let _held = held;
-        ingest::read_events(&read, format, &limits, &EventRules::of(&p), now_us())
-            .map_err(body_error)
+        let rules = EventRules::of(&p, &server_limits);
+        match (parts, format) {
+            (Some(event), _) => {
+                let mut v = ingest::Validated::default();
+                v.push_with_files(0, event.row, event.files, &rules, now_us());
+                v.finish(&rules);
+                Ok(v)
+            }
+            (None, Some(format)) => {
+                ingest::read_events(&read, format, &limits, &rules, now_us()).map_err(body_error)
+            }
+            (None, None) => Err(ApiError::internal("no body format")),
+        }
     })
     .await?;
     let kinds: Vec<&'static str> = validated.rejected.iter().map(|r| r.kind).collect();
@@ -82,6 +117,9 @@ pub(super) async fn post_events(
         "rejected": validated.rejected,
         "unknown_columns": validated.unknown_columns,
     });
+    if !validated.image_failures.is_empty() {
+        response["image_failures"] = json!(validated.image_failures);
+    }
     if refused {
         state.recorder.ingested(&name, body.len(), 0, kinds, &[]);
         let status = if validated.rejected.is_empty() {

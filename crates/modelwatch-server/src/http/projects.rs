@@ -21,14 +21,24 @@ use crate::project::{Project, ProjectConfig};
 use crate::service::projects;
 use crate::AppState;
 
-/// The reference format a `Content-Type` names.
-fn upload_format(headers: &HeaderMap) -> Option<Format> {
+/// What a reference upload is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Upload {
+    /// A table file.
+    Table(Format),
+    /// A zip of images.
+    Zip,
+}
+
+/// The reference upload a `Content-Type` names.
+fn upload_format(headers: &HeaderMap) -> Option<Upload> {
     let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
     match crate::ingest::media_type(ct)? {
-        MediaType::Csv => Some(Format::Csv),
-        MediaType::Parquet => Some(Format::Parquet),
-        MediaType::JsonLines => Some(Format::JsonLines),
-        MediaType::Json => None,
+        MediaType::Csv => Some(Upload::Table(Format::Csv)),
+        MediaType::Parquet => Some(Upload::Table(Format::Parquet)),
+        MediaType::JsonLines => Some(Upload::Table(Format::JsonLines)),
+        MediaType::Zip => Some(Upload::Zip),
+        MediaType::Json | MediaType::Multipart => None,
     }
 }
 
@@ -86,7 +96,18 @@ pub(super) async fn create_project(
     Body(body, _held): Body,
 ) -> ApiResult<Response> {
     let (name, config, reference) = match upload_format(&headers) {
-        Some(format) => {
+        Some(Upload::Zip) => {
+            let name = q
+                .name
+                .ok_or_else(|| ApiError::bad_request("a reference upload needs ?name="))?;
+            let st = state.clone();
+            let (project, zip) =
+                blocking(move || projects::save_zip_reference(&st, name, &body, true)).await?;
+            let mut v = project_json(&state, &project);
+            v["reference_images"] = json!(zip);
+            return Ok((StatusCode::CREATED, Json(v)).into_response());
+        }
+        Some(Upload::Table(format)) => {
             let name = q
                 .name
                 .ok_or_else(|| ApiError::bad_request("a reference upload needs ?name="))?;
@@ -153,10 +174,21 @@ pub(super) async fn put_reference(
     let format = upload_format(&headers).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the reference as text/csv, application/vnd.apache.parquet or application/x-ndjson",
+            "send the reference as text/csv, application/vnd.apache.parquet, \
+             application/x-ndjson, or images as application/zip",
         )
     })?;
     let st = state.clone();
+    let format = match format {
+        Upload::Table(f) => f,
+        Upload::Zip => {
+            let (project, zip) =
+                blocking(move || projects::save_zip_reference(&st, name, &body, false)).await?;
+            let mut v = project_json(&state, &project);
+            v["reference_images"] = json!(zip);
+            return Ok(Json(v));
+        }
+    };
     let project =
         blocking(move || projects::replace_reference(&st, name, body.to_vec(), format)).await?;
     Ok(Json(project_json(&state, &project)))

@@ -10,6 +10,8 @@
 //! an infinity (`inf`, `-inf`, `Infinity` in any case) is refused as an invalid value.
 
 mod csv_body;
+pub mod images;
+pub mod multipart;
 mod rows;
 
 use std::borrow::Cow;
@@ -23,6 +25,7 @@ use crate::project::ColumnIndex;
 use crate::store::NewEvent;
 
 pub use csv_body::csv_size;
+pub use images::{ImageFailures, ImageRules};
 pub use rows::{for_each_row, jsonl_shape, split_rows, RowLimits};
 
 /// Keys with a meaning of their own.
@@ -50,6 +53,10 @@ pub enum MediaType {
     Csv,
     /// `application/vnd.apache.parquet` (or `application/x-parquet`, `application/parquet`).
     Parquet,
+    /// `application/zip` (or `application/x-zip-compressed`): a reference of images.
+    Zip,
+    /// `multipart/form-data`: one event with its images as file parts.
+    Multipart,
 }
 
 /// The body type a `Content-Type` value names, parameters and case ignored; an empty type
@@ -74,6 +81,8 @@ pub fn media_type(content_type: &str) -> Option<MediaType> {
         "application/vnd.apache.parquet" | "application/x-parquet" | "application/parquet" => {
             Some(MediaType::Parquet)
         }
+        "application/zip" | "application/x-zip-compressed" => Some(MediaType::Zip),
+        "multipart/form-data" => Some(MediaType::Multipart),
         _ => None,
     }
 }
@@ -89,7 +98,7 @@ impl BodyFormat {
             MediaType::Json => Some(BodyFormat::Json),
             MediaType::JsonLines => Some(BodyFormat::JsonLines),
             MediaType::Csv => Some(BodyFormat::Csv),
-            MediaType::Parquet => None,
+            MediaType::Parquet | MediaType::Zip | MediaType::Multipart => None,
         }
     }
 }
@@ -137,6 +146,9 @@ pub enum BodyError {
         /// The most rows a request may hold.
         limit: usize,
     },
+    /// A `multipart/form-data` body that cannot be read as one event with its files.
+    #[error("multipart: {0}")]
+    Multipart(String),
     /// A CSV body with more columns than an event may have.
     #[error(
         "the CSV header has {found} columns; an event has at most {limit} \
@@ -195,6 +207,11 @@ pub struct Validated {
     pub rejected: Vec<Rejection>,
     /// Keys that are neither schema columns nor reserved, with how many rows had them.
     pub unknown_columns: BTreeMap<String, usize>,
+    /// Images stored with missing descriptors because they could not be described, by
+    /// image column and reason.
+    pub image_failures: ImageFailures,
+    /// Events waiting for their images to be described.
+    pending: images::PendingEvents,
 }
 
 /// What a project's events are checked against.
@@ -211,6 +228,12 @@ pub struct EventRules<'a> {
     id_column: Option<&'a str>,
     /// The column whose value is the event's time when no `timestamp` key is sent.
     timestamp_column: Option<&'a str>,
+    /// The image columns and how their images are read.
+    images: ImageRules,
+    /// The vector columns of the schema: prefix `K` and its count of `K.0 ..` columns.
+    vectors: BTreeMap<String, usize>,
+    /// The most components of a vector sent as a JSON array.
+    max_vector: usize,
 }
 
 impl<'a> EventRules<'a> {
@@ -227,11 +250,23 @@ impl<'a> EventRules<'a> {
             configured,
             id_column,
             timestamp_column,
+            images: ImageRules::default(),
+            vectors: images::vector_lengths(schema.iter().map(|c| c.name.as_str())),
+            max_vector: usize::MAX,
         }
     }
 
-    /// The rules of a project, with the project's own index of its schema.
-    pub fn of(project: &'a crate::project::Project) -> Self {
+    /// These rules with images read by `images` and vectors of at most `max_vector`
+    /// components.
+    pub fn with_images(mut self, images: ImageRules, max_vector: usize) -> Self {
+        self.images = images;
+        self.max_vector = max_vector;
+        self
+    }
+
+    /// The rules of a project under the server's limits, with the project's own index of
+    /// its schema.
+    pub fn of(project: &'a crate::project::Project, limits: &crate::config::Limits) -> Self {
         let c = &project.config.columns;
         Self {
             schema: &project.schema,
@@ -239,7 +274,22 @@ impl<'a> EventRules<'a> {
             configured: project.configured_columns(),
             id_column: c.id.as_deref(),
             timestamp_column: c.timestamp.as_deref(),
+            images: ImageRules {
+                columns: c.images.clone(),
+                max_bytes: limits.image_bytes,
+                limits: modelwatch_core::descriptors::image::ImageLimits {
+                    max_pixels: limits.image_pixels,
+                },
+                thumbnails: project.config.thumbnails,
+            },
+            vectors: images::vector_lengths(project.schema.iter().map(|c| c.name.as_str())),
+            max_vector: limits.columns_per_project,
         }
+    }
+
+    /// How the project's images are read.
+    pub fn images(&self) -> &ImageRules {
+        &self.images
     }
 
     /// The schema's column named `name`.
@@ -263,26 +313,46 @@ pub fn read_events(
         out.push(index, row, rules, now_us);
         index += 1;
     })?;
+    out.finish(rules);
     Ok(out)
 }
 
 impl Validated {
     /// Validates the row at `index` and keeps the event or the reason it was refused.
-    fn push(&mut self, index: usize, row: RowResult, rules: &EventRules, now_us: i64) {
+    /// `files` are the images of a multipart request, by column.
+    pub fn push(&mut self, index: usize, row: RowResult, rules: &EventRules, now_us: i64) {
+        self.push_with_files(index, row, Vec::new(), rules, now_us)
+    }
+
+    /// [`Validated::push`] for an event whose images (by column) came beside it, as the
+    /// file parts of a multipart request.
+    pub fn push_with_files(
+        &mut self,
+        index: usize,
+        row: RowResult,
+        files: Vec<(String, Vec<u8>)>,
+        rules: &EventRules,
+        now_us: i64,
+    ) {
         let result = row
             .map_err(|reason| (reason, "malformed_row"))
             .and_then(|obj| {
-                validate_one(obj, rules, now_us, &mut self.unknown_columns).map_err(|reason| {
-                    let kind = if reason.starts_with("column") {
-                        "invalid_value"
-                    } else {
-                        "invalid_field"
-                    };
-                    (reason, kind)
-                })
+                validate_one(obj, files, rules, now_us, &mut self.unknown_columns).map_err(
+                    |reason| {
+                        let kind = if reason.starts_with("column") {
+                            "invalid_value"
+                        } else {
+                            "invalid_field"
+                        };
+                        (reason, kind)
+                    },
+                )
             });
         match result {
-            Ok(e) => self.events.push(e),
+            Ok(e) => {
+                self.pending
+                    .push(e, &rules.images, &mut self.events, &mut self.image_failures)
+            }
             Err((reason, kind)) => self.rejected.push(Rejection {
                 index,
                 reason,
@@ -290,14 +360,21 @@ impl Validated {
             }),
         }
     }
+
+    /// Describes the images still waiting; called once every row is read.
+    pub fn finish(&mut self, rules: &EventRules) {
+        self.pending
+            .flush(&rules.images, &mut self.events, &mut self.image_failures);
+    }
 }
 
 fn validate_one(
     mut obj: Map<String, Value>,
+    files: Vec<(String, Vec<u8>)>,
     rules: &EventRules,
     now_us: i64,
     unknown: &mut BTreeMap<String, usize>,
-) -> Result<NewEvent, String> {
+) -> Result<images::PendingEvent, String> {
     let mut take_reserved = |key: &str| -> Option<Value> {
         if rules.column(key).is_some() {
             obj.get(key).cloned()
@@ -370,6 +447,31 @@ fn validate_one(
         Some(other) => return Err(format!("`error` must be a message, got {}", kind(&other))),
     };
 
+    // Images and vectors first: their keys are replaced by the columns they stand for.
+    let mut found_images = files;
+    for column in &rules.images.columns {
+        if found_images.iter().any(|(c, _)| c == column) {
+            obj.remove(column);
+            continue;
+        }
+        if let Some(value) = obj.remove(column) {
+            if let Some(bytes) = rules.images.image_of_value(column, &value)? {
+                found_images.push((column.clone(), bytes));
+            }
+        }
+    }
+    let arrays: Vec<String> = obj
+        .iter()
+        .filter(|(k, v)| {
+            v.is_array() && rules.column(k).is_none() && !rules.configured.contains(&k.as_str())
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    for key in arrays {
+        let expected = rules.vectors.get(&key).copied();
+        images::expand_vector(&mut obj, &key, expected, rules.max_vector)?;
+    }
+
     for (key, value) in obj.iter_mut() {
         let Some(spec) = rules.column(key) else {
             let configured = rules.configured.contains(&key.as_str());
@@ -386,13 +488,18 @@ fn validate_one(
         };
         check_value(spec, value)?;
     }
-    Ok(NewEvent {
-        ts_us,
-        event_id,
-        values_json: Value::Object(obj).to_string(),
-        latency_seconds,
-        status,
-        error,
+    Ok(images::PendingEvent {
+        event: NewEvent {
+            ts_us,
+            event_id,
+            values_json: String::new(),
+            latency_seconds,
+            status,
+            error,
+            thumbnails: Vec::new(),
+        },
+        values: obj,
+        images: found_images,
     })
 }
 

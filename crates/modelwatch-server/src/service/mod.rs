@@ -5,10 +5,12 @@
 //! `snapshots` takes a snapshot of a window and makes it the latest. `http/` turns these
 //! errors into status codes.
 
+pub mod image_examples;
 pub mod projects;
 pub mod snapshots;
 pub mod window_table;
 pub mod windows;
+pub mod zip_reference;
 
 /// Why a project operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +48,12 @@ pub enum ServiceError {
         /// The most cells a reference may hold.
         limit: usize,
     },
+    /// A zip reference that would cost more than the limits allow (entries, sizes).
+    #[error("reference: {0}")]
+    ZipRefused(String),
+    /// A zip reference that cannot be read, or holds no image.
+    #[error("reference: {0}")]
+    BadReference(String),
     /// The store failed.
     #[error("{0}")]
     Store(#[from] crate::store::StoreError),

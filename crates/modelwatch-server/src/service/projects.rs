@@ -149,7 +149,87 @@ pub fn replace_reference(
         .project(&name)
         .ok_or_else(|| ServiceError::NoProject(name.clone()))?;
     let config = existing.config.clone();
-    save(state, name, config, Some((reference, format)), true)
+    let project = save(state, name.clone(), config, Some((reference, format)), true)?;
+    // The thumbnails of an earlier zip reference show rows of a reference that is gone.
+    state.store.put_reference_thumbnails(&name, &[])?;
+    Ok(project)
+}
+
+/// What reading a zip reference found, for the answer to its upload.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ZipSummary {
+    /// The image column the images were described as.
+    pub column: String,
+    /// Image entries read (rows of the reference).
+    pub images: usize,
+    /// Entries without an image extension, skipped.
+    pub skipped: usize,
+    /// Images that could not be described (missing values), by reason.
+    pub failures: std::collections::BTreeMap<&'static str, usize>,
+    /// Thumbnails kept of the first images.
+    pub thumbnails: usize,
+}
+
+/// Creates a project (`create`) or replaces its reference from a zip of images, keeping
+/// its settings (see [`save_with_zip`]).
+pub fn save_zip_reference(
+    state: &AppState,
+    name: String,
+    bytes: &[u8],
+    create: bool,
+) -> Result<(Arc<Project>, ZipSummary), ServiceError> {
+    let existing = state.project(&name);
+    if create && existing.is_some() {
+        return Err(ServiceError::ProjectExists(name));
+    }
+    let config = match existing {
+        Some(p) => p.config.clone(),
+        None if create => ProjectConfig::default(),
+        None => return Err(ServiceError::NoProject(name)),
+    };
+    save_with_zip(state, name, config, bytes)
+}
+
+/// Builds, stores and installs a project with `config` whose reference is a zip of images:
+/// the images become a table of descriptors of the project's first image column (`image`,
+/// added to `columns.images`, when it names none), stored as JSON Lines, with the
+/// thumbnails of the first images.
+pub fn save_with_zip(
+    state: &AppState,
+    name: String,
+    mut config: ProjectConfig,
+    bytes: &[u8],
+) -> Result<(Arc<Project>, ZipSummary), ServiceError> {
+    if config.columns.images.is_empty() {
+        config.columns.images.push("image".to_string());
+    }
+    let column = config.columns.images[0].clone();
+    let zip = super::zip_reference::read_zip_reference(
+        bytes,
+        &column,
+        &state.config.limits,
+        config.thumbnails,
+    )?;
+    let project = save(
+        state,
+        name.clone(),
+        config,
+        Some((zip.jsonl, Format::JsonLines)),
+        true,
+    )?;
+    state
+        .store
+        .put_reference_thumbnails(&name, &zip.thumbnails)?;
+    Ok((
+        project,
+        ZipSummary {
+            column,
+            images: zip.rows,
+            skipped: zip.skipped,
+            failures: zip.failures,
+            thumbnails: zip.thumbnails.len(),
+        },
+    ))
 }
 
 /// Deletes a project with its events and snapshots, and forgets it.

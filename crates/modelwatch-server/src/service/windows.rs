@@ -36,6 +36,8 @@ pub enum WindowError {
 pub struct WindowRun {
     /// The presets' results.
     pub results: modelwatch_core::results::Results,
+    /// Example images of each image column of the project.
+    pub examples: Vec<super::image_examples::WindowExamples>,
 }
 
 /// Runs `presets` over a window of `project`'s events against its reference. With
@@ -64,7 +66,7 @@ pub fn run_window(
             min,
         });
     }
-    let columns = &project.config.columns;
+    let columns = &project.run_columns;
     let extra = project.configured_columns();
     let (first, last) = (
         events.first().map_or(0, |e| e.ts_us),
@@ -72,6 +74,11 @@ pub fn run_window(
     );
     let sampled = events.len() as u64 != window_size;
     let shown = events.len();
+    let seqs: Vec<i64> = if project.config.columns.images.is_empty() {
+        Vec::new()
+    } else {
+        events.iter().map(|e| e.seq).collect()
+    };
     let current = super::window_table::window_table(
         reference,
         events,
@@ -119,7 +126,9 @@ pub fn run_window(
     };
     let results = run_presets(reference, &current, &run, meta, &|| {})
         .map_err(|e| WindowError::Invalid(e.message(&crate::project::config_key)))?;
+    let examples =
+        super::image_examples::window_examples(project, &results, reference, &current, &seqs);
     drop(current);
     crate::release_memory();
-    Ok(WindowRun { results })
+    Ok(WindowRun { results, examples })
 }

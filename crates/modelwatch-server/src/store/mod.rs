@@ -59,6 +59,17 @@ pub struct NewEvent {
     pub status: Option<u16>,
     /// The monitored model's error message, when it failed.
     pub error: Option<String>,
+    /// Small JPEG thumbnails of the event's images, stored beside it and deleted with it.
+    pub thumbnails: Vec<Thumbnail>,
+}
+
+/// A small JPEG of one image of an event (see `ingest::images`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thumbnail {
+    /// The image column the image was sent in.
+    pub column: String,
+    /// The JPEG bytes.
+    pub jpeg: Vec<u8>,
 }
 
 /// The events of one ingest request, written in one transaction with the other batches
@@ -193,8 +204,8 @@ pub trait Store: Send + Sync + 'static {
     fn get_project(&self, name: &str) -> Result<Option<ProjectRecord>, StoreError>;
     /// Every project, by name (byte order).
     fn list_projects(&self) -> Result<Vec<ProjectRecord>, StoreError>;
-    /// Deletes a project with its events, snapshots and snapshot metrics in one
-    /// transaction; `false` when the project did not exist (events or snapshots stored
+    /// Deletes a project with its events (and their thumbnails), snapshots, snapshot
+    /// metrics and reference thumbnails in one transaction; `false` when the project did not exist (events or snapshots stored
     /// under its name are deleted all the same). The alert tables keep their rows.
     fn delete_project(&self, name: &str) -> Result<bool, StoreError>;
 
@@ -282,6 +293,30 @@ pub trait Store: Send + Sync + 'static {
         from_us: i64,
         to_us: i64,
     ) -> Result<std::collections::HashMap<(String, String), Vec<SeriesPoint>>, StoreError>;
+
+    /// The thumbnails of the events of `project` with the given `seq`s: (seq, image
+    /// column, JPEG), in no particular order. Thumbnails are written with their events by
+    /// [`Store::insert_events`] and deleted with them (retention, project deletion).
+    fn event_thumbnails(
+        &self,
+        project: &str,
+        seqs: &[i64],
+    ) -> Result<Vec<(i64, String, Vec<u8>)>, StoreError>;
+    /// Replaces every reference thumbnail of `project` by `thumbnails`: (image column,
+    /// reference row, JPEG), in one transaction.
+    fn put_reference_thumbnails(
+        &self,
+        project: &str,
+        thumbnails: &[(String, usize, Vec<u8>)],
+    ) -> Result<(), StoreError>;
+    /// The reference thumbnails of `project`'s image column `column` at the given reference
+    /// rows: (row, JPEG), in no particular order; rows without one are left out.
+    fn reference_thumbnails(
+        &self,
+        project: &str,
+        column: &str,
+        rows: &[usize],
+    ) -> Result<Vec<(usize, Vec<u8>)>, StoreError>;
 
     /// Deletes, in one transaction and for every project, the events with `ts_us` before
     /// `events_before_us` and the snapshots (with their metrics) taken before

@@ -101,6 +101,11 @@ impl Store for SqliteStore {
             .map_err(db_err)?;
         tx.execute("DELETE FROM snapshots WHERE project = ?1", [name])
             .map_err(db_err)?;
+        tx.execute(
+            "DELETE FROM reference_thumbnails WHERE project = ?1",
+            [name],
+        )
+        .map_err(db_err)?;
         let n = tx
             .execute("DELETE FROM projects WHERE name = ?1", [name])
             .map_err(db_err)?;
@@ -118,6 +123,9 @@ impl Store for SqliteStore {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 )
                 .map_err(db_err)?;
+            let mut thumb = tx
+                .prepare_cached("INSERT INTO thumbnails (event, col, jpeg) VALUES (?1, ?2, ?3)")
+                .map_err(db_err)?;
             for batch in batches {
                 for e in &batch.events {
                     stmt.execute(params![
@@ -130,6 +138,14 @@ impl Store for SqliteStore {
                         e.error
                     ])
                     .map_err(db_err)?;
+                    if !e.thumbnails.is_empty() {
+                        let seq = tx.last_insert_rowid();
+                        for t in &e.thumbnails {
+                            thumb
+                                .execute(params![seq, t.column, t.jpeg])
+                                .map_err(db_err)?;
+                        }
+                    }
                 }
             }
         }
@@ -450,6 +466,84 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
+    fn event_thumbnails(
+        &self,
+        project: &str,
+        seqs: &[i64],
+    ) -> Result<Vec<(i64, String, Vec<u8>)>, StoreError> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT t.event, t.col, t.jpeg FROM thumbnails t JOIN events e ON e.seq = t.event
+                 WHERE t.event = ?1 AND e.project = ?2",
+            )
+            .map_err(db_err)?;
+        let mut out = Vec::new();
+        for seq in seqs {
+            let rows = stmt
+                .query_map(params![seq, project], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .map_err(db_err)?;
+            for row in rows {
+                out.push(row.map_err(db_err)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn put_reference_thumbnails(
+        &self,
+        project: &str,
+        thumbnails: &[(String, usize, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        let mut conn = self.write();
+        let tx = conn.transaction().map_err(db_err)?;
+        tx.execute(
+            "DELETE FROM reference_thumbnails WHERE project = ?1",
+            [project],
+        )
+        .map_err(db_err)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO reference_thumbnails (project, col, row, jpeg)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(db_err)?;
+            for (col, row, jpeg) in thumbnails {
+                stmt.execute(params![project, col, *row as i64, jpeg])
+                    .map_err(db_err)?;
+            }
+        }
+        tx.commit().map_err(db_err)
+    }
+
+    fn reference_thumbnails(
+        &self,
+        project: &str,
+        column: &str,
+        rows: &[usize],
+    ) -> Result<Vec<(usize, Vec<u8>)>, StoreError> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT jpeg FROM reference_thumbnails WHERE project = ?1 AND col = ?2 AND row = ?3",
+            )
+            .map_err(db_err)?;
+        let mut out = Vec::new();
+        for &row in rows {
+            let jpeg: Option<Vec<u8>> = stmt
+                .query_row(params![project, column, row as i64], |r| r.get(0))
+                .optional()
+                .map_err(db_err)?;
+            if let Some(j) = jpeg {
+                out.push((row, j));
+            }
+        }
+        Ok(out)
+    }
+
     fn prune(
         &self,
         events_before_us: i64,
@@ -491,6 +585,7 @@ mod tests {
             latency_seconds: None,
             status: None,
             error: None,
+            thumbnails: Vec::new(),
         }
     }
 
@@ -606,6 +701,84 @@ mod tests {
             let (rows, total) = s.sample_events(p, WindowQuery::Last(300), 100).unwrap();
             assert_eq!((rows.len(), total), (100, 300), "{p}");
         }
+    }
+
+    #[test]
+    fn thumbnails_are_stored_with_their_events_and_go_with_them() {
+        let (_d, s) = store();
+        let with_thumb = |ts: i64, jpeg: &[u8]| NewEvent {
+            thumbnails: vec![crate::store::Thumbnail {
+                column: "photo".into(),
+                jpeg: jpeg.to_vec(),
+            }],
+            ..event(ts, "e", 1.0)
+        };
+        let batch = |p: &str, events| EventBatch {
+            project: p.into(),
+            events,
+        };
+        s.insert_events(&[
+            batch(
+                "p",
+                vec![
+                    with_thumb(10, b"old"),
+                    event(20, "f", 2.0),
+                    with_thumb(30, b"new"),
+                ],
+            ),
+            batch("q", vec![with_thumb(30, b"other")]),
+        ])
+        .unwrap();
+        let seqs: Vec<i64> = s
+            .events("p", WindowQuery::Last(10))
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        let mut got = s.event_thumbnails("p", &seqs).unwrap();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                (seqs[0], "photo".to_string(), b"old".to_vec()),
+                (seqs[2], "photo".to_string(), b"new".to_vec())
+            ]
+        );
+        // Another project's seq gives nothing.
+        let q_seq = s.events("q", WindowQuery::Last(1)).unwrap()[0].seq;
+        assert!(s.event_thumbnails("p", &[q_seq]).unwrap().is_empty());
+        // Retention deletes the thumbnails of the events it deletes.
+        s.prune(15, 0).unwrap();
+        assert!(s.event_thumbnails("p", &seqs[..1]).unwrap().is_empty());
+        assert_eq!(s.event_thumbnails("p", &seqs).unwrap().len(), 1);
+
+        // Reference thumbnails are replaced whole and deleted with their project.
+        s.put_project(&ProjectRecord {
+            name: "p".into(),
+            config_json: "{}".into(),
+            reference: None,
+            created_us: 1,
+            updated_us: 1,
+        })
+        .unwrap();
+        let t = |row: usize| ("photo".to_string(), row, vec![row as u8]);
+        s.put_reference_thumbnails("p", &[t(0), t(1), t(2)])
+            .unwrap();
+        s.put_reference_thumbnails("p", &[t(1), t(2)]).unwrap();
+        let mut refs = s.reference_thumbnails("p", "photo", &[0, 2, 9]).unwrap();
+        refs.sort();
+        assert_eq!(refs, [(2, vec![2])]);
+        s.delete_project("p").unwrap();
+        assert!(s
+            .reference_thumbnails("p", "photo", &[1, 2])
+            .unwrap()
+            .is_empty());
+        assert!(s.event_thumbnails("p", &seqs).unwrap().is_empty());
+        let conn = s.read();
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM thumbnails", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(left, 1, "project q's thumbnail stays");
     }
 
     #[test]

@@ -26,11 +26,18 @@ pub struct Migration {
 }
 
 /// Every step, oldest first.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    summary: "projects, events, snapshots and the alert tables",
-    sql: SCHEMA_1,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        summary: "projects, events, snapshots and the alert tables",
+        sql: SCHEMA_1,
+    },
+    Migration {
+        version: 2,
+        summary: "thumbnails of ingested and reference images",
+        sql: SCHEMA_2,
+    },
+];
 
 /// The newest schema version this build knows.
 pub const LATEST: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
@@ -128,6 +135,25 @@ CREATE TABLE IF NOT EXISTS alert_serving (
     l4 INTEGER NOT NULL, l5 INTEGER NOT NULL, l6 INTEGER NOT NULL, l7 INTEGER NOT NULL,
     l8 INTEGER NOT NULL, l9 INTEGER NOT NULL, l10 INTEGER NOT NULL, l11 INTEGER NOT NULL,
     PRIMARY KEY (project, minute)
+);
+";
+
+/// Thumbnails: a small JPEG of each ingested image, deleted with its event by the foreign
+/// key (retention and project deletion delete events), and of the first images of a zip
+/// reference, replaced with the reference and deleted with the project by the store.
+const SCHEMA_2: &str = "
+CREATE TABLE thumbnails (
+    event INTEGER NOT NULL REFERENCES events (seq) ON DELETE CASCADE,
+    col TEXT NOT NULL,
+    jpeg BLOB NOT NULL
+);
+CREATE INDEX thumbnails_by_event ON thumbnails (event);
+CREATE TABLE reference_thumbnails (
+    project TEXT NOT NULL,
+    col TEXT NOT NULL,
+    row INTEGER NOT NULL,
+    jpeg BLOB NOT NULL,
+    PRIMARY KEY (project, col, row)
 );
 ";
 
@@ -230,8 +256,10 @@ mod tests {
                 "alert_transitions",
                 "events",
                 "projects",
+                "reference_thumbnails",
                 "snapshot_metrics",
-                "snapshots"
+                "snapshots",
+                "thumbnails"
             ]
         );
         // Opening again changes nothing.
@@ -254,7 +282,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(schema_version(&conn).unwrap(), 0);
-        migrate(&mut conn).unwrap();
+        apply(&mut conn, &MIGRATIONS[..1]).unwrap();
         assert_eq!(schema_version(&conn).unwrap(), 1);
         let (n, ts): (i64, i64) = conn
             .query_row("SELECT count(*), max(ts_us) FROM events", [], |r| {
@@ -263,6 +291,41 @@ mod tests {
             .unwrap();
         assert_eq!((n, ts), (1, 5));
         assert!(table_names(&conn).contains(&"alert_outbox".to_string()));
+    }
+
+    /// A file of version 1 with events gains the thumbnail tables; its events keep their
+    /// rows, take thumbnails, and deleting an event deletes its thumbnails.
+    #[test]
+    fn version_1_gains_thumbnails_deleted_with_their_events() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
+        apply(&mut conn, &MIGRATIONS[..1]).unwrap();
+        conn.execute(
+            "INSERT INTO events (seq, project, ts_us, vals) VALUES (7, 'p', 5, '{}'), (8, 'p', 9, '{}')",
+            [],
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(schema_version(&conn).unwrap(), 2);
+        conn.execute_batch(
+            "INSERT INTO thumbnails (event, col, jpeg) VALUES (7, 'photo', x'ffd8'), (8, 'photo', x'ffd9');
+             INSERT INTO reference_thumbnails (project, col, row, jpeg) VALUES ('p', 'photo', 0, x'ff');",
+        )
+        .unwrap();
+        conn.execute("DELETE FROM events WHERE ts_us < 6", [])
+            .unwrap();
+        let left: Vec<i64> = conn
+            .prepare("SELECT event FROM thumbnails")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(left, [8]);
+        let events: i64 = conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(events, 1);
     }
 
     #[test]

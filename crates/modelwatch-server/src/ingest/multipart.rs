@@ -1,0 +1,210 @@
+//! `multipart/form-data` ingestion: one event per request, its images sent as files.
+//!
+//! Text parts are the event's fields (each a string, read as a JSON string value is: a
+//! number in a numerical column's text is a number), or one part named `event` holds the
+//! event as a JSON object. A part named after an image column (`columns.images`) is that
+//! image, file or not; every image column needs its part. The body is read whole by the
+//! same extractor as every other body, so `max_body_bytes` and the body budget bound it.
+
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+use super::{BodyError, RowResult};
+
+/// The name of the part that may hold the whole event as a JSON object.
+pub const EVENT_PART: &str = "event";
+
+/// One event read from a multipart body.
+#[derive(Debug)]
+pub struct MultipartEvent {
+    /// Its fields, or why they do not make an event (a rejected row).
+    pub row: RowResult,
+    /// Its images by column.
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// Reads a multipart body (`content_type` carries its boundary) into one event; the
+/// image columns are `images`. A body that is not multipart at all is a [`BodyError`];
+/// a readable one with a problem in its parts is a rejected row.
+pub async fn read_multipart(
+    body: Bytes,
+    content_type: &str,
+    images: &[String],
+) -> Result<MultipartEvent, BodyError> {
+    let boundary =
+        multer::parse_boundary(content_type).map_err(|e| BodyError::Multipart(e.to_string()))?;
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut fields = Map::new();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut problem: Option<String> = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| BodyError::Multipart(e.to_string()))?
+    {
+        let name = field.name().map(str::to_string);
+        let is_file = field.file_name().is_some();
+        let data = field
+            .bytes()
+            .await
+            .map_err(|e| BodyError::Multipart(e.to_string()))?;
+        let Some(name) = name else {
+            problem.get_or_insert_with(|| "a part has no name".to_string());
+            continue;
+        };
+        let seen = fields.contains_key(&name) || files.iter().any(|(c, _)| *c == name);
+        if seen {
+            problem.get_or_insert_with(|| format!("the part `{name}` is sent twice"));
+            continue;
+        }
+        if images.contains(&name) {
+            files.push((name, data.to_vec()));
+        } else if is_file {
+            problem.get_or_insert_with(|| {
+                format!("the file part `{name}` is not an image column (columns.images)")
+            });
+        } else if name == EVENT_PART {
+            match serde_json::from_slice::<Value>(&data) {
+                Ok(Value::Object(obj)) => {
+                    for (k, v) in obj {
+                        if fields.contains_key(&k) {
+                            problem.get_or_insert_with(|| format!("the field `{k}` is sent twice"));
+                        }
+                        fields.insert(k, v);
+                    }
+                }
+                Ok(_) => {
+                    problem.get_or_insert_with(|| {
+                        format!("the part `{EVENT_PART}` is not a JSON object")
+                    });
+                }
+                Err(e) => {
+                    problem.get_or_insert_with(|| {
+                        format!("the part `{EVENT_PART}` is not valid JSON: {e}")
+                    });
+                }
+            }
+        } else {
+            match String::from_utf8(data.to_vec()) {
+                Ok(text) => {
+                    fields.insert(name, Value::String(text));
+                }
+                Err(_) => {
+                    problem.get_or_insert_with(|| format!("the part `{name}` is not UTF-8 text"));
+                }
+            }
+        }
+    }
+    if problem.is_none() {
+        if let Some(missing) = images
+            .iter()
+            .find(|c| !files.iter().any(|(f, _)| f == *c) && !fields.contains_key(*c))
+        {
+            problem = Some(format!(
+                "column `{missing}` (image): no part named `{missing}` holds its image"
+            ));
+        }
+    }
+    Ok(MultipartEvent {
+        row: match problem {
+            Some(p) => Err(p),
+            None => Ok(fields),
+        },
+        files,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BOUNDARY: &str = "XbOuNdArY";
+
+    /// A multipart body of (name, file name, bytes) parts.
+    fn body(parts: &[(&str, Option<&str>, &[u8])]) -> Bytes {
+        let mut out = Vec::new();
+        for (name, file, data) in parts {
+            out.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+            let disposition = match file {
+                Some(f) => format!("form-data; name=\"{name}\"; filename=\"{f}\""),
+                None => format!("form-data; name=\"{name}\""),
+            };
+            out.extend_from_slice(format!("Content-Disposition: {disposition}\r\n\r\n").as_bytes());
+            out.extend_from_slice(data);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        Bytes::from(out)
+    }
+
+    fn read(parts: &[(&str, Option<&str>, &[u8])]) -> Result<MultipartEvent, BodyError> {
+        let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+        let images = vec!["photo".to_string()];
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(read_multipart(body(parts), &ct, &images))
+    }
+
+    #[test]
+    fn fields_an_event_part_and_the_image_file() {
+        let png: &[u8] = b"\x89PNG not really";
+        let e = read(&[
+            ("x", None, b"1.5"),
+            ("event", None, br#"{"id": "a1", "city": "Rome"}"#),
+            ("photo", Some("p.png"), png),
+        ])
+        .unwrap();
+        let row = e.row.unwrap();
+        assert_eq!(row["x"], "1.5");
+        assert_eq!(row["id"], "a1");
+        assert_eq!(row["city"], "Rome");
+        assert_eq!(e.files, [("photo".to_string(), png.to_vec())]);
+    }
+
+    #[test]
+    fn problems_in_parts_are_a_rejected_row_and_a_broken_body_an_error() {
+        let missing = read(&[("x", None, b"1")]).unwrap();
+        let reason = missing.row.unwrap_err();
+        assert!(
+            reason.contains("column `photo` (image): no part"),
+            "{reason}"
+        );
+        let twice = read(&[
+            ("photo", Some("a.png"), b"1"),
+            ("photo", Some("b.png"), b"2"),
+        ]);
+        assert!(twice.unwrap().row.unwrap_err().contains("sent twice"));
+        let other_file = read(&[("photo", Some("a.png"), b"1"), ("doc", Some("d.pdf"), b"2")]);
+        assert!(other_file
+            .unwrap()
+            .row
+            .unwrap_err()
+            .contains("`doc` is not an image column"));
+        let bad_event = read(&[("photo", Some("a.png"), b"1"), ("event", None, b"[1]")]);
+        assert!(bad_event
+            .unwrap()
+            .row
+            .unwrap_err()
+            .contains("not a JSON object"));
+        let ct = "multipart/form-data";
+        let no_boundary = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(read_multipart(Bytes::from_static(b"x"), ct, &[]));
+        assert!(matches!(no_boundary, Err(BodyError::Multipart(_))));
+        let ct = format!("multipart/form-data; boundary={BOUNDARY}");
+        let cut = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(read_multipart(
+                Bytes::from(format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nabc"
+                )),
+                &ct,
+                &[],
+            ));
+        assert!(matches!(cut, Err(BodyError::Multipart(_))), "{cut:?}");
+    }
+}
