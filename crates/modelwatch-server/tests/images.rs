@@ -180,9 +180,16 @@ fn a_zip_reference_image_events_a_drifting_snapshot_and_thumbnails_on_the_dashbo
         .split("class=\"card wide image-examples\"")
         .nth(1)
         .expect("an image section");
-    let current = section.split("Typical reference images").next().unwrap();
-    assert_eq!(current.matches("<img class=\"thumb\"").count(), 8);
-    assert_eq!(section.matches("<img class=\"thumb\"").count(), 16);
+    let current = section.split("Reference, typical").next().unwrap();
+    assert_eq!(current.matches("<img src=\"data:image/jpeg").count(), 8);
+    assert_eq!(section.matches("<img src=\"data:image/jpeg").count(), 16);
+    // Current images are named by their event, reference images by their file in the zip.
+    assert!(current.contains("<figcaption>"), "{current}");
+    assert!(section
+        .split("Reference, typical")
+        .nth(1)
+        .unwrap()
+        .contains(".png<br>"));
     assert!(section.contains("src=\"data:image/jpeg;base64,/9j/"));
 }
 

@@ -153,11 +153,12 @@ pub fn page(base: &str, title: &str, refresh_seconds: u64, body: &str) -> String
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <meta name=\"color-scheme\" content=\"light dark\">\
-<title>{title} · modelwatch</title><style>{STYLE}</style></head>\
+<title>{title} · modelwatch</title><style>{STYLE}{gallery}</style></head>\
 <body data-refresh=\"{refresh_seconds}\">\
 <header class=\"top\"><a class=\"brand\" href=\"{home}\">modelwatch</a>{toggle}</header>\
 <main>{body}</main><script>{SCRIPT}</script></body></html>\n",
         title = esc(title),
+        gallery = modelwatch_report::html::images::GALLERY_CSS,
         home = esc(&super::home(base)),
         toggle = if refresh_seconds > 0 {
             format!(
@@ -192,8 +193,6 @@ th{color:var(--muted);font-weight:600;font-size:.9em}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 td.name{overflow-wrap:anywhere;max-width:28rem}
 .badge{display:inline-block;padding:0 .45rem;border-radius:.6rem;font-size:.85em;font-weight:600;border:1px solid currentColor}
-.thumbs{display:flex;flex-wrap:wrap;gap:.4rem;margin:.3rem 0 .8rem}
-.thumb{height:72px;width:auto;max-width:144px;object-fit:contain;border:1px solid #8884;border-radius:.2rem}
 .bad{color:var(--bad)}.warn{color:var(--warn)}.good{color:var(--good)}.muted{color:var(--muted)}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:1rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:.7rem .8rem}

@@ -95,6 +95,9 @@ pub struct ColumnRow {
     pub drifted: Option<bool>,
     /// The column's share of missing values in the window, 0..1.
     pub missing_share: Option<f64>,
+    /// Labels of a categorical column seen in the window but not in the reference (a new
+    /// camera model, say), from the snapshot's data summary.
+    pub new_labels: Vec<String>,
 }
 
 /// Everything the page shows, read from the store.
@@ -133,7 +136,7 @@ pub struct ProjectView {
     /// Active alerts, history, silences and the silence form (filled in by the handler).
     pub alerts: ProjectAlerts,
     /// Example thumbnails per image column (filled in by the handler).
-    pub images: Vec<super::images::ShownImages>,
+    pub images: Vec<modelwatch_report::html::images::ImageGallery>,
 }
 
 fn text_of(v: &Value) -> String {
@@ -146,7 +149,7 @@ fn text_of(v: &Value) -> String {
 
 /// The columns of a snapshot's drift results (from its results JSON) with the flat
 /// metrics' missing shares.
-fn column_rows(results: Option<&Value>, metrics: &[SnapshotMetric]) -> Vec<ColumnRow> {
+pub(crate) fn column_rows(results: Option<&Value>, metrics: &[SnapshotMetric]) -> Vec<ColumnRow> {
     let metric = |name: &str, column: &str| {
         metrics
             .iter()
@@ -167,6 +170,7 @@ fn column_rows(results: Option<&Value>, metrics: &[SnapshotMetric]) -> Vec<Colum
                     score: c["score"].as_f64(),
                     drifted: c["drifted"].as_bool(),
                     missing_share: None,
+                    new_labels: Vec::new(),
                 })
                 .collect()
         })
@@ -182,10 +186,36 @@ fn column_rows(results: Option<&Value>, metrics: &[SnapshotMetric]) -> Vec<Colum
             });
         }
     }
+    let summary = results
+        .and_then(|r| r.pointer("/summary/columns"))
+        .and_then(Value::as_array);
     for r in &mut rows {
         r.missing_share = metric(names::COLUMN_MISSING_SHARE, &r.name);
+        let categories = summary
+            .and_then(|cols| cols.iter().find(|c| c["column"] == r.name.as_str()))
+            .and_then(|c| c.pointer("/categories/new_labels"))
+            .and_then(Value::as_array);
+        r.new_labels = categories
+            .map(|labels| labels.iter().map(text_of).collect())
+            .unwrap_or_default();
     }
     rows
+}
+
+/// Up to three new labels, escaped, and how many more there are.
+fn new_labels_cell(labels: &[String]) -> String {
+    let mut shown: Vec<String> = labels
+        .iter()
+        .take(3)
+        .map(|l| format!("<span class=\"badge warn\">{}</span>", esc(l)))
+        .collect();
+    if labels.len() > 3 {
+        shown.push(format!(
+            "<span class=\"muted\">+{} more</span>",
+            labels.len() - 3
+        ));
+    }
+    shown.join(" ")
 }
 
 impl ProjectView {
@@ -580,7 +610,7 @@ pub fn render(base: &str, view: &ProjectView, range: &Range, now_us: i64) -> Str
         s.push_str(
             "<table id=\"columns\"><thead><tr><th>Column</th><th>Type</th><th>Role</th>\
              <th>Method</th><th class=\"num\">Threshold</th><th class=\"num\">Score</th>\
-             <th>Drift</th><th class=\"num\">Missing</th></tr></thead><tbody>",
+             <th>Drift</th><th class=\"num\">Missing</th><th>New labels</th></tr></thead><tbody>",
         );
         let mut rows: Vec<&ColumnRow> = view.columns.iter().collect();
         rows.sort_by_key(|r| std::cmp::Reverse(r.drifted == Some(true)));
@@ -593,7 +623,8 @@ pub fn render(base: &str, view: &ProjectView, range: &Range, now_us: i64) -> Str
             let _ = write!(
                 s,
                 "<tr data-column=\"{name}\" data-drifted=\"{}\"><td class=\"name\">{name}</td><td>{}</td><td>{}</td><td>{}</td>\
-                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{drift}</td><td class=\"num\">{}</td></tr>",
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{drift}</td><td class=\"num\">{}</td>\
+                 <td class=\"new-labels\">{}</td></tr>",
                 r.drifted == Some(true),
                 esc(&r.column_type),
                 esc(&r.role),
@@ -601,6 +632,7 @@ pub fn render(base: &str, view: &ProjectView, range: &Range, now_us: i64) -> Str
                 num(r.threshold),
                 num(r.score),
                 percent(r.missing_share),
+                new_labels_cell(&r.new_labels),
                 name = esc(&r.name),
             );
         }

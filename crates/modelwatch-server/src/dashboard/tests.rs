@@ -155,6 +155,7 @@ fn a_project_page_with_data_has_points_and_escaped_columns() {
             column_type: "num".into(),
             score: Some(0.0001),
             drifted: Some(true),
+            new_labels: vec!["<Nova X2>".into(), "b".into(), "c".into(), "d".into()],
             ..Default::default()
         }],
         alerts: Default::default(),
@@ -181,6 +182,26 @@ fn a_project_page_with_data_has_points_and_escaped_columns() {
     );
     // 3 share + 3 scores + 2 missing + 3 rate + 3 classes + 3 quality points.
     assert_eq!(html.matches("<circle").count(), 17);
+    assert!(html.contains(
+        "<td class=\"new-labels\"><span class=\"badge warn\">&lt;Nova X2&gt;</span> <span class=\"badge warn\">b</span> <span class=\"badge warn\">c</span> <span class=\"muted\">+1 more</span></td>"
+    ));
+}
+
+#[test]
+fn new_labels_come_from_the_snapshots_data_summary() {
+    let results = serde_json::json!({
+        "drift": {"columns": [
+            {"column": "photo.model", "type": "categorical", "drifted": true, "score": 0.0},
+            {"column": "photo.width", "type": "numerical", "drifted": false, "score": 0.4}
+        ]},
+        "summary": {"columns": [
+            {"column": "photo.model", "categories": {"new_labels": ["Nova X2"], "unused_labels": []}},
+            {"column": "photo.width"}
+        ]}
+    });
+    let rows = project_page::column_rows(Some(&results), &[]);
+    assert_eq!(rows[0].new_labels, vec!["Nova X2".to_string()]);
+    assert!(rows[1].new_labels.is_empty());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! snapshot is taken, where the window's table and drift results are at hand, and kept in
 //! memory with the project's latest snapshot; the dashboard reads their thumbnails.
 
-use modelwatch_core::descriptors::image::examples::image_examples;
+use modelwatch_core::descriptors::image::examples::{image_examples, ImageExamples};
 use modelwatch_core::results::Results;
 use modelwatch_core::table::{Column, ColumnData, Table};
 
@@ -17,16 +17,14 @@ pub const EXAMPLES_PER_SIDE: usize = 8;
 /// The example images of one image column of a window.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowExamples {
-    /// The image column.
-    pub column: String,
-    /// The descriptor column they were chosen on (`photo.aspect_ratio`).
-    pub descriptor: String,
-    /// Whether that descriptor drifted.
-    pub drifted: bool,
-    /// The events (their store `seq`) farthest from the reference, farthest first.
+    /// The choice: rows of the window's table and of the reference, with their values.
+    pub examples: ImageExamples,
+    /// The events (their store `seq`) of `examples.current_rows`, in that order.
     pub current_seqs: Vec<i64>,
-    /// Reference rows nearest the reference median, nearest first.
-    pub reference_rows: Vec<usize>,
+    /// What names each current example: the event's id, or its `seq`.
+    pub current_labels: Vec<String>,
+    /// What names each reference example: its file in a zip reference, or its row.
+    pub reference_labels: Vec<String>,
 }
 
 /// The examples of each image column of `project` in a window: `current` is the window's
@@ -50,19 +48,42 @@ pub fn window_examples(
         .filter_map(|column| {
             let shown = head_of_descriptors(reference, column, REFERENCE_THUMBNAILS);
             let ex = image_examples(drift, column, &shown, current, EXAMPLES_PER_SIDE)?;
+            let current_seqs: Vec<i64> = ex
+                .current_rows
+                .iter()
+                .map(|&r| seqs.get(r).copied().unwrap_or(-1))
+                .collect();
+            let ids = project.config.columns.id.as_deref();
+            let current_labels = ex
+                .current_rows
+                .iter()
+                .zip(&current_seqs)
+                .map(|(&r, seq)| text_at(current, ids, r).unwrap_or_else(|| format!("event {seq}")))
+                .collect();
+            let reference_labels = ex
+                .reference_rows
+                .iter()
+                .map(|&r| {
+                    text_at(reference, Some(modelwatch_io::images::FILE_COLUMN), r)
+                        .unwrap_or_else(|| format!("row {}", r + 1))
+                })
+                .collect();
             Some(WindowExamples {
-                column: column.clone(),
-                descriptor: ex.descriptor,
-                drifted: ex.drifted,
-                current_seqs: ex
-                    .current_rows
-                    .iter()
-                    .filter_map(|&r| seqs.get(r).copied())
-                    .collect(),
-                reference_rows: ex.reference_rows,
+                examples: ex,
+                current_seqs,
+                current_labels,
+                reference_labels,
             })
         })
         .collect()
+}
+
+/// Row `row` of the text column `column`, when there is one.
+fn text_at(table: &Table, column: Option<&str>, row: usize) -> Option<String> {
+    match &table.column(column?)?.data {
+        ColumnData::Str(v) if row < v.len() => v.get(row).map(str::to_string),
+        _ => None,
+    }
 }
 
 /// The first `rows` rows of the numerical descriptor columns of `column` (what the choice
