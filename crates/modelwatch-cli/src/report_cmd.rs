@@ -337,29 +337,15 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
     if folder && schema.id.is_none() {
         schema.id = Some(modelwatch_io::images::FILE_COLUMN.to_string());
     }
-    let image_columns = folder
-        .then(|| FOLDER_IMAGE_COLUMN.to_string())
-        .into_iter()
-        .chain(args.image.iter().cloned());
-    for image in image_columns {
-        use modelwatch_core::descriptors::image::{DescriptorKind, IMAGE_DESCRIPTORS};
-        for d in IMAGE_DESCRIPTORS {
-            let name = d.column_name(&image);
-            // Flags and the config have already been merged into the schema's lists.
-            let typed = [
-                &schema.numerical,
-                &schema.categorical,
-                &schema.text,
-                &schema.datetime,
-                &schema.ignore,
-            ]
-            .iter()
-            .any(|list| list.contains(&name));
-            if d.kind() == DescriptorKind::Categorical && !typed {
-                schema.categorical.push(name);
-            }
+    // `--image` adds to the config's `[columns] images`. Image descriptors are typed by
+    // their kind (a camera model is a label however few models there are) unless a flag or
+    // the config typed them.
+    for image in &args.image {
+        if !schema.images.contains(image) {
+            schema.images.push(image.clone());
         }
     }
+    schema = schema.with_image_descriptor_types(folder.then_some(FOLDER_IMAGE_COLUMN));
     for e in &args.embedding {
         let (name, columns) = parse_embedding(e)?;
         schema.embeddings.insert(name, columns);
@@ -449,8 +435,8 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
     };
     // Read both files in parallel; each reader parallelises internally too.
     let (reference_set, current_set) = rayon::join(
-        || read_dataset(&args.reference, &options, &args.image),
-        || read_dataset(&args.current, &options, &args.image),
+        || read_dataset(&args.reference, &options, &schema.images),
+        || read_dataset(&args.current, &options, &schema.images),
     );
     let (mut reference_set, mut current_set) = (reference_set?, current_set?);
     if let Some(pb) = spinner {

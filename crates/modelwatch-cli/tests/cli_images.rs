@@ -359,3 +359,34 @@ fn a_binary_parquet_image_column_is_described_and_shown() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("photo"), "{stderr}");
 }
+
+#[test]
+fn image_columns_can_come_from_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    copy(&["astronaut.jpg", "chelsea.png", "coffee.webp"], dir.path());
+    let table = dir.path().join("t.csv");
+    std::fs::write(&table, "photo\nastronaut.jpg\nchelsea.png\ncoffee.webp\n").unwrap();
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "[columns]\nimages = [\"photo\"]\n").unwrap();
+    let json = dir.path().join("out.json");
+    let flags = ["--preset", "drift", "--config"].map(std::ffi::OsStr::new);
+    let (code, stderr) = report(
+        &table,
+        &table,
+        &[
+            &flags[..],
+            &[config.as_os_str(), "--json".as_ref(), json.as_os_str()],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let width = v["drift"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == "photo.width")
+        .unwrap();
+    // Numerical descriptors are numerical however few distinct values they have.
+    assert_eq!(width["type"], "numerical");
+}
