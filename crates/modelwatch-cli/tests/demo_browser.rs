@@ -4,9 +4,12 @@
 //!
 //! Checks: the charts hold data points, `petal_length` (the column the seeded traffic drifts
 //! first) is listed as drifted on both pages, the column picker hides a line, every request
-//! stayed on the demo's loopback address, and no console error was logged. Saves
-//! `dashboard-projects.png` and `dashboard-project.png` under `target/tmp/demo_browser/`,
-//! or over the committed ones in `docs/` with `UPDATE_SCREENSHOTS=1`.
+//! stayed on the demo's loopback address, and no console error was logged. Then the `photos`
+//! project, once its new phone camera has arrived: the camera model and the frame's aspect
+//! ratio drifted, `Nova X2` is listed as a new label, 16 example thumbnails are shown and the
+//! dataset-drift alert fires. Saves `dashboard-projects.png`, `dashboard-project.png` and
+//! `dashboard-photos.png` under `target/tmp/demo_browser/`, or over the committed ones in
+//! `docs/` with `UPDATE_SCREENSHOTS=1`.
 //!
 //! Outside CI (`CI` not `true`) the test prints why and passes when Chromium is missing;
 //! under CI a missing Chromium is a failure.
@@ -52,6 +55,10 @@ impl Demo {
                 "0s",
                 "--duration",
                 "150s",
+                "--photo-rate",
+                "4",
+                "--camera-start",
+                "5s",
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -127,23 +134,43 @@ fn open(tab: &Tab, url: &str) {
 
 /// Saves the page's content (not the empty space under it) as `docs/{name}`.
 fn screenshot(tab: &Tab, name: &str) {
+    screenshot_from(tab, name, 0.0);
+}
+
+/// Saves the page from `top` (CSS pixels from the top of the page) down as `docs/{name}`.
+fn screenshot_from(tab: &Tab, name: &str, top: f64) {
     let height = eval(
         tab,
-        "Math.min(document.querySelector('main').getBoundingClientRect().bottom + 16, window.innerHeight)",
+        &format!("Math.min(document.querySelector('main').getBoundingClientRect().bottom + window.scrollY + 16 - {top}, 1500)"),
     )
     .as_f64()
     .unwrap_or(800.0)
     .clamp(360.0, 1500.0);
     let clip = Page::Viewport {
         x: 0.0,
-        y: 0.0,
+        y: top,
         width: 1280.0,
         height,
         scale: 1.0,
     };
-    let png = tab
-        .capture_screenshot(CaptureScreenshotFormatOption::Png, None, Some(clip), true)
-        .unwrap();
+    // Beyond the viewport: the clip is in page coordinates, below the window's height too.
+    let data = tab
+        .call_method(Page::CaptureScreenshot {
+            format: Some(CaptureScreenshotFormatOption::Png),
+            clip: Some(clip),
+            quality: None,
+            from_surface: Some(true),
+            capture_beyond_viewport: Some(true),
+            optimize_for_speed: None,
+        })
+        .unwrap()
+        .data;
+    let png = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .unwrap()
+    };
     // The committed screenshots change only on request; other runs keep theirs in target/.
     let dir = if std::env::var("UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
         repo().join("docs")
@@ -259,4 +286,74 @@ fn the_demo_dashboard_shows_drift_in_headless_chromium() {
     );
     assert!(!s.requests.is_empty());
     assert!(s.errors.is_empty(), "console errors: {:?}", s.errors);
+    drop(s);
+
+    // The photos project: a new phone camera appears in the traffic.
+    wait_for_photo_drift(&demo.root);
+    open(&tab, &format!("{}/projects/photos", demo.root));
+    tab.wait_for_element("#columns").unwrap();
+    let row = |column: &str, what: &str| {
+        eval(
+            &tab,
+            &format!("(function(){{var r=document.querySelector('#columns tr[data-column=\"{column}\"]'); return r ? {what} : null}})()"),
+        )
+    };
+    // The camera model drifted and its new label is listed; the frame's shape drifted.
+    assert_eq!(row("photo.model", "r.getAttribute('data-drifted')"), "true");
+    let new_labels = row("photo.model", "r.querySelector('.new-labels').textContent");
+    assert!(
+        new_labels.as_str().unwrap_or("").contains("Nova X2"),
+        "new labels of photo.model: {new_labels}"
+    );
+    assert_eq!(
+        row("photo.aspect_ratio", "r.getAttribute('data-drifted')"),
+        "true"
+    );
+    // Example images: 8 current next to 8 reference thumbnails, decoded by the browser.
+    let shown = eval(
+        &tab,
+        "(function(){var s=document.querySelector('.image-examples'); if(!s) return -1; var n=0; s.querySelectorAll('img').forEach(function(i){ if(i.complete && i.naturalWidth>0) n++; }); return n})()",
+    );
+    assert_eq!(shown.as_i64(), Some(16), "thumbnails shown: {shown}");
+    // The dataset-drift alert fires for the project.
+    let alerts = eval(&tab, "document.getElementById('alerts').textContent");
+    assert!(
+        alerts.as_str().unwrap_or("").contains("DatasetDrift"),
+        "alerts on the photos page: {alerts}"
+    );
+    let top = eval(
+        &tab,
+        "document.querySelector('.image-examples').getBoundingClientRect().top + window.scrollY - 12",
+    )
+    .as_f64()
+    .unwrap_or(0.0);
+    screenshot_from(&tab, "dashboard-photos.png", top);
+    let s = seen.lock().unwrap_or_else(|p| p.into_inner());
+    assert!(s.errors.is_empty(), "console errors: {:?}", s.errors);
+}
+
+/// Waits until the photos project's last two snapshots found dataset drift and its
+/// camera model drifted.
+fn wait_for_photo_drift(root: &str) {
+    let start = Instant::now();
+    loop {
+        let url = format!("{root}/api/v1/projects/photos/series?metric=dataset_drift");
+        let drifted = get_json(&url).is_some_and(|v| {
+            let points = v["points"].as_array().cloned().unwrap_or_default();
+            points.len() >= 2
+                && points
+                    .iter()
+                    .rev()
+                    .take(2)
+                    .all(|p| p[1].as_f64() == Some(1.0))
+        });
+        if drifted {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the photos project found no dataset drift in 120 s"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
