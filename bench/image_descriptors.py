@@ -2,7 +2,8 @@
 """Image descriptors, whole process: modelwatch against deepchecks' image properties and
 whylogs' image logging on the same folder of JPEG photos.
 
-    python3 bench/image_descriptors.py target/release/modelwatch [--images 2000] [--runs 3]
+    python3 bench/image_descriptors.py target/release/modelwatch [--images 2000] [--runs 1]
+        [--modelwatch-runs 3] [--skip deepchecks_every_pixel]
         [--data DIR] [--deepchecks-python PY] [--whylogs-python PY] [--skimage-python PY]
 
 Runs with any python3 that has Pillow and numpy. The folder is built once and cached under
@@ -27,8 +28,9 @@ Each tool runs as a fresh process over every image of the folder, as a user woul
 
 The time is the wall time of the whole process (interpreter start and imports included), the
 peak memory the largest sum of the resident set sizes of the process and its children
-(sampled every 10 ms, and never below the largest child's own peak from wait4). With --runs N
-every tool runs N times in turn and the median time is printed. The tools do not compute the
+(sampled every 10 ms, and never below the largest child's own peak from wait4). The tools run
+in turn, modelwatch --modelwatch-runs times (default 3) and each peer --runs times (default
+1); the median time and the largest peak are printed. The tools do not compute the
 same set: the shared properties are width and height (all three), aspect ratio, area,
 brightness, RMS contrast and the mean relative intensities (deepchecks) and the mean HSV
 saturation (whylogs); modelwatch computes its 26 descriptors in the time shown, which
@@ -395,7 +397,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("modelwatch", nargs="?", default=str(ROOT / "target/release/modelwatch"))
     p.add_argument("--images", type=int, default=2000, help="generated photos (default 2000)")
-    p.add_argument("--runs", type=int, default=1, help="runs of each tool (median time)")
+    p.add_argument("--runs", type=int, default=1, help="runs of each peer (median time)")
+    p.add_argument("--modelwatch-runs", type=int, default=3, help="runs of modelwatch (median)")
     p.add_argument("--data", type=Path, default=ROOT / "target/bench/images")
     p.add_argument("--deepchecks-python")
     p.add_argument("--whylogs-python")
@@ -454,15 +457,17 @@ def main():
             continue
         worker = [python, "-W", "ignore", str(Path(__file__).resolve()), "--worker"]
         tools[tool] = [*worker, tool, str(folder)]
-        if tool == "deepchecks":
+        if tool == "deepchecks" and "deepchecks_every_pixel" not in skip:
             tools["deepchecks_every_pixel"] = [*worker, "deepchecks_every_pixel", str(folder)]
     for tool, why in unavailable.items():
         print(f"{tool}: NOT MEASURED, {why}")
 
     runs = {tool: [] for tool in tools}
     outputs = {}
-    for r in range(args.runs):
+    for r in range(max(args.runs, args.modelwatch_runs)):
         for tool, cmd in tools.items():
+            if r >= (args.modelwatch_runs if tool == "modelwatch" else args.runs):
+                continue
             seconds, peak, stdout = timed(cmd)
             runs[tool].append((seconds, peak))
             outputs[tool] = json.loads(stdout) if tool != "modelwatch" else None
