@@ -177,7 +177,7 @@ def main():
         ratio = e["seconds"] / m["seconds"] if m["seconds"] > 0 else float("inf")
         mws = f"{m['score']:.12g} ({'yes' if m['drifted'] else 'no'})"
         evss = f"{e['score']:.12g} ({'yes' if e['drifted'] else 'no'})"
-        print(f"{name:<9} {m['seconds']:>12.3f} {e['seconds']:>12.3f} {ratio:>6.1f}x  {mws:>26}  {evss:>26}")
+        print(f"{name:<9} {m['seconds']:>12.3f} {e['seconds']:>12.3f} {ratio:>6.2f}x  {mws:>26}  {evss:>26}")
         table.append({"method": name, "modelwatch": m, "evidently": e, "ratio": ratio})
         diff = abs(m["score"] - e["score"])
         if name != "model" and diff > 1e-9 * max(1.0, abs(e["score"])):
@@ -186,6 +186,8 @@ def main():
             warnings.append(f"WARNING: {name} verdicts differ")
     for w in warnings:
         print(w)
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
     if args.json:
         args.json.write_text(json.dumps({"rows": args.rows, "dim": args.dim, "mmd_rows": mmd_rows,
                                          "modelwatch": mw, "evidently": ev, "table": table}, indent=2))  # fmt: skip

@@ -524,8 +524,11 @@ def main():
         if "deepchecks_every_pixel" in summary:
             r = summary["deepchecks_every_pixel"]["seconds"] / summary["modelwatch"]["seconds"]
             print(f"modelwatch vs deepchecks on every pixel (the same numbers): {r:.1f}x")
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores")
     summary["unavailable"] = unavailable
     summary["images"] = count
+    summary["load_average"] = load
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))
 
