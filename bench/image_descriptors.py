@@ -16,8 +16,9 @@ Each tool runs as a fresh process over every image of the folder, as a user woul
 
 - modelwatch: `modelwatch report --reference SAMPLES --current FOLDER --preset summary --json
   OUT --quiet` (a folder is one row of 26 descriptors per image; the reference is the small
-  folder of scikit-image photos, described as well; the summary preset is the cheapest that
-  reports the descriptors' means, which are compared below);
+  folder of scikit-image photos, described as well; the summary preset reports the
+  descriptors' means, which are compared below, and decoding and describing the images are
+  over 90% of the process's CPU time, see docs/performance.md);
 - deepchecks 0.19 (`deepchecks.vision.utils.image_properties.calc_default_image_properties`,
   what a deepchecks vision check calls on every batch): each image loaded with PIL as an RGB
   array, batches of 64. By default deepchecks samples 10,000 pixels of each image for
