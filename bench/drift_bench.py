@@ -42,9 +42,9 @@ SEED = 20240501
 ABS_TOL, REL_TOL = 1e-9, 1e-6
 
 SIZES = {
-    "100k": dict(rows=100_000, kind="numerical"),
-    "1m": dict(rows=1_000_000, kind="numerical"),
-    "mixed": dict(rows=100_000, kind="mixed"),
+    "100k": {"rows": 100_000, "kind": "numerical"},
+    "1m": {"rows": 1_000_000, "kind": "numerical"},
+    "mixed": {"rows": 100_000, "kind": "mixed"},
 }
 
 
@@ -65,7 +65,7 @@ def make_table(size, rng, current):
     import pandas as pd
 
     n = SIZES[size]["rows"]
-    numerical, categorical = schema(size)
+    numerical, _categorical = schema(size)
     cols = {}
     if SIZES[size]["kind"] == "numerical":
         for i, name in enumerate(numerical):
@@ -219,8 +219,8 @@ def modelwatch_runs(size, cmd):
     every wall time and returns (median wall s, largest peak RSS MB), or None on a failure
     (its stderr is printed)."""
     walls, peaks = [], []
-    for _ in range(int(os.environ.get("BENCH_MW_RUNS", 7))):
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+    for _ in range(int(os.environ.get("BENCH_MW_RUNS", "7"))):
+        proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
         if proc.returncode != 0:
             print(f"modelwatch failed ({proc.returncode}):\n{proc.stderr[-2000:]}", file=sys.stderr)
             return None
