@@ -364,7 +364,13 @@ fn run_photo_client(api: String, args: &DemoArgs, stop: &AtomicBool) {
         let mut batch = Vec::new();
         // A late client catches up in bounded bodies (about 15 KB of base64 per photo).
         while traffic.sent < due && batch.len() < 200 {
-            batch.push(traffic.next_event());
+            match traffic.next_event() {
+                Ok(event) => batch.push(event),
+                Err(e) => {
+                    errors += 1;
+                    eprintln!("demo photo client: cannot make a photo: {e}");
+                }
+            }
         }
         if !batch.is_empty() {
             let body = serde_json::Value::Array(batch).to_string();

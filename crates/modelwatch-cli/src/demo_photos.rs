@@ -80,7 +80,12 @@ pub fn new_camera_share(t: f64, start: f64) -> f64 {
 }
 
 /// Draws one photo of a random scene as `camera` takes it; JPEG bytes with EXIF.
-pub fn photo(rng: &mut SplitMix, camera: &Camera) -> Vec<u8> {
+pub fn photo(rng: &mut SplitMix, camera: &Camera) -> anyhow::Result<Vec<u8>> {
+    encode(&draw(rng, camera), camera)
+}
+
+/// Draws one scene as `camera` renders it.
+fn draw(rng: &mut SplitMix, camera: &Camera) -> RgbImage {
     let (w, h) = (camera.width, camera.height);
     let horizon = (0.45 + 0.2 * rng.unit()) * f64::from(h);
     let sky_top = [
@@ -136,11 +141,11 @@ pub fn photo(rng: &mut SplitMix, camera: &Camera) -> Vec<u8> {
         }
         *px = Rgb(out);
     }
-    encode(&img, camera)
+    img
 }
 
 /// JPEG (quality 85) with the camera's EXIF.
-fn encode(img: &RgbImage, camera: &Camera) -> Vec<u8> {
+fn encode(img: &RgbImage, camera: &Camera) -> anyhow::Result<Vec<u8>> {
     let ascii = |tag: Tag, text: &str| Field {
         tag,
         ifd_num: In::PRIMARY,
@@ -161,31 +166,24 @@ fn encode(img: &RgbImage, camera: &Camera) -> Vec<u8> {
         writer.push_field(f);
     }
     let mut tiff = Cursor::new(Vec::new());
+    writer.write(&mut tiff, false)?;
     let mut out = Vec::with_capacity(16 * 1024);
     let mut encoder = JpegEncoder::new_with_quality(&mut out, 85);
-    // Both steps only fail on a bug here (fixed fields, an in-memory buffer, a valid image);
-    // the photo is then sent without EXIF rather than not at all.
-    if writer.write(&mut tiff, false).is_ok() {
-        let _ = encoder.set_exif_metadata(tiff.into_inner());
-    }
-    let _ = encoder.write_image(
+    encoder.set_exif_metadata(tiff.into_inner())?;
+    encoder.write_image(
         img.as_raw(),
         img.width(),
         img.height(),
         ExtendedColorType::Rgb8,
-    );
-    out
+    )?;
+    Ok(out)
 }
 
-/// The photo model's answer: whether a photo is a daytime scene, from its mean brightness
-/// (a stand-in for a real classifier that the new camera's exposure fools).
-fn predict_daytime(jpeg: &[u8]) -> &'static str {
-    let brightness = image::load_from_memory(jpeg)
-        .map(|i| {
-            let grey = i.to_luma8();
-            grey.pixels().map(|p| f64::from(p.0[0])).sum::<f64>() / grey.len().max(1) as f64
-        })
-        .unwrap_or(0.0);
+/// The photo model's answer: whether a photo is a daytime scene, from its brightness (the
+/// descriptor's own definition; a stand-in for a real classifier that the new camera's
+/// exposure fools).
+fn predict_daytime(img: &RgbImage) -> &'static str {
+    let brightness = modelwatch_core::descriptors::image::light::light(img).brightness;
     if brightness > 120.0 {
         "day"
     } else {
@@ -213,8 +211,8 @@ impl PhotoTraffic {
         }
     }
 
-    /// The next photo and the camera that took it.
-    pub fn next_photo(&mut self) -> (Vec<u8>, &'static Camera) {
+    /// The next photo (drawn, not yet encoded) and the camera that took it.
+    pub fn next_photo(&mut self) -> (RgbImage, &'static Camera) {
         let t = self.sent as f64 / self.rate;
         self.sent += 1;
         let camera = if self.rng.unit() < new_camera_share(t, self.camera_start) {
@@ -222,22 +220,23 @@ impl PhotoTraffic {
         } else {
             &OLD_CAMERA
         };
-        (photo(&mut self.rng, camera), camera)
+        (draw(&mut self.rng, camera), camera)
     }
 
     /// The next prediction event: the photo as base64 under `photo`, the model's prediction
     /// and the serving facts.
-    pub fn next_event(&mut self) -> serde_json::Value {
+    pub fn next_event(&mut self) -> anyhow::Result<serde_json::Value> {
         let n = self.sent;
-        let (jpeg, _) = self.next_photo();
+        let (img, camera) = self.next_photo();
+        let jpeg = encode(&img, camera)?;
         let latency = 0.03 + 0.02 * self.rng.unit();
-        json!({
+        Ok(json!({
             "id": format!("photo{n}"),
             "photo": base64::engine::general_purpose::STANDARD.encode(&jpeg),
-            "prediction": predict_daytime(&jpeg),
+            "prediction": predict_daytime(&img),
             "latency_seconds": (latency * 1e4).round() / 1e4,
             "status": 200,
-        })
+        }))
     }
 }
 
@@ -247,7 +246,7 @@ pub fn reference_zip(seed: u64, count: usize) -> anyhow::Result<Vec<u8>> {
     let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
     let options =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
-    for (name, jpeg) in reference_photos(seed, count) {
+    for (name, jpeg) in reference_photos(seed, count)? {
         zip.start_file(format!("train/{name}"), options)?;
         std::io::Write::write_all(&mut zip, &jpeg)?;
     }
@@ -256,7 +255,7 @@ pub fn reference_zip(seed: u64, count: usize) -> anyhow::Result<Vec<u8>> {
 
 /// `count` photos of the old camera for the project's reference, as (file name, JPEG);
 /// photo `i` depends on the seed and `i` only, so they are drawn in parallel.
-pub fn reference_photos(seed: u64, count: usize) -> Vec<(String, Vec<u8>)> {
+pub fn reference_photos(seed: u64, count: usize) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     use rayon::prelude::*;
     (0..count)
         .into_par_iter()
@@ -264,7 +263,7 @@ pub fn reference_photos(seed: u64, count: usize) -> Vec<(String, Vec<u8>)> {
             let mut rng = SplitMix(
                 seed ^ 0x7265_6665_7265_6e63 ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
             );
-            (format!("train_{i:04}.jpg"), photo(&mut rng, &OLD_CAMERA))
+            Ok((format!("train_{i:04}.jpg"), photo(&mut rng, &OLD_CAMERA)?))
         })
         .collect()
 }
@@ -279,7 +278,7 @@ mod tests {
         let mut rng = SplitMix(5);
         let limits = ImageLimits::default();
         let describe = |camera: &Camera, rng: &mut SplitMix| {
-            describe_image(&photo(rng, camera), &limits).unwrap()
+            describe_image(&photo(rng, camera).unwrap(), &limits).unwrap()
         };
         let old: Vec<_> = (0..20).map(|_| describe(&OLD_CAMERA, &mut rng)).collect();
         let new: Vec<_> = (0..20).map(|_| describe(&NEW_CAMERA, &mut rng)).collect();
@@ -315,7 +314,7 @@ mod tests {
         let late_new = a[200..].iter().filter(|m| **m == "Nova X2").count();
         assert!((15..=35).contains(&late_new), "{late_new} of 40");
         let mut t = PhotoTraffic::new(3, 4.0, 10.0);
-        let e = t.next_event();
+        let e = t.next_event().unwrap();
         assert_eq!(e["id"], "photo0");
         assert!(e["photo"].as_str().unwrap().starts_with("/9j/"));
         assert!(matches!(e["prediction"].as_str(), Some("day" | "dusk")));
@@ -331,7 +330,7 @@ mod tests {
 
     #[test]
     fn reference_photos_are_named_and_from_the_old_camera() {
-        let photos = reference_photos(7, 3);
+        let photos = reference_photos(7, 3).unwrap();
         assert_eq!(photos[2].0, "train_0002.jpg");
         let d = describe_image(&photos[0].1, &ImageLimits::default()).unwrap();
         assert_eq!(d.exif.model.as_deref(), Some("Acme A7"));

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use modelwatch_core::descriptors::image::examples::image_examples;
+use modelwatch_core::descriptors::image::examples::{image_examples, EXAMPLES_PER_SIDE};
 use modelwatch_core::descriptors::image::thumbnail::{thumbnail_jpeg, THUMBNAIL_MAX_SIDE};
 use modelwatch_core::descriptors::image::{ImageError, ImageLimits};
 use modelwatch_core::drift::DriftReport;
@@ -17,9 +17,6 @@ use rayon::prelude::*;
 /// The image column a folder of images is described as: its descriptors are
 /// `image.width`, `image.brightness`, ...
 pub const FOLDER_IMAGE_COLUMN: &str = "image";
-
-/// Example images shown per side of each image column in the HTML report.
-const EXAMPLES_PER_SIDE: usize = 8;
 
 /// Where the images of one image column came from, to fetch a few of them again.
 #[derive(Debug)]
@@ -45,11 +42,14 @@ pub struct Dataset {
 }
 
 /// Reads one dataset: a folder of images, or a table whose `images` columns (`--image`) are
-/// replaced by their descriptors (binary Parquet columns while the file is read).
+/// replaced by their descriptors (binary Parquet columns while the file is read). With
+/// `keep_sources`, a table's image values (base64 text can be large) are kept to fetch
+/// example images again; without, they are dropped once described.
 pub fn read_dataset(
     path: &Path,
     options: &ReadOptions,
     images: &[String],
+    keep_sources: bool,
 ) -> anyhow::Result<Dataset> {
     if path.is_dir() {
         return read_folder(path);
@@ -86,7 +86,9 @@ pub fn read_dataset(
         let described = modelwatch_io::images::describe_table_images(&table, column, base, &limits)
             .with_context(|| format!("{}: --image", path.display()))?;
         warn_row_failures(path, column, described.table.rows(), described.failures);
-        if let Some(ColumnData::Str(values)) = table.column(column).map(|c| &c.data) {
+        if let (true, Some(ColumnData::Str(values))) =
+            (keep_sources, table.column(column).map(|c| &c.data))
+        {
             let source = ImageSource::Values {
                 base: base.to_path_buf(),
                 values: values.clone(),
@@ -188,7 +190,7 @@ pub fn galleries(drift: &DriftReport, reference: &Dataset, current: &Dataset) ->
         let Some(examples) = image_examples(
             drift,
             column,
-            &reference.table,
+            (&reference.table, usize::MAX),
             &current.table,
             EXAMPLES_PER_SIDE,
         ) else {

@@ -249,6 +249,14 @@ fn declare_vectors(
                     "the reference vectors have {} components, the current vectors {}",
                     r.dimension, c.dimension
                 )),
+                (Some(_), None) => Some(format!(
+                    "only {} holds this vector column",
+                    ref_path.display()
+                )),
+                (None, Some(_)) => Some(format!(
+                    "only {} holds this vector column",
+                    cur_path.display()
+                )),
                 _ => None,
             });
         match problem {
@@ -267,7 +275,10 @@ fn declare_vectors(
                     }
                 }
                 eprintln!("warning: vector column `{name}` not tested: {problem}");
-                unreadable.push((name.to_string(), problem));
+                // An embedding the user declared under this name has its own entry.
+                if !schema.embeddings.contains_key(name) {
+                    unreadable.push((name.to_string(), problem));
+                }
             }
         }
     }
@@ -435,8 +446,8 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
     };
     // Read both files in parallel; each reader parallelises internally too.
     let (reference_set, current_set) = rayon::join(
-        || read_dataset(&args.reference, &options, &schema.images),
-        || read_dataset(&args.current, &options, &schema.images),
+        || read_dataset(&args.reference, &options, &schema.images, opts.galleries),
+        || read_dataset(&args.current, &options, &schema.images, opts.galleries),
     );
     let (mut reference_set, mut current_set) = (reference_set?, current_set?);
     if let Some(pb) = spinner {

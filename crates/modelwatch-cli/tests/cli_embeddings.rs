@@ -278,6 +278,28 @@ fn json_lines_arrays_are_embeddings_and_bad_vectors_are_per_embedding_errors() {
         "the reference vectors have 16 components, the current vectors 8"
     );
 
+    // Only the reference holds the vector column: an error entry, not a settings error.
+    let no_vectors = dir.path().join("no_vectors.jsonl");
+    let xs: String = std::fs::read_to_string(&c)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| format!("{{\"x\": {}}}\n", l.split(',').next().unwrap()))
+        .collect();
+    std::fs::write(&no_vectors, xs).unwrap();
+    let (code, results, stderr) = report(&rj, &no_vectors, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let e = embedding(&results, "emb");
+    assert!(
+        e["error"].as_str().unwrap().contains("only ")
+            && e["error"]
+                .as_str()
+                .unwrap()
+                .contains("holds this vector column"),
+        "{e}"
+    );
+    assert_eq!(results["drift"]["columns"][0]["column"], "x");
+
     // One current row: `mmd` needs more, and says so; the report still runs.
     let one = dir.path().join("one.jsonl");
     let first = std::fs::read_to_string(&cj)

@@ -368,7 +368,7 @@ fn image_columns_can_come_from_the_config() {
     std::fs::write(&table, "photo\nastronaut.jpg\nchelsea.png\ncoffee.webp\n").unwrap();
     let config = dir.path().join("c.toml");
     std::fs::write(&config, "[columns]\nimages = [\"photo\"]\n").unwrap();
-    let json = dir.path().join("out.json");
+    let (json, html) = (dir.path().join("out.json"), dir.path().join("out.html"));
     let flags = ["--preset", "drift", "--config"].map(std::ffi::OsStr::new);
     let (code, stderr) = report(
         &table,
@@ -376,10 +376,19 @@ fn image_columns_can_come_from_the_config() {
         &[
             &flags[..],
             &[config.as_os_str(), "--json".as_ref(), json.as_os_str()],
+            &["--html".as_ref(), html.as_os_str()],
         ]
         .concat(),
     );
     assert_eq!(code, Some(0), "{stderr}");
+    // Example images of a table's column of file names are read again for the page.
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(
+        page.matches("src=\"data:image/jpeg;base64,").count(),
+        6,
+        "{stderr}"
+    );
+    assert_eq!(captions(&page, "Reference, typical").len(), 3);
     let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let width = v["drift"]["columns"]
         .as_array()

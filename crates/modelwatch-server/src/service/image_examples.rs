@@ -4,15 +4,14 @@
 //! snapshot is taken, where the window's table and drift results are at hand, and kept in
 //! memory with the project's latest snapshot; the dashboard reads their thumbnails.
 
-use modelwatch_core::descriptors::image::examples::{image_examples, ImageExamples};
+use modelwatch_core::descriptors::image::examples::{
+    image_examples, ImageExamples, EXAMPLES_PER_SIDE,
+};
 use modelwatch_core::results::Results;
-use modelwatch_core::table::{Column, ColumnData, Table};
+use modelwatch_core::table::{ColumnData, Table};
 
 use super::zip_reference::REFERENCE_THUMBNAILS;
 use crate::project::Project;
-
-/// How many images are shown per side.
-pub const EXAMPLES_PER_SIDE: usize = 8;
 
 /// The example images of one image column of a window.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,8 +27,9 @@ pub struct WindowExamples {
 }
 
 /// The examples of each image column of `project` in a window: `current` is the window's
-/// table, whose row `r` is the event `seqs[r]`. Typical reference images are taken among
-/// the reference rows that keep a thumbnail (the first [`REFERENCE_THUMBNAILS`]).
+/// table, whose row `r` is the event `seqs[r]`. The reference median is the whole
+/// reference's; typical reference images are taken among the rows that keep a thumbnail (the
+/// first [`REFERENCE_THUMBNAILS`]).
 pub fn window_examples(
     project: &Project,
     results: &Results,
@@ -46,8 +46,13 @@ pub fn window_examples(
         .images
         .iter()
         .filter_map(|column| {
-            let shown = head_of_descriptors(reference, column, REFERENCE_THUMBNAILS);
-            let ex = image_examples(drift, column, &shown, current, EXAMPLES_PER_SIDE)?;
+            let ex = image_examples(
+                drift,
+                column,
+                (reference, REFERENCE_THUMBNAILS),
+                current,
+                EXAMPLES_PER_SIDE,
+            )?;
             let current_seqs: Vec<i64> = ex
                 .current_rows
                 .iter()
@@ -84,23 +89,4 @@ fn text_at(table: &Table, column: Option<&str>, row: usize) -> Option<String> {
         ColumnData::Str(v) if row < v.len() => v.get(row).map(str::to_string),
         _ => None,
     }
-}
-
-/// The first `rows` rows of the numerical descriptor columns of `column` (what the choice
-/// of examples reads).
-fn head_of_descriptors(reference: &Table, column: &str, rows: usize) -> Table {
-    let prefix = format!("{column}.");
-    let columns = reference
-        .columns()
-        .iter()
-        .filter(|c| c.name.starts_with(&prefix))
-        .filter_map(|c| match &c.data {
-            ColumnData::Float(v) => Some(Column::new(
-                c.name.clone(),
-                ColumnData::Float(v.iter().take(rows).copied().collect()),
-            )),
-            _ => None,
-        })
-        .collect();
-    Table::new(columns).unwrap_or_default()
 }

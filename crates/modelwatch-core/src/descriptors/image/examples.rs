@@ -13,6 +13,9 @@ use crate::table::{ColumnData, Table};
 
 use super::{DescriptorKind, ImageDescriptor};
 
+/// Example images shown per side (current and reference) of an image column.
+pub const EXAMPLES_PER_SIDE: usize = 8;
+
 /// Example images of one image column, as rows of the tables the drift was computed on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageExamples {
@@ -35,21 +38,30 @@ pub struct ImageExamples {
 }
 
 /// Picks up to `count` examples per side for `image_column`, or `None` when none of its
-/// numerical descriptors has a drift score or either side has no value for it.
+/// numerical descriptors has a drift score or either side has no value for it. The median is
+/// the whole reference's; typical reference examples are taken among its first
+/// `reference_candidates` rows only (a caller that kept images of those rows alone, such as
+/// the service's thumbnails, passes their number; `usize::MAX` for all).
 pub fn image_examples(
     report: &DriftReport,
     image_column: &str,
-    reference: &Table,
+    (reference, reference_candidates): (&Table, usize),
     current: &Table,
     count: usize,
 ) -> Option<ImageExamples> {
-    examples_among(&report.columns, image_column, reference, current, count)
+    examples_among(
+        &report.columns,
+        image_column,
+        (reference, reference_candidates),
+        current,
+        count,
+    )
 }
 
 fn examples_among(
     columns: &[ColumnDrift],
     image_column: &str,
-    reference: &Table,
+    (reference, reference_candidates): (&Table, usize),
     current: &Table,
     count: usize,
 ) -> Option<ImageExamples> {
@@ -63,7 +75,8 @@ fn examples_among(
     let current_rows = ranked_rows(&current_values, count, |a, b| {
         distance(b).total_cmp(&distance(a))
     });
-    let reference_rows = ranked_rows(&reference_values, count, |a, b| {
+    let candidates = &reference_values[..reference_values.len().min(reference_candidates)];
+    let reference_rows = ranked_rows(candidates, count, |a, b| {
         distance(a).total_cmp(&distance(b))
     });
     Some(ImageExamples {
@@ -216,7 +229,7 @@ mod tests {
         let reference = table(vec![10.0, 50.0, 52.0, f64::NAN, 48.0, 90.0]);
         let current = table(vec![51.0, 200.0, f64::NAN, 0.0, 120.0]);
         let r = [drift("photo.brightness", DriftMethod::Ks, 0.001, 0.05)];
-        let e = examples_among(&r, "photo", &reference, &current, 2).unwrap();
+        let e = examples_among(&r, "photo", (&reference, usize::MAX), &current, 2).unwrap();
         assert_eq!(e.descriptor, "photo.brightness");
         assert!(e.drifted);
         assert_eq!(e.reference_median, 50.0);
@@ -224,20 +237,25 @@ mod tests {
         assert_eq!(e.current_values, vec![200.0, 120.0]);
         // 50 is the median itself; 52 and 48 tie at distance 2: the earlier row first.
         assert_eq!(
-            examples_among(&r, "photo", &reference, &current, 3)
+            examples_among(&r, "photo", (&reference, usize::MAX), &current, 3)
                 .unwrap()
                 .reference_rows,
             vec![1, 2, 4]
         );
         // Asking for more than there are gives every row with a value, missing ones left out.
         assert_eq!(
-            examples_among(&r, "photo", &reference, &current, 99)
+            examples_among(&r, "photo", (&reference, usize::MAX), &current, 99)
                 .unwrap()
                 .current_rows
                 .len(),
             4
         );
         let empty = table(vec![f64::NAN]);
-        assert!(examples_among(&r, "photo", &empty, &current, 2).is_none());
+        assert!(examples_among(&r, "photo", (&empty, usize::MAX), &current, 2).is_none());
+        // Typical reference images among the first 3 rows only; the median stays the whole
+        // reference's (50, not the 10, 50, 52 of the first rows).
+        let e = examples_among(&r, "photo", (&reference, 3), &current, 2).unwrap();
+        assert_eq!(e.reference_median, 50.0);
+        assert_eq!(e.reference_rows, vec![1, 2]);
     }
 }
