@@ -318,8 +318,9 @@ pub fn read_events(
 }
 
 impl Validated {
-    /// Validates the row at `index` and keeps the event or the reason it was refused.
-    /// `files` are the images of a multipart request, by column.
+    /// Validates the row at `index` and keeps the event or the reason it was refused; its
+    /// images, if any, are values of its image columns ([`Validated::push_with_files`] takes
+    /// them as files beside the row).
     pub fn push(&mut self, index: usize, row: RowResult, rules: &EventRules, now_us: i64) {
         self.push_with_files(index, row, Vec::new(), rules, now_us)
     }
