@@ -63,7 +63,10 @@ fn vector_arrays_in_events_are_tested_as_an_embedding() {
         .collect();
     assert_eq!(rejected, [3, 7], "{v}");
     let reasons = v["rejected"].to_string();
-    assert!(reasons.contains("3 components, but the project's vectors have 4"), "{reasons}");
+    assert!(
+        reasons.contains("3 components, but the project's vectors have 4"),
+        "{reasons}"
+    );
     assert!(reasons.contains("component 2 is text"), "{reasons}");
 
     let a = call(

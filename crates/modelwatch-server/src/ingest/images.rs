@@ -255,27 +255,26 @@ pub fn vector_lengths(names: impl IntoIterator<Item = impl AsRef<str>>) -> BTree
         .collect()
 }
 
-/// Replaces a JSON array of numbers under `key` by the keys `key.0 .. key.{n-1}`; a `null`
-/// component is a missing value. The array must have `expected` components when the
-/// project has such columns, and at most `max_len` in any case.
+/// Replaces a JSON array of numbers under `key`, a vector of the project, by the keys
+/// `key.0 .. key.{n-1}`; a `null` component is a missing value. The array must have the
+/// `expected` components of the project's vector, and at most `max_len`.
 pub fn expand_vector(
     values: &mut Map<String, Value>,
     key: &str,
-    expected: Option<usize>,
+    expected: usize,
     max_len: usize,
 ) -> Result<(), String> {
     let Some(Value::Array(items)) = values.remove(key) else {
         return Ok(());
     };
-    if let Some(n) = expected {
-        if items.len() != n {
-            return Err(format!(
-                "column `{key}` (vector): {} components, but the project's vectors have {n} \
-                 (`{key}.0` .. `{key}.{}`)",
-                items.len(),
-                n.saturating_sub(1)
-            ));
-        }
+    let n = expected;
+    if items.len() != n {
+        return Err(format!(
+            "column `{key}` (vector): {} components, but the project's vectors have {n} \
+             (`{key}.0` .. `{key}.{}`)",
+            items.len(),
+            n.saturating_sub(1)
+        ));
     }
     if items.len() > max_len {
         return Err(format!(
@@ -477,7 +476,7 @@ mod tests {
             .iter()
             .map(|r| (r.index, r.reason.as_str()))
             .collect();
-        assert_eq!(rejected.len(), 4, "{rejected:?}");
+        assert_eq!(rejected.len(), 3, "{rejected:?}");
         assert_eq!(rejected[0].0, 1);
         assert!(
             rejected[0]
@@ -490,14 +489,9 @@ mod tests {
             rejected[1].1.contains("component 1 is text"),
             "{rejected:?}"
         );
-        assert_eq!(rejected[2].0, 5);
+        assert_eq!(rejected[2].0, 6);
         assert!(
-            rejected[2].1.contains("limits.columns_per_project"),
-            "{rejected:?}"
-        );
-        assert_eq!(rejected[3].0, 6);
-        assert!(
-            rejected[3].1.contains("component 0 is an array"),
+            rejected[2].1.contains("component 0 is an array"),
             "{rejected:?}"
         );
         let first = values(&v, 0);
@@ -507,9 +501,29 @@ mod tests {
         );
         assert!(first.get("v").is_none());
         assert!(values(&v, 1)["v.1"].is_null());
-        // An array under a key the schema has no vector of is spread all the same; its
-        // components are columns the project does not know.
-        assert_eq!(v.unknown_columns.get("w.1"), Some(&1));
+        // An array under a key the schema has no vector of is an unknown column, kept whole.
+        assert_eq!(v.unknown_columns.get("w"), Some(&2));
+        assert!(!v.unknown_columns.contains_key("w.1"));
+        assert_eq!(values(&v, 2)["w"], serde_json::json!([1, 2]));
+    }
+
+    #[test]
+    fn arrays_under_keys_the_project_does_not_know_are_unknown_columns() {
+        let v = run(
+            r#"[{"x": 1, "tags": ["a", "b"]}, {"x": 2, "scores": [0.5, 0.25, 0.125]}]"#,
+            rules(false, 1 << 20),
+            100,
+        );
+        assert!(v.rejected.is_empty(), "{:?}", v.rejected);
+        assert_eq!(v.events.len(), 2);
+        let counted: Vec<(&str, usize)> = v
+            .unknown_columns
+            .iter()
+            .map(|(k, n)| (k.as_str(), *n))
+            .collect();
+        assert_eq!(counted, [("scores", 1), ("tags", 1)]);
+        assert_eq!(values(&v, 0)["tags"], serde_json::json!(["a", "b"]));
+        assert_eq!(values(&v, 1)["scores"].as_array().unwrap().len(), 3);
     }
 
     #[test]

@@ -461,15 +461,16 @@ fn validate_one(
             }
         }
     }
-    let arrays: Vec<String> = obj
+    // Only the project's own vectors are spread: an array under any other key is an
+    // unknown column like any other value, kept as sent and counted.
+    let vectors: Vec<(String, usize)> = obj
         .iter()
         .filter(|(k, v)| {
             v.is_array() && rules.column(k).is_none() && !rules.configured.contains(&k.as_str())
         })
-        .map(|(k, _)| k.clone())
+        .filter_map(|(k, _)| Some((k.clone(), *rules.vectors.get(k)?)))
         .collect();
-    for key in arrays {
-        let expected = rules.vectors.get(&key).copied();
+    for (key, expected) in vectors {
         images::expand_vector(&mut obj, &key, expected, rules.max_vector)?;
     }
 
