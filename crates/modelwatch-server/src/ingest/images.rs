@@ -257,12 +257,12 @@ pub fn vector_lengths(names: impl IntoIterator<Item = impl AsRef<str>>) -> BTree
 
 /// Replaces a JSON array of numbers under `key`, a vector of the project, by the keys
 /// `key.0 .. key.{n-1}`; a `null` component is a missing value. The array must have the
-/// `expected` components of the project's vector, and at most `max_len`.
+/// `expected` components of the project's vector (the event's key budget is checked by the
+/// caller, before any component is inserted).
 pub fn expand_vector(
     values: &mut Map<String, Value>,
     key: &str,
     expected: usize,
-    max_len: usize,
 ) -> Result<(), String> {
     let Some(Value::Array(items)) = values.remove(key) else {
         return Ok(());
@@ -274,13 +274,6 @@ pub fn expand_vector(
              (`{key}.0` .. `{key}.{}`)",
             items.len(),
             n.saturating_sub(1)
-        ));
-    }
-    if items.len() > max_len {
-        return Err(format!(
-            "column `{key}` (vector): {} components, more than the {max_len} columns an event \
-             may have (limits.columns_per_project)",
-            items.len()
         ));
     }
     for (i, item) in items.into_iter().enumerate() {
@@ -347,9 +340,9 @@ mod tests {
         }
     }
 
-    fn run(body: &str, images: ImageRules, max_vector: usize) -> Validated {
+    fn run(body: &str, images: ImageRules, max_keys: usize) -> Validated {
         let schema = schema();
-        let rules = EventRules::new(&schema, vec![], None, None).with_images(images, max_vector);
+        let rules = EventRules::new(&schema, vec![], None, None).with_images(images, max_keys);
         let limits = RowLimits {
             max_rows: 1000,
             max_keys: 100,
@@ -467,7 +460,7 @@ mod tests {
     fn arrays_of_numbers_become_vector_columns_and_bad_ones_are_rejected() {
         let v = run(
             r#"[{"v": [1, 2.5, 3]}, {"v": [1, 2]}, {"v": [1, "a", 3]}, {"v": [1, null, 3]},
-                {"w": [1, 2]}, {"w": [1, 2, 3, 4, 5]}, {"v": [[1], 2, 3]}]"#,
+                {"w": [1, 2]}, {"v": [1, 2, 3], "x": 1, "id": 5}, {"v": [[1], 2, 3]}]"#,
             rules(true, 1 << 20),
             4,
         );
@@ -476,7 +469,7 @@ mod tests {
             .iter()
             .map(|r| (r.index, r.reason.as_str()))
             .collect();
-        assert_eq!(rejected.len(), 3, "{rejected:?}");
+        assert_eq!(rejected.len(), 4, "{rejected:?}");
         assert_eq!(rejected[0].0, 1);
         assert!(
             rejected[0]
@@ -489,9 +482,17 @@ mod tests {
             rejected[1].1.contains("component 1 is text"),
             "{rejected:?}"
         );
-        assert_eq!(rejected[2].0, 6);
+        assert_eq!(rejected[2].0, 5);
         assert!(
-            rejected[2].1.contains("component 0 is an array"),
+            rejected[2].1.contains(
+                "the row has 5 keys once its vectors are spread into components; at most 4"
+            ),
+            "{rejected:?}"
+        );
+        assert_eq!(v.rejected[2].kind, "invalid_field");
+        assert_eq!(rejected[3].0, 6);
+        assert!(
+            rejected[3].1.contains("component 0 is an array"),
             "{rejected:?}"
         );
         let first = values(&v, 0);
@@ -502,7 +503,7 @@ mod tests {
         assert!(first.get("v").is_none());
         assert!(values(&v, 1)["v.1"].is_null());
         // An array under a key the schema has no vector of is an unknown column, kept whole.
-        assert_eq!(v.unknown_columns.get("w"), Some(&2));
+        assert_eq!(v.unknown_columns.get("w"), Some(&1));
         assert!(!v.unknown_columns.contains_key("w.1"));
         assert_eq!(values(&v, 2)["w"], serde_json::json!([1, 2]));
     }

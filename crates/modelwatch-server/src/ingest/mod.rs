@@ -232,8 +232,10 @@ pub struct EventRules<'a> {
     images: ImageRules,
     /// The vector columns of the schema: prefix `K` and its count of `K.0 ..` columns.
     vectors: BTreeMap<String, usize>,
-    /// The most components of a vector sent as a JSON array.
-    max_vector: usize,
+    /// The most keys an event may have once its vectors are spread into components (the
+    /// reserved keys and the image files of a multipart request counted): the one budget
+    /// that bounds an event's size in keys, whatever its shape when sent.
+    max_keys: usize,
 }
 
 impl<'a> EventRules<'a> {
@@ -252,15 +254,15 @@ impl<'a> EventRules<'a> {
             timestamp_column,
             images: ImageRules::default(),
             vectors: images::vector_lengths(schema.iter().map(|c| c.name.as_str())),
-            max_vector: usize::MAX,
+            max_keys: usize::MAX,
         }
     }
 
-    /// These rules with images read by `images` and vectors of at most `max_vector`
-    /// components.
-    pub fn with_images(mut self, images: ImageRules, max_vector: usize) -> Self {
+    /// These rules with images read by `images` and events of at most `max_keys` keys once
+    /// their vectors are spread.
+    pub fn with_images(mut self, images: ImageRules, max_keys: usize) -> Self {
         self.images = images;
-        self.max_vector = max_vector;
+        self.max_keys = max_keys;
         self
     }
 
@@ -283,7 +285,7 @@ impl<'a> EventRules<'a> {
                 thumbnails: project.config.thumbnails,
             },
             vectors: images::vector_lengths(project.schema.iter().map(|c| c.name.as_str())),
-            max_vector: limits.columns_per_project,
+            max_keys: limits.max_event_keys(),
         }
     }
 
@@ -376,6 +378,7 @@ fn validate_one(
     now_us: i64,
     unknown: &mut BTreeMap<String, usize>,
 ) -> Result<images::PendingEvent, String> {
+    let sent_keys = obj.len() + files.len();
     let mut take_reserved = |key: &str| -> Option<Value> {
         if rules.column(key).is_some() {
             obj.get(key).cloned()
@@ -470,8 +473,20 @@ fn validate_one(
         })
         .filter_map(|(k, _)| Some((k.clone(), *rules.vectors.get(k)?)))
         .collect();
+    // Counted before anything is spread, so a body of many long arrays costs no map of
+    // their components.
+    let spread_keys = vectors.iter().fold(sent_keys, |n, (_, len)| {
+        n.saturating_add(len.saturating_sub(1))
+    });
+    if spread_keys > rules.max_keys {
+        return Err(format!(
+            "the row has {spread_keys} keys once its vectors are spread into components; \
+             at most {} are allowed (limits.columns_per_project and the 5 reserved keys)",
+            rules.max_keys
+        ));
+    }
     for (key, expected) in vectors {
-        images::expand_vector(&mut obj, &key, expected, rules.max_vector)?;
+        images::expand_vector(&mut obj, &key, expected)?;
     }
 
     for (key, value) in obj.iter_mut() {
