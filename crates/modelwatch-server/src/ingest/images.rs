@@ -436,6 +436,34 @@ mod tests {
     }
 
     #[test]
+    fn a_file_part_over_the_image_limit_rejects_its_row_as_base64_does() {
+        let schema = schema();
+        let png = fixture("pattern.png");
+        let tight = EventRules::new(&schema, vec![], None, None)
+            .with_images(rules(false, png.len() - 1), 100);
+        let mut v = Validated::default();
+        let row = || Ok(serde_json::from_str(r#"{"x": 1}"#).unwrap());
+        v.push_with_files(0, row(), vec![("photo".into(), png.clone())], &tight, 7);
+        let fits = tight.clone().with_images(rules(false, png.len()), 100);
+        v.push_with_files(1, row(), vec![("photo".into(), png.clone())], &fits, 7);
+        v.finish(&fits);
+        assert_eq!(v.rejected.len(), 1, "{:?}", v.rejected);
+        assert_eq!(v.rejected[0].index, 0);
+        assert_eq!(v.rejected[0].kind, "invalid_value");
+        assert_eq!(
+            v.rejected[0].reason,
+            format!(
+                "column `photo`: the image is {} bytes, more than the limit of {} \
+                 (limits.image_bytes)",
+                png.len(),
+                png.len() - 1
+            )
+        );
+        assert_eq!(v.events.len(), 1);
+        assert_eq!(values(&v, 0)["photo.format"], "png");
+    }
+
+    #[test]
     fn more_images_than_a_chunk_keep_the_order_of_their_events() {
         let gif = b64(&fixture("pattern.gif"));
         let rows: Vec<String> = (0..(IMAGES_PER_CHUNK * 2 + 5))

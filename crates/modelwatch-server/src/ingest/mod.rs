@@ -452,6 +452,10 @@ fn validate_one(
     };
 
     // Images and vectors first: their keys are replaced by the columns they stand for.
+    // A file part is held to the same size as an image sent as base64 text.
+    for (column, bytes) in &files {
+        rules.images.check_size(column, bytes.len())?;
+    }
     let mut found_images = files;
     for column in &rules.images.columns {
         if found_images.iter().any(|(c, _)| c == column) {
