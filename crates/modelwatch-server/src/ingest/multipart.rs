@@ -25,11 +25,14 @@ pub struct MultipartEvent {
 
 /// Reads a multipart body (`content_type` carries its boundary) into one event; the
 /// image columns are `images`. A body that is not multipart at all is a [`BodyError`];
-/// a readable one with a problem in its parts is a rejected row.
+/// a readable one with a problem in its parts is a rejected row, as is one of more than
+/// `max_keys` fields and files together (the key limit of a row of any other body,
+/// [`super::RowLimits::max_keys`]): the fields past it are not kept.
 pub async fn read_multipart(
     body: Bytes,
     content_type: &str,
     images: &[String],
+    max_keys: usize,
 ) -> Result<MultipartEvent, BodyError> {
     let boundary =
         multer::parse_boundary(content_type).map_err(|e| BodyError::Multipart(e.to_string()))?;
@@ -38,6 +41,8 @@ pub async fn read_multipart(
     let mut fields = Map::new();
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut problem: Option<String> = None;
+    // Every field and file, kept or not: the count a rejection names.
+    let mut keys = 0usize;
     while let Some(field) = multipart
         .next_field()
         .await
@@ -53,6 +58,12 @@ pub async fn read_multipart(
             problem.get_or_insert_with(|| "a part has no name".to_string());
             continue;
         };
+        if name != EVENT_PART {
+            keys += 1;
+            if keys > max_keys {
+                continue;
+            }
+        }
         let seen = fields.contains_key(&name) || files.iter().any(|(c, _)| *c == name);
         if seen {
             problem.get_or_insert_with(|| format!("the part `{name}` is sent twice"));
@@ -68,6 +79,10 @@ pub async fn read_multipart(
             match serde_json::from_slice::<Value>(&data) {
                 Ok(Value::Object(obj)) => {
                     for (k, v) in obj {
+                        keys += 1;
+                        if keys > max_keys {
+                            continue;
+                        }
                         if fields.contains_key(&k) {
                             problem.get_or_insert_with(|| format!("the field `{k}` is sent twice"));
                         }
@@ -95,6 +110,14 @@ pub async fn read_multipart(
                 }
             }
         }
+    }
+    if keys > max_keys {
+        // The size of the event is the first thing wrong with it, whatever else is.
+        problem = Some(format!(
+            "the row has {keys} keys; at most {max_keys} are allowed"
+        ));
+        fields = Map::new();
+        files.clear();
     }
     if problem.is_none() {
         if let Some(missing) = images
@@ -144,7 +167,7 @@ mod tests {
         tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap()
-            .block_on(read_multipart(body(parts), &ct, &images))
+            .block_on(read_multipart(body(parts), &ct, &images, 4))
     }
 
     #[test]
@@ -161,6 +184,43 @@ mod tests {
         assert_eq!(row["id"], "a1");
         assert_eq!(row["city"], "Rome");
         assert_eq!(e.files, [("photo".to_string(), png.to_vec())]);
+    }
+
+    #[test]
+    fn more_fields_than_a_row_may_have_are_a_rejected_row() {
+        let photo = ("photo", Some("p.png"), &b"png"[..]);
+        // Four keys: three fields and the file.
+        let fits = read(&[
+            ("a", None, b"1"),
+            ("b", None, b"2"),
+            ("c", None, b"3"),
+            photo,
+        ]);
+        assert!(fits.unwrap().row.is_ok());
+        let parts = read(&[
+            ("a", None, b"1"),
+            ("b", None, b"2"),
+            ("c", None, b"3"),
+            ("d", None, b"4"),
+            photo,
+        ])
+        .unwrap();
+        assert_eq!(
+            parts.row.unwrap_err(),
+            "the row has 5 keys; at most 4 are allowed"
+        );
+        assert!(parts.files.is_empty());
+        // The keys of the `event` part count one by one.
+        let event = read(&[
+            ("a", None, b"1"),
+            ("event", None, br#"{"b": 1, "c": 2, "d": 3, "e": 4}"#),
+            photo,
+        ])
+        .unwrap();
+        assert_eq!(
+            event.row.unwrap_err(),
+            "the row has 6 keys; at most 4 are allowed"
+        );
     }
 
     #[test]
@@ -192,7 +252,7 @@ mod tests {
         let no_boundary = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap()
-            .block_on(read_multipart(Bytes::from_static(b"x"), ct, &[]));
+            .block_on(read_multipart(Bytes::from_static(b"x"), ct, &[], 4));
         assert!(matches!(no_boundary, Err(BodyError::Multipart(_))));
         let ct = format!("multipart/form-data; boundary={BOUNDARY}");
         let cut = tokio::runtime::Builder::new_current_thread()
@@ -204,6 +264,7 @@ mod tests {
                 )),
                 &ct,
                 &[],
+                4,
             ));
         assert!(matches!(cut, Err(BodyError::Multipart(_))), "{cut:?}");
     }
