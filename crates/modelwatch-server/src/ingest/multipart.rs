@@ -3,7 +3,8 @@
 //! Text parts are the event's fields (each a string, read as a JSON string value is: a
 //! number in a numerical column's text is a number), or one part named `event` holds the
 //! event as a JSON object. A part named after an image column (`columns.images`) is that
-//! image, file or not; every image column needs its part. The body is read whole by the
+//! image: a file part's bytes are the encoded image, a text part is base64 text or a
+//! `data:` URI, decoded as a JSON string value is; every image column needs its part. The body is read whole by the
 //! same extractor as every other body, so `max_body_bytes` and the body budget bound it.
 
 use bytes::Bytes;
@@ -69,7 +70,7 @@ pub async fn read_multipart(
             problem.get_or_insert_with(|| format!("the part `{name}` is sent twice"));
             continue;
         }
-        if images.contains(&name) {
+        if is_file && images.contains(&name) {
             files.push((name, data.to_vec()));
         } else if is_file {
             problem.get_or_insert_with(|| {
@@ -184,6 +185,58 @@ mod tests {
         assert_eq!(row["id"], "a1");
         assert_eq!(row["city"], "Rome");
         assert_eq!(e.files, [("photo".to_string(), png.to_vec())]);
+    }
+
+    #[test]
+    fn a_text_part_under_an_image_column_is_base64_decoded_as_a_json_value_is() {
+        use base64::Engine;
+        use modelwatch_core::schema::{ColumnRole, ColumnSpec, ColumnType};
+
+        use crate::ingest::{EventRules, ImageRules, Validated};
+
+        let png = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../tests/fixtures/images/pattern.png"),
+        )
+        .unwrap();
+        let text = base64::engine::general_purpose::STANDARD.encode(&png);
+        let uri = format!("data:image/png;base64,{text}");
+        let schema = [ColumnSpec {
+            name: "x".into(),
+            column_type: ColumnType::Numerical,
+            role: ColumnRole::Feature,
+        }];
+        let images = ImageRules {
+            columns: vec!["photo".into()],
+            max_bytes: 1 << 20,
+            ..ImageRules::default()
+        };
+        let rules = EventRules::new(&schema, vec![], None, None).with_images(images, 100);
+        let mut v = Validated::default();
+        for (i, photo) in [text.as_bytes(), uri.as_bytes(), b"not base64!"]
+            .into_iter()
+            .enumerate()
+        {
+            let e = read(&[("x", None, b"1"), ("photo", None, photo)]).unwrap();
+            assert!(e.files.is_empty());
+            v.push_with_files(i, e.row, e.files, &rules, 0);
+        }
+        v.finish(&rules);
+        assert!(v.image_failures.is_empty(), "{:?}", v.image_failures);
+        assert_eq!(v.events.len(), 2);
+        for e in &v.events {
+            let values: Map<String, Value> = serde_json::from_str(&e.values_json).unwrap();
+            assert_eq!(values["photo.format"], "png");
+            assert!(values.get("photo").is_none());
+        }
+        assert_eq!(v.rejected.len(), 1);
+        assert_eq!(v.rejected[0].index, 2);
+        assert_eq!(v.rejected[0].kind, "invalid_value");
+        assert!(
+            v.rejected[0].reason.starts_with("column `photo` (image): "),
+            "{}",
+            v.rejected[0].reason
+        );
     }
 
     #[test]
