@@ -24,6 +24,7 @@ use modelwatch_core::descriptors::image::{
     describe_image, DescriptorValue, ImageDescriptors, ImageError, ImageLimits, IMAGES_PER_CHUNK,
     IMAGE_DESCRIPTORS,
 };
+use modelwatch_core::schema::component_index;
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
@@ -239,10 +240,10 @@ pub fn vector_lengths(names: impl IntoIterator<Item = impl AsRef<str>>) -> BTree
     let mut seen: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for name in names {
         let name = name.as_ref();
-        if let Some((prefix, i)) = name.rsplit_once('.') {
+        if let Some(dot) = name.rfind('.') {
             // `v.01` or `v.+1` name columns of their own, not components.
-            if let Some(k) = i.parse::<usize>().ok().filter(|k| k.to_string() == i) {
-                seen.entry(prefix.to_string()).or_default().push(k);
+            if let Some(k) = component_index(name, &name[..=dot]) {
+                seen.entry(name[..dot].to_string()).or_default().push(k);
             }
         }
     }
