@@ -288,10 +288,7 @@ fn declare_vectors(
 /// `table` without the component columns of a vector column (`NAME.0`, `NAME.1`, ...), or
 /// `None` when it has none.
 fn without_components(table: &Table, prefix: &str) -> anyhow::Result<Option<Table>> {
-    let is_component = |n: &str| {
-        n.strip_prefix(prefix)
-            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
-    };
+    let is_component = |n: &str| modelwatch_core::schema::component_index(n, prefix).is_some();
     if !table.column_names().any(is_component) {
         return Ok(None);
     }
@@ -645,5 +642,20 @@ mod tests {
             )
         );
         assert!(parse_embedding("emb").is_err());
+    }
+
+    #[test]
+    fn an_unreadable_vector_drops_its_components_and_no_padded_namesake() {
+        use modelwatch_core::table::{Column, ColumnData};
+        let column = |n: &str| Column::new(n.to_string(), ColumnData::Float(vec![1.0]));
+        let table = Table::new(
+            ["emb.0", "emb.1", "emb.01", "emb.x", "x"]
+                .map(column)
+                .to_vec(),
+        )
+        .unwrap();
+        let kept = without_components(&table, "emb.").unwrap().unwrap();
+        let names: Vec<&str> = kept.column_names().collect();
+        assert_eq!(names, ["emb.01", "emb.x", "x"]);
     }
 }

@@ -202,23 +202,46 @@ impl EmbeddingColumns {
                     .collect()
             }
             EmbeddingColumns::Prefix(prefix) => {
-                let mut numbered: Vec<(u64, &str)> = names
-                    .filter_map(|n| {
-                        let digits = n.strip_prefix(prefix.as_str())?;
-                        // Only plain decimal numbers: `emb_+1` or `emb_ 1` is another column.
-                        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                            return None;
-                        }
-                        Some((digits.parse().ok()?, n))
-                    })
+                let mut numbered: Vec<(usize, &str)> = names
+                    .filter_map(|n| Some((component_index(n, prefix)?, n)))
                     .collect();
-                // `emb_1` and `emb_01` both parse to 1; the name breaks the tie so that the
-                // order does not depend on the file's column order.
-                numbered.sort();
+                // Each number has one name, so the order is the numbers' whatever the file's
+                // column order.
+                numbered.sort_unstable();
                 numbered.into_iter().map(|(_, n)| n).collect()
             }
         }
     }
+}
+
+/// The number `i` of the component column `{prefix}{i}` of a vector or embedding, or `None`
+/// when `name` is not one. The rest of the name after `prefix` must be a non-negative
+/// integer written as [`component_name`] writes it: plain decimal digits without a leading
+/// zero (`0`, `7`, `12`), fitting in `usize`. So each number has exactly one name, and
+/// `emb.01`, `emb_007`, `emb_+1`, `emb_ 1` or `emb_1e2` are columns of their own, never
+/// members. The one rule of the workspace: user-declared prefixes
+/// ([`EmbeddingColumns::Prefix`]), the readers' vector columns `NAME.0 ..`, the server's
+/// vectors in events and the CLI all read component names with it.
+pub fn component_index(name: &str, prefix: &str) -> Option<usize> {
+    let digits = name.strip_prefix(prefix)?;
+    let canonical = match digits.as_bytes() {
+        [] => false,
+        [b'0'] => true,
+        [first, rest @ ..] => {
+            (b'1'..=b'9').contains(first) && rest.iter().all(|b| b.is_ascii_digit())
+        }
+    };
+    if canonical {
+        digits.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// The name of component `index` of the vector or embedding whose components are named
+/// `prefix` and a number: the one name [`component_index`] reads back as `index`.
+pub fn component_name(prefix: &str, index: usize) -> String {
+    format!("{prefix}{index}")
 }
 
 /// Errors in user-given column types and roles.
@@ -530,5 +553,33 @@ mod tests {
             o.forced_types(),
             Err(SchemaError::ConflictingTypes { .. })
         ));
+    }
+
+    #[test]
+    fn component_names_have_one_spelling_per_number() {
+        assert_eq!(component_index("emb.0", "emb."), Some(0));
+        assert_eq!(component_index("emb.12", "emb."), Some(12));
+        assert_eq!(component_index("emb_7", "emb_"), Some(7));
+        for other in [
+            "emb.", "emb.01", "emb.00", "emb.+1", "emb. 1", "emb.1e2", "emb.x", "emb0", "em.1",
+        ] {
+            assert_eq!(component_index(other, "emb."), None, "{other}");
+        }
+        assert_eq!(component_index("v.99999999999999999999999", "v."), None);
+        for i in [0, 1, 9, 10, 4095] {
+            assert_eq!(component_index(&component_name("emb.", i), "emb."), Some(i));
+        }
+    }
+
+    #[test]
+    fn a_prefix_takes_the_numbered_columns_in_number_order_and_no_padded_names() {
+        let names = [
+            "emb_10", "emb_01", "emb_2", "emb_0", "emb_x", "emb_+1", "other",
+        ];
+        let prefix = EmbeddingColumns::Prefix("emb_".into());
+        assert_eq!(
+            prefix.members(names.into_iter()),
+            ["emb_0", "emb_2", "emb_10"]
+        );
     }
 }

@@ -7,6 +7,7 @@
 //! column whose rows have different lengths, or wider than [`MAX_VECTOR_DIMENSION`], is kept
 //! out of the table and reported in its [`VectorColumn::error`]; the rest of the file reads.
 
+use modelwatch_core::schema::component_name;
 use modelwatch_core::table::{Column, ColumnData};
 
 /// The most components a vector column may have: each becomes a column of the table.
@@ -130,7 +131,7 @@ impl VectorBuilder {
         let prefix = format!("{}{COMPONENT_SEPARATOR}", self.name);
         if self.error.is_none() {
             if let Some(clash) = (0..dimension)
-                .map(|j| format!("{prefix}{j}"))
+                .map(|j| component_name(&prefix, j))
                 .find(|n| taken(n))
             {
                 self.error = Some(format!(
@@ -163,7 +164,7 @@ impl VectorBuilder {
         let out = columns
             .into_iter()
             .enumerate()
-            .map(|(j, v)| Column::new(format!("{prefix}{j}"), ColumnData::Float(v)))
+            .map(|(j, v)| Column::new(component_name(&prefix, j), ColumnData::Float(v)))
             .collect();
         (out, description(None))
     }

@@ -159,6 +159,15 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The most keys one event may have: a project's widest row and the reserved keys,
+    /// counted as sent and again once its vectors are spread into components.
+    pub fn max_event_keys(&self) -> usize {
+        self.columns_per_project
+            .saturating_add(crate::ingest::RESERVED_KEYS.len())
+    }
+}
+
 /// A project declared in the config file.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -377,10 +386,7 @@ impl ServerConfig {
     pub fn row_limits(&self) -> crate::ingest::RowLimits {
         crate::ingest::RowLimits {
             max_rows: self.limits.rows_per_request,
-            max_keys: self
-                .limits
-                .columns_per_project
-                .saturating_add(crate::ingest::RESERVED_KEYS.len()),
+            max_keys: self.limits.max_event_keys(),
         }
     }
 

@@ -81,6 +81,7 @@ pub(super) async fn post_events(
                 body.clone(),
                 &content_type,
                 &project.config.columns.images,
+                limits.max_keys,
             )
             .await
             .map_err(body_error)?,

@@ -24,6 +24,7 @@ use modelwatch_core::descriptors::image::{
     describe_image, DescriptorValue, ImageDescriptors, ImageError, ImageLimits, IMAGES_PER_CHUNK,
     IMAGE_DESCRIPTORS,
 };
+use modelwatch_core::schema::component_index;
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 
@@ -239,10 +240,10 @@ pub fn vector_lengths(names: impl IntoIterator<Item = impl AsRef<str>>) -> BTree
     let mut seen: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for name in names {
         let name = name.as_ref();
-        if let Some((prefix, i)) = name.rsplit_once('.') {
+        if let Some(dot) = name.rfind('.') {
             // `v.01` or `v.+1` name columns of their own, not components.
-            if let Some(k) = i.parse::<usize>().ok().filter(|k| k.to_string() == i) {
-                seen.entry(prefix.to_string()).or_default().push(k);
+            if let Some(k) = component_index(name, &name[..=dot]) {
+                seen.entry(name[..dot].to_string()).or_default().push(k);
             }
         }
     }
@@ -255,33 +256,25 @@ pub fn vector_lengths(names: impl IntoIterator<Item = impl AsRef<str>>) -> BTree
         .collect()
 }
 
-/// Replaces a JSON array of numbers under `key` by the keys `key.0 .. key.{n-1}`; a `null`
-/// component is a missing value. The array must have `expected` components when the
-/// project has such columns, and at most `max_len` in any case.
+/// Replaces a JSON array of numbers under `key`, a vector of the project, by the keys
+/// `key.0 .. key.{n-1}`; a `null` component is a missing value. The array must have the
+/// `expected` components of the project's vector (the event's key budget is checked by the
+/// caller, before any component is inserted).
 pub fn expand_vector(
     values: &mut Map<String, Value>,
     key: &str,
-    expected: Option<usize>,
-    max_len: usize,
+    expected: usize,
 ) -> Result<(), String> {
     let Some(Value::Array(items)) = values.remove(key) else {
         return Ok(());
     };
-    if let Some(n) = expected {
-        if items.len() != n {
-            return Err(format!(
-                "column `{key}` (vector): {} components, but the project's vectors have {n} \
-                 (`{key}.0` .. `{key}.{}`)",
-                items.len(),
-                n.saturating_sub(1)
-            ));
-        }
-    }
-    if items.len() > max_len {
+    let n = expected;
+    if items.len() != n {
         return Err(format!(
-            "column `{key}` (vector): {} components, more than the {max_len} columns an event \
-             may have (limits.columns_per_project)",
-            items.len()
+            "column `{key}` (vector): {} components, but the project's vectors have {n} \
+             (`{key}.0` .. `{key}.{}`)",
+            items.len(),
+            n.saturating_sub(1)
         ));
     }
     for (i, item) in items.into_iter().enumerate() {
@@ -348,9 +341,9 @@ mod tests {
         }
     }
 
-    fn run(body: &str, images: ImageRules, max_vector: usize) -> Validated {
+    fn run(body: &str, images: ImageRules, max_keys: usize) -> Validated {
         let schema = schema();
-        let rules = EventRules::new(&schema, vec![], None, None).with_images(images, max_vector);
+        let rules = EventRules::new(&schema, vec![], None, None).with_images(images, max_keys);
         let limits = RowLimits {
             max_rows: 1000,
             max_keys: 100,
@@ -444,6 +437,34 @@ mod tests {
     }
 
     #[test]
+    fn a_file_part_over_the_image_limit_rejects_its_row_as_base64_does() {
+        let schema = schema();
+        let png = fixture("pattern.png");
+        let tight = EventRules::new(&schema, vec![], None, None)
+            .with_images(rules(false, png.len() - 1), 100);
+        let mut v = Validated::default();
+        let row = || Ok(serde_json::from_str(r#"{"x": 1}"#).unwrap());
+        v.push_with_files(0, row(), vec![("photo".into(), png.clone())], &tight, 7);
+        let fits = tight.clone().with_images(rules(false, png.len()), 100);
+        v.push_with_files(1, row(), vec![("photo".into(), png.clone())], &fits, 7);
+        v.finish(&fits);
+        assert_eq!(v.rejected.len(), 1, "{:?}", v.rejected);
+        assert_eq!(v.rejected[0].index, 0);
+        assert_eq!(v.rejected[0].kind, "invalid_value");
+        assert_eq!(
+            v.rejected[0].reason,
+            format!(
+                "column `photo`: the image is {} bytes, more than the limit of {} \
+                 (limits.image_bytes)",
+                png.len(),
+                png.len() - 1
+            )
+        );
+        assert_eq!(v.events.len(), 1);
+        assert_eq!(values(&v, 0)["photo.format"], "png");
+    }
+
+    #[test]
     fn more_images_than_a_chunk_keep_the_order_of_their_events() {
         let gif = b64(&fixture("pattern.gif"));
         let rows: Vec<String> = (0..(IMAGES_PER_CHUNK * 2 + 5))
@@ -468,7 +489,7 @@ mod tests {
     fn arrays_of_numbers_become_vector_columns_and_bad_ones_are_rejected() {
         let v = run(
             r#"[{"v": [1, 2.5, 3]}, {"v": [1, 2]}, {"v": [1, "a", 3]}, {"v": [1, null, 3]},
-                {"w": [1, 2]}, {"w": [1, 2, 3, 4, 5]}, {"v": [[1], 2, 3]}]"#,
+                {"w": [1, 2]}, {"v": [1, 2, 3], "x": 1, "id": 5}, {"v": [[1], 2, 3]}]"#,
             rules(true, 1 << 20),
             4,
         );
@@ -492,9 +513,12 @@ mod tests {
         );
         assert_eq!(rejected[2].0, 5);
         assert!(
-            rejected[2].1.contains("limits.columns_per_project"),
+            rejected[2].1.contains(
+                "the row has 5 keys once its vectors are spread into components; at most 4"
+            ),
             "{rejected:?}"
         );
+        assert_eq!(v.rejected[2].kind, "invalid_field");
         assert_eq!(rejected[3].0, 6);
         assert!(
             rejected[3].1.contains("component 0 is an array"),
@@ -507,9 +531,29 @@ mod tests {
         );
         assert!(first.get("v").is_none());
         assert!(values(&v, 1)["v.1"].is_null());
-        // An array under a key the schema has no vector of is spread all the same; its
-        // components are columns the project does not know.
-        assert_eq!(v.unknown_columns.get("w.1"), Some(&1));
+        // An array under a key the schema has no vector of is an unknown column, kept whole.
+        assert_eq!(v.unknown_columns.get("w"), Some(&1));
+        assert!(!v.unknown_columns.contains_key("w.1"));
+        assert_eq!(values(&v, 2)["w"], serde_json::json!([1, 2]));
+    }
+
+    #[test]
+    fn arrays_under_keys_the_project_does_not_know_are_unknown_columns() {
+        let v = run(
+            r#"[{"x": 1, "tags": ["a", "b"]}, {"x": 2, "scores": [0.5, 0.25, 0.125]}]"#,
+            rules(false, 1 << 20),
+            100,
+        );
+        assert!(v.rejected.is_empty(), "{:?}", v.rejected);
+        assert_eq!(v.events.len(), 2);
+        let counted: Vec<(&str, usize)> = v
+            .unknown_columns
+            .iter()
+            .map(|(k, n)| (k.as_str(), *n))
+            .collect();
+        assert_eq!(counted, [("scores", 1), ("tags", 1)]);
+        assert_eq!(values(&v, 0)["tags"], serde_json::json!(["a", "b"]));
+        assert_eq!(values(&v, 1)["scores"].as_array().unwrap().len(), 3);
     }
 
     #[test]

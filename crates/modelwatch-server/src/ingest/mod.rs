@@ -232,8 +232,10 @@ pub struct EventRules<'a> {
     images: ImageRules,
     /// The vector columns of the schema: prefix `K` and its count of `K.0 ..` columns.
     vectors: BTreeMap<String, usize>,
-    /// The most components of a vector sent as a JSON array.
-    max_vector: usize,
+    /// The most keys an event may have once its vectors are spread into components (the
+    /// reserved keys and the image files of a multipart request counted): the one budget
+    /// that bounds an event's size in keys, whatever its shape when sent.
+    max_keys: usize,
 }
 
 impl<'a> EventRules<'a> {
@@ -252,15 +254,15 @@ impl<'a> EventRules<'a> {
             timestamp_column,
             images: ImageRules::default(),
             vectors: images::vector_lengths(schema.iter().map(|c| c.name.as_str())),
-            max_vector: usize::MAX,
+            max_keys: usize::MAX,
         }
     }
 
-    /// These rules with images read by `images` and vectors of at most `max_vector`
-    /// components.
-    pub fn with_images(mut self, images: ImageRules, max_vector: usize) -> Self {
+    /// These rules with images read by `images` and events of at most `max_keys` keys once
+    /// their vectors are spread.
+    pub fn with_images(mut self, images: ImageRules, max_keys: usize) -> Self {
         self.images = images;
-        self.max_vector = max_vector;
+        self.max_keys = max_keys;
         self
     }
 
@@ -283,7 +285,7 @@ impl<'a> EventRules<'a> {
                 thumbnails: project.config.thumbnails,
             },
             vectors: images::vector_lengths(project.schema.iter().map(|c| c.name.as_str())),
-            max_vector: limits.columns_per_project,
+            max_keys: limits.max_event_keys(),
         }
     }
 
@@ -318,8 +320,9 @@ pub fn read_events(
 }
 
 impl Validated {
-    /// Validates the row at `index` and keeps the event or the reason it was refused.
-    /// `files` are the images of a multipart request, by column.
+    /// Validates the row at `index` and keeps the event or the reason it was refused; its
+    /// images, if any, are values of its image columns ([`Validated::push_with_files`] takes
+    /// them as files beside the row).
     pub fn push(&mut self, index: usize, row: RowResult, rules: &EventRules, now_us: i64) {
         self.push_with_files(index, row, Vec::new(), rules, now_us)
     }
@@ -375,6 +378,7 @@ fn validate_one(
     now_us: i64,
     unknown: &mut BTreeMap<String, usize>,
 ) -> Result<images::PendingEvent, String> {
+    let sent_keys = obj.len() + files.len();
     let mut take_reserved = |key: &str| -> Option<Value> {
         if rules.column(key).is_some() {
             obj.get(key).cloned()
@@ -448,6 +452,10 @@ fn validate_one(
     };
 
     // Images and vectors first: their keys are replaced by the columns they stand for.
+    // A file part is held to the same size as an image sent as base64 text.
+    for (column, bytes) in &files {
+        rules.images.check_size(column, bytes.len())?;
+    }
     let mut found_images = files;
     for column in &rules.images.columns {
         if found_images.iter().any(|(c, _)| c == column) {
@@ -460,16 +468,29 @@ fn validate_one(
             }
         }
     }
-    let arrays: Vec<String> = obj
+    // Only the project's own vectors are spread: an array under any other key is an
+    // unknown column like any other value, kept as sent and counted.
+    let vectors: Vec<(String, usize)> = obj
         .iter()
         .filter(|(k, v)| {
             v.is_array() && rules.column(k).is_none() && !rules.configured.contains(&k.as_str())
         })
-        .map(|(k, _)| k.clone())
+        .filter_map(|(k, _)| Some((k.clone(), *rules.vectors.get(k)?)))
         .collect();
-    for key in arrays {
-        let expected = rules.vectors.get(&key).copied();
-        images::expand_vector(&mut obj, &key, expected, rules.max_vector)?;
+    // Counted before anything is spread, so a body of many long arrays costs no map of
+    // their components.
+    let spread_keys = vectors.iter().fold(sent_keys, |n, (_, len)| {
+        n.saturating_add(len.saturating_sub(1))
+    });
+    if spread_keys > rules.max_keys {
+        return Err(format!(
+            "the row has {spread_keys} keys once its vectors are spread into components; \
+             at most {} are allowed (limits.columns_per_project and the 5 reserved keys)",
+            rules.max_keys
+        ));
+    }
+    for (key, expected) in vectors {
+        images::expand_vector(&mut obj, &key, expected)?;
     }
 
     for (key, value) in obj.iter_mut() {
