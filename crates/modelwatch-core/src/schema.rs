@@ -202,11 +202,20 @@ impl EmbeddingColumns {
                     .collect()
             }
             EmbeddingColumns::Prefix(prefix) => {
-                let mut numbered: Vec<(usize, &str)> = names
-                    .filter_map(|n| Some((component_index(n, prefix)?, n)))
+                // Users' columns are often zero-padded (`emb_000 .. emb_511`), so a declared
+                // prefix takes any plain decimal number, unlike the component names the
+                // readers generate (see `component_index`). `emb_1` and `emb_01` both being
+                // number 1, the name breaks the tie, so the order never depends on the
+                // file's column order.
+                let mut numbered: Vec<(u128, &str)> = names
+                    .filter_map(|n| {
+                        let digits = n.strip_prefix(prefix.as_str())?;
+                        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                            return None;
+                        }
+                        Some((digits.parse().ok()?, n))
+                    })
                     .collect();
-                // Each number has one name, so the order is the numbers' whatever the file's
-                // column order.
                 numbered.sort_unstable();
                 numbered.into_iter().map(|(_, n)| n).collect()
             }
@@ -219,9 +228,10 @@ impl EmbeddingColumns {
 /// integer written as [`component_name`] writes it: plain decimal digits without a leading
 /// zero (`0`, `7`, `12`), fitting in `usize`. So each number has exactly one name, and
 /// `emb.01`, `emb_007`, `emb_+1`, `emb_ 1` or `emb_1e2` are columns of their own, never
-/// members. The one rule of the workspace: user-declared prefixes
-/// ([`EmbeddingColumns::Prefix`]), the readers' vector columns `NAME.0 ..`, the server's
-/// vectors in events and the CLI all read component names with it.
+/// components. The one rule for generated component names: the readers' vector columns
+/// `NAME.0 ..`, the server's vectors in events and the CLI all read them with it. (A prefix
+/// the user declares, [`EmbeddingColumns::Prefix`], also takes zero-padded numbers: users'
+/// own columns are often named `emb_000 .. emb_511`.)
 pub fn component_index(name: &str, prefix: &str) -> Option<usize> {
     let digits = name.strip_prefix(prefix)?;
     let canonical = match digits.as_bytes() {
@@ -572,14 +582,20 @@ mod tests {
     }
 
     #[test]
-    fn a_prefix_takes_the_numbered_columns_in_number_order_and_no_padded_names() {
+    fn a_prefix_takes_the_numbered_columns_in_number_order_padded_or_not() {
         let names = [
             "emb_10", "emb_01", "emb_2", "emb_0", "emb_x", "emb_+1", "other",
         ];
         let prefix = EmbeddingColumns::Prefix("emb_".into());
         assert_eq!(
             prefix.members(names.into_iter()),
-            ["emb_0", "emb_2", "emb_10"]
+            ["emb_0", "emb_01", "emb_2", "emb_10"]
         );
+        // A zero-padded set keeps every member, in number order.
+        let padded: Vec<String> = (0..128).rev().map(|i| format!("f_{i:03}")).collect();
+        let members =
+            EmbeddingColumns::Prefix("f_".into()).members(padded.iter().map(String::as_str));
+        assert_eq!(members.len(), 128);
+        assert_eq!((members[0], members[127]), ("f_000", "f_127"));
     }
 }
