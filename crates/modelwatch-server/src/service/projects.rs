@@ -73,18 +73,39 @@ pub fn save(
 
 /// Refuses a new reference wider than `limits.columns_per_project` or of more cells than
 /// `limits.reference_cells`, measured before it is read (CSV by a scan of its records,
-/// JSON Lines by its lines and distinct keys, Parquet by its footer): reading is what
-/// costs memory, and a table a million columns wide or a Parquet file of run-length
-/// encoded billions costs far more than its bytes.
+/// JSON Lines by its lines and the width of each key, Parquet by its footer): reading is
+/// what costs memory, and a table a million columns wide or a Parquet file of run-length
+/// encoded billions costs far more than its bytes. Each element of a Parquet list or a
+/// JSON array counts as a cell, since the reader makes every component of a vector a
+/// column of its own.
 fn check_size(bytes: &[u8], format: Format, limits: &Limits) -> Result<(), ServiceError> {
-    let (rows, columns) = match format {
-        Format::Csv => crate::ingest::csv_size(bytes),
-        Format::JsonLines => crate::ingest::jsonl_shape(bytes, limits.columns_per_project),
+    let (rows, columns, cells) = match format {
+        Format::Csv => {
+            let (rows, columns) = crate::ingest::csv_size(bytes);
+            (rows, columns, rows.saturating_mul(columns))
+        }
+        Format::JsonLines => {
+            let (rows, columns) =
+                modelwatch_io::jsonl_read_shape(bytes, limits.columns_per_project);
+            let rows = usize::try_from(rows).unwrap_or(usize::MAX);
+            let columns = usize::try_from(columns).unwrap_or(usize::MAX);
+            (rows, columns, rows.saturating_mul(columns))
+        }
         // A file whose footer cannot be read is the reader's to refuse, with its message.
-        Format::Parquet => modelwatch_io::parquet_shape(bytes, "reference")
-            .map_or((0, 0), |(r, c)| {
-                (usize::try_from(r).unwrap_or(usize::MAX), c)
-            }),
+        // Its columns are at least the values of an average row (a list column of equal
+        // lengths is exactly as many columns as its elements).
+        Format::Parquet => {
+            modelwatch_io::parquet_shape(bytes, "reference").map_or((0, 0, 0), |shape| {
+                let rows = usize::try_from(shape.rows).unwrap_or(usize::MAX);
+                let values = usize::try_from(shape.values).unwrap_or(usize::MAX);
+                let columns = shape.columns.max(values / rows.max(1));
+                (
+                    rows,
+                    columns,
+                    values.max(rows.saturating_mul(shape.columns)),
+                )
+            })
+        }
     };
     if columns > limits.columns_per_project {
         return Err(ServiceError::TooWide {
@@ -92,10 +113,10 @@ fn check_size(bytes: &[u8], format: Format, limits: &Limits) -> Result<(), Servi
             limit: limits.columns_per_project,
         });
     }
-    if rows.saturating_mul(columns) > limits.reference_cells {
+    if cells > limits.reference_cells {
         return Err(ServiceError::TooManyCells {
             rows,
-            columns,
+            cells,
             limit: limits.reference_cells,
         });
     }
