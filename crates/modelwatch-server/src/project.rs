@@ -278,8 +278,21 @@ impl Project {
         config.validate()?;
         let reference = match reference {
             Some((bytes, format)) => {
-                let table = modelwatch_io::read_table_bytes(bytes, format, "reference", None)?;
-                let table = describe_reference_images(table, &config.columns.images)?;
+                let read =
+                    modelwatch_io::read_table_bytes_with_vectors(bytes, format, "reference", None)?;
+                // A vector column the reader could not take is left out of its table; a
+                // reference missing it would make every window's copy of it unknown.
+                if let Some(v) = read.vectors.iter().find(|v| v.error.is_some()) {
+                    return Err(ProjectError::Invalid {
+                        what: "reference".into(),
+                        message: format!(
+                            "the vector column `{}` cannot be read: {}",
+                            v.name,
+                            v.error.as_deref().unwrap_or_default()
+                        ),
+                    });
+                }
+                let table = describe_reference_images(read.table, &config.columns.images)?;
                 if table.rows() == 0 {
                     return Err(ProjectError::Invalid {
                         what: "reference".into(),
@@ -560,6 +573,26 @@ mod tests {
             0,
         );
         assert!(p.is_ok(), "{:?}", p.err());
+    }
+
+    #[test]
+    fn an_unreadable_vector_column_refuses_the_reference_naming_it() {
+        let jsonl = b"{\"a\": 1, \"emb\": [1, 2]}\n{\"a\": 2, \"emb\": [3]}\n".as_slice();
+        let e = Project::new(
+            "p".into(),
+            ProjectConfig::default(),
+            Some((jsonl, Format::JsonLines)),
+            0,
+            0,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            e.starts_with("reference: the vector column `emb` cannot be read"),
+            "{e}"
+        );
+        assert!(e.contains("different lengths"), "{e}");
     }
 
     #[test]
