@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use modelwatch_core::descriptors::image::ImageError;
 use modelwatch_core::drift::DriftSettings;
 use modelwatch_core::results::Preset;
 use modelwatch_core::schema::{
@@ -13,6 +14,8 @@ use modelwatch_core::setting::{Setting, SettingGroup};
 use modelwatch_core::table::{Column, ColumnData, Table};
 use modelwatch_io::Format;
 use serde::{Deserialize, Serialize};
+
+use crate::config::Limits;
 
 /// A project's settings: what the config file's `[[projects]]` tables and the API's JSON
 /// hold (the reference data travels separately).
@@ -266,11 +269,14 @@ pub struct Project {
 }
 
 impl Project {
-    /// Builds a project from settings and, when uploaded, the reference bytes.
+    /// Builds a project from settings and, when uploaded, the reference bytes; the
+    /// reference's base64 images are held to `limits.image_bytes` and
+    /// `limits.image_pixels`.
     pub fn new(
         name: String,
         config: ProjectConfig,
         reference: Option<(&[u8], Format)>,
+        limits: &Limits,
         created_us: i64,
         updated_us: i64,
     ) -> Result<Self, ProjectError> {
@@ -292,7 +298,7 @@ impl Project {
                         ),
                     });
                 }
-                let table = describe_reference_images(read.table, &config.columns.images)?;
+                let table = describe_reference_images(read.table, &config.columns.images, limits)?;
                 if table.rows() == 0 {
                     return Err(ProjectError::Invalid {
                         what: "reference".into(),
@@ -349,8 +355,28 @@ impl Project {
 
 /// Replaces each image column of a reference table (base64 text or `data:` URIs; file
 /// names are not read, an upload must not reach the server's files) by its descriptor
-/// columns. Images that cannot be described are missing values, as in `modelwatch report`.
-fn describe_reference_images(table: Table, images: &[String]) -> Result<Table, ProjectError> {
+/// columns. Images that cannot be described are missing values, as in `modelwatch report`;
+/// so is an image larger than `limits.image_bytes` or than `limits.image_pixels`, as an
+/// event's image would be refused.
+fn describe_reference_images(
+    table: Table,
+    images: &[String],
+    limits: &Limits,
+) -> Result<Table, ProjectError> {
+    let image_limits = modelwatch_core::descriptors::image::ImageLimits {
+        max_pixels: limits.image_pixels,
+    };
+    let max_bytes = limits.image_bytes;
+    let image_bytes = |text: &str| {
+        let bytes = modelwatch_io::images::image_text_bytes(text)?;
+        if bytes.len() > max_bytes {
+            return Err(ImageError::Unreadable(format!(
+                "the image is {} bytes, more than the limit of {max_bytes} (limits.image_bytes)",
+                bytes.len()
+            )));
+        }
+        Ok(bytes)
+    };
     let mut table = table;
     for column in images {
         let Some(source) = table.column(column) else {
@@ -367,8 +393,8 @@ fn describe_reference_images(table: Table, images: &[String]) -> Result<Table, P
         let described = modelwatch_core::descriptors::image::describe_image_column(
             column,
             table.rows(),
-            |r| values.get(r).map(modelwatch_io::images::image_text_bytes),
-            &Default::default(),
+            |r| values.get(r).map(image_bytes),
+            &image_limits,
         );
         let mut columns: Vec<Column> = table
             .columns()
@@ -499,7 +525,15 @@ mod tests {
             },
             ..Default::default()
         };
-        let p = Project::new("p".into(), config, Some((csv, Format::Csv)), 0, 0).unwrap();
+        let p = Project::new(
+            "p".into(),
+            config,
+            Some((csv, Format::Csv)),
+            &Limits::default(),
+            0,
+            0,
+        )
+        .unwrap();
         let roles: Vec<_> = p.schema.iter().map(|c| (c.name.as_str(), c.role)).collect();
         assert_eq!(
             roles,
@@ -540,6 +574,7 @@ mod tests {
             "p".into(),
             config,
             Some((csv.as_bytes(), Format::Csv)),
+            &Limits::default(),
             0,
             0,
         )
@@ -569,6 +604,7 @@ mod tests {
             "q".into(),
             config,
             Some((csv.as_bytes(), Format::Csv)),
+            &Limits::default(),
             0,
             0,
         );
@@ -582,6 +618,7 @@ mod tests {
             "p".into(),
             ProjectConfig::default(),
             Some((jsonl, Format::JsonLines)),
+            &Limits::default(),
             0,
             0,
         )
@@ -596,6 +633,50 @@ mod tests {
     }
 
     #[test]
+    fn reference_images_are_held_to_the_image_limits() {
+        use base64::Engine;
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/images");
+        let png = std::fs::read(root.join("pattern.png")).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&png);
+        let csv = format!("label,photo\n0,{b64}\n1,{b64}\n");
+        let config = ProjectConfig {
+            columns: SchemaOverrides {
+                images: vec!["photo".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let width = |limits: &Limits| {
+            let p = Project::new(
+                "p".into(),
+                config.clone(),
+                Some((csv.as_bytes(), Format::Csv)),
+                limits,
+                0,
+                0,
+            )
+            .unwrap();
+            let reference = p.reference.unwrap();
+            let ColumnData::Float(w) = &reference.column("photo.width").unwrap().data else {
+                panic!("width is numerical");
+            };
+            w[0]
+        };
+        assert!(width(&Limits::default()) > 1.0);
+        let few_bytes = Limits {
+            image_bytes: png.len() - 1,
+            ..Limits::default()
+        };
+        assert!(width(&few_bytes).is_nan());
+        let few_pixels = Limits {
+            image_pixels: 4,
+            ..Limits::default()
+        };
+        assert!(width(&few_pixels).is_nan());
+    }
+
+    #[test]
     fn unknown_columns_are_named_by_config_key() {
         let csv = b"age,city\n1,Paris\n2,Rome\n".as_slice();
         let config = ProjectConfig {
@@ -605,10 +686,17 @@ mod tests {
             },
             ..Default::default()
         };
-        let e = Project::new("p".into(), config, Some((csv, Format::Csv)), 0, 0)
-            .err()
-            .unwrap()
-            .to_string();
+        let e = Project::new(
+            "p".into(),
+            config,
+            Some((csv, Format::Csv)),
+            &Limits::default(),
+            0,
+            0,
+        )
+        .err()
+        .unwrap()
+        .to_string();
         assert!(e.contains("given to columns.numerical"), "{e}");
     }
 

@@ -47,6 +47,7 @@ pub fn save(
         name.clone(),
         config.clone(),
         reference.as_ref().map(|(b, f)| (b.as_slice(), *f)),
+        limits,
         created,
         now,
     )?;
@@ -275,6 +276,7 @@ pub fn restore(state: &AppState, record: ProjectRecord) -> Result<(), ServiceErr
         record.name,
         config,
         reference,
+        &state.config.limits,
         record.created_us,
         record.updated_us,
     )?;
