@@ -325,6 +325,17 @@ impl Project {
         })
     }
 
+    /// Checks the declared embeddings against the reference, as every window's run will; a
+    /// project without a reference has nothing to check them against yet. Saving a project
+    /// asks this; restoring a stored one does not, so that a declaration stored before it
+    /// was checked does not stop the server from starting.
+    pub fn check_embeddings(&self) -> Result<(), ProjectError> {
+        match &self.reference {
+            Some(t) => check_declared_embeddings(t, &self.run_columns, &self.config.drift),
+            None => Ok(()),
+        }
+    }
+
     /// Columns the settings name (target, prediction, probabilities, id, timestamp): known
     /// to ingestion and kept in windows even when the reference lacks them.
     pub fn configured_columns(&self) -> Vec<&str> {
@@ -350,6 +361,40 @@ impl Project {
     /// The type of a column of the schema.
     pub fn column_type(&self, name: &str) -> Option<ColumnType> {
         self.column(name).map(|c| c.column_type)
+    }
+}
+
+/// Checks the declared embeddings (`columns.embeddings`, and the embeddings
+/// `drift.embedding_methods` names) against the reference, as every window's run will: a
+/// declaration that fits no column of the reference would fail each snapshot. Only the
+/// embeddings are checked here: role columns may be absent from the reference.
+fn check_declared_embeddings(
+    reference: &Table,
+    columns: &SchemaOverrides,
+    drift: &DriftSettings,
+) -> Result<(), ProjectError> {
+    if columns.embeddings.is_empty() && drift.embedding_methods.is_empty() {
+        return Ok(());
+    }
+    let declared = SchemaOverrides {
+        embeddings: columns.embeddings.clone(),
+        ..Default::default()
+    };
+    let settings = modelwatch_core::prepare::RunSettings::new(&declared, drift);
+    match modelwatch_core::prepare::PreparedRun::new(Some(reference), reference, settings) {
+        Ok(_) => Ok(()),
+        Err(modelwatch_core::prepare::PrepareError::Embedding {
+            setting,
+            embedding,
+            problem,
+        }) => Err(ProjectError::Invalid {
+            what: config_key(setting),
+            message: format!("embedding `{embedding}`: {problem}"),
+        }),
+        Err(e) => Err(ProjectError::Invalid {
+            what: "columns".into(),
+            message: e.message(&config_key),
+        }),
     }
 }
 
@@ -674,6 +719,51 @@ mod tests {
             ..Limits::default()
         };
         assert!(width(&few_pixels).is_nan());
+    }
+
+    #[test]
+    fn embeddings_that_fit_no_reference_column_are_named_by_config_key() {
+        use modelwatch_core::schema::EmbeddingColumns;
+        let jsonl = b"{\"a\": 1, \"emb\": [1, 2]}\n{\"a\": 2, \"emb\": [3, 4]}\n".as_slice();
+        let with = |prefix: &str| ProjectConfig {
+            columns: SchemaOverrides {
+                embeddings: [("emb".to_string(), EmbeddingColumns::Prefix(prefix.into()))]
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let build = |config: ProjectConfig| {
+            Project::new(
+                "p".into(),
+                config,
+                Some((jsonl, Format::JsonLines)),
+                &Limits::default(),
+                0,
+                0,
+            )
+            .and_then(|p| p.check_embeddings())
+        };
+        assert!(build(with("emb.")).is_ok());
+        let e = build(with("emb")).err().unwrap().to_string();
+        assert!(
+            e.starts_with("columns.embeddings: embedding `emb`: no column of the reference"),
+            "{e}"
+        );
+        let mut methods = with("emb.");
+        methods.drift.embedding_methods.insert(
+            "vec".into(),
+            modelwatch_core::drift::EmbeddingMethodSetting {
+                method: "distance".into(),
+                ..Default::default()
+            },
+        );
+        let e = build(methods).err().unwrap().to_string();
+        assert!(
+            e.starts_with("drift.embedding_methods: embedding `vec`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub fn save(
         created,
         now,
     )?;
+    project.check_embeddings()?;
     if new_reference && project.schema.len() > limits.columns_per_project {
         return Err(ServiceError::TooWide {
             columns: project.schema.len(),
