@@ -8,7 +8,7 @@ use modelwatch_io::Format;
 use super::ServiceError;
 use crate::config::Limits;
 use crate::project::{Project, ProjectConfig};
-use crate::store::ProjectRecord;
+use crate::store::{ProjectRecord, ThumbnailChange};
 use crate::{now_us, AppState};
 
 /// The input format a stored or uploaded reference has, by name.
@@ -27,7 +27,8 @@ pub fn format_name(f: Format) -> &'static str {
 
 /// Builds, stores and installs a project (created or replaced). A `new_reference` is held
 /// to the size limits; a stored one kept with new settings is not (the limits may have
-/// been lowered since it was taken).
+/// been lowered since it was taken). A new reference replaces the reference thumbnails
+/// (by none: only a zip reference has any, see [`save_with_zip`]).
 pub fn save(
     state: &AppState,
     name: String,
@@ -35,6 +36,20 @@ pub fn save(
     reference: Option<(Vec<u8>, Format)>,
     new_reference: bool,
 ) -> Result<Arc<Project>, ServiceError> {
+    let thumbnails = new_reference.then(Vec::new);
+    save_with_thumbnails(state, name, config, reference, thumbnails)
+}
+
+/// [`save`], with the reference thumbnails of a new reference (`Some`; `None` keeps the
+/// stored reference and its thumbnails).
+fn save_with_thumbnails(
+    state: &AppState,
+    name: String,
+    config: ProjectConfig,
+    reference: Option<(Vec<u8>, Format)>,
+    new_reference_thumbnails: Option<Vec<(String, usize, Vec<u8>)>>,
+) -> Result<Arc<Project>, ServiceError> {
+    let new_reference = new_reference_thumbnails.is_some();
     let limits = &state.config.limits;
     if new_reference {
         if let Some((bytes, format)) = &reference {
@@ -66,8 +81,20 @@ pub fn save(
         created_us: created,
         updated_us: now,
     };
-    state.store.put_project(&record)?;
-    state.install(project);
+    // Thumbnails show rows of the reference they were taken from, so they are written in
+    // the project's own transaction.
+    let change = match new_reference_thumbnails {
+        Some(list) => ThumbnailChange::ReplaceReference(list),
+        None => ThumbnailChange::Keep,
+    };
+    // The examples of the latest snapshot point at rows of the reference they were chosen
+    // from, and at thumbnails that may now be gone.
+    let forget_examples = change != ThumbnailChange::Keep;
+    state.store_and_install(
+        project,
+        || state.store.put_project(&record, &change),
+        forget_examples,
+    )?;
     state
         .project(&name)
         .ok_or_else(|| ServiceError::Internal("project vanished after saving".into()))
@@ -172,10 +199,7 @@ pub fn replace_reference(
         .project(&name)
         .ok_or_else(|| ServiceError::NoProject(name.clone()))?;
     let config = existing.config.clone();
-    let project = save(state, name.clone(), config, Some((reference, format)), true)?;
-    // The thumbnails of an earlier zip reference show rows of a reference that is gone.
-    state.store.put_reference_thumbnails(&name, &[])?;
-    Ok(project)
+    save(state, name, config, Some((reference, format)), true)
 }
 
 /// What reading a zip reference found, for the answer to its upload.
@@ -233,16 +257,14 @@ pub fn save_with_zip(
         &state.config.limits,
         config.thumbnails,
     )?;
-    let project = save(
+    let thumbnails = zip.thumbnails.len();
+    let project = save_with_thumbnails(
         state,
-        name.clone(),
+        name,
         config,
         Some((zip.jsonl, Format::JsonLines)),
-        true,
+        Some(zip.thumbnails),
     )?;
-    state
-        .store
-        .put_reference_thumbnails(&name, &zip.thumbnails)?;
     Ok((
         project,
         ZipSummary {
@@ -250,7 +272,7 @@ pub fn save_with_zip(
             images: zip.rows,
             skipped: zip.skipped,
             failures: zip.failures,
-            thumbnails: zip.thumbnails.len(),
+            thumbnails,
         },
     ))
 }
