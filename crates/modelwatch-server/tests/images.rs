@@ -226,6 +226,12 @@ fn without_thumbnails_descriptors_are_stored_and_no_image_is_kept() {
         Some(&reference_zip()),
     );
     assert_eq!(a.status, 201, "{}", a.body);
+    let events_url = server.url("/api/v1/projects/p/events");
+    let a = post_json(&events_url, &image_events("pattern.png", 12));
+    assert_eq!(a.json()["accepted"], 12);
+    assert_eq!(count_thumbnails(&server.db, "thumbnails"), 12);
+    assert_eq!(count_thumbnails(&server.db, "reference_thumbnails"), 32);
+    // Turning thumbnails off deletes those already kept, of events and of the reference.
     let a = call(
         "PUT",
         &server.url("/api/v1/projects/p"),
@@ -233,14 +239,9 @@ fn without_thumbnails_descriptors_are_stored_and_no_image_is_kept() {
         Some(br#"{"columns": {"images": ["image"]}, "thumbnails": false}"#),
     );
     assert_eq!(a.status, 200, "{}", a.body);
-    let b64 = base64::engine::general_purpose::STANDARD.encode(fixture("pattern.png"));
-    let events: Vec<String> = (0..12)
-        .map(|_| format!(r#"{{"image": "{b64}"}}"#))
-        .collect();
-    let a = post_json(
-        &server.url("/api/v1/projects/p/events"),
-        &format!("[{}]", events.join(",")),
-    );
+    assert_eq!(count_thumbnails(&server.db, "thumbnails"), 0);
+    assert_eq!(count_thumbnails(&server.db, "reference_thumbnails"), 0);
+    let a = post_json(&events_url, &image_events("pattern.png", 12));
     assert_eq!(a.json()["accepted"], 12);
     let a = call(
         "POST",
@@ -249,6 +250,12 @@ fn without_thumbnails_descriptors_are_stored_and_no_image_is_kept() {
         None,
     );
     assert_eq!(a.status, 201, "{}", a.body);
+    // The dashboard shows no image section: no thumbnail, no empty boxes.
+    let page = get(&server.url("/projects/p"));
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("image-examples"), "{}", page.body);
+    assert!(!page.body.contains("no thumbnail"));
+    assert!(!page.body.contains("data:image/jpeg"));
     server_stop_and_count(server);
 }
 
@@ -257,10 +264,12 @@ fn server_stop_and_count(server: TestServer) {
     let db = server.db.clone();
     let dir = server.into_dir();
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let n: i64 = conn
-        .query_row("SELECT count(*) FROM thumbnails", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(n, 0);
+    for table in ["thumbnails", "reference_thumbnails"] {
+        let n: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
     let stored: String = conn
         .query_row("SELECT vals FROM events LIMIT 1", [], |r| r.get(0))
         .unwrap();

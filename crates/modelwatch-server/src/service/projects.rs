@@ -82,8 +82,9 @@ fn save_with_thumbnails(
         updated_us: now,
     };
     // Thumbnails show rows of the reference they were taken from, so they are written in
-    // the project's own transaction.
+    // the project's own transaction; with `thumbnails` off none is kept, old ones included.
     let change = match new_reference_thumbnails {
+        _ if !config.thumbnails => ThumbnailChange::DeleteAll,
         Some(list) => ThumbnailChange::ReplaceReference(list),
         None => ThumbnailChange::Keep,
     };

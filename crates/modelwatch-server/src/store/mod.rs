@@ -55,6 +55,9 @@ pub enum ThumbnailChange {
     /// none deletes them (a new reference that is not a zip of images). Event thumbnails
     /// are kept.
     ReplaceReference(Vec<(String, usize, Vec<u8>)>),
+    /// Delete every thumbnail of the project, its reference's and its events' (the
+    /// project's `thumbnails` setting is off).
+    DeleteAll,
 }
 
 /// One event to store: the validated column values and the serving facts.

@@ -93,6 +93,19 @@ impl Store for SqliteStore {
                         .map_err(db_err)?;
                 }
             }
+            ThumbnailChange::DeleteAll => {
+                tx.execute(
+                    "DELETE FROM reference_thumbnails WHERE project = ?1",
+                    [&p.name],
+                )
+                .map_err(db_err)?;
+                tx.execute(
+                    "DELETE FROM thumbnails WHERE event IN
+                       (SELECT seq FROM events WHERE project = ?1)",
+                    [&p.name],
+                )
+                .map_err(db_err)?;
+            }
         }
         tx.commit().map_err(db_err)
     }
@@ -781,6 +794,53 @@ mod tests {
             .query_row("SELECT count(*) FROM thumbnails", [], |r| r.get(0))
             .unwrap();
         assert_eq!(left, 1, "project q's thumbnail stays");
+    }
+
+    #[test]
+    fn saving_a_project_without_thumbnails_deletes_all_of_its_thumbnails() {
+        let (_d, s) = store();
+        let with_thumb = |ts: i64| NewEvent {
+            thumbnails: vec![crate::store::Thumbnail {
+                column: "photo".into(),
+                jpeg: vec![1, 2],
+            }],
+            ..event(ts, "e", 1.0)
+        };
+        for project in ["p", "q"] {
+            s.insert_events(&[EventBatch {
+                project: project.into(),
+                events: vec![with_thumb(10), with_thumb(20)],
+            }])
+            .unwrap();
+            let record = ProjectRecord {
+                name: project.into(),
+                config_json: "{}".into(),
+                reference: None,
+                created_us: 1,
+                updated_us: 1,
+            };
+            let refs = vec![("photo".to_string(), 0, vec![9])];
+            s.put_project(&record, &ThumbnailChange::ReplaceReference(refs))
+                .unwrap();
+        }
+        let seqs = |project: &str| -> Vec<i64> {
+            s.events(project, WindowQuery::Last(10))
+                .unwrap()
+                .iter()
+                .map(|e| e.seq)
+                .collect()
+        };
+        let record = s.get_project("p").unwrap().unwrap();
+        s.put_project(&record, &ThumbnailChange::DeleteAll).unwrap();
+        assert!(s.event_thumbnails("p", &seqs("p")).unwrap().is_empty());
+        assert!(s
+            .reference_thumbnails("p", "photo", &[0])
+            .unwrap()
+            .is_empty());
+        // The events stay; project q keeps its thumbnails.
+        assert_eq!(seqs("p").len(), 2);
+        assert_eq!(s.event_thumbnails("q", &seqs("q")).unwrap().len(), 2);
+        assert_eq!(s.reference_thumbnails("q", "photo", &[0]).unwrap().len(), 1);
     }
 
     #[test]
