@@ -144,6 +144,119 @@ impl<'de> de::Deserialize<'de> for Row {
     }
 }
 
+/// The rows and columns reading JSON Lines `bytes` builds, counted without building any
+/// value: its non-blank lines, and the sum over its keys of each key's width, 1 for a key
+/// of plain values and the longest array for a key holding arrays (each element becomes a
+/// column of the table, and a row without the array still fills every one of them). No
+/// more than `max_keys + 1` keys are gathered (enough to tell the data is too wide) and
+/// arrays are counted up to one element past the most a vector may have. Lines that are
+/// not JSON objects add no key here; the reader refuses them.
+pub fn jsonl_read_shape(bytes: &[u8], max_keys: usize) -> (u64, u64) {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut widths: HashMap<String, u64> = HashMap::new();
+    let mut lines = 0u64;
+    for line in bytes.split(|&b| b == b'\n') {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        lines += 1;
+        let mut de = serde_json::Deserializer::from_slice(line);
+        let _ = de::DeserializeSeed::deserialize(
+            KeyWidths {
+                widths: &mut widths,
+                cap: max_keys.saturating_add(1),
+            },
+            &mut de,
+        );
+    }
+    (lines, widths.values().fold(0, |a, &w| a.saturating_add(w)))
+}
+
+/// Gathers the width of each key of one object into `widths` (up to `cap` keys).
+struct KeyWidths<'a> {
+    widths: &'a mut HashMap<String, u64>,
+    cap: usize,
+}
+
+impl<'de> de::DeserializeSeed<'de> for KeyWidths<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyWidths<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            let width = map.next_value::<ValueWidth>()?.0;
+            let known = self.widths.contains_key(&key);
+            if known || self.widths.len() < self.cap {
+                let w = self.widths.entry(key).or_insert(1);
+                *w = (*w).max(width);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How many columns one JSON value becomes: an array its elements (at least 1, up to one
+/// past [`MAX_VECTOR_DIMENSION`]), anything else 1.
+struct ValueWidth(u64);
+
+impl<'de> de::Deserialize<'de> for ValueWidth {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ValueWidth;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<ValueWidth, E> {
+                Ok(ValueWidth(1))
+            }
+            fn visit_none<E>(self) -> Result<ValueWidth, E> {
+                Ok(ValueWidth(1))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<ValueWidth, E> {
+                Ok(ValueWidth(1))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<ValueWidth, E> {
+                Ok(ValueWidth(1))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<ValueWidth, E> {
+                Ok(ValueWidth(1))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<ValueWidth, E> {
+                Ok(ValueWidth(1))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<ValueWidth, E> {
+                Ok(ValueWidth(1))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<ValueWidth, A::Error> {
+                let mut n = 0u64;
+                while a.next_element::<IgnoredAny>()?.is_some() {
+                    if n <= MAX_VECTOR_DIMENSION as u64 {
+                        n += 1;
+                    }
+                }
+                Ok(ValueWidth(n.max(1)))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<ValueWidth, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(ValueWidth(1))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Reads a JSON Lines file.
 pub(crate) fn read_jsonl(path: &Path) -> Result<(Table, Vec<VectorColumn>), ReadError> {
     let bytes = std::fs::read(path).map_err(|e| ReadError::io(path, &e))?;

@@ -25,8 +25,9 @@ use std::path::Path;
 use modelwatch_core::table::Table;
 
 pub use error::ReadError;
+pub use jsonl::jsonl_read_shape;
 pub use parquet::{
-    parquet_binary_rows, parquet_shape, read_parquet_with_images, ParquetWithImages,
+    parquet_binary_rows, parquet_shape, read_parquet_with_images, ParquetShape, ParquetWithImages,
 };
 pub use vectors::VectorColumn;
 pub use write::{write_atomically, write_csv};

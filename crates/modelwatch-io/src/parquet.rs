@@ -481,10 +481,24 @@ pub fn parquet_binary_rows(
     })
 }
 
-/// The rows and columns a Parquet file in memory says it holds, read from its footer
-/// alone; `name` names it in errors. A file a few megabytes long can hold billions of
-/// run-length-encoded values, so a caller that bounds memory asks before reading it.
-pub fn parquet_shape(bytes: &[u8], name: &str) -> Result<(u64, usize), ReadError> {
+/// What a Parquet file's footer says it holds, read before any value is decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParquetShape {
+    /// Its rows: the larger of the file's own total and the sum over its row groups.
+    pub rows: u64,
+    /// Its top-level columns (a list column counts once).
+    pub columns: usize,
+    /// The values its column chunks hold: the sum of every leaf column chunk's value
+    /// count over the row groups. A list column counts each element (and one for each null
+    /// or empty list), so this is the number of cells the reader builds, vector columns
+    /// turned into one column per component included.
+    pub values: u64,
+}
+
+/// The shape of a Parquet file in memory, read from its footer alone; `name` names it in
+/// errors. A file a few megabytes long can hold billions of run-length-encoded values, so
+/// a caller that bounds memory asks before reading it.
+pub fn parquet_shape(bytes: &[u8], name: &str) -> Result<ParquetShape, ReadError> {
     let path = Path::new(name);
     guarded(path, || {
         let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
@@ -505,7 +519,17 @@ pub fn parquet_shape(bytes: &[u8], name: &str) -> Result<(u64, usize), ReadError
             .map(|g| g.num_rows().max(0) as u64)
             .fold(0, u64::saturating_add);
         let rows = (meta.file_metadata().num_rows().max(0) as u64).max(in_groups);
-        Ok((rows, builder.schema().fields().len()))
+        let values = meta
+            .row_groups()
+            .iter()
+            .flat_map(|g| g.columns())
+            .map(|c| c.num_values().max(0) as u64)
+            .fold(0, u64::saturating_add);
+        Ok(ParquetShape {
+            rows,
+            columns: builder.schema().fields().len(),
+            values,
+        })
     })
 }
 

@@ -119,3 +119,21 @@ fn arrays_of_numbers_are_vectors() {
         ]
     );
 }
+
+/// The shape counts a key of arrays as wide as its longest array, in every line (a line
+/// without it still fills its component columns).
+#[test]
+fn the_read_shape_counts_array_elements_as_columns() {
+    use modelwatch_io::jsonl_read_shape;
+    let body = "{\"a\": 1, \"emb\": [1, 2, 3]}\n\n{\"a\": 2, \"emb\": null}\n{\"b\": \"x\"}\n";
+    assert_eq!(jsonl_read_shape(body.as_bytes(), 10), (3, 1 + 3 + 1));
+    // Past max_keys + 1 keys, no more are gathered.
+    assert_eq!(jsonl_read_shape(body.as_bytes(), 1), (3, 1 + 3));
+    assert_eq!(jsonl_read_shape(b"", 10), (0, 0));
+    // An array counts at most one element past the most a vector may have.
+    let wide = format!("{{\"v\": [{}]}}\n", vec!["0"; 100_005].join(","));
+    assert_eq!(jsonl_read_shape(wide.as_bytes(), 10), (1, 100_001));
+    // The table read has that shape.
+    let t = read(body);
+    assert_eq!((t.rows(), t.columns().len()), (3, 5));
+}

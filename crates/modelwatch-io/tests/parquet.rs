@@ -348,3 +348,33 @@ fn list_columns_are_vectors() {
     let plain = read_table(&p, &ReadOptions::default()).unwrap();
     assert!(plain.column_names().eq(read.table.column_names()));
 }
+
+/// The footer's shape counts every element of a list column: 1,000 rows of a constant
+/// 64-element list are a few kilobytes run-length encoded but 64,000 cells once read.
+#[test]
+fn the_shape_counts_each_list_element_as_a_value() {
+    use arrow_array::types::Float64Type;
+    let rows = 1_000;
+    let list = ListArray::from_iter_primitive::<Float64Type, _, _>(
+        (0..rows).map(|_| Some(vec![Some(0.5); 64])),
+    );
+    let batch = RecordBatch::try_from_iter(vec![
+        ("x", Arc::new(Int32Array::from(vec![7; rows])) as ArrayRef),
+        ("emb", Arc::new(list) as ArrayRef),
+    ])
+    .unwrap();
+    let mut bytes = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut bytes, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    assert!(bytes.len() < 10_000, "{}", bytes.len());
+    let shape = modelwatch_io::parquet_shape(&bytes, "ref.parquet").unwrap();
+    assert_eq!(
+        shape,
+        modelwatch_io::ParquetShape {
+            rows: 1_000,
+            columns: 2,
+            values: 1_000 + 64_000,
+        }
+    );
+}

@@ -70,6 +70,9 @@ pub struct AppState {
     /// shows their thumbnails); empty until a snapshot is taken after start.
     pub(crate) image_examples:
         RwLock<HashMap<String, Vec<service::image_examples::WindowExamples>>>,
+    /// Held while a project is stored and installed, so that two saves of one project
+    /// cannot leave the store holding one and memory the other.
+    saving: std::sync::Mutex<()>,
     /// The request, ingestion and run counters that `/metrics` reports.
     pub recorder: Recorder,
     /// The single thread that commits ingested events in batches.
@@ -118,6 +121,7 @@ impl AppState {
             projects: RwLock::new(HashMap::new()),
             latest: RwLock::new(HashMap::new()),
             image_examples: RwLock::new(HashMap::new()),
+            saving: std::sync::Mutex::new(()),
             recorder: Recorder::default(),
             writer,
             alerts: alerting,
@@ -217,6 +221,30 @@ impl AppState {
             .insert(project.name.clone(), Arc::new(project));
     }
 
+    /// Runs `store` (which persists `project`) and, when it succeeds, installs `project`,
+    /// one save at a time. With `forget_examples` (the reference or the thumbnails
+    /// changed) the example images of the project's latest snapshot are forgotten: they
+    /// name rows of the reference they were chosen from.
+    pub(crate) fn store_and_install(
+        &self,
+        project: Project,
+        store: impl FnOnce() -> Result<(), store::StoreError>,
+        forget_examples: bool,
+    ) -> Result<(), store::StoreError> {
+        let _saving = self.saving.lock().unwrap_or_else(|p| p.into_inner());
+        store()?;
+        let name = project.name.clone();
+        let mut projects = self.projects.write().unwrap_or_else(|p| p.into_inner());
+        projects.insert(name.clone(), Arc::new(project));
+        if forget_examples {
+            self.image_examples
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&name);
+        }
+        Ok(())
+    }
+
     /// Forgets the project `name` in memory: its settings, its latest snapshot and its
     /// counters on `/metrics`. Its stored rows are the service layer's to delete.
     pub(crate) fn remove(&self, name: &str) {
@@ -243,16 +271,27 @@ impl AppState {
             .insert(name.to_string(), latest);
     }
 
-    /// Keeps the example images of a project's newest snapshot.
+    /// Keeps the example images of a project's newest snapshot, taken of `project`; they
+    /// are dropped when the project was saved again meanwhile (its reference may have
+    /// changed under the snapshot, and the examples name rows of the old one).
     pub(crate) fn set_image_examples(
         &self,
-        name: &str,
+        project: &Project,
         examples: Vec<service::image_examples::WindowExamples>,
     ) {
+        // The projects' lock is held while the examples are written, as
+        // `store_and_install` holds it while it forgets them: a save cannot slip between.
+        let projects = self.projects();
+        let current = projects
+            .get(&project.name)
+            .is_some_and(|p| p.updated_us == project.updated_us);
+        if !current {
+            return;
+        }
         self.image_examples
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(name.to_string(), examples);
+            .insert(project.name.clone(), examples);
     }
 
     /// The example images of a project's newest snapshot (none before one is taken).

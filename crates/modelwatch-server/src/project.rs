@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use modelwatch_core::descriptors::image::ImageError;
 use modelwatch_core::drift::DriftSettings;
 use modelwatch_core::results::Preset;
 use modelwatch_core::schema::{
@@ -13,6 +14,8 @@ use modelwatch_core::setting::{Setting, SettingGroup};
 use modelwatch_core::table::{Column, ColumnData, Table};
 use modelwatch_io::Format;
 use serde::{Deserialize, Serialize};
+
+use crate::config::Limits;
 
 /// A project's settings: what the config file's `[[projects]]` tables and the API's JSON
 /// hold (the reference data travels separately).
@@ -266,11 +269,14 @@ pub struct Project {
 }
 
 impl Project {
-    /// Builds a project from settings and, when uploaded, the reference bytes.
+    /// Builds a project from settings and, when uploaded, the reference bytes; the
+    /// reference's base64 images are held to `limits.image_bytes` and
+    /// `limits.image_pixels`.
     pub fn new(
         name: String,
         config: ProjectConfig,
         reference: Option<(&[u8], Format)>,
+        limits: &Limits,
         created_us: i64,
         updated_us: i64,
     ) -> Result<Self, ProjectError> {
@@ -278,8 +284,21 @@ impl Project {
         config.validate()?;
         let reference = match reference {
             Some((bytes, format)) => {
-                let table = modelwatch_io::read_table_bytes(bytes, format, "reference", None)?;
-                let table = describe_reference_images(table, &config.columns.images)?;
+                let read =
+                    modelwatch_io::read_table_bytes_with_vectors(bytes, format, "reference", None)?;
+                // A vector column the reader could not take is left out of its table; a
+                // reference missing it would make every window's copy of it unknown.
+                if let Some(v) = read.vectors.iter().find(|v| v.error.is_some()) {
+                    return Err(ProjectError::Invalid {
+                        what: "reference".into(),
+                        message: format!(
+                            "the vector column `{}` cannot be read: {}",
+                            v.name,
+                            v.error.as_deref().unwrap_or_default()
+                        ),
+                    });
+                }
+                let table = describe_reference_images(read.table, &config.columns.images, limits)?;
                 if table.rows() == 0 {
                     return Err(ProjectError::Invalid {
                         what: "reference".into(),
@@ -304,6 +323,17 @@ impl Project {
             created_us,
             updated_us,
         })
+    }
+
+    /// Checks the declared embeddings against the reference, as every window's run will; a
+    /// project without a reference has nothing to check them against yet. Saving a project
+    /// asks this; restoring a stored one does not, so that a declaration stored before it
+    /// was checked does not stop the server from starting.
+    pub fn check_embeddings(&self) -> Result<(), ProjectError> {
+        match &self.reference {
+            Some(t) => check_declared_embeddings(t, &self.run_columns, &self.config.drift),
+            None => Ok(()),
+        }
     }
 
     /// Columns the settings name (target, prediction, probabilities, id, timestamp): known
@@ -334,10 +364,64 @@ impl Project {
     }
 }
 
+/// Checks the declared embeddings (`columns.embeddings`, and the embeddings
+/// `drift.embedding_methods` names) against the reference, as every window's run will: a
+/// declaration that fits no column of the reference would fail each snapshot. Only the
+/// embeddings are checked here: role columns may be absent from the reference.
+fn check_declared_embeddings(
+    reference: &Table,
+    columns: &SchemaOverrides,
+    drift: &DriftSettings,
+) -> Result<(), ProjectError> {
+    if columns.embeddings.is_empty() && drift.embedding_methods.is_empty() {
+        return Ok(());
+    }
+    let declared = SchemaOverrides {
+        embeddings: columns.embeddings.clone(),
+        ..Default::default()
+    };
+    let settings = modelwatch_core::prepare::RunSettings::new(&declared, drift);
+    match modelwatch_core::prepare::PreparedRun::new(Some(reference), reference, settings) {
+        Ok(_) => Ok(()),
+        Err(modelwatch_core::prepare::PrepareError::Embedding {
+            setting,
+            embedding,
+            problem,
+        }) => Err(ProjectError::Invalid {
+            what: config_key(setting),
+            message: format!("embedding `{embedding}`: {problem}"),
+        }),
+        Err(e) => Err(ProjectError::Invalid {
+            what: "columns".into(),
+            message: e.message(&config_key),
+        }),
+    }
+}
+
 /// Replaces each image column of a reference table (base64 text or `data:` URIs; file
 /// names are not read, an upload must not reach the server's files) by its descriptor
-/// columns. Images that cannot be described are missing values, as in `modelwatch report`.
-fn describe_reference_images(table: Table, images: &[String]) -> Result<Table, ProjectError> {
+/// columns. Images that cannot be described are missing values, as in `modelwatch report`;
+/// so is an image larger than `limits.image_bytes` or than `limits.image_pixels`, as an
+/// event's image would be refused.
+fn describe_reference_images(
+    table: Table,
+    images: &[String],
+    limits: &Limits,
+) -> Result<Table, ProjectError> {
+    let image_limits = modelwatch_core::descriptors::image::ImageLimits {
+        max_pixels: limits.image_pixels,
+    };
+    let max_bytes = limits.image_bytes;
+    let image_bytes = |text: &str| {
+        let bytes = modelwatch_io::images::image_text_bytes(text)?;
+        if bytes.len() > max_bytes {
+            return Err(ImageError::Unreadable(format!(
+                "the image is {} bytes, more than the limit of {max_bytes} (limits.image_bytes)",
+                bytes.len()
+            )));
+        }
+        Ok(bytes)
+    };
     let mut table = table;
     for column in images {
         let Some(source) = table.column(column) else {
@@ -354,8 +438,8 @@ fn describe_reference_images(table: Table, images: &[String]) -> Result<Table, P
         let described = modelwatch_core::descriptors::image::describe_image_column(
             column,
             table.rows(),
-            |r| values.get(r).map(modelwatch_io::images::image_text_bytes),
-            &Default::default(),
+            |r| values.get(r).map(image_bytes),
+            &image_limits,
         );
         let mut columns: Vec<Column> = table
             .columns()
@@ -486,7 +570,15 @@ mod tests {
             },
             ..Default::default()
         };
-        let p = Project::new("p".into(), config, Some((csv, Format::Csv)), 0, 0).unwrap();
+        let p = Project::new(
+            "p".into(),
+            config,
+            Some((csv, Format::Csv)),
+            &Limits::default(),
+            0,
+            0,
+        )
+        .unwrap();
         let roles: Vec<_> = p.schema.iter().map(|c| (c.name.as_str(), c.role)).collect();
         assert_eq!(
             roles,
@@ -527,6 +619,7 @@ mod tests {
             "p".into(),
             config,
             Some((csv.as_bytes(), Format::Csv)),
+            &Limits::default(),
             0,
             0,
         )
@@ -556,10 +649,121 @@ mod tests {
             "q".into(),
             config,
             Some((csv.as_bytes(), Format::Csv)),
+            &Limits::default(),
             0,
             0,
         );
         assert!(p.is_ok(), "{:?}", p.err());
+    }
+
+    #[test]
+    fn an_unreadable_vector_column_refuses_the_reference_naming_it() {
+        let jsonl = b"{\"a\": 1, \"emb\": [1, 2]}\n{\"a\": 2, \"emb\": [3]}\n".as_slice();
+        let e = Project::new(
+            "p".into(),
+            ProjectConfig::default(),
+            Some((jsonl, Format::JsonLines)),
+            &Limits::default(),
+            0,
+            0,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(
+            e.starts_with("reference: the vector column `emb` cannot be read"),
+            "{e}"
+        );
+        assert!(e.contains("different lengths"), "{e}");
+    }
+
+    #[test]
+    fn reference_images_are_held_to_the_image_limits() {
+        use base64::Engine;
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/images");
+        let png = std::fs::read(root.join("pattern.png")).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&png);
+        let csv = format!("label,photo\n0,{b64}\n1,{b64}\n");
+        let config = ProjectConfig {
+            columns: SchemaOverrides {
+                images: vec!["photo".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let width = |limits: &Limits| {
+            let p = Project::new(
+                "p".into(),
+                config.clone(),
+                Some((csv.as_bytes(), Format::Csv)),
+                limits,
+                0,
+                0,
+            )
+            .unwrap();
+            let reference = p.reference.unwrap();
+            let ColumnData::Float(w) = &reference.column("photo.width").unwrap().data else {
+                panic!("width is numerical");
+            };
+            w[0]
+        };
+        assert!(width(&Limits::default()) > 1.0);
+        let few_bytes = Limits {
+            image_bytes: png.len() - 1,
+            ..Limits::default()
+        };
+        assert!(width(&few_bytes).is_nan());
+        let few_pixels = Limits {
+            image_pixels: 4,
+            ..Limits::default()
+        };
+        assert!(width(&few_pixels).is_nan());
+    }
+
+    #[test]
+    fn embeddings_that_fit_no_reference_column_are_named_by_config_key() {
+        use modelwatch_core::schema::EmbeddingColumns;
+        let jsonl = b"{\"a\": 1, \"emb\": [1, 2]}\n{\"a\": 2, \"emb\": [3, 4]}\n".as_slice();
+        let with = |prefix: &str| ProjectConfig {
+            columns: SchemaOverrides {
+                embeddings: [("emb".to_string(), EmbeddingColumns::Prefix(prefix.into()))]
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let build = |config: ProjectConfig| {
+            Project::new(
+                "p".into(),
+                config,
+                Some((jsonl, Format::JsonLines)),
+                &Limits::default(),
+                0,
+                0,
+            )
+            .and_then(|p| p.check_embeddings())
+        };
+        assert!(build(with("emb.")).is_ok());
+        let e = build(with("emb")).err().unwrap().to_string();
+        assert!(
+            e.starts_with("columns.embeddings: embedding `emb`: no column of the reference"),
+            "{e}"
+        );
+        let mut methods = with("emb.");
+        methods.drift.embedding_methods.insert(
+            "vec".into(),
+            modelwatch_core::drift::EmbeddingMethodSetting {
+                method: "distance".into(),
+                ..Default::default()
+            },
+        );
+        let e = build(methods).err().unwrap().to_string();
+        assert!(
+            e.starts_with("drift.embedding_methods: embedding `vec`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -572,10 +776,17 @@ mod tests {
             },
             ..Default::default()
         };
-        let e = Project::new("p".into(), config, Some((csv, Format::Csv)), 0, 0)
-            .err()
-            .unwrap()
-            .to_string();
+        let e = Project::new(
+            "p".into(),
+            config,
+            Some((csv, Format::Csv)),
+            &Limits::default(),
+            0,
+            0,
+        )
+        .err()
+        .unwrap()
+        .to_string();
         assert!(e.contains("given to columns.numerical"), "{e}");
     }
 

@@ -109,3 +109,60 @@ fn vector_arrays_in_events_are_tested_as_an_embedding() {
     assert!(line.contains("embedding=\"emb\""), "{line}");
     assert!(line.ends_with(" 4") || line.contains(" 4."), "{line}");
 }
+
+/// Embedding declarations are checked against the reference when the project is saved: a
+/// prefix that names no column (`emb` for the components `emb.0 ..`) is a 422 naming
+/// `columns.embeddings`, not a project whose every snapshot fails; and a reference whose
+/// vectors cannot be read is refused naming the column.
+#[test]
+fn declarations_that_fit_no_reference_column_are_refused() {
+    let server = TestServer::start(ServerConfig::default());
+    let put = |path: &str, content_type: &str, body: &[u8]| {
+        call(
+            "PUT",
+            &server.url(path),
+            &[("Content-Type", content_type)],
+            Some(body),
+        )
+    };
+    let a = put(
+        "/api/v1/projects/vec",
+        "application/json",
+        br#"{"columns": {"embeddings": {"emb": "emb."}}}"#,
+    );
+    assert!(a.status == 200 || a.status == 201, "{}", a.body);
+    let reference = rows(22, 0.0).join("\n");
+    let a = put(
+        "/api/v1/projects/vec/reference",
+        "application/x-ndjson",
+        reference.as_bytes(),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    let a = put(
+        "/api/v1/projects/vec",
+        "application/json",
+        br#"{"columns": {"embeddings": {"emb": "emb"}}}"#,
+    );
+    assert_eq!(a.status, 422, "{}", a.body);
+    let error = a.json()["error"].as_str().unwrap().to_string();
+    assert!(
+        error.contains("columns.embeddings: embedding `emb`: no column of the reference"),
+        "{error}"
+    );
+    // The project keeps its settings.
+    let p = get(&server.url("/api/v1/projects/vec")).json();
+    assert_eq!(p["config"]["columns"]["embeddings"]["emb"], "emb.", "{p}");
+
+    let ragged = "{\"x\": 1, \"emb\": [1, 2]}\n{\"x\": 2, \"emb\": [1]}\n";
+    let a = put(
+        "/api/v1/projects/vec/reference",
+        "application/x-ndjson",
+        ragged.as_bytes(),
+    );
+    assert_eq!(a.status, 422, "{}", a.body);
+    let error = a.json()["error"].as_str().unwrap().to_string();
+    assert!(
+        error.contains("vector column `emb` cannot be read"),
+        "{error}"
+    );
+}

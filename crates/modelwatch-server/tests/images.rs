@@ -193,6 +193,29 @@ fn a_zip_reference_image_events_a_drifting_snapshot_and_thumbnails_on_the_dashbo
     assert!(section.contains("src=\"data:image/jpeg;base64,/9j/"));
 }
 
+/// `n` events of `fixture` as base64 under `image`.
+fn image_events(fixture_name: &str, n: usize) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(fixture(fixture_name));
+    let events: Vec<String> = (0..n)
+        .map(|i| format!(r#"{{"id": "e{i}", "image": "{b64}"}}"#))
+        .collect();
+    format!("[{}]", events.join(","))
+}
+
+/// Counts the rows of `table` in the store at `db` for project `p` (`thumbnails` through
+/// their events).
+fn count_thumbnails(db: &std::path::Path, table: &str) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let sql = match table {
+        "thumbnails" => {
+            "SELECT count(*) FROM thumbnails JOIN events ON events.seq = thumbnails.event \
+                         WHERE events.project = 'p'"
+        }
+        _ => "SELECT count(*) FROM reference_thumbnails WHERE project = 'p'",
+    };
+    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
 #[test]
 fn without_thumbnails_descriptors_are_stored_and_no_image_is_kept() {
     let server = TestServer::start(ServerConfig::default());
@@ -203,6 +226,12 @@ fn without_thumbnails_descriptors_are_stored_and_no_image_is_kept() {
         Some(&reference_zip()),
     );
     assert_eq!(a.status, 201, "{}", a.body);
+    let events_url = server.url("/api/v1/projects/p/events");
+    let a = post_json(&events_url, &image_events("pattern.png", 12));
+    assert_eq!(a.json()["accepted"], 12);
+    assert_eq!(count_thumbnails(&server.db, "thumbnails"), 12);
+    assert_eq!(count_thumbnails(&server.db, "reference_thumbnails"), 32);
+    // Turning thumbnails off deletes those already kept, of events and of the reference.
     let a = call(
         "PUT",
         &server.url("/api/v1/projects/p"),
@@ -210,14 +239,9 @@ fn without_thumbnails_descriptors_are_stored_and_no_image_is_kept() {
         Some(br#"{"columns": {"images": ["image"]}, "thumbnails": false}"#),
     );
     assert_eq!(a.status, 200, "{}", a.body);
-    let b64 = base64::engine::general_purpose::STANDARD.encode(fixture("pattern.png"));
-    let events: Vec<String> = (0..12)
-        .map(|_| format!(r#"{{"image": "{b64}"}}"#))
-        .collect();
-    let a = post_json(
-        &server.url("/api/v1/projects/p/events"),
-        &format!("[{}]", events.join(",")),
-    );
+    assert_eq!(count_thumbnails(&server.db, "thumbnails"), 0);
+    assert_eq!(count_thumbnails(&server.db, "reference_thumbnails"), 0);
+    let a = post_json(&events_url, &image_events("pattern.png", 12));
     assert_eq!(a.json()["accepted"], 12);
     let a = call(
         "POST",
@@ -226,6 +250,12 @@ fn without_thumbnails_descriptors_are_stored_and_no_image_is_kept() {
         None,
     );
     assert_eq!(a.status, 201, "{}", a.body);
+    // The dashboard shows no image section: no thumbnail, no empty boxes.
+    let page = get(&server.url("/projects/p"));
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("image-examples"), "{}", page.body);
+    assert!(!page.body.contains("no thumbnail"));
+    assert!(!page.body.contains("data:image/jpeg"));
     server_stop_and_count(server);
 }
 
@@ -234,16 +264,96 @@ fn server_stop_and_count(server: TestServer) {
     let db = server.db.clone();
     let dir = server.into_dir();
     let conn = rusqlite::Connection::open(&db).unwrap();
-    let n: i64 = conn
-        .query_row("SELECT count(*) FROM thumbnails", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(n, 0);
+    for table in ["thumbnails", "reference_thumbnails"] {
+        let n: i64 = conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0, "{table}");
+    }
     let stored: String = conn
         .query_row("SELECT vals FROM events LIMIT 1", [], |r| r.get(0))
         .unwrap();
     assert!(stored.contains("\"image.width\""), "{stored}");
     assert!(!stored.contains("\"image\":"), "{stored}");
     drop(dir);
+}
+
+/// A new reference takes its own thumbnails (a zip's, or none) in the transaction that
+/// stores it, and the examples the dashboard showed of the old one are forgotten; a
+/// configured reference that changes from a zip to a table at a restart leaves no
+/// thumbnail of the zip behind.
+#[test]
+fn a_new_reference_replaces_the_thumbnails_and_examples_of_the_old_one() {
+    let server = TestServer::start(ServerConfig::default());
+    let a = call(
+        "POST",
+        &server.url("/api/v1/projects?name=p"),
+        &[("Content-Type", "application/zip")],
+        Some(&reference_zip()),
+    );
+    assert_eq!(a.status, 201, "{}", a.body);
+    let a = post_json(
+        &server.url("/api/v1/projects/p/events"),
+        &image_events("black.png", 12),
+    );
+    assert_eq!(a.json()["accepted"], 12);
+    let snapshot = || {
+        let a = call(
+            "POST",
+            &server.url("/api/v1/projects/p/snapshots"),
+            &[],
+            None,
+        );
+        assert_eq!(a.status, 201, "{}", a.body);
+    };
+    snapshot();
+    let page = get(&server.url("/projects/p"));
+    assert!(page.body.contains("image-examples"));
+
+    // A zip of four images: four reference thumbnails, and no examples until the next
+    // snapshot (the old ones name rows of the old reference).
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..4 {
+        w.start_file(format!("{i}.png"), zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(&fixture("chelsea.png")).unwrap();
+    }
+    let small = w.finish().unwrap().into_inner();
+    let a = call(
+        "PUT",
+        &server.url("/api/v1/projects/p/reference"),
+        &[("Content-Type", "application/zip")],
+        Some(&small),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(count_thumbnails(&server.db, "reference_thumbnails"), 4);
+    let page = get(&server.url("/projects/p"));
+    assert!(!page.body.contains("image-examples"), "{}", page.body);
+    snapshot();
+    let page = get(&server.url("/projects/p"));
+    assert!(page.body.contains("image-examples"));
+
+    // At a restart the config names a CSV reference for the project.
+    let dir = server.into_dir();
+    let csv: String = std::iter::once("image.brightness,image.width\n".to_string())
+        .chain((0..12).map(|i| format!("{}.5,{}\n", i % 4, 100 + i)))
+        .collect();
+    let path = dir.path().join("reference.csv");
+    std::fs::write(&path, csv).unwrap();
+    let mut config = ServerConfig::default();
+    let mut settings = modelwatch_server::project::ProjectConfig::default();
+    settings.columns.images = vec!["image".into()];
+    config
+        .projects
+        .push(modelwatch_server::config::ConfiguredProject {
+            name: "p".into(),
+            reference: Some(path),
+            config: settings,
+        });
+    let server = TestServer::start_in(dir, config);
+    assert_eq!(count_thumbnails(&server.db, "reference_thumbnails"), 0);
+    let p = get(&server.url("/api/v1/projects/p")).json();
+    assert_eq!(p["reference_rows"], 12, "{p}");
 }
 
 #[test]

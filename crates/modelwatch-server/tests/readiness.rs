@@ -24,8 +24,8 @@ impl Store for FailingWrites {
     fn alerts(&self) -> Arc<dyn AlertStore> {
         self.inner.alerts()
     }
-    fn put_project(&self, p: &ProjectRecord) -> Result<(), StoreError> {
-        self.inner.put_project(p)
+    fn put_project(&self, p: &ProjectRecord, t: &ThumbnailChange) -> Result<(), StoreError> {
+        self.inner.put_project(p, t)
     }
     fn get_project(&self, name: &str) -> Result<Option<ProjectRecord>, StoreError> {
         self.inner.get_project(name)
@@ -71,13 +71,6 @@ impl Store for FailingWrites {
         seqs: &[i64],
     ) -> Result<Vec<(i64, String, Vec<u8>)>, StoreError> {
         self.inner.event_thumbnails(p, seqs)
-    }
-    fn put_reference_thumbnails(
-        &self,
-        p: &str,
-        t: &[(String, usize, Vec<u8>)],
-    ) -> Result<(), StoreError> {
-        self.inner.put_reference_thumbnails(p, t)
     }
     fn reference_thumbnails(
         &self,

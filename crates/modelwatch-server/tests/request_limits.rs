@@ -212,6 +212,50 @@ fn a_reference_of_more_cells_than_allowed_is_refused_before_it_is_read() {
     assert_eq!(a.status, 201, "{}", a.body);
 }
 
+/// A vector column is as many cells as its elements: the reader makes each component a
+/// column, so a Parquet list or a JSON array counts element by element before reading.
+#[test]
+fn vector_columns_count_every_element_against_the_cell_limit() {
+    use std::sync::Arc;
+    let server = TestServer::start(config_from_toml(
+        "[limits]\ncolumns_per_project = 1000\nreference_cells = 100\n",
+    ));
+    let upload = |name: &str, content_type: &str, body: &[u8]| {
+        call(
+            "POST",
+            &server.url(&format!("/api/v1/projects?name={name}")),
+            &[("Content-Type", content_type)],
+            Some(body),
+        )
+    };
+    // 10 rows of a 20-element list: 10 rows x 1 column by the schema, 200 cells once read.
+    let list = arrow_array::ListArray::from_iter_primitive::<arrow_array::types::Float64Type, _, _>(
+        (0..10).map(|i| Some(vec![Some(f64::from(i)); 20])),
+    );
+    let column: arrow_array::ArrayRef = Arc::new(list);
+    let batch = arrow_array::RecordBatch::try_from_iter([("emb", column)]).unwrap();
+    let mut parquet = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut parquet, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let line = format!("{{\"emb\": [{}]}}\n", vec!["0.5"; 20].join(","));
+    let jsonl = line.repeat(10);
+    for (name, content_type, body) in [
+        ("pq", "application/vnd.apache.parquet", &parquet[..]),
+        ("jl", "application/x-ndjson", jsonl.as_bytes()),
+    ] {
+        let a = upload(name, content_type, body);
+        assert_eq!(a.status, 413, "{content_type}: {}", a.body);
+        let error = a.json()["error"].as_str().unwrap().to_string();
+        assert!(error.contains("limits.reference_cells"), "{error}");
+        assert!(error.contains("200 cells"), "{error}");
+    }
+    // Four elements a row (40 cells) are taken.
+    let small = "{\"emb\": [1, 2, 3, 4]}\n".repeat(10);
+    let a = upload("ok", "application/x-ndjson", small.as_bytes());
+    assert_eq!(a.status, 201, "{}", a.body);
+}
+
 #[test]
 fn new_settings_keep_a_stored_reference_wider_than_a_lowered_limit() {
     let mut server = TestServer::start(Default::default());

@@ -192,7 +192,12 @@ async fn project_page(
     let view = tokio::task::spawn_blocking(move || {
         let mut view = project_page::ProjectView::load(st.store.as_ref(), &p, &r)?;
         view.alerts = alerts::ProjectAlerts::load(&st.alerts, &p.name, now)?;
-        view.images = images::load_images(st.store.as_ref(), &p.name, &st.image_examples(&p.name))?;
+        // A project that keeps no thumbnails has no images to show: a gallery of empty
+        // boxes would say nothing.
+        if p.config.thumbnails {
+            view.images =
+                images::load_images(st.store.as_ref(), &p.name, &st.image_examples(&p.name))?;
+        }
         Ok::<_, crate::store::StoreError>(view)
     })
     .await;

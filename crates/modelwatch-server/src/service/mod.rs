@@ -37,14 +37,16 @@ pub enum ServiceError {
     },
     /// A reference of more cells than a project may hold.
     #[error(
-        "the reference holds {rows} rows and {columns} columns, more than the {limit} cells \
-         a project's reference may hold (limits.reference_cells)"
+        "the reference holds {cells} cells ({rows} rows; each element of a list or array \
+         column counts as one), more than the {limit} a project's reference may hold \
+         (limits.reference_cells)"
     )]
     TooManyCells {
         /// Its rows (for JSON Lines: non-blank lines).
         rows: usize,
-        /// Its columns (for JSON Lines: the distinct keys of all lines).
-        columns: usize,
+        /// Its cells: rows times columns, a list or array column counted as many columns as
+        /// its longest value has elements (for Parquet: the values its footer declares).
+        cells: usize,
         /// The most cells a reference may hold.
         limit: usize,
     },

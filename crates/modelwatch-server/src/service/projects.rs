@@ -8,7 +8,7 @@ use modelwatch_io::Format;
 use super::ServiceError;
 use crate::config::Limits;
 use crate::project::{Project, ProjectConfig};
-use crate::store::ProjectRecord;
+use crate::store::{ProjectRecord, ThumbnailChange};
 use crate::{now_us, AppState};
 
 /// The input format a stored or uploaded reference has, by name.
@@ -27,7 +27,8 @@ pub fn format_name(f: Format) -> &'static str {
 
 /// Builds, stores and installs a project (created or replaced). A `new_reference` is held
 /// to the size limits; a stored one kept with new settings is not (the limits may have
-/// been lowered since it was taken).
+/// been lowered since it was taken). A new reference replaces the reference thumbnails
+/// (by none: only a zip reference has any, see [`save_with_zip`]).
 pub fn save(
     state: &AppState,
     name: String,
@@ -35,6 +36,20 @@ pub fn save(
     reference: Option<(Vec<u8>, Format)>,
     new_reference: bool,
 ) -> Result<Arc<Project>, ServiceError> {
+    let thumbnails = new_reference.then(Vec::new);
+    save_with_thumbnails(state, name, config, reference, thumbnails)
+}
+
+/// [`save`], with the reference thumbnails of a new reference (`Some`; `None` keeps the
+/// stored reference and its thumbnails).
+fn save_with_thumbnails(
+    state: &AppState,
+    name: String,
+    config: ProjectConfig,
+    reference: Option<(Vec<u8>, Format)>,
+    new_reference_thumbnails: Option<Vec<(String, usize, Vec<u8>)>>,
+) -> Result<Arc<Project>, ServiceError> {
+    let new_reference = new_reference_thumbnails.is_some();
     let limits = &state.config.limits;
     if new_reference {
         if let Some((bytes, format)) = &reference {
@@ -47,9 +62,11 @@ pub fn save(
         name.clone(),
         config.clone(),
         reference.as_ref().map(|(b, f)| (b.as_slice(), *f)),
+        limits,
         created,
         now,
     )?;
+    project.check_embeddings()?;
     if new_reference && project.schema.len() > limits.columns_per_project {
         return Err(ServiceError::TooWide {
             columns: project.schema.len(),
@@ -64,8 +81,21 @@ pub fn save(
         created_us: created,
         updated_us: now,
     };
-    state.store.put_project(&record)?;
-    state.install(project);
+    // Thumbnails show rows of the reference they were taken from, so they are written in
+    // the project's own transaction; with `thumbnails` off none is kept, old ones included.
+    let change = match new_reference_thumbnails {
+        _ if !config.thumbnails => ThumbnailChange::DeleteAll,
+        Some(list) => ThumbnailChange::ReplaceReference(list),
+        None => ThumbnailChange::Keep,
+    };
+    // The examples of the latest snapshot point at rows of the reference they were chosen
+    // from, and at thumbnails that may now be gone.
+    let forget_examples = change != ThumbnailChange::Keep;
+    state.store_and_install(
+        project,
+        || state.store.put_project(&record, &change),
+        forget_examples,
+    )?;
     state
         .project(&name)
         .ok_or_else(|| ServiceError::Internal("project vanished after saving".into()))
@@ -73,18 +103,39 @@ pub fn save(
 
 /// Refuses a new reference wider than `limits.columns_per_project` or of more cells than
 /// `limits.reference_cells`, measured before it is read (CSV by a scan of its records,
-/// JSON Lines by its lines and distinct keys, Parquet by its footer): reading is what
-/// costs memory, and a table a million columns wide or a Parquet file of run-length
-/// encoded billions costs far more than its bytes.
+/// JSON Lines by its lines and the width of each key, Parquet by its footer): reading is
+/// what costs memory, and a table a million columns wide or a Parquet file of run-length
+/// encoded billions costs far more than its bytes. Each element of a Parquet list or a
+/// JSON array counts as a cell, since the reader makes every component of a vector a
+/// column of its own.
 fn check_size(bytes: &[u8], format: Format, limits: &Limits) -> Result<(), ServiceError> {
-    let (rows, columns) = match format {
-        Format::Csv => crate::ingest::csv_size(bytes),
-        Format::JsonLines => crate::ingest::jsonl_shape(bytes, limits.columns_per_project),
+    let (rows, columns, cells) = match format {
+        Format::Csv => {
+            let (rows, columns) = crate::ingest::csv_size(bytes);
+            (rows, columns, rows.saturating_mul(columns))
+        }
+        Format::JsonLines => {
+            let (rows, columns) =
+                modelwatch_io::jsonl_read_shape(bytes, limits.columns_per_project);
+            let rows = usize::try_from(rows).unwrap_or(usize::MAX);
+            let columns = usize::try_from(columns).unwrap_or(usize::MAX);
+            (rows, columns, rows.saturating_mul(columns))
+        }
         // A file whose footer cannot be read is the reader's to refuse, with its message.
-        Format::Parquet => modelwatch_io::parquet_shape(bytes, "reference")
-            .map_or((0, 0), |(r, c)| {
-                (usize::try_from(r).unwrap_or(usize::MAX), c)
-            }),
+        // Its columns are at least the values of an average row (a list column of equal
+        // lengths is exactly as many columns as its elements).
+        Format::Parquet => {
+            modelwatch_io::parquet_shape(bytes, "reference").map_or((0, 0, 0), |shape| {
+                let rows = usize::try_from(shape.rows).unwrap_or(usize::MAX);
+                let values = usize::try_from(shape.values).unwrap_or(usize::MAX);
+                let columns = shape.columns.max(values / rows.max(1));
+                (
+                    rows,
+                    columns,
+                    values.max(rows.saturating_mul(shape.columns)),
+                )
+            })
+        }
     };
     if columns > limits.columns_per_project {
         return Err(ServiceError::TooWide {
@@ -92,10 +143,10 @@ fn check_size(bytes: &[u8], format: Format, limits: &Limits) -> Result<(), Servi
             limit: limits.columns_per_project,
         });
     }
-    if rows.saturating_mul(columns) > limits.reference_cells {
+    if cells > limits.reference_cells {
         return Err(ServiceError::TooManyCells {
             rows,
-            columns,
+            cells,
             limit: limits.reference_cells,
         });
     }
@@ -149,10 +200,7 @@ pub fn replace_reference(
         .project(&name)
         .ok_or_else(|| ServiceError::NoProject(name.clone()))?;
     let config = existing.config.clone();
-    let project = save(state, name.clone(), config, Some((reference, format)), true)?;
-    // The thumbnails of an earlier zip reference show rows of a reference that is gone.
-    state.store.put_reference_thumbnails(&name, &[])?;
-    Ok(project)
+    save(state, name, config, Some((reference, format)), true)
 }
 
 /// What reading a zip reference found, for the answer to its upload.
@@ -210,16 +258,14 @@ pub fn save_with_zip(
         &state.config.limits,
         config.thumbnails,
     )?;
-    let project = save(
+    let thumbnails = zip.thumbnails.len();
+    let project = save_with_thumbnails(
         state,
-        name.clone(),
+        name,
         config,
         Some((zip.jsonl, Format::JsonLines)),
-        true,
+        Some(zip.thumbnails),
     )?;
-    state
-        .store
-        .put_reference_thumbnails(&name, &zip.thumbnails)?;
     Ok((
         project,
         ZipSummary {
@@ -227,7 +273,7 @@ pub fn save_with_zip(
             images: zip.rows,
             skipped: zip.skipped,
             failures: zip.failures,
-            thumbnails: zip.thumbnails.len(),
+            thumbnails,
         },
     ))
 }
@@ -254,6 +300,7 @@ pub fn restore(state: &AppState, record: ProjectRecord) -> Result<(), ServiceErr
         record.name,
         config,
         reference,
+        &state.config.limits,
         record.created_us,
         record.updated_us,
     )?;

@@ -40,7 +40,7 @@ pub fn take_snapshot(state: &AppState, project: &Project) -> Result<Option<i64>,
         .store
         .put_snapshot(&project.name, &meta, &json, &metrics)
         .map_err(|e| WindowError::Internal(e.to_string()))?;
-    state.set_image_examples(&project.name, run.examples);
+    state.set_image_examples(project, run.examples);
     state.set_latest(
         &project.name,
         LatestSnapshot {

@@ -301,6 +301,32 @@ mod tests {
         assert!(z.thumbnails.is_empty());
     }
 
+    /// An entry whose headers declare fewer bytes than it inflates to is read no further
+    /// than its declared size and counted as `unreadable`; the other entries are read.
+    #[test]
+    fn an_entry_inflating_past_its_declared_size_is_unreadable() {
+        let png = fixture("pattern.png");
+        let mut zip = zip_of(&[("a.png", png.clone()), ("b.png", png.clone())]);
+        let declared = 100u32;
+        // The uncompressed size of `a.png`, the first entry: in its local header (offset 22
+        // from the `PK\x03\x04` signature) and in the central directory (offset 24 from
+        // the first `PK\x01\x02`).
+        let find = |zip: &[u8], sig: &[u8]| zip.windows(4).position(|w| w == sig).unwrap();
+        let local = find(&zip, b"PK\x03\x04");
+        let central = find(&zip, b"PK\x01\x02");
+        for at in [local + 22, central + 24] {
+            let old = u32::from_le_bytes(zip[at..at + 4].try_into().unwrap());
+            assert_eq!(old as usize, png.len());
+            zip[at..at + 4].copy_from_slice(&declared.to_le_bytes());
+        }
+        let z = read_zip_reference(&zip, "photo", &Limits::default(), true).unwrap();
+        assert_eq!(z.rows, 2);
+        let failures: Vec<(&str, usize)> = z.failures.iter().map(|(r, n)| (*r, *n)).collect();
+        assert_eq!(failures, [("unreadable", 1)]);
+        let rows: Vec<usize> = z.thumbnails.iter().map(|(_, r, _)| *r).collect();
+        assert_eq!(rows, [1]);
+    }
+
     #[test]
     fn bombs_and_junk_are_refused_before_anything_is_inflated() {
         let limits = Limits::default();

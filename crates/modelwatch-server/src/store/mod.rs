@@ -43,6 +43,23 @@ pub struct ProjectRecord {
     pub updated_us: i64,
 }
 
+/// What [`Store::put_project`] does to a project's thumbnails, in the transaction that
+/// writes the project: a reference's thumbnails stand for rows of that reference, so they
+/// change with it and never apart from it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum ThumbnailChange {
+    /// Leave every thumbnail as it is (the reference is the one stored).
+    #[default]
+    Keep,
+    /// Replace the reference thumbnails by these: (image column, reference row, JPEG);
+    /// none deletes them (a new reference that is not a zip of images). Event thumbnails
+    /// are kept.
+    ReplaceReference(Vec<(String, usize, Vec<u8>)>),
+    /// Delete every thumbnail of the project, its reference's and its events' (the
+    /// project's `thumbnails` setting is off).
+    DeleteAll,
+}
+
 /// One event to store: the validated column values and the serving facts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
@@ -198,8 +215,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Creates a project, or replaces an existing one's configuration, reference and
     /// `updated_us`; a replaced project keeps its stored `created_us`. Its events and
-    /// snapshots are left as they are.
-    fn put_project(&self, project: &ProjectRecord) -> Result<(), StoreError>;
+    /// snapshots are left as they are; its thumbnails change as `thumbnails` says, in the
+    /// same transaction.
+    fn put_project(
+        &self,
+        project: &ProjectRecord,
+        thumbnails: &ThumbnailChange,
+    ) -> Result<(), StoreError>;
     /// The project named `name`; `None` when there is none.
     fn get_project(&self, name: &str) -> Result<Option<ProjectRecord>, StoreError>;
     /// Every project, by name (byte order).
@@ -302,13 +324,6 @@ pub trait Store: Send + Sync + 'static {
         project: &str,
         seqs: &[i64],
     ) -> Result<Vec<(i64, String, Vec<u8>)>, StoreError>;
-    /// Replaces every reference thumbnail of `project` by `thumbnails`: (image column,
-    /// reference row, JPEG), in one transaction.
-    fn put_reference_thumbnails(
-        &self,
-        project: &str,
-        thumbnails: &[(String, usize, Vec<u8>)],
-    ) -> Result<(), StoreError>;
     /// The reference thumbnails of `project`'s image column `column` at the given reference
     /// rows: (row, JPEG), in no particular order; rows without one are left out.
     fn reference_thumbnails(

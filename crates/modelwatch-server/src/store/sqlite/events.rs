@@ -7,7 +7,7 @@ use rusqlite::{params, OptionalExtension};
 use super::{db_err, SqliteStore};
 use crate::store::{
     AlertStore, EventBatch, ProjectRecord, SeriesPoint, SnapshotMeta, SnapshotMetric, Store,
-    StoreError, StoredEvent, WindowQuery,
+    StoreError, StoredEvent, ThumbnailChange, WindowQuery,
 };
 
 fn project_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ProjectRecord> {
@@ -54,22 +54,60 @@ impl Store for SqliteStore {
         super::check_writable(&self.write())
     }
 
-    fn put_project(&self, p: &ProjectRecord) -> Result<(), StoreError> {
+    fn put_project(
+        &self,
+        p: &ProjectRecord,
+        thumbnails: &ThumbnailChange,
+    ) -> Result<(), StoreError> {
         let (blob, format) = match &p.reference {
             Some((b, f)) => (Some(b.as_slice()), Some(f.as_str())),
             None => (None, None),
         };
-        self.write()
-            .execute(
-                "INSERT INTO projects (name, config, reference, reference_format, created_us, updated_us)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (name) DO UPDATE SET config = excluded.config,
-                   reference = excluded.reference, reference_format = excluded.reference_format,
-                   updated_us = excluded.updated_us",
-                params![p.name, p.config_json, blob, format, p.created_us, p.updated_us],
-            )
-            .map_err(db_err)?;
-        Ok(())
+        let mut conn = self.write();
+        let tx = conn.transaction().map_err(db_err)?;
+        tx.execute(
+            "INSERT INTO projects (name, config, reference, reference_format, created_us, updated_us)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (name) DO UPDATE SET config = excluded.config,
+               reference = excluded.reference, reference_format = excluded.reference_format,
+               updated_us = excluded.updated_us",
+            params![p.name, p.config_json, blob, format, p.created_us, p.updated_us],
+        )
+        .map_err(db_err)?;
+        match thumbnails {
+            ThumbnailChange::Keep => {}
+            ThumbnailChange::ReplaceReference(list) => {
+                tx.execute(
+                    "DELETE FROM reference_thumbnails WHERE project = ?1",
+                    [&p.name],
+                )
+                .map_err(db_err)?;
+                let mut stmt = tx
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO reference_thumbnails (project, col, row, jpeg)
+                         VALUES (?1, ?2, ?3, ?4)",
+                    )
+                    .map_err(db_err)?;
+                for (col, row, jpeg) in list {
+                    stmt.execute(params![p.name, col, *row as i64, jpeg])
+                        .map_err(db_err)?;
+                }
+            }
+            ThumbnailChange::DeleteAll => {
+                tx.execute(
+                    "DELETE FROM reference_thumbnails WHERE project = ?1",
+                    [&p.name],
+                )
+                .map_err(db_err)?;
+                tx.execute(
+                    "DELETE FROM thumbnails WHERE event IN
+                       (SELECT seq FROM events WHERE project = ?1)",
+                    [&p.name],
+                )
+                .map_err(db_err)?;
+            }
+        }
+        tx.commit().map_err(db_err)
     }
 
     fn get_project(&self, name: &str) -> Result<Option<ProjectRecord>, StoreError> {
@@ -492,33 +530,6 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    fn put_reference_thumbnails(
-        &self,
-        project: &str,
-        thumbnails: &[(String, usize, Vec<u8>)],
-    ) -> Result<(), StoreError> {
-        let mut conn = self.write();
-        let tx = conn.transaction().map_err(db_err)?;
-        tx.execute(
-            "DELETE FROM reference_thumbnails WHERE project = ?1",
-            [project],
-        )
-        .map_err(db_err)?;
-        {
-            let mut stmt = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO reference_thumbnails (project, col, row, jpeg)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(db_err)?;
-            for (col, row, jpeg) in thumbnails {
-                stmt.execute(params![project, col, *row as i64, jpeg])
-                    .map_err(db_err)?;
-            }
-        }
-        tx.commit().map_err(db_err)
-    }
-
     fn reference_thumbnails(
         &self,
         project: &str,
@@ -752,19 +763,23 @@ mod tests {
         assert!(s.event_thumbnails("p", &seqs[..1]).unwrap().is_empty());
         assert_eq!(s.event_thumbnails("p", &seqs).unwrap().len(), 1);
 
-        // Reference thumbnails are replaced whole and deleted with their project.
-        s.put_project(&ProjectRecord {
+        // Reference thumbnails are written with their project, replaced whole, kept when
+        // the project is saved without a change to them, and deleted with it.
+        let record = ProjectRecord {
             name: "p".into(),
             config_json: "{}".into(),
             reference: None,
             created_us: 1,
             updated_us: 1,
-        })
-        .unwrap();
+        };
         let t = |row: usize| ("photo".to_string(), row, vec![row as u8]);
-        s.put_reference_thumbnails("p", &[t(0), t(1), t(2)])
-            .unwrap();
-        s.put_reference_thumbnails("p", &[t(1), t(2)]).unwrap();
+        let replace = |list: Vec<(String, usize, Vec<u8>)>| {
+            s.put_project(&record, &ThumbnailChange::ReplaceReference(list))
+                .unwrap()
+        };
+        replace(vec![t(0), t(1), t(2)]);
+        replace(vec![t(1), t(2)]);
+        s.put_project(&record, &ThumbnailChange::Keep).unwrap();
         let mut refs = s.reference_thumbnails("p", "photo", &[0, 2, 9]).unwrap();
         refs.sort();
         assert_eq!(refs, [(2, vec![2])]);
@@ -782,15 +797,65 @@ mod tests {
     }
 
     #[test]
+    fn saving_a_project_without_thumbnails_deletes_all_of_its_thumbnails() {
+        let (_d, s) = store();
+        let with_thumb = |ts: i64| NewEvent {
+            thumbnails: vec![crate::store::Thumbnail {
+                column: "photo".into(),
+                jpeg: vec![1, 2],
+            }],
+            ..event(ts, "e", 1.0)
+        };
+        for project in ["p", "q"] {
+            s.insert_events(&[EventBatch {
+                project: project.into(),
+                events: vec![with_thumb(10), with_thumb(20)],
+            }])
+            .unwrap();
+            let record = ProjectRecord {
+                name: project.into(),
+                config_json: "{}".into(),
+                reference: None,
+                created_us: 1,
+                updated_us: 1,
+            };
+            let refs = vec![("photo".to_string(), 0, vec![9])];
+            s.put_project(&record, &ThumbnailChange::ReplaceReference(refs))
+                .unwrap();
+        }
+        let seqs = |project: &str| -> Vec<i64> {
+            s.events(project, WindowQuery::Last(10))
+                .unwrap()
+                .iter()
+                .map(|e| e.seq)
+                .collect()
+        };
+        let record = s.get_project("p").unwrap().unwrap();
+        s.put_project(&record, &ThumbnailChange::DeleteAll).unwrap();
+        assert!(s.event_thumbnails("p", &seqs("p")).unwrap().is_empty());
+        assert!(s
+            .reference_thumbnails("p", "photo", &[0])
+            .unwrap()
+            .is_empty());
+        // The events stay; project q keeps its thumbnails.
+        assert_eq!(seqs("p").len(), 2);
+        assert_eq!(s.event_thumbnails("q", &seqs("q")).unwrap().len(), 2);
+        assert_eq!(s.reference_thumbnails("q", "photo", &[0]).unwrap().len(), 1);
+    }
+
+    #[test]
     fn snapshots_series_and_project_delete() {
         let (_d, s) = store();
-        s.put_project(&ProjectRecord {
-            name: "p".into(),
-            config_json: "{}".into(),
-            reference: Some((b"a\n1\n".to_vec(), "csv".into())),
-            created_us: 1,
-            updated_us: 1,
-        })
+        s.put_project(
+            &ProjectRecord {
+                name: "p".into(),
+                config_json: "{}".into(),
+                reference: Some((b"a\n1\n".to_vec(), "csv".into())),
+                created_us: 1,
+                updated_us: 1,
+            },
+            &ThumbnailChange::Keep,
+        )
         .unwrap();
         for i in 0..3 {
             let meta = SnapshotMeta {
