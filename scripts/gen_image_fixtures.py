@@ -6,11 +6,15 @@ descriptors or the expected failure reason. The numbers come from the peers on t
 pixels PIL decodes from the committed file:
 
   * deepchecks' image properties (`deepchecks.vision.utils.image_properties`): aspect ratio,
-    area, brightness, RMS contrast and mean relative intensities. deepchecks[vision] needs
-    torch, which could not be installed with a CPU build here, so deepchecks is not imported:
-    its published formulas are evaluated with the functions it calls itself (scikit-image's
-    `rgb2gray`, numpy), with its pixel sampling switched off (a sample of at least the image's
-    pixel count keeps every pixel), exactly as in `calc_default_image_properties`;
+    area, brightness, RMS contrast and mean relative intensities. This script does not import
+    deepchecks (it needs numpy<2 and torch; this script's venv has numpy 2 and OpenCV 5): it
+    RE-IMPLEMENTS `calc_default_image_properties` with the functions deepchecks calls itself
+    (scikit-image's `rgb2gray`, numpy), with its pixel sampling switched off (a sample of at
+    least the image's pixel count keeps every pixel). deepchecks itself runs in its own venv
+    in scripts/gen_deepchecks_image_fixtures.py, which writes deepchecks.json from these
+    images; its every-pixel numbers equal this re-implementation's to 3e-16 relative. For
+    grey images this re-implementation spreads grey to R = G = B and gives 1/3 per relative
+    intensity, modelwatch's choice; deepchecks itself gives none;
   * PIL as whylogs uses it: `ImageStat.Stat(img.convert("HSV")).mean[1]` (saturation),
     `img.convert("L").entropy()` and `histogram()` (entropy, exposure shares), `getexif()`;
   * OpenCV: `cv2.Laplacian(grey, cv2.CV_64F).var()` (sharpness, deepchecks' `texture_level`
@@ -33,6 +37,9 @@ opencv-python-headless (any recent versions; the versions used are written to ex
     python3 -m venv /tmp/venv-image
     /tmp/venv-image/bin/pip install scikit-image pillow numpy opencv-python-headless
     /tmp/venv-image/bin/python scripts/gen_image_fixtures.py
+
+then regenerate deepchecks.json from the new images with deepchecks' own venv, as
+scripts/gen_deepchecks_image_fixtures.py describes.
 """
 
 import json
@@ -205,7 +212,8 @@ def rgb_pixels(path):
 
 
 def deepchecks_properties(rgb, grey_input):
-    """deepchecks' calc_default_image_properties without sampling (every pixel kept)."""
+    """A re-implementation of deepchecks' calc_default_image_properties without sampling
+    (every pixel kept); deepchecks' own numbers are in deepchecks.json."""
     height, width = rgb.shape[:2]
     flat = rgb.reshape(
         (-1, 1, 3)
