@@ -40,22 +40,20 @@ import os
 import shutil
 import sys
 import warnings
-from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_env import ROOT, ensure_reference_python  # noqa: E402
+from reference_env import ROOT, ensure_reference_python
 
 ensure_reference_python(need_evidently=True)
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import scipy  # noqa: E402
-from scipy import stats  # noqa: E402
-
-import evidently  # noqa: E402
-from evidently import DataDefinition, Dataset, Report  # noqa: E402
-from evidently.legacy.calculations.stattests.registry import _registered_stat_tests  # noqa: E402
-from evidently.presets import DataDriftPreset  # noqa: E402
+import evidently
+import numpy as np
+import pandas as pd
+import scipy
+from evidently import DataDefinition, Dataset, Report
+from evidently.legacy.calculations.stattests.registry import _registered_stat_tests
+from evidently.presets import DataDriftPreset
+from scipy import stats
 
 OUT_DIR = ROOT / "tests" / "fixtures" / "drift"
 DRIFT_SHARE = 0.5
@@ -325,7 +323,7 @@ def binary_columns(rng, n_ref, n_cur, equal_sizes_only=False):
 def method_case(method, builder, n_ref, n_cur, seed, **kwargs):
     rng = np.random.default_rng(seed)
     ref, cur, notes, types = builder(rng, n_ref, n_cur, **kwargs)
-    return dict(method=method, ref=ref, cur=cur, notes=notes, types=types)
+    return {"method": method, "ref": ref, "cur": cur, "notes": notes, "types": types}
 
 
 def case_g_test():
@@ -351,17 +349,17 @@ def case_rare(method, seed):
     cur_codes = np.concatenate([[8, 8], rng.integers(0, 5, n_cur - 2)])
     ref_cat = np.concatenate([["rare"], cats(rng, n_ref - 1, ["p", "q", "r"])])
     cur_cat = cats(rng, n_cur, ["p", "q", "r", "s"], [0.33, 0.33, 0.33, 0.01])
-    return dict(
-        method=method,
-        ref={"codes": ref_codes, "labels": ref_cat},
-        cur={"codes": cur_codes, "labels": cur_cat},
-        notes={
+    return {
+        "method": method,
+        "ref": {"codes": ref_codes, "labels": ref_cat},
+        "cur": {"codes": cur_codes, "labels": cur_cat},
+        "notes": {
             "codes": "numerical with <=20 distinct values; reference share of 9 is 1/12000 <= 1e-4, "
             "so zeros are filled with min/1e6",
             "labels": "categorical; 'rare' once in reference, 's' only in current",
         },
-        types={"codes": "numerical", "labels": "categorical"},
-    )
+        "types": {"codes": "numerical", "labels": "categorical"},
+    }
 
 
 def case_default_small():
@@ -409,7 +407,7 @@ def case_default_small():
         "integer codes as categorical -> chisquare",
         "categorical",
     )
-    return dict(method=None, ref=r, cur=c, notes=notes, types=types)
+    return {"method": None, "ref": r, "cur": c, "notes": notes, "types": types}
 
 
 def case_default_large():
@@ -471,7 +469,7 @@ def case_default_large():
         "900 reference values, 2 distinct -> z",
         "numerical",
     )
-    return dict(method=None, ref=r, cur=c, notes=notes, types=types)
+    return {"method": None, "ref": r, "cur": c, "notes": notes, "types": types}
 
 
 def case_type_inference():
@@ -516,7 +514,7 @@ def case_type_inference():
         np.array([f"v{i % (n_cur // 2)}" for i in range(n_cur)], dtype=object),
         "strings with distinct count exactly half the rows -> categorical (text needs more than half)",
     )
-    words = np.array("the quick brown fox jumps over lazy dog model drift data sensor".split())
+    words = np.array(["the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "model", "drift", "data", "sensor"])
     col(
         "s_text",
         np.array([" ".join(rng.choice(words, 6)) + f" #{i}" for i in range(n_ref)], dtype=object),
@@ -529,7 +527,7 @@ def case_type_inference():
     bcur = (rng.random(n_cur) < 0.5).astype(object)
     bcur[rng.choice(n_cur, 10, replace=False)] = None
     col("b_bool_missing", bref, bcur, "bool with missing values: pandas object dtype of bools -> unknown, skipped")
-    return dict(method=None, ref=r, cur=c, notes=notes, types=None, upcast=upcast)
+    return {"method": None, "ref": r, "cur": c, "notes": notes, "types": None, "upcast": upcast}
 
 
 def case_type_from_current():
@@ -561,7 +559,7 @@ def case_type_from_current():
         "strings, all distinct in reference (text), 20 distinct in current -> categorical",
     )
     col("f_float", rng.normal(0, 1, n_ref), rng.normal(0.1, 1, n_cur), "float64 -> numerical")
-    return dict(method=None, ref=r, cur=c, notes=notes, types=None)
+    return {"method": None, "ref": r, "cur": c, "notes": notes, "types": None}
 
 
 def case_column_method_types():
@@ -604,7 +602,7 @@ def case_column_method_types():
         + ("" if k in ("num_wasserstein", "num_psi", "cat_psi", "cat_jensenshannon") else " (not allowed by Evidently)")
         for k in r
     }
-    return dict(method=None, column_methods=methods, ref=r, cur=c, notes=notes, types=types)
+    return {"method": None, "column_methods": methods, "ref": r, "cur": c, "notes": notes, "types": types}
 
 
 def build_cases():
@@ -787,8 +785,8 @@ def write_case(name, case):
             "current_rows": len(cc),
             "reference_missing": int(rc.isna().sum()),
             "current_missing": int(cc.isna().sum()),
-            "reference_used": int(len(_clean(rc))),
-            "current_used": int(len(_clean(cc))),
+            "reference_used": len(_clean(rc)),
+            "current_used": len(_clean(cc)),
             "error": None,
             "note": case["notes"][col],
         }

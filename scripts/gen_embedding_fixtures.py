@@ -37,13 +37,13 @@ import sys
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_env import ROOT, ensure_reference_python  # noqa: E402
+from reference_env import ROOT, ensure_reference_python
 
 ensure_reference_python(need_evidently=True)
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from evidently.legacy.metrics.data_drift import embedding_drift_methods as edm  # noqa: E402
+import numpy as np
+import pandas as pd
+from evidently.legacy.metrics.data_drift import embedding_drift_methods as edm
 
 OUT = ROOT / "tests" / "fixtures" / "embeddings" / "cases.json"
 DISTANCES = ["euclidean", "cosine", "cityblock", "chebyshev"]

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_env import ROOT  # noqa: E402
+from reference_env import ROOT
 
 CORPUS = os.path.join(ROOT, "fuzz", "corpus")
 

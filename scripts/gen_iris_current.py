@@ -24,7 +24,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_env import ROOT  # noqa: E402
+from reference_env import ROOT
 
 try:
     import numpy as np
@@ -63,7 +63,7 @@ def main() -> None:
     petal_width = picked[:, 3] * 1.2 + 0.1 + rng.normal(0.0, 0.03, args.rows)
     values = np.column_stack([sepal, petal_length, np.maximum(petal_width, 0.1)])
 
-    start = dt.datetime(2024, 5, 1, 8, 0, 0, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2024, 5, 1, 8, 0, 0, tzinfo=dt.UTC)
     offsets = np.cumsum(rng.exponential(240.0, args.rows))
 
     with open(CURRENT, "w", newline="") as fh:

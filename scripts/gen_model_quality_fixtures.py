@@ -34,24 +34,25 @@ import os
 import shutil
 import sys
 import warnings
-from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_env import ROOT, ensure_reference_python  # noqa: E402
+from reference_env import ROOT, ensure_reference_python
 
 ensure_reference_python(need_evidently=True)
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import sklearn  # noqa: E402
-from sklearn import metrics as skm  # noqa: E402
-from sklearn.dummy import DummyClassifier, DummyRegressor  # noqa: E402
-
-import evidently  # noqa: E402
-from evidently.legacy.metrics import ClassificationQualityByClass, ClassificationQualityMetric  # noqa: E402
-from evidently.legacy.metrics import RegressionQualityMetric  # noqa: E402
-from evidently.legacy.pipeline.column_mapping import ColumnMapping  # noqa: E402
-from evidently.legacy.report import Report as LegacyReport  # noqa: E402
+import evidently
+import numpy as np
+import pandas as pd
+import sklearn
+from evidently.legacy.metrics import (
+    ClassificationQualityByClass,
+    ClassificationQualityMetric,
+    RegressionQualityMetric,
+)
+from evidently.legacy.pipeline.column_mapping import ColumnMapping
+from evidently.legacy.report import Report as LegacyReport
+from sklearn import metrics as skm
+from sklearn.dummy import DummyClassifier, DummyRegressor
 
 warnings.filterwarnings("ignore")
 OUT_DIR = ROOT / "tests" / "fixtures" / "model_quality"
@@ -109,7 +110,7 @@ def clf_metrics(y, pred, labels, pos, proba):
         fp = cm[:, i].sum() - tp
         fn = cm[i, :].sum() - tp
         tn = cm.sum() - tp - fp - fn
-        div = lambda a, b: a / b if b else None  # noqa: E731
+        div = lambda a, b: a / b if b else None
         out.update(tpr=div(tp, tp + fn), tnr=div(tn, tn + fp), fpr=div(fp, fp + tn), fnr=div(fn, fn + tp))
     else:
         out["precision"] = skm.precision_score(y, pred, average="macro", zero_division=0)
@@ -162,7 +163,7 @@ def roc_curves(y, labels, pos, proba):
                 "fpr": [float(v) for v in fpr],
                 "tpr": [float(v) for v in tpr],
                 "thresholds": [None if not math.isfinite(v) else float(v) for v in thr],
-                "points": int(len(fpr)),
+                "points": len(fpr),
             }
         )
     return out
@@ -188,7 +189,7 @@ def read_prediction(df, spec):
     if len(proba_cols) == 1:
         labels = sort_labels(list(dict.fromkeys(y)))
         pos = pos_given
-        neg = [lab for lab in labels if lab != pos][0]
+        neg = next(lab for lab in labels if lab != pos)
         p = df[proba_cols[0]].to_numpy(float)
         pred = np.where(p >= thr, pos, neg).astype(object)
         return y, pred, labels, pos, {pos: p, neg: 1.0 - p}
@@ -306,7 +307,7 @@ def reg_metrics(y, p):
     nz = np.abs(y) > EPS
     ape = 100.0 * ae[nz] / np.abs(y[nz])
     return {
-        "rows": int(len(y)),
+        "rows": len(y),
         "mean_error": float(np.mean(e)),
         "error_std": clean(np.std(e, ddof=1)) if len(e) > 1 else None,
         "mae": float(skm.mean_absolute_error(y, p)),

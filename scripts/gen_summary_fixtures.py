@@ -40,19 +40,17 @@ import os
 import shutil
 import sys
 import warnings
-from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_env import ROOT, ensure_reference_python  # noqa: E402
+from reference_env import ROOT, ensure_reference_python
 
 ensure_reference_python(need_evidently=True)
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-import evidently  # noqa: E402
-from evidently import DataDefinition, Dataset, Report  # noqa: E402
-from evidently.presets import DataSummaryPreset  # noqa: E402
+import evidently
+import numpy as np
+import pandas as pd
+from evidently import DataDefinition, Dataset, Report
+from evidently.presets import DataSummaryPreset
 
 warnings.filterwarnings("ignore")
 OUT_DIR = ROOT / "tests" / "fixtures" / "summary"

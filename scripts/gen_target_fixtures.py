@@ -36,20 +36,19 @@ import sys
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from reference_env import ROOT, ensure_reference_python  # noqa: E402
+from reference_env import ROOT, ensure_reference_python
 
 ensure_reference_python(need_evidently=True)
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import scipy  # noqa: E402
-
-import evidently  # noqa: E402
-from evidently.legacy.calculations.stattests.registry import _registered_stat_tests  # noqa: E402
-from evidently.legacy.metric_preset import TargetDriftPreset  # noqa: E402
-from evidently.legacy.metrics import ColumnDriftMetric  # noqa: E402
-from evidently.legacy.pipeline.column_mapping import ColumnMapping  # noqa: E402
-from evidently.legacy.report import Report  # noqa: E402
+import evidently
+import numpy as np
+import pandas as pd
+import scipy
+from evidently.legacy.calculations.stattests.registry import _registered_stat_tests
+from evidently.legacy.metric_preset import TargetDriftPreset
+from evidently.legacy.metrics import ColumnDriftMetric
+from evidently.legacy.pipeline.column_mapping import ColumnMapping
+from evidently.legacy.report import Report
 
 OUT_DIR = ROOT / "tests" / "fixtures" / "target"
 
