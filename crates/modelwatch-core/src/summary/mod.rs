@@ -182,7 +182,7 @@ pub enum Value {
     Label(String),
     /// A value of a boolean column, serialized as JSON `true` / `false`.
     Bool(bool),
-    /// Microseconds since the Unix epoch (UTC), serialized by [`format_datetime_us`].
+    /// Microseconds since the Unix epoch (UTC), serialized by [`crate::time::format_us`].
     Datetime(i64),
 }
 

@@ -25,7 +25,7 @@
 //!
 //! How it is computed: the kernel sums take the squared distances as `‖a‖² + ‖b‖² - 2 a·b`
 //! (clamped at 0), as scikit-learn does, with the inner products of blocks of rows from one
-//! matrix product each ([`kernel_row_sums`]); the median heuristic and the bootstrap sum
+//! matrix product each; the median heuristic and the bootstrap sum
 //! `Σ (a_k - b_k)²` directly. The two forms agree to rounding. The statistic costs
 //! `O((m + n)² d)` time as in Evidently, but runs in bounded memory (Evidently builds the
 //! `(m + n)²` kernel matrix); the bootstrap keeps the reference kernel matrix only up to
