@@ -86,13 +86,6 @@ pub(crate) struct ExactMoments {
 }
 
 impl ExactMoments {
-    /// Adds one value.
-    #[inline]
-    pub(crate) fn add(&mut self, value: i64) {
-        self.sum += i128::from(value);
-        self.sum_sq += i128::from(value * value);
-    }
-
     /// Adds a block of values given by their sum and sum of squares.
     #[inline]
     pub(crate) fn add_sums(&mut self, sum: i64, sum_sq: i64) {
