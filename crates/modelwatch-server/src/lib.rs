@@ -70,8 +70,10 @@ pub struct AppState {
     /// shows their thumbnails); empty until a snapshot is taken after start.
     pub(crate) image_examples:
         RwLock<HashMap<String, Vec<service::image_examples::WindowExamples>>>,
-    /// Held while a project is stored and installed, so that two saves of one project
-    /// cannot leave the store holding one and memory the other.
+    /// Held by every change of a project (create, new settings, new reference, delete) from
+    /// reading what it keeps of the old one to installing the new, so that two changes never
+    /// interleave: one cannot revert the other's reference, leave thumbnails on another
+    /// reference, or bring back a deleted project. Changes are rare; one at a time is cheap.
     saving: std::sync::Mutex<()>,
     /// The request, ingestion and run counters that `/metrics` reports.
     pub recorder: Recorder,
@@ -221,17 +223,21 @@ impl AppState {
             .insert(project.name.clone(), Arc::new(project));
     }
 
-    /// Runs `store` (which persists `project`) and, when it succeeds, installs `project`,
-    /// one save at a time. With `forget_examples` (the reference or the thumbnails
-    /// changed) the example images of the project's latest snapshot are forgotten: they
-    /// name rows of the reference they were chosen from.
+    /// The lock every change of a project holds from start to end (see the field).
+    pub(crate) fn saving(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.saving.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `store` (which persists `project`) and, when it succeeds, installs `project`;
+    /// the caller holds [`AppState::saving`]. With `forget_examples` (the reference or the
+    /// thumbnails changed) the example images of the project's latest snapshot are
+    /// forgotten: they name rows of the reference they were chosen from.
     pub(crate) fn store_and_install(
         &self,
         project: Project,
         store: impl FnOnce() -> Result<(), store::StoreError>,
         forget_examples: bool,
     ) -> Result<(), store::StoreError> {
-        let _saving = self.saving.lock().unwrap_or_else(|p| p.into_inner());
         store()?;
         let name = project.name.clone();
         let mut projects = self.projects.write().unwrap_or_else(|p| p.into_inner());

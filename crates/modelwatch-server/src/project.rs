@@ -268,15 +268,26 @@ pub struct Project {
     column_index: ColumnIndex,
 }
 
+/// How a project's reference bytes are judged when the project is built.
+#[derive(Debug, Clone, Copy)]
+pub enum ReferenceRules<'a> {
+    /// A reference being uploaded: a vector column that cannot be read refuses it, and its
+    /// base64 images are held to `limits.image_bytes` and `limits.image_pixels`.
+    Upload(&'a Limits),
+    /// A reference accepted earlier, read back from the store: it is not held to limits set
+    /// since (a vector column that cannot be read is left out with a warning, images get the
+    /// default pixel limit and no byte limit), so a restart neither fails nor changes it.
+    Stored,
+}
+
 impl Project {
-    /// Builds a project from settings and, when uploaded, the reference bytes; the
-    /// reference's base64 images are held to `limits.image_bytes` and
-    /// `limits.image_pixels`.
+    /// Builds a project from settings and, when there is one, the reference bytes, judged
+    /// by `rules`.
     pub fn new(
         name: String,
         config: ProjectConfig,
         reference: Option<(&[u8], Format)>,
-        limits: &Limits,
+        rules: ReferenceRules<'_>,
         created_us: i64,
         updated_us: i64,
     ) -> Result<Self, ProjectError> {
@@ -286,18 +297,33 @@ impl Project {
             Some((bytes, format)) => {
                 let read =
                     modelwatch_io::read_table_bytes_with_vectors(bytes, format, "reference", None)?;
-                // A vector column the reader could not take is left out of its table; a
+                // A vector column the reader could not take is left out of its table; a new
                 // reference missing it would make every window's copy of it unknown.
                 if let Some(v) = read.vectors.iter().find(|v| v.error.is_some()) {
-                    return Err(ProjectError::Invalid {
-                        what: "reference".into(),
-                        message: format!(
-                            "the vector column `{}` cannot be read: {}",
-                            v.name,
-                            v.error.as_deref().unwrap_or_default()
-                        ),
-                    });
+                    let message = format!(
+                        "the vector column `{}` cannot be read: {}",
+                        v.name,
+                        v.error.as_deref().unwrap_or_default()
+                    );
+                    if let ReferenceRules::Upload(_) = rules {
+                        return Err(ProjectError::Invalid {
+                            what: "reference".into(),
+                            message,
+                        });
+                    }
+                    tracing::warn!(project = %name, "stored reference: {message}; left out");
                 }
+                let stored_limits;
+                let limits = match rules {
+                    ReferenceRules::Upload(limits) => limits,
+                    ReferenceRules::Stored => {
+                        stored_limits = Limits {
+                            image_bytes: usize::MAX,
+                            ..Limits::default()
+                        };
+                        &stored_limits
+                    }
+                };
                 let table = describe_reference_images(read.table, &config.columns.images, limits)?;
                 if table.rows() == 0 {
                     return Err(ProjectError::Invalid {
@@ -574,7 +600,7 @@ mod tests {
             "p".into(),
             config,
             Some((csv, Format::Csv)),
-            &Limits::default(),
+            ReferenceRules::Upload(&Limits::default()),
             0,
             0,
         )
@@ -619,7 +645,7 @@ mod tests {
             "p".into(),
             config,
             Some((csv.as_bytes(), Format::Csv)),
-            &Limits::default(),
+            ReferenceRules::Upload(&Limits::default()),
             0,
             0,
         )
@@ -649,7 +675,7 @@ mod tests {
             "q".into(),
             config,
             Some((csv.as_bytes(), Format::Csv)),
-            &Limits::default(),
+            ReferenceRules::Upload(&Limits::default()),
             0,
             0,
         );
@@ -663,7 +689,7 @@ mod tests {
             "p".into(),
             ProjectConfig::default(),
             Some((jsonl, Format::JsonLines)),
-            &Limits::default(),
+            ReferenceRules::Upload(&Limits::default()),
             0,
             0,
         )
@@ -675,6 +701,19 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("different lengths"), "{e}");
+        // The same reference read back from the store (accepted before this check existed)
+        // still builds its project: a restart does not fail on it.
+        let p = Project::new(
+            "p".into(),
+            ProjectConfig::default(),
+            Some((jsonl, Format::JsonLines)),
+            ReferenceRules::Stored,
+            0,
+            0,
+        )
+        .unwrap();
+        let names: Vec<&str> = p.reference.as_ref().unwrap().column_names().collect();
+        assert_eq!(names, ["a"]);
     }
 
     #[test]
@@ -697,7 +736,7 @@ mod tests {
                 "p".into(),
                 config.clone(),
                 Some((csv.as_bytes(), Format::Csv)),
-                limits,
+                ReferenceRules::Upload(limits),
                 0,
                 0,
             )
@@ -739,7 +778,7 @@ mod tests {
                 "p".into(),
                 config,
                 Some((jsonl, Format::JsonLines)),
-                &Limits::default(),
+                ReferenceRules::Upload(&Limits::default()),
                 0,
                 0,
             )
@@ -780,7 +819,7 @@ mod tests {
             "p".into(),
             config,
             Some((csv, Format::Csv)),
-            &Limits::default(),
+            ReferenceRules::Upload(&Limits::default()),
             0,
             0,
         )

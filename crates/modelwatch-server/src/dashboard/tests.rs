@@ -16,7 +16,7 @@ fn project(name: &str) -> Project {
         name.to_string(),
         ProjectConfig::default(),
         Some((csv.as_bytes(), modelwatch_io::Format::Csv)),
-        &crate::config::Limits::default(),
+        crate::project::ReferenceRules::Upload(&crate::config::Limits::default()),
         0,
         0,
     )

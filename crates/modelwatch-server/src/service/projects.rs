@@ -7,7 +7,7 @@ use modelwatch_io::Format;
 
 use super::ServiceError;
 use crate::config::Limits;
-use crate::project::{Project, ProjectConfig};
+use crate::project::{Project, ProjectConfig, ReferenceRules};
 use crate::store::{ProjectRecord, ThumbnailChange};
 use crate::{now_us, AppState};
 
@@ -36,12 +36,24 @@ pub fn save(
     reference: Option<(Vec<u8>, Format)>,
     new_reference: bool,
 ) -> Result<Arc<Project>, ServiceError> {
+    let _saving = state.saving();
+    save_locked(state, name, config, reference, new_reference)
+}
+
+/// [`save`] by a caller that holds [`AppState::saving`].
+fn save_locked(
+    state: &AppState,
+    name: String,
+    config: ProjectConfig,
+    reference: Option<(Vec<u8>, Format)>,
+    new_reference: bool,
+) -> Result<Arc<Project>, ServiceError> {
     let thumbnails = new_reference.then(Vec::new);
     save_with_thumbnails(state, name, config, reference, thumbnails)
 }
 
 /// [`save`], with the reference thumbnails of a new reference (`Some`; `None` keeps the
-/// stored reference and its thumbnails).
+/// stored reference and its thumbnails); the caller holds [`AppState::saving`].
 fn save_with_thumbnails(
     state: &AppState,
     name: String,
@@ -58,11 +70,16 @@ fn save_with_thumbnails(
     }
     let now = now_us();
     let created = state.project(&name).map_or(now, |p| p.created_us);
+    let rules = if new_reference {
+        ReferenceRules::Upload(limits)
+    } else {
+        ReferenceRules::Stored
+    };
     let project = Project::new(
         name.clone(),
         config.clone(),
         reference.as_ref().map(|(b, f)| (b.as_slice(), *f)),
-        limits,
+        rules,
         created,
         now,
     )?;
@@ -82,9 +99,12 @@ fn save_with_thumbnails(
         updated_us: now,
     };
     // Thumbnails show rows of the reference they were taken from, so they are written in
-    // the project's own transaction; with `thumbnails` off none is kept, old ones included.
+    // the project's own transaction; turning `thumbnails` off deletes the ones kept (once:
+    // the delete looks at every event of the project, so it is not repeated on every save
+    // of a project whose thumbnails were already off).
+    let thumbnails_were_on = state.project(&name).is_none_or(|p| p.config.thumbnails);
     let change = match new_reference_thumbnails {
-        _ if !config.thumbnails => ThumbnailChange::DeleteAll,
+        _ if !config.thumbnails && thumbnails_were_on => ThumbnailChange::DeleteAll,
         Some(list) => ThumbnailChange::ReplaceReference(list),
         None => ThumbnailChange::Keep,
     };
@@ -160,10 +180,11 @@ pub fn create(
     config: ProjectConfig,
     reference: Option<(Vec<u8>, Format)>,
 ) -> Result<Arc<Project>, ServiceError> {
+    let _saving = state.saving();
     if state.project(&name).is_some() {
         return Err(ServiceError::ProjectExists(name));
     }
-    save(state, name, config, reference, true)
+    save_locked(state, name, config, reference, true)
 }
 
 /// The stored reference of a project, if it has one.
@@ -185,8 +206,9 @@ pub fn update(
     name: String,
     config: ProjectConfig,
 ) -> Result<Arc<Project>, ServiceError> {
+    let _saving = state.saving();
     let reference = stored_reference(state, &name)?;
-    save(state, name, config, reference, false)
+    save_locked(state, name, config, reference, false)
 }
 
 /// Replaces a project's reference data, keeping its settings.
@@ -196,11 +218,12 @@ pub fn replace_reference(
     reference: Vec<u8>,
     format: Format,
 ) -> Result<Arc<Project>, ServiceError> {
+    let _saving = state.saving();
     let existing = state
         .project(&name)
         .ok_or_else(|| ServiceError::NoProject(name.clone()))?;
     let config = existing.config.clone();
-    save(state, name, config, Some((reference, format)), true)
+    save_locked(state, name, config, Some((reference, format)), true)
 }
 
 /// What reading a zip reference found, for the answer to its upload.
@@ -226,6 +249,7 @@ pub fn save_zip_reference(
     bytes: &[u8],
     create: bool,
 ) -> Result<(Arc<Project>, ZipSummary), ServiceError> {
+    let _saving = state.saving();
     let existing = state.project(&name);
     if create && existing.is_some() {
         return Err(ServiceError::ProjectExists(name));
@@ -235,7 +259,7 @@ pub fn save_zip_reference(
         None if create => ProjectConfig::default(),
         None => return Err(ServiceError::NoProject(name)),
     };
-    save_with_zip(state, name, config, bytes)
+    save_with_zip_locked(state, name, config, bytes)
 }
 
 /// Builds, stores and installs a project with `config` whose reference is a zip of images:
@@ -243,6 +267,17 @@ pub fn save_zip_reference(
 /// added to `columns.images`, when it names none), stored as JSON Lines, with the
 /// thumbnails of the first images.
 pub fn save_with_zip(
+    state: &AppState,
+    name: String,
+    config: ProjectConfig,
+    bytes: &[u8],
+) -> Result<(Arc<Project>, ZipSummary), ServiceError> {
+    let _saving = state.saving();
+    save_with_zip_locked(state, name, config, bytes)
+}
+
+/// [`save_with_zip`] by a caller that holds [`AppState::saving`].
+fn save_with_zip_locked(
     state: &AppState,
     name: String,
     mut config: ProjectConfig,
@@ -280,6 +315,7 @@ pub fn save_with_zip(
 
 /// Deletes a project with its events and snapshots, and forgets it.
 pub fn delete(state: &AppState, name: &str) -> Result<(), ServiceError> {
+    let _saving = state.saving();
     if state.project(name).is_none() {
         return Err(ServiceError::NoProject(name.to_string()));
     }
@@ -300,7 +336,7 @@ pub fn restore(state: &AppState, record: ProjectRecord) -> Result<(), ServiceErr
         record.name,
         config,
         reference,
-        &state.config.limits,
+        ReferenceRules::Stored,
         record.created_us,
         record.updated_us,
     )?;

@@ -41,9 +41,9 @@ fn grey_row(rgb: &RgbImage, y: usize, out: &mut [i64]) {
     }
 }
 
-/// Pixels whose Laplacian sums are kept in `i64` before joining the 128-bit totals: a
-/// Laplacian of the luminance times 10,000 is at most 20,400,000 in size, its square 4.2e14,
-/// and 16,384 of those stay below `i64::MAX` (9.2e18).
+/// Pixels whose Laplacian sums are kept in `i64` before joining the 128-bit totals: the
+/// luminance times 10,000 is at most 2,550,000, so a Laplacian is at most 10,200,000 in size
+/// and its square 1.04e14; 16,384 of those (1.7e18) stay below `i64::MAX` (9.2e18).
 const BLOCK_PIXELS: usize = 16_384;
 
 /// The variance of the Laplacian of the luminance grey of an image with at least one pixel.

@@ -177,7 +177,8 @@ fn kernel_row_sums(
                 // `b_block` `cols` rows of `dim` values read as a `dim` x `cols` matrix
                 // (stride 1 down a column, `dim` across), and `products` has room for the
                 // `rows` x `cols` result with row stride `cols`; every index dgemm forms lies
-                // inside these slices, which do not overlap.
+                // inside these slices. The two inputs may be the same rows (the sums within
+                // one side) and are only read; `products` is written and aliases neither.
                 unsafe {
                     matrixmultiply::dgemm(
                         rows,
