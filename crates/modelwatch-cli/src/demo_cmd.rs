@@ -290,62 +290,99 @@ fn send(
     Ok(text)
 }
 
-/// Creates (or resets the settings of) the `iris` project and uploads its reference.
-fn create_project(agent: &ureq::Agent, api: &str, args: &DemoArgs) -> anyhow::Result<()> {
+/// Creates (or resets the settings of) the project `name` with `columns` and `presets`, the
+/// demo's schedule, and uploads its reference (`content_type`, `body`).
+fn put_project(
+    agent: &ureq::Agent,
+    api: &str,
+    args: &DemoArgs,
+    name: &str,
+    (columns, presets, min_rows): (serde_json::Value, &[&str], u32),
+    (content_type, body): (&str, &[u8]),
+) -> anyhow::Result<()> {
     let settings = json!({
-        "columns": {"target": "species", "prediction": "prediction"},
-        "presets": ["drift", "summary", "classification"],
+        "columns": columns,
+        "presets": presets,
         "schedule": {
             "interval": humantime::format_duration(args.interval).to_string(),
             "window": humantime::format_duration(args.window).to_string(),
-            "min_rows": 20,
+            "min_rows": min_rows,
         },
     });
+    let url = format!("{api}/projects/{name}");
     send(
         agent,
         "PUT",
-        &format!("{api}/projects/iris"),
+        &url,
         "application/json",
         settings.to_string().as_bytes(),
     )?;
     send(
         agent,
         "PUT",
-        &format!("{api}/projects/iris/reference"),
-        "text/csv",
-        reference_csv(&iris_rows()).as_bytes(),
+        &format!("{url}/reference"),
+        content_type,
+        body,
     )?;
     Ok(())
+}
+
+/// Creates (or resets the settings of) the `iris` project and uploads its reference.
+fn create_project(agent: &ureq::Agent, api: &str, args: &DemoArgs) -> anyhow::Result<()> {
+    let columns = json!({"target": "species", "prediction": "prediction"});
+    let reference = reference_csv(&iris_rows());
+    put_project(
+        agent,
+        api,
+        args,
+        "iris",
+        (columns, &["drift", "summary", "classification"], 20),
+        ("text/csv", reference.as_bytes()),
+    )
 }
 
 /// Creates (or resets the settings of) the `photos` project and uploads its reference, a
 /// zip of the old camera's photos.
 fn create_photos_project(agent: &ureq::Agent, api: &str, args: &DemoArgs) -> anyhow::Result<()> {
-    let settings = json!({
-        "columns": {"images": ["photo"], "prediction": "prediction"},
-        "presets": ["drift", "summary"],
-        "schedule": {
-            "interval": humantime::format_duration(args.interval).to_string(),
-            "window": humantime::format_duration(args.window).to_string(),
-            "min_rows": 10,
-        },
-    });
-    send(
-        agent,
-        "PUT",
-        &format!("{api}/projects/photos"),
-        "application/json",
-        settings.to_string().as_bytes(),
-    )?;
+    let columns = json!({"images": ["photo"], "prediction": "prediction"});
     let zip = crate::demo_photos::reference_zip(args.seed, REFERENCE_PHOTOS)?;
-    send(
+    put_project(
         agent,
-        "PUT",
-        &format!("{api}/projects/photos/reference"),
-        "application/zip",
-        &zip,
-    )?;
-    Ok(())
+        api,
+        args,
+        "photos",
+        (columns, &["drift", "summary"], 10),
+        ("application/zip", &zip),
+    )
+}
+
+/// What became of a batch a client posted.
+enum Posted {
+    /// The server stored it.
+    Stored,
+    /// It failed while the demo runs: counted in `errors` and said on standard error.
+    Failed,
+    /// It failed because the demo is stopping: the client should end.
+    Stopping,
+}
+
+/// Posts `items` as one JSON array to `url`.
+fn post_batch(
+    agent: &ureq::Agent,
+    url: &str,
+    items: Vec<serde_json::Value>,
+    (stop, errors, client): (&AtomicBool, &mut u64, &str),
+) -> Posted {
+    let body = serde_json::Value::Array(items).to_string();
+    match send(agent, "POST", url, "application/json", body.as_bytes()) {
+        Ok(_) => Posted::Stored,
+        Err(_) if stop.load(Ordering::SeqCst) => Posted::Stopping,
+        Err(e) => {
+            *errors += 1;
+            eprintln!("{client}: {e}");
+            Posted::Failed
+        }
+    }
 }
 
 /// The photo client: photos at `photo_rate` per second, until `stop`.
@@ -372,16 +409,16 @@ fn run_photo_client(api: String, args: &DemoArgs, stop: &AtomicBool) {
                 }
             }
         }
-        if !batch.is_empty() {
-            let body = serde_json::Value::Array(batch).to_string();
-            match send(&agent, "POST", &url, "application/json", body.as_bytes()) {
-                Ok(_) => {}
-                Err(e) if !stop.load(Ordering::SeqCst) => {
-                    errors += 1;
-                    eprintln!("demo photo client: {e}");
-                }
-                Err(_) => break,
-            }
+        let posted = (!batch.is_empty()).then(|| {
+            post_batch(
+                &agent,
+                &url,
+                batch,
+                (stop, &mut errors, "demo photo client"),
+            )
+        });
+        if let Some(Posted::Stopping) = posted {
+            break;
         }
         std::thread::sleep(Duration::from_millis(250));
     }
@@ -413,20 +450,15 @@ fn run_client(api: String, args: &DemoArgs, stop: &AtomicBool) {
             batch.push(g.event);
         }
         if !batch.is_empty() {
-            let body = serde_json::Value::Array(batch).to_string();
-            match send(
+            match post_batch(
                 &agent,
-                "POST",
                 &events_url,
-                "application/json",
-                body.as_bytes(),
+                batch,
+                (stop, &mut errors, "demo client"),
             ) {
-                Ok(_) => events = traffic.sent,
-                Err(e) if !stop.load(Ordering::SeqCst) => {
-                    errors += 1;
-                    eprintln!("demo client: {e}");
-                }
-                Err(_) => break,
+                Posted::Stored => events = traffic.sent,
+                Posted::Failed => {}
+                Posted::Stopping => break,
             }
         }
         let mut ready = Vec::new();
@@ -436,20 +468,15 @@ fn run_client(api: String, args: &DemoArgs, stop: &AtomicBool) {
         }
         if !ready.is_empty() {
             let n = ready.len() as u64;
-            let body = serde_json::Value::Array(ready).to_string();
-            match send(
+            match post_batch(
                 &agent,
-                "POST",
                 &labels_url,
-                "application/json",
-                body.as_bytes(),
+                ready,
+                (stop, &mut errors, "demo client"),
             ) {
-                Ok(_) => labels += n,
-                Err(e) if !stop.load(Ordering::SeqCst) => {
-                    errors += 1;
-                    eprintln!("demo client: {e}");
-                }
-                Err(_) => break,
+                Posted::Stored => labels += n,
+                Posted::Failed => {}
+                Posted::Stopping => break,
             }
         }
         if now >= next_note {
