@@ -133,16 +133,40 @@ impl EmbeddingMethodSetting {
             )
         })?;
         let name = method.name();
-        let refuse = |param: &str| {
-            Err(format!(
-                "the `{name}` method takes no `{param}` (it is a parameter of {})",
-                match param {
-                    "dist" => "`distance`",
-                    "component_stattest_threshold" => "`ratio`",
-                    _ => "`distance`, `mmd` and `model`",
-                }
-            ))
-        };
+        // Which parameters each method takes: `dist` is `distance`'s, the component threshold
+        // `ratio`'s, and the bootstrap (with its quantile) every method's but `ratio`.
+        let given = [
+            (
+                "dist",
+                self.dist.is_some(),
+                name == "distance",
+                "`distance`",
+            ),
+            (
+                "component_stattest_threshold",
+                self.component_stattest_threshold.is_some(),
+                name == "ratio",
+                "`ratio`",
+            ),
+            (
+                "bootstrap",
+                self.bootstrap.is_some(),
+                name != "ratio",
+                "`distance`, `mmd` and `model`",
+            ),
+            (
+                "quantile_probability",
+                self.quantile_probability.is_some(),
+                name != "ratio",
+                "`distance`, `mmd` and `model`",
+            ),
+        ];
+        if let Some((param, _, _, owners)) = given.iter().find(|(_, set, takes, _)| *set && !takes)
+        {
+            return Err(format!(
+                "the `{name}` method takes no `{param}` (it is a parameter of {owners})"
+            ));
+        }
         if let Some(t) = self.threshold {
             if !t.is_finite() || t < 0.0 {
                 return Err(format!("threshold must be a finite number >= 0, got {t}"));
@@ -165,6 +189,15 @@ impl EmbeddingMethodSetting {
         if self.pca_components == Some(0) {
             return Err("pca_components must be at least 1".into());
         }
+        // The parameters were checked above; each method takes the ones it has.
+        macro_rules! bootstrapped {
+            ($p:expr) => {{
+                $p.threshold = self.threshold.unwrap_or($p.threshold);
+                $p.bootstrap = self.bootstrap.unwrap_or($p.bootstrap);
+                $p.quantile_probability =
+                    self.quantile_probability.unwrap_or($p.quantile_probability);
+            }};
+        }
         match &mut method {
             EmbeddingMethod::Distance(p) => {
                 if let Some(d) = &self.dist {
@@ -174,53 +207,16 @@ impl EmbeddingMethodSetting {
                         )
                     })?;
                 }
-                if self.component_stattest_threshold.is_some() {
-                    return refuse("component_stattest_threshold");
-                }
-                p.threshold = self.threshold.unwrap_or(p.threshold);
-                p.bootstrap = self.bootstrap.unwrap_or(p.bootstrap);
-                p.quantile_probability =
-                    self.quantile_probability.unwrap_or(p.quantile_probability);
+                bootstrapped!(p);
             }
             EmbeddingMethod::Ratio(p) => {
-                if self.dist.is_some() {
-                    return refuse("dist");
-                }
-                if self.bootstrap.is_some() {
-                    return refuse("bootstrap");
-                }
-                if self.quantile_probability.is_some() {
-                    return refuse("quantile_probability");
-                }
                 p.threshold = self.threshold.unwrap_or(p.threshold);
                 p.component_threshold = self
                     .component_stattest_threshold
                     .unwrap_or(p.component_threshold);
             }
-            EmbeddingMethod::Mmd(p) => {
-                if self.dist.is_some() {
-                    return refuse("dist");
-                }
-                if self.component_stattest_threshold.is_some() {
-                    return refuse("component_stattest_threshold");
-                }
-                p.threshold = self.threshold.unwrap_or(p.threshold);
-                p.bootstrap = self.bootstrap.unwrap_or(p.bootstrap);
-                p.quantile_probability =
-                    self.quantile_probability.unwrap_or(p.quantile_probability);
-            }
-            EmbeddingMethod::Model(p) => {
-                if self.dist.is_some() {
-                    return refuse("dist");
-                }
-                if self.component_stattest_threshold.is_some() {
-                    return refuse("component_stattest_threshold");
-                }
-                p.threshold = self.threshold.unwrap_or(p.threshold);
-                p.bootstrap = self.bootstrap.unwrap_or(p.bootstrap);
-                p.quantile_probability =
-                    self.quantile_probability.unwrap_or(p.quantile_probability);
-            }
+            EmbeddingMethod::Mmd(p) => bootstrapped!(p),
+            EmbeddingMethod::Model(p) => bootstrapped!(p),
         }
         Ok((method, self.pca_components))
     }
