@@ -44,11 +44,6 @@ pub struct ImageRules {
 }
 
 impl ImageRules {
-    /// Whether `key` is an image column.
-    pub fn is_image(&self, key: &str) -> bool {
-        self.columns.iter().any(|c| c == key)
-    }
-
     /// Checks an image's size: more than `max_bytes` is the row's rejection reason.
     pub fn check_size(&self, column: &str, bytes: usize) -> Result<(), String> {
         if bytes > self.max_bytes {
@@ -67,24 +62,10 @@ impl ImageRules {
         let text = match value {
             Value::Null => return Ok(None),
             Value::String(s) => s,
-            Value::Number(_) => {
-                return Err(format!(
-                    "column `{column}` (image): expected base64 text or a data: URI, got a number"
-                ))
-            }
-            Value::Bool(_) => {
-                return Err(format!(
-                    "column `{column}` (image): expected base64 text or a data: URI, got a boolean"
-                ))
-            }
-            Value::Array(_) | Value::Object(_) => {
+            other => {
                 return Err(format!(
                     "column `{column}` (image): expected base64 text or a data: URI, got {}",
-                    if value.is_array() {
-                        "an array"
-                    } else {
-                        "an object"
-                    }
+                    super::kind(other)
                 ))
             }
         };
@@ -277,10 +258,11 @@ pub fn expand_vector(
             n.saturating_sub(1)
         ));
     }
+    let prefix = format!("{key}.");
     for (i, item) in items.into_iter().enumerate() {
         match item {
             Value::Number(_) | Value::Null => {
-                values.insert(format!("{key}.{i}"), item);
+                values.insert(modelwatch_core::schema::component_name(&prefix, i), item);
             }
             other => {
                 return Err(format!(

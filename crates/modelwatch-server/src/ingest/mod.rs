@@ -26,7 +26,7 @@ use crate::store::NewEvent;
 
 pub use csv_body::csv_size;
 pub use images::{ImageFailures, ImageRules};
-pub use rows::{for_each_row, jsonl_shape, split_rows, RowLimits};
+pub use rows::{for_each_row, split_rows, RowLimits};
 
 /// Keys with a meaning of their own.
 pub const RESERVED_KEYS: [&str; 5] = ["id", "timestamp", "latency_seconds", "status", "error"];
@@ -169,7 +169,7 @@ impl BodyError {
     }
 }
 
-fn kind(v: &Value) -> &'static str {
+pub(super) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -287,11 +287,6 @@ impl<'a> EventRules<'a> {
             vectors: images::vector_lengths(project.schema.iter().map(|c| c.name.as_str())),
             max_keys: limits.max_event_keys(),
         }
-    }
-
-    /// How the project's images are read.
-    pub fn images(&self) -> &ImageRules {
-        &self.images
     }
 
     /// The schema's column named `name`.

@@ -57,60 +57,6 @@ pub fn split_rows(
     Ok(rows)
 }
 
-/// The non-blank lines of a JSON Lines body and the distinct keys of their objects (no
-/// more than `max_keys + 1` of them are gathered: enough to tell the body is too wide),
-/// read without building any value. A line that is not an object adds no key.
-pub fn jsonl_shape(body: &[u8], max_keys: usize) -> (usize, usize) {
-    let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(body);
-    let mut keys = std::collections::HashSet::new();
-    let mut lines = 0;
-    for line in body.split(|&b| b == b'\n') {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        lines += 1;
-        let mut de = serde_json::Deserializer::from_slice(line);
-        let _ = KeySet {
-            keys: &mut keys,
-            cap: max_keys + 1,
-        }
-        .deserialize(&mut de);
-    }
-    (lines, keys.len())
-}
-
-/// Gathers an object's keys into a set (up to `cap` of them) without keeping its values.
-struct KeySet<'a> {
-    keys: &'a mut std::collections::HashSet<String>,
-    cap: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for KeySet<'_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySet<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            if self.keys.len() < self.cap {
-                self.keys.insert(key);
-            }
-            map.next_value::<IgnoredAny>()?;
-        }
-        Ok(())
-    }
-}
-
 /// One JSON object, or an array of them, streamed. A body of several objects one per line
 /// sent as `application/json` is read as JSON Lines.
 fn json_body(
@@ -342,15 +288,6 @@ mod tests {
 
     fn rows(body: &str, format: BodyFormat) -> Result<Vec<RowResult>, BodyError> {
         split_rows(body.as_bytes(), format, &LIMITS)
-    }
-
-    #[test]
-    fn a_json_lines_body_is_measured_by_its_lines_and_distinct_keys() {
-        let body = "\u{feff}{\"a\": 1, \"b\": [1, {\"c\": 2}]}\n\n{\"a\": 2, \"d\": 1}\n[1]\n";
-        assert_eq!(jsonl_shape(body.as_bytes(), 10), (3, 3));
-        // Past the cap the keys stop being gathered.
-        assert_eq!(jsonl_shape(body.as_bytes(), 1), (3, 2));
-        assert_eq!(jsonl_shape(b"", 10), (0, 0));
     }
 
     #[test]
