@@ -38,6 +38,7 @@ use super::mt19937::LegacyRandomState;
 use super::{
     check_pair, percentile_linear, EmbeddingDrift, EmbeddingError, Vectors, BOOTSTRAP_ROUNDS,
 };
+use crate::model_quality::classification::roc_auc;
 
 /// Gradient steps of the logistic regression.
 pub const ITERATIONS: usize = 200;
@@ -70,33 +71,6 @@ impl Default for ModelParams {
             seed: 42,
         }
     }
-}
-
-/// ROC AUC of `scores` for `labels` (`true` = positive): the share of (positive, negative)
-/// pairs ranked correctly, ties counting one half. `None` when a class is missing.
-pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
-    let mut order: Vec<usize> = (0..scores.len()).collect();
-    order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
-    let positives = labels.iter().filter(|&&l| l).count();
-    let negatives = labels.len() - positives;
-    if positives == 0 || negatives == 0 {
-        return None;
-    }
-    // Sum of the (1-based, tie-averaged) ranks of the positives.
-    let mut rank_sum = 0.0;
-    let mut start = 0;
-    while start < order.len() {
-        let mut end = start + 1;
-        while end < order.len() && scores[order[end]] == scores[order[start]] {
-            end += 1;
-        }
-        let average_rank = (start + 1 + end) as f64 / 2.0;
-        let tied_positives = order[start..end].iter().filter(|&&i| labels[i]).count();
-        rank_sum += average_rank * tied_positives as f64;
-        start = end;
-    }
-    let (p, n) = (positives as f64, negatives as f64);
-    Some((rank_sum - p * (p + 1.0) / 2.0) / (p * n))
 }
 
 /// A standardised design matrix (row-major) with its labels.
@@ -288,7 +262,7 @@ pub fn model_drift(
     train.standardise(&mean, &scale);
     test.standardise(&mean, &scale);
     let weights = fit_logistic(&train);
-    let score = roc_auc(&test.scores(&weights), &test.labels).ok_or_else(|| {
+    let score = roc_auc(&test.labels, &test.scores(&weights)).ok_or_else(|| {
         EmbeddingError::Degenerate("the test set lacks one of the two samples".to_string())
     })?;
     let threshold = if params.bootstrap {
@@ -302,7 +276,7 @@ pub fn model_drift(
             .filter_map(|seed| {
                 let mut g = LegacyRandomState::new(seed);
                 let random: Vec<f64> = (0..test.len()).map(|_| g.uniform()).collect();
-                roc_auc(&random, &test.labels)
+                roc_auc(&test.labels, &random)
             })
             .collect();
         percentile_linear(&mut aucs, params.quantile_probability)
@@ -325,12 +299,12 @@ mod tests {
     #[test]
     fn auc_of_known_rankings() {
         let labels = [true, true, false, false];
-        assert_eq!(roc_auc(&[0.9, 0.8, 0.1, 0.2], &labels), Some(1.0));
-        assert_eq!(roc_auc(&[0.1, 0.2, 0.9, 0.8], &labels), Some(0.0));
-        assert_eq!(roc_auc(&[0.5, 0.5, 0.5, 0.5], &labels), Some(0.5));
+        assert_eq!(roc_auc(&labels, &[0.9, 0.8, 0.1, 0.2]), Some(1.0));
+        assert_eq!(roc_auc(&labels, &[0.1, 0.2, 0.9, 0.8]), Some(0.0));
+        assert_eq!(roc_auc(&labels, &[0.5, 0.5, 0.5, 0.5]), Some(0.5));
         // One tie between a positive and a negative: (3 + 0.5) / 4.
-        assert_eq!(roc_auc(&[0.9, 0.3, 0.3, 0.1], &labels), Some(0.875));
-        assert_eq!(roc_auc(&[0.1, 0.2], &[true, true]), None);
+        assert_eq!(roc_auc(&labels, &[0.9, 0.3, 0.3, 0.1]), Some(0.875));
+        assert_eq!(roc_auc(&[true, true], &[0.1, 0.2]), None);
     }
 
     #[test]
