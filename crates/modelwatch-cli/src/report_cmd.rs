@@ -268,7 +268,7 @@ fn declare_vectors(
                     .or_insert(EmbeddingColumns::Prefix(prefix));
             }
             Some(problem) => {
-                let prefix = format!("{name}{}", modelwatch_io::vectors::COMPONENT_SEPARATOR);
+                let prefix = modelwatch_io::vectors::component_prefix(name);
                 for table in [&mut *reference, &mut *current] {
                     if let Some(kept) = without_components(table, &prefix)? {
                         *table = kept;

@@ -28,10 +28,15 @@ pub struct VectorColumn {
     pub error: Option<String>,
 }
 
+/// The prefix of the component columns of the vector column `name`: `NAME.`.
+pub fn component_prefix(name: &str) -> String {
+    format!("{name}{COMPONENT_SEPARATOR}")
+}
+
 impl VectorColumn {
     /// The prefix of the component columns: `NAME.`.
     pub fn prefix(&self) -> String {
-        format!("{}{COMPONENT_SEPARATOR}", self.name)
+        component_prefix(&self.name)
     }
 }
 
@@ -128,7 +133,7 @@ impl VectorBuilder {
                 "the vectors are empty (length 0)".to_string()
             });
         }
-        let prefix = format!("{}{COMPONENT_SEPARATOR}", self.name);
+        let prefix = component_prefix(&self.name);
         if self.error.is_none() {
             if let Some(clash) = (0..dimension)
                 .map(|j| component_name(&prefix, j))

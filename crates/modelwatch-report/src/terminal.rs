@@ -62,6 +62,15 @@ pub fn verdict(drift: &DriftReport) -> String {
     )
 }
 
+/// An embedding's method as shown: `mmd`, `mmd (after PCA to 20)`, or `-` when it had none.
+pub(crate) fn embedding_method_label(e: &EmbeddingDriftResult) -> String {
+    match (&e.method, e.pca_components) {
+        (Some(m), Some(k)) => format!("{m} (after PCA to {k})"),
+        (Some(m), None) => m.clone(),
+        (None, _) => "-".into(),
+    }
+}
+
 fn drifted_cell(drifted: Option<bool>, style: TerminalStyle) -> Cell {
     let (text, color) = match drifted {
         Some(true) => ("yes", Color::Red),
@@ -188,11 +197,7 @@ fn render_embeddings(embeddings: &[EmbeddingDriftResult], style: TerminalStyle) 
         "rows (ref / cur)",
     ]);
     for e in embeddings {
-        let method = match (&e.method, e.pca_components) {
-            (Some(m), Some(k)) => format!("{m} (pca {k})"),
-            (Some(m), None) => m.clone(),
-            (None, _) => "-".into(),
-        };
+        let method = embedding_method_label(e);
         table.add_row(vec![
             Cell::new(&e.name),
             Cell::new(e.dimension).set_alignment(CellAlignment::Right),

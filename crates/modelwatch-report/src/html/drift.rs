@@ -9,7 +9,7 @@ use modelwatch_core::drift::{
 
 use super::svg::{self, share, BarRow, ExtraBar};
 use super::{esc, trim_pct};
-use crate::terminal::format_score;
+use crate::terminal::{embedding_method_label, format_score};
 
 pub(super) fn section(out: &mut String, drift: &DriftReport) {
     let _ = writeln!(
@@ -80,16 +80,8 @@ fn embeddings(out: &mut String, embeddings: &[EmbeddingDriftResult]) {
     out.push_str("</tr></thead><tbody>\n");
     let mut notes: Vec<String> = Vec::new();
     for e in embeddings {
-        let (word, class) = match e.drifted {
-            Some(true) => ("yes", "yes"),
-            Some(false) => ("no", "no"),
-            None => ("error", "err"),
-        };
-        let method = match (&e.method, e.pca_components) {
-            (Some(m), Some(k)) => format!("{m} (after PCA to {k})"),
-            (Some(m), None) => m.clone(),
-            (None, _) => "-".into(),
-        };
+        let (word, class) = drifted_word(e.drifted);
+        let method = embedding_method_label(e);
         let num = |v: Option<f64>| v.map(format_score).unwrap_or_else(|| "-".into());
         let _ = writeln!(
             out,
@@ -125,8 +117,8 @@ fn embeddings(out: &mut String, embeddings: &[EmbeddingDriftResult]) {
     }
 }
 
-fn drifted_word(c: &ColumnDrift) -> (&'static str, &'static str) {
-    match c.drifted {
+fn drifted_word(drifted: Option<bool>) -> (&'static str, &'static str) {
+    match drifted {
         Some(true) => ("yes", "yes"),
         Some(false) => ("no", "no"),
         None => ("error", "err"),
@@ -136,7 +128,7 @@ fn drifted_word(c: &ColumnDrift) -> (&'static str, &'static str) {
 /// One column: a `<tbody>` (sortable as a unit) with the table row and its details row.
 /// `#{id_prefix}-N` in the page address (e.g. `#drift-col-3`) opens the N-th column's details.
 pub(super) fn column(out: &mut String, id_prefix: &str, index: usize, c: &ColumnDrift) {
-    let (word, class) = drifted_word(c);
+    let (word, class) = drifted_word(c.drifted);
     let method = c.method.map(|m| m.name()).unwrap_or("-");
     let score = c.score.map(format_score).unwrap_or_else(|| "-".into());
     let threshold = c.threshold.map(format_score).unwrap_or_else(|| "-".into());

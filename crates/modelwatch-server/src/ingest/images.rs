@@ -258,7 +258,7 @@ pub fn expand_vector(
             n.saturating_sub(1)
         ));
     }
-    let prefix = format!("{key}.");
+    let prefix = modelwatch_io::vectors::component_prefix(key);
     for (i, item) in items.into_iter().enumerate() {
         match item {
             Value::Number(_) | Value::Null => {
