@@ -239,6 +239,11 @@ impl Table {
         &self.columns
     }
 
+    /// The columns, moved out of the table, in the order they were given.
+    pub fn into_columns(self) -> Vec<Column> {
+        self.columns
+    }
+
     /// The column named `name`, if any (a linear search: tables have few columns).
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)

@@ -87,7 +87,7 @@ pub fn read_image_folder(
         FILE_COLUMN,
         ColumnData::Str(StrColumn::from_options(names.iter().map(Some))),
     )];
-    columns.extend(described.table.columns().iter().cloned());
+    columns.extend(described.table.into_columns());
     let table = Table::new(columns).map_err(|e| ReadError::DuplicateColumn {
         path: show(dir),
         name: e.to_string(),
@@ -230,7 +230,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, skipped: &mut usize) -> Result<(),
             walk(&path, files, skipped)?;
         } else if is_image_file(&path) && (kind.is_file() || path.is_file()) {
             files.push(path);
-        } else if !kind.is_dir() {
+        } else {
             *skipped += 1;
         }
     }

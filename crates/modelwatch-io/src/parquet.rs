@@ -25,7 +25,9 @@ use modelwatch_core::descriptors::image::{
 };
 use modelwatch_core::table::{Column, ColumnData, StrColumnBuilder, Table};
 use modelwatch_core::time::DAY_US;
-use parquet::arrow::arrow_reader::{ArrowReaderOptions, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
+};
 use rayon::prelude::*;
 
 use crate::dictionary::WordHasher;
@@ -459,24 +461,40 @@ pub fn parquet_binary_rows(
             });
         };
         let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), [index]);
+        // Only the wanted rows are decoded: the selection skips the others (whole pages of
+        // them where the file's page index allows).
+        let total = builder.metadata().file_metadata().num_rows().max(0) as usize;
+        let mut wanted: Vec<usize> = rows.iter().copied().filter(|&r| r < total).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let mut selectors = Vec::with_capacity(2 * wanted.len() + 1);
+        let mut next = 0;
+        for &r in &wanted {
+            if r > next {
+                selectors.push(RowSelector::skip(r - next));
+            }
+            selectors.push(RowSelector::select(1));
+            next = r + 1;
+        }
         let reader = builder
             .with_projection(mask)
+            .with_row_selection(RowSelection::from(selectors))
             .with_batch_size(IMAGES_PER_CHUNK)
             .build()
             .map_err(|e| invalid(&e))?;
-        let mut out = vec![None; rows.len()];
-        let mut start = 0;
+        let mut found = std::collections::HashMap::with_capacity(wanted.len());
+        let mut selected = wanted.iter();
         for batch in reader {
             let batch = batch.map_err(|e| invalid(&e))?;
             let a = batch.column(0);
-            let end = start + a.len();
-            for (slot, &r) in out.iter_mut().zip(rows) {
-                if (start..end).contains(&r) {
-                    *slot = binary_value(a.as_ref(), r - start).map(<[u8]>::to_vec);
-                }
+            for (i, &r) in (0..a.len()).zip(selected.by_ref()) {
+                found.insert(r, binary_value(a.as_ref(), i).map(<[u8]>::to_vec));
             }
-            start = end;
         }
+        let out = rows
+            .iter()
+            .map(|r| found.get(r).cloned().flatten())
+            .collect();
         Ok(out)
     })
 }
@@ -657,7 +675,7 @@ fn decode_parquet<R: parquet::file::reader::ChunkReader + 'static>(
             Acc::Datetime(v) => ColumnData::Datetime(v),
             Acc::Image(builder) => {
                 let described = builder.finish();
-                columns.extend(described.table.columns().iter().cloned());
+                columns.extend(described.table.into_columns());
                 failures.push((
                     f.name().clone(),
                     described
