@@ -21,14 +21,13 @@ use arrow_array::types::*;
 use arrow_array::{Array, ArrowPrimitiveType};
 use arrow_schema::{DataType, TimeUnit};
 use modelwatch_core::descriptors::image::{
-    describe_image, ImageColumnBuilder, ImageError, ImageLimits, IMAGES_PER_CHUNK,
+    ImageColumnBuilder, ImageError, ImageLimits, IMAGES_PER_CHUNK,
 };
 use modelwatch_core::table::{Column, ColumnData, StrColumnBuilder, Table};
 use modelwatch_core::time::DAY_US;
 use parquet::arrow::arrow_reader::{
     ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
 };
-use rayon::prelude::*;
 
 use crate::dictionary::WordHasher;
 use crate::error::{one_line, show, ReadError};
@@ -161,16 +160,7 @@ fn numbers_of(a: &dyn Array) -> Option<Vec<f64>> {
 
 /// Describes one batch of an image column, in parallel, appending rows in order.
 fn append_images(builder: &mut ImageColumnBuilder, a: &dyn Array, limits: &ImageLimits) {
-    let outcomes: Vec<Option<Result<_, ImageError>>> = (0..a.len())
-        .into_par_iter()
-        .map(|i| binary_value(a, i).map(|bytes| describe_image(bytes, limits)))
-        .collect();
-    for outcome in &outcomes {
-        match outcome {
-            None => builder.push_missing(),
-            Some(result) => builder.push(result.as_ref()),
-        }
-    }
+    builder.describe_chunk(a.len(), |i| binary_value(a, i).map(Ok), limits);
 }
 
 /// Appends the rows of a list column: the values of the whole batch are converted once,

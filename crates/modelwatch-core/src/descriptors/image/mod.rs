@@ -543,6 +543,28 @@ impl ImageColumnBuilder {
         self.rows += 1;
     }
 
+    /// Describes `count` images in parallel and appends them in order: `source(i)` gives
+    /// image `i`'s encoded bytes (`None`: no image, a missing value; `Err`: bytes that could
+    /// not be had, a failure). Each image is fetched and described by the same worker, so a
+    /// caller holds `count` outcomes, one encoded and one decoded image per worker.
+    pub fn describe_chunk<B: AsRef<[u8]>>(
+        &mut self,
+        count: usize,
+        source: impl Fn(usize) -> Option<Result<B, ImageError>> + Sync,
+        limits: &ImageLimits,
+    ) {
+        let outcomes: Vec<Option<Result<ImageDescriptors, ImageError>>> = (0..count)
+            .into_par_iter()
+            .map(|i| source(i).map(|bytes| bytes.and_then(|b| describe_image(b.as_ref(), limits))))
+            .collect();
+        for outcome in &outcomes {
+            match outcome {
+                None => self.push_missing(),
+                Some(result) => self.push(result.as_ref()),
+            }
+        }
+    }
+
     /// The finished descriptor columns.
     pub fn finish(self) -> ImageColumnDescriptors {
         let columns = IMAGE_DESCRIPTORS
@@ -581,18 +603,9 @@ where
     B: AsRef<[u8]>,
 {
     let mut builder = ImageColumnBuilder::new(column);
-    let all: Vec<usize> = (0..rows).collect();
-    for chunk in all.chunks(IMAGES_PER_CHUNK) {
-        let outcomes: Vec<Option<Result<ImageDescriptors, ImageError>>> = chunk
-            .par_iter()
-            .map(|&r| source(r).map(|bytes| bytes.and_then(|b| describe_image(b.as_ref(), limits))))
-            .collect();
-        for outcome in &outcomes {
-            match outcome {
-                None => builder.push_missing(),
-                Some(result) => builder.push(result.as_ref()),
-            }
-        }
+    for start in (0..rows).step_by(IMAGES_PER_CHUNK) {
+        let count = IMAGES_PER_CHUNK.min(rows - start);
+        builder.describe_chunk(count, |i| source(start + i), limits);
     }
     builder.finish()
 }
