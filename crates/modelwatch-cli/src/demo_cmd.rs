@@ -399,7 +399,7 @@ fn run_photo_client(api: String, args: &DemoArgs, stop: &AtomicBool) {
     while !stop.load(Ordering::SeqCst) {
         let due = (start.elapsed().as_secs_f64() * args.photo_rate) as u64;
         let mut batch = Vec::new();
-        // A late client catches up in bounded bodies (about 15 KB of base64 per photo).
+        // A late client catches up in bodies of at most 200 photos.
         while traffic.sent < due && batch.len() < 200 {
             match traffic.next_event() {
                 Ok(event) => batch.push(event),

@@ -1,7 +1,7 @@
 //! Example images of image columns: the current images farthest from the reference on the
 //! column's most drifted descriptor, next to typical reference images (chosen by core's
 //! [`image_examples`](modelwatch_core::descriptors::image::examples::image_examples)). Thumbnails
-//! are inlined as `data:` URIs, so the page stays one file; at 96 px a thumbnail is a few KB.
+//! are inlined as `data:` URIs, so the page stays one file; at 96 px a thumbnail is under 8 KB.
 //! The dashboard shows the same piece with its stored thumbnails.
 
 use std::fmt::Write;

@@ -5,7 +5,7 @@
 //!
 //! Thumbnails are inlined as `data:` URIs rather than served by a route of their own: the
 //! page's Content-Security-Policy already allows only `data:` images and no fetch, a page
-//! shows at most 16 thumbnails of 2–4 KB per image column, and an inlined image needs no
+//! shows at most 16 thumbnails of under 8 KB per image column, and an inlined image needs no
 //! second authenticated request (nor a route to keep from leaking other projects' images).
 
 use modelwatch_report::html::images::{image_examples_section, ImageGallery, Thumbnail};
