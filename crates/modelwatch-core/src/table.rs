@@ -207,15 +207,18 @@ pub enum TableError {
 pub struct Table {
     columns: Vec<Column>,
     rows: usize,
+    /// Each column's position by name: vector columns make tables of thousands of columns,
+    /// and presets and readers look columns up by name.
+    index: HashMap<String, usize>,
 }
 
 impl Table {
     /// Builds a table, checking that names are unique and lengths agree.
     pub fn new(columns: Vec<Column>) -> Result<Self, TableError> {
         let rows = columns.first().map_or(0, |c| c.data.len());
-        let mut seen = std::collections::HashSet::new();
-        for c in &columns {
-            if !seen.insert(c.name.as_str()) {
+        let mut index = HashMap::with_capacity(columns.len());
+        for (i, c) in columns.iter().enumerate() {
+            if index.insert(c.name.clone(), i).is_some() {
                 return Err(TableError::DuplicateColumn(c.name.clone()));
             }
             if c.data.len() != rows {
@@ -226,7 +229,11 @@ impl Table {
                 });
             }
         }
-        Ok(Self { columns, rows })
+        Ok(Self {
+            columns,
+            rows,
+            index,
+        })
     }
 
     /// Number of rows (0 for a table without columns).
@@ -244,9 +251,9 @@ impl Table {
         self.columns
     }
 
-    /// The column named `name`, if any (a linear search: tables have few columns).
+    /// The column named `name`, if any.
     pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name)
+        self.index.get(name).map(|&i| &self.columns[i])
     }
 
     /// The column names, in column order.
