@@ -1,6 +1,6 @@
 //! Projects: one monitored model each, with its schema, reference data and settings.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -266,6 +266,9 @@ pub struct Project {
     pub updated_us: i64,
     /// `schema` by column name.
     column_index: ColumnIndex,
+    /// The vector columns of `schema`: prefix `K` and its count of `K.0 ..` columns, which
+    /// every ingested event's arrays are checked against.
+    vector_lengths: BTreeMap<String, usize>,
 }
 
 /// How a project's reference bytes are judged when the project is built.
@@ -344,6 +347,9 @@ impl Project {
             config,
             reference,
             column_index: ColumnIndex::new(&schema),
+            vector_lengths: crate::ingest::images::vector_lengths(
+                schema.iter().map(|c| c.name.as_str()),
+            ),
             schema,
             run_columns,
             created_us,
@@ -382,6 +388,11 @@ impl Project {
     /// The schema's index by column name.
     pub fn column_index(&self) -> &ColumnIndex {
         &self.column_index
+    }
+
+    /// The schema's vector columns: prefix `K` and its count of `K.0 ..` columns.
+    pub fn vector_lengths(&self) -> &BTreeMap<String, usize> {
+        &self.vector_lengths
     }
 
     /// The type of a column of the schema.

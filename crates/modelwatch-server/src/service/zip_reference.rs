@@ -117,7 +117,7 @@ pub fn read_zip_reference(
     entries.sort();
 
     let rules = ImageRules {
-        columns: vec![column.to_string()],
+        columns: vec![column.to_string()].into(),
         max_bytes: limits.image_bytes,
         limits: ImageLimits {
             max_pixels: limits.image_pixels,
