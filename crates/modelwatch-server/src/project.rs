@@ -11,7 +11,7 @@ use modelwatch_core::schema::{
     resolve_column_type, ColumnRole, ColumnSpec, ColumnType, SchemaOverrides,
 };
 use modelwatch_core::setting::{Setting, SettingGroup};
-use modelwatch_core::table::{Column, ColumnData, Table};
+use modelwatch_core::table::{ColumnData, Table};
 use modelwatch_io::Format;
 use serde::{Deserialize, Serialize};
 
@@ -461,34 +461,28 @@ fn describe_reference_images(
     };
     let mut table = table;
     for column in images {
+        // A reference without the column is left as it is: its events carry no image either.
         let Some(source) = table.column(column) else {
             continue;
         };
-        let ColumnData::Str(values) = &source.data else {
-            return Err(ProjectError::Invalid {
-                what: "columns.images".into(),
-                message: format!(
+        let is_text = matches!(source.data, ColumnData::Str(_));
+        let described = modelwatch_io::images::describe_table_images_with(
+            &table,
+            column,
+            image_bytes,
+            &image_limits,
+        )
+        .map_err(|e| ProjectError::Invalid {
+            what: "columns.images".into(),
+            message: match e {
+                _ if !is_text => format!(
                     "the reference's column `{column}` holds numbers or times, not base64 images"
                 ),
-            });
-        };
-        let described = modelwatch_core::descriptors::image::describe_image_column(
-            column,
-            table.rows(),
-            |r| values.get(r).map(image_bytes),
-            &image_limits,
-        );
-        let mut columns: Vec<Column> = table
-            .columns()
-            .iter()
-            .filter(|c| c.name != *column)
-            .cloned()
-            .collect();
-        columns.extend(described.table.columns().iter().cloned());
-        table = Table::new(columns).map_err(|e| ProjectError::Invalid {
-            what: "columns.images".into(),
-            message: e.to_string(),
+                modelwatch_io::ReadError::ImageColumn { message, .. } => message,
+                other => other.to_string(),
+            },
         })?;
+        table = described.table;
     }
     Ok(table)
 }
