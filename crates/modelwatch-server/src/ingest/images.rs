@@ -156,7 +156,7 @@ impl PendingEvents {
             .collect();
         let outcomes: Vec<Described> = jobs
             .par_iter()
-            .map(|(_, _, bytes)| describe(bytes, rules))
+            .map(|(_, _, bytes)| describe(bytes, &rules.limits, rules.thumbnails))
             .collect();
         let mut results: Vec<Vec<(String, Described)>> =
             events.iter().map(|_| Vec::new()).collect();
@@ -191,13 +191,12 @@ impl PendingEvents {
 /// could not be described.
 pub type Described = Result<(ImageDescriptors, Option<Vec<u8>>), ImageError>;
 
-/// Describes one image, with its thumbnail when the project keeps them (one decode).
-pub fn describe(bytes: &[u8], rules: &ImageRules) -> Described {
-    if rules.thumbnails {
-        describe_image_with_thumbnail(bytes, &rules.limits, THUMBNAIL_MAX_SIDE)
-            .map(|(d, t)| (d, Some(t)))
+/// Describes one image under `limits`, with its thumbnail when `thumbnails` (one decode).
+pub fn describe(bytes: &[u8], limits: &ImageLimits, thumbnails: bool) -> Described {
+    if thumbnails {
+        describe_image_with_thumbnail(bytes, limits, THUMBNAIL_MAX_SIDE).map(|(d, t)| (d, Some(t)))
     } else {
-        describe_image(bytes, &rules.limits).map(|d| (d, None))
+        describe_image(bytes, limits).map(|d| (d, None))
     }
 }
 
