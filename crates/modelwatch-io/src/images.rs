@@ -124,24 +124,32 @@ pub fn describe_table_images(
     base: &Path,
     limits: &ImageLimits,
 ) -> Result<DescribedTable, ReadError> {
+    describe_table_images_with(table, column, |v| image_value_bytes(v, base), limits)
+}
+
+/// [`describe_table_images`] with each value's bytes given by `source`, for callers that
+/// read values their own way (a service that takes no file names, with its own size
+/// limit); a missing value is a missing image.
+pub fn describe_table_images_with(
+    table: &Table,
+    column: &str,
+    source: impl Fn(&str) -> Result<Vec<u8>, ImageError> + Sync,
+    limits: &ImageLimits,
+) -> Result<DescribedTable, ReadError> {
     let not_usable = |message: &str| ReadError::ImageColumn {
         column: column.to_string(),
         message: message.to_string(),
     };
-    let source = table
+    let values = table
         .column(column)
         .ok_or_else(|| not_usable("no such column"))?;
-    let ColumnData::Str(values) = &source.data else {
+    let ColumnData::Str(values) = &values.data else {
         return Err(not_usable(
             "the column holds numbers or times, not file names or base64 text",
         ));
     };
-    let described = describe_image_column(
-        column,
-        table.rows(),
-        |r| values.get(r).map(|v| image_value_bytes(v, base)),
-        limits,
-    );
+    let described =
+        describe_image_column(column, table.rows(), |r| values.get(r).map(&source), limits);
     let mut columns: Vec<Column> = table
         .columns()
         .iter()

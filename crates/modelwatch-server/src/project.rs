@@ -1,6 +1,6 @@
 //! Projects: one monitored model each, with its schema, reference data and settings.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use modelwatch_core::schema::{
     resolve_column_type, ColumnRole, ColumnSpec, ColumnType, SchemaOverrides,
 };
 use modelwatch_core::setting::{Setting, SettingGroup};
-use modelwatch_core::table::{Column, ColumnData, Table};
+use modelwatch_core::table::{ColumnData, Table};
 use modelwatch_io::Format;
 use serde::{Deserialize, Serialize};
 
@@ -266,6 +266,9 @@ pub struct Project {
     pub updated_us: i64,
     /// `schema` by column name.
     column_index: ColumnIndex,
+    /// The vector columns of `schema`: prefix `K` and its count of `K.0 ..` columns, which
+    /// every ingested event's arrays are checked against.
+    vector_lengths: BTreeMap<String, usize>,
 }
 
 /// How a project's reference bytes are judged when the project is built.
@@ -344,6 +347,9 @@ impl Project {
             config,
             reference,
             column_index: ColumnIndex::new(&schema),
+            vector_lengths: crate::ingest::images::vector_lengths(
+                schema.iter().map(|c| c.name.as_str()),
+            ),
             schema,
             run_columns,
             created_us,
@@ -382,6 +388,11 @@ impl Project {
     /// The schema's index by column name.
     pub fn column_index(&self) -> &ColumnIndex {
         &self.column_index
+    }
+
+    /// The schema's vector columns: prefix `K` and its count of `K.0 ..` columns.
+    pub fn vector_lengths(&self) -> &BTreeMap<String, usize> {
+        &self.vector_lengths
     }
 
     /// The type of a column of the schema.
@@ -450,34 +461,28 @@ fn describe_reference_images(
     };
     let mut table = table;
     for column in images {
+        // A reference without the column is left as it is: its events carry no image either.
         let Some(source) = table.column(column) else {
             continue;
         };
-        let ColumnData::Str(values) = &source.data else {
-            return Err(ProjectError::Invalid {
-                what: "columns.images".into(),
-                message: format!(
+        let is_text = matches!(source.data, ColumnData::Str(_));
+        let described = modelwatch_io::images::describe_table_images_with(
+            &table,
+            column,
+            image_bytes,
+            &image_limits,
+        )
+        .map_err(|e| ProjectError::Invalid {
+            what: "columns.images".into(),
+            message: match e {
+                _ if !is_text => format!(
                     "the reference's column `{column}` holds numbers or times, not base64 images"
                 ),
-            });
-        };
-        let described = modelwatch_core::descriptors::image::describe_image_column(
-            column,
-            table.rows(),
-            |r| values.get(r).map(image_bytes),
-            &image_limits,
-        );
-        let mut columns: Vec<Column> = table
-            .columns()
-            .iter()
-            .filter(|c| c.name != *column)
-            .cloned()
-            .collect();
-        columns.extend(described.table.columns().iter().cloned());
-        table = Table::new(columns).map_err(|e| ProjectError::Invalid {
-            what: "columns.images".into(),
-            message: e.to_string(),
+                modelwatch_io::ReadError::ImageColumn { message, .. } => message,
+                other => other.to_string(),
+            },
         })?;
+        table = described.table;
     }
     Ok(table)
 }

@@ -15,6 +15,7 @@
 //! a row rejected is input that is not an image at all: text that is not base64, an image
 //! over `limits.image_bytes`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use modelwatch_core::descriptors::image::thumbnail::{
@@ -32,9 +33,9 @@ use crate::store::{NewEvent, Thumbnail};
 
 /// How a project's images are read.
 #[derive(Debug, Clone, Default)]
-pub struct ImageRules {
-    /// The image columns (`columns.images`).
-    pub columns: Vec<String>,
+pub struct ImageRules<'a> {
+    /// The image columns (`columns.images`): the project's own, or a list of their own.
+    pub columns: Cow<'a, [String]>,
     /// The largest encoded image, in bytes (`limits.image_bytes`).
     pub max_bytes: usize,
     /// The pixel limit of decoding (`limits.image_pixels`).
@@ -43,7 +44,7 @@ pub struct ImageRules {
     pub thumbnails: bool,
 }
 
-impl ImageRules {
+impl ImageRules<'_> {
     /// Checks an image's size: more than `max_bytes` is the row's rejection reason.
     pub fn check_size(&self, column: &str, bytes: usize) -> Result<(), String> {
         if bytes > self.max_bytes {
@@ -120,7 +121,7 @@ impl PendingEvents {
     pub fn push(
         &mut self,
         event: PendingEvent,
-        rules: &ImageRules,
+        rules: &ImageRules<'_>,
         out: &mut Vec<NewEvent>,
         failures: &mut ImageFailures,
     ) {
@@ -138,7 +139,7 @@ impl PendingEvents {
     /// Describes every waiting image and moves the finished events to `out`.
     pub fn flush(
         &mut self,
-        rules: &ImageRules,
+        rules: &ImageRules<'_>,
         out: &mut Vec<NewEvent>,
         failures: &mut ImageFailures,
     ) {
@@ -155,7 +156,7 @@ impl PendingEvents {
             .collect();
         let outcomes: Vec<Described> = jobs
             .par_iter()
-            .map(|(_, _, bytes)| describe(bytes, rules))
+            .map(|(_, _, bytes)| describe(bytes, &rules.limits, rules.thumbnails))
             .collect();
         let mut results: Vec<Vec<(String, Described)>> =
             events.iter().map(|_| Vec::new()).collect();
@@ -190,13 +191,12 @@ impl PendingEvents {
 /// could not be described.
 pub type Described = Result<(ImageDescriptors, Option<Vec<u8>>), ImageError>;
 
-/// Describes one image, with its thumbnail when the project keeps them (one decode).
-pub fn describe(bytes: &[u8], rules: &ImageRules) -> Described {
-    if rules.thumbnails {
-        describe_image_with_thumbnail(bytes, &rules.limits, THUMBNAIL_MAX_SIDE)
-            .map(|(d, t)| (d, Some(t)))
+/// Describes one image under `limits`, with its thumbnail when `thumbnails` (one decode).
+pub fn describe(bytes: &[u8], limits: &ImageLimits, thumbnails: bool) -> Described {
+    if thumbnails {
+        describe_image_with_thumbnail(bytes, limits, THUMBNAIL_MAX_SIDE).map(|(d, t)| (d, Some(t)))
     } else {
-        describe_image(bytes, &rules.limits).map(|d| (d, None))
+        describe_image(bytes, limits).map(|d| (d, None))
     }
 }
 
@@ -314,16 +314,16 @@ mod tests {
         ]
     }
 
-    fn rules(thumbnails: bool, max_bytes: usize) -> ImageRules {
+    fn rules(thumbnails: bool, max_bytes: usize) -> ImageRules<'static> {
         ImageRules {
-            columns: vec!["photo".into()],
+            columns: vec!["photo".into()].into(),
             max_bytes,
             limits: ImageLimits::default(),
             thumbnails,
         }
     }
 
-    fn run(body: &str, images: ImageRules, max_keys: usize) -> Validated {
+    fn run(body: &str, images: ImageRules<'_>, max_keys: usize) -> Validated {
         let schema = schema();
         let rules = EventRules::new(&schema, vec![], None, None).with_images(images, max_keys);
         let limits = RowLimits {

@@ -229,9 +229,10 @@ pub struct EventRules<'a> {
     /// The column whose value is the event's time when no `timestamp` key is sent.
     timestamp_column: Option<&'a str>,
     /// The image columns and how their images are read.
-    images: ImageRules,
-    /// The vector columns of the schema: prefix `K` and its count of `K.0 ..` columns.
-    vectors: BTreeMap<String, usize>,
+    images: ImageRules<'a>,
+    /// The vector columns of the schema: prefix `K` and its count of `K.0 ..` columns; the
+    /// project's own, or those of a bare schema.
+    vectors: Cow<'a, BTreeMap<String, usize>>,
     /// The most keys an event may have once its vectors are spread into components (the
     /// reserved keys and the image files of a multipart request counted): the one budget
     /// that bounds an event's size in keys, whatever its shape when sent.
@@ -253,14 +254,16 @@ impl<'a> EventRules<'a> {
             id_column,
             timestamp_column,
             images: ImageRules::default(),
-            vectors: images::vector_lengths(schema.iter().map(|c| c.name.as_str())),
+            vectors: Cow::Owned(images::vector_lengths(
+                schema.iter().map(|c| c.name.as_str()),
+            )),
             max_keys: usize::MAX,
         }
     }
 
     /// These rules with images read by `images` and events of at most `max_keys` keys once
     /// their vectors are spread.
-    pub fn with_images(mut self, images: ImageRules, max_keys: usize) -> Self {
+    pub fn with_images(mut self, images: ImageRules<'a>, max_keys: usize) -> Self {
         self.images = images;
         self.max_keys = max_keys;
         self
@@ -277,14 +280,14 @@ impl<'a> EventRules<'a> {
             id_column: c.id.as_deref(),
             timestamp_column: c.timestamp.as_deref(),
             images: ImageRules {
-                columns: c.images.clone(),
+                columns: Cow::Borrowed(&c.images),
                 max_bytes: limits.image_bytes,
                 limits: modelwatch_core::descriptors::image::ImageLimits {
                     max_pixels: limits.image_pixels,
                 },
                 thumbnails: project.config.thumbnails,
             },
-            vectors: images::vector_lengths(project.schema.iter().map(|c| c.name.as_str())),
+            vectors: Cow::Borrowed(project.vector_lengths()),
             max_keys: limits.max_event_keys(),
         }
     }
@@ -452,7 +455,7 @@ fn validate_one(
         rules.images.check_size(column, bytes.len())?;
     }
     let mut found_images = files;
-    for column in &rules.images.columns {
+    for column in rules.images.columns.iter() {
         if found_images.iter().any(|(c, _)| c == column) {
             obj.remove(column);
             continue;

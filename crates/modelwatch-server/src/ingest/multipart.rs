@@ -207,7 +207,7 @@ mod tests {
             role: ColumnRole::Feature,
         }];
         let images = ImageRules {
-            columns: vec!["photo".into()],
+            columns: vec!["photo".into()].into(),
             max_bytes: 1 << 20,
             ..ImageRules::default()
         };

@@ -28,7 +28,7 @@ use serde_json::{Map, Value};
 
 use super::ServiceError;
 use crate::config::Limits;
-use crate::ingest::images::{describe, ImageRules};
+use crate::ingest::images::describe;
 
 /// How many reference images keep a thumbnail (the first in path order): enough to show
 /// typical reference images, few enough to keep the store small.
@@ -116,13 +116,8 @@ pub fn read_zip_reference(
     }
     entries.sort();
 
-    let rules = ImageRules {
-        columns: vec![column.to_string()],
-        max_bytes: limits.image_bytes,
-        limits: ImageLimits {
-            max_pixels: limits.image_pixels,
-        },
-        thumbnails,
+    let image_limits = ImageLimits {
+        max_pixels: limits.image_pixels,
     };
     let mut builder = ImageColumnBuilder::new(column);
     let mut thumbs = Vec::new();
@@ -144,12 +139,8 @@ pub fn read_zip_reference(
             .enumerate()
             .map(|(k, bytes)| {
                 let row = start + k;
-                let rules = ImageRules {
-                    thumbnails: rules.thumbnails && row < REFERENCE_THUMBNAILS,
-                    ..rules.clone()
-                };
                 match bytes {
-                    Ok(b) => describe(b, &rules),
+                    Ok(b) => describe(b, &image_limits, thumbnails && row < REFERENCE_THUMBNAILS),
                     Err(e) => Err(e.clone()),
                 }
             })
