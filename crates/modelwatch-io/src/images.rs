@@ -156,7 +156,7 @@ pub fn describe_table_images_with(
         .filter(|c| c.name != column)
         .cloned()
         .collect();
-    columns.extend(described.table.columns().iter().cloned());
+    columns.extend(described.table.into_columns());
     let table = Table::new(columns).map_err(|e| not_usable(&e.to_string()))?;
     Ok(DescribedTable {
         table,
