@@ -164,11 +164,11 @@ fn warn_failures<T: std::fmt::Display>(source: &str, images: usize, failures: &[
     let Some((first, error)) = failures.first() else {
         return;
     };
-    let mut reasons: std::collections::BTreeMap<&str, usize> = Default::default();
-    for (_, e) in failures {
-        *reasons.entry(e.reason().as_str()).or_insert(0) += 1;
-    }
-    let reasons: Vec<String> = reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
+    let reasons: Vec<String> =
+        modelwatch_core::descriptors::image::count_by_reason(failures.iter().map(|(_, e)| e))
+            .iter()
+            .map(|(r, n)| format!("{} {n}", r.as_str()))
+            .collect();
     eprintln!(
         "warning: {source}: {} of {images} images could not be described ({}), e.g. {first}: \
          {error}; they count as missing values",

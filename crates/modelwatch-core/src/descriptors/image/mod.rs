@@ -449,12 +449,19 @@ pub struct ImageColumnDescriptors {
 impl ImageColumnDescriptors {
     /// The number of failed images per reason.
     pub fn failure_counts(&self) -> BTreeMap<ImageFailureReason, usize> {
-        let mut counts = BTreeMap::new();
-        for f in &self.failures {
-            *counts.entry(f.error.reason()).or_insert(0) += 1;
-        }
-        counts
+        count_by_reason(self.failures.iter().map(|f| &f.error))
     }
+}
+
+/// The number of `errors` per failure reason.
+pub fn count_by_reason<'a>(
+    errors: impl IntoIterator<Item = &'a ImageError>,
+) -> BTreeMap<ImageFailureReason, usize> {
+    let mut counts = BTreeMap::new();
+    for e in errors {
+        *counts.entry(e.reason()).or_insert(0) += 1;
+    }
+    counts
 }
 
 /// One descriptor column under construction.
