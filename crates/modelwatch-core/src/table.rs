@@ -203,13 +203,24 @@ pub enum TableError {
 }
 
 /// Columns of equal length with unique names.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Clone, PartialEq, Default)]
 pub struct Table {
     columns: Vec<Column>,
     rows: usize,
     /// Each column's position by name: vector columns make tables of thousands of columns,
     /// and presets and readers look columns up by name.
     index: HashMap<String, usize>,
+}
+
+impl std::fmt::Debug for Table {
+    /// The columns and the row count; the name index is derived from them (and a hash map
+    /// would print in no fixed order).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Table")
+            .field("columns", &self.columns)
+            .field("rows", &self.rows)
+            .finish()
+    }
 }
 
 impl Table {
