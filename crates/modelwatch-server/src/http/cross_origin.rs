@@ -36,8 +36,9 @@ pub(super) async fn guard(req: Request, next: Next) -> Response {
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     format!(
                         "Content-Type `{ct}` is not taken here: send application/json \
-                         (events also application/x-ndjson or text/csv; references text/csv, \
-                         application/x-ndjson or application/vnd.apache.parquet)"
+                         (events also application/x-ndjson, text/csv or multipart/form-data; references \
+                         text/csv, application/x-ndjson or application/vnd.apache.parquet; a \
+                         new project also multipart/form-data)"
                     ),
                 )
                 .into_response();
@@ -145,8 +146,9 @@ fn default_port(scheme: &str) -> Option<u16> {
 /// body without a `Content-Type` is read as JSON, as before (SDKs sending raw bytes do
 /// that; a browser sending it cross-origin also sends `Origin`).
 ///
-/// Multipart is taken on one route, event ingestion (`.../events`), where it carries an
-/// event with its images as files: a browser that sends it from another origin also sends
+/// Multipart is taken on two routes, event ingestion (`.../events`), where it carries an
+/// event with its images as files, and project creation (`/api/v1/projects`), where it
+/// carries the settings with the reference file: a browser that sends it from another origin also sends
 /// `Origin` or `Sec-Fetch-Site`, which [`foreign_origin`] refuses first, so what is left
 /// open to a page is only what its own origin (this server) may do anyway.
 fn refused_body_type(headers: &HeaderMap, path: &str) -> Option<String> {
@@ -154,7 +156,9 @@ fn refused_body_type(headers: &HeaderMap, path: &str) -> Option<String> {
     let ct = ct.to_str().unwrap_or("?");
     let taken = match crate::ingest::media_type(ct) {
         None => false,
-        Some(crate::ingest::MediaType::Multipart) => path.ends_with("/events"),
+        Some(crate::ingest::MediaType::Multipart) => {
+            path.ends_with("/events") || path.trim_end_matches('/') == "/api/v1/projects"
+        }
         Some(_) => true,
     };
     (!taken).then(|| ct.to_string())

@@ -86,51 +86,223 @@ pub(super) struct CreateQuery {
     name: Option<String>,
 }
 
-/// `POST /api/v1/projects`: a JSON body `{"name": ..., settings...}`, or a reference file
-/// (CSV, Parquet, JSON Lines by `Content-Type`) with `?name=`, default settings and the
-/// schema inferred from it.
+/// The reference a creation carries: a table file, or a zip of images.
+type NewReference = (Vec<u8>, Upload);
+
+/// What a creation request asks for: the name (from the body or `?name=`), the settings,
+/// and the reference when one came with it.
+struct CreateRequest {
+    name: Option<String>,
+    config: ProjectConfig,
+    reference: Option<NewReference>,
+}
+
+/// The name of the multipart part holding the settings (a JSON object, as the JSON body).
+const SETTINGS_PART: &str = "settings";
+/// The name of the multipart part holding the reference file.
+const REFERENCE_PART: &str = "reference";
+
+/// Reads a creation's JSON object: `name`, the settings (the keys of `PUT`, unknown keys
+/// refused with its message) and `reference` as an array of rows (JSON objects), which is
+/// stored as JSON Lines and held to the limits of any reference upload.
+fn create_from_json(bytes: &[u8]) -> ApiResult<CreateRequest> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request(format!("invalid project JSON: {e}")))?;
+    let serde_json::Value::Object(mut object) = value else {
+        return Err(ApiError::bad_request(
+            "invalid project JSON: expected an object with `name` and the settings",
+        ));
+    };
+    let name = match object.remove("name") {
+        None => None,
+        Some(serde_json::Value::String(n)) => Some(n),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "invalid project JSON: `name` must be a string, got {other}"
+            )))
+        }
+    };
+    let reference = match object.remove(REFERENCE_PART) {
+        None => None,
+        Some(rows) => Some((
+            reference_rows_as_jsonl(rows)?,
+            Upload::Table(Format::JsonLines),
+        )),
+    };
+    // The settings alone, so that `deny_unknown_fields` applies as it does to `PUT` (a
+    // flattened struct would take any key).
+    let config: ProjectConfig = serde_json::from_value(serde_json::Value::Object(object))
+        .map_err(|e| ApiError::bad_request(format!("invalid project settings: {e}")))?;
+    Ok(CreateRequest {
+        name,
+        config,
+        reference,
+    })
+}
+
+/// The rows of a JSON `reference` array as JSON Lines, the form the reference reader and
+/// the size limits already know.
+fn reference_rows_as_jsonl(rows: serde_json::Value) -> ApiResult<Vec<u8>> {
+    let serde_json::Value::Array(rows) = rows else {
+        return Err(ApiError::bad_request(
+            "reference: send the rows as an array of JSON objects, or the file as the \
+             `reference` part of a multipart/form-data body",
+        ));
+    };
+    let mut out = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        if !row.is_object() {
+            return Err(ApiError::bad_request(format!(
+                "reference: row {i} is not a JSON object"
+            )));
+        }
+        serde_json::to_writer(&mut out, row).map_err(ApiError::internal)?;
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+/// The format of a multipart reference part: its `Content-Type` when it names one the
+/// reference upload takes, else its file name's extension.
+fn part_upload(content_type: Option<&str>, file_name: Option<&str>) -> Option<Upload> {
+    let by_type = content_type
+        .and_then(crate::ingest::media_type)
+        .and_then(|m| match m {
+            MediaType::Csv => Some(Upload::Table(Format::Csv)),
+            MediaType::Parquet => Some(Upload::Table(Format::Parquet)),
+            MediaType::JsonLines => Some(Upload::Table(Format::JsonLines)),
+            MediaType::Zip => Some(Upload::Zip),
+            MediaType::Json | MediaType::Multipart => None,
+        });
+    by_type.or_else(|| {
+        let path = std::path::Path::new(file_name?);
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+        {
+            return Some(Upload::Zip);
+        }
+        Format::from_path(path).map(Upload::Table)
+    })
+}
+
+/// Reads a multipart creation: a `settings` part (the JSON object of a JSON creation) and
+/// a `reference` part (a file whose format its `Content-Type` or file name tells). Any
+/// other part, or a part sent twice, is refused.
+async fn create_from_multipart(body: bytes::Bytes, content_type: &str) -> ApiResult<CreateRequest> {
+    let bad = |e: multer::Error| ApiError::bad_request(format!("invalid multipart body: {e}"));
+    let boundary = multer::parse_boundary(content_type).map_err(bad)?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
+    let mut multipart = multer::Multipart::new(stream, boundary);
+    let mut settings: Option<CreateRequest> = None;
+    let mut reference: Option<NewReference> = None;
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or_default().to_string();
+        let content_type = field.content_type().map(ToString::to_string);
+        let file_name = field.file_name().map(str::to_string);
+        let data = field.bytes().await.map_err(bad)?;
+        match name.as_str() {
+            SETTINGS_PART if settings.is_none() => settings = Some(create_from_json(&data)?),
+            REFERENCE_PART if reference.is_none() => {
+                let upload = part_upload(content_type.as_deref(), file_name.as_deref())
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                            "the `reference` part needs a Content-Type or file name of CSV \
+                             (text/csv, .csv), Parquet (application/vnd.apache.parquet, \
+                             .parquet), JSON Lines (application/x-ndjson, .jsonl) or a zip \
+                             of images (application/zip, .zip)",
+                        )
+                    })?;
+                reference = Some((data.to_vec(), upload));
+            }
+            SETTINGS_PART | REFERENCE_PART => {
+                return Err(ApiError::bad_request(format!(
+                    "the part `{name}` is sent twice"
+                )))
+            }
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown part `{name}`; a project is created from the parts \
+                     `{SETTINGS_PART}` (JSON) and `{REFERENCE_PART}` (a file)"
+                )))
+            }
+        }
+    }
+    let mut request = settings.unwrap_or(CreateRequest {
+        name: None,
+        config: ProjectConfig::default(),
+        reference: None,
+    });
+    if let Some(r) = reference {
+        if request.reference.is_some() {
+            return Err(ApiError::bad_request(
+                "the reference is sent twice: as `reference` rows in the settings and as \
+                 the `reference` part",
+            ));
+        }
+        request.reference = Some(r);
+    }
+    Ok(request)
+}
+
+/// `POST /api/v1/projects`: creates a project, refused when the name is taken. The body is
+/// - JSON: `{"name": ..., settings..., "reference": [{row}, ...]}` (`reference` optional);
+/// - `multipart/form-data`: a `settings` part (that JSON object, `reference` rows aside)
+///   and a `reference` part (a CSV, Parquet, JSON Lines or zip file);
+/// - or a bare reference file (CSV, Parquet, JSON Lines, zip by `Content-Type`) with
+///   default settings.
+///
+/// The name comes from the body or `?name=`. Nothing is stored unless the settings and
+/// the reference are both accepted.
 pub(super) async fn create_project(
     State(state): State<Arc<AppState>>,
     Query(q): Query<CreateQuery>,
     headers: HeaderMap,
     Body(body, _held): Body,
 ) -> ApiResult<Response> {
-    let (name, config, reference) = match upload_format(&headers) {
-        Some(Upload::Zip) => {
-            let name = q
-                .name
-                .ok_or_else(|| ApiError::bad_request("a reference upload needs ?name="))?;
-            let st = state.clone();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let request = match crate::ingest::media_type(content_type) {
+        Some(MediaType::Multipart) => create_from_multipart(body, content_type).await?,
+        _ => match upload_format(&headers) {
+            Some(upload) => CreateRequest {
+                name: None,
+                config: ProjectConfig::default(),
+                reference: Some((body.to_vec(), upload)),
+            },
+            None => create_from_json(&body)?,
+        },
+    };
+    let name = match (request.name, q.name) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(ApiError::bad_request(format!(
+                "two names: `{a}` in the body and `{b}` in ?name="
+            )))
+        }
+        (Some(n), _) | (None, Some(n)) => n,
+        (None, None) => {
+            return Err(ApiError::bad_request(
+                "a project needs a name: `name` in the settings or ?name=",
+            ))
+        }
+    };
+    let (config, reference) = (request.config, request.reference);
+    let st = state.clone();
+    let table = match reference {
+        Some((bytes, Upload::Zip)) => {
             let (project, zip) =
-                blocking(move || projects::save_zip_reference(&st, name, &body, true)).await?;
+                blocking(move || projects::create_with_zip(&st, name, config, &bytes)).await?;
             let mut v = project_json(&state, &project);
             v["reference_images"] = json!(zip);
             return Ok((StatusCode::CREATED, Json(v)).into_response());
         }
-        Some(Upload::Table(format)) => {
-            let name = q
-                .name
-                .ok_or_else(|| ApiError::bad_request("a reference upload needs ?name="))?;
-            (
-                name,
-                ProjectConfig::default(),
-                Some((body.to_vec(), format)),
-            )
-        }
-        None => {
-            #[derive(Deserialize)]
-            struct Body {
-                name: String,
-                #[serde(flatten)]
-                config: ProjectConfig,
-            }
-            let b: Body = serde_json::from_slice(&body)
-                .map_err(|e| ApiError::bad_request(format!("invalid project JSON: {e}")))?;
-            (b.name, b.config, None)
-        }
+        Some((bytes, Upload::Table(format))) => Some((bytes, format)),
+        None => None,
     };
-    let st = state.clone();
-    let project = blocking(move || projects::create(&st, name, config, reference)).await?;
+    let project = blocking(move || projects::create(&st, name, config, table)).await?;
     Ok((StatusCode::CREATED, Json(project_json(&state, &project))).into_response())
 }
 

@@ -241,6 +241,21 @@ pub struct ZipSummary {
     pub thumbnails: usize,
 }
 
+/// Creates a project with `config` whose reference is a zip of images (see
+/// [`save_with_zip`]); refused when the name is taken.
+pub fn create_with_zip(
+    state: &AppState,
+    name: String,
+    config: ProjectConfig,
+    bytes: &[u8],
+) -> Result<(Arc<Project>, ZipSummary), ServiceError> {
+    let _saving = state.saving();
+    if state.project(&name).is_some() {
+        return Err(ServiceError::ProjectExists(name));
+    }
+    save_with_zip_locked(state, name, config, bytes)
+}
+
 /// Creates a project (`create`) or replaces its reference from a zip of images, keeping
 /// its settings (see [`save_with_zip`]).
 pub fn save_zip_reference(
