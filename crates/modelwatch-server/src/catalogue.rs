@@ -11,6 +11,8 @@
 use std::collections::HashMap;
 
 use modelwatch_core::results::Results;
+use modelwatch_core::schema::ColumnRole;
+use modelwatch_core::summary::{ColumnStats, ColumnSummary, DataSummary, DatasetStats};
 
 use crate::metrics::{Encoder, Labels};
 use crate::LatestSnapshot;
@@ -239,11 +241,42 @@ pub static DATASET_DRIFT_FAMILY: Family = Family {
     labels: &["project"],
     note: "",
 };
+/// The missing share a service watches, of one side (`dataset`, whose per-column counts
+/// `side` picks) of `summary`: missing cells over cells, leaving out the id and timestamp
+/// columns and the target. An id column the events do not fill is a column of missing
+/// cells by design, a timestamp is the event's time, and a window's target cells are
+/// missing until their labels arrive: counted, they make a healthy window look worse
+/// than its reference at once. The same columns are left out of the reference's share, so
+/// the two compare like with like. It is the summary's own dataset count less the counts
+/// of the left-out columns (so the members of embeddings, which have no per-column entry,
+/// still count); `None` when no cell is left.
+pub fn monitored_missing_share(
+    summary: &DataSummary,
+    side: fn(&ColumnSummary) -> Option<&ColumnStats>,
+    dataset: &DatasetStats,
+) -> Option<f64> {
+    let mut missing = dataset.missing_values;
+    let mut cells = dataset.rows.saturating_mul(dataset.columns);
+    for column in &summary.columns {
+        if !matches!(
+            column.role,
+            ColumnRole::Id | ColumnRole::Timestamp | ColumnRole::Target
+        ) {
+            continue;
+        }
+        if let Some(stats) = side(column) {
+            missing = missing.saturating_sub(stats.missing);
+            cells = cells.saturating_sub(stats.rows);
+        }
+    }
+    (cells > 0).then(|| missing as f64 / cells as f64)
+}
+
 /// `modelwatch_missing_values_share`.
 pub static MISSING_SHARE_FAMILY: Family = Family {
     name: "modelwatch_missing_values_share",
     kind: FamilyKind::Gauge,
-    help: "Share of missing values in the latest snapshot's window.",
+    help: "Share of missing values in the latest snapshot's window (id, timestamp and target columns left out).",
     labels: &["project"],
     note: "",
 };
@@ -251,7 +284,7 @@ pub static MISSING_SHARE_FAMILY: Family = Family {
 pub static REFERENCE_MISSING_SHARE_FAMILY: Family = Family {
     name: "modelwatch_reference_missing_values_share",
     kind: FamilyKind::Gauge,
-    help: "Share of missing values in the project's reference data.",
+    help: "Share of missing values in the project's reference data (id, timestamp and target columns left out).",
     labels: &["project"],
     note: "",
 };
@@ -423,7 +456,7 @@ pub static SNAPSHOT_METRICS: &[CatalogueEntry] = &[
                 emit,
                 r.summary
                     .as_ref()
-                    .and_then(|s| s.current.missing_values_share),
+                    .and_then(|s| monitored_missing_share(s, |c| c.current.as_ref(), &s.current)),
             )
         },
         rules: true,
@@ -437,10 +470,10 @@ pub static SNAPSHOT_METRICS: &[CatalogueEntry] = &[
         read: |r, _, emit| {
             emit_some(
                 emit,
-                r.summary
-                    .as_ref()
-                    .and_then(|s| s.reference.as_ref())
-                    .and_then(|s| s.missing_values_share),
+                r.summary.as_ref().and_then(|s| {
+                    let dataset = s.reference.as_ref()?;
+                    monitored_missing_share(s, |c| c.reference.as_ref(), dataset)
+                }),
             )
         },
         rules: true,
