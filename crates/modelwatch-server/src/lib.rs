@@ -83,6 +83,8 @@ pub struct AppState {
     pub alerts: alerts::Alerts,
     /// The request-body bytes all requests may hold at once.
     pub(crate) bodies: http::extract::BodyBudget,
+    /// Projects that got events or were saved, for the scheduler's first snapshot of each.
+    pub(crate) changes: scheduler::ProjectChanges,
     /// The configuration the service started with.
     pub config: ServerConfig,
 }
@@ -128,6 +130,7 @@ impl AppState {
             writer,
             alerts: alerting,
             bodies,
+            changes: scheduler::ProjectChanges::default(),
             config,
         });
         for record in state.store.list_projects()? {
@@ -248,6 +251,8 @@ impl AppState {
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(&name);
         }
+        drop(projects);
+        self.changes.changed(&name);
         Ok(())
     }
 

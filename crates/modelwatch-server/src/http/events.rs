@@ -146,6 +146,7 @@ pub(super) async fn post_events(
             format!("events were not stored: {e}"),
         )
     })?;
+    state.changes.changed(&name);
     state
         .recorder
         .ingested(&name, body.len(), accepted, kinds, &facts);

@@ -225,13 +225,21 @@ pub fn iris_events(n: usize, shift: f64) -> String {
     serde_json::Value::Array(rows).to_string()
 }
 
-/// Creates project `name` from the Iris reference; quick snapshots.
+/// Creates project `name` from the Iris reference, without scheduled snapshots (so that
+/// the only snapshots are those a test takes: with a schedule, a project's first snapshot
+/// comes as soon as its window holds `min_rows` events).
 pub fn create_iris(server: &TestServer, name: &str) {
+    let mut body = b"--b\r\nContent-Disposition: form-data; name=\"settings\"\r\n\r\n\
+        {\"schedule\": {\"interval\": \"0s\"}}\r\n--b\r\nContent-Disposition: form-data; \
+        name=\"reference\"; filename=\"reference.csv\"\r\n\r\n"
+        .to_vec();
+    body.extend_from_slice(&iris_reference());
+    body.extend_from_slice(b"\r\n--b--\r\n");
     let a = call(
         "POST",
         &server.url(&format!("/api/v1/projects?name={}", seg(name))),
-        &[("Content-Type", "text/csv")],
-        Some(&iris_reference()),
+        &[("Content-Type", "multipart/form-data; boundary=b")],
+        Some(&body),
     );
     assert_eq!(a.status, 201, "{}", a.body);
 }
