@@ -171,6 +171,15 @@ annotations = {{ summary = "{{{{project}}}} drifted ({{{{ value }}}})", runbook_
         fire["alerts"][0]["annotations"]["summary"],
         "iris drifted (1)"
     );
+    // Every alert says why it fires, whatever its own annotations say.
+    assert_eq!(
+        fire["alerts"][0]["annotations"]["condition"],
+        "dataset_drift is 1; fires when >= 1"
+    );
+    assert!(resolve["alerts"][0]["annotations"]["condition"]
+        .as_str()
+        .unwrap()
+        .ends_with("; fires when >= 1"));
     assert_eq!(fire["alerts"][0]["endsAt"], "0001-01-01T00:00:00Z");
     assert_ne!(resolve["alerts"][0]["endsAt"], "0001-01-01T00:00:00Z");
     assert_eq!(

@@ -81,6 +81,9 @@ fn promtool_accepts_the_exported_rules() {
         "keep_firing_for: 5m",
         "modelwatch_model_quality{metric=\\\"accuracy\\\"}",
         "modelwatch_prediction_class_share{class=\\\"setosa\\\"}",
+        // Every exported alert says why it fires, as the server's own alerts do.
+        "condition: \"missing_share_excess is {{ $value | printf \\\"%.4g\\\" }}; fires when > 0.01\"",
+        "(fires above 0.01)",
     ] {
         assert!(yaml.contains(needle), "{needle} not in\n{yaml}");
     }

@@ -151,4 +151,33 @@ fn id_timestamp_and_unlabelled_targets_are_not_missing_values() {
             })
         },
     );
+    // It says why: the value and the threshold, in the listing, its annotations and on
+    // the dashboard.
+    let alert = alerts(&server)
+        .into_iter()
+        .find(|a| a["alertname"] == "MissingShareAboveReference")
+        .unwrap();
+    assert_eq!(alert["metric"], "missing_share_excess");
+    assert_eq!(alert["operator"], ">");
+    assert_eq!(alert["threshold"], 0.01);
+    assert_eq!(
+        alert["annotations"]["condition"],
+        "missing_share_excess is 0.025; fires when > 0.01"
+    );
+    assert_eq!(
+        alert["annotations"]["description"],
+        "The missing share of p's latest window is 0.025 above the reference's (fires above 0.01)."
+    );
+    let page = get(&server.url("/projects/p")).body;
+    assert!(
+        page.contains(
+            "<td class=\"condition\">missing_share_excess is 0.025; fires when &gt; 0.01</td>"
+        ),
+        "{page}"
+    );
+    let home = get(&server.url("/")).body;
+    assert!(
+        home.contains("(missing_share_excess is 0.025; fires when &gt; 0.01)"),
+        "{home}"
+    );
 }

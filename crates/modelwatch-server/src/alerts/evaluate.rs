@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use super::notify::{body_for, deliver, Notice};
-use super::rules::{default_rules, format_value, render, MetricRef, Rule};
+use super::rules::{default_rules, format_value, render, MetricRef, Operator, Rule};
 use super::slo::{budget_remaining, burn_rate, prom_duration, SloStatus, BURN_WINDOWS, TIERS};
 use super::state::{step, AlertStatus, Timing};
-use super::{lock, ActiveAlert, Alerts};
+use super::{lock, ActiveAlert, AlertCondition, Alerts, CONDITION_ANNOTATION};
 use crate::catalogue::names;
 use crate::project::Project;
 use crate::store::{TransitionRecord, WindowQuery};
@@ -101,6 +101,7 @@ struct Candidate {
     holds: bool,
     timing: Timing,
     receivers: Vec<String>,
+    condition: Option<AlertCondition>,
 }
 
 fn timing_of(rule: &Rule) -> Timing {
@@ -295,6 +296,11 @@ fn rule_candidates(
                     } else {
                         rule.receivers.clone()
                     },
+                    condition: Some(AlertCondition {
+                        metric: rule.metric.clone(),
+                        operator: rule.operator,
+                        threshold: rule.threshold,
+                    }),
                 });
             }
         }
@@ -402,6 +408,12 @@ fn slo_candidates(
                 } else {
                     slo.receivers.clone()
                 },
+                // The short window must exceed the factor too; the description says so.
+                condition: Some(AlertCondition {
+                    metric: "burn_rate".into(),
+                    operator: Operator::Gt,
+                    threshold: factor,
+                }),
             });
         }
     }
@@ -409,19 +421,27 @@ fn slo_candidates(
     out
 }
 
+/// The annotations of an alert: its templates rendered with `value` and `vars`, and the
+/// reason it fires ([`CONDITION_ANNOTATION`]) from `condition`, so that every alert says
+/// its value and threshold whatever its rule's own text says.
 fn render_all(
     templates: &BTreeMap<String, String>,
     project: &str,
     value: f64,
     vars: &[(String, String)],
+    condition: Option<&AlertCondition>,
 ) -> BTreeMap<String, String> {
-    let value = format_value(value);
-    let mut all: Vec<(&str, &str)> = vec![("value", &value), ("project", project)];
+    let shown = format_value(value);
+    let mut all: Vec<(&str, &str)> = vec![("value", &shown), ("project", project)];
     all.extend(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    templates
+    let mut out: BTreeMap<String, String> = templates
         .iter()
         .map(|(k, t)| (k.clone(), render(t, &all)))
-        .collect()
+        .collect();
+    if let Some(c) = condition {
+        out.insert(CONDITION_ANNOTATION.to_string(), c.describe(value));
+    }
+    out
 }
 
 /// The notice of an alert for receivers.
@@ -481,7 +501,13 @@ pub(crate) fn evaluate(state: &AppState, now: i64) {
             }
             return;
         };
-        let annotations = render_all(&c.templates, &c.project, next.value, &c.vars);
+        let annotations = render_all(
+            &c.templates,
+            &c.project,
+            next.value,
+            &c.vars,
+            c.condition.as_ref(),
+        );
         let alert = ActiveAlert {
             key: c.key.clone(),
             alertname: c.alertname,
@@ -492,6 +518,7 @@ pub(crate) fn evaluate(state: &AppState, now: i64) {
             state: next,
             timing: c.timing,
             receivers: c.receivers,
+            condition: c.condition,
         };
         if let Some(t) = change {
             transitions.push(record(&alert, now, t.from, t.to, Some(next.value)));
@@ -545,6 +572,7 @@ pub(crate) fn evaluate(state: &AppState, now: i64) {
             holds: false,
             timing: a.timing,
             receivers: a.receivers.clone(),
+            condition: a.condition.clone(),
         };
         apply(&mut active, c, &mut transitions);
     }

@@ -49,14 +49,21 @@ fn slo_ratio_expr(slo: &SloConfig, window: &str) -> String {
     }
 }
 
-/// Translates `{{value}}`, `{{project}}` and `{{column}}` into Prometheus templates.
-fn prom_template(t: &str) -> String {
-    let vars = [
+/// Translates `{{value}}`, `{{project}}` and `{{column}}` into Prometheus templates, and
+/// writes `{{threshold}}` and `{{rule}}` as `rule`'s own (`None`: an SLO's, which use
+/// neither).
+fn prom_template(t: &str, rule: Option<&super::rules::Rule>) -> String {
+    let threshold = rule.map_or_else(String::new, |r| super::rules::format_value(r.threshold));
+    let mut vars = vec![
         ("value", "{{ $value | printf \"%.4g\" }}"),
         ("project", "{{ $labels.project }}"),
         ("column", "{{ $labels.column }}"),
         ("slo", "{{ $labels.slo }}"),
     ];
+    if let Some(r) = rule {
+        vars.push(("threshold", &threshold));
+        vars.push(("rule", &r.name));
+    }
     super::rules::render(t, &vars)
 }
 
@@ -275,10 +282,21 @@ pub fn prometheus_rules(config: &AlertsConfig) -> (String, Vec<String>) {
             .collect();
         labels.push(("severity".into(), rule.severity.clone()));
         write_map(&mut out, "        ", "labels", &labels);
+        // The reason every alert carries, as the server's own alerts do.
+        let reason = format!(
+            "{} is {{{{value}}}}; fires when {} {{{{threshold}}}}",
+            rule.metric,
+            rule.operator.symbol(),
+        );
         let annotations: Vec<(String, String)> = rule
             .annotations
             .iter()
-            .map(|(k, v)| (k.clone(), prom_template(v)))
+            .filter(|(k, _)| k.as_str() != super::CONDITION_ANNOTATION)
+            .map(|(k, v)| (k.clone(), prom_template(v, Some(&rule))))
+            .chain(std::iter::once((
+                super::CONDITION_ANNOTATION.to_string(),
+                prom_template(&reason, Some(&rule)),
+            )))
             .collect();
         write_map(&mut out, "        ", "annotations", &annotations);
     }
@@ -382,7 +400,7 @@ mod tests {
     #[test]
     fn templates_become_prometheus_templates() {
         assert_eq!(
-            prom_template("{{project}}/{{column}}: {{value}}"),
+            prom_template("{{project}}/{{column}}: {{value}}", None),
             "{{ $labels.project }}/{{ $labels.column }}: {{ $value | printf \"%.4g\" }}"
         );
     }

@@ -221,6 +221,44 @@ pub struct ActiveAlert {
     pub timing: Timing,
     /// The names of the receivers notified about it.
     pub receivers: Vec<String>,
+    /// What makes it fire: the metric, how it is compared and the threshold (absent only
+    /// in alerts stored by a version that did not keep it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<AlertCondition>,
+}
+
+/// The condition an alert fires on: `metric operator threshold`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertCondition {
+    /// The rule's metric (`missing_share_excess`, `drift_score`, ...; `burn_rate` for an
+    /// SLO's burn-rate alert).
+    pub metric: String,
+    /// How the value is compared with the threshold.
+    pub operator: rules::Operator,
+    /// The value compared with, in the metric's unit.
+    pub threshold: f64,
+}
+
+/// The annotation every alert carries with the reason it fires (see
+/// [`AlertCondition::describe`]); a rule's own annotation of that name is replaced.
+pub const CONDITION_ANNOTATION: &str = "condition";
+
+impl AlertCondition {
+    /// The reason in words, with the latest `value`:
+    /// `missing_share_excess is 0.025; fires when > 0.01`.
+    pub fn describe(&self, value: f64) -> String {
+        let threshold = rules::format_value(self.threshold);
+        let op = self.operator.symbol();
+        if value.is_finite() {
+            format!(
+                "{} is {}; fires when {op} {threshold}",
+                self.metric,
+                rules::format_value(value)
+            )
+        } else {
+            format!("{} has no value; fires when {op} {threshold}", self.metric)
+        }
+    }
 }
 
 /// (time, accepted, rejected) samples of a project's ingestion counters.

@@ -346,6 +346,13 @@ pub(crate) fn text(n: &Notification) -> String {
         if let Some(d) = a.annotations.get("description").filter(|d| !d.is_empty()) {
             out.push_str(&format!(" — {d}"));
         }
+        if let Some(c) = a
+            .annotations
+            .get(super::CONDITION_ANNOTATION)
+            .filter(|c| !c.is_empty())
+        {
+            out.push_str(&format!(" ({c})"));
+        }
         if let Some(u) = a.annotations.get("runbook_url").filter(|u| !u.is_empty()) {
             out.push_str(&format!(" <{u}|runbook>"));
         }

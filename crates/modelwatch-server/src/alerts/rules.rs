@@ -109,7 +109,9 @@ pub struct Rule {
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     /// `summary`, `description`, `runbook_url`, ...; `{{value}}`, `{{project}}`,
-    /// `{{column}}`, `{{threshold}}` and `{{rule}}` are replaced.
+    /// `{{column}}`, `{{threshold}}` and `{{rule}}` are replaced. `condition` is set by
+    /// modelwatch on every alert (the value and the threshold, see
+    /// [`super::AlertCondition::describe`]).
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
     /// `false` switches the rule off, and with it any rule of the same name it shadows
@@ -313,14 +315,14 @@ pub fn default_rules() -> Vec<Rule> {
         Rule {
             annotations: annotations(
                 "Dataset drift in {{project}}",
-                "The latest snapshot of {{project}} found dataset drift.",
+                "The latest snapshot of {{project}} found dataset drift (dataset_drift is {{value}}; fires at >= {{threshold}}).",
             ),
             ..base("DatasetDrift", "dataset_drift", Operator::Ge, 1.0)
         },
         Rule {
             annotations: annotations(
                 "More missing values in {{project}} than in its reference",
-                "The missing share of {{project}}'s latest window is {{value}} above the reference's.",
+                "The missing share of {{project}}'s latest window is {{value}} above the reference's (fires above {{threshold}}).",
             ),
             ..base(
                 "MissingShareAboveReference",
@@ -332,7 +334,7 @@ pub fn default_rules() -> Vec<Rule> {
         Rule {
             annotations: annotations(
                 "No events for {{project}}",
-                "{{project}} has received no event for {{value}} schedule intervals.",
+                "{{project}} has received no event for {{value}} schedule intervals (fires above {{threshold}}).",
             ),
             ..base("NoData", "no_data_intervals", Operator::Gt, 2.0)
         },

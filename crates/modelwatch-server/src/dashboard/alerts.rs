@@ -58,6 +58,9 @@ pub struct AlertRow {
     pub since_us: i64,
     /// The `summary` annotation, else the `description`, else empty.
     pub summary: String,
+    /// Why it fires: the metric's value and the threshold (the `condition` annotation),
+    /// empty for an alert stored without one.
+    pub condition: String,
     /// The labels other than alertname, project and severity (`column`, `slo`, ...).
     pub labels: BTreeMap<String, String>,
     /// Ids of the silences covering it.
@@ -86,6 +89,11 @@ impl AlertRow {
                 .annotations
                 .get("summary")
                 .or_else(|| a.annotations.get("description"))
+                .cloned()
+                .unwrap_or_default(),
+            condition: a
+                .annotations
+                .get(crate::alerts::CONDITION_ANNOTATION)
                 .cloned()
                 .unwrap_or_default(),
             labels,
@@ -244,7 +252,7 @@ pub fn render_overview(base: &str, rows: &[AlertRow], now_us: i64) -> String {
         let _ = write!(
             s,
             "<li data-alert=\"{}\" data-project=\"{}\">{} <a href=\"{}\">{}</a> · <strong>{}</strong>{} \
-             <span class=\"muted\">{} · for {}</span>{}</li>",
+             <span class=\"muted\">{} · for {}</span>{}{}</li>",
             esc(&r.alertname),
             esc(&r.project),
             state_badge(r),
@@ -262,6 +270,14 @@ pub fn render_overview(base: &str, rows: &[AlertRow], now_us: i64) -> String {
                 String::new()
             } else {
                 format!(" — {}", esc(&r.summary))
+            },
+            if r.condition.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " <span class=\"muted condition\">({})</span>",
+                    esc(&r.condition)
+                )
             },
         );
     }
@@ -367,7 +383,7 @@ pub fn render_project(base: &str, project: &str, a: &ProjectAlerts, now_us: i64)
     } else {
         s.push_str(
             "<table id=\"project-alerts\"><thead><tr><th>Rule</th><th>State</th><th>Severity</th>\
-             <th class=\"num\">Value</th><th>Since (UTC)</th><th>Summary</th><th></th></tr></thead><tbody>",
+             <th class=\"num\">Value</th><th>Since (UTC)</th><th>Summary</th><th>Why</th><th></th></tr></thead><tbody>",
         );
         for r in &a.active {
             let extra = label_text(&r.labels);
@@ -376,7 +392,7 @@ pub fn render_project(base: &str, project: &str, a: &ProjectAlerts, now_us: i64)
                 s,
                 "<tr data-alert=\"{}\"><td class=\"name\">{}{}</td><td>{}</td><td class=\"{}\">{}</td>\
                  <td class=\"num\">{}</td><td>{} <span class=\"muted\">({} ago)</span></td><td>{}</td>\
-                 <td><a href=\"{}\">silence</a></td></tr>",
+                 <td class=\"condition\">{}</td><td><a href=\"{}\">silence</a></td></tr>",
                 esc(&r.alertname),
                 esc(&r.alertname),
                 if extra.is_empty() {
@@ -391,6 +407,7 @@ pub fn render_project(base: &str, project: &str, a: &ProjectAlerts, now_us: i64)
                 time(r.since_us),
                 age((now_us - r.since_us) as f64 / 1e6),
                 esc(&r.summary),
+                esc(&r.condition),
                 esc(&silence_href),
             );
         }

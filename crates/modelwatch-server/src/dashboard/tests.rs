@@ -275,6 +275,11 @@ fn active_alert(
         },
         timing: Default::default(),
         receivers: vec![],
+        condition: Some(crate::alerts::AlertCondition {
+            metric: "drift_score".into(),
+            operator: crate::alerts::rules::Operator::Gt,
+            threshold: 0.5,
+        }),
     }
 }
 

@@ -72,7 +72,7 @@ async fn list_active(
                 })
                 .map(|s| s.id)
                 .collect();
-            json!({
+            let mut v = json!({
                 "alertname": a.alertname,
                 "project": a.project,
                 "state": a.state.status,
@@ -83,7 +83,15 @@ async fn list_active(
                 "annotations": a.annotations,
                 "fingerprint": a.fingerprint,
                 "silenced_by": silenced_by,
-            })
+            });
+            // Why it fires; an alert stored by a version that did not keep it gets its
+            // condition at the next evaluation.
+            if let Some(c) = &a.condition {
+                v["metric"] = json!(c.metric);
+                v["operator"] = json!(c.operator);
+                v["threshold"] = json!(c.threshold);
+            }
+            v
         })
         .collect();
     Ok(Json(json!({ "alerts": list })))
