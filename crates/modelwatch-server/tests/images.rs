@@ -285,11 +285,19 @@ fn server_stop_and_count(server: TestServer) {
 #[test]
 fn a_new_reference_replaces_the_thumbnails_and_examples_of_the_old_one() {
     let server = TestServer::start(ServerConfig::default());
+    // Without scheduled snapshots (which would take one as soon as the new reference is
+    // in): the examples come only with the snapshots this test takes.
+    let mut body = b"--b\r\nContent-Disposition: form-data; name=\"settings\"\r\n\r\n\
+        {\"schedule\": {\"interval\": \"0s\"}}\r\n--b\r\nContent-Disposition: form-data; \
+        name=\"reference\"; filename=\"images.zip\"\r\n\r\n"
+        .to_vec();
+    body.extend_from_slice(&reference_zip());
+    body.extend_from_slice(b"\r\n--b--\r\n");
     let a = call(
         "POST",
         &server.url("/api/v1/projects?name=p"),
-        &[("Content-Type", "application/zip")],
-        Some(&reference_zip()),
+        &[("Content-Type", "multipart/form-data; boundary=b")],
+        Some(&body),
     );
     assert_eq!(a.status, 201, "{}", a.body);
     let a = post_json(
