@@ -355,7 +355,7 @@ pub(super) async fn put_reference(
         Upload::Table(f) => f,
         Upload::Zip => {
             let (project, zip) =
-                blocking(move || projects::save_zip_reference(&st, name, &body, false)).await?;
+                blocking(move || projects::replace_zip_reference(&st, name, &body)).await?;
             let mut v = project_json(&state, &project);
             v["reference_images"] = json!(zip);
             return Ok(Json(v));

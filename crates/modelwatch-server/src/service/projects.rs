@@ -256,24 +256,19 @@ pub fn create_with_zip(
     save_with_zip_locked(state, name, config, bytes)
 }
 
-/// Creates a project (`create`) or replaces its reference from a zip of images, keeping
-/// its settings (see [`save_with_zip`]).
-pub fn save_zip_reference(
+/// Replaces a project's reference by a zip of images, keeping its settings (see
+/// [`save_with_zip`]).
+pub fn replace_zip_reference(
     state: &AppState,
     name: String,
     bytes: &[u8],
-    create: bool,
 ) -> Result<(Arc<Project>, ZipSummary), ServiceError> {
     let _saving = state.saving();
-    let existing = state.project(&name);
-    if create && existing.is_some() {
-        return Err(ServiceError::ProjectExists(name));
-    }
-    let config = match existing {
-        Some(p) => p.config.clone(),
-        None if create => ProjectConfig::default(),
-        None => return Err(ServiceError::NoProject(name)),
-    };
+    let config = state
+        .project(&name)
+        .ok_or_else(|| ServiceError::NoProject(name.clone()))?
+        .config
+        .clone();
     save_with_zip_locked(state, name, config, bytes)
 }
 
