@@ -275,15 +275,27 @@ fn bad_suite(suite: &str, message: &str) {
 fn bad_suites_exit_2_naming_the_line() {
     bad_suite(
         "\n[[tests]]\nmetric = \"drift_share\"\nlt = 0.3\n",
-        "suite.toml: line 3: unknown metric `drift_share` (known: drifted_share,",
+        "suite.toml: line 3: unknown metric `drift_share` (did you mean `drifted_share`?)",
+    );
+    bad_suite(
+        "\n[[tests]]\nmetric = \"xyzzy\"\nlt = 0.3\n",
+        "suite.toml: line 3: unknown metric `xyzzy` (nothing close; see docs/tests.md#metrics)",
     );
     bad_suite(
         "[[tests]]\nmetric = \"column.drift_score\"\ncolumn = \"sepal_lenght\"\ngt = 0.05\n",
-        "suite.toml: line 3: unknown column `sepal_lenght`: not in either dataset",
+        "suite.toml: line 3: unknown column `sepal_lenght`: not in either dataset (did you mean `sepal_length`?)",
+    );
+    bad_suite(
+        "[[tests]]\nmetric = \"column.drift_score\"\ncolumn = \"zzz\"\ngt = 0.05\n",
+        "suite.toml: line 3: unknown column `zzz`: not in either dataset\n",
     );
     bad_suite(
         "[[tests]]\nmetric = \"rows\"\nless_than = 3\n",
-        "suite.toml: line 3: unknown field `less_than`, expected one of",
+        "suite.toml: line 3: unknown field `less_than` (nothing close; see docs/tests.md)",
+    );
+    bad_suite(
+        "[[tests]]\nmetric = \"rows\"\ncritcal = false\nlt = 3\n",
+        "suite.toml: line 3: unknown field `critcal` (did you mean `critical`?)",
     );
     bad_suite(
         "[[tests]]\nmetric = \"rows\"\ngt = 3\nlt = 1000\n",
@@ -307,7 +319,7 @@ fn bad_suites_exit_2_naming_the_line() {
     );
     bad_suite(
         "preset = [\"data_drfit\"]\n",
-        "suite.toml: line 1: unknown preset `data_drfit`",
+        "suite.toml: line 1: unknown preset `data_drfit` (did you mean `data_drift`?)",
     );
     bad_suite("", "the suite has no tests and no preset");
 }
@@ -331,7 +343,7 @@ fn presets_from_the_command_line() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "--test-preset: unknown preset `nope`",
+            "--test-preset: unknown preset `nope` (known: data_drift, data_quality, classification, regression)",
         ));
     Command::cargo_bin("modelwatch")
         .unwrap()
@@ -612,7 +624,16 @@ fn bad_labels_and_roles_in_suites_exit_2_naming_the_line() {
             "[[tests]]\nmetric = \"label.recall\"\nlabel = \"ants\"\ngt = 0.5\n",
             &LABELS,
         ),
-        "suite.toml: line 3: unknown label `ants`: not in the target or the predictions (labels: ant, bee, cat, dog)",
+        "suite.toml: line 3: unknown label `ants`: not in the target or the predictions (did you mean `ant`?)",
+    );
+    exits_2(
+        &mut test_fixture(
+            &dir,
+            labels,
+            "[[tests]]\nmetric = \"label.recall\"\nlabel = \"zebra\"\ngt = 0.5\n",
+            &LABELS,
+        ),
+        "suite.toml: line 3: unknown label `zebra`: not in the target or the predictions (labels: ant, bee, cat, dog)",
     );
     exits_2(
         &mut test_fixture(

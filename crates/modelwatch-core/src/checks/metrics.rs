@@ -517,6 +517,24 @@ fn embedding_of<'a>(results: &'a Value, column: &str) -> Option<&'a str> {
         .map(|e| e.get("name").and_then(Value::as_str).unwrap_or_default())
 }
 
+/// Every column of the data the results name (with the embeddings), for suggestions.
+pub(crate) fn column_names(results: &Value) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    for (list, key) in COLUMN_LISTS {
+        let items = results.pointer(list).and_then(Value::as_array);
+        for item in items.into_iter().flatten() {
+            let name = match key {
+                Some(k) => item.get(*k).and_then(Value::as_str),
+                None => item.as_str(),
+            };
+            if let Some(n) = name.filter(|n| !names.contains(n)) {
+                names.push(n);
+            }
+        }
+    }
+    names
+}
+
 /// Whether `column` is a column of the data according to the results.
 pub(crate) fn column_known(results: &Value, column: &str) -> bool {
     embedding_of(results, column).is_some()

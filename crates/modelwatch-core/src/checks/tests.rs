@@ -258,12 +258,18 @@ fn classification_preset_fails_when_the_target_could_not_be_tested() {
 #[test]
 fn bad_suites_name_the_line() {
     let (msg, line) = compile_error("[[tests]]\nmetric = \"drifted_shares\"\nlt = 1\n");
-    assert!(msg.starts_with("unknown metric `drifted_shares`"), "{msg}");
+    assert_eq!(
+        msg,
+        "unknown metric `drifted_shares` (did you mean `drifted_share`?)"
+    );
     assert_eq!(line, Some(2));
 
     let (msg, line) =
         compile_error("[[tests]]\nmetric = \"column.drifted\"\ncolumn = \"agee\"\neq = false\n");
-    assert_eq!(msg, "unknown column `agee`: not in either dataset");
+    assert_eq!(
+        msg,
+        "unknown column `agee`: not in either dataset (did you mean `age`?)"
+    );
     assert_eq!(line, Some(3));
 
     let (msg, line) = compile_error("[[tests]]\nmetric = \"rows\"\nlt = 1\ngt = 0\n");
@@ -285,7 +291,20 @@ fn bad_suites_name_the_line() {
     assert_eq!(line, Some(4));
 
     let (msg, _) = compile_error("preset = [\"data_quality_x\"]");
-    assert!(msg.starts_with("unknown preset `data_quality_x`"), "{msg}");
+    assert_eq!(
+        msg,
+        "unknown preset `data_quality_x` (did you mean `data_quality`?)"
+    );
+    let (msg, _) = compile_error("preset = [\"nothing\"]");
+    assert_eq!(
+        msg,
+        "unknown preset `nothing` (known: data_drift, data_quality, classification, regression)"
+    );
+    let (msg, _) = compile_error("[[tests]]\nmetric = \"xyzzy\"\nlt = 1\n");
+    assert_eq!(
+        msg,
+        "unknown metric `xyzzy` (nothing close; see docs/tests.md#metrics)"
+    );
 
     let (msg, _) = compile_error("");
     assert_eq!(msg, "the suite has no tests and no preset");
@@ -709,6 +728,19 @@ fn label_metrics_and_the_multiclass_preset() {
         "unknown label `d`: not in the target or the predictions (labels: a, b, c)"
     );
     assert_eq!(line, Some(3));
+}
+
+#[test]
+fn a_misspelt_label_gets_the_closest_ones() {
+    let mut r = results();
+    r["classification"] = json!({"current": {"labels": ["setosa", "versicolor", "virginica"]}});
+    let text = "[[tests]]\nmetric = \"label.f1\"\nlabel = \"virginca\"\ngt = 0\n";
+    let e = suite(text).compile(&r).unwrap_err();
+    assert_eq!(
+        e.message,
+        "unknown label `virginca`: not in the target or the predictions \
+         (did you mean `virginica`?)"
+    );
 }
 
 #[test]

@@ -187,11 +187,7 @@ pub fn compute_drift(
         )
     {
         if !in_either(col) {
-            return Err(SchemaError::UnknownColumn {
-                column: col.clone(),
-                setting,
-            }
-            .into());
+            return Err(SchemaError::unknown_column(col, setting, run.names()).into());
         }
         if reference.column(col).is_none() || current.column(col).is_none() {
             return Err(DriftError::SettingForUntestedColumn {
