@@ -36,7 +36,11 @@ impl ConfigFile {
             .with_context(|| format!("{}: cannot read config", path.display()))?;
         toml::from_str(&text).map_err(|e| {
             // toml's message spans lines; keep it to one.
-            let msg = e.message().replace('\n', " ");
+            // serde lists every field; the closest ones are what a typo needs.
+            let msg = modelwatch_core::suggest::rewrite_unknown_name(
+                &e.message().replace('\n', " "),
+                Some("docs/report.md"),
+            );
             match e.span() {
                 Some(span) => {
                     let line = text[..span.start].matches('\n').count() + 1;

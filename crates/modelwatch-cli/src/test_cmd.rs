@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use modelwatch_core::checks::{presets, run_checks, Spanned, Suite, SuiteError};
 use modelwatch_core::results::Preset;
+use modelwatch_core::suggest;
 use modelwatch_report::checks::{render_checks, to_junit};
 use modelwatch_report::html::{render_html_with, HtmlOptions};
 
@@ -51,7 +52,10 @@ fn load_suite(path: &Path) -> anyhow::Result<(Suite, String)> {
         Err(e) => {
             let err = SuiteError {
                 span: e.span(),
-                message: e.message().replace('\n', " "),
+                message: suggest::rewrite_unknown_name(
+                    &e.message().replace('\n', " "),
+                    Some("docs/tests.md"),
+                ),
             };
             Err(suite_error(path, &text, &err))
         }
@@ -80,8 +84,8 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     for name in &args.test_preset {
         if presets::preset(name).is_none() {
             bail!(
-                "--test-preset: unknown preset `{name}` (known: {})",
-                presets::names().join(", ")
+                "--test-preset: unknown preset `{name}` ({})",
+                suggest::hint(name, &presets::names(), None)
             );
         }
         suite.preset.push(Spanned::new(0..0, name.clone()));

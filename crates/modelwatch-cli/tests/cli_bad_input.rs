@@ -226,3 +226,91 @@ fn bad_config_file() {
     let err = fails(&good, &good, &["--config", cfg.to_str().unwrap()], d.path());
     assert!(err.contains("mw.toml") && err.contains("line 2"), "{err}");
 }
+
+/// A typo gets the closest names, not every valid one; nothing close says where the list is.
+#[test]
+fn typos_in_names_suggest_the_closest_ones() {
+    let d = TempDir::new().unwrap();
+    let reference = write(
+        d.path(),
+        "ref.csv",
+        b"sepal_length,petal_length,species\n1.5,2.5,x\n2.5,3.5,y\n3.5,4.5,x\n",
+    );
+    let cases: [(&[&str], &str); 11] = [
+        (
+            &["--target", "specis"],
+            "error: column `specis` given to --target is in neither dataset (did you mean `species`?)\n",
+        ),
+        (
+            &["--column-method", "sepal_lenght=ks"],
+            "error: column `sepal_lenght` given to --column-method is in neither dataset (did you mean `sepal_length`?)\n",
+        ),
+        (
+            &["--numerical", "length"],
+            "error: column `length` given to --numerical is in neither dataset (did you mean `sepal_length` or `petal_length`?)\n",
+        ),
+        (
+            &["--ignore", "zzz"],
+            "error: column `zzz` given to --ignore is in neither dataset\n",
+        ),
+        (
+            &["--method", "wasserstien"],
+            "error: --method: unknown drift method `wasserstien` (did you mean `wasserstein`?)\n",
+        ),
+        (
+            &["--method", "kolmogorov"],
+            "error: --method: unknown drift method `kolmogorov` (nothing close; see docs/statistics.md)\n",
+        ),
+        (
+            &["--preset", "drift,sumary"],
+            "error: --preset: unknown preset `sumary` (did you mean `summary`?)\n",
+        ),
+        (
+            &["--preset", "quality"],
+            "error: --preset: unknown preset `quality` (known: drift, summary, target, classification, regression)\n",
+        ),
+        (
+            &["--embedding", "e=sepal_lenght,petal_length"],
+            "error: --embedding: embedding `e`: column `sepal_lenght` is not in the reference (did you mean `sepal_length`?)\n",
+        ),
+        (
+            &["--embedding-method", "emb=mmd", "--embedding", "emd=sepal_length,petal_length"],
+            "error: --embedding-method: embedding `emb`: no such embedding is declared (did you mean `emd`?)\n",
+        ),
+        (
+            &["--preset", "regression", "--target", "sepal_length", "--prediction", "petal_lenght"],
+            "error: column `petal_lenght` given to --prediction is in neither dataset (did you mean `petal_length`?)\n",
+        ),
+    ];
+    for (flags, message) in cases {
+        assert_eq!(fails(&reference, &reference, flags, d.path()), message);
+    }
+
+    for (config, message) in [
+        (
+            "[drift]\ndrift_shares = 0.3\n",
+            "mw.toml: line 2: unknown field `drift_shares` (did you mean `drift_share`?)",
+        ),
+        (
+            "[drift]\nmethod = \"wasserstien\"\n",
+            "mw.toml: line 2: unknown drift method `wasserstien` (did you mean `wasserstein`?)",
+        ),
+        (
+            "[colums]\ntarget = \"species\"\n",
+            "mw.toml: line 1: unknown field `colums` (did you mean `columns`?)",
+        ),
+        (
+            "[columns]\ntarget = \"specis\"\n",
+            "column `specis` given to --target is in neither dataset (did you mean `species`?)",
+        ),
+    ] {
+        let cfg = write(d.path(), "mw.toml", config.as_bytes());
+        let err = fails(
+            &reference,
+            &reference,
+            &["--config", cfg.to_str().unwrap()],
+            d.path(),
+        );
+        assert!(err.contains(message), "expected `{message}` in: {err}");
+    }
+}

@@ -275,15 +275,27 @@ fn bad_suite(suite: &str, message: &str) {
 fn bad_suites_exit_2_naming_the_line() {
     bad_suite(
         "\n[[tests]]\nmetric = \"drift_share\"\nlt = 0.3\n",
-        "suite.toml: line 3: unknown metric `drift_share` (known: drifted_share,",
+        "suite.toml: line 3: unknown metric `drift_share` (did you mean `drifted_share`?)",
+    );
+    bad_suite(
+        "\n[[tests]]\nmetric = \"xyzzy\"\nlt = 0.3\n",
+        "suite.toml: line 3: unknown metric `xyzzy` (nothing close; see docs/tests.md#metrics)",
     );
     bad_suite(
         "[[tests]]\nmetric = \"column.drift_score\"\ncolumn = \"sepal_lenght\"\ngt = 0.05\n",
-        "suite.toml: line 3: unknown column `sepal_lenght`: not in either dataset",
+        "suite.toml: line 3: unknown column `sepal_lenght`: not in either dataset (did you mean `sepal_length`?)",
+    );
+    bad_suite(
+        "[[tests]]\nmetric = \"column.drift_score\"\ncolumn = \"zzz\"\ngt = 0.05\n",
+        "suite.toml: line 3: unknown column `zzz`: not in either dataset\n",
     );
     bad_suite(
         "[[tests]]\nmetric = \"rows\"\nless_than = 3\n",
-        "suite.toml: line 3: unknown field `less_than`, expected one of",
+        "suite.toml: line 3: unknown field `less_than` (nothing close; see docs/tests.md)",
+    );
+    bad_suite(
+        "[[tests]]\nmetric = \"rows\"\ncritcal = false\nlt = 3\n",
+        "suite.toml: line 3: unknown field `critcal` (did you mean `critical`?)",
     );
     bad_suite(
         "[[tests]]\nmetric = \"rows\"\ngt = 3\nlt = 1000\n",
@@ -307,7 +319,7 @@ fn bad_suites_exit_2_naming_the_line() {
     );
     bad_suite(
         "preset = [\"data_drfit\"]\n",
-        "suite.toml: line 1: unknown preset `data_drfit`",
+        "suite.toml: line 1: unknown preset `data_drfit` (did you mean `data_drift`?)",
     );
     bad_suite("", "the suite has no tests and no preset");
 }
@@ -331,7 +343,7 @@ fn presets_from_the_command_line() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "--test-preset: unknown preset `nope`",
+            "--test-preset: unknown preset `nope` (known: data_drift, data_quality, classification, regression)",
         ));
     Command::cargo_bin("modelwatch")
         .unwrap()
@@ -365,16 +377,23 @@ fn empty_current_data_judges_what_it_can() {
         .arg(&suite);
     let (v, code) = json_of(&mut cmd);
     assert_eq!(code, 1);
-    assert_eq!(statuses(&v), ["ERROR", "ERROR", "ERROR", "SUCCESS"]);
+    // `a` has no current value, which is a failure of its own; `b` is a text column,
+    // which has no drift method, so its drift cannot be judged either way.
+    assert_eq!(statuses(&v), ["ERROR", "FAIL", "ERROR", "SUCCESS"]);
     assert_eq!(
         v["tests"][0]["reason"],
         "drifted_share is undefined: no column could be drift-tested"
     );
-    assert!(v["tests"][1]["reason"]
+    assert_eq!(
+        v["tests"][1]["description"],
+        "Column `a` could not be drift-tested: current values are all missing."
+    );
+    assert!(v["tests"][2]["reason"]
         .as_str()
         .unwrap()
         .starts_with("column.drifted is undefined: "));
-    assert_eq!(v["summary"]["error"], 3);
+    assert_eq!(v["summary"]["error"], 2);
+    assert_eq!(v["summary"]["failed"], 1);
 }
 
 fn fixture(case: &str, file: &str) -> String {
@@ -605,7 +624,16 @@ fn bad_labels_and_roles_in_suites_exit_2_naming_the_line() {
             "[[tests]]\nmetric = \"label.recall\"\nlabel = \"ants\"\ngt = 0.5\n",
             &LABELS,
         ),
-        "suite.toml: line 3: unknown label `ants`: not in the target or the predictions (labels: ant, bee, cat, dog)",
+        "suite.toml: line 3: unknown label `ants`: not in the target or the predictions (did you mean `ant`?)",
+    );
+    exits_2(
+        &mut test_fixture(
+            &dir,
+            labels,
+            "[[tests]]\nmetric = \"label.recall\"\nlabel = \"zebra\"\ngt = 0.5\n",
+            &LABELS,
+        ),
+        "suite.toml: line 3: unknown label `zebra`: not in the target or the predictions (labels: ant, bee, cat, dog)",
     );
     exits_2(
         &mut test_fixture(
@@ -792,4 +820,96 @@ fn empty_current_data_leaves_model_metrics_to_error_and_judges_the_rest() {
     );
     assert_eq!(t[1]["status"], "FAIL");
     assert_eq!(t[1]["actual"], 0);
+}
+
+/// A reference with two numerical columns, and current data whose `width` turned into text.
+fn text_in_a_numerical_column(dir: &TempDir) -> (String, String) {
+    let mut reference = String::from("length,width\n");
+    let mut current = String::from("length,width\n");
+    for i in 0..60 {
+        reference.push_str(&format!("{}.5,{}.25\n", i % 7, i % 5));
+        current.push_str(&format!("{}.5,wide\n", i % 7));
+    }
+    let (r, c) = (dir.path().join("ref.csv"), dir.path().join("cur.csv"));
+    std::fs::write(&r, reference).unwrap();
+    std::fs::write(&c, current).unwrap();
+    (r.display().to_string(), c.display().to_string())
+}
+
+#[test]
+fn a_column_that_could_not_be_tested_fails_the_data_drift_preset() {
+    let d = TempDir::new().unwrap();
+    let (r, c) = text_in_a_numerical_column(&d);
+    let mut cmd = Command::cargo_bin("modelwatch").unwrap();
+    cmd.args(["test", "--reference", &r, "--current", &c])
+        .args(["--numerical", "width", "--test-preset", "data_drift"]);
+    let (v, code) = json_of(&mut cmd);
+    assert_eq!(code, 1, "{v}");
+    let tests = v["tests"].as_array().unwrap();
+    let width = tests
+        .iter()
+        .find(|t| t["column"] == "width")
+        .expect("a test of width");
+    assert_eq!(width["name"], "Column `width` is drift-tested");
+    assert_eq!(width["status"], "FAIL");
+    assert_eq!(width["critical"], true);
+    assert_eq!(width["actual"], false);
+    assert_eq!(
+        width["description"],
+        "Column `width` could not be drift-tested: current values are text."
+    );
+    // Without the failing column the gate would pass: the share of drifted columns is 0.
+    assert_eq!(statuses(&v), ["SUCCESS", "SUCCESS", "FAIL"]);
+
+    // The same data in the data quality preset: the column has no statistics, which fails.
+    let mut cmd = Command::cargo_bin("modelwatch").unwrap();
+    cmd.args(["test", "--reference", &r, "--current", &c])
+        .args(["--numerical", "width", "--test-preset", "data_quality"]);
+    let (v, code) = json_of(&mut cmd);
+    assert_eq!(code, 1, "{v}");
+    let width: Vec<&Value> = v["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["column"] == "width")
+        .collect();
+    assert_eq!(width.len(), 1, "{width:?}");
+    assert_eq!(
+        width[0]["name"],
+        "Values of `width` are readable as numerical"
+    );
+    assert_eq!(width[0]["status"], "FAIL");
+}
+
+#[test]
+fn the_report_names_a_column_that_could_not_be_tested_and_still_exits_0() {
+    let d = TempDir::new().unwrap();
+    let (r, c) = text_in_a_numerical_column(&d);
+    let out = Command::cargo_bin("modelwatch")
+        .unwrap()
+        .args(["report", "--reference", &r, "--current", &c])
+        .args(["--numerical", "width", "--preset", "drift"])
+        .args(["--json", "-"])
+        .output()
+        .unwrap();
+    // A report is not a gate: a column it could not test is in its results, exit 0.
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["drift"]["untested_columns"],
+        serde_json::json!([{"column": "width", "reason": "current values are text"}])
+    );
+    assert_eq!(v["drift"]["column_count"], 1);
+    assert_eq!(v["drift"]["dataset_drift"], false);
+
+    Command::cargo_bin("modelwatch")
+        .unwrap()
+        .args(["report", "--reference", &r, "--current", &c])
+        .args(["--numerical", "width", "--preset", "drift"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            "0 of 1 column drifted (0%) — no dataset drift (threshold 50%); \
+             1 column could not be tested: width (current values are text)\n",
+        ));
 }

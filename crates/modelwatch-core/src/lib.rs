@@ -17,6 +17,7 @@ pub mod schema;
 pub mod setting;
 pub mod sort;
 pub mod stats;
+pub mod suggest;
 pub mod summary;
 pub mod synth;
 pub mod table;

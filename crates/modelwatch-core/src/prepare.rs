@@ -141,21 +141,27 @@ impl<'a> PreparedRun<'a> {
         }
         settings.drift.validate()?;
         let schema = settings.schema;
-        let in_either = |n: &str| {
-            current.column(n).is_some() || reference.is_some_and(|r| r.column(n).is_some())
-        };
-        schema.check_names(in_either)?;
+        let known: Vec<&str> = reference
+            .into_iter()
+            .flat_map(Table::column_names)
+            .chain(current.column_names())
+            .collect();
+        schema.check_names(&known)?;
         let forced: BTreeMap<&str, ColumnType> = schema.forced_types()?;
         let embeddings = resolve_embeddings(reference, current, schema)?;
         for name in settings.drift.embedding_methods.keys() {
             if !schema.embeddings.contains_key(name) {
+                let declared: Vec<&str> = schema.embeddings.keys().map(String::as_str).collect();
+                let close = crate::suggest::closest(name, declared.iter().copied());
+                let hint = if close.is_empty() {
+                    format!("declare it with {}", Setting::Embeddings.canonical())
+                } else {
+                    crate::suggest::hint(name, &declared, None)
+                };
                 return Err(PrepareError::Embedding {
                     setting: Setting::EmbeddingMethods,
                     embedding: name.clone(),
-                    problem: format!(
-                        "no such embedding is declared (declare it with {})",
-                        Setting::Embeddings.canonical()
-                    ),
+                    problem: format!("no such embedding is declared ({hint})"),
                 });
             }
         }
@@ -286,7 +292,10 @@ fn resolve_embeddings<'a>(
                         return Err(fail("the list of columns is empty".into()));
                     }
                     if let Some(missing) = list.iter().find(|c| table.column(c).is_none()) {
-                        return Err(fail(format!("column `{missing}` is not in {side}")));
+                        return Err(fail(format!(
+                            "column `{missing}` is not in {side}{}",
+                            crate::suggest::did_you_mean(missing, table.column_names())
+                        )));
                     }
                     let mut seen = std::collections::HashSet::new();
                     if let Some(twice) = list.iter().find(|c| !seen.insert(c.as_str())) {

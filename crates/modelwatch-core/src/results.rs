@@ -61,12 +61,21 @@ pub enum Preset {
 
 /// An unknown preset name.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("unknown preset `{0}` (known: drift, summary, target, classification, regression)")]
+#[error("unknown preset `{0}` ({hint})", hint = crate::suggest::hint(.0, &Preset::ALL.map(Preset::name), None))]
 pub struct UnknownPreset(pub String);
 
 impl Preset {
     /// The presets run when none is asked for.
     pub const DEFAULT: [Preset; 2] = [Preset::Drift, Preset::Summary];
+
+    /// Every preset, in the order their sections are shown.
+    pub const ALL: [Preset; 5] = [
+        Preset::Drift,
+        Preset::Summary,
+        Preset::Target,
+        Preset::Classification,
+        Preset::Regression,
+    ];
 
     /// Looks a preset up by its `--preset` name (surrounding blanks ignored).
     pub fn from_name(name: &str) -> Result<Self, UnknownPreset> {

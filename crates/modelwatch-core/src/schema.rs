@@ -272,10 +272,23 @@ pub enum SchemaError {
         column: String,
         /// The setting that names it.
         setting: Setting,
+        /// ` (did you mean ...?)` with the columns of the data closest to `column`, or empty
+        /// ([`crate::suggest::did_you_mean`]).
+        hint: String,
     },
 }
 
 impl SchemaError {
+    /// `column`, given to `setting`, is not one of `known`: the error, with the known names
+    /// closest to it.
+    pub fn unknown_column(column: &str, setting: Setting, known: &[&str]) -> Self {
+        SchemaError::UnknownColumn {
+            column: column.to_string(),
+            setting,
+            hint: crate::suggest::did_you_mean(column, known.iter().copied()),
+        }
+    }
+
     /// The message, with settings spelled by `spell` (a flag, a config key).
     pub fn message(&self, spell: &dyn Fn(Setting) -> String) -> String {
         match self {
@@ -284,8 +297,12 @@ impl SchemaError {
                 first,
                 second,
             } => format!("column `{column}` is given two types: {first} and {second}"),
-            SchemaError::UnknownColumn { column, setting } => format!(
-                "column `{column}` given to {} is in neither dataset",
+            SchemaError::UnknownColumn {
+                column,
+                setting,
+                hint,
+            } => format!(
+                "column `{column}` given to {} is in neither dataset{hint}",
                 spell(*setting)
             ),
         }
@@ -336,8 +353,11 @@ impl SchemaOverrides {
         Ok(forced)
     }
 
-    /// Checks that every named column exists in `known` (the union of both datasets).
-    pub fn check_names<'a>(&self, known: impl Fn(&str) -> bool + 'a) -> Result<(), SchemaError> {
+    /// Checks that every named column is one of `known` (the union of both datasets); the
+    /// error suggests the closest known names.
+    pub fn check_names(&self, known: &[&str]) -> Result<(), SchemaError> {
+        let unknown =
+            |column: &String, setting| SchemaError::unknown_column(column, setting, known);
         let lists: [(&Vec<String>, Setting); 5] = [
             (&self.numerical, Setting::Numerical),
             (&self.categorical, Setting::Categorical),
@@ -347,11 +367,8 @@ impl SchemaOverrides {
         ];
         for (names, setting) in lists {
             for n in names {
-                if !known(n) {
-                    return Err(SchemaError::UnknownColumn {
-                        column: n.clone(),
-                        setting,
-                    });
+                if !known.contains(&n.as_str()) {
+                    return Err(unknown(n, setting));
                 }
             }
         }
@@ -363,11 +380,8 @@ impl SchemaOverrides {
         ];
         for (name, setting) in singles {
             if let Some(n) = name {
-                if !known(n) {
-                    return Err(SchemaError::UnknownColumn {
-                        column: n.clone(),
-                        setting,
-                    });
+                if !known.contains(&n.as_str()) {
+                    return Err(unknown(n, setting));
                 }
             }
         }

@@ -140,9 +140,12 @@ pub fn describe_table_images_with(
         column: column.to_string(),
         message: message.to_string(),
     };
-    let values = table
-        .column(column)
-        .ok_or_else(|| not_usable("no such column"))?;
+    let values = table.column(column).ok_or_else(|| {
+        not_usable(&format!(
+            "no such column{}",
+            modelwatch_core::suggest::did_you_mean(column, table.column_names())
+        ))
+    })?;
     let ColumnData::Str(values) = &values.data else {
         return Err(not_usable(
             "the column holds numbers or times, not file names or base64 text",

@@ -445,9 +445,13 @@ pub fn parquet_binary_rows(
             .iter()
             .position(|f| f.name() == column)
         else {
+            let names = builder.schema().fields().iter().map(|f| f.name().as_str());
             return Err(ReadError::ImageColumn {
                 column: column.to_string(),
-                message: "no such column".to_string(),
+                message: format!(
+                    "no such column{}",
+                    modelwatch_core::suggest::did_you_mean(column, names)
+                ),
             });
         };
         let mask = parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), [index]);

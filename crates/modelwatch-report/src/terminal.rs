@@ -40,7 +40,39 @@ pub fn format_score(v: f64) -> String {
     }
 }
 
-/// The dataset verdict in words, e.g. "3 of 5 columns drifted (60%) — dataset drift".
+/// How many verdict lines name at most, so that a run over empty current data does not
+/// print every column on one line (each column also has its own warning above).
+const UNTESTED_NAMED: usize = 5;
+
+/// The columns that could not be tested, for the verdict line, e.g. `1 column could not be
+/// tested: petal_width (current values are text)`; `None` when every column could be.
+pub fn untested_clause(drift: &DriftReport) -> Option<String> {
+    let untested = &drift.untested_columns;
+    if untested.is_empty() {
+        return None;
+    }
+    let noun = if untested.len() == 1 {
+        "column"
+    } else {
+        "columns"
+    };
+    let mut named: Vec<String> = untested
+        .iter()
+        .take(UNTESTED_NAMED)
+        .map(|u| format!("{} ({})", u.column, u.reason))
+        .collect();
+    if untested.len() > UNTESTED_NAMED {
+        named.push(format!("and {} more", untested.len() - UNTESTED_NAMED));
+    }
+    Some(format!(
+        "{} {noun} could not be tested: {}",
+        untested.len(),
+        named.join(", ")
+    ))
+}
+
+/// The dataset verdict in words, e.g. "3 of 5 columns drifted (60%) — dataset drift
+/// (threshold 50%)", followed by the columns that could not be tested, if any.
 pub fn verdict(drift: &DriftReport) -> String {
     let pct = drift.drifted_share * 100.0;
     let noun = if drift.column_count == 1 {
@@ -53,13 +85,18 @@ pub fn verdict(drift: &DriftReport) -> String {
     } else {
         "no dataset drift"
     };
-    format!(
+    let mut out = format!(
         "{} of {} {noun} drifted ({}%) — {outcome} (threshold {}%)",
         drift.drifted_count,
         drift.column_count,
         trim_pct(pct),
         trim_pct(drift.drift_share * 100.0)
-    )
+    );
+    if let Some(untested) = untested_clause(drift) {
+        out.push_str("; ");
+        out.push_str(&untested);
+    }
+    out
 }
 
 /// An embedding's method as shown: `mmd`, `mmd (after PCA to 20)`, or `-` when it had none.
@@ -174,7 +211,12 @@ fn render_drift(drift: &DriftReport, style: TerminalStyle) -> String {
     out.push('\n');
     let v = verdict(drift);
     if style == TerminalStyle::Rich {
-        let color = if drift.dataset_drift { "31" } else { "32" };
+        // Yellow rather than green: "no drift" holds only for the columns tested.
+        let color = match (drift.dataset_drift, drift.untested_columns.is_empty()) {
+            (true, _) => "31",
+            (false, false) => "33",
+            (false, true) => "32",
+        };
         out.push_str(&format!("\x1b[1;{color}m{v}\x1b[0m\n"));
     } else {
         out.push_str(&v);
@@ -236,6 +278,7 @@ fn render_embeddings(embeddings: &[EmbeddingDriftResult], style: TerminalStyle) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use modelwatch_core::drift::UntestedColumn;
 
     fn report(drifted: usize, count: usize, share: f64) -> DriftReport {
         let drifted_share = drifted as f64 / count as f64;
@@ -249,6 +292,7 @@ mod tests {
             reference_only_columns: vec![],
             current_only_columns: vec![],
             skipped_columns: vec![],
+            untested_columns: vec![],
             embeddings: vec![],
         }
     }
@@ -262,6 +306,33 @@ mod tests {
         assert_eq!(
             verdict(&report(1, 3, 0.5)),
             "1 of 3 columns drifted (33.3%) — no dataset drift (threshold 50%)"
+        );
+    }
+
+    #[test]
+    fn verdict_names_the_columns_that_could_not_be_tested() {
+        let mut r = report(0, 3, 0.5);
+        r.untested_columns = vec![UntestedColumn {
+            column: "petal_width".into(),
+            reason: "current values are text".into(),
+        }];
+        assert_eq!(
+            verdict(&r),
+            "0 of 3 columns drifted (0%) — no dataset drift (threshold 50%); \
+             1 column could not be tested: petal_width (current values are text)"
+        );
+        r.untested_columns = (0..7)
+            .map(|i| UntestedColumn {
+                column: format!("c{i}"),
+                reason: "current values are all missing".into(),
+            })
+            .collect();
+        assert_eq!(
+            untested_clause(&r).unwrap(),
+            "7 columns could not be tested: c0 (current values are all missing), \
+             c1 (current values are all missing), c2 (current values are all missing), \
+             c3 (current values are all missing), c4 (current values are all missing), \
+             and 2 more"
         );
     }
 

@@ -984,6 +984,7 @@ mod tests {
                 reference_only_columns: vec![],
                 current_only_columns: vec![],
                 skipped_columns: vec![],
+                untested_columns: vec![],
                 embeddings: vec![tested, untested],
             }),
             summary: None,

@@ -543,10 +543,12 @@ pub fn resolve_schema(
         &columns.id,
         &columns.timestamp,
     ];
+    let known: Vec<&str> = reference
+        .column_names()
+        .chain(roles.iter().filter_map(|r| r.as_deref()))
+        .collect();
     columns
-        .check_names(|n| {
-            reference.column(n).is_some() || roles.iter().any(|r| r.as_deref() == Some(n))
-        })
+        .check_names(&known)
         .map_err(|e| invalid(e.message(&config_key)))?;
     let schema = reference
         .columns()

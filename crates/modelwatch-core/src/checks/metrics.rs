@@ -58,6 +58,10 @@ pub enum Read {
     Value,
     /// The number of elements of an array or entries of an object (e.g. new labels).
     Count,
+    /// `true` when the value is there and not null (e.g. a column has a drift score).
+    Present,
+    /// `true` when the value is missing or null (e.g. a column has no `error`).
+    Absent,
 }
 
 /// Where a value lives in the results JSON.
@@ -293,19 +297,24 @@ impl Metric {
     }
 
     /// Reads the number of elements (of a list of labels, say) instead of the value.
-    const fn count(mut self) -> Metric {
-        self.current = count_of(self.current);
+    const fn count(self) -> Metric {
+        self.read(Read::Count)
+    }
+
+    /// Reads whether the value is there (`Read::Present`) or not (`Read::Absent`).
+    const fn read(mut self, read: Read) -> Metric {
+        self.current = read_as(self.current, read);
         self.reference = match self.reference {
-            Some(r) => Some(count_of(r)),
+            Some(r) => Some(read_as(r, read)),
             None => None,
         };
         self
     }
 }
 
-const fn count_of(location: Location) -> Location {
+const fn read_as(location: Location, read: Read) -> Location {
     match location {
-        Location::At(p, _) => Location::At(p, Read::Count),
+        Location::At(p, _) => Location::At(p, read),
         Location::InEntry {
             entries,
             key,
@@ -317,7 +326,7 @@ const fn count_of(location: Location) -> Location {
             key,
             only,
             field,
-            read: Read::Count,
+            read,
         },
     }
 }
@@ -363,6 +372,8 @@ pub static METRICS: &[Metric] = &[
     dataset("column_count", "Number of drift-tested columns", Number, "drift", "/drift/column_count", None),
     column("column.drift_score", "Drift score", Number, "drift", "/drift/columns", "/score", None),
     column("column.drifted", "Drift", Bool, "drift", "/drift/columns", "/drifted", None),
+    column("column.drift_tested", "Drift-tested", Bool, "drift", "/drift/columns", "/score", None).read(Read::Present),
+    dataset("untested_count", "Number of columns that could not be drift-tested", Number, "drift", "/drift/untested_columns", None).count(),
     embedding("embedding.drift_score", "Drift score of the embedding", Number, "/score"),
     embedding("embedding.drifted", "Drift of the embedding", Bool, "/drifted"),
     // Run metadata (`meta`).
@@ -385,6 +396,7 @@ pub static METRICS: &[Metric] = &[
     dataset("empty_rows", "Number of empty rows", Number, "summary", "/summary/current/empty_rows", Some("/summary/reference/empty_rows")),
     dataset("empty_columns", "Number of empty columns", Number, "summary", "/summary/current/empty_columns", Some("/summary/reference/empty_columns")),
     // Data quality (`summary`): one column.
+    column("column.values_readable", "Values readable as the column's type", Bool, "summary", SUMMARY_COLUMNS, "/error", None).read(Read::Absent),
     column("column.count", "Number of values", Number, "summary", SUMMARY_COLUMNS, "/current/count", Some("/reference/count")),
     column("column.missing_count", "Number of missing values", Number, "summary", SUMMARY_COLUMNS, "/current/missing", Some("/reference/missing")),
     column("column.missing_share", "Share of missing values", Number, "summary", SUMMARY_COLUMNS, "/current/missing_share", Some("/reference/missing_share"))
@@ -503,6 +515,24 @@ fn embedding_of<'a>(results: &'a Value, column: &str) -> Option<&'a str> {
                 .is_some_and(|m| m.iter().any(|c| c.as_str() == Some(column)))
         })
         .map(|e| e.get("name").and_then(Value::as_str).unwrap_or_default())
+}
+
+/// Every column of the data the results name (with the embeddings), for suggestions.
+pub(crate) fn column_names(results: &Value) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    for (list, key) in COLUMN_LISTS {
+        let items = results.pointer(list).and_then(Value::as_array);
+        for item in items.into_iter().flatten() {
+            let name = match key {
+                Some(k) => item.get(*k).and_then(Value::as_str),
+                None => item.as_str(),
+            };
+            if let Some(n) = name.filter(|n| !names.contains(n)) {
+                names.push(n);
+            }
+        }
+    }
+    names
 }
 
 /// Whether `column` is a column of the data according to the results.
@@ -624,6 +654,9 @@ pub(crate) fn read(
     let (value, read) = match *location {
         Location::At(pointer, read) => match results.pointer(pointer) {
             Some(v) if !v.is_null() => (v, read),
+            _ if matches!(read, Read::Present | Read::Absent) => {
+                return Ok(Value::Bool(read == Read::Absent))
+            }
             _ => {
                 return Err(Missing::Undefined(why_undefined(
                     results,
@@ -653,6 +686,9 @@ pub(crate) fn read(
             };
             match entry.pointer(field) {
                 Some(v) if !v.is_null() => (v, read),
+                _ if matches!(read, Read::Present | Read::Absent) => {
+                    return Ok(Value::Bool(read == Read::Absent))
+                }
                 _ => {
                     let why = entry
                         .get("error")
@@ -670,6 +706,8 @@ pub(crate) fn read(
             Value::Object(o) => Ok(Value::from(o.len())),
             _ => Err(Missing::Undefined(None)),
         },
+        Read::Present => Ok(Value::Bool(true)),
+        Read::Absent => Ok(Value::Bool(false)),
     }
 }
 

@@ -85,6 +85,11 @@ fn has_reference(results: &Value, section: &str) -> bool {
 /// (`TestAllFeaturesValueDrift`); here those are warnings, so that the gate is the share
 /// and a single drifted feature is reported without failing the run. Every declared
 /// embedding gets a critical test of its drift (Evidently's presets have none).
+///
+/// A column that could not be tested because of its data (`drift.untested_columns`: text
+/// in a numerical column, a side all missing) gets a critical test that it was tested,
+/// which fails, instead of its drift test: otherwise the share of the columns that were
+/// tested would pass the gate over a column nobody looked at.
 fn data_drift(results: &Value) -> Vec<Check> {
     let mut checks = vec![Check::new(
         known("drifted_share"),
@@ -97,19 +102,12 @@ fn data_drift(results: &Value) -> Vec<Check> {
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default();
-    let not_drifted = || Condition::literal(Operator::Eq, Literal::Bool(false));
     for role in ["target", "prediction"] {
         for c in columns {
             if c.get("role").and_then(Value::as_str) == Some(role) {
                 if let Some(name) = c.get("column").and_then(Value::as_str) {
-                    let mut check = Check::new(
-                        known("column.drifted"),
-                        Some(name.to_string()),
-                        not_drifted(),
-                        true,
-                    );
-                    check.name = format!("No drift in the {role} `{name}`");
-                    checks.push(check);
+                    let role = format!("the {role} ");
+                    checks.push(column_drift_check(results, name, &role, true));
                 }
             }
         }
@@ -117,14 +115,7 @@ fn data_drift(results: &Value) -> Vec<Check> {
     for c in columns {
         if c.get("role").and_then(Value::as_str) == Some("feature") {
             if let Some(name) = c.get("column").and_then(Value::as_str) {
-                let mut check = Check::new(
-                    known("column.drifted"),
-                    Some(name.to_string()),
-                    not_drifted(),
-                    false,
-                );
-                check.name = format!("No drift in `{name}`");
-                checks.push(check);
+                checks.push(column_drift_check(results, name, "", false));
             }
         }
     }
@@ -140,7 +131,7 @@ fn data_drift(results: &Value) -> Vec<Check> {
             let mut check = Check::new(
                 known("embedding.drifted"),
                 Some(name.to_string()),
-                not_drifted(),
+                Condition::literal(Operator::Eq, Literal::Bool(false)),
                 true,
             );
             check.name = format!("No drift in the embedding `{name}`");
@@ -148,6 +139,53 @@ fn data_drift(results: &Value) -> Vec<Check> {
         }
     }
     checks
+}
+
+/// Whether the data_drift part lists `column` among the columns that could not be tested,
+/// and why.
+fn untested_reason<'a>(results: &'a Value, column: &str) -> Option<&'a str> {
+    let list = results.pointer("/drift/untested_columns")?;
+    metrics::find_entry(list, "column", column, None)?
+        .get("reason")
+        .and_then(Value::as_str)
+}
+
+/// The drift test of a column: `column.drifted = false` (critical or not, named after
+/// `what`, e.g. `the target `), or, for a column that could not be tested because of its
+/// data, a critical `column.drift_tested = true` that fails with the reason.
+fn column_drift_check(results: &Value, column: &str, what: &str, critical: bool) -> Check {
+    if let Some(why) = untested_reason(results, column) {
+        let mut check = Check::new(
+            known("column.drift_tested"),
+            Some(column.to_string()),
+            Condition::literal(Operator::Eq, Literal::Bool(true)),
+            true,
+        );
+        check.name = match what {
+            "" => format!("Column `{column}` is drift-tested"),
+            _ => format!("{}`{column}` is drift-tested", capitalized(what)),
+        };
+        check.description = Some(format!(
+            "Column `{column}` could not be drift-tested: {why}."
+        ));
+        return check;
+    }
+    let mut check = Check::new(
+        known("column.drifted"),
+        Some(column.to_string()),
+        Condition::literal(Operator::Eq, Literal::Bool(false)),
+        critical,
+    );
+    check.name = format!("No drift in {what}`{column}`");
+    check
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// Evidently's `DataQualityTestPreset` and `DataStabilityTestPreset` conditions, from the
@@ -165,6 +203,9 @@ fn data_drift(results: &Value) -> Vec<Check> {
 ///
 /// Without a reference: more than 30 rows, at least one column, and no missing values,
 /// constant, empty or duplicated columns, or duplicated rows.
+///
+/// A column whose values cannot be read as its type (text in a numerical column) gets a
+/// critical test that they can, which fails, in place of its column tests.
 fn data_quality(results: &Value) -> Vec<Check> {
     let reference = has_reference(results, "summary");
     let mut checks = Vec::new();
@@ -254,7 +295,23 @@ fn data_quality(results: &Value) -> Vec<Check> {
         ) else {
             continue;
         };
-        if matches!(role, "id" | "timestamp") || !present(c, "/current") {
+        if matches!(role, "id" | "timestamp") {
+            continue;
+        }
+        // Values that cannot be read as the column's type leave that side without
+        // statistics, and so without the tests below: the problem is a failed test itself.
+        if let Some(why) = c.get("error").and_then(Value::as_str) {
+            let mut c = check(
+                "column.values_readable",
+                Some(name),
+                Condition::literal(Operator::Eq, Literal::Bool(true)),
+            );
+            c.name = format!("Values of `{name}` are readable as {ty}");
+            c.description = Some(format!("Column `{name}` has no statistics: {why}."));
+            checks.push(c);
+            continue;
+        }
+        if !present(c, "/current") {
             continue;
         }
         if !reference {
@@ -411,13 +468,7 @@ fn classification(results: &Value) -> Vec<Check> {
             .is_some_and(|cols| metrics::find_entry(cols, "column", t, None).is_some())
     });
     if let (Some(t), true) = (target, drift_tested) {
-        let mut c = check(
-            "column.drifted",
-            Some(t),
-            Condition::literal(Operator::Eq, Literal::Bool(false)),
-        );
-        c.name = format!("No drift in the target `{t}`");
-        checks.push(c);
+        checks.push(column_drift_check(results, t, "the target ", true));
     }
     checks
 }

@@ -26,6 +26,7 @@ use serde_spanned::Spanned;
 use super::condition::{Condition, Operator};
 use super::metrics::{self, Metric, Scope};
 use super::presets;
+use crate::suggest;
 
 /// A suite file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -200,13 +201,13 @@ impl TestSpec {
             SuiteError::at(
                 self.metric.span(),
                 format!(
-                    "unknown metric `{}` (known: {})",
+                    "unknown metric `{}` ({})",
                     self.metric.get_ref(),
-                    metrics::METRICS
-                        .iter()
-                        .map(|m| m.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    suggest::hint(
+                        self.metric.get_ref(),
+                        &metrics::METRICS.iter().map(|m| m.name).collect::<Vec<_>>(),
+                        Some("docs/tests.md#metrics")
+                    )
                 ),
             )
         })?;
@@ -319,10 +320,17 @@ impl ParsedTest<'_> {
 /// Whether `label` is a class of the classification (when it was computed).
 fn check_label(label: &str, results: &Value) -> Result<(), String> {
     match metrics::classification_labels(results) {
-        Some(labels) if !labels.contains(&label) => Err(format!(
-            "unknown label `{label}`: not in the target or the predictions (labels: {})",
-            labels.join(", ")
-        )),
+        Some(labels) if !labels.contains(&label) => {
+            let close = suggest::closest(label, labels.iter().copied());
+            let hint = if close.is_empty() {
+                format!("labels: {}", labels.join(", "))
+            } else {
+                suggest::hint(label, &labels, None)
+            };
+            Err(format!(
+                "unknown label `{label}`: not in the target or the predictions ({hint})"
+            ))
+        }
         _ => Ok(()),
     }
 }
@@ -364,7 +372,12 @@ fn check_requirement(metric: &Metric, results: &Value) -> Result<(), String> {
 /// exists for.
 fn check_column(metric: &Metric, column: &str, results: &Value) -> Result<(), String> {
     if !metrics::column_known(results, column) {
-        return Err(format!("unknown column `{column}`: not in either dataset"));
+        let mut message = format!("unknown column `{column}`: not in either dataset");
+        let known = metrics::column_names(results);
+        if !suggest::closest(column, known.iter().copied()).is_empty() {
+            message.push_str(&format!(" ({})", suggest::hint(column, &known, None)));
+        }
+        return Err(message);
     }
     if metric.column_types.is_empty() {
         return Ok(());
@@ -388,9 +401,9 @@ impl Suite {
                 return Err(SuiteError::at(
                     p.span(),
                     format!(
-                        "unknown preset `{}` (known: {})",
+                        "unknown preset `{}` ({})",
                         p.get_ref(),
-                        presets::names().join(", ")
+                        suggest::hint(p.get_ref(), &presets::names(), None)
                     ),
                 ));
             }

@@ -174,15 +174,102 @@ fn data_drift_preset() {
     );
 }
 
+/// The results of `results()` where `age` (a feature) and `label` (the target) could not be
+/// tested: text in a numerical column, a target all missing.
+fn with_untested_columns() -> Value {
+    let mut r = results();
+    for (i, error) in [
+        (
+            0,
+            "the current data holds string values, which cannot be tested as numerical",
+        ),
+        (2, "the current data has no non-missing values"),
+    ] {
+        let c = &mut r["drift"]["columns"][i];
+        c["score"] = Value::Null;
+        c["drifted"] = Value::Null;
+        c["error"] = json!(error);
+    }
+    r["drift"]["untested_columns"] = json!([
+        {"column": "age", "reason": "current values are text"},
+        {"column": "label", "reason": "current values are all missing"},
+    ]);
+    r
+}
+
+#[test]
+fn data_drift_preset_fails_on_columns_that_could_not_be_tested() {
+    let r = with_untested_columns();
+    let checks = suite("preset = [\"data_drift\"]").compile(&r).unwrap();
+    let report = run_checks(&checks, &r);
+    let names: Vec<(&str, Status, bool)> = report
+        .tests
+        .iter()
+        .map(|t| (t.name.as_str(), t.status, t.critical))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("Share of drifted columns < 0.3", Status::Fail, true),
+            ("The target `label` is drift-tested", Status::Fail, true),
+            ("Column `age` is drift-tested", Status::Fail, true),
+            ("No drift in `city`", Status::Success, false),
+            // A text column has no drift method: not tested by design, not a failure.
+            ("No drift in `notes`", Status::Error, false),
+        ]
+    );
+    let age = &report.tests[2];
+    assert_eq!(age.metric, "column.drift_tested");
+    assert_eq!(age.actual, Some(json!(false)));
+    assert_eq!(
+        age.description,
+        "Column `age` could not be drift-tested: current values are text."
+    );
+    assert!(report.blocked());
+}
+
+#[test]
+fn drift_tested_and_untested_count_read_the_drift_part() {
+    let r = with_untested_columns();
+    let text = r#"
+        tests = [
+          { metric = "untested_count", eq = 0 },
+          { metric = "column.drift_tested", column = "city", eq = true },
+          { metric = "column.drift_tested", column = "notes", eq = true, critical = false },
+        ]
+    "#;
+    let report = run_checks(&suite(text).compile(&r).unwrap(), &r);
+    assert_eq!(report.tests[0].actual, Some(json!(2)));
+    let statuses: Vec<Status> = report.tests.iter().map(|t| t.status).collect();
+    assert_eq!(statuses, [Status::Fail, Status::Success, Status::Warning]);
+}
+
+#[test]
+fn classification_preset_fails_when_the_target_could_not_be_tested() {
+    let mut r = with_untested_columns();
+    r["classification"] = json!({"target": "label", "current": {"accuracy": 0.9}, "reference": null,
+        "dummy": {"quality": {"accuracy": 0.5}}});
+    let checks = suite("preset = [\"classification\"]").compile(&r).unwrap();
+    let target = checks.last().unwrap();
+    assert_eq!(target.name, "The target `label` is drift-tested");
+    assert_eq!(target.metric.name, "column.drift_tested");
+}
+
 #[test]
 fn bad_suites_name_the_line() {
     let (msg, line) = compile_error("[[tests]]\nmetric = \"drifted_shares\"\nlt = 1\n");
-    assert!(msg.starts_with("unknown metric `drifted_shares`"), "{msg}");
+    assert_eq!(
+        msg,
+        "unknown metric `drifted_shares` (did you mean `drifted_share`?)"
+    );
     assert_eq!(line, Some(2));
 
     let (msg, line) =
         compile_error("[[tests]]\nmetric = \"column.drifted\"\ncolumn = \"agee\"\neq = false\n");
-    assert_eq!(msg, "unknown column `agee`: not in either dataset");
+    assert_eq!(
+        msg,
+        "unknown column `agee`: not in either dataset (did you mean `age`?)"
+    );
     assert_eq!(line, Some(3));
 
     let (msg, line) = compile_error("[[tests]]\nmetric = \"rows\"\nlt = 1\ngt = 0\n");
@@ -204,7 +291,20 @@ fn bad_suites_name_the_line() {
     assert_eq!(line, Some(4));
 
     let (msg, _) = compile_error("preset = [\"data_quality_x\"]");
-    assert!(msg.starts_with("unknown preset `data_quality_x`"), "{msg}");
+    assert_eq!(
+        msg,
+        "unknown preset `data_quality_x` (did you mean `data_quality`?)"
+    );
+    let (msg, _) = compile_error("preset = [\"nothing\"]");
+    assert_eq!(
+        msg,
+        "unknown preset `nothing` (known: data_drift, data_quality, classification, regression)"
+    );
+    let (msg, _) = compile_error("[[tests]]\nmetric = \"xyzzy\"\nlt = 1\n");
+    assert_eq!(
+        msg,
+        "unknown metric `xyzzy` (nothing close; see docs/tests.md#metrics)"
+    );
 
     let (msg, _) = compile_error("");
     assert_eq!(msg, "the suite has no tests and no preset");
@@ -273,6 +373,30 @@ fn with_summary(reference: bool) -> Value {
         "ignored_columns": []
     });
     r
+}
+
+#[test]
+fn data_quality_preset_fails_on_values_unreadable_as_the_columns_type() {
+    let mut r = with_summary(true);
+    let age = &mut r["summary"]["columns"][0];
+    age["current"] = Value::Null;
+    age["error"] = json!("value `old` of a column typed numerical is not a number");
+    let report = run_checks(
+        &suite("preset = [\"data_quality\"]").compile(&r).unwrap(),
+        &r,
+    );
+    let age: Vec<&CheckResult> = report
+        .tests
+        .iter()
+        .filter(|t| t.column.as_deref() == Some("age"))
+        .collect();
+    assert_eq!(age.len(), 1, "the column's other tests are replaced");
+    assert_eq!(age[0].name, "Values of `age` are readable as numerical");
+    assert_eq!(age[0].status, Status::Fail);
+    assert_eq!(
+        age[0].description,
+        "Column `age` has no statistics: value `old` of a column typed numerical is not a number."
+    );
 }
 
 fn outcomes(report: &CheckReport) -> Vec<(String, Status)> {
@@ -604,6 +728,19 @@ fn label_metrics_and_the_multiclass_preset() {
         "unknown label `d`: not in the target or the predictions (labels: a, b, c)"
     );
     assert_eq!(line, Some(3));
+}
+
+#[test]
+fn a_misspelt_label_gets_the_closest_ones() {
+    let mut r = results();
+    r["classification"] = json!({"current": {"labels": ["setosa", "versicolor", "virginica"]}});
+    let text = "[[tests]]\nmetric = \"label.f1\"\nlabel = \"virginca\"\ngt = 0\n";
+    let e = suite(text).compile(&r).unwrap_err();
+    assert_eq!(
+        e.message,
+        "unknown label `virginca`: not in the target or the predictions \
+         (did you mean `virginica`?)"
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ use super::sample::{
     Dropped,
 };
 use super::settings::{MMD_PERMUTATIONS, TVD_PERMUTATIONS};
+use super::untested::{DatasetSide, UntestedReason};
 use crate::schema::ColumnType;
 use crate::stats::{self, binning, StatError};
 use crate::table::ColumnData;
@@ -18,7 +19,7 @@ const DEFAULT_RULE_DISTINCT_CAP: usize = 6;
 /// A scored column: the method used (when one applies), and the score or why not.
 pub(super) struct Scored {
     pub method: Option<DriftMethod>,
-    pub score: Result<f64, String>,
+    pub score: Result<f64, UntestedReason>,
     pub reference_dropped: Dropped,
     pub current_dropped: Dropped,
     /// Counts for charts, from the prepared samples.
@@ -42,19 +43,21 @@ pub(super) fn score_column(
     ty: ColumnType,
     chosen: Option<DriftMethod>,
     seed: u64,
-) -> Result<Scored, String> {
+) -> Result<Scored, UntestedReason> {
     let (prepared, rd, cd) = match ty {
         ColumnType::Numerical => {
             let Some((r, rd)) = numeric_values(reference) else {
-                return Err(format!(
-                    "the reference holds {} values, which cannot be tested as numerical",
-                    reference.physical_name()
+                return Err(UntestedReason::unreadable(
+                    DatasetSide::Reference,
+                    reference,
+                    ty,
                 ));
             };
             let Some((c, cd)) = numeric_values(current) else {
-                return Err(format!(
-                    "the current data holds {} values, which cannot be tested as numerical",
-                    current.physical_name()
+                return Err(UntestedReason::unreadable(
+                    DatasetSide::Current,
+                    current,
+                    ty,
                 ));
             };
             (
@@ -72,13 +75,9 @@ pub(super) fn score_column(
         }
         ColumnType::Text => {
             let (counts, rd, cd) = category_counts(reference, current);
-            let why = match chosen {
-                None => "text columns have no default drift method yet (text descriptors are not supported); test it as categorical with --categorical".to_string(),
-                Some(m) => format!("method `{m}` does not apply to text columns; test it as categorical with --categorical"),
-            };
             return Ok(Scored {
                 method: chosen,
-                score: Err(why),
+                score: Err(UntestedReason::TextColumn(chosen)),
                 reference_dropped: rd,
                 current_dropped: cd,
                 distribution: Some(distribution::categories(
@@ -88,7 +87,7 @@ pub(super) fn score_column(
                 )),
             });
         }
-        ColumnType::Datetime => return Err("datetime columns are not drift-tested".into()),
+        ColumnType::Datetime => return Err(UntestedReason::DatetimeColumn),
     };
 
     let distribution = Some(match &prepared {
@@ -105,9 +104,9 @@ pub(super) fn score_column(
         Prepared::Categorical(c) => (c.reference_total() as usize, c.current_total() as usize),
     };
     let empty = if ref_n == 0 {
-        Some("the reference has no non-missing values")
+        Some(DatasetSide::Reference)
     } else if cur_n == 0 {
-        Some("the current data has no non-missing values")
+        Some(DatasetSide::Current)
     } else {
         None
     };
@@ -117,7 +116,10 @@ pub(super) fn score_column(
             if !m.applies_to(ty) {
                 return Ok(Scored {
                     method: Some(m),
-                    score: Err(format!("method `{m}` does not apply to {ty} columns")),
+                    score: Err(UntestedReason::MethodDoesNotApply {
+                        method: m,
+                        column_type: ty,
+                    }),
                     reference_dropped: rd,
                     current_dropped: cd,
                     distribution,
@@ -136,16 +138,17 @@ pub(super) fn score_column(
             DriftMethod::default_for(ty, ref_n, distinct).expect("numerical or categorical")
         }
     };
-    if let Some(why) = empty {
+    if let Some(side) = empty {
         return Ok(Scored {
             method: Some(method),
-            score: Err(why.to_string()),
+            score: Err(UntestedReason::NoValues(side)),
             reference_dropped: rd,
             current_dropped: cd,
             distribution,
         });
     }
-    let score = compute(method, &prepared, seed).map_err(|e| e.to_string());
+    let score =
+        compute(method, &prepared, seed).map_err(|e| UntestedReason::Statistic(e.to_string()));
     Ok(Scored {
         method: Some(method),
         score,

@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use crate::schema::ColumnType;
 
 /// A drift detection method. Names are Evidently's, so settings carry over.
+// Read through `from_name`, so that a settings file accepts what a flag accepts and a typo
+// gets the same suggestion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String")]
 pub enum DriftMethod {
     /// Two-sample Kolmogorov–Smirnov p-value (`scipy.stats.ks_2samp`); numerical columns.
     #[serde(rename = "ks")]
@@ -110,7 +113,7 @@ impl DriftRule {
 
 /// An unknown method name.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("unknown drift method `{0}` (known: {known})", known = DriftMethod::names().join(", "))]
+#[error("unknown drift method `{0}` ({hint})", hint = crate::suggest::hint(.0, &DriftMethod::names(), Some("docs/statistics.md")))]
 pub struct UnknownMethod(pub String);
 
 impl DriftMethod {
@@ -280,6 +283,14 @@ impl DriftMethod {
             (ColumnType::Categorical, false) => Some(DriftMethod::JensenShannon),
             _ => None,
         }
+    }
+}
+
+impl TryFrom<String> for DriftMethod {
+    type Error = UnknownMethod;
+
+    fn try_from(name: String) -> Result<Self, UnknownMethod> {
+        DriftMethod::from_name(&name)
     }
 }
 

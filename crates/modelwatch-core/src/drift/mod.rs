@@ -15,6 +15,7 @@ pub mod embedding;
 pub mod method;
 pub(crate) mod sample;
 pub mod settings;
+pub mod untested;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -23,6 +24,7 @@ pub use distribution::ColumnDistribution;
 pub use embedding::{embedding_column_drift, EmbeddingDriftResult};
 pub use method::{DriftMethod, DriftRule, UnknownMethod};
 pub use settings::{DriftSettings, EmbeddingMethodSetting, SettingsError};
+pub use untested::{DatasetSide, UntestedColumn, UntestedReason};
 
 use crate::prepare::PreparedRun;
 use crate::schema::{ColumnRole, ColumnType, SchemaError};
@@ -98,6 +100,11 @@ pub struct DriftReport {
     pub current_only_columns: Vec<String>,
     /// Columns described but not drift-tested (id, timestamp, datetime, ignored).
     pub skipped_columns: Vec<SkippedColumn>,
+    /// Columns of `columns` that could not be tested because of a problem with their data
+    /// or method (values of the wrong type, a side all missing), in `columns` order; text
+    /// columns and statistics undefined for the data are not listed
+    /// ([`UntestedReason::is_problem`]).
+    pub untested_columns: Vec<UntestedColumn>,
     /// One result per declared embedding, in name order. Their member columns are listed
     /// there, not in `columns`; embeddings do not count in `drifted_share`.
     pub embeddings: Vec<EmbeddingDriftResult>,
@@ -180,11 +187,7 @@ pub fn compute_drift(
         )
     {
         if !in_either(col) {
-            return Err(SchemaError::UnknownColumn {
-                column: col.clone(),
-                setting,
-            }
-            .into());
+            return Err(SchemaError::unknown_column(col, setting, run.names()).into());
         }
         if reference.column(col).is_none() || current.column(col).is_none() {
             return Err(DriftError::SettingForUntestedColumn {
@@ -254,12 +257,19 @@ pub fn compute_drift(
         jobs.push((rc, cc, ty, role));
     }
 
-    let (columns, embeddings): (Vec<ColumnDrift>, Vec<EmbeddingDriftResult>) = rayon::join(
+    type Tested = (ColumnDrift, Option<UntestedReason>);
+    let (tested, embeddings): (Vec<Tested>, Vec<EmbeddingDriftResult>) = rayon::join(
         || {
             jobs.par_iter()
                 .map(|&(rc, cc, ty, role)| {
-                    let result =
-                        column_drift(rc, cc, ty, role, reference.rows(), current.rows(), settings);
+                    let pair = (rc, cc);
+                    let result = column_drift_and_why(
+                        pair,
+                        ty,
+                        role,
+                        (reference.rows(), current.rows()),
+                        settings,
+                    );
                     on_column_done();
                     result
                 })
@@ -273,6 +283,18 @@ pub fn compute_drift(
         },
     );
 
+    let untested_columns = tested
+        .iter()
+        .filter_map(|(c, why)| {
+            why.as_ref()
+                .filter(|why| why.is_problem())
+                .map(|why| UntestedColumn {
+                    column: c.column.clone(),
+                    reason: why.short(),
+                })
+        })
+        .collect();
+    let columns: Vec<ColumnDrift> = tested.into_iter().map(|(c, _)| c).collect();
     let column_count = columns.iter().filter(|c| c.tested()).count();
     let drifted_count = columns.iter().filter(|c| c.drifted == Some(true)).count();
     let drifted_share = if column_count == 0 {
@@ -290,6 +312,7 @@ pub fn compute_drift(
         reference_only_columns,
         current_only_columns,
         skipped_columns,
+        untested_columns,
         embeddings,
     })
 }
@@ -306,6 +329,25 @@ pub fn column_drift(
     current_rows: usize,
     settings: &DriftSettings,
 ) -> ColumnDrift {
+    column_drift_and_why(
+        (reference, current),
+        ty,
+        role,
+        (reference_rows, current_rows),
+        settings,
+    )
+    .0
+}
+
+/// [`column_drift`], and why the column has no score when it has none.
+fn column_drift_and_why(
+    (reference, current): (&Column, &Column),
+    ty: ColumnType,
+    role: ColumnRole,
+    (reference_rows, current_rows): (usize, usize),
+    settings: &DriftSettings,
+) -> (ColumnDrift, Option<UntestedReason>) {
+    let mut why = None;
     let mut out = ColumnDrift {
         column: reference.name.clone(),
         column_type: ty,
@@ -337,17 +379,92 @@ pub fn column_drift(
             }
             match scored.score {
                 Ok(score) if score.is_nan() => {
-                    out.error = Some("the statistic is undefined (NaN) for this data".into())
+                    why = Some(UntestedReason::Statistic(
+                        "the statistic is undefined (NaN) for this data".into(),
+                    ))
                 }
                 Ok(score) => {
                     let method = scored.method.expect("a score comes with its method");
                     out.score = Some(score);
                     out.drifted = Some(method.rule().drifted(score, out.threshold.unwrap()));
                 }
-                Err(e) => out.error = Some(e),
+                Err(e) => why = Some(e),
             }
         }
-        Err(e) => out.error = Some(e),
+        Err(e) => why = Some(e),
     }
-    out
+    out.error = why.as_ref().map(UntestedReason::to_string);
+    (out, why)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::prepare::RunSettings;
+    use crate::schema::SchemaOverrides;
+    use crate::table::{ColumnData, StrColumn, Table};
+
+    fn floats(name: &str, n: usize) -> Column {
+        Column::new(name, ColumnData::Float((0..n).map(|i| i as f64).collect()))
+    }
+
+    fn strings(name: &str, values: &[Option<&str>]) -> Column {
+        Column::new(
+            name,
+            ColumnData::Str(StrColumn::from_options(values.iter().copied())),
+        )
+    }
+
+    #[test]
+    fn columns_that_could_not_be_tested_are_listed_with_a_short_reason() {
+        let reference = Table::new(vec![
+            floats("a", 40),
+            floats("width", 40),
+            floats("empty", 40),
+            strings("notes", &(0..40).map(|_| Some("x")).collect::<Vec<_>>()),
+        ])
+        .unwrap();
+        let current = Table::new(vec![
+            floats("a", 40),
+            strings("width", &[Some("wide"); 40]),
+            Column::new("empty", ColumnData::Float(vec![f64::NAN; 40])),
+            strings("notes", &(0..40).map(|_| Some("y")).collect::<Vec<_>>()),
+        ])
+        .unwrap();
+        let schema = SchemaOverrides {
+            numerical: vec!["width".into()],
+            text: vec!["notes".into()],
+            ..Default::default()
+        };
+        let settings = DriftSettings::default();
+        let run = PreparedRun::new(
+            Some(&reference),
+            &current,
+            RunSettings::new(&schema, &settings),
+        )
+        .unwrap();
+        let report = compute_drift(&run, &|| {}).unwrap();
+        assert_eq!(report.column_count, 1);
+        assert!(!report.dataset_drift);
+        // The text column has no drift method by design: not listed.
+        assert_eq!(
+            report.untested_columns,
+            [
+                UntestedColumn {
+                    column: "width".into(),
+                    reason: "current values are text".into()
+                },
+                UntestedColumn {
+                    column: "empty".into(),
+                    reason: "current values are all missing".into()
+                },
+            ]
+        );
+        let width = &report.columns[1];
+        assert_eq!(
+            width.error.as_deref(),
+            Some("the current data holds string values, which cannot be tested as numerical")
+        );
+        assert!(report.columns[3].error.is_some());
+    }
 }

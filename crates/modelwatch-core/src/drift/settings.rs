@@ -128,8 +128,9 @@ impl EmbeddingMethodSetting {
     pub fn resolve(&self) -> Result<(EmbeddingMethod, Option<usize>), String> {
         let mut method = EmbeddingMethod::with_defaults(&self.method).ok_or_else(|| {
             format!(
-                "unknown embedding drift method `{}` (known: distance, ratio, mmd, model)",
-                self.method
+                "unknown embedding drift method `{}` ({})",
+                self.method,
+                crate::suggest::hint(&self.method, &["distance", "ratio", "mmd", "model"], None)
             )
         })?;
         let name = method.name();
@@ -203,7 +204,12 @@ impl EmbeddingMethodSetting {
                 if let Some(d) = &self.dist {
                     p.metric = DistanceMetric::from_name(d).ok_or_else(|| {
                         format!(
-                            "unknown distance `{d}` (known: euclidean, cosine, cityblock, chebyshev)"
+                            "unknown distance `{d}` ({})",
+                            crate::suggest::hint(
+                                d,
+                                &["euclidean", "cosine", "cityblock", "chebyshev"],
+                                None
+                            )
                         )
                     })?;
                 }

@@ -382,11 +382,7 @@ fn float_column<'a>(
 ) -> Result<&'a [f64], ModelQualityError> {
     let col = table
         .column(name)
-        .ok_or_else(|| ModelQualityError::MissingColumn {
-            dataset,
-            role: "probability",
-            column: name.to_string(),
-        })?;
+        .ok_or_else(|| ModelQualityError::missing_column(table, dataset, "probability", name))?;
     match &col.data {
         ColumnData::Float(v) => Ok(v),
         other => Err(ModelQualityError::BadColumnType {
@@ -417,11 +413,7 @@ fn prediction_source<'a>(
         .ok_or(ModelQualityError::NoPrediction)?;
     let col = table
         .column(name)
-        .ok_or_else(|| ModelQualityError::MissingColumn {
-            dataset,
-            role: "prediction",
-            column: name.to_string(),
-        })?;
+        .ok_or_else(|| ModelQualityError::missing_column(table, dataset, "prediction", name))?;
     if let ColumnData::Float(v) = &col.data {
         if v.iter().any(|x| x.is_finite() && x.fract() != 0.0) {
             return Ok(PredictionSource::Probabilities(vec![(name, v)]));
@@ -438,14 +430,9 @@ fn prepare(
     dataset: &'static str,
     label_hint: &[String],
 ) -> Result<Prepared, ModelQualityError> {
-    let target_col =
-        table
-            .column(&spec.target)
-            .ok_or_else(|| ModelQualityError::MissingColumn {
-                dataset,
-                role: "target",
-                column: spec.target.clone(),
-            })?;
+    let target_col = table
+        .column(&spec.target)
+        .ok_or_else(|| ModelQualityError::missing_column(table, dataset, "target", &spec.target))?;
     let target = label_codes(target_col, "target")?;
     let source = prediction_source(table, spec, dataset)?;
     let n = table.rows();

@@ -38,7 +38,7 @@ pub enum BaselineSource {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModelQualityError {
     /// A target, prediction or probability column named in the spec is not in a dataset.
-    #[error("{dataset} data has no {role} column `{column}`")]
+    #[error("{dataset} data has no {role} column `{column}`{hint}")]
     MissingColumn {
         /// `reference` or `current`.
         dataset: &'static str,
@@ -46,6 +46,8 @@ pub enum ModelQualityError {
         role: &'static str,
         /// The column name as given.
         column: String,
+        /// ` (did you mean ...?)` with the dataset's closest columns, or empty.
+        hint: String,
     },
     /// Classification was asked for with neither a prediction column nor probability columns.
     #[error("classification needs a prediction: give a prediction column or probability columns")]
@@ -125,6 +127,22 @@ pub enum ModelQualityError {
 }
 
 impl ModelQualityError {
+    /// `table` (the `dataset` side) has no column `column` of `role`: the error, with the
+    /// table's closest column names.
+    pub(crate) fn missing_column(
+        table: &crate::table::Table,
+        dataset: &'static str,
+        role: &'static str,
+        column: &str,
+    ) -> Self {
+        ModelQualityError::MissingColumn {
+            dataset,
+            role,
+            column: column.to_string(),
+            hint: crate::suggest::did_you_mean(column, table.column_names()),
+        }
+    }
+
     /// The message, with settings spelled by `spell` (a flag, a config key).
     pub fn message(&self, spell: &dyn Fn(Setting) -> String) -> String {
         match self {

@@ -239,11 +239,7 @@ fn numeric_values(
 ) -> Result<Vec<f64>, ModelQualityError> {
     let col = table
         .column(column)
-        .ok_or_else(|| ModelQualityError::MissingColumn {
-            dataset,
-            role,
-            column: column.to_string(),
-        })?;
+        .ok_or_else(|| ModelQualityError::missing_column(table, dataset, role, column))?;
     Ok(match &col.data {
         ColumnData::Float(v) => v.clone(),
         ColumnData::Int(v) => v.iter().map(|x| x.map_or(f64::NAN, |i| i as f64)).collect(),

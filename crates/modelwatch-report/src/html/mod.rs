@@ -160,6 +160,7 @@ mod tests {
                 reference_only_columns: vec!["<b>only_ref</b>".into()],
                 current_only_columns: vec![],
                 skipped_columns: vec![],
+                untested_columns: vec![],
                 embeddings: vec![],
             }),
             summary: None,
@@ -285,6 +286,21 @@ mod tests {
         assert!(html.contains("other (7 labels)"));
         assert!(html.contains("<title>missing: reference 10 (1.0%), current 0 (0%)</title>"));
         assert_finite_svg(&html);
+    }
+
+    #[test]
+    fn the_verdict_names_columns_that_could_not_be_tested_and_is_not_good() {
+        let mut r = results(vec![numeric("a", 0.2, None), numeric("b", 0.9, None)]);
+        let drift = r.drift.as_mut().unwrap();
+        drift.untested_columns = vec![modelwatch_core::drift::UntestedColumn {
+            column: "petal_width".into(),
+            reason: "current values are text".into(),
+        }];
+        let html = render_html(&r);
+        assert!(html.contains(
+            "<p class=\"verdict warn\">No dataset drift: 0 of 2 columns drifted, 0% &lt; 50%; \
+             1 column could not be tested: petal_width (current values are text)</p>"
+        ));
     }
 
     #[test]

@@ -204,6 +204,15 @@ pub(super) fn open(out: &mut String, results: &Results, options: &HtmlOptions<'_
                 )
             }
         };
+        // "No drift" holds only for the columns tested: name the others, and do not show
+        // the verdict as good.
+        let (class, text) = match crate::terminal::untested_clause(d) {
+            Some(untested) => (
+                if class == "good" { "warn" } else { class },
+                format!("{text}; {untested}"),
+            ),
+            None => (class, text),
+        };
         let _ = writeln!(out, "<p class=\"verdict {class}\">{}</p>", esc(&text));
     }
     let sections: Vec<(&str, &str)> = [
