@@ -434,6 +434,17 @@ fn rules_through_the_api() {
     let bad = post_json(&rules, r#"{"name": "X", "metric": "nope", "threshold": 1}"#);
     assert_eq!(bad.status, 422);
     assert!(bad.body.contains("unknown metric"), "{}", bad.body);
+    let typo = post_json(
+        &rules,
+        r#"{"name": "X", "metric": "drifted_shar", "threshold": 1}"#,
+    );
+    assert_eq!(typo.status, 422);
+    assert!(
+        typo.body
+            .contains("unknown metric `drifted_shar`: did you mean `drifted_share`"),
+        "{}",
+        typo.body
+    );
     let off = r#"{"name": "SlowModel", "metric": "model_latency_p95", "threshold": 0.5, "enabled": false}"#;
     let put = call(
         "PUT",

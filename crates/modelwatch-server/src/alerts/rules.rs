@@ -178,19 +178,16 @@ impl MetricRef {
                 }
             }
         }
-        let snapshot: Vec<&str> = catalogue::SNAPSHOT_METRICS
+        // Snapshot metrics a rule may watch, then the metrics derived for rules only.
+        let known: Vec<&str> = catalogue::SNAPSHOT_METRICS
             .iter()
             .filter(|e| e.rules)
             .map(|e| e.metric)
-            .collect();
-        let derived: Vec<&str> = catalogue::DERIVED_RULE_METRICS
-            .iter()
-            .map(|d| d.metric)
+            .chain(catalogue::DERIVED_RULE_METRICS.iter().map(|d| d.metric))
             .collect();
         Err(format!(
-            "unknown metric `{name}`; use a snapshot metric ({}) or {}",
-            snapshot.join(", "),
-            derived.join(", ")
+            "unknown metric `{name}`: {}",
+            modelwatch_core::suggest::hint(name, &known, Some("docs/alerts.md"))
         ))
     }
 

@@ -111,8 +111,8 @@ pub(super) async fn series(
             .map(|e| e.metric)
             .collect();
         return Err(ApiError::bad_request(format!(
-            "unknown metric `{metric}`; snapshots record: {}",
-            known.join(", ")
+            "unknown metric `{metric}`: {}",
+            modelwatch_core::suggest::hint(&metric, &known, Some("docs/server.md"))
         )));
     }
     let column = q.column.clone().unwrap_or_default();
