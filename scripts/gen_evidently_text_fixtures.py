@@ -38,6 +38,7 @@ Python with evidently 0.7.23 and vaderSentiment):
 
 import io
 import json
+import math
 import re
 import shutil
 import tempfile
@@ -68,18 +69,60 @@ LEMMA = re.compile(r"^[a-z0-9_]+$")
 
 # WordNet's lexicographer file names; NLTK reads them from a `lexnames` file that Debian's
 # wordnet-base does not install.
-LEXNAMES = """adj.all adj.pert adv.all noun.Tops noun.act noun.animal noun.artifact
-noun.attribute noun.body noun.cognition noun.communication noun.event noun.feeling noun.food
-noun.group noun.location noun.motive noun.object noun.person noun.phenomenon noun.plant
-noun.possession noun.process noun.quantity noun.relation noun.shape noun.state noun.substance
-noun.time verb.body verb.change verb.cognition verb.communication verb.competition
-verb.consumption verb.contact verb.creation verb.emotion verb.motion verb.perception
-verb.possession verb.social verb.stative verb.weather adj.ppl""".split()
+LEXNAMES = [
+    "adj.all",
+    "adj.pert",
+    "adv.all",
+    "noun.Tops",
+    "noun.act",
+    "noun.animal",
+    "noun.artifact",
+    "noun.attribute",
+    "noun.body",
+    "noun.cognition",
+    "noun.communication",
+    "noun.event",
+    "noun.feeling",
+    "noun.food",
+    "noun.group",
+    "noun.location",
+    "noun.motive",
+    "noun.object",
+    "noun.person",
+    "noun.phenomenon",
+    "noun.plant",
+    "noun.possession",
+    "noun.process",
+    "noun.quantity",
+    "noun.relation",
+    "noun.shape",
+    "noun.state",
+    "noun.substance",
+    "noun.time",
+    "verb.body",
+    "verb.change",
+    "verb.cognition",
+    "verb.communication",
+    "verb.competition",
+    "verb.consumption",
+    "verb.contact",
+    "verb.creation",
+    "verb.emotion",
+    "verb.motion",
+    "verb.perception",
+    "verb.possession",
+    "verb.social",
+    "verb.stative",
+    "verb.weather",
+    "adj.ppl",
+]
 
 
 def write_crate_data():
     DATA.mkdir(parents=True, exist_ok=True)
-    words = sorted({w for w in DICT.read_text(encoding="utf-8").split("\n") if WORD.match(w)})
+    words = sorted(
+        {w for w in DICT.read_text(encoding="utf-8").split("\n") if WORD.match(w)}
+    )
     (DATA / "english_words.txt").write_text("\n".join(words) + "\n", encoding="utf-8")
     nouns = []
     for line in (WORDNET / "index.noun").read_text(encoding="utf-8").split("\n"):
@@ -88,13 +131,17 @@ def write_crate_data():
         lemma = line.split(" ", 1)[0]
         if LEMMA.match(lemma):
             nouns.append(lemma)
-    (DATA / "wordnet_nouns.txt").write_text("\n".join(sorted(set(nouns))) + "\n", encoding="utf-8")
+    (DATA / "wordnet_nouns.txt").write_text(
+        "\n".join(sorted(set(nouns))) + "\n", encoding="utf-8"
+    )
     exceptions = []
     for line in (WORDNET / "noun.exc").read_text(encoding="utf-8").split("\n"):
         terms = line.split()
         if terms and LEMMA.match(terms[0]):
             exceptions.append(" ".join(terms))
-    (DATA / "wordnet_noun_exceptions.txt").write_text("\n".join(exceptions) + "\n", encoding="utf-8")
+    (DATA / "wordnet_noun_exceptions.txt").write_text(
+        "\n".join(exceptions) + "\n", encoding="utf-8"
+    )
     shutil.copyfile(VADER_LEXICON, DATA / "vader_lexicon.txt")
 
 
@@ -106,7 +153,8 @@ def nltk_data_dir(tmp: Path) -> Path:
         if f.is_file():
             shutil.copyfile(f, wn / f.name)
     (wn / "lexnames").write_text(
-        "".join(f"{i:02d}\t{name}\t{i}\n" for i, name in enumerate(LEXNAMES)), encoding="utf-8"
+        "".join(f"{i:02d}\t{name}\t{i}\n" for i, name in enumerate(LEXNAMES)),
+        encoding="utf-8",
     )
     # NLTK's reader lists index.sense among its files; only sense-key look-ups read it, and
     # Debian ships it in another package, so an empty one stands in.
@@ -115,7 +163,9 @@ def nltk_data_dir(tmp: Path) -> Path:
     words.mkdir(parents=True)
     # NLTK reads its word list as ASCII; the entries with other letters can never equal a
     # lemma of ASCII letters and digits, so leaving them out changes no result.
-    ascii_words = [w for w in DICT.read_text(encoding="utf-8").split("\n") if w.isascii()]
+    ascii_words = [
+        w for w in DICT.read_text(encoding="utf-8").split("\n") if w.isascii()
+    ]
     (words / "en").write_text("\n".join(ascii_words), encoding="ascii")
     sentiment = tmp / "sentiment"
     sentiment.mkdir()
@@ -171,7 +221,7 @@ HOSTILE = [
     "VERY good and EXTREMELY bad",
     "lol wtf omg sux",
     '{"a": 1, "b": [true, false, null]}',
-    "[1, 2.5e10, -0, \"x\\u00e9\"]",
+    '[1, 2.5e10, -0, "x\\u00e9"]',
     "NaN",
     "-Infinity",
     '{"a": 1',
@@ -202,7 +252,10 @@ HOSTILE = [
 def big_rows():
     """Large fields, stored as a repeat recipe."""
     return [
-        {"repeat": "Good day! The quick brown fox, not bad. 😀 Über naïve? ", "times": 18000},
+        {
+            "repeat": "Good day! The quick brown fox, not bad. 😀 Über naïve? ",
+            "times": 18000,
+        },
         {"repeat": "x", "times": 1 << 20},
         {"repeat": "I love it. ", "times": 40000},
     ]
@@ -220,30 +273,79 @@ SETTINGS = [
     {"kind": "SentenceCount"},
     {"kind": "NonLetterCharacterPercentage"},
     {"kind": "OOVWordsPercentage"},
-    {"kind": "OOVWordsPercentage", "ignore_words": ["foo", "lol", "wtf"], "alias": "oov_ignoring"},
+    {
+        "kind": "OOVWordsPercentage",
+        "ignore_words": ["foo", "lol", "wtf"],
+        "alias": "oov_ignoring",
+    },
     {"kind": "Sentiment"},
-    {"kind": "Contains", "items": ["licence", "software"], "mode": "any", "case_sensitive": True},
-    {"kind": "Contains", "items": ["the", "and"], "mode": "all", "case_sensitive": False,
-     "alias": "contains_all"},
-    {"kind": "Contains", "items": ["GOOD", "straße"], "mode": "any", "case_sensitive": False,
-     "alias": "contains_nocase"},
-    {"kind": "DoesNotContain", "items": ["the", "you"], "mode": "any", "case_sensitive": True},
-    {"kind": "DoesNotContain", "items": ["the", "of"], "mode": "all", "case_sensitive": True,
-     "alias": "does_not_contain_all"},
+    {
+        "kind": "Contains",
+        "items": ["licence", "software"],
+        "mode": "any",
+        "case_sensitive": True,
+    },
+    {
+        "kind": "Contains",
+        "items": ["the", "and"],
+        "mode": "all",
+        "case_sensitive": False,
+        "alias": "contains_all",
+    },
+    {
+        "kind": "Contains",
+        "items": ["GOOD", "straße"],
+        "mode": "any",
+        "case_sensitive": False,
+        "alias": "contains_nocase",
+    },
+    {
+        "kind": "DoesNotContain",
+        "items": ["the", "you"],
+        "mode": "any",
+        "case_sensitive": True,
+    },
+    {
+        "kind": "DoesNotContain",
+        "items": ["the", "of"],
+        "mode": "all",
+        "case_sensitive": True,
+        "alias": "does_not_contain_all",
+    },
     {"kind": "BeginsWith", "prefix": "The", "case_sensitive": True},
-    {"kind": "BeginsWith", "prefix": "the", "case_sensitive": False, "alias": "begins_nocase"},
+    {
+        "kind": "BeginsWith",
+        "prefix": "the",
+        "case_sensitive": False,
+        "alias": "begins_nocase",
+    },
     {"kind": "EndsWith", "suffix": ".", "case_sensitive": True},
-    {"kind": "EndsWith", "suffix": "STRASSE", "case_sensitive": False, "alias": "ends_nocase"},
+    {
+        "kind": "EndsWith",
+        "suffix": "STRASSE",
+        "case_sensitive": False,
+        "alias": "ends_nocase",
+    },
     {"kind": "RegExp", "reg_exp": r"[A-Z].*\."},
     {"kind": "RegExp", "reg_exp": r"\s*\d+\s*", "alias": "regexp_number"},
     {"kind": "RegExp", "reg_exp": r"^\s*$", "alias": "regexp_blank"},
     {"kind": "RegExp", "reg_exp": r"(?i)licen[cs]e|\bfree\b", "alias": "regexp_search"},
     {"kind": "IsValidJSON"},
-    {"kind": "TriggerWordsPresence", "words_list": ["wolf", "mouse", "licence", "child"]},
-    {"kind": "TriggerWordsPresence", "words_list": ["wolf", "mouse"], "lemmatize": False,
-     "alias": "trigger_exact"},
-    {"kind": "TriggerWordsPresence", "words_list": ["ice_cream", "Σίσυφος", "BROTHER"],
-     "alias": "trigger_unicode"},
+    {
+        "kind": "TriggerWordsPresence",
+        "words_list": ["wolf", "mouse", "licence", "child"],
+    },
+    {
+        "kind": "TriggerWordsPresence",
+        "words_list": ["wolf", "mouse"],
+        "lemmatize": False,
+        "alias": "trigger_exact",
+    },
+    {
+        "kind": "TriggerWordsPresence",
+        "words_list": ["ice_cream", "Σίσυφος", "BROTHER"],
+        "alias": "trigger_unicode",
+    },
     {"kind": "ExactMatch", "other_column": "other"},
 ]
 
@@ -251,23 +353,44 @@ SETTINGS = [
 def evidently_descriptor(s):
     k = s["kind"]
     c = "text"
-    if k in ("TextLength", "WordCount", "SentenceCount", "NonLetterCharacterPercentage",
-             "Sentiment", "IsValidJSON"):
+    if k in (
+        "TextLength",
+        "WordCount",
+        "SentenceCount",
+        "NonLetterCharacterPercentage",
+        "Sentiment",
+        "IsValidJSON",
+    ):
         return getattr(D, k)(c, alias="out")
     if k == "OOVWordsPercentage":
-        return D.OOVWordsPercentage(c, ignore_words=tuple(s.get("ignore_words", ())), alias="out")
+        return D.OOVWordsPercentage(
+            c, ignore_words=tuple(s.get("ignore_words", ())), alias="out"
+        )
     if k in ("Contains", "DoesNotContain"):
-        return getattr(D, k)(c, items=s["items"], mode=s["mode"],
-                             case_sensitive=s["case_sensitive"], alias="out")
+        return getattr(D, k)(
+            c,
+            items=s["items"],
+            mode=s["mode"],
+            case_sensitive=s["case_sensitive"],
+            alias="out",
+        )
     if k == "BeginsWith":
-        return D.BeginsWith(c, prefix=s["prefix"], case_sensitive=s["case_sensitive"], alias="out")
+        return D.BeginsWith(
+            c, prefix=s["prefix"], case_sensitive=s["case_sensitive"], alias="out"
+        )
     if k == "EndsWith":
-        return D.EndsWith(c, suffix=s["suffix"], case_sensitive=s["case_sensitive"], alias="out")
+        return D.EndsWith(
+            c, suffix=s["suffix"], case_sensitive=s["case_sensitive"], alias="out"
+        )
     if k == "RegExp":
         return D.RegExp(c, reg_exp=s["reg_exp"], alias="out")
     if k == "TriggerWordsPresence":
-        return D.TriggerWordsPresent(c, words_list=s["words_list"],
-                                     lemmatize=s.get("lemmatize", True), alias="out")
+        return D.TriggerWordsPresent(
+            c,
+            words_list=s["words_list"],
+            lemmatize=s.get("lemmatize", True),
+            alias="out",
+        )
     if k == "ExactMatch":
         return D.ExactMatch(columns=[c, s["other_column"]], alias="out")
     raise ValueError(k)
@@ -276,7 +399,7 @@ def evidently_descriptor(s):
 def plain(v):
     if v is None:
         return None
-    if isinstance(v, float) and v != v:
+    if isinstance(v, float) and math.isnan(v):
         return None
     if hasattr(v, "item"):
         v = v.item()
@@ -296,7 +419,9 @@ def describe(frame, setting):
         out = []
         for i in range(len(frame)):
             try:
-                out.append(run(frame.iloc[i : i + 1].reset_index(drop=True), setting)[0])
+                out.append(
+                    run(frame.iloc[i : i + 1].reset_index(drop=True), setting)[0]
+                )
             except Exception as e:  # noqa: BLE001
                 out.append({"error": type(e).__name__})
         return out
@@ -316,11 +441,15 @@ def main():
             others.append(None)
         else:
             others.append(texts[i - 1])
-    frame = pd.DataFrame({"text": [expand(t) for t in texts], "other": [expand(t) for t in others]})
+    frame = pd.DataFrame(
+        {"text": [expand(t) for t in texts], "other": [expand(t) for t in others]}
+    )
     descriptors = []
     for s in SETTINGS:
         print("describing", s["kind"], s.get("alias", ""))
-        descriptors.append({"setting": {"column": "text", **s}, "values": describe(frame, s)})
+        descriptors.append(
+            {"setting": {"column": "text", **s}, "values": describe(frame, s)}
+        )
     FIXTURES.mkdir(parents=True, exist_ok=True)
     out = {
         "evidently_version": evidently.__version__,

@@ -242,3 +242,79 @@ fn bad_settings_are_errors_naming_the_setting() {
     )
     .is_err());
 }
+
+#[test]
+fn hostile_text_and_degenerate_settings_give_values_not_panics() {
+    let big = "e\u{301}😀 (ﬁ) مرحبا. ".repeat(60_000);
+    let deep = "[".repeat(200_000) + &"]".repeat(200_000);
+    let table = Table::new(vec![Column::new(
+        "t",
+        ColumnData::Str(StrColumn::from_options([
+            Some(big.as_str()),
+            Some(deep.as_str()),
+            Some(""),
+            None,
+        ])),
+    )])
+    .unwrap();
+    let kinds = [
+        r#"{"kind": "TextLength"}"#,
+        r#"{"kind": "WordCount"}"#,
+        r#"{"kind": "SentenceCount"}"#,
+        r#"{"kind": "NonLetterCharacterPercentage"}"#,
+        r#"{"kind": "OOVWordsPercentage", "ignore_words": [""]}"#,
+        r#"{"kind": "Sentiment"}"#,
+        r#"{"kind": "Contains", "items": [], "alias": "none_any"}"#,
+        r#"{"kind": "Contains", "items": [], "mode": "all", "alias": "none_all"}"#,
+        r#"{"kind": "DoesNotContain", "items": [""], "case_sensitive": false}"#,
+        r#"{"kind": "BeginsWith", "prefix": ""}"#,
+        r#"{"kind": "EndsWith", "suffix": "ا. ", "case_sensitive": false}"#,
+        r#"{"kind": "RegExp", "reg_exp": ""}"#,
+        r#"{"kind": "ExactMatch", "other_column": "t"}"#,
+        r#"{"kind": "IsValidJSON"}"#,
+        r#"{"kind": "TriggerWordsPresence", "words_list": []}"#,
+    ];
+    let settings: Vec<TextDescriptorSettings> = kinds
+        .iter()
+        .map(|k| {
+            let mut v: Value = serde_json::from_str(k).unwrap();
+            v["column"] = "t".into();
+            serde_json::from_value(v).unwrap()
+        })
+        .collect();
+    let d = describe_text_columns(&table, &settings).unwrap();
+    let col = |name: &str| d.table.column(&format!("t.{name}")).unwrap().data.clone();
+    let ColumnData::Float(length) = col("text_length") else {
+        panic!()
+    };
+    assert_eq!(length, [15.0 * 60_000.0, 400_000.0, 0.0, 0.0]);
+    assert_eq!(
+        col("sentence_count"),
+        ColumnData::Float(vec![60_001.0, 1.0, 1.0, 0.0])
+    );
+    assert_eq!(col("none_any"), ColumnData::Bool(vec![Some(false); 4]));
+    assert_eq!(col("none_all"), ColumnData::Bool(vec![Some(true); 4]));
+    assert_eq!(
+        col("does_not_contain"),
+        ColumnData::Bool(vec![Some(false); 4])
+    );
+    assert_eq!(col("reg_exp"), ColumnData::Bool(vec![Some(true); 4]));
+    assert_eq!(
+        col("is_valid_json"),
+        ColumnData::Bool(vec![Some(false), Some(true), Some(false), None])
+    );
+    assert_eq!(
+        col("begins_with"),
+        ColumnData::Bool(vec![Some(true), Some(true), Some(true), None])
+    );
+    assert_eq!(
+        col("ends_with"),
+        ColumnData::Bool(vec![Some(true), Some(false), Some(false), None])
+    );
+    // A pattern whose compiled form exceeds the regex crate's size limit is a setting error.
+    let huge = setting(r#"{"kind": "RegExp", "column": "t", "reg_exp": "(\\w{1000}){1000}"}"#);
+    assert!(matches!(
+        describe_text_columns(&table, &[huge]),
+        Err(TextDescriptorError::InvalidRegex { index: 0, .. })
+    ));
+}

@@ -19,9 +19,10 @@
 //!
 //! Data (`data/`, written by `scripts/gen_evidently_text_fixtures.py`): WordNet 3.0's noun
 //! lemmas and noun exceptions (the WordNet that NLTK's `wordnet` package holds; WordNet
-//! licence), and as the English word list Debian's `wamerican` (SCOWL, a permissive licence),
-//! both kept only where an entry is lower-case ASCII letters and digits, the only entries a
-//! lemma can equal. Evidently uses NLTK's `words` list instead, which cannot be fetched
+//! licence; entries of lower-case ASCII letters, digits and `_`, the multi-word joiner), and
+//! as the English word list Debian's `wamerican` (SCOWL, a permissive licence; entries of
+//! lower-case ASCII letters and digits, the only ones an out-of-vocabulary look-up can hit).
+//! `data/LICENSES.md` holds the notices. Evidently uses NLTK's `words` list instead, which cannot be fetched
 //! where this is built; docs/text.md says what that changes.
 
 use std::borrow::Cow;
