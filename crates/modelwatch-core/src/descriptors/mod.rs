@@ -4,3 +4,4 @@
 //! * [`image`]: geometry, file, light, colour, sharpness and EXIF descriptors of an image.
 
 pub mod image;
+pub mod text;
