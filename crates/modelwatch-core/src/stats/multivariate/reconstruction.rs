@@ -20,11 +20,12 @@
 //! reconstruction error `mean ‖x - x̂‖` over its rows.
 //!
 //! The band comes from the reference itself: the reference is cut into NannyML's default
-//! chunks ([`count_based_chunks`]: 10 chunks of `⌊n/10⌋` rows, the remainder joined to the
-//! last), each chunk's error is computed with the model fitted on the whole reference, and
-//! the band is `mean ± 3 · std` of those errors (`np.std`, population), with the lower edge
-//! raised to 0 when it falls below (NannyML's `lower_threshold_value_limit=0`). A window
-//! drifts when its error leaves the band.
+//! chunks ([`default_chunks`]: `DefaultChunker`, as many chunks of `⌊n/10⌋` rows as fit,
+//! then one chunk of the remaining rows), each chunk's error is
+//! computed with the model fitted on the whole reference, and the band is
+//! `mean ± 3 · std` of those errors (`np.nanstd`, population), with the lower edge raised to
+//! 0 when it falls below (NannyML's `lower_threshold_value_limit=0`). A window drifts unless
+//! `lower < error < upper` (NannyML's alert rule: an error on an edge drifts).
 //!
 //! Source: NannyML's documentation, "Data Reconstruction with PCA" (the method goes back to
 //! reconstruction-error novelty detection; Hoffmann 2007, "Kernel PCA for novelty
@@ -66,23 +67,18 @@ impl Default for ReconstructionParams {
     }
 }
 
-/// NannyML's `CountBasedChunker(chunk_number)` over `rows` rows: `chunks` ranges of
-/// `⌊rows/chunks⌋` rows, the remaining rows joined to the last one. Empty when there are
-/// fewer rows than chunks.
-pub fn count_based_chunks(rows: usize, chunks: usize) -> Vec<Range<usize>> {
+/// NannyML's `DefaultChunker` over `rows` rows with `chunks` in place of its 10
+/// (`SizeBasedChunker(⌊rows/chunks⌋, incomplete="keep")`): as many ranges of
+/// `⌊rows/chunks⌋` rows as fit, then one range of the remaining rows when there are any (so
+/// 25 rows give twelve chunks of 2 and one of 1). Empty when there are fewer rows than chunks.
+pub fn default_chunks(rows: usize, chunks: usize) -> Vec<Range<usize>> {
     if chunks == 0 || rows < chunks {
         return Vec::new();
     }
     let size = rows / chunks;
-    (0..chunks)
-        .map(|i| {
-            let end = if i + 1 == chunks {
-                rows
-            } else {
-                (i + 1) * size
-            };
-            i * size..end
-        })
+    (0..rows)
+        .step_by(size)
+        .map(|start| start..(start + size).min(rows))
         .collect()
 }
 
@@ -334,7 +330,7 @@ impl ReconstructionModel {
 pub struct WindowReconstruction {
     /// Mean reconstruction error of the window's rows.
     pub error: f64,
-    /// Whether the error is outside the band.
+    /// Whether the error is outside the band or on an edge.
     pub drifted: bool,
 }
 
@@ -377,7 +373,7 @@ pub fn reconstruction_drift(
     )?;
     need_rows("reconstruction error", "current", 1, current_rows)?;
     let model = ReconstructionModel::fit(reference, params)?;
-    let reference_chunk_errors = count_based_chunks(reference_rows, params.reference_chunks)
+    let reference_chunk_errors = default_chunks(reference_rows, params.reference_chunks)
         .into_iter()
         .map(|chunk| model.mean_error(reference, chunk))
         .collect::<Result<Vec<f64>, _>>()?;
@@ -390,7 +386,7 @@ pub fn reconstruction_drift(
         upper_threshold: upper,
         current: WindowReconstruction {
             error,
-            drifted: error < lower || error > upper,
+            drifted: !(lower < error && error < upper),
         },
     })
 }
@@ -401,9 +397,11 @@ mod tests {
 
     #[test]
     fn chunks_follow_nannyml() {
-        assert_eq!(count_based_chunks(25, 10)[9], 18..25);
-        assert_eq!(count_based_chunks(20, 10).len(), 10);
-        assert!(count_based_chunks(9, 10).is_empty());
+        let chunks = default_chunks(25, 10);
+        assert_eq!(chunks.len(), 13);
+        assert_eq!((chunks[11].clone(), chunks[12].clone()), (22..24, 24..25));
+        assert_eq!(default_chunks(20, 10).len(), 10);
+        assert!(default_chunks(9, 10).is_empty());
     }
 
     #[test]
