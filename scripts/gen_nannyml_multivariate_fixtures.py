@@ -22,7 +22,10 @@ growing chunk by chunk (AUCs across the whole band).
 Needs NannyML 0.13 (`pip install "nannyml==0.13.*"`, which brings LightGBM and
 category_encoders) in its own environment, for example:
 
-    /work/venv-nannyml/bin/python scripts/gen_nannyml_multivariate_fixtures.py
+    OMP_NUM_THREADS=1 /work/venv-nannyml/bin/python scripts/gen_nannyml_multivariate_fixtures.py
+
+(one LightGBM thread is much faster on a busy machine and gives the same fixtures). NannyML's
+usage telemetry is switched off. Pass case names to regenerate only some cases.
 """
 
 import json
@@ -32,6 +35,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
+
+# NannyML sends usage statistics unless told not to.
+os.environ.setdefault("NML_DISABLE_USAGE_LOGGING", "1")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "fixtures", "multivariate")
@@ -55,10 +61,14 @@ def mixed_missing():
         b = 0.7 * a + 0.5 * rng.standard_normal(rows) + shift
         c = rng.gamma(2.0, 1.5, rows)
         d = rng.uniform(-3, 3, rows)
-        colour = rng.choice(["red", "green", "blue"], size=rows, p=shares).astype(object)
+        colour = rng.choice(["red", "green", "blue"], size=rows, p=shares).astype(
+            object
+        )
         if with_unknown:
             colour[rng.random(rows) < 0.05] = "purple"
-        size = rng.choice(["s", "m", "l", "xl"], size=rows, p=[0.1, 0.4, 0.4, 0.1]).astype(object)
+        size = rng.choice(
+            ["s", "m", "l", "xl"], size=rows, p=[0.1, 0.4, 0.4, 0.1]
+        ).astype(object)
         frame = pd.DataFrame(
             {
                 "a": a.round(6),
@@ -119,7 +129,10 @@ CASES = {
 
 
 def chunk_bounds(frame):
-    return [[int(row["start_index"]), int(row["end_index"]) + 1] for _, row in frame.iterrows()]
+    return [
+        [int(row["start_index"]), int(row["end_index"]) + 1]
+        for _, row in frame.iterrows()
+    ]
 
 
 def run_case(name, make):
@@ -129,14 +142,21 @@ def run_case(name, make):
     case_dir = os.path.join(OUT, name)
     os.makedirs(case_dir, exist_ok=True)
     if reference is not None:
-        reference_path = os.path.join("tests", "fixtures", "multivariate", name, "reference.csv")
-        analysis_path = os.path.join("tests", "fixtures", "multivariate", name, "analysis.csv")
+        reference_path = os.path.join(
+            "tests", "fixtures", "multivariate", name, "reference.csv"
+        )
+        analysis_path = os.path.join(
+            "tests", "fixtures", "multivariate", name, "analysis.csv"
+        )
         reference.to_csv(os.path.join(ROOT, reference_path), index=False)
         analysis.to_csv(os.path.join(ROOT, analysis_path), index=False)
     reference = pd.read_csv(os.path.join(ROOT, reference_path))
     analysis = pd.read_csv(os.path.join(ROOT, analysis_path))
     columns = list(reference.columns)
-    kinds = {c: ("categorical" if reference[c].dtype == object else "numerical") for c in columns}
+    kinds = {
+        c: ("categorical" if reference[c].dtype == object else "numerical")
+        for c in columns
+    }
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

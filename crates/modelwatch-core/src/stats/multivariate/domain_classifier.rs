@@ -177,7 +177,12 @@ pub fn domain_classifier_drift(
             params.folds
         )));
     }
-    if !(params.lower_threshold <= params.upper_threshold) {
+    // NaN thresholds are refused too.
+    if params.lower_threshold.partial_cmp(&params.upper_threshold)
+        == Some(std::cmp::Ordering::Greater)
+        || params.lower_threshold.is_nan()
+        || params.upper_threshold.is_nan()
+    {
         return Err(MultivariateError::InvalidParameter(format!(
             "lower_threshold {} is above upper_threshold {}",
             params.lower_threshold, params.upper_threshold

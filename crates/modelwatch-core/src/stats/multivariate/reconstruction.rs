@@ -213,7 +213,7 @@ impl ReconstructionModel {
         let vectors = Vectors::new(&scaled, dim)?;
         let axes = principal_axes(&vectors)?;
         let total: f64 = axes.eigenvalues.iter().sum();
-        if !(total > 0.0) || !total.is_finite() {
+        if total <= 0.0 || !total.is_finite() {
             return Err(MultivariateError::Degenerate(
                 "every column is constant in the reference: PCA has no variance to explain"
                     .to_string(),
