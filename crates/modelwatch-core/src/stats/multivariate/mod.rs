@@ -250,6 +250,41 @@ mod tests {
         assert_eq!(side_rows(&[]), Err(MultivariateError::NoColumns));
     }
 
+    /// Every method, on tiny, constant, missing and extreme (finite, overflowing) inputs,
+    /// returns a value or an error, never panics.
+    #[test]
+    fn no_method_panics_on_small_or_extreme_inputs() {
+        let big = f64::MAX;
+        let numbers: Vec<Vec<f64>> = vec![
+            vec![],
+            vec![1.0],
+            vec![f64::NAN; 12],
+            vec![0.0; 12],
+            vec![
+                big, -big, big, 0.0, 5e-324, 1e300, -big, big, 1.0, 2.0, 3.0, 4.0,
+            ],
+            (0..12).map(f64::from).collect(),
+        ];
+        let words: Vec<Option<&str>> = vec![Some("a"), None, Some("b")];
+        for a in &numbers {
+            for b in &numbers {
+                let ca: Vec<Option<&str>> = (0..a.len()).map(|i| words[i % 3]).collect();
+                let cb: Vec<Option<&str>> = (0..b.len()).map(|i| words[(i + 1) % 3]).collect();
+                let r = [
+                    FeatureColumn::numerical("x", a),
+                    FeatureColumn::categorical("c", &ca),
+                ];
+                let c = [
+                    FeatureColumn::numerical("x", b),
+                    FeatureColumn::categorical("c", &cb),
+                ];
+                let _ = reconstruction::reconstruction_drift(&r, &c, &Default::default());
+                let _ = domain_classifier::domain_classifier_drift(&r, &c, &Default::default());
+                let _ = mmd::multivariate_mmd_drift(&r, &c, &Default::default());
+            }
+        }
+    }
+
     #[test]
     fn mean_and_std_skip_missing_values() {
         let (m, s) = mean_and_std([1.0, f64::NAN, 3.0].into_iter());
