@@ -2,9 +2,9 @@
 //! `scripts/gen_nannyml_multivariate_fixtures.py`) and the committed correlation-flip example.
 //!
 //! * Reconstruction error: every reference and analysis chunk's error and both thresholds
-//!   within 1e-6 relative (an eigen-decomposition here, an SVD in scikit-learn: they agree to
-//!   about 1e-12; the bound leaves room for other platforms' rounding), the number of
-//!   components and every alert exactly.
+//!   within 1e-9 (relative above 1; an eigen-decomposition here, an SVD in scikit-learn: they
+//!   agree to about 1e-14, the bound leaves room for other platforms' rounding), the number
+//!   of components and every alert exactly.
 //! * Domain classifier: LightGBM there, a booster with LightGBM's defaults here, so the AUCs
 //!   cannot be equal: each AUC within [`AUC_TOLERANCE`] of NannyML's, and the verdicts equal
 //!   wherever NannyML's AUC is farther than that from a threshold.
@@ -178,7 +178,7 @@ fn assert_rel(case: &str, what: &str, got: f64, want: f64) -> f64 {
 fn reconstruction_error_matches_nannyml() {
     let all = cases();
     let mut largest = 0.0f64;
-    //TMP assert_eq!(all.len(), 4);
+    assert_eq!(all.len(), 4);
     for case in &all {
         let name = case.expected["case"].as_str().unwrap();
         let e = &case.expected["reconstruction"];
@@ -251,6 +251,7 @@ fn domain_classifier_agrees_with_nannyml() {
     let mut compared = 0;
     let mut largest = 0.0f64;
     let mut failures = Vec::new();
+    let mut agreed = 0;
     for case in &cases() {
         let name = case.expected["case"].as_str().unwrap();
         let e = &case.expected["domain_classifier"];
@@ -280,7 +281,9 @@ fn domain_classifier_agrees_with_nannyml() {
             }
             let near_edge =
                 (want - lower).abs() <= AUC_TOLERANCE || (want - upper).abs() <= AUC_TOLERANCE;
-            if !near_edge && got.drifted != alert.as_bool().unwrap() {
+            if got.drifted == alert.as_bool().unwrap() {
+                agreed += 1;
+            } else if !near_edge {
                 failures.push(format!(
                     "{name}: chunk {chunk:?}: verdict {} vs NannyML {alert}",
                     got.drifted
@@ -289,9 +292,12 @@ fn domain_classifier_agrees_with_nannyml() {
             compared += 1;
         }
     }
-    eprintln!("largest AUC difference from NannyML: {largest:.4}");
+    eprintln!(
+        "largest AUC difference from NannyML: {largest:.4}; verdicts agree on {agreed} of \
+         {compared}"
+    );
     assert!(failures.is_empty(), "{failures:#?}");
-    //TMP assert_eq!(compared, 40);
+    assert_eq!(compared, 40);
 }
 
 /// The committed example: every per-column KS test passes, all three multivariate methods
