@@ -24,7 +24,7 @@
 //! XGBoost, last released years ago), `forust-ml` (archived in favour of `perpetual`) and
 //! `perpetual` (well kept, but its budget-based self-tuning replaces exactly the LightGBM
 //! defaults that NannyML's rule assumes, and it brings a large dependency tree). A
-//! histogram booster with LightGBM's defaults is about two hundred lines, has no random
+//! histogram booster with LightGBM's defaults is a few hundred lines, has no random
 //! parts (LightGBM's defaults sample nothing), and keeps the core free of another dependency.
 //! Categorical features follow LightGBM's default rules: up to 4 categories, one category
 //! against the rest; more, the categories sorted by `G / (H + 10)` and split as a prefix of
