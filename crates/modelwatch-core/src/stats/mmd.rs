@@ -90,9 +90,10 @@ fn random_subsample(sorted: &[f64], cap: usize, rng: &mut ChaCha8Rng) -> Vec<f64
     picked.into_iter().map(|i| sorted[i]).collect()
 }
 
-/// Upper triangle (`i < j`, row-major) of the kernel matrix of the pooled sample `z`, entry
-/// `exp(-γ d(z_i, z_j))`.
-struct KernelTriangle {
+/// Upper triangle (`i < j`, row-major) of the kernel matrix of a pooled sample (the scalar
+/// test's entries are `exp(-γ d(z_i, z_j))`; the multivariate MMD stores its RBF kernel of
+/// rows here too).
+pub(crate) struct KernelTriangle {
     size: usize,
     /// Start of row `i` in `values` (row `i` holds columns `i + 1 ..`).
     row_start: Vec<usize>,
@@ -102,7 +103,11 @@ struct KernelTriangle {
 
 impl KernelTriangle {
     fn new(z: &[f64], neg_gamma: f64) -> Self {
-        let size = z.len();
+        Self::from_kernel(z.len(), |i, j| (neg_gamma * sq_dist(z[i], z[j])).exp())
+    }
+
+    /// The triangle of `kernel(i, j)` for `i < j < size`.
+    pub(crate) fn from_kernel(size: usize, kernel: impl Fn(usize, usize) -> f64) -> Self {
         let mut row_start = Vec::with_capacity(size);
         let mut values = Vec::with_capacity(size * (size - 1) / 2);
         let mut row_sums = Vec::with_capacity(size);
@@ -110,7 +115,7 @@ impl KernelTriangle {
             row_start.push(values.len());
             let mut sum = 0.0;
             for j in i + 1..size {
-                let k = (neg_gamma * sq_dist(z[i], z[j])).exp();
+                let k = kernel(i, j);
                 values.push(k);
                 sum += k;
             }
@@ -124,13 +129,13 @@ impl KernelTriangle {
         }
     }
 
-    fn row(&self, i: usize) -> &[f64] {
+    pub(crate) fn row(&self, i: usize) -> &[f64] {
         &self.values[self.row_start[i]..self.row_start[i] + (self.size - 1 - i)]
     }
 
     /// MMD² for the labeling `in_x` (weights 1.0 for the first sample, 0.0 for the second):
     /// returns `(Σ_{i<j} xx, Σ_{i<j} yy, Σ xy)` pair sums.
-    fn block_sums(&self, in_x: &[f64]) -> (f64, f64, f64) {
+    pub(crate) fn block_sums(&self, in_x: &[f64]) -> (f64, f64, f64) {
         let (mut xx, mut yy, mut xy) = (0.0, 0.0, 0.0);
         for i in 0..self.size {
             let row = self.row(i);
@@ -148,7 +153,8 @@ impl KernelTriangle {
     }
 }
 
-fn unbiased_mmd(sum_xx: f64, sum_yy: f64, sum_xy: f64, n: usize, m: usize) -> f64 {
+/// `MMD²_u` from the kernel sums over ordered pairs within each sample and across them.
+pub(crate) fn unbiased_mmd(sum_xx: f64, sum_yy: f64, sum_xy: f64, n: usize, m: usize) -> f64 {
     let a = 1.0 / (n * (n - 1)) as f64;
     let b = 1.0 / (m * (m - 1)) as f64;
     a * sum_xx + b * sum_yy - 2.0 * (sum_xy / (n * m) as f64)

@@ -50,6 +50,9 @@ pub mod correlation;
 // Drift of vector (embedding) columns.
 pub mod embedding;
 
+// Dataset-level drift of tabular data (how columns move together).
+pub mod multivariate;
+
 #[cfg(test)]
 mod tests {
     use super::*;

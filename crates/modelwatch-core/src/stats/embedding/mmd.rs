@@ -69,7 +69,7 @@ impl Default for MmdParams {
 /// addition wait for the one before it, while eight independent ones let the compiler use
 /// vector instructions (the statistic is dominated by this loop). The order of the additions,
 /// and so the rounding, is fixed by the lengths alone.
-fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
+pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     const LANES: usize = 8;
     let mut partial = [0.0f64; LANES];
     let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
@@ -104,7 +104,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 /// `γ = 1 / median²` over the distances of the `a` rows to the `b` rows.
-fn median_gamma(
+pub(crate) fn median_gamma(
     a: &Vectors<'_>,
     a_rows: &[usize],
     b: &Vectors<'_>,

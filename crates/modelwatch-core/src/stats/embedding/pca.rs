@@ -50,15 +50,56 @@ pub fn project(
             n.min(d)
         )));
     }
-    let mean = reference.mean();
-    let centred = |v: &Vectors<'_>| {
-        let mut m = DMatrix::from_row_slice(v.rows(), d, v.values());
-        for (j, mu) in mean.iter().enumerate() {
+    let axes = principal_axes(reference)?;
+    let basis = axes.basis(components);
+    let row_major = |m: DMatrix<f64>| -> Vec<f64> { m.transpose().as_slice().to_vec() };
+    Ok(Projected {
+        reference: row_major(axes.centred(reference) * &basis),
+        current: row_major(axes.centred(current) * &basis),
+    })
+}
+
+/// The principal axes of a reference: its mean and the eigen-decomposition of
+/// `(X - μ)ᵀ(X - μ)`, components in decreasing order of variance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrincipalAxes {
+    /// The reference's mean vector `μ`.
+    pub mean: Vec<f64>,
+    /// The eigenvalues of `(X - μ)ᵀ(X - μ)`, descending, clamped at 0 (rounding can make a
+    /// zero eigenvalue slightly negative). Divided by `rows - 1` they are scikit-learn's
+    /// `explained_variance_`; their shares are its `explained_variance_ratio_`.
+    pub eigenvalues: Vec<f64>,
+    /// The unit eigenvectors, one column per component, in the order of `eigenvalues`.
+    pub axes: DMatrix<f64>,
+}
+
+impl PrincipalAxes {
+    /// The rows of `v` less the mean, as a matrix.
+    pub fn centred(&self, v: &Vectors<'_>) -> DMatrix<f64> {
+        let mut m = DMatrix::from_row_slice(v.rows(), v.dim(), v.values());
+        for (j, mu) in self.mean.iter().enumerate() {
             m.column_mut(j).add_scalar_mut(-mu);
         }
         m
+    }
+
+    /// The first `components` axes (`dim x components`).
+    pub fn basis(&self, components: usize) -> DMatrix<f64> {
+        self.axes.columns(0, components).into_owned()
+    }
+}
+
+/// The principal axes of the reference rows.
+///
+/// Errors: a covariance that overflows `f64`, or an eigen solver that does not converge.
+pub fn principal_axes(reference: &Vectors<'_>) -> Result<PrincipalAxes, EmbeddingError> {
+    let d = reference.dim();
+    let mut axes = PrincipalAxes {
+        mean: reference.mean(),
+        eigenvalues: Vec::new(),
+        axes: DMatrix::zeros(d, d),
     };
-    let x = centred(reference);
+    let x = axes.centred(reference);
     let gram = x.tr_mul(&x);
     // Finite inputs can still overflow here (values near f64::MAX); the eigen solver would
     // not converge on infinities, so that is refused first.
@@ -70,12 +111,12 @@ pub fn project(
     let eigen = SymmetricEigen::try_new(gram, f64::EPSILON, 10_000).ok_or_else(degenerate)?;
     let mut order: Vec<usize> = (0..d).collect();
     order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
-    let basis = DMatrix::from_fn(d, components, |i, j| eigen.eigenvectors[(i, order[j])]);
-    let row_major = |m: DMatrix<f64>| -> Vec<f64> { m.transpose().as_slice().to_vec() };
-    Ok(Projected {
-        reference: row_major(x * &basis),
-        current: row_major(centred(current) * &basis),
-    })
+    axes.eigenvalues = order
+        .iter()
+        .map(|&i| eigen.eigenvalues[i].max(0.0))
+        .collect();
+    axes.axes = DMatrix::from_fn(d, d, |i, j| eigen.eigenvectors[(i, order[j])]);
+    Ok(axes)
 }
 
 #[cfg(test)]
