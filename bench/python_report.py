@@ -88,7 +88,9 @@ def worker(side: str, rows: int) -> dict:
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset, DataSummaryPreset
 
-    definition = DataDefinition(numerical_columns=numerical, categorical_columns=categorical)
+    definition = DataDefinition(
+        numerical_columns=numerical, categorical_columns=categorical
+    )
     before = peak_mib()
     start = time.perf_counter()
     snapshot = Report([DataDriftPreset(), DataSummaryPreset()]).run(
@@ -126,7 +128,9 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(args.worker, SIZES[args.sizes])))
         return
-    print("| rows x 20 | modelwatch.report | Evidently Report.run | ratio | peak rise mw / Evidently | drifted mw / Evidently |")
+    print(
+        "| rows x 20 | modelwatch.report | Evidently Report.run | ratio | peak rise mw / Evidently | drifted mw / Evidently |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     for size in args.sizes.split(","):
         mw = run_side(args.modelwatch_python, "modelwatch", size)

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,7 +49,7 @@ def current_df() -> pd.DataFrame:
     return frames(400, 2, 0.6)
 
 
-def modelwatch_command() -> List[str]:
+def modelwatch_command() -> list[str]:
     """The `modelwatch` command next to this interpreter (installed by the wheel)."""
     here = Path(sys.executable).parent / "modelwatch"
     if here.exists():
@@ -59,13 +59,18 @@ def modelwatch_command() -> List[str]:
     return [str(found)]
 
 
-def run_command(args: List[str], **kw: Any) -> "subprocess.CompletedProcess[str]":
+def run_command(args: list[str], **kw: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        modelwatch_command() + args, capture_output=True, text=True, timeout=300, **kw
+        modelwatch_command() + args,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        **kw,
     )
 
 
-def without_volatile_meta(d: Dict[str, Any]) -> Dict[str, Any]:
+def without_volatile_meta(d: dict[str, Any]) -> dict[str, Any]:
     """A report's dict without what differs between two runs on the same data: the time
     and the datasets' names."""
     out = dict(d)

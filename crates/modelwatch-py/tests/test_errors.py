@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import modelwatch
 import pandas as pd
 import pyarrow as pa
 import pytest
 from conftest import run_command
-
-import modelwatch
 from modelwatch import DataError, InputError, ModelwatchError
 
 
@@ -15,7 +14,9 @@ def command_error(tmp_path, reference, current, *flags):
     ref, cur = tmp_path / "ref.parquet", tmp_path / "cur.parquet"
     reference.to_parquet(ref, index=False)
     current.to_parquet(cur, index=False)
-    done = run_command(["report", "--reference", str(ref), "--current", str(cur), "-q", *flags])
+    done = run_command(
+        ["report", "--reference", str(ref), "--current", str(cur), "-q", *flags]
+    )
     assert done.returncode == 2
     line = done.stderr.strip().splitlines()[-1]
     assert line.startswith("error: ")
@@ -26,11 +27,19 @@ def command_error(tmp_path, reference, current, *flags):
     "kwargs, flags, fragment",
     [
         ({"target": "species"}, ["--target", "species"], "`species`"),
-        ({"column_method": {"x": "nope"}}, ["--column-method", "x=nope"], "unknown drift method"),
+        (
+            {"column_method": {"x": "nope"}},
+            ["--column-method", "x=nope"],
+            "unknown drift method",
+        ),
         ({"method": "ks2"}, ["--method", "ks2"], "--method"),
         ({"presets": ["drift", "nope"]}, ["--preset", "drift,nope"], "nope"),
         ({"drift_share": 1.5}, ["--drift-share", "1.5"], "--drift-share"),
-        ({"column_threshold": {"x": "abc"}}, ["--column-threshold", "x=abc"], "not a number"),
+        (
+            {"column_threshold": {"x": "abc"}},
+            ["--column-threshold", "x=abc"],
+            "not a number",
+        ),
     ],
 )
 def test_bad_settings_are_input_errors_with_the_commands_message(
@@ -40,7 +49,9 @@ def test_bad_settings_are_input_errors_with_the_commands_message(
         modelwatch.report(reference_df, current_df, **kwargs)
     assert fragment in str(raised.value)
     assert not isinstance(raised.value, DataError)
-    assert str(raised.value) == command_error(tmp_path, reference_df, current_df, *flags)
+    assert str(raised.value) == command_error(
+        tmp_path, reference_df, current_df, *flags
+    )
 
 
 def test_an_empty_frame_is_a_data_error(reference_df, current_df):
@@ -52,7 +63,9 @@ def test_an_empty_frame_is_a_data_error(reference_df, current_df):
 
 def test_frames_without_a_common_column(reference_df):
     other = pd.DataFrame({"q": [1.0, 2.0, 3.0]})
-    with pytest.raises(DataError, match="reference and current have no column in common"):
+    with pytest.raises(
+        DataError, match="reference and current have no column in common"
+    ):
         modelwatch.report(reference_df, other)
 
 

@@ -26,15 +26,15 @@ if TYPE_CHECKING:  # pragma: no cover
 __version__: str = _native.version()
 
 __all__ = [
-    "report",
-    "test",
+    "Client",
+    "DataError",
+    "InputError",
+    "ModelwatchError",
     "Results",
     "TestResults",
-    "ModelwatchError",
-    "InputError",
-    "DataError",
-    "Client",
     "__version__",
+    "report",
+    "test",
 ]
 
 # Submodules imported on first use: the client and the integrations have dependencies (or
@@ -50,5 +50,5 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'modelwatch' has no attribute {name!r}")
 
 
-def __dir__() -> "list[str]":
+def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__) | set(_LAZY_SUBMODULES))

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Iterable, List, Mapping, Optional, Tuple, Union
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 # Keyword -> flag. Lists are joined with commas (the flag takes COLS); mappings become one
 # `--flag COL=VALUE` per entry (the flag is repeatable).
@@ -60,15 +61,15 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _joined(value: Union[str, Iterable[Any]]) -> str:
+def _joined(value: str | Iterable[Any]) -> str:
     if isinstance(value, str):
         return value
     return ",".join(_text(v) for v in value)
 
 
-def flags(options: Mapping[str, Any]) -> List[str]:
+def flags(options: Mapping[str, Any]) -> list[str]:
     """The command's flags for keyword arguments (``None`` means "not given")."""
-    out: List[str] = []
+    out: list[str] = []
     for key, value in options.items():
         if value is None:
             continue
@@ -91,7 +92,7 @@ def _pandas_frame(data: Any) -> bool:
     return pandas is not None and isinstance(data, pandas.DataFrame)
 
 
-def dataset(data: Dataset, side: str) -> Tuple[str, Optional[Any]]:
+def dataset(data: Dataset, side: str) -> tuple[str, Any | None]:
     """The name of a dataset (its path, or ``side`` for data in memory) and the object whose
     Arrow C stream the engine reads (``None`` for a path)."""
     if isinstance(data, (str, os.PathLike)):
@@ -99,7 +100,9 @@ def dataset(data: Dataset, side: str) -> Tuple[str, Optional[Any]]:
     if _pandas_frame(data):
         try:
             import pyarrow
-        except ImportError as e:  # pragma: no cover - pyarrow is a dependency of the tests
+        except (
+            ImportError
+        ) as e:  # pragma: no cover - pyarrow is a dependency of the tests
             raise ImportError(
                 "modelwatch reads pandas DataFrames through pyarrow: pip install pyarrow"
             ) from e

@@ -1,6 +1,6 @@
 """Type stubs of the extension module ``modelwatch._native`` (the Rust engine)."""
 
-from typing import Any, List, Optional
+from typing import Any
 
 class NativeResults:
     """A report computed in memory."""
@@ -30,17 +30,17 @@ class NativeTestResults:
         """Writes ``text`` to ``path`` atomically."""
 
 def report(
-    args: List[str], reference: Optional[Any] = None, current: Optional[Any] = None
+    args: list[str], reference: Any | None = None, current: Any | None = None
 ) -> NativeResults:
     """Computes a report from ``modelwatch report``'s input flags; ``reference`` /
     ``current`` are objects with ``__arrow_c_stream__`` read in place of the files."""
 
 def test(
-    args: List[str], reference: Optional[Any] = None, current: Optional[Any] = None
+    args: list[str], reference: Any | None = None, current: Any | None = None
 ) -> NativeTestResults:
     """Judges a test suite from ``modelwatch test``'s flags."""
 
-def run_cli(argv: List[str]) -> int:
+def run_cli(argv: list[str]) -> int:
     """Runs the ``modelwatch`` command (program name first); returns its exit code."""
 
 def version() -> str:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping, Optional, Sequence, Union
+from collections.abc import Mapping, Sequence
+from typing import Any, Union
 
 from . import _arguments, _native
 from .results import Results, TestResults
 
+# Aliases evaluated at run time: `X | Y` needs Python 3.10, the package supports 3.9.
 PathLike = Union[str, "os.PathLike[str]"]
-Columns = Union[str, Sequence[str]]
+Columns = Union[str, Sequence[str]]  # noqa: UP007
 
 
-def _datasets(reference: Any, current: Any) -> "tuple[list[str], Any, Any]":
+def _datasets(reference: Any, current: Any) -> tuple[list[str], Any, Any]:
     ref_name, ref_data = _arguments.dataset(reference, "reference")
     cur_name, cur_data = _arguments.dataset(current, "current")
     return [f"--reference={ref_name}", f"--current={cur_name}"], ref_data, cur_data
@@ -22,36 +24,36 @@ def report(
     reference: Any,
     current: Any,
     *,
-    presets: Optional[Columns] = None,
-    target: Optional[str] = None,
-    prediction: Optional[str] = None,
-    prediction_proba: Optional[Columns] = None,
-    pos_label: Optional[Any] = None,
-    proba_threshold: Optional[float] = None,
-    id: Optional[str] = None,
-    timestamp: Optional[str] = None,
-    numerical: Optional[Columns] = None,
-    categorical: Optional[Columns] = None,
-    text: Optional[Columns] = None,
-    datetime: Optional[Columns] = None,
-    ignore: Optional[Columns] = None,
-    image: Optional[Columns] = None,
-    embedding: Optional[Mapping[str, Columns]] = None,
-    embedding_method: Optional[Mapping[str, str]] = None,
-    method: Optional[str] = None,
-    num_method: Optional[str] = None,
-    cat_method: Optional[str] = None,
-    text_method: Optional[str] = None,
-    column_method: Optional[Mapping[str, str]] = None,
-    threshold: Optional[float] = None,
-    num_threshold: Optional[float] = None,
-    cat_threshold: Optional[float] = None,
-    column_threshold: Optional[Mapping[str, float]] = None,
-    drift_share: Optional[float] = None,
-    seed: Optional[int] = None,
-    config: Optional[PathLike] = None,
-    format: Optional[str] = None,
-    delimiter: Optional[str] = None,
+    presets: Columns | None = None,
+    target: str | None = None,
+    prediction: str | None = None,
+    prediction_proba: Columns | None = None,
+    pos_label: Any | None = None,
+    proba_threshold: float | None = None,
+    id: str | None = None,
+    timestamp: str | None = None,
+    numerical: Columns | None = None,
+    categorical: Columns | None = None,
+    text: Columns | None = None,
+    datetime: Columns | None = None,
+    ignore: Columns | None = None,
+    image: Columns | None = None,
+    embedding: Mapping[str, Columns] | None = None,
+    embedding_method: Mapping[str, str] | None = None,
+    method: str | None = None,
+    num_method: str | None = None,
+    cat_method: str | None = None,
+    text_method: str | None = None,
+    column_method: Mapping[str, str] | None = None,
+    threshold: float | None = None,
+    num_threshold: float | None = None,
+    cat_threshold: float | None = None,
+    column_threshold: Mapping[str, float] | None = None,
+    drift_share: float | None = None,
+    seed: int | None = None,
+    config: PathLike | None = None,
+    format: str | None = None,
+    delimiter: str | None = None,
 ) -> Results:
     """Compares ``current`` with ``reference`` and returns the :class:`Results`, exactly as
     ``modelwatch report`` computes them.
@@ -81,9 +83,9 @@ def test(
     reference: Any,
     current: Any,
     *,
-    suite: Optional[PathLike] = None,
-    presets: Optional[Columns] = None,
-    report_presets: Optional[Columns] = None,
+    suite: PathLike | None = None,
+    presets: Columns | None = None,
+    report_presets: Columns | None = None,
     **options: Any,
 ) -> TestResults:
     """Judges a test suite on the report of ``current`` against ``reference``, as

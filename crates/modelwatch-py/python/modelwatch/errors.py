@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ModelwatchError", "InputError", "DataError"]
+__all__ = ["DataError", "InputError", "ModelwatchError"]
 
 
 class ModelwatchError(Exception):

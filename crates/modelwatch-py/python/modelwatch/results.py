@@ -5,10 +5,11 @@ from __future__ import annotations
 import html
 import json
 import os
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Union
 
 from . import _native
 
+# Evaluated at run time: `X | Y` needs Python 3.10, the package supports 3.9.
 PathLike = Union[str, "os.PathLike[str]"]
 
 
@@ -28,10 +29,10 @@ class Results:
     section (``None`` when the drift preset did not run).
     """
 
-    def __init__(self, native: "_native.NativeResults") -> None:
+    def __init__(self, native: _native.NativeResults) -> None:
         self._native = native
-        self._json: Optional[str] = None
-        self._dict: Optional[Dict[str, Any]] = None
+        self._json: str | None = None
+        self._dict: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         """The results as the JSON text ``modelwatch report --json`` writes."""
@@ -39,11 +40,11 @@ class Results:
             self._json = self._native.to_json()
         return self._json
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """The results as a dict: the command's JSON, parsed (a fresh copy each call)."""
         return json.loads(self.to_json())
 
-    def _data(self) -> Dict[str, Any]:
+    def _data(self) -> dict[str, Any]:
         if self._dict is None:
             self._dict = self.to_dict()
         return self._dict
@@ -63,61 +64,61 @@ class Results:
     def _repr_html_(self) -> str:
         return _inline_page(self.to_html())
 
-    def _drift(self) -> Optional[Dict[str, Any]]:
+    def _drift(self) -> dict[str, Any] | None:
         return self._data().get("drift")
 
     @property
-    def meta(self) -> Dict[str, Any]:
+    def meta(self) -> dict[str, Any]:
         """The run's meta data: dataset names, row counts, version, time, seed."""
         return dict(self._data()["meta"])
 
     @property
-    def dataset_drift(self) -> Optional[bool]:
+    def dataset_drift(self) -> bool | None:
         """Whether the dataset drifted (the share of drifted columns reached
         ``drift_share``); ``None`` without the drift preset."""
         drift = self._drift()
         return None if drift is None else bool(drift["dataset_drift"])
 
     @property
-    def drift_share(self) -> Optional[float]:
+    def drift_share(self) -> float | None:
         """The share of drifted columns at which the dataset counts as drifted (the
         ``drift_share`` setting, as in the JSON)."""
         drift = self._drift()
         return None if drift is None else drift["drift_share"]
 
     @property
-    def drifted_share(self) -> Optional[float]:
+    def drifted_share(self) -> float | None:
         """The share of tested columns that drifted."""
         drift = self._drift()
         return None if drift is None else drift["drifted_share"]
 
     @property
-    def number_of_columns(self) -> Optional[int]:
+    def number_of_columns(self) -> int | None:
         """The number of columns tested for drift."""
         drift = self._drift()
         return None if drift is None else drift["column_count"]
 
     @property
-    def number_of_drifted_columns(self) -> Optional[int]:
+    def number_of_drifted_columns(self) -> int | None:
         """The number of tested columns that drifted."""
         drift = self._drift()
         return None if drift is None else drift["drifted_count"]
 
     @property
-    def drifted_columns(self) -> List[str]:
+    def drifted_columns(self) -> list[str]:
         """The names of the columns that drifted, in the report's order."""
         drift = self._drift() or {}
         return [c["column"] for c in drift.get("columns", []) if c.get("drifted")]
 
     @property
-    def columns(self) -> Dict[str, Dict[str, Any]]:
+    def columns(self) -> dict[str, dict[str, Any]]:
         """Each compared column's drift result (method, score, threshold, drifted, ...), by
         name."""
         drift = self._drift() or {}
         return {c["column"]: c for c in drift.get("columns", [])}
 
     @property
-    def presets(self) -> List[str]:
+    def presets(self) -> list[str]:
         """The sections the report holds (``drift``, ``summary``, ...)."""
         return [k for k in self._data() if k != "meta"]
 
@@ -140,10 +141,10 @@ class TestResults:
 
     __test__ = False  # not a pytest test class, despite its name
 
-    def __init__(self, native: "_native.NativeTestResults") -> None:
+    def __init__(self, native: _native.NativeTestResults) -> None:
         self._native = native
-        self._dict: Optional[Dict[str, Any]] = None
-        self._results: Optional[Results] = None
+        self._dict: dict[str, Any] | None = None
+        self._results: Results | None = None
 
     @property
     def passed(self) -> bool:
@@ -157,28 +158,28 @@ class TestResults:
         """The test outcomes as the JSON ``modelwatch test --json`` writes."""
         return self._native.to_json()
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         """The test outcomes as a dict: ``summary`` (counts) and ``tests`` (one entry per
         test: name, status, actual value, condition, ...)."""
         return json.loads(self.to_json())
 
-    def _data(self) -> Dict[str, Any]:
+    def _data(self) -> dict[str, Any]:
         if self._dict is None:
             self._dict = self.to_dict()
         return self._dict
 
     @property
-    def tests(self) -> List[Dict[str, Any]]:
+    def tests(self) -> list[dict[str, Any]]:
         """Every test's outcome, presets' tests first, in suite order."""
         return list(self._data()["tests"])
 
     @property
-    def summary(self) -> Dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
         """The counts of the outcomes (total, success, failed, warning, error)."""
         return dict(self._data()["summary"])
 
     @property
-    def failed_tests(self) -> List[Dict[str, Any]]:
+    def failed_tests(self) -> list[dict[str, Any]]:
         """The tests whose status is FAIL or ERROR."""
         return [t for t in self.tests if t["status"] in ("FAIL", "ERROR")]
 
@@ -220,7 +221,7 @@ class TestResults:
 class _ReportOfTests(Results):
     """The report a test suite read, from the test outcome's engine object."""
 
-    def __init__(self, native: "_native.NativeTestResults") -> None:
+    def __init__(self, native: _native.NativeTestResults) -> None:
         super().__init__(native)  # type: ignore[arg-type]
         self._tests = native
 
