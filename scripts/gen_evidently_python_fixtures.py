@@ -301,6 +301,41 @@ CASES = {
             ]
         ],
     },
+    # Cases where modelwatch differs from Evidently on purpose; the tests assert the difference.
+    "deliberate_differences": {
+        "source": (
+            DRIFT / "default_small" / "reference.csv",
+            DRIFT / "default_small" / "current.csv",
+        ),
+        "columns": ["num_float"],
+        "data_definition": None,
+        "items": [["ValueDrift", {"column": "num_float", "method": "mannw"}]],
+        "cli_runs": [["--preset", "drift", "--column-method", "num_float=mannw"]],
+    },
+    "regression_zero_target": {
+        "source": (
+            MODEL_QUALITY / "regression_zero_target" / "reference.csv",
+            MODEL_QUALITY / "regression_zero_target" / "current.csv",
+        ),
+        "columns": None,
+        "data_definition": {
+            "numerical_columns": ["target", "prediction"],
+            "regression": [{"target": "target", "prediction": "prediction"}],
+        },
+        "items": [["RegressionPreset", {}]],
+        "cli_runs": [
+            [
+                "--preset",
+                "regression",
+                "--numerical",
+                "target,prediction",
+                "--target",
+                "target",
+                "--prediction",
+                "prediction",
+            ]
+        ],
+    },
 }
 
 

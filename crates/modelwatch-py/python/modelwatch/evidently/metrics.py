@@ -725,11 +725,9 @@ class MAPE(_RegressionMetric):
 
     def value(self, run: RunResults) -> Any:
         q = self._quality(run)
-        if q.get("mape_zero_target_rows"):
-            raise NotImplementedError(
-                "modelwatch.evidently: MAPE with zero targets: modelwatch leaves those rows out, Evidently scores "
-                "them; the values would differ (see docs/python-evidently.md)"
-            )
+        # Rows with a zero target are left out of modelwatch's MAPE (and counted in
+        # mape_zero_target_rows); Evidently scores them, so with zero targets the values
+        # differ on purpose (docs/python-evidently.md).
         # Evidently 0.7 reports the mean in percent but the standard deviation as a fraction;
         # modelwatch's mape_std is in percent, so it is divided back.
         return {"mean": number(q["mape"]), "std": number(q["mape_std"]) / 100.0}
