@@ -301,6 +301,84 @@ CASES = {
             ]
         ],
     },
+    # Drift and summary over a task's data: target and prediction are drift-tested too.
+    "classification_all_presets": {
+        "source": (
+            MODEL_QUALITY / "binary_labels" / "reference.csv",
+            MODEL_QUALITY / "binary_labels" / "current.csv",
+        ),
+        "columns": None,
+        "data_definition": {
+            "numerical_columns": ["x"],
+            "categorical_columns": ["target", "prediction"],
+            "classification": [
+                {
+                    "kind": "binary",
+                    "target": "target",
+                    "prediction_labels": "prediction",
+                }
+            ],
+        },
+        "items": [
+            ["DataDriftPreset", {}],
+            ["DataSummaryPreset", {}],
+            ["ClassificationPreset", {}],
+        ],
+        "cli_runs": [
+            [
+                "--preset",
+                "drift,summary,classification",
+                "--numerical",
+                "x",
+                "--categorical",
+                "target,prediction",
+                "--target",
+                "target",
+                "--prediction",
+                "prediction",
+            ]
+        ],
+    },
+    "regression_all_presets": {
+        "source": (
+            MODEL_QUALITY / "regression" / "reference.csv",
+            MODEL_QUALITY / "regression" / "current.csv",
+        ),
+        "columns": None,
+        "data_definition": {
+            "numerical_columns": ["x", "target", "prediction"],
+            "regression": [{"target": "target", "prediction": "prediction"}],
+        },
+        "items": [
+            ["DataDriftPreset", {"num_method": "wasserstein"}],
+            ["DataSummaryPreset", {}],
+            ["RegressionPreset", {}],
+        ],
+        "cli_runs": [
+            [
+                "--preset",
+                "drift",
+                "--numerical",
+                "x,target,prediction",
+                "--target",
+                "target",
+                "--prediction",
+                "prediction",
+                "--num-method",
+                "wasserstein",
+            ],
+            [
+                "--preset",
+                "summary,regression",
+                "--numerical",
+                "x,target,prediction",
+                "--target",
+                "target",
+                "--prediction",
+                "prediction",
+            ],
+        ],
+    },
     # Cases where modelwatch differs from Evidently on purpose; the tests assert the difference.
     "deliberate_differences": {
         "source": (

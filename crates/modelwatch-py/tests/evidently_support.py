@@ -51,6 +51,8 @@ PARITY_CASES = [
     "binary_labels",
     "multiclass_labels",
     "regression",
+    "classification_all_presets",
+    "regression_all_presets",
 ]
 
 # Cases with a documented, deliberate difference (docs/python-evidently.md).

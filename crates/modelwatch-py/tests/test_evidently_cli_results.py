@@ -35,6 +35,8 @@ EXPECTED_METRIC_COUNTS = {
     "binary_labels": 11,
     "multiclass_labels": 7,
     "regression": 6,
+    "classification_all_presets": 41,
+    "regression_all_presets": 48,
 }
 
 
