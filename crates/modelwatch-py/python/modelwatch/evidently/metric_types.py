@@ -54,19 +54,9 @@ class Metric:
     _fields: tuple[tuple[str, Any], ...] = (("tests", None),)
     _module = "evidently.metrics"
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, **kwargs: Any):
+        # Keyword arguments only, as Evidently's (pydantic) metrics take them.
         names = [name for name, _ in self._fields]
-        positional = [n for n in names if not n.endswith("tests")]
-        if len(args) > len(positional):
-            raise TypeError(
-                f"{type(self).__name__}() takes at most {len(positional)} positional arguments"
-            )
-        for name, value in zip(positional, args):
-            if name in kwargs:
-                raise TypeError(
-                    f"{type(self).__name__}() got multiple values for {name!r}"
-                )
-            kwargs[name] = value
         unknown = [k for k in kwargs if k not in names]
         if unknown:
             raise TypeError(

@@ -272,8 +272,8 @@ class QuantileValue(_ColumnMetric):
 
     _fields = (("tests", None), ("column", _REQUIRED), ("quantile", 0.5))
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
         if float(self.quantile) not in _QUANTILE_KEYS:
             raise NotImplementedError(
                 f"modelwatch.evidently: QuantileValue(quantile={self.quantile}): modelwatch computes the "
@@ -294,8 +294,8 @@ class UniqueValueCount(_ColumnMetric):
         ("column", _REQUIRED),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
         if self.replace_nan is not None:
             raise NotImplementedError(
                 "modelwatch.evidently: UniqueValueCount(replace_nan=...) is not supported"
@@ -353,8 +353,8 @@ class ValueDrift(_ColumnMetric):
         ("nbinsx", None),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
         drift_method_name(self.method)
         if self.nbinsx is not None:
             raise NotImplementedError(
@@ -411,8 +411,8 @@ class DriftedColumnsCount(Metric):
         ("per_column_threshold", None),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
         if self.embeddings or self.embeddings_drift_method:
             raise NotImplementedError(
                 "modelwatch.evidently: embedding drift in DriftedColumnsCount is not supported"
@@ -482,8 +482,8 @@ class _ClassificationMetric(Metric):
     )
     _key = ""
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
         if self.k is not None:
             raise NotImplementedError(
                 f"modelwatch.evidently: {type(self).__name__}(k=...) (top-k) is not supported"
@@ -634,8 +634,8 @@ class _RegressionMetric(Metric):
         ("error_normality", False),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
         if self.regression_name != "default":
             raise NotImplementedError(
                 "modelwatch.evidently: only the regression named 'default' is supported"
@@ -711,8 +711,8 @@ class MAPE(_RegressionMetric):
         ("epsilon", None),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
         if (
             self.zero_handling is not None
             or self.replace_value is not None
