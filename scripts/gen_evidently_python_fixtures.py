@@ -59,6 +59,7 @@ warnings.filterwarnings("ignore")
 OUT_DIR = ROOT / "tests" / "fixtures" / "python"
 MODEL_QUALITY = ROOT / "tests" / "fixtures" / "model_quality"
 DRIFT = ROOT / "tests" / "fixtures" / "drift"
+SUMMARY = ROOT / "tests" / "fixtures" / "summary"
 IRIS = ROOT / "examples" / "iris"
 IRIS_FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
@@ -379,6 +380,17 @@ CASES = {
             ],
         ],
     },
+    # Missing and infinite values, empty columns, a categorical column with missing values.
+    "summary_missing_values": {
+        "source": (
+            SUMMARY / "missing_infinities" / "reference.csv",
+            SUMMARY / "missing_infinities" / "current.csv",
+        ),
+        "columns": None,
+        "data_definition": None,
+        "items": [["DataSummaryPreset", {}]],
+        "cli_runs": [["--preset", "summary"]],
+    },
     # Cases where modelwatch differs from Evidently on purpose; the tests assert the difference.
     "deliberate_differences": {
         "source": (
@@ -389,6 +401,20 @@ CASES = {
         "data_definition": None,
         "items": [["ValueDrift", {"column": "num_float", "method": "mannw"}]],
         "cli_runs": [["--preset", "drift", "--column-method", "num_float=mannw"]],
+    },
+    # A boolean column: modelwatch's labels are "True"/"False", Evidently's keys booleans.
+    "boolean_labels": {
+        "source": (
+            SUMMARY / "all_types" / "reference.csv",
+            SUMMARY / "all_types" / "current.csv",
+        ),
+        "columns": ["f", "cat", "flag"],
+        "data_definition": None,
+        "items": [
+            ["UniqueValueCount", {"column": "flag"}],
+            ["UniqueValueCount", {"column": "cat"}],
+        ],
+        "cli_runs": [["--preset", "summary"]],
     },
     "regression_zero_target": {
         "source": (

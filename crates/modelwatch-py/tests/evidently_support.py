@@ -53,10 +53,15 @@ PARITY_CASES = [
     "regression",
     "classification_all_presets",
     "regression_all_presets",
+    "summary_missing_values",
 ]
 
 # Cases with a documented, deliberate difference (docs/python-evidently.md).
-DIFFERENCE_CASES = ["deliberate_differences", "regression_zero_target"]
+DIFFERENCE_CASES = [
+    "deliberate_differences",
+    "regression_zero_target",
+    "boolean_labels",
+]
 
 
 def load_json(path: Path) -> Any:

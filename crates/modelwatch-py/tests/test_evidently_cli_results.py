@@ -37,6 +37,7 @@ EXPECTED_METRIC_COUNTS = {
     "regression": 6,
     "classification_all_presets": 41,
     "regression_all_presets": 48,
+    "summary_missing_values": 56,
 }
 
 
@@ -118,3 +119,17 @@ def test_mape_with_zero_targets_leaves_those_rows_out():
     for name, value in expected.items():
         if name != mape:
             assert is_close(got[name], value), name
+
+
+def test_boolean_labels_are_text_where_evidently_has_booleans():
+    snapshot = run_case("boolean_labels")
+    got = snapshot.dict()["metrics"]
+    expected = evidently_snapshot("boolean_labels")["metrics"]
+    assert [m["id"] for m in got] == [m["id"] for m in expected]
+    # Evidently's keys are Python booleans (`true`/`false` in JSON); modelwatch's labels are text.
+    assert got[0]["value"]["counts"] == {"True": 80.0, "False": 170.0}
+    assert expected[0]["value"]["counts"] == {"true": 80.0, "false": 170.0}
+    # The categorical column next to it keeps parity, with Evidently's 0 for values seen only
+    # in the reference and for missing values.
+    assert is_close(got[1]["value"], expected[1]["value"])
+    assert got[1]["value"]["counts"]["old"] == got[1]["value"]["counts"]["nan"] == 0.0

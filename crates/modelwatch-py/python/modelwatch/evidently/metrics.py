@@ -310,16 +310,21 @@ class UniqueValueCount(_ColumnMetric):
                 "counts the values of categorical columns only"
             )
         current = self._current(run)
+        rows = current["rows"] or 1
+        # Evidently lists every value seen in either dataset (0 when the current data lack
+        # it) and, when either side has a missing value, a "nan" entry that value_counts
+        # leaves at 0; shares are of all current rows.
         counts: dict[str, float] = {}
-        shares: dict[str, float] = {}
         for label in categories["labels"]:
-            if label["current_count"]:
-                counts[label["label"]] = float(label["current_count"])
-                shares[label["label"]] = float(label["current_share"])
+            counts[label["label"]] = float(label["current_count"])
         if sum(counts.values()) != current["count"]:
             raise MetricRunError(
                 f"column {self.column!r}: modelwatch's summary does not list every value"
             )
+        reference = entry.get("reference") or {}
+        if current["missing"] or reference.get("missing"):
+            counts["nan"] = 0.0
+        shares = {label: count / rows for label, count in counts.items()}
         return {"counts": counts, "shares": shares}
 
 
