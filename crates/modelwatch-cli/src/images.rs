@@ -78,7 +78,65 @@ pub fn read_dataset(
         (read.table, read.vectors)
     };
     let base = path.parent().unwrap_or(Path::new("."));
-    let mut table = table;
+    let table = describe_text_images(path, table, images, base, &mut sources, keep_sources)?;
+    Ok(Dataset {
+        table,
+        vectors,
+        sources,
+    })
+}
+
+/// Reads one dataset given as Arrow record batches in memory; `name` stands for it in
+/// messages. Binary image columns are described as the batches are read (their images are
+/// not fetched again for thumbnails); text image columns (file names relative to the
+/// working directory, or base64) as [`read_dataset`] describes them.
+pub fn read_arrow_dataset(
+    name: &Path,
+    reader: Box<dyn arrow_array::RecordBatchReader + Send>,
+    images: &[String],
+    keep_sources: bool,
+) -> anyhow::Result<Dataset> {
+    let limits = ImageLimits::default();
+    let read =
+        modelwatch_io::read_record_batches(&name.display().to_string(), reader, images, &limits)?;
+    let mut described = Vec::new();
+    for (column, failures) in read.failures {
+        warn_row_failures(name, &column, read.table.rows(), failures);
+        described.push(column);
+    }
+    let text_images: Vec<String> = images
+        .iter()
+        .filter(|c| !described.contains(c))
+        .cloned()
+        .collect();
+    let mut sources = Vec::new();
+    let table = describe_text_images(
+        name,
+        read.table,
+        &text_images,
+        Path::new("."),
+        &mut sources,
+        keep_sources,
+    )?;
+    Ok(Dataset {
+        table,
+        vectors: read.vectors,
+        sources,
+    })
+}
+
+/// Replaces each text image column of `images` (file names relative to `base`, or base64)
+/// not yet in `sources` by its descriptor columns; with `keep_sources`, its values are kept
+/// in `sources` to fetch example images again.
+fn describe_text_images(
+    path: &Path,
+    mut table: Table,
+    images: &[String],
+    base: &Path,
+    sources: &mut Vec<(String, ImageSource)>,
+    keep_sources: bool,
+) -> anyhow::Result<Table> {
+    let limits = ImageLimits::default();
     for column in images {
         if sources.iter().any(|(c, _)| c == column) {
             continue;
@@ -97,11 +155,7 @@ pub fn read_dataset(
         }
         table = described.table;
     }
-    Ok(Dataset {
-        table,
-        vectors,
-        sources,
-    })
+    Ok(table)
 }
 
 /// Reads a folder of images into its descriptor columns, saying on standard error which

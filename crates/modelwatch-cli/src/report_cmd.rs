@@ -20,7 +20,7 @@ use modelwatch_report::html::{render_html_with, HtmlOptions};
 use modelwatch_report::{render_terminal, to_json, TerminalStyle};
 
 use crate::config::ConfigFile;
-use crate::images::{galleries, read_dataset, FOLDER_IMAGE_COLUMN};
+use crate::images::{galleries, read_arrow_dataset, read_dataset, FOLDER_IMAGE_COLUMN};
 
 /// The inputs shared by `report` and `test`: the two datasets, how to read them, the column
 /// schema and the drift settings.
@@ -137,6 +137,7 @@ pub struct InputArgs {
     pub seed: Option<u64>,
 }
 
+/// The arguments of `report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     #[command(flatten)]
@@ -324,8 +325,44 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         .with_context(|| format!("{}: cannot write", path.display()))
 }
 
+/// Datasets that were read but cannot be compared (no columns, no rows, no column in
+/// common): the data's fault rather than the settings'.
+#[derive(Debug)]
+pub struct DatasetError(pub String);
+
+impl std::fmt::Display for DatasetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DatasetError {}
+
+/// A stream of Arrow record batches held in memory (a DataFrame), read in place of a file.
+pub type ArrowBatches = Box<dyn arrow_array::RecordBatchReader + Send>;
+
+/// Datasets given in memory in place of the `--reference` / `--current` files; the flag's
+/// value then only names the dataset in messages and in the results' meta.
+#[derive(Default)]
+pub struct InMemory {
+    /// The reference dataset, read instead of the `--reference` file.
+    pub reference: Option<ArrowBatches>,
+    /// The current dataset, read instead of the `--current` file.
+    pub current: Option<ArrowBatches>,
+}
+
 /// Reads both datasets, applies the config file and the flags, and computes the results.
 pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result<Built> {
+    build_results_with(args, opts, InMemory::default())
+}
+
+/// [`build_results`] with datasets held in memory in place of files: the settings, their
+/// checks and the messages are the same either way.
+pub fn build_results_with(
+    args: &InputArgs,
+    opts: BuildOptions<'_>,
+    memory: InMemory,
+) -> anyhow::Result<Built> {
     let config = match &args.config {
         Some(p) => ConfigFile::load(p)?,
         None => ConfigFile::default(),
@@ -341,7 +378,8 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
     // Image descriptors that are categories (format, camera make and model, ...) are
     // categorical however few or many values the data has, so a new camera model is a new
     // label; a folder's `file` column names each image: the rows' id, not a column to test.
-    let folder = args.reference.is_dir() || args.current.is_dir();
+    let folder = (memory.reference.is_none() && args.reference.is_dir())
+        || (memory.current.is_none() && args.current.is_dir());
     if folder && schema.id.is_none() {
         schema.id = Some(modelwatch_io::images::FILE_COLUMN.to_string());
     }
@@ -442,9 +480,13 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
         None
     };
     // Read both files in parallel; each reader parallelises internally too.
+    let read = |path: &Path, batches: Option<ArrowBatches>| match batches {
+        Some(batches) => read_arrow_dataset(path, batches, &schema.images, opts.galleries),
+        None => read_dataset(path, &options, &schema.images, opts.galleries),
+    };
     let (reference_set, current_set) = rayon::join(
-        || read_dataset(&args.reference, &options, &schema.images, opts.galleries),
-        || read_dataset(&args.current, &options, &schema.images, opts.galleries),
+        || read(&args.reference, memory.reference),
+        || read(&args.current, memory.current),
     );
     let (mut reference_set, mut current_set) = (reference_set?, current_set?);
     if let Some(pb) = spinner {
@@ -457,27 +499,34 @@ pub fn build_results(args: &InputArgs, opts: BuildOptions<'_>) -> anyhow::Result
         (&args.reference, &args.current),
     )?;
     let (reference, current) = (&reference_set.table, &current_set.table);
+    let unusable = |message: String| Err(DatasetError(message).into());
     if reference.columns().is_empty() {
-        bail!("{}: no columns", args.reference.display());
+        return unusable(format!("{}: no columns", args.reference.display()));
     }
     if current.columns().is_empty() {
-        bail!("{}: no columns", args.current.display());
+        return unusable(format!("{}: no columns", args.current.display()));
     }
     if reference.rows() == 0 {
-        bail!("{}: no data rows (only a header)", args.reference.display());
+        return unusable(format!(
+            "{}: no data rows (only a header)",
+            args.reference.display()
+        ));
     }
     if current.rows() == 0 && !opts.allow_empty_current {
-        bail!("{}: no data rows (only a header)", args.current.display());
+        return unusable(format!(
+            "{}: no data rows (only a header)",
+            args.current.display()
+        ));
     }
     if !reference
         .column_names()
         .any(|n| current.column(n).is_some())
     {
-        bail!(
+        return unusable(format!(
             "{} and {} have no column in common",
             args.reference.display(),
             args.current.display()
-        );
+        ));
     }
 
     let presets = requested_presets(args, opts.extra_presets)?;
@@ -585,6 +634,7 @@ pub fn print_text(text: &str, json_to_stdout: bool) {
     }
 }
 
+/// Runs `report`: the exit code, or the error to print.
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     let json_to_stdout = args.json.as_deref() == Some("-");
     let interactive = std::io::stderr().is_terminal() && !args.quiet;

@@ -7,16 +7,17 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use modelwatch_core::checks::{presets, run_checks, Spanned, Suite, SuiteError};
+use modelwatch_core::checks::{presets, run_checks, CheckReport, Spanned, Suite, SuiteError};
 use modelwatch_core::results::Preset;
 use modelwatch_report::checks::{render_checks, to_junit};
 use modelwatch_report::html::{render_html_with, HtmlOptions};
 
 use crate::report_cmd::{
-    build_results, print_text, terminal_style, write_atomically, write_json, BuildOptions, Built,
-    InputArgs,
+    build_results_with, print_text, terminal_style, write_atomically, write_json, BuildOptions,
+    Built, InMemory, InputArgs,
 };
 
+/// The arguments of `test`.
 #[derive(Debug, Args)]
 pub struct TestArgs {
     #[command(flatten)]
@@ -65,7 +66,19 @@ fn suite_error(path: &Path, text: &str, e: &SuiteError) -> anyhow::Error {
     }
 }
 
-pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
+/// What [`judge`] computed: the report and the outcome of every test on it.
+pub struct Judged {
+    /// The report the tests read, and its example images.
+    pub built: Built,
+    /// The outcome of every test.
+    pub report: CheckReport,
+    /// The name of the JUnit test suite: `modelwatch test` and the suite file.
+    pub suite_name: String,
+}
+
+/// Loads the suite and the test presets, computes the report (from the files, or from the
+/// datasets in `memory`) and judges every test on it.
+pub fn judge(args: &TestArgs, interactive: bool, memory: InMemory) -> anyhow::Result<Judged> {
     let (mut suite, text, suite_path) = match &args.suite {
         Some(p) => {
             let (suite, text) = load_suite(p)?;
@@ -101,9 +114,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         .filter_map(|s| Preset::from_name(s).ok())
         .collect();
 
-    let json_to_stdout = args.json.as_deref() == Some("-");
-    let interactive = std::io::stderr().is_terminal() && !args.quiet;
-    let Built { results, galleries } = build_results(
+    let built = build_results_with(
         &args.input,
         BuildOptions {
             interactive,
@@ -111,22 +122,44 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
             extra_presets: &needed,
             galleries: args.html.is_some(),
         },
+        memory,
     )?;
-    let value = serde_json::to_value(&results).context("cannot serialize the results")?;
+    let value = serde_json::to_value(&built.results).context("cannot serialize the results")?;
     let checks = suite
         .compile(&value)
         .map_err(|e| suite_error(&suite_path, &text, &e))?;
     let report = run_checks(&checks, &value);
+    let suite_name = match &args.suite {
+        Some(p) => format!("modelwatch test {}", p.display()),
+        None => "modelwatch test".to_string(),
+    };
+    Ok(Judged {
+        built,
+        report,
+        suite_name,
+    })
+}
 
-    let mut json = serde_json::to_string_pretty(&report).context("cannot serialize the tests")?;
+/// The test outcomes as the JSON `--json` writes.
+pub fn checks_json(report: &CheckReport) -> anyhow::Result<String> {
+    let mut json = serde_json::to_string_pretty(report).context("cannot serialize the tests")?;
     json.push('\n');
-    write_json(args.json.as_deref(), &json)?;
+    Ok(json)
+}
+
+/// Runs `test`: exit code 0 when every critical test passes, 1 when one fails.
+pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
+    let json_to_stdout = args.json.as_deref() == Some("-");
+    let interactive = std::io::stderr().is_terminal() && !args.quiet;
+    let Judged {
+        built: Built { results, galleries },
+        report,
+        suite_name,
+    } = judge(&args, interactive, InMemory::default())?;
+
+    write_json(args.json.as_deref(), &checks_json(&report)?)?;
     if let Some(path) = &args.junit {
-        let name = match &args.suite {
-            Some(p) => format!("modelwatch test {}", p.display()),
-            None => "modelwatch test".to_string(),
-        };
-        write_atomically(path, to_junit(&report, &name).as_bytes())?;
+        write_atomically(path, to_junit(&report, &suite_name).as_bytes())?;
     }
     if let Some(path) = &args.html {
         let options = HtmlOptions {

@@ -122,6 +122,15 @@ pub enum ReadError {
         /// The Parquet reader's reason, on one line.
         message: String,
     },
+    /// In-memory Arrow data (a stream of record batches) could not be read: the stream
+    /// reported an error, or its batches break its own schema; `message` is Arrow's reason.
+    #[error("{path}: cannot read the Arrow data: {message}")]
+    InvalidArrow {
+        /// The name the caller gave the data.
+        path: String,
+        /// Arrow's reason, on one line.
+        message: String,
+    },
     /// A Parquet column has a type with no table equivalent. Supported are integers, floats,
     /// decimals (read as floats), booleans, strings (also dictionary-encoded), dates and
     /// timestamps; lists, structs, maps, binary, times and durations are refused.

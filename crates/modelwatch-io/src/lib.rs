@@ -1,5 +1,5 @@
-//! Readers (and a CSV writer) turning CSV, Parquet and JSON Lines files into
-//! [`modelwatch_core::table::Table`]s.
+//! Readers (and a CSV writer) turning CSV, Parquet and JSON Lines files, and Arrow record
+//! batches in memory, into [`modelwatch_core::table::Table`]s.
 //!
 //! Type inference for text formats follows `pandas.read_csv` defaults so that results match
 //! Evidently (which works on pandas frames); see [`infer`] for the rules and the deliberate
@@ -17,6 +17,7 @@ mod jsonl;
 mod na;
 mod number;
 mod parquet;
+mod record_batches;
 pub mod vectors;
 mod write;
 
@@ -29,6 +30,7 @@ pub use jsonl::jsonl_read_shape;
 pub use parquet::{
     parquet_binary_rows, parquet_shape, read_parquet_with_images, ParquetShape, ParquetWithImages,
 };
+pub use record_batches::read_record_batches;
 pub use vectors::VectorColumn;
 pub use write::{write_atomically, write_csv};
 

@@ -586,109 +586,173 @@ fn decode_parquet<R: parquet::file::reader::ChunkReader + 'static>(
     let options = ArrowReaderOptions::new().with_skip_arrow_metadata(true);
     let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(source, options)
         .map_err(|e| invalid(&e))?;
-    let schema = builder.schema().clone();
     // The footer's row count only sizes the first allocation, and never above a million:
     // a file may claim any count, and an allocation that fails aborts the process.
     let rows = (builder.metadata().file_metadata().num_rows().max(0) as usize).min(1 << 20);
-
-    let mut seen = std::collections::HashSet::new();
-    let mut accs = Vec::with_capacity(schema.fields().len());
-    for f in schema.fields() {
-        if !seen.insert(f.name().as_str()) {
-            return Err(ReadError::DuplicateColumn {
-                path: show(path),
-                name: f.name().clone(),
-            });
-        }
-        let image = images.is_some_and(|(names, _)| names.contains(f.name()));
-        if image && is_binary(f.data_type()) {
-            accs.push(Acc::Image(Box::new(ImageColumnBuilder::new(f.name()))));
-            continue;
-        }
-        let kind = kind_of(f.data_type()).ok_or_else(|| ReadError::UnsupportedType {
-            path: show(path),
-            column: f.name().clone(),
-            data_type: one_line(format!("{}", f.data_type())),
-        })?;
-        accs.push(match kind {
-            Kind::Float => Acc::Float(Vec::with_capacity(rows)),
-            Kind::Int => Acc::Int(Vec::with_capacity(rows)),
-            Kind::Bool => Acc::Bool(Vec::with_capacity(rows)),
-            Kind::Str => Acc::Str(OwnedDict::default()),
-            Kind::Datetime => Acc::Datetime(Vec::with_capacity(rows)),
-            Kind::Vector => Acc::Vector(VectorBuilder::new(f.name())),
-        });
-    }
+    let mut decoder = BatchDecoder::new(path, builder.schema(), rows, images, invalid_parquet)?;
 
     // A batch of encoded images is held whole: a few dozen rows at a time, not 65,536.
-    let has_images = accs.iter().any(|a| matches!(a, Acc::Image(_)));
-    let batch_rows = if has_images {
+    let batch_rows = if decoder.has_images() {
         IMAGES_PER_CHUNK
     } else {
         64 * 1024
     };
-    let limits = images.map(|(_, l)| *l).unwrap_or_default();
     let reader = builder
         .with_batch_size(batch_rows)
         .build()
         .map_err(|e| invalid(&e))?;
     for batch in reader {
-        let batch = batch.map_err(|e| invalid(&e))?;
-        for (j, acc) in accs.iter_mut().enumerate() {
+        decoder.push(&batch.map_err(|e| invalid(&e))?)?;
+    }
+    decoder.finish()
+}
+
+fn invalid_parquet(path: &Path, message: String) -> ReadError {
+    ReadError::InvalidParquet {
+        path: show(path),
+        message: one_line(message),
+    }
+}
+
+/// Turns Arrow record batches of one schema into table columns, batch by batch: the Parquet
+/// reader and the in-memory Arrow reader ([`crate::read_record_batches`]) share it, so a
+/// table arriving either way gets the same columns, types and errors.
+pub(crate) struct BatchDecoder<'a> {
+    path: &'a Path,
+    schema: arrow_schema::SchemaRef,
+    accs: Vec<Acc>,
+    limits: ImageLimits,
+    invalid: fn(&Path, String) -> ReadError,
+}
+
+impl<'a> BatchDecoder<'a> {
+    /// A decoder for batches of `schema`; `rows` sizes the first allocation of each column;
+    /// `images` names the binary columns holding encoded images. `path` names the data in
+    /// errors; `invalid` makes the error for data that breaks the format's rules.
+    pub(crate) fn new(
+        path: &'a Path,
+        schema: &arrow_schema::SchemaRef,
+        rows: usize,
+        images: Option<(&[String], &ImageLimits)>,
+        invalid: fn(&Path, String) -> ReadError,
+    ) -> Result<Self, ReadError> {
+        let mut seen = std::collections::HashSet::new();
+        let mut accs = Vec::with_capacity(schema.fields().len());
+        for f in schema.fields() {
+            if !seen.insert(f.name().as_str()) {
+                return Err(ReadError::DuplicateColumn {
+                    path: show(path),
+                    name: f.name().clone(),
+                });
+            }
+            let image = images.is_some_and(|(names, _)| names.contains(f.name()));
+            if image && is_binary(f.data_type()) {
+                accs.push(Acc::Image(Box::new(ImageColumnBuilder::new(f.name()))));
+                continue;
+            }
+            let kind = kind_of(f.data_type()).ok_or_else(|| ReadError::UnsupportedType {
+                path: show(path),
+                column: f.name().clone(),
+                data_type: one_line(format!("{}", f.data_type())),
+            })?;
+            accs.push(match kind {
+                Kind::Float => Acc::Float(Vec::with_capacity(rows)),
+                Kind::Int => Acc::Int(Vec::with_capacity(rows)),
+                Kind::Bool => Acc::Bool(Vec::with_capacity(rows)),
+                Kind::Str => Acc::Str(OwnedDict::default()),
+                Kind::Datetime => Acc::Datetime(Vec::with_capacity(rows)),
+                Kind::Vector => Acc::Vector(VectorBuilder::new(f.name())),
+            });
+        }
+        Ok(BatchDecoder {
+            path,
+            schema: schema.clone(),
+            accs,
+            limits: images.map(|(_, l)| *l).unwrap_or_default(),
+            invalid,
+        })
+    }
+
+    /// Whether a column is an image column (its batches are best kept small).
+    pub(crate) fn has_images(&self) -> bool {
+        self.accs.iter().any(|a| matches!(a, Acc::Image(_)))
+    }
+
+    /// Appends the rows of one batch (of the decoder's schema).
+    pub(crate) fn push(&mut self, batch: &arrow_array::RecordBatch) -> Result<(), ReadError> {
+        if batch.num_columns() != self.accs.len() {
+            return Err(ReadError::BadValue {
+                path: show(self.path),
+                column: String::new(),
+                message: format!(
+                    "a batch has {} columns, the schema {}",
+                    batch.num_columns(),
+                    self.accs.len()
+                ),
+            });
+        }
+        for (j, acc) in self.accs.iter_mut().enumerate() {
             if let Acc::Image(builder) = acc {
-                append_images(builder, batch.column(j).as_ref(), &limits);
+                append_images(builder, batch.column(j).as_ref(), &self.limits);
                 continue;
             }
             append(acc, batch.column(j).as_ref()).map_err(|message| ReadError::BadValue {
-                path: show(path),
-                column: schema.field(j).name().clone(),
+                path: show(self.path),
+                column: self.schema.field(j).name().clone(),
                 message,
             })?;
         }
+        Ok(())
     }
 
-    let plain: std::collections::HashSet<&str> = accs
-        .iter()
-        .zip(schema.fields())
-        .filter(|(acc, _)| !matches!(acc, Acc::Vector(_)))
-        .map(|(_, f)| f.name().as_str())
-        .collect();
-    let mut columns: Vec<Column> = Vec::with_capacity(accs.len());
-    let mut vectors = Vec::new();
-    let mut failures = Vec::new();
-    for (acc, f) in accs.into_iter().zip(schema.fields()) {
-        let data = match acc {
-            Acc::Float(v) => ColumnData::Float(v),
-            Acc::Int(v) => ColumnData::Int(v),
-            Acc::Bool(v) => ColumnData::Bool(v),
-            Acc::Str(d) => ColumnData::Str(d.finish()),
-            Acc::Datetime(v) => ColumnData::Datetime(v),
-            Acc::Image(builder) => {
-                let described = builder.finish();
-                columns.extend(described.table.into_columns());
-                failures.push((
-                    f.name().clone(),
-                    described
-                        .failures
-                        .into_iter()
-                        .map(|x| (x.row, x.error))
-                        .collect(),
-                ));
-                continue;
-            }
-            Acc::Vector(b) => {
-                let (components, vector) = b.finish(&|n| plain.contains(n));
-                columns.extend(components);
-                vectors.push(vector);
-                continue;
-            }
-        };
-        columns.push(Column::new(f.name().clone(), data));
+    /// The table of every batch pushed.
+    pub(crate) fn finish(self) -> Result<ParquetWithImages, ReadError> {
+        let path = self.path;
+        let schema = self.schema;
+        let accs = self.accs;
+        let plain: std::collections::HashSet<&str> = accs
+            .iter()
+            .zip(schema.fields())
+            .filter(|(acc, _)| !matches!(acc, Acc::Vector(_)))
+            .map(|(_, f)| f.name().as_str())
+            .collect();
+        let mut columns: Vec<Column> = Vec::with_capacity(accs.len());
+        let mut vectors = Vec::new();
+        let mut failures = Vec::new();
+        for (acc, f) in accs.into_iter().zip(schema.fields()) {
+            let data = match acc {
+                Acc::Float(v) => ColumnData::Float(v),
+                Acc::Int(v) => ColumnData::Int(v),
+                Acc::Bool(v) => ColumnData::Bool(v),
+                Acc::Str(d) => ColumnData::Str(d.finish()),
+                Acc::Datetime(v) => ColumnData::Datetime(v),
+                Acc::Image(builder) => {
+                    let described = builder.finish();
+                    columns.extend(described.table.into_columns());
+                    failures.push((
+                        f.name().clone(),
+                        described
+                            .failures
+                            .into_iter()
+                            .map(|x| (x.row, x.error))
+                            .collect(),
+                    ));
+                    continue;
+                }
+                Acc::Vector(b) => {
+                    let (components, vector) = b.finish(&|n| plain.contains(n));
+                    columns.extend(components);
+                    vectors.push(vector);
+                    continue;
+                }
+            };
+            columns.push(Column::new(f.name().clone(), data));
+        }
+        let table = Table::new(columns).map_err(|e| (self.invalid)(path, e.to_string()))?;
+        Ok(ParquetWithImages {
+            table,
+            failures,
+            vectors,
+        })
     }
-    let table = Table::new(columns).map_err(|e| invalid(&e))?;
-    Ok(ParquetWithImages {
-        table,
-        failures,
-        vectors,
-    })
 }
