@@ -3,7 +3,7 @@
 `Report.run` calls `modelwatch.report` on the DataFrames (no file in between); every metric
 of Evidently's snapshot must come out with its id, config and value (1e-9 relative), and the
 engine's results must equal the CLI's on the same files. Skipped when the package's engine
-is not built (a source checkout without `maturin develop`).
+is not built (a source checkout without `maturin develop`), and fails then under CI=true.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import require
 from evidently_support import (
     DIFFERENCE_CASES,
     PARITY_CASES,
@@ -22,9 +23,17 @@ from evidently_support import (
     evidently_snapshot,
 )
 
-modelwatch = pytest.importorskip("modelwatch")
-if not hasattr(modelwatch, "report"):
-    pytest.skip("modelwatch's engine is not built", allow_module_level=True)
+try:
+    import modelwatch
+
+    ENGINE = hasattr(modelwatch, "report")
+except ImportError:
+    ENGINE = False
+
+
+@pytest.fixture(autouse=True)
+def engine_built():
+    require(ENGINE, "modelwatch's engine is not built (maturin develop)")
 
 
 def comparable(results: dict) -> dict:
