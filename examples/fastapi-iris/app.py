@@ -3,7 +3,9 @@
     MODELWATCH_URL=http://127.0.0.1:8080 uvicorn app:app --port 8000
 
 `MODELWATCH_URL` unset (or empty) serves the model without monitoring;
-`MODELWATCH_PROJECT` names the project (default `iris`, made by create_project.py).
+`MODELWATCH_PROJECT` names the project (default `iris`, made by create_project.py);
+`MODELWATCH_QUEUE_SIZE` bounds the events waiting to be sent. `GET /monitoring` shows
+the logging's counters (how many events were sent, dropped, are queued).
 """
 
 from __future__ import annotations
@@ -40,9 +42,19 @@ def health() -> dict[str, str]:
 
 
 if os.environ.get("MODELWATCH_URL"):
+    import dataclasses
+
     import modelwatch.client
     import modelwatch.fastapi
 
     client = modelwatch.client.Client(os.environ["MODELWATCH_URL"])
-    project = client.project(os.environ.get("MODELWATCH_PROJECT", "iris"))
+    project = client.project(
+        os.environ.get("MODELWATCH_PROJECT", "iris"),
+        queue_size=int(os.environ.get("MODELWATCH_QUEUE_SIZE", "10000")),
+    )
     modelwatch.fastapi.instrument(app, project, paths="/predict", prediction="species")
+
+    @app.get("/monitoring")
+    def monitoring() -> dict[str, object]:
+        """The logging's counters: queued, sent, dropped, rejected, ..."""
+        return dataclasses.asdict(project.stats())

@@ -197,12 +197,12 @@ def _error_message(data: bytes) -> str:
 
 def _json_default(value: Any) -> Any:
     """Encode what json does not know: numpy and pandas scalars, dates, sets."""
-    item = getattr(value, "item", None)
-    if callable(item):  # numpy scalars and 0-d arrays
-        return item()
     tolist = getattr(value, "tolist", None)
-    if callable(tolist):  # numpy arrays: vectors
+    if callable(tolist):  # numpy scalars (a Python scalar) and arrays (vectors)
         return tolist()
+    item = getattr(value, "item", None)
+    if callable(item):
+        return item()
     isoformat = getattr(value, "isoformat", None)
     if callable(isoformat):
         return isoformat()
@@ -219,10 +219,10 @@ def _without_nan(value: Any) -> Any:
         return {k: _without_nan(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_without_nan(v) for v in value]
-    item = getattr(value, "item", None)
-    if callable(item) and not isinstance(value, (str, bytes)):
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist) and not isinstance(value, (str, bytes)):
         try:
-            return _without_nan(item())
+            return _without_nan(tolist())
         except (TypeError, ValueError):
             return value
     return value
