@@ -13,9 +13,8 @@ from __future__ import annotations
 import os
 
 from fastapi import FastAPI
-from pydantic import BaseModel
-
 from model import predict
+from pydantic import BaseModel
 
 app = FastAPI(title="iris")
 

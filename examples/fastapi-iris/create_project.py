@@ -10,7 +10,6 @@ from pathlib import Path
 
 import modelwatch.client
 import pandas as pd
-
 from model import predict
 
 url = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8080"

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from modelwatch.client import ApiError, Client
-
 from client_support import IRIS_REFERENCE, MonitoringServer
+from modelwatch.client import ApiError, Client
 
 ROWS = {
     "sepal_length": 5.1,

@@ -262,6 +262,9 @@ class EventQueue:
         """Seconds the oldest event may wait before a smaller batch is due."""
         self.dropped = 0
         """Events dropped because the queue was full."""
+        # A batch is due once half the queue is full even when `batch_size` is larger,
+        # so that events arriving while it is sent still fit.
+        self._full_batch = max(1, min(batch_size, capacity // 2))
         self._items: collections.deque[tuple[float, PendingEvent]] = collections.deque()
 
     def __len__(self) -> int:
@@ -274,11 +277,15 @@ class EventQueue:
             self.dropped += 1
         self._items.append((now, event))
 
+    def batch_ready(self) -> bool:
+        """True when a full batch waits (then it is due at once)."""
+        return len(self._items) >= self._full_batch
+
     def due_at(self) -> float | None:
         """When the next batch is due: now if a full batch waits, None if empty."""
         if not self._items:
             return None
-        if len(self._items) >= self.batch_size:
+        if len(self._items) >= self._full_batch:
             return -math.inf
         return self._items[0][0] + self.max_delay
 
@@ -412,13 +419,15 @@ class EventShipper:
                 self._after_fork()
             cond = self._cond
             with cond:
-                was_due = self._queue.due_at()
-                self._queue.put(event, self._clock())
+                queue = self._queue
+                was_empty = len(queue) == 0
+                was_ready = queue.batch_ready()
+                queue.put(event, self._clock())
                 if self._thread is None:
                     self._start()
                 # Wake the thread only when this event changes when it must act: a
                 # first event (a new deadline) or a batch becoming full.
-                if was_due is None or len(self._queue) == self._queue.batch_size:
+                if was_empty or (not was_ready and queue.batch_ready()):
                     cond.notify()
         except Exception:  # never into the request path
             logger.debug("modelwatch: could not queue an event", exc_info=True)
