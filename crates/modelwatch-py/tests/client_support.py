@@ -3,6 +3,7 @@ uvicorn, each on a free loopback port, stopped when the test ends."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import signal
@@ -13,12 +14,18 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-
-import pytest
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[3]
 IRIS_APP = REPO / "examples" / "fastapi-iris"
 IRIS_REFERENCE = REPO / "examples" / "iris" / "reference.csv"
+
+
+def _pytest():
+    # Imported when needed, so the benchmark can use these processes without pytest.
+    import pytest
+
+    return pytest
 
 
 def in_ci() -> bool:
@@ -29,8 +36,18 @@ def in_ci() -> bool:
 def missing(reason: str) -> None:
     """Fail under CI, skip with the reason otherwise."""
     if in_ci():
-        pytest.fail(reason)
-    pytest.skip(reason)
+        _pytest().fail(reason)
+    _pytest().skip(reason)
+
+
+def need(module: str) -> Any:
+    """Import a module the test needs, or skip (fail under CI) naming it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        missing(
+            f"{module} is not installed (crates/modelwatch-py/requirements-client.txt)"
+        )
 
 
 def server_binary() -> str:
@@ -134,8 +151,8 @@ class IrisApp:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> IrisApp:
-        pytest.importorskip("fastapi")
-        pytest.importorskip("uvicorn")
+        need("fastapi")
+        need("uvicorn")
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             [modelwatch_python_path(), str(IRIS_APP)]
@@ -175,7 +192,7 @@ class IrisApp:
 
 def create_iris_project(url: str, name: str = "iris") -> None:
     """The example's project, made from the training data as create_project.py does."""
-    pd = pytest.importorskip("pandas")
+    pd = need("pandas")
     sys.path.insert(0, str(IRIS_APP))
     try:
         from model import predict
