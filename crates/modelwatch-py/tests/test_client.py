@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import time
 
 import pytest
 from modelwatch.client import (
@@ -206,8 +207,8 @@ class FakeClient:
     token = None
     timeout = 1.0
 
-    def _new_connection(self) -> None:
-        return None
+    def _new_connection(self) -> object:
+        return type("NoConnection", (), {"ensure_open": lambda self: False})()
 
 
 def test_log_builds_the_event_with_its_reserved_keys() -> None:
@@ -244,3 +245,44 @@ def test_log_builds_the_event_with_its_reserved_keys() -> None:
     assert isinstance(second["timestamp"], float)
     assert set(third) == {"timestamp"}
     assert project.dropped == 0
+
+
+def test_while_the_server_is_unreachable_retries_probe_it_before_building_a_batch() -> (
+    None
+):
+    sender = RecordingSender("down", "ok")
+    probes: list[bool] = []
+
+    def reachable() -> bool:
+        probes.append(len(probes) >= 3)  # unreachable for three probes
+        if not probes[-1]:
+            raise ConnectionRefusedError("connection refused")
+        return True
+
+    built: list[int] = []
+
+    def event(i: int):
+        def build() -> dict:
+            built.append(i)
+            return {"i": i}
+
+        return build
+
+    shipper = EventShipper(
+        sender,
+        batch_size=10,
+        max_delay=0.01,
+        backoff=quick_backoff(),
+        reachable=reachable,
+    )
+    for i in range(5):
+        shipper.put(event(i))
+    deadline = time.monotonic() + 10
+    while shipper.stats().sent < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stats = shipper.stats()
+    assert stats.sent == 5
+    assert sender.calls == 2  # the failed send and the one after the successful probe
+    assert probes == [False, False, False, True]
+    assert stats.failed_attempts == 4
+    assert built == [0, 1, 2, 3, 4]  # built once: the retry sent the built events

@@ -110,6 +110,16 @@ class _Connection:
             )
         return http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
 
+    def ensure_open(self) -> bool:
+        """Open the connection if it is not open (raises OSError when the server
+        cannot be reached); the next request uses it."""
+        if self._conn is None or self._conn.sock is None:
+            self.close()
+            self._conn = self._open()
+            self._conn.connect()
+            self._last_used = time.monotonic()
+        return True
+
     def close(self) -> None:
         """Close the socket; the next request opens a new one."""
         if self._conn is not None:
@@ -373,10 +383,17 @@ Sender = Callable[[bytes, int], SendOutcome]
 """Sends a JSON Lines body of N events; the thread's only contact with the network."""
 
 
+YIELD_EVERY = 50
+"""Events the sender thread builds or encodes between two yields of the interpreter's lock."""
+
+
 class EventShipper:
     """The background thread of one project: takes batches from its queue and sends them.
 
     ``send`` and ``clock`` are injectable so the loop is tested without a server.
+    ``reachable``, when given, is asked before each retry whether the server can be
+    reached (raising or returning False means not yet), so that a server that is down
+    costs one connection attempt per retry and not the building of a batch.
     """
 
     def __init__(
@@ -389,8 +406,10 @@ class EventShipper:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         name: str = "modelwatch-sender",
+        reachable: Callable[[], bool] | None = None,
     ) -> None:
         self._send = send
+        self._reachable = reachable
         self._clock = clock
         self._wall_clock = wall_clock
         self._queue = EventQueue(capacity, batch_size, max_delay)
@@ -499,15 +518,20 @@ class EventShipper:
     def _run(self) -> None:
         cond = self._cond
         while True:
+            probe = False
             with cond:
                 while True:
                     if self._stopping:
                         return
                     now = self._clock()
                     force = self._flush_requested > 0
-                    if self._retry_at is not None and now < self._retry_at:
-                        cond.wait(self._retry_at - now)
-                        continue
+                    if self._retry_at is not None:
+                        if now < self._retry_at and not force:
+                            cond.wait(self._retry_at - now)
+                            continue
+                        if self._reachable is not None and not force:
+                            probe = True
+                            break
                     batch = self._queue.take(
                         now, force=force or self._retry_at is not None
                     )
@@ -517,6 +541,9 @@ class EventShipper:
                     self._retry_at = None
                     due = self._queue.due_at()
                     cond.wait(None if due is None else max(due - now, 0.0))
+            if probe:
+                self._probe()
+                continue
             events = self._build(batch)
             outcome = self._deliver(events)
             with cond:
@@ -549,9 +576,33 @@ class EventShipper:
                             )
                 cond.notify_all()
 
+    def _probe(self) -> None:
+        # While the server is down, a retry first checks that it can be reached, so
+        # that the batch is not built and encoded again for nothing: that work holds
+        # the interpreter's lock, which the application's request threads wait for.
+        error = None
+        try:
+            reachable = self._reachable() if self._reachable is not None else True
+        except Exception as exc:  # noqa: BLE001 (any failure means: not reachable)
+            reachable, error = False, repr(exc)
+        with self._cond:
+            if reachable:
+                self._retry_at = None
+            else:
+                self._failed_attempts += 1
+                if error:
+                    self._last_error = error
+                self._retry_at = self._clock() + self._backoff.failed()
+            self._cond.notify_all()
+
     def _build(self, batch: Sequence[tuple[float, PendingEvent]]) -> list[Event]:
         events: list[Event] = []
-        for _, pending in batch:
+        for index, (_, pending) in enumerate(batch):
+            if index % YIELD_EVERY == YIELD_EVERY - 1:
+                # Let the application's threads run between slices of this work: a
+                # thread that waits for the interpreter's lock otherwise waits for the
+                # switch interval (5 ms) whenever this one is busy.
+                time.sleep(0)
             if callable(pending):
                 try:
                     built = pending()
@@ -578,7 +629,12 @@ class EventShipper:
         if not events:
             return SendOutcome()
         try:
-            body = encode_events(events)
+            parts = []
+            for start in range(0, len(events), YIELD_EVERY):
+                if start:
+                    time.sleep(0)  # as in _build
+                parts.append(encode_events(events[start : start + YIELD_EVERY]))
+            body = b"".join(parts)
         except Exception as exc:  # noqa: BLE001 (counted, never raised into the thread)
             return SendOutcome(
                 rejected=len(events), error=f"unencodable events: {exc!r}"
@@ -882,6 +938,7 @@ class Project:
             max_delay=max_delay,
             backoff=Backoff(maximum=max_backoff),
             name=f"modelwatch-sender-{name}",
+            reachable=self._sender_connection.ensure_open,
         )
         _live_projects.add(self)
 
