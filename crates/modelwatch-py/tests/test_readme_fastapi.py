@@ -48,11 +48,16 @@ def script_of(blocks: list[tuple[str, str]], wheel: str, ports: dict[str, str]) 
             if line.startswith("pip install"):
                 line = line.replace(" modelwatch ", f" {wheel} ", 1)
                 line = line.replace("pip install", "python -m pip install --quiet", 1)
-            lines.append(line)
             if line.rstrip().endswith("&"):
                 port = re.search(r"(?::|--port )(\d+)", line)
                 assert port, f"a background command without a port to wait for: {line}"
+                # Its output goes to a file: a process holding the script's pipes
+                # would keep the test waiting for their end.
+                line = f"{line.rstrip()[:-1].rstrip()} > background-{port.group(1)}.log 2>&1 &"
+                lines.append(line)
                 lines.append(f"echo $! >> pids; wait_for {port.group(1)}")
+                continue
+            lines.append(line)
     helper = """wait_for() {
   python - "$1" <<'PYTHON_WAIT'
 import socket, sys, time
