@@ -211,8 +211,12 @@ def main() -> None:
         server = MonitoringServer(folder).start()
         create_iris_project(server.url)
         try:
+            configurations = ["bare", "up", "down"]
             for round_ in range(args.rounds):
-                for name in ("bare", "up", "down"):
+                # The order turns each round, so that a host getting busier or calmer
+                # during the run does not favour one configuration.
+                order = configurations[round_ % 3 :] + configurations[: round_ % 3]
+                for name in order:
                     url = None if name == "bare" else server.url
                     if name == "down":
                         # Stopped for the whole run of the app: every batch fails and is
@@ -221,7 +225,14 @@ def main() -> None:
                     app = IrisApp(folder, url).start()
                     try:
                         load(app.port, args.rate, 1.0)  # warm-up
-                        results[name].extend(load(app.port, args.rate, args.seconds))
+                        latencies = load(app.port, args.rate, args.seconds)
+                        results[name].extend(latencies)
+                        print(
+                            f"round {round_ + 1} {name}: p50 {percentile(latencies, 0.5) * 1e3:.3f} ms, "
+                            f"p99 {percentile(latencies, 0.99) * 1e3:.3f} ms, "
+                            f"load average {os.getloadavg()[0]:.1f}",
+                            file=sys.stderr,
+                        )
                         if name != "bare":
                             connection = http.client.HTTPConnection(
                                 "127.0.0.1", app.port, timeout=10

@@ -584,7 +584,7 @@ class EventShipper:
         try:
             reachable = self._reachable() if self._reachable is not None else True
         except Exception as exc:  # noqa: BLE001 (any failure means: not reachable)
-            reachable, error = False, repr(exc)
+            reachable, error = False, str(exc) or repr(exc)
         with self._cond:
             if reachable:
                 self._retry_at = None
@@ -938,7 +938,7 @@ class Project:
             max_delay=max_delay,
             backoff=Backoff(maximum=max_backoff),
             name=f"modelwatch-sender-{name}",
-            reachable=self._sender_connection.ensure_open,
+            reachable=self._reachable,
         )
         _live_projects.add(self)
 
@@ -1015,6 +1015,12 @@ class Project:
     def dropped(self) -> int:
         """Events dropped because the queue was full."""
         return self._shipper.stats().dropped
+
+    def _reachable(self) -> bool:
+        try:
+            return self._sender_connection.ensure_open()
+        except (OSError, http.client.HTTPException) as exc:
+            raise ConnectionError(f"cannot reach {self.client.url}: {exc!r}") from exc
 
     def _send(self, body: bytes, count: int) -> SendOutcome:
         try:
