@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """What the modelwatch middleware adds to a FastAPI model's latency.
 
-Serves examples/fastapi-iris under uvicorn (one worker) three ways, in alternating rounds:
-without the middleware (`bare`), with it and the monitoring server up (`up`), and with it
-while the monitoring server is stopped (`down`: every batch fails and is retried, the queue
-drops its oldest events). Each round sends POST /predict at a fixed rate (open loop: each
-request leaves at its scheduled time, from several keep-alive connections) and records the
-latency of each answer. Prints p50, p90 and p99 per configuration and their difference from
-`bare`. Then times the middleware in-process (no sockets): the same ASGI app called with
-and without it, which shows the per-request cost below the noise of a loaded machine.
+Serves examples/fastapi-iris under uvicorn (one worker each) three ways at once: without
+the middleware (`bare`), with it and the monitoring server up (`up`), and with it while its
+monitoring server is stopped (`down`: every batch fails and is retried, the queue drops its
+oldest events). Each app gets POST /predict at the same fixed rate (open loop: request k of
+every app leaves at the same scheduled time, from keep-alive connections), so that a busy
+host slows the three alike, and the latency of each answer is recorded. Prints p50, p90
+and p99 per configuration and their difference from `bare`. Then times the middleware in
+process (no sockets): the same ASGI app called with and without it, which shows the cost
+of a request below the noise of a loaded machine, and the sender thread's work per event.
 
-    python bench/fastapi_overhead.py [--bin target/release/modelwatch] [--rate 200]
+    python bench/fastapi_overhead.py [--bin target/release/modelwatch] [--rate 100]
         [--seconds 10] [--rounds 3]
 
 Needs fastapi and uvicorn; the binary defaults to MODELWATCH_BIN, then `modelwatch` on
@@ -66,21 +67,24 @@ def flowers(n: int) -> list[bytes]:
     ]
 
 
-def load(port: int, rate: float, seconds: float, connections: int = 4) -> list[float]:
-    """Open-loop load: request k of connection c leaves at start + (k * connections + c) / rate."""
+def load(
+    ports: dict[str, int], rate: float, seconds: float, connections: int = 2
+) -> dict[str, list[float]]:
+    """Open-loop load on every app at once: request k of each app leaves at start + k / rate,
+    from `connections` keep-alive connections per app. The apps see the same host at the
+    same moments, so a busy neighbour slows them alike."""
     bodies = flowers(1000)
-    latencies: list[float] = []
+    latencies: dict[str, list[float]] = {name: [] for name in ports}
     lock = threading.Lock()
     start = time.perf_counter() + 0.2
     total = int(rate * seconds)
     failures = []
 
-    def worker(c: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    def worker(name: str, c: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", ports[name], timeout=10)
         mine = []
         for k in range(c, total, connections):
-            due = start + k / rate
-            wait = due - time.perf_counter()
+            wait = start + k / rate - time.perf_counter()
             if wait > 0:
                 time.sleep(wait)
             sent = time.perf_counter()
@@ -97,9 +101,13 @@ def load(port: int, rate: float, seconds: float, connections: int = 4) -> list[f
             mine.append(time.perf_counter() - sent)
         connection.close()
         with lock:
-            latencies.extend(mine)
+            latencies[name].extend(mine)
 
-    threads = [threading.Thread(target=worker, args=(c,)) for c in range(connections)]
+    threads = [
+        threading.Thread(target=worker, args=(name, c))
+        for name in ports
+        for c in range(connections)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -192,10 +200,10 @@ def main() -> None:
     parser.add_argument(
         "--bin", default=os.environ.get("MODELWATCH_BIN") or shutil.which("modelwatch")
     )
-    parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
     parser.add_argument(
-        "--seconds", type=float, default=10.0, help="per configuration and round"
+        "--rate", type=float, default=100.0, help="requests per second to each app"
     )
+    parser.add_argument("--seconds", type=float, default=10.0, help="of each round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--repeat", type=int, default=3000, help="in-process calls per timing"
@@ -208,49 +216,52 @@ def main() -> None:
     results: dict[str, list[float]] = {"bare": [], "up": [], "down": []}
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        server = MonitoringServer(folder).start()
+        (folder / "up").mkdir()
+        (folder / "down").mkdir()
+        server = MonitoringServer(folder / "up").start()
         create_iris_project(server.url)
+        # A real server, stopped before the app logs anything: every batch of the `down`
+        # app fails, is retried, and past 10,000 queued events the oldest are dropped.
+        stopped = MonitoringServer(folder / "down").start()
+        stopped.stop()
+        apps = {
+            "bare": IrisApp(folder, None),
+            "up": IrisApp(folder, server.url),
+            "down": IrisApp(folder, stopped.url),
+        }
         try:
-            configurations = ["bare", "up", "down"]
+            for app in apps.values():
+                app.start()
+            ports = {name: app.port for name, app in apps.items()}
+            load(ports, args.rate, 2.0)  # warm-up
             for round_ in range(args.rounds):
-                # The order turns each round, so that a host getting busier or calmer
-                # during the run does not favour one configuration.
-                order = configurations[round_ % 3 :] + configurations[: round_ % 3]
-                for name in order:
-                    url = None if name == "bare" else server.url
-                    if name == "down":
-                        # Stopped for the whole run of the app: every batch fails and is
-                        # retried, and past 10,000 queued events the oldest are dropped.
-                        server.stop()
-                    app = IrisApp(folder, url).start()
-                    try:
-                        load(app.port, args.rate, 1.0)  # warm-up
-                        latencies = load(app.port, args.rate, args.seconds)
-                        results[name].extend(latencies)
-                        print(
-                            f"round {round_ + 1} {name}: p50 {percentile(latencies, 0.5) * 1e3:.3f} ms, "
-                            f"p99 {percentile(latencies, 0.99) * 1e3:.3f} ms, "
-                            f"load average {os.getloadavg()[0]:.1f}",
-                            file=sys.stderr,
-                        )
-                        if name != "bare":
-                            connection = http.client.HTTPConnection(
-                                "127.0.0.1", app.port, timeout=10
-                            )
-                            connection.request("GET", "/monitoring")
-                            stats = json.loads(connection.getresponse().read())
-                            print(
-                                f"round {round_ + 1} {name}: {stats}", file=sys.stderr
-                            )
-                    finally:
-                        app.stop()
-                        if name == "down":
-                            server = MonitoringServer(folder, port=server.port).start()
+                latencies = load(ports, args.rate, args.seconds)
+                for name, values in latencies.items():
+                    results[name].extend(values)
+                figures = ", ".join(
+                    f"{name} p50 {percentile(v, 0.5) * 1e3:.3f} p99 {percentile(v, 0.99) * 1e3:.3f}"
+                    for name, v in latencies.items()
+                )
+                print(
+                    f"round {round_ + 1} (ms): {figures}; load average {os.getloadavg()[0]:.1f}",
+                    file=sys.stderr,
+                )
+            for name in ("up", "down"):
+                connection = http.client.HTTPConnection(
+                    "127.0.0.1", ports[name], timeout=10
+                )
+                connection.request("GET", "/monitoring")
+                print(
+                    f"{name}: {json.loads(connection.getresponse().read())}",
+                    file=sys.stderr,
+                )
         finally:
+            for app in apps.values():
+                app.stop()
             server.stop()
 
     print(
-        f"iris app, {args.rate:.0f} requests/s, {args.rounds} x {args.seconds:.0f} s per configuration"
+        f"iris app, {args.rate:.0f} requests/s to each configuration at once, {args.rounds} x {args.seconds:.0f} s"
     )
     print(
         "| configuration | requests | p50 ms | p90 ms | p99 ms | p50 added | p90 added | p99 added |"
