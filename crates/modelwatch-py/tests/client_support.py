@@ -46,7 +46,7 @@ def need(module: str) -> Any:
         return importlib.import_module(module)
     except ImportError:
         missing(
-            f"{module} is not installed (crates/modelwatch-py/requirements-client.txt)"
+            f"{module} is not installed (crates/modelwatch-py/requirements-test.txt)"
         )
 
 

@@ -123,7 +123,7 @@ def test_data_definition_becomes_engine_settings():
         "target": "y",
         "prediction_proba": ["a", "b"],
         "column_method": {"y": "psi"},
-        "column_threshold": {"y": "0.2"},
+        "column_threshold": {"y": 0.2},
         "presets": ["drift"],
     }
 

@@ -52,6 +52,7 @@ def test_same_numbers_as_the_command(tmp_path, reference_df, current_df):
         current_df,
         presets=["drift", "summary"],
         column_method={"y": "psi"},
+        column_threshold={"y": 0.2},
     )
     expected = cli_report(
         tmp_path,
@@ -61,9 +62,12 @@ def test_same_numbers_as_the_command(tmp_path, reference_df, current_df):
         "drift,summary",
         "--column-method",
         "y=psi",
+        "--column-threshold",
+        "y=0.2",
     )
     assert without_volatile_meta(results.to_dict()) == without_volatile_meta(expected)
     assert results.columns["y"]["method"] == "psi"
+    assert results.columns["y"]["threshold"] == 0.2
     assert results.meta["reference"] == "reference"
 
 

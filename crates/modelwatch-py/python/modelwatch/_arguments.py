@@ -61,9 +61,10 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _joined(value: str | Iterable[Any]) -> str:
-    if isinstance(value, str):
-        return value
+def _joined(value: Any) -> str:
+    """A list as COL1,COL2,...; a single value (a name, a number) as itself."""
+    if isinstance(value, (str, os.PathLike)) or not isinstance(value, Iterable):
+        return _text(value)
     return ",".join(_text(v) for v in value)
 
 

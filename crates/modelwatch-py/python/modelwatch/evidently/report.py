@@ -34,13 +34,7 @@ class EngineRun:
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments of `modelwatch.report` (besides the two tables)."""
-        out = dict(self.settings, presets=list(self.presets))
-        if "column_threshold" in out:
-            # Given as text, the form the command's COL=T flag takes.
-            out["column_threshold"] = {
-                k: _flag_value(v) for k, v in out["column_threshold"].items()
-            }
-        return out
+        return dict(self.settings, presets=list(self.presets))
 
     def cli_args(self) -> list[str]:
         """The same run as `modelwatch report` flags (without --reference/--current/--json)."""
