@@ -25,12 +25,15 @@ import os
 import random
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 from urllib.parse import quote, urlencode, urlsplit
+
+from .errors import ModelwatchError
 
 __all__ = [
     "ApiError",
@@ -52,7 +55,7 @@ PendingEvent = Union[Event, Callable[[], Union[Event, list[Event], None]]]  # no
 """An event, or a function the sender thread calls to build it (or several) later."""
 
 
-class ApiError(Exception):
+class ApiError(ModelwatchError):
     """The modelwatch server answered a request with an error status."""
 
     def __init__(
@@ -673,7 +676,37 @@ def _flush_at_exit() -> None:
 atexit.register(_flush_at_exit)
 
 
-def _table_body(reference: Any) -> tuple[Any, str]:
+# The file name of a multipart reference part, which the server reads its format from
+# when a part's content type is generic.
+_REFERENCE_FILE_NAMES = {
+    "text/csv": "reference.csv",
+    "application/vnd.apache.parquet": "reference.parquet",
+    "application/x-ndjson": "reference.jsonl",
+    "application/zip": "reference.zip",
+}
+
+
+def _multipart(parts: list[tuple[str, str | None, str, bytes]]) -> tuple[bytes, str]:
+    """A multipart/form-data body of (name, file name, content type, bytes) parts and
+    its content type, with a boundary that none of the parts contains."""
+    boundary = "modelwatch-" + uuid.uuid4().hex
+    while any(boundary.encode() in data for _, _, _, data in parts):
+        boundary = "modelwatch-" + uuid.uuid4().hex
+    out = bytearray()
+    for name, filename, content_type, data in parts:
+        disposition = f'form-data; name="{name}"'
+        if filename is not None:
+            disposition += f'; filename="{filename}"'
+        out += f"--{boundary}\r\n".encode()
+        out += f"Content-Disposition: {disposition}\r\n".encode()
+        out += f"Content-Type: {content_type}\r\n\r\n".encode()
+        out += data
+        out += b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out), f"multipart/form-data; boundary={boundary}"
+
+
+def _table_body(reference: Any) -> tuple[bytes, str]:
     """The body and content type of a reference: a file as it is; a table as Parquet
     when pyarrow is installed, else CSV."""
     if isinstance(reference, (str, os.PathLike)):
@@ -860,32 +893,21 @@ class Client:
         )
 
     def _create_with_reference(
-        self, name: str, settings: dict[str, Any], reference: tuple[Any, str] | None
+        self, name: str, settings: dict[str, Any], reference: tuple[bytes, str] | None
     ) -> None:
-        # The server takes settings and reference in two requests: the settings
-        # first (they decide how the reference is typed), then the reference. A server
-        # that takes both in one request makes this one call.
-        self.request("POST", "/api/v1/projects", settings)
         if reference is None:
+            self.request("POST", "/api/v1/projects", settings)
             return
+        # Settings and reference in one multipart request: the server reads the reference
+        # before it stores anything, so a refused reference leaves no project behind.
         data, content_type = reference
-        try:
-            self.request(
-                "PUT",
-                f"/api/v1/projects/{quote(name, safe='')}/reference",
-                data,
-                content_type,
-            )
-        except BaseException:
-            try:
-                self.delete_project(name)
-            except Exception:  # noqa: BLE001 (the reference's error is the one to raise)
-                logger.warning(
-                    "modelwatch: project %r was created but its reference was refused, "
-                    "and deleting it failed",
-                    name,
-                )
-            raise
+        body, multipart_type = _multipart(
+            [
+                ("settings", None, "application/json", json.dumps(settings).encode()),
+                ("reference", _REFERENCE_FILE_NAMES[content_type], content_type, data),
+            ]
+        )
+        self.request("POST", "/api/v1/projects", body, multipart_type)
 
     def delete_project(self, name: str) -> None:
         """Delete a project with its events and snapshots."""

@@ -1,6 +1,7 @@
 """The exceptions of modelwatch: every error of ``report`` and ``test`` is a
 :class:`ModelwatchError`, with the message the ``modelwatch`` command prints after
-``error:``."""
+``error:``; a refused request of the client is ``modelwatch.client.ApiError``, a
+``ModelwatchError`` too."""
 
 from __future__ import annotations
 
