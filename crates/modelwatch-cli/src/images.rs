@@ -44,21 +44,22 @@ pub struct Dataset {
 /// Reads one dataset: a folder of images, or a table whose `images` columns (`--image`) are
 /// replaced by their descriptors (binary Parquet columns while the file is read). With
 /// `keep_sources`, a table's image values (base64 text can be large) are kept to fetch
-/// example images again; without, they are dropped once described.
+/// example images again; without, they are dropped once described. `limits` decide how
+/// images are decoded and described.
 pub fn read_dataset(
     path: &Path,
     options: &ReadOptions,
     images: &[String],
     keep_sources: bool,
+    limits: &ImageLimits,
 ) -> anyhow::Result<Dataset> {
     if path.is_dir() {
-        return read_folder(path);
+        return read_folder(path, limits);
     }
     let parquet = options.format.or_else(|| Format::from_path(path)) == Some(Format::Parquet);
-    let limits = ImageLimits::default();
     let mut sources = Vec::new();
     let (table, vectors) = if parquet && !images.is_empty() {
-        let read = modelwatch_io::read_parquet_with_images(path, images, &limits)?;
+        let read = modelwatch_io::read_parquet_with_images(path, images, limits)?;
         for (column, failures) in read.failures {
             warn_row_failures(path, &column, read.table.rows(), failures);
             let source = ImageSource::Parquet {
@@ -83,7 +84,7 @@ pub fn read_dataset(
         if sources.iter().any(|(c, _)| c == column) {
             continue;
         }
-        let described = modelwatch_io::images::describe_table_images(&table, column, base, &limits)
+        let described = modelwatch_io::images::describe_table_images(&table, column, base, limits)
             .with_context(|| format!("{}: --image", path.display()))?;
         warn_row_failures(path, column, described.table.rows(), described.failures);
         if let (true, Some(ColumnData::Str(values))) =
@@ -107,12 +108,8 @@ pub fn read_dataset(
 /// Reads a folder of images into its descriptor columns, saying on standard error which
 /// images could not be described (they are missing values) and how many other files were
 /// not read.
-fn read_folder(dir: &Path) -> anyhow::Result<Dataset> {
-    let folder = modelwatch_io::images::read_image_folder(
-        dir,
-        FOLDER_IMAGE_COLUMN,
-        &ImageLimits::default(),
-    )?;
+fn read_folder(dir: &Path, limits: &ImageLimits) -> anyhow::Result<Dataset> {
+    let folder = modelwatch_io::images::read_image_folder(dir, FOLDER_IMAGE_COLUMN, limits)?;
     warn_failures(
         &dir.display().to_string(),
         folder.table.rows(),
