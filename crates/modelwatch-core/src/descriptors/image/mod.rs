@@ -7,6 +7,7 @@
 //! * [`decode`]: format detection, the pixel limit, the conversion to 8-bit RGB;
 //! * [`scale`]: the opt-in reduced-work mode ([`ImageSettings::sample_pixels`]), which
 //!   describes an image at 1/2, 1/4 or 1/8 of its size;
+//! * [`jpeg_dc`]: a baseline JPEG at 1/8 scale from its DC coefficients, for that mode;
 //! * [`geometry`]: `width`, `height`, `aspect_ratio`, `area` (deepchecks);
 //! * [`light`]: `brightness`, `contrast`, `mean_red`/`mean_green`/`mean_blue` (deepchecks),
 //!   `saturation` (PIL `ImageStat` on HSV, as whylogs), `colorfulness` (Hasler–Süsstrunk),
