@@ -163,10 +163,24 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<DecodedImage, ImageE
 /// neither marker can occur by chance in the compressed data; trailing bytes after the
 /// end-of-image marker, which some cameras write, do not matter.
 fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let Some(last_scan) = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]) else {
-        return false;
-    };
-    bytes[last_scan + 2..].windows(2).any(|w| w == [0xFF, 0xD9])
+    match (last_marker(bytes, 0xDA), last_marker(bytes, 0xD9)) {
+        (Some(last_scan), Some(last_end)) => last_end > last_scan,
+        _ => false,
+    }
+}
+
+/// The position of the last `FF code` pair in `bytes`. Searching for the single byte
+/// `code` from the end and checking the byte before it is much faster than comparing
+/// every pair of the file's bytes.
+fn last_marker(bytes: &[u8], code: u8) -> Option<usize> {
+    let mut end = bytes.len();
+    while let Some(i) = bytes[..end].iter().rposition(|&b| b == code) {
+        if i > 0 && bytes[i - 1] == 0xFF {
+            return Some(i - 1);
+        }
+        end = i;
+    }
+    None
 }
 
 /// Sorts a decoder's error into the reasons a column's failures are counted by.

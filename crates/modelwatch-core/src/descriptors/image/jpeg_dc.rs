@@ -469,6 +469,14 @@ fn scan(
             (lo as usize, (lo as usize + 1).min(blocks - 1), u - lo)
         };
         means.push(move |x: u32, y: u32| {
+            if fx == 1.0 && fy == 1.0 {
+                // One block (or quarter) per output pixel: no interpolation.
+                let (bx, by) = (
+                    (x as usize).min(blocks_w - 1),
+                    (y as usize).min(blocks_h - 1),
+                );
+                return mean[by * plane_w + bx];
+            }
             let (x0, x1, tx) = axis(x, fx, blocks_w);
             let (y0, y1, ty) = axis(y, fy, blocks_h);
             let at = |bx: usize, by: usize| mean[by * plane_w + bx];
@@ -477,7 +485,8 @@ fn scan(
             top * (1.0 - ty) + bottom * ty
         });
     }
-    let clamp = |v: f32| v.round().clamp(0.0, 255.0) as u8;
+    // Rounds half up, as `round` does for values that are not negative, without its call.
+    let clamp = |v: f32| (v.clamp(0.0, 255.0) + 0.5) as u8;
     let mut raw = Vec::with_capacity(out_w as usize * out_h as usize * 3);
     for y in 0..out_h {
         for x in 0..out_w {
