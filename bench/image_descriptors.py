@@ -3,7 +3,7 @@
 whylogs' image logging on the same folder of JPEG photos.
 
     python3 bench/image_descriptors.py target/release/modelwatch [--images 2000] [--runs 1]
-        [--modelwatch-runs 3] [--skip deepchecks_every_pixel]
+        [--modelwatch-runs 3] [--sample-pixels 10000] [--skip deepchecks_every_pixel]
         [--data DIR] [--deepchecks-python PY] [--whylogs-python PY] [--skimage-python PY]
 
 Runs with any python3 that has Pillow and numpy. The folder is built once and cached under
@@ -18,7 +18,12 @@ Each tool runs as a fresh process over every image of the folder, as a user woul
   OUT --quiet` (a folder is one row of 26 descriptors per image; the reference is the small
   folder of scikit-image photos, described as well; the summary preset reports the
   descriptors' means, which are compared below, and decoding and describing the images are
-  over 90% of the process's CPU time, see docs/performance.md);
+  over 90% of the process's CPU time, see docs/performance.md); every descriptor on every
+  pixel, the default;
+- modelwatch_sampled: the same command with `--image-sample-pixels N` (--sample-pixels,
+  default 10,000, deepchecks' own sample size; 0 leaves this run out): the pixel descriptors
+  on each image reduced to the smallest of 1/2, 1/4 and 1/8 of its size that keeps N pixels
+  (1/8 of a 1024 x 768 photo is 128 x 96 = 12,288 pixels), geometry, file and EXIF exact;
 - deepchecks 0.19 (`deepchecks.vision.utils.image_properties.calc_default_image_properties`,
   what a deepchecks vision check calls on every batch): each image loaded with PIL as an RGB
   array, batches of 64. By default deepchecks samples 10,000 pixels of each image for
@@ -35,7 +40,8 @@ in turn, modelwatch --modelwatch-runs times (default 3) and each peer --runs tim
 same set: the shared properties are width and height (all three), aspect ratio, area,
 brightness, RMS contrast and the mean relative intensities (deepchecks) and the mean HSV
 saturation (whylogs); modelwatch computes its 26 descriptors in the time shown, which
-include all of those. Before the times, the means over the folder of the shared properties
+include all of those (it has no option to compute fewer: with the sample setting the
+decoding of the file, not the descriptors, is most of the time). Before the times, the means over the folder of the shared properties
 are compared (JPEG decoders differ a little: PIL uses libjpeg-turbo, modelwatch zune-jpeg).
 
 Each peer needs its own virtual environment; the script creates it under --data with pip when
@@ -405,6 +411,12 @@ def main():
     p.add_argument("--whylogs-python")
     p.add_argument("--skimage-python")
     p.add_argument("--skip", default="", help="comma-separated tools not to run")
+    p.add_argument(
+        "--sample-pixels",
+        type=int,
+        default=10000,
+        help="--image-sample-pixels of the modelwatch_sampled run (0: no such run)",
+    )
     p.add_argument("--json", type=Path, help="write the figures to this file")
     p.add_argument("--worker", nargs=2, metavar=("TOOL", "FOLDER"), help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -435,11 +447,15 @@ def main():
     )
 
     tools = {}
-    out_json = data / "modelwatch.json"
-    tools["modelwatch"] = [
-        args.modelwatch, "report", "--reference", str(reference), "--current", str(folder),
-        "--preset", "summary", "--json", str(out_json), "--quiet",
-    ]  # fmt: skip
+    out_json = {"modelwatch": data / "modelwatch.json", "modelwatch_sampled": data / "modelwatch_sampled.json"}
+    modelwatch_runs = {"modelwatch": []}
+    if args.sample_pixels and "modelwatch_sampled" not in skip:
+        modelwatch_runs["modelwatch_sampled"] = ["--image-sample-pixels", str(args.sample_pixels)]
+    for tool, extra in modelwatch_runs.items():
+        tools[tool] = [
+            args.modelwatch, "report", "--reference", str(reference), "--current", str(folder),
+            "--preset", "summary", "--json", str(out_json[tool]), "--quiet", *extra,
+        ]  # fmt: skip
     unavailable = {}
     for tool, module in (
         ("deepchecks", "deepchecks.vision.utils.image_properties"),
@@ -467,21 +483,26 @@ def main():
     outputs = {}
     for r in range(max(args.runs, args.modelwatch_runs)):
         for tool, cmd in tools.items():
-            if r >= (args.modelwatch_runs if tool == "modelwatch" else args.runs):
+            if r >= (args.modelwatch_runs if tool in modelwatch_runs else args.runs):
                 continue
             seconds, peak, stdout = timed(cmd)
             runs[tool].append((seconds, peak))
-            outputs[tool] = json.loads(stdout) if tool != "modelwatch" else None
+            outputs[tool] = json.loads(stdout) if tool not in modelwatch_runs else None
             print(f"  run {r + 1} {tool}: {seconds:.2f} s, {peak:.0f} MB", file=sys.stderr)
 
     # The same properties, averaged over the folder, side by side.
-    means = {"modelwatch": modelwatch_means(out_json)}
+    means = {"modelwatch": modelwatch_means(out_json["modelwatch"])}
+    if "modelwatch_sampled" in tools:
+        means["modelwatch_sampled"] = modelwatch_means(out_json["modelwatch_sampled"])
     for tool, out in outputs.items():
         if out:
             means[tool] = out["means"]
             if out["images"] != count:
                 print(f"warning: {tool} saw {out['images']} images, not {count}")
-    print("\nmeans over the folder (the peers' on PIL's pixels; deepchecks by default on 10,000 sampled pixels)")
+    print(
+        "\nmeans over the folder, relative difference to modelwatch's every-pixel means (the peers' on "
+        "PIL's pixels; deepchecks by default on 10,000 sampled pixels)"
+    )
     print(f"{'property':<14} {'modelwatch':>14} " + " ".join(f"{t:>22}" for t in means if t != "modelwatch"))
     for prop in ["width", "height", "aspect_ratio", "area", "brightness", "contrast",
                  "mean_red", "mean_green", "mean_blue", "saturation"]:  # fmt: skip
@@ -520,8 +541,18 @@ def main():
     if peers:
         faster = min(peers, key=lambda t: summary[t]["seconds"])
         ratio = summary[faster]["seconds"] / summary["modelwatch"]["seconds"]
-        print(f"\nmodelwatch vs the faster peer ({faster}): {ratio:.1f}x faster, whole process")
+        print(f"\nmodelwatch (every pixel) vs the faster peer ({faster}): {ratio:.1f}x faster, whole process")
         summary["ratio_vs_faster_peer"] = {"peer": faster, "ratio": ratio}
+        if "modelwatch_sampled" in summary:
+            r = summary[faster]["seconds"] / summary["modelwatch_sampled"]["seconds"]
+            print(
+                f"modelwatch --image-sample-pixels {args.sample_pixels} vs the faster peer ({faster}): "
+                f"{r:.1f}x faster, whole process"
+            )
+            summary["sampled_ratio_vs_faster_peer"] = {"peer": faster, "ratio": r}
+            for peer in peers:
+                r = summary[peer]["seconds"] / summary["modelwatch_sampled"]["seconds"]
+                print(f"  vs {peer}: {r:.1f}x")
         if "deepchecks_every_pixel" in summary:
             r = summary["deepchecks_every_pixel"]["seconds"] / summary["modelwatch"]["seconds"]
             print(f"modelwatch vs deepchecks on every pixel (the same numbers): {r:.1f}x")

@@ -14,11 +14,15 @@
 //! [drift.embedding_methods]
 //! emb = "mmd"
 //! pair = { method = "distance", dist = "cosine" }
+//!
+//! [images]
+//! sample_pixels = 10000
 //! ```
 
 use std::path::Path;
 
 use anyhow::Context;
+use modelwatch_core::descriptors::image::ImageSettings;
 use modelwatch_core::drift::DriftSettings;
 use modelwatch_core::schema::SchemaOverrides;
 use serde::Deserialize;
@@ -28,6 +32,7 @@ use serde::Deserialize;
 pub struct ConfigFile {
     pub columns: SchemaOverrides,
     pub drift: DriftSettings,
+    pub images: ImageSettings,
 }
 
 impl ConfigFile {

@@ -44,21 +44,22 @@ pub struct Dataset {
 /// Reads one dataset: a folder of images, or a table whose `images` columns (`--image`) are
 /// replaced by their descriptors (binary Parquet columns while the file is read). With
 /// `keep_sources`, a table's image values (base64 text can be large) are kept to fetch
-/// example images again; without, they are dropped once described.
+/// example images again; without, they are dropped once described. `limits` decide how
+/// images are decoded and described.
 pub fn read_dataset(
     path: &Path,
     options: &ReadOptions,
     images: &[String],
     keep_sources: bool,
+    limits: &ImageLimits,
 ) -> anyhow::Result<Dataset> {
     if path.is_dir() {
-        return read_folder(path);
+        return read_folder(path, limits);
     }
     let parquet = options.format.or_else(|| Format::from_path(path)) == Some(Format::Parquet);
-    let limits = ImageLimits::default();
     let mut sources = Vec::new();
     let (table, vectors) = if parquet && !images.is_empty() {
-        let read = modelwatch_io::read_parquet_with_images(path, images, &limits)?;
+        let read = modelwatch_io::read_parquet_with_images(path, images, limits)?;
         for (column, failures) in read.failures {
             warn_row_failures(path, &column, read.table.rows(), failures);
             let source = ImageSource::Parquet {
@@ -78,7 +79,14 @@ pub fn read_dataset(
         (read.table, read.vectors)
     };
     let base = path.parent().unwrap_or(Path::new("."));
-    let table = describe_text_images(path, table, images, base, &mut sources, keep_sources)?;
+    let table = describe_text_images(
+        path,
+        table,
+        (images, limits),
+        base,
+        &mut sources,
+        keep_sources,
+    )?;
     Ok(Dataset {
         table,
         vectors,
@@ -95,10 +103,10 @@ pub fn read_arrow_dataset(
     reader: Box<dyn arrow_array::RecordBatchReader + Send>,
     images: &[String],
     keep_sources: bool,
+    limits: &ImageLimits,
 ) -> anyhow::Result<Dataset> {
-    let limits = ImageLimits::default();
     let read =
-        modelwatch_io::read_record_batches(&name.display().to_string(), reader, images, &limits)?;
+        modelwatch_io::read_record_batches(&name.display().to_string(), reader, images, limits)?;
     let mut described = Vec::new();
     for (column, failures) in read.failures {
         warn_row_failures(name, &column, read.table.rows(), failures);
@@ -113,7 +121,7 @@ pub fn read_arrow_dataset(
     let table = describe_text_images(
         name,
         read.table,
-        &text_images,
+        (&text_images, limits),
         Path::new("."),
         &mut sources,
         keep_sources,
@@ -126,22 +134,21 @@ pub fn read_arrow_dataset(
 }
 
 /// Replaces each text image column of `images` (file names relative to `base`, or base64)
-/// not yet in `sources` by its descriptor columns; with `keep_sources`, its values are kept
-/// in `sources` to fetch example images again.
+/// not yet in `sources` by its descriptor columns, described under `limits`; with
+/// `keep_sources`, its values are kept in `sources` to fetch example images again.
 fn describe_text_images(
     path: &Path,
     mut table: Table,
-    images: &[String],
+    (images, limits): (&[String], &ImageLimits),
     base: &Path,
     sources: &mut Vec<(String, ImageSource)>,
     keep_sources: bool,
 ) -> anyhow::Result<Table> {
-    let limits = ImageLimits::default();
     for column in images {
         if sources.iter().any(|(c, _)| c == column) {
             continue;
         }
-        let described = modelwatch_io::images::describe_table_images(&table, column, base, &limits)
+        let described = modelwatch_io::images::describe_table_images(&table, column, base, limits)
             .with_context(|| format!("{}: --image", path.display()))?;
         warn_row_failures(path, column, described.table.rows(), described.failures);
         if let (true, Some(ColumnData::Str(values))) =
@@ -161,12 +168,8 @@ fn describe_text_images(
 /// Reads a folder of images into its descriptor columns, saying on standard error which
 /// images could not be described (they are missing values) and how many other files were
 /// not read.
-fn read_folder(dir: &Path) -> anyhow::Result<Dataset> {
-    let folder = modelwatch_io::images::read_image_folder(
-        dir,
-        FOLDER_IMAGE_COLUMN,
-        &ImageLimits::default(),
-    )?;
+fn read_folder(dir: &Path, limits: &ImageLimits) -> anyhow::Result<Dataset> {
+    let folder = modelwatch_io::images::read_image_folder(dir, FOLDER_IMAGE_COLUMN, limits)?;
     warn_failures(
         &dir.display().to_string(),
         folder.table.rows(),

@@ -39,7 +39,7 @@ pub struct InputArgs {
     /// CSV field delimiter (one character; `\t` for tab).
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
-    /// A TOML settings file ([columns] and [drift] tables); flags override it.
+    /// A TOML settings file ([columns], [drift] and [images] tables); flags override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -135,6 +135,12 @@ pub struct InputArgs {
     /// Seed of the permutation tests (TVD, empirical_mmd).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Describe each image on at least N pixels instead of all of them: the image reduced
+    /// to 1/2, 1/4 or 1/8 of its size, whichever keeps N pixels (faster; brightness and
+    /// colour means barely change, contrast, entropy and sharpness do; see docs/images.md).
+    /// Geometry, file and EXIF descriptors stay exact.
+    #[arg(long, value_name = "N")]
+    pub image_sample_pixels: Option<u64>,
 }
 
 /// The arguments of `report`.
@@ -191,6 +197,7 @@ pub fn flag(setting: Setting) -> String {
         Setting::ColumnThresholds => "--column-threshold".into(),
         Setting::Embeddings => "--embedding".into(),
         Setting::EmbeddingMethods => "--embedding-method".into(),
+        Setting::SamplePixels => "--image-sample-pixels".into(),
         // No flag of its own: it is set in the settings file only.
         Setting::TextThreshold => "text_threshold (in the [drift] table of --config)".into(),
         other => format!("--{}", other.name().replace('_', "-")),
@@ -369,6 +376,13 @@ pub fn build_results_with(
     };
     let mut schema = config.columns;
     let mut settings = config.drift;
+    let mut image_settings = config.images;
+    if args.image_sample_pixels.is_some() {
+        image_settings.sample_pixels = args.image_sample_pixels;
+    }
+    let image_limits = image_settings
+        .limits()
+        .map_err(|e| anyhow::anyhow!(e.message(&flag)))?;
 
     schema.numerical.extend(args.numerical.iter().cloned());
     schema.categorical.extend(args.categorical.iter().cloned());
@@ -481,8 +495,16 @@ pub fn build_results_with(
     };
     // Read both files in parallel; each reader parallelises internally too.
     let read = |path: &Path, batches: Option<ArrowBatches>| match batches {
-        Some(batches) => read_arrow_dataset(path, batches, &schema.images, opts.galleries),
-        None => read_dataset(path, &options, &schema.images, opts.galleries),
+        Some(batches) => {
+            read_arrow_dataset(path, batches, &schema.images, opts.galleries, &image_limits)
+        }
+        None => read_dataset(
+            path,
+            &options,
+            &schema.images,
+            opts.galleries,
+            &image_limits,
+        ),
     };
     let (reference_set, current_set) = rayon::join(
         || read(&args.reference, memory.reference),
@@ -676,6 +698,7 @@ mod tests {
         assert_eq!(flag(Setting::ColumnThresholds), "--column-threshold");
         assert_eq!(flag(Setting::Embeddings), "--embedding");
         assert_eq!(flag(Setting::EmbeddingMethods), "--embedding-method");
+        assert_eq!(flag(Setting::SamplePixels), "--image-sample-pixels");
     }
 
     #[test]

@@ -399,3 +399,68 @@ fn image_columns_can_come_from_the_config() {
     // Numerical descriptors are numerical however few distinct values they have.
     assert_eq!(width["type"], "numerical");
 }
+
+/// The `summary` preset's mean of a descriptor column of the current data.
+fn current_mean(json: &Path, column: &str) -> f64 {
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+    v["summary"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == column)
+        .unwrap_or_else(|| panic!("no summary of {column}"))["current"]["numeric"]["mean"]
+        .as_f64()
+        .unwrap()
+}
+
+#[test]
+fn the_sample_setting_reduces_the_pixels_not_the_geometry() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("photos");
+    copy(&["astronaut.jpg", "chelsea.png", "coffee.webp"], &folder);
+    let run = |extra: &[&std::ffi::OsStr], out: &Path| {
+        let flags = ["--preset", "summary", "--json"].map(std::ffi::OsStr::new);
+        report(
+            &folder,
+            &folder,
+            &[&flags[..], &[out.as_os_str()], extra].concat(),
+        )
+    };
+    let (full, flag, config_out) = (
+        dir.path().join("full.json"),
+        dir.path().join("flag.json"),
+        dir.path().join("config.json"),
+    );
+    assert_eq!(run(&[], &full).0, Some(0));
+    let (code, stderr) = run(&["--image-sample-pixels".as_ref(), "1024".as_ref()], &flag);
+    assert_eq!(code, Some(0), "{stderr}");
+    let config = dir.path().join("c.toml");
+    std::fs::write(&config, "[images]\nsample_pixels = 1024\n").unwrap();
+    let (code, stderr) = run(&["--config".as_ref(), config.as_os_str()], &config_out);
+    assert_eq!(code, Some(0), "{stderr}");
+    for column in ["image.width", "image.height", "image.area", "image.bytes"] {
+        assert_eq!(current_mean(&flag, column), current_mean(&full, column));
+    }
+    let (a, b) = (
+        current_mean(&full, "image.brightness"),
+        current_mean(&flag, "image.brightness"),
+    );
+    assert!((a - b).abs() / a < 0.005, "{a} vs {b}");
+    // Sharpness is that of the reduced images, so it differs.
+    assert_ne!(
+        current_mean(&full, "image.sharpness"),
+        current_mean(&flag, "image.sharpness")
+    );
+    // The flag and the config key mean the same.
+    assert_eq!(
+        current_mean(&flag, "image.sharpness"),
+        current_mean(&config_out, "image.sharpness")
+    );
+
+    let (code, stderr) = run(&["--image-sample-pixels".as_ref(), "0".as_ref()], &flag);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--image-sample-pixels must be between 1024 and 100000000 pixels, got 0"),
+        "{stderr}"
+    );
+}

@@ -3,11 +3,14 @@
 //! on it, best of 7 rounds of 20 on one thread; then `describe_image_column` over `n`
 //! copies with rayon's threads, as images per second.
 //!
-//! `cargo run --release -p modelwatch-core --example image_speed [n]`
+//! `cargo run --release -p modelwatch-core --example image_speed [n] [sample_pixels]`
+//!
+//! With `sample_pixels`, the images are described in the reduced-work mode
+//! (`ImageSettings::sample_pixels`).
 
 use std::time::Instant;
 
-use modelwatch_core::descriptors::image::{describe_image, describe_image_column, ImageLimits};
+use modelwatch_core::descriptors::image::{describe_image, describe_image_column, ImageSettings};
 
 fn main() {
     let n: usize = std::env::args()
@@ -24,7 +27,10 @@ fn main() {
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
         .encode_image(&resized.to_rgb8())
         .expect("encodes");
-    let limits = ImageLimits::default();
+    let sample_pixels = std::env::args().nth(2).and_then(|s| s.parse().ok());
+    let limits = ImageSettings { sample_pixels }
+        .limits()
+        .expect("a sample_pixels setting in range");
 
     let best = (0..7)
         .map(|_| {
@@ -36,8 +42,9 @@ fn main() {
         })
         .fold(f64::INFINITY, f64::min);
     println!(
-        "describe_image, 1024 x 768 JPEG ({} KB), one thread: {:.1} ms per image (best of 7)",
+        "describe_image, 1024 x 768 JPEG ({} KB), sample_pixels {:?}, one thread: {:.2} ms per image (best of 7)",
         jpeg.len() / 1024,
+        sample_pixels,
         best * 1e3
     );
 

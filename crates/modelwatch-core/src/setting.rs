@@ -50,6 +50,8 @@ pub enum Setting {
     ColumnThresholds,
     /// Drift methods per embedding.
     EmbeddingMethods,
+    /// The number of pixels image descriptors are computed on at least (reduced-work mode).
+    SamplePixels,
 }
 
 /// Where a setting lives in a settings file or a project's JSON.
@@ -61,6 +63,8 @@ pub enum SettingGroup {
     Drift,
     /// Model-quality settings, at the top level.
     Model,
+    /// Image settings (`[images]`).
+    Images,
 }
 
 impl Setting {
@@ -89,6 +93,7 @@ impl Setting {
             Setting::ColumnMethods => "column_methods",
             Setting::ColumnThresholds => "column_thresholds",
             Setting::EmbeddingMethods => "embedding_methods",
+            Setting::SamplePixels => "sample_pixels",
         }
     }
 
@@ -116,6 +121,7 @@ impl Setting {
             Setting::PredictionProba | Setting::PosLabel | Setting::ProbaThreshold => {
                 SettingGroup::Model
             }
+            Setting::SamplePixels => SettingGroup::Images,
         }
     }
 

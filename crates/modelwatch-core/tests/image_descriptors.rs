@@ -140,7 +140,10 @@ fn bad_files_fail_with_their_reason() {
         })
     );
     // A lower limit refuses an ordinary image the same way.
-    let small = ImageLimits { max_pixels: 1000 };
+    let small = ImageLimits {
+        max_pixels: 1000,
+        ..Default::default()
+    };
     assert_eq!(
         describe_image(&read("pattern.png"), &small).map(|d| d.width),
         Err(ImageError::TooManyPixels {

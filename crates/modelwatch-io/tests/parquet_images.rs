@@ -109,7 +109,10 @@ fn large_binary_works_too_and_a_pixel_limit_refuses_a_big_image() {
             Arc::new(LargeBinaryArray::from(vec![Some(png.as_slice())])) as ArrayRef,
         )],
     );
-    let tight = ImageLimits { max_pixels: 4 };
+    let tight = ImageLimits {
+        max_pixels: 4,
+        ..Default::default()
+    };
     let read = read_parquet_with_images(&path, &["img".into()], &tight).unwrap();
     assert_eq!(read.failures[0].1[0].1.reason().as_str(), "too_many_pixels");
     let read = read_parquet_with_images(&path, &["img".into()], &ImageLimits::default()).unwrap();

@@ -172,6 +172,7 @@ pub fn config_key(setting: Setting) -> String {
         SettingGroup::Columns => format!("columns.{}", setting.name()),
         SettingGroup::Drift => format!("drift.{}", setting.name()),
         SettingGroup::Model => setting.name().to_string(),
+        SettingGroup::Images => format!("images.{}", setting.name()),
     }
 }
 
@@ -447,6 +448,7 @@ fn describe_reference_images(
 ) -> Result<Table, ProjectError> {
     let image_limits = modelwatch_core::descriptors::image::ImageLimits {
         max_pixels: limits.image_pixels,
+        ..Default::default()
     };
     let max_bytes = limits.image_bytes;
     let image_bytes = |text: &str| {

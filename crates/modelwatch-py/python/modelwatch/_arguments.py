@@ -40,6 +40,7 @@ VALUE_FLAGS = {
     "cat_threshold": "--cat-threshold",
     "drift_share": "--drift-share",
     "seed": "--seed",
+    "image_sample_pixels": "--image-sample-pixels",
 }
 MAPPING_FLAGS = {
     "embedding": "--embedding",

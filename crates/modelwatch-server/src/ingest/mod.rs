@@ -284,6 +284,7 @@ impl<'a> EventRules<'a> {
                 max_bytes: limits.image_bytes,
                 limits: modelwatch_core::descriptors::image::ImageLimits {
                     max_pixels: limits.image_pixels,
+                    ..Default::default()
                 },
                 thumbnails: project.config.thumbnails,
             },

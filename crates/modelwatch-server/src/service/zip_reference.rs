@@ -118,6 +118,7 @@ pub fn read_zip_reference(
 
     let image_limits = ImageLimits {
         max_pixels: limits.image_pixels,
+        ..Default::default()
     };
     let mut builder = ImageColumnBuilder::new(column);
     let mut thumbs = Vec::new();

@@ -16,12 +16,15 @@
 //!
 //! The stored pixel grid is used as is: the EXIF orientation is reported as a descriptor but
 //! not applied, so `width` and `height` are those of the file (as PIL and deepchecks see them).
+//!
+//! With [`ImageLimits::sample_pixels`] the pixels are those of a reduced image (see
+//! [`super::scale`]); `width` and `height` stay those of the file.
 
 use std::io::{Cursor, ErrorKind};
 
 use ::image::{ColorType, DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage};
 
-use super::{ImageError, ImageLimits};
+use super::{scale, ImageError, ImageLimits};
 
 /// An image decoded to 8-bit RGB, with what the file said about itself.
 #[derive(Debug, Clone)]
@@ -32,7 +35,12 @@ pub struct DecodedImage {
     pub mode: &'static str,
     /// The number of channels of that mode (1 grey, 2 grey + alpha, 3 RGB, 4 RGBA).
     pub channels: u8,
-    /// The pixels as 8-bit RGB.
+    /// The stored width in pixels, from the file's header.
+    pub width: u32,
+    /// The stored height in pixels, from the file's header.
+    pub height: u32,
+    /// The pixels as 8-bit RGB: `width` x `height` of them, or fewer when the image was
+    /// decoded at a reduced scale ([`ImageLimits::sample_pixels`]).
     pub rgb: RgbImage,
 }
 
@@ -76,7 +84,9 @@ pub fn mode_name(colour: ColorType) -> &'static str {
 }
 
 /// Decodes `bytes` to 8-bit RGB, refusing an image of more than `limits.max_pixels` pixels
-/// from its header's dimensions, before the pixel buffer is allocated.
+/// from its header's dimensions, before the pixel buffer is allocated. With
+/// `limits.sample_pixels`, the pixels are those of the image at the reduced scale
+/// [`scale::scale_denominator`] chooses.
 pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<DecodedImage, ImageError> {
     if bytes.is_empty() {
         return Err(ImageError::Empty);
@@ -110,13 +120,38 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<DecodedImage, ImageE
     if pixels == 0 {
         return Err(ImageError::Corrupt("the image has no pixels".to_string()));
     }
+    let denominator = limits
+        .sample_pixels
+        .map_or(1, |n| scale::scale_denominator(width, height, n));
+    if denominator == 8 && format == ImageFormat::Jpeg {
+        if let Some((rgb, channels)) = super::jpeg_dc::decode_dc(bytes) {
+            let colour = if channels == 1 {
+                ColorType::L8
+            } else {
+                ColorType::Rgb8
+            };
+            return Ok(DecodedImage {
+                format: name,
+                mode: mode_name(colour),
+                channels,
+                width,
+                height,
+                rgb,
+            });
+        }
+    }
     let colour = decoder.color_type();
     let image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
-    let rgb = image.into_rgb8();
+    let mut rgb = image.into_rgb8();
+    if denominator > 1 {
+        rgb = scale::block_means(&rgb, denominator);
+    }
     Ok(DecodedImage {
         format: name,
         mode: mode_name(colour),
         channels: colour.channel_count(),
+        width,
+        height,
         rgb,
     })
 }
@@ -128,10 +163,24 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<DecodedImage, ImageE
 /// neither marker can occur by chance in the compressed data; trailing bytes after the
 /// end-of-image marker, which some cameras write, do not matter.
 fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let Some(last_scan) = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]) else {
-        return false;
-    };
-    bytes[last_scan + 2..].windows(2).any(|w| w == [0xFF, 0xD9])
+    match (last_marker(bytes, 0xDA), last_marker(bytes, 0xD9)) {
+        (Some(last_scan), Some(last_end)) => last_end > last_scan,
+        _ => false,
+    }
+}
+
+/// The position of the last `FF code` pair in `bytes`. Searching for the single byte
+/// `code` from the end and checking the byte before it is much faster than comparing
+/// every pair of the file's bytes.
+fn last_marker(bytes: &[u8], code: u8) -> Option<usize> {
+    let mut end = bytes.len();
+    while let Some(i) = bytes[..end].iter().rposition(|&b| b == code) {
+        if i > 0 && bytes[i - 1] == 0xFF {
+            return Some(i - 1);
+        }
+        end = i;
+    }
+    None
 }
 
 /// Sorts a decoder's error into the reasons a column's failures are counted by.

@@ -5,6 +5,9 @@
 //! One module per family, each with its formula and the peer it matches:
 //!
 //! * [`decode`]: format detection, the pixel limit, the conversion to 8-bit RGB;
+//! * [`scale`]: the opt-in reduced-work mode ([`ImageSettings::sample_pixels`]), which
+//!   describes an image at 1/2, 1/4 or 1/8 of its size;
+//! * [`jpeg_dc`]: a baseline JPEG at 1/8 scale from its DC coefficients, for that mode;
 //! * [`geometry`]: `width`, `height`, `aspect_ratio`, `area` (deepchecks);
 //! * [`light`]: `brightness`, `contrast`, `mean_red`/`mean_green`/`mean_blue` (deepchecks),
 //!   `saturation` (PIL `ImageStat` on HSV, as whylogs), `colorfulness` (Hasler–Süsstrunk),
@@ -26,7 +29,9 @@ pub mod decode;
 pub mod examples;
 pub mod exif;
 pub mod geometry;
+pub mod jpeg_dc;
 pub mod light;
+pub mod scale;
 pub mod sharpness;
 pub mod thumbnail;
 
@@ -35,6 +40,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::setting::Setting;
 use crate::table::{Column, ColumnData, StrColumnBuilder, Table};
 
 pub use self::exif::ExifDescriptors;
@@ -49,19 +55,88 @@ pub const DEFAULT_MAX_PIXELS: u64 = 100_000_000;
 /// the column is.
 pub const IMAGES_PER_CHUNK: usize = 64;
 
-/// Limits on what is decoded.
+/// The fewest pixels [`ImageSettings::sample_pixels`] accepts: 32 x 32. Below it the
+/// histogram and spread descriptors would rest on too few pixels to mean anything.
+pub const MIN_SAMPLE_PIXELS: u64 = 1_024;
+
+/// Limits on what is decoded, and on how many pixels are described.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImageLimits {
     /// The largest `width * height` decoded; a larger image is refused from its header's
     /// dimensions before any pixel buffer is allocated (a decompression bomb never expands).
     pub max_pixels: u64,
+    /// `None` (the default): every descriptor on every pixel. `Some(n)`: the light, colour
+    /// and sharpness descriptors on the image reduced to the smallest of the scales 1/2,
+    /// 1/4, 1/8 that keeps at least `n` pixels (see [`scale`]); build it with
+    /// [`ImageSettings::limits`], which checks `n`.
+    pub sample_pixels: Option<u64>,
 }
 
 impl Default for ImageLimits {
     fn default() -> Self {
         Self {
             max_pixels: DEFAULT_MAX_PIXELS,
+            sample_pixels: None,
         }
+    }
+}
+
+/// The image settings a user gives a run (`[images]` in a settings file).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImageSettings {
+    /// Describe each image on at least this many pixels instead of all of them (the
+    /// reduced-work mode of [`scale`]); `None`, the default, uses every pixel.
+    pub sample_pixels: Option<u64>,
+}
+
+/// An image setting out of range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageSettingError {
+    /// `sample_pixels` below [`MIN_SAMPLE_PIXELS`] or above the pixel limit.
+    SamplePixelsOutOfRange {
+        /// The value given.
+        value: u64,
+        /// The largest value accepted (the pixel limit).
+        max: u64,
+    },
+}
+
+impl ImageSettingError {
+    /// The message, with settings spelled by `spell` (a flag, a config key).
+    pub fn message(&self, spell: &dyn Fn(Setting) -> String) -> String {
+        match self {
+            ImageSettingError::SamplePixelsOutOfRange { value, max } => format!(
+                "{} must be between {MIN_SAMPLE_PIXELS} and {max} pixels, got {value}",
+                spell(Setting::SamplePixels)
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for ImageSettingError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(&Setting::canonical))
+    }
+}
+
+impl std::error::Error for ImageSettingError {}
+
+impl ImageSettings {
+    /// The limits of a run with these settings and the default pixel limit, or the setting
+    /// that is out of range.
+    pub fn limits(&self) -> Result<ImageLimits, ImageSettingError> {
+        let mut limits = ImageLimits::default();
+        if let Some(value) = self.sample_pixels {
+            if !(MIN_SAMPLE_PIXELS..=limits.max_pixels).contains(&value) {
+                return Err(ImageSettingError::SamplePixelsOutOfRange {
+                    value,
+                    max: limits.max_pixels,
+                });
+            }
+            limits.sample_pixels = Some(value);
+        }
+        Ok(limits)
     }
 }
 
@@ -386,7 +461,8 @@ impl ImageDescriptors {
     }
 }
 
-/// Decodes one encoded image and computes every descriptor on all its pixels.
+/// Decodes one encoded image and computes every descriptor on all its pixels (on a reduced
+/// image with [`ImageLimits::sample_pixels`]).
 pub fn describe_image(bytes: &[u8], limits: &ImageLimits) -> Result<ImageDescriptors, ImageError> {
     guard_decoder(|| {
         let decoded = decode::decode(bytes, limits)?;
@@ -412,14 +488,13 @@ pub(crate) fn describe_decoded_rgb(
     bytes: &[u8],
     decoded: &decode::DecodedImage,
 ) -> ImageDescriptors {
-    let (width, height) = decoded.rgb.dimensions();
     ImageDescriptors {
         format: decoded.format,
         mode: decoded.mode,
         channels: decoded.channels,
         bytes: bytes.len() as u64,
-        width,
-        height,
+        width: decoded.width,
+        height: decoded.height,
         light: light::light(&decoded.rgb),
         sharpness: sharpness::laplacian_variance(&decoded.rgb),
         exif: exif::read_exif(bytes),

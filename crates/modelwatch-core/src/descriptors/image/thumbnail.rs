@@ -175,7 +175,10 @@ mod tests {
         );
         let bytes = png(64, 64);
         assert!(thumbnail_jpeg(&bytes[..bytes.len() / 2], &limits, 96).is_err());
-        let tight = ImageLimits { max_pixels: 100 };
+        let tight = ImageLimits {
+            max_pixels: 100,
+            ..Default::default()
+        };
         assert!(matches!(
             describe_image_with_thumbnail(&bytes, &tight, 96),
             Err(ImageError::TooManyPixels { .. })
