@@ -1,6 +1,7 @@
 """The README's "Monitor your FastAPI model in five minutes", run as a newcomer would:
-its code blocks, in order, in a clean virtual environment where `pip install modelwatch`
-installs the wheel named by `MODELWATCH_WHEEL`. Ports are replaced by free ones and
+its code blocks, in order, in a clean virtual environment where `pip install
+./crates/modelwatch-py` installs the wheel named by `MODELWATCH_WHEEL` (the one the test
+suite built from that folder). Ports are replaced by free ones and
 background processes are stopped at the end; nothing else of the blocks is changed."""
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def script_of(blocks: list[tuple[str, str]], wheel: str, ports: dict[str, str]) 
         assert language == "sh", language
         for line in code.replace("\\\n", " ").splitlines():
             if line.startswith("pip install"):
-                line = line.replace(" modelwatch ", f" {wheel} ", 1)
+                assert " ./crates/modelwatch-py " in line, line
+                line = line.replace(" ./crates/modelwatch-py ", f" {wheel} ", 1)
                 line = line.replace("pip install", "python -m pip install --quiet", 1)
             if line.rstrip().endswith("&"):
                 port = re.search(r"(?::|--port )(\d+)", line)
