@@ -33,7 +33,9 @@ def test_create_log_label_report_and_snapshot(server: MonitoringServer) -> None:
         reference=train,
         target="species",
         prediction="prediction",
-        settings={"schedule": {"min_rows": 5}},
+        # No scheduled (nor first automatic) snapshots: the one counted below is the
+        # client's own.
+        settings={"schedule": {"min_rows": 5, "interval": "0s"}},
     )
     info = project.info()
     assert info["reference_rows"] == 150

@@ -104,7 +104,24 @@ class _Connection:
             self._headers["Authorization"] = f"Bearer {token}"
         self._conn: http.client.HTTPConnection | None = None
         self._last_used = 0.0
-        self.lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def _forget_if_forked(self) -> None:
+        # A forked worker (gunicorn --preload, multiprocessing) inherits the parent's
+        # socket and lock: two processes writing on one socket read each other's
+        # answers, and a lock held at the fork is never released in the child. The
+        # child drops both without closing the socket, which stays the parent's.
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._conn = None
+            self._lock = threading.Lock()
+
+    @property
+    def lock(self) -> threading.Lock:
+        """The lock of blocking callers sharing this connection (this process's own)."""
+        self._forget_if_forked()
+        return self._lock
 
     def _open(self) -> http.client.HTTPConnection:
         if self._https:
@@ -116,6 +133,7 @@ class _Connection:
     def ensure_open(self) -> bool:
         """Open the connection if it is not open (raises OSError when the server
         cannot be reached); the next request uses it."""
+        self._forget_if_forked()
         if self._conn is None or self._conn.sock is None:
             self.close()
             self._conn = self._open()
@@ -143,6 +161,7 @@ class _Connection:
         Raises OSError (and http.client.HTTPException) when the server cannot be
         reached or the connection breaks; an error status is returned, not raised.
         """
+        self._forget_if_forked()
         url = self._prefix + path
         if query:
             pairs = {k: v for k, v in query.items() if v is not None}
@@ -529,7 +548,10 @@ class EventShipper:
                     now = self._clock()
                     force = self._flush_requested > 0
                     if self._retry_at is not None:
-                        if now < self._retry_at and not force:
+                        # A flush waits for the backoff too: it cleared `_retry_at` once
+                        # for one attempt at once, and a server still down is not
+                        # hammered until the flush's timeout.
+                        if now < self._retry_at:
                             cond.wait(self._retry_at - now)
                             continue
                         if self._reachable is not None and not force:
