@@ -193,6 +193,17 @@ def test_flush_gives_up_after_its_timeout_while_the_server_is_down() -> None:
     shipper.close(timeout=0)
 
 
+def test_events_after_close_are_sent_again() -> None:
+    sender = RecordingSender("ok")
+    shipper = EventShipper(sender, batch_size=10, max_delay=0.01)
+    shipper.put({"i": 1})
+    assert shipper.close(timeout=10)
+    shipper.put({"i": 2})
+    assert shipper.flush(timeout=10)
+    assert [e["i"] for e in sender.sent()] == [1, 2]
+    assert shipper.close(timeout=10)
+
+
 def test_a_failing_deferred_event_is_counted() -> None:
     sender = RecordingSender("ok")
     shipper = EventShipper(sender, batch_size=10, max_delay=0.01)

@@ -151,6 +151,28 @@ def test_an_exception_is_logged_with_status_500_and_raised() -> None:
     assert event["a"] == 1
 
 
+def test_a_cancelled_request_is_not_an_error_of_the_model() -> None:
+    async def cancelled_before_answering(scope, receive, send) -> None:
+        await receive()
+        raise asyncio.CancelledError
+
+    async def cancelled_while_streaming(scope, receive, send) -> None:
+        await receive()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"x", "more_body": True})
+        raise asyncio.CancelledError
+
+    project = RecordingProject()
+    for model in (cancelled_before_answering, cancelled_while_streaming):
+        app = ModelwatchMiddleware(model, project, other_requests=True)
+        with pytest.raises(asyncio.CancelledError):
+            run(app, http_scope(), [b'{"a": 1}'])
+    # The request never answered is not logged; the one under way keeps its status.
+    (event,) = project.logged()
+    assert event["status"] == 200
+    assert "error" not in event or event["error"] is None
+
+
 def test_a_streaming_response_passes_message_by_message_and_is_not_kept() -> None:
     order: list[str] = []
 

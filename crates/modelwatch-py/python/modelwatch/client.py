@@ -464,6 +464,9 @@ class EventShipper:
                 was_empty = len(queue) == 0
                 was_ready = queue.batch_ready()
                 queue.put(event, self._clock())
+                # An event after close() starts the sender again rather than wait
+                # in a queue nobody sends.
+                self._stopping = False
                 if self._thread is None:
                     self._start()
                 # Wake the thread only when this event changes when it must act: a
@@ -510,8 +513,10 @@ class EventShipper:
         """
         deadline = None if timeout is None else self._clock() + timeout
         with self._cond:
-            if self._thread is None and len(self._queue):
-                self._start()
+            if len(self._queue):
+                self._stopping = False
+                if self._thread is None:
+                    self._start()
             self._flush_requested += 1
             self._retry_at = None  # a flush tries once more at once
             self._cond.notify_all()
@@ -544,6 +549,7 @@ class EventShipper:
             with cond:
                 while True:
                     if self._stopping:
+                        self._thread = None
                         return
                     now = self._clock()
                     force = self._flush_requested > 0
@@ -949,6 +955,8 @@ class Project:
     Made by :meth:`Client.project` or :meth:`Client.create_project`.
     """
 
+    _closed = False
+
     def __init__(
         self,
         client: Client,
@@ -1028,7 +1036,14 @@ class Project:
         except Exception:
             logger.debug("modelwatch: could not make an event", exc_info=True)
             return
+        self._reopen_if_closed()
         self._shipper.put(event)
+
+    def _reopen_if_closed(self) -> None:
+        # Logging after close() sends again, and the exit hook flushes it again.
+        if self._closed:
+            self._closed = False
+            _live_projects.add(self)
 
     def log_deferred(self, build: Callable[[], Event | list[Event] | None]) -> None:
         """Queue a function that the sender thread calls to build the event(s).
@@ -1038,6 +1053,7 @@ class Project:
         function returns an event (a dict as the server takes it), a list of them, or
         None for nothing; an exception counts in `stats().build_errors`.
         """
+        self._reopen_if_closed()
         self._shipper.put(build)
 
     def flush(self, timeout: float | None = 10.0) -> bool:
@@ -1049,6 +1065,7 @@ class Project:
         """Flush within `timeout` and stop the sender thread."""
         flushed = self._shipper.close(timeout)
         _live_projects.discard(self)
+        self._closed = True
         return flushed
 
     def stats(self) -> LogStats:

@@ -173,18 +173,28 @@ class ModelwatchMiddleware:
             await send(message)
 
         error: str | None = None
+        abandoned = False
         try:
             await self.app(
                 scope, receive_and_copy if monitored else receive, send_and_copy
             )
-        except BaseException as exc:
+        except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:1000]
             if status is None:
                 status = 500
             raise
+        except BaseException:
+            # Cancelled (the client went away, the server shuts down) or interrupted:
+            # not an error of the model, so not a 500 in its error rate. A response
+            # already under way is logged with its status; one never begun is not.
+            abandoned = True
+            raise
         finally:
-            end = finished if finished is not None else time.perf_counter()
-            self._log(scope, started, end, status, error, request_body, response_body)
+            if not (abandoned and status is None):
+                end = finished if finished is not None else time.perf_counter()
+                self._log(
+                    scope, started, end, status, error, request_body, response_body
+                )
 
     def _log(
         self,
