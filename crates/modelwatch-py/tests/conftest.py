@@ -3,7 +3,6 @@ the rule that under CI=true a missing component fails instead of skipping."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -13,16 +12,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-
-IN_CI = os.environ.get("CI") == "true"
+from client_support import missing
 
 
 def require(condition: bool, why: str) -> None:
-    """Skips the test when `condition` is false, or fails it under CI=true."""
+    """Skips the test when `condition` is false, or fails it under CI (the one rule of
+    `client_support.in_ci`)."""
     if not condition:
-        if IN_CI:
-            pytest.fail(f"missing under CI: {why}")
-        pytest.skip(why)
+        missing(why)
 
 
 def frames(rows: int, seed: int, shift: float) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import math
 import threading
 import time
 
-import pytest
+from client_support import need
 from modelwatch.client import (
     Backoff,
     EventQueue,
@@ -75,7 +75,7 @@ def test_events_are_json_lines_with_nan_as_null() -> None:
 
 
 def test_numpy_values_are_encoded() -> None:
-    np = pytest.importorskip("numpy")
+    np = need("numpy")
     body = encode_events(
         [
             {
@@ -202,6 +202,19 @@ def test_events_after_close_are_sent_again() -> None:
     assert shipper.flush(timeout=10)
     assert [e["i"] for e in sender.sent()] == [1, 2]
     assert shipper.close(timeout=10)
+
+
+def test_pandas_missing_values_are_sent_as_null() -> None:
+    pd = need("pandas")
+    row = pd.DataFrame(
+        {
+            "n": pd.array([None], dtype="Int64"),
+            "t": pd.to_datetime([None]),
+            "s": pd.array([None], dtype="string"),
+        }
+    ).iloc[0]
+    (line,) = encode_events([row.to_dict()]).decode().splitlines()
+    assert json.loads(line) == {"n": None, "t": None, "s": None}
 
 
 def test_a_failing_deferred_event_is_counted() -> None:

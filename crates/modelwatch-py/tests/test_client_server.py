@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from client_support import IRIS_REFERENCE, MonitoringServer
+from client_support import IRIS_REFERENCE, MonitoringServer, need
 from modelwatch.client import ApiError, Client
 
 ROWS = {
@@ -24,7 +24,7 @@ def server(tmp_path: Path):
 
 
 def test_create_log_label_report_and_snapshot(server: MonitoringServer) -> None:
-    pd = pytest.importorskip("pandas")
+    pd = need("pandas")
     client = Client(server.url)
     train = pd.read_csv(IRIS_REFERENCE)
     train["prediction"] = train["species"]
@@ -86,7 +86,7 @@ def test_a_reference_file_and_a_refused_reference(
 
 
 def test_a_pyarrow_table_is_sent_as_parquet(server: MonitoringServer) -> None:
-    pa = pytest.importorskip("pyarrow")
+    pa = need("pyarrow")
     table = pa.table({"x": [1.0, 2.0, 3.0], "label": ["a", "b", "a"]})
     project = Client(server.url).create_project(
         "arrow", reference=table, target="label"

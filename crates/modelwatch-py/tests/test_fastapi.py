@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from client_support import need
 from modelwatch.client import EventShipper, Project, SendOutcome
 from modelwatch.fastapi import ModelwatchMiddleware, instrument
 
@@ -243,8 +244,8 @@ def test_other_routes_are_passed_through_or_logged_with_their_facts_only() -> No
 
 
 def test_instrument_on_fastapi() -> None:
-    fastapi = pytest.importorskip("fastapi")
-    testclient = pytest.importorskip("fastapi.testclient")
+    fastapi = need("fastapi")
+    testclient = need("fastapi.testclient")
     from fastapi.responses import StreamingResponse
 
     app = fastapi.FastAPI()

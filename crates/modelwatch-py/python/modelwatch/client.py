@@ -23,6 +23,7 @@ import logging
 import math
 import os
 import random
+import sys
 import threading
 import time
 import uuid
@@ -229,6 +230,9 @@ def _error_message(data: bytes) -> str:
 
 def _json_default(value: Any) -> Any:
     """Encode what json does not know: numpy and pandas scalars, dates, sets."""
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and (value is pandas.NA or value is pandas.NaT):
+        return None  # pandas' missing values (not "<NA>" / "NaT" as text)
     tolist = getattr(value, "tolist", None)
     if callable(tolist):  # numpy scalars (a Python scalar) and arrays (vectors)
         return tolist()
