@@ -146,6 +146,12 @@ def test_what_modelwatch_cannot_answer_raises(make):
         make()
 
 
+def test_a_report_without_reference_raises():
+    current, _ = case_data("iris_drift_summary")
+    with pytest.raises(NotImplementedError, match="needs reference data"):
+        Report([DataSummaryPreset()]).run(current, None)
+
+
 def test_unknown_drift_method_is_a_value_error():
     with pytest.raises(ValueError, match="unknown drift method 'kss'"):
         ValueDrift(column="x", method="kss")

@@ -342,13 +342,13 @@ class Report:
         runs = plan.engine_runs()
         if reference is None and any("drift" in r.presets for r in runs):
             raise ValueError("Reference data is required for Value Drift")
-        results = [
-            run_engine(
-                reference.data if reference is not None else None,
-                current.data,
-                **run.kwargs(),
+        if reference is None:
+            # Evidently describes a current dataset alone; modelwatch always compares two.
+            raise NotImplementedError(
+                "modelwatch.evidently needs reference data: Report.run(current, reference)"
             )
-            for run in runs
+        results = [
+            run_engine(reference.data, current.data, **run.kwargs()) for run in runs
         ]
         dicts = [_results_dict(r) for r in results]
         table_columns = current.column_names()
