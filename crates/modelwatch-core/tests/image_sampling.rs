@@ -202,8 +202,8 @@ fn the_dc_reader_gives_the_block_means_of_the_full_decode() {
         "exif_orientation_6.jpg",
     ] {
         let bytes = read(file);
-        let (dc, channels) = decode_dc(&bytes).unwrap();
         let full = decode(&bytes, &ImageLimits::default()).unwrap();
+        let (dc, channels) = decode_dc(&bytes, (full.width, full.height)).unwrap();
         assert_eq!(
             u8::from(channels == 1),
             u8::from(full.mode == "L8"),
@@ -226,9 +226,33 @@ fn the_dc_reader_gives_the_block_means_of_the_full_decode() {
         assert!(spread < 1.5, "{file}: mean absolute difference {spread}");
     }
     // Not a JPEG, or a stream cut inside its headers: left to the full decoder.
-    assert!(decode_dc(&read("pattern.png")).is_none());
-    assert!(decode_dc(&read("astronaut.jpg")[..300]).is_none());
-    assert!(decode_dc(&[]).is_none());
+    assert!(decode_dc(&read("pattern.png"), (64, 64)).is_none());
+    assert!(decode_dc(&read("astronaut.jpg")[..300], (512, 512)).is_none());
+    assert!(decode_dc(&[], (1, 1)).is_none());
+}
+
+#[test]
+fn the_dc_reader_sizes_nothing_from_a_header_the_pixel_limit_did_not_see() {
+    let bytes = read("astronaut.jpg");
+    let full = decode(&bytes, &ImageLimits::default()).unwrap();
+    let size = (full.width, full.height);
+    assert!(decode_dc(&bytes, size).is_some());
+    // Another size than the one the limit was checked on.
+    assert!(decode_dc(&bytes, (size.0 + 8, size.1)).is_none());
+    // A second frame header claiming 65535 x 65535, right after the first.
+    let sof = bytes
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("a baseline frame header");
+    let length = usize::from(u16::from_be_bytes([bytes[sof + 2], bytes[sof + 3]]));
+    let mut second = bytes[sof..sof + 2 + length].to_vec();
+    second[5..9].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF]);
+    let mut crafted = bytes[..sof + 2 + length].to_vec();
+    crafted.extend_from_slice(&second);
+    crafted.extend_from_slice(&bytes[sof + 2 + length..]);
+    assert!(decode_dc(&crafted, size).is_none());
+    // The full decoder still reads it as the limit saw it, or refuses it: never a panic.
+    let _ = decode(&crafted, &ImageLimits::default());
 }
 
 #[test]

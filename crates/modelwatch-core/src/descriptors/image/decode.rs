@@ -124,7 +124,7 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<DecodedImage, ImageE
         .sample_pixels
         .map_or(1, |n| scale::scale_denominator(width, height, n));
     if denominator == 8 && format == ImageFormat::Jpeg {
-        if let Some((rgb, channels)) = super::jpeg_dc::decode_dc(bytes) {
+        if let Some((rgb, channels)) = super::jpeg_dc::decode_dc(bytes, (width, height)) {
             let colour = if channels == 1 {
                 ColorType::L8
             } else {

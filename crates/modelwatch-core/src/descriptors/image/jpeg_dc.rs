@@ -195,8 +195,11 @@ struct Component {
 
 /// The image at 1/8 scale, `ceil(width / 8) x ceil(height / 8)` pixels each the mean of its
 /// 8 x 8 block, and the number of colour components (1 grey, 3 colour); `None` for a JPEG
-/// this reader leaves to the full decoder (see the module documentation).
-pub fn decode_dc(bytes: &[u8]) -> Option<(RgbImage, u8)> {
+/// this reader leaves to the full decoder (see the module documentation). `expected` is
+/// the size the full decoder read from the header, which the pixel limit was checked on:
+/// a file whose frame says otherwise (a second frame header, say) is left to that decoder,
+/// so that no buffer is sized from a header the limit never saw.
+pub fn decode_dc(bytes: &[u8], expected: (u32, u32)) -> Option<(RgbImage, u8)> {
     if bytes.get(..2)? != [0xFF, 0xD8] {
         return None;
     }
@@ -227,19 +230,24 @@ pub fn decode_dc(bytes: &[u8]) -> Option<(RgbImage, u8)> {
         pos += length;
         match marker {
             0xC0 | 0xC1 => {
-                if segment.len() < 6 || segment[0] != 8 {
+                // One frame per baseline image; a second is left to the full decoder.
+                if frame.is_some() || segment.len() < 6 || segment[0] != 8 {
                     return None;
                 }
                 let height = u32::from(u16::from_be_bytes([segment[1], segment[2]]));
                 let width = u32::from(u16::from_be_bytes([segment[3], segment[4]]));
                 let n = usize::from(segment[5]);
-                if width == 0 || height == 0 || !(n == 1 || n == 3) {
+                if (width, height) != expected || !(n == 1 || n == 3) {
                     return None;
                 }
                 let mut components = Vec::with_capacity(n);
                 for c in segment.get(6..6 + 3 * n)?.chunks_exact(3) {
                     let (h, v) = (u32::from(c[1] >> 4), u32::from(c[1] & 15));
                     if !(1..=4).contains(&h) || !(1..=4).contains(&v) || c[2] > 3 {
+                        return None;
+                    }
+                    // Two components of one id would leave one without its tables.
+                    if components.iter().any(|k: &Component| k.id == c[0]) {
                         return None;
                     }
                     components.push(Component {
@@ -311,7 +319,14 @@ pub fn decode_dc(bytes: &[u8]) -> Option<(RgbImage, u8)> {
                 if n != components.len() {
                     return None;
                 }
+                // Each component of the frame exactly once: a repeated id would leave
+                // another component on tables it never named.
+                let mut named = Vec::with_capacity(n);
                 for s in segment.get(1..1 + 2 * n)?.chunks_exact(2) {
+                    if named.contains(&s[0]) {
+                        return None;
+                    }
+                    named.push(s[0]);
                     let c = components.iter_mut().find(|c| c.id == s[0])?;
                     c.dc_table = usize::from(s[1] >> 4);
                     c.ac_table = usize::from(s[1] & 15);

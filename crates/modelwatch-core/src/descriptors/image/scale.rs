@@ -4,15 +4,15 @@
 //! At scale `1/d` the image is `ceil(width / d) x ceil(height / d)` pixels, each one standing
 //! for a `d x d` block of the original:
 //!
-//! * a JPEG is decoded at that scale by the JPEG decoder itself (DCT-domain scaling, as
-//!   libjpeg's `scale_denom`): at 1/8 each output pixel is the block's DC coefficient, the
-//!   exact mean of the 8 x 8 block before rounding; at 1/2 and 1/4 a reduced inverse DCT of
-//!   the block's low frequencies. Only the entropy decoding still touches every coefficient,
-//!   so the decoding costs a fraction of a full decode and the descriptors run on `1/d²` of
-//!   the pixels;
-//! * every other format is decoded in full and each `d x d` block (smaller at the right and
-//!   bottom edges) replaced by its mean, rounded to the nearest integer, the same quantity
-//!   the JPEG path computes.
+//! * a baseline JPEG at 1/8 is read for the DC coefficient of each block, the exact mean of
+//!   the 8 x 8 block (`jpeg_dc.rs`; for subsampled chroma also the first AC terms, which
+//!   give the means of the block's quarters): no inverse DCT, upsampling or full-size colour
+//!   conversion runs, only the entropy decoding still reads every coefficient;
+//! * every other case (other formats, a JPEG at 1/2 or 1/4, a progressive, arithmetic-coded,
+//!   12-bit or CMYK JPEG) is decoded in full and each `d x d` block (smaller at the right and
+//!   bottom edges) replaced by its mean, rounded to the nearest integer: the same quantity,
+//!   at the cost of a full decode (a JPEG decoder's own DCT scaling was no faster, since its
+//!   time goes to the same entropy decoding).
 //!
 //! Means over pixels (`brightness`, `mean_red`/`mean_green`/`mean_blue`) are the same at
 //! every scale up to rounding and the decoders' differences; statistics of the pixels'
