@@ -177,6 +177,18 @@ fn json_settings_and_reference_rows_create_a_project_in_one_call() {
     );
     assert_eq!(a.status, 201, "{}", a.body);
     assert_eq!(a.json()["name"], "rows2");
+    // Rows written over several lines (a pretty-printed body) are rows all the same.
+    let pretty = serde_json::to_string_pretty(&serde_json::json!({
+        "name": "pretty",
+        "reference": [{"x": 1, "note": "a\nb"}, {"x": 2, "note": "c"}],
+    }))
+    .unwrap();
+    let a = post_json(&server.url("/api/v1/projects"), &pretty);
+    assert_eq!(a.status, 201, "{}", a.body);
+    assert_eq!(a.json()["reference_rows"], 2);
+    let a = post_json(&server.url("/api/v1/projects"), r#"{"name": 7}"#);
+    assert_eq!(a.status, 400, "{}", a.body);
+    assert!(a.body.contains("`name` must be a string"), "{}", a.body);
     // Taken names are refused, whatever the body.
     let a = post_json(&server.url("/api/v1/projects"), &body.to_string());
     assert_eq!(a.status, 409, "{}", a.body);

@@ -104,25 +104,26 @@ const REFERENCE_PART: &str = "reference";
 
 /// Reads a creation's JSON object: `name`, the settings (the keys of `PUT`, unknown keys
 /// refused with its message) and `reference` as an array of rows (JSON objects), which is
-/// stored as JSON Lines and held to the limits of any reference upload.
+/// stored as JSON Lines and held to the limits of any reference upload. The rows are kept
+/// as the text they arrived in (no tree of the body is built), so a large reference costs
+/// its own size once more, as an uploaded JSON Lines file does.
 fn create_from_json(bytes: &[u8]) -> ApiResult<CreateRequest> {
-    let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request(format!("invalid project JSON: {e}")))?;
-    let serde_json::Value::Object(mut object) = value else {
-        return Err(ApiError::bad_request(
-            "invalid project JSON: expected an object with `name` and the settings",
-        ));
-    };
-    let name = match object.remove("name") {
+    let mut top: std::collections::BTreeMap<String, &serde_json::value::RawValue> =
+        serde_json::from_slice(bytes).map_err(|e| {
+            ApiError::bad_request(format!(
+                "invalid project JSON: {e} (expected an object with `name` and the settings)"
+            ))
+        })?;
+    let name = match top.remove("name") {
         None => None,
-        Some(serde_json::Value::String(n)) => Some(n),
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "invalid project JSON: `name` must be a string, got {other}"
-            )))
-        }
+        Some(raw) => Some(serde_json::from_str::<String>(raw.get()).map_err(|_| {
+            ApiError::bad_request(format!(
+                "invalid project JSON: `name` must be a string, got {}",
+                raw.get()
+            ))
+        })?),
     };
-    let reference = match object.remove(REFERENCE_PART) {
+    let reference = match top.remove(REFERENCE_PART) {
         None => None,
         Some(rows) => Some((
             reference_rows_as_jsonl(rows)?,
@@ -131,6 +132,14 @@ fn create_from_json(bytes: &[u8]) -> ApiResult<CreateRequest> {
     };
     // The settings alone, so that `deny_unknown_fields` applies as it does to `PUT` (a
     // flattened struct would take any key).
+    let object: serde_json::Map<String, serde_json::Value> = top
+        .into_iter()
+        .map(|(k, raw)| {
+            serde_json::from_str(raw.get())
+                .map(|v| (k, v))
+                .map_err(|e| ApiError::bad_request(format!("invalid project JSON: {e}")))
+        })
+        .collect::<ApiResult<_>>()?;
     let config: ProjectConfig = serde_json::from_value(serde_json::Value::Object(object))
         .map_err(|e| ApiError::bad_request(format!("invalid project settings: {e}")))?;
     Ok(CreateRequest {
@@ -141,22 +150,29 @@ fn create_from_json(bytes: &[u8]) -> ApiResult<CreateRequest> {
 }
 
 /// The rows of a JSON `reference` array as JSON Lines, the form the reference reader and
-/// the size limits already know.
-fn reference_rows_as_jsonl(rows: serde_json::Value) -> ApiResult<Vec<u8>> {
-    let serde_json::Value::Array(rows) = rows else {
-        return Err(ApiError::bad_request(
-            "reference: send the rows as an array of JSON objects, or the file as the \
+/// the size limits already know: each row's own text on one line.
+fn reference_rows_as_jsonl(rows: &serde_json::value::RawValue) -> ApiResult<Vec<u8>> {
+    let rows: Vec<&serde_json::value::RawValue> =
+        serde_json::from_str(rows.get()).map_err(|_| {
+            ApiError::bad_request(
+                "reference: send the rows as an array of JSON objects, or the file as the \
              `reference` part of a multipart/form-data body",
-        ));
-    };
-    let mut out = Vec::new();
+            )
+        })?;
+    let mut out = Vec::with_capacity(rows.iter().map(|r| r.get().len() + 1).sum());
     for (i, row) in rows.iter().enumerate() {
-        if !row.is_object() {
+        let text = row.get();
+        if !text.starts_with('{') {
             return Err(ApiError::bad_request(format!(
                 "reference: row {i} is not a JSON object"
             )));
         }
-        serde_json::to_writer(&mut out, row).map_err(ApiError::internal)?;
+        // A raw value is trimmed; line breaks inside it can only be whitespace between
+        // tokens (a string holds them escaped), so they become spaces.
+        out.extend(
+            text.bytes()
+                .map(|b| if b == b'\n' || b == b'\r' { b' ' } else { b }),
+        );
         out.push(b'\n');
     }
     Ok(out)
