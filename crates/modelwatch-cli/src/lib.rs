@@ -59,8 +59,11 @@ fn keep_freed_memory_for_reuse() {
 
 /// Runs the `modelwatch` command with `args` (the program name first) and returns its exit
 /// code: 0 on success, 1 when `test` judged a critical test failed, 2 on bad input or
-/// usage (the error is printed on standard error as one line).
-pub fn run_cli(args: Vec<OsString>) -> u8 {
+/// usage (the error is printed on standard error as one line). `owns_process` is true for
+/// the binary, whose process ends with the command: `report` and `test` may then tune the
+/// allocator for one batch, which a host process (a Python interpreter) must not have done
+/// to it.
+pub fn run_cli(args: Vec<OsString>, owns_process: bool) -> u8 {
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -69,7 +72,7 @@ pub fn run_cli(args: Vec<OsString>) -> u8 {
             return u8::try_from(e.exit_code()).unwrap_or(2);
         }
     };
-    if matches!(cli.command, Command::Report(_) | Command::Test(_)) {
+    if owns_process && matches!(cli.command, Command::Report(_) | Command::Test(_)) {
         keep_freed_memory_for_reuse();
     }
     let result = match cli.command {
@@ -82,16 +85,21 @@ pub fn run_cli(args: Vec<OsString>) -> u8 {
     match result {
         Ok(code) => exit_code_number(code),
         Err(e) => {
-            // One line: the outermost context plus its causes.
-            let mut msg = e.to_string();
-            for cause in e.chain().skip(1) {
-                msg.push_str(": ");
-                msg.push_str(&cause.to_string());
-            }
-            eprintln!("error: {msg}");
+            eprintln!("error: {}", one_line(&e));
             2
         }
     }
+}
+
+/// An error as the one line the command prints after `error: `: the outermost context
+/// plus its causes.
+pub fn one_line(e: &anyhow::Error) -> String {
+    let mut message = e.to_string();
+    for cause in e.chain().skip(1) {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+    }
+    message
 }
 
 /// The number of an exit code the commands return (they return 0, 1 or 2 only).

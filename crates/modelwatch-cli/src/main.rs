@@ -3,5 +3,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    ExitCode::from(modelwatch_cli::run_cli(std::env::args_os().collect()))
+    ExitCode::from(modelwatch_cli::run_cli(std::env::args_os().collect(), true))
 }

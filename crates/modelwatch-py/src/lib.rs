@@ -65,11 +65,7 @@ impl Failure {
     /// The message the command prints after `error: `, and the class by what went wrong:
     /// a reader's error or a dataset that cannot be compared is about the data.
     fn from_anyhow(e: &anyhow::Error) -> Self {
-        let mut message = e.to_string();
-        for cause in e.chain().skip(1) {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-        }
+        let message = modelwatch_cli::one_line(e);
         let data = e.chain().any(|c| {
             c.is::<modelwatch_io::ReadError>() || c.is::<modelwatch_cli::report_cmd::DatasetError>()
         });
@@ -301,7 +297,7 @@ struct TestCall {
 fn run_cli(py: Python<'_>, argv: Vec<String>) -> u8 {
     let argv: Vec<OsString> = argv.into_iter().map(OsString::from).collect();
     py.detach(|| {
-        catch_unwind(|| modelwatch_cli::run_cli(argv)).unwrap_or_else(|_| {
+        catch_unwind(|| modelwatch_cli::run_cli(argv, false)).unwrap_or_else(|_| {
             eprintln!("error: internal error");
             2
         })
