@@ -82,8 +82,9 @@ pub struct DomainClassifierDrift {
 }
 
 /// scikit-learn's `StratifiedKFold(n_splits=folds, shuffle=False)` test fold of each row for
-/// labels `labels` (`true` = current).
+/// labels `labels` (`true` = current); every row in fold 0 when `folds` is 0 or 1.
 pub fn stratified_folds(labels: &[bool], folds: usize) -> Vec<usize> {
+    let folds = folds.max(1);
     // Classes are numbered by first appearance, and the sorted encoded labels are dealt
     // round-robin to the folds: fold f gets, of class k, the number of positions p ≡ f
     // (mod folds) within that class's block of the sorted labels.
@@ -268,6 +269,8 @@ mod tests {
             stratified_folds(&labels, 5),
             vec![0, 0, 1, 1, 2, 2, 3, 4, 0, 1, 2, 3, 4]
         );
+        // No folds to deal to is one fold, not a division by zero.
+        assert_eq!(stratified_folds(&labels, 0), vec![0; 13]);
     }
 
     #[test]
