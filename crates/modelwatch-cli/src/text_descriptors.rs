@@ -5,13 +5,14 @@
 //! itself stays, with its missing values. Nothing is computed unless asked, as in Evidently
 //! 0.7, where descriptors are added to a dataset only when listed.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use modelwatch_core::descriptors::text::{
     describe_text_columns, TextDescriptor, TextDescriptorError, TextDescriptorSettings,
 };
 use modelwatch_core::schema::SchemaOverrides;
-use modelwatch_core::table::{ColumnData, Table};
+use modelwatch_core::table::{Column, ColumnData, StrColumn, Table};
 
 /// Evidently's usual descriptors of a text column (those its text examples add), in order.
 fn usual_descriptors(column: &str) -> impl Iterator<Item = TextDescriptorSettings> + '_ {
@@ -96,8 +97,8 @@ impl TextDescriptorRequest {
             return Ok(());
         }
         let (ref_described, cur_described) = rayon::join(
-            || describe_text_columns(reference, &self.settings),
-            || describe_text_columns(current, &self.settings),
+            || describe_text_columns(&self.missing_texts_as_text(reference), &self.settings),
+            || describe_text_columns(&self.missing_texts_as_text(current), &self.settings),
         );
         let ref_described = ref_described.map_err(|e| self.explain(e, reference, ref_path))?;
         let cur_described = cur_described.map_err(|e| self.explain(e, current, cur_path))?;
@@ -128,6 +129,43 @@ impl TextDescriptorRequest {
             *table = Table::new(columns)?;
         }
         Ok(())
+    }
+
+    /// `table`, or a copy in which each described column that has no value at all holds
+    /// missing texts: a reader gives a column without a single value a default type (float
+    /// for CSV), and a text column with no text on one side is still described there (each
+    /// row gets a missing text's values) instead of failing the run. The copy is made only
+    /// in that rare case; the dataset itself keeps the column as read.
+    fn missing_texts_as_text<'a>(&self, table: &'a Table) -> Cow<'a, Table> {
+        let empty = |column: &Column| {
+            !matches!(column.data, ColumnData::Str(_)) && column.data.all_missing()
+        };
+        let described = |column: &Column| {
+            self.settings.iter().any(|s| {
+                s.column == column.name
+                    || matches!(&s.descriptor, TextDescriptor::ExactMatch { other_column }
+                        if *other_column == column.name)
+            })
+        };
+        if !table.columns().iter().any(|c| empty(c) && described(c)) {
+            return Cow::Borrowed(table);
+        }
+        let columns = table
+            .columns()
+            .iter()
+            .map(|c| {
+                if empty(c) && described(c) {
+                    let texts = std::iter::repeat_n(None::<&str>, c.data.len());
+                    Column::new(
+                        c.name.clone(),
+                        ColumnData::Str(StrColumn::from_options(texts)),
+                    )
+                } else {
+                    c.clone()
+                }
+            })
+            .collect();
+        Cow::Owned(Table::new(columns).expect("the same names and lengths as `table`"))
     }
 
     /// Core's error spelt as the user asked: the settings file's entry (1-based, as a reader

@@ -309,3 +309,43 @@ fn bad_settings_are_one_line_and_exit_2() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_text_column_without_any_text_on_one_side_is_still_described() {
+    // A CSV column with no value is read as float; as a described text it holds missing
+    // texts, whose descriptors are 0.
+    let dir = tempfile::tempdir().unwrap();
+    let reference = dir.path().join("ref.csv");
+    let current = dir.path().join("cur.csv");
+    std::fs::write(&reference, "id,t\n1,\n2,\n3,\n").unwrap();
+    std::fs::write(&current, "id,t\n1,Hello there.\n2,\n3,Bye now. See you!\n").unwrap();
+    let out = Command::cargo_bin("modelwatch")
+        .unwrap()
+        .args([
+            "report",
+            "--quiet",
+            "--json",
+            "-",
+            "--text-descriptors",
+            "t",
+        ])
+        .arg("--reference")
+        .arg(&reference)
+        .arg("--current")
+        .arg(&current)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let words = column(&json["summary"], "t.word_count");
+    assert_eq!(words["reference"]["numeric"]["max"], 0.0);
+    assert_eq!(words["current"]["numeric"]["max"], 4.0);
+    let sentences = column(&json["summary"], "t.sentence_count");
+    assert_eq!(sentences["current"]["numeric"]["max"], 2.0);
+    assert_eq!(column(&json["summary"], "t")["reference"]["missing"], 3);
+}
