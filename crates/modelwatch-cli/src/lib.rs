@@ -11,6 +11,7 @@ mod images;
 pub mod report_cmd;
 mod serve_cmd;
 pub mod test_cmd;
+mod text_descriptors;
 
 use std::ffi::OsString;
 

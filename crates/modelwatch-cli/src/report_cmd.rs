@@ -21,6 +21,7 @@ use modelwatch_report::{render_terminal, to_json, TerminalStyle};
 
 use crate::config::ConfigFile;
 use crate::images::{galleries, read_arrow_dataset, read_dataset, FOLDER_IMAGE_COLUMN};
+use crate::text_descriptors::TextDescriptorRequest;
 
 /// The inputs shared by `report` and `test`: the two datasets, how to read them, the column
 /// schema and the drift settings.
@@ -39,7 +40,8 @@ pub struct InputArgs {
     /// CSV field delimiter (one character; `\t` for tab).
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
-    /// A TOML settings file ([columns], [drift] and [images] tables); flags override it.
+    /// A TOML settings file ([columns], [drift], [images] and [[text_descriptors]] tables);
+    /// flags override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -56,6 +58,12 @@ pub struct InputArgs {
     /// Columns to treat as text.
     #[arg(long, value_delimiter = ',', value_name = "COLS")]
     pub text: Vec<String>,
+    /// Text columns described by Evidently's usual six descriptors (COL.text_length,
+    /// COL.word_count, COL.sentence_count, COL.non_letter_character_percentage,
+    /// COL.oov_words_percentage, COL.sentiment), tested like any column; the text column
+    /// stays. Other descriptors are set in [[text_descriptors]] of --config.
+    #[arg(long, value_delimiter = ',', value_name = "COLS")]
+    pub text_descriptors: Vec<String>,
     /// Columns to treat as datetime (not drift-tested).
     #[arg(long, value_delimiter = ',', value_name = "COLS")]
     pub datetime: Vec<String>,
@@ -374,6 +382,11 @@ pub fn build_results_with(
         Some(p) => ConfigFile::load(p)?,
         None => ConfigFile::default(),
     };
+    let text_descriptors = TextDescriptorRequest::new(
+        config.text_descriptors,
+        args.config.as_deref(),
+        &args.text_descriptors,
+    );
     let mut schema = config.columns;
     let mut settings = config.drift;
     let mut image_settings = config.images;
@@ -550,6 +563,15 @@ pub fn build_results_with(
             args.current.display()
         ));
     }
+
+    // Described after the checks above, so that an empty or unrelated dataset is reported
+    // as such rather than as a text column it lacks.
+    text_descriptors.append(
+        &mut schema,
+        (&mut reference_set.table, &mut current_set.table),
+        (&args.reference, &args.current),
+    )?;
+    let (reference, current) = (&reference_set.table, &current_set.table);
 
     let presets = requested_presets(args, opts.extra_presets)?;
 

@@ -141,8 +141,8 @@ impl std::fmt::Display for UntestedReason {
                 "method `{method}` does not apply to {column_type} columns"
             ),
             UntestedReason::TextColumn(None) => f.write_str(
-                "text columns have no default drift method yet (text descriptors are not \
-                 supported); test it as categorical with --categorical",
+                "text columns have no default drift method yet; test its text descriptors \
+                 (--text-descriptors) or test it as categorical with --categorical",
             ),
             UntestedReason::TextColumn(Some(m)) => write!(
                 f,

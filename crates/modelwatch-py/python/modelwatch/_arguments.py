@@ -17,6 +17,7 @@ LIST_FLAGS = {
     "numerical": "--numerical",
     "categorical": "--categorical",
     "text": "--text",
+    "text_descriptors": "--text-descriptors",
     "datetime": "--datetime",
     "ignore": "--ignore",
     "prediction_proba": "--prediction-proba",

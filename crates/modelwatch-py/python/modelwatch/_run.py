@@ -35,6 +35,7 @@ def report(
     numerical: Columns | None = None,
     categorical: Columns | None = None,
     text: Columns | None = None,
+    text_descriptors: Columns | None = None,
     datetime: Columns | None = None,
     ignore: Columns | None = None,
     image: Columns | None = None,
@@ -67,7 +68,10 @@ def report(
     ``presets`` is ``--preset`` (default drift and summary), lists are column lists
     (``numerical=["age", "income"]``), dicts are the repeatable ``COL=VALUE`` flags
     (``column_method={"age": "psi"}``, ``embedding={"emb": "emb_"}``), ``config`` a TOML
-    settings file the keywords override.
+    settings file the keywords override. ``text_descriptors=["review"]`` adds Evidently's
+    six usual text descriptors of each listed column (``review.text_length``,
+    ``review.word_count``, ...; docs/text.md), which are then tested like any column; other
+    descriptors are set in the ``config`` file's ``[[text_descriptors]]``.
 
     The GIL is released while the engine runs. Raises :class:`~modelwatch.InputError` for
     bad settings and :class:`~modelwatch.DataError` for data that cannot be read or
