@@ -294,6 +294,7 @@ mod tests {
             skipped_columns: vec![],
             untested_columns: vec![],
             embeddings: vec![],
+            multivariate: vec![],
         }
     }
 

@@ -162,6 +162,7 @@ mod tests {
                 skipped_columns: vec![],
                 untested_columns: vec![],
                 embeddings: vec![],
+                multivariate: vec![],
             }),
             summary: None,
             target: None,
