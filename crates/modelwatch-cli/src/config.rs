@@ -17,13 +17,18 @@
 //!
 //! [images]
 //! sample_pixels = 10000
+//!
+//! [multivariate]
+//! methods = ["reconstruction", "mmd"]
+//! [multivariate.mmd]
+//! permutations = 200
 //! ```
 
 use std::path::Path;
 
 use anyhow::Context;
 use modelwatch_core::descriptors::image::ImageSettings;
-use modelwatch_core::drift::DriftSettings;
+use modelwatch_core::drift::{DriftSettings, MultivariateSettings};
 use modelwatch_core::schema::SchemaOverrides;
 use serde::Deserialize;
 
@@ -33,6 +38,7 @@ pub struct ConfigFile {
     pub columns: SchemaOverrides,
     pub drift: DriftSettings,
     pub images: ImageSettings,
+    pub multivariate: MultivariateSettings,
 }
 
 impl ConfigFile {
