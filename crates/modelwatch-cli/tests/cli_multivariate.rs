@@ -325,3 +325,37 @@ fn a_one_row_reference_gives_an_error_per_method_and_the_report_runs() {
     let json = method(&results, "reconstruction");
     assert!(json["error"].is_string(), "{json}");
 }
+
+#[test]
+fn the_data_drift_test_preset_gets_a_critical_test_per_method() {
+    let e = example();
+    let run = |extra: &[&str]| {
+        let out = Command::cargo_bin("modelwatch")
+            .unwrap()
+            .args(["test", "--test-preset", "data_drift", "--reference"])
+            .arg(e.join("reference.csv"))
+            .arg("--current")
+            .arg(e.join("current.csv"))
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+        )
+    };
+    // Every per-column test passes, so without the multivariate methods the gate is open.
+    let (code, stdout) = run(&[]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(!stdout.contains("multivariate"), "{stdout}");
+    let (code, stdout) = run(&["--multivariate", "reconstruction,mmd"]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.contains("7 tests: 5 passed, 2 failed"), "{stdout}");
+    for method in ["reconstruction", "mmd"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(&format!("No multivariate drift by `{method}`")))
+            .unwrap_or_else(|| panic!("{stdout}"));
+        assert!(line.contains("FAIL"), "{line}");
+    }
+}
