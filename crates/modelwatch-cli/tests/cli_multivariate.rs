@@ -77,8 +77,8 @@ impl Frame {
         };
         for line in lines {
             let cells: Vec<&str> = line.split(',').collect();
-            for j in 0..3 {
-                frame.numbers[j].push(cells[j].parse().unwrap());
+            for (column, cell) in frame.numbers.iter_mut().zip(&cells) {
+                column.push(cell.parse().unwrap());
             }
             frame.segment.push(cells[3].to_string());
         }
@@ -358,4 +358,28 @@ fn the_data_drift_test_preset_gets_a_critical_test_per_method() {
             .unwrap_or_else(|| panic!("{stdout}"));
         assert!(line.contains("FAIL"), "{line}");
     }
+}
+
+#[test]
+fn a_numerical_column_with_text_is_left_out_and_the_rest_runs() {
+    let dir = TempDir::new().unwrap();
+    let current = dir.path().join("current.csv");
+    let text = std::fs::read_to_string(example().join("current.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut out = format!("{}\n", lines.next().unwrap());
+    for line in lines {
+        let (_, rest) = line.split_once(',').unwrap();
+        out.push_str(&format!("unknown,{rest}\n"));
+    }
+    std::fs::write(&current, out).unwrap();
+    let (code, results, stderr) = report(
+        &example().join("reference.csv"),
+        &current,
+        &["--multivariate", "reconstruction", "--numerical", "x1"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(results["drift"]["untested_columns"][0]["column"], "x1");
+    let json = method(&results, "reconstruction");
+    assert!(json["error"].is_null(), "{json}");
+    assert_eq!(json["columns"], serde_json::json!(["x2", "x3", "segment"]));
 }

@@ -5,7 +5,9 @@
 //! Columns used: every column the preset tests one by one whose role is feature and whose
 //! type is numerical or categorical. Target, prediction, id, timestamp, datetime, text and
 //! ignored columns are left out, and so are embedding members (their embedding has its own
-//! test). Image descriptor columns are features of the table and are included.
+//! test). Image descriptor columns are features of the table and are included. A numerical
+//! column with values that cannot be read as numbers on a side is left out (its per-column
+//! test records why).
 //!
 //! A method that cannot run on the data (too few rows, only constant columns, one class)
 //! gives a result with an `error`; the rest of the report still runs.
@@ -364,7 +366,8 @@ fn cells(owned: &[Owned]) -> Vec<Vec<Option<&str>>> {
 }
 
 /// The columns multivariate drift uses: the run's feature columns in both datasets that are
-/// numerical or categorical and not embedding members, in reference order.
+/// numerical (and read as numbers on both sides) or categorical and not embedding members,
+/// in reference order.
 pub fn multivariate_columns(run: &PreparedRun<'_>) -> Vec<(String, ColumnType)> {
     let (Some(reference), current) = (run.reference(), run.current()) else {
         return Vec::new();
@@ -375,7 +378,15 @@ pub fn multivariate_columns(run: &PreparedRun<'_>) -> Vec<(String, ColumnType)> 
         .filter(|c| current.column(&c.name).is_some() && run.embedding_of(&c.name).is_none())
         .filter_map(|c| {
             let resolved = run.column(&c.name)?;
+            // Text in a numerical column (a side the per-column test cannot read either)
+            // would make the two sides' columns of different kinds: left out.
+            let readable = |t: &Table| {
+                t.column(&c.name)
+                    .is_some_and(|col| numbers(&col.data).is_some())
+            };
             let usable = !resolved.ignored
+                && (resolved.column_type != ColumnType::Numerical
+                    || (readable(reference) && readable(current)))
                 && resolved.role == ColumnRole::Feature
                 && matches!(
                     resolved.column_type,
