@@ -22,6 +22,11 @@
 //! column = "review"
 //! kind = "Contains"
 //! items = ["refund", "broken"]
+//!
+//! [multivariate]
+//! methods = ["reconstruction", "mmd"]
+//! [multivariate.mmd]
+//! permutations = 200
 //! ```
 
 use std::path::Path;
@@ -29,7 +34,7 @@ use std::path::Path;
 use anyhow::Context;
 use modelwatch_core::descriptors::image::ImageSettings;
 use modelwatch_core::descriptors::text::TextDescriptorSettings;
-use modelwatch_core::drift::DriftSettings;
+use modelwatch_core::drift::{DriftSettings, MultivariateSettings};
 use modelwatch_core::schema::SchemaOverrides;
 use serde::Deserialize;
 
@@ -39,6 +44,7 @@ pub struct ConfigFile {
     pub columns: SchemaOverrides,
     pub drift: DriftSettings,
     pub images: ImageSettings,
+    pub multivariate: MultivariateSettings,
     /// The `[[text_descriptors]]` entries as written; each is read into its settings on its
     /// own, so that an error names the entry (serde's message about a whole array would not).
     #[serde(rename = "text_descriptors")]

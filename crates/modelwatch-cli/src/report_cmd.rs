@@ -8,7 +8,9 @@ use std::time::SystemTime;
 use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use modelwatch_core::drift::{DriftMethod, EmbeddingDriftResult, EmbeddingMethodSetting};
+use modelwatch_core::drift::{
+    DriftMethod, EmbeddingDriftResult, EmbeddingMethodSetting, MultivariateMethod,
+};
 use modelwatch_core::results::{Meta, Preset, Results};
 use modelwatch_core::run::{run_presets, RunSpec};
 use modelwatch_core::schema::{EmbeddingColumns, SchemaOverrides};
@@ -40,8 +42,8 @@ pub struct InputArgs {
     /// CSV field delimiter (one character; `\t` for tab).
     #[arg(long, value_name = "CHAR")]
     pub delimiter: Option<String>,
-    /// A TOML settings file ([columns], [drift], [images] and [[text_descriptors]] tables);
-    /// flags override it.
+    /// A TOML settings file ([columns], [drift], [images], [multivariate] and
+    /// [[text_descriptors]] tables); flags override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -143,6 +145,10 @@ pub struct InputArgs {
     /// Seed of the permutation tests (TVD, empirical_mmd).
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Multivariate drift methods to run beside the per-column tests (comma list of
+    /// reconstruction, domain_classifier, mmd; `all` for the three); see docs/report.md.
+    #[arg(long, value_name = "METHODS")]
+    pub multivariate: Option<String>,
     /// Describe each image on at least N pixels instead of all of them: the image reduced
     /// to 1/2, 1/4 or 1/8 of its size, whichever keeps N pixels (faster; brightness and
     /// colour means barely change, contrast, entropy and sharpness do; see docs/images.md).
@@ -206,6 +212,7 @@ pub fn flag(setting: Setting) -> String {
         Setting::Embeddings => "--embedding".into(),
         Setting::EmbeddingMethods => "--embedding-method".into(),
         Setting::SamplePixels => "--image-sample-pixels".into(),
+        Setting::Multivariate => "--multivariate".into(),
         // No flag of its own: it is set in the settings file only.
         Setting::TextThreshold => "text_threshold (in the [drift] table of --config)".into(),
         other => format!("--{}", other.name().replace('_', "-")),
@@ -390,6 +397,11 @@ pub fn build_results_with(
     let mut schema = config.columns;
     let mut settings = config.drift;
     let mut image_settings = config.images;
+    settings.multivariate = config.multivariate;
+    if let Some(list) = &args.multivariate {
+        settings.multivariate.methods = MultivariateMethod::parse_list(list)
+            .map_err(|e| anyhow::anyhow!("--multivariate: {e}"))?;
+    }
     if args.image_sample_pixels.is_some() {
         image_settings.sample_pixels = args.image_sample_pixels;
     }
@@ -721,6 +733,7 @@ mod tests {
         assert_eq!(flag(Setting::Embeddings), "--embedding");
         assert_eq!(flag(Setting::EmbeddingMethods), "--embedding-method");
         assert_eq!(flag(Setting::SamplePixels), "--image-sample-pixels");
+        assert_eq!(flag(Setting::Multivariate), "--multivariate");
     }
 
     #[test]

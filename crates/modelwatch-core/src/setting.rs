@@ -52,6 +52,8 @@ pub enum Setting {
     EmbeddingMethods,
     /// The number of pixels image descriptors are computed on at least (reduced-work mode).
     SamplePixels,
+    /// The multivariate drift methods and their parameters.
+    Multivariate,
 }
 
 /// Where a setting lives in a settings file or a project's JSON.
@@ -65,6 +67,8 @@ pub enum SettingGroup {
     Model,
     /// Image settings (`[images]`).
     Images,
+    /// Multivariate drift settings (`[multivariate]`).
+    Multivariate,
 }
 
 impl Setting {
@@ -94,6 +98,7 @@ impl Setting {
             Setting::ColumnThresholds => "column_thresholds",
             Setting::EmbeddingMethods => "embedding_methods",
             Setting::SamplePixels => "sample_pixels",
+            Setting::Multivariate => "methods",
         }
     }
 
@@ -122,6 +127,7 @@ impl Setting {
                 SettingGroup::Model
             }
             Setting::SamplePixels => SettingGroup::Images,
+            Setting::Multivariate => SettingGroup::Multivariate,
         }
     }
 

@@ -1,7 +1,8 @@
-//! The terminal summary: a table of columns, one of embeddings, and the dataset verdict.
+//! The terminal summary: a table of columns, one of embeddings, one of multivariate methods
+//! (when asked for), and the dataset verdict.
 
 use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
-use modelwatch_core::drift::{DriftReport, EmbeddingDriftResult};
+use modelwatch_core::drift::{DriftReport, EmbeddingDriftResult, MultivariateDrift};
 use modelwatch_core::results::Results;
 
 use crate::trim_pct;
@@ -96,6 +97,65 @@ pub fn verdict(drift: &DriftReport) -> String {
         out.push_str("; ");
         out.push_str(&untested);
     }
+    let multivariate: Vec<&str> = drift
+        .multivariate
+        .iter()
+        .filter(|m| m.drifted == Some(true))
+        .map(|m| m.method.name())
+        .collect();
+    if !multivariate.is_empty() {
+        out.push_str("; multivariate drift: ");
+        out.push_str(&multivariate.join(", "));
+    }
+    out
+}
+
+/// A multivariate method's band as shown: `[0.45, 0.65]` for a band, `< 0.05` for MMD's
+/// p-value threshold, `-` when the method did not run.
+pub(crate) fn multivariate_band(m: &MultivariateDrift) -> String {
+    match (m.lower_threshold, m.upper_threshold) {
+        (Some(lo), Some(hi)) => format!("[{}, {}]", format_score(lo), format_score(hi)),
+        (None, Some(p)) => format!("p < {}", format_score(p)),
+        _ => "-".into(),
+    }
+}
+
+/// The columns that contribute most to a multivariate result, for one line: the domain
+/// classifier's top three by gain share.
+pub(crate) fn multivariate_top_columns(m: &MultivariateDrift) -> String {
+    m.contributions
+        .iter()
+        .take(3)
+        .map(|c| format!("{} {}%", c.column, trim_pct(c.gain_share * 100.0)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The multivariate drift table (one row per method asked for) and a line per method that
+/// could not run.
+fn render_multivariate(methods: &[MultivariateDrift], style: TerminalStyle) -> String {
+    let mut table = styled_table(style);
+    table.set_header(["method", "score", "no-drift band", "drifted", "top columns"]);
+    for m in methods {
+        table.add_row(vec![
+            Cell::new(m.method.name()),
+            Cell::new(m.score.map(format_score).unwrap_or_else(|| "-".into()))
+                .set_alignment(CellAlignment::Right),
+            Cell::new(multivariate_band(m)),
+            drifted_cell(m.drifted, style),
+            Cell::new(multivariate_top_columns(m)),
+        ]);
+    }
+    let mut out =
+        format!("Multivariate drift (not counted in the share of drifted columns)\n{table}\n");
+    for m in methods {
+        if let Some(error) = &m.error {
+            out.push_str(&format!(
+                "warning: multivariate method `{}` did not run: {error}\n",
+                m.method.name()
+            ));
+        }
+    }
     out
 }
 
@@ -172,6 +232,9 @@ fn render_drift(drift: &DriftReport, style: TerminalStyle) -> String {
     let mut out = format!("Data drift\n{table}\n");
     if !drift.embeddings.is_empty() {
         out.push_str(&render_embeddings(&drift.embeddings, style));
+    }
+    if !drift.multivariate.is_empty() {
+        out.push_str(&render_multivariate(&drift.multivariate, style));
     }
     for c in drift.columns.iter().filter(|c| c.error.is_some()) {
         out.push_str(&format!(
@@ -294,6 +357,7 @@ mod tests {
             skipped_columns: vec![],
             untested_columns: vec![],
             embeddings: vec![],
+            multivariate: vec![],
         }
     }
 

@@ -986,6 +986,7 @@ mod tests {
                 skipped_columns: vec![],
                 untested_columns: vec![],
                 embeddings: vec![tested, untested],
+                multivariate: vec![],
             }),
             summary: None,
             target: None,

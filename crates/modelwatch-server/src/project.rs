@@ -173,6 +173,7 @@ pub fn config_key(setting: Setting) -> String {
         SettingGroup::Drift => format!("drift.{}", setting.name()),
         SettingGroup::Model => setting.name().to_string(),
         SettingGroup::Images => format!("images.{}", setting.name()),
+        SettingGroup::Multivariate => format!("multivariate.{}", setting.name()),
     }
 }
 

@@ -194,6 +194,22 @@ const fn column(
     }
 }
 
+/// A per-method multivariate drift metric: `field` of the method's entry in
+/// `drift.multivariate`. A suite names the method in `column`, as it names an embedding.
+const fn multivariate(
+    name: &'static str,
+    title: &'static str,
+    kind: ValueKind,
+    field: &'static str,
+) -> Metric {
+    Metric {
+        current: entry(MULTIVARIATE, "method", field),
+        name,
+        title,
+        ..embedding(name, title, kind, field)
+    }
+}
+
 /// A per-embedding drift metric: `field` of the embedding's entry in `drift.embeddings`. A
 /// suite names the embedding in `column`, as the embedding is a column of vectors.
 const fn embedding(
@@ -336,6 +352,7 @@ const CAT: &[&str] = &["categorical"];
 const TEXT: &[&str] = &["text"];
 const SUMMARY_COLUMNS: &str = "/summary/columns";
 const EMBEDDINGS: &str = "/drift/embeddings";
+const MULTIVARIATE: &str = "/drift/multivariate";
 const PROBA_COLUMNS: &str = "/target/prediction_proba";
 use ValueKind::{Bool, Number};
 
@@ -376,6 +393,8 @@ pub static METRICS: &[Metric] = &[
     dataset("untested_count", "Number of columns that could not be drift-tested", Number, "drift", "/drift/untested_columns", None).count(),
     embedding("embedding.drift_score", "Drift score of the embedding", Number, "/score"),
     embedding("embedding.drifted", "Drift of the embedding", Bool, "/drifted"),
+    multivariate("multivariate.score", "Score of the multivariate drift method", Number, "/score"),
+    multivariate("multivariate.drifted", "Multivariate drift", Bool, "/drifted"),
     // Run metadata (`meta`).
     dataset("rows", "Number of rows", Number, "meta", "/meta/current_rows", Some("/meta/reference_rows")),
     dataset("reference_rows", "Number of reference rows", Number, "meta", "/meta/reference_rows", None),
@@ -493,6 +512,7 @@ static COLUMN_LISTS: &[(&str, Option<&str>)] = &[
     ("/target/prediction_proba", Some("column")),
     ("/target/correlations", Some("feature")),
     ("/drift/embeddings", Some("name")),
+    ("/drift/multivariate", Some("method")),
 ];
 
 /// Entries that carry a column's type: (list, name field, type field).

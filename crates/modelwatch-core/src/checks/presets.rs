@@ -84,7 +84,8 @@ fn has_reference(results: &Value, section: &str) -> bool {
 /// (`TestColumnDrift`). Evidently also fails on every drifted feature
 /// (`TestAllFeaturesValueDrift`); here those are warnings, so that the gate is the share
 /// and a single drifted feature is reported without failing the run. Every declared
-/// embedding gets a critical test of its drift (Evidently's presets have none).
+/// embedding gets a critical test of its drift (Evidently's presets have none), and so does
+/// every multivariate method the report ran (`--multivariate`).
 ///
 /// A column that could not be tested because of its data (`drift.untested_columns`: text
 /// in a numerical column, a side all missing) gets a critical test that it was tested,
@@ -135,6 +136,25 @@ fn data_drift(results: &Value) -> Vec<Check> {
                 true,
             );
             check.name = format!("No drift in the embedding `{name}`");
+            checks.push(check);
+        }
+    }
+    // Multivariate methods run only when asked for; one that was asked for and finds the
+    // columns moving together differently fails the gate, as an embedding's drift does.
+    let multivariate = results
+        .pointer("/drift/multivariate")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for m in multivariate {
+        if let Some(method) = m.get("method").and_then(Value::as_str) {
+            let mut check = Check::new(
+                known("multivariate.drifted"),
+                Some(method.to_string()),
+                Condition::literal(Operator::Eq, Literal::Bool(false)),
+                true,
+            );
+            check.name = format!("No multivariate drift by `{method}`");
             checks.push(check);
         }
     }

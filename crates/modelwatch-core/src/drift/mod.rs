@@ -8,11 +8,15 @@
 //! Declared embeddings are tested as vectors ([`embedding`]), beside the columns and in
 //! parallel with them; their member columns are not tested one by one, and embeddings do
 //! not count in the share of drifted columns.
+//!
+//! Multivariate (dataset-level) methods run when asked for ([`multivariate`]); they do not
+//! count in the share of drifted columns either.
 
 mod dispatch;
 pub mod distribution;
 pub mod embedding;
 pub mod method;
+pub mod multivariate;
 pub(crate) mod sample;
 pub mod settings;
 pub mod untested;
@@ -23,6 +27,7 @@ use serde::Serialize;
 pub use distribution::ColumnDistribution;
 pub use embedding::{embedding_column_drift, EmbeddingDriftResult};
 pub use method::{DriftMethod, DriftRule, UnknownMethod};
+pub use multivariate::{MultivariateDrift, MultivariateMethod, MultivariateSettings};
 pub use settings::{DriftSettings, EmbeddingMethodSetting, SettingsError};
 pub use untested::{DatasetSide, UntestedColumn, UntestedReason};
 
@@ -108,6 +113,10 @@ pub struct DriftReport {
     /// One result per declared embedding, in name order. Their member columns are listed
     /// there, not in `columns`; embeddings do not count in `drifted_share`.
     pub embeddings: Vec<EmbeddingDriftResult>,
+    /// One result per multivariate method asked for ([`DriftSettings::multivariate`]), in
+    /// the order asked; left out of the JSON when none was asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub multivariate: Vec<MultivariateDrift>,
 }
 
 /// A column that is not drift-tested, and why.
@@ -314,6 +323,7 @@ pub fn compute_drift(
         skipped_columns,
         untested_columns,
         embeddings,
+        multivariate: multivariate::compute_multivariate(run, &settings.multivariate),
     })
 }
 

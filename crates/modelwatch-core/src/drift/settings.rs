@@ -50,6 +50,10 @@ pub struct DriftSettings {
     /// Drift method per embedding name; an embedding not named gets
     /// [`EmbeddingMethod::default_for`] its reference rows.
     pub embedding_methods: BTreeMap<String, EmbeddingMethodSetting>,
+    /// Multivariate methods and their parameters (none by default). Front ends read them
+    /// from a table of their own (`[multivariate]`), not from the drift table.
+    #[serde(skip)]
+    pub multivariate: super::multivariate::MultivariateSettings,
 }
 
 /// The drift method of one embedding as the user gives it: a method name (`"mmd"`) or a
@@ -244,6 +248,7 @@ impl Default for DriftSettings {
             drift_share: DEFAULT_DRIFT_SHARE,
             seed: 0,
             embedding_methods: BTreeMap::new(),
+            multivariate: Default::default(),
         }
     }
 }
@@ -280,6 +285,8 @@ pub enum SettingsError {
         /// What is wrong.
         message: String,
     },
+    /// A multivariate parameter is out of its range.
+    Multivariate(String),
 }
 
 impl SettingsError {
@@ -311,6 +318,9 @@ impl SettingsError {
                 "{} of embedding `{embedding}`: {message}",
                 spell(Setting::EmbeddingMethods)
             ),
+            SettingsError::Multivariate(message) => {
+                format!("{}: {message}", spell(Setting::Multivariate))
+            }
             SettingsError::DriftShareOutOfRange(v) => {
                 format!(
                     "the drift share ({}) must be between 0 and 1, got {v}",
@@ -364,6 +374,9 @@ impl DriftSettings {
         if !(0.0..=1.0).contains(&self.drift_share) {
             return Err(SettingsError::DriftShareOutOfRange(self.drift_share));
         }
+        self.multivariate
+            .validate()
+            .map_err(SettingsError::Multivariate)?;
         let mut checks: Vec<(Setting, Option<&String>, f64, Option<DriftMethod>)> = Vec::new();
         if let Some(t) = self.threshold {
             checks.push((Setting::Threshold, None, t, self.method));

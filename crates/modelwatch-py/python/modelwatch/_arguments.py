@@ -21,6 +21,7 @@ LIST_FLAGS = {
     "datetime": "--datetime",
     "ignore": "--ignore",
     "prediction_proba": "--prediction-proba",
+    "multivariate": "--multivariate",
 }
 VALUE_FLAGS = {
     "format": "--format",

@@ -52,6 +52,7 @@ def report(
     column_threshold: Mapping[str, float] | None = None,
     drift_share: float | None = None,
     seed: int | None = None,
+    multivariate: Columns | None = None,
     image_sample_pixels: int | None = None,
     config: PathLike | None = None,
     format: str | None = None,

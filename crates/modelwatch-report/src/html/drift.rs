@@ -5,11 +5,14 @@ use std::fmt::Write;
 
 use modelwatch_core::drift::{
     ColumnDistribution, ColumnDrift, DriftMethod, DriftReport, DriftRule, EmbeddingDriftResult,
+    MultivariateDrift,
 };
 
 use super::svg::{self, share, BarRow, ExtraBar};
 use super::{esc, trim_pct};
-use crate::terminal::{embedding_method_label, format_score};
+use crate::terminal::{
+    embedding_method_label, format_score, multivariate_band, multivariate_top_columns,
+};
 
 pub(super) fn section(out: &mut String, drift: &DriftReport) {
     let _ = writeln!(
@@ -47,6 +50,9 @@ pub(super) fn section(out: &mut String, drift: &DriftReport) {
     out.push_str("</table>\n");
     if !drift.embeddings.is_empty() {
         embeddings(out, &drift.embeddings);
+    }
+    if !drift.multivariate.is_empty() {
+        multivariate(out, &drift.multivariate);
     }
     notes(out, drift);
     out.push_str("</section>\n");
@@ -104,6 +110,49 @@ fn embeddings(out: &mut String, embeddings: &[EmbeddingDriftResult]) {
             notes.push(format!(
                 "Embedding {}: {} reference and {} current rows left out ({reason})",
                 e.name, e.reference_left_out, e.current_left_out
+            ));
+        }
+    }
+    out.push_str("</tbody></table>\n");
+    if !notes.is_empty() {
+        out.push_str("<ul class=\"notes\">");
+        for n in notes {
+            let _ = write!(out, "<li>{}</li>", esc(&n));
+        }
+        out.push_str("</ul>\n");
+    }
+}
+
+/// One row per multivariate method asked for: its score against its band, the verdict and
+/// the columns that contribute most; why a method could not run, below the table.
+fn multivariate(out: &mut String, methods: &[MultivariateDrift]) {
+    let drifted = methods.iter().filter(|m| m.drifted == Some(true)).count();
+    let _ = write!(
+        out,
+        "<h3>Multivariate drift</h3>\n<p>{drifted} of {} multivariate methods found drift. They look at the feature columns together (a change in how columns move together that per-column tests cannot see) and do not count in the share of drifted columns.</p>\n\
+<table class=\"stats\" id=\"multivariate-table\"><thead><tr>",
+        methods.len()
+    );
+    for h in ["Method", "Score", "No-drift band", "Drifted", "Top columns"] {
+        let _ = write!(out, "<th scope=\"col\">{h}</th>");
+    }
+    out.push_str("</tr></thead><tbody>\n");
+    let mut notes: Vec<String> = Vec::new();
+    for m in methods {
+        let (word, class) = drifted_word(m.drifted);
+        let score = m.score.map(format_score).unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            out,
+            "<tr data-multivariate=\"{0}\"><th scope=\"row\">{0}</th><td class=\"num\">{1}</td><td>{2}</td><td class=\"{class}\">{word}</td><td>{3}</td></tr>",
+            esc(m.method.name()),
+            esc(&score),
+            esc(&multivariate_band(m)),
+            esc(&multivariate_top_columns(m)),
+        );
+        if let Some(error) = &m.error {
+            notes.push(format!(
+                "Multivariate method {}: did not run: {error}",
+                m.method.name()
             ));
         }
     }

@@ -162,6 +162,7 @@ mod tests {
                 skipped_columns: vec![],
                 untested_columns: vec![],
                 embeddings: vec![],
+                multivariate: vec![],
             }),
             summary: None,
             target: None,
@@ -267,6 +268,64 @@ mod tests {
         assert!(
             row.contains("0.9375") && row.contains("yes") && row.contains("300 / 248"),
             "{row}"
+        );
+    }
+
+    #[test]
+    fn one_row_per_multivariate_method_and_the_verdict_names_the_drifted() {
+        use modelwatch_core::drift::multivariate::MultivariateDrift;
+        use modelwatch_core::drift::MultivariateMethod;
+        use modelwatch_core::stats::multivariate::domain_classifier::ColumnContribution;
+        let mut r = results(vec![numeric("a", 0.2, Some(hist(10)))]);
+        let classifier = MultivariateDrift {
+            method: MultivariateMethod::DomainClassifier,
+            score: Some(0.882),
+            lower_threshold: Some(0.45),
+            upper_threshold: Some(0.65),
+            drifted: Some(true),
+            columns: vec!["x1".into(), "x2".into()],
+            contributions: vec![
+                ColumnContribution {
+                    column: "x1".into(),
+                    gain_share: 0.75,
+                },
+                ColumnContribution {
+                    column: "x2".into(),
+                    gain_share: 0.25,
+                },
+            ],
+            details: Default::default(),
+            error: None,
+        };
+        let broken = MultivariateDrift {
+            method: MultivariateMethod::Reconstruction,
+            score: None,
+            lower_threshold: None,
+            upper_threshold: None,
+            drifted: None,
+            error: Some("reconstruction error needs at least 10 reference rows, got 1".into()),
+            contributions: vec![],
+            ..classifier.clone()
+        };
+        r.drift.as_mut().unwrap().multivariate = vec![broken, classifier];
+        let html = render_html(&r);
+        let table = &html[html.find("id=\"multivariate-table\"").unwrap()..];
+        let table = &table[..table.find("</table>").unwrap()];
+        assert_eq!(table.matches("<tr data-multivariate=").count(), 2);
+        assert!(table.contains(
+            "<th scope=\"row\">domain_classifier</th><td class=\"num\">0.8820</td><td>[0.4500, 0.6500]</td><td class=\"yes\">yes</td><td>x1 75%, x2 25%</td>"
+        ), "{table}");
+        assert!(html.contains("1 of 2 multivariate methods found drift"));
+        assert!(html.contains(
+            "Multivariate method reconstruction: did not run: reconstruction error needs at least 10 reference rows, got 1"
+        ));
+
+        let text = crate::render_terminal(&r, crate::TerminalStyle::Plain);
+        assert!(text.contains("Multivariate drift (not counted in the share of drifted columns)"));
+        assert!(text.contains("warning: multivariate method `reconstruction` did not run: reconstruction error needs at least 10 reference rows, got 1"));
+        assert!(
+            text.contains("; multivariate drift: domain_classifier\n"),
+            "{text}"
         );
     }
 
