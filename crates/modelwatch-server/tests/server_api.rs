@@ -291,7 +291,7 @@ fn snapshots_series_and_metrics() {
     assert_eq!(a.status, 400, "{}", a.body);
     let error = a.json()["error"].as_str().unwrap().to_string();
     assert!(
-        error.contains("unknown metric `drift_scor`: did you mean `drift_score`?"),
+        error.contains("unknown metric `drift_scor`: did you mean `drift_score`"),
         "{error}"
     );
 
