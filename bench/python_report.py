@@ -2,7 +2,7 @@
 """`modelwatch.report` against Evidently 0.7's `Report([DataDriftPreset(), DataSummaryPreset()])
 .run(current, reference)` on the same in-memory pandas DataFrames.
 
-    python bench/python_report.py --evidently-python /work/venv/bin/python [--sizes 100k,1m]
+    python bench/python_report.py --evidently-python EVIDENTLY_VENV/bin/python [--sizes 100k,1m]
 
 Each side runs in its own process (modelwatch under this interpreter, which needs the wheel
 installed; Evidently under --evidently-python). Each process generates the same frames from
@@ -120,7 +120,11 @@ def run_side(python: str, side: str, size: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--evidently-python", default="/work/venv/bin/python")
+    parser.add_argument(
+        "--evidently-python",
+        required="--worker" not in sys.argv,
+        help="the Python of a virtual environment with Evidently 0.7 and pandas",
+    )
     parser.add_argument("--modelwatch-python", default=sys.executable)
     parser.add_argument("--sizes", default="100k,1m")
     parser.add_argument("--worker", choices=["modelwatch", "evidently"])

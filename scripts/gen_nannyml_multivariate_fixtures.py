@@ -22,7 +22,7 @@ growing chunk by chunk (AUCs across the whole band).
 Needs NannyML 0.13 (`pip install "nannyml==0.13.*"`, which brings LightGBM and
 category_encoders) in its own environment, for example:
 
-    OMP_NUM_THREADS=1 /work/venv-nannyml/bin/python scripts/gen_nannyml_multivariate_fixtures.py
+    OMP_NUM_THREADS=1 $NANNYML_VENV/bin/python scripts/gen_nannyml_multivariate_fixtures.py
 
 (one LightGBM thread is much faster on a busy machine and gives the same fixtures). NannyML's
 usage telemetry is switched off. Pass case names to regenerate only some cases.
