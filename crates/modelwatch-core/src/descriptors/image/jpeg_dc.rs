@@ -33,6 +33,10 @@ struct Huffman {
     /// `(symbol, code length)` for each value of the next [`LOOKUP_BITS`] bits; length 0
     /// when the code is longer.
     lookup: Vec<(u8, u8)>,
+    /// For each value of the next [`LOOKUP_BITS`] bits: the code's length plus the number of
+    /// value bits its symbol announces (the low four bits of an AC symbol), when both fit in
+    /// those bits; 0 otherwise. Skipping an AC coefficient is then one lookup and one shift.
+    skip: Vec<u8>,
     /// For each length 1–16: the largest code of that length, or -1.
     max_code: [i32; 17],
     /// For each length: index into `symbols` of its first code, minus that code.
@@ -73,8 +77,20 @@ impl Huffman {
             }
             code <<= 1;
         }
+        let skip = lookup
+            .iter()
+            .map(|&(symbol, length)| {
+                let total = u32::from(length) + u32::from(symbol & 15);
+                if length > 0 && total <= LOOKUP_BITS {
+                    total as u8
+                } else {
+                    0
+                }
+            })
+            .collect();
         Some(Self {
             lookup,
+            skip,
             max_code,
             offset,
             symbols: symbols[..k].to_vec(),
@@ -102,9 +118,36 @@ impl<'a> Bits<'a> {
         }
     }
 
-    /// Makes at least 57 bits available.
+    /// Makes at least 32 bits available: one Huffman code (at most 16 bits) and the value
+    /// bits it announces (at most 16). When fewer are held it fills the buffer to at least
+    /// 57 bits, so that it works once every few coefficients.
     #[inline]
     fn refill(&mut self) {
+        if self.count >= 32 {
+            return;
+        }
+        // Most of the time the next eight bytes hold no `FF` (no stuffing, no marker): take
+        // as many whole bytes as the buffer has room for in one step.
+        if let Some(chunk) = self.data.get(self.pos..self.pos + 8) {
+            let word = u64::from_be_bytes(chunk.try_into().expect("eight bytes"));
+            let inverted = !word;
+            let has_ff =
+                inverted.wrapping_sub(0x0101_0101_0101_0101) & !inverted & 0x8080_8080_8080_8080;
+            if has_ff == 0 {
+                let bytes = (64 - self.count) / 8;
+                let bits = bytes * 8;
+                // `bits` is 8..=64; the top `bits` bits of `word` go just below the ones held.
+                let taken = if bits == 64 {
+                    word
+                } else {
+                    word >> (64 - bits)
+                };
+                self.buffer |= taken << (64 - self.count - bits);
+                self.count += bits;
+                self.pos += bytes as usize;
+                return;
+            }
+        }
         while self.count <= 56 {
             let mut byte = 0;
             if let Some(&b) = self.data.get(self.pos) {
@@ -128,8 +171,8 @@ impl<'a> Bits<'a> {
         self.count -= n;
     }
 
-    /// The next Huffman symbol, with at least 41 bits left available after it (`None` for a
-    /// code the table does not hold).
+    /// The next Huffman symbol, with at least 16 bits left available after it for its value
+    /// (`None` for a code the table does not hold).
     #[inline]
     fn symbol(&mut self, table: &Huffman) -> Option<u8> {
         self.refill();
@@ -412,6 +455,27 @@ fn scan(
                     let keep = subsampled[i];
                     let mut k = 1;
                     while k < 64 {
+                        // Past the kept positions a coefficient whose code and value bits
+                        // fit the lookup is skipped in one step.
+                        if !keep || k > 4 {
+                            bits.refill();
+                            let index = (bits.buffer >> (64 - LOOKUP_BITS)) as usize;
+                            let total = ac_table.skip[index];
+                            if total > 0 {
+                                let rs = ac_table.lookup[index].0;
+                                bits.consume(u32::from(total));
+                                let (run, size) = (u32::from(rs >> 4), rs & 15);
+                                if size == 0 {
+                                    if run != 15 {
+                                        break;
+                                    }
+                                    k += 16;
+                                } else {
+                                    k += run + 1;
+                                }
+                                continue;
+                            }
+                        }
                         let rs = bits.symbol(ac_table)?;
                         let (run, size) = (u32::from(rs >> 4), u32::from(rs & 15));
                         if size == 0 {
