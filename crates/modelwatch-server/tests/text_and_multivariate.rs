@@ -140,15 +140,15 @@ fn longer_texts_drift_their_length_descriptor_and_fire_a_rule_on_it() {
             .unwrap_or_else(|| panic!("no drift entry of {name} in {full}"))
     };
     let length = column("review.text_length");
-    assert_eq!(length["type"], "num", "{length}");
+    assert_eq!(length["type"], "numerical", "{length}");
     assert_eq!(length["drifted"], true, "{length}");
     assert_eq!(column("review.word_count")["drifted"], true);
     // Every long review but the missing one contains "refund": a yes/no column, tested as a
     // category.
     let refund = column("review.refund");
-    assert_eq!(refund["type"], "cat", "{refund}");
+    assert_eq!(refund["type"], "categorical", "{refund}");
     assert_eq!(refund["drifted"], true, "{refund}");
-    // The summary describes the descriptor: the reference's longest review is 6 short words.
+    // The summary describes the descriptor on both sides.
     let summary = full["summary"]["columns"]
         .as_array()
         .unwrap()
@@ -156,7 +156,21 @@ fn longer_texts_drift_their_length_descriptor_and_fire_a_rule_on_it() {
         .find(|c| c["column"] == "review.text_length")
         .cloned()
         .expect("a summary of review.text_length");
+    // A missing text has length 0, not a missing length (Evidently's rule).
     assert_eq!(summary["current"]["missing"], 0, "{summary}");
+    assert_eq!(summary["current"]["numeric"]["min"], 0.0, "{summary}");
+    let longest_reference = (0..80).map(|i| short_review(i).len()).max().unwrap();
+    let longest_current = (0..40).map(|i| long_review(i).len()).max().unwrap();
+    assert_eq!(
+        summary["reference"]["numeric"]["max"],
+        longest_reference as f64,
+        "{summary}"
+    );
+    assert_eq!(
+        summary["current"]["numeric"]["max"],
+        longest_current as f64,
+        "{summary}"
+    );
 
     // The series of the descriptor's verdict has this snapshot's point.
     let s = get(&server.url(
@@ -245,6 +259,40 @@ fn a_correlation_flip_is_found_by_the_multivariate_methods() {
     }
     let auc = methods[1]["score"].as_f64().unwrap();
     assert!(auc > 0.65, "{auc}");
+    // The reconstruction figures are NannyML 0.13's on the same files (the committed parity
+    // fixture): the band of the reference chunks' errors, and the window's mean error, the
+    // mean of the fixture's ten equal analysis chunks.
+    let fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!(
+            "{}/../../tests/fixtures/multivariate/correlation_flip/expected.json",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let nannyml = &fixture["reconstruction"];
+    let chunk_errors: Vec<f64> = nannyml["analysis_errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let mean_error = chunk_errors.iter().sum::<f64>() / chunk_errors.len() as f64;
+    let reconstruction = &methods[0];
+    for (got, want) in [
+        (&reconstruction["score"], mean_error),
+        (
+            &reconstruction["lower_threshold"],
+            nannyml["lower_threshold"].as_f64().unwrap(),
+        ),
+        (
+            &reconstruction["upper_threshold"],
+            nannyml["upper_threshold"].as_f64().unwrap(),
+        ),
+    ] {
+        let got = got.as_f64().unwrap();
+        assert!((got - want).abs() < 1e-9, "{got} vs {want}: {reconstruction}");
+    }
 
     let s = get(&server.url(
         "/api/v1/projects/flip/series?metric=multivariate_drifted&column=domain_classifier",
