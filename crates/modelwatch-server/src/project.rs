@@ -1074,6 +1074,58 @@ mod tests {
     }
 
     #[test]
+    fn text_descriptors_become_typed_reference_columns() {
+        let config: ProjectConfig = toml::from_str(
+            r#"
+            presets = ["drift"]
+            [[text_descriptors]]
+            kind = "WordCount"
+            column = "review"
+            [[text_descriptors]]
+            kind = "Contains"
+            column = "review"
+            items = ["Refund"]
+            case_sensitive = false
+            [multivariate]
+            methods = ["mmd"]
+            mmd = { permutations = 20 }
+            "#,
+        )
+        .unwrap();
+        let csv = b"review,n\nthe refund came late,1\n,2\nall good,3\n".as_slice();
+        let p = Project::new(
+            "p".into(),
+            config,
+            Some((csv, Format::Csv)),
+            ReferenceRules::Upload(&Limits::default()),
+            0,
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            p.column_type("review.word_count"),
+            Some(ColumnType::Numerical)
+        );
+        assert_eq!(p.column_type("review.contains"), Some(ColumnType::Categorical));
+        let reference = p.reference.as_ref().unwrap();
+        // A missing text counts 0 words, as in Evidently.
+        assert_eq!(
+            reference.column("review.word_count").unwrap().data,
+            ColumnData::Float(vec![4.0, 0.0, 2.0])
+        );
+        assert_eq!(
+            reference.column("review.contains").unwrap().data,
+            ColumnData::Bool(vec![Some(true), Some(false), Some(false)])
+        );
+        // The multivariate table reaches the drift settings windows run with.
+        assert_eq!(
+            p.run_drift.multivariate.methods,
+            [modelwatch_core::drift::MultivariateMethod::Mmd]
+        );
+        assert_eq!(p.run_drift.multivariate.mmd.permutations, 20);
+    }
+
+    #[test]
     fn bad_settings_are_named() {
         let mut c = ProjectConfig::default();
         c.schedule.interval = "soon".into();
