@@ -1102,7 +1102,12 @@ mod tests {
                 untested_columns: vec![],
                 embeddings: vec![],
                 multivariate: vec![
-                    method(MultivariateMethod::DomainClassifier, Some(0.875), Some(true), None),
+                    method(
+                        MultivariateMethod::DomainClassifier,
+                        Some(0.875),
+                        Some(true),
+                        None,
+                    ),
                     method(MultivariateMethod::Mmd, None, None, Some("one row")),
                 ],
             }),
@@ -1121,7 +1126,10 @@ mod tests {
                 time_range: None,
             },
         };
-        for (metric, want) in [(MULTIVARIATE_DRIFT_SCORE, 0.875), (MULTIVARIATE_DRIFTED, 1.0)] {
+        for (metric, want) in [
+            (MULTIVARIATE_DRIFT_SCORE, 0.875),
+            (MULTIVARIATE_DRIFTED, 1.0),
+        ] {
             let entry = snapshot_metric(metric).unwrap();
             assert_eq!(entry.key_label(), Some("method"));
             let mut got = Vec::new();

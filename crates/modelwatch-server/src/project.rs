@@ -167,11 +167,10 @@ fn text_descriptor_error(error: TextDescriptorError, table: Option<&Table>) -> P
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join(" ");
-    let (what, rest) = message
-        .split_once(": ")
-        .map_or(("text_descriptors".to_string(), message.clone()), |(w, r)| {
-            (w.to_string(), r.to_string())
-        });
+    let (what, rest) = message.split_once(": ").map_or(
+        ("text_descriptors".to_string(), message.clone()),
+        |(w, r)| (w.to_string(), r.to_string()),
+    );
     let message = match (&error, table) {
         (TextDescriptorError::UnknownColumn { column, .. }, Some(t)) => {
             let names: Vec<&str> = t.column_names().collect();
@@ -194,8 +193,8 @@ pub fn with_text_descriptors(
     if settings.is_empty() {
         return Ok(table);
     }
-    let described =
-        describe_text_columns(&table, settings).map_err(|e| text_descriptor_error(e, Some(&table)))?;
+    let described = describe_text_columns(&table, settings)
+        .map_err(|e| text_descriptor_error(e, Some(&table)))?;
     let mut columns = table.into_columns();
     columns.extend(described.table.into_columns());
     Table::new(columns).map_err(|e| ProjectError::Invalid {
@@ -248,7 +247,10 @@ const TEXT_DOCS: &str = "docs/text.md";
 /// Serde's message about a setting written as JSON, on one line, an unknown name's closest
 /// known names in place of the whole list.
 fn setting_message(e: &serde_json::Error, listed_in: &str) -> String {
-    modelwatch_core::suggest::rewrite_unknown_name(&e.to_string().replace('\n', " "), Some(listed_in))
+    modelwatch_core::suggest::rewrite_unknown_name(
+        &e.to_string().replace('\n', " "),
+        Some(listed_in),
+    )
 }
 
 impl ProjectConfig {
@@ -291,7 +293,9 @@ impl ProjectConfig {
                 .map(|n| {
                     Column::new(
                         *n,
-                        ColumnData::Str(StrColumn::from_options(std::iter::empty::<Option<&str>>())),
+                        ColumnData::Str(
+                            StrColumn::from_options(std::iter::empty::<Option<&str>>()),
+                        ),
                     )
                 })
                 .collect(),
@@ -1106,7 +1110,10 @@ mod tests {
             p.column_type("review.word_count"),
             Some(ColumnType::Numerical)
         );
-        assert_eq!(p.column_type("review.contains"), Some(ColumnType::Categorical));
+        assert_eq!(
+            p.column_type("review.contains"),
+            Some(ColumnType::Categorical)
+        );
         let reference = p.reference.as_ref().unwrap();
         // A missing text counts 0 words, as in Evidently.
         assert_eq!(

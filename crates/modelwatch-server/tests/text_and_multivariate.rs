@@ -162,20 +162,18 @@ fn longer_texts_drift_their_length_descriptor_and_fire_a_rule_on_it() {
     let longest_reference = (0..80).map(|i| short_review(i).len()).max().unwrap();
     let longest_current = (0..40).map(|i| long_review(i).len()).max().unwrap();
     assert_eq!(
-        summary["reference"]["numeric"]["max"],
-        longest_reference as f64,
+        summary["reference"]["numeric"]["max"], longest_reference as f64,
         "{summary}"
     );
     assert_eq!(
-        summary["current"]["numeric"]["max"],
-        longest_current as f64,
+        summary["current"]["numeric"]["max"], longest_current as f64,
         "{summary}"
     );
 
     // The series of the descriptor's verdict has this snapshot's point.
-    let s = get(&server.url(
-        "/api/v1/projects/reviews/series?metric=drifted&column=review.text_length",
-    ))
+    let s = get(
+        &server.url("/api/v1/projects/reviews/series?metric=drifted&column=review.text_length")
+    )
     .json();
     assert_eq!(s["points"].as_array().unwrap().len(), 1, "{s}");
     assert_eq!(s["points"][0][1], 1.0, "{s}");
@@ -197,13 +195,17 @@ fn longer_texts_drift_their_length_descriptor_and_fire_a_rule_on_it() {
     )
     .is_some());
 
-    wait_for("the rule on the descriptor to fire", Duration::from_secs(10), || {
-        active_alerts(&server).iter().any(|a| {
-            a["alertname"] == "LongReviews"
-                && a["state"] == "firing"
-                && a["labels"]["column"] == "review.text_length"
-        })
-    });
+    wait_for(
+        "the rule on the descriptor to fire",
+        Duration::from_secs(10),
+        || {
+            active_alerts(&server).iter().any(|a| {
+                a["alertname"] == "LongReviews"
+                    && a["state"] == "firing"
+                    && a["labels"]["column"] == "review.text_length"
+            })
+        },
+    );
 }
 
 fn example(name: &str) -> Vec<u8> {
@@ -255,7 +257,11 @@ fn a_correlation_flip_is_found_by_the_multivariate_methods() {
     assert_eq!(methods.len(), 2, "{methods:?}");
     for m in methods {
         assert_eq!(m["drifted"], true, "{m}");
-        assert_eq!(m["columns"], serde_json::json!(["x1", "x2", "x3", "segment"]), "{m}");
+        assert_eq!(
+            m["columns"],
+            serde_json::json!(["x1", "x2", "x3", "segment"]),
+            "{m}"
+        );
     }
     let auc = methods[1]["score"].as_f64().unwrap();
     assert!(auc > 0.65, "{auc}");
@@ -291,12 +297,14 @@ fn a_correlation_flip_is_found_by_the_multivariate_methods() {
         ),
     ] {
         let got = got.as_f64().unwrap();
-        assert!((got - want).abs() < 1e-9, "{got} vs {want}: {reconstruction}");
+        assert!(
+            (got - want).abs() < 1e-9,
+            "{got} vs {want}: {reconstruction}"
+        );
     }
 
-    let s = get(&server.url(
-        "/api/v1/projects/flip/series?metric=multivariate_drifted&column=domain_classifier",
-    ))
+    let s = get(&server
+        .url("/api/v1/projects/flip/series?metric=multivariate_drifted&column=domain_classifier"))
     .json();
     assert_eq!(s["points"][0][1], 1.0, "{s}");
 
@@ -416,5 +424,9 @@ fn bad_text_and_multivariate_settings_are_refused_naming_the_key() {
         Some(b"review,n\nfine,1\ngood,2\n"),
     );
     assert_eq!(a.status, 422, "{}", a.body);
-    assert!(a.body.contains("holds integer values, not text"), "{}", a.body);
+    assert!(
+        a.body.contains("holds integer values, not text"),
+        "{}",
+        a.body
+    );
 }

@@ -68,7 +68,10 @@ pub fn render_html_with(results: &Results, options: &HtmlOptions<'_>) -> String 
 /// the verdict and the columns that contribute most; why a method did not run below it),
 /// for pages that show multivariate results outside a report, such as the server's
 /// dashboard. Every value is escaped.
-pub fn multivariate_section(out: &mut String, methods: &[modelwatch_core::drift::MultivariateDrift]) {
+pub fn multivariate_section(
+    out: &mut String,
+    methods: &[modelwatch_core::drift::MultivariateDrift],
+) {
     drift::multivariate(out, methods);
 }
 

@@ -168,10 +168,12 @@ fn a_project_page_with_data_has_points_and_escaped_columns() {
             upper_threshold: Some(0.65),
             drifted: Some(true),
             columns: vec![col.into()],
-            contributions: vec![modelwatch_core::stats::multivariate::domain_classifier::ColumnContribution {
-                column: col.into(),
-                gain_share: 1.0,
-            }],
+            contributions: vec![
+                modelwatch_core::stats::multivariate::domain_classifier::ColumnContribution {
+                    column: col.into(),
+                    gain_share: 1.0,
+                },
+            ],
             details: serde_json::Map::new(),
             error: None,
         }],
