@@ -206,6 +206,32 @@ fn longer_texts_drift_their_length_descriptor_and_fire_a_rule_on_it() {
             })
         },
     );
+
+    // After a restart the stored settings rebuild the reference's descriptors, and the next
+    // snapshot has them again.
+    let server = TestServer::start_in(server.into_dir(), ServerConfig::default());
+    let got = get(&server.url("/api/v1/projects/reviews")).json();
+    assert_eq!(
+        got["config"]["text_descriptors"].as_array().map(Vec::len),
+        Some(3),
+        "{got}"
+    );
+    let a = call(
+        "POST",
+        &server.url("/api/v1/projects/reviews/snapshots"),
+        &[],
+        None,
+    );
+    assert_eq!(a.status, 201, "{}", a.body);
+    let id = a.json()["id"].as_i64().unwrap();
+    let full = get(&server.url(&format!("/api/v1/projects/reviews/snapshots/{id}"))).json();
+    let drifted = full["drift"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == "review.text_length")
+        .map(|c| c["drifted"].clone());
+    assert_eq!(drifted, Some(Value::Bool(true)), "{full}");
 }
 
 fn example(name: &str) -> Vec<u8> {
