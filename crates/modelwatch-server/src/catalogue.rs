@@ -28,6 +28,9 @@ pub enum Scope {
     Label,
     /// One value per embedding (vector column); the series' column is the embedding's name.
     Embedding,
+    /// One value per multivariate drift method; the series' column is the method's name
+    /// (`reconstruction`, `domain_classifier`, `mmd`).
+    Method,
 }
 
 /// The Prometheus type of a family.
@@ -110,6 +113,7 @@ impl CatalogueEntry {
             Scope::Column => Some("column"),
             Scope::Label => Some("class"),
             Scope::Embedding => Some("embedding"),
+            Scope::Method => Some("method"),
         }
     }
 
@@ -178,6 +182,11 @@ pub mod names {
     pub const EMBEDDING_DRIFT_SCORE: &str = "embedding_drift_score";
     /// 1 when an embedding drifted, else 0.
     pub const EMBEDDING_DRIFTED: &str = "embedding_drifted";
+    /// A multivariate drift method's score (the mean reconstruction error, the domain
+    /// classifier's ROC AUC, or the MMD test's p-value, as the method says).
+    pub const MULTIVARIATE_DRIFT_SCORE: &str = "multivariate_drift_score";
+    /// 1 when a multivariate drift method found drift, else 0.
+    pub const MULTIVARIATE_DRIFTED: &str = "multivariate_drifted";
     /// The prefix of model-quality metrics (`quality.accuracy`, ...).
     pub const QUALITY_PREFIX: &str = "quality.";
 }
@@ -215,6 +224,22 @@ pub static EMBEDDING_DRIFTED_FAMILY: Family = Family {
     kind: FamilyKind::Gauge,
     help: "1 when the embedding drifted in the latest snapshot.",
     labels: &["project", "embedding"],
+    note: "",
+};
+/// `modelwatch_multivariate_drift_score`.
+pub static MULTIVARIATE_DRIFT_SCORE_FAMILY: Family = Family {
+    name: "modelwatch_multivariate_drift_score",
+    kind: FamilyKind::Gauge,
+    help: "Score of a multivariate drift method in the latest snapshot (reconstruction: mean error; domain_classifier: ROC AUC; mmd: p-value).",
+    labels: &["project", "method"],
+    note: "methods `reconstruction`, `domain_classifier`, `mmd`",
+};
+/// `modelwatch_multivariate_drifted`.
+pub static MULTIVARIATE_DRIFTED_FAMILY: Family = Family {
+    name: "modelwatch_multivariate_drifted",
+    kind: FamilyKind::Gauge,
+    help: "1 when the multivariate drift method found drift in the latest snapshot.",
+    labels: &["project", "method"],
     note: "",
 };
 /// `modelwatch_drifted_columns_share`.
@@ -406,6 +431,36 @@ pub static SNAPSHOT_METRICS: &[CatalogueEntry] = &[
             for e in r.drift.iter().flat_map(|d| &d.embeddings) {
                 if let Some(drifted) = e.drifted {
                     emit(&e.name, f64::from(u8::from(drifted)));
+                }
+            }
+        },
+        rules: true,
+        export: true,
+    },
+    CatalogueEntry {
+        metric: MULTIVARIATE_DRIFT_SCORE,
+        scope: Scope::Method,
+        family: &MULTIVARIATE_DRIFT_SCORE_FAMILY,
+        fixed_label: None,
+        read: |r, _, emit| {
+            for m in r.drift.iter().flat_map(|d| &d.multivariate) {
+                if let Some(score) = m.score {
+                    emit(m.method.name(), score);
+                }
+            }
+        },
+        rules: true,
+        export: true,
+    },
+    CatalogueEntry {
+        metric: MULTIVARIATE_DRIFTED,
+        scope: Scope::Method,
+        family: &MULTIVARIATE_DRIFTED_FAMILY,
+        fixed_label: None,
+        read: |r, _, emit| {
+            for m in r.drift.iter().flat_map(|d| &d.multivariate) {
+                if let Some(drifted) = m.drifted {
+                    emit(m.method.name(), f64::from(u8::from(drifted)));
                 }
             }
         },
@@ -1012,6 +1067,77 @@ mod tests {
             assert_eq!(
                 entry.selector(Some("p"), Some("emb"), |s| format!("{s:?}")),
                 format!("{}{{project=\"p\",embedding=\"emb\"}}", entry.family.name)
+            );
+        }
+    }
+
+    /// The multivariate entries read each method's score and verdict, keyed by the method's
+    /// name, and leave out a method that could not run.
+    #[test]
+    fn multivariate_methods_are_read_from_the_drift_results() {
+        use modelwatch_core::drift::{DriftReport, MultivariateDrift, MultivariateMethod};
+        use modelwatch_core::results::Meta;
+        let method = |method, score: Option<f64>, drifted, error: Option<&str>| MultivariateDrift {
+            method,
+            score,
+            lower_threshold: score.map(|_| 0.45),
+            upper_threshold: score.map(|_| 0.65),
+            drifted,
+            columns: vec!["a".into(), "b".into()],
+            contributions: vec![],
+            details: serde_json::Map::new(),
+            error: error.map(str::to_string),
+        };
+        let results = Results {
+            drift: Some(DriftReport {
+                drift_share: 0.5,
+                column_count: 0,
+                drifted_count: 0,
+                drifted_share: 0.0,
+                dataset_drift: false,
+                columns: vec![],
+                reference_only_columns: vec![],
+                current_only_columns: vec![],
+                skipped_columns: vec![],
+                untested_columns: vec![],
+                embeddings: vec![],
+                multivariate: vec![
+                    method(
+                        MultivariateMethod::DomainClassifier,
+                        Some(0.875),
+                        Some(true),
+                        None,
+                    ),
+                    method(MultivariateMethod::Mmd, None, None, Some("one row")),
+                ],
+            }),
+            summary: None,
+            target: None,
+            classification: None,
+            regression: None,
+            meta: Meta {
+                reference: String::new(),
+                current: String::new(),
+                reference_rows: 0,
+                current_rows: 0,
+                version: String::new(),
+                generated_at: String::new(),
+                seed: 0,
+                time_range: None,
+            },
+        };
+        for (metric, want) in [
+            (MULTIVARIATE_DRIFT_SCORE, 0.875),
+            (MULTIVARIATE_DRIFTED, 1.0),
+        ] {
+            let entry = snapshot_metric(metric).unwrap();
+            assert_eq!(entry.key_label(), Some("method"));
+            let mut got = Vec::new();
+            (entry.read)(&results, None, &mut |k, v| got.push((k.to_string(), v)));
+            assert_eq!(got, [("domain_classifier".to_string(), want)], "{metric}");
+            assert_eq!(
+                entry.selector(Some("p"), Some("mmd"), |s| format!("{s:?}")),
+                format!("{}{{project=\"p\",method=\"mmd\"}}", entry.family.name)
             );
         }
     }

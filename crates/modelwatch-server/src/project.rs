@@ -5,13 +5,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use modelwatch_core::descriptors::image::ImageError;
-use modelwatch_core::drift::DriftSettings;
+use modelwatch_core::descriptors::text::{
+    describe_text_columns, TextDescriptor, TextDescriptorError, TextDescriptorSettings,
+};
+use modelwatch_core::drift::{DriftSettings, MultivariateSettings};
 use modelwatch_core::results::Preset;
 use modelwatch_core::schema::{
     resolve_column_type, ColumnRole, ColumnSpec, ColumnType, SchemaOverrides,
 };
 use modelwatch_core::setting::{Setting, SettingGroup};
-use modelwatch_core::table::{ColumnData, Table};
+use modelwatch_core::table::{Column, ColumnData, StrColumn, Table};
 use modelwatch_io::Format;
 use serde::{Deserialize, Serialize};
 
@@ -41,6 +44,18 @@ pub struct ProjectConfig {
     /// Whether a small JPEG thumbnail of each ingested image (and of the first images of a
     /// zip reference) is kept, so that the dashboard can show examples; on by default.
     pub thumbnails: bool,
+    /// Text descriptors, the entries of the CLI's `[[text_descriptors]]` (`kind`, `column`,
+    /// `alias` and the kind's parameters): computed on the reference when the project is
+    /// built and on each window's texts, as columns `<column>.<descriptor>`. Kept as written
+    /// and read by [`ProjectConfig::text_descriptor_settings`], so that a bad entry is a
+    /// refused setting naming its key rather than an unreadable body.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub text_descriptors: Vec<serde_json::Value>,
+    /// Multivariate drift, the CLI's `[multivariate]` table (`methods` and each method's
+    /// parameters); none when absent. Kept as written and read by
+    /// [`ProjectConfig::multivariate_settings`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub multivariate: Option<serde_json::Value>,
 }
 
 impl Default for ProjectConfig {
@@ -54,6 +69,8 @@ impl Default for ProjectConfig {
             proba_threshold: 0.5,
             schedule: Schedule::default(),
             thumbnails: true,
+            text_descriptors: Vec::new(),
+            multivariate: None,
         }
     }
 }
@@ -139,6 +156,53 @@ pub enum ProjectError {
     Reference(#[from] modelwatch_io::ReadError),
 }
 
+/// Core's error about a text descriptor setting as a refused setting: the key it names
+/// (`text_descriptors[2].reg_exp`) and the rest of its message on one line (the pattern
+/// compiler's message spans several). An unknown column gets the closest names of `table`.
+fn text_descriptor_error(error: TextDescriptorError, table: Option<&Table>) -> ProjectError {
+    let message = error
+        .to_string()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (what, rest) = message.split_once(": ").map_or(
+        ("text_descriptors".to_string(), message.clone()),
+        |(w, r)| (w.to_string(), r.to_string()),
+    );
+    let message = match (&error, table) {
+        (TextDescriptorError::UnknownColumn { column, .. }, Some(t)) => {
+            let names: Vec<&str> = t.column_names().collect();
+            format!(
+                "{rest} in the reference; {}",
+                modelwatch_core::suggest::hint(column, &names, None)
+            )
+        }
+        _ => rest,
+    };
+    ProjectError::Invalid { what, message }
+}
+
+/// Appends the descriptor columns `settings` ask for to `table` (the reference, or a
+/// window); `Ok(table)` unchanged without settings.
+pub fn with_text_descriptors(
+    table: Table,
+    settings: &[TextDescriptorSettings],
+) -> Result<Table, ProjectError> {
+    if settings.is_empty() {
+        return Ok(table);
+    }
+    let described = describe_text_columns(&table, settings)
+        .map_err(|e| text_descriptor_error(e, Some(&table)))?;
+    let mut columns = table.into_columns();
+    columns.extend(described.table.into_columns());
+    Table::new(columns).map_err(|e| ProjectError::Invalid {
+        what: "text_descriptors".into(),
+        message: e.to_string(),
+    })
+}
+
 /// Checks a project name: 1 to 200 characters, no control characters, not `.` or `..`
 /// (as a path segment those resolve to the parent path, so the dashboard could not link
 /// to them). Anything else (quotes, `/`, `<`, Unicode) is allowed and is escaped wherever
@@ -177,9 +241,119 @@ pub fn config_key(setting: Setting) -> String {
     }
 }
 
+/// Where the names a settings key accepts are listed, for a name close to none of them.
+const TEXT_DOCS: &str = "docs/text.md";
+
+/// Serde's message about a setting written as JSON, on one line, an unknown name's closest
+/// known names in place of the whole list.
+fn setting_message(e: &serde_json::Error, listed_in: &str) -> String {
+    modelwatch_core::suggest::rewrite_unknown_name(
+        &e.to_string().replace('\n', " "),
+        Some(listed_in),
+    )
+}
+
 impl ProjectConfig {
+    /// The `text_descriptors` entries read as core's settings, each checked as far as it can
+    /// be without data (its kind and parameters, its pattern, its column name not given
+    /// twice). The error names the entry, `text_descriptors[i]` (0-based, as core counts),
+    /// and the key within it.
+    pub fn text_descriptor_settings(&self) -> Result<Vec<TextDescriptorSettings>, ProjectError> {
+        let settings = self
+            .text_descriptors
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                TextDescriptorSettings::deserialize(entry).map_err(|e| ProjectError::Invalid {
+                    what: format!("text_descriptors[{i}]"),
+                    message: setting_message(&e, TEXT_DOCS),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if settings.is_empty() {
+            return Ok(settings);
+        }
+        // Core checks patterns and names before describing anything: an empty table of the
+        // named columns checks them with core's own rules and messages.
+        let mut named: Vec<&str> = Vec::new();
+        for s in &settings {
+            let other = match &s.descriptor {
+                TextDescriptor::ExactMatch { other_column } => Some(other_column.as_str()),
+                _ => None,
+            };
+            for c in std::iter::once(s.column.as_str()).chain(other) {
+                if !named.contains(&c) {
+                    named.push(c);
+                }
+            }
+        }
+        let empty = Table::new(
+            named
+                .iter()
+                .map(|n| {
+                    Column::new(
+                        *n,
+                        ColumnData::Str(
+                            StrColumn::from_options(std::iter::empty::<Option<&str>>()),
+                        ),
+                    )
+                })
+                .collect(),
+        )
+        .map_err(|e| ProjectError::Invalid {
+            what: "text_descriptors".into(),
+            message: e.to_string(),
+        })?;
+        describe_text_columns(&empty, &settings).map_err(|e| text_descriptor_error(e, None))?;
+        Ok(settings)
+    }
+
+    /// The `multivariate` table read as core's settings and range-checked; the defaults
+    /// (no method) when absent. The error names the key (`multivariate.methods`,
+    /// `multivariate.mmd.permutations`, ...).
+    pub fn multivariate_settings(&self) -> Result<MultivariateSettings, ProjectError> {
+        let Some(value) = &self.multivariate else {
+            return Ok(MultivariateSettings::default());
+        };
+        let settings = MultivariateSettings::deserialize(value).map_err(|e| {
+            let message = setting_message(&e, "docs/statistics.md");
+            // Serde names neither the table nor the key of a refused value: a method name
+            // is the one value read through a check of its own.
+            let what = if message.contains("multivariate method") || message.contains("`all`") {
+                "multivariate.methods"
+            } else {
+                "multivariate"
+            };
+            ProjectError::Invalid {
+                what: what.into(),
+                message,
+            }
+        })?;
+        settings.validate().map_err(|message| {
+            // Core's message starts with the key below the table (`mmd.permutations must
+            // ...`).
+            let key = message
+                .split_whitespace()
+                .next()
+                .filter(|k| k.contains('.'))
+                .map_or("multivariate".to_string(), |k| format!("multivariate.{k}"));
+            ProjectError::Invalid { what: key, message }
+        })?;
+        Ok(settings)
+    }
+
+    /// The drift settings a window runs with: `drift` and the `multivariate` methods.
+    pub fn run_drift_settings(&self) -> Result<DriftSettings, ProjectError> {
+        Ok(DriftSettings {
+            multivariate: self.multivariate_settings()?,
+            ..self.drift.clone()
+        })
+    }
+
     /// Checks everything that can be checked without data.
     pub fn validate(&self) -> Result<(), ProjectError> {
+        self.text_descriptor_settings()?;
+        self.multivariate_settings()?;
         self.drift.validate().map_err(|e| ProjectError::Invalid {
             what: "drift".into(),
             message: e.message(&config_key),
@@ -262,6 +436,12 @@ pub struct Project {
     /// columns of image columns typed by their kind, and a zip reference's `file` column
     /// ignored (events do not carry file names; see [`resolve_schema`]).
     pub run_columns: SchemaOverrides,
+    /// The text descriptors of `config.text_descriptors`, read and checked; their columns
+    /// are part of the reference (computed once, when the project is built) and are
+    /// computed on each window's texts.
+    pub text_descriptors: Vec<TextDescriptorSettings>,
+    /// The drift settings windows run with: `config.drift` with `config.multivariate`.
+    pub run_drift: DriftSettings,
     /// When the project was first saved, microseconds since the Unix epoch.
     pub created_us: i64,
     /// When its settings or reference last changed, microseconds since the Unix epoch.
@@ -298,6 +478,8 @@ impl Project {
     ) -> Result<Self, ProjectError> {
         validate_name(&name)?;
         config.validate()?;
+        let text_descriptors = config.text_descriptor_settings()?;
+        let run_drift = config.run_drift_settings()?;
         let reference = match reference {
             Some((bytes, format)) => {
                 let read =
@@ -330,6 +512,7 @@ impl Project {
                     }
                 };
                 let table = describe_reference_images(read.table, &config.columns.images, limits)?;
+                let table = with_text_descriptors(table, &text_descriptors)?;
                 if table.rows() == 0 {
                     return Err(ProjectError::Invalid {
                         what: "reference".into(),
@@ -340,9 +523,10 @@ impl Project {
             }
             None => None,
         };
+        let columns = with_text_descriptor_types(&config.columns, &text_descriptors);
         let (schema, run_columns) = match &reference {
-            Some(t) => resolve_schema(t, &config.columns)?,
-            None => (Vec::new(), config.columns.clone()),
+            Some(t) => resolve_schema(t, &columns)?,
+            None => (Vec::new(), columns),
         };
         Ok(Self {
             name,
@@ -354,6 +538,8 @@ impl Project {
             ),
             schema,
             run_columns,
+            text_descriptors,
+            run_drift,
             created_us,
             updated_us,
         })
@@ -401,6 +587,47 @@ impl Project {
     pub fn column_type(&self, name: &str) -> Option<ColumnType> {
         self.column(name).map(|c| c.column_type)
     }
+}
+
+/// `columns` with each text descriptor column typed as core computes it, as the CLI does:
+/// numbers numerical, yes/no answers categorical (Evidently's types for its descriptors),
+/// so that a count with few distinct values is not taken for a label. A descriptor column
+/// the settings type or ignore keeps that choice.
+fn with_text_descriptor_types(
+    columns: &SchemaOverrides,
+    settings: &[TextDescriptorSettings],
+) -> SchemaOverrides {
+    let mut typed = columns.clone();
+    for s in settings {
+        let name = s.column_name();
+        let given = [
+            &columns.numerical,
+            &columns.categorical,
+            &columns.text,
+            &columns.datetime,
+            &columns.ignore,
+        ]
+        .iter()
+        .any(|list| list.contains(&name));
+        if given {
+            continue;
+        }
+        let numeric = matches!(
+            s.descriptor,
+            TextDescriptor::TextLength
+                | TextDescriptor::WordCount
+                | TextDescriptor::SentenceCount
+                | TextDescriptor::NonLetterCharacterPercentage
+                | TextDescriptor::OovWordsPercentage { .. }
+                | TextDescriptor::Sentiment
+        );
+        if numeric {
+            typed.numerical.push(name);
+        } else {
+            typed.categorical.push(name);
+        }
+    }
+    typed
 }
 
 /// Checks the declared embeddings (`columns.embeddings`, and the embeddings
@@ -848,6 +1075,61 @@ mod tests {
         c.drift.num_threshold = Some(-1.0);
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("drift.num_threshold must be"), "{e}");
+    }
+
+    #[test]
+    fn text_descriptors_become_typed_reference_columns() {
+        let config: ProjectConfig = toml::from_str(
+            r#"
+            presets = ["drift"]
+            [[text_descriptors]]
+            kind = "WordCount"
+            column = "review"
+            [[text_descriptors]]
+            kind = "Contains"
+            column = "review"
+            items = ["Refund"]
+            case_sensitive = false
+            [multivariate]
+            methods = ["mmd"]
+            mmd = { permutations = 20 }
+            "#,
+        )
+        .unwrap();
+        let csv = b"review,n\nthe refund came late,1\n,2\nall good,3\n".as_slice();
+        let p = Project::new(
+            "p".into(),
+            config,
+            Some((csv, Format::Csv)),
+            ReferenceRules::Upload(&Limits::default()),
+            0,
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            p.column_type("review.word_count"),
+            Some(ColumnType::Numerical)
+        );
+        assert_eq!(
+            p.column_type("review.contains"),
+            Some(ColumnType::Categorical)
+        );
+        let reference = p.reference.as_ref().unwrap();
+        // A missing text counts 0 words, as in Evidently.
+        assert_eq!(
+            reference.column("review.word_count").unwrap().data,
+            ColumnData::Float(vec![4.0, 0.0, 2.0])
+        );
+        assert_eq!(
+            reference.column("review.contains").unwrap().data,
+            ColumnData::Bool(vec![Some(true), Some(false), Some(false)])
+        );
+        // The multivariate table reaches the drift settings windows run with.
+        assert_eq!(
+            p.run_drift.multivariate.methods,
+            [modelwatch_core::drift::MultivariateMethod::Mmd]
+        );
+        assert_eq!(p.run_drift.multivariate.mmd.permutations, 20);
     }
 
     #[test]

@@ -134,6 +134,7 @@ fn every_catalogued_metric_is_exposed_ruled_and_exported() {
         &binary_rows(60, 0.0, false),
         r#"{"columns": {"target": "y", "prediction": "pred", "embeddings": {"emb": "e_"}},
             "drift": {"embedding_methods": {"emb": "distance"}}, "prediction_proba": ["p"],
+            "multivariate": {"methods": ["reconstruction"]},
             "pos_label": "yes", "presets": ["drift", "summary", "target", "classification"],
             "schedule": {"interval": "0s", "min_rows": 5}}"#,
         &binary_rows(40, 5.0, true),

@@ -246,8 +246,9 @@ impl MultivariateSettings {
 }
 
 /// The result of one multivariate method. A method that could not run has `score`,
-/// `drifted` and the thresholds set to `None` and says why in `error`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// `drifted` and the thresholds set to `None` and says why in `error`. Deserializable, so
+/// that a stored result (a server snapshot's JSON) can be read back and shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MultivariateDrift {
     /// The method.
     pub method: MultivariateMethod,

@@ -125,7 +125,7 @@ fn embeddings(out: &mut String, embeddings: &[EmbeddingDriftResult]) {
 
 /// One row per multivariate method asked for: its score against its band, the verdict and
 /// the columns that contribute most; why a method could not run, below the table.
-fn multivariate(out: &mut String, methods: &[MultivariateDrift]) {
+pub(super) fn multivariate(out: &mut String, methods: &[MultivariateDrift]) {
     let drifted = methods.iter().filter(|m| m.drifted == Some(true)).count();
     let _ = write!(
         out,

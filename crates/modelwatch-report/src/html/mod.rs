@@ -64,6 +64,17 @@ pub fn render_html_with(results: &Results, options: &HtmlOptions<'_>) -> String 
     out
 }
 
+/// The report's multivariate drift table (one row per method: its score, the no-drift band,
+/// the verdict and the columns that contribute most; why a method did not run below it),
+/// for pages that show multivariate results outside a report, such as the server's
+/// dashboard. Every value is escaped.
+pub fn multivariate_section(
+    out: &mut String,
+    methods: &[modelwatch_core::drift::MultivariateDrift],
+) {
+    drift::multivariate(out, methods);
+}
+
 /// Text escaped for HTML content and quoted attribute values when displayed. The one HTML
 /// escape of the workspace: the report and the server's pages both use it.
 pub struct Escaped<'a>(&'a str);

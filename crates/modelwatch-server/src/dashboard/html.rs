@@ -194,6 +194,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 td.name{overflow-wrap:anywhere;max-width:28rem}
 .badge{display:inline-block;padding:0 .45rem;border-radius:.6rem;font-size:.85em;font-weight:600;border:1px solid currentColor}
 .bad{color:var(--bad)}.warn{color:var(--warn)}.good{color:var(--good)}.muted{color:var(--muted)}
+#multivariate td.yes{color:var(--bad);font-weight:600}#multivariate td.no{color:var(--good)}#multivariate td.err{color:var(--muted)}#multivariate h3{font-size:1.05rem;margin:0 0 .4rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:1rem}
 .card{background:var(--card);border:1px solid var(--line);border-radius:.5rem;padding:.7rem .8rem}
 .wide{grid-column:1/-1}

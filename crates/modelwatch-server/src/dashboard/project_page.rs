@@ -137,6 +137,9 @@ pub struct ProjectView {
     pub alerts: ProjectAlerts,
     /// Example thumbnails per image column (filled in by the handler).
     pub images: Vec<modelwatch_report::html::images::ImageGallery>,
+    /// The multivariate drift results of the latest snapshot (empty without
+    /// `multivariate.methods`).
+    pub multivariate: Vec<modelwatch_core::drift::MultivariateDrift>,
 }
 
 fn text_of(v: &Value) -> String {
@@ -236,6 +239,12 @@ impl ProjectView {
         };
         let metrics = latest.as_ref().map_or(&[][..], |(_, m)| m.as_slice());
         let columns = column_rows(results.as_ref(), metrics);
+        // A stored result that no longer reads (written by another version) shows nothing.
+        let multivariate = results
+            .as_ref()
+            .and_then(|r| r.pointer("/drift/multivariate"))
+            .and_then(|m| serde_json::from_value(m.clone()).ok())
+            .unwrap_or_default();
         // Every series of the range in one query, then picked by (metric, column).
         let mut all = store.all_series(name, from, to)?;
         let mut series = |metric: &str, column: &str| {
@@ -282,6 +291,7 @@ impl ProjectView {
             columns,
             alerts: ProjectAlerts::default(),
             images: Vec::new(),
+            multivariate,
         })
     }
 }
@@ -639,5 +649,11 @@ pub fn render(base: &str, view: &ProjectView, range: &Range, now_us: i64) -> Str
         s.push_str("</tbody></table>");
     }
     s.push_str("</section>");
+    if !view.multivariate.is_empty() {
+        // The report's own table, so both pages show a method's result alike.
+        s.push_str("<section class=\"card wide\" id=\"multivariate\" style=\"margin-top:1rem\">");
+        modelwatch_report::html::multivariate_section(&mut s, &view.multivariate);
+        s.push_str("</section>");
+    }
     s
 }

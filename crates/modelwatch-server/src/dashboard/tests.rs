@@ -161,6 +161,22 @@ fn a_project_page_with_data_has_points_and_escaped_columns() {
         }],
         alerts: Default::default(),
         images: Vec::new(),
+        multivariate: vec![modelwatch_core::drift::MultivariateDrift {
+            method: modelwatch_core::drift::MultivariateMethod::DomainClassifier,
+            score: Some(0.875),
+            lower_threshold: Some(0.45),
+            upper_threshold: Some(0.65),
+            drifted: Some(true),
+            columns: vec![col.into()],
+            contributions: vec![
+                modelwatch_core::stats::multivariate::domain_classifier::ColumnContribution {
+                    column: col.into(),
+                    gain_share: 1.0,
+                },
+            ],
+            details: serde_json::Map::new(),
+            error: None,
+        }],
     };
     let range = project_page::Range {
         choice: "custom".into(),
@@ -181,6 +197,10 @@ fn a_project_page_with_data_has_points_and_escaped_columns() {
         ),
         "{html}"
     );
+    // The multivariate results, in the report's table, escaped.
+    assert!(html.contains("id=\"multivariate-table\""), "{html}");
+    assert!(html.contains("<tr data-multivariate=\"domain_classifier\">"));
+    assert!(html.contains("col &lt;b&gt;&quot;q&quot;&lt;/b&gt;"));
     // 3 share + 3 scores + 2 missing + 3 rate + 3 classes + 3 quality points.
     assert_eq!(html.matches("<circle").count(), 17);
     assert!(html.contains(

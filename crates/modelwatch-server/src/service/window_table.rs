@@ -17,13 +17,15 @@ use crate::store::StoredEvent;
 /// `timestamp` names a datetime column filled from the event time when an event lacks it;
 /// `extra` names configured columns the reference lacks (a prediction column, class
 /// probabilities), added after the reference's columns with their type read from the
-/// values.
+/// values. Reference columns named in `computed` (text descriptors, computed from the
+/// window's texts afterwards) are left out.
 pub fn window_table(
     reference: &Table,
     events: Vec<StoredEvent>,
     target: Option<&str>,
     timestamp: Option<&str>,
     extra: &[&str],
+    computed: &[String],
 ) -> Result<Table, TableError> {
     let missing: Vec<&str> = extra
         .iter()
@@ -34,6 +36,7 @@ pub fn window_table(
         .columns()
         .iter()
         .map(|c| c.name.as_str())
+        .filter(|n| !computed.iter().any(|c| c == n))
         .chain(missing.iter().copied())
         .collect();
     let target_at = target.and_then(|t| names.iter().position(|n| *n == t));
@@ -237,6 +240,7 @@ mod tests {
             Some("label"),
             Some("ts"),
             &[],
+            &[],
         )
         .unwrap();
         assert_eq!(t.rows(), 2);
@@ -262,7 +266,7 @@ mod tests {
             ev(r#"{"n": 2.5}"#, None),
             ev(r#"{"n": 1, "flag": "maybe"}"#, None),
         ];
-        let t = window_table(&reference(), events.to_vec(), None, None, &[]).unwrap();
+        let t = window_table(&reference(), events.to_vec(), None, None, &[], &[]).unwrap();
         assert!(
             matches!(&t.column("n").unwrap().data, ColumnData::Float(v) if v == &vec![2.5, 1.0])
         );
@@ -284,6 +288,7 @@ mod tests {
             None,
             None,
             &["pred", "proba", "k", "x"],
+            &[],
         )
         .unwrap();
         assert_eq!(t.columns().len(), 9);

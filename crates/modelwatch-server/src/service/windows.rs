@@ -79,14 +79,24 @@ pub fn run_window(
     } else {
         events.iter().map(|e| e.seq).collect()
     };
+    // Text descriptors are computed from the window's texts, as the reference's were when
+    // the project was built (core's one implementation, the same settings).
+    let computed: Vec<String> = project
+        .text_descriptors
+        .iter()
+        .map(|s| s.column_name())
+        .collect();
     let current = super::window_table::window_table(
         reference,
         events,
         columns.target.as_deref(),
         columns.timestamp.as_deref(),
         &extra,
+        &computed,
     )
     .map_err(|e| WindowError::Internal(e.to_string()))?;
+    let current = crate::project::with_text_descriptors(current, &project.text_descriptors)
+        .map_err(|e| WindowError::Invalid(e.to_string()))?;
     let mut current_name = format!(
         "events {} to {}",
         format_us(first, TimeShape::Micros),
@@ -118,7 +128,7 @@ pub fn run_window(
     let run = RunSpec {
         presets,
         schema: columns,
-        settings: &project.config.drift,
+        settings: &project.run_drift,
         prediction_proba: &project.config.prediction_proba,
         pos_label: project.config.pos_label.as_deref(),
         proba_threshold: project.config.proba_threshold,

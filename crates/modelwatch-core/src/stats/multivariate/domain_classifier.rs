@@ -58,7 +58,7 @@ impl Default for DomainClassifierParams {
 }
 
 /// One column's part in telling the sides apart.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ColumnContribution {
     /// The column.
     pub column: String,
