@@ -44,7 +44,7 @@ struct Huffman {
     symbols: Vec<u8>,
 }
 
-const LOOKUP_BITS: u32 = 9;
+const LOOKUP_BITS: u32 = 11;
 
 impl Huffman {
     /// Builds a table from the 16 code counts and the symbols of a DHT segment.
