@@ -4,7 +4,7 @@ DataReconstructionDriftCalculator and DomainClassifierCalculator on the same CSV
 
     NANNYML_VENV/bin/python bench/multivariate.py [--modelwatch target/release/modelwatch]
         [--sizes 10k,100k] [--modelwatch-runs 3] [--runs 1] [--data target/bench/multivariate]
-        [--nannyml-python PY]
+        [--nannyml-python PY] [--nannyml-threads 1]
 
 Runs with a Python that has numpy and pandas (the NannyML environment will do: NannyML runs
 under --nannyml-python, by default this Python). Build modelwatch first:
@@ -40,10 +40,15 @@ Each tool runs as a fresh process, as a user would run it:
   against itself once, where the default chunking would train 10 x 5 extra models). Each
   method's time is its `fit` plus `calculate`, timed in the process.
 
-Both use both cores (modelwatch: rayon; NannyML: LightGBM's `n_jobs=-1`, numpy's BLAS). The
+modelwatch uses both cores (rayon). NannyML runs with OMP_NUM_THREADS=--nannyml-threads
+(default 1) for LightGBM and numpy's BLAS: on a busy 2-core host LightGBM's two OpenMP threads
+spend most of their time spinning (1,000 rows a side: its 5 folds took 160 s of wall and 30 s
+of CPU time with two threads), and one thread is faster there, as the fixture script notes;
+on an idle host pass --nannyml-threads 2. The
 time is the wall time of the whole process (interpreter start and imports included); the peak
 memory the process's maximum resident set (ru_maxrss from wait4, what `/usr/bin/time -v`
-reports). NannyML's usage telemetry is switched off. Before the times, both tools' scores and
+reports). Each process's CPU time (user plus system, all threads) is printed too:
+on a shared host the wall time grows with the other processes' load, the CPU time does not. NannyML's usage telemetry is switched off. Before the times, both tools' scores and
 thresholds are printed: the reconstruction errors should agree to rounding, the AUCs come from
 different boosters (LightGBM against modelwatch's own) and agree only roughly.
 """
@@ -142,7 +147,7 @@ def nannyml_worker(ref_path, cur_path):
     columns = NUMERICAL + CATEGORICAL
     out = {"nannyml_version": nml.__version__, "methods": {}}
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     drc = nml.DataReconstructionDriftCalculator(column_names=columns)
     drc.fit(reference)
     t_fit = time.perf_counter()
@@ -152,6 +157,7 @@ def nannyml_worker(ref_path, cur_path):
     key = ("reconstruction_error",)
     out["methods"]["reconstruction"] = {
         "seconds": t_done - t,
+        "cpu_seconds": time.process_time() - c,
         "fit_seconds": t_fit - t,
         "calculate_seconds": t_done - t_fit,
         "chunks": len(rec),
@@ -162,7 +168,7 @@ def nannyml_worker(ref_path, cur_path):
         "components": int(drc._pca.n_components_),
     }
 
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     dc = nml.DomainClassifierCalculator(feature_column_names=columns, chunk_number=1)
     dc.fit(reference)
     t_fit = time.perf_counter()
@@ -171,6 +177,7 @@ def nannyml_worker(ref_path, cur_path):
     key = ("domain_classifier_auroc",)
     out["methods"]["domain_classifier"] = {
         "seconds": t_done - t,
+        "cpu_seconds": time.process_time() - c,
         "fit_seconds": t_fit - t,
         "calculate_seconds": t_done - t_fit,
         "chunks": len(res),
@@ -188,7 +195,10 @@ def nannyml_worker(ref_path, cur_path):
 
 
 def timed(cmd, env=None):
-    """Runs `cmd`; returns (seconds, peak MiB, stdout). Raises on a non-zero exit."""
+    """Runs `cmd`; returns (wall seconds, CPU seconds, peak MiB, stdout). Raises on a
+    non-zero exit. CPU is user plus system time of the process and its threads: unlike the
+    wall time it does not grow while other processes hold the cores (or while the process
+    is stopped), so on a busy host it says how much work each side did."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
@@ -200,17 +210,19 @@ def timed(cmd, env=None):
         stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} exited with {proc.returncode}:\n{stderr[-3000:]}")
-    return seconds, usage.ru_maxrss / 1024, stdout
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout
 
 
 def runs(cmd, n):
-    """Median seconds, largest peak MiB and every time of `n` runs of `cmd`."""
-    times, peak = [], 0.0
+    """Median wall seconds, largest peak MiB, every wall time and the median CPU seconds of
+    `n` runs of `cmd`."""
+    times, cpus, peak = [], [], 0.0
     for _ in range(n):
-        seconds, p, _ = timed(cmd)
-        times.append(seconds)
+        seconds, cpu, p, _ = timed(cmd)
+        times.append(round(seconds, 2))
+        cpus.append(cpu)
         peak = max(peak, p)
-    return statistics.median(times), peak, times
+    return statistics.median(times), peak, times, statistics.median(cpus)
 
 
 def main():
@@ -222,6 +234,7 @@ def main():
     )
     p.add_argument("--modelwatch-runs", type=int, default=3)
     p.add_argument("--runs", type=int, default=1, help="NannyML runs per size")
+    p.add_argument("--nannyml-threads", type=int, default=1, help="OMP_NUM_THREADS")
     p.add_argument("--data", type=Path, default=ROOT / "target/bench/multivariate")
     p.add_argument("--worker", nargs=2, metavar=("REF", "CUR"), help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -230,7 +243,11 @@ def main():
         return
 
     data = args.data.resolve()
-    env = dict(os.environ, NML_DISABLE_USAGE_LOGGING="1")
+    env = dict(
+        os.environ,
+        NML_DISABLE_USAGE_LOGGING="1",
+        OMP_NUM_THREADS=str(args.nannyml_threads),
+    )
     table = []
     for size in args.sizes.split(","):
         rows = SIZES[size]
@@ -244,22 +261,25 @@ def main():
                 cmd += ["--multivariate", ",".join(methods)]
             return cmd
 
-        base_s, base_peak, base_times = runs(mw([]), args.modelwatch_runs)
+        base_s, base_peak, base_times, base_cpu = runs(mw([]), args.modelwatch_runs)
         single = {m: runs(mw([m]), args.modelwatch_runs) for m in METHODS}
-        both_s, both_peak, both_times = runs(mw(METHODS), args.modelwatch_runs)
+        both_s, both_peak, both_times, both_cpu = runs(
+            mw(METHODS), args.modelwatch_runs
+        )
         mw_results = {
             m["method"]: m
             for m in json.loads(out_json.read_text())["drift"]["multivariate"]
         }
         nml_cmd = [args.nannyml_python, "-W", "ignore", str(Path(__file__).resolve()),
                    "--worker", str(ref), str(cur)]  # fmt: skip
-        nml_times, nml_peak, nml = [], 0.0, None
+        nml_times, nml_cpus, nml_peak, nml = [], [], 0.0, None
         for _ in range(args.runs):
-            seconds, peak, stdout = timed(nml_cmd, env=env)
+            seconds, cpu, peak, stdout = timed(nml_cmd, env=env)
             nml_times.append(seconds)
+            nml_cpus.append(cpu)
             nml_peak = max(nml_peak, peak)
             nml = json.loads(stdout.strip().splitlines()[-1])
-        nml_s = statistics.median(nml_times)
+        nml_s, nml_cpu = statistics.median(nml_times), statistics.median(nml_cpus)
 
         print(
             f"\n{rows:,} rows x 20 columns per side (NannyML {nml['nannyml_version']})"
@@ -292,30 +312,41 @@ def main():
             + ", ".join(f"{m} {single[m][2]}" for m in METHODS)
             + f", both {both_times}"
         )
-        print("| per method | modelwatch | NannyML 0.13 | ratio |")
-        print("| --- | --- | --- | --- |")
+        print(
+            "| per method | modelwatch wall | NannyML wall | ratio | modelwatch CPU | "
+            "NannyML CPU | CPU ratio |"
+        )
+        print("| --- | --- | --- | --- | --- | --- | --- |")
         for name in METHODS:
             m_s = max(single[name][0] - base_s, 1e-3)
-            n_s = nml["methods"][name]["seconds"]
-            print(f"| {name} | {m_s:.3f} s | {n_s:.2f} s | {n_s / m_s:.0f}x |")
+            m_cpu = max(single[name][3] - base_cpu, 1e-3)
+            n = nml["methods"][name]
+            print(
+                f"| {name} | {m_s:.2f} s | {n['seconds']:.2f} s | {n['seconds'] / m_s:.1f}x | "
+                f"{m_cpu:.2f} s | {n['cpu_seconds']:.2f} s | {n['cpu_seconds'] / m_cpu:.1f}x |"
+            )
         row = {
             "rows": rows,
             "modelwatch": both_s,
             "nannyml": nml_s,
             "ratio": nml_s / both_s,
+            "mw_cpu": both_cpu,
+            "nml_cpu": nml_cpu,
             "mw_peak": both_peak,
             "nml_peak": nml_peak,
             "base_peak": base_peak,
         }
         table.append(row)
     print(
-        "\n| rows x 20 per side | modelwatch (both methods) | NannyML 0.13 (both) | ratio | peak RSS modelwatch / NannyML |"
+        "\n| rows x 20 per side | modelwatch (both methods) | NannyML 0.13 (both) | ratio "
+        "| CPU modelwatch / NannyML | CPU ratio | peak RSS modelwatch / NannyML |"
     )
-    print("| --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in table:
         print(
             f"| {r['rows']:,} | {r['modelwatch']:.2f} s | {r['nannyml']:.1f} s | "
-            f"{r['ratio']:.0f}x | {r['mw_peak']:.0f} / {r['nml_peak']:.0f} MiB |"
+            f"{r['ratio']:.1f}x | {r['mw_cpu']:.2f} / {r['nml_cpu']:.1f} s | "
+            f"{r['nml_cpu'] / r['mw_cpu']:.1f}x | {r['mw_peak']:.0f} / {r['nml_peak']:.0f} MiB |"
         )
     load = os.getloadavg()
     print(

@@ -42,7 +42,8 @@ NLTK's code run unchanged on that data.
 
 The time is the wall time of the whole process (interpreter start and imports included); the
 peak memory is the process's maximum resident set (ru_maxrss from wait4, what
-`/usr/bin/time -v` reports). modelwatch runs --modelwatch-runs times (median time, largest
+`/usr/bin/time -v` reports). Each process's CPU time (user plus system, all threads) is printed too:
+on a shared host the wall time grows with the other processes' load, the CPU time does not. modelwatch runs --modelwatch-runs times (median time, largest
 peak), Evidently --runs times. Before the times, each descriptor column's drift score of both
 tools is printed: equal scores mean both computed the same descriptor values.
 """
@@ -254,7 +255,10 @@ def evidently_worker(ref_path, cur_path, nltk_dir):
 
 
 def timed(cmd, env=None):
-    """Runs `cmd`; returns (seconds, peak MiB, stdout). Raises on a non-zero exit."""
+    """Runs `cmd`; returns (wall seconds, CPU seconds, peak MiB, stdout). Raises on a
+    non-zero exit. CPU is user plus system time of the process and its threads: unlike the
+    wall time it does not grow while other processes hold the cores (or while the process
+    is stopped), so on a busy host it says how much work each side did."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
@@ -266,7 +270,7 @@ def timed(cmd, env=None):
         stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} exited with {proc.returncode}:\n{stderr[-3000:]}")
-    return seconds, usage.ru_maxrss / 1024, stdout
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout
 
 
 def modelwatch_scores(json_path):
@@ -323,18 +327,20 @@ def main():
             "--text", "text", "--text-descriptors", "text", "--preset", "drift",
             "--json", str(out_json), "--quiet",
         ]  # fmt: skip
-        mw_times, mw_peak = [], 0.0
+        mw_times, mw_cpu, mw_peak = [], [], 0.0
         for _ in range(args.modelwatch_runs):
-            seconds, peak, _ = timed(mw_cmd)
+            seconds, cpu, peak, _ = timed(mw_cmd)
             mw_times.append(seconds)
+            mw_cpu.append(cpu)
             mw_peak = max(mw_peak, peak)
         mw_scores = modelwatch_scores(out_json)
         ev_cmd = [args.evidently_python, "-W", "ignore", str(Path(__file__).resolve()),
                   "--worker", str(ref), str(cur), str(nltk_dir)]  # fmt: skip
-        ev_times, ev_peak, ev = [], 0.0, None
+        ev_times, ev_cpu, ev_peak, ev = [], [], 0.0, None
         for _ in range(args.runs):
-            seconds, peak, stdout = timed(ev_cmd, env=env)
+            seconds, cpu, peak, stdout = timed(ev_cmd, env=env)
             ev_times.append(seconds)
+            ev_cpu.append(cpu)
             ev_peak = max(ev_peak, peak)
             ev = json.loads(stdout.strip().splitlines()[-1])
         print(
@@ -361,20 +367,27 @@ def main():
             "modelwatch_peak_mib": mw_peak,
             "evidently_peak_mib": ev_peak,
             "ratio": ev_s / mw_s,
+            "modelwatch_cpu": statistics.median(mw_cpu),
+            "evidently_cpu": statistics.median(ev_cpu),
         }
         table.append(row)
         print(
-            f"modelwatch runs: {', '.join(f'{t:.2f}' for t in mw_times)} s; "
-            f"Evidently runs: {', '.join(f'{t:.1f}' for t in ev_times)} s"
+            f"modelwatch runs: {', '.join(f'{t:.2f}' for t in mw_times)} s wall, "
+            f"{', '.join(f'{t:.2f}' for t in mw_cpu)} s CPU; Evidently runs: "
+            f"{', '.join(f'{t:.1f}' for t in ev_times)} s wall, "
+            f"{', '.join(f'{t:.1f}' for t in ev_cpu)} s CPU"
         )
     print(
-        "\n| rows per side | modelwatch | Evidently 0.7.23 | ratio | peak RSS modelwatch / Evidently |"
+        "\n| rows per side | modelwatch | Evidently 0.7.23 | ratio | CPU modelwatch / Evidently "
+        "| CPU ratio | peak RSS modelwatch / Evidently |"
     )
-    print("| --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in table:
         print(
             f"| {r['rows']:,} | {statistics.median(r['modelwatch_seconds']):.2f} s | "
             f"{statistics.median(r['evidently_seconds']):.1f} s | {r['ratio']:.0f}x | "
+            f"{r['modelwatch_cpu']:.2f} / {r['evidently_cpu']:.1f} s | "
+            f"{r['evidently_cpu'] / r['modelwatch_cpu']:.0f}x | "
             f"{r['modelwatch_peak_mib']:.0f} / {r['evidently_peak_mib']:.0f} MiB |"
         )
     load = os.getloadavg()
