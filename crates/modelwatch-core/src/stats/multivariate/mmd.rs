@@ -130,10 +130,33 @@ pub fn multivariate_mmd_drift(
         .filter(|c| matches!(c.values, FeatureValues::Numerical(_)))
         .map(|c| c.name.to_string())
         .collect();
+    need_rows("MMD", "reference", 2, reference_rows)?;
+    need_rows("MMD", "current", 2, current_rows)?;
     let x = complete_rows(&ref_columns, reference_rows);
     let y = complete_rows(&cur_columns, current_rows);
-    need_rows("MMD", "reference", 2, x.len())?;
-    need_rows("MMD", "current", 2, y.len())?;
+    // Enough rows, but too few without a missing value: say so, and name a column that has
+    // no value at all on that side, the usual cause.
+    for (side, columns, complete) in [
+        ("reference", &ref_columns, x.len()),
+        ("current", &cur_columns, y.len()),
+    ] {
+        if complete < 2 {
+            let empty = names
+                .iter()
+                .zip(columns.iter())
+                .find(|(_, c)| !c.iter().any(|v| v.is_finite()));
+            return Err(MultivariateError::Degenerate(match empty {
+                Some((name, _)) => format!(
+                    "MMD uses the rows without a missing numerical value, and column `{name}` \
+                     has no value in the {side}"
+                ),
+                None => format!(
+                    "MMD needs at least 2 {side} rows without a missing numerical value, got \
+                     {complete}"
+                ),
+            }));
+        }
+    }
 
     let dim = names.len();
     let mut mean = vec![0.0; dim];
@@ -257,6 +280,39 @@ mod tests {
                 ..
             })
         ));
+        let x: Vec<f64> = (0..10).map(f64::from).collect();
+        let nothing = [f64::NAN; 10];
+        let r = [
+            FeatureColumn::numerical("x", &x),
+            FeatureColumn::numerical("gone", &nothing),
+        ];
+        let c = [
+            FeatureColumn::numerical("x", &x),
+            FeatureColumn::numerical("gone", &x),
+        ];
+        assert_eq!(
+            multivariate_mmd_drift(&r, &c, &MultivariateMmdParams::default())
+                .unwrap_err()
+                .to_string(),
+            "MMD uses the rows without a missing numerical value, and column `gone` has no \
+             value in the reference"
+        );
+        let holes: Vec<f64> = (0..10)
+            .map(|i| if i % 2 == 0 { f64::NAN } else { 1.0 })
+            .collect();
+        let shifted: Vec<f64> = (0..10)
+            .map(|i| if i % 2 == 1 { f64::NAN } else { 1.0 })
+            .collect();
+        let c = [
+            FeatureColumn::numerical("x", &holes),
+            FeatureColumn::numerical("gone", &shifted),
+        ];
+        assert_eq!(
+            multivariate_mmd_drift(&c, &c, &MultivariateMmdParams::default())
+                .unwrap_err()
+                .to_string(),
+            "MMD needs at least 2 reference rows without a missing numerical value, got 0"
+        );
         let same = [4.0; 10];
         let r = [FeatureColumn::numerical("x", &same)];
         assert!(matches!(

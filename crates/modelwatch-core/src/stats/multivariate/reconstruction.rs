@@ -176,7 +176,9 @@ impl ReconstructionModel {
     /// Fits the model on the reference columns.
     ///
     /// Errors: no columns, ragged columns, fewer than 2 rows, a parameter outside `(0, 1)`,
-    /// or a reference in which every column is constant (there is no variance to explain).
+    /// a numerical column without any value in the reference (there is no mean to impute its
+    /// missing values with), or a reference in which every column is constant (there is no
+    /// variance to explain).
     pub fn fit(
         reference: &[FeatureColumn<'_>],
         params: &ReconstructionParams,
@@ -193,6 +195,18 @@ impl ReconstructionModel {
             .iter()
             .map(|c| ColumnEncoding::fit(&c.values))
             .collect();
+        // NaN would reach the PCA and come out as an error about a component; name the column.
+        if let Some((c, _)) = reference
+            .iter()
+            .zip(&encodings)
+            .find(|(_, e)| matches!(e, ColumnEncoding::Numerical { fill } if !fill.is_finite()))
+        {
+            return Err(MultivariateError::Degenerate(format!(
+                "column `{}` has no value in the reference, so its missing values cannot be \
+                 imputed; leave it out",
+                c.name
+            )));
+        }
         let dim = reference.len();
         let mut model = ReconstructionModel {
             names: reference.iter().map(|c| c.name.to_string()).collect(),
@@ -463,6 +477,17 @@ mod tests {
             Err(MultivariateError::Degenerate(_))
         ));
         let x: Vec<f64> = (0..30).map(f64::from).collect();
+        let nothing = [f64::NAN; 30];
+        let r = [
+            FeatureColumn::numerical("x", &x),
+            FeatureColumn::numerical("gone", &nothing),
+        ];
+        let e = reconstruction_drift(&r, &r, &ReconstructionParams::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "column `gone` has no value in the reference, so its missing values cannot be \
+             imputed; leave it out"
+        );
         let r = [FeatureColumn::numerical("x", &x)];
         let empty: [f64; 0] = [];
         let c = [FeatureColumn::numerical("x", &empty)];
