@@ -348,8 +348,10 @@ impl Training<'_> {
         }
     }
 
-    /// Grows one tree; adds each split's gain to `gain_by_feature`.
-    fn grow(&self, gain_by_feature: &mut [f64]) -> Vec<TreeNode> {
+    /// Grows one tree; adds each split's gain to `gain_by_feature`, and each leaf's value to
+    /// the `scores` of the training rows it holds (what walking every row through the new
+    /// tree would add, without the walk).
+    fn grow(&self, gain_by_feature: &mut [f64], scores: &mut [f64]) -> Vec<TreeNode> {
         let all: Vec<u32> = (0..self.grad.len() as u32).collect();
         let mut nodes = vec![TreeNode::Leaf(0.0)];
         let hist = self.histogram(&all);
@@ -407,7 +409,11 @@ impl Training<'_> {
             leaves.insert(index, self.leaf(left, left_rows, left_hist));
         }
         for leaf in leaves {
-            nodes[leaf.node] = TreeNode::Leaf(-self.params.learning_rate * leaf.grad / leaf.hess);
+            let value = -self.params.learning_rate * leaf.grad / leaf.hess;
+            nodes[leaf.node] = TreeNode::Leaf(value);
+            for &r in &leaf.rows {
+                scores[r as usize] += value;
+            }
         }
         nodes
     }
@@ -504,11 +510,7 @@ impl BoostedTrees {
                 training.grad[i] = q - if y { 1.0 } else { 0.0 };
                 training.hess[i] = q * (1.0 - q);
             }
-            let tree = training.grow(&mut gain_by_feature);
-            for (i, s) in scores.iter_mut().enumerate() {
-                *s += walk(&tree, |f| binned[f][i]);
-            }
-            trees.push(tree);
+            trees.push(training.grow(&mut gain_by_feature, &mut scores));
         }
         Ok(BoostedTrees {
             edges,
