@@ -120,6 +120,7 @@ mod tests {
             current_infinite: 0,
             error: None,
             distribution: dist,
+            text_drift: None,
         }
     }
 

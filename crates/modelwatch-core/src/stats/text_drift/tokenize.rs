@@ -43,7 +43,7 @@ impl Tokens {
         let stop = english_stop_words();
         let mut spans = Vec::new();
         let mut start: Option<(usize, usize)> = None; // (byte offset, chars so far)
-        let mut push = |from: usize, to: usize, chars: usize, spans: &mut Vec<(u32, u32)>| {
+        let push = |from: usize, to: usize, chars: usize, spans: &mut Vec<(u32, u32)>| {
             if chars >= 2 && !stop.contains(&text[from..to]) {
                 spans.push((from as u32, to as u32));
             }
