@@ -105,13 +105,14 @@ mod tests {
     #[test]
     fn the_stop_word_list_is_scikit_learns() {
         let words = english_stop_words();
-        assert_eq!(words.len(), 317);
+        assert_eq!(words.len(), 318);
         for w in [
             "the",
             "amongst",
             "yourselves",
-            "couldn't",
-            "no one",
+            "couldnt",
+            "amoungst",
+            "noone",
             "system",
         ] {
             assert!(words.contains(w), "{w}");
