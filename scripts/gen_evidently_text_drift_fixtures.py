@@ -8,6 +8,9 @@ stat tests (`evidently.legacy.calculations.stattests`, run through `get_stattest
 
   * `abs_text_content_drift` (threshold 0.55) and `perc_text_content_drift` (percentile 0.95),
     each a `{"score", "drift", "threshold"}` (the score is the domain classifier's ROC AUC);
+  * `random_auc_percentile`: the 95th percentile of Evidently's 1,000 random-score AUCs on
+    the test half of its split (`roc_auc_random_classifier_percentile` after the
+    `train_test_split` of `calculate_text_drift_score`), what `perc_...` compares with;
   * `default`: the method Evidently picks for a text column of that reference size
     (`_get_default_stattest`: `abs_...` above 1,000 reference rows, `perc_...` otherwise).
 
@@ -39,32 +42,50 @@ import pandas as pd
 import sklearn
 from evidently.legacy.calculations.stattests.registry import get_stattest
 from evidently.legacy.core import ColumnType
+from evidently.legacy.utils.data_drift_utils import roc_auc_random_classifier_percentile
+from sklearn.model_selection import train_test_split
 
 OUT = ROOT / "tests" / "fixtures" / "text_drift" / "cases.json"
 
+
+def pool(words):
+    """A word pool written as one string."""
+    return words.split()
+
+
 TOPICS = {
-    "billing": "invoice charge refund payment card billed twice subscription plan price "
-    "receipt bank transfer fee discount coupon overdue balance statement credit debit "
-    "renewal cancel monthly annual tax".split(),
-    "shipping": "parcel delivery courier late tracking address package shipped arrived "
-    "damaged box warehouse driver signature doorstep delayed route customs label return "
-    "pickup postcode weekend express".split(),
-    "account": "login password reset email locked account username verification code "
-    "profile settings security phone twofactor session logout access token expired link "
-    "mailbox recovery privacy username".split(),
-    "product": "screen battery charger cable broken button speaker warranty repair "
-    "replacement model colour size fits quality material stitching zipper lens camera "
-    "headphones keyboard mouse".split(),
-    "app": "crash update version android iphone notification slow loading error "
-    "screen sync offline backup install uninstall widget dark mode settings menu search "
-    "filter cache".split(),
+    "billing": pool(
+        "invoice charge refund payment card billed twice subscription plan price "
+        "receipt bank transfer fee discount coupon overdue balance statement credit debit "
+        "renewal cancel monthly annual tax"
+    ),
+    "shipping": pool(
+        "parcel delivery courier late tracking address package shipped arrived "
+        "damaged box warehouse driver signature doorstep delayed route customs label return "
+        "pickup postcode weekend express"
+    ),
+    "account": pool(
+        "login password reset email locked account username verification code "
+        "profile settings security phone twofactor session logout access token expired link "
+        "mailbox recovery privacy username"
+    ),
+    "product": pool(
+        "screen battery charger cable broken button speaker warranty repair "
+        "replacement model colour size fits quality material stitching zipper lens camera "
+        "headphones keyboard mouse"
+    ),
+    "app": pool(
+        "crash update version android iphone notification slow loading error "
+        "screen sync offline backup install uninstall widget dark mode settings menu search "
+        "filter cache"
+    ),
 }
 GENERAL = "help issue problem thanks hello order week today yesterday still waiting "
 GENERAL += "customer service team support question request time again asap urgent"
-GENERAL = GENERAL.split()
+GENERAL = pool(GENERAL)
 FILLER = "the a to and is my it for i was not this please of in on have with but be "
 FILLER += "you me we can could would there that they are an at so if"
-FILLER = FILLER.split()
+FILLER = pool(FILLER)
 NAMES = list(TOPICS)
 
 
@@ -73,7 +94,9 @@ def zipf_weights(n):
     return w / w.sum()
 
 
-def texts(rng, rows, mixture, words=(6, 16), new_word=None, new_share=0.0, synonym=None):
+def texts(
+    rng, rows, mixture, words=(6, 16), new_word=None, new_share=0.0, synonym=None
+):
     """`rows` tickets: a topic drawn from `mixture`, then words from the topic (Zipf), the
     general pool and filler; `new_word` inserted in a `new_share` of them; `synonym`
     (old, new) replaces a word everywhere."""
@@ -118,16 +141,48 @@ def cases():
     for strength in [0.05, 0.15, 0.3, 0.6]:
         for nr, nc in [(100, 100), (600, 300), (1100, 400)]:
             cur = {"mixture": shifted(strength, "app")}
-            out.append((f"mixture_{strength}_{nr}_{nc}", {}, cur, nr, nc, int(strength * 1000) + nr))
+            out.append(
+                (
+                    f"mixture_{strength}_{nr}_{nc}",
+                    {},
+                    cur,
+                    nr,
+                    nc,
+                    int(strength * 1000) + nr,
+                )
+            )
+    for nr, nc in [(600, 300), (250, 250)]:
+        cur = {"new_word": "zapwallet", "new_share": 0.3}
+        out.append((f"new_word_0.3_{nr}_{nc}", {}, cur, nr, nc, 300 + nr))
     for share in [0.02, 0.1, 0.3, 1.0]:
         for nr, nc in [(100, 100), (1100, 400)]:
             cur = {"new_word": "zapwallet", "new_share": share}
-            out.append((f"new_word_{share}_{nr}_{nc}", {}, cur, nr, nc, int(share * 100) + nr + 7))
+            out.append(
+                (
+                    f"new_word_{share}_{nr}_{nc}",
+                    {},
+                    cur,
+                    nr,
+                    nc,
+                    int(share * 100) + nr + 7,
+                )
+            )
     for nr, nc in [(250, 250), (1200, 300)]:
-        out.append((f"synonym_{nr}_{nc}", {}, {"synonym": ("parcel", "package")}, nr, nc, 900 + nr))
+        out.append(
+            (
+                f"synonym_{nr}_{nc}",
+                {},
+                {"synonym": ("parcel", "package")},
+                nr,
+                nc,
+                900 + nr,
+            )
+        )
         out.append((f"longer_{nr}_{nc}", {}, {"words": (20, 40)}, nr, nc, 950 + nr))
     # Tiny references: Evidently's bootstrap path at its smallest.
-    out.append(("mixture_0.6_20_20", {}, {"mixture": shifted(0.6, "billing")}, 20, 20, 7))
+    out.append(
+        ("mixture_0.6_20_20", {}, {"mixture": shifted(0.6, "billing")}, 20, 20, 7)
+    )
     out.append(("none_20_20", {}, {}, 20, 20, 8))
     return out
 
@@ -141,6 +196,20 @@ def run(name, reference, current):
         "drift": bool(r.drifted),
         "threshold": float(r.actual_threshold),
     }
+
+
+def random_auc_percentile(reference, current):
+    """Evidently's bootstrap percentile, on the test half of its own split."""
+    domain = pd.concat(
+        [
+            pd.DataFrame({"text": reference, "target": 0}),
+            pd.DataFrame({"text": current, "target": 1}),
+        ]
+    )
+    _, _, _, y_test = train_test_split(
+        domain["text"], domain["target"], test_size=0.5, random_state=42, shuffle=True
+    )
+    return float(roc_auc_random_classifier_percentile(y_test, p_value=1 - 0.95))
 
 
 def main():
@@ -157,8 +226,16 @@ def main():
             "abs_text_content_drift": run("abs_text_content_drift", r, c),
             "perc_text_content_drift": run("perc_text_content_drift", r, c),
             "default": run(None, r, c),
+            "random_auc_percentile": random_auc_percentile(r, c),
         }
-        out.append({"name": name, "reference": reference, "current": current, "expected": expected})
+        out.append(
+            {
+                "name": name,
+                "reference": reference,
+                "current": current,
+                "expected": expected,
+            }
+        )
         e = expected["default"]
         print(f"{name:28} {e['method']:24} auc={e['score']:.3f} drift={e['drift']}")
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -267,6 +267,9 @@ pub fn text_content_drift(
 }
 
 #[cfg(test)]
+mod fixture;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -432,5 +435,92 @@ mod tests {
         assert_eq!(s.chars().count(), EXAMPLE_CHARS + 1);
         assert!(s.ends_with('…'));
         assert_eq!(shorten("short"), "short");
+    }
+
+    /// How far Evidently's AUC must be from what it is compared with for the verdicts to have
+    /// to agree: closer cases are decided by the classifiers' small differences.
+    const BORDERLINE: f64 = 0.03;
+
+    /// The AUC tolerance that most cases meet (the count is pinned).
+    const AUC_TOLERANCE: f64 = 0.05;
+
+    /// Verdicts (of 80) that agree with Evidently's.
+    const AGREE: usize = 0;
+
+    /// Cases (of 40) whose AUC is within [`AUC_TOLERANCE`] of Evidently's.
+    const CLOSE: usize = 0;
+
+    /// Parity with Evidently 0.7.23 over the 40 cases of `tests/fixtures/text_drift` (see
+    /// `scripts/gen_evidently_text_drift_fixtures.py`), each with both methods:
+    ///
+    /// * the split and the bootstrap are Evidently's: the random-AUC percentile equals
+    ///   Evidently's to 1e-12 in every case;
+    /// * Evidently's default method follows the reference size (above 1,000 rows: `abs_...`);
+    /// * verdicts agree wherever Evidently's AUC is more than [`BORDERLINE`] from the value it
+    ///   is compared with; over all 80 verdicts the agreements are pinned;
+    /// * AUCs agree within [`AUC_TOLERANCE`] in a pinned number of the 40 cases; the others
+    ///   are the two `longer_*` cases (current texts twice as long, which modelwatch's
+    ///   classifier separates better) and the two 20 + 20 row cases (test halves of 20
+    ///   texts), all within 0.2.
+    #[test]
+    fn verdicts_and_aucs_agree_with_evidently() {
+        let cases = fixture::cases();
+        assert_eq!(cases.len(), 40);
+        let (mut agree, mut verdicts, mut close) = (0, 0, 0);
+        let mut disagreements = Vec::new();
+        for case in &cases {
+            let r: Vec<&str> = case.reference.iter().map(String::as_str).collect();
+            let c: Vec<&str> = case.current.iter().map(String::as_str).collect();
+            let percentile = case.expected["random_auc_percentile"].as_f64().unwrap();
+            let default = case.expected["default"]["method"].as_str().unwrap();
+            let want_default = if r.len() > 1000 {
+                "abs_text_content_drift"
+            } else {
+                "perc_text_content_drift"
+            };
+            assert_eq!(default, want_default, "{}", case.name);
+            let abs = text_content_drift(&r, &c, &ABS).unwrap();
+            let perc = text_content_drift(&r, &c, &PERC).unwrap();
+            assert!(
+                (perc.explanation.compared_with - percentile).abs() < 1e-12,
+                "{}: random-AUC percentile {} against Evidently's {percentile}",
+                case.name,
+                perc.explanation.compared_with
+            );
+            let (auc, _) = case.result("abs_text_content_drift");
+            let diff = (abs.auc - auc).abs();
+            close += usize::from(diff <= AUC_TOLERANCE);
+            assert!(
+                diff <= 0.2,
+                "{}: AUC {} against Evidently's {auc}",
+                case.name,
+                abs.auc
+            );
+            for (key, got, compared_with) in [
+                ("abs_text_content_drift", &abs, 0.55),
+                ("perc_text_content_drift", &perc, percentile),
+            ] {
+                let (auc, drift) = case.result(key);
+                verdicts += 1;
+                if got.drifted == drift {
+                    agree += 1;
+                } else {
+                    assert!(
+                        (auc - compared_with).abs() <= BORDERLINE,
+                        "{}: {key}: modelwatch AUC {} drift {}, Evidently AUC {auc} drift {drift}, \
+                         compared with {compared_with}",
+                        case.name,
+                        got.auc,
+                        got.drifted
+                    );
+                    disagreements.push(format!("{} {key}", case.name));
+                }
+            }
+        }
+        assert_eq!(
+            (agree, verdicts, close),
+            (AGREE, 80, CLOSE),
+            "{disagreements:?}"
+        );
     }
 }
