@@ -47,7 +47,8 @@ fn write_csv(dir: &Path, name: &str, texts: &[String], notes: &[&str]) -> PathBu
     p
 }
 
-/// Runs `modelwatch report` with `--text ticket,note`; exit code, stdout, stderr.
+/// Runs `modelwatch report` with `--text ticket,note` (and the terminal summary unless
+/// `--quiet` is among `flags`); exit code, stdout, stderr.
 fn report(reference: &Path, current: &Path, flags: &[&str]) -> (Option<i32>, String, String) {
     let out = Command::cargo_bin("modelwatch")
         .unwrap()
@@ -56,7 +57,7 @@ fn report(reference: &Path, current: &Path, flags: &[&str]) -> (Option<i32>, Str
         .arg(reference)
         .arg("--current")
         .arg(current)
-        .args(["--text", "ticket,note", "--quiet"])
+        .args(["--text", "ticket,note"])
         .args(flags)
         .output()
         .unwrap();
@@ -68,7 +69,7 @@ fn report(reference: &Path, current: &Path, flags: &[&str]) -> (Option<i32>, Str
 }
 
 fn report_json(reference: &Path, current: &Path, flags: &[&str]) -> Value {
-    let mut all = vec!["--json", "-"];
+    let mut all = vec!["--json", "-", "--quiet"];
     all.extend_from_slice(flags);
     let (code, stdout, stderr) = report(reference, current, &all);
     assert_eq!(code, Some(0), "{stderr}");
@@ -118,7 +119,11 @@ fn a_new_word_is_drift_named_in_the_json_and_the_terminal() {
         "{stdout}"
     );
 
-    let json = report_json(&r, &c, &["--column-method", "ticket=abs_text_content_drift"]);
+    let json = report_json(
+        &r,
+        &c,
+        &["--column-method", "ticket=abs_text_content_drift"],
+    );
     let ticket = column(&json, "ticket");
     assert_eq!(ticket["method"], "abs_text_content_drift");
     assert_eq!(ticket["threshold"], 0.55);
@@ -141,12 +146,16 @@ fn text_columns_that_cannot_be_tested_are_errors_of_their_column() {
     let d = TempDir::new().unwrap();
     // `note`: all missing in the reference; only stop words in the current data.
     let r = write_csv(d.path(), "r.csv", &tickets(60, 0, ""), &[""]);
-    let c = write_csv(d.path(), "c.csv", &tickets(60, 3, ""), &["the", "and of it"]);
+    let c = write_csv(
+        d.path(),
+        "c.csv",
+        &tickets(60, 3, ""),
+        &["the", "and of it"],
+    );
     let json = report_json(&r, &c, &[]);
     let note = column(&json, "note");
     assert_eq!(
-        note["error"],
-        "the reference has no non-missing values",
+        note["error"], "the reference has no non-missing values",
         "{note}"
     );
     assert_eq!(json["drift"]["untested_columns"][0]["column"], "note");
