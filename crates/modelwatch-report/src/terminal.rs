@@ -173,13 +173,13 @@ pub(crate) fn text_drift_words(words: &[WordWeight], n: usize) -> String {
         .join(", ")
 }
 
-/// What a text column's AUC was compared with, in words: `0.55` or `0.6123 (95th percentile
+/// What a text column's AUC was compared with, in words: `0.55` or `0.6123 (percentile 95
 /// of random AUCs)`.
 pub(crate) fn text_drift_compared_with(c: &ColumnDrift) -> Option<String> {
     let t = c.text_drift.as_ref()?;
     Some(match (c.method, c.threshold) {
         (Some(DriftMethod::PercTextContentDrift), Some(q)) => format!(
-            "{} (the {} percentile of random AUCs)",
+            "{} (percentile {} of random AUCs)",
             format_score(t.compared_with),
             trim_pct(q * 100.0)
         ),
@@ -511,7 +511,7 @@ mod tests {
         };
         assert_eq!(
             text_drift_lines(&c).unwrap(),
-            "text column `ticket`: classifier AUC 0.9100 vs 0.5712 (the 95 percentile of \
+            "text column `ticket`: classifier AUC 0.9100 vs 0.5712 (percentile 95 of \
              random AUCs); current words: zapwallet +2.41, crash +0.50; reference words: none\n  \
              e.g. current: \"Zapwallet failed again\" | reference: \"Parcel late\"\n"
         );

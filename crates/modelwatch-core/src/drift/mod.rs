@@ -600,8 +600,10 @@ mod tests {
             .starts_with("empty vocabulary"));
         assert!(report.columns[1].tested());
 
-        let mut settings = DriftSettings::default();
-        settings.text_method = Some(DriftMethod::Psi);
+        let settings = DriftSettings {
+            text_method: Some(DriftMethod::Psi),
+            ..Default::default()
+        };
         let report = run_text(tickets(50, ""), tickets(50, ""), &settings);
         assert!(report.columns[0]
             .error
