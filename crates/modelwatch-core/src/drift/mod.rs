@@ -48,8 +48,8 @@ pub struct ColumnDrift {
     pub column_type: ColumnType,
     /// The column role (feature, target, prediction, ...).
     pub role: ColumnRole,
-    /// The method applied: the user's choice or Evidently's default; `None` when no method
-    /// applies (e.g. a text column) or the column could not be read as its type.
+    /// The method applied: the user's choice or Evidently's default; `None` when the column
+    /// could not be read as its type.
     pub method: Option<DriftMethod>,
     /// The threshold `score` was compared with (the user's or the method's default).
     pub threshold: Option<f64>,
@@ -112,8 +112,8 @@ pub struct DriftReport {
     pub skipped_columns: Vec<SkippedColumn>,
     /// Columns of `columns` that could not be tested because of a problem with their data
     /// or method (values of the wrong type, a side all missing), in `columns` order; text
-    /// columns and statistics undefined for the data are not listed
-    /// ([`UntestedReason::is_problem`]).
+    /// columns given a method that is not a text method and statistics undefined for the
+    /// data are not listed ([`UntestedReason::is_problem`]).
     pub untested_columns: Vec<UntestedColumn>,
     /// One result per declared embedding, in name order. Their member columns are listed
     /// there, not in `columns`; embeddings do not count in `drifted_share`.
@@ -474,7 +474,8 @@ mod tests {
         let report = compute_drift(&run, &|| {}).unwrap();
         assert_eq!(report.column_count, 1);
         assert!(!report.dataset_drift);
-        // The text column has no drift method by design: not listed.
+        // The text column ("x" against "y": one-letter words, an empty vocabulary) has a
+        // statistic undefined for its data: not listed.
         assert_eq!(
             report.untested_columns,
             [
