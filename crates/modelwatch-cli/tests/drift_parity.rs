@@ -96,8 +96,8 @@ fn run_case(dir: &Path) -> Outcome {
         }
         if let Some(m) = col["method"].as_str() {
             if DriftMethod::from_name(m).is_err() {
-                // Evidently's text-content drift (a domain classifier) is not implemented:
-                // such a column must be reported as not tested, never silently passed.
+                // A method modelwatch does not implement: such a column must be reported as
+                // not tested, never silently passed.
                 if got.error.is_none() {
                     failures.push(format!("{case}/{name}: `{m}` unsupported but no error"));
                 }
@@ -148,8 +148,10 @@ fn run_case(dir: &Path) -> Outcome {
                     continue;
                 };
                 if col["approximate"].as_bool() == Some(true) {
-                    // Permutation p-values: ours use our own seeded RNG; both must agree
-                    // on the verdict when Evidently's p-value is far from the threshold.
+                    // Permutation p-values (our own seeded RNG) and text drift AUCs (our own
+                    // classifier): both must agree on the verdict when Evidently's score is
+                    // far from the threshold (for `perc_text_content_drift` the AUC is
+                    // compared with a percentile of random AUCs, well below 0.95).
                     let t = got.threshold.unwrap();
                     if (want - t).abs() > 0.05 && got.drifted != col["drifted"].as_bool() {
                         failures.push(format!(

@@ -1,9 +1,13 @@
-//! The terminal summary: a table of columns, one of embeddings, one of multivariate methods
+//! The terminal summary: a table of columns (with a line per text column that names the
+//! words telling current from reference), one of embeddings, one of multivariate methods
 //! (when asked for), and the dataset verdict.
 
 use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
-use modelwatch_core::drift::{DriftReport, EmbeddingDriftResult, MultivariateDrift};
+use modelwatch_core::drift::{
+    ColumnDrift, DriftMethod, DriftReport, EmbeddingDriftResult, MultivariateDrift,
+};
 use modelwatch_core::results::Results;
+use modelwatch_core::stats::text_drift::WordWeight;
 
 use crate::trim_pct;
 
@@ -159,6 +163,71 @@ fn render_multivariate(methods: &[MultivariateDrift], style: TerminalStyle) -> S
     out
 }
 
+/// Words with their classifier weights, for one line: `zapwallet +2.41, crash +0.87`.
+pub(crate) fn text_drift_words(words: &[WordWeight], n: usize) -> String {
+    words
+        .iter()
+        .take(n)
+        .map(|w| format!("{} {:+.2}", w.word, w.weight))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a text column's AUC was compared with, in words: `0.55` or `0.6123 (percentile 95
+/// of random AUCs)`.
+pub(crate) fn text_drift_compared_with(c: &ColumnDrift) -> Option<String> {
+    let t = c.text_drift.as_ref()?;
+    Some(match (c.method, c.threshold) {
+        (Some(DriftMethod::PercTextContentDrift), Some(q)) => format!(
+            "{} (percentile {} of random AUCs)",
+            format_score(t.compared_with),
+            trim_pct(q * 100.0)
+        ),
+        _ => format_score(t.compared_with),
+    })
+}
+
+/// `text` cut to `chars` characters for one line (newlines folded to spaces).
+fn one_line(text: &str, chars: usize) -> String {
+    let flat: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    match flat.char_indices().nth(chars) {
+        Some((cut, _)) => format!("{}…", flat[..cut].trim_end()),
+        None => flat,
+    }
+}
+
+/// The lines under the drift table for a text column tested by a text drift method.
+fn text_drift_lines(c: &ColumnDrift) -> Option<String> {
+    let t = c.text_drift.as_ref()?;
+    let mut out = format!(
+        "text column `{}`: classifier AUC {} vs {}; current words: {}; reference words: {}\n",
+        c.column,
+        c.score.map(format_score).unwrap_or_else(|| "-".into()),
+        text_drift_compared_with(c)?,
+        none_if_empty(text_drift_words(&t.current_words, 5)),
+        none_if_empty(text_drift_words(&t.reference_words, 5)),
+    );
+    if let (Some(cur), Some(r)) = (t.current_examples.first(), t.reference_examples.first()) {
+        out.push_str(&format!(
+            "  e.g. current: \"{}\" | reference: \"{}\"\n",
+            one_line(cur, 60),
+            one_line(r, 60)
+        ));
+    }
+    Some(out)
+}
+
+fn none_if_empty(s: String) -> String {
+    if s.is_empty() {
+        "none".into()
+    } else {
+        s
+    }
+}
+
 /// An embedding's method as shown: `mmd`, `mmd (after PCA to 20)`, or `-` when it had none.
 pub(crate) fn embedding_method_label(e: &EmbeddingDriftResult) -> String {
     match (&e.method, e.pca_components) {
@@ -230,6 +299,11 @@ fn render_drift(drift: &DriftReport, style: TerminalStyle) -> String {
         ]);
     }
     let mut out = format!("Data drift\n{table}\n");
+    for c in &drift.columns {
+        if let Some(lines) = text_drift_lines(c) {
+            out.push_str(&lines);
+        }
+    }
     if !drift.embeddings.is_empty() {
         out.push_str(&render_embeddings(&drift.embeddings, style));
     }
@@ -397,6 +471,49 @@ mod tests {
              c1 (current values are all missing), c2 (current values are all missing), \
              c3 (current values are all missing), c4 (current values are all missing), \
              and 2 more"
+        );
+    }
+
+    #[test]
+    fn text_columns_get_a_line_with_their_words_and_an_example() {
+        use modelwatch_core::schema::{ColumnRole, ColumnType};
+        use modelwatch_core::stats::text_drift::TextDriftExplanation;
+        let word = |w: &str, weight: f64| WordWeight {
+            word: w.into(),
+            weight,
+        };
+        let c = ColumnDrift {
+            column: "ticket".into(),
+            column_type: ColumnType::Text,
+            role: ColumnRole::Feature,
+            method: Some(DriftMethod::PercTextContentDrift),
+            threshold: Some(0.95),
+            score: Some(0.91),
+            drifted: Some(true),
+            reference_rows: 300,
+            current_rows: 300,
+            reference_missing: 0,
+            current_missing: 0,
+            reference_infinite: 0,
+            current_infinite: 0,
+            error: None,
+            distribution: None,
+            text_drift: Some(TextDriftExplanation {
+                compared_with: 0.5712,
+                train_rows: 300,
+                test_rows: 300,
+                vocabulary: 40,
+                current_words: vec![word("zapwallet", 2.414), word("crash", 0.5)],
+                reference_words: vec![],
+                current_examples: vec!["Zapwallet\nfailed again".into()],
+                reference_examples: vec!["Parcel late".into()],
+            }),
+        };
+        assert_eq!(
+            text_drift_lines(&c).unwrap(),
+            "text column `ticket`: classifier AUC 0.9100 vs 0.5712 (percentile 95 of \
+             random AUCs); current words: zapwallet +2.41, crash +0.50; reference words: none\n  \
+             e.g. current: \"Zapwallet failed again\" | reference: \"Parcel late\"\n"
         );
     }
 

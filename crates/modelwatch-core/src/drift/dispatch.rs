@@ -10,6 +10,7 @@ use super::sample::{
 use super::settings::{MMD_PERMUTATIONS, TVD_PERMUTATIONS};
 use super::untested::{DatasetSide, UntestedReason};
 use crate::schema::ColumnType;
+use crate::stats::text_drift::{text_content_drift, TextDriftExplanation, TextDriftParams};
 use crate::stats::{self, binning, StatError};
 use crate::table::ColumnData;
 
@@ -24,6 +25,9 @@ pub(super) struct Scored {
     pub current_dropped: Dropped,
     /// Counts for charts, from the prepared samples.
     pub distribution: Option<ColumnDistribution>,
+    /// A text drift method's verdict (its rule is not a plain comparison of the score with
+    /// the threshold) and its explanation.
+    pub text_drift: Option<(bool, TextDriftExplanation)>,
 }
 
 /// The prepared samples of a column.
@@ -43,6 +47,7 @@ pub(super) fn score_column(
     ty: ColumnType,
     chosen: Option<DriftMethod>,
     seed: u64,
+    threshold_for: &dyn Fn(DriftMethod) -> f64,
 ) -> Result<Scored, UntestedReason> {
     let (prepared, rd, cd) = match ty {
         ColumnType::Numerical => {
@@ -73,20 +78,7 @@ pub(super) fn score_column(
             let (counts, rd, cd) = category_counts(reference, current);
             (Prepared::Categorical(counts), rd, cd)
         }
-        ColumnType::Text => {
-            let (counts, rd, cd) = category_counts(reference, current);
-            return Ok(Scored {
-                method: chosen,
-                score: Err(UntestedReason::TextColumn(chosen)),
-                reference_dropped: rd,
-                current_dropped: cd,
-                distribution: Some(distribution::categories(
-                    &counts,
-                    rd.missing as u64,
-                    cd.missing as u64,
-                )),
-            });
-        }
+        ColumnType::Text => return score_text(reference, current, chosen, threshold_for),
         ColumnType::Datetime => return Err(UntestedReason::DatetimeColumn),
     };
 
@@ -123,6 +115,7 @@ pub(super) fn score_column(
                     reference_dropped: rd,
                     current_dropped: cd,
                     distribution,
+                    text_drift: None,
                 });
             }
             m
@@ -145,6 +138,7 @@ pub(super) fn score_column(
             reference_dropped: rd,
             current_dropped: cd,
             distribution,
+            text_drift: None,
         });
     }
     let score =
@@ -155,7 +149,109 @@ pub(super) fn score_column(
         reference_dropped: rd,
         current_dropped: cd,
         distribution,
+        text_drift: None,
     })
+}
+
+/// The non-missing texts of a column in row order. A column of another physical type is
+/// readable only when all missing (an empty column read as numbers).
+fn text_values(data: &ColumnData) -> Option<(Vec<&str>, Dropped)> {
+    match data {
+        ColumnData::Str(s) => {
+            let texts: Vec<&str> = (0..s.len()).filter_map(|row| s.get(row)).collect();
+            let missing = s.len() - texts.len();
+            Some((
+                texts,
+                Dropped {
+                    missing,
+                    infinite: 0,
+                },
+            ))
+        }
+        other if other.all_missing() => Some((
+            Vec::new(),
+            Dropped {
+                missing: other.len(),
+                infinite: 0,
+            },
+        )),
+        _ => None,
+    }
+}
+
+/// A text column: the text drift methods (Evidently's default rule picks one by the
+/// reference size); any other method keeps the column untested.
+fn score_text(
+    reference: &ColumnData,
+    current: &ColumnData,
+    chosen: Option<DriftMethod>,
+    threshold_for: &dyn Fn(DriftMethod) -> f64,
+) -> Result<Scored, UntestedReason> {
+    let ty = ColumnType::Text;
+    let (counts, rd, cd) = category_counts(reference, current);
+    let distribution = Some(distribution::categories(
+        &counts,
+        rd.missing as u64,
+        cd.missing as u64,
+    ));
+    let untested = |method, why| Scored {
+        method,
+        score: Err(why),
+        reference_dropped: rd,
+        current_dropped: cd,
+        distribution: distribution.clone(),
+        text_drift: None,
+    };
+    if let Some(m) = chosen.filter(|m| !m.applies_to(ty)) {
+        return Ok(untested(Some(m), UntestedReason::TextColumn(m)));
+    }
+    let Some((r, _)) = text_values(reference) else {
+        return Err(UntestedReason::unreadable(
+            DatasetSide::Reference,
+            reference,
+            ty,
+        ));
+    };
+    let Some((c, _)) = text_values(current) else {
+        return Err(UntestedReason::unreadable(
+            DatasetSide::Current,
+            current,
+            ty,
+        ));
+    };
+    let method = chosen.unwrap_or_else(|| {
+        DriftMethod::default_for(ty, r.len(), 0).expect("text columns have a default")
+    });
+    if r.is_empty() {
+        return Ok(untested(
+            Some(method),
+            UntestedReason::NoValues(DatasetSide::Reference),
+        ));
+    }
+    if c.is_empty() {
+        return Ok(untested(
+            Some(method),
+            UntestedReason::NoValues(DatasetSide::Current),
+        ));
+    }
+    let params = TextDriftParams {
+        threshold: threshold_for(method),
+        bootstrap: method == DriftMethod::PercTextContentDrift,
+    };
+    match text_content_drift(&r, &c, &params) {
+        Ok(result) => Ok(Scored {
+            method: Some(method),
+            score: Ok(result.auc),
+            reference_dropped: rd,
+            current_dropped: cd,
+            distribution,
+            text_drift: Some((result.drifted, result.explanation)),
+        }),
+        Err(e) => Ok(untested(
+            Some(method),
+            UntestedReason::Statistic(e.to_string()),
+        )),
+    }
 }
 
 /// Category counts of a prepared column (distinct values for a numeric one).
@@ -256,5 +352,8 @@ fn compute(method: DriftMethod, prepared: &Prepared, seed: u64) -> Result<f64, S
                 stats::hellinger::hellinger_counts(&c.reference, &c.current)
             }
         },
+        AbsTextContentDrift | PercTextContentDrift => Err(StatError::Unsupported(format!(
+            "method `{method}` needs text values"
+        ))),
     }
 }

@@ -79,6 +79,15 @@ pub enum DriftMethod {
     /// columns.
     #[serde(rename = "TVD")]
     Tvd,
+    /// ROC AUC of a domain classifier on TF-IDF features telling current texts from
+    /// reference texts, drift when above the threshold; text columns
+    /// (`stats::text_drift`).
+    #[serde(rename = "abs_text_content_drift")]
+    AbsTextContentDrift,
+    /// The same ROC AUC, drift when above the `threshold` percentile of 1,000 AUCs of
+    /// random scores; text columns (`stats::text_drift`).
+    #[serde(rename = "perc_text_content_drift")]
+    PercTextContentDrift,
 }
 
 /// How a score is compared with its threshold to flag drift.
@@ -118,7 +127,7 @@ pub struct UnknownMethod(pub String);
 
 impl DriftMethod {
     /// Every method, in declaration order; [`DriftMethod::names`] and error messages follow it.
-    pub const ALL: [DriftMethod; 18] = [
+    pub const ALL: [DriftMethod; 20] = [
         DriftMethod::Ks,
         DriftMethod::ChiSquare,
         DriftMethod::Z,
@@ -137,6 +146,8 @@ impl DriftMethod {
         DriftMethod::TTest,
         DriftMethod::EmpiricalMmd,
         DriftMethod::Tvd,
+        DriftMethod::AbsTextContentDrift,
+        DriftMethod::PercTextContentDrift,
     ];
 
     /// Evidently's name of the method.
@@ -160,6 +171,8 @@ impl DriftMethod {
             DriftMethod::TTest => "t_test",
             DriftMethod::EmpiricalMmd => "empirical_mmd",
             DriftMethod::Tvd => "TVD",
+            DriftMethod::AbsTextContentDrift => "abs_text_content_drift",
+            DriftMethod::PercTextContentDrift => "perc_text_content_drift",
         }
     }
 
@@ -198,6 +211,8 @@ impl DriftMethod {
             DriftMethod::TTest => "t-test p-value",
             DriftMethod::EmpiricalMmd => "MMD permutation p-value",
             DriftMethod::Tvd => "TVD permutation p-value",
+            DriftMethod::AbsTextContentDrift => "text domain classifier ROC AUC",
+            DriftMethod::PercTextContentDrift => "text domain classifier ROC AUC (percentile)",
         }
     }
 
@@ -210,6 +225,8 @@ impl DriftMethod {
             | DriftMethod::EppsSingleton
             | DriftMethod::MannWhitney
             | DriftMethod::TTest => 0.05,
+            DriftMethod::AbsTextContentDrift => 0.55,
+            DriftMethod::PercTextContentDrift => 0.95,
             _ => 0.1,
         }
     }
@@ -218,7 +235,12 @@ impl DriftMethod {
     pub fn rule(self) -> DriftRule {
         match self {
             DriftMethod::Ks | DriftMethod::CramerVonMises => DriftRule::PValueAtMost,
-            DriftMethod::EnergyDistance => DriftRule::DistanceAbove,
+            // For `perc_text_content_drift` the threshold is a percentile and the AUC is
+            // compared with that percentile of random AUCs; the column's result carries the
+            // verdict (`ColumnDrift::text_drift`).
+            DriftMethod::EnergyDistance
+            | DriftMethod::AbsTextContentDrift
+            | DriftMethod::PercTextContentDrift => DriftRule::DistanceAbove,
             DriftMethod::Wasserstein
             | DriftMethod::JensenShannon
             | DriftMethod::Psi
@@ -252,14 +274,18 @@ impl DriftMethod {
             | DriftMethod::MannWhitney
             | DriftMethod::TTest
             | DriftMethod::EmpiricalMmd => ty == ColumnType::Numerical,
+            DriftMethod::AbsTextContentDrift | DriftMethod::PercTextContentDrift => {
+                ty == ColumnType::Text
+            }
         }
     }
 
     /// Evidently 0.7's default method for a column.
     ///
     /// `reference_rows` is the number of non-missing reference values and `distinct` the
-    /// number of distinct values over both samples. Returns `None` for types that have no
-    /// default (text, datetime).
+    /// number of distinct values over both samples. Text columns get
+    /// `abs_text_content_drift` above 1,000 reference rows and `perc_text_content_drift`
+    /// otherwise. Returns `None` for datetime columns.
     pub fn default_for(ty: ColumnType, reference_rows: usize, distinct: usize) -> Option<Self> {
         let small = reference_rows <= 1000;
         match (ty, small) {
@@ -281,7 +307,9 @@ impl DriftMethod {
                 DriftMethod::ChiSquare
             }),
             (ColumnType::Categorical, false) => Some(DriftMethod::JensenShannon),
-            _ => None,
+            (ColumnType::Text, true) => Some(DriftMethod::PercTextContentDrift),
+            (ColumnType::Text, false) => Some(DriftMethod::AbsTextContentDrift),
+            (ColumnType::Datetime, _) => None,
         }
     }
 }
@@ -350,7 +378,15 @@ mod tests {
             DriftMethod::default_for(Categorical, 5000, 2),
             Some(JensenShannon)
         );
-        assert_eq!(DriftMethod::default_for(Text, 10, 3), None);
+        assert_eq!(
+            DriftMethod::default_for(Text, 1000, 3),
+            Some(PercTextContentDrift)
+        );
+        assert_eq!(
+            DriftMethod::default_for(Text, 1001, 3),
+            Some(AbsTextContentDrift)
+        );
+        assert_eq!(DriftMethod::default_for(Datetime, 10, 3), None);
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub use untested::{DatasetSide, UntestedColumn, UntestedReason};
 use crate::prepare::PreparedRun;
 use crate::schema::{ColumnRole, ColumnType, SchemaError};
 use crate::setting::Setting;
+use crate::stats::text_drift::TextDriftExplanation;
 use crate::table::Column;
 
 /// The drift result of one column. A column that could not be tested has `score` and
@@ -47,8 +48,8 @@ pub struct ColumnDrift {
     pub column_type: ColumnType,
     /// The column role (feature, target, prediction, ...).
     pub role: ColumnRole,
-    /// The method applied: the user's choice or Evidently's default; `None` when no method
-    /// applies (e.g. a text column) or the column could not be read as its type.
+    /// The method applied: the user's choice or Evidently's default; `None` when the column
+    /// could not be read as its type.
     pub method: Option<DriftMethod>,
     /// The threshold `score` was compared with (the user's or the method's default).
     pub threshold: Option<f64>,
@@ -75,6 +76,10 @@ pub struct ColumnDrift {
     /// Reference and current counts for charts (histogram or top labels); `None` when the
     /// column could not be read as its type.
     pub distribution: Option<ColumnDistribution>,
+    /// For a text column tested by a text drift method: what the AUC was compared with, and
+    /// the words and texts that tell current from reference; left out of the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_drift: Option<TextDriftExplanation>,
 }
 
 impl ColumnDrift {
@@ -107,8 +112,8 @@ pub struct DriftReport {
     pub skipped_columns: Vec<SkippedColumn>,
     /// Columns of `columns` that could not be tested because of a problem with their data
     /// or method (values of the wrong type, a side all missing), in `columns` order; text
-    /// columns and statistics undefined for the data are not listed
-    /// ([`UntestedReason::is_problem`]).
+    /// columns given a method that is not a text method and statistics undefined for the
+    /// data are not listed ([`UntestedReason::is_problem`]).
     pub untested_columns: Vec<UntestedColumn>,
     /// One result per declared embedding, in name order. Their member columns are listed
     /// there, not in `columns`; embeddings do not count in `drifted_share`.
@@ -374,9 +379,18 @@ fn column_drift_and_why(
         current_infinite: 0,
         error: None,
         distribution: None,
+        text_drift: None,
     };
     let chosen = settings.chosen_method(&reference.name, ty);
-    match dispatch::score_column(&reference.data, &current.data, ty, chosen, settings.seed) {
+    let threshold_for = |m: DriftMethod| settings.threshold_for(&reference.name, ty, m);
+    match dispatch::score_column(
+        &reference.data,
+        &current.data,
+        ty,
+        chosen,
+        settings.seed,
+        &threshold_for,
+    ) {
         Ok(scored) => {
             out.reference_missing = scored.reference_dropped.missing;
             out.current_missing = scored.current_dropped.missing;
@@ -396,7 +410,11 @@ fn column_drift_and_why(
                 Ok(score) => {
                     let method = scored.method.expect("a score comes with its method");
                     out.score = Some(score);
-                    out.drifted = Some(method.rule().drifted(score, out.threshold.unwrap()));
+                    out.drifted = Some(match &scored.text_drift {
+                        Some((drifted, _)) => *drifted,
+                        None => method.rule().drifted(score, out.threshold.unwrap()),
+                    });
+                    out.text_drift = scored.text_drift.map(|(_, explanation)| explanation);
                 }
                 Err(e) => why = Some(e),
             }
@@ -456,7 +474,8 @@ mod tests {
         let report = compute_drift(&run, &|| {}).unwrap();
         assert_eq!(report.column_count, 1);
         assert!(!report.dataset_drift);
-        // The text column has no drift method by design: not listed.
+        // The text column ("x" against "y": one-letter words, an empty vocabulary) has a
+        // statistic undefined for its data: not listed.
         assert_eq!(
             report.untested_columns,
             [
@@ -476,5 +495,121 @@ mod tests {
             Some("the current data holds string values, which cannot be tested as numerical")
         );
         assert!(report.columns[3].error.is_some());
+    }
+
+    fn run_text(
+        reference: Vec<Option<String>>,
+        current: Vec<Option<String>>,
+        settings: &DriftSettings,
+    ) -> DriftReport {
+        let table = |values: &[Option<String>]| {
+            Table::new(vec![
+                Column::new(
+                    "ticket",
+                    ColumnData::Str(StrColumn::from_options(values.iter().map(|v| v.as_deref()))),
+                ),
+                floats("n", values.len()),
+            ])
+            .unwrap()
+        };
+        let (reference, current) = (table(&reference), table(&current));
+        let schema = SchemaOverrides {
+            text: vec!["ticket".into()],
+            ..Default::default()
+        };
+        let run = PreparedRun::new(
+            Some(&reference),
+            &current,
+            RunSettings::new(&schema, settings),
+        )
+        .unwrap();
+        compute_drift(&run, &|| {}).unwrap()
+    }
+
+    fn tickets(rows: usize, extra: &str) -> Vec<Option<String>> {
+        const WORDS: [&str; 9] = [
+            "refund", "parcel", "late", "driver", "invoice", "card", "broken", "screen", "login",
+        ];
+        (0..rows)
+            .map(|i| {
+                let a = WORDS[(i * 7 + 3) % 9];
+                let b = WORDS[(i * i + 1) % 9];
+                let c = WORDS[(i / 3) % 9];
+                Some(if i % 3 == 0 {
+                    format!("{a} {b} {c} {extra}")
+                } else {
+                    format!("{a} {b} {c}")
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn text_columns_get_evidentlys_default_text_method_and_explain_drift() {
+        let report = run_text(
+            tickets(300, ""),
+            tickets(300, "zapwallet"),
+            &DriftSettings::default(),
+        );
+        let ticket = &report.columns[0];
+        assert_eq!(ticket.method, Some(DriftMethod::PercTextContentDrift));
+        assert_eq!(ticket.threshold, Some(0.95));
+        assert_eq!(ticket.drifted, Some(true), "{ticket:?}");
+        let explanation = ticket.text_drift.as_ref().unwrap();
+        assert_eq!(explanation.current_words[0].word, "zapwallet");
+        assert!(explanation.compared_with > 0.5 && explanation.compared_with < 0.6);
+        assert_eq!(report.column_count, 2);
+
+        let mut settings = DriftSettings::default();
+        settings
+            .column_methods
+            .insert("ticket".into(), DriftMethod::AbsTextContentDrift);
+        let report = run_text(tickets(300, ""), tickets(300, ""), &settings);
+        let ticket = &report.columns[0];
+        assert_eq!(ticket.method, Some(DriftMethod::AbsTextContentDrift));
+        assert_eq!(ticket.threshold, Some(0.55));
+        assert_eq!(ticket.drifted, Some(false), "{ticket:?}");
+        assert_eq!(ticket.text_drift.as_ref().unwrap().compared_with, 0.55);
+    }
+
+    #[test]
+    fn text_columns_that_cannot_be_tested_say_why_and_the_rest_runs() {
+        let missing = vec![None; 50];
+        let report = run_text(missing.clone(), tickets(50, ""), &DriftSettings::default());
+        assert_eq!(
+            report.columns[0].error.as_deref(),
+            Some("the reference has no non-missing values")
+        );
+        assert_eq!(report.untested_columns[0].column, "ticket");
+        assert!(report.columns[1].tested());
+
+        let one = vec![Some("late parcel".to_string())];
+        let report = run_text(one, tickets(1, ""), &DriftSettings::default());
+        assert_eq!(
+            report.columns[0].error.as_deref(),
+            Some("text drift needs at least 2 non-missing texts on each side; the reference has 1")
+        );
+
+        let stop: Vec<Option<String>> = (0..40)
+            .map(|i| Some(["the", "", "and of", "a b"][i % 4].to_string()))
+            .collect();
+        let report = run_text(stop.clone(), stop, &DriftSettings::default());
+        assert!(report.columns[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("empty vocabulary"));
+        assert!(report.columns[1].tested());
+
+        let settings = DriftSettings {
+            text_method: Some(DriftMethod::Psi),
+            ..Default::default()
+        };
+        let report = run_text(tickets(50, ""), tickets(50, ""), &settings);
+        assert!(report.columns[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .starts_with("method `psi` does not apply to text columns"));
     }
 }

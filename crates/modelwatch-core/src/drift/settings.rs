@@ -28,7 +28,8 @@ pub struct DriftSettings {
     pub num_method: Option<DriftMethod>,
     /// Method for categorical columns (overrides `method`).
     pub cat_method: Option<DriftMethod>,
-    /// Method for text columns (overrides `method`); text columns have no default method.
+    /// Method for text columns (overrides `method`); the default is Evidently's text rule
+    /// ([`DriftMethod::default_for`]).
     pub text_method: Option<DriftMethod>,
     /// Method per column name (overrides every other method setting).
     pub column_methods: BTreeMap<String, DriftMethod>,

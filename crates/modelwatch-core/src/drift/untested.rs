@@ -1,8 +1,8 @@
 //! Why a shared column has no drift score, and which of those reasons are problems.
 //!
-//! Some columns are not tested by design: text columns have no drift method, and a
-//! statistic may be undefined for data without variation (a constant column has no
-//! chi-square). Others cannot be tested because something is wrong: the current values
+//! Some columns are not tested by design: a text column given a method that is not a text
+//! drift method, and a statistic undefined for the data (a constant column has no
+//! chi-square, texts of only stop words have no vocabulary). Others cannot be tested because something is wrong: the current values
 //! turned into text in a numerical column, one side is all missing, the method set for the
 //! column does not fit its type. Those are listed by name in the dataset verdict
 //! ([`super::DriftReport::untested_columns`]) and fail the `data_drift` test preset, since
@@ -46,8 +46,8 @@ pub enum UntestedReason {
         /// The column's type.
         column_type: ColumnType,
     },
-    /// Text columns have no drift method (the method set for them, if any, does not apply).
-    TextColumn(Option<DriftMethod>),
+    /// A text column was given a method that is not a text drift method.
+    TextColumn(DriftMethod),
     /// Datetime columns are not drift-tested.
     DatetimeColumn,
     /// The statistic fails or is NaN for this data (too few values, no variation).
@@ -140,14 +140,10 @@ impl std::fmt::Display for UntestedReason {
                 f,
                 "method `{method}` does not apply to {column_type} columns"
             ),
-            UntestedReason::TextColumn(None) => f.write_str(
-                "text columns have no default drift method yet; test its text descriptors \
-                 (--text-descriptors) or test it as categorical with --categorical",
-            ),
-            UntestedReason::TextColumn(Some(m)) => write!(
+            UntestedReason::TextColumn(m) => write!(
                 f,
-                "method `{m}` does not apply to text columns; test it as categorical with \
-                 --categorical"
+                "method `{m}` does not apply to text columns (abs_text_content_drift and \
+                 perc_text_content_drift do); or test it as categorical with --categorical"
             ),
             UntestedReason::DatetimeColumn => f.write_str("datetime columns are not drift-tested"),
             UntestedReason::Statistic(why) => f.write_str(why),
@@ -202,8 +198,7 @@ mod tests {
 
     #[test]
     fn text_columns_and_undefined_statistics_are_not_problems() {
-        assert!(!UntestedReason::TextColumn(None).is_problem());
-        assert!(!UntestedReason::TextColumn(Some(DriftMethod::Ks)).is_problem());
+        assert!(!UntestedReason::TextColumn(DriftMethod::Ks).is_problem());
         assert!(!UntestedReason::DatetimeColumn.is_problem());
         assert!(
             !UntestedReason::Statistic("chi-square needs at least two categories".into())

@@ -50,6 +50,9 @@ pub mod correlation;
 // Drift of vector (embedding) columns.
 pub mod embedding;
 
+// Drift of text columns (a domain classifier on TF-IDF features).
+pub mod text_drift;
+
 // Dataset-level drift of tabular data (how columns move together).
 pub mod multivariate;
 

@@ -12,6 +12,7 @@ use super::svg::{self, share, BarRow, ExtraBar};
 use super::{esc, trim_pct};
 use crate::terminal::{
     embedding_method_label, format_score, multivariate_band, multivariate_top_columns,
+    text_drift_compared_with,
 };
 
 pub(super) fn section(out: &mut String, drift: &DriftReport) {
@@ -211,6 +212,7 @@ pub(super) fn column(out: &mut String, id_prefix: &str, index: usize, c: &Column
     }
     out.push_str("</td></tr>\n<tr class=\"more\"><td colspan=\"7\"><details><summary>distribution and explanation</summary><div class=\"detail\">");
     let _ = write!(out, "<p>{}</p>", esc(&explanation(c)));
+    text_drift_details(out, c);
     let dropped = [
         ("missing", c.reference_missing, c.current_missing),
         ("infinite", c.reference_infinite, c.current_infinite),
@@ -230,6 +232,58 @@ pub(super) fn column(out: &mut String, id_prefix: &str, index: usize, c: &Column
     );
     chart(out, c);
     out.push_str("</div></details></td></tr></tbody>\n");
+}
+
+/// For a text column tested by a text drift method: the words with the largest classifier
+/// weights towards each side, and the test texts most typical of each side.
+fn text_drift_details(out: &mut String, c: &ColumnDrift) {
+    let Some(t) = &c.text_drift else {
+        return;
+    };
+    let _ = write!(
+        out,
+        "<div class=\"textdrift\"><p>Classifier trained on {} texts, scored on {}; {} words after stop words and words in more than half of the texts.</p>",
+        t.train_rows, t.test_rows, t.vocabulary
+    );
+    for (title, words) in [
+        ("Words typical of the current data", &t.current_words),
+        ("Words typical of the reference", &t.reference_words),
+    ] {
+        let _ = write!(out, "<p>{title} (classifier weight): ");
+        if words.is_empty() {
+            out.push_str("none");
+        }
+        for (i, w) in words.iter().enumerate() {
+            let _ = write!(
+                out,
+                "{}<code>{}</code> {:+.2}",
+                if i > 0 { ", " } else { "" },
+                esc(&w.word),
+                w.weight
+            );
+        }
+        out.push_str("</p>");
+    }
+    for (title, texts) in [
+        (
+            "Current texts the classifier finds most current",
+            &t.current_examples,
+        ),
+        (
+            "Reference texts it finds most reference-like",
+            &t.reference_examples,
+        ),
+    ] {
+        if texts.is_empty() {
+            continue;
+        }
+        let _ = write!(out, "<p>{title}:</p><ul>");
+        for text in texts {
+            let _ = write!(out, "<li><q>{}</q></li>", esc(text));
+        }
+        out.push_str("</ul>");
+    }
+    out.push_str("</div>");
 }
 
 /// Shares per bin or label for the sparkline (missing values left out).
@@ -360,6 +414,7 @@ fn measures(m: DriftMethod) -> &'static str {
         Wasserstein => "how far values must move to turn one distribution into the other, in reference standard deviations",
         ChiSquare | GTest | Z | FisherExact | Tvd => "how often each category occurs on each side",
         Psi | KlDiv | JensenShannon | Hellinger => "the shares of values per bin or category on each side",
+        AbsTextContentDrift | PercTextContentDrift => "how well a classifier on the words of half the texts tells current texts from reference texts in the other half",
     }
 }
 
@@ -375,6 +430,25 @@ pub(super) fn explanation(c: &ColumnDrift) -> String {
             (None, _) => "Not tested.".into(),
         };
     };
+    if let Some(compared_with) = text_drift_compared_with(c) {
+        let (op, verdict) = if drifted {
+            (
+                ">",
+                "current texts differ from reference texts in their words",
+            )
+        } else {
+            (
+                "≤",
+                "the classifier does not tell current from reference texts better than allowed",
+            )
+        };
+        return format!(
+            "{} {} {op} {compared_with}: {verdict} (it measures {}).",
+            m.display_name(),
+            format_score(score),
+            measures(m)
+        );
+    }
     let rule = m.rule();
     let op = match (rule, drifted) {
         (DriftRule::PValueAtMost, true) | (DriftRule::DistanceAbove, false) => "≤",

@@ -131,6 +131,7 @@ mod tests {
             current_infinite: 0,
             error: None,
             distribution: dist,
+            text_drift: None,
         }
     }
 
@@ -234,6 +235,42 @@ mod tests {
         assert!(html.contains("cur&amp;rent.csv"));
         assert!(html.contains("&lt;b&gt;only_ref&lt;/b&gt;"));
         // The page's own script is the only one.
+        assert_eq!(html.matches("<script").count(), 1);
+    }
+
+    #[test]
+    fn text_columns_show_their_words_and_examples_escaped() {
+        use modelwatch_core::stats::text_drift::{TextDriftExplanation, WordWeight};
+        let mut c = numeric("ticket", 0.93, None);
+        c.column_type = ColumnType::Text;
+        c.method = Some(DriftMethod::AbsTextContentDrift);
+        c.threshold = Some(0.55);
+        c.drifted = Some(true);
+        c.text_drift = Some(TextDriftExplanation {
+            compared_with: 0.55,
+            train_rows: 500,
+            test_rows: 500,
+            vocabulary: 321,
+            current_words: vec![WordWeight {
+                word: "<zap>".into(),
+                weight: 2.5,
+            }],
+            reference_words: vec![WordWeight {
+                word: "parcel".into(),
+                weight: -1.25,
+            }],
+            current_examples: vec!["<script>alert(1)</script> zap".into()],
+            reference_examples: vec!["parcel & courier".into()],
+        });
+        let html = render_html(&results(vec![c]));
+        assert!(html.contains(
+            "text domain classifier ROC AUC 0.9300 &gt; 0.5500: current texts differ from reference texts in their words"
+        ));
+        assert!(html.contains("<code>&lt;zap&gt;</code> +2.50"));
+        assert!(html.contains("<code>parcel</code> -1.25"));
+        assert!(html.contains("<li><q>&lt;script&gt;alert(1)&lt;/script&gt; zap</q></li>"));
+        assert!(html.contains("<li><q>parcel &amp; courier</q></li>"));
+        assert!(html.contains("Classifier trained on 500 texts, scored on 500; 321 words"));
         assert_eq!(html.matches("<script").count(), 1);
     }
 

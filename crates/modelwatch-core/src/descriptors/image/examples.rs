@@ -194,6 +194,7 @@ mod tests {
             current_infinite: 0,
             error: None,
             distribution: None,
+            text_drift: None,
         }
     }
 
