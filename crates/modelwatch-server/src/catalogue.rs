@@ -1019,35 +1019,33 @@ mod tests {
         assert_eq!(families, snapshot_families().len() + 1, "{text}");
     }
 
-    /// The embedding entries read each embedding's score and verdict from the drift results,
-    /// and leave out an embedding that could not be tested.
-    #[test]
-    fn embeddings_are_read_from_the_drift_results() {
-        use modelwatch_core::drift::{DriftReport, EmbeddingDriftResult};
-        use modelwatch_core::results::Meta;
-        let mut tested = EmbeddingDriftResult::unreadable("emb", String::new());
-        (tested.score, tested.drifted, tested.error) = (Some(0.75), Some(true), None);
-        let untested = EmbeddingDriftResult::unreadable("bad", "rows of different lengths".into());
-        let results = Results {
-            drift: Some(DriftReport {
-                drift_share: 0.5,
-                column_count: 0,
-                drifted_count: 0,
-                drifted_share: 0.0,
-                dataset_drift: false,
-                columns: vec![],
-                reference_only_columns: vec![],
-                current_only_columns: vec![],
-                skipped_columns: vec![],
-                untested_columns: vec![],
-                embeddings: vec![tested, untested],
-                multivariate: vec![],
-            }),
+    /// A drift report with nothing in it, for tests that fill in one part.
+    fn empty_drift() -> modelwatch_core::drift::DriftReport {
+        modelwatch_core::drift::DriftReport {
+            drift_share: 0.5,
+            column_count: 0,
+            drifted_count: 0,
+            drifted_share: 0.0,
+            dataset_drift: false,
+            columns: vec![],
+            reference_only_columns: vec![],
+            current_only_columns: vec![],
+            skipped_columns: vec![],
+            untested_columns: vec![],
+            embeddings: vec![],
+            multivariate: vec![],
+        }
+    }
+
+    /// Results holding only `drift`.
+    fn drift_results(drift: modelwatch_core::drift::DriftReport) -> Results {
+        Results {
+            drift: Some(drift),
             summary: None,
             target: None,
             classification: None,
             regression: None,
-            meta: Meta {
+            meta: modelwatch_core::results::Meta {
                 reference: String::new(),
                 current: String::new(),
                 reference_rows: 0,
@@ -1057,7 +1055,21 @@ mod tests {
                 seed: 0,
                 time_range: None,
             },
-        };
+        }
+    }
+
+    /// The embedding entries read each embedding's score and verdict from the drift results,
+    /// and leave out an embedding that could not be tested.
+    #[test]
+    fn embeddings_are_read_from_the_drift_results() {
+        use modelwatch_core::drift::{DriftReport, EmbeddingDriftResult};
+        let mut tested = EmbeddingDriftResult::unreadable("emb", String::new());
+        (tested.score, tested.drifted, tested.error) = (Some(0.75), Some(true), None);
+        let untested = EmbeddingDriftResult::unreadable("bad", "rows of different lengths".into());
+        let results = drift_results(DriftReport {
+            embeddings: vec![tested, untested],
+            ..empty_drift()
+        });
         for (metric, want) in [(EMBEDDING_DRIFT_SCORE, 0.75), (EMBEDDING_DRIFTED, 1.0)] {
             let entry = snapshot_metric(metric).unwrap();
             assert_eq!(entry.key_label(), Some("embedding"));
@@ -1076,7 +1088,6 @@ mod tests {
     #[test]
     fn multivariate_methods_are_read_from_the_drift_results() {
         use modelwatch_core::drift::{DriftReport, MultivariateDrift, MultivariateMethod};
-        use modelwatch_core::results::Meta;
         let method = |method, score: Option<f64>, drifted, error: Option<&str>| MultivariateDrift {
             method,
             score,
@@ -1088,44 +1099,18 @@ mod tests {
             details: serde_json::Map::new(),
             error: error.map(str::to_string),
         };
-        let results = Results {
-            drift: Some(DriftReport {
-                drift_share: 0.5,
-                column_count: 0,
-                drifted_count: 0,
-                drifted_share: 0.0,
-                dataset_drift: false,
-                columns: vec![],
-                reference_only_columns: vec![],
-                current_only_columns: vec![],
-                skipped_columns: vec![],
-                untested_columns: vec![],
-                embeddings: vec![],
-                multivariate: vec![
-                    method(
-                        MultivariateMethod::DomainClassifier,
-                        Some(0.875),
-                        Some(true),
-                        None,
-                    ),
-                    method(MultivariateMethod::Mmd, None, None, Some("one row")),
-                ],
-            }),
-            summary: None,
-            target: None,
-            classification: None,
-            regression: None,
-            meta: Meta {
-                reference: String::new(),
-                current: String::new(),
-                reference_rows: 0,
-                current_rows: 0,
-                version: String::new(),
-                generated_at: String::new(),
-                seed: 0,
-                time_range: None,
-            },
-        };
+        let results = drift_results(DriftReport {
+            multivariate: vec![
+                method(
+                    MultivariateMethod::DomainClassifier,
+                    Some(0.875),
+                    Some(true),
+                    None,
+                ),
+                method(MultivariateMethod::Mmd, None, None, Some("one row")),
+            ],
+            ..empty_drift()
+        });
         for (metric, want) in [
             (MULTIVARIATE_DRIFT_SCORE, 0.875),
             (MULTIVARIATE_DRIFTED, 1.0),
