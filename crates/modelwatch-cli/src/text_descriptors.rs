@@ -185,14 +185,7 @@ impl TextDescriptorRequest {
             ),
             _ => "--text-descriptors".to_string(),
         };
-        // One line: the regex crate's message draws the pattern over several.
-        let message = error
-            .to_string()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let message = error.to_string();
         let rest = message
             .strip_prefix(&format!("text_descriptors[{index}]"))
             .unwrap_or(&message);

@@ -157,16 +157,10 @@ pub enum ProjectError {
 }
 
 /// Core's error about a text descriptor setting as a refused setting: the key it names
-/// (`text_descriptors[2].reg_exp`) and the rest of its message on one line (the pattern
-/// compiler's message spans several). An unknown column gets the closest names of `table`.
+/// (`text_descriptors[2].reg_exp`) and the rest of its message. An unknown column gets the
+/// closest names of `table`.
 fn text_descriptor_error(error: TextDescriptorError, table: Option<&Table>) -> ProjectError {
-    let message = error
-        .to_string()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let message = error.to_string();
     let (what, rest) = message.split_once(": ").map_or(
         ("text_descriptors".to_string(), message.clone()),
         |(w, r)| (w.to_string(), r.to_string()),

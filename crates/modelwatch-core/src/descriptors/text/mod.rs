@@ -207,7 +207,7 @@ pub enum TextDescriptorError {
         /// Its physical type.
         physical: &'static str,
     },
-    /// The `reg_exp` does not compile.
+    /// The `reg_exp` does not compile (`reason` on one line).
     #[error("text_descriptors[{index}].reg_exp: not a valid regular expression: {reason}")]
     InvalidRegex {
         /// Position of the setting.
@@ -268,9 +268,16 @@ fn text_column<'a>(
 }
 
 fn compile(index: usize, pattern: &str) -> Result<regex::Regex, TextDescriptorError> {
+    // The compiler draws the pattern over several lines; messages are one line.
     regex::Regex::new(pattern).map_err(|e| TextDescriptorError::InvalidRegex {
         index,
-        reason: e.to_string(),
+        reason: e
+            .to_string()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
     })
 }
 
