@@ -11,22 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use modelwatch_core::descriptors::image::{
-    describe_image, DescriptorValue, ImageDescriptor, ImageLimits, ImageSettings,
+    describe_image, DescriptorValue, ImageDescriptor, ImageLimits, ImageSettings, PIXEL_DESCRIPTORS,
 };
-
-const PIXEL_DESCRIPTORS: [ImageDescriptor; 11] = [
-    ImageDescriptor::Brightness,
-    ImageDescriptor::Contrast,
-    ImageDescriptor::MeanRed,
-    ImageDescriptor::MeanGreen,
-    ImageDescriptor::MeanBlue,
-    ImageDescriptor::Saturation,
-    ImageDescriptor::Colorfulness,
-    ImageDescriptor::Entropy,
-    ImageDescriptor::OverexposedShare,
-    ImageDescriptor::UnderexposedShare,
-    ImageDescriptor::Sharpness,
-];
 
 const FIXTURE_PHOTOS: [&str; 6] = [
     "astronaut.jpg",

@@ -10,7 +10,7 @@ use modelwatch_core::descriptors::image::scale::{block_means, scale_denominator}
 use modelwatch_core::descriptors::image::thumbnail::describe_image_with_thumbnail;
 use modelwatch_core::descriptors::image::{
     describe_image, DescriptorKind, DescriptorValue, ImageDescriptor, ImageLimits, ImageSettings,
-    IMAGE_DESCRIPTORS, MIN_SAMPLE_PIXELS,
+    IMAGE_DESCRIPTORS, MIN_SAMPLE_PIXELS, PIXEL_DESCRIPTORS,
 };
 use modelwatch_core::setting::Setting;
 
@@ -59,21 +59,6 @@ const DESCRIBABLE: [&str; 30] = [
     "exif_phone.png",
     "exif_phone.webp",
     "exif_orientation_5.jpg",
-];
-
-/// Pixel descriptors: the ones the setting changes.
-const PIXEL_DESCRIPTORS: [ImageDescriptor; 11] = [
-    ImageDescriptor::Brightness,
-    ImageDescriptor::Contrast,
-    ImageDescriptor::MeanRed,
-    ImageDescriptor::MeanGreen,
-    ImageDescriptor::MeanBlue,
-    ImageDescriptor::Saturation,
-    ImageDescriptor::Colorfulness,
-    ImageDescriptor::Entropy,
-    ImageDescriptor::OverexposedShare,
-    ImageDescriptor::UnderexposedShare,
-    ImageDescriptor::Sharpness,
 ];
 
 fn number(value: DescriptorValue<'_>) -> Option<f64> {

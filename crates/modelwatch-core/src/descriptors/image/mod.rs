@@ -320,6 +320,23 @@ pub const IMAGE_DESCRIPTORS: [ImageDescriptor; 26] = [
     ImageDescriptor::FocalLength,
 ];
 
+/// The descriptors computed from the pixels (light, colour and sharpness): the ones the
+/// reduced-work mode ([`ImageSettings::sample_pixels`]) changes; the others come from the
+/// file's header and EXIF and stay exact.
+pub const PIXEL_DESCRIPTORS: [ImageDescriptor; 11] = [
+    ImageDescriptor::Brightness,
+    ImageDescriptor::Contrast,
+    ImageDescriptor::MeanRed,
+    ImageDescriptor::MeanGreen,
+    ImageDescriptor::MeanBlue,
+    ImageDescriptor::Saturation,
+    ImageDescriptor::Colorfulness,
+    ImageDescriptor::Entropy,
+    ImageDescriptor::OverexposedShare,
+    ImageDescriptor::UnderexposedShare,
+    ImageDescriptor::Sharpness,
+];
+
 /// The names of [`IMAGE_DESCRIPTORS`], in the same order (the `<descriptor>` of a column name).
 pub const IMAGE_DESCRIPTOR_NAMES: [&str; IMAGE_DESCRIPTORS.len()] = {
     let mut names = [""; IMAGE_DESCRIPTORS.len()];
