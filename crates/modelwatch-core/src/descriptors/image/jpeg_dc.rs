@@ -25,6 +25,9 @@
 //! fewer blocks than the output has pixels; its block means are interpolated between block
 //! centres, as the full decoder upsamples chroma.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use ::image::RgbImage;
 
 /// A Huffman table: a lookup on the next [`LOOKUP_BITS`] bits for short codes, and the
@@ -37,6 +40,10 @@ struct Huffman {
     /// value bits its symbol announces (the low four bits of an AC symbol), when both fit in
     /// those bits; 0 otherwise. Skipping an AC coefficient is then one lookup and one shift.
     skip: Vec<u8>,
+    /// For each value of the next [`RUN_BITS`] bits, the AC coefficients that lie wholly in
+    /// them, codes and value bits, read as one step (see [`Huffman::runs`]); 0 when not even
+    /// the first fits.
+    runs: Vec<u16>,
     /// For each length 1–16: the largest code of that length, or -1.
     max_code: [i32; 17],
     /// For each length: index into `symbols` of its first code, minus that code.
@@ -44,11 +51,56 @@ struct Huffman {
     symbols: Vec<u8>,
 }
 
+/// The four table slots of one class (DC or AC) a JPEG may define.
+type Tables = [Option<Rc<Huffman>>; 4];
+
+/// An entry of the per-thread table cache: whether it is an AC table, the DHT counts and
+/// symbols it was built from, and the table.
+type CachedTable = (bool, Vec<u8>, Rc<Huffman>);
+
 const LOOKUP_BITS: u32 = 11;
 
+/// The width of the [`Huffman::runs`] lookup: wide enough that most entries hold two or
+/// three short AC coefficients, small enough (16,384 entries of two bytes) to stay in cache.
+const RUN_BITS: u32 = 14;
+
+/// In an entry of [`Huffman::runs`]: the bits the coefficients take (low 5 bits), how far
+/// they move the zig-zag position (the next 6 bits), and whether the last one is the
+/// end-of-block code.
+const RUN_END_OF_BLOCK: u16 = 1 << 11;
+
 impl Huffman {
-    /// Builds a table from the 16 code counts and the symbols of a DHT segment.
-    fn new(counts: &[u8; 16], symbols: &[u8]) -> Option<Self> {
+    /// The table of a DHT segment's 16 code counts and symbols, from a small per-thread
+    /// cache: building the lookups costs about as much as reading a small photo's
+    /// coefficients, and most photos of one camera or encoder carry the same tables.
+    fn cached(counts: &[u8; 16], symbols: &[u8], ac: bool) -> Option<Rc<Self>> {
+        const KEPT: usize = 8;
+        thread_local! {
+            static TABLES: RefCell<Vec<CachedTable>> = const { RefCell::new(Vec::new()) };
+        }
+        let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+        let symbols = symbols.get(..total)?;
+        let same = |key: &[u8]| {
+            key.len() == 16 + total && key[..16] == counts[..] && key[16..] == *symbols
+        };
+        TABLES.with(|cell| {
+            let mut tables = cell.borrow_mut();
+            if let Some(i) = tables.iter().position(|(a, key, _)| *a == ac && same(key)) {
+                let entry = tables.remove(i);
+                let table = Rc::clone(&entry.2);
+                tables.insert(0, entry);
+                return Some(table);
+            }
+            let table = Rc::new(Self::new(counts, symbols, ac)?);
+            tables.truncate(KEPT - 1);
+            tables.insert(0, (ac, [&counts[..], symbols].concat(), Rc::clone(&table)));
+            Some(table)
+        })
+    }
+
+    /// Builds a table from the 16 code counts and the symbols of a DHT segment; the
+    /// [`Huffman::runs`] lookup only for an AC table (`ac`).
+    fn new(counts: &[u8; 16], symbols: &[u8], ac: bool) -> Option<Self> {
         let mut lookup = vec![(0u8, 0u8); 1 << LOOKUP_BITS];
         let mut max_code = [-1i32; 17];
         let mut offset = [0i32; 17];
@@ -88,13 +140,63 @@ impl Huffman {
                 }
             })
             .collect();
+        let symbols = symbols[..k].to_vec();
+        let runs = if ac { Self::runs(&lookup) } else { Vec::new() };
         Some(Self {
             lookup,
             skip,
+            runs,
             max_code,
             offset,
-            symbols: symbols[..k].to_vec(),
+            symbols,
         })
+    }
+
+    /// The [`Huffman::runs`] lookup: for each value of the next [`RUN_BITS`] bits, the AC
+    /// symbols read from it one after the other for as long as a symbol's code (of at most
+    /// [`LOOKUP_BITS`] bits) and value bits lie wholly inside it, up to and including an
+    /// end-of-block code. An entry sums their bits and their zig-zag steps (run + 1, or 16
+    /// for the zero run `F0`); the caller takes it only when those steps stay inside the
+    /// block, since past position 63 the next code belongs to the next block's DC table.
+    ///
+    /// Built from the shortest strings up: the entry of an r-bit string is its first symbol
+    /// followed by the entry of the string left after it, so each of the 2^15 entries of
+    /// all lengths costs one lookup (the table is built for each new set of tables a file
+    /// carries, so its cost counts).
+    fn runs(lookup: &[(u8, u8)]) -> Vec<u16> {
+        let mut shorter: Vec<Vec<u16>> = Vec::with_capacity(RUN_BITS as usize + 1);
+        for r in 0..=RUN_BITS {
+            let entries = (0..1u32 << r)
+                .map(|v| {
+                    let index = if r >= LOOKUP_BITS {
+                        v >> (r - LOOKUP_BITS)
+                    } else {
+                        v << (LOOKUP_BITS - r)
+                    };
+                    let (rs, length) = lookup[index as usize];
+                    let used = u32::from(length) + u32::from(rs & 15);
+                    if length == 0 || used > r {
+                        return 0;
+                    }
+                    let steps = match rs {
+                        0xF0 => 16,
+                        _ if rs & 15 == 0 => return used as u16 | RUN_END_OF_BLOCK,
+                        _ => u32::from(rs >> 4) + 1,
+                    };
+                    let first = used as u16 | (steps as u16) << 5;
+                    let rest = shorter[(r - used) as usize][(v & ((1 << (r - used)) - 1)) as usize];
+                    let rest_steps = u32::from(rest >> 5 & 63);
+                    if rest == 0 || steps + rest_steps > 63 {
+                        return first;
+                    }
+                    (used + u32::from(rest & 31)) as u16
+                        | ((steps + rest_steps) as u16) << 5
+                        | (rest & RUN_END_OF_BLOCK)
+                })
+                .collect();
+            shorter.push(entries);
+        }
+        shorter.pop().unwrap_or_default()
     }
 }
 
@@ -248,8 +350,8 @@ pub fn decode_dc(bytes: &[u8], expected: (u32, u32)) -> Option<(RgbImage, u8)> {
     }
     let mut pos = 2;
     let mut quant = [None::<[i32; 4]>; 4];
-    let mut dc_tables: [Option<Huffman>; 4] = Default::default();
-    let mut ac_tables: [Option<Huffman>; 4] = Default::default();
+    let mut dc_tables: Tables = Default::default();
+    let mut ac_tables: Tables = Default::default();
     let mut frame: Option<(u32, u32, Vec<Component>)> = None;
     let mut restart_interval = 0u32;
     loop {
@@ -317,10 +419,11 @@ pub fn decode_dc(bytes: &[u8], expected: (u32, u32)) -> Option<(RgbImage, u8)> {
                     let counts: &[u8; 16] = rest.get(1..17)?.try_into().ok()?;
                     let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
                     let symbols = rest.get(17..17 + total)?;
-                    let table = Huffman::new(counts, symbols)?;
                     match (class, id) {
-                        (0, 0..=3) => dc_tables[id] = Some(table),
-                        (1, 0..=3) => ac_tables[id] = Some(table),
+                        (0, 0..=3) => {
+                            dc_tables[id] = Some(Huffman::cached(counts, symbols, false)?)
+                        }
+                        (1, 0..=3) => ac_tables[id] = Some(Huffman::cached(counts, symbols, true)?),
                         _ => return None,
                     }
                     rest = &rest[17 + total..];
@@ -398,7 +501,7 @@ fn scan(
     (width, height): (u32, u32),
     components: &[Component],
     quant: &[Option<[i32; 4]>; 4],
-    (dc_tables, ac_tables): (&[Option<Huffman>; 4], &[Option<Huffman>; 4]),
+    (dc_tables, ac_tables): (&Tables, &Tables),
     restart_interval: u32,
 ) -> Option<(RgbImage, u8)> {
     let h_max = components.iter().map(|c| c.h).max()?;
@@ -425,8 +528,8 @@ fn scan(
         ));
         subsampled.push(!single && (c.h < h_max || c.v < v_max));
         tables.push((
-            dc_tables[c.dc_table].as_ref()?,
-            ac_tables[c.ac_table].as_ref()?,
+            dc_tables[c.dc_table].as_deref()?,
+            ac_tables[c.ac_table].as_deref()?,
         ));
     }
     let mut bits = Bits::new(bytes, pos);
@@ -459,6 +562,17 @@ fn scan(
                         // fit the lookup is skipped in one step.
                         if !keep || k > 4 {
                             bits.refill();
+                            // Several coefficients at once while they stay in the block.
+                            let run = ac_table.runs[(bits.buffer >> (64 - RUN_BITS)) as usize];
+                            let steps = u32::from(run >> 5 & 63);
+                            if run != 0 && k + steps <= 63 {
+                                bits.consume(u32::from(run & 31));
+                                k += steps;
+                                if run & RUN_END_OF_BLOCK != 0 {
+                                    break;
+                                }
+                                continue;
+                            }
                             let index = (bits.buffer >> (64 - LOOKUP_BITS)) as usize;
                             let total = ac_table.skip[index];
                             if total > 0 {
@@ -621,4 +735,110 @@ fn block_quarters(plane: &[[i32; 4]], plane_w: usize, q: [i32; 4]) -> Vec<f32> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The AC tables of a JPEG file's DHT segments, as (counts, symbols).
+    fn ac_tables(bytes: &[u8]) -> Vec<([u8; 16], Vec<u8>)> {
+        let mut tables = Vec::new();
+        let mut pos = 2;
+        while pos + 4 <= bytes.len() && bytes[pos] == 0xFF {
+            let marker = bytes[pos + 1];
+            let length = usize::from(u16::from_be_bytes([bytes[pos + 2], bytes[pos + 3]]));
+            if marker == 0xDA {
+                break;
+            }
+            if marker == 0xC4 {
+                let mut rest = &bytes[pos + 4..pos + 2 + length];
+                while !rest.is_empty() {
+                    let counts: [u8; 16] = rest[1..17].try_into().unwrap();
+                    let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+                    if rest[0] >> 4 == 1 {
+                        tables.push((counts, rest[17..17 + total].to_vec()));
+                    }
+                    rest = &rest[17 + total..];
+                }
+            }
+            pos += 2 + length;
+        }
+        tables
+    }
+
+    /// Every entry of the several-coefficients lookup against the symbols read one by one
+    /// from its bits by the canonical code ranges (T.81 F.2.2.3), on the standard tables
+    /// (astronaut.jpg) and on tables optimised for one image (pattern.jpg, odd_333x77.jpg).
+    #[test]
+    fn each_run_entry_is_the_coefficients_its_bits_hold() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/images/");
+        let mut checked = 0;
+        for file in [
+            "astronaut.jpg",
+            "pattern.jpg",
+            "odd_333x77.jpg",
+            "camera_grey.jpg",
+        ] {
+            let bytes = std::fs::read(format!("{dir}{file}")).unwrap();
+            for (counts, symbols) in ac_tables(&bytes) {
+                let table = Huffman::new(&counts, &symbols, true).unwrap();
+                for index in 0..1u32 << RUN_BITS {
+                    // The symbols whose code and value bits fit, read one by one by the
+                    // code ranges up to an end of block: (bits, steps, end) after each.
+                    let mut prefixes: Vec<(u32, u32, bool)> = Vec::new();
+                    let (mut used, mut steps) = (0, 0);
+                    'read: loop {
+                        for length in 1..=LOOKUP_BITS.min(RUN_BITS - used) {
+                            let code = (index >> (RUN_BITS - used - length)) & ((1 << length) - 1);
+                            if code as i32 > table.max_code[length as usize] {
+                                continue;
+                            }
+                            let rs = table.symbols
+                                [(table.offset[length as usize] + code as i32) as usize];
+                            let end = rs & 15 == 0 && rs != 0xF0;
+                            used += length + u32::from(rs & 15);
+                            if used > RUN_BITS {
+                                break 'read;
+                            }
+                            steps += match rs {
+                                0xF0 => 16,
+                                _ if end => 0,
+                                _ => u32::from(rs >> 4) + 1,
+                            };
+                            prefixes.push((used, steps, end));
+                            if end {
+                                break 'read;
+                            }
+                            continue 'read;
+                        }
+                        break;
+                    }
+                    let entry = table.runs[index as usize];
+                    let got = (entry != 0).then(|| {
+                        (
+                            u32::from(entry & 31),
+                            u32::from(entry >> 5 & 63),
+                            entry & RUN_END_OF_BLOCK != 0,
+                        )
+                    });
+                    // All of them when their steps stay in a block; otherwise some of the
+                    // first ones, whose steps do.
+                    match (got, prefixes.last()) {
+                        (None, None) => {}
+                        (Some(g), Some(&all)) if all.1 <= 63 => {
+                            assert_eq!(g, all, "{file} {index:014b}")
+                        }
+                        (Some(g), Some(_)) => assert!(
+                            g.1 <= 63 && prefixes.contains(&g),
+                            "{file} {index:014b}: {g:?}"
+                        ),
+                        _ => panic!("{file} {index:014b}: {got:?} against {prefixes:?}"),
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 4 * (1 << RUN_BITS), "{checked}");
+    }
 }
