@@ -89,9 +89,6 @@ pub enum EnvelopeError {
     /// An attribute whose value is not text, a number or a boolean.
     #[error("the CloudEvent attribute `{0}` must be a string, a number or a boolean")]
     AttributeValue(String),
-    /// A header value that is not valid percent-encoded UTF-8.
-    #[error("the header `ce-{0}` is not valid percent-encoded UTF-8")]
-    HeaderValue(String),
     /// A structured or batched body that is not JSON of the right shape.
     #[error("the {mode} CloudEvent body is not {want}: {message}")]
     Body {
@@ -111,6 +108,14 @@ pub enum EnvelopeError {
     /// An empty batch.
     #[error("the batch holds no CloudEvent")]
     EmptyBatch,
+    /// An event of a batch that cannot be read.
+    #[error("event {index} of the batch: {reason}")]
+    InBatch {
+        /// Its 0-based position.
+        index: usize,
+        /// Why.
+        reason: Box<EnvelopeError>,
+    },
 }
 
 fn header_hint(attribute: &str, binary: bool) -> String {
@@ -156,26 +161,26 @@ pub fn read_request(
     }
 }
 
-/// Percent-decodes a binary-mode header value (HTTP binding, section 3.1.3.2).
-fn percent_decode(name: &str, v: &str) -> Result<String, EnvelopeError> {
+/// Percent-decodes a binary-mode header value (HTTP binding, section 3.1.3.2); `None` for
+/// a `%` not followed by two hex digits, or bytes that are not UTF-8.
+fn percent_decode(v: &str) -> Option<String> {
     if !v.contains('%') {
-        return Ok(v.to_string());
+        return Some(v.to_string());
     }
-    let bad = || EnvelopeError::HeaderValue(name.to_string());
     let b = v.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' {
-            let hex = v.get(i + 1..i + 3).ok_or_else(bad)?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
+            let hex = v.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
             i += 3;
         } else {
             out.push(b[i]);
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| bad())
+    String::from_utf8(out).ok()
 }
 
 /// The attributes every event has, checked; the rest are extensions.
@@ -231,7 +236,10 @@ pub fn from_binary(headers: &[(String, String)], body: &[u8]) -> Result<CloudEve
     for (name, value) in headers {
         let name = name.to_ascii_lowercase();
         if let Some(attr) = name.strip_prefix("ce-") {
-            attrs.insert(attr.to_string(), percent_decode(attr, value)?);
+            // A value that is not valid percent-encoding is kept as sent: loggers built on
+            // SDKs that predate the encoding rule send JSON in extension headers raw.
+            let value = percent_decode(value).unwrap_or_else(|| value.clone());
+            attrs.insert(attr.to_string(), value);
         } else if name == "content-type" {
             content_type = Some(value.clone());
         }
@@ -276,13 +284,20 @@ pub fn from_batch(body: &[u8]) -> Result<Vec<CloudEvent>, EnvelopeError> {
     }
     items
         .into_iter()
-        .map(|item| match item {
-            Value::Object(o) => from_object(o),
-            other => Err(EnvelopeError::Body {
-                mode: "batched",
-                want: "a JSON array of events",
-                message: format!("an element is {}", super::super::kind(&other)),
-            }),
+        .enumerate()
+        .map(|(index, item)| {
+            match item {
+                Value::Object(o) => from_object(o),
+                other => Err(EnvelopeError::Body {
+                    mode: "batched",
+                    want: "a JSON array of events",
+                    message: format!("an element is {}", super::super::kind(&other)),
+                }),
+            }
+            .map_err(|reason| EnvelopeError::InBatch {
+                index,
+                reason: Box::new(reason),
+            })
         })
         .collect()
 }
@@ -388,6 +403,11 @@ mod tests {
         assert_eq!(e.event_type, "org.kubeflow.serving.inference.request");
         assert_eq!(e.time_us, Some(1_714_550_400_123_456));
         assert_eq!(e.extension("inferenceservicename"), Some("sklearn-iris"));
+        // Not percent-encoding: kept as sent.
+        let mut headers = h(&BINARY);
+        headers.push(("ce-metadata".into(), "{\"rate\": \"5%\"}".into()));
+        let m = read_request(&headers, b"{}").unwrap();
+        assert_eq!(m[0].extension("metadata"), Some("{\"rate\": \"5%\"}"));
         assert_eq!(e.datacontenttype.as_deref(), Some("application/json"));
         assert_eq!(e.json_data().unwrap()["instances"][0][1], 2);
     }
@@ -472,7 +492,12 @@ mod tests {
         ));
         // One bad event refuses the whole batch.
         let batch = format!("[{one}, {no_spec}]");
-        assert!(read_request(&ct(BATCH), batch.as_bytes()).is_err());
+        assert_eq!(
+            read_request(&ct(BATCH), batch.as_bytes())
+                .unwrap_err()
+                .to_string(),
+            "event 1 of the batch: the CloudEvent has no `specversion` attribute"
+        );
         assert_eq!(
             read_request(&ct(BATCH), b"[]").unwrap_err(),
             EnvelopeError::EmptyBatch
