@@ -292,8 +292,11 @@ fn tensors(
     Ok(rows)
 }
 
+/// A message's column names (when it gives them) and its rows of values.
+type Matrix = (Option<Vec<String>>, Vec<Vec<Value>>);
+
 /// A Seldon message's `data`: its names and rows.
-fn seldon_matrix(data: &Value) -> Result<(Option<Vec<String>>, Vec<Vec<Value>>), PayloadError> {
+fn seldon_matrix(data: &Value) -> Result<Matrix, PayloadError> {
     let Value::Object(o) = data else {
         return err("Seldon `data` must be an object");
     };
