@@ -546,7 +546,43 @@ fn bad_input_is_refused_with_the_reason_and_nothing_is_stored() {
     );
     let metrics = get(&server.url("/metrics")).body;
     assert!(
-        !metrics.contains("modelwatch_ingest_events_accepted_total{project=\"iris\"}"),
+        !metrics
+            .lines()
+            .any(|l| l.starts_with("modelwatch_ingest_events_accepted_total{")),
         "{metrics}"
     );
+}
+
+#[test]
+fn a_pair_whose_rows_do_not_fit_the_schema_is_refused_whole() {
+    let (server, _dir) = start("");
+    let request = fixture("kserve-v1-request.http");
+    // The second row's `sl` is text in a numerical column: the pair's first row is not
+    // stored either.
+    let bad = Fixture {
+        headers: request.headers.clone(),
+        body: request.body.replace("[6.0,", "[\"wide\","),
+    };
+    assert_eq!(ok(&send_binary(&server, &bad))["waiting"], 1);
+    let a = send_binary(&server, &fixture("kserve-v1-response.http"));
+    assert_eq!(a.status, 422, "{}", a.body);
+    let v = a.json();
+    assert_eq!(v["stored_events"], 0);
+    let reason = v["rejected"][0].as_str().unwrap();
+    assert!(reason.contains("row 1: column `sl`"), "{reason}");
+    assert_eq!(
+        metric(
+            &server,
+            "modelwatch_cloudevents_total{outcome=\"rejected\"}"
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(
+            &server,
+            "modelwatch_ingest_events_rejected_total{project=\"iris\",reason=\"invalid_value\"}"
+        ),
+        Some(1.0)
+    );
+    assert!(stored(server, "iris").is_empty());
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
@@ -38,7 +39,7 @@ pub(super) async fn post_cloudevents(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     Body(body, _held): Body,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Response> {
     let pairs: Vec<(String, String)> = headers
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
@@ -130,7 +131,8 @@ pub(super) async fn post_cloudevents(
             format!("events were not stored: {e}"),
         ));
     }
-    Ok(Json(json!({
+    let refused = stored.events == 0 && !stored.rejected.is_empty();
+    let mut answer = json!({
         "received": events.len(),
         "joined": joined,
         "waiting": waiting,
@@ -140,5 +142,13 @@ pub(super) async fn post_cloudevents(
         "rejected": stored.rejected,
         "labels_joined": labels_joined,
         "unknown_label_ids": unknown,
-    })))
+    });
+    if refused {
+        // Every pair this request completed was refused by its project's schema.
+        answer["error"] = json!(
+            "the joined rows do not fit the project's schema (see `rejected`); nothing was stored"
+        );
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(answer)).into_response());
+    }
+    Ok(Json(answer).into_response())
 }

@@ -222,10 +222,14 @@ impl CloudEventsIngest {
     /// The join under `config` (its defaults when the settings are invalid, which
     /// `ServerConfig::validate` refuses before start).
     pub fn new(config: &CloudEventsConfig) -> Self {
-        let settings = config.join_settings().unwrap_or(JoinSettings {
-            timeout_us: 30_000_000,
-            max_pending: 10_000,
-        });
+        let settings = config
+            .join_settings()
+            .or_else(|_| CloudEventsConfig::default().join_settings())
+            .unwrap_or(JoinSettings {
+                timeout_us: 30_000_000,
+                max_pending: 10_000,
+                max_pending_bytes: 64 << 20,
+            });
         let tick = Duration::from_micros((settings.timeout_us / 4).max(0) as u64)
             .clamp(Duration::from_millis(10), Duration::from_secs(1));
         Self {
@@ -246,7 +250,8 @@ impl CloudEventsIngest {
         half: Half,
         arrival: Arrival,
     ) -> Step<JoinKey, Arrival> {
-        self.lock().offer(now, key, half, arrival)
+        let size = arrival.bytes;
+        self.lock().offer(now, key, half, arrival, size)
     }
 
     /// Gives a feedback to its waiting pair, or hands it back (see [`Join::offer_truth`]).

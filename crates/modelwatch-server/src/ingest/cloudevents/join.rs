@@ -1,9 +1,9 @@
 //! The join of a payload logger's request and response events: a pure state machine with
 //! time passed in, so tests drive the clock (as `alerts::state` does).
 //!
-//! A half (request or response) whose partner has not arrived waits, at most `timeout`
-//! and at most `max_pending` halves in all; past either bound the oldest is given up and
-//! stored alone. A half that arrives again (at-least-once delivery) is a duplicate and
+//! A half (request or response) whose partner has not arrived waits, at most `timeout`,
+//! at most `max_pending` halves and at most `max_pending_bytes` of their data in all; past
+//! any bound the oldest is given up and stored alone. A half that arrives again (at-least-once delivery) is a duplicate and
 //! dropped, also for a while after its pair was stored: the keys of finished pairs are
 //! remembered for `timeout`, at most `max_pending` of them. A half whose partner was
 //! already given up is stored alone at once. A feedback's truth joins a waiting pair and is
@@ -19,6 +19,9 @@ pub struct JoinSettings {
     pub timeout_us: i64,
     /// The most halves waiting at once (and finished keys remembered).
     pub max_pending: usize,
+    /// The most bytes of data (as each half's size was offered) waiting at once; a single
+    /// half larger than this still waits when nothing else does.
+    pub max_pending_bytes: usize,
 }
 
 /// Which half of an inference an event carries.
@@ -104,6 +107,7 @@ struct Waiting<P> {
     response: Option<P>,
     truth: Option<P>,
     seq: u64,
+    size: usize,
 }
 
 /// A finished key: which halves were seen, and when it is forgotten.
@@ -123,6 +127,8 @@ pub struct Join<K, P> {
     finished: HashMap<K, Finished>,
     forget: VecDeque<(i64, u64, K)>,
     seq: u64,
+    /// The sizes of the waiting halves, together.
+    bytes: usize,
 }
 
 impl<K: Hash + Eq + Clone, P> Join<K, P> {
@@ -135,12 +141,18 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
             finished: HashMap::new(),
             forget: VecDeque::new(),
             seq: 0,
+            bytes: 0,
         }
     }
 
     /// Halves waiting for their partner.
     pub fn waiting(&self) -> usize {
         self.waiting.len()
+    }
+
+    /// The sizes of the halves waiting, together.
+    pub fn waiting_bytes(&self) -> usize {
+        self.bytes
     }
 
     fn finish(&mut self, now: i64, key: K, request: bool, response: bool) {
@@ -174,6 +186,7 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
         while let Some((_, seq, key)) = self.deadlines.pop_front() {
             if self.waiting.get(&key).is_some_and(|w| w.seq == seq) {
                 let w = self.waiting.remove(&key)?;
+                self.bytes -= w.size;
                 self.finish(now, key.clone(), w.request.is_some(), w.response.is_some());
                 return Some(Pair {
                     key,
@@ -208,8 +221,8 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
         ready
     }
 
-    /// Offers one half at `now`.
-    pub fn offer(&mut self, now: i64, key: K, half: Half, payload: P) -> Step<K, P> {
+    /// Offers one half of `size` bytes at `now`.
+    pub fn offer(&mut self, now: i64, key: K, half: Half, payload: P, size: usize) -> Step<K, P> {
         let mut ready = self.expire(now);
         if let Some(f) = self.finished.get_mut(&key) {
             let seen = match half {
@@ -251,6 +264,7 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
             }
             *slot = Some(payload);
             let w = self.waiting.remove(&key).expect("the entry is there");
+            self.bytes -= w.size;
             self.finish(now, key.clone(), true, true);
             ready.push(Pair {
                 key,
@@ -263,7 +277,10 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
                 ready,
             };
         }
-        while self.waiting.len() >= self.settings.max_pending.max(1) {
+        while !self.waiting.is_empty()
+            && (self.waiting.len() >= self.settings.max_pending.max(1)
+                || self.bytes.saturating_add(size) > self.settings.max_pending_bytes)
+        {
             match self.give_up_oldest(now) {
                 Some(p) => ready.push(p),
                 None => break,
@@ -281,8 +298,10 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
                 response,
                 truth: None,
                 seq: self.seq,
+                size,
             },
         );
+        self.bytes += size;
         self.deadlines
             .push_back((now.saturating_add(self.settings.timeout_us), self.seq, key));
         Step {
@@ -311,6 +330,7 @@ mod tests {
     const S: JoinSettings = JoinSettings {
         timeout_us: 30,
         max_pending: 3,
+        max_pending_bytes: 100,
     };
 
     fn outcomes(ready: &[Pair<&'static str, u32>]) -> Vec<(&'static str, Outcome)> {
@@ -320,10 +340,10 @@ mod tests {
     #[test]
     fn request_then_response_joins() {
         let mut j = Join::new(S);
-        let s = j.offer(0, "a", Half::Request, 1);
+        let s = j.offer(0, "a", Half::Request, 1, 1);
         assert_eq!(s.offered, Offered::Waiting);
         assert!(s.ready.is_empty());
-        let s = j.offer(5, "a", Half::Response, 2);
+        let s = j.offer(5, "a", Half::Response, 2, 1);
         assert_eq!(s.offered, Offered::Joined);
         assert_eq!(
             s.ready,
@@ -340,8 +360,11 @@ mod tests {
     #[test]
     fn response_first_joins_too() {
         let mut j = Join::new(S);
-        assert_eq!(j.offer(0, "a", Half::Response, 2).offered, Offered::Waiting);
-        let s = j.offer(29, "a", Half::Request, 1);
+        assert_eq!(
+            j.offer(0, "a", Half::Response, 2, 1).offered,
+            Offered::Waiting
+        );
+        let s = j.offer(29, "a", Half::Request, 1, 1);
         assert_eq!(s.offered, Offered::Joined);
         assert_eq!(s.ready[0].request, Some(1));
         assert_eq!(s.ready[0].response, Some(2));
@@ -350,38 +373,44 @@ mod tests {
     #[test]
     fn duplicates_are_dropped_while_waiting_and_after_the_join() {
         let mut j = Join::new(S);
-        j.offer(0, "a", Half::Request, 1);
-        let s = j.offer(1, "a", Half::Request, 1);
+        j.offer(0, "a", Half::Request, 1, 1);
+        let s = j.offer(1, "a", Half::Request, 1, 1);
         assert_eq!(s.offered, Offered::Duplicate);
         assert!(s.ready.is_empty());
-        assert_eq!(j.offer(2, "a", Half::Response, 2).offered, Offered::Joined);
         assert_eq!(
-            j.offer(3, "a", Half::Response, 2).offered,
+            j.offer(2, "a", Half::Response, 2, 1).offered,
+            Offered::Joined
+        );
+        assert_eq!(
+            j.offer(3, "a", Half::Response, 2, 1).offered,
             Offered::Duplicate
         );
         assert_eq!(
-            j.offer(4, "a", Half::Request, 1).offered,
+            j.offer(4, "a", Half::Request, 1, 1).offered,
             Offered::Duplicate
         );
         // Forgotten once `timeout` has passed since the join: a new pair under the old key.
-        assert_eq!(j.offer(32, "a", Half::Request, 1).offered, Offered::Waiting);
+        assert_eq!(
+            j.offer(32, "a", Half::Request, 1, 1).offered,
+            Offered::Waiting
+        );
     }
 
     #[test]
     fn a_request_alone_is_given_up_after_the_timeout() {
         let mut j = Join::new(S);
-        j.offer(0, "a", Half::Request, 1);
-        j.offer(10, "b", Half::Response, 2);
+        j.offer(0, "a", Half::Request, 1, 1);
+        j.offer(10, "b", Half::Response, 2, 1);
         assert!(j.expire(29).is_empty());
         assert_eq!(outcomes(&j.expire(30)), vec![("a", Outcome::RequestOnly)]);
         assert_eq!(outcomes(&j.expire(40)), vec![("b", Outcome::ResponseOnly)]);
         assert_eq!(j.waiting(), 0);
         // The partner arriving late is stored alone at once, and only once.
-        let s = j.offer(41, "a", Half::Response, 3);
+        let s = j.offer(41, "a", Half::Response, 3, 1);
         assert_eq!(s.offered, Offered::Late);
         assert_eq!(outcomes(&s.ready), vec![("a", Outcome::ResponseOnly)]);
         assert_eq!(
-            j.offer(42, "a", Half::Response, 3).offered,
+            j.offer(42, "a", Half::Response, 3, 1).offered,
             Offered::Duplicate
         );
     }
@@ -389,8 +418,8 @@ mod tests {
     #[test]
     fn an_offer_expires_what_is_due_first() {
         let mut j = Join::new(S);
-        j.offer(0, "a", Half::Request, 1);
-        let s = j.offer(100, "b", Half::Request, 2);
+        j.offer(0, "a", Half::Request, 1, 1);
+        let s = j.offer(100, "b", Half::Request, 2, 1);
         assert_eq!(s.offered, Offered::Waiting);
         assert_eq!(outcomes(&s.ready), vec![("a", Outcome::RequestOnly)]);
     }
@@ -398,14 +427,17 @@ mod tests {
     #[test]
     fn the_count_bound_gives_up_the_oldest() {
         let mut j = Join::new(S);
-        j.offer(0, "a", Half::Request, 1);
-        j.offer(1, "b", Half::Request, 2);
-        j.offer(2, "c", Half::Request, 3);
-        let s = j.offer(3, "d", Half::Request, 4);
+        j.offer(0, "a", Half::Request, 1, 1);
+        j.offer(1, "b", Half::Request, 2, 1);
+        j.offer(2, "c", Half::Request, 3, 1);
+        let s = j.offer(3, "d", Half::Request, 4, 1);
         assert_eq!(outcomes(&s.ready), vec![("a", Outcome::RequestOnly)]);
         assert_eq!(j.waiting(), 3);
         // A joined entry leaves a stale deadline behind, skipped when met.
-        assert_eq!(j.offer(4, "b", Half::Response, 5).offered, Offered::Joined);
+        assert_eq!(
+            j.offer(4, "b", Half::Response, 5, 1).offered,
+            Offered::Joined
+        );
         assert_eq!(
             outcomes(&j.expire(33)),
             vec![("c", Outcome::RequestOnly), ("d", Outcome::RequestOnly)]
@@ -413,11 +445,29 @@ mod tests {
     }
 
     #[test]
+    fn the_byte_bound_gives_up_the_oldest() {
+        let mut j = Join::new(S);
+        j.offer(0, "a", Half::Request, 1, 60);
+        j.offer(1, "b", Half::Request, 2, 30);
+        assert_eq!(j.waiting_bytes(), 90);
+        let s = j.offer(2, "c", Half::Request, 3, 20);
+        assert_eq!(outcomes(&s.ready), vec![("a", Outcome::RequestOnly)]);
+        assert_eq!(j.waiting_bytes(), 50);
+        // Joining frees the waiting half's bytes.
+        j.offer(3, "b", Half::Response, 4, 500);
+        assert_eq!(j.waiting_bytes(), 20);
+        // One half over the bound waits when it would be alone.
+        let s = j.offer(4, "d", Half::Request, 5, 500);
+        assert_eq!(outcomes(&s.ready), vec![("c", Outcome::RequestOnly)]);
+        assert_eq!((j.waiting(), j.waiting_bytes()), (1, 500));
+    }
+
+    #[test]
     fn truth_joins_a_waiting_pair_or_comes_back() {
         let mut j = Join::new(S);
-        j.offer(0, "a", Half::Request, 1);
+        j.offer(0, "a", Half::Request, 1, 1);
         assert_eq!(j.offer_truth(&"a", 9), None);
-        let s = j.offer(1, "a", Half::Response, 2);
+        let s = j.offer(1, "a", Half::Response, 2, 1);
         assert_eq!(s.ready[0].truth, Some(9));
         assert_eq!(j.offer_truth(&"a", 9), Some(9));
         assert_eq!(j.offer_truth(&"zz", 7), Some(7));
@@ -426,8 +476,8 @@ mod tests {
     #[test]
     fn drain_gives_up_everything() {
         let mut j = Join::new(S);
-        j.offer(0, "a", Half::Request, 1);
-        j.offer(0, "b", Half::Response, 1);
+        j.offer(0, "a", Half::Request, 1, 1);
+        j.offer(0, "b", Half::Response, 1, 1);
         assert_eq!(
             outcomes(&j.drain(1)),
             vec![("a", Outcome::RequestOnly), ("b", Outcome::ResponseOnly)]

@@ -73,6 +73,9 @@ pub struct CloudEventsConfig {
     pub join_timeout: String,
     /// The most halves waiting at once (10,000); past it the oldest is stored alone.
     pub max_pending: usize,
+    /// The most bytes of data the waiting halves may hold together (64 MiB); past it the
+    /// oldest is stored alone.
+    pub max_pending_bytes: usize,
     /// Which project an event goes to, first match wins; with none matching, the project
     /// named by the event's `inferenceservicename`.
     pub routes: Vec<CloudEventsRoute>,
@@ -83,6 +86,7 @@ impl Default for CloudEventsConfig {
         Self {
             join_timeout: "30s".into(),
             max_pending: 10_000,
+            max_pending_bytes: 64 * 1024 * 1024,
             routes: Vec::new(),
         }
     }
@@ -131,12 +135,15 @@ impl CloudEventsConfig {
         if d.is_zero() {
             return Err("cloudevents.join_timeout must be longer than 0s".into());
         }
-        if self.max_pending == 0 {
-            return Err("cloudevents.max_pending must be positive".into());
+        if self.max_pending == 0 || self.max_pending_bytes == 0 {
+            return Err(
+                "cloudevents.max_pending and cloudevents.max_pending_bytes must be positive".into(),
+            );
         }
         Ok(join::JoinSettings {
             timeout_us: i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
             max_pending: self.max_pending,
+            max_pending_bytes: self.max_pending_bytes,
         })
     }
 
