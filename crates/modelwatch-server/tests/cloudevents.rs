@@ -551,6 +551,13 @@ fn bad_input_is_refused_with_the_reason_and_nothing_is_stored() {
             .any(|l| l.starts_with("modelwatch_ingest_events_accepted_total{")),
         "{metrics}"
     );
+    // At shutdown the valid response still waiting is stored alone: its two rows only.
+    let events = stored(server, "iris");
+    let rows: Vec<Value> = events.iter().map(values).collect();
+    assert_eq!(
+        rows,
+        vec![json!({"prediction": 1}), json!({"prediction": 1})]
+    );
 }
 
 #[test]
