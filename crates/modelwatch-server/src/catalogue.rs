@@ -667,6 +667,15 @@ pub static MODEL_REQUESTS_FAMILY: Family = Family {
     labels: &["project", "code"],
     note: "code `unknown` without a status",
 };
+/// `modelwatch_cloudevents`.
+pub static CLOUDEVENTS_FAMILY: Family = Family {
+    name: "modelwatch_cloudevents",
+    kind: FamilyKind::Counter,
+    help: "Payload logger inferences (KServe, Seldon) by what became of them: joined, stored \
+           without their response or request, duplicates dropped, rejected.",
+    labels: &["outcome"],
+    note: "outcomes `joined`, `request_only`, `response_only`, `duplicate`, `rejected`",
+};
 /// `modelwatch_model_errors`.
 pub static MODEL_ERRORS_FAMILY: Family = Family {
     name: "modelwatch_model_errors",
@@ -753,6 +762,7 @@ pub static SERVICE_FAMILIES: &[&Family] = &[
     &MODEL_REQUESTS_FAMILY,
     &MODEL_ERRORS_FAMILY,
     &MODEL_LATENCY_SECONDS_FAMILY,
+    &CLOUDEVENTS_FAMILY,
     &SNAPSHOT_AGE_FAMILY,
     &ALERTS_FAMILY,
     &SLO_OBJECTIVE_FAMILY,

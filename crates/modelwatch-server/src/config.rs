@@ -216,6 +216,9 @@ pub struct ServerConfig {
     pub connections: ConnectionSettings,
     /// Rows per request, columns per project and body bytes held at once.
     pub limits: Limits,
+    /// The payload loggers' join and project routes (`[cloudevents]`, see
+    /// docs/cloudevents.md).
+    pub cloudevents: crate::ingest::cloudevents::CloudEventsConfig,
 }
 
 impl Default for ServerConfig {
@@ -234,6 +237,7 @@ impl Default for ServerConfig {
             shutdown_timeout: "30s".into(),
             connections: ConnectionSettings::default(),
             limits: Limits::default(),
+            cloudevents: Default::default(),
         }
     }
 }
@@ -340,6 +344,7 @@ impl ServerConfig {
             .map_err(|e| e.to_string())?;
         crate::dashboard::check_base_path(&self.base_path)?;
         self.alerts.validate()?;
+        self.cloudevents.validate()?;
         if self.max_body_bytes == 0 {
             return Err("max_body_bytes must be positive".into());
         }

@@ -85,6 +85,8 @@ pub struct AppState {
     pub(crate) bodies: http::extract::BodyBudget,
     /// Projects that got events or were saved, for the scheduler's first snapshot of each.
     pub(crate) changes: scheduler::ProjectChanges,
+    /// The payload loggers' request/response join (`POST /api/v1/cloudevents`).
+    pub cloudevents: service::cloudevents::CloudEventsIngest,
     /// The configuration the service started with.
     pub config: ServerConfig,
 }
@@ -131,6 +133,7 @@ impl AppState {
             alerts: alerting,
             bodies,
             changes: scheduler::ProjectChanges::default(),
+            cloudevents: service::cloudevents::CloudEventsIngest::new(&config.cloudevents),
             config,
         });
         for record in state.store.list_projects()? {
@@ -332,6 +335,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let alerting = tokio::spawn(alerts::run(state.clone(), stop_rx.clone()));
+    let joining = tokio::spawn(service::cloudevents::run(state.clone(), stop_rx.clone()));
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
     let app = http::router(state.clone());
     let limits = state
@@ -346,6 +350,8 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     let _ = scheduler.await;
     let _ = alerting.await;
+    // Halves still waiting for their partner are stored alone before the writer stops.
+    let _ = joining.await;
     let writer_state = state.clone();
     let _ = tokio::task::spawn_blocking(move || writer_state.writer.stop()).await;
     tracing::info!("stopped; all acknowledged events are stored");

@@ -256,6 +256,7 @@ struct RecorderInner {
     model_requests: BTreeMap<(String, String), u64>,
     model_errors: BTreeMap<String, u64>,
     model_latency: BTreeMap<String, Histogram>,
+    cloudevents: BTreeMap<&'static str, u64>,
 }
 
 /// The serving facts of one stored event.
@@ -363,6 +364,17 @@ impl Recorder {
         *self.lock().labels.entry(project.to_string()).or_insert(0) += n as u64;
     }
 
+    /// Counts one payload logger outcome (`joined`, `request_only`, `response_only`,
+    /// `duplicate`, `rejected`) of `POST /api/v1/cloudevents`.
+    pub fn cloudevent(&self, outcome: &'static str) {
+        *self.lock().cloudevents.entry(outcome).or_insert(0) += 1;
+    }
+
+    /// The payload logger outcomes counted so far.
+    pub fn cloudevent_counts(&self) -> BTreeMap<&'static str, u64> {
+        self.lock().cloudevents.clone()
+    }
+
     /// Forgets a deleted project's series.
     pub fn forget_project(&self, project: &str) {
         let mut g = self.lock();
@@ -454,6 +466,13 @@ impl Recorder {
             catalogue::MODEL_LATENCY_SECONDS_FAMILY.name,
             catalogue::MODEL_LATENCY_SECONDS_FAMILY.help,
             g.model_latency.iter().map(|(proj, h)| (p(proj), h)),
+        );
+        enc.counter(
+            catalogue::CLOUDEVENTS_FAMILY.name,
+            catalogue::CLOUDEVENTS_FAMILY.help,
+            g.cloudevents
+                .iter()
+                .map(|(outcome, n)| (vec![("outcome", outcome.to_string())], *n)),
         );
     }
 }

@@ -16,8 +16,6 @@ use super::error::{ApiError, ApiResult};
 use super::extract::{Body, Path, Query};
 use super::projects::project_or_404;
 use crate::ingest::{self, BodyError, BodyFormat, EventRules};
-use crate::metrics::ServingFacts;
-use crate::store::EventBatch;
 use crate::{now_us, AppState};
 
 /// `?atomic=true`: refuse the whole batch when one row is invalid.
@@ -135,21 +133,13 @@ pub(super) async fn post_events(
         });
         return Ok((status, Json(response)).into_response());
     }
-    let facts: Vec<ServingFacts> = validated.events.iter().map(ServingFacts::of).collect();
-    let batch = EventBatch {
-        project: name.clone(),
-        events: validated.events,
-    };
-    state.writer.write(batch).await.map_err(|e| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("events were not stored: {e}"),
-        )
-    })?;
-    state.changes.changed(&name);
-    state
-        .recorder
-        .ingested(&name, body.len(), accepted, kinds, &facts);
-    crate::alerts::record_serving(&state, &name, &facts);
+    crate::service::events::commit(&state, &name, validated.events, body.len(), kinds)
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("events were not stored: {e}"),
+            )
+        })?;
     Ok((StatusCode::OK, Json(response)).into_response())
 }

@@ -10,10 +10,12 @@
 //! - `health`: `/healthz`, `/readyz`;
 //! - `metrics`: `/metrics` and the request accounting;
 //! - `projects`, `events` (ingestion), `labels`, `reports`, `snapshots` (and series),
-//!   `alerts`: the `/api/v1` resources.
+//!   `alerts`: the `/api/v1` resources;
+//! - `cloudevents`: the KServe and Seldon payload loggers' CloudEvents.
 
 pub mod alerts;
 pub mod auth;
+pub mod cloudevents;
 pub mod connections;
 mod cross_origin;
 pub mod error;
@@ -98,6 +100,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(
             "/api/v1/projects/{project}/labels",
             axum::routing::post(labels::post_labels),
+        )
+        .route(
+            "/api/v1/cloudevents",
+            axum::routing::post(cloudevents::post_cloudevents),
         )
         .route("/api/v1/projects/{project}/report", get(reports::report))
         .route(

@@ -9,6 +9,7 @@
 //! missing-value tokens (`NaN`, `nan`, `NA`, `null`, empty, ...) are a missing value, and
 //! an infinity (`inf`, `-inf`, `Infinity` in any case) is refused as an invalid value.
 
+pub mod cloudevents;
 mod csv_body;
 pub mod images;
 pub mod multipart;

@@ -5,6 +5,8 @@
 //! `snapshots` takes a snapshot of a window and makes it the latest. `http/` turns these
 //! errors into status codes.
 
+pub mod cloudevents;
+pub mod events;
 pub mod image_examples;
 pub mod projects;
 pub mod snapshots;

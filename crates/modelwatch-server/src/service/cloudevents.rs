@@ -1,0 +1,562 @@
+//! The payload loggers' events in the service: which project an event goes to, the
+//! request/response join (the pure [`Join`] behind a lock, with a task that gives up halves
+//! whose partner did not come in time), and storing the pairs as events through
+//! [`service::events::commit`](crate::service::events::commit), the path of the events
+//! route. Feedback truth becomes labels of the stored events.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use tokio::sync::watch;
+
+use crate::ingest::cloudevents::envelope::CloudEvent;
+use crate::ingest::cloudevents::join::{Half, Join, JoinSettings, Offered, Outcome, Pair, Step};
+use crate::ingest::cloudevents::payload::{self, Direction, PayloadError, Row};
+use crate::ingest::cloudevents::{classify, CloudEventsConfig, EventKind, Logger};
+use crate::ingest::{EventRules, Validated};
+use crate::{now_us, AppState};
+
+/// A pair's key: the project and the id its halves share (KServe's `id`, Seldon's
+/// `requestid`).
+pub type JoinKey = (String, String);
+
+/// One half (or a feedback's truth) as it waits in the join.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arrival {
+    /// Who sent it.
+    pub logger: Logger,
+    /// Its rows: inputs, outputs, or (feedback) truth values.
+    pub rows: Vec<Row>,
+    /// The event's `time`, microseconds since the epoch.
+    pub time_us: Option<i64>,
+    /// The size of its data, for `modelwatch_ingest_bytes_total`.
+    pub bytes: usize,
+}
+
+/// An event read and decoded, ready for the join: nothing of it is stored yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    /// The project it goes to.
+    pub project: String,
+    /// The id its pair shares.
+    pub join_id: String,
+    /// Request, response or feedback.
+    pub kind: EventKind,
+    /// Its decoded rows.
+    pub arrival: Arrival,
+}
+
+/// Why an event cannot be taken.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PrepareError {
+    /// A `type` no payload logger sends.
+    #[error(
+        "the CloudEvent's `type` `{0}` is not a payload logger's (org.kubeflow.serving.inference.\
+         request/response, io.seldon.serving.inference.request/response, io.seldon.serving.feedback)"
+    )]
+    UnknownType(String),
+    /// A Seldon event without `requestid`.
+    #[error("the Seldon CloudEvent has no `requestid` extension (header Ce-Requestid), which joins its request and response")]
+    NoRequestId,
+    /// No route matched and no `inferenceservicename` names a project.
+    #[error(
+        "the CloudEvent has no `inferenceservicename` extension and no [[cloudevents.routes]] \
+         entry matches it, so no project is named"
+    )]
+    NoProject,
+    /// The data is not JSON (or missing).
+    #[error("{0}")]
+    Data(String),
+    /// The data is JSON but not a payload that reads into rows.
+    #[error("{0}")]
+    Payload(#[from] PayloadError),
+}
+
+/// Reads an event for the join: its logger and kind from `type`, its project from the
+/// routes (else its `inferenceservicename`), its rows from its data.
+pub fn prepare(config: &CloudEventsConfig, event: &CloudEvent) -> Result<Prepared, PrepareError> {
+    let (logger, kind) = classify(&event.event_type)
+        .ok_or_else(|| PrepareError::UnknownType(event.event_type.clone()))?;
+    let join_id = match logger {
+        Logger::KServe => event.id.clone(),
+        Logger::Seldon => match event.extension("requestid") {
+            Some(id) if !id.is_empty() => id.to_string(),
+            _ => return Err(PrepareError::NoRequestId),
+        },
+    };
+    let route = config.route(|name| event.extension(name));
+    let project = match route {
+        Some(r) => r.project.clone(),
+        None => match event.extension("inferenceservicename") {
+            Some(name) if !name.is_empty() => name.to_string(),
+            _ => return Err(PrepareError::NoProject),
+        },
+    };
+    let empty = payload::TensorColumns::new();
+    let names = route.map_or(&empty, |r| &r.tensor_columns);
+    let data = event.json_data().map_err(PrepareError::Data)?;
+    let bytes = match &event.data {
+        Some(crate::ingest::cloudevents::envelope::Data::Bytes(b)) => b.len(),
+        Some(crate::ingest::cloudevents::envelope::Data::Json(v)) => v.to_string().len(),
+        None => 0,
+    };
+    let rows = match kind {
+        EventKind::Half(Half::Request) => payload::decode(&data, Direction::Request, names)?,
+        EventKind::Half(Half::Response) => payload::decode(&data, Direction::Response, names)?,
+        EventKind::Feedback => payload::seldon_truth(&data)?
+            .into_iter()
+            .map(|v| Row {
+                columns: Map::new(),
+                value: Some(v),
+            })
+            .collect(),
+    };
+    Ok(Prepared {
+        project,
+        join_id,
+        kind,
+        arrival: Arrival {
+            logger,
+            rows,
+            time_us: event.time_us,
+            bytes,
+        },
+    })
+}
+
+/// The id of row `i` of a pair of `n` rows: the pair's id for one row, `<id>:<i>` for a
+/// batch (labels follow the same rule).
+pub fn row_id(join_id: &str, i: usize, n: usize) -> String {
+    if n == 1 {
+        join_id.to_string()
+    } else {
+        format!("{join_id}:{i}")
+    }
+}
+
+/// The events of a pair as ingestion rows: the request's columns, the response's columns
+/// and its single value as `prediction`, the truth as `target`, with the reserved `id`,
+/// `timestamp` (the request's time, else the response's, else `now_us`),
+/// `latency_seconds` (response time minus request time) and, for KServe, `status` 200 (its
+/// logger sends a response only for a 200 answer, `pkg/logger/handler.go`).
+pub fn pair_rows(
+    pair: &Pair<JoinKey, Arrival>,
+    prediction: &str,
+    target: &str,
+    now_us: i64,
+) -> Result<Vec<Map<String, Value>>, String> {
+    let n = match (&pair.request, &pair.response) {
+        (Some(q), Some(r)) if q.rows.len() != r.rows.len() => {
+            return Err(format!(
+                "pair `{}`: the request has {} rows but the response {}",
+                pair.key.1,
+                q.rows.len(),
+                r.rows.len()
+            ))
+        }
+        (Some(q), _) => q.rows.len(),
+        (None, Some(r)) => r.rows.len(),
+        (None, None) => 0,
+    };
+    if let Some(t) = &pair.truth {
+        if t.rows.len() != n {
+            return Err(format!(
+                "pair `{}`: the feedback has {} labels for {n} rows",
+                pair.key.1,
+                t.rows.len()
+            ));
+        }
+    }
+    let time = |a: &Option<Arrival>| a.as_ref().and_then(|a| a.time_us);
+    let ts_us = time(&pair.request)
+        .or_else(|| time(&pair.response))
+        .unwrap_or(now_us);
+    let latency = match (time(&pair.request), time(&pair.response)) {
+        (Some(q), Some(r)) if r >= q => Some((r - q) as f64 / 1e6),
+        _ => None,
+    };
+    let kserve_joined = pair.outcome() == Outcome::Joined
+        && pair
+            .request
+            .as_ref()
+            .is_some_and(|q| q.logger == Logger::KServe);
+    let mut rows = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut o = Map::new();
+        if let Some(q) = &pair.request {
+            o.extend(q.rows[i].columns.clone());
+        }
+        if let Some(r) = &pair.response {
+            o.extend(r.rows[i].columns.clone());
+            if let Some(v) = &r.rows[i].value {
+                o.insert(prediction.to_string(), v.clone());
+            }
+        }
+        if let Some(v) = pair.truth.as_ref().and_then(|t| t.rows[i].value.clone()) {
+            o.insert(target.to_string(), v);
+        }
+        o.insert("id".into(), Value::String(row_id(&pair.key.1, i, n)));
+        o.insert(
+            "timestamp".into(),
+            serde_json::Number::from_f64(ts_us as f64 / 1e6).map_or(Value::Null, Value::Number),
+        );
+        if let Some(l) = latency.and_then(serde_json::Number::from_f64) {
+            o.insert("latency_seconds".into(), Value::Number(l));
+        }
+        if kserve_joined {
+            o.insert("status".into(), Value::from(200));
+        }
+        rows.push(o);
+    }
+    Ok(rows)
+}
+
+/// The join of the service, and how often its task looks for halves to give up.
+pub struct CloudEventsIngest {
+    join: Mutex<Join<JoinKey, Arrival>>,
+    tick: Duration,
+}
+
+impl CloudEventsIngest {
+    /// The join under `config` (its defaults when the settings are invalid, which
+    /// `ServerConfig::validate` refuses before start).
+    pub fn new(config: &CloudEventsConfig) -> Self {
+        let settings = config
+            .join_settings()
+            .or_else(|_| CloudEventsConfig::default().join_settings())
+            .unwrap_or(JoinSettings {
+                timeout_us: 30_000_000,
+                max_pending: 10_000,
+                max_pending_bytes: 64 << 20,
+            });
+        let tick = Duration::from_micros((settings.timeout_us / 4).max(0) as u64)
+            .clamp(Duration::from_millis(10), Duration::from_secs(1));
+        Self {
+            join: Mutex::new(Join::new(settings)),
+            tick,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Join<JoinKey, Arrival>> {
+        self.join.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Offers a half at `now` (see [`Join::offer`]).
+    pub fn offer(
+        &self,
+        now: i64,
+        key: JoinKey,
+        half: Half,
+        arrival: Arrival,
+    ) -> Step<JoinKey, Arrival> {
+        let size = arrival.bytes;
+        self.lock().offer(now, key, half, arrival, size)
+    }
+
+    /// Gives a feedback to its waiting pair, or hands it back (see [`Join::offer_truth`]).
+    pub fn offer_truth(&self, key: &JoinKey, truth: Arrival) -> Option<Arrival> {
+        self.lock().offer_truth(key, truth)
+    }
+
+    /// Halves waiting for their partner.
+    pub fn waiting(&self) -> usize {
+        self.lock().waiting()
+    }
+}
+
+/// What storing some pairs did.
+#[derive(Debug, Default)]
+pub struct Stored {
+    /// Events committed.
+    pub events: usize,
+    /// Pairs refused, with the reason (their rows do not fit the project, or the project
+    /// is gone); nothing of them is stored.
+    pub rejected: Vec<String>,
+    /// The writer's reason when a commit failed.
+    pub failed: Option<String>,
+}
+
+/// Stores ready pairs: each pair's rows are validated against its project, and a pair
+/// with one invalid row is refused whole (an inference is stored entirely or not at all).
+/// Counts each pair's outcome, or `rejected`, on `/metrics`.
+pub async fn store(state: &Arc<AppState>, pairs: Vec<Pair<JoinKey, Arrival>>) -> Stored {
+    let mut stored = Stored::default();
+    if pairs.is_empty() {
+        return stored;
+    }
+    let st = state.clone();
+    let validated = tokio::task::spawn_blocking(move || {
+        pairs
+            .into_iter()
+            .map(|pair| validate_pair(&st, pair))
+            .collect::<Vec<_>>()
+    })
+    .await;
+    let Ok(validated) = validated else {
+        stored.failed = Some("validation task failed".into());
+        return stored;
+    };
+    for v in validated {
+        match v {
+            Err((project, reason, kinds)) => {
+                if let Some(project) = project {
+                    state.recorder.ingested(&project, 0, 0, kinds, &[]);
+                }
+                state.recorder.cloudevent("rejected");
+                tracing::warn!(reason = %reason, "payload logger pair refused");
+                stored.rejected.push(reason);
+            }
+            Ok((project, outcome, events, bytes)) => {
+                match crate::service::events::commit(state, &project, events, bytes, Vec::new())
+                    .await
+                {
+                    Ok(n) => {
+                        stored.events += n;
+                        state.recorder.cloudevent(outcome.as_str());
+                    }
+                    Err(e) => {
+                        state.recorder.cloudevent("rejected");
+                        tracing::error!(error = %e, project = %project, "payload logger events not stored");
+                        stored.failed = Some(e);
+                    }
+                }
+            }
+        }
+    }
+    stored
+}
+
+type Checked = Result<
+    (String, Outcome, Vec<crate::store::NewEvent>, usize),
+    (Option<String>, String, Vec<&'static str>),
+>;
+
+fn validate_pair(state: &AppState, pair: Pair<JoinKey, Arrival>) -> Checked {
+    let name = pair.key.0.clone();
+    let Some(project) = state.project(&name) else {
+        return Err((
+            None,
+            format!("project `{name}` does not exist (any more)"),
+            Vec::new(),
+        ));
+    };
+    let c = &project.config.columns;
+    let prediction = c.prediction.as_deref().unwrap_or("prediction");
+    let target = c.target.as_deref().unwrap_or("target");
+    let now = now_us();
+    let rows = pair_rows(&pair, prediction, target, now)
+        .map_err(|e| (Some(name.clone()), e, vec!["malformed_row"]))?;
+    let rules = EventRules::of(&project, &state.config.limits);
+    let mut v = Validated::default();
+    for (i, row) in rows.into_iter().enumerate() {
+        v.push(i, Ok(row), &rules, now);
+    }
+    v.finish(&rules);
+    if !v.rejected.is_empty() {
+        let kinds = v.rejected.iter().map(|r| r.kind).collect();
+        let reasons: Vec<String> = v
+            .rejected
+            .iter()
+            .map(|r| format!("row {}: {}", r.index, r.reason))
+            .collect();
+        return Err((
+            Some(name.clone()),
+            format!(
+                "pair `{}` of project `{name}`: {}",
+                pair.key.1,
+                reasons.join("; ")
+            ),
+            kinds,
+        ));
+    }
+    let bytes = [&pair.request, &pair.response, &pair.truth]
+        .into_iter()
+        .flatten()
+        .map(|a| a.bytes)
+        .sum();
+    Ok((name, pair.outcome(), v.events, bytes))
+}
+
+/// Attaches a feedback's truth to the stored events of its pair (ids by [`row_id`]);
+/// returns how many events got a label.
+pub async fn attach_truth(
+    state: &Arc<AppState>,
+    key: &JoinKey,
+    truth: Arrival,
+) -> Result<usize, crate::store::StoreError> {
+    let n = truth.rows.len();
+    let labels: Vec<(String, String)> = truth
+        .rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| Some((row_id(&key.1, i, n), r.value.as_ref()?.to_string())))
+        .collect();
+    let st = state.clone();
+    let project = key.0.clone();
+    let found = tokio::task::spawn_blocking(move || st.store.attach_labels(&project, &labels))
+        .await
+        .map_err(|e| crate::store::StoreError::Database(e.to_string()))??;
+    let joined = found.iter().sum();
+    state.recorder.labels_joined(&key.0, joined);
+    Ok(joined)
+}
+
+/// Counts an offered half that was a duplicate; returns whether it was.
+pub fn count_duplicate(state: &AppState, offered: Offered) -> bool {
+    let dup = offered == Offered::Duplicate;
+    if dup {
+        state.recorder.cloudevent("duplicate");
+    }
+    dup
+}
+
+/// Gives up halves whose partner did not come in time, every quarter of the join timeout
+/// (10 ms to 1 s), and stores them; at stop, stores every half still waiting.
+pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(state.cloudevents.tick);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() {
+            break;
+        }
+        let ready = state.cloudevents.lock().expire(now_us());
+        store(&state, ready).await;
+    }
+    let ready = state.cloudevents.lock().drain(now_us());
+    store(&state, ready).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn arrival(logger: Logger, rows: Vec<Row>, time_us: Option<i64>) -> Arrival {
+        Arrival {
+            logger,
+            rows,
+            time_us,
+            bytes: 10,
+        }
+    }
+
+    fn cols(pairs: &[(&str, Value)]) -> Row {
+        Row {
+            columns: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            value: None,
+        }
+    }
+
+    fn value(v: Value) -> Row {
+        Row {
+            columns: Map::new(),
+            value: Some(v),
+        }
+    }
+
+    #[test]
+    fn a_joined_pair_becomes_rows_with_prediction_latency_and_status() {
+        let pair = Pair {
+            key: ("iris".to_string(), "abc".to_string()),
+            request: Some(arrival(
+                Logger::KServe,
+                vec![cols(&[("x", json!(1.5))]), cols(&[("x", json!(2.5))])],
+                Some(1_000_000),
+            )),
+            response: Some(arrival(
+                Logger::KServe,
+                vec![value(json!(1)), value(json!(0))],
+                Some(1_250_000),
+            )),
+            truth: None,
+        };
+        let rows = pair_rows(&pair, "pred", "target", 99).unwrap();
+        assert_eq!(
+            Value::Object(rows[1].clone()),
+            json!({"x": 2.5, "pred": 0, "id": "abc:1", "timestamp": 1.0,
+                   "latency_seconds": 0.25, "status": 200})
+        );
+    }
+
+    #[test]
+    fn a_request_alone_has_no_prediction_and_a_mismatch_is_refused() {
+        let pair = Pair {
+            key: ("p".to_string(), "r1".to_string()),
+            request: Some(arrival(
+                Logger::Seldon,
+                vec![cols(&[("a", json!(1))])],
+                None,
+            )),
+            response: None,
+            truth: Some(arrival(Logger::Seldon, vec![value(json!("yes"))], None)),
+        };
+        let rows = pair_rows(&pair, "prediction", "label", 5_000_000).unwrap();
+        assert_eq!(
+            Value::Object(rows[0].clone()),
+            json!({"a": 1, "label": "yes", "id": "r1", "timestamp": 5.0})
+        );
+        let pair = Pair {
+            key: ("p".to_string(), "r1".to_string()),
+            request: Some(arrival(
+                Logger::Seldon,
+                vec![cols(&[("a", json!(1))])],
+                None,
+            )),
+            response: Some(arrival(
+                Logger::Seldon,
+                vec![value(json!(1)), value(json!(2))],
+                None,
+            )),
+            truth: None,
+        };
+        assert!(pair_rows(&pair, "prediction", "label", 0)
+            .unwrap_err()
+            .contains("the request has 1 rows but the response 2"));
+    }
+
+    #[test]
+    fn prepare_names_the_project_and_the_join_id() {
+        let event = CloudEvent {
+            id: "e1".into(),
+            source: "http://0.0.0.0:8000/".into(),
+            event_type: "io.seldon.serving.inference.request".into(),
+            time_us: None,
+            datacontenttype: Some("application/json".into()),
+            extensions: [
+                ("requestid".to_string(), "puid-1".to_string()),
+                (
+                    "inferenceservicename".to_string(),
+                    "seldon-model".to_string(),
+                ),
+            ]
+            .into(),
+            data: Some(crate::ingest::cloudevents::envelope::Data::Bytes(
+                br#"{"data": {"names": ["a"], "ndarray": [[1]]}}"#.to_vec(),
+            )),
+        };
+        let p = prepare(&CloudEventsConfig::default(), &event).unwrap();
+        assert_eq!(p.project, "seldon-model");
+        assert_eq!(p.join_id, "puid-1");
+        assert_eq!(p.arrival.rows[0].columns["a"], json!(1));
+        let mut no_id = event.clone();
+        no_id.extensions.remove("requestid");
+        assert_eq!(
+            prepare(&CloudEventsConfig::default(), &no_id),
+            Err(PrepareError::NoRequestId)
+        );
+        let mut other = event;
+        other.event_type = "com.example".into();
+        assert!(matches!(
+            prepare(&CloudEventsConfig::default(), &other),
+            Err(PrepareError::UnknownType(_))
+        ));
+    }
+}
