@@ -163,10 +163,16 @@ pub fn decode(bytes: &[u8], limits: &ImageLimits) -> Result<DecodedImage, ImageE
 /// neither marker can occur by chance in the compressed data; trailing bytes after the
 /// end-of-image marker, which some cameras write, do not matter.
 fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    match (last_marker(bytes, 0xDA), last_marker(bytes, 0xD9)) {
-        (Some(last_scan), Some(last_end)) => last_end > last_scan,
-        _ => false,
-    }
+    // Equivalently: a last end-of-image marker with a scan before it and none after it.
+    // Searched this way round, a complete file costs a look at its last bytes and at its
+    // headers instead of a pass over all of its compressed data.
+    let Some(last_end) = last_marker(bytes, 0xD9) else {
+        return false;
+    };
+    let scan_before = bytes[..last_end]
+        .windows(2)
+        .any(|pair| pair == [0xFF, 0xDA]);
+    scan_before && last_marker(&bytes[last_end..], 0xDA).is_none()
 }
 
 /// The position of the last `FF code` pair in `bytes`. Searching for the single byte

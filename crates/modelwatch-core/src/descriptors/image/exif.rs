@@ -37,9 +37,56 @@ pub struct ExifDescriptors {
     pub focal_length: Option<f64>,
 }
 
+/// The TIFF data of a JPEG's EXIF segment: an `APP1` segment that starts with
+/// `Exif\0\0`, among the marker segments before the first scan (CIPA DC-008, 4.5.4: the
+/// APP1 segment follows SOI, ahead of the image data, which is also where PIL looks). `None`
+/// when the headers end, or stop making sense, before one is found.
+fn jpeg_exif_segment(bytes: &[u8]) -> Option<&[u8]> {
+    let mut pos = 2;
+    loop {
+        if *bytes.get(pos)? != 0xFF {
+            return None;
+        }
+        while *bytes.get(pos)? == 0xFF {
+            pos += 1;
+        }
+        let marker = *bytes.get(pos)?;
+        pos += 1;
+        match marker {
+            // Stand-alone markers carry no length.
+            0x01 | 0xD0..=0xD7 => continue,
+            // The first scan, the end of the image, or a second start: no EXIF before it.
+            0xD8..=0xDA => return None,
+            _ => {}
+        }
+        let length = usize::from(u16::from_be_bytes([*bytes.get(pos)?, *bytes.get(pos + 1)?]));
+        if length < 2 {
+            return None;
+        }
+        let segment = bytes.get(pos + 2..pos + length)?;
+        if marker == 0xE1 {
+            if let Some(tiff) = segment.strip_prefix(b"Exif\0\0") {
+                return Some(tiff);
+            }
+        }
+        pos += length;
+    }
+}
+
 /// Reads the EXIF descriptors of an encoded image; all `None` when it has no readable EXIF.
 pub fn read_exif(bytes: &[u8]) -> ExifDescriptors {
-    let Ok(exif) = exif::Reader::new().read_from_container(&mut Cursor::new(bytes)) else {
+    let reader = exif::Reader::new();
+    let read = if bytes.starts_with(&[0xFF, 0xD8]) {
+        // A JPEG without EXIF would have the crate read through all of its compressed data
+        // looking for a segment that can only come before it.
+        match jpeg_exif_segment(bytes) {
+            Some(tiff) => reader.read_raw(tiff.to_vec()),
+            None => return ExifDescriptors::default(),
+        }
+    } else {
+        reader.read_from_container(&mut Cursor::new(bytes))
+    };
+    let Ok(exif) = read else {
         return ExifDescriptors::default();
     };
     let value = |tag: Tag| exif.get_field(tag, In::PRIMARY).map(|f| &f.value);
@@ -103,5 +150,34 @@ mod tests {
         assert_eq!(text(&Value::Ascii(vec![b"   ".to_vec()])), None);
         let long = Value::Ascii(vec![vec![b'x'; 1000]]);
         assert_eq!(text(&long).unwrap().len(), MAX_TEXT_BYTES);
+    }
+
+    #[test]
+    fn a_jpeg_exif_segment_is_found_among_the_headers_only() {
+        // SOI, APP0 (JFIF, 16 bytes), APP1 with Exif, SOS.
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+        jpeg.extend(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+        let app1 = |payload: &[u8]| {
+            let mut segment = vec![0xFF, 0xE1];
+            segment.extend(((payload.len() + 2) as u16).to_be_bytes());
+            segment.extend(payload);
+            segment
+        };
+        let sos = [0xFF, 0xDA, 0x00, 0x02, 0x12, 0x34];
+        let with = [jpeg.clone(), app1(b"Exif\0\0II*\0"), sos.to_vec()].concat();
+        assert_eq!(jpeg_exif_segment(&with), Some(&b"II*\0"[..]));
+        // An APP1 that is not EXIF (XMP), then none before the scan.
+        let xmp = [
+            jpeg.clone(),
+            app1(b"http://ns.adobe.com/xap/1.0/\0"),
+            sos.to_vec(),
+        ]
+        .concat();
+        assert_eq!(jpeg_exif_segment(&xmp), None);
+        // After the first scan it is not looked for; a segment cut short is none.
+        let after = [jpeg.clone(), sos.to_vec(), app1(b"Exif\0\0II*\0")].concat();
+        assert_eq!(jpeg_exif_segment(&after), None);
+        assert_eq!(jpeg_exif_segment(&with[..with.len() - 12]), None);
+        assert_eq!(read_exif(&with[..30]), ExifDescriptors::default());
     }
 }
