@@ -361,6 +361,26 @@ fn a_correlation_flip_is_found_by_the_multivariate_methods() {
     let rule = r#"{"name": "JointDrift", "metric": "multivariate_drifted", "column": "domain_classifier", "threshold": 0.5}"#;
     let a = post_json(&server.url("/api/v1/alerts/rules"), rule);
     assert_eq!(a.status, 201, "{}", a.body);
+    // and fires on the next snapshot, with the method and its value in the alert.
+    let a = call(
+        "POST",
+        &server.url("/api/v1/projects/flip/snapshots"),
+        &[],
+        None,
+    );
+    assert_eq!(a.status, 201, "{}", a.body);
+    wait_for(
+        "the rule on the domain classifier to fire",
+        Duration::from_secs(10),
+        || {
+            active_alerts(&server).iter().any(|a| {
+                a["alertname"] == "JointDrift"
+                    && a["state"] == "firing"
+                    && a["labels"]["column"] == "domain_classifier"
+                    && a["labels"]["project"] == "flip"
+            })
+        },
+    );
 
     // The project page shows the methods in the report's table.
     let page = get(&server.url("/projects/flip"));
