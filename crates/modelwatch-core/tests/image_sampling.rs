@@ -295,3 +295,36 @@ fn the_setting_is_checked_and_errors_name_it() {
     assert_eq!(parsed.sample_pixels, Some(10_000));
     assert!(toml::from_str::<ImageSettings>("samples = 3").is_err());
 }
+
+/// The DC reader keeps built Huffman tables per thread: a file decoded after files with
+/// other tables (grey, optimised, standard, restart markers) gives what it gives on a
+/// thread that has seen nothing before.
+#[test]
+fn the_dc_reader_gives_the_same_pixels_whatever_it_decoded_before() {
+    let files = [
+        "astronaut.jpg",
+        "camera_grey.jpg",
+        "pattern.jpg",
+        "odd_333x77.jpg",
+        "exif_full.jpg",
+    ];
+    let fresh: Vec<_> = files
+        .iter()
+        .map(|file| {
+            let bytes = read(file);
+            let full = decode(&bytes, &ImageLimits::default()).unwrap();
+            std::thread::spawn(move || decode_dc(&bytes, (full.width, full.height)).unwrap())
+                .join()
+                .unwrap()
+        })
+        .collect();
+    for round in 0..3 {
+        for (i, file) in files.iter().enumerate().rev() {
+            let bytes = read(file);
+            let full = decode(&bytes, &ImageLimits::default()).unwrap();
+            let (dc, channels) = decode_dc(&bytes, (full.width, full.height)).unwrap();
+            assert_eq!(channels, fresh[i].1, "{file}, round {round}");
+            assert!(dc.as_raw() == fresh[i].0.as_raw(), "{file}, round {round}");
+        }
+    }
+}
