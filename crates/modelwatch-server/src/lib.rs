@@ -12,6 +12,7 @@ pub mod http;
 pub mod ingest;
 pub mod metrics;
 pub mod project;
+pub mod proxy;
 pub mod scheduler;
 pub mod service;
 pub mod snapshot;
