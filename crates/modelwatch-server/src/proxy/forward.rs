@@ -117,6 +117,9 @@ impl Body for ProxyBody {
     }
 }
 
+/// The status recorded for a request whose client went away before the answer.
+pub const CLIENT_CLOSED: u16 = 499;
+
 /// The record of one exchange, written to the metrics and the capture hand-off when it is
 /// dropped: at the end of the answer's body, or when the connection goes away first.
 pub(super) struct Record {
@@ -139,6 +142,10 @@ pub(super) struct Record {
 
 impl Drop for Record {
     fn drop(&mut self) {
+        if self.status == 0 {
+            // The client went away before an answer came (nginx's code for it).
+            self.status = CLIENT_CLOSED;
+        }
         let seconds = self.start.elapsed().as_secs_f64();
         let label = self
             .route
