@@ -327,16 +327,17 @@ fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     panic!("never happened: {what}");
 }
 
-/// The stored events of project `iris`: (id, values, latency, status, error), in order.
-fn stored(
-    server: &TestServer,
-) -> Vec<(
+/// One stored event: id, values, latency, status, error.
+type StoredRow = (
     Option<String>,
     Value,
     Option<f64>,
     Option<i64>,
     Option<String>,
-)> {
+);
+
+/// The stored events of project `iris`, in order.
+fn stored(server: &TestServer) -> Vec<StoredRow> {
     let conn = rusqlite::Connection::open(&server.db).unwrap();
     let mut st = conn
         .prepare("SELECT event_id, vals, latency, status, error FROM events WHERE project = 'iris' ORDER BY seq")
@@ -722,7 +723,8 @@ fn upstream_down_is_502_and_too_slow_is_504_both_recorded() {
     // The upstream never read the request body, so no row came of it.
     assert_eq!(events[0].1, json!({}));
     assert_eq!(
-        proxy_down.metric(r#"modelwatch_proxy_capture_failures_total{reason="request_incomplete"}"#),
+        proxy_down
+            .metric(r#"modelwatch_proxy_capture_failures_total{reason="request_incomplete"}"#),
         1.0
     );
     assert_eq!(events[1].3, Some(504));

@@ -315,12 +315,14 @@ fn tensor_rows(
             }
             Some(_) => {}
         }
+        if batch == 0 {
+            // No rows; and a width without rows is not bounded by the data's length.
+            continue;
+        }
         let use_names = only_one && names.len() == width && width > 0;
-        let mut values = flat.into_iter();
-        for row in rows.iter_mut() {
-            for j in 0..width {
-                let v = values.next().unwrap_or(Value::Null);
-                let key = if use_names {
+        let keys: Vec<String> = (0..width)
+            .map(|j| {
+                if use_names {
                     names[j].clone()
                 } else if width == 1 {
                     match (only_one, single) {
@@ -329,8 +331,13 @@ fn tensor_rows(
                     }
                 } else {
                     format!("{name}_{j}")
-                };
-                row.insert(key, v);
+                }
+            })
+            .collect();
+        let mut values = flat.into_iter();
+        for row in rows.iter_mut() {
+            for key in &keys {
+                row.insert(key.clone(), values.next().unwrap_or(Value::Null));
             }
         }
     }
@@ -447,6 +454,8 @@ mod tests {
             assert_eq!(e.reason(), "tensor_shape");
             assert!(e.to_string().contains(expected), "{e} / {expected}");
         }
+        let empty = br#"{"inputs": [{"name": "x", "shape": [0, 1000000000000], "data": []}]}"#;
+        assert_eq!(request_rows(empty, &rules(&[])).unwrap().0.len(), 0);
         let two = br#"{"inputs": [{"name": "a", "shape": [2], "data": [1, 2]}, {"name": "b", "shape": [3], "data": [1, 2, 3]}]}"#;
         let e = request_rows(two, &rules(&[])).unwrap_err();
         assert!(
