@@ -31,6 +31,11 @@
 //! token = "change-me"
 //! scopes = ["read", "write"]
 //!
+//! [[proxies]]                   # a sidecar proxy in this process (docs/proxy.md)
+//! listen = "0.0.0.0:8000"
+//! upstream = "http://127.0.0.1:9000"
+//! project = "iris"
+//!
 //! [[projects]]
 //! name = "iris"
 //! reference = "examples/iris/reference.csv"
@@ -216,6 +221,9 @@ pub struct ServerConfig {
     pub connections: ConnectionSettings,
     /// Rows per request, columns per project and body bytes held at once.
     pub limits: Limits,
+    /// Sidecar proxies run in this process (`[[proxies]]`, see docs/proxy.md); their events
+    /// go to this server.
+    pub proxies: Vec<crate::proxy::config::ProxyConfig>,
 }
 
 impl Default for ServerConfig {
@@ -234,6 +242,7 @@ impl Default for ServerConfig {
             shutdown_timeout: "30s".into(),
             connections: ConnectionSettings::default(),
             limits: Limits::default(),
+            proxies: Vec::new(),
         }
     }
 }
@@ -344,6 +353,18 @@ impl ServerConfig {
             return Err("max_body_bytes must be positive".into());
         }
         self.connection_limits()?;
+        for (i, p) in self.proxies.iter().enumerate() {
+            if p.server.is_some() {
+                return Err(format!(
+                    "proxies[{i}].server: a proxy of the serve config sends to this server; \
+                     leave `server` out"
+                ));
+            }
+            if p.project.is_empty() {
+                return Err(format!("proxies[{i}].project is required"));
+            }
+            p.check().map_err(|e| format!("proxies[{i}].{e}"))?;
+        }
         let l = &self.limits;
         if l.rows_per_request == 0
             || l.columns_per_project == 0

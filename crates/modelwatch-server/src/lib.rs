@@ -343,6 +343,12 @@ pub async fn serve(
         max_connections: within_open_file_limit(limits.max_connections),
         ..limits
     };
+    // Proxies of the config stop (and send what they queued) before the server does.
+    let proxies = proxy::start_in_process(&state, listener.local_addr()?).await?;
+    let shutdown = async move {
+        shutdown.await;
+        proxy::stop_all(proxies).await;
+    };
     http::connections::serve_connections(listener, app, limits, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = scheduler.await;

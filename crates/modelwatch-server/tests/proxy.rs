@@ -852,3 +852,37 @@ fn bad_bodies_are_forwarded_as_they_came_and_counted() {
     let events = stored(&server);
     assert_eq!(events.iter().filter(|e| e.1 == json!({"x": 2})).count(), 1);
 }
+
+#[test]
+fn a_proxy_of_the_serve_config_runs_in_the_server_and_sends_to_it() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = free.local_addr().unwrap();
+    drop(free);
+    let text = format!(
+        "[[proxies]]\nlisten = \"{listen}\"\nupstream = \"http://{}\"\nproject = \"iris\"\n\
+         prediction = \"species\"\nmax_delay = \"50ms\"\n",
+        model_server().addr
+    );
+    let config: ServerConfig = toml::from_str(&text).unwrap();
+    config.validate().unwrap();
+    let server = TestServer::start(config);
+    create_iris(&server, "iris");
+    let body = r#"{"instances": [{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}]}"#;
+    let a = call(
+        "POST",
+        &format!("http://{listen}/v1/models/iris:predict"),
+        &[("Content-Type", "application/json"), ("x-request-id", "in-1")],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(a.body, r#"{"predictions":["setosa"]}"#);
+    eventually("the event stored", || event_count(&server) == 1);
+    let events = stored(&server);
+    assert_eq!(events[0].0.as_deref(), Some("in-1"));
+    assert_eq!(events[0].1["species"], "setosa");
+
+    let bad: ServerConfig = toml::from_str(
+        "[[proxies]]\nupstream = \"http://127.0.0.1:1\"\nproject = \"p\"\nserver = \"http://x:1\"\n",
+    )
+    .unwrap();
+    assert!(bad.validate().unwrap_err().starts_with("proxies[0].server"));
+}

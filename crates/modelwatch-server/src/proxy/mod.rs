@@ -13,6 +13,9 @@
 //!   [`payload`]: JSON bodies to rows (KServe v1, Open Inference Protocol v2, flat JSON,
 //!   JSON pointers); [`queue`]: the bounded queue; [`sender`]: the task that sends;
 //! - [`metrics`]: the families of the proxy's `/metrics`.
+//!
+//! A proxy runs as `modelwatch proxy`, or inside `modelwatch serve` from a `[[proxies]]`
+//! table ([`start_in_process`]), sending to the server's own address.
 
 pub mod capture;
 pub mod config;
@@ -25,6 +28,7 @@ pub mod routes;
 mod sender;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -213,5 +217,73 @@ async fn serve_metrics(listener: TcpListener, handle: ProxyHandle) {
                 .serve_connection(TokioIo::new(stream), svc)
                 .await;
         });
+    }
+}
+
+/// A proxy started by [`start_in_process`].
+pub struct RunningProxy {
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Starts the `[[proxies]]` of the server's config, each sending to the server at
+/// `server_addr` (with the first write token when the server has tokens).
+pub async fn start_in_process(
+    state: &crate::AppState,
+    server_addr: SocketAddr,
+) -> std::io::Result<Vec<RunningProxy>> {
+    let config = &state.config;
+    let mut host = server_addr;
+    if host.ip().is_unspecified() {
+        host.set_ip(match host {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let token = config
+        .tokens
+        .iter()
+        .find(|t| t.scopes.contains(&crate::config::Scope::Write))
+        .map(|t| t.token.clone());
+    let mut running = Vec::new();
+    for p in &config.proxies {
+        let mut p = p.clone();
+        p.server = Some(format!(
+            "http://{host}{}",
+            config.base_path.trim_end_matches('/')
+        ));
+        p.token = p.token.or_else(|| token.clone());
+        let listener = TcpListener::bind(p.listen).await?;
+        let metrics = match p.metrics_listen {
+            Some(m) => Some(TcpListener::bind(m).await?),
+            None => None,
+        };
+        tracing::info!(listen = %listener.local_addr()?, upstream = %p.upstream, project = %p.project, "proxy");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            if let Err(e) = run(p, listener, metrics, async {
+                let _ = stopped.await;
+            })
+            .await
+            {
+                tracing::error!("proxy: {e}");
+            }
+        });
+        running.push(RunningProxy { stop, task });
+    }
+    Ok(running)
+}
+
+/// Stops the proxies and waits until each has sent what it queued (at most two seconds).
+pub async fn stop_all(proxies: Vec<RunningProxy>) {
+    let tasks: Vec<_> = proxies
+        .into_iter()
+        .map(|p| {
+            let _ = p.stop.send(());
+            p.task
+        })
+        .collect();
+    for t in tasks {
+        let _ = t.await;
     }
 }
