@@ -1,6 +1,6 @@
 """Overhead of `modelwatch proxy` on loopback, against direct calls and nginx (issue 23).
 
-    python3 bench/proxy_overhead.py                  # ~3 minutes: 3 rounds x 3 targets x 2 phases
+    python3 bench/proxy_overhead.py                  # ~5 minutes: 3 rounds x 4 targets x 2 phases
     DURATION=20 ROUNDS=5 python3 bench/proxy_overhead.py
 
 Builds the release `modelwatch` binary and bench/loadgen (the load generator and the small
@@ -9,6 +9,7 @@ JSON model `json_model`), then starts, each on a free loopback port:
   - `modelwatch serve` with an `iris` project (niced: it stands for a server elsewhere);
   - `modelwatch proxy` in front of the model with capture on (every request becomes an
     event sent to the server), WORKERS runtime threads (TOKIO_WORKER_THREADS);
+  - the same proxy without `--server` (`no-capt` in the table: forwarding and metrics only);
   - nginx (Debian's package) as a reverse proxy in front of the same model, WORKERS
     worker processes, config in bench/nginx/proxy_overhead.conf.
 Each round runs, for direct calls, the proxy and nginx in turn:
@@ -154,7 +155,7 @@ def main():
     try:
         ports = {
             name: free_port()
-            for name in ("model", "server", "proxy", "metrics", "nginx")
+            for name in ("model", "server", "proxy", "forward", "metrics", "nginx")
         }
         model = start(
             [
@@ -220,6 +221,24 @@ def main():
             },
         )
         wait_port(ports["proxy"], proxy, "modelwatch proxy")
+        # The same proxy without a server: forwarding and metrics only, no capture.
+        forward = start(
+            [
+                str(MODELWATCH),
+                "proxy",
+                "--listen",
+                f"127.0.0.1:{ports['forward']}",
+                "--upstream",
+                f"http://127.0.0.1:{ports['model']}",
+            ],
+            "forward.log",
+            env={
+                **os.environ,
+                "RUST_LOG": "warn",
+                "TOKIO_WORKER_THREADS": str(WORKERS),
+            },
+        )
+        wait_port(ports["forward"], forward, "modelwatch proxy (no capture)")
 
         conf = (ROOT / "bench/nginx/proxy_overhead.conf").read_text()
         for key, value in {
@@ -247,6 +266,7 @@ def main():
         targets = {
             "direct": (ports["model"], model),
             "proxy": (ports["proxy"], proxy),
+            "no-capt": (ports["forward"], forward),
             "nginx": (ports["nginx"], nginx),
         }
         for name, (port, _) in targets.items():
