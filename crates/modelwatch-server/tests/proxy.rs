@@ -871,7 +871,10 @@ fn a_proxy_of_the_serve_config_runs_in_the_server_and_sends_to_it() {
     let a = call(
         "POST",
         &format!("http://{listen}/v1/models/iris:predict"),
-        &[("Content-Type", "application/json"), ("x-request-id", "in-1")],
+        &[
+            ("Content-Type", "application/json"),
+            ("x-request-id", "in-1"),
+        ],
         Some(body.as_bytes()),
     );
     assert_eq!(a.body, r#"{"predictions":["setosa"]}"#);

@@ -21,7 +21,11 @@ fn petal_length(body: &[u8], at: usize) -> Option<(f64, usize)> {
         .iter()
         .position(|b| !(b.is_ascii_digit() || b"+-.eE ".contains(b)))
         .map_or(body.len(), |i| start + i);
-    let x = std::str::from_utf8(&body[start..end]).ok()?.trim().parse().ok()?;
+    let x = std::str::from_utf8(&body[start..end])
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     Some((x, end))
 }
 
@@ -77,7 +81,9 @@ fn main() {
         .build()
         .expect("tokio runtime");
     rt.block_on(async move {
-        let l = tokio::net::TcpListener::bind(&listen).await.expect("listen");
+        let l = tokio::net::TcpListener::bind(&listen)
+            .await
+            .expect("listen");
         eprintln!("json-model on http://{}", l.local_addr().expect("address"));
         loop {
             let Ok((s, _)) = l.accept().await else {
