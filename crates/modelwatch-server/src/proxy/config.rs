@@ -75,7 +75,7 @@ pub struct ProxyConfig {
     pub token: Option<String>,
     /// How long the upstream may take to answer a request's head (`"30s"`); then 504.
     pub timeout: String,
-    /// The header whose value becomes the event id (request first, then response).
+    /// The request header whose value becomes the event id.
     pub id_header: String,
     /// The most bytes of one body captured; a longer body is forwarded but not captured.
     pub max_capture_bytes: usize,
