@@ -29,7 +29,10 @@ use hyper_util::rt::TokioIo;
 const USAGE: &str = "\
 usage: modelwatch-loadgen --url http://127.0.0.1:PORT [options]
   --project NAME        project to post to [iris]
-  --mode batch|single   events per request: --batch N, or one JSON object [batch]
+  --mode batch|single|kserve  events per request: --batch N, one JSON object, or one
+                        KServe v1 instance to --path [batch]
+  --path PATH           request path [/api/v1/projects/{project}/events; kserve:
+                        /v1/models/iris:predict]
   --batch N             events per request in batch mode [100]
   --connections C       concurrent keep-alive connections [4]
   --duration SECS       stop sending after SECS seconds [10]
@@ -44,6 +47,7 @@ usage: modelwatch-loadgen --url http://127.0.0.1:PORT [options]
 enum Mode {
     Batch,
     Single,
+    Kserve,
 }
 
 #[derive(Debug)]
@@ -60,6 +64,7 @@ struct Opts {
     timeout: Duration,
     token: Option<String>,
     facts: bool,
+    path: Option<String>,
 }
 
 fn parse_opts() -> Result<Opts, String> {
@@ -76,6 +81,7 @@ fn parse_opts() -> Result<Opts, String> {
         timeout: Duration::from_secs(30),
         token: None,
         facts: false,
+        path: None,
     };
     let mut duration_given = false;
     let mut args = std::env::args().skip(1);
@@ -94,7 +100,8 @@ fn parse_opts() -> Result<Opts, String> {
                 o.mode = match val("--mode")?.as_str() {
                     "batch" => Mode::Batch,
                     "single" => Mode::Single,
-                    m => return Err(format!("unknown mode `{m}` (batch or single)")),
+                    "kserve" => Mode::Kserve,
+                    m => return Err(format!("unknown mode `{m}` (batch, single or kserve)")),
                 }
             }
             "--batch" => o.batch = num(&val("--batch")?)?,
@@ -110,6 +117,7 @@ fn parse_opts() -> Result<Opts, String> {
             "--timeout" => o.timeout = Duration::from_secs_f64(num(&val("--timeout")?)?),
             "--token" => o.token = Some(val("--token")?),
             "--facts" => o.facts = true,
+            "--path" => o.path = Some(val("--path")?),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -126,7 +134,7 @@ fn parse_opts() -> Result<Opts, String> {
     if o.connections == 0 || o.batch == 0 || o.threads == 0 {
         return Err("--connections, --batch and --threads must be positive".into());
     }
-    if o.mode == Mode::Single {
+    if o.mode != Mode::Batch {
         o.batch = 1;
     }
     Ok(o)
@@ -184,6 +192,7 @@ fn make_bodies(mode: Mode, per_body: usize, variants: usize, facts: bool) -> Vec
         .map(|_| {
             let body = match mode {
                 Mode::Single => event_json(&mut rng, facts),
+                Mode::Kserve => format!("{{\"instances\":[{}]}}", event_json(&mut rng, false)),
                 Mode::Batch => {
                     let items: Vec<String> =
                         (0..per_body).map(|_| event_json(&mut rng, facts)).collect();
@@ -426,10 +435,14 @@ fn main() {
     .expect("tokio runtime");
     let bodies = make_bodies(opts.mode, opts.batch, 64, opts.facts);
     let body_bytes = bodies.iter().map(Bytes::len).sum::<usize>() / bodies.len();
-    let path = format!(
-        "/api/v1/projects/{}/events",
-        opts.project.replace('%', "%25").replace(' ', "%20")
-    );
+    let path = match (&opts.path, opts.mode) {
+        (Some(p), _) => p.clone(),
+        (None, Mode::Kserve) => "/v1/models/iris:predict".to_string(),
+        (None, _) => format!(
+            "/api/v1/projects/{}/events",
+            opts.project.replace('%', "%25").replace(' ', "%20")
+        ),
+    };
     let connections = opts.connections;
     let start = Instant::now();
     let shared = Arc::new(Shared {
@@ -458,6 +471,7 @@ fn main() {
     let mode = match o.mode {
         Mode::Batch => "batch",
         Mode::Single => "single",
+        Mode::Kserve => "kserve",
     };
     println!(
         "mode {mode}: {} events/request ({body_bytes} bytes), {} connections, {:.2} s{}",

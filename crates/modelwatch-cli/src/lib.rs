@@ -8,6 +8,7 @@ mod config;
 mod demo_cmd;
 mod demo_photos;
 mod images;
+mod proxy_cmd;
 pub mod report_cmd;
 mod serve_cmd;
 pub mod test_cmd;
@@ -38,6 +39,8 @@ enum Command {
     Demo(Box<demo_cmd::DemoArgs>),
     /// Alert rules: `export` writes Prometheus rules equivalent to the server's.
     Alerts(alerts_cmd::AlertsArgs),
+    /// A sidecar reverse proxy in front of a model: RED metrics and captured events.
+    Proxy(proxy_cmd::ProxyArgs),
 }
 
 /// `report` and `test` are one batch each: they allocate and free column-sized buffers (the
@@ -82,6 +85,7 @@ pub fn run_cli(args: Vec<OsString>, owns_process: bool) -> u8 {
         Command::Serve(args) => serve_cmd::run(args),
         Command::Demo(args) => demo_cmd::run(*args),
         Command::Alerts(args) => alerts_cmd::run(args),
+        Command::Proxy(args) => proxy_cmd::run(args),
     };
     match result {
         Ok(code) => exit_code_number(code),

@@ -31,6 +31,11 @@
 //! token = "change-me"
 //! scopes = ["read", "write"]
 //!
+//! [[proxies]]                   # a sidecar proxy in this process (docs/proxy.md)
+//! listen = "0.0.0.0:8000"
+//! upstream = "http://127.0.0.1:9000"
+//! project = "iris"
+//!
 //! [[projects]]
 //! name = "iris"
 //! reference = "examples/iris/reference.csv"
@@ -219,6 +224,9 @@ pub struct ServerConfig {
     /// The payload loggers' join and project routes (`[cloudevents]`, see
     /// docs/cloudevents.md).
     pub cloudevents: crate::ingest::cloudevents::CloudEventsConfig,
+    /// Sidecar proxies run in this process (`[[proxies]]`, see docs/proxy.md); their events
+    /// go to this server.
+    pub proxies: Vec<crate::proxy::config::ProxyConfig>,
 }
 
 impl Default for ServerConfig {
@@ -238,6 +246,7 @@ impl Default for ServerConfig {
             connections: ConnectionSettings::default(),
             limits: Limits::default(),
             cloudevents: Default::default(),
+            proxies: Vec::new(),
         }
     }
 }
@@ -349,6 +358,18 @@ impl ServerConfig {
             return Err("max_body_bytes must be positive".into());
         }
         self.connection_limits()?;
+        for (i, p) in self.proxies.iter().enumerate() {
+            if p.server.is_some() {
+                return Err(format!(
+                    "proxies[{i}].server: a proxy of the serve config sends to this server; \
+                     leave `server` out"
+                ));
+            }
+            if p.project.is_empty() {
+                return Err(format!("proxies[{i}].project is required"));
+            }
+            p.check().map_err(|e| format!("proxies[{i}].{e}"))?;
+        }
         let l = &self.limits;
         if l.rows_per_request == 0
             || l.columns_per_project == 0

@@ -12,6 +12,7 @@ pub mod http;
 pub mod ingest;
 pub mod metrics;
 pub mod project;
+pub mod proxy;
 pub mod scheduler;
 pub mod service;
 pub mod snapshot;
@@ -345,6 +346,12 @@ pub async fn serve(
     let limits = http::connections::ConnectionLimits {
         max_connections: within_open_file_limit(limits.max_connections),
         ..limits
+    };
+    // Proxies of the config stop (and send what they queued) before the server does.
+    let proxies = proxy::start_in_process(&state, listener.local_addr()?).await?;
+    let shutdown = async move {
+        shutdown.await;
+        proxy::stop_all(proxies).await;
     };
     http::connections::serve_connections(listener, app, limits, shutdown).await;
     let _ = stop_tx.send(true);

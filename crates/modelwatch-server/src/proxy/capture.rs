@@ -1,0 +1,259 @@
+//! One proxied exchange turned into events: the bodies captured as they passed (up to a
+//! size limit), the serving facts, and the pure mapping from both to the event objects the
+//! ingestion API takes.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Map, Value};
+
+use super::payload::{self, PayloadRules};
+
+/// The bytes of one body copied as they pass, never more than `limit`: a longer body
+/// keeps flowing to its reader, and its capture is given up (and counted).
+#[derive(Debug, Default)]
+pub struct Captured {
+    /// The bytes so far (emptied when the limit is passed).
+    pub bytes: Vec<u8>,
+    /// The body was longer than the limit.
+    pub over_limit: bool,
+    /// The body's end was seen.
+    pub complete: bool,
+    limit: usize,
+}
+
+/// A capture shared by the body that fills it and the exchange that reads it.
+#[derive(Debug, Clone)]
+pub struct Tap(Arc<Mutex<Captured>>);
+
+impl Tap {
+    /// An empty capture of at most `limit` bytes.
+    pub fn new(limit: usize) -> Self {
+        Self(Arc::new(Mutex::new(Captured {
+            limit,
+            ..Captured::default()
+        })))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Captured> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Copies a chunk that passed.
+    pub fn push(&self, chunk: &[u8]) {
+        let mut c = self.lock();
+        if c.over_limit {
+            return;
+        }
+        if c.bytes.len() + chunk.len() > c.limit {
+            c.over_limit = true;
+            c.bytes = Vec::new();
+            return;
+        }
+        c.bytes.extend_from_slice(chunk);
+    }
+
+    /// Marks the end of the body.
+    pub fn complete(&self) {
+        self.lock().complete = true;
+    }
+
+    /// What was captured, taken out.
+    pub fn take(&self) -> Captured {
+        std::mem::take(&mut *self.lock())
+    }
+}
+
+/// Everything recorded of one request through the proxy.
+#[derive(Debug)]
+pub struct Exchange {
+    /// When the request arrived, microseconds since the Unix epoch.
+    pub at_us: i64,
+    /// Seconds from the request's arrival to the answer's last byte.
+    pub latency_seconds: f64,
+    /// The status the client got (502 / 504 when the upstream failed).
+    pub status: u16,
+    /// Why the upstream failed, if it did.
+    pub error: Option<String>,
+    /// The id header's value.
+    pub id: Option<String>,
+    /// The captured request and response, when the route is captured.
+    pub bodies: Option<(Captured, Option<Captured>)>,
+    /// The route's pointers and names (when it is a configured route).
+    pub route: Option<Arc<super::routes::Route>>,
+}
+
+/// The events of one exchange and the reasons captures were given up (for the counters).
+#[derive(Debug, Default, PartialEq)]
+pub struct Events {
+    /// Event objects in the ingestion API's form.
+    pub events: Vec<Value>,
+    /// `request_<reason>` / `response_<reason>` for each capture that gave no rows.
+    pub failures: Vec<String>,
+}
+
+fn body_rows(
+    side: &str,
+    c: &Captured,
+    parse: impl FnOnce(&[u8]) -> Result<Vec<payload::Row>, payload::PayloadError>,
+    failures: &mut Vec<String>,
+) -> Vec<payload::Row> {
+    if c.over_limit {
+        failures.push(format!("{side}_too_large"));
+        return Vec::new();
+    }
+    if !c.complete {
+        failures.push(format!("{side}_incomplete"));
+        return Vec::new();
+    }
+    match parse(&c.bytes) {
+        Ok(rows) => rows,
+        Err(e) => {
+            failures.push(format!("{side}_{}", e.reason()));
+            Vec::new()
+        }
+    }
+}
+
+/// The events of an exchange: one per row of a captured request (predictions joined by
+/// index), each with the id (`<id>-<row>` within a batch) and the request's time; the
+/// serving facts (`latency_seconds`, `status`, `error`) go on the first event only, so that
+/// the server counts one model request per HTTP request. An exchange without rows gives one
+/// event holding the facts alone.
+pub fn events_of(x: &Exchange, prediction: &str) -> Events {
+    let mut failures = Vec::new();
+    let mut rows: Vec<payload::Row> = Vec::new();
+    let mut body_id = None;
+    if let Some((request, response)) = &x.bodies {
+        let route = x.route.as_deref();
+        let rules = PayloadRules {
+            inputs: route.and_then(|r| r.inputs.as_deref()),
+            outputs: route.and_then(|r| r.outputs.as_deref()),
+            input_names: route.map_or(&[], |r| r.input_names.as_slice()),
+            prediction,
+        };
+        let inputs = body_rows(
+            "request",
+            request,
+            |b| {
+                payload::request_rows(b, &rules).map(|(rows, id)| {
+                    body_id = id;
+                    rows
+                })
+            },
+            &mut failures,
+        );
+        let outputs = match response {
+            Some(r) if !inputs.is_empty() => body_rows(
+                "response",
+                r,
+                |b| payload::response_rows(b, &rules),
+                &mut failures,
+            ),
+            _ => Vec::new(),
+        };
+        let (joined, mismatch) = payload::join_rows(inputs, outputs);
+        if let Some(e) = mismatch {
+            failures.push(format!("response_{}", e.reason()));
+        }
+        rows = joined;
+    }
+    if rows.is_empty() {
+        rows.push(Map::new());
+    }
+    let id = x.id.clone().or(body_id);
+    let count = rows.len();
+    let timestamp = Value::from(x.at_us as f64 / 1e6);
+    let events = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut row)| {
+            if let Some(id) = &id {
+                row.insert("id".into(), Value::from(payload::row_id(id, i, count)));
+            }
+            row.insert("timestamp".into(), timestamp.clone());
+            if i == 0 {
+                row.insert("latency_seconds".into(), Value::from(x.latency_seconds));
+                row.insert("status".into(), Value::from(x.status));
+                if let Some(e) = &x.error {
+                    row.insert("error".into(), Value::from(e.clone()));
+                }
+            }
+            Value::Object(row)
+        })
+        .collect();
+    Events { events, failures }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn captured(body: &str) -> Captured {
+        let t = Tap::new(1000);
+        t.push(body.as_bytes());
+        t.complete();
+        t.take()
+    }
+
+    fn exchange(bodies: Option<(Captured, Option<Captured>)>) -> Exchange {
+        Exchange {
+            at_us: 1_700_000_000_500_000,
+            latency_seconds: 0.25,
+            status: 200,
+            error: None,
+            id: Some("r1".into()),
+            bodies,
+            route: None,
+        }
+    }
+
+    #[test]
+    fn a_batch_gives_one_event_per_row_with_the_facts_on_the_first() {
+        let x = exchange(Some((
+            captured(r#"{"instances": [{"x": 1}, {"x": 2}]}"#),
+            Some(captured(r#"{"predictions": ["a", "b"]}"#)),
+        )));
+        let e = events_of(&x, "species");
+        assert!(e.failures.is_empty());
+        assert_eq!(
+            Value::Array(e.events),
+            json!([
+                {"x": 1, "species": "a", "id": "r1-0", "timestamp": 1700000000.5,
+                 "latency_seconds": 0.25, "status": 200},
+                {"x": 2, "species": "b", "id": "r1-1", "timestamp": 1700000000.5}
+            ])
+        );
+    }
+
+    #[test]
+    fn failed_captures_leave_the_facts_and_say_why() {
+        let mut x = exchange(Some((captured("<xml/>"), Some(captured("{}")))));
+        x.status = 502;
+        x.error = Some("upstream unreachable".into());
+        let e = events_of(&x, "prediction");
+        assert_eq!(e.failures, ["request_not_json"]);
+        assert_eq!(
+            Value::Array(e.events),
+            json!([{"id": "r1", "timestamp": 1700000000.5, "latency_seconds": 0.25,
+                    "status": 502, "error": "upstream unreachable"}])
+        );
+
+        let big = Tap::new(4);
+        big.push(b"{\"x\":");
+        big.push(b"1}");
+        big.complete();
+        let e = events_of(&exchange(Some((big.take(), None))), "p");
+        assert_eq!(e.failures, ["request_too_large"]);
+
+        let unfinished = Tap::new(100);
+        unfinished.push(b"{\"x\":");
+        let e = events_of(&exchange(Some((unfinished.take(), None))), "p");
+        assert_eq!(e.failures, ["request_incomplete"]);
+
+        let x = exchange(Some((captured(r#"{"x": 1}"#), Some(captured("oops")))));
+        let e = events_of(&x, "p");
+        assert_eq!(e.failures, ["response_not_json"]);
+        assert_eq!(e.events[0]["x"], 1);
+    }
+}

@@ -1,0 +1,153 @@
+//! Header rewriting of a reverse proxy: hop-by-hop headers removed (RFC 9110 §7.6.1) and
+//! `x-forwarded-for`, `-proto` and `-host` added. Everything else passes unchanged.
+
+use std::net::IpAddr;
+
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+/// The headers that only concern one connection (RFC 9110 §7.6.1, plus the `Proxy-*`
+/// family and `Keep-Alive` that RFC 9112 and older practice name): never forwarded.
+const HOP_BY_HOP: [HeaderName; 6] = [
+    header::CONNECTION,
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+    header::PROXY_AUTHORIZATION,
+];
+
+/// Whether the message asks to switch protocols (`Connection: upgrade` with `Upgrade`).
+pub fn wants_upgrade(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::UPGRADE)
+        && headers
+            .get_all(header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+}
+
+/// Removes the hop-by-hop headers: the fixed ones, `Keep-Alive`, any `Proxy-*` and every
+/// header the `Connection` header names. With `keep_upgrade`, `Connection: upgrade` and
+/// `Upgrade` are put back, for a protocol switch passed through.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
+    let upgrade = headers.get(header::UPGRADE).cloned();
+    let named: Vec<HeaderName> = headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+    let proxies: Vec<HeaderName> = headers
+        .keys()
+        .filter(|k| k.as_str().starts_with("proxy-") || k.as_str() == "keep-alive")
+        .cloned()
+        .collect();
+    for name in proxies {
+        headers.remove(name);
+    }
+    if let (true, Some(u)) = (keep_upgrade, upgrade) {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        headers.insert(header::UPGRADE, u);
+    }
+}
+
+/// Adds the client to `x-forwarded-for` (after any earlier proxies'), and sets
+/// `x-forwarded-proto: http` and `x-forwarded-host` (the request's `Host`) unless an
+/// earlier proxy set them.
+pub fn add_forwarded(headers: &mut HeaderMap, client: IpAddr) {
+    static FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+    static PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+    static HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+    let client = client.to_string();
+    let value = match headers.get(&FOR).and_then(|v| v.to_str().ok()) {
+        Some(earlier) if !earlier.trim().is_empty() => format!("{earlier}, {client}"),
+        _ => client,
+    };
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        headers.insert(FOR.clone(), v);
+    }
+    if !headers.contains_key(&PROTO) {
+        headers.insert(PROTO.clone(), HeaderValue::from_static("http"));
+    }
+    if !headers.contains_key(&HOST) {
+        if let Some(h) = headers.get(header::HOST).cloned() {
+            headers.insert(HOST.clone(), h);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn hop_by_hop_headers_and_those_connection_names_go() {
+        let mut h = map(&[
+            ("connection", "keep-alive, x-secret"),
+            ("keep-alive", "timeout=5"),
+            ("x-secret", "1"),
+            ("te", "trailers"),
+            ("transfer-encoding", "chunked"),
+            ("proxy-authorization", "Basic x"),
+            ("proxy-connection", "keep-alive"),
+            ("trailer", "x-sum"),
+            ("upgrade", "websocket"),
+            ("content-type", "application/json"),
+            ("x-request-id", "r1"),
+        ]);
+        strip_hop_by_hop(&mut h, false);
+        let mut left: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
+        left.sort();
+        assert_eq!(left, ["content-type", "x-request-id"]);
+    }
+
+    #[test]
+    fn an_upgrade_keeps_its_two_headers() {
+        let mut h = map(&[
+            ("connection", "Upgrade"),
+            ("upgrade", "websocket"),
+            ("sec-websocket-key", "abc"),
+        ]);
+        assert!(wants_upgrade(&h));
+        strip_hop_by_hop(&mut h, true);
+        assert_eq!(h["connection"], "upgrade");
+        assert_eq!(h["upgrade"], "websocket");
+        assert_eq!(h["sec-websocket-key"], "abc");
+        assert!(!wants_upgrade(&map(&[("upgrade", "websocket")])));
+    }
+
+    #[test]
+    fn forwarded_headers_append_the_client() {
+        let mut h = map(&[("host", "model.example:8000")]);
+        add_forwarded(&mut h, "10.0.0.2".parse().unwrap());
+        assert_eq!(h["x-forwarded-for"], "10.0.0.2");
+        assert_eq!(h["x-forwarded-proto"], "http");
+        assert_eq!(h["x-forwarded-host"], "model.example:8000");
+        let mut h = map(&[
+            ("x-forwarded-for", "1.2.3.4"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        add_forwarded(&mut h, "::1".parse().unwrap());
+        assert_eq!(h["x-forwarded-for"], "1.2.3.4, ::1");
+        assert_eq!(h["x-forwarded-proto"], "https");
+    }
+}

@@ -1,0 +1,163 @@
+//! The proxy's own `/metrics`: the model's RED metrics per route, upstream failures, and the
+//! capture pipeline's counters, written with the server's [`Encoder`].
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use crate::metrics::{method_label, Encoder, Histogram};
+
+use super::queue::QueueCounts;
+
+/// `modelwatch_proxy_requests_total`: requests through the proxy, by route, method and code.
+pub const REQUESTS: &str = "modelwatch_proxy_requests";
+/// `modelwatch_proxy_request_duration_seconds`: from the request's arrival to the answer's
+/// last byte, by route and method.
+pub const DURATION: &str = "modelwatch_proxy_request_duration_seconds";
+/// `modelwatch_proxy_upstream_errors_total`: answers the proxy made itself (502
+/// `unreachable`, 504 `timeout`), by route and kind.
+pub const UPSTREAM_ERRORS: &str = "modelwatch_proxy_upstream_errors";
+/// `modelwatch_proxy_capture_failures_total`: captures that gave no rows, by reason.
+pub const CAPTURE_FAILURES: &str = "modelwatch_proxy_capture_failures";
+/// `modelwatch_proxy_events_captured_total`: events made from captured traffic.
+pub const EVENTS_CAPTURED: &str = "modelwatch_proxy_events_captured";
+/// `modelwatch_proxy_events_sent_total`: events the server stored.
+pub const EVENTS_SENT: &str = "modelwatch_proxy_events_sent";
+/// `modelwatch_proxy_events_dropped_total`: events dropped because the queue was full.
+pub const EVENTS_DROPPED: &str = "modelwatch_proxy_events_dropped";
+/// `modelwatch_proxy_events_refused_total`: events the server refused.
+pub const EVENTS_REFUSED: &str = "modelwatch_proxy_events_refused";
+/// `modelwatch_proxy_send_failures_total`: attempts to send a batch that failed.
+pub const SEND_FAILURES: &str = "modelwatch_proxy_send_failures";
+/// `modelwatch_proxy_queue_events`: events waiting to be sent.
+pub const QUEUE_EVENTS: &str = "modelwatch_proxy_queue_events";
+
+#[derive(Debug, Default)]
+struct Inner {
+    requests: BTreeMap<(String, &'static str, u16), u64>,
+    durations: BTreeMap<(String, &'static str), Histogram>,
+    upstream_errors: BTreeMap<(String, &'static str), u64>,
+    capture_failures: BTreeMap<String, u64>,
+    captured: u64,
+    exchanges_dropped: u64,
+}
+
+/// The counters of the request path (the queue keeps its own).
+#[derive(Debug, Default)]
+pub struct ProxyMetrics {
+    inner: Mutex<Inner>,
+}
+
+impl ProxyMetrics {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One finished request.
+    pub fn request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        let method = method_label(method);
+        let mut g = self.lock();
+        match g.requests.get_mut(&(route.to_string(), method, status)) {
+            Some(n) => *n += 1,
+            None => {
+                g.requests.insert((route.to_string(), method, status), 1);
+            }
+        }
+        g.durations
+            .entry((route.to_string(), method))
+            .or_default()
+            .observe(seconds);
+    }
+
+    /// An answer the proxy made because the upstream failed (`unreachable` or `timeout`).
+    pub fn upstream_error(&self, route: &str, kind: &'static str) {
+        *self
+            .lock()
+            .upstream_errors
+            .entry((route.to_string(), kind))
+            .or_insert(0) += 1;
+    }
+
+    /// Events made from one exchange, and its failed captures.
+    pub fn captured(&self, events: usize, failures: &[String]) {
+        let mut g = self.lock();
+        g.captured += events as u64;
+        for f in failures {
+            *g.capture_failures.entry(f.clone()).or_insert(0) += 1;
+        }
+    }
+
+    /// An exchange dropped before it became events (the hand-off to the sender was full).
+    pub fn exchange_dropped(&self) {
+        self.lock().exchanges_dropped += 1;
+    }
+
+    /// Writes the families; `queue` is the queue's counters and length.
+    pub fn encode(&self, enc: &mut Encoder, queue: QueueCounts, queued: usize) {
+        let g = self.lock();
+        enc.counter(
+            REQUESTS,
+            "Requests through the proxy, by route, method and status code.",
+            g.requests.iter().map(|((r, m, c), n)| {
+                (
+                    vec![
+                        ("route", r.clone()),
+                        ("method", m.to_string()),
+                        ("code", c.to_string()),
+                    ],
+                    *n,
+                )
+            }),
+        );
+        enc.histogram(
+            DURATION,
+            "Seconds from a request's arrival to the last byte of its answer, by route and method.",
+            g.durations
+                .iter()
+                .map(|((r, m), h)| (vec![("route", r.clone()), ("method", m.to_string())], h)),
+        );
+        enc.counter(
+            UPSTREAM_ERRORS,
+            "Answers the proxy made because the upstream failed: 502 unreachable, 504 timeout.",
+            g.upstream_errors
+                .iter()
+                .map(|((r, k), n)| (vec![("route", r.clone()), ("kind", k.to_string())], *n)),
+        );
+        enc.counter(
+            CAPTURE_FAILURES,
+            "Captured bodies that gave no rows, by side and reason.",
+            g.capture_failures
+                .iter()
+                .map(|(reason, n)| (vec![("reason", reason.clone())], *n)),
+        );
+        enc.counter(
+            EVENTS_CAPTURED,
+            "Events made from captured traffic.",
+            [(vec![], g.captured)],
+        );
+        enc.counter(
+            EVENTS_SENT,
+            "Events the monitoring server stored.",
+            [(vec![], queue.sent)],
+        );
+        enc.counter(
+            EVENTS_DROPPED,
+            "Events dropped because the queue was full (the oldest go first).",
+            [(vec![], queue.dropped + g.exchanges_dropped)],
+        );
+        enc.counter(
+            EVENTS_REFUSED,
+            "Events the monitoring server refused.",
+            [(vec![], queue.refused)],
+        );
+        enc.counter(
+            SEND_FAILURES,
+            "Attempts to send a batch that failed (each is retried).",
+            [(vec![], queue.failed_attempts)],
+        );
+        enc.gauge(
+            QUEUE_EVENTS,
+            "Events waiting to be sent.",
+            [(vec![], queued as f64)],
+        );
+    }
+}

@@ -1,0 +1,289 @@
+//! `modelwatch proxy`: a sidecar reverse proxy in front of a model's HTTP service. It
+//! forwards every request unchanged (hop-by-hop headers aside, `x-forwarded-*` added),
+//! records each route's requests, latency and errors on its own `/metrics`, and turns the
+//! JSON bodies of captured routes into events sent to a modelwatch server, off the request
+//! path: a record is handed to one sender task when the answer's body ends; the task
+//! parses the bodies, queues the events in a bounded [`queue::CaptureQueue`] and posts
+//! them in batches. A slow or absent server costs the model's traffic nothing: the oldest
+//! events are dropped and counted.
+//!
+//! - [`config`]: the settings; [`routes`]: route labels and what is captured;
+//!   [`headers`]: the header rewriting of a reverse proxy;
+//! - [`forward`]: the forwarding itself; [`capture`]: bodies copied as they pass;
+//!   [`payload`]: JSON bodies to rows (KServe v1, Open Inference Protocol v2, flat JSON,
+//!   JSON pointers); [`queue`]: the bounded queue; [`sender`]: the task that sends;
+//! - [`metrics`]: the families of the proxy's `/metrics`.
+//!
+//! A proxy runs as `modelwatch proxy`, or inside `modelwatch serve` from a `[[proxies]]`
+//! table ([`start_in_process`]), sending to the server's own address.
+
+pub mod capture;
+pub mod config;
+pub mod forward;
+pub mod headers;
+pub mod metrics;
+pub mod payload;
+pub mod queue;
+pub mod routes;
+mod sender;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::metrics::{Encoder, ExpositionFormat};
+use capture::Exchange;
+use config::{Checked, ProxyConfig, ProxyConfigError};
+use forward::ProxyBody;
+use metrics::ProxyMetrics;
+use queue::CaptureQueue;
+use routes::RouteTable;
+
+/// Exchanges waiting to be turned into events; beyond, new ones are dropped and counted
+/// (the sender turns them into events as fast as they come unless the host is saturated).
+const HANDOFF_CAPACITY: usize = 4096;
+
+/// How long the proxy keeps sending queued events after it stops accepting requests.
+const FLUSH_ON_STOP: Duration = Duration::from_secs(2);
+
+/// What the request path and the sender share.
+pub(crate) struct Shared {
+    config: ProxyConfig,
+    checked: Checked,
+    routes: RouteTable,
+    client: Client<HttpConnector, ProxyBody>,
+    metrics: ProxyMetrics,
+    /// Whether events are sent (a server is configured).
+    sending: bool,
+    exchanges: mpsc::Sender<Exchange>,
+}
+
+/// A running proxy's handles: its metrics and queue, for the `/metrics` listener.
+#[derive(Clone)]
+pub struct ProxyHandle {
+    shared: Arc<Shared>,
+    queue: Arc<Mutex<CaptureQueue<Value>>>,
+}
+
+impl ProxyHandle {
+    /// The proxy's `/metrics` text in `format`.
+    pub fn encode_metrics(&self, format: ExpositionFormat) -> String {
+        let (counts, queued) = {
+            let q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            (q.counts(), q.len())
+        };
+        let mut enc = Encoder::new(format);
+        self.shared.metrics.encode(&mut enc, counts, queued);
+        enc.finish()
+    }
+}
+
+/// Serves the proxy on `listener` (and `/metrics` on `metrics_listener`) until `shutdown`
+/// completes, then sends what is queued for up to two seconds.
+pub async fn run(
+    config: ProxyConfig,
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ProxyConfigError> {
+    let checked = config.check()?;
+    let mut connector = HttpConnector::new();
+    connector.set_nodelay(true);
+    let client = Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(90))
+        .build(connector);
+    let (tx, rx) = mpsc::channel(HANDOFF_CAPACITY);
+    let destination = checked
+        .server
+        .as_ref()
+        .map(|s| sender::Destination::new(s, &config.project, config.token.as_deref()));
+    let queue = Arc::new(Mutex::new(CaptureQueue::new(
+        config.queue_size,
+        config.batch_size,
+        checked.max_delay.as_micros() as i64,
+        checked.max_backoff.as_micros() as i64,
+    )));
+    let shared = Arc::new(Shared {
+        routes: RouteTable::new(&config),
+        sending: destination.is_some(),
+        config,
+        checked,
+        client,
+        metrics: ProxyMetrics::default(),
+        exchanges: tx,
+    });
+    let handle = ProxyHandle {
+        shared: shared.clone(),
+        queue: queue.clone(),
+    };
+    let (stop_tx, stop_rx) = oneshot::channel();
+    let sender = destination.map(|to| {
+        tokio::spawn(sender::run(
+            shared.clone(),
+            queue.clone(),
+            rx,
+            stop_rx,
+            to,
+            FLUSH_ON_STOP,
+        ))
+    });
+    let metrics_task = metrics_listener.map(|l| tokio::spawn(serve_metrics(l, handle)));
+
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let Ok((stream, client_addr)) = accepted else {
+                    // Out of file descriptors and the like: wait a little, go on.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                let _ = stream.set_nodelay(true);
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    let svc = service_fn(move |req: Request<Incoming>| {
+                        forward::handle(shared.clone(), req, client_addr)
+                    });
+                    let _ = http1::Builder::new()
+                        .keep_alive(true)
+                        .serve_connection(TokioIo::new(stream), svc)
+                        .with_upgrades()
+                        .await;
+                });
+            }
+        }
+    }
+    if let Some(t) = metrics_task {
+        t.abort();
+    }
+    // Connections still open may go on; what they record after this is not sent.
+    let _ = stop_tx.send(());
+    if let Some(s) = sender {
+        let _ = tokio::time::timeout(FLUSH_ON_STOP + Duration::from_millis(500), s).await;
+    }
+    Ok(())
+}
+
+async fn serve_metrics(listener: TcpListener, handle: ProxyHandle) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let handle = handle.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req: Request<Incoming>| {
+                let handle = handle.clone();
+                async move {
+                    let mut resp = if req.uri().path() == "/metrics" {
+                        let format = ExpositionFormat::negotiate(
+                            req.headers()
+                                .get(header::ACCEPT)
+                                .and_then(|v| v.to_str().ok()),
+                        );
+                        let mut r =
+                            Response::new(Full::new(Bytes::from(handle.encode_metrics(format))));
+                        r.headers_mut().insert(
+                            header::CONTENT_TYPE,
+                            HeaderValue::from_static(format.content_type()),
+                        );
+                        r
+                    } else {
+                        let mut r = Response::new(Full::new(Bytes::from_static(b"not found\n")));
+                        *r.status_mut() = StatusCode::NOT_FOUND;
+                        r
+                    };
+                    resp.headers_mut()
+                        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                    Ok::<_, std::convert::Infallible>(resp)
+                }
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}
+
+/// A proxy started by [`start_in_process`].
+pub struct RunningProxy {
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Starts the `[[proxies]]` of the server's config, each sending to the server at
+/// `server_addr` (with the first write token when the server has tokens).
+pub async fn start_in_process(
+    state: &crate::AppState,
+    server_addr: SocketAddr,
+) -> std::io::Result<Vec<RunningProxy>> {
+    let config = &state.config;
+    let mut host = server_addr;
+    if host.ip().is_unspecified() {
+        host.set_ip(match host {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let token = config
+        .tokens
+        .iter()
+        .find(|t| t.scopes.contains(&crate::config::Scope::Write))
+        .map(|t| t.token.clone());
+    let mut running = Vec::new();
+    for p in &config.proxies {
+        let mut p = p.clone();
+        p.server = Some(format!(
+            "http://{host}{}",
+            config.base_path.trim_end_matches('/')
+        ));
+        p.token = p.token.or_else(|| token.clone());
+        let listener = TcpListener::bind(p.listen).await?;
+        let metrics = match p.metrics_listen {
+            Some(m) => Some(TcpListener::bind(m).await?),
+            None => None,
+        };
+        tracing::info!(listen = %listener.local_addr()?, upstream = %p.upstream, project = %p.project, "proxy");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            if let Err(e) = run(p, listener, metrics, async {
+                let _ = stopped.await;
+            })
+            .await
+            {
+                tracing::error!("proxy: {e}");
+            }
+        });
+        running.push(RunningProxy { stop, task });
+    }
+    Ok(running)
+}
+
+/// Stops the proxies and waits until each has sent what it queued (at most two seconds).
+pub async fn stop_all(proxies: Vec<RunningProxy>) {
+    let tasks: Vec<_> = proxies
+        .into_iter()
+        .map(|p| {
+            let _ = p.stop.send(());
+            p.task
+        })
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+}

@@ -1,0 +1,217 @@
+//! The one sender task: turns exchanges into events (off the request path), keeps them in
+//! the [`CaptureQueue`] and posts batches to the server's ingestion API as JSON Lines.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{self, HeaderValue};
+use hyper::Request;
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
+
+use super::capture::{events_of, Exchange};
+use super::config::HttpUrl;
+use super::queue::{CaptureQueue, Next, Outcome};
+use super::Shared;
+
+/// How long one batch may take to be answered before the attempt counts as failed.
+const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where batches go.
+pub(super) struct Destination {
+    pub uri: String,
+    pub authorization: Option<HeaderValue>,
+}
+
+impl Destination {
+    pub fn new(server: &HttpUrl, project: &str, token: Option<&str>) -> Self {
+        Self {
+            uri: format!(
+                "http://{}{}/api/v1/projects/{}/events",
+                server.authority,
+                server.base,
+                encode_segment(project)
+            ),
+            authorization: token.and_then(|t| HeaderValue::from_str(&format!("Bearer {t}")).ok()),
+        }
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Posts one batch; the outcome for the queue.
+async fn post(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    to: &Destination,
+    batch: &[Value],
+) -> Outcome {
+    let mut body = Vec::with_capacity(batch.len() * 128);
+    for e in batch {
+        if serde_json::to_writer(&mut body, e).is_ok() {
+            body.push(b'\n');
+        }
+    }
+    let mut req = Request::post(&to.uri)
+        .header(header::CONTENT_TYPE, "application/x-ndjson")
+        .body(Full::new(Bytes::from(body)))
+        .expect("a valid request");
+    if let Some(a) = &to.authorization {
+        req.headers_mut().insert(header::AUTHORIZATION, a.clone());
+    }
+    let attempt = async {
+        let resp = client.request(req).await.ok()?;
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.ok()?.to_bytes();
+        Some((status, bytes))
+    };
+    match tokio::time::timeout(SEND_TIMEOUT, attempt).await {
+        Ok(Some((status, bytes))) if status.is_success() => {
+            let accepted = serde_json::from_slice::<Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("accepted")?.as_u64())
+                .unwrap_or(0);
+            Outcome::Delivered {
+                accepted: accepted as usize,
+            }
+        }
+        Ok(Some((status, _))) if status.is_client_error() => {
+            // 400/422 when no row of the batch was valid: the server's rows are refused.
+            Outcome::Refused
+        }
+        _ => Outcome::Failed,
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Runs until `stop` fires and then until the queue is empty or `flush_for` has passed.
+pub(super) async fn run(
+    shared: Arc<Shared>,
+    queue: Arc<Mutex<CaptureQueue<Value>>>,
+    mut exchanges: mpsc::Receiver<Exchange>,
+    mut stop: oneshot::Receiver<()>,
+    to: Destination,
+    flush_for: Duration,
+) {
+    let client: Client<HttpConnector, Full<Bytes>> =
+        Client::builder(TokioExecutor::new()).build_http();
+    let origin = Instant::now();
+    let now = move || origin.elapsed().as_micros() as i64;
+    let prediction = shared.config.prediction.clone();
+    let ingest = |x: Exchange| {
+        let made = events_of(&x, &prediction);
+        shared.metrics.captured(made.events.len(), &made.failures);
+        let t = now();
+        let mut q = lock(&queue);
+        for e in made.events {
+            q.push(e, t);
+        }
+    };
+    let mut closed_at: Option<Instant> = None;
+    loop {
+        if let Some(at) = closed_at {
+            // What was handed over before the stop is still sent.
+            while let Ok(x) = exchanges.try_recv() {
+                ingest(x);
+            }
+            if lock(&queue).is_empty() || at.elapsed() > flush_for {
+                return;
+            }
+        }
+        let next = {
+            let mut q = lock(&queue);
+            match q.next(now()) {
+                // Closing: a partial batch goes without waiting for its delay.
+                Next::WaitUntil(_) if closed_at.is_some() && !q.is_empty() => Next::Idle,
+                n => n,
+            }
+        };
+        match next {
+            Next::Send(batch) => {
+                let outcome = {
+                    let attempt = post(&client, &to, &batch);
+                    tokio::pin!(attempt);
+                    loop {
+                        tokio::select! {
+                            o = &mut attempt => break o,
+                            x = exchanges.recv(), if closed_at.is_none() => match x {
+                                Some(x) => ingest(x),
+                                None => closed_at = Some(Instant::now()),
+                            },
+                            _ = &mut stop, if closed_at.is_none() => closed_at = Some(Instant::now()),
+                        }
+                    }
+                };
+                lock(&queue).finish(outcome, batch, now());
+            }
+            Next::WaitUntil(t) => {
+                let wait = Duration::from_micros((t - now()).max(0) as u64);
+                tokio::select! {
+                    x = exchanges.recv(), if closed_at.is_none() => match x {
+                        Some(x) => ingest(x),
+                        None => closed_at = Some(Instant::now()),
+                    },
+                    _ = &mut stop, if closed_at.is_none() => closed_at = Some(Instant::now()),
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+            Next::Idle if closed_at.is_some() => {
+                // Closing with events left: send them now.
+                let next = lock(&queue).next(i64::MAX / 2);
+                if let Next::Send(batch) = next {
+                    let outcome = post(&client, &to, &batch).await;
+                    lock(&queue).finish(outcome, batch, now());
+                    if outcome == Outcome::Failed {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            }
+            Next::Idle => tokio::select! {
+                x = exchanges.recv() => match x {
+                    Some(x) => ingest(x),
+                    None => closed_at = Some(Instant::now()),
+                },
+                _ = &mut stop => closed_at = Some(Instant::now()),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_project_is_one_encoded_path_segment() {
+        let to = Destination::new(
+            &HttpUrl {
+                authority: "h:1".into(),
+                base: "/mw".into(),
+            },
+            "fraud v2/ü",
+            Some("t0k"),
+        );
+        assert_eq!(
+            to.uri,
+            "http://h:1/mw/api/v1/projects/fraud%20v2%2F%C3%BC/events"
+        );
+        assert_eq!(to.authorization.unwrap(), "Bearer t0k");
+    }
+}
