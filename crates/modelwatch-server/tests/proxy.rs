@@ -889,3 +889,67 @@ fn a_proxy_of_the_serve_config_runs_in_the_server_and_sends_to_it() {
     .unwrap();
     assert!(bad.validate().unwrap_err().starts_with("proxies[0].server"));
 }
+
+/// A client speaking HTTP/2 without TLS (h2c, prior knowledge) is served on the same port:
+/// the model, which speaks HTTP/1.1, gets the request with the client's headers and body,
+/// the client gets the model's answer over HTTP/2, and the exchange is captured as events.
+#[test]
+fn an_h2c_client_is_served_on_the_same_port_and_captured() {
+    let server = TestServer::start(ServerConfig::default());
+    create_iris(&server, "iris");
+    let proxy = Proxy::start(config(Some(&server)));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let body = json!({"instances": [
+        {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2},
+        {"sepal_length": 6.3, "sepal_width": 3.3, "petal_length": 6.0, "petal_width": 2.5}
+    ]})
+    .to_string();
+    let (versions, answers, seen) = rt.block_on(async {
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .http2_only(true)
+                .build_http::<Full<Bytes>>();
+        let mut versions = Vec::new();
+        let mut answers = Vec::new();
+        for id in ["h2-a", "h2-b"] {
+            let req = Request::post(proxy.url("/v1/models/iris:predict"))
+                .header("content-type", "application/json")
+                .header("x-request-id", id)
+                .body(Full::new(Bytes::from(body.clone())))
+                .unwrap();
+            let resp = client.request(req).await.unwrap();
+            versions.push(resp.version());
+            let status = resp.status();
+            let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+            answers.push((status, serde_json::from_slice::<Value>(&bytes).unwrap()));
+        }
+        let req = Request::get(proxy.url("/headers?q=1"))
+            .header("x-custom", "kept")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let resp = client.request(req).await.unwrap();
+        let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+        (
+            versions,
+            answers,
+            serde_json::from_slice::<Value>(&bytes).unwrap(),
+        )
+    });
+    assert_eq!(versions, vec![hyper::Version::HTTP_2; 2]);
+    for (status, answer) in &answers {
+        assert_eq!(*status, StatusCode::OK);
+        assert_eq!(answer["predictions"], json!(["setosa", "virginica"]));
+    }
+    // The model saw an HTTP/1.1 request with the path, query and the client's header.
+    assert_eq!(seen["@uri"], "/headers?q=1", "{seen}");
+    assert_eq!(seen["x-custom"], "kept", "{seen}");
+    assert!(seen["x-forwarded-for"].is_string(), "{seen}");
+
+    eventually("4 events stored", || event_count(&server) == 4);
+    let mut ids: Vec<String> = stored(&server).into_iter().filter_map(|e| e.0).collect();
+    ids.sort();
+    assert_eq!(ids, ["h2-a-0", "h2-a-1", "h2-b-0", "h2-b-1"]);
+}

@@ -41,6 +41,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
@@ -159,10 +160,12 @@ pub async fn run(
                     let svc = service_fn(move |req: Request<Incoming>| {
                         forward::handle(shared.clone(), req, client_addr)
                     });
-                    let _ = http1::Builder::new()
-                        .keep_alive(true)
-                        .serve_connection(TokioIo::new(stream), svc)
-                        .with_upgrades()
+                    // HTTP/1.1 and h2c with prior knowledge on the same port (the first
+                    // bytes tell which); the model is always spoken to in HTTP/1.1.
+                    let mut builder = auto::Builder::new(TokioExecutor::new());
+                    builder.http1().keep_alive(true);
+                    let _ = builder
+                        .serve_connection_with_upgrades(TokioIo::new(stream), svc)
                         .await;
                 });
             }
