@@ -170,7 +170,7 @@ fn start_cluster(initdb: &Path) -> Result<String, String> {
 }
 
 /// Runs `sql` (several statements allowed) on the database at `url` and returns the
-/// first column of the first row of the last statement, as text ("" when none); on a
+/// first column of the first row it returns, as text ("" when none); on a
 /// thread of its own, so it works inside or outside a runtime.
 pub fn simple_query(url: &str, sql: &str) -> Result<String, String> {
     let (url, sql) = (url.to_string(), sql.to_string());
@@ -245,6 +245,12 @@ impl TestDatabase {
     /// Runs SQL on the test's database (see [`simple_query`]); panics on an error.
     pub fn execute(&self, sql: &str) {
         simple_query(&self.url, sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// Runs SQL on the server's `postgres` database (to change the test's database from
+    /// outside it); panics on an error.
+    pub fn execute_on_server(&self, sql: &str) {
+        simple_query(&self.admin, sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     /// The first value of the first row `sql` returns, as text.

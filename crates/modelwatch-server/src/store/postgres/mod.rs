@@ -51,7 +51,19 @@ pub(crate) struct PgDatabase {
 }
 
 /// The store's own runtime: its worker threads drive the connections' sockets.
-pub(crate) struct PgRuntime(tokio::runtime::Runtime);
+pub(crate) struct PgRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for PgRuntime {
+    /// Stops the runtime without waiting for its threads: the store may be dropped inside
+    /// the server's runtime (at the end of `serve`), where a blocking shutdown panics. Every
+    /// query has ended by then (each call waits for its own), so nothing is cut short but
+    /// idle connections.
+    fn drop(&mut self) {
+        if let Some(rt) = self.0.take() {
+            rt.shutdown_background();
+        }
+    }
+}
 
 /// Wakes the thread that waits in [`PgRuntime::wait`].
 struct ThreadWaker(std::thread::Thread);
@@ -69,7 +81,7 @@ impl PgRuntime {
             .thread_name("modelwatch-postgres")
             .enable_all()
             .build()
-            .map(Self)
+            .map(|rt| Self(Some(rt)))
             .map_err(|e| StoreError::Database(format!("cannot start the PostgreSQL runtime: {e}")))
     }
 
@@ -78,7 +90,7 @@ impl PgRuntime {
     /// with that runtime, and its task is spawned there) but not blocked on, which works
     /// from any thread, a worker of another runtime included.
     fn wait<F: Future>(&self, f: F) -> F::Output {
-        let _entered = self.0.enter();
+        let _entered = self.0.as_ref().map(|rt| rt.enter());
         let mut f = std::pin::pin!(f);
         let waker = Arc::new(ThreadWaker(std::thread::current())).into();
         let mut cx = Context::from_waker(&waker);
@@ -173,8 +185,11 @@ impl PostgresStore {
         let manager = Manager::from_config(
             config,
             NoTls,
+            // Verified: a pooled connection answers an empty query before it is handed
+            // out (one round trip), so a connection the server dropped (a restart, a
+            // terminated backend) is replaced instead of failing the next write.
             ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
+                recycling_method: RecyclingMethod::Verified,
             },
         );
         let pool = Pool::builder(manager)
