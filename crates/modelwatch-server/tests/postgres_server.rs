@@ -111,5 +111,5 @@ fn the_api_and_dashboard_work_on_postgres() {
         let p = get(&server.url(page));
         assert_eq!(p.status, 200, "{page}: {}", p.body);
     }
-    assert_eq!(get(&server.url(&format!("{base}"))).json()["events"], 40);
+    assert_eq!(get(&server.url(base)).json()["events"], 40);
 }
