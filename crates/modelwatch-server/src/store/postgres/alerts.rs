@@ -19,6 +19,13 @@ impl PostgresAlertStore {
     }
 }
 
+/// How long a notification returned by [`AlertStore::due`] stays claimed (not due for
+/// anyone) unless it is retried or delivered first: 10 minutes, longer than a delivery
+/// round (50 items, each bounded by the receiver's timeout). A replica that dies holding a
+/// claim delays those notifications by at most this, and they are then sent by another (at
+/// least once, as a notification whose delivery was not recorded is sent again).
+pub const CLAIM_LEASE_US: i64 = 600_000_000;
+
 /// The latency bucket columns of `alert_serving`.
 fn latency_columns() -> Vec<String> {
     (0..12).map(|i| format!("l{i}")).collect()
@@ -245,15 +252,20 @@ impl AlertStore for PostgresAlertStore {
     fn due(&self, now_us: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.db.run(|c| async move {
+            // Claimed, not only read: the rows are locked while the claim moves their due
+            // time a lease ahead, and rows another replica is claiming are skipped.
             let rows = c
                 .query(
-                    "SELECT id, receiver, body, attempts, created_us FROM alert_outbox
-                     WHERE next_us <= $1 ORDER BY id LIMIT $2",
-                    &[&now_us, &limit],
+                    "UPDATE alert_outbox o SET next_us = $1 + $3
+                     FROM (SELECT id FROM alert_outbox WHERE next_us <= $1 ORDER BY id LIMIT $2
+                           FOR UPDATE SKIP LOCKED) d
+                     WHERE o.id = d.id
+                     RETURNING o.id, o.receiver, o.body, o.attempts, o.created_us",
+                    &[&now_us, &limit, &CLAIM_LEASE_US],
                 )
                 .await
                 .map_err(pg_err)?;
-            Ok(rows
+            let mut items: Vec<OutboxItem> = rows
                 .iter()
                 .map(|r| OutboxItem {
                     id: r.get(0),
@@ -262,7 +274,9 @@ impl AlertStore for PostgresAlertStore {
                     attempts: r.get::<_, i32>(3).max(0) as u32,
                     created_us: r.get(4),
                 })
-                .collect())
+                .collect();
+            items.sort_by_key(|i| i.id);
+            Ok(items)
         })
     }
 
@@ -367,5 +381,55 @@ impl AlertStore for PostgresAlertStore {
                 .map(|_| ())
                 .map_err(pg_err)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::store::postgres::{test_cluster, PostgresStore};
+    use crate::store::Store;
+
+    /// Two stores on one database (two replicas) claiming the same outbox at once get
+    /// disjoint items that together are all of them; a claimed item is due again only
+    /// after the lease, or when retried.
+    #[test]
+    fn replicas_claim_disjoint_notifications() {
+        let Some(db) = test_cluster::database("outbox") else {
+            return;
+        };
+        let open = || PostgresStore::open(&db.url, Duration::from_secs(5)).unwrap();
+        let (one, two) = (open(), open());
+        let items: Vec<(String, String)> = (0..200)
+            .map(|i| ("hook".to_string(), format!("b{i}")))
+            .collect();
+        one.alerts().enqueue(&items, 100).unwrap();
+        let claim = |s: PostgresStore| {
+            std::thread::spawn(move || {
+                let mut got = Vec::new();
+                loop {
+                    let batch = s.alerts().due(100, 7).unwrap();
+                    if batch.is_empty() {
+                        return (got, s);
+                    }
+                    assert!(batch.windows(2).all(|w| w[0].id < w[1].id));
+                    got.extend(batch.into_iter().map(|i| i.body));
+                }
+            })
+        };
+        let (a, b) = (claim(one), claim(two));
+        let (mut a, one) = a.join().unwrap();
+        let (b, _two) = b.join().unwrap();
+        assert!(!a.is_empty() && !b.is_empty(), "{} {}", a.len(), b.len());
+        a.extend(b);
+        a.sort_by_key(|b| b[1..].parse::<u32>().unwrap());
+        let all: Vec<String> = items.into_iter().map(|i| i.1).collect();
+        assert_eq!(a, all);
+        // Claimed: not due again before the lease ends, due after it.
+        let a = one.alerts();
+        assert!(a.due(100 + CLAIM_LEASE_US - 1, 500).unwrap().is_empty());
+        assert_eq!(a.due(100 + CLAIM_LEASE_US, 500).unwrap().len(), 200);
     }
 }
