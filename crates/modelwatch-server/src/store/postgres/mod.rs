@@ -39,7 +39,13 @@ pub struct PostgresStore {
     /// Days whose event partitions are known to exist (see [`events`]), so that a batch
     /// asks the catalogue only for a day it has not seen.
     partitions: Mutex<std::collections::HashSet<i64>>,
+    /// The session holding [`LEADER_LOCK`] while this replica leads (see
+    /// [`PostgresStore::try_lead`]); apart from the pool, as the lock lives with it.
+    lead_session: Mutex<Option<tokio_postgres::Client>>,
 }
+
+/// The key of the session-level advisory lock the leading replica holds ("mwleader").
+pub const LEADER_LOCK: i64 = 0x6d77_6c65_6164_6572;
 
 /// The pool and the runtime driving its connections, shared by the two halves of the
 /// store.
@@ -48,6 +54,8 @@ pub(crate) struct PgDatabase {
     runtime: PgRuntime,
     /// `host:port/database`, for messages.
     target: String,
+    /// Where to connect, for sessions outside the pool.
+    config: tokio_postgres::Config,
 }
 
 /// The store's own runtime: its worker threads drive the connections' sockets.
@@ -183,7 +191,7 @@ impl PostgresStore {
         })?;
         let target = describe(&config);
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             // Verified: a pooled connection answers an empty query before it is handed
             // out (one round trip), so a connection the server dropped (a restart, a
@@ -200,6 +208,7 @@ impl PostgresStore {
             pool,
             runtime: PgRuntime::new()?,
             target,
+            config,
         });
         db.wait_until_reachable(patience)?;
         let version = db.run(|mut c| async move { migrations::migrate(&mut c).await })?;
@@ -209,7 +218,48 @@ impl PostgresStore {
             alerts: Arc::new(PostgresAlertStore::new(db.clone())),
             db,
             partitions: Mutex::new(std::collections::HashSet::new()),
+            lead_session: Mutex::new(None),
         })
+    }
+
+    /// Takes or confirms the leadership among the replicas on this database: `true` when
+    /// this store's own session holds [`LEADER_LOCK`] (taken now with
+    /// `pg_try_advisory_lock`, or still held by a session that answers), `false` when
+    /// another session holds it. A session that fails is dropped (its lock, if the server
+    /// still had it, goes with it) and the failure returned; the next call starts afresh.
+    /// The decision built on it is [`crate::leadership::Leadership`].
+    pub fn try_lead(&self) -> Result<bool, StoreError> {
+        let mut held = self.lead_session.lock().unwrap_or_else(|p| p.into_inner());
+        let current = held.take();
+        let config = &self.db.config;
+        let (result, session) = self.db.runtime.wait(async move {
+            if let Some(client) = current {
+                return match client.simple_query("SELECT 1").await {
+                    Ok(_) => (Ok(true), Some(client)),
+                    Err(e) => (Err(pg_err(e)), None),
+                };
+            }
+            let (client, connection) = match config.connect(NoTls).await {
+                Ok(c) => c,
+                Err(e) => return (Err(pg_err(e)), None),
+            };
+            tokio::spawn(connection);
+            match client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&LEADER_LOCK])
+                .await
+            {
+                Ok(row) if row.get::<_, bool>(0) => (Ok(true), Some(client)),
+                Ok(_) => (Ok(false), None),
+                Err(e) => (Err(pg_err(e)), None),
+            }
+        });
+        *held = session;
+        result
+    }
+
+    /// Gives the leadership up: closes the session holding [`LEADER_LOCK`], if any.
+    pub fn resign(&self) {
+        *self.lead_session.lock().unwrap_or_else(|p| p.into_inner()) = None;
     }
 
     /// The schema version of the database (see [`migrations`]).
@@ -297,6 +347,45 @@ mod tests {
             crate::store::contract::Harness::new(s, db)
         })
     });
+
+    /// One replica holds the lead while its session lives; another takes it once that
+    /// session is cut or resigns.
+    #[test]
+    fn the_lead_is_one_session_at_a_time_and_passes_when_it_dies() {
+        let Some(db) = test_cluster::database("lead") else {
+            return;
+        };
+        let open = || PostgresStore::open(&db.url, Duration::from_secs(5)).unwrap();
+        let (a, b) = (open(), open());
+        assert!(a.try_lead().unwrap());
+        assert!(!b.try_lead().unwrap());
+        assert!(a.try_lead().unwrap(), "confirmed while the session lives");
+        assert!(!b.try_lead().unwrap());
+        // The leader's session is cut (as when its process is killed).
+        db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_locks \
+             WHERE locktype = 'advisory' AND granted",
+        );
+        assert!(
+            a.try_lead().is_err(),
+            "the cut session fails its confirmation"
+        );
+        assert!(b.try_lead().unwrap(), "the lock is free: b takes it");
+        assert!(!a.try_lead().unwrap());
+        b.resign();
+        assert!(a.try_lead().unwrap());
+        drop(a);
+        // Closing the store's session frees the lock too (asynchronously: retry).
+        let mut took = false;
+        for _ in 0..50 {
+            if b.try_lead().unwrap() {
+                took = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(took);
+    }
 
     #[test]
     fn a_newer_database_is_refused_and_left_as_it_was() {
