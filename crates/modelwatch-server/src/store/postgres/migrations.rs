@@ -236,6 +236,77 @@ async fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::postgres::{test_cluster, PgDatabase, PgRuntime};
+
+    /// A pool on the test database, without the store's own migration.
+    fn database(url: &str) -> PgDatabase {
+        let config: tokio_postgres::Config = url.parse().unwrap();
+        let manager = deadpool_postgres::Manager::new(config.clone(), tokio_postgres::NoTls);
+        PgDatabase {
+            pool: deadpool_postgres::Pool::builder(manager)
+                .max_size(2)
+                .build()
+                .unwrap(),
+            runtime: PgRuntime::new().unwrap(),
+            target: String::new(),
+            config,
+        }
+    }
+
+    /// Steps run in order, each recorded once; a failing step rolls the whole start back
+    /// (PostgreSQL's DDL is transactional), and once fixed runs from where it was.
+    #[test]
+    fn later_steps_run_in_order_and_a_failing_start_changes_nothing() {
+        let Some(db) = test_cluster::database("steps") else {
+            return;
+        };
+        let steps = [
+            Migration {
+                version: 1,
+                summary: "a table",
+                sql: "CREATE TABLE t (a bigint); INSERT INTO t VALUES (1);",
+            },
+            Migration {
+                version: 2,
+                summary: "a column",
+                sql:
+                    "ALTER TABLE t ADD COLUMN b text NOT NULL DEFAULT 'x'; UPDATE t SET a = a + 10;",
+            },
+            Migration {
+                version: 3,
+                summary: "breaks half-way",
+                sql: "CREATE TABLE u (c bigint); INSERT INTO missing VALUES (1);",
+            },
+        ];
+        let pg = database(&db.url);
+        let run = |steps: &[Migration]| pg.run(|mut c| async move { apply(&mut c, steps).await });
+        assert_eq!(run(&steps[..1]).unwrap(), 1);
+        let err = run(&steps).unwrap_err().to_string();
+        assert!(
+            err.contains("schema migration 3 (breaks half-way) failed") && err.contains("missing"),
+            "{err}"
+        );
+        // Step 2 ran in the same start as step 3: both rolled back.
+        assert_eq!(
+            db.query_one("SELECT max(version) FROM schema_migrations"),
+            "1"
+        );
+        assert_eq!(db.query_one("SELECT a FROM t"), "1");
+        assert_eq!(db.query_one("SELECT to_regclass('u') IS NULL"), "t");
+        let mut fixed = steps;
+        fixed[2].sql = "CREATE TABLE u (c bigint);";
+        assert_eq!(run(&fixed).unwrap(), 3);
+        assert_eq!(db.query_one("SELECT a || b FROM t"), "11x");
+        assert_eq!(
+            db.query_one(
+                "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"
+            ),
+            "1,2,3"
+        );
+        // Again: nothing to do.
+        assert_eq!(run(&fixed).unwrap(), 3);
+        assert_eq!(db.query_one("SELECT count(*) FROM schema_migrations"), "3");
+    }
 
     #[test]
     fn steps_are_numbered_from_one_without_gaps() {
