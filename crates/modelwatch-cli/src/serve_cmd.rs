@@ -8,7 +8,9 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use modelwatch_server::config::ServerConfig;
+use modelwatch_server::store::postgres::{is_postgres_url, PostgresStore, CONNECT_PATIENCE};
 use modelwatch_server::store::sqlite::SqliteStore;
+use modelwatch_server::store::Store;
 use modelwatch_server::AppState;
 
 #[derive(Debug, Args)]
@@ -16,7 +18,8 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080, or `listen` in the config].
     #[arg(long)]
     pub listen: Option<SocketAddr>,
-    /// The SQLite store [default: ./modelwatch.db, or `db` in the config].
+    /// The store: a SQLite file, or a PostgreSQL database as `postgres://user@host/db`
+    /// [default: ./modelwatch.db, or `db` in the config].
     #[arg(long)]
     pub db: Option<PathBuf>,
     /// TOML config file [default: ./modelwatch.toml when it exists].
@@ -80,23 +83,36 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let (store, db) = open_store(&config)?;
     runtime.block_on(async move {
-        let store = SqliteStore::open(&config.db, config.durability)
-            .with_context(|| format!("{}: cannot open the store", config.db.display()))?;
         let listen = config.listen;
-        let db = config.db.clone();
-        let state = AppState::open(Arc::new(store), config)?;
+        let state = AppState::open(store, config)?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, db = %db.display(), "modelwatch serving");
+        tracing::info!(%addr, %db, "modelwatch serving");
         eprintln!(
-            "modelwatch serving on http://{addr}{} (store: {})",
+            "modelwatch serving on http://{addr}{} (store: {db})",
             state.config.base_path.trim_end_matches('/'),
-            db.display()
         );
         modelwatch_server::serve(state, listener, modelwatch_server::shutdown_signal()).await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Opens the store `db` names, PostgreSQL for a `postgres://` URL and a SQLite file
+/// otherwise, and says how to name it in messages (never with a password). An unreachable
+/// PostgreSQL is retried with backoff for [`CONNECT_PATIENCE`] before the start fails.
+fn open_store(config: &ServerConfig) -> anyhow::Result<(Arc<dyn Store>, String)> {
+    let db = config.db.to_string_lossy();
+    if is_postgres_url(&db) {
+        let store = PostgresStore::open(&db, CONNECT_PATIENCE)
+            .context("cannot open the PostgreSQL store")?;
+        let name = format!("postgres://{}", store.target());
+        return Ok((Arc::new(store), name));
+    }
+    let store = SqliteStore::open(&config.db, config.durability)
+        .with_context(|| format!("{}: cannot open the store", config.db.display()))?;
+    Ok((Arc::new(store), config.db.display().to_string()))
 }

@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! listen = "127.0.0.1:8080"
-//! db = "modelwatch.db"
+//! db = "modelwatch.db"         # or "postgres://user@host/db" (docs/postgres.md)
 //! max_body_bytes = 16777216
 //! metrics_auth = false          # true: /metrics needs a read token
 //! durability = "normal"         # or "full": fsync every commit
@@ -193,7 +193,9 @@ pub struct ConfiguredProject {
 pub struct ServerConfig {
     /// The address and port to serve on (`127.0.0.1:8080`).
     pub listen: SocketAddr,
-    /// The SQLite database file (`modelwatch.db`), created when missing.
+    /// The SQLite database file (`modelwatch.db`), created when missing; or a PostgreSQL
+    /// connection string (`postgres://user@host/db`, see
+    /// [`crate::store::postgres::is_postgres_url`]), whose database must exist.
     pub db: PathBuf,
     /// The largest request body accepted, in bytes (16 MiB); a larger one is answered 413.
     pub max_body_bytes: usize,

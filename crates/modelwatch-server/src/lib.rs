@@ -10,6 +10,7 @@ pub mod config;
 pub mod dashboard;
 pub mod http;
 pub mod ingest;
+pub mod leadership;
 pub mod metrics;
 pub mod project;
 pub mod proxy;

@@ -145,7 +145,11 @@ pub trait AlertStore: Send + Sync + 'static {
     /// no attempts yet, due and created at `now_us`.
     fn enqueue(&self, items: &[(String, String)], now_us: i64) -> Result<(), StoreError>;
     /// At most `limit` queued notifications due at `now_us` (due time `<= now_us`), in
-    /// queueing order (by id).
+    /// queueing order (by id). The caller ends each with [`AlertStore::delivered`] or
+    /// [`AlertStore::retry_later`]. A back end shared by several processes may claim what it
+    /// returns, so that two of them never send the same notification at once (PostgreSQL:
+    /// the items are not due again for a lease unless retried, see
+    /// [`super::postgres::alerts::CLAIM_LEASE_US`]).
     fn due(&self, now_us: i64, limit: usize) -> Result<Vec<OutboxItem>, StoreError>;
     /// Removes a notification that was delivered (or given up); an unknown id is no error.
     fn delivered(&self, id: i64) -> Result<(), StoreError>;

@@ -13,12 +13,15 @@
 //! group commit of events (a pooled back end would hand each half its pool). A
 //! [`Store`] hands out its alert half with [`Store::alerts`], so the server opens one
 //! store and every table comes from it. The schema is the back end's own, with numbered
-//! migrations (see [`sqlite::migrations`]).
+//! migrations (see [`sqlite::migrations`] and [`postgres::migrations`]).
 //!
 //! Every method is synchronous: the server calls them from blocking threads
 //! (`tokio::task::spawn_blocking`) or from its single ingest writer thread.
 
 pub mod alerts;
+#[cfg(test)]
+mod contract;
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;

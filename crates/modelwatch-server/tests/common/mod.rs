@@ -1,6 +1,8 @@
 //! A real server on an ephemeral loopback port, and a small HTTP client for the tests.
 #![allow(dead_code)]
 
+pub mod postgres;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::thread::JoinHandle;
