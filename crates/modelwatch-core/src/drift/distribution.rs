@@ -174,7 +174,8 @@ pub fn string_categories(reference: &StrColumn, current: &StrColumn) -> ColumnDi
     };
     let (ref_counts, reference_missing) = counts(reference);
     let (cur_counts, current_missing) = counts(current);
-    let mut index: HashMap<&str, usize, FixedState> = HashMap::with_hasher(FixedState::default());
+    let mut index: HashMap<&str, usize, FixedState> =
+        HashMap::with_capacity_and_hasher(reference.labels.len(), FixedState::default());
     // (label, reference count, current count) of every label used on either side.
     let mut keys: Vec<(&str, u64, u64)> = Vec::new();
     for (label, &n) in reference.labels.iter().zip(&ref_counts) {

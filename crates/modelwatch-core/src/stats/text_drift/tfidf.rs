@@ -80,12 +80,27 @@ struct ChunkCounts {
     counts: Vec<u32>,
 }
 
+/// A word of at most 16 bytes as one number (its bytes, zero-padded: a word never holds a
+/// zero byte), so most words are looked up by a 128-bit key instead of a string.
+fn short_key(word: &str) -> Option<u128> {
+    let bytes = word.as_bytes();
+    (bytes.len() <= 16).then(|| {
+        let mut key = [0u8; 16];
+        key[..bytes.len()].copy_from_slice(bytes);
+        u128::from_le_bytes(key)
+    })
+}
+
 fn count_chunk(texts: &[&str]) -> ChunkCounts {
     let stop = english_stop_words();
-    let mut map: WordMap<String> =
+    let mut short: WordMap<u128> =
         HashMap::with_capacity_and_hasher(stop.len() + 1024, FixedState::default());
+    let mut long: WordMap<String> = HashMap::with_hasher(FixedState::default());
     for &w in stop {
-        map.insert(w.to_string(), STOP);
+        match short_key(w) {
+            Some(key) => short.insert(key, STOP),
+            None => long.insert(w.to_string(), STOP),
+        };
     }
     let mut out = ChunkCounts {
         starts: Vec::with_capacity(texts.len() + 1),
@@ -97,12 +112,19 @@ fn count_chunk(texts: &[&str]) -> ChunkCounts {
     for text in texts {
         ids.clear();
         for_each_word(text, &mut buffer, |w| {
-            let id = match map.get(w) {
+            let known = match short_key(w) {
+                Some(key) => short.get(&key),
+                None => long.get(w),
+            };
+            let id = match known {
                 Some(&id) => id,
                 None => {
                     let id = out.words.len() as u32;
                     out.words.push(w.to_string());
-                    map.insert(w.to_string(), id);
+                    match short_key(w) {
+                        Some(key) => short.insert(key, id),
+                        None => long.insert(w.to_string(), id),
+                    };
                     id
                 }
             };
@@ -265,7 +287,12 @@ impl TfidfModel {
                     row.sort_unstable_by_key(|&(c, _)| c);
                     let start = values.len();
                     for &(c, count) in &row {
-                        let tf = 1.0 + f64::from(count).ln();
+                        // `1 + ln 1` is exactly 1: most words occur once in a text.
+                        let tf = if count == 1 {
+                            1.0
+                        } else {
+                            1.0 + f64::from(count).ln()
+                        };
                         columns.push(c);
                         values.push(tf * self.idf[c as usize]);
                     }
@@ -338,6 +365,9 @@ mod tests {
         let texts: Vec<String> = (0..TEXTS_PER_CHUNK + 3)
             .map(|i| format!("Word{} the shared shared w{}", i % 3, i))
             .collect();
+        assert_eq!(short_key("ab"), short_key("ab"));
+        assert_ne!(short_key("ab"), short_key("ab_"));
+        assert_eq!(short_key("a_word_of_17_byte"), None);
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let counted = CountedTexts::new(&refs);
         assert_eq!(counted.len(), refs.len());
@@ -352,6 +382,20 @@ mod tests {
             assert!(got.contains(&(format!("w{i}"), 1)), "{got:?}");
             assert_eq!(got.len(), 3);
         }
+    }
+
+    #[test]
+    fn long_and_short_words_are_counted_alike() {
+        let long = "internationalisation";
+        let counted = CountedTexts::new(&[
+            "Internationalisation internationalisation parcel",
+            "parcel internationalisations",
+            "themselves",
+        ]);
+        assert_eq!(counted.words, [long, "parcel", "internationalisations"]);
+        assert_eq!(counted.text(0).collect::<Vec<_>>(), [(0, 2), (1, 1)]);
+        assert_eq!(counted.text(1).collect::<Vec<_>>(), [(1, 1), (2, 1)]);
+        assert_eq!(counted.text(2).count(), 0);
     }
 
     #[test]
