@@ -58,20 +58,17 @@ impl SparseRows {
 }
 
 /// Every text as its distinct words and their counts, over one numbering of all the words
-/// (stop words dropped) of all the texts.
-#[derive(Debug, Clone, Default)]
+/// (stop words dropped) of all the texts. Kept in the chunks that counted them (texts
+/// `k · TEXTS_PER_CHUNK ..` in chunk `k`), renumbered in place, so nothing is copied twice.
+#[derive(Default)]
 pub struct CountedTexts {
     /// The distinct words, numbered in order of first appearance.
     pub words: Vec<String>,
-    /// Where each text's entries start in `word_ids` and `counts` (`texts + 1` entries).
-    pub starts: Vec<usize>,
-    /// Word number of every entry.
-    pub word_ids: Vec<u32>,
-    /// How often the word occurs in the text.
-    pub counts: Vec<u32>,
+    chunks: Vec<ChunkCounts>,
 }
 
-/// One chunk's tokenisation, numbered by the chunk's own map.
+/// One chunk's tokenisation, numbered by the chunk's own map (renumbered by
+/// [`CountedTexts::new`]).
 #[derive(Default)]
 struct ChunkCounts {
     words: Vec<String>,
@@ -152,7 +149,8 @@ impl CountedTexts {
     /// Tokenises every text ([`for_each_word`], without English stop words) and counts its
     /// words, in parallel over fixed chunks of texts.
     pub fn new(texts: &[&str]) -> Self {
-        let chunks: Vec<ChunkCounts> = texts.par_chunks(TEXTS_PER_CHUNK).map(count_chunk).collect();
+        let mut chunks: Vec<ChunkCounts> =
+            texts.par_chunks(TEXTS_PER_CHUNK).map(count_chunk).collect();
         // One numbering for all chunks, in chunk order (so in order of first appearance).
         let mut global: WordMap<String> = HashMap::with_hasher(FixedState::default());
         let mut words: Vec<String> = Vec::new();
@@ -166,8 +164,8 @@ impl CountedTexts {
                         Some(&id) => id,
                         None => {
                             let id = words.len() as u32;
-                            words.push(w.clone());
                             global.insert(w.clone(), id);
+                            words.push(w.clone());
                             id
                         }
                     })
@@ -175,28 +173,21 @@ impl CountedTexts {
             })
             .collect();
         drop(global);
-        let entries: usize = chunks.iter().map(|c| c.word_ids.len()).sum();
-        let mut out = CountedTexts {
-            words,
-            starts: Vec::with_capacity(texts.len() + 1),
-            word_ids: Vec::with_capacity(entries),
-            counts: Vec::with_capacity(entries),
-        };
-        out.starts.push(0);
-        for (chunk, renumber) in chunks.iter().zip(&renumber) {
-            let base = out.word_ids.len();
-            out.starts
-                .extend(chunk.starts[1..].iter().map(|&s| base + s));
-            out.word_ids
-                .extend(chunk.word_ids.iter().map(|&id| renumber[id as usize]));
-            out.counts.extend_from_slice(&chunk.counts);
-        }
-        out
+        chunks
+            .par_iter_mut()
+            .zip(&renumber)
+            .for_each(|(chunk, renumber)| {
+                chunk.words = Vec::new();
+                for id in &mut chunk.word_ids {
+                    *id = renumber[*id as usize];
+                }
+            });
+        CountedTexts { words, chunks }
     }
 
     /// Number of texts.
     pub fn len(&self) -> usize {
-        self.starts.len() - 1
+        self.chunks.iter().map(|c| c.starts.len() - 1).sum()
     }
 
     /// Whether there is no text.
@@ -206,11 +197,13 @@ impl CountedTexts {
 
     /// The `(word number, count)` entries of text `i`.
     pub fn text(&self, i: usize) -> impl Iterator<Item = (u32, u32)> + '_ {
-        let range = self.starts[i]..self.starts[i + 1];
-        self.word_ids[range.clone()]
+        let chunk = &self.chunks[i / TEXTS_PER_CHUNK];
+        let k = i % TEXTS_PER_CHUNK;
+        let range = chunk.starts[k]..chunk.starts[k + 1];
+        chunk.word_ids[range.clone()]
             .iter()
             .copied()
-            .zip(self.counts[range].iter().copied())
+            .zip(chunk.counts[range].iter().copied())
     }
 }
 
@@ -269,58 +262,77 @@ impl TfidfModel {
     }
 
     /// The l2-normalised sublinear TF-IDF rows of the texts `rows` (indices into `texts`),
-    /// in parallel over fixed chunks of rows.
+    /// in parallel over fixed chunks of rows: the row lengths first, then every chunk fills
+    /// its own part of the matrix.
     pub fn transform(&self, texts: &CountedTexts, rows: &[usize]) -> SparseRows {
-        let chunks: Vec<(Vec<usize>, Vec<u32>, Vec<f64>)> = rows
-            .par_chunks(ROWS_PER_CHUNK)
-            .map(|rows| {
-                let mut lengths = Vec::with_capacity(rows.len());
-                let mut columns = Vec::new();
-                let mut values = Vec::new();
+        let lengths: Vec<usize> = rows
+            .par_iter()
+            .map(|&i| {
+                texts
+                    .text(i)
+                    .filter(|&(w, _)| self.column_of[w as usize] != NOT_A_TERM)
+                    .count()
+            })
+            .collect();
+        let mut starts = Vec::with_capacity(rows.len() + 1);
+        starts.push(0);
+        for l in &lengths {
+            starts.push(starts.last().unwrap() + l);
+        }
+        let entries = *starts.last().unwrap();
+        let mut columns = vec![0u32; entries];
+        let mut values = vec![0.0f64; entries];
+        // Each chunk of rows with its own slices of `columns` and `values`.
+        let mut parts = Vec::with_capacity(rows.len().div_ceil(ROWS_PER_CHUNK));
+        let (mut cols_rest, mut vals_rest) = (&mut columns[..], &mut values[..]);
+        for (k, chunk_rows) in rows.chunks(ROWS_PER_CHUNK).enumerate() {
+            let from = k * ROWS_PER_CHUNK;
+            let len = starts[from + chunk_rows.len()] - starts[from];
+            let (c, c_rest) = std::mem::take(&mut cols_rest).split_at_mut(len);
+            let (v, v_rest) = std::mem::take(&mut vals_rest).split_at_mut(len);
+            cols_rest = c_rest;
+            vals_rest = v_rest;
+            parts.push((chunk_rows, c, v));
+        }
+        parts
+            .into_par_iter()
+            .for_each(|(chunk_rows, columns, values)| {
                 let mut row: Vec<(u32, u32)> = Vec::new();
-                for &i in rows {
+                let mut at = 0;
+                for &i in chunk_rows {
                     row.clear();
                     row.extend(texts.text(i).filter_map(|(w, count)| {
                         let c = self.column_of[w as usize];
                         (c != NOT_A_TERM).then_some((c, count))
                     }));
                     row.sort_unstable_by_key(|&(c, _)| c);
-                    let start = values.len();
-                    for &(c, count) in &row {
+                    let (cols, vals) = (
+                        &mut columns[at..at + row.len()],
+                        &mut values[at..at + row.len()],
+                    );
+                    for ((&(c, count), col), val) in row.iter().zip(cols).zip(vals.iter_mut()) {
                         // `1 + ln 1` is exactly 1: most words occur once in a text.
                         let tf = if count == 1 {
                             1.0
                         } else {
                             1.0 + f64::from(count).ln()
                         };
-                        columns.push(c);
-                        values.push(tf * self.idf[c as usize]);
+                        *col = c;
+                        *val = tf * self.idf[c as usize];
                     }
-                    let norm = values[start..].iter().map(|v| v * v).sum::<f64>().sqrt();
+                    let norm = vals.iter().map(|v| v * v).sum::<f64>().sqrt();
                     if norm > 0.0 {
-                        values[start..].iter_mut().for_each(|v| *v /= norm);
+                        vals.iter_mut().for_each(|v| *v /= norm);
                     }
-                    lengths.push(row.len());
+                    at += row.len();
                 }
-                (lengths, columns, values)
-            })
-            .collect();
-        let entries: usize = chunks.iter().map(|c| c.1.len()).sum();
-        let mut out = SparseRows {
-            starts: Vec::with_capacity(rows.len() + 1),
-            columns: Vec::with_capacity(entries),
-            values: Vec::with_capacity(entries),
+            });
+        SparseRows {
+            starts,
+            columns,
+            values,
             width: self.terms.len(),
-        };
-        out.starts.push(0);
-        for (lengths, columns, values) in chunks {
-            for l in lengths {
-                out.starts.push(out.starts.last().unwrap() + l);
-            }
-            out.columns.extend_from_slice(&columns);
-            out.values.extend_from_slice(&values);
         }
-        out
     }
 }
 
