@@ -12,7 +12,7 @@ use super::untested::{DatasetSide, UntestedReason};
 use crate::schema::ColumnType;
 use crate::stats::text_drift::{text_content_drift, TextDriftExplanation, TextDriftParams};
 use crate::stats::{self, binning, StatError};
-use crate::table::ColumnData;
+use crate::table::{ColumnData, MISSING_CODE};
 
 /// The default-method rule distinguishes at most 2, at most 5 and more distinct values.
 const DEFAULT_RULE_DISTINCT_CAP: usize = 6;
@@ -188,12 +188,25 @@ fn score_text(
     threshold_for: &dyn Fn(DriftMethod) -> f64,
 ) -> Result<Scored, UntestedReason> {
     let ty = ColumnType::Text;
-    let (counts, rd, cd) = category_counts(reference, current);
-    let distribution = Some(distribution::categories(
-        &counts,
-        rd.missing as u64,
-        cd.missing as u64,
-    ));
+    let (distribution, rd, cd) = match (reference, current) {
+        (ColumnData::Str(r), ColumnData::Str(c)) => {
+            let missing = |s: &crate::table::StrColumn| Dropped {
+                missing: s.codes.iter().filter(|&&c| c == MISSING_CODE).count(),
+                infinite: 0,
+            };
+            (
+                distribution::string_categories(r, c),
+                missing(r),
+                missing(c),
+            )
+        }
+        _ => {
+            let (counts, rd, cd) = category_counts(reference, current);
+            let d = distribution::categories(&counts, rd.missing as u64, cd.missing as u64);
+            (d, rd, cd)
+        }
+    };
+    let distribution = Some(distribution);
     let untested = |method, why| Scored {
         method,
         score: Err(why),

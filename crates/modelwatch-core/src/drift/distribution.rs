@@ -5,9 +5,13 @@
 //! aligned category counts), so they cost a few binary searches or one pass over the
 //! distinct labels, never another pass over the rows.
 
+use std::collections::HashMap;
+
+use foldhash::fast::FixedState;
 use serde::Serialize;
 
 use super::sample::CategoryCounts;
+use crate::table::{StrColumn, MISSING_CODE};
 
 /// At most this many histogram bins.
 pub const MAX_BINS: usize = 20;
@@ -151,6 +155,68 @@ pub fn categories(
     }
 }
 
+/// [`categories`] of two dictionary-encoded string columns, the same distribution without
+/// aligning every distinct label: a text column has about as many distinct labels as rows,
+/// and only the [`MAX_LABELS`] most frequent are listed. The labels of both sides are matched
+/// by a hash map over borrowed labels; only the listed labels are copied.
+pub fn string_categories(reference: &StrColumn, current: &StrColumn) -> ColumnDistribution {
+    let counts = |column: &StrColumn| {
+        let mut counts = vec![0u64; column.labels.len()];
+        let mut missing = 0u64;
+        for &c in &column.codes {
+            if c == MISSING_CODE {
+                missing += 1;
+            } else {
+                counts[c as usize] += 1;
+            }
+        }
+        (counts, missing)
+    };
+    let (ref_counts, reference_missing) = counts(reference);
+    let (cur_counts, current_missing) = counts(current);
+    let mut index: HashMap<&str, usize, FixedState> =
+        HashMap::with_capacity_and_hasher(reference.labels.len(), FixedState::default());
+    // (label, reference count, current count) of every label used on either side.
+    let mut keys: Vec<(&str, u64, u64)> = Vec::new();
+    for (label, &n) in reference.labels.iter().zip(&ref_counts) {
+        if n > 0 {
+            index.insert(label, keys.len());
+            keys.push((label, n, 0));
+        }
+    }
+    for (label, &n) in current.labels.iter().zip(&cur_counts) {
+        if n > 0 {
+            match index.get(label.as_str()) {
+                Some(&k) => keys[k].2 += n,
+                None => keys.push((label, 0, n)),
+            }
+        }
+    }
+    drop(index);
+    // `categories`' order: pooled count descending, ties in key (string) order.
+    let by_count = |a: &(&str, u64, u64), b: &(&str, u64, u64)| {
+        (b.1 + b.2).cmp(&(a.1 + a.2)).then(a.0.cmp(b.0))
+    };
+    let n = keys.len();
+    if n > MAX_LABELS {
+        keys.select_nth_unstable_by(MAX_LABELS - 1, by_count);
+        keys.truncate(MAX_LABELS);
+    }
+    keys.sort_unstable_by(by_count);
+    let listed_ref: u64 = keys.iter().map(|k| k.1).sum();
+    let listed_cur: u64 = keys.iter().map(|k| k.2).sum();
+    ColumnDistribution::Categories {
+        labels: keys.iter().map(|k| k.0.to_string()).collect(),
+        reference: keys.iter().map(|k| k.1).collect(),
+        current: keys.iter().map(|k| k.2).collect(),
+        other_labels: n - keys.len(),
+        other_reference: ref_counts.iter().sum::<u64>() - listed_ref,
+        other_current: cur_counts.iter().sum::<u64>() - listed_cur,
+        reference_missing,
+        current_missing,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,6 +286,41 @@ mod tests {
         let (edges, rc, cc) = parts(&d);
         assert!(edges.iter().all(|e| e.is_finite()));
         assert_eq!(rc.iter().sum::<u64>() + cc.iter().sum::<u64>(), 3);
+    }
+
+    #[test]
+    fn string_categories_equal_categories_of_the_aligned_counts() {
+        use crate::drift::sample::category_counts;
+        use crate::table::ColumnData;
+        // Ties across the cut at 20 labels, labels on one side only, a label in the
+        // dictionary that no row uses, missing rows.
+        let word = |i: usize| format!("w{:02}", (i * 7) % 31);
+        let mut r: Vec<Option<String>> = (0..200).map(|i| Some(word(i % 45))).collect();
+        r.extend([None, None, Some("only ref".into())]);
+        let mut c: Vec<Option<String>> = (0..150).map(|i| Some(word(i % 37 + 3))).collect();
+        c.extend([None, Some("only cur".into()), Some("only cur".into())]);
+        let mut unused = StrColumn::from_options(c.iter().map(|v| v.as_deref()));
+        unused.labels.push("never used".into());
+        for (reference, current) in [
+            (
+                StrColumn::from_options(r.iter().map(|v| v.as_deref())),
+                unused,
+            ),
+            (
+                StrColumn::from_options(["b", "a", "b"].map(Some)),
+                StrColumn::from_options([Some("a"), None, Some("c")]),
+            ),
+            (
+                StrColumn::default(),
+                StrColumn::from_options([None::<&str>]),
+            ),
+        ] {
+            let got = string_categories(&reference, &current);
+            let (reference, current) = (ColumnData::Str(reference), ColumnData::Str(current));
+            let (counts, rd, cd) = category_counts(&reference, &current);
+            let want = categories(&counts, rd.missing as u64, cd.missing as u64);
+            assert_eq!(got, want);
+        }
     }
 
     #[test]

@@ -29,56 +29,61 @@ fn is_word_char(c: char) -> bool {
     c == '_' || c.is_alphanumeric()
 }
 
-/// A lowercased text and the byte ranges of its tokens that are not stop words.
-#[derive(Debug, Clone, Default)]
-pub struct Tokens {
-    text: String,
-    spans: Vec<(u32, u32)>,
-}
-
-impl Tokens {
-    /// Tokenises `text` as scikit-learn's default analyser with English stop words does.
-    pub fn new(text: &str) -> Self {
-        let text = text.to_lowercase();
-        let stop = english_stop_words();
-        let mut spans = Vec::new();
-        let mut start: Option<(usize, usize)> = None; // (byte offset, chars so far)
-        let push = |from: usize, to: usize, chars: usize, spans: &mut Vec<(u32, u32)>| {
-            if chars >= 2 && !stop.contains(&text[from..to]) {
-                spans.push((from as u32, to as u32));
+/// Calls `word` with every maximal run of at least two word characters of `text`, lowercased,
+/// in text order (stop words included: the caller drops them).
+///
+/// An ASCII text is scanned byte by byte and a word is lowercased only when it has an
+/// uppercase letter (into `buffer`), so most words are slices of `text` and nothing is
+/// allocated. Any other text is lowercased whole first, as Python's `str.lower()` does
+/// (`str::to_lowercase` also applies the final-sigma rule), then split.
+pub fn for_each_word(text: &str, buffer: &mut String, mut word: impl FnMut(&str)) {
+    if text.is_ascii() {
+        let bytes = text.as_bytes();
+        let is_word = |b: u8| b == b'_' || b.is_ascii_alphanumeric();
+        let mut i = 0;
+        while i < bytes.len() {
+            if !is_word(bytes[i]) {
+                i += 1;
+                continue;
             }
-        };
-        for (i, c) in text.char_indices() {
-            if is_word_char(c) {
-                start = Some(match start {
-                    Some((s, n)) => (s, n + 1),
-                    None => (i, 1),
-                });
-            } else if let Some((s, n)) = start.take() {
-                push(s, i, n, &mut spans);
+            let from = i;
+            let mut upper = false;
+            while i < bytes.len() && is_word(bytes[i]) {
+                upper |= bytes[i].is_ascii_uppercase();
+                i += 1;
+            }
+            if i - from < 2 {
+                continue;
+            }
+            if upper {
+                buffer.clear();
+                buffer.push_str(&text[from..i]);
+                buffer.make_ascii_lowercase();
+                word(buffer);
+            } else {
+                word(&text[from..i]);
             }
         }
-        if let Some((s, n)) = start {
-            push(s, text.len(), n, &mut spans);
+        return;
+    }
+    let lower = text.to_lowercase();
+    let mut start: Option<(usize, usize)> = None; // (byte offset, chars so far)
+    for (i, c) in lower.char_indices() {
+        if is_word_char(c) {
+            start = Some(match start {
+                Some((s, n)) => (s, n + 1),
+                None => (i, 1),
+            });
+        } else if let Some((s, n)) = start.take() {
+            if n >= 2 {
+                word(&lower[s..i]);
+            }
         }
-        Tokens { text, spans }
     }
-
-    /// The tokens, in text order (repeats kept).
-    pub fn iter(&self) -> impl Iterator<Item = &str> + '_ {
-        self.spans
-            .iter()
-            .map(|&(a, b)| &self.text[a as usize..b as usize])
-    }
-
-    /// Number of tokens.
-    pub fn len(&self) -> usize {
-        self.spans.len()
-    }
-
-    /// Whether the text has no token.
-    pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+    if let Some((s, n)) = start {
+        if n >= 2 {
+            word(&lower[s..]);
+        }
     }
 }
 
@@ -87,7 +92,14 @@ mod tests {
     use super::*;
 
     fn tokens(text: &str) -> Vec<String> {
-        Tokens::new(text).iter().map(str::to_string).collect()
+        let stop = english_stop_words();
+        let mut out = Vec::new();
+        for_each_word(text, &mut String::new(), |w| {
+            if !stop.contains(w) {
+                out.push(w.to_string());
+            }
+        });
+        out
     }
 
     #[test]
@@ -100,6 +112,18 @@ mod tests {
         assert!(tokens("").is_empty());
         assert!(tokens("a b c !!! ...").is_empty());
         assert!(tokens("the and of it is").is_empty());
+        // The ASCII path and the general one split and lowercase alike.
+        assert_eq!(
+            tokens("Late PARCEL, late_Parcel x9 9 ab"),
+            ["late", "parcel", "late_parcel", "x9", "ab"]
+        );
+        assert_eq!(
+            tokens("Late PARCEL, late_Parcel x9 9 ab é"),
+            ["late", "parcel", "late_parcel", "x9", "ab"]
+        );
+        // Final sigma: Python's "ΟΔΟΣ ΟΔΟΣ".lower() ends each word in "ς" (U+03C2).
+        let word = "\u{3bf}\u{3b4}\u{3bf}\u{3c2}";
+        assert_eq!(tokens("ΟΔΟΣ ΟΔΟΣ"), [word, word]);
     }
 
     #[test]
