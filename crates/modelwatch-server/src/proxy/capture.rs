@@ -117,13 +117,18 @@ fn body_rows(
 /// The events of an exchange: one per row of a captured request (predictions joined by
 /// index), each with the id (`<id>-<row>` within a batch) and the request's time; the
 /// serving facts (`latency_seconds`, `status`, `error`) go on the first event only, so that
-/// the server counts one model request per HTTP request. An exchange without rows gives one
-/// event holding the facts alone.
+/// the server counts one model request per HTTP request. An exchange without rows, or whose
+/// answer was not a success, gives one event holding the facts alone.
 pub fn events_of(x: &Exchange, prediction: &str) -> Events {
     let mut failures = Vec::new();
     let mut rows: Vec<payload::Row> = Vec::new();
     let mut body_id = None;
-    if let Some((request, response)) = &x.bodies {
+    // A request the model did not answer with success (a 4xx it refused, a 5xx, the 502 or
+    // 504 of a failed upstream) gives the facts alone: its inputs are often what the model
+    // refused (text where it wants numbers), and the server would refuse the row, facts and
+    // all, leaving the error out of the project's serving metrics.
+    let answered = (200..300).contains(&x.status);
+    if let (true, Some((request, response))) = (answered, &x.bodies) {
         let route = x.route.as_deref();
         let rules = PayloadRules {
             inputs: route.and_then(|r| r.inputs.as_deref()),
@@ -228,16 +233,35 @@ mod tests {
 
     #[test]
     fn failed_captures_leave_the_facts_and_say_why() {
-        let mut x = exchange(Some((captured("<xml/>"), Some(captured("{}")))));
-        x.status = 502;
-        x.error = Some("upstream unreachable".into());
+        let x = exchange(Some((captured("<xml/>"), Some(captured("{}")))));
         let e = events_of(&x, "prediction");
         assert_eq!(e.failures, ["request_not_json"]);
         assert_eq!(
             Value::Array(e.events),
             json!([{"id": "r1", "timestamp": 1700000000.5, "latency_seconds": 0.25,
-                    "status": 502, "error": "upstream unreachable"}])
+                    "status": 200}])
         );
+        // An answer that is not a success: the facts alone, whatever the bodies held.
+        for (status, error) in [
+            (422, None),
+            (500, None),
+            (502, Some("upstream unreachable")),
+        ] {
+            let mut x = exchange(Some((
+                captured(r#"{"x": "wide"}"#),
+                Some(captured(r#"{"detail": "x is not a number"}"#)),
+            )));
+            x.status = status;
+            x.error = error.map(str::to_string);
+            let e = events_of(&x, "prediction");
+            assert!(e.failures.is_empty(), "{:?}", e.failures);
+            let mut want = json!({"id": "r1", "timestamp": 1700000000.5,
+                                  "latency_seconds": 0.25, "status": status});
+            if let Some(error) = error {
+                want["error"] = json!(error);
+            }
+            assert_eq!(Value::Array(e.events), json!([want]));
+        }
 
         let big = Tap::new(4);
         big.push(b"{\"x\":");
