@@ -42,6 +42,8 @@ impl Hasher for WordHasher {
 pub(crate) struct StrDictBuilder<'a> {
     index: HashMap<&'a str, u32, BuildHasherDefault<WordHasher>>,
     column: StrColumn,
+    /// The rows expected in all.
+    rows: usize,
 }
 
 impl<'a> StrDictBuilder<'a> {
@@ -51,6 +53,7 @@ impl<'a> StrDictBuilder<'a> {
         Self {
             index: HashMap::default(),
             column,
+            rows,
         }
     }
 
@@ -62,6 +65,17 @@ impl<'a> StrDictBuilder<'a> {
                 Some(&c) => c,
                 None => {
                     let c = self.column.labels.len() as u32;
+                    // A column where most values are new (free text, ids) would otherwise
+                    // grow its index a doubling at a time, hashing every label again each
+                    // time: when the index is full and over half the values so far were
+                    // new, it makes room for eight times as many labels (at most the rows
+                    // still to come), so that a column whose first values only happened to
+                    // be new reserves little it will not use.
+                    let (held, seen) = (self.index.len(), self.column.codes.len());
+                    if held == self.index.capacity() && 2 * held > seen {
+                        self.index
+                            .reserve((8 * held).min(self.rows.saturating_sub(seen)));
+                    }
                     self.column.labels.push(s.to_owned());
                     self.index.insert(s, c);
                     c
