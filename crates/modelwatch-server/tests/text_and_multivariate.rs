@@ -66,6 +66,22 @@ fn active_alerts(server: &TestServer) -> Vec<Value> {
     a.json()["alerts"].as_array().unwrap().clone()
 }
 
+/// Waits (up to 10 s) until the rule `name` fires for `project` and `column`.
+fn wait_until_firing(server: &TestServer, name: &str, project: &str, column: &str) {
+    wait_for(
+        &format!("the rule {name} to fire on {column}"),
+        Duration::from_secs(10),
+        || {
+            active_alerts(server).iter().any(|a| {
+                a["alertname"] == name
+                    && a["state"] == "firing"
+                    && a["labels"]["project"] == project
+                    && a["labels"]["column"] == column
+            })
+        },
+    );
+}
+
 #[test]
 fn longer_texts_drift_their_length_descriptor_and_fire_a_rule_on_it() {
     let server = TestServer::start(ServerConfig::default());
@@ -195,17 +211,7 @@ fn longer_texts_drift_their_length_descriptor_and_fire_a_rule_on_it() {
     )
     .is_some());
 
-    wait_for(
-        "the rule on the descriptor to fire",
-        Duration::from_secs(10),
-        || {
-            active_alerts(&server).iter().any(|a| {
-                a["alertname"] == "LongReviews"
-                    && a["state"] == "firing"
-                    && a["labels"]["column"] == "review.text_length"
-            })
-        },
-    );
+    wait_until_firing(&server, "LongReviews", "reviews", "review.text_length");
 
     // After a restart the stored settings rebuild the reference's descriptors, and the next
     // snapshot has them again.
@@ -369,18 +375,7 @@ fn a_correlation_flip_is_found_by_the_multivariate_methods() {
         None,
     );
     assert_eq!(a.status, 201, "{}", a.body);
-    wait_for(
-        "the rule on the domain classifier to fire",
-        Duration::from_secs(10),
-        || {
-            active_alerts(&server).iter().any(|a| {
-                a["alertname"] == "JointDrift"
-                    && a["state"] == "firing"
-                    && a["labels"]["column"] == "domain_classifier"
-                    && a["labels"]["project"] == "flip"
-            })
-        },
-    );
+    wait_until_firing(&server, "JointDrift", "flip", "domain_classifier");
 
     // The project page shows the methods in the report's table.
     let page = get(&server.url("/projects/flip"));
