@@ -930,6 +930,8 @@ fn an_h2c_client_is_served_on_the_same_port_and_captured() {
         }
         let req = Request::get(proxy.url("/headers?q=1"))
             .header("x-custom", "kept")
+            .header("cookie", "a=1")
+            .header("cookie", "b=2")
             .body(Full::new(Bytes::new()))
             .unwrap();
         let resp = client.request(req).await.unwrap();
@@ -949,6 +951,12 @@ fn an_h2c_client_is_served_on_the_same_port_and_captured() {
     assert_eq!(seen["@uri"], "/headers?q=1", "{seen}");
     assert_eq!(seen["x-custom"], "kept", "{seen}");
     assert!(seen["x-forwarded-for"].is_string(), "{seen}");
+    // The host the client asked for (HTTP/2's :authority), not the model's address, and the
+    // cookie fields joined into one as HTTP/1.1 wants.
+    let asked = proxy.addr.to_string();
+    assert_eq!(seen["host"], asked.as_str(), "{seen}");
+    assert_eq!(seen["x-forwarded-host"], asked.as_str(), "{seen}");
+    assert_eq!(seen["cookie"], "a=1; b=2", "{seen}");
 
     eventually("4 events stored", || event_count(&server) == 4);
     let mut ids: Vec<String> = stored(&server).into_iter().filter_map(|e| e.0).collect();

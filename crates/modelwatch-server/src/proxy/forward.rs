@@ -227,6 +227,33 @@ pub(super) async fn handle(
         .map(str::to_string);
 
     let (mut parts, body) = req.into_parts();
+    // The host the client asked for: an HTTP/2 request carries it in `:authority` (the
+    // URI), not in a Host header, and an absolute-form HTTP/1.1 target's authority wins over
+    // Host (RFC 9112, 3.2.2). Without this the model would see the upstream's address.
+    if let Some(authority) = parts.uri.authority() {
+        let host = match authority.port() {
+            Some(port) => format!("{}:{port}", authority.host()),
+            None => authority.host().to_string(),
+        };
+        if let Ok(v) = HeaderValue::from_str(&host) {
+            parts.headers.insert(header::HOST, v);
+        }
+    }
+    // HTTP/2 may send cookies as several fields; HTTP/1.1 wants them as one, joined with
+    // "; " (RFC 9113, 8.2.3).
+    if parts.version == Version::HTTP_2 && parts.headers.get_all(header::COOKIE).iter().count() > 1
+    {
+        let joined = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .map(|v| v.as_bytes())
+            .collect::<Vec<_>>()
+            .join(&b"; "[..]);
+        if let Ok(v) = HeaderValue::from_bytes(&joined) {
+            parts.headers.insert(header::COOKIE, v);
+        }
+    }
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let uri = format!(
         "http://{}{}{}",

@@ -67,9 +67,18 @@ pub fn add_forwarded(headers: &mut HeaderMap, client: IpAddr) {
     static PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
     static HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
     let client = client.to_string();
-    let value = match headers.get(&FOR).and_then(|v| v.to_str().ok()) {
-        Some(earlier) if !earlier.trim().is_empty() => format!("{earlier}, {client}"),
-        _ => client,
+    // Earlier proxies may have written several field lines: one list, in their order.
+    let earlier: Vec<&str> = headers
+        .get_all(&FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .collect();
+    let value = if earlier.is_empty() {
+        client
+    } else {
+        format!("{}, {client}", earlier.join(", "))
     };
     if let Ok(v) = HeaderValue::from_str(&value) {
         headers.insert(FOR.clone(), v);
@@ -149,5 +158,15 @@ mod tests {
         add_forwarded(&mut h, "::1".parse().unwrap());
         assert_eq!(h["x-forwarded-for"], "1.2.3.4, ::1");
         assert_eq!(h["x-forwarded-proto"], "https");
+        // Several field lines from earlier proxies stay one list, in order.
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            HeaderValue::from_static("1.1.1.1, 2.2.2.2"),
+        );
+        h.append("x-forwarded-for", HeaderValue::from_static("3.3.3.3"));
+        add_forwarded(&mut h, "10.0.0.2".parse().unwrap());
+        assert_eq!(h.get_all("x-forwarded-for").iter().count(), 1);
+        assert_eq!(h["x-forwarded-for"], "1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.2");
     }
 }

@@ -263,6 +263,11 @@ fn batch_and_width(name: &str, t: &Value) -> Result<(usize, usize), PayloadError
                 .iter()
                 .try_fold(1usize, |acc, d| acc.checked_mul(*d))
                 .ok_or_else(|| bad(format!("shape {shape:?} overflows")))?;
+            // Rows of no values would be made one by one for a batch the (empty) data
+            // never bounds: `[10^16, 0]` with `data: []`.
+            if width == 0 && *batch > 0 {
+                return Err(bad(format!("shape {shape:?} gives rows of no values")));
+            }
             Ok((*batch, width))
         }
     }
@@ -429,7 +434,11 @@ mod tests {
 
     #[test]
     fn v2_tensors_that_disagree_with_their_shape_are_refused() {
-        let cases: [(&str, &str); 5] = [
+        let cases: [(&str, &str); 6] = [
+            (
+                r#"{"name": "x", "shape": [10000000000000000, 0], "datatype": "FP32", "data": []}"#,
+                "rows of no values",
+            ),
             (
                 r#"{"name": "x", "shape": [2, 3], "datatype": "FP32", "data": [1, 2, 3]}"#,
                 "shape says 2 x 3 values, data has 3",

@@ -235,8 +235,15 @@ fn tensor(t: &Value, key: &str, index: usize) -> Result<(String, Vec<Vec<Value>>
         None => (1, 1),
         Some((n, rest)) => (*n, rest.iter().product::<usize>()),
     };
+    // Rows of no values would be made one by one for a batch the (empty) data never
+    // bounds: `[10^16, 0]` with `data: []`.
+    if k == 0 && n > 0 {
+        return err(format!(
+            "tensor `{name}`: shape {shape:?} gives rows of no values"
+        ));
+    }
     let rows = if k == 0 {
-        vec![Vec::new(); n]
+        Vec::new()
     } else {
         flat.chunks(k).map(<[Value]>::to_vec).collect()
     };
@@ -333,7 +340,15 @@ fn seldon_matrix(data: &Value) -> Result<Matrix, PayloadError> {
             Some(Value::Array(v)) if v.iter().all(Value::is_number) => v.clone(),
             _ => return err("Seldon `data.tensor.values` must be a list of numbers"),
         };
-        let expected: usize = shape.iter().product();
+        let expected = shape
+            .iter()
+            .try_fold(1usize, |n, d| n.checked_mul(*d))
+            .ok_or_else(|| PayloadError("Seldon tensor: its shape overflows".into()))?;
+        if shape.len() > 1 && shape[1..].contains(&0) && shape[0] > 0 {
+            return err(format!(
+                "Seldon tensor: shape {shape:?} gives rows of no values"
+            ));
+        }
         if values.len() != expected || shape.is_empty() {
             return err(format!(
                 "Seldon tensor: shape {shape:?} holds {expected} values but `values` has {}",
@@ -342,7 +357,7 @@ fn seldon_matrix(data: &Value) -> Result<Matrix, PayloadError> {
         }
         let k: usize = shape[1..].iter().product();
         if k == 0 {
-            vec![Vec::new(); shape[0]]
+            Vec::new()
         } else {
             values.chunks(k).map(<[Value]>::to_vec).collect()
         }
@@ -530,6 +545,31 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.0.contains("1 names are configured"), "{e}");
+        // A batch of rows with no values, which empty data would not bound: refused before
+        // anything is made for it.
+        let e = decode(
+            &json!({"inputs": [{"name": "x", "shape": [10_000_000_000_000_000u64, 0],
+                                "datatype": "FP32", "data": []}]}),
+            Direction::Request,
+            &none(),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("rows of no values"), "{e}");
+        let e = decode(
+            &json!({"data": {"tensor": {"shape": [10_000_000_000_000_000u64, 0], "values": []}}}),
+            Direction::Request,
+            &none(),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("rows of no values"), "{e}");
+        let e = decode(
+            &json!({"data": {"tensor": {"shape": [4294967296u64, 4294967296u64, 4294967296u64],
+                                        "values": [1]}}}),
+            Direction::Request,
+            &none(),
+        )
+        .unwrap_err();
+        assert!(e.0.contains("overflows"), "{e}");
     }
 
     #[test]
