@@ -172,6 +172,16 @@ pub fn parse_http_url(key: &'static str, url: &str) -> Result<HttpUrl, ProxyConf
     authority
         .parse::<hyper::http::uri::Authority>()
         .map_err(|e| invalid(format!("`{url}`: {e}")))?;
+    // The base path must make valid request targets (no spaces, no query), checked here so
+    // that a request built from it later cannot fail.
+    if base.contains(['?', '#']) {
+        return Err(invalid(format!(
+            "`{url}`: a base path cannot hold a query or fragment"
+        )));
+    }
+    format!("http://{authority}{base}/")
+        .parse::<hyper::Uri>()
+        .map_err(|e| invalid(format!("`{url}`: the path is not valid in a URL: {e}")))?;
     Ok(HttpUrl {
         authority,
         base: base.to_string(),
@@ -277,6 +287,15 @@ mod tests {
         assert_eq!(u.base, "/modelwatch");
         assert!(parse_http_url("server", "https://x:1").is_err());
         assert!(parse_http_url("server", "http://").is_err());
+        // A base path that would not make a valid request target is refused up front.
+        for bad in [
+            "http://monitor:8080/model watch",
+            "http://m:1/a?b=1",
+            "http://m:1/a#x",
+        ] {
+            let e = parse_http_url("server", bad).unwrap_err().to_string();
+            assert!(e.contains("server"), "{e}");
+        }
     }
 
     #[test]
