@@ -361,10 +361,13 @@ mod tests {
         assert!(!b.try_lead().unwrap());
         assert!(a.try_lead().unwrap(), "confirmed while the session lives");
         assert!(!b.try_lead().unwrap());
-        // The leader's session is cut (as when its process is killed).
+        // The leader's session is cut (as when its process is killed). Only sessions of
+        // this test's database: other tests share the cluster, and a migration elsewhere
+        // holds an advisory lock too.
         db.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_locks \
-             WHERE locktype = 'advisory' AND granted",
+             WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
         );
         assert!(
             a.try_lead().is_err(),
