@@ -323,19 +323,19 @@ pub const IMAGE_DESCRIPTORS: [ImageDescriptor; 26] = [
 /// The descriptors computed from the pixels (light, colour and sharpness): the ones the
 /// reduced-work mode ([`ImageSettings::sample_pixels`]) changes; the others come from the
 /// file's header and EXIF and stay exact.
-pub const PIXEL_DESCRIPTORS: [ImageDescriptor; 11] = [
-    ImageDescriptor::Brightness,
-    ImageDescriptor::Contrast,
-    ImageDescriptor::MeanRed,
-    ImageDescriptor::MeanGreen,
-    ImageDescriptor::MeanBlue,
-    ImageDescriptor::Saturation,
-    ImageDescriptor::Colorfulness,
-    ImageDescriptor::Entropy,
-    ImageDescriptor::OverexposedShare,
-    ImageDescriptor::UnderexposedShare,
-    ImageDescriptor::Sharpness,
-];
+pub const PIXEL_DESCRIPTORS: [ImageDescriptor; 11] = {
+    // Brightness to Sharpness: one run of IMAGE_DESCRIPTORS, taken from it, not listed twice.
+    const FIRST: usize = 8;
+    let mut out = [IMAGE_DESCRIPTORS[FIRST]; 11];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = IMAGE_DESCRIPTORS[FIRST + i];
+        i += 1;
+    }
+    assert!(matches!(out[0], ImageDescriptor::Brightness));
+    assert!(matches!(out[10], ImageDescriptor::Sharpness));
+    out
+};
 
 /// The names of [`IMAGE_DESCRIPTORS`], in the same order (the `<descriptor>` of a column name).
 pub const IMAGE_DESCRIPTOR_NAMES: [&str; IMAGE_DESCRIPTORS.len()] = {
