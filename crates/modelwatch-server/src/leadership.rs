@@ -15,7 +15,18 @@
 //!   leads even if no attempt reported back (a check that hangs), so a stalled replica
 //!   never keeps acting as leader while another may have taken over.
 //!
-//! Not wired into the server yet: see docs/postgres.md ("Limits").
+//! [`LeaderFlag`] is what the rest of the server reads (the scheduler, the alert
+//! evaluation, `/readyz`), and [`run`] the loop that asks the store and keeps the flag; a
+//! store used by one process only (SQLite) leads from the start and is never asked.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::store::StoreError;
+use crate::AppState;
 
 /// A replica's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +120,11 @@ impl Leadership {
         self.since_us
     }
 
+    /// Until when the last confirmation lets this replica lead (meaningful as leader).
+    pub fn valid_until_us(&self) -> i64 {
+        self.valid_until_us
+    }
+
     /// Takes what an attempt made at `now_us` observed; returns the change of role, if any.
     pub fn observe(&mut self, now_us: i64, seen: Observation, t: &LeaderTiming) -> Option<Change> {
         let was = self.role(now_us);
@@ -133,6 +149,174 @@ impl Leadership {
             (Role::Leader, Role::Follower) => Some(Change::SteppedDown),
             _ => None,
         }
+    }
+}
+
+/// This replica's role as the rest of the server reads it (a field of
+/// [`crate::AppState`]): whether it leads at this instant, since when, and a term that grows
+/// each time it becomes leader, so that the scheduler and the alert evaluation know to
+/// reload what another leader may have changed meanwhile.
+#[derive(Debug)]
+pub struct LeaderFlag {
+    /// Until when this replica leads, microseconds since the Unix epoch (`i64::MIN` while
+    /// it follows, `i64::MAX` for a store of one process).
+    valid_until_us: AtomicI64,
+    /// When the current role began.
+    since_us: AtomicI64,
+    /// How many times this replica became leader.
+    term: AtomicU64,
+}
+
+impl LeaderFlag {
+    /// A follower; `alone` makes it lead for good from `now_us` (a store no other process
+    /// shares).
+    pub fn new(alone: bool, now_us: i64) -> Self {
+        let flag = Self {
+            valid_until_us: AtomicI64::new(i64::MIN),
+            since_us: AtomicI64::new(now_us),
+            term: AtomicU64::new(0),
+        };
+        if alone {
+            flag.valid_until_us.store(i64::MAX, Ordering::SeqCst);
+            flag.term.store(1, Ordering::SeqCst);
+        }
+        flag
+    }
+
+    /// Whether this replica leads now: its last confirmation has not lapsed.
+    pub fn leads(&self) -> bool {
+        crate::now_us() < self.valid_until_us.load(Ordering::SeqCst)
+    }
+
+    /// How many times this replica became leader (0 before the first time).
+    pub fn term(&self) -> u64 {
+        self.term.load(Ordering::SeqCst)
+    }
+
+    /// When the current role began, microseconds since the Unix epoch.
+    pub fn since_us(&self) -> i64 {
+        self.since_us.load(Ordering::SeqCst)
+    }
+
+    /// Copies the role `l` gives at `now_us`; returns the change it makes to the flag.
+    fn follow(&self, l: &Leadership, now_us: i64) -> Option<Change> {
+        let was = self.valid_until_us.load(Ordering::SeqCst) > now_us;
+        let leads = l.role(now_us) == Role::Leader;
+        if leads {
+            if !was {
+                self.term.fetch_add(1, Ordering::SeqCst);
+                self.since_us.store(l.since_us(), Ordering::SeqCst);
+            }
+            self.valid_until_us
+                .store(l.valid_until_us(), Ordering::SeqCst);
+        } else {
+            self.valid_until_us.store(i64::MIN, Ordering::SeqCst);
+            if was {
+                self.since_us.store(now_us, Ordering::SeqCst);
+            }
+        }
+        match (was, leads) {
+            (false, true) => Some(Change::BecameLeader),
+            (true, false) => Some(Change::SteppedDown),
+            _ => None,
+        }
+    }
+
+    /// Stops leading at once (the replica is stopping).
+    fn clear(&self) {
+        self.valid_until_us.store(i64::MIN, Ordering::SeqCst);
+    }
+}
+
+/// How often the loop looks at the attempt in flight and the clock.
+const TICK: Duration = Duration::from_millis(200);
+
+/// How often a replica on a shared store reads what other replicas changed (projects, API
+/// rules, snapshots, alerts); see [`crate::service::replicas`].
+const SYNC_EVERY: Duration = Duration::from_secs(2);
+
+/// The leadership loop of a replica on a shared store (started by [`crate::serve`]): takes
+/// or confirms the lock when due (on a blocking thread, never waited on: a check that hangs
+/// lets the confirmation lapse instead of stalling the loop), keeps
+/// [`crate::AppState::leader`], logs each change, and every [`SYNC_EVERY`] reads what the
+/// other replicas changed. At `stop` it stops leading and gives the lock up. A store of one
+/// process has nothing to do here.
+pub(crate) async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
+    if !state.store.shared() {
+        let _ = stop.changed().await;
+        return;
+    }
+    let timing = LeaderTiming::default();
+    let mut lead = Leadership::new(crate::now_us());
+    let mut attempt: Option<(i64, tokio::task::JoinHandle<Result<bool, StoreError>>)> = None;
+    let mut failing = false;
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_sync: Option<tokio::time::Instant> = None;
+    let replica = &state.config.listen;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => break,
+        }
+        if *stop.borrow() {
+            break;
+        }
+        if attempt.as_ref().is_some_and(|(_, h)| h.is_finished()) {
+            let (started, handle) = attempt.take().expect("checked above");
+            let seen = match handle.await {
+                Ok(Ok(held)) => {
+                    if failing {
+                        tracing::info!("leadership: the store answers again");
+                    }
+                    failing = false;
+                    if held {
+                        Observation::Held
+                    } else {
+                        Observation::NotHeld
+                    }
+                }
+                Ok(Err(e)) => {
+                    if !failing {
+                        tracing::warn!(error = %e, "leadership: cannot reach the store");
+                    }
+                    failing = true;
+                    Observation::NotHeld
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "leadership: the attempt failed");
+                    Observation::NotHeld
+                }
+            };
+            // A confirmation counts from when it was asked, not from when it came back.
+            lead.observe(started, seen, &timing);
+        }
+        let now = crate::now_us();
+        if attempt.is_none() && lead.due(now) {
+            let store = state.store.clone();
+            attempt = Some((now, tokio::task::spawn_blocking(move || store.try_lead())));
+        }
+        match state.leader.follow(&lead, now) {
+            Some(Change::BecameLeader) => tracing::info!(
+                replica = %replica,
+                term = state.leader.term(),
+                "this replica leads: it runs the scheduler and the alert evaluation"
+            ),
+            Some(Change::SteppedDown) => tracing::warn!(
+                replica = %replica,
+                "this replica no longer leads (the lock was lost or not confirmed in time)"
+            ),
+            None => {}
+        }
+        if last_sync.is_none_or(|t| t.elapsed() >= SYNC_EVERY) {
+            last_sync = Some(tokio::time::Instant::now());
+            let s = state.clone();
+            let _ = tokio::task::spawn_blocking(move || crate::service::replicas::sync(&s)).await;
+        }
+    }
+    state.leader.clear();
+    if let Some((_, handle)) = attempt {
+        let _ = handle.await;
     }
 }
 

@@ -89,6 +89,9 @@ pub struct AppState {
     pub(crate) changes: scheduler::ProjectChanges,
     /// The payload loggers' request/response join (`POST /api/v1/cloudevents`).
     pub cloudevents: service::cloudevents::CloudEventsIngest,
+    /// Whether this process leads the replicas sharing its store (runs the scheduler and
+    /// the alert evaluation); a store of one process leads from the start.
+    pub leader: leadership::LeaderFlag,
     /// The configuration the service started with.
     pub config: ServerConfig,
 }
@@ -124,6 +127,7 @@ impl AppState {
             config.max_body_bytes,
             body_wait,
         );
+        let shared = store.shared();
         let state = Arc::new(Self {
             store,
             projects: RwLock::new(HashMap::new()),
@@ -136,6 +140,7 @@ impl AppState {
             bodies,
             changes: scheduler::ProjectChanges::default(),
             cloudevents: service::cloudevents::CloudEventsIngest::new(&config.cloudevents),
+            leader: leadership::LeaderFlag::new(!shared, now_us()),
             config,
         });
         for record in state.store.list_projects()? {
@@ -338,6 +343,7 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let alerting = tokio::spawn(alerts::run(state.clone(), stop_rx.clone()));
     let joining = tokio::spawn(service::cloudevents::run(state.clone(), stop_rx.clone()));
+    let leading = tokio::spawn(leadership::run(state.clone(), stop_rx.clone()));
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx));
     let app = http::router(state.clone());
     let limits = state
@@ -358,6 +364,10 @@ pub async fn serve(
     let _ = stop_tx.send(true);
     let _ = scheduler.await;
     let _ = alerting.await;
+    let _ = leading.await;
+    // The next replica takes over now rather than when this process's session ends.
+    let resigning = state.clone();
+    let _ = tokio::task::spawn_blocking(move || resigning.store.resign()).await;
     // Halves still waiting for their partner are stored alone before the writer stops.
     let _ = joining.await;
     let writer_state = state.clone();

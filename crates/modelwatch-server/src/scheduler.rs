@@ -13,6 +13,10 @@
 //! still too small reads fewer than `min_rows` events, so trying on every ingest is cheap; a
 //! try that fails for another reason is not repeated until the project is saved again (the
 //! schedule still runs).
+//!
+//! Among replicas sharing a store only the leader ([`crate::leadership`]) takes scheduled
+//! snapshots and prunes; a replica that becomes leader counts each project's next snapshot
+//! from the newest one stored, whoever took it.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -55,7 +59,7 @@ impl ProjectChanges {
 
 /// Whether `project` has no snapshot taken since it was last saved (a new project, or new
 /// settings or reference), so that `/metrics` shows nothing of what it is now.
-fn lacks_current_snapshot(state: &AppState, project: &Project) -> bool {
+pub(crate) fn lacks_current_snapshot(state: &AppState, project: &Project) -> bool {
     state
         .latest()
         .get(&project.name)
@@ -89,6 +93,10 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let mut failed_early: HashMap<String, i64> = HashMap::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut last_prune = tokio::time::Instant::now();
+    // The leadership term this loop schedules in: a store of one process leads from the
+    // start (term 1) with the schedule counted from now; on a shared store each new term
+    // reads the schedule from the stored snapshots first.
+    let mut term_seen = if state.store.shared() { 0 } else { 1 };
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -122,6 +130,38 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
             break;
         }
         changed.extend(state.changes.take());
+        if !state.leader.leads() {
+            // Another replica schedules; what this one noted is the leader's to find (see
+            // `service::replicas`).
+            changed.clear();
+            next_due.clear();
+            continue;
+        }
+        let term = state.leader.term();
+        if term != term_seen {
+            // Led by another replica until now: the schedule goes on from the snapshots it
+            // stored, so a takeover neither repeats nor skips one.
+            let s = state.clone();
+            let read = tokio::task::spawn_blocking(move || crate::service::replicas::sync_latest(&s))
+                .await;
+            if !matches!(read, Ok(Ok(()))) {
+                tracing::warn!("scheduler: cannot read the latest snapshots; trying again");
+                continue;
+            }
+            next_due.clear();
+            for project in state.projects().values() {
+                let Ok(interval) = project.config.schedule.interval() else {
+                    continue;
+                };
+                if let Some(l) = state.latest().get(&project.name) {
+                    next_due.insert(
+                        project.name.clone(),
+                        l.meta.taken_us + interval.as_micros() as i64,
+                    );
+                }
+            }
+            term_seen = term;
+        }
         let now = now_us();
         let projects: Vec<Arc<Project>> = state.projects().values().cloned().collect();
         next_due.retain(|name, _| projects.iter().any(|p| &p.name == name));

@@ -210,10 +210,13 @@ fn metric_values(
 }
 
 /// The newest event time: ingested since the start, else the newest stored event (or the
-/// project's creation).
+/// project's creation); on a store shared by replicas, the newest of both.
 fn last_event(state: &AppState, project: &Project) -> i64 {
-    if let Some(t) = lock(&state.alerts.last_event).get(&project.name) {
-        return *t;
+    let seen = lock(&state.alerts.last_event).get(&project.name).copied();
+    // Other replicas sharing the store ingest too: their events count, so the store is
+    // asked every time.
+    if let (Some(t), false) = (seen, state.store.shared()) {
+        return t;
     }
     let stored = state
         .store
@@ -221,7 +224,7 @@ fn last_event(state: &AppState, project: &Project) -> i64 {
         .ok()
         .and_then(|e| e.last().map(|e| e.ts_us))
         .unwrap_or(i64::MIN);
-    let t = stored.max(project.created_us);
+    let t = stored.max(project.created_us).max(seen.unwrap_or(i64::MIN));
     lock(&state.alerts.last_event).insert(project.name.clone(), t);
     t
 }

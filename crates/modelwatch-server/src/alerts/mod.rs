@@ -300,26 +300,13 @@ impl Alerts {
             .filter_map(|j| serde_json::from_str::<Rule>(j).ok())
             .collect();
         let now = now_us();
-        let mut active = BTreeMap::new();
-        let mut dispatcher = Dispatcher::default();
         let alerts = config.alerts.clone();
         let external_url = if alerts.external_url.is_empty() {
             format!("http://{}{}", config.listen, config.base_path)
         } else {
             alerts.external_url.trim_end_matches('/').to_string()
         };
-        for json in store.active()? {
-            let Ok(a) = serde_json::from_str::<ActiveAlert>(&json) else {
-                continue;
-            };
-            if a.state.status == state::AlertStatus::Firing {
-                for r in &a.receivers {
-                    dispatcher.update(r, &a.project, evaluate::notice(&a, &external_url), now);
-                }
-            }
-            active.insert(a.key.clone(), a);
-        }
-        dispatcher.mark_all_sent(now);
+        let (active, dispatcher) = restored(store.as_ref(), &external_url, now)?;
         Ok(Self {
             config: alerts,
             store,
@@ -335,6 +322,26 @@ impl Alerts {
             wake: Notify::new(),
             outbox_wake: Notify::new(),
         })
+    }
+
+    /// Takes over the alerts as the store has them (this replica became leader; another
+    /// may have evaluated meanwhile): the alerts pending or firing, and groups of firing
+    /// alerts counted as notified now, as after a restart, so that nothing the previous
+    /// leader sent is sent again.
+    pub(crate) fn take_over(&self, now: i64) -> Result<(), StoreError> {
+        let (active, dispatcher) = restored(self.store.as_ref(), &self.external_url, now)?;
+        *lock(&self.active) = active;
+        *lock(&self.dispatcher) = dispatcher;
+        *lock(&self.last_evaluation_us) = i64::MIN;
+        Ok(())
+    }
+
+    /// Takes the alerts pending or firing as the leader stored them (this replica follows),
+    /// for `/metrics` and `/api/v1/alerts`.
+    pub(crate) fn follow(&self) -> Result<(), StoreError> {
+        let (active, _) = restored(self.store.as_ref(), &self.external_url, now_us())?;
+        *lock(&self.active) = active;
+        Ok(())
     }
 
     /// The base URL of this server in notifications (`externalURL`, `generatorURL`):
@@ -417,6 +424,30 @@ impl Alerts {
     }
 }
 
+/// The alerts pending or firing in `store`, and a dispatcher whose groups of firing alerts
+/// count as notified at `now`.
+fn restored(
+    store: &dyn AlertStore,
+    external_url: &str,
+    now: i64,
+) -> Result<(BTreeMap<String, ActiveAlert>, Dispatcher), StoreError> {
+    let mut active = BTreeMap::new();
+    let mut dispatcher = Dispatcher::default();
+    for json in store.active()? {
+        let Ok(a) = serde_json::from_str::<ActiveAlert>(&json) else {
+            continue;
+        };
+        if a.state.status == state::AlertStatus::Firing {
+            for r in &a.receivers {
+                dispatcher.update(r, &a.project, evaluate::notice(&a, external_url), now);
+            }
+        }
+        active.insert(a.key.clone(), a);
+    }
+    dispatcher.mark_all_sent(now);
+    Ok((active, dispatcher))
+}
+
 /// Called by `post_events` after a successful write: the serving facts of the stored
 /// events (latency, status, error).
 pub(crate) fn record_serving(
@@ -436,7 +467,10 @@ const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 /// The evaluation loop: every second it flushes serving counts and sends due
 /// notifications to the outbox; every `evaluation_interval` (and after each snapshot) it
-/// evaluates the rules. Returns after `stop` turns true.
+/// evaluates the rules. Among replicas sharing a store only the leader evaluates,
+/// dispatches and prunes (each flushes the serving counts of what it ingested, and each
+/// delivers outbox items, which the store hands out once). Returns after `stop` turns
+/// true.
 pub(crate) async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     if !state.alerts.config.enabled {
         let _ = stop.changed().await;
@@ -446,6 +480,10 @@ pub(crate) async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_prune = tokio::time::Instant::now();
+    // The leadership term whose alerts this loop holds: a new term (this replica became
+    // leader again, after another led) takes the stored alerts over first. A store of one
+    // process starts in term 1 with the alerts `Alerts::open` restored.
+    let mut term_seen = if state.store.shared() { 0 } else { 1 };
     loop {
         let mut force = false;
         tokio::select! {
@@ -460,10 +498,21 @@ pub(crate) async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
         if prune {
             last_prune = tokio::time::Instant::now();
         }
+        let leads = state.leader.leads();
+        let term = state.leader.term();
         let s = state.clone();
-        let _ = tokio::task::spawn_blocking(move || {
+        let taken_over = tokio::task::spawn_blocking(move || {
             let now = now_us();
             s.alerts.flush_serving();
+            if !leads {
+                return false;
+            }
+            if term != term_seen {
+                if let Err(e) = s.alerts.take_over(now) {
+                    tracing::warn!(error = %e, "alerts: cannot read the stored alerts to take over");
+                    return false;
+                }
+            }
             let due = {
                 let last = *lock(&s.alerts.last_evaluation_us);
                 force
@@ -478,8 +527,12 @@ pub(crate) async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
             if prune {
                 evaluate::prune(&s, now);
             }
+            true
         })
         .await;
+        if taken_over.unwrap_or(false) {
+            term_seen = term;
+        }
     }
     let s = state.clone();
     let _ = tokio::task::spawn_blocking(move || s.alerts.flush_serving()).await;

@@ -9,6 +9,7 @@ pub mod cloudevents;
 pub mod events;
 pub mod image_examples;
 pub mod projects;
+pub mod replicas;
 pub mod snapshots;
 pub mod window_table;
 pub mod windows;

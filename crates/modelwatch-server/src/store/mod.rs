@@ -234,6 +234,34 @@ pub trait Store: Send + Sync + 'static {
     /// under its name are deleted all the same). The alert tables keep their rows.
     fn delete_project(&self, name: &str) -> Result<bool, StoreError>;
 
+    /// The name and `updated_us` of every project, by name (byte order): what a replica
+    /// compares with its own map to learn which projects another replica changed, without
+    /// reading their references.
+    fn project_versions(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(self
+            .list_projects()?
+            .into_iter()
+            .map(|p| (p.name, p.updated_us))
+            .collect())
+    }
+
+    /// Whether other `serve` processes may share this store (PostgreSQL): they then take
+    /// turns leading ([`Store::try_lead`]) and read each other's changes. A store of one
+    /// process (SQLite) answers `false` and its process always leads.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Takes or confirms the leadership among the processes sharing this store: `true`
+    /// while this one holds it. A store of one process always answers `true`.
+    fn try_lead(&self) -> Result<bool, StoreError> {
+        Ok(true)
+    }
+
+    /// Gives up the leadership taken by [`Store::try_lead`], if held, so that another
+    /// process takes over without waiting.
+    fn resign(&self) {}
+
     /// Commits one small write, to learn whether the store can write now (a full disk
     /// freed, a file made writable again); `/readyz` calls it while commits are failing.
     fn check_writable(&self) -> Result<(), StoreError>;

@@ -194,6 +194,31 @@ impl Store for PostgresStore {
         self.db.run(|c| async move { check_writable(&c).await })
     }
 
+    fn project_versions(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        self.db.run(|c| async move {
+            let rows = c
+                .query(
+                    "SELECT name, updated_us FROM projects ORDER BY name COLLATE \"C\"",
+                    &[],
+                )
+                .await
+                .map_err(pg_err)?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn try_lead(&self) -> Result<bool, StoreError> {
+        PostgresStore::try_lead(self)
+    }
+
+    fn resign(&self) {
+        PostgresStore::resign(self)
+    }
+
     fn put_project(
         &self,
         p: &ProjectRecord,
