@@ -100,7 +100,10 @@ fn start_replica(config: &std::path::Path, db: &str) -> Replica {
     let base = loop {
         let mut line = String::new();
         let n = stderr.read_line(&mut line).unwrap();
-        assert!(n > 0, "the replica ended before saying its address:\n{seen}");
+        assert!(
+            n > 0,
+            "the replica ended before saying its address:\n{seen}"
+        );
         if let Some(url) = line
             .split(|c: char| c.is_whitespace() || c == '"')
             .find(|w| w.starts_with("http://"))
@@ -270,7 +273,10 @@ fn replicas_survive_their_leaders_being_killed() {
     let _am = Guard(
         Command::new(am_binary)
             .arg(format!("--config.file={}", am_config.display()))
-            .arg(format!("--storage.path={}", dir.path().join("am").display()))
+            .arg(format!(
+                "--storage.path={}",
+                dir.path().join("am").display()
+            ))
             .arg("--cluster.listen-address=")
             .arg(format!("--web.listen-address=127.0.0.1:{am_port}"))
             .stdout(Stdio::null())
@@ -285,7 +291,10 @@ fn replicas_survive_their_leaders_being_killed() {
         .call()
         .map_or(true, |r| r.status() != 200)
     {
-        assert!(ready.elapsed() < Duration::from_secs(30), "Alertmanager ready");
+        assert!(
+            ready.elapsed() < Duration::from_secs(30),
+            "Alertmanager ready"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 
@@ -407,7 +416,12 @@ min_rows = 10
     let stored_set: HashSet<&String> = stored.iter().collect();
     assert_eq!(stored_set.len(), stored.len(), "an event stored twice");
     let lost: Vec<&String> = acked.iter().filter(|id| !stored_set.contains(id)).collect();
-    assert!(lost.is_empty(), "{} acknowledged events lost: {:?}", lost.len(), &lost[..lost.len().min(5)]);
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged events lost: {:?}",
+        lost.len(),
+        &lost[..lost.len().min(5)]
+    );
     eprintln!(
         "{requests} requests, {} events acknowledged, {} stored",
         acked.len(),

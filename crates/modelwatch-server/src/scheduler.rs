@@ -142,8 +142,9 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
             // Led by another replica until now: the schedule goes on from the snapshots it
             // stored, so a takeover neither repeats nor skips one.
             let s = state.clone();
-            let read = tokio::task::spawn_blocking(move || crate::service::replicas::sync_latest(&s))
-                .await;
+            let read =
+                tokio::task::spawn_blocking(move || crate::service::replicas::sync_latest(&s))
+                    .await;
             if !matches!(read, Ok(Ok(()))) {
                 tracing::warn!("scheduler: cannot read the latest snapshots; trying again");
                 continue;

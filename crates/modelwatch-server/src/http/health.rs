@@ -49,7 +49,10 @@ pub(super) async fn readyz(State(state): State<Arc<AppState>>) -> Response {
                 "follower".to_string()
             };
             (
-                [("x-modelwatch-role", role.split(' ').next().unwrap_or("").to_string())],
+                [(
+                    "x-modelwatch-role",
+                    role.split(' ').next().unwrap_or("").to_string(),
+                )],
                 format!("ready\n{role}\n"),
             )
                 .into_response()

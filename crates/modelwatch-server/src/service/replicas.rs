@@ -83,7 +83,9 @@ fn sync_projects(state: &AppState) -> Result<(), StoreError> {
                 tracing::info!(project = %name, "replicas: project changed by another replica");
                 state.changes.changed(name);
             }
-            Err(e) => tracing::warn!(project = %name, error = %e, "replicas: cannot set up project"),
+            Err(e) => {
+                tracing::warn!(project = %name, error = %e, "replicas: cannot set up project")
+            }
         }
     }
     Ok(())

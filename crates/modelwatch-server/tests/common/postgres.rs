@@ -253,6 +253,11 @@ impl TestDatabase {
         simple_query(&self.admin, sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
+    /// The connection string of the server's `postgres` database.
+    pub fn admin_url(&self) -> &str {
+        &self.admin
+    }
+
     /// The first value of the first row `sql` returns, as text.
     pub fn query_one(&self, sql: &str) -> String {
         simple_query(&self.url, sql).unwrap_or_else(|e| panic!("{sql}: {e}"))

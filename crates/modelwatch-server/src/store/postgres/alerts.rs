@@ -406,9 +406,14 @@ mod tests {
             .map(|i| ("hook".to_string(), format!("b{i}")))
             .collect();
         one.alerts().enqueue(&items, 100).unwrap();
+        // Both start together and pause between claims, so that they take turns even on
+        // a busy machine where one thread could otherwise drain the outbox alone.
+        let start = std::sync::Arc::new(std::sync::Barrier::new(2));
         let claim = |s: PostgresStore| {
+            let start = start.clone();
             std::thread::spawn(move || {
                 let mut got = Vec::new();
+                start.wait();
                 loop {
                     let batch = s.alerts().due(100, 7).unwrap();
                     if batch.is_empty() {
@@ -416,6 +421,7 @@ mod tests {
                     }
                     assert!(batch.windows(2).all(|w| w[0].id < w[1].id));
                     got.extend(batch.into_iter().map(|i| i.body));
+                    std::thread::sleep(Duration::from_millis(5));
                 }
             })
         };
