@@ -18,6 +18,10 @@
 # counts again, and prints a summary against the targets:
 #   >= 50,000 events/s in batches of 100; >= 5,000 single-event requests/s with
 #   p99 < 10 ms; memory flat.
+# Then bench/server_load_stores.py runs the ingestion phases again on SQLite and on
+# PostgreSQL side by side, with one and two replicas, and a replica killed with SIGKILL
+# mid-run (SKIP_STORES=1 leaves it out; it needs Debian's postgresql or
+# MODELWATCH_BENCH_POSTGRES).
 # A benchmark, not a test: it exits 0 unless the run itself breaks (server down, lost
 # events, bad exit); a missed throughput target is reported, not failed.
 #
@@ -197,5 +201,13 @@ printf '  %-44s %-34s\n' "errors (batch / single / 2b / memory run)" \
     "$(field errors "$R1") / $(field errors "$R2") / $(field errors "$R2B") / $(field errors "$R3")"
 printf '  %-44s %-34s\n' "store size after the run" "$(du -sh "$WORK" | cut -f1) ($(($(stat -c %s "$DB") / 1048576)) MiB db)"
 
+STORES_RC=0
+if [[ -z ${SKIP_STORES:-} ]]; then
+    echo >&2
+    echo "== SQLite and PostgreSQL side by side (bench/server_load_stores.py)" >&2
+    SKIP_BUILD=1 DURATION=$DURATION BATCH_CONNS=$BATCH_CONNS SINGLE_CONNS=$SINGLE_CONNS \
+        TARGET_RATE=$TARGET_RATE python3 "$ROOT/bench/server_load_stores.py" || STORES_RC=$?
+fi
+
 # Broken runs fail; slow ones only say MISSED above.
-[[ $STORED -ge $ACKED && $EXIT_RC == 0 && $STORED_AFTER_RESTART == "$STORED" ]]
+[[ $STORED -ge $ACKED && $EXIT_RC == 0 && $STORED_AFTER_RESTART == "$STORED" && $STORES_RC == 0 ]]

@@ -34,6 +34,7 @@ SKIP_BUILD=1 (reuse built binaries) KEEP=1 (keep the temporary folder).
 import glob
 import json
 import os
+import pathlib
 import re
 import shutil
 import signal
@@ -81,9 +82,14 @@ class Postgres:
         self.bin = None
         if self.admin:
             return
-        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+        found = sorted(
+            glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+            key=lambda p: int(p.split("/")[4]),
+        )
         if not found:
-            raise SystemExit("no PostgreSQL: install Debian's postgresql or set MODELWATCH_BENCH_POSTGRES")
+            raise SystemExit(
+                "no PostgreSQL: install Debian's postgresql or set MODELWATCH_BENCH_POSTGRES"
+            )
         self.bin = os.path.dirname(found[-1])
         folder = os.path.join(work, "pg")
         os.makedirs(folder)
@@ -92,26 +98,58 @@ class Postgres:
             shutil.chown(folder, "postgres", "postgres")
         self.data = os.path.join(folder, "data")
         subprocess.run(
-            as_owner([f"{self.bin}/initdb", "-D", self.data, "-A", "trust", "-U", "postgres",
-                      "-E", "UTF8", "--locale=C"]),
-            check=True, stdout=subprocess.DEVNULL)
+            as_owner(
+                [
+                    f"{self.bin}/initdb",
+                    "-D",
+                    self.data,
+                    "-A",
+                    "trust",
+                    "-U",
+                    "postgres",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         port = free_port()
         subprocess.run(
-            as_owner([f"{self.bin}/pg_ctl", "-D", self.data, "-l", os.path.join(folder, "log"),
-                      "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200",
-                      "-w", "start"]),
-            check=True, stdout=subprocess.DEVNULL)
+            as_owner(
+                [
+                    f"{self.bin}/pg_ctl",
+                    "-D",
+                    self.data,
+                    "-l",
+                    os.path.join(folder, "log"),
+                    "-o",
+                    f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200",
+                    "-w",
+                    "start",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         self.admin = f"postgres://postgres@127.0.0.1:{port}/postgres"
 
     def create(self, name):
         psql = f"{self.bin}/psql" if self.bin else "psql"
-        subprocess.run([psql, self.admin, "-q", "-c", f"CREATE DATABASE {name}"], check=True)
+        subprocess.run(
+            [psql, self.admin, "-q", "-c", f"CREATE DATABASE {name}"], check=True
+        )
         return self.admin.rsplit("/", 1)[0] + "/" + name
 
     def stop(self):
         if self.data:
-            subprocess.run(as_owner([f"{self.bin}/pg_ctl", "-D", self.data, "-m", "fast", "stop"]),
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                as_owner([f"{self.bin}/pg_ctl", "-D", self.data, "-m", "fast", "stop"]),
+                check=False,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
 
 
 class Replica:
@@ -119,19 +157,27 @@ class Replica:
         self.log_path = os.path.join(work, f"{name}.log")
         config = os.path.join(work, "modelwatch.toml")
         if not os.path.exists(config):
-            open(config, "w").close()
-        self.log_file = open(self.log_path, "w")
+            pathlib.Path(config).touch()
+        self.log_file = open(self.log_path, "w")  # noqa: SIM115 (the server's stderr for its life)
         # RUST_LOG=warn: the default `info` logs a line per request; both stores pay the same.
         env = dict(os.environ, RUST_LOG=os.environ.get("RUST_LOG", "warn"))
         self.proc = subprocess.Popen(
             [BIN, "serve", "--listen", "127.0.0.1:0", "--db", db, "--config", config],
-            stderr=self.log_file, stdout=subprocess.DEVNULL, env=env)
+            stderr=self.log_file,
+            stdout=subprocess.DEVNULL,
+            env=env,
+        )
         deadline = time.time() + 60
         self.url = None
         while time.time() < deadline and self.url is None:
             if self.proc.poll() is not None:
-                raise SystemExit(f"{name} died:\n" + open(self.log_path).read())
-            m = re.search(r"modelwatch serving on (http://\S+)", open(self.log_path).read())
+                raise SystemExit(
+                    f"{name} died:\n" + pathlib.Path(self.log_path).read_text()
+                )
+            m = re.search(
+                r"modelwatch serving on (http://\S+)",
+                pathlib.Path(self.log_path).read_text(),
+            )
             if m:
                 self.url = m.group(1)
             time.sleep(0.05)
@@ -155,9 +201,13 @@ def get_json(url):
 
 
 def create_project(replicas):
-    data = open(REFERENCE, "rb").read()
-    req = urllib.request.Request(f"{replicas[0].url}/api/v1/projects?name=iris", data=data,
-                                 headers={"Content-Type": "text/csv"}, method="POST")
+    data = pathlib.Path(REFERENCE).read_bytes()
+    req = urllib.request.Request(
+        f"{replicas[0].url}/api/v1/projects?name=iris",
+        data=data,
+        headers={"Content-Type": "text/csv"},
+        method="POST",
+    )
     urllib.request.urlopen(req, timeout=30).read()
     # The other replicas learn the project from the database.
     for r in replicas[1:]:
@@ -166,7 +216,7 @@ def create_project(replicas):
             try:
                 get_json(f"{r.url}/api/v1/projects/iris")
                 break
-            except Exception:
+            except (OSError, ValueError):
                 if time.time() > deadline:
                     raise SystemExit("the second replica never saw the project")
                 time.sleep(0.2)
@@ -183,8 +233,12 @@ def spread(conns, replicas):
 
 
 def start_loadgen(url, *args):
-    return subprocess.Popen([LOADGEN, "--url", url, "--project", "iris", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return subprocess.Popen(
+        [LOADGEN, "--url", url, "--project", "iris", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
 
 
 def result(proc):
@@ -235,11 +289,35 @@ def setup_run(name, db_for, replicas_n, work):
     # Phase 3: both kinds of load, the last replica killed halfway.
     procs = []
     for r, c in zip(replicas, spread(2, replicas)):
-        procs.append(start_loadgen(r.url, "--mode", "batch", "--batch", "100", "--connections", str(c),
-                                   "--duration", str(DURATION), "--timeout", "5"))
+        procs.append(
+            start_loadgen(
+                r.url,
+                "--mode",
+                "batch",
+                "--batch",
+                "100",
+                "--connections",
+                str(c),
+                "--duration",
+                str(DURATION),
+                "--timeout",
+                "5",
+            )
+        )
     for r, c in zip(replicas, spread(8, replicas)):
-        procs.append(start_loadgen(r.url, "--mode", "single", "--connections", str(c),
-                                   "--duration", str(DURATION), "--timeout", "5"))
+        procs.append(
+            start_loadgen(
+                r.url,
+                "--mode",
+                "single",
+                "--connections",
+                str(c),
+                "--duration",
+                str(DURATION),
+                "--timeout",
+                "5",
+            )
+        )
     time.sleep(DURATION / 2)
     victim = replicas[-1]
     victim.kill9()
@@ -262,8 +340,16 @@ def setup_run(name, db_for, replicas_n, work):
 def main():
     if not os.environ.get("SKIP_BUILD"):
         log("== building (release)")
-        subprocess.run(["cargo", "build", "--release", "-q", "-p", "modelwatch-cli"], cwd=ROOT, check=True)
-        subprocess.run(["cargo", "build", "--release", "-q"], cwd=os.path.join(ROOT, "bench/loadgen"), check=True)
+        subprocess.run(
+            ["cargo", "build", "--release", "-q", "-p", "modelwatch-cli"],
+            cwd=ROOT,
+            check=True,
+        )
+        subprocess.run(
+            ["cargo", "build", "--release", "-q"],
+            cwd=os.path.join(ROOT, "bench/loadgen"),
+            check=True,
+        )
     work = tempfile.mkdtemp(prefix="modelwatch-stores-")
     os.chmod(work, 0o755)
     pg = None
@@ -272,30 +358,50 @@ def main():
         counter = iter(range(100))
         setups = [
             ("SQLite, 1 replica", lambda folder: os.path.join(folder, "load.db"), 1),
-            ("PostgreSQL, 1 replica", lambda folder: pg.create(f"load{next(counter)}"), 1),
-            ("PostgreSQL, 2 replicas", lambda folder: pg.create(f"load{next(counter)}"), 2),
+            (
+                "PostgreSQL, 1 replica",
+                lambda folder: pg.create(f"load{next(counter)}"),
+                1,
+            ),
+            (
+                "PostgreSQL, 2 replicas",
+                lambda folder: pg.create(f"load{next(counter)}"),
+                2,
+            ),
         ]
-        load = open("/proc/loadavg").read().split()[:3]
-        results = [(name, setup_run(name, db_for, n, work)) for name, db_for, n in setups]
+        load = pathlib.Path("/proc/loadavg").read_text().split()[:3]
+        results = [
+            (name, setup_run(name, db_for, n, work)) for name, db_for, n in setups
+        ]
         print()
-        print(f"summary ({os.cpu_count()} cores, load before {' '.join(load)}; "
-              f"{DURATION:.0f} s per phase; PostgreSQL {'at ' + os.environ['MODELWATCH_BENCH_POSTGRES'] if os.environ.get('MODELWATCH_BENCH_POSTGRES') else 'private cluster, default durability'})")
+        print(
+            f"summary ({os.cpu_count()} cores, load before {' '.join(load)}; "
+            f"{DURATION:.0f} s per phase; PostgreSQL {'at ' + os.environ['MODELWATCH_BENCH_POSTGRES'] if os.environ.get('MODELWATCH_BENCH_POSTGRES') else 'private cluster, default durability'})"
+        )
         header = f"  {'setup':<24} {'batched events/s':>17} {'single p50 / p99 ms':>21} {'req/s':>7} {'acked / stored':>19} {'lost':>5} {'exit':>6}"
         print(header)
         broken = False
         for name, r in results:
             lost = max(0, r["acked"] - r["stored"])
             broken |= lost > 0 or any(rc != 0 for rc in r["exit"])
-            print(f"  {name:<24} {r['batch_events_per_s']:>17.0f} "
-                  f"{r['single_p50_ms']:>9.2f} / {r['single_p99_ms']:<9.2f} {r['single_req_per_s']:>7.0f} "
-                  f"{r['acked']:>9} / {r['stored']:<9} {lost:>5} {','.join(map(str, r['exit'])):>6}")
+            print(
+                f"  {name:<24} {r['batch_events_per_s']:>17.0f} "
+                f"{r['single_p50_ms']:>9.2f} / {r['single_p99_ms']:<9.2f} {r['single_req_per_s']:>7.0f} "
+                f"{r['acked']:>9} / {r['stored']:<9} {lost:>5} {','.join(map(str, r['exit'])):>6}"
+            )
         base = results[0][1]["batch_events_per_s"]
         for name, r in results[1:]:
-            print(f"  {name}: {r['batch_events_per_s'] / base:.2f}x SQLite's batched events/s")
+            print(
+                f"  {name}: {r['batch_events_per_s'] / base:.2f}x SQLite's batched events/s"
+            )
         for name, r in results:
-            verdict = ("met" if r["batch_events_per_s"] >= 50000 else "MISSED",
-                       "met" if r["single_p99_ms"] < 10 else "MISSED")
-            print(f"  targets {name}: >= 50,000 events/s {verdict[0]}; p99 < 10 ms {verdict[1]}")
+            verdict = (
+                "met" if r["batch_events_per_s"] >= 50000 else "MISSED",
+                "met" if r["single_p99_ms"] < 10 else "MISSED",
+            )
+            print(
+                f"  targets {name}: >= 50,000 events/s {verdict[0]}; p99 < 10 ms {verdict[1]}"
+            )
         return 1 if broken else 0
     finally:
         if pg:
