@@ -28,7 +28,8 @@ lost. A benchmark, not a test: it exits non-zero only when the run breaks (a ser
 does not start, an acknowledged event missing); a missed speed target is reported.
 
 Knobs (environment): DURATION=20 BATCH_CONNS=4 SINGLE_CONNS=16 TARGET_RATE=5000
-SKIP_BUILD=1 (reuse built binaries) KEEP=1 (keep the temporary folder).
+SETUPS=sqlite,pg1,pg2 (which setups to run) SKIP_BUILD=1 (reuse built binaries) KEEP=1 (keep
+the temporary folder).
 """
 
 import glob
@@ -369,6 +370,9 @@ def main():
                 2,
             ),
         ]
+        wanted = os.environ.get("SETUPS", "sqlite,pg1,pg2").split(",")
+        keys = ["sqlite", "pg1", "pg2"]
+        setups = [s for k, s in zip(keys, setups) if k in wanted]
         load = pathlib.Path("/proc/loadavg").read_text().split()[:3]
         results = [
             (name, setup_run(name, db_for, n, work)) for name, db_for, n in setups
@@ -390,7 +394,7 @@ def main():
                 f"{r['acked']:>9} / {r['stored']:<9} {lost:>5} {','.join(map(str, r['exit'])):>6}"
             )
         base = results[0][1]["batch_events_per_s"]
-        for name, r in results[1:]:
+        for name, r in results[1:] if results[0][0].startswith("SQLite") else []:
             print(
                 f"  {name}: {r['batch_events_per_s'] / base:.2f}x SQLite's batched events/s"
             )

@@ -413,7 +413,11 @@ impl Alerts {
 
     /// Writes the buckets gathered since the last flush.
     pub(crate) fn flush_serving(&self) {
-        let pending: Vec<((String, i64), ServingCounts)> = lock(&self.serving).drain().collect();
+        let mut pending: Vec<((String, i64), ServingCounts)> =
+            lock(&self.serving).drain().collect();
+        // One order for every replica adding to the same buckets, so that their
+        // transactions never wait on each other in a cycle.
+        pending.sort_by(|a, b| a.0.cmp(&b.0));
         if let Err(e) = self.store.add_serving(&pending) {
             tracing::warn!(error = %e, "could not store serving counts; keeping them");
             let mut g = lock(&self.serving);
