@@ -516,7 +516,14 @@ fn kserve_and_v2_traffic_becomes_events_with_serving_facts_and_metrics() {
         proxy.metric("modelwatch_proxy_events_sent_total") == 6.0
     });
     assert_eq!(proxy.metric("modelwatch_proxy_events_captured_total"), 6.0);
-    assert_eq!(proxy.metric("modelwatch_proxy_events_dropped_total"), 0.0);
+    let text = get(&proxy.metrics).body;
+    for reason in ["queue_full", "queue_bytes", "handoff_full", "too_large"] {
+        let series = format!("modelwatch_proxy_events_dropped_total{{reason=\"{reason}\"}} ");
+        let value = text
+            .lines()
+            .find_map(|l| l.strip_prefix(&series)?.parse::<f64>().ok());
+        assert_eq!(value, Some(0.0), "{series}");
+    }
 }
 
 #[test]
@@ -775,7 +782,7 @@ fn a_monitoring_server_killed_mid_run_costs_the_model_nothing() {
     // 30 events captured while the server is gone: at most 5 wait and 2 are in flight.
     eventually("drops counted", || {
         proxy.metric("modelwatch_proxy_events_captured_total") == 34.0
-            && proxy.metric("modelwatch_proxy_events_dropped_total") >= 23.0
+            && proxy.metric(r#"modelwatch_proxy_events_dropped_total{reason="queue_full"}"#) >= 23.0
     });
     assert!(proxy.metric("modelwatch_proxy_send_failures_total") >= 1.0);
     assert!(proxy.metric("modelwatch_proxy_queue_events") <= 5.0);
@@ -962,4 +969,61 @@ fn an_h2c_client_is_served_on_the_same_port_and_captured() {
     let mut ids: Vec<String> = stored(&server).into_iter().filter_map(|e| e.0).collect();
     ids.sort();
     assert_eq!(ids, ["h2-a-0", "h2-a-1", "h2-b-0", "h2-b-1"]);
+}
+
+#[test]
+fn batches_over_the_servers_body_limit_are_split_and_an_event_too_large_alone_is_counted() {
+    // A server taking bodies of 200 kB at most; the proxy's batch cap (8 MiB) is above it,
+    // so only the split on 413 can deliver.
+    let server = TestServer::start(ServerConfig {
+        max_body_bytes: 200_000,
+        ..ServerConfig::default()
+    });
+    create_iris(&server, "iris");
+    let proxy = Proxy::start(config(Some(&server)));
+    let note = "x".repeat(33_000);
+    let instance = |i: usize, note: &str| {
+        json!({"sepal_length": 5.0 + i as f64 / 100.0, "sepal_width": 3.5,
+               "petal_length": 1.4, "petal_width": 0.2, "note": note})
+    };
+    // 20 rows of ~33 kB: one batch of ~660 kB, refused with 413, split to fit.
+    let body =
+        json!({"instances": (0..20).map(|i| instance(i, &note)).collect::<Vec<_>>()}).to_string();
+    let a = call(
+        "POST",
+        &proxy.url("/v1/models/iris:predict"),
+        &[
+            ("Content-Type", "application/json"),
+            ("x-request-id", "big"),
+        ],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(a.status, 200);
+    eventually("20 events sent", || {
+        proxy.metric("modelwatch_proxy_events_sent_total") == 20.0
+    });
+    // One row that alone is over the server's limit: dropped with its reason.
+    let huge = json!({"instances": [instance(0, &"y".repeat(300_000))]}).to_string();
+    let a = call(
+        "POST",
+        &proxy.url("/v1/models/iris:predict"),
+        &[
+            ("Content-Type", "application/json"),
+            ("x-request-id", "huge"),
+        ],
+        Some(huge.as_bytes()),
+    );
+    assert_eq!(a.status, 200);
+    eventually("the huge event dropped", || {
+        proxy.metric(r#"modelwatch_proxy_events_dropped_total{reason="too_large"}"#) == 1.0
+    });
+    assert_eq!(proxy.metric("modelwatch_proxy_events_sent_total"), 20.0);
+    assert_eq!(proxy.metric("modelwatch_proxy_events_refused_total"), 0.0);
+    assert_eq!(proxy.metric("modelwatch_proxy_queue_events"), 0.0);
+    let rows = stored(&server);
+    assert_eq!(rows.len(), 20);
+    let ids: Vec<String> = rows.iter().map(|r| r.0.clone().unwrap()).collect();
+    let want: Vec<String> = (0..20).map(|i| format!("big-{i}")).collect();
+    assert_eq!(ids, want);
+    assert_eq!(rows[7].1["note"].as_str().map(str::len), Some(33_000));
 }

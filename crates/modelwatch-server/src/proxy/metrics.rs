@@ -22,7 +22,9 @@ pub const CAPTURE_FAILURES: &str = "modelwatch_proxy_capture_failures";
 pub const EVENTS_CAPTURED: &str = "modelwatch_proxy_events_captured";
 /// `modelwatch_proxy_events_sent_total`: events the server stored.
 pub const EVENTS_SENT: &str = "modelwatch_proxy_events_sent";
-/// `modelwatch_proxy_events_dropped_total`: events dropped because the queue was full.
+/// `modelwatch_proxy_events_dropped_total`: events dropped, by reason: `queue_full`,
+/// `queue_bytes`, `handoff_full` (finished requests, before they became events) and
+/// `too_large` (an event the server refused alone with 413).
 pub const EVENTS_DROPPED: &str = "modelwatch_proxy_events_dropped";
 /// `modelwatch_proxy_events_refused_total`: events the server refused.
 pub const EVENTS_REFUSED: &str = "modelwatch_proxy_events_refused";
@@ -139,10 +141,18 @@ impl ProxyMetrics {
             "Events the monitoring server stored.",
             [(vec![], queue.sent)],
         );
+        let reason = |r: &str| vec![("reason", r.to_string())];
         enc.counter(
             EVENTS_DROPPED,
-            "Events dropped because the queue was full (the oldest go first).",
-            [(vec![], queue.dropped + g.exchanges_dropped)],
+            "Events dropped before the server stored them, by reason: the queue held queue_size \
+             events or max_queue_bytes (the oldest go first), the hand-off of finished requests \
+             was full, or the server refused an event alone as too large.",
+            [
+                (reason("queue_full"), queue.dropped),
+                (reason("queue_bytes"), queue.dropped_bytes),
+                (reason("handoff_full"), g.exchanges_dropped),
+                (reason("too_large"), queue.too_large),
+            ],
         );
         enc.counter(
             EVENTS_REFUSED,

@@ -42,7 +42,6 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot};
 
@@ -77,7 +76,7 @@ pub(crate) struct Shared {
 #[derive(Clone)]
 pub struct ProxyHandle {
     shared: Arc<Shared>,
-    queue: Arc<Mutex<CaptureQueue<Value>>>,
+    queue: Arc<Mutex<CaptureQueue<Vec<u8>>>>,
 }
 
 impl ProxyHandle {
@@ -113,8 +112,12 @@ pub async fn run(
         .as_ref()
         .map(|s| sender::Destination::new(s, &config.project, config.token.as_deref()));
     let queue = Arc::new(Mutex::new(CaptureQueue::new(
-        config.queue_size,
-        config.batch_size,
+        queue::QueueBounds {
+            capacity: config.queue_size,
+            max_bytes: config.max_queue_bytes,
+            batch_size: config.batch_size,
+            max_batch_bytes: config.max_batch_bytes,
+        },
         checked.max_delay.as_micros() as i64,
         checked.max_backoff.as_micros() as i64,
     )));

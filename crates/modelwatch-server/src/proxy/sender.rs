@@ -54,18 +54,20 @@ fn encode_segment(s: &str) -> String {
     out
 }
 
-/// Posts one batch; the outcome for the queue.
+/// An event as the line of JSON Lines it is sent as (its length is its size in the queue).
+pub(super) fn json_line(event: &Value) -> Vec<u8> {
+    let mut line = serde_json::to_vec(event).unwrap_or_default();
+    line.push(b'\n');
+    line
+}
+
+/// Posts one batch of JSON lines; the outcome for the queue.
 async fn post(
     client: &Client<HttpConnector, Full<Bytes>>,
     to: &Destination,
-    batch: &[Value],
+    batch: &[Vec<u8>],
 ) -> Outcome {
-    let mut body = Vec::with_capacity(batch.len() * 128);
-    for e in batch {
-        if serde_json::to_writer(&mut body, e).is_ok() {
-            body.push(b'\n');
-        }
-    }
+    let body = batch.concat();
     let mut req = Request::post(&to.uri)
         .header(header::CONTENT_TYPE, "application/x-ndjson")
         .body(Full::new(Bytes::from(body)))
@@ -89,6 +91,10 @@ async fn post(
                 accepted: accepted as usize,
             }
         }
+        Ok(Some((status, _))) if status == hyper::StatusCode::PAYLOAD_TOO_LARGE => {
+            // Over the server's body or row limit: the queue splits the batch.
+            Outcome::TooLarge
+        }
         Ok(Some((status, _))) if status.is_client_error() => {
             // 400/422 when no row of the batch was valid: the server's rows are refused.
             Outcome::Refused
@@ -104,7 +110,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Runs until `stop` fires and then until the queue is empty or `flush_for` has passed.
 pub(super) async fn run(
     shared: Arc<Shared>,
-    queue: Arc<Mutex<CaptureQueue<Value>>>,
+    queue: Arc<Mutex<CaptureQueue<Vec<u8>>>>,
     mut exchanges: mpsc::Receiver<Exchange>,
     mut stop: oneshot::Receiver<()>,
     to: Destination,
@@ -121,7 +127,9 @@ pub(super) async fn run(
         let t = now();
         let mut q = lock(&queue);
         for e in made.events {
-            q.push(e, t);
+            let line = json_line(&e);
+            let size = line.len();
+            q.push(line, size, t);
         }
     };
     let mut closed_at: Option<Instant> = None;
