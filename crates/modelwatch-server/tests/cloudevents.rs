@@ -715,3 +715,58 @@ fn halves_given_up_while_the_store_fails_are_stored_once_it_is_back() {
         json!({"sl": 6.8, "sw": 2.8, "pl": 4.8, "pw": 1.4})
     );
 }
+
+#[test]
+fn model_columns_named_like_reserved_keys_are_kept_under_input_and_output() {
+    let (server, _dir) = start("");
+    let event = |id: &str, kind: &str, data: Value| {
+        json!({"specversion": "1.0", "id": id, "source": "http://localhost:9081/",
+               "type": format!("org.kubeflow.serving.inference.{kind}"),
+               "inferenceservicename": "sklearn-iris", "datacontenttype": "application/json",
+               "time": "2024-05-01T08:00:00Z", "data": data})
+    };
+    let request = event(
+        "k1",
+        "request",
+        json!({"instances": [
+            {"sl": 5.1, "sw": 3.5, "pl": 1.4, "pw": 0.2, "status": "gold", "id": 17},
+            {"sl": 6.3, "sw": 3.3, "pl": 6.0, "pw": 2.5, "status": "lead", "id": 18}
+        ]}),
+    );
+    let response = event(
+        "k1",
+        "response",
+        json!({"predictions": [{"prediction": 0, "error": 0.1}, {"prediction": 2, "error": 0.3}]}),
+    );
+    let a = ok(&send_as(
+        &server,
+        "application/cloudevents-batch+json",
+        &json!([request, response]).to_string(),
+    ));
+    assert_eq!(
+        (a["joined"].clone(), a["stored_events"].clone()),
+        (json!(1), json!(2)),
+        "{a}"
+    );
+    // The serving facts are the logger's: a KServe pair answered 200, without error.
+    assert_eq!(
+        metric(
+            &server,
+            "modelwatch_model_requests_total{project=\"iris\",code=\"200\"}"
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        metric(&server, "modelwatch_model_errors_total{project=\"iris\"}"),
+        None
+    );
+    let events = stored(server, "iris");
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].event_id.as_deref(), Some("k1:0"));
+    assert_eq!(
+        values(&events[0]),
+        json!({"sl": 5.1, "sw": 3.5, "pl": 1.4, "pw": 0.2, "input.status": "gold",
+               "input.id": 17, "prediction": 0, "output.error": 0.1})
+    );
+    assert_eq!(values(&events[1])["input.status"], "lead");
+}

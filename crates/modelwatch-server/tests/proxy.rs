@@ -1027,3 +1027,48 @@ fn batches_over_the_servers_body_limit_are_split_and_an_event_too_large_alone_is
     assert_eq!(ids, want);
     assert_eq!(rows[7].1["note"].as_str().map(str::len), Some(33_000));
 }
+
+#[test]
+fn model_columns_named_like_serving_facts_are_kept_under_input_and_output() {
+    let server = TestServer::start(ServerConfig::default());
+    create_iris(&server, "iris");
+    let proxy = Proxy::start(config(Some(&server)));
+    // Inputs with columns `id`, `status`, `timestamp` and `error` of their own.
+    let body = json!({"instances": [
+        {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2,
+         "id": "customer-17", "status": "gold", "timestamp": "yesterday", "error": 0.5},
+        {"sepal_length": 6.3, "sepal_width": 3.3, "petal_length": 6.0, "petal_width": 2.5,
+         "id": "customer-18", "status": "lead", "timestamp": "today", "error": 0.25}
+    ]})
+    .to_string();
+    let a = call(
+        "POST",
+        &proxy.url("/v1/models/iris:predict"),
+        &[
+            ("Content-Type", "application/json"),
+            ("x-request-id", "req"),
+        ],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    eventually("2 events sent", || {
+        proxy.metric("modelwatch_proxy_events_sent_total") == 2.0
+    });
+    assert_eq!(proxy.metric("modelwatch_proxy_events_refused_total"), 0.0);
+    let events = stored(&server);
+    assert_eq!(events.len(), 2);
+    // The serving facts are the proxy's; the model's values stay, under `input.`.
+    assert_eq!(
+        (events[0].0.as_deref(), events[0].3, events[0].4.as_deref()),
+        (Some("req-0"), Some(200), None)
+    );
+    assert_eq!(
+        events[0].1,
+        json!({"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2,
+               "input.id": "customer-17", "input.status": "gold",
+               "input.timestamp": "yesterday", "input.error": 0.5, "species": "setosa"})
+    );
+    // The second row carries no facts: its `status` is not read as one.
+    assert_eq!((events[1].0.as_deref(), events[1].3), (Some("req-1"), None));
+    assert_eq!(events[1].1["input.status"], "lead");
+}

@@ -117,7 +117,9 @@ fn body_rows(
 /// The events of an exchange: one per row of a captured request (predictions joined by
 /// index), each with the id (`<id>-<row>` within a batch) and the request's time; the
 /// serving facts (`latency_seconds`, `status`, `error`) go on the first event only, so that
-/// the server counts one model request per HTTP request. An exchange without rows, or whose
+/// the server counts one model request per HTTP request. A request or answer column named
+/// like a reserved key is kept as `input.<name>` / `output.<name>`
+/// ([`model_column_key`](crate::ingest::model_column_key)). An exchange without rows, or whose
 /// answer was not a success, gives one event holding the facts alone.
 pub fn events_of(x: &Exchange, prediction: &str) -> Events {
     let mut failures = Vec::new();
@@ -156,6 +158,15 @@ pub fn events_of(x: &Exchange, prediction: &str) -> Events {
             ),
             _ => Vec::new(),
         };
+        // A column named like a serving fact is kept under `input.` / `output.`.
+        let inputs = inputs
+            .into_iter()
+            .map(|r| crate::ingest::model_columns("input", r))
+            .collect();
+        let outputs = outputs
+            .into_iter()
+            .map(|r| crate::ingest::model_columns("output", r))
+            .collect();
         let (joined, mismatch) = payload::join_rows(inputs, outputs);
         if let Some(e) = mismatch {
             failures.push(format!("response_{}", e.reason()));
@@ -227,6 +238,31 @@ mod tests {
                 {"x": 1, "species": "a", "id": "r1-0", "timestamp": 1700000000.5,
                  "latency_seconds": 0.25, "status": 200},
                 {"x": 2, "species": "b", "id": "r1-1", "timestamp": 1700000000.5}
+            ])
+        );
+    }
+
+    #[test]
+    fn columns_named_like_serving_facts_keep_their_values_under_their_side() {
+        let x = exchange(Some((
+            captured(
+                r#"{"instances": [{"id": 7, "status": "gold", "timestamp": "t0", "x": 1},
+                                   {"id": 8, "status": "lead", "error": 0.5, "x": 2}]}"#,
+            ),
+            Some(captured(
+                r#"{"predictions": [{"status": "ok", "score": 0.9}, {"status": "no", "score": 0.1}]}"#,
+            )),
+        )));
+        let e = events_of(&x, "species");
+        assert!(e.failures.is_empty(), "{:?}", e.failures);
+        assert_eq!(
+            Value::Array(e.events),
+            json!([
+                {"input.id": 7, "input.status": "gold", "input.timestamp": "t0", "x": 1,
+                 "output.status": "ok", "score": 0.9, "id": "r1-0",
+                 "timestamp": 1700000000.5, "latency_seconds": 0.25, "status": 200},
+                {"input.id": 8, "input.status": "lead", "input.error": 0.5, "x": 2,
+                 "output.status": "no", "score": 0.1, "id": "r1-1", "timestamp": 1700000000.5}
             ])
         );
     }

@@ -14,7 +14,7 @@ use crate::ingest::cloudevents::envelope::CloudEvent;
 use crate::ingest::cloudevents::join::{Half, Join, JoinSettings, Offered, Outcome, Pair, Step};
 use crate::ingest::cloudevents::payload::{self, Direction, PayloadError, Row};
 use crate::ingest::cloudevents::{classify, CloudEventsConfig, EventKind, Logger};
-use crate::ingest::{EventRules, Validated};
+use crate::ingest::{model_columns, EventRules, Validated};
 use crate::{now_us, AppState};
 
 /// A pair's key: the project and the id its halves share (KServe's `id`, Seldon's
@@ -136,7 +136,9 @@ pub fn row_id(join_id: &str, i: usize, n: usize) -> String {
 }
 
 /// The events of a pair as ingestion rows: the request's columns, the response's columns
-/// and its single value as `prediction`, the truth as `target`, with the reserved `id`,
+/// (a column named like a reserved key as `input.<name>` / `output.<name>`, see
+/// [`model_column_key`](crate::ingest::model_column_key)) and its single value as
+/// `prediction`, the truth as `target`, with the reserved `id`,
 /// `timestamp` (the request's time, else the response's, else `now_us`),
 /// `latency_seconds` (response time minus request time) and, for KServe, `status` 200 (its
 /// logger sends a response only for a 200 answer, `pkg/logger/handler.go`).
@@ -184,11 +186,12 @@ pub fn pair_rows(
     let mut rows = Vec::with_capacity(n);
     for i in 0..n {
         let mut o = Map::new();
+        // A column named like a reserved key is kept as `input.<name>` / `output.<name>`.
         if let Some(q) = &pair.request {
-            o.extend(q.rows[i].columns.clone());
+            o.extend(model_columns("input", q.rows[i].columns.clone()));
         }
         if let Some(r) = &pair.response {
-            o.extend(r.rows[i].columns.clone());
+            o.extend(model_columns("output", r.rows[i].columns.clone()));
             if let Some(v) = &r.rows[i].value {
                 o.insert(prediction.to_string(), v.clone());
             }
@@ -590,6 +593,39 @@ mod tests {
             Value::Object(rows[1].clone()),
             json!({"x": 2.5, "pred": 0, "id": "abc:1", "timestamp": 1.0,
                    "latency_seconds": 0.25, "status": 200})
+        );
+    }
+
+    #[test]
+    fn columns_named_like_reserved_keys_keep_their_values_under_their_side() {
+        let pair = Pair {
+            key: ("p".to_string(), "abc".to_string()),
+            request: Some(arrival(
+                Logger::KServe,
+                vec![cols(&[
+                    ("id", json!(41)),
+                    ("timestamp", json!("2020-01-01")),
+                    ("latency_seconds", json!(9)),
+                    ("status", json!("gold")),
+                    ("error", json!(0.5)),
+                    ("x", json!(1)),
+                ])],
+                Some(1_000_000),
+            )),
+            response: Some(arrival(
+                Logger::KServe,
+                vec![cols(&[("status", json!("ok")), ("score", json!(0.75))])],
+                Some(1_500_000),
+            )),
+            truth: None,
+        };
+        let rows = pair_rows(&pair, "prediction", "target", 0).unwrap();
+        assert_eq!(
+            Value::Object(rows[0].clone()),
+            json!({"input.id": 41, "input.timestamp": "2020-01-01", "input.latency_seconds": 9,
+                   "input.status": "gold", "input.error": 0.5, "x": 1,
+                   "output.status": "ok", "score": 0.75,
+                   "id": "abc", "timestamp": 1.0, "latency_seconds": 0.5, "status": 200})
         );
     }
 
