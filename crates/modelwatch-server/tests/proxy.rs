@@ -517,7 +517,13 @@ fn kserve_and_v2_traffic_becomes_events_with_serving_facts_and_metrics() {
     });
     assert_eq!(proxy.metric("modelwatch_proxy_events_captured_total"), 6.0);
     let text = get(&proxy.metrics).body;
-    for reason in ["queue_full", "queue_bytes", "handoff_full", "too_large"] {
+    for reason in [
+        "queue_full",
+        "queue_bytes",
+        "handoff_full",
+        "handoff_bytes",
+        "too_large",
+    ] {
         let series = format!("modelwatch_proxy_events_dropped_total{{reason=\"{reason}\"}} ");
         let value = text
             .lines()
@@ -1071,4 +1077,50 @@ fn model_columns_named_like_serving_facts_are_kept_under_input_and_output() {
     // The second row carries no facts: its `status` is not read as one.
     assert_eq!((events[1].0.as_deref(), events[1].3), (Some("req-1"), None));
     assert_eq!(events[1].1["input.status"], "lead");
+}
+
+#[test]
+fn the_queue_is_bounded_by_bytes_while_the_server_is_down() {
+    // No server listens: every batch fails and the events pile up, ~33 kB each.
+    let proxy = Proxy::start(ProxyConfig {
+        server: Some(format!("http://127.0.0.1:{}", free_port())),
+        max_queue_bytes: 100_000,
+        max_backoff: "100ms".into(),
+        ..config(None)
+    });
+    let note = "x".repeat(33_000);
+    for i in 0..10 {
+        let body = json!({"instances": [{"sepal_length": 5.1, "sepal_width": 3.5,
+            "petal_length": 1.4, "petal_width": 0.2, "note": note}]})
+        .to_string();
+        let id = format!("r{i}");
+        let a = call(
+            "POST",
+            &proxy.url("/v1/models/iris:predict"),
+            &[("Content-Type", "application/json"), ("x-request-id", &id)],
+            Some(body.as_bytes()),
+        );
+        assert_eq!(a.status, 200);
+    }
+    eventually("10 events captured", || {
+        proxy.metric("modelwatch_proxy_events_captured_total") == 10.0
+    });
+    let text = get(&proxy.metrics).body;
+    let queued = sample(&text, "modelwatch_proxy_queue_events");
+    let bytes = sample(&text, "modelwatch_proxy_queue_bytes");
+    let dropped = sample(
+        &text,
+        r#"modelwatch_proxy_events_dropped_total{reason="queue_bytes"}"#,
+    );
+    // At most three events of ~33 kB fit in 100 kB; one more may be in flight.
+    assert!(queued <= 3.0 && bytes <= 100_000.0, "{queued} {bytes}");
+    assert!(bytes >= queued * 33_000.0, "{queued} {bytes}");
+    assert!(dropped >= 6.0, "{dropped}");
+    assert_eq!(
+        sample(
+            &text,
+            r#"modelwatch_proxy_events_dropped_total{reason="queue_full"}"#
+        ),
+        0.0
+    );
 }

@@ -13,7 +13,7 @@
 //! capture_posts = true                # capture every JSON POST that matches no route
 //! prediction = "prediction"           # the column a scalar prediction goes to
 //! queue_size = 10000                  # captured events waiting to be sent; then the oldest go
-//! max_queue_bytes = 67108864          # their JSON together; then the oldest go too
+//! max_queue_bytes = 67108864          # their JSON together (and the bodies not yet parsed)
 //! batch_size = 500
 //! max_batch_bytes = 8388608           # per request to the server, below its max_body_bytes
 //! max_delay = "1s"                    # a partial batch is sent after this long
@@ -87,7 +87,8 @@ pub struct ProxyConfig {
     pub prediction: String,
     /// Events waiting to be sent at most; beyond, the oldest are dropped.
     pub queue_size: usize,
-    /// The most bytes (as JSON Lines) of the events waiting; beyond, the oldest are dropped.
+    /// The most bytes (as JSON Lines) of the events waiting, and of the captured bodies of
+    /// finished requests waiting to be parsed; beyond, the oldest are dropped.
     pub max_queue_bytes: usize,
     /// Events per request to the server.
     pub batch_size: usize,

@@ -177,9 +177,7 @@ impl Drop for Record {
             bodies,
             route: self.route.take(),
         };
-        if self.shared.exchanges.try_send(exchange).is_err() {
-            metrics.exchange_dropped();
-        }
+        self.shared.exchanges.push(exchange);
     }
 }
 

@@ -11,7 +11,7 @@ use hyper::Request;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::capture::{events_of, Exchange};
 use super::config::HttpUrl;
@@ -111,7 +111,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub(super) async fn run(
     shared: Arc<Shared>,
     queue: Arc<Mutex<CaptureQueue<Vec<u8>>>>,
-    mut exchanges: mpsc::Receiver<Exchange>,
     mut stop: oneshot::Receiver<()>,
     to: Destination,
     flush_for: Duration,
@@ -136,7 +135,7 @@ pub(super) async fn run(
     loop {
         if let Some(at) = closed_at {
             // What was handed over before the stop is still sent.
-            while let Ok(x) = exchanges.try_recv() {
+            while let Some(x) = shared.exchanges.try_recv() {
                 ingest(x);
             }
             if lock(&queue).is_empty() || at.elapsed() > flush_for {
@@ -159,10 +158,7 @@ pub(super) async fn run(
                     loop {
                         tokio::select! {
                             o = &mut attempt => break o,
-                            x = exchanges.recv(), if closed_at.is_none() => match x {
-                                Some(x) => ingest(x),
-                                None => closed_at = Some(Instant::now()),
-                            },
+                            x = shared.exchanges.recv(), if closed_at.is_none() => ingest(x),
                             _ = &mut stop, if closed_at.is_none() => closed_at = Some(Instant::now()),
                         }
                     }
@@ -172,10 +168,7 @@ pub(super) async fn run(
             Next::WaitUntil(t) => {
                 let wait = Duration::from_micros((t - now()).max(0) as u64);
                 tokio::select! {
-                    x = exchanges.recv(), if closed_at.is_none() => match x {
-                        Some(x) => ingest(x),
-                        None => closed_at = Some(Instant::now()),
-                    },
+                    x = shared.exchanges.recv(), if closed_at.is_none() => ingest(x),
                     _ = &mut stop, if closed_at.is_none() => closed_at = Some(Instant::now()),
                     _ = tokio::time::sleep(wait) => {}
                 }
@@ -192,10 +185,7 @@ pub(super) async fn run(
                 }
             }
             Next::Idle => tokio::select! {
-                x = exchanges.recv() => match x {
-                    Some(x) => ingest(x),
-                    None => closed_at = Some(Instant::now()),
-                },
+                x = shared.exchanges.recv() => ingest(x),
                 _ = &mut stop => closed_at = Some(Instant::now()),
             },
         }
