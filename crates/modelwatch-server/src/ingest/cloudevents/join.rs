@@ -235,7 +235,7 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
                 }
                 self.deadlines.pop_front();
             }
-            if !self.deadlines.front().is_some_and(|(d, _, _)| *d <= now) {
+            if self.deadlines.front().is_none_or(|(d, _, _)| *d > now) {
                 break;
             }
             ready.extend(self.give_up_oldest(now));
