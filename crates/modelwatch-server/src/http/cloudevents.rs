@@ -93,7 +93,7 @@ pub(super) async fn post_cloudevents(
     let now = now_us();
     let mut ready = Vec::new();
     let (mut waiting, mut joined, mut duplicates, mut late) = (0, 0, 0, 0);
-    let mut full = false;
+    let (mut full, mut committing) = (false, false);
     let mut truths = Vec::new();
     for p in prepared {
         let key = (p.project, p.join_id);
@@ -106,6 +106,7 @@ pub(super) async fn post_cloudevents(
                     Offered::Late => late += 1,
                     Offered::Duplicate => duplicates += 1,
                     Offered::Full => full = true,
+                    Offered::Committing => committing = true,
                 }
                 joining::count_duplicate(&state, step.offered);
                 ready.extend(joining::ready_pairs(step.ready, step.offered, half));
@@ -136,6 +137,10 @@ pub(super) async fn post_cloudevents(
         (None, true) => Some(
             "the store is not committing and the pairs kept for it fill \
              cloudevents.max_pending / max_pending_bytes; nothing more is taken until it does"
+                .to_string(),
+        ),
+        (None, false) if committing => Some(
+            "a pair this event completed is being stored by another delivery; send it again"
                 .to_string(),
         ),
         (None, false) => None,

@@ -267,6 +267,14 @@ impl CloudEventsIngest {
         self.lock().waiting()
     }
 
+    /// Reports a pair completed by `brought` as committed or refused for good (see
+    /// [`Join::committed`]); nothing for a pair given up.
+    fn settled(&self, key: &JoinKey, brought: Option<Half>) {
+        if let Some(half) = brought {
+            self.lock().committed(key, half);
+        }
+    }
+
     /// Takes back a pair whose commit failed: completed by `brought`, a half of a request
     /// answered 503, it loses that half and its partner waits again ([`Join::restore`]);
     /// given up (`None`), it is held to be committed again ([`Join::hold`]).
@@ -359,6 +367,7 @@ pub async fn store(state: &Arc<AppState>, pairs: Vec<ReadyPair>) -> Stored {
     for (pair, brought, checked) in validated {
         match checked {
             Err((project, reason, kinds)) => {
+                state.cloudevents.settled(&pair.key, brought);
                 if let Some(project) = project {
                     state.recorder.ingested(&project, 0, 0, kinds, &[]);
                 }
@@ -371,6 +380,7 @@ pub async fn store(state: &Arc<AppState>, pairs: Vec<ReadyPair>) -> Stored {
                     .await
                 {
                     Ok(n) => {
+                        state.cloudevents.settled(&pair.key, brought);
                         stored.events += n;
                         state.recorder.cloudevent(outcome.as_str());
                     }

@@ -12,7 +12,8 @@
 //! A pair handed out is not yet stored. When its commit fails it comes back: a pair
 //! completed by a half the caller was not able to acknowledge ([`Join::restore`]) loses
 //! that half again (the logger sends it again after the 503) and its partner waits anew,
-//! so the retry joins it; a pair given up ([`Join::hold`]) is kept, with its halves
+//! so the retry joins it; until the commit is reported ([`Join::committed`]) that half
+//! offered again is neither taken nor a duplicate ([`Offered::Committing`]); a pair given up ([`Join::hold`]) is kept, with its halves
 //! acknowledged, until [`Join::take_held`] hands it out for another commit. Held pairs
 //! count against the same bounds as waiting halves; when held pairs alone fill them, a new
 //! half is not taken ([`Offered::Full`]), so nothing acknowledged is given up for it.
@@ -98,6 +99,9 @@ pub enum Offered {
     Late,
     /// It was seen before: dropped.
     Duplicate,
+    /// The same half completed a pair whose commit is under way: not taken, as the commit
+    /// may still fail (the caller answers "try again").
+    Committing,
     /// Pairs whose commit failed fill the bounds: not taken (the caller answers that the
     /// store is unavailable, and the logger sends it again).
     Full,
@@ -125,6 +129,9 @@ struct Waiting<P> {
 struct Finished {
     request: bool,
     response: bool,
+    /// The half whose pair was handed out by its offer and whose commit is not yet
+    /// reported ([`Join::committed`], [`Join::restore`]).
+    committing: Option<Half>,
     seq: u64,
 }
 
@@ -185,6 +192,7 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
             Finished {
                 request,
                 response,
+                committing: None,
                 seq,
             },
         );
@@ -268,6 +276,16 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
         self.held.drain(..).map(|(p, _)| p).collect()
     }
 
+    /// Reports that the pair `brought` completed under `key` is committed (or refused for
+    /// good): a duplicate of that half is dropped from now on.
+    pub fn committed(&mut self, key: &K, brought: Half) {
+        if let Some(f) = self.finished.get_mut(key) {
+            if f.committing == Some(brought) {
+                f.committing = None;
+            }
+        }
+    }
+
     /// Takes back a pair whose commit failed, that `brought` (a half the caller could not
     /// acknowledge) completed at `now`: that half is forgotten (so that it is taken again
     /// when sent again), and a partner waits anew for `timeout`, with its truth. `size`
@@ -297,6 +315,7 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
                     Half::Request => f.request = false,
                     Half::Response => f.response = false,
                 }
+                f.committing = None;
             }
             return;
         }
@@ -345,6 +364,12 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
     pub fn offer(&mut self, now: i64, key: K, half: Half, payload: P, size: usize) -> Step<K, P> {
         let mut ready = self.expire(now);
         if let Some(f) = self.finished.get_mut(&key) {
+            if f.committing == Some(half) {
+                return Step {
+                    offered: Offered::Committing,
+                    ready,
+                };
+            }
             let seen = match half {
                 Half::Request => &mut f.request,
                 Half::Response => &mut f.response,
@@ -356,6 +381,7 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
                 };
             }
             *seen = true;
+            f.committing = Some(half);
             let (request, response) = match half {
                 Half::Request => (Some(payload), None),
                 Half::Response => (None, Some(payload)),
@@ -386,6 +412,9 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
             let w = self.waiting.remove(&key).expect("the entry is there");
             self.bytes -= w.size;
             self.finish(now, key.clone(), true, true);
+            if let Some(f) = self.finished.get_mut(&key) {
+                f.committing = Some(half);
+            }
             ready.push(Pair {
                 key,
                 request: w.request,
@@ -518,6 +547,7 @@ mod tests {
             j.offer(2, "a", Half::Response, 2, 1).offered,
             Offered::Joined
         );
+        j.committed(&"a", Half::Response);
         assert_eq!(
             j.offer(3, "a", Half::Response, 2, 1).offered,
             Offered::Duplicate
@@ -546,6 +576,7 @@ mod tests {
         let s = j.offer(41, "a", Half::Response, 3, 1);
         assert_eq!(s.offered, Offered::Late);
         assert_eq!(outcomes(&s.ready), vec![("a", Outcome::ResponseOnly)]);
+        j.committed(&"a", Half::Response);
         assert_eq!(
             j.offer(42, "a", Half::Response, 3, 1).offered,
             Offered::Duplicate
@@ -634,6 +665,7 @@ mod tests {
             (s.ready[0].request, s.ready[0].response),
             (Some(1), Some(2))
         );
+        j.committed(&"a", Half::Response);
         assert_eq!(
             j.offer(9, "a", Half::Response, 2, 20).offered,
             Offered::Duplicate
@@ -650,6 +682,60 @@ mod tests {
         );
         assert!(j.expire(35).is_empty());
         assert_eq!(outcomes(&j.expire(36)), vec![("b", Outcome::ResponseOnly)]);
+    }
+
+    #[test]
+    fn a_half_sent_again_while_its_pair_commits_waits_for_the_outcome() {
+        let mut j = Join::new(S);
+        j.offer(0, "a", Half::Request, 1, 1);
+        let s = j.offer(1, "a", Half::Response, 2, 1);
+        // The commit is under way: the same response again is not taken, the request
+        // (acknowledged before) is a duplicate.
+        assert_eq!(
+            j.offer(2, "a", Half::Response, 2, 1).offered,
+            Offered::Committing
+        );
+        assert_eq!(
+            j.offer(2, "a", Half::Request, 1, 1).offered,
+            Offered::Duplicate
+        );
+        // Failed: taken back, and the response joins again.
+        j.restore(
+            3,
+            s.ready.into_iter().next().unwrap(),
+            Half::Response,
+            |_| 1,
+        );
+        assert_eq!(
+            j.offer(4, "a", Half::Response, 2, 1).offered,
+            Offered::Joined
+        );
+        assert_eq!(
+            j.offer(5, "a", Half::Response, 2, 1).offered,
+            Offered::Committing
+        );
+        // Committed: now a duplicate.
+        j.committed(&"a", Half::Response);
+        assert_eq!(
+            j.offer(6, "a", Half::Response, 2, 1).offered,
+            Offered::Duplicate
+        );
+        // A late half likewise.
+        j.offer(10, "b", Half::Request, 1, 1);
+        j.expire(40);
+        assert_eq!(
+            j.offer(41, "b", Half::Response, 2, 1).offered,
+            Offered::Late
+        );
+        assert_eq!(
+            j.offer(42, "b", Half::Response, 2, 1).offered,
+            Offered::Committing
+        );
+        j.committed(&"b", Half::Response);
+        assert_eq!(
+            j.offer(43, "b", Half::Response, 2, 1).offered,
+            Offered::Duplicate
+        );
     }
 
     #[test]
