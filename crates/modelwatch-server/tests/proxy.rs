@@ -873,8 +873,10 @@ fn a_proxy_of_the_serve_config_runs_in_the_server_and_sends_to_it() {
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let listen = free.local_addr().unwrap();
     drop(free);
+    // A server taking bodies of 200 kB at most: its proxy makes no larger batch.
     let text = format!(
-        "[[proxies]]\nlisten = \"{listen}\"\nupstream = \"http://{}\"\nproject = \"iris\"\n\
+        "max_body_bytes = 200000\n\
+         [[proxies]]\nlisten = \"{listen}\"\nupstream = \"http://{}\"\nproject = \"iris\"\n\
          prediction = \"species\"\nmax_delay = \"50ms\"\n",
         model_server().addr
     );
@@ -897,6 +899,33 @@ fn a_proxy_of_the_serve_config_runs_in_the_server_and_sends_to_it() {
     let events = stored(&server);
     assert_eq!(events[0].0.as_deref(), Some("in-1"));
     assert_eq!(events[0].1["species"], "setosa");
+
+    // 20 rows of ~33 kB: sent in batches under the server's limit, never refused with 413.
+    let note = "x".repeat(33_000);
+    let rows: Vec<Value> = (0..20)
+        .map(|_| {
+            json!({"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4,
+                        "petal_width": 0.2, "note": note})
+        })
+        .collect();
+    let a = call(
+        "POST",
+        &format!("http://{listen}/v1/models/iris:predict"),
+        &[
+            ("Content-Type", "application/json"),
+            ("x-request-id", "in-2"),
+        ],
+        Some(json!({ "instances": rows }).to_string().as_bytes()),
+    );
+    assert_eq!(a.status, 200);
+    eventually("21 events stored", || event_count(&server) == 21);
+    let metrics = get(&server.url("/metrics")).body;
+    assert!(
+        !metrics
+            .lines()
+            .any(|l| l.starts_with("modelwatch_http_requests_total") && l.contains("code=\"413\"")),
+        "{metrics}"
+    );
 
     let bad: ServerConfig = toml::from_str(
         "[[proxies]]\nupstream = \"http://127.0.0.1:1\"\nproject = \"p\"\nserver = \"http://x:1\"\n",

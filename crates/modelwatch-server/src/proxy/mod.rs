@@ -262,6 +262,8 @@ pub async fn start_in_process(
             config.base_path.trim_end_matches('/')
         ));
         p.token = p.token.or_else(|| token.clone());
+        // The server's own body limit is known here: no batch is made larger.
+        p.max_batch_bytes = p.max_batch_bytes.min(config.max_body_bytes);
         let listener = TcpListener::bind(p.listen).await?;
         let metrics = match p.metrics_listen {
             Some(m) => Some(TcpListener::bind(m).await?),
