@@ -129,7 +129,12 @@ pub fn events_of(x: &Exchange, prediction: &str) -> Events {
     // 504 of a failed upstream) gives the facts alone: its inputs are often what the model
     // refused (text where it wants numbers), and the server would refuse the row, facts and
     // all, leaving the error out of the project's serving metrics.
-    let answered = (200..300).contains(&x.status);
+    // An answer that did not reach its end (the client went away mid-answer, or the model's
+    // body broke off) is no success either: its bodies are cut, and whether the model's head
+    // came before the break is a matter of timing, so such an exchange gives its facts
+    // alone whichever came first.
+    let cut = matches!(&x.bodies, Some((_, Some(answer))) if !answer.complete);
+    let answered = (200..300).contains(&x.status) && x.error.is_none() && !cut;
     if let (true, Some((request, response))) = (answered, &x.bodies) {
         let route = x.route.as_deref();
         let rules = PayloadRules {
@@ -282,6 +287,7 @@ mod tests {
             (422, None),
             (500, None),
             (502, Some("upstream unreachable")),
+            (200, Some("the answer's body broke off")),
         ] {
             let mut x = exchange(Some((
                 captured(r#"{"x": "wide"}"#),
@@ -310,6 +316,22 @@ mod tests {
         unfinished.push(b"{\"x\":");
         let e = events_of(&exchange(Some((unfinished.take(), None))), "p");
         assert_eq!(e.failures, ["request_incomplete"]);
+
+        // An answer cut before its end (the client went away mid-answer): the facts alone,
+        // and no capture counted as failed.
+        let cut = Tap::new(100);
+        cut.push(b"{\"predictions\": [");
+        let x = exchange(Some((
+            captured(r#"{"instances": [{"x": 1}]}"#),
+            Some(cut.take()),
+        )));
+        let e = events_of(&x, "p");
+        assert!(e.failures.is_empty(), "{:?}", e.failures);
+        assert_eq!(
+            Value::Array(e.events),
+            json!([{"id": "r1", "timestamp": 1700000000.5, "latency_seconds": 0.25,
+                    "status": 200}])
+        );
 
         let x = exchange(Some((captured(r#"{"x": 1}"#), Some(captured("oops")))));
         let e = events_of(&x, "p");

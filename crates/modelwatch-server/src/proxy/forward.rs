@@ -53,6 +53,19 @@ impl ProxyBody {
     }
 }
 
+impl Drop for ProxyBody {
+    fn drop(&mut self) {
+        // A body at its end that was never polled to it (an empty answer) is complete; any
+        // other body dropped before its end (the client went away) leaves its copy
+        // incomplete.
+        if self.record.is_some() && self.is_end_stream() {
+            if let Some(tap) = &self.tap {
+                tap.complete();
+            }
+        }
+    }
+}
+
 impl Kind {
     fn normalise(self) -> Self {
         match self {
