@@ -674,7 +674,8 @@ pub static CLOUDEVENTS_FAMILY: Family = Family {
     help: "Payload logger inferences (KServe, Seldon) by what became of them: joined, stored \
            without their response or request, duplicates dropped, rejected.",
     labels: &["outcome"],
-    note: "outcomes `joined`, `request_only`, `response_only`, `duplicate`, `rejected`",
+    note: "outcomes `joined`, `request_only`, `response_only`, `duplicate`, `rejected`, \
+           `commit_failed`, `lost`",
 };
 /// `modelwatch_model_errors`.
 pub static MODEL_ERRORS_FAMILY: Family = Family {

@@ -8,8 +8,12 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::sync::atomic::Ordering;
+
 use base64::Engine;
+use common::failing_store::FailingWrites;
 use common::*;
+use modelwatch_server::config::ServerConfig;
 use modelwatch_server::store::sqlite::{Durability, SqliteStore};
 use modelwatch_server::store::{Store, StoredEvent, WindowQuery};
 use serde_json::{json, Value};
@@ -131,6 +135,12 @@ fn reference(header: &str, row: impl Fn(usize) -> String) -> String {
 /// its columns), `sklearn-v2-iris` (KServe v2, by its service name, default column names)
 /// and `seldon-model` (Seldon, with a target for the feedback).
 fn start(extra: &str) -> (TestServer, tempfile::TempDir) {
+    let (config, dir) = sample_config(extra);
+    (TestServer::start(config), dir)
+}
+
+/// The config of [`start`], with the folder holding its references.
+fn sample_config(extra: &str) -> (ServerConfig, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let f = |i: usize| i as f64 / 10.0;
     let iris = reference("sl,sw,pl,pw,prediction", |i| {
@@ -160,7 +170,7 @@ fn start(extra: &str) -> (TestServer, tempfile::TempDir) {
             "prediction = \"proba\"\ntarget = \"label\""
         ),
     );
-    (TestServer::start(config_from_toml(&config)), dir)
+    (config_from_toml(&config), dir)
 }
 
 /// Stops the server (waiting halves are stored alone then) and reads a project's events.
@@ -592,4 +602,171 @@ fn a_pair_whose_rows_do_not_fit_the_schema_is_refused_whole() {
         Some(1.0)
     );
     assert!(stored(server, "iris").is_empty());
+}
+
+/// Sends a fixture in binary mode; returns (status, Retry-After, body).
+fn send_raw(server: &TestServer, f: &Fixture) -> (u16, Option<String>, String) {
+    let headers: Vec<(&str, &str)> = f
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, hs, body) = raw(
+        "POST",
+        &server.url("/api/v1/cloudevents"),
+        &headers,
+        Some(&f.body),
+    );
+    (status, header(&hs, "retry-after").map(str::to_string), body)
+}
+
+/// The events of `project` in the SQLite file at `db`, read once the server has stopped.
+fn stored_in(mut server: TestServer, db: &std::path::Path, project: &str) -> Vec<StoredEvent> {
+    server.stop();
+    let store = SqliteStore::open(db, Durability::Normal).unwrap();
+    store.events(project, WindowQuery::Last(1000)).unwrap()
+}
+
+#[test]
+fn a_pair_whose_commit_failed_is_stored_once_by_the_loggers_retry() {
+    let (config, dir) = sample_config("");
+    let db = dir.path().join("store.db");
+    let (store, full) = FailingWrites::open(&db);
+    let server = TestServer::start_with_store(std::sync::Arc::new(store), config);
+    let request = fixture("kserve-v1-request.http");
+    let response = fixture("kserve-v1-response.http");
+
+    // The request is acknowledged: it waits for its response.
+    assert_eq!(ok(&send_binary(&server, &request))["waiting"], 1);
+    // The store fails: the response completing the pair is answered 503 with Retry-After.
+    full.store(true, Ordering::SeqCst);
+    let (status, retry_after, body) = send_raw(&server, &response);
+    assert_eq!((status, retry_after.as_deref()), (503, Some("1")), "{body}");
+    assert!(body.contains("disk is full"), "{body}");
+    // The store is back: the logger's retry of the response completes the pair.
+    full.store(false, Ordering::SeqCst);
+    let a = ok(&send_binary(&server, &response));
+    assert_eq!(
+        (
+            a["joined"].clone(),
+            a["duplicates"].clone(),
+            a["stored_events"].clone()
+        ),
+        (json!(1), json!(0), json!(2))
+    );
+    // Sent once more: a duplicate, nothing more stored.
+    let a = ok(&send_binary(&server, &response));
+    assert_eq!(
+        (a["duplicates"].clone(), a["stored_events"].clone()),
+        (json!(1), json!(0))
+    );
+    let m = |outcome: &str| {
+        metric(
+            &server,
+            &format!("modelwatch_cloudevents_total{{outcome=\"{outcome}\"}}"),
+        )
+    };
+    assert_eq!(m("commit_failed"), Some(1.0));
+    assert_eq!(m("joined"), Some(1.0));
+    assert_eq!(m("request_only"), None);
+
+    // Exactly one event per row of the pair, each with its inputs and its prediction.
+    let events = stored_in(server, &db, "iris");
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        values(&events[1]),
+        json!({"sl": 6.0, "sw": 3.4, "pl": 4.5, "pw": 1.6, "prediction": 1})
+    );
+}
+
+#[test]
+fn halves_given_up_while_the_store_fails_are_stored_once_it_is_back() {
+    let (config, dir) = sample_config("[cloudevents]\njoin_timeout = \"200ms\"\n");
+    let db = dir.path().join("store.db");
+    let (store, full) = FailingWrites::open(&db);
+    let server = TestServer::start_with_store(std::sync::Arc::new(store), config);
+    let request = fixture("kserve-v1-request.http");
+
+    full.store(true, Ordering::SeqCst);
+    assert_eq!(ok(&send_binary(&server, &request))["waiting"], 1);
+    let m = |outcome: &str| {
+        metric(
+            &server,
+            &format!("modelwatch_cloudevents_total{{outcome=\"{outcome}\"}}"),
+        )
+    };
+    // Given up after the timeout, its commit fails, and it is tried again while it fails.
+    wait_for("two failed commits", Duration::from_secs(20), || {
+        m("commit_failed").is_some_and(|n| n >= 2.0)
+    });
+    assert_eq!(m("request_only"), None);
+    // Sent again by a logger meanwhile: still held, so a duplicate.
+    assert_eq!(ok(&send_binary(&server, &request))["duplicates"], 1);
+    full.store(false, Ordering::SeqCst);
+    wait_for(
+        "the held request to be stored",
+        Duration::from_secs(20),
+        || m("request_only") == Some(1.0),
+    );
+    let events = stored_in(server, &db, "iris");
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        values(&events[0]),
+        json!({"sl": 6.8, "sw": 2.8, "pl": 4.8, "pw": 1.4})
+    );
+}
+
+#[test]
+fn model_columns_named_like_reserved_keys_are_kept_under_input_and_output() {
+    let (server, _dir) = start("");
+    let event = |id: &str, kind: &str, data: Value| {
+        json!({"specversion": "1.0", "id": id, "source": "http://localhost:9081/",
+               "type": format!("org.kubeflow.serving.inference.{kind}"),
+               "inferenceservicename": "sklearn-iris", "datacontenttype": "application/json",
+               "time": "2024-05-01T08:00:00Z", "data": data})
+    };
+    let request = event(
+        "k1",
+        "request",
+        json!({"instances": [
+            {"sl": 5.1, "sw": 3.5, "pl": 1.4, "pw": 0.2, "status": "gold", "id": 17},
+            {"sl": 6.3, "sw": 3.3, "pl": 6.0, "pw": 2.5, "status": "lead", "id": 18}
+        ]}),
+    );
+    let response = event(
+        "k1",
+        "response",
+        json!({"predictions": [{"prediction": 0, "error": 0.1}, {"prediction": 2, "error": 0.3}]}),
+    );
+    let a = ok(&send_as(
+        &server,
+        "application/cloudevents-batch+json",
+        &json!([request, response]).to_string(),
+    ));
+    assert_eq!(
+        (a["joined"].clone(), a["stored_events"].clone()),
+        (json!(1), json!(2)),
+        "{a}"
+    );
+    // The serving facts are the logger's: a KServe pair answered 200, without error.
+    assert_eq!(
+        metric(
+            &server,
+            "modelwatch_model_requests_total{project=\"iris\",code=\"200\"}"
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        metric(&server, "modelwatch_model_errors_total{project=\"iris\"}"),
+        None
+    );
+    let events = stored(server, "iris");
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].event_id.as_deref(), Some("k1:0"));
+    assert_eq!(
+        values(&events[0]),
+        json!({"sl": 5.1, "sw": 3.5, "pl": 1.4, "pw": 0.2, "input.status": "gold",
+               "input.id": 17, "prediction": 0, "output.error": 0.1})
+    );
+    assert_eq!(values(&events[1])["input.status"], "lead");
 }

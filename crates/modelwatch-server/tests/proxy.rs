@@ -516,7 +516,20 @@ fn kserve_and_v2_traffic_becomes_events_with_serving_facts_and_metrics() {
         proxy.metric("modelwatch_proxy_events_sent_total") == 6.0
     });
     assert_eq!(proxy.metric("modelwatch_proxy_events_captured_total"), 6.0);
-    assert_eq!(proxy.metric("modelwatch_proxy_events_dropped_total"), 0.0);
+    let text = get(&proxy.metrics).body;
+    for reason in [
+        "queue_full",
+        "queue_bytes",
+        "handoff_full",
+        "handoff_bytes",
+        "too_large",
+    ] {
+        let series = format!("modelwatch_proxy_events_dropped_total{{reason=\"{reason}\"}} ");
+        let value = text
+            .lines()
+            .find_map(|l| l.strip_prefix(&series)?.parse::<f64>().ok());
+        assert_eq!(value, Some(0.0), "{series}");
+    }
 }
 
 #[test]
@@ -775,7 +788,7 @@ fn a_monitoring_server_killed_mid_run_costs_the_model_nothing() {
     // 30 events captured while the server is gone: at most 5 wait and 2 are in flight.
     eventually("drops counted", || {
         proxy.metric("modelwatch_proxy_events_captured_total") == 34.0
-            && proxy.metric("modelwatch_proxy_events_dropped_total") >= 23.0
+            && proxy.metric(r#"modelwatch_proxy_events_dropped_total{reason="queue_full"}"#) >= 23.0
     });
     assert!(proxy.metric("modelwatch_proxy_send_failures_total") >= 1.0);
     assert!(proxy.metric("modelwatch_proxy_queue_events") <= 5.0);
@@ -860,8 +873,10 @@ fn a_proxy_of_the_serve_config_runs_in_the_server_and_sends_to_it() {
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let listen = free.local_addr().unwrap();
     drop(free);
+    // A server taking bodies of 200 kB at most: its proxy makes no larger batch.
     let text = format!(
-        "[[proxies]]\nlisten = \"{listen}\"\nupstream = \"http://{}\"\nproject = \"iris\"\n\
+        "max_body_bytes = 200000\n\
+         [[proxies]]\nlisten = \"{listen}\"\nupstream = \"http://{}\"\nproject = \"iris\"\n\
          prediction = \"species\"\nmax_delay = \"50ms\"\n",
         model_server().addr
     );
@@ -884,6 +899,33 @@ fn a_proxy_of_the_serve_config_runs_in_the_server_and_sends_to_it() {
     let events = stored(&server);
     assert_eq!(events[0].0.as_deref(), Some("in-1"));
     assert_eq!(events[0].1["species"], "setosa");
+
+    // 20 rows of ~33 kB: sent in batches under the server's limit, never refused with 413.
+    let note = "x".repeat(33_000);
+    let rows: Vec<Value> = (0..20)
+        .map(|_| {
+            json!({"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4,
+                        "petal_width": 0.2, "note": note})
+        })
+        .collect();
+    let a = call(
+        "POST",
+        &format!("http://{listen}/v1/models/iris:predict"),
+        &[
+            ("Content-Type", "application/json"),
+            ("x-request-id", "in-2"),
+        ],
+        Some(json!({ "instances": rows }).to_string().as_bytes()),
+    );
+    assert_eq!(a.status, 200);
+    eventually("21 events stored", || event_count(&server) == 21);
+    let metrics = get(&server.url("/metrics")).body;
+    assert!(
+        !metrics
+            .lines()
+            .any(|l| l.starts_with("modelwatch_http_requests_total") && l.contains("code=\"413\"")),
+        "{metrics}"
+    );
 
     let bad: ServerConfig = toml::from_str(
         "[[proxies]]\nupstream = \"http://127.0.0.1:1\"\nproject = \"p\"\nserver = \"http://x:1\"\n",
@@ -962,4 +1004,161 @@ fn an_h2c_client_is_served_on_the_same_port_and_captured() {
     let mut ids: Vec<String> = stored(&server).into_iter().filter_map(|e| e.0).collect();
     ids.sort();
     assert_eq!(ids, ["h2-a-0", "h2-a-1", "h2-b-0", "h2-b-1"]);
+}
+
+#[test]
+fn batches_over_the_servers_body_limit_are_split_and_an_event_too_large_alone_is_counted() {
+    // A server taking bodies of 200 kB at most; the proxy's batch cap (8 MiB) is above it,
+    // so only the split on 413 can deliver.
+    let server = TestServer::start(ServerConfig {
+        max_body_bytes: 200_000,
+        ..ServerConfig::default()
+    });
+    create_iris(&server, "iris");
+    let proxy = Proxy::start(config(Some(&server)));
+    let note = "x".repeat(33_000);
+    let instance = |i: usize, note: &str| {
+        json!({"sepal_length": 5.0 + i as f64 / 100.0, "sepal_width": 3.5,
+               "petal_length": 1.4, "petal_width": 0.2, "note": note})
+    };
+    // 20 rows of ~33 kB: one batch of ~660 kB, refused with 413, split to fit.
+    let body =
+        json!({"instances": (0..20).map(|i| instance(i, &note)).collect::<Vec<_>>()}).to_string();
+    let a = call(
+        "POST",
+        &proxy.url("/v1/models/iris:predict"),
+        &[
+            ("Content-Type", "application/json"),
+            ("x-request-id", "big"),
+        ],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(a.status, 200);
+    eventually("20 events sent", || {
+        proxy.metric("modelwatch_proxy_events_sent_total") == 20.0
+    });
+    // One row that alone is over the server's limit: dropped with its reason.
+    let huge = json!({"instances": [instance(0, &"y".repeat(300_000))]}).to_string();
+    let a = call(
+        "POST",
+        &proxy.url("/v1/models/iris:predict"),
+        &[
+            ("Content-Type", "application/json"),
+            ("x-request-id", "huge"),
+        ],
+        Some(huge.as_bytes()),
+    );
+    assert_eq!(a.status, 200);
+    eventually("the huge event dropped", || {
+        proxy.metric(r#"modelwatch_proxy_events_dropped_total{reason="too_large"}"#) == 1.0
+    });
+    assert_eq!(proxy.metric("modelwatch_proxy_events_sent_total"), 20.0);
+    assert_eq!(proxy.metric("modelwatch_proxy_events_refused_total"), 0.0);
+    assert_eq!(proxy.metric("modelwatch_proxy_queue_events"), 0.0);
+    let rows = stored(&server);
+    assert_eq!(rows.len(), 20);
+    let ids: Vec<String> = rows.iter().map(|r| r.0.clone().unwrap()).collect();
+    let want: Vec<String> = (0..20).map(|i| format!("big-{i}")).collect();
+    assert_eq!(ids, want);
+    assert_eq!(rows[7].1["note"].as_str().map(str::len), Some(33_000));
+}
+
+#[test]
+fn model_columns_named_like_serving_facts_are_kept_under_input_and_output() {
+    let server = TestServer::start(ServerConfig::default());
+    create_iris(&server, "iris");
+    let proxy = Proxy::start(config(Some(&server)));
+    // Inputs with columns `id`, `status`, `timestamp` and `error` of their own.
+    let body = json!({"instances": [
+        {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2,
+         "id": "customer-17", "status": "gold", "timestamp": "yesterday", "error": 0.5},
+        {"sepal_length": 6.3, "sepal_width": 3.3, "petal_length": 6.0, "petal_width": 2.5,
+         "id": "customer-18", "status": "lead", "timestamp": "today", "error": 0.25}
+    ]})
+    .to_string();
+    let a = call(
+        "POST",
+        &proxy.url("/v1/models/iris:predict"),
+        &[
+            ("Content-Type", "application/json"),
+            ("x-request-id", "req"),
+        ],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(a.status, 200, "{}", a.body);
+    eventually("2 events sent", || {
+        proxy.metric("modelwatch_proxy_events_sent_total") == 2.0
+    });
+    assert_eq!(proxy.metric("modelwatch_proxy_events_refused_total"), 0.0);
+    let events = stored(&server);
+    assert_eq!(events.len(), 2);
+    // The serving facts are the proxy's; the model's values stay, under `input.`.
+    assert_eq!(
+        (events[0].0.as_deref(), events[0].3, events[0].4.as_deref()),
+        (Some("req-0"), Some(200), None)
+    );
+    assert_eq!(
+        events[0].1,
+        json!({"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2,
+               "input.id": "customer-17", "input.status": "gold",
+               "input.timestamp": "yesterday", "input.error": 0.5, "species": "setosa"})
+    );
+    // The second row carries no facts: its `status` is not read as one.
+    assert_eq!((events[1].0.as_deref(), events[1].3), (Some("req-1"), None));
+    assert_eq!(events[1].1["input.status"], "lead");
+}
+
+#[test]
+fn the_queue_is_bounded_by_bytes_while_the_server_is_down() {
+    // No server listens: every batch fails and the events pile up, ~33 kB each.
+    let proxy = Proxy::start(ProxyConfig {
+        server: Some(format!("http://127.0.0.1:{}", free_port())),
+        max_queue_bytes: 100_000,
+        max_backoff: "100ms".into(),
+        ..config(None)
+    });
+    let note = "x".repeat(33_000);
+    for i in 0..10 {
+        let body = json!({"instances": [{"sepal_length": 5.1, "sepal_width": 3.5,
+            "petal_length": 1.4, "petal_width": 0.2, "note": note}]})
+        .to_string();
+        let id = format!("r{i}");
+        let a = call(
+            "POST",
+            &proxy.url("/v1/models/iris:predict"),
+            &[("Content-Type", "application/json"), ("x-request-id", &id)],
+            Some(body.as_bytes()),
+        );
+        assert_eq!(a.status, 200);
+    }
+    let dropped = |text: &str, reason: &str| {
+        sample(
+            text,
+            &format!("modelwatch_proxy_events_dropped_total{{reason=\"{reason}\"}}"),
+        )
+    };
+    // Each request is one event, made by the sender unless the hand-off (bounded by the
+    // same bytes) dropped it first, which a busy host may make happen.
+    eventually("10 requests accounted for", || {
+        let text = get(&proxy.metrics).body;
+        sample(&text, "modelwatch_proxy_events_captured_total")
+            + dropped(&text, "handoff_bytes")
+            + dropped(&text, "handoff_full")
+            == 10.0
+    });
+    let text = get(&proxy.metrics).body;
+    let queued = sample(&text, "modelwatch_proxy_queue_events");
+    let bytes = sample(&text, "modelwatch_proxy_queue_bytes");
+    // At most three events of ~33 kB fit in 100 kB; one more may be in flight.
+    assert!(queued <= 3.0 && bytes <= 100_000.0, "{queued} {bytes}");
+    assert!(bytes >= queued * 33_000.0, "{queued} {bytes}");
+    let lost = dropped(&text, "queue_bytes") + dropped(&text, "handoff_bytes");
+    assert!(lost >= 6.0, "{text}");
+    assert_eq!(
+        sample(
+            &text,
+            r#"modelwatch_proxy_events_dropped_total{reason="queue_full"}"#
+        ),
+        0.0
+    );
 }

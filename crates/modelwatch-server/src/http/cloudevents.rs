@@ -5,7 +5,9 @@
 //! offered to the join, so a request with one bad event stores nothing. The answer is
 //! `200` (KServe's logger treats any other status as a failed delivery) once the pairs the
 //! request completed are committed; halves still waiting for their partner are stored by
-//! the join's task.
+//! the join's task. A `2xx` means each half is committed or held by the join; when a pair
+//! the request completed cannot be committed, the answer is `503` with `Retry-After` and
+//! the join takes back that half only, so the logger's retry completes the pair.
 
 use std::sync::Arc;
 
@@ -91,6 +93,7 @@ pub(super) async fn post_cloudevents(
     let now = now_us();
     let mut ready = Vec::new();
     let (mut waiting, mut joined, mut duplicates, mut late) = (0, 0, 0, 0);
+    let (mut full, mut committing) = (false, false);
     let mut truths = Vec::new();
     for p in prepared {
         let key = (p.project, p.join_id);
@@ -102,9 +105,11 @@ pub(super) async fn post_cloudevents(
                     Offered::Joined => joined += 1,
                     Offered::Late => late += 1,
                     Offered::Duplicate => duplicates += 1,
+                    Offered::Full => full = true,
+                    Offered::Committing => committing = true,
                 }
                 joining::count_duplicate(&state, step.offered);
-                ready.extend(step.ready);
+                ready.extend(joining::ready_pairs(step.ready, step.offered, half));
             }
             EventKind::Feedback => {
                 if let Some(truth) = state.cloudevents.offer_truth(&key, p.arrival) {
@@ -125,11 +130,28 @@ pub(super) async fn post_cloudevents(
         }
         labels_joined += n;
     }
-    if let Some(e) = stored.failed {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("events were not stored: {e}"),
-        ));
+    // A half of this request is neither committed nor held: the logger must send it again
+    // (both loggers retry a delivery answered 5xx). Halves held are answered 2xx.
+    let unavailable = match (stored.not_taken, full) {
+        (Some(e), _) => Some(format!("events were not stored: {e}")),
+        (None, true) => Some(
+            "the store is not committing and the pairs kept for it fill \
+             cloudevents.max_pending / max_pending_bytes; nothing more is taken until it does"
+                .to_string(),
+        ),
+        (None, false) if committing => Some(
+            "a pair this event completed is being stored by another delivery; send it again"
+                .to_string(),
+        ),
+        (None, false) => None,
+    };
+    if let Some(message) = unavailable {
+        let mut answer = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message).into_response();
+        answer.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        );
+        return Ok(answer);
     }
     let refused = stored.events == 0 && !stored.rejected.is_empty();
     let mut answer = json!({

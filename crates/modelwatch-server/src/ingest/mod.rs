@@ -32,6 +32,28 @@ pub use rows::{for_each_row, split_rows, RowLimits};
 /// Keys with a meaning of their own.
 pub const RESERVED_KEYS: [&str; 5] = ["id", "timestamp", "latency_seconds", "status", "error"];
 
+/// The key a column of a model's request (`side` `"input"`) or answer (`"output"`) is sent
+/// under by the proxy and the payload loggers: `<side>.<name>` when `name` is a reserved
+/// key, so that the serving facts they add never overwrite the model's value and the
+/// server never reads that value as a serving fact; `name` otherwise.
+pub fn model_column_key(side: &str, name: String) -> String {
+    if RESERVED_KEYS.contains(&name.as_str()) {
+        format!("{side}.{name}")
+    } else {
+        name
+    }
+}
+
+/// A row of a model's columns with its reserved keys renamed by [`model_column_key`].
+pub fn model_columns(side: &str, row: Map<String, Value>) -> Map<String, Value> {
+    if !row.keys().any(|k| RESERVED_KEYS.contains(&k.as_str())) {
+        return row;
+    }
+    row.into_iter()
+        .map(|(k, v)| (model_column_key(side, k), v))
+        .collect()
+}
+
 /// How a body is encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyFormat {

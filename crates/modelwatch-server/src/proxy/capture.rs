@@ -117,7 +117,9 @@ fn body_rows(
 /// The events of an exchange: one per row of a captured request (predictions joined by
 /// index), each with the id (`<id>-<row>` within a batch) and the request's time; the
 /// serving facts (`latency_seconds`, `status`, `error`) go on the first event only, so that
-/// the server counts one model request per HTTP request. An exchange without rows, or whose
+/// the server counts one model request per HTTP request. A request or answer column named
+/// like a reserved key is kept as `input.<name>` / `output.<name>`
+/// ([`model_column_key`](crate::ingest::model_column_key)). An exchange without rows, or whose
 /// answer was not a success, gives one event holding the facts alone.
 pub fn events_of(x: &Exchange, prediction: &str) -> Events {
     let mut failures = Vec::new();
@@ -127,7 +129,12 @@ pub fn events_of(x: &Exchange, prediction: &str) -> Events {
     // 504 of a failed upstream) gives the facts alone: its inputs are often what the model
     // refused (text where it wants numbers), and the server would refuse the row, facts and
     // all, leaving the error out of the project's serving metrics.
-    let answered = (200..300).contains(&x.status);
+    // An answer that did not reach its end (the client went away mid-answer, or the model's
+    // body broke off) is no success either: its bodies are cut, and whether the model's head
+    // came before the break is a matter of timing, so such an exchange gives its facts
+    // alone whichever came first.
+    let cut = matches!(&x.bodies, Some((_, Some(answer))) if !answer.complete);
+    let answered = (200..300).contains(&x.status) && x.error.is_none() && !cut;
     if let (true, Some((request, response))) = (answered, &x.bodies) {
         let route = x.route.as_deref();
         let rules = PayloadRules {
@@ -156,6 +163,15 @@ pub fn events_of(x: &Exchange, prediction: &str) -> Events {
             ),
             _ => Vec::new(),
         };
+        // A column named like a serving fact is kept under `input.` / `output.`.
+        let inputs = inputs
+            .into_iter()
+            .map(|r| crate::ingest::model_columns("input", r))
+            .collect();
+        let outputs = outputs
+            .into_iter()
+            .map(|r| crate::ingest::model_columns("output", r))
+            .collect();
         let (joined, mismatch) = payload::join_rows(inputs, outputs);
         if let Some(e) = mismatch {
             failures.push(format!("response_{}", e.reason()));
@@ -232,6 +248,31 @@ mod tests {
     }
 
     #[test]
+    fn columns_named_like_serving_facts_keep_their_values_under_their_side() {
+        let x = exchange(Some((
+            captured(
+                r#"{"instances": [{"id": 7, "status": "gold", "timestamp": "t0", "x": 1},
+                                   {"id": 8, "status": "lead", "error": 0.5, "x": 2}]}"#,
+            ),
+            Some(captured(
+                r#"{"predictions": [{"status": "ok", "score": 0.9}, {"status": "no", "score": 0.1}]}"#,
+            )),
+        )));
+        let e = events_of(&x, "species");
+        assert!(e.failures.is_empty(), "{:?}", e.failures);
+        assert_eq!(
+            Value::Array(e.events),
+            json!([
+                {"input.id": 7, "input.status": "gold", "input.timestamp": "t0", "x": 1,
+                 "output.status": "ok", "score": 0.9, "id": "r1-0",
+                 "timestamp": 1700000000.5, "latency_seconds": 0.25, "status": 200},
+                {"input.id": 8, "input.status": "lead", "input.error": 0.5, "x": 2,
+                 "output.status": "no", "score": 0.1, "id": "r1-1", "timestamp": 1700000000.5}
+            ])
+        );
+    }
+
+    #[test]
     fn failed_captures_leave_the_facts_and_say_why() {
         let x = exchange(Some((captured("<xml/>"), Some(captured("{}")))));
         let e = events_of(&x, "prediction");
@@ -246,6 +287,7 @@ mod tests {
             (422, None),
             (500, None),
             (502, Some("upstream unreachable")),
+            (200, Some("the answer's body broke off")),
         ] {
             let mut x = exchange(Some((
                 captured(r#"{"x": "wide"}"#),
@@ -274,6 +316,22 @@ mod tests {
         unfinished.push(b"{\"x\":");
         let e = events_of(&exchange(Some((unfinished.take(), None))), "p");
         assert_eq!(e.failures, ["request_incomplete"]);
+
+        // An answer cut before its end (the client went away mid-answer): the facts alone,
+        // and no capture counted as failed.
+        let cut = Tap::new(100);
+        cut.push(b"{\"predictions\": [");
+        let x = exchange(Some((
+            captured(r#"{"instances": [{"x": 1}]}"#),
+            Some(cut.take()),
+        )));
+        let e = events_of(&x, "p");
+        assert!(e.failures.is_empty(), "{:?}", e.failures);
+        assert_eq!(
+            Value::Array(e.events),
+            json!([{"id": "r1", "timestamp": 1700000000.5, "latency_seconds": 0.25,
+                    "status": 200}])
+        );
 
         let x = exchange(Some((captured(r#"{"x": 1}"#), Some(captured("oops")))));
         let e = events_of(&x, "p");

@@ -13,7 +13,9 @@
 //! capture_posts = true                # capture every JSON POST that matches no route
 //! prediction = "prediction"           # the column a scalar prediction goes to
 //! queue_size = 10000                  # captured events waiting to be sent; then the oldest go
+//! max_queue_bytes = 67108864          # their JSON together (and the bodies not yet parsed)
 //! batch_size = 500
+//! max_batch_bytes = 8388608           # per request to the server, below its max_body_bytes
 //! max_delay = "1s"                    # a partial batch is sent after this long
 //! max_backoff = "5s"
 //!
@@ -85,8 +87,14 @@ pub struct ProxyConfig {
     pub prediction: String,
     /// Events waiting to be sent at most; beyond, the oldest are dropped.
     pub queue_size: usize,
+    /// The most bytes (as JSON Lines) of the events waiting, and of the captured bodies of
+    /// finished requests waiting to be parsed; beyond, the oldest are dropped.
+    pub max_queue_bytes: usize,
     /// Events per request to the server.
     pub batch_size: usize,
+    /// The most bytes of one request to the server (below its `max_body_bytes`); a batch the
+    /// server still finds too large (413) is split in halves.
+    pub max_batch_bytes: usize,
     /// How long a partial batch waits before it is sent (`"1s"`).
     pub max_delay: String,
     /// The longest wait between retries while the server fails (`"5s"`).
@@ -110,7 +118,9 @@ impl Default for ProxyConfig {
             capture_posts: true,
             prediction: "prediction".into(),
             queue_size: 10_000,
+            max_queue_bytes: 64 << 20,
             batch_size: 500,
+            max_batch_bytes: 8 << 20,
             max_delay: "1s".into(),
             max_backoff: "5s".into(),
             routes: Vec::new(),
@@ -242,6 +252,12 @@ impl ProxyConfig {
             return Err(invalid(
                 "queue_size",
                 "queue_size and batch_size must be positive".into(),
+            ));
+        }
+        if self.max_queue_bytes == 0 || self.max_batch_bytes == 0 {
+            return Err(invalid(
+                "max_queue_bytes",
+                "max_queue_bytes and max_batch_bytes must be positive".into(),
             ));
         }
         let id_header = hyper::header::HeaderName::from_bytes(self.id_header.as_bytes())

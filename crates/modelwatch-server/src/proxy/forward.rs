@@ -53,6 +53,19 @@ impl ProxyBody {
     }
 }
 
+impl Drop for ProxyBody {
+    fn drop(&mut self) {
+        // A body at its end that was never polled to it (an empty answer) is complete; any
+        // other body dropped before its end (the client went away) leaves its copy
+        // incomplete.
+        if self.record.is_some() && self.is_end_stream() {
+            if let Some(tap) = &self.tap {
+                tap.complete();
+            }
+        }
+    }
+}
+
 impl Kind {
     fn normalise(self) -> Self {
         match self {
@@ -177,9 +190,7 @@ impl Drop for Record {
             bodies,
             route: self.route.take(),
         };
-        if self.shared.exchanges.try_send(exchange).is_err() {
-            metrics.exchange_dropped();
-        }
+        self.shared.exchanges.push(exchange);
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use crate::metrics::{method_label, Encoder, Histogram};
 
+use super::handoff::HandoffDrops;
 use super::queue::QueueCounts;
 
 /// `modelwatch_proxy_requests_total`: requests through the proxy, by route, method and code.
@@ -22,7 +23,9 @@ pub const CAPTURE_FAILURES: &str = "modelwatch_proxy_capture_failures";
 pub const EVENTS_CAPTURED: &str = "modelwatch_proxy_events_captured";
 /// `modelwatch_proxy_events_sent_total`: events the server stored.
 pub const EVENTS_SENT: &str = "modelwatch_proxy_events_sent";
-/// `modelwatch_proxy_events_dropped_total`: events dropped because the queue was full.
+/// `modelwatch_proxy_events_dropped_total`: events dropped, by reason: `queue_full`,
+/// `queue_bytes`, `handoff_full` and `handoff_bytes` (finished requests, counted before
+/// they became events) and `too_large` (an event the server refused alone with 413).
 pub const EVENTS_DROPPED: &str = "modelwatch_proxy_events_dropped";
 /// `modelwatch_proxy_events_refused_total`: events the server refused.
 pub const EVENTS_REFUSED: &str = "modelwatch_proxy_events_refused";
@@ -30,6 +33,8 @@ pub const EVENTS_REFUSED: &str = "modelwatch_proxy_events_refused";
 pub const SEND_FAILURES: &str = "modelwatch_proxy_send_failures";
 /// `modelwatch_proxy_queue_events`: events waiting to be sent.
 pub const QUEUE_EVENTS: &str = "modelwatch_proxy_queue_events";
+/// `modelwatch_proxy_queue_bytes`: the bytes (as JSON Lines) of the events waiting.
+pub const QUEUE_BYTES: &str = "modelwatch_proxy_queue_bytes";
 
 #[derive(Debug, Default)]
 struct Inner {
@@ -38,7 +43,6 @@ struct Inner {
     upstream_errors: BTreeMap<(String, &'static str), u64>,
     capture_failures: BTreeMap<String, u64>,
     captured: u64,
-    exchanges_dropped: u64,
 }
 
 /// The counters of the request path (the queue keeps its own).
@@ -86,13 +90,15 @@ impl ProxyMetrics {
         }
     }
 
-    /// An exchange dropped before it became events (the hand-off to the sender was full).
-    pub fn exchange_dropped(&self) {
-        self.lock().exchanges_dropped += 1;
-    }
-
-    /// Writes the families; `queue` is the queue's counters and length.
-    pub fn encode(&self, enc: &mut Encoder, queue: QueueCounts, queued: usize) {
+    /// Writes the families; `queue` is the queue's counters, `handoff` what the hand-off
+    /// of finished exchanges dropped, `queued` the queue's length and bytes.
+    pub fn encode(
+        &self,
+        enc: &mut Encoder,
+        queue: QueueCounts,
+        handoff: HandoffDrops,
+        queued: (usize, usize),
+    ) {
         let g = self.lock();
         enc.counter(
             REQUESTS,
@@ -139,10 +145,20 @@ impl ProxyMetrics {
             "Events the monitoring server stored.",
             [(vec![], queue.sent)],
         );
+        let reason = |r: &str| vec![("reason", r.to_string())];
         enc.counter(
             EVENTS_DROPPED,
-            "Events dropped because the queue was full (the oldest go first).",
-            [(vec![], queue.dropped + g.exchanges_dropped)],
+            "Events dropped before the server stored them, by reason: the queue held queue_size \
+             events or max_queue_bytes (the oldest go first), the hand-off of finished requests \
+             held 4096 of them or max_queue_bytes of their bodies (counted per request), or the \
+             server refused an event alone as too large.",
+            [
+                (reason("queue_full"), queue.dropped),
+                (reason("queue_bytes"), queue.dropped_bytes),
+                (reason("handoff_full"), handoff.full),
+                (reason("handoff_bytes"), handoff.bytes),
+                (reason("too_large"), queue.too_large),
+            ],
         );
         enc.counter(
             EVENTS_REFUSED,
@@ -157,7 +173,12 @@ impl ProxyMetrics {
         enc.gauge(
             QUEUE_EVENTS,
             "Events waiting to be sent.",
-            [(vec![], queued as f64)],
+            [(vec![], queued.0 as f64)],
+        );
+        enc.gauge(
+            QUEUE_BYTES,
+            "Bytes of the events waiting to be sent, as the JSON Lines they are sent as.",
+            [(vec![], queued.1 as f64)],
         );
     }
 }

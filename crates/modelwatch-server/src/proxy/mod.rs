@@ -20,6 +20,7 @@
 pub mod capture;
 pub mod config;
 pub mod forward;
+pub mod handoff;
 pub mod headers;
 pub mod metrics;
 pub mod payload;
@@ -42,20 +43,19 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
-use serde_json::Value;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use crate::metrics::{Encoder, ExpositionFormat};
-use capture::Exchange;
 use config::{Checked, ProxyConfig, ProxyConfigError};
 use forward::ProxyBody;
 use metrics::ProxyMetrics;
 use queue::CaptureQueue;
 use routes::RouteTable;
 
-/// Exchanges waiting to be turned into events; beyond, new ones are dropped and counted
+/// Exchanges waiting to be turned into events; beyond, the oldest are dropped and counted
 /// (the sender turns them into events as fast as they come unless the host is saturated).
+/// Their captured bodies are bounded by `max_queue_bytes` too.
 const HANDOFF_CAPACITY: usize = 4096;
 
 /// How long the proxy keeps sending queued events after it stops accepting requests.
@@ -70,14 +70,14 @@ pub(crate) struct Shared {
     metrics: ProxyMetrics,
     /// Whether events are sent (a server is configured).
     sending: bool,
-    exchanges: mpsc::Sender<Exchange>,
+    exchanges: handoff::Handoff,
 }
 
 /// A running proxy's handles: its metrics and queue, for the `/metrics` listener.
 #[derive(Clone)]
 pub struct ProxyHandle {
     shared: Arc<Shared>,
-    queue: Arc<Mutex<CaptureQueue<Value>>>,
+    queue: Arc<Mutex<CaptureQueue<Vec<u8>>>>,
 }
 
 impl ProxyHandle {
@@ -85,10 +85,13 @@ impl ProxyHandle {
     pub fn encode_metrics(&self, format: ExpositionFormat) -> String {
         let (counts, queued) = {
             let q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            (q.counts(), q.len())
+            (q.counts(), (q.len(), q.bytes()))
         };
         let mut enc = Encoder::new(format);
-        self.shared.metrics.encode(&mut enc, counts, queued);
+        let handoff = self.shared.exchanges.drops();
+        self.shared
+            .metrics
+            .encode(&mut enc, counts, handoff, queued);
         enc.finish()
     }
 }
@@ -107,17 +110,21 @@ pub async fn run(
     let client = Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(90))
         .build(connector);
-    let (tx, rx) = mpsc::channel(HANDOFF_CAPACITY);
     let destination = checked
         .server
         .as_ref()
         .map(|s| sender::Destination::new(s, &config.project, config.token.as_deref()));
     let queue = Arc::new(Mutex::new(CaptureQueue::new(
-        config.queue_size,
-        config.batch_size,
+        queue::QueueBounds {
+            capacity: config.queue_size,
+            max_bytes: config.max_queue_bytes,
+            batch_size: config.batch_size,
+            max_batch_bytes: config.max_batch_bytes,
+        },
         checked.max_delay.as_micros() as i64,
         checked.max_backoff.as_micros() as i64,
     )));
+    let handoff = handoff::Handoff::new(HANDOFF_CAPACITY, config.max_queue_bytes);
     let shared = Arc::new(Shared {
         routes: RouteTable::new(&config),
         sending: destination.is_some(),
@@ -125,7 +132,7 @@ pub async fn run(
         checked,
         client,
         metrics: ProxyMetrics::default(),
-        exchanges: tx,
+        exchanges: handoff,
     });
     let handle = ProxyHandle {
         shared: shared.clone(),
@@ -136,7 +143,6 @@ pub async fn run(
         tokio::spawn(sender::run(
             shared.clone(),
             queue.clone(),
-            rx,
             stop_rx,
             to,
             FLUSH_ON_STOP,
@@ -256,6 +262,8 @@ pub async fn start_in_process(
             config.base_path.trim_end_matches('/')
         ));
         p.token = p.token.or_else(|| token.clone());
+        // The server's own body limit is known here: no batch is made larger.
+        p.max_batch_bytes = p.max_batch_bytes.min(config.max_body_bytes);
         let listener = TcpListener::bind(p.listen).await?;
         let metrics = match p.metrics_listen {
             Some(m) => Some(TcpListener::bind(m).await?),

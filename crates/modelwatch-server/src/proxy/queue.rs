@@ -1,15 +1,19 @@
 //! The capture queue between the request path and the one sender task: a pure state
 //! machine, time passed in (microseconds on any monotonic clock), tested without a clock.
 //!
-//! - `push` appends an event; when the queue holds `capacity` events the oldest is dropped
-//!   and counted (the newest data is the most useful once the server is back, and memory
-//!   stays bounded by `capacity` events plus the one batch in flight).
-//! - `next` says what the sender does: send a batch (when `batch_size` events wait, or the
-//!   oldest has waited `max_delay`), wait until a time, or sleep until the next push.
+//! - `push` appends an event of a given size (its JSON line's bytes); when the queue holds
+//!   `capacity` events, or their sizes together would pass `max_bytes`, the oldest are
+//!   dropped and counted (the newest data is the most useful once the server is back, and
+//!   memory stays bounded by both, plus the one batch in flight).
+//! - `next` says what the sender does: send a batch (when `batch_size` events or
+//!   `max_batch_bytes` wait, or the oldest has waited `max_delay`), wait until a time, or
+//!   sleep until the next push. A batch holds at most `batch_size` events and
+//!   `max_batch_bytes` (but always one event, however large).
 //! - `finish` reports a batch's outcome: delivered, refused by the server (4xx: counted,
-//!   never retried) or failed (connection error, timeout, 5xx: the batch goes back to the
-//!   head of the queue and the next attempt waits with exponential backoff, from
-//!   [`FIRST_BACKOFF_US`] doubling up to `max_backoff`).
+//!   never retried), too large (413: split in halves sent one after the other; a single
+//!   event is dropped and counted) or failed (connection error, timeout, 5xx: the batch
+//!   goes back to the head of the queue and the next attempt waits with exponential
+//!   backoff, from [`FIRST_BACKOFF_US`] doubling up to `max_backoff`).
 
 use std::collections::VecDeque;
 
@@ -37,6 +41,8 @@ pub enum Outcome {
     },
     /// The server refused the batch (4xx): not retried.
     Refused,
+    /// The server answered 413 (the body, or its rows, over a limit): split and sent again.
+    TooLarge,
     /// No answer, or 5xx: retried after a backoff.
     Failed,
 }
@@ -44,8 +50,12 @@ pub enum Outcome {
 /// The counters the proxy's `/metrics` shows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueCounts {
-    /// Events dropped because the queue was full.
+    /// Events dropped because the queue held `capacity` events.
     pub dropped: u64,
+    /// Events dropped because the queue held `max_bytes`.
+    pub dropped_bytes: u64,
+    /// Events the server refused alone as too large (413 for a batch of one).
+    pub too_large: u64,
     /// Events the server stored.
     pub sent: u64,
     /// Events the server refused (a 4xx batch, or rows of a 2xx answer it rejected).
@@ -54,16 +64,36 @@ pub struct QueueCounts {
     pub failed_attempts: u64,
 }
 
+/// How much the queue holds and sends at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueBounds {
+    /// The most events waiting.
+    pub capacity: usize,
+    /// The most bytes of events waiting.
+    pub max_bytes: usize,
+    /// The most events in one batch.
+    pub batch_size: usize,
+    /// The most bytes in one batch (one event larger than this goes alone).
+    pub max_batch_bytes: usize,
+}
+
 /// The bounded queue of captured events.
 #[derive(Debug)]
 pub struct CaptureQueue<T> {
-    events: VecDeque<(i64, T)>,
-    capacity: usize,
-    batch_size: usize,
+    /// Waiting events: when queued, size, event.
+    events: VecDeque<(i64, usize, T)>,
+    /// The sizes of the waiting events, together.
+    bytes: usize,
+    bounds: QueueBounds,
     max_delay_us: i64,
     max_backoff_us: i64,
-    /// The batch being sent, with the times its events were queued.
-    in_flight: Option<Vec<i64>>,
+    /// The batch being sent: when and how large each of its events was queued.
+    in_flight: Option<Vec<(i64, usize)>>,
+    /// Pieces of a batch the server found too large, in events, to send first, one batch
+    /// each, in order.
+    pieces: VecDeque<usize>,
+    /// Whether the batch in flight is such a piece.
+    piece_in_flight: bool,
     failures: u32,
     retry_at_us: Option<i64>,
     counts: QueueCounts,
@@ -71,35 +101,63 @@ pub struct CaptureQueue<T> {
 
 impl<T> CaptureQueue<T> {
     /// An empty queue.
-    pub fn new(capacity: usize, batch_size: usize, max_delay_us: i64, max_backoff_us: i64) -> Self {
+    pub fn new(bounds: QueueBounds, max_delay_us: i64, max_backoff_us: i64) -> Self {
         Self {
             events: VecDeque::new(),
-            capacity: capacity.max(1),
-            batch_size: batch_size.max(1),
+            bytes: 0,
+            bounds: QueueBounds {
+                capacity: bounds.capacity.max(1),
+                max_bytes: bounds.max_bytes.max(1),
+                batch_size: bounds.batch_size.max(1),
+                max_batch_bytes: bounds.max_batch_bytes.max(1),
+            },
             max_delay_us,
             max_backoff_us: max_backoff_us.max(FIRST_BACKOFF_US),
             in_flight: None,
+            pieces: VecDeque::new(),
+            piece_in_flight: false,
             failures: 0,
             retry_at_us: None,
             counts: QueueCounts::default(),
         }
     }
 
-    /// Queues one event; returns how many old events were dropped for it (0 or 1).
-    pub fn push(&mut self, event: T, now_us: i64) -> usize {
+    /// Drops the oldest waiting event.
+    fn drop_oldest(&mut self) {
+        if let Some((_, size, _)) = self.events.pop_front() {
+            self.bytes -= size;
+            if let Some(first) = self.pieces.front_mut() {
+                *first -= 1;
+                if *first == 0 {
+                    self.pieces.pop_front();
+                }
+            }
+        }
+    }
+
+    /// Queues one event of `size` bytes; returns how many old events were dropped for it.
+    pub fn push(&mut self, event: T, size: usize, now_us: i64) -> usize {
         let mut dropped = 0;
-        while self.events.len() >= self.capacity {
-            self.events.pop_front();
+        while self.events.len() >= self.bounds.capacity {
+            self.drop_oldest();
+            self.counts.dropped += 1;
             dropped += 1;
         }
-        self.counts.dropped += dropped as u64;
-        self.events.push_back((now_us, event));
+        while !self.events.is_empty() && self.bytes.saturating_add(size) > self.bounds.max_bytes {
+            self.drop_oldest();
+            self.counts.dropped_bytes += 1;
+            dropped += 1;
+        }
+        self.bytes += size;
+        self.events.push_back((now_us, size, event));
         dropped
     }
 
     /// Whether a push should wake the sender now (a full batch waits).
     pub fn batch_ready(&self) -> bool {
-        self.in_flight.is_none() && self.events.len() >= self.batch_size
+        self.in_flight.is_none()
+            && (self.events.len() >= self.bounds.batch_size
+                || self.bytes >= self.bounds.max_batch_bytes)
     }
 
     /// What the sender does at `now_us`.
@@ -113,23 +171,69 @@ impl<T> CaptureQueue<T> {
             }
             self.retry_at_us = None;
         }
-        let Some(&(oldest, _)) = self.events.front() else {
+        let Some(&(oldest, _, _)) = self.events.front() else {
             return Next::Idle;
         };
-        let due = oldest.saturating_add(self.max_delay_us);
-        if self.events.len() < self.batch_size && due > now_us && self.failures == 0 {
-            return Next::WaitUntil(due);
+        let n = match self.pieces.pop_front() {
+            Some(piece) => {
+                self.piece_in_flight = true;
+                piece.min(self.events.len())
+            }
+            None => {
+                let due = oldest.saturating_add(self.max_delay_us);
+                if !self.batch_ready() && due > now_us && self.failures == 0 {
+                    return Next::WaitUntil(due);
+                }
+                self.piece_in_flight = false;
+                let mut n = 0;
+                let mut bytes = 0usize;
+                for (_, size, _) in self.events.iter().take(self.bounds.batch_size) {
+                    if n > 0 && bytes.saturating_add(*size) > self.bounds.max_batch_bytes {
+                        break;
+                    }
+                    bytes = bytes.saturating_add(*size);
+                    n += 1;
+                }
+                n
+            }
+        };
+        let mut meta = Vec::with_capacity(n);
+        let mut batch = Vec::with_capacity(n);
+        for (t, size, e) in self.events.drain(..n) {
+            self.bytes -= size;
+            meta.push((t, size));
+            batch.push(e);
         }
-        let n = self.events.len().min(self.batch_size);
-        let (times, batch): (Vec<i64>, Vec<T>) = self.events.drain(..n).unzip();
-        self.in_flight = Some(times);
+        self.in_flight = Some(meta);
         Next::Send(batch)
     }
 
-    /// The outcome of the batch `next` handed out; a failed batch comes back as `batch`.
+    /// Puts a batch back at the head, oldest first; what no longer fits is the oldest.
+    /// Returns how many events went back.
+    fn put_back(&mut self, meta: Vec<(i64, usize)>, batch: Vec<T>) -> usize {
+        let mut back = 0;
+        for ((t, size), e) in meta.into_iter().zip(batch).rev() {
+            if self.events.len() >= self.bounds.capacity {
+                self.counts.dropped += 1;
+                continue;
+            }
+            if self.bytes.saturating_add(size) > self.bounds.max_bytes && !self.events.is_empty() {
+                self.counts.dropped_bytes += 1;
+                continue;
+            }
+            self.bytes += size;
+            self.events.push_front((t, size, e));
+            back += 1;
+        }
+        back
+    }
+
+    /// The outcome of the batch `next` handed out; a batch failed or too large comes back
+    /// as `batch`.
     pub fn finish(&mut self, outcome: Outcome, batch: Vec<T>, now_us: i64) {
-        let times = self.in_flight.take().unwrap_or_default();
-        let n = times.len() as u64;
+        let meta = self.in_flight.take().unwrap_or_default();
+        let n = meta.len() as u64;
+        let piece = std::mem::take(&mut self.piece_in_flight);
         match outcome {
             Outcome::Delivered { accepted } => {
                 self.failures = 0;
@@ -141,6 +245,19 @@ impl<T> CaptureQueue<T> {
                 self.failures = 0;
                 self.counts.refused += n;
             }
+            Outcome::TooLarge if n <= 1 => {
+                self.failures = 0;
+                self.counts.too_large += n;
+            }
+            Outcome::TooLarge => {
+                self.failures = 0;
+                let back = self.put_back(meta, batch);
+                let first = back / 2;
+                self.pieces.push_front(back - first);
+                if first > 0 {
+                    self.pieces.push_front(first);
+                }
+            }
             Outcome::Failed => {
                 self.counts.failed_attempts += 1;
                 self.failures = self.failures.saturating_add(1);
@@ -148,13 +265,9 @@ impl<T> CaptureQueue<T> {
                     .saturating_mul(1i64 << (self.failures - 1).min(30))
                     .min(self.max_backoff_us);
                 self.retry_at_us = Some(now_us.saturating_add(backoff));
-                // Back at the head, oldest first; what no longer fits is the oldest.
-                for (t, e) in times.into_iter().zip(batch).rev() {
-                    if self.events.len() >= self.capacity {
-                        self.counts.dropped += 1;
-                        continue;
-                    }
-                    self.events.push_front((t, e));
+                let back = self.put_back(meta, batch);
+                if piece && back > 0 {
+                    self.pieces.push_front(back);
                 }
             }
         }
@@ -163,6 +276,11 @@ impl<T> CaptureQueue<T> {
     /// Events waiting (not counting a batch in flight).
     pub fn len(&self) -> usize {
         self.events.len()
+    }
+
+    /// The bytes of the events waiting.
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Whether nothing waits.
@@ -182,6 +300,33 @@ mod tests {
 
     const MS: i64 = 1000;
 
+    /// A queue bounded by count only (each event of size 1 in the older tests).
+    fn queue(capacity: usize, batch_size: usize, delay: i64, backoff: i64) -> CaptureQueue<u32> {
+        CaptureQueue::new(
+            QueueBounds {
+                capacity,
+                max_bytes: usize::MAX,
+                batch_size,
+                max_batch_bytes: usize::MAX,
+            },
+            delay,
+            backoff,
+        )
+    }
+
+    fn sized(max_bytes: usize, batch_size: usize, max_batch_bytes: usize) -> CaptureQueue<u32> {
+        CaptureQueue::new(
+            QueueBounds {
+                capacity: 100,
+                max_bytes,
+                batch_size,
+                max_batch_bytes,
+            },
+            0,
+            1000 * MS,
+        )
+    }
+
     fn send(q: &mut CaptureQueue<u32>, now: i64) -> Vec<u32> {
         match q.next(now) {
             Next::Send(b) => b,
@@ -191,15 +336,15 @@ mod tests {
 
     #[test]
     fn a_full_batch_goes_at_once_a_partial_one_after_the_delay() {
-        let mut q = CaptureQueue::new(10, 3, 1000 * MS, 5000 * MS);
+        let mut q = queue(10, 3, 1000 * MS, 5000 * MS);
         assert_eq!(q.next(0), Next::Idle);
-        q.push(1, 0);
-        q.push(2, 10 * MS);
+        q.push(1, 1, 0);
+        q.push(2, 1, 10 * MS);
         assert_eq!(q.next(20 * MS), Next::WaitUntil(1000 * MS));
         assert!(!q.batch_ready());
-        q.push(3, 30 * MS);
+        q.push(3, 1, 30 * MS);
         assert!(q.batch_ready());
-        q.push(4, 40 * MS);
+        q.push(4, 1, 40 * MS);
         assert_eq!(send(&mut q, 40 * MS), [1, 2, 3]);
         // One batch in flight at a time.
         assert_eq!(q.next(50 * MS), Next::Idle);
@@ -219,10 +364,10 @@ mod tests {
 
     #[test]
     fn failures_back_off_doubling_and_keep_the_order() {
-        let mut q = CaptureQueue::new(10, 2, 0, 350 * MS);
-        q.push(1, 0);
-        q.push(2, 0);
-        q.push(3, 0);
+        let mut q = queue(10, 2, 0, 350 * MS);
+        q.push(1, 1, 0);
+        q.push(2, 1, 0);
+        q.push(3, 1, 0);
         let b = send(&mut q, 0);
         q.finish(Outcome::Failed, b, 0);
         assert_eq!(q.next(0), Next::WaitUntil(100 * MS));
@@ -244,9 +389,9 @@ mod tests {
 
     #[test]
     fn a_full_queue_drops_the_oldest_and_counts_them() {
-        let mut q = CaptureQueue::new(3, 2, 0, 1000 * MS);
+        let mut q = queue(3, 2, 0, 1000 * MS);
         for i in 0..5 {
-            q.push(i, 0);
+            q.push(i, 1, 0);
         }
         assert_eq!(q.counts().dropped, 2);
         assert_eq!(q.len(), 3);
@@ -254,8 +399,8 @@ mod tests {
         assert_eq!(b, [2, 3]);
         // While the batch is out, new events fill the queue; a failed batch that no longer
         // fits loses its oldest events.
-        q.push(5, 0);
-        q.push(6, 0);
+        q.push(5, 1, 0);
+        q.push(6, 1, 0);
         q.finish(Outcome::Failed, b, 0);
         assert_eq!(q.len(), 3);
         assert_eq!(q.counts().dropped, 4);
@@ -263,5 +408,79 @@ mod tests {
         q.finish(Outcome::Refused, vec![], 100 * MS);
         assert_eq!(q.counts().refused, 2);
         assert_eq!(send(&mut q, 100 * MS), [6]);
+    }
+
+    #[test]
+    fn a_batch_stops_at_its_byte_cap_but_takes_one_large_event() {
+        let mut q = sized(usize::MAX, 10, 100);
+        for (e, size) in [(1, 40), (2, 40), (3, 40), (4, 250), (5, 10)] {
+            q.push(e, size, 0);
+        }
+        assert_eq!(send(&mut q, 0), [1, 2]);
+        q.finish(Outcome::Delivered { accepted: 2 }, vec![], 0);
+        assert_eq!(send(&mut q, 0), [3]);
+        q.finish(Outcome::Delivered { accepted: 1 }, vec![], 0);
+        // Over the cap alone: it goes alone.
+        assert_eq!(send(&mut q, 0), [4]);
+        q.finish(Outcome::Delivered { accepted: 1 }, vec![], 0);
+        assert_eq!(send(&mut q, 0), [5]);
+        // Bytes make a batch ready before its delay, as a count does.
+        let mut q = sized(usize::MAX, 10, 100);
+        q.max_delay_us = 1000 * MS;
+        q.push(1, 60, 0);
+        assert!(!q.batch_ready());
+        q.push(2, 60, 0);
+        assert!(q.batch_ready());
+        assert_eq!(send(&mut q, 0), [1]);
+    }
+
+    #[test]
+    fn a_batch_too_large_is_split_in_halves_until_it_fits() {
+        let mut q = sized(usize::MAX, 10, usize::MAX);
+        for e in 0..5 {
+            q.push(e, 10, 0);
+        }
+        let b = send(&mut q, 0);
+        assert_eq!(b, [0, 1, 2, 3, 4]);
+        q.finish(Outcome::TooLarge, b, 0);
+        // Halves, in order, at once (no backoff): 2 then 3.
+        let b = send(&mut q, 0);
+        assert_eq!(b, [0, 1]);
+        q.push(9, 10, 0);
+        q.finish(Outcome::Delivered { accepted: 2 }, b, 0);
+        let b = send(&mut q, 0);
+        assert_eq!(b, [2, 3, 4]);
+        q.finish(Outcome::TooLarge, b, 0);
+        let b = send(&mut q, 0);
+        assert_eq!(b, [2]);
+        // A single event the server still finds too large is dropped and counted.
+        q.finish(Outcome::TooLarge, b, 0);
+        let b = send(&mut q, 0);
+        assert_eq!(b, [3, 4]);
+        // A piece that fails comes back as the same piece after the backoff.
+        q.finish(Outcome::Failed, b, 0);
+        assert_eq!(q.next(0), Next::WaitUntil(100 * MS));
+        let b = send(&mut q, 100 * MS);
+        assert_eq!(b, [3, 4]);
+        q.finish(Outcome::Delivered { accepted: 2 }, b, 100 * MS);
+        // Then the normal batching again.
+        assert_eq!(send(&mut q, 100 * MS), [9]);
+        let c = q.counts();
+        assert_eq!((c.sent, c.too_large, c.failed_attempts), (4, 1, 1));
+    }
+
+    #[test]
+    fn the_byte_bound_drops_the_oldest_and_counts_them() {
+        let mut q = sized(100, 10, usize::MAX);
+        q.push(1, 40, 0);
+        q.push(2, 40, 0);
+        assert_eq!(q.push(3, 30, 0), 1);
+        assert_eq!((q.len(), q.bytes()), (2, 70));
+        // One event over the bound alone is kept (the queue holds at least one).
+        assert_eq!(q.push(4, 500, 0), 2);
+        assert_eq!((q.len(), q.bytes()), (1, 500));
+        assert_eq!(q.counts().dropped_bytes, 3);
+        assert_eq!(q.counts().dropped, 0);
+        assert_eq!(send(&mut q, 0), [4]);
     }
 }

@@ -11,7 +11,7 @@ use hyper::Request;
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::capture::{events_of, Exchange};
 use super::config::HttpUrl;
@@ -54,18 +54,20 @@ fn encode_segment(s: &str) -> String {
     out
 }
 
-/// Posts one batch; the outcome for the queue.
+/// An event as the line of JSON Lines it is sent as (its length is its size in the queue).
+pub(super) fn json_line(event: &Value) -> Vec<u8> {
+    let mut line = serde_json::to_vec(event).unwrap_or_default();
+    line.push(b'\n');
+    line
+}
+
+/// Posts one batch of JSON lines; the outcome for the queue.
 async fn post(
     client: &Client<HttpConnector, Full<Bytes>>,
     to: &Destination,
-    batch: &[Value],
+    batch: &[Vec<u8>],
 ) -> Outcome {
-    let mut body = Vec::with_capacity(batch.len() * 128);
-    for e in batch {
-        if serde_json::to_writer(&mut body, e).is_ok() {
-            body.push(b'\n');
-        }
-    }
+    let body = batch.concat();
     let mut req = Request::post(&to.uri)
         .header(header::CONTENT_TYPE, "application/x-ndjson")
         .body(Full::new(Bytes::from(body)))
@@ -89,6 +91,10 @@ async fn post(
                 accepted: accepted as usize,
             }
         }
+        Ok(Some((status, _))) if status == hyper::StatusCode::PAYLOAD_TOO_LARGE => {
+            // Over the server's body or row limit: the queue splits the batch.
+            Outcome::TooLarge
+        }
         Ok(Some((status, _))) if status.is_client_error() => {
             // 400/422 when no row of the batch was valid: the server's rows are refused.
             Outcome::Refused
@@ -104,8 +110,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Runs until `stop` fires and then until the queue is empty or `flush_for` has passed.
 pub(super) async fn run(
     shared: Arc<Shared>,
-    queue: Arc<Mutex<CaptureQueue<Value>>>,
-    mut exchanges: mpsc::Receiver<Exchange>,
+    queue: Arc<Mutex<CaptureQueue<Vec<u8>>>>,
     mut stop: oneshot::Receiver<()>,
     to: Destination,
     flush_for: Duration,
@@ -121,14 +126,16 @@ pub(super) async fn run(
         let t = now();
         let mut q = lock(&queue);
         for e in made.events {
-            q.push(e, t);
+            let line = json_line(&e);
+            let size = line.len();
+            q.push(line, size, t);
         }
     };
     let mut closed_at: Option<Instant> = None;
     loop {
         if let Some(at) = closed_at {
             // What was handed over before the stop is still sent.
-            while let Ok(x) = exchanges.try_recv() {
+            while let Some(x) = shared.exchanges.try_recv() {
                 ingest(x);
             }
             if lock(&queue).is_empty() || at.elapsed() > flush_for {
@@ -151,10 +158,7 @@ pub(super) async fn run(
                     loop {
                         tokio::select! {
                             o = &mut attempt => break o,
-                            x = exchanges.recv(), if closed_at.is_none() => match x {
-                                Some(x) => ingest(x),
-                                None => closed_at = Some(Instant::now()),
-                            },
+                            x = shared.exchanges.recv(), if closed_at.is_none() => ingest(x),
                             _ = &mut stop, if closed_at.is_none() => closed_at = Some(Instant::now()),
                         }
                     }
@@ -164,10 +168,7 @@ pub(super) async fn run(
             Next::WaitUntil(t) => {
                 let wait = Duration::from_micros((t - now()).max(0) as u64);
                 tokio::select! {
-                    x = exchanges.recv(), if closed_at.is_none() => match x {
-                        Some(x) => ingest(x),
-                        None => closed_at = Some(Instant::now()),
-                    },
+                    x = shared.exchanges.recv(), if closed_at.is_none() => ingest(x),
                     _ = &mut stop, if closed_at.is_none() => closed_at = Some(Instant::now()),
                     _ = tokio::time::sleep(wait) => {}
                 }
@@ -184,10 +185,7 @@ pub(super) async fn run(
                 }
             }
             Next::Idle => tokio::select! {
-                x = exchanges.recv() => match x {
-                    Some(x) => ingest(x),
-                    None => closed_at = Some(Instant::now()),
-                },
+                x = shared.exchanges.recv() => ingest(x),
                 _ = &mut stop => closed_at = Some(Instant::now()),
             },
         }

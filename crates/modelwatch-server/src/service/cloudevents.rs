@@ -14,7 +14,7 @@ use crate::ingest::cloudevents::envelope::CloudEvent;
 use crate::ingest::cloudevents::join::{Half, Join, JoinSettings, Offered, Outcome, Pair, Step};
 use crate::ingest::cloudevents::payload::{self, Direction, PayloadError, Row};
 use crate::ingest::cloudevents::{classify, CloudEventsConfig, EventKind, Logger};
-use crate::ingest::{EventRules, Validated};
+use crate::ingest::{model_columns, EventRules, Validated};
 use crate::{now_us, AppState};
 
 /// A pair's key: the project and the id its halves share (KServe's `id`, Seldon's
@@ -136,7 +136,9 @@ pub fn row_id(join_id: &str, i: usize, n: usize) -> String {
 }
 
 /// The events of a pair as ingestion rows: the request's columns, the response's columns
-/// and its single value as `prediction`, the truth as `target`, with the reserved `id`,
+/// (a column named like a reserved key as `input.<name>` / `output.<name>`, see
+/// [`model_column_key`](crate::ingest::model_column_key)) and its single value as
+/// `prediction`, the truth as `target`, with the reserved `id`,
 /// `timestamp` (the request's time, else the response's, else `now_us`),
 /// `latency_seconds` (response time minus request time) and, for KServe, `status` 200 (its
 /// logger sends a response only for a 200 answer, `pkg/logger/handler.go`).
@@ -184,11 +186,12 @@ pub fn pair_rows(
     let mut rows = Vec::with_capacity(n);
     for i in 0..n {
         let mut o = Map::new();
+        // A column named like a reserved key is kept as `input.<name>` / `output.<name>`.
         if let Some(q) = &pair.request {
-            o.extend(q.rows[i].columns.clone());
+            o.extend(model_columns("input", q.rows[i].columns.clone()));
         }
         if let Some(r) = &pair.response {
-            o.extend(r.rows[i].columns.clone());
+            o.extend(model_columns("output", r.rows[i].columns.clone()));
             if let Some(v) = &r.rows[i].value {
                 o.insert(prediction.to_string(), v.clone());
             }
@@ -263,6 +266,57 @@ impl CloudEventsIngest {
     pub fn waiting(&self) -> usize {
         self.lock().waiting()
     }
+
+    /// Reports a pair completed by `brought` as committed or refused for good (see
+    /// [`Join::committed`]); nothing for a pair given up.
+    fn settled(&self, key: &JoinKey, brought: Option<Half>) {
+        if let Some(half) = brought {
+            self.lock().committed(key, half);
+        }
+    }
+
+    /// Takes back a pair whose commit failed: completed by `brought`, a half of a request
+    /// answered 503, it loses that half and its partner waits again ([`Join::restore`]);
+    /// given up (`None`), it is held to be committed again ([`Join::hold`]).
+    fn put_back(&self, now: i64, pair: Pair<JoinKey, Arrival>, brought: Option<Half>) {
+        let mut join = self.lock();
+        match brought {
+            Some(half) => join.restore(now, pair, half, |a| a.bytes),
+            None => {
+                let size = pair_bytes(&pair);
+                join.hold(pair, size);
+            }
+        }
+    }
+}
+
+/// The size of a pair's data.
+fn pair_bytes(pair: &Pair<JoinKey, Arrival>) -> usize {
+    [&pair.request, &pair.response, &pair.truth]
+        .into_iter()
+        .flatten()
+        .map(|a| a.bytes)
+        .sum()
+}
+
+/// A pair to store, with the half of the current request that completed it (`None` for a
+/// pair given up, whose halves were all acknowledged before).
+pub type ReadyPair = (Pair<JoinKey, Arrival>, Option<Half>);
+
+/// The pairs of one offer: the one the offered half completed (joined or late) is the
+/// last of its ready pairs and carries `half`; the others were given up on the way.
+pub fn ready_pairs(
+    step_ready: Vec<Pair<JoinKey, Arrival>>,
+    offered: Offered,
+    half: Half,
+) -> Vec<ReadyPair> {
+    let completed = matches!(offered, Offered::Joined | Offered::Late);
+    let n = step_ready.len();
+    step_ready
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| (p, (completed && i + 1 == n).then_some(half)))
+        .collect()
 }
 
 /// What storing some pairs did.
@@ -273,14 +327,19 @@ pub struct Stored {
     /// Pairs refused, with the reason (their rows do not fit the project, or the project
     /// is gone); nothing of them is stored.
     pub rejected: Vec<String>,
-    /// The writer's reason when a commit failed.
+    /// The writer's reason when a commit of a pair given up failed (the pair is held and
+    /// committed again later).
     pub failed: Option<String>,
+    /// The writer's reason when a commit of a pair completed by a half of the current
+    /// request failed: that half is not held, and the request is answered 503.
+    pub not_taken: Option<String>,
 }
 
 /// Stores ready pairs: each pair's rows are validated against its project, and a pair
 /// with one invalid row is refused whole (an inference is stored entirely or not at all).
-/// Counts each pair's outcome, or `rejected`, on `/metrics`.
-pub async fn store(state: &Arc<AppState>, pairs: Vec<Pair<JoinKey, Arrival>>) -> Stored {
+/// Counts each pair's outcome, or `rejected`, on `/metrics`. A pair whose commit fails is
+/// put back into the join (counted `commit_failed`), never dropped: see [`Stored`].
+pub async fn store(state: &Arc<AppState>, pairs: Vec<ReadyPair>) -> Stored {
     let mut stored = Stored::default();
     if pairs.is_empty() {
         return stored;
@@ -289,17 +348,26 @@ pub async fn store(state: &Arc<AppState>, pairs: Vec<Pair<JoinKey, Arrival>>) ->
     let validated = tokio::task::spawn_blocking(move || {
         pairs
             .into_iter()
-            .map(|pair| validate_pair(&st, pair))
+            .map(|(pair, brought)| {
+                let checked = validate_pair(&st, &pair);
+                (pair, brought, checked)
+            })
             .collect::<Vec<_>>()
     })
     .await;
-    let Ok(validated) = validated else {
-        stored.failed = Some("validation task failed".into());
-        return stored;
+    let validated = match validated {
+        Ok(v) => v,
+        Err(e) => {
+            // Only a panic of the validation lands here; its pairs went with it.
+            tracing::error!(error = %e, "payload logger pairs lost: validation task failed");
+            stored.not_taken = Some("validation task failed".into());
+            return stored;
+        }
     };
-    for v in validated {
-        match v {
+    for (pair, brought, checked) in validated {
+        match checked {
             Err((project, reason, kinds)) => {
+                state.cloudevents.settled(&pair.key, brought);
                 if let Some(project) = project {
                     state.recorder.ingested(&project, 0, 0, kinds, &[]);
                 }
@@ -312,13 +380,22 @@ pub async fn store(state: &Arc<AppState>, pairs: Vec<Pair<JoinKey, Arrival>>) ->
                     .await
                 {
                     Ok(n) => {
+                        state.cloudevents.settled(&pair.key, brought);
                         stored.events += n;
                         state.recorder.cloudevent(outcome.as_str());
                     }
                     Err(e) => {
-                        state.recorder.cloudevent("rejected");
-                        tracing::error!(error = %e, project = %project, "payload logger events not stored");
-                        stored.failed = Some(e);
+                        state.recorder.cloudevent("commit_failed");
+                        tracing::warn!(
+                            error = %e, project = %project, pair = %pair.key.1,
+                            "payload logger pair not stored yet: kept to be stored again"
+                        );
+                        state.cloudevents.put_back(now_us(), pair, brought);
+                        if brought.is_some() {
+                            stored.not_taken = Some(e);
+                        } else {
+                            stored.failed = Some(e);
+                        }
                     }
                 }
             }
@@ -332,7 +409,7 @@ type Checked = Result<
     (Option<String>, String, Vec<&'static str>),
 >;
 
-fn validate_pair(state: &AppState, pair: Pair<JoinKey, Arrival>) -> Checked {
+fn validate_pair(state: &AppState, pair: &Pair<JoinKey, Arrival>) -> Checked {
     let name = pair.key.0.clone();
     let Some(project) = state.project(&name) else {
         return Err((
@@ -345,7 +422,7 @@ fn validate_pair(state: &AppState, pair: Pair<JoinKey, Arrival>) -> Checked {
     let prediction = c.prediction.as_deref().unwrap_or("prediction");
     let target = c.target.as_deref().unwrap_or("target");
     let now = now_us();
-    let rows = pair_rows(&pair, prediction, target, now)
+    let rows = pair_rows(pair, prediction, target, now)
         .map_err(|e| (Some(name.clone()), e, vec!["malformed_row"]))?;
     let rules = EventRules::of(&project, &state.config.limits);
     let mut v = Validated::default();
@@ -370,12 +447,7 @@ fn validate_pair(state: &AppState, pair: Pair<JoinKey, Arrival>) -> Checked {
             kinds,
         ));
     }
-    let bytes = [&pair.request, &pair.response, &pair.truth]
-        .into_iter()
-        .flatten()
-        .map(|a| a.bytes)
-        .sum();
-    Ok((name, pair.outcome(), v.events, bytes))
+    Ok((name, pair.outcome(), v.events, pair_bytes(pair)))
 }
 
 /// Attaches a feedback's truth to the stored events of its pair (ids by [`row_id`]);
@@ -411,11 +483,22 @@ pub fn count_duplicate(state: &AppState, offered: Offered) -> bool {
     dup
 }
 
+/// The first wait before held pairs are committed again; it doubles while commits fail.
+const FIRST_RETRY: Duration = Duration::from_millis(100);
+/// The longest wait between two commits of held pairs.
+const MAX_RETRY: Duration = Duration::from_secs(5);
+
 /// Gives up halves whose partner did not come in time, every quarter of the join timeout
-/// (10 ms to 1 s), and stores them; at stop, stores every half still waiting.
+/// (10 ms to 1 s), and stores them; commits held pairs (whose commit failed) again, with
+/// backoff from 100 ms doubling up to 5 s while the store fails. At stop, stores every
+/// half still waiting and every held pair, trying again with the same backoff for up to
+/// the server's `shutdown_timeout`; what the store still refuses then is lost, logged and
+/// counted `lost`.
 pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(state.cloudevents.tick);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut backoff = FIRST_RETRY;
+    let mut retry_at = tokio::time::Instant::now();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -425,10 +508,47 @@ pub async fn run(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
             break;
         }
         let ready = state.cloudevents.lock().expire(now_us());
-        store(&state, ready).await;
+        store(&state, ready.into_iter().map(|p| (p, None)).collect()).await;
+        if tokio::time::Instant::now() >= retry_at {
+            let held = state.cloudevents.lock().take_held();
+            if !held.is_empty() {
+                let s = store(&state, held.into_iter().map(|p| (p, None)).collect()).await;
+                backoff = if s.failed.is_some() {
+                    (backoff * 2).min(MAX_RETRY)
+                } else {
+                    FIRST_RETRY
+                };
+                retry_at = tokio::time::Instant::now() + backoff;
+            }
+        }
     }
-    let ready = state.cloudevents.lock().drain(now_us());
-    store(&state, ready).await;
+    let patience = state
+        .config
+        .connection_limits()
+        .map_or(Duration::from_secs(30), |l| l.shutdown_timeout);
+    let give_up_at = tokio::time::Instant::now() + patience;
+    let mut backoff = FIRST_RETRY;
+    let mut ready = state.cloudevents.lock().drain(now_us());
+    loop {
+        store(&state, ready.into_iter().map(|p| (p, None)).collect()).await;
+        ready = state.cloudevents.lock().take_held();
+        if ready.is_empty() {
+            return;
+        }
+        if tokio::time::Instant::now() + backoff > give_up_at {
+            break;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_RETRY);
+    }
+    for _ in &ready {
+        state.recorder.cloudevent("lost");
+    }
+    tracing::error!(
+        pairs = ready.len(),
+        "payload logger pairs lost at shutdown: the store still could not commit them after {}s",
+        patience.as_secs()
+    );
 }
 
 #[cfg(test)]
@@ -483,6 +603,39 @@ mod tests {
             Value::Object(rows[1].clone()),
             json!({"x": 2.5, "pred": 0, "id": "abc:1", "timestamp": 1.0,
                    "latency_seconds": 0.25, "status": 200})
+        );
+    }
+
+    #[test]
+    fn columns_named_like_reserved_keys_keep_their_values_under_their_side() {
+        let pair = Pair {
+            key: ("p".to_string(), "abc".to_string()),
+            request: Some(arrival(
+                Logger::KServe,
+                vec![cols(&[
+                    ("id", json!(41)),
+                    ("timestamp", json!("2020-01-01")),
+                    ("latency_seconds", json!(9)),
+                    ("status", json!("gold")),
+                    ("error", json!(0.5)),
+                    ("x", json!(1)),
+                ])],
+                Some(1_000_000),
+            )),
+            response: Some(arrival(
+                Logger::KServe,
+                vec![cols(&[("status", json!("ok")), ("score", json!(0.75))])],
+                Some(1_500_000),
+            )),
+            truth: None,
+        };
+        let rows = pair_rows(&pair, "prediction", "target", 0).unwrap();
+        assert_eq!(
+            Value::Object(rows[0].clone()),
+            json!({"input.id": 41, "input.timestamp": "2020-01-01", "input.latency_seconds": 9,
+                   "input.status": "gold", "input.error": 0.5, "x": 1,
+                   "output.status": "ok", "score": 0.75,
+                   "id": "abc", "timestamp": 1.0, "latency_seconds": 0.5, "status": 200})
         );
     }
 

@@ -1,6 +1,7 @@
 //! A real server on an ephemeral loopback port, and a small HTTP client for the tests.
 #![allow(dead_code)]
 
+pub mod failing_store;
 pub mod postgres;
 
 use std::path::PathBuf;

@@ -8,6 +8,15 @@
 //! remembered for `timeout`, at most `max_pending` of them. A half whose partner was
 //! already given up is stored alone at once. A feedback's truth joins a waiting pair and is
 //! stored with it; with no pair waiting it is handed back, to be attached to stored events.
+//!
+//! A pair handed out is not yet stored. When its commit fails it comes back: a pair
+//! completed by a half the caller was not able to acknowledge ([`Join::restore`]) loses
+//! that half again (the logger sends it again after the 503) and its partner waits anew,
+//! so the retry joins it; until the commit is reported ([`Join::committed`]) that half
+//! offered again is neither taken nor a duplicate ([`Offered::Committing`]); a pair given up ([`Join::hold`]) is kept, with its halves
+//! acknowledged, until [`Join::take_held`] hands it out for another commit. Held pairs
+//! count against the same bounds as waiting halves; when held pairs alone fill them, a new
+//! half is not taken ([`Offered::Full`]), so nothing acknowledged is given up for it.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
@@ -90,6 +99,12 @@ pub enum Offered {
     Late,
     /// It was seen before: dropped.
     Duplicate,
+    /// The same half completed a pair whose commit is under way: not taken, as the commit
+    /// may still fail (the caller answers "try again").
+    Committing,
+    /// Pairs whose commit failed fill the bounds: not taken (the caller answers that the
+    /// store is unavailable, and the logger sends it again).
+    Full,
 }
 
 /// The result of one offer: what became of the half, and every pair to store now (the
@@ -114,6 +129,9 @@ struct Waiting<P> {
 struct Finished {
     request: bool,
     response: bool,
+    /// The half whose pair was handed out by its offer and whose commit is not yet
+    /// reported ([`Join::committed`], [`Join::restore`]).
+    committing: Option<Half>,
     seq: u64,
 }
 
@@ -129,6 +147,10 @@ pub struct Join<K, P> {
     seq: u64,
     /// The sizes of the waiting halves, together.
     bytes: usize,
+    /// Pairs given up whose commit failed, with their sizes, oldest first.
+    held: VecDeque<(Pair<K, P>, usize)>,
+    /// The sizes of the held pairs, together.
+    held_bytes: usize,
 }
 
 impl<K: Hash + Eq + Clone, P> Join<K, P> {
@@ -142,7 +164,14 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
             forget: VecDeque::new(),
             seq: 0,
             bytes: 0,
+            held: VecDeque::new(),
+            held_bytes: 0,
         }
+    }
+
+    /// Pairs whose commit failed, kept to be committed again.
+    pub fn held(&self) -> usize {
+        self.held.len()
     }
 
     /// Halves waiting for their partner.
@@ -163,6 +192,7 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
             Finished {
                 request,
                 response,
+                committing: None,
                 seq,
             },
         );
@@ -203,7 +233,19 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
     /// older than `timeout`.
     pub fn expire(&mut self, now: i64) -> Vec<Pair<K, P>> {
         let mut ready = Vec::new();
-        while self.deadlines.front().is_some_and(|(d, _, _)| *d <= now) {
+        loop {
+            // A deadline left behind by a half that has gone (joined, or taken back after a
+            // failed commit) is skipped first: giving up "the oldest" past it would give up
+            // a half whose own deadline has not come.
+            while let Some((_, seq, key)) = self.deadlines.front() {
+                if self.waiting.get(key).is_some_and(|w| w.seq == *seq) {
+                    break;
+                }
+                self.deadlines.pop_front();
+            }
+            if self.deadlines.front().is_none_or(|(d, _, _)| *d > now) {
+                break;
+            }
             ready.extend(self.give_up_oldest(now));
         }
         while self.forget.front().is_some_and(|(d, _, _)| *d <= now) {
@@ -212,19 +254,122 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
         ready
     }
 
-    /// Gives up every waiting half (at shutdown).
+    /// Gives up every waiting half and hands out the held pairs (at shutdown).
     pub fn drain(&mut self, now: i64) -> Vec<Pair<K, P>> {
-        let mut ready = Vec::new();
+        let mut ready = self.take_held();
         while let Some(p) = self.give_up_oldest(now) {
             ready.push(p);
         }
         ready
     }
 
+    /// Keeps a pair given up (every half of it acknowledged) whose commit failed, to be
+    /// handed out again by [`Join::take_held`]; `size` is its data's.
+    pub fn hold(&mut self, pair: Pair<K, P>, size: usize) {
+        self.held_bytes += size;
+        self.held.push_back((pair, size));
+    }
+
+    /// Hands out every held pair, oldest first, for another commit.
+    pub fn take_held(&mut self) -> Vec<Pair<K, P>> {
+        self.held_bytes = 0;
+        self.held.drain(..).map(|(p, _)| p).collect()
+    }
+
+    /// Reports that the pair `brought` completed under `key` is committed (or refused for
+    /// good): a duplicate of that half is dropped from now on.
+    pub fn committed(&mut self, key: &K, brought: Half) {
+        if let Some(f) = self.finished.get_mut(key) {
+            if f.committing == Some(brought) {
+                f.committing = None;
+            }
+        }
+    }
+
+    /// Takes back a pair whose commit failed, that `brought` (a half the caller could not
+    /// acknowledge) completed at `now`: that half is forgotten (so that it is taken again
+    /// when sent again), and a partner waits anew for `timeout`, with its truth. `size`
+    /// gives a half's size.
+    pub fn restore(
+        &mut self,
+        now: i64,
+        pair: Pair<K, P>,
+        brought: Half,
+        size: impl Fn(&P) -> usize,
+    ) {
+        let Pair {
+            key,
+            mut request,
+            mut response,
+            truth,
+        } = pair;
+        match brought {
+            Half::Request => request = None,
+            Half::Response => response = None,
+        }
+        if request.is_none() && response.is_none() {
+            // A late half: its partner was given up before, so the key stays finished,
+            // without this half.
+            if let Some(f) = self.finished.get_mut(&key) {
+                match brought {
+                    Half::Request => f.request = false,
+                    Half::Response => f.response = false,
+                }
+                f.committing = None;
+            }
+            return;
+        }
+        self.finished.remove(&key);
+        if let Some(w) = self.waiting.get_mut(&key) {
+            // The key was forgotten meanwhile and a new half of it waits: the partner joins
+            // it when its slot is free.
+            let (slot, half) = match (request, response) {
+                (Some(q), _) => (&mut w.request, q),
+                (None, Some(r)) => (&mut w.response, r),
+                (None, None) => return,
+            };
+            if slot.is_none() {
+                let n = size(&half);
+                *slot = Some(half);
+                w.size += n;
+                self.bytes += n;
+            }
+            if w.truth.is_none() {
+                w.truth = truth;
+            }
+            return;
+        }
+        let n = request
+            .iter()
+            .chain(response.iter())
+            .map(&size)
+            .sum::<usize>();
+        self.seq += 1;
+        self.waiting.insert(
+            key.clone(),
+            Waiting {
+                request,
+                response,
+                truth,
+                seq: self.seq,
+                size: n,
+            },
+        );
+        self.bytes += n;
+        self.deadlines
+            .push_back((now.saturating_add(self.settings.timeout_us), self.seq, key));
+    }
+
     /// Offers one half of `size` bytes at `now`.
     pub fn offer(&mut self, now: i64, key: K, half: Half, payload: P, size: usize) -> Step<K, P> {
         let mut ready = self.expire(now);
         if let Some(f) = self.finished.get_mut(&key) {
+            if f.committing == Some(half) {
+                return Step {
+                    offered: Offered::Committing,
+                    ready,
+                };
+            }
             let seen = match half {
                 Half::Request => &mut f.request,
                 Half::Response => &mut f.response,
@@ -236,6 +381,7 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
                 };
             }
             *seen = true;
+            f.committing = Some(half);
             let (request, response) = match half {
                 Half::Request => (Some(payload), None),
                 Half::Response => (None, Some(payload)),
@@ -266,6 +412,9 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
             let w = self.waiting.remove(&key).expect("the entry is there");
             self.bytes -= w.size;
             self.finish(now, key.clone(), true, true);
+            if let Some(f) = self.finished.get_mut(&key) {
+                f.committing = Some(half);
+            }
             ready.push(Pair {
                 key,
                 request: w.request,
@@ -277,9 +426,21 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
                 ready,
             };
         }
+        let max = self.settings.max_pending.max(1);
+        // Giving up waiting halves makes no room while held pairs alone fill the bounds.
+        if !self.held.is_empty()
+            && (self.held.len() >= max
+                || self.held_bytes.saturating_add(size) > self.settings.max_pending_bytes)
+        {
+            return Step {
+                offered: Offered::Full,
+                ready,
+            };
+        }
         while !self.waiting.is_empty()
-            && (self.waiting.len() >= self.settings.max_pending.max(1)
-                || self.bytes.saturating_add(size) > self.settings.max_pending_bytes)
+            && (self.waiting.len() + self.held.len() >= max
+                || (self.bytes + self.held_bytes).saturating_add(size)
+                    > self.settings.max_pending_bytes)
         {
             match self.give_up_oldest(now) {
                 Some(p) => ready.push(p),
@@ -313,9 +474,14 @@ impl<K: Hash + Eq + Clone, P> Join<K, P> {
     /// Gives a feedback's truth to the pair waiting under `key`; hands it back when none
     /// waits (its events are stored, or will never be).
     pub fn offer_truth(&mut self, key: &K, truth: P) -> Option<P> {
-        match self.waiting.get_mut(key) {
-            Some(w) => {
-                w.truth = Some(truth);
+        if let Some(w) = self.waiting.get_mut(key) {
+            w.truth = Some(truth);
+            return None;
+        }
+        // A held pair is not stored yet: its truth goes with it.
+        match self.held.iter_mut().find(|(p, _)| &p.key == key) {
+            Some((p, _)) => {
+                p.truth = Some(truth);
                 None
             }
             None => Some(truth),
@@ -381,6 +547,7 @@ mod tests {
             j.offer(2, "a", Half::Response, 2, 1).offered,
             Offered::Joined
         );
+        j.committed(&"a", Half::Response);
         assert_eq!(
             j.offer(3, "a", Half::Response, 2, 1).offered,
             Offered::Duplicate
@@ -409,6 +576,7 @@ mod tests {
         let s = j.offer(41, "a", Half::Response, 3, 1);
         assert_eq!(s.offered, Offered::Late);
         assert_eq!(outcomes(&s.ready), vec![("a", Outcome::ResponseOnly)]);
+        j.committed(&"a", Half::Response);
         assert_eq!(
             j.offer(42, "a", Half::Response, 3, 1).offered,
             Offered::Duplicate
@@ -471,6 +639,177 @@ mod tests {
         assert_eq!(s.ready[0].truth, Some(9));
         assert_eq!(j.offer_truth(&"a", 9), Some(9));
         assert_eq!(j.offer_truth(&"zz", 7), Some(7));
+    }
+
+    #[test]
+    fn a_pair_whose_commit_failed_joins_again_when_its_half_is_sent_again() {
+        let mut j = Join::new(S);
+        j.offer(0, "a", Half::Request, 1, 10);
+        let s = j.offer(5, "a", Half::Response, 2, 20);
+        assert_eq!(s.offered, Offered::Joined);
+        // The commit failed: the response (not acknowledged) is forgotten, the request waits.
+        j.restore(
+            6,
+            s.ready.into_iter().next().unwrap(),
+            Half::Response,
+            |_| 10,
+        );
+        assert_eq!((j.waiting(), j.waiting_bytes()), (1, 10));
+        assert_eq!(
+            j.offer(7, "a", Half::Request, 1, 10).offered,
+            Offered::Duplicate
+        );
+        let s = j.offer(8, "a", Half::Response, 2, 20);
+        assert_eq!(s.offered, Offered::Joined);
+        assert_eq!(
+            (s.ready[0].request, s.ready[0].response),
+            (Some(1), Some(2))
+        );
+        j.committed(&"a", Half::Response);
+        assert_eq!(
+            j.offer(9, "a", Half::Response, 2, 20).offered,
+            Offered::Duplicate
+        );
+        // The request waits anew from the failed commit: given up at 6 + 30 when alone.
+        let mut j = Join::new(S);
+        j.offer(0, "b", Half::Response, 1, 10);
+        let s = j.offer(5, "b", Half::Request, 2, 20);
+        j.restore(
+            6,
+            s.ready.into_iter().next().unwrap(),
+            Half::Request,
+            |_| 10,
+        );
+        assert!(j.expire(35).is_empty());
+        assert_eq!(outcomes(&j.expire(36)), vec![("b", Outcome::ResponseOnly)]);
+    }
+
+    #[test]
+    fn a_half_sent_again_while_its_pair_commits_waits_for_the_outcome() {
+        let mut j = Join::new(S);
+        j.offer(0, "a", Half::Request, 1, 1);
+        let s = j.offer(1, "a", Half::Response, 2, 1);
+        // The commit is under way: the same response again is not taken, the request
+        // (acknowledged before) is a duplicate.
+        assert_eq!(
+            j.offer(2, "a", Half::Response, 2, 1).offered,
+            Offered::Committing
+        );
+        assert_eq!(
+            j.offer(2, "a", Half::Request, 1, 1).offered,
+            Offered::Duplicate
+        );
+        // Failed: taken back, and the response joins again.
+        j.restore(
+            3,
+            s.ready.into_iter().next().unwrap(),
+            Half::Response,
+            |_| 1,
+        );
+        assert_eq!(
+            j.offer(4, "a", Half::Response, 2, 1).offered,
+            Offered::Joined
+        );
+        assert_eq!(
+            j.offer(5, "a", Half::Response, 2, 1).offered,
+            Offered::Committing
+        );
+        // Committed: now a duplicate.
+        j.committed(&"a", Half::Response);
+        assert_eq!(
+            j.offer(6, "a", Half::Response, 2, 1).offered,
+            Offered::Duplicate
+        );
+        // A late half likewise.
+        j.offer(10, "b", Half::Request, 1, 1);
+        j.expire(40);
+        assert_eq!(
+            j.offer(41, "b", Half::Response, 2, 1).offered,
+            Offered::Late
+        );
+        assert_eq!(
+            j.offer(42, "b", Half::Response, 2, 1).offered,
+            Offered::Committing
+        );
+        j.committed(&"b", Half::Response);
+        assert_eq!(
+            j.offer(43, "b", Half::Response, 2, 1).offered,
+            Offered::Duplicate
+        );
+    }
+
+    #[test]
+    fn a_late_half_whose_commit_failed_is_taken_again() {
+        let mut j = Join::new(S);
+        j.offer(0, "a", Half::Request, 1, 1);
+        assert_eq!(outcomes(&j.expire(30)), vec![("a", Outcome::RequestOnly)]);
+        let s = j.offer(31, "a", Half::Response, 2, 1);
+        assert_eq!(s.offered, Offered::Late);
+        j.restore(
+            32,
+            s.ready.into_iter().next().unwrap(),
+            Half::Response,
+            |_| 1,
+        );
+        assert_eq!(j.waiting(), 0);
+        assert_eq!(
+            j.offer(33, "a", Half::Response, 2, 1).offered,
+            Offered::Late
+        );
+        assert_eq!(
+            j.offer(34, "a", Half::Request, 1, 1).offered,
+            Offered::Duplicate
+        );
+    }
+
+    #[test]
+    fn held_pairs_come_back_and_fill_the_bounds() {
+        let mut j = Join::new(S);
+        j.offer(0, "a", Half::Request, 1, 40);
+        j.offer(0, "b", Half::Request, 2, 40);
+        let given_up = j.expire(30);
+        assert_eq!(given_up.len(), 2);
+        // Their commit failed: held, and they count against the bounds.
+        for p in given_up {
+            j.hold(p, 40);
+        }
+        assert_eq!(j.held(), 2);
+        assert_eq!(j.offer_truth(&"a", 7), None);
+        assert_eq!(
+            j.offer(31, "c", Half::Request, 3, 10).offered,
+            Offered::Waiting
+        );
+        // 80 held + 10 waiting + 20 > 100: the waiting half is given up to make room.
+        let s = j.offer(32, "d", Half::Request, 4, 20);
+        assert_eq!(s.offered, Offered::Waiting);
+        assert_eq!(outcomes(&s.ready), vec![("c", Outcome::RequestOnly)]);
+        // Held pairs alone leave no room for 30 bytes: not taken, nothing given up for it.
+        let s = j.offer(33, "e", Half::Request, 5, 30);
+        assert_eq!(s.offered, Offered::Full);
+        assert!(s.ready.is_empty());
+        assert_eq!(j.waiting(), 1);
+        // Handed out again in order, the truth with its pair; then there is room.
+        let again = j.take_held();
+        assert_eq!(
+            outcomes(&again),
+            vec![("a", Outcome::RequestOnly), ("b", Outcome::RequestOnly)]
+        );
+        assert_eq!(again[0].truth, Some(7));
+        assert_eq!(
+            j.offer(34, "e", Half::Request, 5, 30).offered,
+            Offered::Waiting
+        );
+        // At shutdown, held pairs are handed out with the waiting halves.
+        j.hold(again.into_iter().next().unwrap(), 40);
+        assert_eq!(
+            outcomes(&j.drain(35)),
+            vec![
+                ("a", Outcome::RequestOnly),
+                ("d", Outcome::RequestOnly),
+                ("e", Outcome::RequestOnly)
+            ]
+        );
+        assert_eq!((j.waiting(), j.held()), (0, 0));
     }
 
     #[test]
