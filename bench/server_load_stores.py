@@ -17,7 +17,11 @@ replicas:
   3. batches and single events together for DURATION s, with the last replica killed with
      SIGKILL halfway; a single replica is then started again on the same store.
 Then it compares the events acknowledged (2xx) in all phases with the events the store
-holds. PostgreSQL is the Debian package's server (a private cluster in a temporary folder on
+holds. On PostgreSQL `VACUUM (ANALYZE) events` and a CHECKPOINT run between phases, so
+that a phase is not charged with digesting the burst of the one before: 3 million events
+in 20 s of batches fill the write-ahead log past `max_wal_size` and start a checkpoint, and
+make autovacuum visit the table, both of which otherwise last into the single-event phase
+(SETTLE=0 leaves them out, to see that effect). PostgreSQL is the Debian package's server (a private cluster in a temporary folder on
 a free loopback port, as the `postgres` user when run as root) with its default durability
 (fsync on, synchronous_commit on), or the server at MODELWATCH_BENCH_POSTGRES (a URL of a
 user that may create databases). SQLite runs with the server's defaults (WAL,
@@ -143,6 +147,17 @@ class Postgres:
         )
         return self.admin.rsplit("/", 1)[0] + "/" + name
 
+    def settle(self, url):
+        """Vacuums the events the phase before wrote (which autovacuum would otherwise start
+        on during the next phase) and writes them out of the write-ahead log (CHECKPOINT),
+        so that the next phase measures its own load, not the database digesting the
+        last."""
+        if os.environ.get("SETTLE") == "0":
+            return
+        psql = f"{self.bin}/psql" if self.bin else "psql"
+        for sql in ("VACUUM (ANALYZE) events", "CHECKPOINT"):
+            subprocess.run([psql, url, "-q", "-c", sql], check=True)
+
     def stop(self):
         if self.data:
             subprocess.run(
@@ -260,7 +275,7 @@ def run_phase(replicas, mode, conns, rate=None, batch=100):
     return [result(p) for p in procs]
 
 
-def setup_run(name, db_for, replicas_n, work):
+def setup_run(name, db_for, replicas_n, work, settle):
     log(f"== {name}")
     folder = os.path.join(work, name.replace(" ", "_").replace(",", ""))
     os.makedirs(folder)
@@ -277,6 +292,7 @@ def setup_run(name, db_for, replicas_n, work):
     out["batch_errors"] = sum(int(r["errors"]) for r in res)
     acked += sum(int(r["events_acked"]) for r in res)
     log(f"   batches: {out['batch_events_per_s']:.0f} events/s")
+    settle(db)
 
     res = run_phase(replicas, "single", SINGLE_CONNS, rate=TARGET_RATE)
     secs = max(float(r["secs"]) for r in res)
@@ -286,6 +302,7 @@ def setup_run(name, db_for, replicas_n, work):
     out["single_errors"] = sum(int(r["errors"]) for r in res)
     acked += sum(int(r["events_acked"]) for r in res)
     log(f"   single events: p99 {out['single_p99_ms']:.2f} ms")
+    settle(db)
 
     # Phase 3: both kinds of load, the last replica killed halfway.
     procs = []
@@ -358,16 +375,23 @@ def main():
         pg = Postgres(work)
         counter = iter(range(100))
         setups = [
-            ("SQLite, 1 replica", lambda folder: os.path.join(folder, "load.db"), 1),
+            (
+                "SQLite, 1 replica",
+                lambda folder: os.path.join(folder, "load.db"),
+                1,
+                lambda db: None,
+            ),
             (
                 "PostgreSQL, 1 replica",
                 lambda folder: pg.create(f"load{next(counter)}"),
                 1,
+                pg.settle,
             ),
             (
                 "PostgreSQL, 2 replicas",
                 lambda folder: pg.create(f"load{next(counter)}"),
                 2,
+                pg.settle,
             ),
         ]
         wanted = os.environ.get("SETUPS", "sqlite,pg1,pg2").split(",")
@@ -375,12 +399,22 @@ def main():
         setups = [s for k, s in zip(keys, setups) if k in wanted]
         load = pathlib.Path("/proc/loadavg").read_text().split()[:3]
         results = [
-            (name, setup_run(name, db_for, n, work)) for name, db_for, n in setups
+            (name, setup_run(name, db_for, n, work, settle))
+            for name, db_for, n, settle in setups
         ]
         print()
+        between = (
+            "nothing" if os.environ.get("SETTLE") == "0" else "VACUUM and CHECKPOINT"
+        )
+        where = (
+            "MODELWATCH_BENCH_POSTGRES"
+            if os.environ.get("MODELWATCH_BENCH_POSTGRES")
+            else "private cluster"
+        )
         print(
             f"summary ({os.cpu_count()} cores, load before {' '.join(load)}; "
-            f"{DURATION:.0f} s per phase; PostgreSQL {'at ' + os.environ['MODELWATCH_BENCH_POSTGRES'] if os.environ.get('MODELWATCH_BENCH_POSTGRES') else 'private cluster, default durability'})"
+            f"{DURATION:.0f} s per phase; PostgreSQL: {where}, default durability, "
+            f"{between} between phases)"
         )
         header = f"  {'setup':<24} {'batched events/s':>17} {'single p50 / p99 ms':>21} {'req/s':>7} {'acked / stored':>19} {'lost':>5} {'exit':>6}"
         print(header)
