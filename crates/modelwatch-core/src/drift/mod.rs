@@ -35,7 +35,7 @@ use crate::prepare::PreparedRun;
 use crate::schema::{ColumnRole, ColumnType, SchemaError};
 use crate::setting::Setting;
 use crate::stats::text_drift::TextDriftExplanation;
-use crate::table::Column;
+use crate::table::{Column, ColumnReadProblem};
 
 /// The drift result of one column. A column that could not be tested has `score` and
 /// `drifted` set to `None` and says why in `error`.
@@ -80,6 +80,14 @@ pub struct ColumnDrift {
     /// the words and texts that tell current from reference; left out of the JSON otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text_drift: Option<TextDriftExplanation>,
+    /// What the reader could not read cleanly in the reference's column (cells that are not
+    /// UTF-8, read with U+FFFD). The column is still tested on the values as read; left out
+    /// of the JSON when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_read_problem: Option<ColumnReadProblem>,
+    /// The same for the current data's column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_read_problem: Option<ColumnReadProblem>,
 }
 
 impl ColumnDrift {
@@ -308,7 +316,16 @@ pub fn compute_drift(
                 })
         })
         .collect();
-    let columns: Vec<ColumnDrift> = tested.into_iter().map(|(c, _)| c).collect();
+    // A column the reader decoded lossily is tested on the values as read, with the problem
+    // beside its result.
+    let columns: Vec<ColumnDrift> = tested
+        .into_iter()
+        .map(|(mut c, _)| {
+            c.reference_read_problem = reference.read_problem(&c.column).cloned();
+            c.current_read_problem = current.read_problem(&c.column).cloned();
+            c
+        })
+        .collect();
     let column_count = columns.iter().filter(|c| c.tested()).count();
     let drifted_count = columns.iter().filter(|c| c.drifted == Some(true)).count();
     let drifted_share = if column_count == 0 {
@@ -380,6 +397,8 @@ fn column_drift_and_why(
         error: None,
         distribution: None,
         text_drift: None,
+        reference_read_problem: None,
+        current_read_problem: None,
     };
     let chosen = settings.chosen_method(&reference.name, ty);
     let threshold_for = |m: DriftMethod| settings.threshold_for(&reference.name, ty, m);
