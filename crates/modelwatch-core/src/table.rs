@@ -365,6 +365,31 @@ mod tests {
     }
 
     #[test]
+    fn read_problems_follow_column_order_and_leave_with_their_column() {
+        let col = |n: &str| Column::new(n, ColumnData::Float(vec![1.0]));
+        let t = Table::new(vec![col("a"), col("b"), col("c")])
+            .unwrap()
+            .with_read_problems(vec![
+                ColumnReadProblem::invalid_utf8("c", 3, 7),
+                ColumnReadProblem::invalid_utf8("gone", 1, 2),
+                ColumnReadProblem::invalid_utf8("a", 1, 4),
+            ]);
+        let names: Vec<&str> = t
+            .read_problems()
+            .iter()
+            .map(|p| p.column.as_str())
+            .collect();
+        assert_eq!(names, ["a", "c"]);
+        assert_eq!(t.read_problem("c").map(|p| p.invalid_utf8_cells), Some(3));
+        assert_eq!(t.read_problem("b"), None);
+        assert_eq!(
+            t.read_problem("a").unwrap().message,
+            "1 value in column `a` is not valid UTF-8 (line 4); read with U+FFFD for each bad \
+             byte sequence"
+        );
+    }
+
+    #[test]
     fn table_rejects_mismatched_lengths_and_duplicates() {
         let a = Column::new("a", ColumnData::Float(vec![1.0, 2.0]));
         let b = Column::new("b", ColumnData::Int(vec![Some(1)]));

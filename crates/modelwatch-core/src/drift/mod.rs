@@ -455,6 +455,8 @@ mod tests {
         Column::new(name, ColumnData::Float((0..n).map(|i| i as f64).collect()))
     }
 
+    use crate::table::ColumnReadProblem;
+
     fn strings(name: &str, values: &[Option<&str>]) -> Column {
         Column::new(
             name,
@@ -514,6 +516,46 @@ mod tests {
             Some("the current data holds string values, which cannot be tested as numerical")
         );
         assert!(report.columns[3].error.is_some());
+    }
+
+    #[test]
+    fn a_column_read_lossily_is_tested_and_carries_its_read_problem() {
+        fn labels(bad: &str) -> Vec<Option<&str>> {
+            (0..40)
+                .map(|i| Some(if i % 4 == 0 { bad } else { "plain" }))
+                .collect()
+        }
+        let reference = Table::new(vec![floats("a", 40), strings("c", &labels("cafe"))]).unwrap();
+        let current = Table::new(vec![floats("a", 40), strings("c", &labels("caf\u{FFFD}"))])
+            .unwrap()
+            .with_read_problems(vec![ColumnReadProblem::invalid_utf8("c", 10, 2)]);
+        let schema = SchemaOverrides::default();
+        let settings = DriftSettings::default();
+        let run = PreparedRun::new(
+            Some(&reference),
+            &current,
+            RunSettings::new(&schema, &settings),
+        )
+        .unwrap();
+        let report = compute_drift(&run, &|| {}).unwrap();
+        let (a, c) = (&report.columns[0], &report.columns[1]);
+        assert_eq!((a.column.as_str(), c.column.as_str()), ("a", "c"));
+        assert_eq!(a.current_read_problem, None);
+        assert_eq!(c.reference_read_problem, None);
+        let problem = c.current_read_problem.as_ref().unwrap();
+        assert_eq!((problem.invalid_utf8_cells, problem.first_line), (10, 2));
+        assert_eq!(
+            problem.message,
+            "10 values in column `c` are not valid UTF-8 (first at line 2); read with U+FFFD \
+             for each bad byte sequence"
+        );
+        // Tested on the values as read: "caf\u{FFFD}" is a new label, every tenth row.
+        assert!(c.tested() && c.error.is_none(), "{c:?}");
+        assert_eq!(report.column_count, 2);
+        assert!(report.untested_columns.is_empty());
+        let json = serde_json::to_value(c).unwrap();
+        assert_eq!(json["current_read_problem"]["invalid_utf8_cells"], 10);
+        assert!(json.get("reference_read_problem").is_none());
     }
 
     fn run_text(
