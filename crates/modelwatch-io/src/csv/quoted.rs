@@ -124,8 +124,7 @@ pub(super) fn parse(path: &Path, data: &[u8], delimiter: u8) -> Result<Table, Re
                                 line: line(),
                             });
                         }
-                        b.cells += 1;
-                        b.first_line.get_or_insert_with(line);
+                        b.count(line);
                     }
                     if *k == NumKind::Int && parse_int(f).is_none() && !is_na(f) {
                         *k = NumKind::Float;
@@ -180,11 +179,9 @@ pub(super) fn parse(path: &Path, data: &[u8], delimiter: u8) -> Result<Table, Re
                 Buf::Int(v) => v.push(parse_int(f)),
                 Buf::Float(v) => v.push(parse_float(f).unwrap_or(f64::NAN)),
                 Buf::Text(s, ends) => {
-                    // Cells that are not UTF-8 were counted in pass 1; each bad byte
-                    // sequence becomes U+FFFD.
                     match std::str::from_utf8(f) {
                         Ok(t) => s.push_str(t),
-                        Err(_) => s.push_str(&String::from_utf8_lossy(f)),
+                        Err(_) => push_lossy(s, f),
                     }
                     ends.push(s.len());
                 }
@@ -216,9 +213,26 @@ pub(super) fn parse(path: &Path, data: &[u8], delimiter: u8) -> Result<Table, Re
         .with_read_problems(problems))
 }
 
+/// Appends a cell that is not UTF-8 (counted in pass 1), each bad byte sequence as U+FFFD.
+#[cold]
+#[inline(never)]
+fn push_lossy(s: &mut String, cell: &[u8]) {
+    s.push_str(&String::from_utf8_lossy(cell));
+}
+
 /// The cells of one column that are not valid UTF-8: how many, and the line of the first.
 #[derive(Clone, Default)]
 struct BadCells {
     cells: usize,
     first_line: Option<u64>,
+}
+
+impl BadCells {
+    /// Counts one more bad cell; `line` gives its row's line, asked for the first only.
+    #[cold]
+    #[inline(never)]
+    fn count(&mut self, line: impl FnOnce() -> u64) {
+        self.cells += 1;
+        self.first_line.get_or_insert_with(line);
+    }
 }
