@@ -78,6 +78,10 @@ pub fn read_dataset(
         })?;
         (read.table, read.vectors)
     };
+    // A column read lossily is reported in the results; a line here says so at once.
+    for problem in table.read_problems() {
+        eprintln!("warning: {}: {}", path.display(), problem.message);
+    }
     let base = path.parent().unwrap_or(Path::new("."));
     let table = describe_text_images(
         path,

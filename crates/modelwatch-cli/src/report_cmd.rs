@@ -321,7 +321,9 @@ fn without_components(table: &Table, prefix: &str) -> anyhow::Result<Option<Tabl
         .filter(|c| !is_component(&c.name))
         .cloned()
         .collect();
-    Ok(Some(Table::new(kept)?))
+    Ok(Some(
+        Table::new(kept)?.with_read_problems(table.read_problems().to_vec()),
+    ))
 }
 
 /// Parses `--embedding NAME=PREFIX` or `NAME=COL1,COL2,...`.

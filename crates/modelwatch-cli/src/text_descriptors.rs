@@ -124,9 +124,10 @@ impl TextDescriptorRequest {
             (reference, ref_described.table),
             (current, cur_described.table),
         ] {
+            let problems = table.read_problems().to_vec();
             let mut columns = std::mem::take(table).into_columns();
             columns.extend(described.into_columns());
-            *table = Table::new(columns)?;
+            *table = Table::new(columns)?.with_read_problems(problems);
         }
         Ok(())
     }

@@ -184,6 +184,55 @@ impl Column {
     }
 }
 
+/// A problem a reader met in one column that did not stop the read: the column holds what
+/// could be read, and the presets report the problem in that column's results.
+///
+/// Today the one kind is text that is not UTF-8: the reader decodes such a cell lossily, each
+/// invalid byte sequence becoming U+FFFD (the replacement character), as
+/// `pandas.read_csv(..., encoding_errors="replace")` does.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ColumnReadProblem {
+    /// The column.
+    pub column: String,
+    /// Cells of the column whose bytes were not valid UTF-8.
+    pub invalid_utf8_cells: usize,
+    /// 1-based line of the file where the row holding the first such cell starts.
+    pub first_line: u64,
+    /// The problem in one sentence, for reports: [`ColumnReadProblem::describe`].
+    pub message: String,
+}
+
+impl ColumnReadProblem {
+    /// The problem of `cells` cells of `column` that are not valid UTF-8, the first in the row
+    /// starting at line `first_line`.
+    pub fn invalid_utf8(column: impl Into<String>, cells: usize, first_line: u64) -> Self {
+        let column = column.into();
+        let message = Self::describe(&column, cells, first_line);
+        Self {
+            column,
+            invalid_utf8_cells: cells,
+            first_line,
+            message,
+        }
+    }
+
+    /// "12 values in column `ticket` are not valid UTF-8 (first at line 40); read with U+FFFD
+    /// for each bad byte sequence".
+    pub fn describe(column: &str, cells: usize, first_line: u64) -> String {
+        if cells == 1 {
+            format!(
+                "1 value in column `{column}` is not valid UTF-8 (line {first_line}); \
+                 read with U+FFFD for each bad byte sequence"
+            )
+        } else {
+            format!(
+                "{cells} values in column `{column}` are not valid UTF-8 (first at line \
+                 {first_line}); read with U+FFFD for each bad byte sequence"
+            )
+        }
+    }
+}
+
 /// Errors building a table.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TableError {
@@ -210,6 +259,8 @@ pub struct Table {
     /// Each column's position by name: vector columns make tables of thousands of columns,
     /// and presets and readers look columns up by name.
     index: HashMap<String, usize>,
+    /// Problems the reader met in some columns, in column order (at most one per column).
+    read_problems: Vec<ColumnReadProblem>,
 }
 
 impl std::fmt::Debug for Table {
@@ -219,6 +270,7 @@ impl std::fmt::Debug for Table {
         f.debug_struct("Table")
             .field("columns", &self.columns)
             .field("rows", &self.rows)
+            .field("read_problems", &self.read_problems)
             .finish()
     }
 }
@@ -244,7 +296,32 @@ impl Table {
             columns,
             rows,
             index,
+            read_problems: Vec::new(),
         })
+    }
+
+    /// The table with the reader's per-column problems attached; a problem naming no column
+    /// of the table is dropped (a column left out after reading takes its problem with it),
+    /// and the rest are kept in column order.
+    pub fn with_read_problems(mut self, problems: Vec<ColumnReadProblem>) -> Self {
+        let mut problems: Vec<(usize, ColumnReadProblem)> = problems
+            .into_iter()
+            .filter_map(|p| self.index.get(&p.column).map(|&i| (i, p)))
+            .collect();
+        problems.sort_by_key(|(i, _)| *i);
+        problems.dedup_by_key(|(i, _)| *i);
+        self.read_problems = problems.into_iter().map(|(_, p)| p).collect();
+        self
+    }
+
+    /// The problems the reader met in some columns without failing the read, in column order.
+    pub fn read_problems(&self) -> &[ColumnReadProblem] {
+        &self.read_problems
+    }
+
+    /// The read problem of the column named `name`, if any.
+    pub fn read_problem(&self, name: &str) -> Option<&ColumnReadProblem> {
+        self.read_problems.iter().find(|p| p.column == name)
     }
 
     /// Number of rows (0 for a table without columns).
@@ -257,7 +334,8 @@ impl Table {
         &self.columns
     }
 
-    /// The columns, moved out of the table, in the order they were given.
+    /// The columns, moved out of the table, in the order they were given (without the read
+    /// problems: keep [`Table::read_problems`] first to attach them to a rebuilt table).
     pub fn into_columns(self) -> Vec<Column> {
         self.columns
     }
@@ -284,6 +362,31 @@ mod tests {
         assert_eq!(c.codes, vec![0, MISSING_CODE, 1, 0]);
         assert_eq!(c.get(1), None);
         assert_eq!(c.get(3), Some("a"));
+    }
+
+    #[test]
+    fn read_problems_follow_column_order_and_leave_with_their_column() {
+        let col = |n: &str| Column::new(n, ColumnData::Float(vec![1.0]));
+        let t = Table::new(vec![col("a"), col("b"), col("c")])
+            .unwrap()
+            .with_read_problems(vec![
+                ColumnReadProblem::invalid_utf8("c", 3, 7),
+                ColumnReadProblem::invalid_utf8("gone", 1, 2),
+                ColumnReadProblem::invalid_utf8("a", 1, 4),
+            ]);
+        let names: Vec<&str> = t
+            .read_problems()
+            .iter()
+            .map(|p| p.column.as_str())
+            .collect();
+        assert_eq!(names, ["a", "c"]);
+        assert_eq!(t.read_problem("c").map(|p| p.invalid_utf8_cells), Some(3));
+        assert_eq!(t.read_problem("b"), None);
+        assert_eq!(
+            t.read_problem("a").unwrap().message,
+            "1 value in column `a` is not valid UTF-8 (line 4); read with U+FFFD for each bad \
+             byte sequence"
+        );
     }
 
     #[test]

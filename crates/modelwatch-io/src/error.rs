@@ -64,8 +64,11 @@ pub enum ReadError {
         /// Number of fields in the header, which every row must match.
         expected: usize,
     },
-    /// A CSV or JSON Lines file contains bytes that are not UTF-8 (often a file saved as
-    /// Latin-1 or Windows-1252); the file needs re-encoding to UTF-8.
+    /// A CSV header line, or a JSON Lines line, contains bytes that are not UTF-8 (often a
+    /// file saved as Latin-1 or Windows-1252); the file needs re-encoding to UTF-8. Bad bytes
+    /// in a CSV data field do not fail the file: they are read with U+FFFD and reported as
+    /// the column's [`ColumnReadProblem`](modelwatch_core::table::ColumnReadProblem) (with a
+    /// delimiter outside ASCII, possible through the library API only, they still fail it).
     #[error("{path}: not valid UTF-8 at line {line}")]
     InvalidUtf8 {
         /// The file.

@@ -160,7 +160,9 @@ pub fn describe_table_images_with(
         .cloned()
         .collect();
     columns.extend(described.table.into_columns());
-    let table = Table::new(columns).map_err(|e| not_usable(&e.to_string()))?;
+    let table = Table::new(columns)
+        .map_err(|e| not_usable(&e.to_string()))?
+        .with_read_problems(table.read_problems().to_vec());
     Ok(DescribedTable {
         table,
         failures: described

@@ -213,6 +213,16 @@ pub fn render_summary(summary: &DataSummary, style: TerminalStyle) -> String {
         out.push_str(&t.to_string());
         out.push('\n');
     }
+    for col in &summary.columns {
+        for (side, p) in [
+            ("reference", &col.reference_read_problem),
+            ("current", &col.current_read_problem),
+        ] {
+            if let Some(p) = p {
+                out.push_str(&format!("warning: {side} data: {}\n", p.message));
+            }
+        }
+    }
     if !summary.ignored_columns.is_empty() {
         out.push_str(&format!(
             "ignored: {}\n",

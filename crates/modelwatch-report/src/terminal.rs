@@ -318,6 +318,16 @@ fn render_drift(drift: &DriftReport, style: TerminalStyle) -> String {
         ));
     }
     for c in &drift.columns {
+        for (side, p) in [
+            ("reference", &c.reference_read_problem),
+            ("current", &c.current_read_problem),
+        ] {
+            if let Some(p) = p {
+                out.push_str(&format!("warning: {side} data: {}\n", p.message));
+            }
+        }
+    }
+    for c in &drift.columns {
         let dropped =
             c.reference_missing + c.reference_infinite + c.current_missing + c.current_infinite;
         if dropped > 0 && c.error.is_none() {
@@ -508,6 +518,8 @@ mod tests {
                 current_examples: vec!["Zapwallet\nfailed again".into()],
                 reference_examples: vec!["Parcel late".into()],
             }),
+            reference_read_problem: None,
+            current_read_problem: None,
         };
         assert_eq!(
             text_drift_lines(&c).unwrap(),

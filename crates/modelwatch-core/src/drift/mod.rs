@@ -35,7 +35,7 @@ use crate::prepare::PreparedRun;
 use crate::schema::{ColumnRole, ColumnType, SchemaError};
 use crate::setting::Setting;
 use crate::stats::text_drift::TextDriftExplanation;
-use crate::table::Column;
+use crate::table::{Column, ColumnReadProblem};
 
 /// The drift result of one column. A column that could not be tested has `score` and
 /// `drifted` set to `None` and says why in `error`.
@@ -80,6 +80,14 @@ pub struct ColumnDrift {
     /// the words and texts that tell current from reference; left out of the JSON otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text_drift: Option<TextDriftExplanation>,
+    /// What the reader could not read cleanly in the reference's column (cells that are not
+    /// UTF-8, read with U+FFFD). The column is still tested on the values as read; left out
+    /// of the JSON when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_read_problem: Option<ColumnReadProblem>,
+    /// The same for the current data's column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_read_problem: Option<ColumnReadProblem>,
 }
 
 impl ColumnDrift {
@@ -308,7 +316,16 @@ pub fn compute_drift(
                 })
         })
         .collect();
-    let columns: Vec<ColumnDrift> = tested.into_iter().map(|(c, _)| c).collect();
+    // A column the reader decoded lossily is tested on the values as read, with the problem
+    // beside its result.
+    let columns: Vec<ColumnDrift> = tested
+        .into_iter()
+        .map(|(mut c, _)| {
+            c.reference_read_problem = reference.read_problem(&c.column).cloned();
+            c.current_read_problem = current.read_problem(&c.column).cloned();
+            c
+        })
+        .collect();
     let column_count = columns.iter().filter(|c| c.tested()).count();
     let drifted_count = columns.iter().filter(|c| c.drifted == Some(true)).count();
     let drifted_share = if column_count == 0 {
@@ -380,6 +397,8 @@ fn column_drift_and_why(
         error: None,
         distribution: None,
         text_drift: None,
+        reference_read_problem: None,
+        current_read_problem: None,
     };
     let chosen = settings.chosen_method(&reference.name, ty);
     let threshold_for = |m: DriftMethod| settings.threshold_for(&reference.name, ty, m);
@@ -435,6 +454,8 @@ mod tests {
     fn floats(name: &str, n: usize) -> Column {
         Column::new(name, ColumnData::Float((0..n).map(|i| i as f64).collect()))
     }
+
+    use crate::table::ColumnReadProblem;
 
     fn strings(name: &str, values: &[Option<&str>]) -> Column {
         Column::new(
@@ -495,6 +516,46 @@ mod tests {
             Some("the current data holds string values, which cannot be tested as numerical")
         );
         assert!(report.columns[3].error.is_some());
+    }
+
+    #[test]
+    fn a_column_read_lossily_is_tested_and_carries_its_read_problem() {
+        fn labels(bad: &str) -> Vec<Option<&str>> {
+            (0..40)
+                .map(|i| Some(if i % 4 == 0 { bad } else { "plain" }))
+                .collect()
+        }
+        let reference = Table::new(vec![floats("a", 40), strings("c", &labels("cafe"))]).unwrap();
+        let current = Table::new(vec![floats("a", 40), strings("c", &labels("caf\u{FFFD}"))])
+            .unwrap()
+            .with_read_problems(vec![ColumnReadProblem::invalid_utf8("c", 10, 2)]);
+        let schema = SchemaOverrides::default();
+        let settings = DriftSettings::default();
+        let run = PreparedRun::new(
+            Some(&reference),
+            &current,
+            RunSettings::new(&schema, &settings),
+        )
+        .unwrap();
+        let report = compute_drift(&run, &|| {}).unwrap();
+        let (a, c) = (&report.columns[0], &report.columns[1]);
+        assert_eq!((a.column.as_str(), c.column.as_str()), ("a", "c"));
+        assert_eq!(a.current_read_problem, None);
+        assert_eq!(c.reference_read_problem, None);
+        let problem = c.current_read_problem.as_ref().unwrap();
+        assert_eq!((problem.invalid_utf8_cells, problem.first_line), (10, 2));
+        assert_eq!(
+            problem.message,
+            "10 values in column `c` are not valid UTF-8 (first at line 2); read with U+FFFD \
+             for each bad byte sequence"
+        );
+        // Tested on the values as read: "caf\u{FFFD}" is a new label, every tenth row.
+        assert!(c.tested() && c.error.is_none(), "{c:?}");
+        assert_eq!(report.column_count, 2);
+        assert!(report.untested_columns.is_empty());
+        let json = serde_json::to_value(c).unwrap();
+        assert_eq!(json["current_read_problem"]["invalid_utf8_cells"], 10);
+        assert!(json.get("reference_read_problem").is_none());
     }
 
     fn run_text(

@@ -64,7 +64,7 @@ use serde::{Serialize, Serializer};
 use crate::prepare::PreparedRun;
 use crate::schema::{ColumnRole, ColumnType, SchemaOverrides};
 use crate::sort::{kept_keys, SortKey};
-use crate::table::{Column, ColumnData, Table};
+use crate::table::{Column, ColumnData, ColumnReadProblem, Table};
 use crate::time::{format_us, TimeShape};
 
 mod categories;
@@ -171,6 +171,14 @@ pub struct ColumnSummary {
     /// Why the statistics of a side could not be computed (e.g. a non-datetime column typed
     /// as datetime); that side is then `None`. The reference's error wins when both fail.
     pub error: Option<String>,
+    /// What the reader could not read cleanly in the reference's column (cells that are not
+    /// UTF-8, read with U+FFFD); the statistics above are of the values as read. Left out of
+    /// the JSON when there is none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_read_problem: Option<ColumnReadProblem>,
+    /// The same for the current data's column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_read_problem: Option<ColumnReadProblem>,
 }
 
 /// A single value of a column: a number, a label, a boolean or a datetime.
@@ -369,13 +377,16 @@ pub fn compute_summary(run: &PreparedRun<'_>) -> DataSummary {
         .map(|&n| {
             let r = reference.and_then(|t| t.column(n));
             let c = current.column(n);
-            column_summary(
+            let mut summary = column_summary(
                 n,
                 r,
                 c,
                 types[n],
                 run.column(n).expect("a column of either dataset").role,
-            )
+            );
+            summary.reference_read_problem = reference.and_then(|t| t.read_problem(n)).cloned();
+            summary.current_read_problem = current.read_problem(n).cloned();
+            summary
         })
         .collect();
 
@@ -456,6 +467,8 @@ fn column_summary(
         current: c.map(|x| x.0),
         categories,
         error,
+        reference_read_problem: None,
+        current_read_problem: None,
     }
 }
 

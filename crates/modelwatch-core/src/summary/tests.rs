@@ -465,3 +465,31 @@ fn quantile_matches_numpy_linear() {
         Some(0.7 - (0.7 - 0.1) * 0.25)
     );
 }
+
+#[test]
+fn a_column_read_lossily_is_summarised_with_its_read_problem() {
+    use crate::table::{ColumnReadProblem, StrColumn};
+    let labels = |v: &[&str]| ColumnData::Str(StrColumn::from_options(v.iter().map(|s| Some(*s))));
+    let reference = table(vec![
+        ("x", ColumnData::Float(vec![1.0, 2.0, 3.0])),
+        ("t", labels(&["a", "b", "caf\u{FFFD}"])),
+    ])
+    .with_read_problems(vec![ColumnReadProblem::invalid_utf8("t", 1, 4)]);
+    let current = table(vec![
+        ("x", ColumnData::Float(vec![1.0, 2.0, 4.0])),
+        ("t", labels(&["a", "b", "c"])),
+    ]);
+    let s = summarise(Some(&reference), &current);
+    let t = s.columns.iter().find(|c| c.column == "t").unwrap();
+    let problem = t.reference_read_problem.as_ref().unwrap();
+    assert_eq!((problem.invalid_utf8_cells, problem.first_line), (1, 4));
+    assert_eq!(t.current_read_problem, None);
+    // The statistics are of the values as read: three distinct labels on each side.
+    assert_eq!(t.reference.as_ref().unwrap().distinct, 3);
+    assert!(t.error.is_none());
+    let x = s.columns.iter().find(|c| c.column == "x").unwrap();
+    assert_eq!(
+        (&x.reference_read_problem, &x.current_read_problem),
+        (&None, &None)
+    );
+}

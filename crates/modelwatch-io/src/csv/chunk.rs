@@ -298,10 +298,11 @@ pub(super) fn parse_chunk<'a>(
     // delimiters, line ends and blank lines are ASCII, so once the chunk is parsed
     // without error all of it is valid UTF-8 (which `store_field` and `finish_column`
     // rely on). A chunk of numbers only is never checked as a whole.
-    // A line with the wrong number of fields is checked as a whole first, so that a bad
-    // byte in it is reported as such (as the sequential path does). A delimiter outside
-    // ASCII (possible through the library API) breaks the argument: the whole chunk is
-    // checked up front then.
+    // A line with the wrong number of fields is checked as a whole first: a bad byte in it
+    // is reported as such, and the file goes to the sequential path (see
+    // `unquoted::parse_lines`), which reads bad bytes lossily and reports the line's field
+    // count, so both paths give the same error. A delimiter outside ASCII (possible through
+    // the library API) breaks the argument: the whole chunk is checked up front then.
     let mut utf8 = Utf8Fields::new(bytes);
     if !delimiter.is_ascii() {
         utf8.text(0, bytes.len())?;

@@ -16,6 +16,16 @@
 //!   the `csv` crate tokenises the file twice, once to find each column's type and once to
 //!   fill it, so that a numeric column never holds its text and its values at the same time.
 //!
+//! Text that is not UTF-8 after the header does not fail the file: each cell holding bad
+//! bytes is decoded with U+FFFD for each invalid sequence (`String::from_utf8_lossy`, what
+//! pandas' `encoding_errors="replace"` gives), its column turns to text if it was numeric
+//! (a bad byte is no digit), and the table records a
+//! [`ColumnReadProblem`](modelwatch_core::table::ColumnReadProblem) per such column: the
+//! count of bad cells and the line where the row of the first starts. Only the sequential
+//! path does this; the parallel path hands such a file over to it when it meets the first
+//! bad byte. A bad byte in the header fails the file ([`ReadError::InvalidUtf8`]), as does
+//! any bad byte when the delimiter is not ASCII (library API only).
+//!
 //! Semantics follow `pandas.read_csv` with default options (pandas 2.3); see [`crate::infer`]
 //! for the per-field rules and the two deliberate differences.
 
@@ -96,7 +106,8 @@ pub(crate) fn parse_csv_bytes(
         return quoted::parse(path, with_bom, delimiter);
     }
     // The parallel path gives up (before parsing anything) when it finds a quote or a lone
-    // carriage return, or the delimiter could be read as part of a number.
+    // carriage return, or the delimiter could be read as part of a number; and after parsing
+    // when a field is not UTF-8.
     match unquoted::parse(path, data, delimiter, chunk_bytes, release) {
         Some(table) => table,
         None => quoted::parse(path, with_bom, delimiter),

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use memchr::{memchr, memchr2};
-use modelwatch_core::table::{Column, ColumnData, Table};
+use modelwatch_core::table::{Column, ColumnData, ColumnReadProblem, Table};
 use rayon::prelude::*;
 
 use super::{header_names, is_blank, line_of, NumKind};
@@ -70,6 +70,11 @@ pub(super) fn parse(path: &Path, data: &[u8], delimiter: u8) -> Result<Table, Re
     let mut rec = ::csv::ByteRecord::new();
     let mut names: Option<Vec<String>> = None;
     let mut kinds: Vec<NumKind> = Vec::new();
+    let mut bad: Vec<BadCells> = Vec::new();
+    // With a delimiter outside ASCII (possible through the library API) the delimiter byte
+    // may be part of a UTF-8 character, so fields cannot be told apart from bad bytes
+    // reliably: invalid UTF-8 then fails the file, as before.
+    let lossy = delimiter.is_ascii();
     let mut rows = 0usize;
     loop {
         match rdr.read_byte_record(&mut rec) {
@@ -84,31 +89,43 @@ pub(super) fn parse(path: &Path, data: &[u8], delimiter: u8) -> Result<Table, Re
         // record, so it is done only for a record that is reported; once per record it made
         // reading a quoted file quadratic in its length.
         let line = || record_line(data, rec.position());
-        let fields: Vec<&str> = rec
-            .iter()
-            .map(std::str::from_utf8)
-            .collect::<Result<_, _>>()
-            .map_err(|_| ReadError::InvalidUtf8 {
-                path: show(path),
-                line: line(),
-            })?;
         match &names {
             None => {
+                // Column names must be text: a bad byte in the header fails the file.
+                let fields: Vec<&str> = rec
+                    .iter()
+                    .map(std::str::from_utf8)
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| ReadError::InvalidUtf8 {
+                        path: show(path),
+                        line: line(),
+                    })?;
                 let n = header_names(path, &fields, delimiter)?;
                 kinds = vec![NumKind::Int; n.len()];
+                bad = vec![BadCells::default(); n.len()];
                 names = Some(n);
             }
             Some(n) => {
-                if fields.len() != n.len() {
+                if rec.len() != n.len() {
                     return Err(ReadError::RaggedRow {
                         path: show(path),
                         line: line(),
-                        got: fields.len(),
+                        got: rec.len(),
                         expected: n.len(),
                     });
                 }
-                for (k, f) in kinds.iter_mut().zip(&fields) {
-                    let f = f.as_bytes();
+                for ((k, b), f) in kinds.iter_mut().zip(bad.iter_mut()).zip(rec.iter()) {
+                    // A cell that is not UTF-8 is neither a number nor a missing token (its
+                    // bad bytes are not ASCII), so its column turns to text below.
+                    if !f.is_ascii() && std::str::from_utf8(f).is_err() {
+                        if !lossy {
+                            return Err(ReadError::InvalidUtf8 {
+                                path: show(path),
+                                line: line(),
+                            });
+                        }
+                        b.count(line);
+                    }
                     if *k == NumKind::Int && parse_int(f).is_none() && !is_na(f) {
                         *k = NumKind::Float;
                     }
@@ -121,6 +138,14 @@ pub(super) fn parse(path: &Path, data: &[u8], delimiter: u8) -> Result<Table, Re
         }
     }
     let names = names.ok_or_else(|| ReadError::Empty { path: show(path) })?;
+    let problems: Vec<ColumnReadProblem> = names
+        .iter()
+        .zip(&bad)
+        .filter_map(|(name, b)| {
+            let first_line = b.first_line?;
+            Some(ColumnReadProblem::invalid_utf8(name, b.cells, first_line))
+        })
+        .collect();
 
     // Pass 2: fill. Text columns collect their fields in one string arena each.
     enum Buf {
@@ -154,8 +179,10 @@ pub(super) fn parse(path: &Path, data: &[u8], delimiter: u8) -> Result<Table, Re
                 Buf::Int(v) => v.push(parse_int(f)),
                 Buf::Float(v) => v.push(parse_float(f).unwrap_or(f64::NAN)),
                 Buf::Text(s, ends) => {
-                    // validated as UTF-8 in pass 1
-                    s.push_str(std::str::from_utf8(f).unwrap_or_default());
+                    match std::str::from_utf8(f) {
+                        Ok(t) => s.push_str(t),
+                        Err(_) => push_lossy(s, f),
+                    }
                     ends.push(s.len());
                 }
             }
@@ -181,5 +208,31 @@ pub(super) fn parse(path: &Path, data: &[u8], delimiter: u8) -> Result<Table, Re
             Column::new(name, data)
         })
         .collect();
-    Ok(Table::new(columns).expect("names are unique and rows have equal lengths"))
+    Ok(Table::new(columns)
+        .expect("names are unique and rows have equal lengths")
+        .with_read_problems(problems))
+}
+
+/// Appends a cell that is not UTF-8 (counted in pass 1), each bad byte sequence as U+FFFD.
+#[cold]
+#[inline(never)]
+fn push_lossy(s: &mut String, cell: &[u8]) {
+    s.push_str(&String::from_utf8_lossy(cell));
+}
+
+/// The cells of one column that are not valid UTF-8: how many, and the line of the first.
+#[derive(Clone, Default)]
+struct BadCells {
+    cells: usize,
+    first_line: Option<u64>,
+}
+
+impl BadCells {
+    /// Counts one more bad cell; `line` gives its row's line, asked for the first only.
+    #[cold]
+    #[inline(never)]
+    fn count(&mut self, line: impl FnOnce() -> u64) {
+        self.cells += 1;
+        self.first_line.get_or_insert_with(line);
+    }
 }

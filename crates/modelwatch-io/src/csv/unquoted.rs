@@ -59,7 +59,8 @@ fn has_lone_cr(data: &[u8], offset: usize, block: &[u8]) -> bool {
 
 /// Reads the whole table from `data` (the file's bytes after any byte order mark), or gives
 /// `None` before parsing anything when the file holds a quote or a lone carriage return, or
-/// the delimiter is a byte a number or a line break is made of.
+/// the delimiter is a byte a number or a line break is made of; also `None`, after parsing,
+/// when a field after the header is not UTF-8 (see [`parse_lines`]).
 pub(super) fn parse(
     path: &Path,
     data: &[u8],
@@ -105,7 +106,7 @@ pub(super) fn parse(
 }
 
 /// Everything after the header line, for [`parse`]; `None` when the body holds a quote or a
-/// lone carriage return.
+/// lone carriage return, or a field that is not UTF-8.
 #[allow(clippy::too_many_arguments)]
 fn parse_body(
     path: &Path,
@@ -132,7 +133,7 @@ fn parse_body(
         .map(|&(s, e)| plain_line_count(&body[s..e]))
         .collect();
     let lines: Vec<usize> = lines.into_iter().collect::<Option<_>>()?;
-    Some(parse_lines(
+    parse_lines(
         path,
         data,
         header,
@@ -143,10 +144,18 @@ fn parse_body(
         &bounds,
         &lines,
         release,
-    ))
+    )
 }
 
-/// The parallel parse proper, once the chunks and their line counts are known.
+/// The parallel parse proper, once the chunks and their line counts are known; `None` when
+/// the file holds bytes that are not UTF-8 after its header (and no earlier line with the
+/// wrong number of fields).
+///
+/// The chunks keep borrowed `&str` fields, so a cell that must be decoded lossily has no
+/// place here: such a file is read again by the sequential path, which decodes bad cells
+/// with U+FFFD and records a [`ColumnReadProblem`](modelwatch_core::table::ColumnReadProblem)
+/// per column. Valid files pay nothing for it; a file with a bad byte pays a second, slower
+/// read.
 #[allow(clippy::too_many_arguments)]
 fn parse_lines(
     path: &Path,
@@ -159,13 +168,21 @@ fn parse_lines(
     bounds: &[(usize, usize)],
     lines: &[usize],
     release: &(dyn Fn(&[u8]) + Sync),
-) -> Result<Table, ReadError> {
-    let header = std::str::from_utf8(header).map_err(|e| ReadError::InvalidUtf8 {
-        path: show(path),
-        line: line_of(data, header_start + e.valid_up_to()),
-    })?;
+) -> Option<Result<Table, ReadError>> {
+    let header = match std::str::from_utf8(header) {
+        Ok(h) => h,
+        Err(e) => {
+            return Some(Err(ReadError::InvalidUtf8 {
+                path: show(path),
+                line: line_of(data, header_start + e.valid_up_to()),
+            }))
+        }
+    };
     let fields: Vec<&str> = header.split(delimiter as char).collect();
-    let names = header_names(path, &fields, delimiter)?;
+    let names = match header_names(path, &fields, delimiter) {
+        Ok(n) => n,
+        Err(e) => return Some(Err(e)),
+    };
     let ncols = names.len();
 
     let capacity: usize = lines.iter().sum();
@@ -211,7 +228,10 @@ fn parse_lines(
     }
     if let Some(e) = first_err {
         let line = line_of(data, body_start + e.offset());
-        return Err(match e {
+        return Some(Err(match e {
+            // The sequential path reads bad cells lossily, but with a delimiter outside ASCII
+            // (see `quoted::parse`) it would split the header differently: fail here.
+            ChunkError::Utf8 { .. } if delimiter.is_ascii() => return None,
             ChunkError::Utf8 { .. } => ReadError::InvalidUtf8 {
                 path: show(path),
                 line,
@@ -222,7 +242,7 @@ fn parse_lines(
                 got,
                 expected: ncols,
             },
-        });
+        }));
     }
 
     // Transpose chunk-major states into column-major lists, then finish columns in parallel.
@@ -252,11 +272,11 @@ fn parse_lines(
         .collect();
     // Names are unique and chunks have equal row counts by construction; should that ever
     // break, the file is refused rather than the process stopped.
-    Table::new(columns).map_err(|e| ReadError::MalformedCsv {
+    Some(Table::new(columns).map_err(|e| ReadError::MalformedCsv {
         path: show(path),
         line: 0,
         message: format!("the fast reader lost its columns' alignment ({e})"),
-    })
+    }))
 }
 
 /// Where each chunk's rows sit: its byte range, its slots (lines) and its records (rows).

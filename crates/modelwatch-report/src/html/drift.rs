@@ -212,6 +212,9 @@ pub(super) fn column(out: &mut String, id_prefix: &str, index: usize, c: &Column
     }
     out.push_str("</td></tr>\n<tr class=\"more\"><td colspan=\"7\"><details><summary>distribution and explanation</summary><div class=\"detail\">");
     let _ = write!(out, "<p>{}</p>", esc(&explanation(c)));
+    for line in read_problem_lines(std::slice::from_ref(c)) {
+        let _ = write!(out, "<p class=\"read-problem\">{}</p>", esc(&line));
+    }
     text_drift_details(out, c);
     let dropped = [
         ("missing", c.reference_missing, c.current_missing),
@@ -476,6 +479,22 @@ pub(super) fn explanation(c: &ColumnDrift) -> String {
     )
 }
 
+/// "Current data: 12 values in column `ticket` are not valid UTF-8 ..." for each side of each
+/// column the reader decoded lossily.
+pub(super) fn read_problem_lines(columns: &[ColumnDrift]) -> Vec<String> {
+    columns
+        .iter()
+        .flat_map(|c| {
+            [
+                ("Reference data", &c.reference_read_problem),
+                ("Current data", &c.current_read_problem),
+            ]
+            .into_iter()
+            .filter_map(|(side, p)| Some(format!("{side}: {}", p.as_ref()?.message)))
+        })
+        .collect()
+}
+
 fn notes(out: &mut String, drift: &DriftReport) {
     let mut items: Vec<String> = Vec::new();
     if !drift.reference_only_columns.is_empty() {
@@ -493,6 +512,7 @@ fn notes(out: &mut String, drift: &DriftReport) {
     for s in &drift.skipped_columns {
         items.push(format!("{}: not drift-tested ({})", s.column, s.reason));
     }
+    items.extend(read_problem_lines(&drift.columns));
     if items.is_empty() {
         return;
     }

@@ -132,6 +132,8 @@ mod tests {
             error: None,
             distribution: dist,
             text_drift: None,
+            reference_read_problem: None,
+            current_read_problem: None,
         }
     }
 

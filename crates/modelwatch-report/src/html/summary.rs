@@ -404,6 +404,14 @@ fn column_table(out: &mut String, s: &DataSummary) {
                 if let Some(e) = &c.error {
                     notes.push(e.clone());
                 }
+                for (side, p) in [
+                    ("reference data", &c.reference_read_problem),
+                    ("current data", &c.current_read_problem),
+                ] {
+                    if let Some(p) = p {
+                        notes.push(format!("{side}: {}", p.message));
+                    }
+                }
                 let _ = write!(
                     out,
                     "<td rowspan=\"{span}\" class=\"notes-cell\">{}</td>",

@@ -195,6 +195,8 @@ mod tests {
             error: None,
             distribution: None,
             text_drift: None,
+            reference_read_problem: None,
+            current_read_problem: None,
         }
     }
 
