@@ -355,7 +355,7 @@ pub async fn serve(
         ..limits
     };
     // Proxies of the config stop (and send what they queued) before the server does.
-    let proxies = proxy::start_in_process(&state, listener.local_addr()?).await?;
+    let proxies = proxy::start_in_process(&state).await?;
     let shutdown = async move {
         shutdown.await;
         proxy::stop_all(proxies).await;

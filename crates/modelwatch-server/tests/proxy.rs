@@ -338,7 +338,12 @@ type StoredRow = (
 
 /// The stored events of project `iris`, in order.
 fn stored(server: &TestServer) -> Vec<StoredRow> {
-    let conn = rusqlite::Connection::open(&server.db).unwrap();
+    stored_in(&server.db)
+}
+
+/// The stored events of project `iris` in the SQLite file `db`, in order.
+fn stored_in(db: &std::path::Path) -> Vec<StoredRow> {
+    let conn = rusqlite::Connection::open(db).unwrap();
     let mut st = conn
         .prepare("SELECT event_id, vals, latency, status, error FROM events WHERE project = 'iris' ORDER BY seq")
         .unwrap();
@@ -869,7 +874,7 @@ fn bad_bodies_are_forwarded_as_they_came_and_counted() {
 }
 
 #[test]
-fn a_proxy_of_the_serve_config_runs_in_the_server_and_sends_to_it() {
+fn a_proxy_of_the_serve_config_runs_in_the_server_and_commits_to_its_store() {
     let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let listen = free.local_addr().unwrap();
     drop(free);
@@ -919,11 +924,21 @@ fn a_proxy_of_the_serve_config_runs_in_the_server_and_sends_to_it() {
     );
     assert_eq!(a.status, 200);
     eventually("21 events stored", || event_count(&server) == 21);
+    // Straight to the store: the server's ingestion API saw no request, while the project
+    // counts both model requests and the 21 events.
     let metrics = get(&server.url("/metrics")).body;
     assert!(
         !metrics
             .lines()
-            .any(|l| l.starts_with("modelwatch_http_requests_total") && l.contains("code=\"413\"")),
+            .any(|l| l.starts_with("modelwatch_http_requests_total") && l.contains("/events\"")),
+        "{metrics}"
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            r#"modelwatch_model_requests_total{project="iris",code="200"}"#
+        ),
+        2.0,
         "{metrics}"
     );
 
@@ -932,6 +947,66 @@ fn a_proxy_of_the_serve_config_runs_in_the_server_and_sends_to_it() {
     )
     .unwrap();
     assert!(bad.validate().unwrap_err().starts_with("proxies[0].server"));
+}
+
+/// While the server's store fails (a full disk, a database gone), a proxy of the serve
+/// config keeps forwarding, keeps its events and commits each once when the store is back.
+#[test]
+fn a_proxy_of_the_serve_config_keeps_its_events_while_the_store_fails() {
+    let free = |_| {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let (listen, metrics_listen) = (free(0), free(1));
+    let text = format!(
+        "[[proxies]]\nlisten = \"{listen}\"\nmetrics_listen = \"{metrics_listen}\"\n\
+         upstream = \"http://{}\"\nproject = \"iris\"\nprediction = \"species\"\n\
+         max_delay = \"20ms\"\nmax_backoff = \"200ms\"\n",
+        model_server().addr
+    );
+    let config: ServerConfig = toml::from_str(&text).unwrap();
+    config.validate().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let (store, full) = common::failing_store::FailingWrites::open(&db);
+    let server = TestServer::start_with_store(Arc::new(store), config);
+    create_iris(&server, "iris");
+    let proxy_metric = |series: &str| {
+        sample(
+            &get(&format!("http://{metrics_listen}/metrics")).body,
+            series,
+        )
+    };
+
+    full.store(true, std::sync::atomic::Ordering::SeqCst);
+    for i in 0..3 {
+        let body = r#"{"instances": [{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}]}"#;
+        let a = call(
+            "POST",
+            &format!("http://{listen}/v1/models/iris:predict"),
+            &[
+                ("Content-Type", "application/json"),
+                ("x-request-id", &format!("down-{i}")),
+            ],
+            Some(body.as_bytes()),
+        );
+        assert_eq!(a.body, r#"{"predictions":["setosa"]}"#);
+    }
+    eventually("two failed commits", || {
+        proxy_metric("modelwatch_proxy_send_failures_total") >= 2.0
+    });
+    assert_eq!(event_count(&server), 0);
+    assert_eq!(proxy_metric("modelwatch_proxy_queue_events"), 3.0);
+
+    full.store(false, std::sync::atomic::Ordering::SeqCst);
+    eventually("3 events committed", || {
+        proxy_metric("modelwatch_proxy_events_sent_total") == 3.0
+    });
+    let mut ids: Vec<_> = stored_in(&db).into_iter().filter_map(|e| e.0).collect();
+    ids.sort();
+    assert_eq!(ids, ["down-0", "down-1", "down-2"]);
+    assert_eq!(proxy_metric("modelwatch_proxy_events_refused_total"), 0.0);
+    assert_eq!(proxy_metric("modelwatch_proxy_queue_events"), 0.0);
 }
 
 /// A client speaking HTTP/2 without TLS (h2c, prior knowledge) is served on the same port:

@@ -15,7 +15,7 @@
 //! - [`metrics`]: the families of the proxy's `/metrics`.
 //!
 //! A proxy runs as `modelwatch proxy`, or inside `modelwatch serve` from a `[[proxies]]`
-//! table ([`start_in_process`]), sending to the server's own address.
+//! table ([`start_in_process`]), committing to the server's store in the same process.
 
 pub mod capture;
 pub mod config;
@@ -104,16 +104,37 @@ pub async fn run(
     metrics_listener: Option<TcpListener>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ProxyConfigError> {
+    run_with(config, None, listener, metrics_listener, shutdown).await
+}
+
+/// [`run`], with events committed to `store`'s own store when given (a proxy of the
+/// serve config) instead of sent to `config.server`.
+async fn run_with(
+    config: ProxyConfig,
+    store: Option<Arc<crate::AppState>>,
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ProxyConfigError> {
     let checked = config.check()?;
     let mut connector = HttpConnector::new();
     connector.set_nodelay(true);
     let client = Client::builder(TokioExecutor::new())
         .pool_idle_timeout(Duration::from_secs(90))
         .build(connector);
-    let destination = checked
-        .server
-        .as_ref()
-        .map(|s| sender::Destination::new(s, &config.project, config.token.as_deref()));
+    let destination = match store {
+        Some(state) => Some(sender::Sink::Store {
+            state,
+            project: config.project.clone(),
+        }),
+        None => checked.server.as_ref().map(|s| {
+            sender::Sink::Http(sender::Destination::new(
+                s,
+                &config.project,
+                config.token.as_deref(),
+            ))
+        }),
+    };
     let queue = Arc::new(Mutex::new(CaptureQueue::new(
         queue::QueueBounds {
             capacity: config.queue_size,
@@ -235,35 +256,14 @@ pub struct RunningProxy {
     task: tokio::task::JoinHandle<()>,
 }
 
-/// Starts the `[[proxies]]` of the server's config, each sending to the server at
-/// `server_addr` (with the first write token when the server has tokens).
-pub async fn start_in_process(
-    state: &crate::AppState,
-    server_addr: SocketAddr,
-) -> std::io::Result<Vec<RunningProxy>> {
-    let config = &state.config;
-    let mut host = server_addr;
-    if host.ip().is_unspecified() {
-        host.set_ip(match host {
-            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-        });
-    }
-    let token = config
-        .tokens
-        .iter()
-        .find(|t| t.scopes.contains(&crate::config::Scope::Write))
-        .map(|t| t.token.clone());
+/// Starts the `[[proxies]]` of the server's config, each committing its events to the
+/// server's store through the ingestion API's validation, in this process.
+pub async fn start_in_process(state: &Arc<crate::AppState>) -> std::io::Result<Vec<RunningProxy>> {
     let mut running = Vec::new();
-    for p in &config.proxies {
+    for p in &state.config.proxies {
         let mut p = p.clone();
-        p.server = Some(format!(
-            "http://{host}{}",
-            config.base_path.trim_end_matches('/')
-        ));
-        p.token = p.token.or_else(|| token.clone());
-        // The server's own body limit is known here: no batch is made larger.
-        p.max_batch_bytes = p.max_batch_bytes.min(config.max_body_bytes);
+        // The server's own body limit: no batch is made larger than a client could send.
+        p.max_batch_bytes = p.max_batch_bytes.min(state.config.max_body_bytes);
         let listener = TcpListener::bind(p.listen).await?;
         let metrics = match p.metrics_listen {
             Some(m) => Some(TcpListener::bind(m).await?),
@@ -271,8 +271,9 @@ pub async fn start_in_process(
         };
         tracing::info!(listen = %listener.local_addr()?, upstream = %p.upstream, project = %p.project, "proxy");
         let (stop, stopped) = oneshot::channel::<()>();
+        let state = state.clone();
         let task = tokio::spawn(async move {
-            if let Err(e) = run(p, listener, metrics, async {
+            if let Err(e) = run_with(p, Some(state), listener, metrics, async {
                 let _ = stopped.await;
             })
             .await

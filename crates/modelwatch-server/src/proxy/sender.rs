@@ -1,5 +1,7 @@
 //! The one sender task: turns exchanges into events (off the request path), keeps them in
-//! the [`CaptureQueue`] and posts batches to the server's ingestion API as JSON Lines.
+//! the [`CaptureQueue`] and hands batches of JSON Lines to a [`Sink`]: the server's
+//! ingestion API over HTTP (`modelwatch proxy`), or, for a proxy of the serve config, the
+//! server's own validation and store in the same process (no HTTP, no token).
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,6 +24,17 @@ use super::Shared;
 const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where batches go.
+pub(super) enum Sink {
+    /// A modelwatch server's ingestion API.
+    Http(Destination),
+    /// The store of the server this proxy runs in, for the project `project`.
+    Store {
+        state: Arc<crate::AppState>,
+        project: String,
+    },
+}
+
+/// A server's ingestion API for one project.
 pub(super) struct Destination {
     pub uri: String,
     pub authorization: Option<HeaderValue>,
@@ -59,6 +72,67 @@ pub(super) fn json_line(event: &Value) -> Vec<u8> {
     let mut line = serde_json::to_vec(event).unwrap_or_default();
     line.push(b'\n');
     line
+}
+
+/// Hands one batch to `sink`; the outcome for the queue.
+async fn deliver(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    sink: &Sink,
+    batch: &[Vec<u8>],
+) -> Outcome {
+    match sink {
+        Sink::Http(to) => post(client, to, batch).await,
+        Sink::Store { state, project } => store(state, project, batch).await,
+    }
+}
+
+/// Validates one batch as the ingestion API does (the project's schema, the server's row
+/// limits) and commits its valid rows, with the same outcomes as [`post`]: a failed commit
+/// is retried, a batch with no valid row is refused, one over a row limit is split.
+async fn store(state: &Arc<crate::AppState>, name: &str, batch: &[Vec<u8>]) -> Outcome {
+    use crate::ingest::{self, BodyFormat, EventRules};
+    let Some(project) = state.project(name) else {
+        // The project was removed (or never made): as the API's 404.
+        return Outcome::Refused;
+    };
+    let body = batch.concat();
+    let bytes = body.len();
+    let limits = state.config.row_limits();
+    let server_limits = state.config.limits.clone();
+    // Reading and validating take CPU in proportion to the batch: off the async workers.
+    let validated = tokio::task::spawn_blocking(move || {
+        let rules = EventRules::of(&project, &server_limits);
+        ingest::read_events(
+            &body,
+            BodyFormat::JsonLines,
+            &limits,
+            &rules,
+            crate::now_us(),
+        )
+    })
+    .await;
+    let validated = match validated {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) if e.is_too_large() => return Outcome::TooLarge,
+        Ok(Err(e)) => {
+            tracing::warn!(project = %name, error = %e, "proxy: captured events refused");
+            return Outcome::Refused;
+        }
+        // Only a panic of the validation lands here: the batch is tried again.
+        Err(_) => return Outcome::Failed,
+    };
+    let kinds: Vec<&'static str> = validated.rejected.iter().map(|r| r.kind).collect();
+    if validated.events.is_empty() {
+        state.recorder.ingested(name, bytes, 0, kinds, &[]);
+        return Outcome::Refused;
+    }
+    match crate::service::events::commit(state, name, validated.events, bytes, kinds).await {
+        Ok(accepted) => Outcome::Delivered { accepted },
+        Err(e) => {
+            tracing::warn!(project = %name, error = %e, "proxy: captured events not stored yet: kept to be stored again");
+            Outcome::Failed
+        }
+    }
 }
 
 /// Posts one batch of JSON lines; the outcome for the queue.
@@ -112,7 +186,7 @@ pub(super) async fn run(
     shared: Arc<Shared>,
     queue: Arc<Mutex<CaptureQueue<Vec<u8>>>>,
     mut stop: oneshot::Receiver<()>,
-    to: Destination,
+    to: Sink,
     flush_for: Duration,
 ) {
     let client: Client<HttpConnector, Full<Bytes>> =
@@ -153,7 +227,7 @@ pub(super) async fn run(
         match next {
             Next::Send(batch) => {
                 let outcome = {
-                    let attempt = post(&client, &to, &batch);
+                    let attempt = deliver(&client, &to, &batch);
                     tokio::pin!(attempt);
                     loop {
                         tokio::select! {
@@ -177,7 +251,7 @@ pub(super) async fn run(
                 // Closing with events left: send them now.
                 let next = lock(&queue).next(i64::MAX / 2);
                 if let Next::Send(batch) = next {
-                    let outcome = post(&client, &to, &batch).await;
+                    let outcome = deliver(&client, &to, &batch).await;
                     lock(&queue).finish(outcome, batch, now());
                     if outcome == Outcome::Failed {
                         tokio::time::sleep(Duration::from_millis(100)).await;
