@@ -679,6 +679,31 @@ fn a_pair_whose_commit_failed_is_stored_once_by_the_loggers_retry() {
     );
 }
 
+/// A Seldon feedback whose labels cannot be written (the store failing) is answered 503 with
+/// `Retry-After`, as the events are, so that the logger sends it again; the retry lands.
+#[test]
+fn a_feedback_while_the_store_fails_is_503_and_its_retry_lands() {
+    let (config, dir) = sample_config("");
+    let db = dir.path().join("store.db");
+    let (store, full) = FailingWrites::open(&db);
+    let server = TestServer::start_with_store(std::sync::Arc::new(store), config);
+    let request = fixture("seldon-request.http");
+    let response = fixture("seldon-response.http");
+    let feedback = fixture("seldon-feedback.http");
+    assert_eq!(ok(&send_binary(&server, &request))["waiting"], 1);
+    assert_eq!(ok(&send_binary(&server, &response))["stored_events"], 1);
+
+    full.store(true, Ordering::SeqCst);
+    let (status, retry_after, body) = send_raw(&server, &feedback);
+    assert_eq!((status, retry_after.as_deref()), (503, Some("1")), "{body}");
+    assert!(body.contains("disk is full"), "{body}");
+    full.store(false, Ordering::SeqCst);
+    assert_eq!(ok(&send_binary(&server, &feedback))["labels_joined"], 1);
+    let events = stored_in(server, &db, "seldon-model");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].label_json.as_deref(), Some("1"));
+}
+
 #[test]
 fn halves_given_up_while_the_store_fails_are_stored_once_it_is_back() {
     let (config, dir) = sample_config("[cloudevents]\njoin_timeout = \"200ms\"\n");

@@ -5,139 +5,17 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use common::failing_store::FailingWrites;
 use common::*;
 use modelwatch_server::config::ServerConfig;
-use modelwatch_server::store::sqlite::{Durability, SqliteStore};
-use modelwatch_server::store::*;
-
-/// The SQLite store, except that event commits fail while `full` is set.
-struct FailingWrites {
-    inner: SqliteStore,
-    full: Arc<AtomicBool>,
-}
-
-impl Store for FailingWrites {
-    fn alerts(&self) -> Arc<dyn AlertStore> {
-        self.inner.alerts()
-    }
-    fn put_project(&self, p: &ProjectRecord, t: &ThumbnailChange) -> Result<(), StoreError> {
-        self.inner.put_project(p, t)
-    }
-    fn get_project(&self, name: &str) -> Result<Option<ProjectRecord>, StoreError> {
-        self.inner.get_project(name)
-    }
-    fn list_projects(&self) -> Result<Vec<ProjectRecord>, StoreError> {
-        self.inner.list_projects()
-    }
-    fn delete_project(&self, name: &str) -> Result<bool, StoreError> {
-        self.inner.delete_project(name)
-    }
-    fn insert_events(&self, batches: &[EventBatch]) -> Result<(), StoreError> {
-        if self.full.load(Ordering::SeqCst) {
-            return Err(StoreError::Database("database or disk is full".into()));
-        }
-        self.inner.insert_events(batches)
-    }
-    fn check_writable(&self) -> Result<(), StoreError> {
-        if self.full.load(Ordering::SeqCst) {
-            return Err(StoreError::Database("database or disk is full".into()));
-        }
-        self.inner.check_writable()
-    }
-    fn attach_labels(&self, p: &str, l: &[(String, String)]) -> Result<Vec<usize>, StoreError> {
-        self.inner.attach_labels(p, l)
-    }
-    fn events(&self, p: &str, w: WindowQuery) -> Result<Vec<StoredEvent>, StoreError> {
-        self.inner.events(p, w)
-    }
-    fn sample_events(
-        &self,
-        p: &str,
-        w: WindowQuery,
-        max_rows: usize,
-    ) -> Result<(Vec<StoredEvent>, u64), StoreError> {
-        self.inner.sample_events(p, w, max_rows)
-    }
-    fn count_events(&self, p: &str) -> Result<u64, StoreError> {
-        self.inner.count_events(p)
-    }
-    fn event_thumbnails(
-        &self,
-        p: &str,
-        seqs: &[i64],
-    ) -> Result<Vec<(i64, String, Vec<u8>)>, StoreError> {
-        self.inner.event_thumbnails(p, seqs)
-    }
-    fn reference_thumbnails(
-        &self,
-        p: &str,
-        c: &str,
-        rows: &[usize],
-    ) -> Result<Vec<(usize, Vec<u8>)>, StoreError> {
-        self.inner.reference_thumbnails(p, c, rows)
-    }
-    fn put_snapshot(
-        &self,
-        p: &str,
-        meta: &SnapshotMeta,
-        results: &str,
-        metrics: &[SnapshotMetric],
-    ) -> Result<i64, StoreError> {
-        self.inner.put_snapshot(p, meta, results, metrics)
-    }
-    fn list_snapshots(
-        &self,
-        p: &str,
-        from: i64,
-        to: i64,
-        limit: usize,
-    ) -> Result<Vec<SnapshotMeta>, StoreError> {
-        self.inner.list_snapshots(p, from, to, limit)
-    }
-    fn snapshot_results(&self, p: &str, id: i64) -> Result<Option<String>, StoreError> {
-        self.inner.snapshot_results(p, id)
-    }
-    fn latest_snapshot(
-        &self,
-        p: &str,
-    ) -> Result<Option<(SnapshotMeta, Vec<SnapshotMetric>)>, StoreError> {
-        self.inner.latest_snapshot(p)
-    }
-    fn series(
-        &self,
-        p: &str,
-        metric: &str,
-        column: &str,
-        from: i64,
-        to: i64,
-    ) -> Result<Vec<SeriesPoint>, StoreError> {
-        self.inner.series(p, metric, column, from, to)
-    }
-    fn all_series(
-        &self,
-        p: &str,
-        from: i64,
-        to: i64,
-    ) -> Result<HashMap<(String, String), Vec<SeriesPoint>>, StoreError> {
-        self.inner.all_series(p, from, to)
-    }
-    fn prune(&self, events: i64, snapshots: i64) -> Result<(u64, u64), StoreError> {
-        self.inner.prune(events, snapshots)
-    }
-}
 
 #[test]
 fn readyz_is_503_while_event_commits_fail_and_ready_once_a_write_succeeds_again() {
     let dir = tempfile::tempdir().unwrap();
-    let full = Arc::new(AtomicBool::new(false));
-    let store = FailingWrites {
-        inner: SqliteStore::open(&dir.path().join("mw.db"), Durability::Normal).unwrap(),
-        full: full.clone(),
-    };
+    let (store, full) = FailingWrites::open(&dir.path().join("mw.db"));
     let server = TestServer::start_with_store(Arc::new(store), ServerConfig::default());
     let url = |p: &str| server.url(p);
     let a = call(
@@ -153,6 +31,17 @@ fn readyz_is_503_while_event_commits_fail_and_ready_once_a_write_succeeds_again(
 
     full.store(true, Ordering::SeqCst);
     assert_eq!(post_json(&events, &iris_events(5, 0.0)).status, 503);
+    // Labels that cannot be written are a 503 too (send again), not an internal error.
+    let labels = post_json(
+        &url("/api/v1/projects/iris/labels"),
+        r#"[{"id": "a", "target": "setosa"}]"#,
+    );
+    assert_eq!(labels.status, 503, "{}", labels.body);
+    assert!(
+        labels.body.contains("send the request again"),
+        "{}",
+        labels.body
+    );
     let r = get(&url("/readyz"));
     assert_eq!(r.status, 503, "{}", r.body);
     assert!(

@@ -50,17 +50,38 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": self.message }))).into_response()
+        let mut r = (self.status, Json(json!({ "error": self.message }))).into_response();
+        // Every 503 is a condition that passes (a store failing, a bound reached): clients
+        // and payload loggers are told to send the same request again soon.
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        r
     }
 }
 
 /// What a handler returns.
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// A store failure is the server's problem: an internal error (logged, not shown).
+/// A store failure: 503 with `Retry-After` when it may pass, an internal error when not.
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        ApiError::internal(e)
+        match e {
+            // The database gone, its disk full, a file that cannot be written: conditions
+            // that pass. A write that failed left nothing behind, so the client is told to
+            // send the request again rather than that the server is broken.
+            StoreError::Database(_) | StoreError::NotWritable(_) => {
+                tracing::warn!(error = %e, "store failed; answered 503");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("the store failed: {e}; send the request again"),
+                )
+            }
+            StoreError::SchemaTooNew { .. } => ApiError::internal(e),
+        }
     }
 }
 

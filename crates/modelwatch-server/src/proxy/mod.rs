@@ -29,7 +29,6 @@ pub mod routes;
 mod sender;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
 //! A store whose event writes fail on demand, standing in for a full disk: the SQLite
-//! store, except that `insert_events` and `check_writable` fail while `full` is set (the
+//! store, except that `insert_events`, `attach_labels` and `check_writable` fail while
+//! `full` is set (the
 //! same wrapper as in readiness.rs).
 
 use std::collections::HashMap;
@@ -56,6 +57,9 @@ impl Store for FailingWrites {
         self.inner.check_writable()
     }
     fn attach_labels(&self, p: &str, l: &[(String, String)]) -> Result<Vec<usize>, StoreError> {
+        if self.full.load(Ordering::SeqCst) {
+            return Err(StoreError::NotWritable("database or disk is full".into()));
+        }
         self.inner.attach_labels(p, l)
     }
     fn events(&self, p: &str, w: WindowQuery) -> Result<Vec<StoredEvent>, StoreError> {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use deadpool_postgres::GenericClient;
 
-use super::{pg_err, PostgresStore};
+use super::{before_commit, pg_err, Failed, PostgresStore};
 use crate::store::{
     AlertStore, EventBatch, ProjectRecord, SeriesPoint, SnapshotMeta, SnapshotMetric, Store,
     StoreError, StoredEvent, ThumbnailChange, WindowQuery,
@@ -326,8 +326,8 @@ impl Store for PostgresStore {
             return Ok(());
         }
         self.ensure_partitions(batches)?;
-        self.db.run(|mut c| async move {
-            let tx = c.transaction().await.map_err(pg_err)?;
+        self.db.run_write(|mut c| async move {
+            let tx = c.transaction().await.map_err(before_commit)?;
             // The sequence numbers first, ascending, so that they follow the order of the
             // batches and events whatever order the insert processes its rows in.
             // Prepared once per connection (as is the insert): a group commit is then
@@ -335,11 +335,11 @@ impl Store for PostgresStore {
             let next_seqs = tx
                 .prepare_cached("SELECT nextval('events_seq') FROM generate_series(1, $1::int8)")
                 .await
-                .map_err(pg_err)?;
+                .map_err(before_commit)?;
             let mut seqs: Vec<i64> = tx
                 .query(&next_seqs, &[&(total as i64)])
                 .await
-                .map_err(pg_err)?
+                .map_err(before_commit)?
                 .iter()
                 .map(|r| r.get(0))
                 .collect();
@@ -380,13 +380,13 @@ impl Store for PostgresStore {
                                           $5::text[], $6::float8[], $7::int4[], $8::text[])",
                 )
                 .await
-                .map_err(pg_err)?;
+                .map_err(before_commit)?;
             tx.execute(
                 &insert,
                 &[&seqs, &projects, &ts, &ids, &vals, &latency, &status, &error],
             )
             .await
-            .map_err(pg_err)?;
+            .map_err(before_commit)?;
             if !t_seq.is_empty() {
                 tx.execute(
                     "INSERT INTO thumbnails (event, project, ts_us, col, jpeg)
@@ -394,9 +394,9 @@ impl Store for PostgresStore {
                     &[&t_seq, &t_project, &t_ts, &t_col, &t_jpeg],
                 )
                 .await
-                .map_err(pg_err)?;
+                .map_err(before_commit)?;
             }
-            tx.commit().await.map_err(pg_err)
+            tx.commit().await.map_err(|e| Failed::Other(pg_err(e)))
         })
     }
 
@@ -405,21 +405,21 @@ impl Store for PostgresStore {
         project: &str,
         labels: &[(String, String)],
     ) -> Result<Vec<usize>, StoreError> {
-        self.db.run(|mut c| async move {
-            let tx = c.transaction().await.map_err(pg_err)?;
+        self.db.run_write(|mut c| async move {
+            let tx = c.transaction().await.map_err(before_commit)?;
             let stmt = tx
                 .prepare_cached("UPDATE events SET label = $3 WHERE project = $1 AND event_id = $2")
                 .await
-                .map_err(pg_err)?;
+                .map_err(before_commit)?;
             let mut found = Vec::with_capacity(labels.len());
             for (id, label) in labels {
                 let n = tx
                     .execute(&stmt, &[&project, id, label])
                     .await
-                    .map_err(pg_err)?;
+                    .map_err(before_commit)?;
                 found.push(n as usize);
             }
-            tx.commit().await.map_err(pg_err)?;
+            tx.commit().await.map_err(before_commit)?;
             Ok(found)
         })
     }

@@ -129,6 +129,40 @@ pub(crate) fn pg_err(e: tokio_postgres::Error) -> StoreError {
     }
 }
 
+/// A failed try of a write, by whether it may be tried again on another connection.
+pub(crate) enum Failed {
+    /// The connection was lost before the transaction's COMMIT was sent (the server rolls
+    /// such a transaction back), so nothing of it is stored.
+    Lost(StoreError),
+    /// Anything else, a COMMIT whose answer was lost included.
+    Other(StoreError),
+}
+
+impl From<StoreError> for Failed {
+    fn from(e: StoreError) -> Self {
+        Failed::Other(e)
+    }
+}
+
+/// The error of a statement before COMMIT: [`Failed::Lost`] when the connection was closed
+/// or cut (a pooled connection whose server process was terminated, a restart, a reset),
+/// [`Failed::Other`] otherwise.
+pub(crate) fn before_commit(e: tokio_postgres::Error) -> Failed {
+    // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now.
+    let shut_down = e
+        .as_db_error()
+        .is_some_and(|d| matches!(d.code().code(), "57P01" | "57P02" | "57P03"));
+    let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+    if e.is_closed() || shut_down || io {
+        Failed::Lost(pg_err(e))
+    } else {
+        Failed::Other(pg_err(e))
+    }
+}
+
+/// How many connections a write tries when each is found lost before its COMMIT.
+const LOST_CONNECTION_TRIES: usize = 3;
+
 /// A failure to get a pooled connection as the store's error.
 fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
     match e {
@@ -148,6 +182,29 @@ impl PgDatabase {
     /// A pooled connection.
     async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         self.pool.get().await.map_err(pool_err)
+    }
+
+    /// Runs the write `f` with a pooled connection as [`run`](Self::run) does, and again on
+    /// another connection when it fails with [`Failed::Lost`]: a pooled connection is handed
+    /// out without a round trip to check it, so after the database server dropped its
+    /// connections (a restart, a terminated backend) the first write on each finds it out.
+    fn run_write<T, F>(&self, f: impl Fn(deadpool_postgres::Object) -> F) -> Result<T, StoreError>
+    where
+        F: Future<Output = Result<T, Failed>>,
+    {
+        self.runtime.wait(async {
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                match f(self.client().await?).await {
+                    Ok(t) => return Ok(t),
+                    Err(Failed::Lost(e)) if tries < LOST_CONNECTION_TRIES => {
+                        tracing::debug!(error = %e, "store: connection lost before commit; trying another");
+                    }
+                    Err(Failed::Lost(e) | Failed::Other(e)) => return Err(e),
+                }
+            }
+        })
     }
 
     /// Runs `f` with a pooled connection on the calling thread (see [`PgRuntime::wait`]).
