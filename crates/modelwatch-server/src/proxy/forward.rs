@@ -141,16 +141,46 @@ pub(super) struct Record {
     at_us: i64,
     method: Method,
     route: Option<Arc<Route>>,
-    status: u16,
-    error: Option<(&'static str, String)>,
+    /// The status the client got (0 until an answer head came).
+    pub(super) status: u16,
+    /// The upstream's failure: its kind for the metrics and its message for the event.
+    pub(super) error: Option<(&'static str, String)>,
     id: Option<String>,
     /// Whether serving facts are sent for this route (a configured or known route, or a
     /// captured request).
     report: bool,
-    request_tap: Option<Tap>,
-    response_tap: Option<Tap>,
+    pub(super) request_tap: Option<Tap>,
+    pub(super) response_tap: Option<Tap>,
     /// The answer's body broke off.
-    broken: bool,
+    pub(super) broken: bool,
+}
+
+impl Record {
+    /// The record of a request that arrived at `start`, on `route` (if any), captured or
+    /// not, with the id header's value.
+    pub(super) fn begin(
+        shared: &Arc<Shared>,
+        start: Instant,
+        method: Method,
+        route: Option<Arc<Route>>,
+        capture: bool,
+        id: Option<String>,
+    ) -> Self {
+        Record {
+            shared: shared.clone(),
+            start,
+            at_us: crate::now_us(),
+            method,
+            report: route.is_some() || capture,
+            route,
+            status: 0,
+            error: None,
+            id,
+            request_tap: None,
+            response_tap: None,
+            broken: false,
+        }
+    }
 }
 
 impl Drop for Record {
@@ -197,11 +227,15 @@ impl Drop for Record {
 fn is_json(headers: &hyper::HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            let media = ct.split(';').next().unwrap_or("").trim();
-            media.eq_ignore_ascii_case("application/json") || media.ends_with("+json")
-        })
+        .is_some_and(|v| is_json_type(v.as_bytes()))
+}
+
+/// Whether a `Content-Type` value names JSON (`application/json` or a `+json` type).
+pub(super) fn is_json_type(value: &[u8]) -> bool {
+    std::str::from_utf8(value).is_ok_and(|ct| {
+        let media = ct.split(';').next().unwrap_or("").trim();
+        media.eq_ignore_ascii_case("application/json") || media.ends_with("+json")
+    })
 }
 
 fn proxy_answer(status: StatusCode, message: &str, record: Record) -> Response<ProxyBody> {
@@ -270,20 +304,7 @@ pub(super) async fn handle(
         "http://{}{}{}",
         shared.checked.upstream.authority, shared.checked.upstream.base, path_and_query
     );
-    let mut record = Record {
-        shared: shared.clone(),
-        start,
-        at_us: crate::now_us(),
-        method: parts.method.clone(),
-        report: route.is_some() || capture,
-        route,
-        status: 0,
-        error: None,
-        id,
-        request_tap: None,
-        response_tap: None,
-        broken: false,
-    };
+    let mut record = Record::begin(&shared, start, parts.method.clone(), route, capture, id);
     match uri.parse() {
         Ok(u) => parts.uri = u,
         Err(_) => {

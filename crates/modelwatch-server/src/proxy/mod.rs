@@ -9,7 +9,8 @@
 //!
 //! - [`config`]: the settings; [`routes`]: route labels and what is captured;
 //!   [`headers`]: the header rewriting of a reverse proxy;
-//! - [`forward`]: the forwarding itself; [`capture`]: bodies copied as they pass;
+//! - [`fast`]: plain HTTP/1.1 exchanges forwarded by hand; [`forward`]: everything else,
+//!   through hyper's server and client; [`capture`]: bodies copied as they pass;
 //!   [`payload`]: JSON bodies to rows (KServe v1, Open Inference Protocol v2, flat JSON,
 //!   JSON pointers); [`queue`]: the bounded queue; [`sender`]: the task that sends;
 //! - [`metrics`]: the families of the proxy's `/metrics`.
@@ -19,6 +20,7 @@
 
 pub mod capture;
 pub mod config;
+mod fast;
 pub mod forward;
 pub mod handoff;
 pub mod headers;
@@ -183,6 +185,13 @@ async fn run_with(
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
                 tokio::spawn(async move {
+                    // Plain HTTP/1.1 requests first; the first that is not hands the
+                    // connection to hyper with what was read of it.
+                    let (stream, read) =
+                        match fast::serve(shared.clone(), stream, client_addr).await {
+                            fast::Served::Done => return,
+                            fast::Served::HandOver(stream, read) => (stream, read),
+                        };
                     let svc = service_fn(move |req: Request<Incoming>| {
                         forward::handle(shared.clone(), req, client_addr)
                     });
@@ -190,9 +199,8 @@ async fn run_with(
                     // bytes tell which); the model is always spoken to in HTTP/1.1.
                     let mut builder = auto::Builder::new(TokioExecutor::new());
                     builder.http1().keep_alive(true);
-                    let _ = builder
-                        .serve_connection_with_upgrades(TokioIo::new(stream), svc)
-                        .await;
+                    let io = TokioIo::new(fast::Prefixed::new(stream, read));
+                    let _ = builder.serve_connection_with_upgrades(io, svc).await;
                 });
             }
         }
