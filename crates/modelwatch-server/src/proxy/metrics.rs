@@ -36,13 +36,30 @@ pub const QUEUE_EVENTS: &str = "modelwatch_proxy_queue_events";
 /// `modelwatch_proxy_queue_bytes`: the bytes (as JSON Lines) of the events waiting.
 pub const QUEUE_BYTES: &str = "modelwatch_proxy_queue_bytes";
 
+/// One route's counters, keyed by method (and code).
+#[derive(Debug, Default)]
+struct RouteCounters {
+    requests: BTreeMap<(&'static str, u16), u64>,
+    durations: BTreeMap<&'static str, Histogram>,
+    upstream_errors: BTreeMap<&'static str, u64>,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
-    requests: BTreeMap<(String, &'static str, u16), u64>,
-    durations: BTreeMap<(String, &'static str), Histogram>,
-    upstream_errors: BTreeMap<(String, &'static str), u64>,
+    /// By route label: looked up by `&str`, so a request allocates nothing here.
+    routes: BTreeMap<String, RouteCounters>,
     capture_failures: BTreeMap<String, u64>,
     captured: u64,
+}
+
+impl Inner {
+    fn route(&mut self, label: &str) -> &mut RouteCounters {
+        if !self.routes.contains_key(label) {
+            self.routes
+                .insert(label.to_string(), RouteCounters::default());
+        }
+        self.routes.get_mut(label).expect("inserted above")
+    }
 }
 
 /// The counters of the request path (the queue keeps its own).
@@ -60,24 +77,18 @@ impl ProxyMetrics {
     pub fn request(&self, route: &str, method: &str, status: u16, seconds: f64) {
         let method = method_label(method);
         let mut g = self.lock();
-        match g.requests.get_mut(&(route.to_string(), method, status)) {
-            Some(n) => *n += 1,
-            None => {
-                g.requests.insert((route.to_string(), method, status), 1);
-            }
-        }
-        g.durations
-            .entry((route.to_string(), method))
-            .or_default()
-            .observe(seconds);
+        let r = g.route(route);
+        *r.requests.entry((method, status)).or_insert(0) += 1;
+        r.durations.entry(method).or_default().observe(seconds);
     }
 
     /// An answer the proxy made because the upstream failed (`unreachable` or `timeout`).
     pub fn upstream_error(&self, route: &str, kind: &'static str) {
         *self
             .lock()
+            .route(route)
             .upstream_errors
-            .entry((route.to_string(), kind))
+            .entry(kind)
             .or_insert(0) += 1;
     }
 
@@ -103,30 +114,36 @@ impl ProxyMetrics {
         enc.counter(
             REQUESTS,
             "Requests through the proxy, by route, method and status code.",
-            g.requests.iter().map(|((r, m, c), n)| {
-                (
-                    vec![
-                        ("route", r.clone()),
-                        ("method", m.to_string()),
-                        ("code", c.to_string()),
-                    ],
-                    *n,
-                )
+            g.routes.iter().flat_map(|(r, c)| {
+                c.requests.iter().map(move |((m, code), n)| {
+                    (
+                        vec![
+                            ("route", r.clone()),
+                            ("method", m.to_string()),
+                            ("code", code.to_string()),
+                        ],
+                        *n,
+                    )
+                })
             }),
         );
         enc.histogram(
             DURATION,
             "Seconds from a request's arrival to the last byte of its answer, by route and method.",
-            g.durations
-                .iter()
-                .map(|((r, m), h)| (vec![("route", r.clone()), ("method", m.to_string())], h)),
+            g.routes.iter().flat_map(|(r, c)| {
+                c.durations
+                    .iter()
+                    .map(move |(m, h)| (vec![("route", r.clone()), ("method", m.to_string())], h))
+            }),
         );
         enc.counter(
             UPSTREAM_ERRORS,
             "Answers the proxy made because the upstream failed: 502 unreachable, 504 timeout.",
-            g.upstream_errors
-                .iter()
-                .map(|((r, k), n)| (vec![("route", r.clone()), ("kind", k.to_string())], *n)),
+            g.routes.iter().flat_map(|(r, c)| {
+                c.upstream_errors
+                    .iter()
+                    .map(move |(k, n)| (vec![("route", r.clone()), ("kind", k.to_string())], *n))
+            }),
         );
         enc.counter(
             CAPTURE_FAILURES,

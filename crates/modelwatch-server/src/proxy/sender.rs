@@ -20,6 +20,9 @@ use super::config::HttpUrl;
 use super::queue::{CaptureQueue, Next, Outcome};
 use super::Shared;
 
+/// The most waiting exchanges turned into events per wake of the task.
+const DRAIN_PER_WAKE: usize = 256;
+
 /// How long one batch may take to be answered before the attempt counts as failed.
 const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -194,7 +197,7 @@ pub(super) async fn run(
     let origin = Instant::now();
     let now = move || origin.elapsed().as_micros() as i64;
     let prediction = shared.config.prediction.clone();
-    let ingest = |x: Exchange| {
+    let ingest_one = |x: Exchange| {
         let made = events_of(&x, &prediction);
         shared.metrics.captured(made.events.len(), &made.failures);
         let t = now();
@@ -205,12 +208,23 @@ pub(super) async fn run(
             q.push(line, size, t);
         }
     };
+    // One wake takes what else is waiting too (a bounded number, so that a batch due is not
+    // held back): under load the task wakes once per run of exchanges, not per exchange.
+    let ingest = |x: Exchange| {
+        ingest_one(x);
+        for _ in 0..DRAIN_PER_WAKE {
+            match shared.exchanges.try_recv() {
+                Some(x) => ingest_one(x),
+                None => break,
+            }
+        }
+    };
     let mut closed_at: Option<Instant> = None;
     loop {
         if let Some(at) = closed_at {
             // What was handed over before the stop is still sent.
             while let Some(x) = shared.exchanges.try_recv() {
-                ingest(x);
+                ingest_one(x);
             }
             if lock(&queue).is_empty() || at.elapsed() > flush_for {
                 return;
