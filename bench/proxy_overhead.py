@@ -129,6 +129,14 @@ def metric(text, name):
     return float(m.group(1)) if m else 0.0
 
 
+def metric_sum(text, name):
+    """The sum of a family's samples over all their labels."""
+    return sum(
+        float(m.group(1))
+        for m in re.finditer(rf"^{re.escape(name)}(?:{{[^}}]*}})? (\S+)$", text, re.MULTILINE)
+    )
+
+
 def main():
     if shutil.which("nginx") is None:
         sys.exit("nginx is not installed (Debian: apt-get install -y nginx)")
@@ -327,21 +335,29 @@ def main():
                 f"{cpu:>10}"
             )
 
-        # Capture really happened: the proxy's counters and the server's store.
-        time.sleep(2)
-        text = urllib.request.urlopen(
-            f"http://127.0.0.1:{ports['metrics']}/metrics"
-        ).read()
-        text = text.decode()
-        captured = metric(text, "modelwatch_proxy_events_captured_total")
-        sent = metric(text, "modelwatch_proxy_events_sent_total")
-        dropped = metric(text, "modelwatch_proxy_events_dropped_total")
+        # Capture really happened: the proxy's counters and the server's store, once the
+        # proxy's queue has drained (the niced server may still be storing the closed-loop
+        # phases' events; up to two minutes).
+        waited = time.monotonic()
+        while True:
+            text = urllib.request.urlopen(
+                f"http://127.0.0.1:{ports['metrics']}/metrics"
+            ).read()
+            text = text.decode()
+            captured = metric(text, "modelwatch_proxy_events_captured_total")
+            sent = metric(text, "modelwatch_proxy_events_sent_total")
+            dropped = metric_sum(text, "modelwatch_proxy_events_dropped_total")
+            refused = metric(text, "modelwatch_proxy_events_refused_total")
+            if sent + dropped + refused >= captured or time.monotonic() - waited > 120:
+                break
+            time.sleep(1)
+        print(f"queue drained {time.monotonic() - waited:.0f} s after the last run")
         info = json.loads(
             urllib.request.urlopen(f"{server_url}/api/v1/projects/iris").read()
         )
         print(
             f"capture: {captured:.0f} events captured, {sent:.0f} sent, {dropped:.0f} "
-            f"dropped; the server holds {info['events']}"
+            f"dropped, {refused:.0f} refused; the server holds {info['events']}"
         )
         p50_ok = added("proxy", "p50") < 0.2
         p99_ok = added("proxy", "p99") < 1.0

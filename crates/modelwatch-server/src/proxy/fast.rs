@@ -105,7 +105,7 @@ fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
 /// Parses the request head at the start of `buf` and, when it is plain, writes the head the
 /// upstream gets into `out`: hop-by-hop headers out, `x-forwarded-*` in (as
 /// [`super::headers`] does for the general path), the upstream's base path before the target.
-fn plan(shared: &Shared, buf: &[u8], client: std::net::IpAddr, out: &mut Vec<u8>) -> Step {
+fn plan(shared: &Shared, buf: &[u8], client: &str, out: &mut Vec<u8>) -> Step {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
     let head_len = match req.parse(buf) {
@@ -214,7 +214,7 @@ fn plan(shared: &Shared, buf: &[u8], client: std::net::IpAddr, out: &mut Vec<u8>
         out.extend_from_slice(earlier);
         out.extend_from_slice(b", ");
     }
-    out.extend_from_slice(client.to_string().as_bytes());
+    out.extend_from_slice(client.as_bytes());
     out.extend_from_slice(b"\r\n");
     if !has_proto {
         out.extend_from_slice(b"x-forwarded-proto: http\r\n");
@@ -259,9 +259,10 @@ pub(super) async fn serve(
     let mut buf = BytesMut::with_capacity(8 * 1024);
     let mut up: Option<Upstream> = None;
     let mut out = Vec::with_capacity(2048);
+    let client_ip = client.ip().to_string();
     loop {
         let plan = loop {
-            match plan(&shared, &buf, client.ip(), &mut out) {
+            match plan(&shared, &buf, &client_ip, &mut out) {
                 Step::Plain(p) => break p,
                 Step::Partial if buf.len() < MAX_HEAD_BYTES => {
                     match read_more(&mut down, &mut buf).await {

@@ -124,7 +124,8 @@ pub fn response_rows(body: &[u8], rules: &PayloadRules<'_>) -> Result<Vec<Row>, 
 
 /// Pairs request rows with prediction rows: index by index when the counts agree, the
 /// inputs alone when the response gave none. A count that disagrees keeps the inputs
-/// alone and says so.
+/// alone and says so. A name on both sides keeps both values
+/// ([`merge_answer`](crate::ingest::merge_answer)).
 pub fn join_rows(inputs: Vec<Row>, outputs: Vec<Row>) -> (Vec<Row>, Option<PayloadError>) {
     if outputs.is_empty() {
         return (inputs, None);
@@ -143,7 +144,7 @@ pub fn join_rows(inputs: Vec<Row>, outputs: Vec<Row>) -> (Vec<Row>, Option<Paylo
         .into_iter()
         .zip(outputs)
         .map(|(mut row, out)| {
-            row.extend(out);
+            crate::ingest::merge_answer(&mut row, out);
             row
         })
         .collect();
@@ -519,6 +520,18 @@ mod tests {
                 .unwrap_err()
                 .reason(),
             "unrecognised"
+        );
+
+        // A column on both sides: the answer's value under the name, the request's kept.
+        let row = |v: Value| v.as_object().unwrap().clone();
+        let (joined, e) = join_rows(
+            vec![row(json!({"x": 1, "species": "asked"}))],
+            vec![row(json!({"species": "setosa", "score": 0.9}))],
+        );
+        assert!(e.is_none());
+        assert_eq!(
+            Value::Object(joined[0].clone()),
+            json!({"x": 1, "input.species": "asked", "species": "setosa", "score": 0.9})
         );
 
         let (kept, e) = join_rows(vec![Row::new(); 2], vec![Row::new(); 3]);

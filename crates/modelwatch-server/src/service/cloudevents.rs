@@ -14,7 +14,7 @@ use crate::ingest::cloudevents::envelope::CloudEvent;
 use crate::ingest::cloudevents::join::{Half, Join, JoinSettings, Offered, Outcome, Pair, Step};
 use crate::ingest::cloudevents::payload::{self, Direction, PayloadError, Row};
 use crate::ingest::cloudevents::{classify, CloudEventsConfig, EventKind, Logger};
-use crate::ingest::{model_columns, EventRules, Validated};
+use crate::ingest::{answer_column, merge_answer, model_columns, EventRules, Validated};
 use crate::{now_us, AppState};
 
 /// A pair's key: the project and the id its halves share (KServe's `id`, Seldon's
@@ -190,10 +190,11 @@ pub fn pair_rows(
         if let Some(q) = &pair.request {
             o.extend(model_columns("input", q.rows[i].columns.clone()));
         }
+        // A name on both sides keeps both values (`merge_answer`).
         if let Some(r) = &pair.response {
-            o.extend(model_columns("output", r.rows[i].columns.clone()));
+            merge_answer(&mut o, model_columns("output", r.rows[i].columns.clone()));
             if let Some(v) = &r.rows[i].value {
-                o.insert(prediction.to_string(), v.clone());
+                answer_column(&mut o, prediction.to_string(), v.clone());
             }
         }
         if let Some(v) = pair.truth.as_ref().and_then(|t| t.rows[i].value.clone()) {
@@ -635,6 +636,33 @@ mod tests {
             json!({"input.id": 41, "input.timestamp": "2020-01-01", "input.latency_seconds": 9,
                    "input.status": "gold", "input.error": 0.5, "x": 1,
                    "output.status": "ok", "score": 0.75,
+                   "id": "abc", "timestamp": 1.0, "latency_seconds": 0.5, "status": 200})
+        );
+    }
+
+    #[test]
+    fn a_name_on_both_sides_keeps_the_answer_under_it_and_the_request_as_input() {
+        let pair = Pair {
+            key: ("p".to_string(), "abc".to_string()),
+            request: Some(arrival(
+                Logger::KServe,
+                vec![cols(&[("score", json!(1)), ("pred", json!("asked"))])],
+                Some(1_000_000),
+            )),
+            response: Some(arrival(
+                Logger::KServe,
+                vec![Row {
+                    columns: cols(&[("score", json!(0.75))]).columns,
+                    value: Some(json!("setosa")),
+                }],
+                Some(1_500_000),
+            )),
+            truth: None,
+        };
+        let rows = pair_rows(&pair, "pred", "target", 0).unwrap();
+        assert_eq!(
+            Value::Object(rows[0].clone()),
+            json!({"input.score": 1, "score": 0.75, "input.pred": "asked", "pred": "setosa",
                    "id": "abc", "timestamp": 1.0, "latency_seconds": 0.5, "status": 200})
         );
     }
