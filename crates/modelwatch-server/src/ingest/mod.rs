@@ -55,8 +55,9 @@ pub fn model_columns(side: &str, row: Map<String, Value>) -> Map<String, Value> 
 }
 
 /// Adds an answer's columns to a request's row. A name both sides use keeps the answer's
-/// value (what the model said is what is monitored under its name) and the request's
-/// value as `input.<name>`, so that neither is lost.
+/// value (what the model said is what is monitored under its name) and, when the request's
+/// value differs (a model echoing its inputs gives the same), the request's as
+/// `input.<name>`, so that neither is lost.
 pub fn merge_answer(row: &mut Map<String, Value>, answer: Map<String, Value>) {
     for (k, v) in answer {
         answer_column(row, k, v);
@@ -66,7 +67,9 @@ pub fn merge_answer(row: &mut Map<String, Value>, answer: Map<String, Value>) {
 /// One answer column added to a request's row, as [`merge_answer`] does.
 pub fn answer_column(row: &mut Map<String, Value>, name: String, value: Value) {
     if let Some(input) = row.remove(&name) {
-        row.insert(format!("input.{name}"), input);
+        if input != value {
+            row.insert(format!("input.{name}"), input);
+        }
     }
     row.insert(name, value);
 }

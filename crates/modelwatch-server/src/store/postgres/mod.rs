@@ -422,9 +422,10 @@ mod tests {
         assert!(!b.try_lead().unwrap());
         // The leader's session is cut (as when its process is killed). Only sessions of
         // this test's database: other tests share the cluster, and a migration elsewhere
-        // holds an advisory lock too.
+        // holds an advisory lock too. Waiting (up to 5 s) until each is gone, so that its
+        // lock is released before the next step.
         db.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks \
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_locks \
              WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() \
              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
         );
