@@ -71,8 +71,8 @@ fn read_request(r: &mut BufReader<TcpStream>) -> Option<Seen> {
 }
 
 /// An upstream on loopback whose connections each answer with `answer(request number on
-/// the connection, request)`, raw bytes, and close after each answer when
-/// `close_after_each` (or after an HTTP/1.0 answer). Requests are collected; connections
+/// the connection, request)`, raw bytes (none: the connection closes unanswered), and close
+/// after each answer when `close_after_each` (or after an HTTP/1.0 answer). Requests are collected; connections
 /// counted.
 struct RawUpstream {
     addr: SocketAddr,
@@ -104,6 +104,11 @@ impl RawUpstream {
                     while let Some(req) = read_request(&mut r) {
                         let bytes = answer(n, &req);
                         s.lock().unwrap().push(req);
+                        if bytes.is_empty() {
+                            // No answer at all: the connection just goes (a crash).
+                            let _ = w.shutdown(std::net::Shutdown::Both);
+                            return;
+                        }
                         if w.write_all(&bytes).is_err() {
                             return;
                         }
@@ -471,4 +476,69 @@ fn a_broken_or_silent_upstream_is_502_and_the_client_connection_goes_on() {
         (status.as_str(), body.as_slice()),
         ("HTTP/1.1 200 OK", &b"{}"[..])
     );
+}
+
+#[test]
+fn a_post_is_never_sent_twice_but_an_idempotent_request_is_sent_again() {
+    // The second request of every upstream connection finds it closing unanswered.
+    let up = RawUpstream::start(
+        |n, _| if n == 0 { ok_answer("{}") } else { Vec::new() },
+        false,
+    );
+    let proxy = Proxy::start(up.addr);
+    let c = proxy.connect();
+    let mut w = c.try_clone().unwrap();
+    let mut r = BufReader::new(c);
+    let mut send = |req: &str| {
+        w.write_all(req.as_bytes()).unwrap();
+        read_answer(&mut r).0
+    };
+    assert_eq!(
+        send("GET /warm HTTP/1.1\r\nHost: m\r\n\r\n"),
+        "HTTP/1.1 200 OK"
+    );
+    // The model may have run before its connection went: 502, not a second run.
+    assert_eq!(
+        send("POST /p HTTP/1.1\r\nHost: m\r\nContent-Length: 2\r\n\r\n{}"),
+        "HTTP/1.1 502 Bad Gateway"
+    );
+    assert_eq!(
+        send("GET /warm2 HTTP/1.1\r\nHost: m\r\n\r\n"),
+        "HTTP/1.1 200 OK"
+    );
+    // A GET is sent again on a new connection.
+    assert_eq!(
+        send("GET /g HTTP/1.1\r\nHost: m\r\n\r\n"),
+        "HTTP/1.1 200 OK"
+    );
+    let lines: Vec<String> = up.seen().iter().map(|s| s.head[0].clone()).collect();
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("POST /p ")).count(),
+        1,
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines.iter().filter(|l| l.starts_with("GET /g ")).count(),
+        2,
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn lengths_pass_as_digits_and_odd_ones_go_to_the_general_path() {
+    let up = RawUpstream::start(|_, req| ok_answer(&format!("{}", req.body.len())), false);
+    let proxy = Proxy::start(up.addr);
+    let c = proxy.connect();
+    let mut w = c.try_clone().unwrap();
+    let mut r = BufReader::new(c);
+    // Leading zeros: one clean length goes on.
+    w.write_all(b"POST /a HTTP/1.1\r\nHost: m\r\nContent-Length: 003\r\n\r\nabc")
+        .unwrap();
+    assert_eq!(read_answer(&mut r).2, b"3");
+    assert_eq!(up.seen()[0].header("content-length"), Some("3"));
+    // A signed length is not a length: the general path refuses the request (400).
+    w.write_all(b"POST /b HTTP/1.1\r\nHost: m\r\nContent-Length: +3\r\n\r\nabc")
+        .unwrap();
+    assert_eq!(read_answer(&mut r).0, "HTTP/1.1 400 Bad Request");
+    assert_eq!(up.seen().len(), 1);
 }

@@ -39,6 +39,12 @@ pub const MAX_HEADERS: usize = 64;
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// The largest request body this path reads whole before forwarding it.
 pub const MAX_PLAIN_BODY: usize = 64 * 1024;
+/// The most header lines of an answer this path reads (hyper's client takes as many).
+const MAX_ANSWER_HEADERS: usize = 100;
+/// How long a kept upstream connection may stay idle before it is not used again.
+const UPSTREAM_IDLE: std::time::Duration = std::time::Duration::from_secs(60);
+/// The most bytes read ahead of a client (pipelined requests) while an answer is awaited.
+const MAX_READ_AHEAD: usize = MAX_HEAD_BYTES + MAX_PLAIN_BODY;
 /// The most bytes of an answer's head from the upstream.
 const MAX_ANSWER_HEAD_BYTES: usize = 256 * 1024;
 /// Bytes asked of a socket per read.
@@ -56,6 +62,29 @@ pub(super) enum Served {
 struct Upstream {
     stream: TcpStream,
     buf: BytesMut,
+    /// When its last answer ended.
+    idle_since: Instant,
+}
+
+impl Upstream {
+    /// Whether a kept connection can take a request: not idle too long, and nothing came
+    /// from it since its last answer (the close of an upstream that dropped it, or bytes
+    /// answering nothing, such as a 408 sent before closing). Tokio marks the socket
+    /// readable only when something came, so a quiet connection costs no system call.
+    fn usable(&mut self) -> bool {
+        if self.idle_since.elapsed() > UPSTREAM_IDLE || !self.buf.is_empty() {
+            return false;
+        }
+        use futures_util::FutureExt;
+        match self.stream.readable().now_or_never() {
+            None => true,
+            Some(Err(_)) => false,
+            Some(Ok(())) => {
+                let mut probe = [0u8; 1];
+                matches!(self.stream.try_read(&mut probe), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+            }
+        }
+    }
 }
 
 /// How an answer's body is delimited.
@@ -88,6 +117,16 @@ enum Step {
     Plain(Plan),
     Partial,
     HandOver,
+}
+
+/// A `Content-Length` value: ASCII digits only (no sign, no other space than the optional
+/// whitespace httparse leaves around it), as RFC 9110, 8.6 has it.
+fn parse_length(value: &[u8]) -> Option<u64> {
+    let digits = value.trim_ascii();
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(digits).ok()?.parse().ok()
 }
 
 fn name_is(name: &str, wanted: &str) -> bool {
@@ -130,15 +169,13 @@ fn plan(shared: &Shared, buf: &[u8], client: &str, out: &mut Vec<u8>) -> Step {
     let mut close = false;
     let mut id = None;
     let mut json = false;
+    let mut seen_type = false;
     let (mut host, mut has_proto, mut has_forwarded_host) = (None, false, false);
     let mut forwarded_for: Vec<&[u8]> = Vec::new();
     for h in req.headers.iter() {
         let name = h.name;
         if name_is(name, "content-length") {
-            let Some(n) = std::str::from_utf8(h.value)
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok())
-            else {
+            let Some(n) = parse_length(h.value) else {
                 return Step::HandOver;
             };
             if content_length.is_some_and(|c| c != n) {
@@ -159,6 +196,10 @@ fn plan(shared: &Shared, buf: &[u8], client: &str, out: &mut Vec<u8>) -> Step {
                 }
             }
         } else if name_is(name, "host") {
+            if host.is_some() {
+                // Two Host lines: hyper's path answers as it should (RFC 9112, 3.2).
+                return Step::HandOver;
+            }
             host = Some(h.value);
         } else if name_is(name, "x-forwarded-for") {
             forwarded_for.extend(tokens(h.value));
@@ -167,9 +208,13 @@ fn plan(shared: &Shared, buf: &[u8], client: &str, out: &mut Vec<u8>) -> Step {
         } else if name_is(name, "x-forwarded-host") {
             has_forwarded_host = true;
         } else if name_is(name, "content-type") {
-            json = is_json_type(h.value);
+            // The first, as the general path reads it.
+            if !seen_type {
+                json = is_json_type(h.value);
+                seen_type = true;
+            }
         }
-        if name_is(name, shared.checked.id_header.as_str()) {
+        if id.is_none() && name_is(name, shared.checked.id_header.as_str()) {
             // As `HeaderValue::to_str`: visible ASCII only.
             if h.value
                 .iter()
@@ -202,12 +247,17 @@ fn plan(shared: &Shared, buf: &[u8], client: &str, out: &mut Vec<u8>) -> Step {
             || name_is(name, "te")
             || name_is(name, "trailer")
             || name_is(name, "x-forwarded-for")
+            // Written once below, as the digits read.
+            || name_is(name, "content-length")
             || name
                 .get(..6)
                 .is_some_and(|p| p.eq_ignore_ascii_case("proxy-"));
         if !hop {
             header_line(out, name.as_bytes(), h.value);
         }
+    }
+    if let Some(n) = content_length {
+        header_line(out, b"content-length", n.to_string().as_bytes());
     }
     out.extend_from_slice(b"x-forwarded-for: ");
     for earlier in &forwarded_for {
@@ -302,11 +352,33 @@ pub(super) async fn serve(
         }
         buf.advance(end);
 
-        let answer = tokio::time::timeout(
-            shared.checked.timeout,
-            send_and_read_head(&shared, &mut up, &out, plan.method == Method::HEAD),
-        )
-        .await;
+        // The answer's head, within the timeout; meanwhile the client is watched, so that
+        // one that goes away is recorded as such (499) and the upstream's work is dropped,
+        // as the general path does. Bytes it sends meanwhile (pipelined requests) are kept,
+        // up to a bound.
+        let answer = {
+            let exchange = send_and_read_head(&shared, &mut up, &out, &plan.method);
+            let deadline = tokio::time::sleep(shared.checked.timeout);
+            tokio::pin!(exchange, deadline);
+            loop {
+                tokio::select! {
+                    biased;
+                    r = &mut exchange => break Ok(r),
+                    _ = &mut deadline => break Err(()),
+                    ready = down.readable(), if buf.len() < MAX_READ_AHEAD => {
+                        if ready.is_err() {
+                            return Served::Done;
+                        }
+                        match down.try_read_buf(&mut buf) {
+                            Ok(0) => return Served::Done,
+                            Ok(_) => {}
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                            Err(_) => return Served::Done,
+                        }
+                    }
+                }
+            }
+        };
         let head = match answer {
             Ok(Ok(head)) => head,
             Ok(Err((kind, message))) => {
@@ -356,7 +428,9 @@ pub(super) async fn serve(
                 if let Some(t) = &tap {
                     t.complete();
                 }
-                if !(reusable && head.keep_alive) {
+                if reusable && head.keep_alive {
+                    u.idle_since = Instant::now();
+                } else {
                     up = None;
                 }
             }
@@ -402,15 +476,25 @@ struct AnswerHead {
 }
 
 /// Sends `request` on the kept upstream connection (or a new one) and reads the answer's
-/// head. A kept connection the upstream had closed meanwhile (the write fails, or it closes
-/// before answering) is replaced once and the request sent again: it is whole in memory and
-/// the upstream saw none of it answered.
+/// head. A kept connection found closed (or sending bytes that answer nothing) before the
+/// request is written is replaced. After the write, a kept connection that closes without a
+/// byte of answer is replaced and the request sent again only when its method is idempotent
+/// (RFC 9110, 9.2.2): the upstream may have acted on a `POST` before its connection went,
+/// and running a model twice is not the proxy's call to make (the client gets a 502).
 async fn send_and_read_head(
     shared: &Shared,
     up: &mut Option<Upstream>,
     request: &[u8],
-    head_request: bool,
+    method: &Method,
 ) -> Result<AnswerHead, (&'static str, String)> {
+    if up.as_mut().is_some_and(|u| !u.usable()) {
+        *up = None;
+    }
+    let idempotent = matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    );
+    let head_request = *method == Method::HEAD;
     for attempt in 0..2 {
         let reused = up.is_some();
         if up.is_none() {
@@ -421,16 +505,17 @@ async fn send_and_read_head(
             *up = Some(Upstream {
                 stream,
                 buf: BytesMut::with_capacity(8 * 1024),
+                idle_since: Instant::now(),
             });
         }
         let u = up.as_mut().expect("an upstream connection");
-        let result = match u.stream.write_all(request).await {
-            Ok(()) => read_answer_head(u, head_request).await,
-            Err(e) => Err(HeadError::Closed(e.to_string())),
+        let (result, written) = match u.stream.write_all(request).await {
+            Ok(()) => (read_answer_head(u, head_request).await, true),
+            Err(e) => (Err(HeadError::Closed(e.to_string())), false),
         };
         match result {
             Ok(head) => return Ok(head),
-            Err(HeadError::Closed(_)) if reused && attempt == 0 => {
+            Err(HeadError::Closed(_)) if reused && attempt == 0 && (!written || idempotent) => {
                 *up = None;
             }
             Err(HeadError::Closed(e)) | Err(HeadError::Bad(e)) => {
@@ -449,6 +534,9 @@ enum HeadError {
 }
 
 async fn read_answer_head(u: &mut Upstream, head_request: bool) -> Result<AnswerHead, HeadError> {
+    // Whether any byte of an answer came (an interim one included): then the upstream
+    // surely had the request, and a close is a failure, never a stale connection.
+    let mut received = !u.buf.is_empty();
     loop {
         if let Some(parsed) = parse_answer_head(&u.buf, head_request)? {
             let (len, head) = parsed;
@@ -462,12 +550,11 @@ async fn read_answer_head(u: &mut Upstream, head_request: bool) -> Result<Answer
         if u.buf.len() > MAX_ANSWER_HEAD_BYTES {
             return Err(HeadError::Bad("the answer's head is too large".into()));
         }
-        let had = u.buf.len();
         match read_more(&mut u.stream, &mut u.buf).await {
-            Ok(n) if n > 0 => {}
-            Ok(_) if had == 0 => return Err(HeadError::Closed("closed before answering".into())),
+            Ok(n) if n > 0 => received = true,
+            Ok(_) if !received => return Err(HeadError::Closed("closed before answering".into())),
             Ok(_) => return Err(HeadError::Bad("closed in the answer's head".into())),
-            Err(e) if had == 0 => return Err(HeadError::Closed(e.to_string())),
+            Err(e) if !received => return Err(HeadError::Closed(e.to_string())),
             Err(e) => return Err(HeadError::Bad(e.to_string())),
         }
     }
@@ -480,7 +567,7 @@ fn parse_answer_head(
     buf: &[u8],
     head_request: bool,
 ) -> Result<Option<(usize, Option<AnswerHead>)>, HeadError> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut headers = [httparse::EMPTY_HEADER; MAX_ANSWER_HEADERS];
     let mut resp = httparse::Response::new(&mut headers);
     let len = match resp.parse(buf) {
         Ok(httparse::Status::Complete(n)) => n,
@@ -488,6 +575,9 @@ fn parse_answer_head(
         Err(e) => return Err(HeadError::Bad(format!("invalid answer head: {e}"))),
     };
     let status = resp.code.unwrap_or(0);
+    if !(100..=599).contains(&status) {
+        return Err(HeadError::Bad(format!("invalid status {status}")));
+    }
     if status == 101 {
         return Err(HeadError::Bad(
             "the upstream switched protocols unasked".into(),
@@ -527,9 +617,7 @@ fn parse_answer_head(
                 None => {}
             }
         } else if name_is(h.name, "content-length") {
-            let n = std::str::from_utf8(h.value)
-                .ok()
-                .and_then(|v| v.trim().parse::<u64>().ok())
+            let n = parse_length(h.value)
                 .ok_or_else(|| HeadError::Bad("invalid Content-Length".into()))?;
             if length.is_some_and(|l| l != n) {
                 return Err(HeadError::Bad("conflicting Content-Length".into()));
@@ -566,14 +654,23 @@ fn parse_answer_head(
             || name
                 .get(..6)
                 .is_some_and(|p| p.eq_ignore_ascii_case("proxy-"))
-            || named.iter().any(|n| n.eq_ignore_ascii_case(name.as_bytes()))
-            // The chunks pass as they came; a length beside them is void (RFC 9112, 6.3).
-            || (name_is(name, "content-length") && (chunked || other_coding))
-            // Any coding but chunked ends with the close, which the client is told.
-            || (name_is(name, "transfer-encoding") && !chunked);
+            // What `Connection` names goes, but never the framing, which is written below
+            // from what was read (the body passes with it unchanged).
+            || (named.iter().any(|n| n.eq_ignore_ascii_case(name.as_bytes()))
+                && !name_is(name, "content-length")
+                && !name_is(name, "transfer-encoding"))
+            || name_is(name, "content-length")
+            || name_is(name, "transfer-encoding");
         if !hop {
             header_line(&mut head, name.as_bytes(), h.value);
         }
+    }
+    // The framing as read: the chunks pass as they came, and a length beside them is void
+    // (RFC 9112, 6.3); any other coding ends with the close, which the client is told.
+    if chunked {
+        head.extend_from_slice(b"transfer-encoding: chunked\r\n");
+    } else if let (Some(n), false) = (length, other_coding) {
+        header_line(&mut head, b"content-length", n.to_string().as_bytes());
     }
     let keep_alive = keep_alive && framing != Framing::UntilClose;
     Ok(Some((
@@ -672,6 +769,8 @@ struct Chunks {
     state: ChunkState,
     /// The chunk size being read, then the data left of the chunk.
     size: u64,
+    /// Hex digits read of the size line.
+    digits: usize,
     /// Bytes of the trailer line being read.
     line: usize,
 }
@@ -708,7 +807,10 @@ impl Chunks {
                             .checked_mul(16)
                             .and_then(|s| s.checked_add(d))
                             .ok_or(())?;
+                        self.digits += 1;
                     }
+                    // A size line needs a digit before anything else.
+                    _ if self.digits == 0 => return Err(()),
                     b';' | b' ' | b'\t' => self.state = ChunkState::Extension,
                     b'\r' => self.state = ChunkState::SizeLf,
                     b'\n' => self.end_of_size_line(),
@@ -768,6 +870,7 @@ impl Chunks {
     }
 
     fn end_of_size_line(&mut self) {
+        self.digits = 0;
         if self.size == 0 {
             self.state = ChunkState::Trailer;
             self.line = 0;
@@ -893,6 +996,28 @@ mod tests {
         assert!(c.feed(b"3\r\nabcX", |_| {}).is_err());
         let mut c = Chunks::default();
         assert!(c.feed(b"ffffffffffffffffff\r\n", |_| {}).is_err());
+        // A size line without a digit is no last chunk.
+        for bad in [&b"\r\n"[..], b" 5\r\nhello\r\n", b";x\r\n"] {
+            let mut c = Chunks::default();
+            assert!(c.feed(bad, |_| {}).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn lengths_are_digits_only() {
+        assert_eq!(parse_length(b"42"), Some(42));
+        assert_eq!(parse_length(b" 007 "), Some(7));
+        for bad in [
+            &b"+5"[..],
+            b"-1",
+            b"",
+            b"5 5",
+            b"0x10",
+            b"\xc2\xa05",
+            b"99999999999999999999",
+        ] {
+            assert_eq!(parse_length(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
@@ -908,8 +1033,21 @@ mod tests {
         assert!(head.keep_alive);
         assert_eq!(
             String::from_utf8(head.head).unwrap(),
-            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nx-model: a\r\n"
+            "HTTP/1.1 200 OK\r\nx-model: a\r\ncontent-length: 5\r\n"
         );
+        // The framing is never dropped because `Connection` names it.
+        let h = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: content-length\r\n\r\n";
+        let Ok(Some((_, Some(head)))) = parse_answer_head(h, false) else {
+            panic!("a complete head")
+        };
+        assert_eq!(
+            String::from_utf8(head.head).unwrap(),
+            "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n"
+        );
+        assert!(matches!(
+            parse_answer_head(b"HTTP/1.1 000 Odd\r\n\r\n", false),
+            Err(HeadError::Bad(_))
+        ));
         let h = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 9\r\n\r\n";
         let Ok(Some((_, Some(head)))) = parse_answer_head(h, false) else {
             panic!("a complete head")
@@ -917,7 +1055,7 @@ mod tests {
         assert!(matches!(head.framing, Framing::Chunked(_)));
         assert_eq!(
             String::from_utf8(head.head).unwrap(),
-            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+            "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n"
         );
         // No length and no chunks: until the close, and the connection is not kept.
         let Ok(Some((_, Some(head)))) = parse_answer_head(b"HTTP/1.0 200 OK\r\n\r\n", false) else {
