@@ -696,7 +696,7 @@ fn a_feedback_while_the_store_fails_is_503_and_its_retry_lands() {
     full.store(true, Ordering::SeqCst);
     let (status, retry_after, body) = send_raw(&server, &feedback);
     assert_eq!((status, retry_after.as_deref()), (503, Some("1")), "{body}");
-    assert!(body.contains("disk is full"), "{body}");
+    assert!(body.contains("send the request again"), "{body}");
     full.store(false, Ordering::SeqCst);
     assert_eq!(ok(&send_binary(&server, &feedback))["labels_joined"], 1);
     let events = stored_in(server, &db, "seldon-model");

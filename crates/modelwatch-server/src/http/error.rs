@@ -66,21 +66,24 @@ impl IntoResponse for ApiError {
 /// What a handler returns.
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// A store failure: 503 with `Retry-After` when it may pass, an internal error when not.
+/// A store failure: 503 with `Retry-After` when it passes, an internal error when not.
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            // The database gone, its disk full, a file that cannot be written: conditions
-            // that pass. A write that failed left nothing behind, so the client is told to
-            // send the request again rather than that the server is broken.
-            StoreError::Database(_) | StoreError::NotWritable(_) => {
-                tracing::warn!(error = %e, "store failed; answered 503");
+            // The database unreachable, its disk full, a busy file: conditions that pass.
+            // A write that failed left nothing behind, so the client is told to send the
+            // request again rather than that the server is broken. The back end's own words
+            // go to the log only.
+            StoreError::Unavailable(_) | StoreError::NotWritable(_) => {
+                tracing::warn!(error = %e, "store unavailable; answered 503");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    format!("the store failed: {e}; send the request again"),
+                    "the store cannot serve this request now (see the server log); send the \
+                     request again",
                 )
             }
-            StoreError::SchemaTooNew { .. } => ApiError::internal(e),
+            // Anything else (a corrupt file, a value the database refuses) would fail again.
+            StoreError::Database(_) | StoreError::SchemaTooNew { .. } => ApiError::internal(e),
         }
     }
 }

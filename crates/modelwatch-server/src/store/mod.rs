@@ -179,6 +179,11 @@ pub enum StoreError {
     /// transaction left nothing of itself behind.
     #[error("database error: {0}")]
     Database(String),
+    /// The database cannot serve the request now, for a reason that passes: a lost or
+    /// refused connection, a server restarting, a busy or locked file, a transaction that
+    /// must be tried again. Nothing of a write that failed so is stored.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// The file was written by a newer modelwatch; opening it is refused.
     #[error(
         "database schema version {found} is newer than this modelwatch supports \

@@ -99,7 +99,7 @@ pub(super) async fn check_writable(c: &deadpool_postgres::Object) -> Result<(), 
     .await
     .map(|_| ())
     .map_err(|e| match pg_err(e) {
-        StoreError::Database(t) => StoreError::NotWritable(t),
+        StoreError::Database(t) | StoreError::Unavailable(t) => StoreError::NotWritable(t),
         other => other,
     })
 }
@@ -419,7 +419,7 @@ impl Store for PostgresStore {
                     .map_err(before_commit)?;
                 found.push(n as usize);
             }
-            tx.commit().await.map_err(before_commit)?;
+            tx.commit().await.map_err(|e| Failed::Other(pg_err(e)))?;
             Ok(found)
         })
     }

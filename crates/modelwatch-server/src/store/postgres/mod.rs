@@ -121,11 +121,28 @@ pub(crate) fn pg_err(e: tokio_postgres::Error) -> StoreError {
         if code == "53100" || code == "25006" {
             return StoreError::NotWritable(text);
         }
+        // Class 08 connection exception, 53 (too many connections, out of memory), 57P0x
+        // shutdown or restart, 40001 / 40P01 serialization failure and deadlock: they pass.
+        if code.starts_with("08")
+            || code.starts_with("53")
+            || code.starts_with("57P0")
+            || code == "40001"
+            || code == "40P01"
+        {
+            return StoreError::Unavailable(text);
+        }
         return StoreError::Database(text);
     }
-    match std::error::Error::source(&e) {
-        Some(s) => StoreError::Database(format!("{e}: {s}")),
-        None => StoreError::Database(e.to_string()),
+    // No server error: the connection itself (closed, cut, refused, timed out).
+    let text = match std::error::Error::source(&e) {
+        Some(s) => format!("{e}: {s}"),
+        None => e.to_string(),
+    };
+    let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
+    if e.is_closed() || io {
+        StoreError::Unavailable(text)
+    } else {
+        StoreError::Database(text)
     }
 }
 
@@ -167,6 +184,9 @@ const LOST_CONNECTION_TRIES: usize = 3;
 fn pool_err(e: deadpool_postgres::PoolError) -> StoreError {
     match e {
         deadpool_postgres::PoolError::Backend(e) => pg_err(e),
+        // No connection in time, or the pool closed: the database is not reachable now.
+        other @ (deadpool_postgres::PoolError::Timeout(_)
+        | deadpool_postgres::PoolError::Closed) => StoreError::Unavailable(other.to_string()),
         other => StoreError::Database(other.to_string()),
     }
 }

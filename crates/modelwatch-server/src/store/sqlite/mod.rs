@@ -107,7 +107,12 @@ impl Drop for Checkpointer {
 
 /// A SQLite failure as the store's error.
 fn db_err(e: rusqlite::Error) -> StoreError {
-    StoreError::Database(e.to_string())
+    use rusqlite::ErrorCode as C;
+    match e.sqlite_error_code() {
+        Some(C::DiskFull | C::ReadOnly) => StoreError::NotWritable(e.to_string()),
+        Some(C::DatabaseBusy | C::DatabaseLocked) => StoreError::Unavailable(e.to_string()),
+        _ => StoreError::Database(e.to_string()),
+    }
 }
 
 /// How durable a commit is.
