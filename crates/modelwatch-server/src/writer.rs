@@ -17,7 +17,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
-use crate::store::{EventBatch, Store};
+use crate::store::{EventBatch, Store, StoreError};
 
 /// The largest number of events committed together.
 const MAX_EVENTS_PER_COMMIT: usize = 50_000;
@@ -201,18 +201,54 @@ fn run(store: Arc<dyn Store>, queue: &Queue, health: &Health) {
         let result = if !round.is_empty() {
             let (batches, replies): (Vec<EventBatch>, Vec<Reply>) =
                 round.into_iter().map(|p| (p.batch, p.reply)).unzip();
-            let result = store.insert_events(&batches).map_err(|e| {
-                tracing::error!(error = %e, "storing events failed");
-                e.to_string()
-            });
-            for r in replies {
-                let _ = r.send(result.clone());
+            match store.insert_events(&batches) {
+                // A value the database refuses (not a condition that passes) fails the whole
+                // group commit: each batch is committed alone, so that only the request
+                // holding it fails and the others are stored.
+                Err(e @ StoreError::Database(_)) if batches.len() > 1 => {
+                    tracing::warn!(error = %e, "group commit refused; committing each batch alone");
+                    let mut stored_any = false;
+                    let mut first_error = None;
+                    for (batch, reply) in batches.iter().zip(replies) {
+                        let one = store
+                            .insert_events(std::slice::from_ref(batch))
+                            .map_err(|e| {
+                                tracing::error!(error = %e, project = %batch.project, "storing events failed");
+                                e
+                            });
+                        match &one {
+                            Ok(()) => stored_any = true,
+                            Err(e) => {
+                                first_error.get_or_insert_with(|| e.clone());
+                            }
+                        }
+                        let _ = reply.send(one.map_err(|e| e.to_string()));
+                    }
+                    match (stored_any, first_error) {
+                        (true, _) | (false, None) => Ok(()),
+                        (false, Some(e)) => Err(e),
+                    }
+                }
+                result => {
+                    if let Err(e) = &result {
+                        tracing::error!(error = %e, "storing events failed");
+                    }
+                    for r in replies {
+                        let _ = r.send(result.clone().map_err(|e| e.to_string()));
+                    }
+                    result
+                }
             }
-            result
         } else {
-            store.check_writable().map_err(|e| e.to_string())
+            store.check_writable()
         };
-        record(health, &result);
+        // A value the database refuses says nothing of whether it can write: only the
+        // failures that pass (and the writes that succeed) change the health.
+        let refused = matches!(result, Err(StoreError::Database(_)));
+        let result = result.map_err(|e| e.to_string());
+        if !refused {
+            record(health, &result);
+        }
         for r in probes {
             let _ = r.send(result.clone());
         }

@@ -442,6 +442,10 @@ fn validate_one(
                 s.len()
             ))
         }
+        // A NUL cannot be stored in PostgreSQL's text, and no label could be sent for it.
+        Some(Value::String(s)) if s.contains('\0') => {
+            return Err("`id` must not contain a NUL character".to_string())
+        }
         Some(Value::String(s)) => Some(s),
         Some(Value::Number(n)) => Some(n.to_string()),
         Some(other) => {
@@ -487,6 +491,9 @@ fn validate_one(
     };
     let error = match error {
         None | Some(Value::Null) => None,
+        // A message is kept whatever it holds; a NUL (which PostgreSQL's text cannot
+        // hold) becomes U+FFFD.
+        Some(Value::String(s)) if s.contains('\0') => Some(s.replace('\0', "\u{FFFD}")),
         Some(Value::String(s)) => Some(s),
         Some(Value::Bool(true)) => Some(String::new()),
         Some(Value::Bool(false)) => None,
@@ -701,6 +708,14 @@ mod tests {
         );
         let e = &v.events[0];
         assert_eq!(e.event_id.as_deref(), Some("17"));
+        // A NUL in an id is refused with its reason; in an error message it is replaced.
+        let v = run(
+            r#"[{"x": 1, "id": "a\u0000b"}, {"x": 2, "error": "bad\u0000byte", "status": 500}]"#,
+            BodyFormat::Json,
+        );
+        assert_eq!(v.events.len(), 1);
+        assert!(v.rejected[0].reason.contains("NUL"), "{:?}", v.rejected);
+        assert_eq!(v.events[0].error.as_deref(), Some("bad\u{FFFD}byte"));
         assert_eq!(e.ts_us, 1_714_543_200_000_000);
         let v = run(r#"{"timestamp": 1714543200.5}"#, BodyFormat::Json);
         assert_eq!(v.events[0].ts_us, 1_714_543_200_500_000);

@@ -172,10 +172,10 @@ pub struct SeriesPoint {
 }
 
 /// A failure of the store.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
-    /// The back end failed (I/O, a locked or corrupt file, a failed migration, a lost
-    /// connection); the text is the back end's own message. A write documented as one
+    /// The back end failed for a reason that would fail again (a corrupt file, a failed
+    /// migration, a value the database refuses); the text is the back end's own message. A write documented as one
     /// transaction left nothing of itself behind.
     #[error("database error: {0}")]
     Database(String),

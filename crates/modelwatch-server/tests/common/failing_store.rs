@@ -1,11 +1,11 @@
-//! A store whose event writes fail on demand, standing in for a full disk: the SQLite
-//! store, except that `insert_events`, `attach_labels` and `check_writable` fail while
-//! `full` is set (the
-//! same wrapper as in readiness.rs).
+//! A store whose event writes fail on demand: the SQLite store, except that
+//! `insert_events`, `attach_labels` and `check_writable` fail while `full` is set (a full
+//! disk), commits holding a batch of `refused_project` fail as a refused value would, and
+//! the next commit can be made slow.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use modelwatch_server::store::sqlite::{Durability, SqliteStore};
 use modelwatch_server::store::*;
@@ -17,6 +17,8 @@ impl FailingWrites {
         let store = Self {
             inner: SqliteStore::open(path, Durability::Normal).unwrap(),
             full: full.clone(),
+            refused_project: Arc::new(Mutex::new(None)),
+            slow_once: Arc::new(AtomicBool::new(false)),
         };
         (store, full)
     }
@@ -26,6 +28,11 @@ impl FailingWrites {
 pub struct FailingWrites {
     pub inner: SqliteStore,
     pub full: Arc<AtomicBool>,
+    /// A commit holding a batch of this project fails as a value the database refuses
+    /// would (`StoreError::Database`).
+    pub refused_project: Arc<Mutex<Option<String>>>,
+    /// The next commit takes 300 ms (so that writes queue behind it).
+    pub slow_once: Arc<AtomicBool>,
 }
 
 impl Store for FailingWrites {
@@ -45,8 +52,15 @@ impl Store for FailingWrites {
         self.inner.delete_project(name)
     }
     fn insert_events(&self, batches: &[EventBatch]) -> Result<(), StoreError> {
+        if self.slow_once.swap(false, Ordering::SeqCst) {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
         if self.full.load(Ordering::SeqCst) {
             return Err(StoreError::NotWritable("database or disk is full".into()));
+        }
+        let refused = self.refused_project.lock().unwrap().clone();
+        if batches.iter().any(|b| Some(&b.project) == refused.as_ref()) {
+            return Err(StoreError::Database("invalid byte sequence (22021)".into()));
         }
         self.inner.insert_events(batches)
     }
