@@ -192,9 +192,8 @@ impl Drop for Proxy {
     }
 }
 
-/// One answer read from `r`: status line, headers (lowercased names), body (by length,
-/// chunks or the close).
-fn read_answer(r: &mut BufReader<TcpStream>) -> (String, Vec<(String, String)>, Vec<u8>) {
+/// An answer's status line and headers (lowercased names) read from `r`.
+fn read_head(r: &mut BufReader<TcpStream>) -> (String, Vec<(String, String)>) {
     let mut status = String::new();
     r.read_line(&mut status).unwrap();
     let mut headers = Vec::new();
@@ -208,6 +207,13 @@ fn read_answer(r: &mut BufReader<TcpStream>) -> (String, Vec<(String, String)>, 
         let (n, v) = line.split_once(':').unwrap();
         headers.push((n.to_ascii_lowercase(), v.trim().to_string()));
     }
+    (status.trim_end().to_string(), headers)
+}
+
+/// One answer read from `r`: status line, headers (lowercased names), body (by length,
+/// chunks or the close).
+fn read_answer(r: &mut BufReader<TcpStream>) -> (String, Vec<(String, String)>, Vec<u8>) {
+    let (status, mut headers) = read_head(r);
     let get = |n: &str| headers.iter().find(|h| h.0 == n).map(|h| h.1.clone());
     let mut body = Vec::new();
     if let Some(n) = get("content-length") {
@@ -237,7 +243,7 @@ fn read_answer(r: &mut BufReader<TcpStream>) -> (String, Vec<(String, String)>, 
     } else {
         r.read_to_end(&mut body).unwrap();
     }
-    (status.trim_end().to_string(), headers, body)
+    (status, headers, body)
 }
 
 fn ok_answer(body: &str) -> Vec<u8> {
@@ -375,20 +381,8 @@ fn answers_pass_with_their_own_framing() {
 
 /// An answer without a body whatever its headers say (204, or the answer to HEAD).
 fn read_answer_no_body(r: &mut BufReader<TcpStream>) -> (String, Vec<(String, String)>, Vec<u8>) {
-    let mut status = String::new();
-    r.read_line(&mut status).unwrap();
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        r.read_line(&mut line).unwrap();
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        let (n, v) = line.split_once(':').unwrap();
-        headers.push((n.to_ascii_lowercase(), v.trim().to_string()));
-    }
-    (status.trim_end().to_string(), headers, Vec::new())
+    let (status, headers) = read_head(r);
+    (status, headers, Vec::new())
 }
 
 #[test]
