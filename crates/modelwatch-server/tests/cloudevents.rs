@@ -679,6 +679,39 @@ fn a_pair_whose_commit_failed_is_stored_once_by_the_loggers_retry() {
     );
 }
 
+/// A half still waiting when the server stops is stored alone; while the store fails it is
+/// tried again (up to `shutdown_timeout`) and it lands once the store is back, before the
+/// server has stopped.
+#[test]
+fn a_half_waiting_at_shutdown_while_the_store_fails_lands_when_the_store_is_back() {
+    let (config, dir) = sample_config("shutdown_timeout = \"20s\"\n");
+    let db = dir.path().join("store.db");
+    let (store, full) = FailingWrites::open(&db);
+    let mut server = TestServer::start_with_store(std::sync::Arc::new(store), config);
+    let request = fixture("kserve-v1-request.http");
+    assert_eq!(ok(&send_binary(&server, &request))["waiting"], 1);
+    full.store(true, Ordering::SeqCst);
+    let stopping = std::thread::spawn(move || {
+        server.stop();
+        server
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(
+        !stopping.is_finished(),
+        "the server keeps trying the store before it stops"
+    );
+    full.store(false, Ordering::SeqCst);
+    drop(stopping.join().unwrap());
+    let store = SqliteStore::open(&db, Durability::Normal).unwrap();
+    let events = store.events("iris", WindowQuery::Last(10)).unwrap();
+    // The request's two instances, stored without predictions.
+    assert_eq!(events.len(), 2);
+    assert_eq!(
+        values(&events[0]),
+        json!({"sl": 6.8, "sw": 2.8, "pl": 4.8, "pw": 1.4})
+    );
+}
+
 /// A Seldon feedback whose labels cannot be written (the store failing) is answered 503 with
 /// `Retry-After`, as the events are, so that the logger sends it again; the retry lands.
 #[test]
