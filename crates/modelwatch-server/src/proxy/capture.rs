@@ -121,7 +121,7 @@ fn body_rows(
 /// like a reserved key is kept as `input.<name>` / `output.<name>`
 /// ([`model_column_key`](crate::ingest::model_column_key)). An exchange without rows, or whose
 /// answer was not a success, gives one event holding the facts alone.
-pub fn events_of(x: &Exchange, prediction: &str) -> Events {
+fn rows_of(x: &Exchange, prediction: &str) -> Made {
     let mut failures = Vec::new();
     let mut rows: Vec<payload::Row> = Vec::new();
     let mut body_id = None;
@@ -182,6 +182,19 @@ pub fn events_of(x: &Exchange, prediction: &str) -> Events {
         rows.push(Map::new());
     }
     let id = x.id.clone().or(body_id);
+    Made { rows, id, failures }
+}
+
+/// An exchange's rows before the reserved keys are added.
+struct Made {
+    rows: Vec<payload::Row>,
+    id: Option<String>,
+    failures: Vec<String>,
+}
+
+/// The events of an exchange as objects (see [`event_lines_of`] for the rules).
+pub fn events_of(x: &Exchange, prediction: &str) -> Events {
+    let Made { rows, id, failures } = rows_of(x, prediction);
     let count = rows.len();
     let timestamp = Value::from(x.at_us as f64 / 1e6);
     let events = rows
@@ -205,6 +218,54 @@ pub fn events_of(x: &Exchange, prediction: &str) -> Events {
     Events { events, failures }
 }
 
+/// The events of an exchange written straight as the JSON lines the sender queues (each
+/// ending in a newline): the same objects as [`events_of`], with the reserved keys written
+/// after the model's columns instead of inserted into each row first (a row never holds
+/// them: [`crate::ingest::model_columns`] moved any such column aside). Also the failures.
+pub fn event_lines_of(x: &Exchange, prediction: &str) -> (Vec<Vec<u8>>, Vec<String>) {
+    let Made { rows, id, failures } = rows_of(x, prediction);
+    let count = rows.len();
+    let timestamp = x.at_us as f64 / 1e6;
+    let lines = rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let mut line = serde_json::to_vec(row).unwrap_or_else(|_| b"{}".to_vec());
+            line.pop(); // the closing brace
+            let mut first = row.is_empty();
+            let mut key = |line: &mut Vec<u8>, k: &str| {
+                if !first {
+                    line.push(b',');
+                }
+                first = false;
+                line.push(b'"');
+                line.extend_from_slice(k.as_bytes());
+                line.extend_from_slice(b"\":");
+            };
+            // Writing into a Vec cannot fail.
+            if let Some(id) = &id {
+                key(&mut line, "id");
+                let _ = serde_json::to_writer(&mut line, &payload::row_id(id, i, count));
+            }
+            key(&mut line, "timestamp");
+            let _ = serde_json::to_writer(&mut line, &timestamp);
+            if i == 0 {
+                key(&mut line, "latency_seconds");
+                let _ = serde_json::to_writer(&mut line, &x.latency_seconds);
+                key(&mut line, "status");
+                let _ = serde_json::to_writer(&mut line, &x.status);
+                if let Some(e) = &x.error {
+                    key(&mut line, "error");
+                    let _ = serde_json::to_writer(&mut line, e);
+                }
+            }
+            line.extend_from_slice(b"}\n");
+            line
+        })
+        .collect();
+    (lines, failures)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +287,37 @@ mod tests {
             id: Some("r1".into()),
             bodies,
             route: None,
+        }
+    }
+
+    /// The lines the sender queues are the objects of `events_of`, whatever the exchange.
+    #[test]
+    fn event_lines_are_the_events_written() {
+        let mut cases = vec![
+            exchange(Some((
+                captured(r#"{"instances": [{"x": 1, "id": 3}, {"x": 2.5e-7}]}"#),
+                Some(captured(r#"{"predictions": ["a\"b", {"p": [1, 2]}]}"#)),
+            ))),
+            exchange(Some((captured("not json"), None))),
+            exchange(None),
+        ];
+        let mut failed = exchange(Some((captured(r#"{"x": 1}"#), None)));
+        failed.status = 502;
+        failed.error = Some("upstream unreachable: \u{1F600}".into());
+        failed.id = None;
+        cases.push(failed);
+        for x in &cases {
+            let (lines, failures) = event_lines_of(x, "species");
+            let objects = events_of(x, "species");
+            assert_eq!(failures, objects.failures);
+            let parsed: Vec<Value> = lines
+                .iter()
+                .map(|l| {
+                    assert_eq!(l.last(), Some(&b'\n'));
+                    serde_json::from_slice(l).unwrap()
+                })
+                .collect();
+            assert_eq!(parsed, objects.events);
         }
     }
 

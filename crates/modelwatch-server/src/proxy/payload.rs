@@ -70,7 +70,8 @@ pub fn request_rows(
     body: &[u8],
     rules: &PayloadRules<'_>,
 ) -> Result<(Vec<Row>, Option<String>), PayloadError> {
-    let v: Value =
+    // The parsed body is taken apart, never copied: its rows are moved out of it.
+    let mut v: Value =
         serde_json::from_slice(body).map_err(|e| PayloadError::NotJson(e.to_string()))?;
     let body_id = match v.get("id") {
         Some(Value::String(s)) if v.get("inputs").is_some() => Some(s.clone()),
@@ -78,12 +79,13 @@ pub fn request_rows(
     };
     if let Some(p) = rules.inputs {
         let at = v
-            .pointer(p)
-            .ok_or_else(|| PayloadError::Unrecognised(format!("nothing at `{p}`")))?;
+            .pointer_mut(p)
+            .ok_or_else(|| PayloadError::Unrecognised(format!("nothing at `{p}`")))?
+            .take();
         return Ok((rows_of_value(at, rules.input_names, "input")?, body_id));
     }
-    if let Some(instances) = v.get("instances") {
-        let Value::Array(items) = instances else {
+    if let Some(instances) = v.get_mut("instances") {
+        let Value::Array(items) = instances.take() else {
             return Err(PayloadError::Unrecognised(
                 "`instances` is not an array".into(),
             ));
@@ -95,29 +97,30 @@ pub fn request_rows(
             return Ok((tensor_rows(tensors, rules.input_names, None)?, body_id));
         }
     }
-    Ok((rows_of_value(&v, rules.input_names, "input")?, None))
+    Ok((rows_of_value(v, rules.input_names, "input")?, None))
 }
 
 /// The prediction rows of a response body.
 pub fn response_rows(body: &[u8], rules: &PayloadRules<'_>) -> Result<Vec<Row>, PayloadError> {
-    let v: Value =
+    let mut v: Value =
         serde_json::from_slice(body).map_err(|e| PayloadError::NotJson(e.to_string()))?;
     if let Some(p) = rules.outputs {
         let at = v
-            .pointer(p)
-            .ok_or_else(|| PayloadError::Unrecognised(format!("nothing at `{p}`")))?;
+            .pointer_mut(p)
+            .ok_or_else(|| PayloadError::Unrecognised(format!("nothing at `{p}`")))?
+            .take();
         return predictions_of_value(at, rules.prediction);
     }
-    if let Some(predictions) = v.get("predictions") {
-        return predictions_of_value(predictions, rules.prediction);
+    if let Some(predictions) = v.get_mut("predictions") {
+        return predictions_of_value(predictions.take(), rules.prediction);
     }
     if let Some(Value::Array(tensors)) = v.get("outputs") {
         if tensors.iter().all(|t| t.get("data").is_some()) && !tensors.is_empty() {
             return tensor_rows(tensors, &[], Some(rules.prediction));
         }
     }
-    match &v {
-        Value::Object(o) => Ok(vec![o.clone()]),
+    match v {
+        Value::Object(o) => Ok(vec![o]),
         other => predictions_of_value(other, rules.prediction),
     }
 }
@@ -161,34 +164,34 @@ pub fn row_id(id: &str, index: usize, count: usize) -> String {
     }
 }
 
-fn rows_of_value(v: &Value, names: &[String], prefix: &str) -> Result<Vec<Row>, PayloadError> {
+fn rows_of_value(v: Value, names: &[String], prefix: &str) -> Result<Vec<Row>, PayloadError> {
     match v {
-        Value::Object(o) => Ok(vec![o.clone()]),
+        Value::Object(o) => Ok(vec![o]),
         Value::Array(items) => Ok(rows_of_items(items, names, prefix)),
         other => Err(PayloadError::Unrecognised(format!(
             "a {} is not an object or an array of rows",
-            kind(other)
+            kind(&other)
         ))),
     }
 }
 
-fn rows_of_items(items: &[Value], names: &[String], prefix: &str) -> Vec<Row> {
+fn rows_of_items(items: Vec<Value>, names: &[String], prefix: &str) -> Vec<Row> {
     items
-        .iter()
+        .into_iter()
         .map(|item| row_of_item(item, names, prefix))
         .collect()
 }
 
 /// One instance as a row: an object as it is, an array by position, a value alone.
-fn row_of_item(item: &Value, names: &[String], prefix: &str) -> Row {
+fn row_of_item(item: Value, names: &[String], prefix: &str) -> Row {
     match item {
-        Value::Object(o) => o.clone(),
+        Value::Object(o) => o,
         Value::Array(a) => {
             let mut flat = Vec::new();
-            flatten(a, &mut flat);
+            flatten(&a, &mut flat);
             positional(flat, names, prefix)
         }
-        other => positional(vec![other.clone()], names, prefix),
+        other => positional(vec![other], names, prefix),
     }
 }
 
@@ -207,20 +210,20 @@ fn positional(values: Vec<Value>, names: &[String], prefix: &str) -> Row {
         .collect()
 }
 
-fn predictions_of_value(v: &Value, prediction: &str) -> Result<Vec<Row>, PayloadError> {
-    let one = |item: &Value| -> Row {
+fn predictions_of_value(v: Value, prediction: &str) -> Result<Vec<Row>, PayloadError> {
+    let one = |item: Value| -> Row {
         match item {
-            Value::Object(o) => o.clone(),
+            Value::Object(o) => o,
             Value::Array(a) => {
                 let mut flat = Vec::new();
-                flatten(a, &mut flat);
+                flatten(&a, &mut flat);
                 positional(flat, &[], prediction)
             }
-            other => Row::from_iter([(prediction.to_string(), other.clone())]),
+            other => Row::from_iter([(prediction.to_string(), other)]),
         }
     };
     Ok(match v {
-        Value::Array(items) => items.iter().map(one).collect(),
+        Value::Array(items) => items.into_iter().map(one).collect(),
         other => vec![one(other)],
     })
 }

@@ -15,7 +15,7 @@ use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use super::capture::{events_of, Exchange};
+use super::capture::{event_lines_of, Exchange};
 use super::config::HttpUrl;
 use super::queue::{CaptureQueue, Next, Outcome};
 use super::Shared;
@@ -68,13 +68,6 @@ fn encode_segment(s: &str) -> String {
         }
     }
     out
-}
-
-/// An event as the line of JSON Lines it is sent as (its length is its size in the queue).
-pub(super) fn json_line(event: &Value) -> Vec<u8> {
-    let mut line = serde_json::to_vec(event).unwrap_or_default();
-    line.push(b'\n');
-    line
 }
 
 /// Hands one batch to `sink`; the outcome for the queue.
@@ -198,12 +191,11 @@ pub(super) async fn run(
     let now = move || origin.elapsed().as_micros() as i64;
     let prediction = shared.config.prediction.clone();
     let ingest_one = |x: Exchange| {
-        let made = events_of(&x, &prediction);
-        shared.metrics.captured(made.events.len(), &made.failures);
+        let (lines, failures) = event_lines_of(&x, &prediction);
+        shared.metrics.captured(lines.len(), &failures);
         let t = now();
         let mut q = lock(&queue);
-        for e in made.events {
-            let line = json_line(&e);
+        for line in lines {
             let size = line.len();
             q.push(line, size, t);
         }
