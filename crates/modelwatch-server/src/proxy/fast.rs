@@ -31,6 +31,7 @@ use tokio::net::TcpStream;
 
 use super::capture::Tap;
 use super::forward::{is_json_type, Record};
+use super::headers::is_hop_by_hop;
 use super::Shared;
 
 /// The most header lines of a request or answer this path reads.
@@ -242,16 +243,10 @@ fn plan(shared: &Shared, buf: &[u8], client: &str, out: &mut Vec<u8>) -> Step {
     out.extend_from_slice(b" HTTP/1.1\r\n");
     for h in req.headers.iter() {
         let name = h.name;
-        let hop = name_is(name, "connection")
-            || name_is(name, "keep-alive")
-            || name_is(name, "te")
-            || name_is(name, "trailer")
+        // `x-forwarded-for` and the length are written once below.
+        let hop = is_hop_by_hop(name)
             || name_is(name, "x-forwarded-for")
-            // Written once below, as the digits read.
-            || name_is(name, "content-length")
-            || name
-                .get(..6)
-                .is_some_and(|p| p.eq_ignore_ascii_case("proxy-"));
+            || name_is(name, "content-length");
         if !hop {
             header_line(out, name.as_bytes(), h.value);
         }
@@ -379,35 +374,29 @@ pub(super) async fn serve(
                 }
             }
         };
-        let head = match answer {
-            Ok(Ok(head)) => head,
-            Ok(Err((kind, message))) => {
+        // Or the proxy's own answer: 502 when the upstream failed, 504 when it was too slow.
+        let failed = match answer {
+            Ok(Ok(head)) => Ok(head),
+            Ok(Err((kind, message))) => Err((502, "Bad Gateway", kind, message)),
+            Err(()) => Err((
+                504,
+                "Gateway Timeout",
+                "timeout",
+                "the upstream did not answer in time".to_string(),
+            )),
+        };
+        let head = match failed {
+            Ok(head) => head,
+            Err((status, reason, kind, message)) => {
                 up = None;
-                record.status = 502;
-                let reply = if kind == "unreachable" {
-                    "upstream unreachable"
-                } else {
-                    "bad upstream answer"
+                let reply = match kind {
+                    "unreachable" => "upstream unreachable",
+                    "timeout" => "upstream timed out",
+                    _ => "bad upstream answer",
                 };
+                record.status = status;
                 record.error = Some((kind, message));
-                if !proxy_answer(&mut down, 502, "Bad Gateway", reply, plan.close).await {
-                    return Served::Done;
-                }
-                continue;
-            }
-            Err(_) => {
-                up = None;
-                record.status = 504;
-                record.error = Some(("timeout", "the upstream did not answer in time".into()));
-                if !proxy_answer(
-                    &mut down,
-                    504,
-                    "Gateway Timeout",
-                    "upstream timed out",
-                    plan.close,
-                )
-                .await
-                {
+                if !proxy_answer(&mut down, status, reason, reply, plan.close).await {
                     return Served::Done;
                 }
                 continue;
@@ -490,10 +479,7 @@ async fn send_and_read_head(
     if up.as_mut().is_some_and(|u| !u.usable()) {
         *up = None;
     }
-    let idempotent = matches!(
-        *method,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
-    );
+    let idempotent = method.is_idempotent();
     let head_request = *method == Method::HEAD;
     for attempt in 0..2 {
         let reused = up.is_some();
@@ -646,21 +632,13 @@ fn parse_answer_head(
     head.extend_from_slice(b"\r\n");
     for h in resp.headers.iter() {
         let name = h.name;
-        let hop = name_is(name, "connection")
-            || name_is(name, "keep-alive")
-            || name_is(name, "te")
-            || name_is(name, "trailer")
-            || name_is(name, "upgrade")
-            || name
-                .get(..6)
-                .is_some_and(|p| p.eq_ignore_ascii_case("proxy-"))
-            // What `Connection` names goes, but never the framing, which is written below
-            // from what was read (the body passes with it unchanged).
-            || (named.iter().any(|n| n.eq_ignore_ascii_case(name.as_bytes()))
-                && !name_is(name, "content-length")
-                && !name_is(name, "transfer-encoding"))
+        // The framing (`Transfer-Encoding` is hop-by-hop, the length too here) is written
+        // below from what was read, whatever `Connection` names: the body passes with it.
+        let hop = is_hop_by_hop(name)
             || name_is(name, "content-length")
-            || name_is(name, "transfer-encoding");
+            || named
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(name.as_bytes()));
         if !hop {
             header_line(&mut head, name.as_bytes(), h.value);
         }

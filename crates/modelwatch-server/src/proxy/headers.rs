@@ -5,16 +5,24 @@ use std::net::IpAddr;
 
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-/// The headers that only concern one connection (RFC 9110 §7.6.1, plus the `Proxy-*`
-/// family and `Keep-Alive` that RFC 9112 and older practice name): never forwarded.
-const HOP_BY_HOP: [HeaderName; 6] = [
-    header::CONNECTION,
-    header::TE,
-    header::TRAILER,
-    header::TRANSFER_ENCODING,
-    header::UPGRADE,
-    header::PROXY_AUTHORIZATION,
-];
+/// Whether a header only concerns one connection and is never forwarded: RFC 9110 §7.6.1's
+/// `Connection`, `TE`, `Trailer`, `Transfer-Encoding` and `Upgrade`, plus `Keep-Alive` and
+/// the `Proxy-*` family that RFC 9112 and older practice name. (The headers `Connection`
+/// names are hop-by-hop too; see [`strip_hop_by_hop`].)
+pub fn is_hop_by_hop(name: &str) -> bool {
+    const FIXED: [&str; 6] = [
+        "connection",
+        "keep-alive",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    ];
+    FIXED.iter().any(|h| name.eq_ignore_ascii_case(h))
+        || name
+            .get(..6)
+            .is_some_and(|p| p.eq_ignore_ascii_case("proxy-"))
+}
 
 /// Whether the message asks to switch protocols (`Connection: upgrade` with `Upgrade`).
 pub fn wants_upgrade(headers: &HeaderMap) -> bool {
@@ -27,8 +35,8 @@ pub fn wants_upgrade(headers: &HeaderMap) -> bool {
             .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
 }
 
-/// Removes the hop-by-hop headers: the fixed ones, `Keep-Alive`, any `Proxy-*` and every
-/// header the `Connection` header names. With `keep_upgrade`, `Connection: upgrade` and
+/// Removes the hop-by-hop headers: those [`is_hop_by_hop`] names and every header the
+/// `Connection` header names. With `keep_upgrade`, `Connection: upgrade` and
 /// `Upgrade` are put back, for a protocol switch passed through.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
     let upgrade = headers.get(header::UPGRADE).cloned();
@@ -39,18 +47,12 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap, keep_upgrade: bool) {
         .flat_map(|v| v.split(','))
         .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
         .collect();
-    for name in named {
-        headers.remove(name);
-    }
-    for name in HOP_BY_HOP {
-        headers.remove(name);
-    }
-    let proxies: Vec<HeaderName> = headers
+    let fixed: Vec<HeaderName> = headers
         .keys()
-        .filter(|k| k.as_str().starts_with("proxy-") || k.as_str() == "keep-alive")
+        .filter(|k| is_hop_by_hop(k.as_str()))
         .cloned()
         .collect();
-    for name in proxies {
+    for name in named.into_iter().chain(fixed) {
         headers.remove(name);
     }
     if let (true, Some(u)) = (keep_upgrade, upgrade) {
