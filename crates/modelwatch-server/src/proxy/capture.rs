@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use super::payload::{self, PayloadRules};
 
@@ -235,7 +235,7 @@ pub fn event_lines_of(x: &Exchange, prediction: &str) -> (Vec<Vec<u8>>, Vec<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     fn captured(body: &str) -> Captured {
         let t = Tap::new(1000);
