@@ -86,23 +86,23 @@ pub(super) async fn post_events(
         ),
         false => None,
     };
-    let server_limits = state.config.limits.clone();
+    let st = state.clone();
     // Reading, validating and describing images take CPU in proportion to the body: off
     // the async workers, so that other requests are answered meanwhile.
     // The body's share of the budget goes with the reading, which goes on even if this
     // request is dropped meanwhile.
     let validated = blocking(move || {
         let _held = held;
-        let rules = EventRules::of(&p, &server_limits);
         match (parts, format) {
             (Some(event), _) => {
+                let rules = EventRules::of(&p, &st.config.limits);
                 let mut v = ingest::Validated::default();
                 v.push_with_files(0, event.row, event.files, &rules, now_us());
                 v.finish(&rules);
                 Ok(v)
             }
             (None, Some(format)) => {
-                ingest::read_events(&read, format, &limits, &rules, now_us()).map_err(body_error)
+                crate::service::events::validate(&st, &p, &read, format).map_err(body_error)
             }
             (None, None) => Err(ApiError::internal("no body format")),
         }

@@ -86,25 +86,16 @@ async fn deliver(
 /// limits) and commits its valid rows, with the same outcomes as [`post`]: a failed commit
 /// is retried, a batch with no valid row is refused, one over a row limit is split.
 async fn store(state: &Arc<crate::AppState>, name: &str, batch: &[Vec<u8>]) -> Outcome {
-    use crate::ingest::{self, BodyFormat, EventRules};
     let Some(project) = state.project(name) else {
         // The project was removed (or never made): as the API's 404.
         return Outcome::Refused;
     };
     let body = batch.concat();
     let bytes = body.len();
-    let limits = state.config.row_limits();
-    let server_limits = state.config.limits.clone();
+    let st = state.clone();
     // Reading and validating take CPU in proportion to the batch: off the async workers.
     let validated = tokio::task::spawn_blocking(move || {
-        let rules = EventRules::of(&project, &server_limits);
-        ingest::read_events(
-            &body,
-            BodyFormat::JsonLines,
-            &limits,
-            &rules,
-            crate::now_us(),
-        )
+        crate::service::events::validate(&st, &project, &body, crate::ingest::BodyFormat::JsonLines)
     })
     .await;
     let validated = match validated {

@@ -1,10 +1,31 @@
-//! Storing validated events: the one path every ingestion takes after validation (the
-//! events route and the payload loggers' CloudEvents), so that windows, snapshots,
-//! `/metrics` and alerts see them alike.
+//! Reading a body of events against a project, and storing validated events: the one path
+//! every ingestion takes (the events route, proxies of the serve config, the payload
+//! loggers' CloudEvents), so that windows, snapshots, `/metrics` and alerts see them alike.
 
+use crate::ingest::{self, BodyError, BodyFormat, EventRules, Validated};
 use crate::metrics::ServingFacts;
+use crate::project::Project;
 use crate::store::{EventBatch, NewEvent};
 use crate::AppState;
+
+/// Reads `body` as events of `project` in `format`, each row validated against its schema
+/// and the server's row limits. CPU in proportion to the body: call it off the async
+/// workers.
+pub fn validate(
+    state: &AppState,
+    project: &Project,
+    body: &[u8],
+    format: BodyFormat,
+) -> Result<Validated, BodyError> {
+    let rules = EventRules::of(project, &state.config.limits);
+    ingest::read_events(
+        body,
+        format,
+        &state.config.row_limits(),
+        &rules,
+        crate::now_us(),
+    )
+}
 
 /// Commits `events` of project `name` through the ingest writer and, once committed,
 /// counts them (with `rejected`, the kinds of rows refused beside them, and `bytes` of
