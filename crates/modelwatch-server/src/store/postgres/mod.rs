@@ -148,8 +148,8 @@ pub(crate) fn pg_err(e: tokio_postgres::Error) -> StoreError {
 
 /// A failed try of a write, by whether it may be tried again on another connection.
 pub(crate) enum Failed {
-    /// The connection was lost before the transaction's COMMIT was sent (the server rolls
-    /// such a transaction back), so nothing of it is stored.
+    /// The connection was lost (or the transaction refused for a reason that passes) before
+    /// its COMMIT was sent: the server rolled it back, so nothing of it is stored.
     Lost(StoreError),
     /// Anything else, a COMMIT whose answer was lost included.
     Other(StoreError),
@@ -161,19 +161,14 @@ impl From<StoreError> for Failed {
     }
 }
 
-/// The error of a statement before COMMIT: [`Failed::Lost`] when the connection was closed
-/// or cut (a pooled connection whose server process was terminated, a restart, a reset),
+/// The error of a statement before COMMIT: [`Failed::Lost`] when it is one that passes
+/// ([`StoreError::Unavailable`] by [`pg_err`]: the connection closed or cut, the server
+/// restarting, a serialization failure), since the server rolled the transaction back;
 /// [`Failed::Other`] otherwise.
 pub(crate) fn before_commit(e: tokio_postgres::Error) -> Failed {
-    // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now.
-    let shut_down = e
-        .as_db_error()
-        .is_some_and(|d| matches!(d.code().code(), "57P01" | "57P02" | "57P03"));
-    let io = std::error::Error::source(&e).is_some_and(|s| s.is::<std::io::Error>());
-    if e.is_closed() || shut_down || io {
-        Failed::Lost(pg_err(e))
-    } else {
-        Failed::Other(pg_err(e))
+    match pg_err(e) {
+        e @ StoreError::Unavailable(_) => Failed::Lost(e),
+        e => Failed::Other(e),
     }
 }
 
