@@ -146,12 +146,8 @@ pub(super) async fn post_cloudevents(
         (None, false) => None,
     };
     if let Some(message) = unavailable {
-        let mut answer = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message).into_response();
-        answer.headers_mut().insert(
-            axum::http::header::RETRY_AFTER,
-            axum::http::HeaderValue::from_static("1"),
-        );
-        return Ok(answer);
+        // Every 503 carries `Retry-After`: both loggers send the delivery again.
+        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message));
     }
     let refused = stored.events == 0 && !stored.rejected.is_empty();
     let mut answer = json!({

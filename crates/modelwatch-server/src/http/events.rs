@@ -137,17 +137,12 @@ pub(super) async fn post_events(
         crate::service::events::commit(&state, &name, validated.events, body.len(), kinds).await;
     if let Err(e) = committed {
         // Nothing was acknowledged; the store may come back (a database restarting, a
-        // disk freed), so the client is told to send the same request again soon.
-        let mut answer = ApiError::new(
+        // disk freed), so the client is told to send the same request again soon (every
+        // 503 carries `Retry-After`).
+        return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("events were not stored: {e}"),
-        )
-        .into_response();
-        answer.headers_mut().insert(
-            axum::http::header::RETRY_AFTER,
-            axum::http::HeaderValue::from_static("1"),
-        );
-        return Ok(answer);
+        ));
     }
     Ok((StatusCode::OK, Json(response)).into_response())
 }
