@@ -179,6 +179,12 @@ impl Proxy {
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         s
     }
+
+    /// A connection to the proxy: its writing half, and its reading half buffered.
+    fn client(&self) -> (TcpStream, BufReader<TcpStream>) {
+        let c = self.connect();
+        (c.try_clone().unwrap(), BufReader::new(c))
+    }
 }
 
 impl Drop for Proxy {
@@ -307,9 +313,7 @@ fn pipelined_requests_are_answered_in_order_on_one_upstream_connection() {
 fn an_upstream_that_closes_kept_connections_gets_each_request_on_a_new_one() {
     let up = RawUpstream::start(|_, _| ok_answer("{\"ok\": 1}"), true);
     let proxy = Proxy::start(up.addr);
-    let c = proxy.connect();
-    let mut w = c.try_clone().unwrap();
-    let mut r = BufReader::new(c);
+    let (mut w, mut r) = proxy.client();
     for i in 0..5 {
         w.write_all(format!("GET /n{i} HTTP/1.1\r\nHost: m\r\n\r\n").as_bytes())
             .unwrap();
@@ -345,9 +349,7 @@ fn answers_pass_with_their_own_framing() {
         false,
     );
     let proxy = Proxy::start(up.addr);
-    let c = proxy.connect();
-    let mut w = c.try_clone().unwrap();
-    let mut r = BufReader::new(c);
+    let (mut w, mut r) = proxy.client();
     w.write_all(b"GET /chunked HTTP/1.1\r\nHost: m\r\n\r\n")
         .unwrap();
     let (status, headers, body) = read_answer(&mut r);
@@ -411,9 +413,7 @@ fn a_request_the_plain_path_does_not_take_hands_the_connection_over_mid_life() {
         false,
     );
     let proxy = Proxy::start(up.addr);
-    let c = proxy.connect();
-    let mut w = c.try_clone().unwrap();
-    let mut r = BufReader::new(c);
+    let (mut w, mut r) = proxy.client();
     // Plain first, then a chunked request body (the general path's), then plain again.
     w.write_all(b"POST /a HTTP/1.1\r\nHost: m\r\nContent-Length: 3\r\n\r\none")
         .unwrap();
@@ -457,9 +457,7 @@ fn a_broken_or_silent_upstream_is_502_and_the_client_connection_goes_on() {
         false,
     );
     let proxy = Proxy::start(up.addr);
-    let c = proxy.connect();
-    let mut w = c.try_clone().unwrap();
-    let mut r = BufReader::new(c);
+    let (mut w, mut r) = proxy.client();
     w.write_all(b"GET /1 HTTP/1.1\r\nHost: m\r\n\r\n").unwrap();
     let (status, _, body) = read_answer(&mut r);
     assert_eq!(status, "HTTP/1.1 502 Bad Gateway");
@@ -480,9 +478,7 @@ fn a_post_is_never_sent_twice_but_an_idempotent_request_is_sent_again() {
         false,
     );
     let proxy = Proxy::start(up.addr);
-    let c = proxy.connect();
-    let mut w = c.try_clone().unwrap();
-    let mut r = BufReader::new(c);
+    let (mut w, mut r) = proxy.client();
     let mut send = |req: &str| {
         w.write_all(req.as_bytes()).unwrap();
         read_answer(&mut r).0
@@ -522,9 +518,7 @@ fn a_post_is_never_sent_twice_but_an_idempotent_request_is_sent_again() {
 fn lengths_pass_as_digits_and_odd_ones_go_to_the_general_path() {
     let up = RawUpstream::start(|_, req| ok_answer(&format!("{}", req.body.len())), false);
     let proxy = Proxy::start(up.addr);
-    let c = proxy.connect();
-    let mut w = c.try_clone().unwrap();
-    let mut r = BufReader::new(c);
+    let (mut w, mut r) = proxy.client();
     // Leading zeros: one clean length goes on.
     w.write_all(b"POST /a HTTP/1.1\r\nHost: m\r\nContent-Length: 003\r\n\r\nabc")
         .unwrap();
