@@ -1,8 +1,8 @@
 //! The hand-off of finished exchanges from the request path to the sender task, bounded by
 //! count and by the bytes of their captured bodies. When either bound is reached the
-//! oldest exchanges are dropped and counted, as the capture queue does with events: a
-//! request never waits for the sender, and memory stays bounded however large the
-//! captured bodies are.
+//! oldest exchanges are dropped and counted: a request never waits for the sender, and
+//! memory stays bounded however large the captured bodies are. [`Bounded`], the FIFO that
+//! does it, holds the capture queue's events too ([`super::queue`]).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -11,12 +11,12 @@ use tokio::sync::Notify;
 
 use super::capture::Exchange;
 
-/// What a hand-off dropped, by bound.
+/// What a [`Bounded`] dropped, by bound.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct HandoffDrops {
-    /// Exchanges dropped because `capacity` waited.
+pub struct Drops {
+    /// Items dropped because `capacity` of them waited.
     pub full: u64,
-    /// Exchanges dropped because `max_bytes` of captured bodies waited.
+    /// Items dropped because `max_bytes` waited.
     pub bytes: u64,
 }
 
@@ -27,7 +27,7 @@ pub struct Bounded<T> {
     bytes: usize,
     capacity: usize,
     max_bytes: usize,
-    drops: HandoffDrops,
+    drops: Drops,
 }
 
 impl<T> Bounded<T> {
@@ -38,33 +38,70 @@ impl<T> Bounded<T> {
             bytes: 0,
             capacity: capacity.max(1),
             max_bytes,
-            drops: HandoffDrops::default(),
+            drops: Drops::default(),
         }
     }
 
-    /// Appends `item` of `size` bytes, dropping the oldest to stay within the bounds.
-    pub fn push(&mut self, item: T, size: usize) {
+    /// Appends `item` of `size` bytes, dropping the oldest to stay within the bounds;
+    /// returns how many were dropped.
+    pub fn push(&mut self, item: T, size: usize) -> usize {
+        let mut dropped = 0;
         while self.items.len() >= self.capacity {
             self.pop_oldest();
             self.drops.full += 1;
+            dropped += 1;
         }
         while !self.items.is_empty() && self.bytes.saturating_add(size) > self.max_bytes {
             self.pop_oldest();
             self.drops.bytes += 1;
+            dropped += 1;
         }
         self.bytes += size;
         self.items.push_back((size, item));
+        dropped
+    }
+
+    /// Puts `item` back at the head (it was taken and must go first again) when the bounds
+    /// leave room for it; otherwise it is the one dropped (it is the oldest). Returns
+    /// whether it went back.
+    pub fn push_front(&mut self, item: T, size: usize) -> bool {
+        if self.items.len() >= self.capacity {
+            self.drops.full += 1;
+            return false;
+        }
+        if !self.items.is_empty() && self.bytes.saturating_add(size) > self.max_bytes {
+            self.drops.bytes += 1;
+            return false;
+        }
+        self.bytes += size;
+        self.items.push_front((size, item));
+        true
+    }
+
+    /// The oldest item.
+    pub fn front(&self) -> Option<&T> {
+        self.items.front().map(|(_, t)| t)
+    }
+
+    /// The items with their sizes, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, &T)> {
+        self.items.iter().map(|(size, t)| (*size, t))
     }
 
     fn pop_oldest(&mut self) -> Option<T> {
-        let (size, item) = self.items.pop_front()?;
-        self.bytes -= size;
-        Some(item)
+        self.pop_sized().map(|(_, item)| item)
     }
 
     /// Takes the oldest item.
     pub fn pop(&mut self) -> Option<T> {
         self.pop_oldest()
+    }
+
+    /// Takes the oldest item with its size.
+    pub fn pop_sized(&mut self) -> Option<(usize, T)> {
+        let (size, item) = self.items.pop_front()?;
+        self.bytes -= size;
+        Some((size, item))
     }
 
     /// Items waiting.
@@ -83,7 +120,7 @@ impl<T> Bounded<T> {
     }
 
     /// What was dropped so far.
-    pub fn drops(&self) -> HandoffDrops {
+    pub fn drops(&self) -> Drops {
         self.drops
     }
 }
@@ -112,7 +149,7 @@ impl Handoff {
         let size = x.bodies.as_ref().map_or(0, |(q, r)| {
             q.bytes.len() + r.as_ref().map_or(0, |r| r.bytes.len())
         });
-        self.lock().push(x, size);
+        let _ = self.lock().push(x, size);
         self.ready.notify_one();
     }
 
@@ -133,7 +170,7 @@ impl Handoff {
     }
 
     /// What was dropped so far.
-    pub fn drops(&self) -> HandoffDrops {
+    pub fn drops(&self) -> Drops {
         self.lock().drops()
     }
 }
@@ -149,16 +186,16 @@ mod tests {
             h.push(i, size);
         }
         assert_eq!((h.len(), h.bytes()), (3, 30));
-        assert_eq!(h.drops(), HandoffDrops { full: 1, bytes: 0 });
+        assert_eq!(h.drops(), Drops { full: 1, bytes: 0 });
         assert_eq!(h.pop(), Some(2));
         // 20 + 90 > 100: the oldest goes.
         h.push(5, 90);
         assert_eq!((h.len(), h.bytes()), (2, 100));
-        assert_eq!(h.drops(), HandoffDrops { full: 1, bytes: 1 });
+        assert_eq!(h.drops(), Drops { full: 1, bytes: 1 });
         // One item over the bound alone is kept.
         h.push(6, 500);
         assert_eq!((h.len(), h.bytes()), (1, 500));
-        assert_eq!(h.drops(), HandoffDrops { full: 1, bytes: 3 });
+        assert_eq!(h.drops(), Drops { full: 1, bytes: 3 });
         assert_eq!(h.pop(), Some(6));
         assert!(h.is_empty());
         assert_eq!(h.bytes(), 0);

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use crate::metrics::{method_label, Encoder, Histogram};
 
-use super::handoff::HandoffDrops;
+use super::handoff::Drops;
 use super::queue::QueueCounts;
 
 /// `modelwatch_proxy_requests_total`: requests through the proxy, by route, method and code.
@@ -107,7 +107,7 @@ impl ProxyMetrics {
         &self,
         enc: &mut Encoder,
         queue: QueueCounts,
-        handoff: HandoffDrops,
+        handoff: Drops,
         queued: (usize, usize),
     ) {
         let g = self.lock();

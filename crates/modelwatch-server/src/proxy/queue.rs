@@ -17,6 +17,8 @@
 
 use std::collections::VecDeque;
 
+use super::handoff::Bounded;
+
 /// The wait after the first failure of an outage, microseconds.
 pub const FIRST_BACKOFF_US: i64 = 100_000;
 
@@ -80,10 +82,9 @@ pub struct QueueBounds {
 /// The bounded queue of captured events.
 #[derive(Debug)]
 pub struct CaptureQueue<T> {
-    /// Waiting events: when queued, size, event.
-    events: VecDeque<(i64, usize, T)>,
-    /// The sizes of the waiting events, together.
-    bytes: usize,
+    /// Waiting events (when queued, event) with their sizes, bounded by `capacity` and
+    /// `max_bytes` (the oldest dropped, counted as `dropped` / `dropped_bytes`).
+    events: Bounded<(i64, T)>,
     bounds: QueueBounds,
     max_delay_us: i64,
     max_backoff_us: i64,
@@ -102,15 +103,15 @@ pub struct CaptureQueue<T> {
 impl<T> CaptureQueue<T> {
     /// An empty queue.
     pub fn new(bounds: QueueBounds, max_delay_us: i64, max_backoff_us: i64) -> Self {
+        let bounds = QueueBounds {
+            capacity: bounds.capacity.max(1),
+            max_bytes: bounds.max_bytes.max(1),
+            batch_size: bounds.batch_size.max(1),
+            max_batch_bytes: bounds.max_batch_bytes.max(1),
+        };
         Self {
-            events: VecDeque::new(),
-            bytes: 0,
-            bounds: QueueBounds {
-                capacity: bounds.capacity.max(1),
-                max_bytes: bounds.max_bytes.max(1),
-                batch_size: bounds.batch_size.max(1),
-                max_batch_bytes: bounds.max_batch_bytes.max(1),
-            },
+            events: Bounded::new(bounds.capacity, bounds.max_bytes),
+            bounds,
             max_delay_us,
             max_backoff_us: max_backoff_us.max(FIRST_BACKOFF_US),
             in_flight: None,
@@ -122,10 +123,11 @@ impl<T> CaptureQueue<T> {
         }
     }
 
-    /// Drops the oldest waiting event.
-    fn drop_oldest(&mut self) {
-        if let Some((_, size, _)) = self.events.pop_front() {
-            self.bytes -= size;
+    /// Queues one event of `size` bytes; returns how many old events were dropped for it.
+    pub fn push(&mut self, event: T, size: usize, now_us: i64) -> usize {
+        let dropped = self.events.push((now_us, event), size);
+        // Each event dropped was the oldest, so the first of the pieces waiting.
+        for _ in 0..dropped {
             if let Some(first) = self.pieces.front_mut() {
                 *first -= 1;
                 if *first == 0 {
@@ -133,23 +135,6 @@ impl<T> CaptureQueue<T> {
                 }
             }
         }
-    }
-
-    /// Queues one event of `size` bytes; returns how many old events were dropped for it.
-    pub fn push(&mut self, event: T, size: usize, now_us: i64) -> usize {
-        let mut dropped = 0;
-        while self.events.len() >= self.bounds.capacity {
-            self.drop_oldest();
-            self.counts.dropped += 1;
-            dropped += 1;
-        }
-        while !self.events.is_empty() && self.bytes.saturating_add(size) > self.bounds.max_bytes {
-            self.drop_oldest();
-            self.counts.dropped_bytes += 1;
-            dropped += 1;
-        }
-        self.bytes += size;
-        self.events.push_back((now_us, size, event));
         dropped
     }
 
@@ -157,7 +142,7 @@ impl<T> CaptureQueue<T> {
     pub fn batch_ready(&self) -> bool {
         self.in_flight.is_none()
             && (self.events.len() >= self.bounds.batch_size
-                || self.bytes >= self.bounds.max_batch_bytes)
+                || self.events.bytes() >= self.bounds.max_batch_bytes)
     }
 
     /// What the sender does at `now_us`.
@@ -171,7 +156,7 @@ impl<T> CaptureQueue<T> {
             }
             self.retry_at_us = None;
         }
-        let Some(&(oldest, _, _)) = self.events.front() else {
+        let Some(&(oldest, _)) = self.events.front() else {
             return Next::Idle;
         };
         let n = match self.pieces.pop_front() {
@@ -187,11 +172,11 @@ impl<T> CaptureQueue<T> {
                 self.piece_in_flight = false;
                 let mut n = 0;
                 let mut bytes = 0usize;
-                for (_, size, _) in self.events.iter().take(self.bounds.batch_size) {
-                    if n > 0 && bytes.saturating_add(*size) > self.bounds.max_batch_bytes {
+                for (size, _) in self.events.iter().take(self.bounds.batch_size) {
+                    if n > 0 && bytes.saturating_add(size) > self.bounds.max_batch_bytes {
                         break;
                     }
-                    bytes = bytes.saturating_add(*size);
+                    bytes = bytes.saturating_add(size);
                     n += 1;
                 }
                 n
@@ -199,8 +184,10 @@ impl<T> CaptureQueue<T> {
         };
         let mut meta = Vec::with_capacity(n);
         let mut batch = Vec::with_capacity(n);
-        for (t, size, e) in self.events.drain(..n) {
-            self.bytes -= size;
+        for _ in 0..n {
+            let Some((size, (t, e))) = self.events.pop_sized() else {
+                break;
+            };
             meta.push((t, size));
             batch.push(e);
         }
@@ -211,21 +198,11 @@ impl<T> CaptureQueue<T> {
     /// Puts a batch back at the head, oldest first; what no longer fits is the oldest.
     /// Returns how many events went back.
     fn put_back(&mut self, meta: Vec<(i64, usize)>, batch: Vec<T>) -> usize {
-        let mut back = 0;
-        for ((t, size), e) in meta.into_iter().zip(batch).rev() {
-            if self.events.len() >= self.bounds.capacity {
-                self.counts.dropped += 1;
-                continue;
-            }
-            if self.bytes.saturating_add(size) > self.bounds.max_bytes && !self.events.is_empty() {
-                self.counts.dropped_bytes += 1;
-                continue;
-            }
-            self.bytes += size;
-            self.events.push_front((t, size, e));
-            back += 1;
-        }
-        back
+        meta.into_iter()
+            .zip(batch)
+            .rev()
+            .map(|((t, size), e)| usize::from(self.events.push_front((t, e), size)))
+            .sum()
     }
 
     /// The outcome of the batch `next` handed out; a batch failed or too large comes back
@@ -280,7 +257,7 @@ impl<T> CaptureQueue<T> {
 
     /// The bytes of the events waiting.
     pub fn bytes(&self) -> usize {
-        self.bytes
+        self.events.bytes()
     }
 
     /// Whether nothing waits.
@@ -290,7 +267,12 @@ impl<T> CaptureQueue<T> {
 
     /// The counters so far.
     pub fn counts(&self) -> QueueCounts {
-        self.counts
+        let drops = self.events.drops();
+        QueueCounts {
+            dropped: drops.full,
+            dropped_bytes: drops.bytes,
+            ..self.counts
+        }
     }
 }
 
