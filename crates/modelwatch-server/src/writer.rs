@@ -185,6 +185,43 @@ fn record(health: &Health, result: &Result<(), String>) {
     };
 }
 
+/// Commits one round of batches in one transaction and answers each request with its
+/// outcome. When the database refuses a value (`StoreError::Database`, a failure that would
+/// repeat), each batch is committed alone, so that only the request holding it fails. The
+/// round counts as written when any of its batches was; otherwise it is the first failure.
+fn commit_round(
+    store: &dyn Store,
+    batches: &[EventBatch],
+    replies: Vec<Reply>,
+) -> Result<(), StoreError> {
+    let results: Vec<Result<(), StoreError>> = match store.insert_events(batches) {
+        Err(e @ StoreError::Database(_)) if batches.len() > 1 => {
+            tracing::warn!(error = %e, "group commit refused; committing each batch alone");
+            batches
+                .iter()
+                .map(|b| {
+                    store
+                        .insert_events(std::slice::from_ref(b))
+                        .inspect_err(|e| tracing::error!(error = %e, project = %b.project, "storing events failed"))
+                })
+                .collect()
+        }
+        result => {
+            if let Err(e) = &result {
+                tracing::error!(error = %e, "storing events failed");
+            }
+            vec![result; batches.len()]
+        }
+    };
+    for (result, reply) in results.iter().zip(replies) {
+        let _ = reply.send(result.clone().map_err(|e| e.to_string()));
+    }
+    if results.iter().any(Result::is_ok) {
+        return Ok(());
+    }
+    results.into_iter().next().unwrap_or(Ok(()))
+}
+
 fn run(store: Arc<dyn Store>, queue: &Queue, health: &Health) {
     loop {
         let (round, probes) = {
@@ -201,44 +238,7 @@ fn run(store: Arc<dyn Store>, queue: &Queue, health: &Health) {
         let result = if !round.is_empty() {
             let (batches, replies): (Vec<EventBatch>, Vec<Reply>) =
                 round.into_iter().map(|p| (p.batch, p.reply)).unzip();
-            match store.insert_events(&batches) {
-                // A value the database refuses (not a condition that passes) fails the whole
-                // group commit: each batch is committed alone, so that only the request
-                // holding it fails and the others are stored.
-                Err(e @ StoreError::Database(_)) if batches.len() > 1 => {
-                    tracing::warn!(error = %e, "group commit refused; committing each batch alone");
-                    let mut stored_any = false;
-                    let mut first_error = None;
-                    for (batch, reply) in batches.iter().zip(replies) {
-                        let one = store
-                            .insert_events(std::slice::from_ref(batch))
-                            .map_err(|e| {
-                                tracing::error!(error = %e, project = %batch.project, "storing events failed");
-                                e
-                            });
-                        match &one {
-                            Ok(()) => stored_any = true,
-                            Err(e) => {
-                                first_error.get_or_insert_with(|| e.clone());
-                            }
-                        }
-                        let _ = reply.send(one.map_err(|e| e.to_string()));
-                    }
-                    match (stored_any, first_error) {
-                        (true, _) | (false, None) => Ok(()),
-                        (false, Some(e)) => Err(e),
-                    }
-                }
-                result => {
-                    if let Err(e) = &result {
-                        tracing::error!(error = %e, "storing events failed");
-                    }
-                    for r in replies {
-                        let _ = r.send(result.clone().map_err(|e| e.to_string()));
-                    }
-                    result
-                }
-            }
+            commit_round(store.as_ref(), &batches, replies)
         } else {
             store.check_writable()
         };
