@@ -21,17 +21,44 @@ pub struct Captured {
     limit: usize,
 }
 
-/// A capture shared by the body that fills it and the exchange that reads it.
+impl Captured {
+    /// An empty capture of at most `limit` bytes, with room for `expected` of them.
+    pub fn new(limit: usize, expected: usize) -> Self {
+        Self {
+            bytes: Vec::with_capacity(expected.min(limit)),
+            limit,
+            ..Self::default()
+        }
+    }
+
+    /// Copies a chunk that passed.
+    pub fn push(&mut self, chunk: &[u8]) {
+        if self.over_limit {
+            return;
+        }
+        if self.bytes.len() + chunk.len() > self.limit {
+            self.over_limit = true;
+            self.bytes = Vec::new();
+            return;
+        }
+        self.bytes.extend_from_slice(chunk);
+    }
+
+    /// Marks the end of the body.
+    pub fn complete(&mut self) {
+        self.complete = true;
+    }
+}
+
+/// A capture shared by the body that fills it and the exchange that reads it (hyper's
+/// bodies, which the exchange does not own).
 #[derive(Debug, Clone)]
 pub struct Tap(Arc<Mutex<Captured>>);
 
 impl Tap {
     /// An empty capture of at most `limit` bytes.
     pub fn new(limit: usize) -> Self {
-        Self(Arc::new(Mutex::new(Captured {
-            limit,
-            ..Captured::default()
-        })))
+        Self(Arc::new(Mutex::new(Captured::new(limit, 0))))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Captured> {
@@ -40,21 +67,12 @@ impl Tap {
 
     /// Copies a chunk that passed.
     pub fn push(&self, chunk: &[u8]) {
-        let mut c = self.lock();
-        if c.over_limit {
-            return;
-        }
-        if c.bytes.len() + chunk.len() > c.limit {
-            c.over_limit = true;
-            c.bytes = Vec::new();
-            return;
-        }
-        c.bytes.extend_from_slice(chunk);
+        self.lock().push(chunk);
     }
 
     /// Marks the end of the body.
     pub fn complete(&self) {
-        self.lock().complete = true;
+        self.lock().complete();
     }
 
     /// What was captured, taken out.
@@ -124,9 +142,7 @@ fn rows_of(x: &Exchange, prediction: &str) -> Made {
     // body broke off) is no success either: its bodies are cut, and whether the model's head
     // came before the break is a matter of timing, so such an exchange gives its facts
     // alone whichever came first.
-    let cut = matches!(&x.bodies, Some((_, Some(answer))) if !answer.complete);
-    let answered = (200..300).contains(&x.status) && x.error.is_none() && !cut;
-    if let (true, Some((request, response))) = (answered, &x.bodies) {
+    if let (true, Some((request, response))) = (answered(x), &x.bodies) {
         let route = x.route.as_deref();
         let rules = PayloadRules {
             inputs: route.and_then(|r| r.inputs.as_deref()),
@@ -176,11 +192,49 @@ fn rows_of(x: &Exchange, prediction: &str) -> Made {
     Made { rows, id, failures }
 }
 
+/// Whether the model answered with success and its answer reached its end.
+fn answered(x: &Exchange) -> bool {
+    let cut = matches!(&x.bodies, Some((_, Some(answer))) if !answer.complete);
+    (200..300).contains(&x.status) && x.error.is_none() && !cut
+}
+
+/// The rows of an answered exchange of the shape [`flat`](super::flat) writes straight
+/// from the bodies (open objects), or `None` for the general way.
+fn flat_rows(x: &Exchange, prediction: &str) -> Option<Vec<Vec<u8>>> {
+    let (request, Some(response)) = x.bodies.as_ref()? else {
+        return None;
+    };
+    let whole = |c: &Captured| c.complete && !c.over_limit;
+    let pointers = x
+        .route
+        .as_deref()
+        .is_some_and(|r| r.inputs.is_some() || r.outputs.is_some());
+    if !answered(x) || !whole(request) || !whole(response) || pointers {
+        return None;
+    }
+    super::flat::open_rows(&request.bytes, &response.bytes, prediction)
+}
+
 /// An exchange's rows before the reserved keys are added.
 struct Made {
     rows: Vec<payload::Row>,
     id: Option<String>,
     failures: Vec<String>,
+}
+
+/// The rows of an exchange the general way, as objects left open, with the id and the
+/// reasons captures were given up.
+fn general_rows(x: &Exchange, prediction: &str) -> (Vec<Vec<u8>>, Option<String>, Vec<String>) {
+    let Made { rows, id, failures } = rows_of(x, prediction);
+    let rows = rows
+        .iter()
+        .map(|row| {
+            let mut line = serde_json::to_vec(row).unwrap_or_else(|_| b"{}".to_vec());
+            line.pop(); // the closing brace
+            line
+        })
+        .collect();
+    (rows, id, failures)
 }
 
 /// The events of an exchange written straight as the JSON lines the sender queues (each
@@ -189,16 +243,18 @@ struct Made {
 /// columns rather than inserted into each row first: a row never holds them
 /// ([`crate::ingest::model_columns`] moved any such column aside).
 pub fn event_lines_of(x: &Exchange, prediction: &str) -> (Vec<Vec<u8>>, Vec<String>) {
-    let Made { rows, id, failures } = rows_of(x, prediction);
+    // Each row as an object left open, for the reserved keys.
+    let (rows, id, failures) = match flat_rows(x, prediction) {
+        Some(rows) => (rows, x.id.clone(), Vec::new()),
+        None => general_rows(x, prediction),
+    };
     let count = rows.len();
     let timestamp = x.at_us as f64 / 1e6;
     let lines = rows
-        .iter()
+        .into_iter()
         .enumerate()
-        .map(|(i, row)| {
-            let mut line = serde_json::to_vec(row).unwrap_or_else(|_| b"{}".to_vec());
-            line.pop(); // the closing brace
-            let mut first = row.is_empty();
+        .map(|(i, mut line)| {
+            let mut first = line.len() == 1;
             let mut key = |line: &mut Vec<u8>, k: &str| {
                 if !first {
                     line.push(b',');
@@ -272,6 +328,203 @@ mod tests {
             })
             .collect();
         Events { events, failures }
+    }
+
+    /// A request and its answer, both whole, answered with success.
+    fn answered_exchange(request: &str, response: &str) -> Exchange {
+        exchange(Some((captured(request), Some(captured(response)))))
+    }
+
+    /// Rows left open, closed and read back as the server reads them.
+    fn closed(rows: Vec<Vec<u8>>) -> Vec<Value> {
+        rows.into_iter()
+            .map(|mut r| {
+                r.push(b'}');
+                serde_json::from_slice(&r)
+                    .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&r)))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_flat_kserve_exchange_is_written_from_the_bodies_text() {
+        let x = answered_exchange(
+            r#"{"instances":[{"sepal_length":5.1,"petal_length":1.4,"species":"setosa"},{"sepal_length":6.7,"petal_length":5.2,"species":"virginica"}]}"#,
+            r#"{"predictions":["setosa","virginica"]}"#,
+        );
+        assert!(flat_rows(&x, "prediction").is_some());
+        assert_eq!(
+            Value::Array(events_of(&x, "prediction").events),
+            json!([
+                {"sepal_length": 5.1, "petal_length": 1.4, "species": "setosa",
+                 "prediction": "setosa", "id": "r1-0", "timestamp": 1700000000.5,
+                 "latency_seconds": 0.25, "status": 200},
+                {"sepal_length": 6.7, "petal_length": 5.2, "species": "virginica",
+                 "prediction": "virginica", "id": "r1-1", "timestamp": 1700000000.5}
+            ])
+        );
+        // Values keep their spelling; an object prediction, and an empty instance.
+        let x = answered_exchange(
+            r#"{"instances": [{"x": 1e-05, "y": -0, "t": "a\"b\n"}, {}]}"#,
+            r#"{"predictions": [{"score": 0.9, "label": true}, {"score": null}]}"#,
+        );
+        let rows = flat_rows(&x, "prediction").unwrap();
+        assert_eq!(
+            String::from_utf8(rows[0].clone()).unwrap(),
+            r#"{"x":1e-05,"y":-0,"t":"a\"b\n","score":0.9,"label":true"#
+        );
+        assert_eq!(
+            Value::Array(events_of(&x, "prediction").events),
+            json!([
+                {"x": 1e-05, "y": -0.0, "t": "a\"b\n", "score": 0.9, "label": true,
+                 "id": "r1-0", "timestamp": 1700000000.5, "latency_seconds": 0.25,
+                 "status": 200},
+                {"score": null, "id": "r1-1", "timestamp": 1700000000.5}
+            ])
+        );
+    }
+
+    /// Exchanges from a seeded generator of KServe v1 bodies full of the cases the flat way
+    /// must leave to the general way (reserved, repeated, escaped and shared names, nested
+    /// values, numbers out of range, lone surrogates, pretty printing, counts that do not
+    /// pair, other members): every one it takes gives the general way's events, and it
+    /// takes a good share of them.
+    #[test]
+    fn the_flat_way_gives_the_general_ways_events() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        // Names and values the flat way takes, and the ones it must leave (picked one time
+        // in eight).
+        let names = [
+            "sepal_length",
+            "sepal_width",
+            "petal_length",
+            "petal_width",
+            "x",
+            "y",
+            "\u{e9}t\u{e9}",
+            "city",
+            "age",
+            "income",
+        ];
+        // A repeated name, a name both sides use, reserved and escaped names.
+        let odd_names = [
+            "x",
+            "label",
+            "id",
+            "status",
+            "timestamp",
+            r#"a\"b"#,
+            r"k\u00e9",
+            "prediction",
+            "input.prediction",
+            "tab\there",
+        ];
+        let values = [
+            "5.1",
+            "-0",
+            "0",
+            "1e-05",
+            "-2.5e3",
+            "123456789012345678901234567890",
+            "18446744073709551616",
+            "-9223372036854775809",
+            "0.1000000000000000055511151231257827",
+            r#""setosa""#,
+            r#""tab\tquote\"""#,
+            "\"\u{e9}\u{1F600}\"",
+            "true",
+            "false",
+            "null",
+        ];
+        let odd_values = [
+            "1E400",
+            r#""\ud800""#,
+            r#""\u00e9""#,
+            "[1, 2]",
+            r#"{"a": 1}"#,
+            "[]",
+        ];
+        let pick =
+            |next: &mut dyn FnMut(usize) -> usize, usual: &[&'static str], odd: &[&'static str]| {
+                if next(8) == 0 {
+                    odd[next(odd.len())]
+                } else {
+                    usual[next(usual.len())]
+                }
+            };
+        let seps = [",", ", ", ",\n  ", " ,\t"];
+        let object = |next: &mut dyn FnMut(usize) -> usize, pool: &[&'static str]| -> String {
+            let members: Vec<String> = (0..next(5))
+                .map(|_| {
+                    let name = pick(next, pool, &odd_names);
+                    format!("\"{name}\":{}", pick(next, &values, &odd_values))
+                })
+                .collect();
+            format!("{{{}}}", members.join(seps[next(seps.len())]))
+        };
+        let extra = |next: &mut dyn FnMut(usize) -> usize| match next(16) {
+            0 => r#", "parameters": {"p": 1E400}"#,
+            1 => r#", "model_name": "m""#,
+            _ => "",
+        };
+        let (mut taken, mut left) = (0, 0);
+        for case in 0..6000 {
+            let rows = if next(10) == 0 { 0 } else { 1 + next(3) };
+            let instances: Vec<String> = (0..rows)
+                .map(|_| match next(40) {
+                    0 => "[1, 2]".to_string(),
+                    1 => pick(&mut next, &values, &odd_values).to_string(),
+                    _ => object(&mut next, &names),
+                })
+                .collect();
+            let answers = match next(20) {
+                0 => rows + 1,
+                1 => rows.saturating_sub(1),
+                _ => rows,
+            };
+            let predictions: Vec<String> = (0..answers)
+                .map(|_| match next(24) {
+                    0..=5 => object(&mut next, &["score", "label", "proba", "rank", "model"]),
+                    6 => "[0.2, 0.8]".to_string(),
+                    _ => pick(&mut next, &values, &odd_values).to_string(),
+                })
+                .collect();
+            let sep = seps[next(seps.len())];
+            let request = format!(
+                "{{\"instances\": [{}]{}}}",
+                instances.join(sep),
+                extra(&mut next)
+            );
+            let response = format!(
+                "{{\"predictions\":[{}]{}}}",
+                predictions.join(sep),
+                extra(&mut next)
+            );
+            let x = answered_exchange(&request, &response);
+            let Some(flat) = flat_rows(&x, "prediction") else {
+                left += 1;
+                continue;
+            };
+            taken += 1;
+            let (general, id, failures) = general_rows(&x, "prediction");
+            assert!(
+                failures.is_empty(),
+                "case {case}: {failures:?}\n{request}\n{response}"
+            );
+            assert_eq!(id, x.id);
+            assert_eq!(
+                closed(flat),
+                closed(general),
+                "case {case}:\n{request}\n{response}"
+            );
+        }
+        assert!(taken > 600 && left > 600, "taken {taken}, left {left}");
     }
 
     /// The lines are written by hand: escapes, small numbers and the facts survive.

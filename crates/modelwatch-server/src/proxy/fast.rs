@@ -29,8 +29,8 @@ use hyper::Method;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::capture::Tap;
-use super::forward::{is_json_type, Record};
+use super::capture::Captured;
+use super::forward::{is_json_type, Capture, Record};
 use super::headers::is_hop_by_hop;
 use super::Shared;
 
@@ -340,10 +340,10 @@ pub(super) async fn serve(
         let body = &buf[plan.head_len..end];
         out.extend_from_slice(body);
         if plan.capture {
-            let tap = Tap::new(shared.config.max_capture_bytes);
-            tap.push(body);
-            tap.complete();
-            record.request_tap = Some(tap);
+            let mut c = Captured::new(shared.config.max_capture_bytes, body.len());
+            c.push(body);
+            c.complete();
+            record.request = Some(Capture::Own(c));
         }
         buf.advance(end);
 
@@ -403,19 +403,25 @@ pub(super) async fn serve(
             }
         };
         record.status = head.status;
-        let tap = (plan.capture && (200..300).contains(&head.status))
-            .then(|| Tap::new(shared.config.max_capture_bytes));
-        record.response_tap = tap.clone();
+        if plan.capture && (200..300).contains(&head.status) {
+            let expected = match head.framing {
+                Framing::Length(n) => usize::try_from(n).unwrap_or(usize::MAX),
+                _ => 0,
+            };
+            let c = Captured::new(shared.config.max_capture_bytes, expected);
+            record.response = Some(Capture::Own(c));
+        }
         let close = plan.close || head.framing == Framing::UntilClose;
         out.clear();
         write_answer_head(&mut out, &head, close);
         let Some(u) = up.as_mut() else {
             return Served::Done;
         };
-        match pass_body(&mut down, u, head.framing, &mut out, tap.as_ref()).await {
+        let tap = record.response.as_mut().and_then(Capture::own);
+        match pass_body(&mut down, u, head.framing, &mut out, tap).await {
             Passed::Complete { reusable } => {
-                if let Some(t) = &tap {
-                    t.complete();
+                if let Some(c) = record.response.as_mut().and_then(Capture::own) {
+                    c.complete();
                 }
                 if reusable && head.keep_alive {
                     u.idle_since = Instant::now();
@@ -688,7 +694,7 @@ async fn pass_body(
     u: &mut Upstream,
     mut framing: Framing,
     out: &mut Vec<u8>,
-    tap: Option<&Tap>,
+    mut tap: Option<&mut Captured>,
 ) -> Passed {
     loop {
         // What of the buffered bytes belongs to this body, and whether it ends there.
@@ -696,14 +702,14 @@ async fn pass_body(
             Framing::Empty => (0, true),
             Framing::Length(left) => {
                 let n = (*left).min(u.buf.len() as u64) as usize;
-                if let Some(t) = tap {
+                if let Some(t) = tap.as_deref_mut() {
                     t.push(&u.buf[..n]);
                 }
                 *left -= n as u64;
                 (n, *left == 0)
             }
             Framing::Chunked(chunks) => match chunks.feed(&u.buf, |data| {
-                if let Some(t) = tap {
+                if let Some(t) = tap.as_deref_mut() {
                     t.push(data);
                 }
             }) {
@@ -711,7 +717,7 @@ async fn pass_body(
                 Err(()) => return Passed::UpstreamBroke,
             },
             Framing::UntilClose => {
-                if let Some(t) = tap {
+                if let Some(t) = tap.as_deref_mut() {
                     t.push(&u.buf);
                 }
                 (u.buf.len(), false)

@@ -16,7 +16,7 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode, Version};
 use hyper_util::rt::TokioIo;
 
-use super::capture::{Exchange, Tap};
+use super::capture::{Captured, Exchange, Tap};
 use super::headers;
 use super::routes::{Route, OTHER_ROUTE};
 use super::Shared;
@@ -149,8 +149,8 @@ pub(super) struct Record {
     /// Whether serving facts are sent for this route (a configured or known route, or a
     /// captured request).
     report: bool,
-    pub(super) request_tap: Option<Tap>,
-    pub(super) response_tap: Option<Tap>,
+    pub(super) request: Option<Capture>,
+    pub(super) response: Option<Capture>,
     /// The answer's body broke off.
     pub(super) broken: bool,
 }
@@ -176,9 +176,33 @@ impl Record {
             status: 0,
             error: None,
             id,
-            request_tap: None,
-            response_tap: None,
+            request: None,
+            response: None,
             broken: false,
+        }
+    }
+}
+
+/// A body's capture: shared with a hyper body that fills it, or owned by the exchange
+/// (the plain path fills it itself).
+pub(super) enum Capture {
+    Shared(Tap),
+    Own(Captured),
+}
+
+impl Capture {
+    fn into_captured(self) -> Captured {
+        match self {
+            Capture::Shared(t) => t.take(),
+            Capture::Own(c) => c,
+        }
+    }
+
+    /// The capture when the exchange owns it.
+    pub(super) fn own(&mut self) -> Option<&mut Captured> {
+        match self {
+            Capture::Own(c) => Some(c),
+            Capture::Shared(_) => None,
         }
     }
 }
@@ -202,10 +226,12 @@ impl Drop for Record {
         if !self.report || !self.shared.sending {
             return;
         }
-        let bodies = self
-            .request_tap
-            .take()
-            .map(|t| (t.take(), self.response_tap.take().map(|t| t.take())));
+        let bodies = self.request.take().map(|c| {
+            (
+                c.into_captured(),
+                self.response.take().map(Capture::into_captured),
+            )
+        });
         let error = match (&self.error, self.broken) {
             (Some((_, message)), _) => Some(message.clone()),
             (None, true) => Some("the answer's body broke off".to_string()),
@@ -320,7 +346,7 @@ pub(super) async fn handle(
     headers::strip_hop_by_hop(&mut parts.headers, upgrade);
     headers::add_forwarded(&mut parts.headers, client.ip());
     let tap = capture.then(|| Tap::new(shared.config.max_capture_bytes));
-    record.request_tap = tap.clone();
+    record.request = tap.clone().map(Capture::Shared);
     let upstream_req = Request::from_parts(parts, ProxyBody::stream(body, tap, None));
 
     let answer =
@@ -373,7 +399,7 @@ pub(super) async fn handle(
         });
         let (mut parts, _) = resp.into_parts();
         headers::strip_hop_by_hop(&mut parts.headers, true);
-        record.request_tap = None;
+        record.request = None;
         return Ok(Response::from_parts(
             parts,
             ProxyBody::fixed(Bytes::new(), Some(record)),
@@ -384,7 +410,7 @@ pub(super) async fn handle(
     headers::strip_hop_by_hop(&mut parts.headers, false);
     let tap =
         (capture && parts.status.is_success()).then(|| Tap::new(shared.config.max_capture_bytes));
-    record.response_tap = tap.clone();
+    record.response = tap.clone().map(Capture::Shared);
     Ok(Response::from_parts(
         parts,
         ProxyBody::stream(body, tap, Some(record)),

@@ -21,6 +21,7 @@
 pub mod capture;
 pub mod config;
 mod fast;
+mod flat;
 pub mod forward;
 pub mod handoff;
 pub mod headers;
