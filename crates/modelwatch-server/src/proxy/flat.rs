@@ -76,19 +76,47 @@ fn sole<'de, T: Deserialize<'de>>(body: &'de str, key: &'static str) -> Option<T
 }
 
 /// Whether a value's text can be copied into a line as it is: a string, `true`, `false`,
-/// `null`, or a number the general way reads (finite as a double). An object or array
+/// `null`, or a number serde_json reads exactly (see [`exact_number`]). An object or array
 /// inside a row is left to the general way.
 fn copyable(raw: &RawValue) -> bool {
     let text = raw.get();
     match text.as_bytes().first() {
         Some(b'"' | b't' | b'f' | b'n') => true,
-        Some(b'-' | b'0'..=b'9') => {
-            // Short integers and plain decimals are always in range.
-            let plain = text.len() <= 18 && !text.bytes().any(|b| b == b'e' || b == b'E');
-            plain || text.parse::<f64>().is_ok_and(f64::is_finite)
-        }
+        Some(b'-' | b'0'..=b'9') => exact_number(text),
         _ => false,
     }
+}
+
+/// Whether serde_json (as built here, without `float_roundtrip`) reads the number `text`
+/// exactly, so that the server reads the same double from the copied text as from the
+/// general way's text printed after a first reading: an integer within `i64` / `u64`, or a
+/// decimal of at most 15 significant digits whose power of ten is within ±22. Such a
+/// decimal is read as one multiplication or division of two doubles that hold their values
+/// exactly (the significand below 2^53, 10^k up to 10^22), correctly rounded; so is the
+/// shortest text the general way prints for it. Any other number (longer, beyond the
+/// exact powers, out of range) may come out one unit in the last place apart between a
+/// reading of its text and a reading of a printed reading: the general way takes it.
+fn exact_number(text: &str) -> bool {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => match unsigned[at + 1..].parse::<i32>() {
+            Ok(e) => (&unsigned[..at], e),
+            Err(_) => return false,
+        },
+        None => (unsigned, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if fraction.is_empty() && exponent == 0 && !mantissa.contains('.') {
+        // An integer: read as i64 / u64 when it fits, else as a double.
+        return text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok();
+    }
+    let digits = whole.bytes().chain(fraction.bytes());
+    let significant = digits.skip_while(|&b| b == b'0').count();
+    let Ok(fraction_len) = i32::try_from(fraction.len()) else {
+        return false;
+    };
+    let power = exponent.saturating_sub(fraction_len);
+    significant <= 15 && (-22..=22).contains(&power)
 }
 
 fn reserved(name: &str) -> bool {
@@ -190,4 +218,43 @@ fn member(line: &mut Vec<u8>, name: &str, value: &str) {
     line.extend_from_slice(name.as_bytes());
     line.extend_from_slice(b"\":");
     line.extend_from_slice(value.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exact_number;
+
+    #[test]
+    fn numbers_are_copied_only_when_serde_json_reads_them_exactly() {
+        for n in [
+            "0",
+            "-0",
+            "5.1",
+            "5.10",
+            "1e-05",
+            "-2.5E3",
+            "1e22",
+            "0.000001234",
+            "123456789012345e-22",
+            "9007199254740993",
+            "-9223372036854775808",
+            "18446744073709551615",
+        ] {
+            assert!(exact_number(n), "{n}");
+        }
+        for n in [
+            "1e23",
+            "1e-23",
+            "1.7976931348623157e308",
+            "1234567.8901234567",
+            "0.30000000000000004",
+            "1234567890123456.0",
+            "18446744073709551616",
+            "-9223372036854775809",
+            "1e99999999999",
+            "1e0",
+        ] {
+            assert!(!exact_number(n), "{n}");
+        }
+    }
 }
