@@ -712,6 +712,34 @@ fn a_half_waiting_at_shutdown_while_the_store_fails_lands_when_the_store_is_back
     );
 }
 
+/// A half still waiting when the server stops, while the store fails past
+/// `shutdown_timeout`: the server tries again until then and stops (it does not hang on the
+/// store), and nothing of the half is stored, not even after the store is back.
+#[test]
+fn a_half_the_store_refuses_past_shutdown_timeout_is_given_up_and_the_server_stops() {
+    let (config, dir) = sample_config("shutdown_timeout = \"1s\"\n");
+    let db = dir.path().join("store.db");
+    let (store, full) = FailingWrites::open(&db);
+    let mut server = TestServer::start_with_store(std::sync::Arc::new(store), config);
+    let request = fixture("kserve-v1-request.http");
+    assert_eq!(ok(&send_binary(&server, &request))["waiting"], 1);
+    full.store(true, Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    server.stop();
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(700) && took < Duration::from_secs(10),
+        "tried the store for about shutdown_timeout, then stopped: {took:?}"
+    );
+    full.store(false, Ordering::SeqCst);
+    drop(server);
+    let store = SqliteStore::open(&db, Durability::Normal).unwrap();
+    assert!(store
+        .events("iris", WindowQuery::Last(10))
+        .unwrap()
+        .is_empty());
+}
+
 /// A Seldon feedback whose labels cannot be written (the store failing) is answered 503 with
 /// `Retry-After`, as the events are, so that the logger sends it again; the retry lands.
 #[test]
