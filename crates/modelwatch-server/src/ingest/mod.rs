@@ -32,12 +32,17 @@ pub use rows::{for_each_row, split_rows, RowLimits};
 /// Keys with a meaning of their own.
 pub const RESERVED_KEYS: [&str; 5] = ["id", "timestamp", "latency_seconds", "status", "error"];
 
+/// Whether `name` is one of the [`RESERVED_KEYS`] of an event.
+pub fn is_reserved(name: &str) -> bool {
+    RESERVED_KEYS.contains(&name)
+}
+
 /// The key a column of a model's request (`side` `"input"`) or answer (`"output"`) is sent
 /// under by the proxy and the payload loggers: `<side>.<name>` when `name` is a reserved
 /// key, so that the serving facts they add never overwrite the model's value and the
 /// server never reads that value as a serving fact; `name` otherwise.
 pub fn model_column_key(side: &str, name: String) -> String {
-    if RESERVED_KEYS.contains(&name.as_str()) {
+    if is_reserved(&name) {
         format!("{side}.{name}")
     } else {
         name
@@ -46,7 +51,7 @@ pub fn model_column_key(side: &str, name: String) -> String {
 
 /// A row of a model's columns with its reserved keys renamed by [`model_column_key`].
 pub fn model_columns(side: &str, row: Map<String, Value>) -> Map<String, Value> {
-    if !row.keys().any(|k| RESERVED_KEYS.contains(&k.as_str())) {
+    if !row.keys().any(|k| is_reserved(k)) {
         return row;
     }
     row.into_iter()

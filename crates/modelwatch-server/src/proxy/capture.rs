@@ -258,16 +258,7 @@ pub fn event_lines_of(x: &Exchange, prediction: &str) -> (Vec<Vec<u8>>, Vec<Stri
         .into_iter()
         .enumerate()
         .map(|(i, mut line)| {
-            let mut first = line.len() == 1;
-            let mut key = |line: &mut Vec<u8>, k: &str| {
-                if !first {
-                    line.push(b',');
-                }
-                first = false;
-                line.push(b'"');
-                line.extend_from_slice(k.as_bytes());
-                line.extend_from_slice(b"\":");
-            };
+            let key = super::flat::member_name;
             // Writing into a Vec cannot fail.
             if let Some(id) = &id {
                 key(&mut line, "id");

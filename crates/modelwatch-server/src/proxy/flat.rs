@@ -20,7 +20,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::ingest::RESERVED_KEYS;
+use crate::ingest::is_reserved as reserved;
 
 /// The members of a JSON object, in order, names as written (no escapes), values unparsed.
 struct Members<'a>(Vec<(&'a str, &'a RawValue)>);
@@ -97,6 +97,10 @@ fn copyable(raw: &RawValue) -> bool {
 /// exact powers, out of range) may come out one unit in the last place apart between a
 /// reading of its text and a reading of a printed reading: the general way takes it.
 fn exact_number(text: &str) -> bool {
+    if !text.contains(['.', 'e', 'E']) {
+        // An integer: read as i64 / u64 when it fits, else as a double.
+        return text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok();
+    }
     let unsigned = text.strip_prefix('-').unwrap_or(text);
     let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
         Some(at) => match unsigned[at + 1..].parse::<i32>() {
@@ -106,10 +110,6 @@ fn exact_number(text: &str) -> bool {
         None => (unsigned, 0),
     };
     let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if fraction.is_empty() && exponent == 0 && !mantissa.contains('.') {
-        // An integer: read as i64 / u64 when it fits, else as a double.
-        return text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok();
-    }
     let digits = whole.bytes().chain(fraction.bytes());
     let significant = digits.skip_while(|&b| b == b'0').count();
     let Ok(fraction_len) = i32::try_from(fraction.len()) else {
@@ -117,10 +117,6 @@ fn exact_number(text: &str) -> bool {
     };
     let power = exponent.saturating_sub(fraction_len);
     significant <= 15 && (-22..=22).contains(&power)
-}
-
-fn reserved(name: &str) -> bool {
-    RESERVED_KEYS.contains(&name)
 }
 
 /// A row's members when every name is usable as it is: not reserved, not given twice, its
@@ -174,10 +170,7 @@ pub(super) fn open_rows(request: &[u8], response: &[u8], prediction: &str) -> Op
             request.len() / instances.len() + response.len() / predictions.len() + 160,
         );
         line.push(b'{');
-        for (i, (name, value)) in inputs.0.iter().enumerate() {
-            if i > 0 {
-                line.push(b',');
-            }
+        for (name, value) in &inputs.0 {
             member(&mut line, name, value.get());
         }
         let used = |name: &str| inputs.0.iter().any(|(n, _)| *n == name);
@@ -189,7 +182,7 @@ pub(super) fn open_rows(request: &[u8], response: &[u8], prediction: &str) -> Op
                 if line.len() > 1 {
                     line.push(b',');
                 }
-                // The configured name may need escapes.
+                // The configured name may need escapes: not `member`.
                 serde_json::to_writer(&mut line, prediction).ok()?;
                 line.push(b':');
                 line.extend_from_slice(value.get().as_bytes());
@@ -199,9 +192,6 @@ pub(super) fn open_rows(request: &[u8], response: &[u8], prediction: &str) -> Op
                     return None;
                 }
                 for (name, value) in &outputs.0 {
-                    if line.len() > 1 {
-                        line.push(b',');
-                    }
                     member(&mut line, name, value.get());
                 }
             }
@@ -211,13 +201,23 @@ pub(super) fn open_rows(request: &[u8], response: &[u8], prediction: &str) -> Op
     Some(rows)
 }
 
-/// A member whose name needs no escape (it had none in the body, where JSON forbids
-/// unescaped quotes and control characters).
-fn member(line: &mut Vec<u8>, name: &str, value: &str) {
+/// Appends a member to an object left open (after a comma unless it is the first): its
+/// name, which needs no escape (a name read without escapes from a body, where JSON forbids
+/// unescaped quotes and control characters, or a reserved key), and its value's JSON text.
+pub(super) fn member(line: &mut Vec<u8>, name: &str, value: &str) {
+    member_name(line, name);
+    line.extend_from_slice(value.as_bytes());
+}
+
+/// Appends `,"name":` (no comma for the first member) to an object left open; `name` as
+/// for [`member`].
+pub(super) fn member_name(line: &mut Vec<u8>, name: &str) {
+    if line.len() > 1 {
+        line.push(b',');
+    }
     line.push(b'"');
     line.extend_from_slice(name.as_bytes());
     line.extend_from_slice(b"\":");
-    line.extend_from_slice(value.as_bytes());
 }
 
 #[cfg(test)]
@@ -239,6 +239,7 @@ mod tests {
             "9007199254740993",
             "-9223372036854775808",
             "18446744073709551615",
+            "1e0",
         ] {
             assert!(exact_number(n), "{n}");
         }
@@ -252,7 +253,6 @@ mod tests {
             "18446744073709551616",
             "-9223372036854775809",
             "1e99999999999",
-            "1e0",
         ] {
             assert!(!exact_number(n), "{n}");
         }
