@@ -420,9 +420,6 @@ pub(super) async fn serve(
         let tap = record.response.as_mut().and_then(Capture::own);
         match pass_body(&mut down, u, head.framing, &mut out, tap).await {
             Passed::Complete { reusable } => {
-                if let Some(c) = record.response.as_mut().and_then(Capture::own) {
-                    c.complete();
-                }
                 if reusable && head.keep_alive {
                     u.idle_since = Instant::now();
                 } else {
@@ -688,7 +685,8 @@ enum Passed {
 }
 
 /// Passes the answer's body from `u` to `down` with its framing, after the head in `out`
-/// (sent together with the first body bytes), copying the body's data into `tap`.
+/// (sent together with the first body bytes), copying the body's data into `tap`, which
+/// is marked complete when the body's end has passed.
 async fn pass_body(
     down: &mut TcpStream,
     u: &mut Upstream,
@@ -732,6 +730,9 @@ async fn pass_body(
             out.clear();
         }
         if done {
+            if let Some(t) = tap {
+                t.complete();
+            }
             // Bytes after the answer's end are no answer to anything: the connection
             // is not used again.
             return Passed::Complete {
@@ -740,7 +741,12 @@ async fn pass_body(
         }
         match read_more(&mut u.stream, &mut u.buf).await {
             Ok(n) if n > 0 => {}
-            Ok(_) if framing == Framing::UntilClose => return Passed::Complete { reusable: false },
+            Ok(_) if framing == Framing::UntilClose => {
+                if let Some(t) = tap {
+                    t.complete();
+                }
+                return Passed::Complete { reusable: false };
+            }
             _ => return Passed::UpstreamBroke,
         }
     }
