@@ -8,7 +8,8 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use base64::Engine;
 use common::failing_store::FailingWrites;
@@ -679,18 +680,28 @@ fn a_pair_whose_commit_failed_is_stored_once_by_the_loggers_retry() {
     );
 }
 
+/// A server with `shutdown_timeout`, over a store that fails writes once a KServe request
+/// half is waiting for its response: the server, the switch of the failure, the store's
+/// file and its folder.
+fn half_waiting_as_the_store_fails(
+    shutdown_timeout: &str,
+) -> (TestServer, Arc<AtomicBool>, PathBuf, tempfile::TempDir) {
+    let (config, dir) = sample_config(&format!("shutdown_timeout = \"{shutdown_timeout}\"\n"));
+    let db = dir.path().join("store.db");
+    let (store, full) = FailingWrites::open(&db);
+    let server = TestServer::start_with_store(std::sync::Arc::new(store), config);
+    let request = fixture("kserve-v1-request.http");
+    assert_eq!(ok(&send_binary(&server, &request))["waiting"], 1);
+    full.store(true, Ordering::SeqCst);
+    (server, full, db, dir)
+}
+
 /// A half still waiting when the server stops is stored alone; while the store fails it is
 /// tried again (up to `shutdown_timeout`) and it lands once the store is back, before the
 /// server has stopped.
 #[test]
 fn a_half_waiting_at_shutdown_while_the_store_fails_lands_when_the_store_is_back() {
-    let (config, dir) = sample_config("shutdown_timeout = \"20s\"\n");
-    let db = dir.path().join("store.db");
-    let (store, full) = FailingWrites::open(&db);
-    let mut server = TestServer::start_with_store(std::sync::Arc::new(store), config);
-    let request = fixture("kserve-v1-request.http");
-    assert_eq!(ok(&send_binary(&server, &request))["waiting"], 1);
-    full.store(true, Ordering::SeqCst);
+    let (mut server, full, db, _dir) = half_waiting_as_the_store_fails("20s");
     let stopping = std::thread::spawn(move || {
         server.stop();
         server
@@ -717,13 +728,7 @@ fn a_half_waiting_at_shutdown_while_the_store_fails_lands_when_the_store_is_back
 /// store), and nothing of the half is stored, not even after the store is back.
 #[test]
 fn a_half_the_store_refuses_past_shutdown_timeout_is_given_up_and_the_server_stops() {
-    let (config, dir) = sample_config("shutdown_timeout = \"1s\"\n");
-    let db = dir.path().join("store.db");
-    let (store, full) = FailingWrites::open(&db);
-    let mut server = TestServer::start_with_store(std::sync::Arc::new(store), config);
-    let request = fixture("kserve-v1-request.http");
-    assert_eq!(ok(&send_binary(&server, &request))["waiting"], 1);
-    full.store(true, Ordering::SeqCst);
+    let (mut server, full, db, _dir) = half_waiting_as_the_store_fails("1s");
     let started = std::time::Instant::now();
     server.stop();
     let took = started.elapsed();
