@@ -147,12 +147,20 @@ def metric_sum(text, name):
 
 
 def drain(metrics_port, limit=120):
-    """Waits until the proxy's capture queue is empty (at most `limit` seconds)."""
+    """Waits until every event the proxy captured was sent, dropped or refused (the queue
+    empty and no batch in flight; at most `limit` seconds); the proxy's /metrics text."""
     waited = time.monotonic()
-    while time.monotonic() - waited < limit:
+    while True:
         text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics").read()
-        if metric(text.decode(), "modelwatch_proxy_queue_events") == 0:
-            return
+        text = text.decode()
+        done = (
+            metric(text, "modelwatch_proxy_events_sent_total")
+            + metric_sum(text, "modelwatch_proxy_events_dropped_total")
+            + metric(text, "modelwatch_proxy_events_refused_total")
+        )
+        captured = metric(text, "modelwatch_proxy_events_captured_total")
+        if done >= captured or time.monotonic() - waited > limit:
+            return text
         time.sleep(0.5)
 
 
@@ -380,18 +388,11 @@ def main():
         # proxy's queue has drained (the server may still be storing the closed-loop
         # phases' events; up to two minutes).
         waited = time.monotonic()
-        while True:
-            text = urllib.request.urlopen(
-                f"http://127.0.0.1:{ports['metrics']}/metrics"
-            ).read()
-            text = text.decode()
-            captured = metric(text, "modelwatch_proxy_events_captured_total")
-            sent = metric(text, "modelwatch_proxy_events_sent_total")
-            dropped = metric_sum(text, "modelwatch_proxy_events_dropped_total")
-            refused = metric(text, "modelwatch_proxy_events_refused_total")
-            if sent + dropped + refused >= captured or time.monotonic() - waited > 120:
-                break
-            time.sleep(1)
+        text = drain(ports["metrics"])
+        captured = metric(text, "modelwatch_proxy_events_captured_total")
+        sent = metric(text, "modelwatch_proxy_events_sent_total")
+        dropped = metric_sum(text, "modelwatch_proxy_events_dropped_total")
+        refused = metric(text, "modelwatch_proxy_events_refused_total")
         print(f"queue drained {time.monotonic() - waited:.0f} s after the last run")
         info = json.loads(
             urllib.request.urlopen(f"{server_url}/api/v1/projects/iris").read()
